@@ -1,0 +1,97 @@
+import FlightlogStore
+import FlightlogWire
+import Logging
+import NIOCore
+
+/// Merges verified batches from every connection into few durable transactions (group commit).
+///
+/// Connections `enqueue` a batch with a promise and carry on reading; the committer's `run()` loop takes whatever
+/// has accumulated (up to `maxBatchesPerCommit`), stores it in one transaction and fulfils the promises only after
+/// the commit returned, so that an ACK always means durable. When more than `maxPendingBytes` wait, `enqueue`
+/// suspends: the connection stops reading and TCP pushes back on the agent.
+actor GroupCommitter {
+    private struct Pending {
+        var item: IngestItem
+        var promise: EventLoopPromise<IngestOutcome>
+        var bytes: Int
+    }
+
+    private let store: any EvidenceStore
+    private let logger: Logger
+    private let metrics: AggregatorMetrics
+    private let maxBatchesPerCommit: Int
+    private let maxPendingBytes: Int
+
+    private var pending: [Pending] = []
+    private var pendingBytes = 0
+    private var wakeUp: CheckedContinuation<Void, Never>?
+    private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+    private var stopping = false
+
+    init(store: any EvidenceStore, configuration: AggregatorConfiguration, metrics: AggregatorMetrics, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        self.metrics = metrics
+        self.maxBatchesPerCommit = configuration.maxBatchesPerCommit
+        self.maxPendingBytes = configuration.maxPendingBytes
+    }
+
+    /// Queues `item`; `promise` is completed after the transaction holding it commits (or fails).
+    func enqueue(_ item: IngestItem, promise: EventLoopPromise<IngestOutcome>) async {
+        while self.pendingBytes >= self.maxPendingBytes && !self.stopping {
+            await withCheckedContinuation { self.spaceWaiters.append($0) }
+        }
+        if self.stopping {
+            promise.fail(AggregatorError.shuttingDown)
+            return
+        }
+        let bytes = item.batch.bytes.count + item.batch.uncompressedLength
+        self.pending.append(Pending(item: item, promise: promise, bytes: bytes))
+        self.pendingBytes += bytes
+        self.wakeUp?.resume()
+        self.wakeUp = nil
+    }
+
+    /// Commits until ``shutdownWhenIdle()`` was called and nothing is pending.
+    func run() async {
+        await self.commitLoop()
+    }
+
+    /// Lets ``run()`` return once everything queued so far is committed. Call it after every session has ended.
+    func shutdownWhenIdle() {
+        self.stopping = true
+        self.wakeUp?.resume()
+        self.wakeUp = nil
+        for waiter in self.spaceWaiters { waiter.resume() }
+        self.spaceWaiters.removeAll()
+    }
+
+    private func commitLoop() async {
+        while true {
+            if self.pending.isEmpty {
+                if self.stopping { return }
+                await withCheckedContinuation { self.wakeUp = $0 }
+                continue
+            }
+            let take = min(self.pending.count, self.maxBatchesPerCommit)
+            let group = Array(self.pending.prefix(take))
+            self.pending.removeFirst(take)
+            do {
+                let outcomes = try await self.store.ingest(group.map(\.item))
+                for (entry, outcome) in zip(group, outcomes) {
+                    entry.promise.succeed(outcome)
+                }
+                self.metrics.add("commits")
+            } catch {
+                self.logger.error("Commit failed", metadata: ["error": "\(error)", "batches": "\(group.count)"])
+                self.metrics.add("commit_failures")
+                for entry in group { entry.promise.fail(AggregatorError.storage("\(error)")) }
+            }
+            self.pendingBytes -= group.reduce(0) { $0 + $1.bytes }
+            if self.pendingBytes < self.maxPendingBytes {
+                for waiter in self.spaceWaiters { waiter.resume() }
+                self.spaceWaiters.removeAll()
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+public import FlightlogStore
+import FlightlogWire
+public import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+public import NIOPosix
+public import ServiceLifecycle
+
+/// The TCP listener of `flightlog serve`: accepts agents and runs one ``Session`` per connection as a child task.
+public final class IngestServer: Service {
+    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
+    private let store: any EvidenceStore
+    private let committer: GroupCommitter
+    private let configuration: AggregatorConfiguration
+    private let logger: Logger
+    /// The counters, shared with the status reporter.
+    public let metrics: AggregatorMetrics
+    private let active = NIOLockedValueBox(0)
+
+    /// The port actually bound (useful when the configuration asked for port 0).
+    public let port: Int
+
+    /// Binds the listening socket; serving starts with ``run()``.
+    public init(
+        configuration: AggregatorConfiguration,
+        store: any EvidenceStore,
+        metrics: AggregatorMetrics,
+        logger: Logger,
+        group: MultiThreadedEventLoopGroup = .singleton
+    ) async throws {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.metrics = metrics
+        self.committer = GroupCommitter(store: store, configuration: configuration, metrics: metrics, logger: logger)
+        let heartbeat = TimeAmount.seconds(Int64(configuration.heartbeatIntervalSeconds))
+        let handshakeTimeout = TimeAmount.seconds(configuration.handshakeTimeoutSeconds)
+        do {
+            self.serverChannel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.backlog, value: 256)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .bind(host: configuration.host, port: configuration.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(ByteToMessageHandler(FrameDecoder()))
+                        try sync.addHandler(MessageToByteHandler(FrameEncoder()))
+                        try sync.addHandler(IdleStateHandler(readTimeout: heartbeat * 3, writeTimeout: heartbeat))
+                        try sync.addHandler(SessionGuardHandler(handshakeTimeout: handshakeTimeout))
+                        return try NIOAsyncChannel<Frame, Frame>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8))
+                        )
+                    }
+                }
+        } catch {
+            throw AggregatorError.cannotListen("\(configuration.host):\(configuration.port): \(error)")
+        }
+        self.port = self.serverChannel.channel.localAddress?.port ?? configuration.port
+    }
+
+    /// Accepts connections until graceful shutdown; then stops accepting, lets sessions finish their in-flight
+    /// commits and acks, and drains the committer.
+    public func run() async throws {
+        self.logger.info("Listening", metadata: ["listen.host": "\(self.configuration.host)", "listen.port": "\(self.port)"])
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await self.committer.run() }
+            await withGracefulShutdownHandler {
+                await self.acceptLoop()
+            } onGracefulShutdown: {
+                self.serverChannel.channel.close(promise: nil)
+            }
+            await self.committer.shutdownWhenIdle()
+        }
+        self.logger.info("Stopped")
+    }
+
+    private func acceptLoop() async {
+        await withDiscardingTaskGroup { group in
+            try? await self.serverChannel.executeThenClose { inbound in
+                for try await connection in inbound {
+                    let peer = connection.channel.remoteAddress.map { "\($0)" } ?? "unknown"
+                    self.metrics.add("connections_accepted")
+                    let admitted = self.active.withLockedValue { count -> Bool in
+                        guard count < self.configuration.maxConnections else { return false }
+                        count += 1
+                        return true
+                    }
+                    guard admitted else {
+                        self.metrics.add("connections_refused_busy")
+                        self.logger.warning("Refusing connection: at the connection limit", metadata: ["peer.address": "\(peer)"])
+                        group.addTask {
+                            try? await connection.executeThenClose { _, outbound in
+                                try await outbound.write(.error(ErrorMessage(code: .serverBusy, message: "too many connections")))
+                            }
+                        }
+                        continue
+                    }
+                    self.metrics.add("connections_active")
+                    var logger = self.logger
+                    logger[metadataKey: "peer.address"] = "\(peer)"
+                    let session = Session(
+                        channel: connection,
+                        store: self.store,
+                        committer: self.committer,
+                        metrics: self.metrics,
+                        configuration: self.configuration,
+                        logger: logger,
+                        peer: peer
+                    )
+                    group.addTask {
+                        await withGracefulShutdownHandler {
+                            await session.run()
+                        } onGracefulShutdown: {
+                            // Stop reading: the session acks what it already has, says goodbye and closes.
+                            connection.channel.close(mode: .input, promise: nil)
+                        }
+                        self.active.withLockedValue { $0 -= 1 }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,295 @@
+import Crypto
+import FlightlogStore
+import FlightlogWire
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// One agent connection: handshake, then batches in and acks out, until either side ends it (PROTOCOL.md §7).
+struct Session {
+    let channel: NIOAsyncChannel<Frame, Frame>
+    let store: any EvidenceStore
+    let committer: GroupCommitter
+    let metrics: AggregatorMetrics
+    let configuration: AggregatorConfiguration
+    var logger: Logger
+    let peer: String
+
+    /// Why a session ended early; carries the error frame to send when there is one.
+    private struct End: Error {
+        var frame: ErrorMessage?
+        var reason: String
+    }
+
+    private struct Established {
+        var agent: AgentRecord
+        var verifier: BatchVerifier
+    }
+
+    private struct PendingAck: Sendable {
+        var epoch: UInt64
+        var sequence: UInt64
+        var hash: Bytes32
+        var eventCount: Int
+        var outcome: EventLoopFuture<IngestOutcome>
+    }
+
+    func run() async {
+        do {
+            try await self.channel.executeThenClose { inbound, outbound in
+                var frames = inbound.makeAsyncIterator()
+                do {
+                    let session = try await self.handshake(frames: &frames, outbound: outbound)
+                    try await self.serve(session, frames: &frames, outbound: outbound)
+                } catch let end as End {
+                    self.logger.info("Closing connection", metadata: ["reason": "\(end.reason)"])
+                    if let frame = end.frame {
+                        self.metrics.add("errors_sent.\(frame.code.map { "\($0)" } ?? "\(frame.rawCode)")")
+                        try? await outbound.write(.error(frame))
+                    }
+                }
+            }
+        } catch {
+            self.logger.info("Connection ended with an error", metadata: ["error": "\(error)"])
+        }
+        self.metrics.add("connections_active", -1)
+    }
+
+    // MARK: - Handshake
+
+    private func next(
+        _ frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator,
+        sequence: UInt64 = 0
+    ) async throws -> Frame? {
+        do {
+            return try await frames.next()
+        } catch let error as WireError {
+            let code: ErrorCode
+            switch error {
+            case .lengthExceedsLimit(what: "frame", _, _): code = .frameTooLarge
+            case .badMagic: code = .badMagic
+            case .unsupportedVersion: code = .unsupportedVersion
+            default: code = .malformedFrame
+            }
+            self.metrics.add("frames_rejected.\(code)")
+            throw End(frame: ErrorMessage(code: code, sequence: sequence, message: "\(error)"), reason: "bad frame: \(error)")
+        }
+    }
+
+    private func handshake(
+        frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<Frame>
+    ) async throws -> Established {
+        guard let first = try await self.next(&frames) else { throw End(frame: nil, reason: "closed before HELLO") }
+        guard case .hello(let hello) = first else {
+            throw End(frame: ErrorMessage(code: .unexpectedFrame, message: "expected HELLO"), reason: "no HELLO")
+        }
+        let helloNanos = WallClock.nowNanos()
+        let version = min(hello.version, ProtocolVersion.current)
+        var nonceBytes = [UInt8](repeating: 0, count: 32)
+        var rng = SystemRandomNumberGenerator()
+        for index in nonceBytes.indices { nonceBytes[index] = rng.next() }
+        let nonce = Bytes32(nonceBytes) ?? .zero
+        try await outbound.write(.challenge(Challenge(version: version, nonce: nonce, aggregatorTimeNanos: helloNanos)))
+
+        guard let second = try await self.next(&frames) else { throw End(frame: nil, reason: "closed before PROOF") }
+        guard case .proof(let proof) = second else {
+            throw End(frame: ErrorMessage(code: .unexpectedFrame, message: "expected PROOF"), reason: "no PROOF")
+        }
+        var record = HandshakeRecord(
+            atNanos: helloNanos,
+            peer: self.peer,
+            publicKey: hello.publicKey,
+            agentID: nil,
+            agentName: hello.agentName,
+            epoch: hello.epoch,
+            skewNanos: hello.agentTimeNanos - helloNanos,
+            outcome: "accepted"
+        )
+        func refuse(_ code: ErrorCode, _ message: String) async throws -> Never {
+            record.outcome = "\(code)"
+            self.metrics.add("handshakes_rejected.\(code)")
+            try? await self.store.recordHandshake(record)
+            throw End(frame: ErrorMessage(code: code, message: message), reason: "handshake refused: \(code)")
+        }
+        let message = Handshake.proofMessage(nonce: nonce, publicKey: hello.publicKey, epoch: hello.epoch)
+        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: hello.publicKey.bytes),
+            key.isValidSignature(proof.signature, for: message)
+        else {
+            try await refuse(.badProof, "the proof signature does not verify")
+        }
+        let agent: AgentRecord?
+        do {
+            agent = try await self.store.agent(publicKey: hello.publicKey)
+        } catch {
+            throw End(frame: ErrorMessage(code: .storageFailure, message: "store unavailable"), reason: "\(error)")
+        }
+        guard let agent else { try await refuse(.unknownAgent, "this key is not enrolled") }
+        record.agentID = agent.id
+        guard agent.revokedNanos == nil else { try await refuse(.revokedAgent, "this key was revoked") }
+        let head: ChainLink.Head?
+        do {
+            head = try await self.store.chainHead(agentID: agent.id, epoch: hello.epoch)
+            try await self.store.recordHandshake(record)
+        } catch {
+            throw End(frame: ErrorMessage(code: .storageFailure, message: "store unavailable"), reason: "\(error)")
+        }
+        try await outbound.write(
+            .welcome(
+                Welcome(
+                    epoch: hello.epoch,
+                    lastSequence: head?.sequence ?? 0,
+                    lastBatchHash: head?.hash ?? .zero,
+                    window: self.configuration.window,
+                    heartbeatIntervalSeconds: self.configuration.heartbeatIntervalSeconds,
+                    aggregatorTimeNanos: WallClock.nowNanos()
+                )
+            )
+        )
+        self.metrics.add("handshakes_accepted")
+        self.logger.info(
+            "Agent connected",
+            metadata: [
+                "agent.name": "\(agent.name)", "chain.epoch": "\(hello.epoch)",
+                "chain.head": "\(head?.sequence ?? 0)", "agent.skew_ms": "\(record.skewNanos.map { $0 / 1_000_000 } ?? 0)",
+            ]
+        )
+        return Established(agent: agent, verifier: BatchVerifier(publicKey: key, epoch: hello.epoch))
+    }
+
+    // MARK: - Batches and acks
+
+    private func serve(
+        _ session: Established,
+        frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<Frame>
+    ) async throws {
+        var logger = self.logger
+        logger[metadataKey: "agent.name"] = "\(session.agent.name)"
+        let outstanding = NIOLockedValueBox(0)
+        let (acks, ackSink) = AsyncStream.makeStream(of: PendingAck.self)
+        let window = Int(self.configuration.window)
+        let metrics = self.metrics
+        let agentID = session.agent.id
+        let store = self.store
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await pending in acks {
+                    let outcome: IngestOutcome
+                    do {
+                        outcome = try await pending.outcome.get()
+                    } catch {
+                        throw End(
+                            frame: ErrorMessage(code: .storageFailure, sequence: pending.sequence, message: "not stored, resend later"),
+                            reason: "\(error)"
+                        )
+                    }
+                    switch outcome {
+                    case .stored, .duplicate:
+                        let status: Ack.Status = outcome == .stored ? .stored : .duplicate
+                        try await outbound.write(
+                            .ack(Ack(epoch: pending.epoch, sequence: pending.sequence, batchHash: pending.hash, status: status))
+                        )
+                        outstanding.withLockedValue { $0 -= 1 }
+                        if outcome == .stored {
+                            metrics.add("batches_stored")
+                            metrics.add("events_stored", Int64(pending.eventCount))
+                        } else {
+                            metrics.add("batches_duplicate")
+                        }
+                    case .refused(let code, let message):
+                        metrics.add("batches_rejected.\(code)")
+                        throw End(
+                            frame: ErrorMessage(code: code, sequence: pending.sequence, message: message),
+                            reason: "batch \(pending.sequence) refused: \(code)"
+                        )
+                    }
+                }
+            }
+
+            var ending: End? = nil
+            var lastTouch = Int64(0)
+            reading: while true {
+                let frame: Frame?
+                do {
+                    frame = try await self.next(&frames)
+                } catch let end as End {
+                    ending = end
+                    break reading
+                }
+                guard let frame else { break reading }
+                switch frame {
+                case .batch(let body):
+                    metrics.add("bytes_received", Int64(body.readableBytes))
+                    guard outstanding.withLockedValue({ $0 }) < window else {
+                        ending = End(
+                            frame: ErrorMessage(code: .windowExceeded, message: "more than \(window) batches unacknowledged"),
+                            reason: "window exceeded"
+                        )
+                        break reading
+                    }
+                    switch session.verifier.verify(body) {
+                    case .failure(let rejection):
+                        metrics.add("batches_rejected.\(rejection.code)")
+                        let now = WallClock.nowNanos()
+                        try? await store.recordFinding(
+                            Finding(
+                                kind: .rejectedBatch,
+                                agentID: agentID,
+                                epoch: session.verifier.epoch,
+                                fromSequence: rejection.sequence,
+                                toSequence: rejection.sequence,
+                                detail: "\(rejection.code): \(rejection.message)",
+                                atNanos: now
+                            )
+                        )
+                        ending = End(
+                            frame: ErrorMessage(code: rejection.code, sequence: rejection.sequence, message: rejection.message),
+                            reason: "batch rejected: \(rejection.code)"
+                        )
+                        break reading
+                    case .success(let (batch, events)):
+                        let promise = self.channel.channel.eventLoop.makePromise(of: IngestOutcome.self)
+                        let item = IngestItem(agentID: agentID, batch: batch, events: events, receivedNanos: WallClock.nowNanos())
+                        outstanding.withLockedValue { $0 += 1 }
+                        ackSink.yield(
+                            PendingAck(
+                                epoch: batch.epoch,
+                                sequence: batch.sequence,
+                                hash: batch.hash,
+                                eventCount: batch.eventCount,
+                                outcome: promise.futureResult
+                            )
+                        )
+                        await self.committer.enqueue(item, promise: promise)
+                    }
+                case .heartbeat:
+                    let now = WallClock.nowNanos()
+                    if now - lastTouch > 60_000_000_000 {
+                        lastTouch = now
+                        try? await store.touchAgent(id: agentID, atNanos: now)
+                    }
+                case .goodbye(let goodbye):
+                    logger.info("Agent said goodbye", metadata: ["reason": "\(goodbye.message)"])
+                    break reading
+                case .error(let error):
+                    logger.info("Agent sent an error", metadata: ["code": "\(error.rawCode)", "message": "\(error.message)"])
+                    break reading
+                case .hello, .challenge, .proof, .welcome, .ack:
+                    ending = End(
+                        frame: ErrorMessage(code: .unexpectedFrame, message: "\(frame.type) is not allowed after WELCOME"),
+                        reason: "unexpected \(frame.type)"
+                    )
+                    break reading
+                }
+            }
+            // Acks for everything already handed to the committer go out before any error or goodbye.
+            ackSink.finish()
+            try await group.next()
+            try? await store.touchAgent(id: agentID, atNanos: WallClock.nowNanos())
+            if let ending { throw ending }
+            try? await outbound.write(.goodbye(Goodbye(message: "closing")))
+        }
+    }
+}

@@ -1,0 +1,26 @@
+public import FlightlogWire
+
+/// What the aggregator needs from storage; sized so that a PostgreSQL implementation can stand in for SQLite
+/// without touching the server.
+public protocol EvidenceStore: Sendable {
+    /// The enrolled agent with this public key, revoked or not; nil when unknown.
+    func agent(publicKey: Bytes32) async throws -> AgentRecord?
+
+    /// The last batch held for (agent, epoch), or nil.
+    func chainHead(agentID: Int64, epoch: UInt64) async throws -> ChainLink.Head?
+
+    /// Stores the items in one durable transaction (group commit) and says what happened to each, in order.
+    ///
+    /// Returns only after the transaction is committed to disk: an outcome of `.stored` or `.duplicate` may be
+    /// acknowledged to the agent.
+    func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome]
+
+    /// Records a handshake attempt (accepted or refused) and, when accepted, the agent's last-seen time and skew.
+    func recordHandshake(_ record: HandshakeRecord) async throws
+
+    /// Records a finding outside ingestion (for example a batch refused for a bad signature).
+    func recordFinding(_ finding: Finding) async throws
+
+    /// Updates an agent's last-seen time (heartbeats).
+    func touchAgent(id: Int64, atNanos: Int64) async throws
+}

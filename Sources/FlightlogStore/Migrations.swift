@@ -1,0 +1,103 @@
+import GRDB
+
+/// The schema, as a sequence of migrations. A migration is never edited once shipped: add a new one.
+///
+/// Unsigned 64-bit protocol values (epochs, sequences) are stored as the signed integer with the same bits.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 agents, chains, batches, events, findings, handshakes") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE agents (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        public_key BLOB NOT NULL UNIQUE,
+                        key_id BLOB NOT NULL UNIQUE,
+                        enrolled_ns INTEGER NOT NULL,
+                        revoked_ns INTEGER,
+                        last_seen_ns INTEGER,
+                        last_skew_ns INTEGER,
+                        last_address TEXT
+                    );
+                    CREATE TABLE chains (
+                        agent_id INTEGER NOT NULL REFERENCES agents(id),
+                        epoch INTEGER NOT NULL,
+                        first_seen_ns INTEGER NOT NULL,
+                        updated_ns INTEGER NOT NULL,
+                        head_seq INTEGER NOT NULL,
+                        head_hash BLOB NOT NULL,
+                        batches INTEGER NOT NULL DEFAULT 0,
+                        events INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (agent_id, epoch)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE batches (
+                        id INTEGER PRIMARY KEY,
+                        agent_id INTEGER NOT NULL REFERENCES agents(id),
+                        epoch INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        hash BLOB NOT NULL,
+                        prev_hash BLOB NOT NULL,
+                        created_ns INTEGER NOT NULL,
+                        first_ns INTEGER NOT NULL,
+                        last_ns INTEGER NOT NULL,
+                        event_count INTEGER NOT NULL,
+                        received_ns INTEGER NOT NULL,
+                        first_event_id INTEGER NOT NULL,
+                        envelope BLOB NOT NULL,
+                        UNIQUE (agent_id, epoch, seq)
+                    );
+                    CREATE TABLE events (
+                        id INTEGER PRIMARY KEY,
+                        batch_id INTEGER NOT NULL,
+                        idx INTEGER NOT NULL,
+                        agent_id INTEGER NOT NULL,
+                        time_ns INTEGER NOT NULL,
+                        observed_ns INTEGER NOT NULL,
+                        received_ns INTEGER NOT NULL,
+                        flags INTEGER NOT NULL,
+                        host TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        program TEXT,
+                        pid INTEGER,
+                        user TEXT,
+                        src_ip TEXT,
+                        severity TEXT,
+                        line BLOB NOT NULL,
+                        fields TEXT NOT NULL
+                    );
+                    CREATE INDEX events_time ON events(time_ns);
+                    CREATE INDEX events_host_time ON events(host, time_ns);
+                    CREATE INDEX events_user_time ON events(user, time_ns) WHERE user IS NOT NULL;
+                    CREATE INDEX events_ip_time ON events(src_ip, time_ns) WHERE src_ip IS NOT NULL;
+                    CREATE VIRTUAL TABLE events_fts USING fts5(line, content='', tokenize='unicode61');
+                    CREATE TABLE findings (
+                        id INTEGER PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        agent_id INTEGER,
+                        epoch INTEGER,
+                        from_seq INTEGER,
+                        to_seq INTEGER,
+                        batch_hash BLOB,
+                        other_hash BLOB,
+                        detail TEXT NOT NULL,
+                        at_ns INTEGER NOT NULL
+                    );
+                    CREATE INDEX findings_agent ON findings(agent_id, kind);
+                    CREATE TABLE handshakes (
+                        id INTEGER PRIMARY KEY,
+                        at_ns INTEGER NOT NULL,
+                        peer TEXT NOT NULL,
+                        public_key BLOB,
+                        agent_id INTEGER,
+                        agent_name TEXT,
+                        epoch INTEGER,
+                        skew_ns INTEGER,
+                        outcome TEXT NOT NULL
+                    );
+                    """
+            )
+        }
+        return migrator
+    }
+}

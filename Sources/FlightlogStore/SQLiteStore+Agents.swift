@@ -1,0 +1,158 @@
+import FlightlogWire
+import Crypto
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    /// Enrols an agent by its base64 public key (as `flightlog-agent keygen` prints it).
+    @discardableResult
+    public func enroll(name: String, publicKeyBase64: String, atNanos: Int64) async throws(StoreError) -> AgentRecord {
+        let trimmedName = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmedName.isEmpty, trimmedName.utf8.count <= WireLimits.maxAgentNameLength else {
+            throw StoreError.invalidPublicKey("the agent name must be 1 to 255 bytes")
+        }
+        guard let data = Data(base64Encoded: publicKeyBase64.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw StoreError.invalidPublicKey("not base64")
+        }
+        guard data.count == 32, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: data),
+            let raw = Bytes32(data)
+        else {
+            throw StoreError.invalidPublicKey("an Ed25519 public key is 32 bytes, this is \(data.count)")
+        }
+        let keyID = KeyID.of(key)
+        return try await self.write { db in
+            let clash = try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM agents WHERE name = ? OR public_key = ?",
+                arguments: [trimmedName, raw.data]
+            ) ?? 0
+            guard clash == 0 else { throw StoreError.alreadyEnrolled(name: trimmedName) }
+            try db.execute(
+                sql: "INSERT INTO agents (name, public_key, key_id, enrolled_ns) VALUES (?, ?, ?, ?)",
+                arguments: [trimmedName, raw.data, keyID.data, atNanos]
+            )
+            return AgentRecord(id: db.lastInsertedRowID, name: trimmedName, publicKey: raw, keyID: keyID, enrolledNanos: atNanos)
+        }
+    }
+
+    /// Revokes an agent: its key is refused from now on; what it stored stays.
+    public func revoke(name: String, atNanos: Int64) async throws(StoreError) {
+        try await self.write { db in
+            guard let revoked = try Row.fetchOne(db, sql: "SELECT revoked_ns FROM agents WHERE name = ?", arguments: [name])
+            else { throw StoreError.unknownAgent(name: name) }
+            guard (revoked["revoked_ns"] as Int64?) == nil else { throw StoreError.alreadyRevoked(name: name) }
+            try db.execute(sql: "UPDATE agents SET revoked_ns = ? WHERE name = ?", arguments: [atNanos, name])
+        }
+    }
+
+    /// Every agent with its chain position, counts and open findings, by name.
+    public func agentSummaries() async throws(StoreError) -> [AgentSummary] {
+        try await self.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.*,
+                        (SELECT epoch FROM chains c WHERE c.agent_id = a.id ORDER BY updated_ns DESC LIMIT 1) AS cur_epoch,
+                        (SELECT head_seq FROM chains c WHERE c.agent_id = a.id ORDER BY updated_ns DESC LIMIT 1) AS cur_seq,
+                        (SELECT COUNT(*) FROM chains c WHERE c.agent_id = a.id) AS n_epochs,
+                        (SELECT COALESCE(SUM(batches), 0) FROM chains c WHERE c.agent_id = a.id) AS n_batches,
+                        (SELECT COALESCE(SUM(events), 0) FROM chains c WHERE c.agent_id = a.id) AS n_events,
+                        (SELECT COUNT(*) FROM findings f WHERE f.agent_id = a.id AND f.kind = 'gap') AS n_gaps,
+                        (SELECT COUNT(*) FROM findings f WHERE f.agent_id = a.id AND f.kind = 'equivocation') AS n_equiv,
+                        (SELECT COUNT(*) FROM findings f WHERE f.agent_id = a.id) AS n_findings
+                    FROM agents a ORDER BY a.name
+                    """
+            )
+            return rows.compactMap { row -> AgentSummary? in
+                guard let agent = AgentRecord(row: row) else { return nil }
+                return AgentSummary(
+                    agent: agent,
+                    currentEpoch: (row["cur_epoch"] as Int64?)?.unsignedValue,
+                    lastSequence: (row["cur_seq"] as Int64?)?.unsignedValue,
+                    epochs: row["n_epochs"],
+                    batches: row["n_batches"],
+                    events: row["n_events"],
+                    gaps: row["n_gaps"],
+                    equivocations: row["n_equiv"],
+                    openFindings: row["n_findings"]
+                )
+            }
+        }
+    }
+
+    /// Findings, oldest first, optionally for one agent.
+    public func findings(agentID: Int64? = nil) async throws(StoreError) -> [Finding] {
+        try await self.read { db in
+            let rows: [Row]
+            if let agentID {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM findings WHERE agent_id = ? ORDER BY id", arguments: [agentID])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM findings ORDER BY id")
+            }
+            return rows.compactMap(Finding.init(row:))
+        }
+    }
+
+    /// Stored counts, for tests and status.
+    public func counts() async throws(StoreError) -> (batches: Int, events: Int, fullText: Int) {
+        try await self.read { db in
+            let batches = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batches") ?? 0
+            let events = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
+            let text = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events_fts") ?? 0
+            return (batches, events, text)
+        }
+    }
+
+    /// The raw lines stored for an agent, in chain order (epoch of first sight, then sequence, then position).
+    public func lines(agentName: String? = nil) async throws(StoreError) -> [[UInt8]] {
+        try await self.read { db in
+            let sql = """
+                SELECT e.line FROM events e JOIN agents a ON a.id = e.agent_id
+                JOIN batches b ON b.id = e.batch_id
+                JOIN chains c ON c.agent_id = b.agent_id AND c.epoch = b.epoch
+                \(agentName == nil ? "" : "WHERE a.name = ?")
+                ORDER BY c.first_seen_ns, b.seq, e.idx
+                """
+            let arguments: StatementArguments = agentName.map { [$0] } ?? []
+            return try Data.fetchAll(db, sql: sql, arguments: arguments).map { Array($0) }
+        }
+    }
+}
+
+// MARK: - Rows
+
+extension AgentRecord {
+    init?(row: Row) {
+        guard let key = Bytes32(data: row["public_key"] as Data?), let keyID = Bytes32(data: row["key_id"] as Data?)
+        else { return nil }
+        self.init(
+            id: row["id"],
+            name: row["name"],
+            publicKey: key,
+            keyID: keyID,
+            enrolledNanos: row["enrolled_ns"],
+            revokedNanos: row["revoked_ns"],
+            lastSeenNanos: row["last_seen_ns"],
+            lastSkewNanos: row["last_skew_ns"],
+            lastAddress: row["last_address"]
+        )
+    }
+}
+
+extension Finding {
+    init?(row: Row) {
+        guard let kind = Finding.Kind(rawValue: row["kind"]) else { return nil }
+        self.init(
+            id: row["id"],
+            kind: kind,
+            agentID: row["agent_id"],
+            epoch: (row["epoch"] as Int64?)?.unsignedValue,
+            fromSequence: (row["from_seq"] as Int64?)?.unsignedValue,
+            toSequence: (row["to_seq"] as Int64?)?.unsignedValue,
+            batchHash: Bytes32(data: row["batch_hash"] as Data?),
+            otherHash: Bytes32(data: row["other_hash"] as Data?),
+            detail: row["detail"],
+            atNanos: row["at_ns"]
+        )
+    }
+}

@@ -1,0 +1,217 @@
+public import FlightlogWire
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func agent(publicKey: Bytes32) async throws -> AgentRecord? {
+        let key = publicKey.data
+        return try await self.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE public_key = ?", arguments: [key]).flatMap(AgentRecord.init(row:))
+        }
+    }
+
+    public func chainHead(agentID: Int64, epoch: UInt64) async throws -> ChainLink.Head? {
+        try await self.read { db in try Self.head(db, agentID: agentID, epoch: epoch) }
+    }
+
+    public func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome] {
+        try await self.write { db in
+            var outcomes: [IngestOutcome] = []
+            outcomes.reserveCapacity(items.count)
+            for item in items {
+                outcomes.append(try Self.ingest(db, item))
+            }
+            return outcomes
+        }
+    }
+
+    public func recordHandshake(_ record: HandshakeRecord) async throws {
+        try await self.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO handshakes (at_ns, peer, public_key, agent_id, agent_name, epoch, skew_ns, outcome)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    record.atNanos, record.peer, record.publicKey?.data, record.agentID, record.agentName,
+                    record.epoch?.sqlValue, record.skewNanos, record.outcome,
+                ]
+            )
+            if let agentID = record.agentID, record.outcome == "accepted" {
+                try db.execute(
+                    sql: "UPDATE agents SET last_seen_ns = ?, last_skew_ns = ?, last_address = ? WHERE id = ?",
+                    arguments: [record.atNanos, record.skewNanos, record.peer, agentID]
+                )
+            }
+        }
+    }
+
+    public func recordFinding(_ finding: Finding) async throws {
+        try await self.write { db in try Self.insert(db, finding) }
+    }
+
+    public func touchAgent(id: Int64, atNanos: Int64) async throws {
+        try await self.write { db in
+            try db.execute(sql: "UPDATE agents SET last_seen_ns = MAX(COALESCE(last_seen_ns, 0), ?) WHERE id = ?", arguments: [atNanos, id])
+        }
+    }
+
+    // MARK: - Inside the write transaction
+
+    static func head(_ db: Database, agentID: Int64, epoch: UInt64) throws -> ChainLink.Head? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT head_seq, head_hash FROM chains WHERE agent_id = ? AND epoch = ?",
+                arguments: [agentID, epoch.sqlValue]
+            ),
+            let hash = Bytes32(data: row["head_hash"] as Data?)
+        else { return nil }
+        return ChainLink.Head(sequence: (row["head_seq"] as Int64).unsignedValue, hash: hash)
+    }
+
+    private static func ingest(_ db: Database, _ item: IngestItem) throws -> IngestOutcome {
+        let batch = item.batch
+        let head = try Self.head(db, agentID: item.agentID, epoch: batch.epoch)
+        let link = ChainLink.classify(sequence: batch.sequence, previousHash: batch.previousHash, head: head)
+        let hash = batch.hash
+        func finding(_ kind: Finding.Kind, from: UInt64? = nil, to: UInt64? = nil, other: Bytes32? = nil, _ detail: String) throws {
+            try Self.insert(
+                db,
+                Finding(
+                    kind: kind,
+                    agentID: item.agentID,
+                    epoch: batch.epoch,
+                    fromSequence: from ?? batch.sequence,
+                    toSequence: to ?? batch.sequence,
+                    batchHash: hash,
+                    otherHash: other,
+                    detail: detail,
+                    atNanos: item.receivedNanos
+                )
+            )
+        }
+        switch link {
+        case .alreadySeen:
+            let stored = try Data.fetchOne(
+                db,
+                sql: "SELECT hash FROM batches WHERE agent_id = ? AND epoch = ? AND seq = ?",
+                arguments: [item.agentID, batch.epoch.sqlValue, batch.sequence.sqlValue]
+            )
+            if let stored {
+                if stored == hash.data { return .duplicate }
+                try finding(
+                    .equivocation,
+                    other: Bytes32(data: stored),
+                    "sequence \(batch.sequence) was already stored with hash \(stored.hexString); refused a different batch \(hash.hex)"
+                )
+                return .refused(.equivocation, "sequence \(batch.sequence) is already stored with different content")
+            }
+            try finding(.lateBatch, "batch \(batch.sequence) arrived after later batches of its chain")
+            try Self.store(db, item, hash: hash, moveHead: false)
+            return .stored
+        case .broken:
+            try finding(
+                .chainBroken,
+                other: batch.previousHash,
+                "batch \(batch.sequence) names previous hash \(batch.previousHash.hex), which is not the stored predecessor"
+            )
+            return .refused(.chainBroken, "batch \(batch.sequence) does not link to the stored batch \(batch.sequence - 1)")
+        case .genesis, .gap, .extends:
+            if head == nil {
+                let others = try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) FROM chains WHERE agent_id = ? AND epoch != ?",
+                    arguments: [item.agentID, batch.epoch.sqlValue]
+                ) ?? 0
+                if others > 0 {
+                    try finding(.newEpoch, from: batch.sequence, to: batch.sequence, "agent started a new chain, epoch \(batch.epoch)")
+                }
+            }
+            if case .gap(let missing) = link {
+                try finding(
+                    .gap,
+                    from: missing.lowerBound,
+                    to: missing.upperBound,
+                    "batches \(missing.lowerBound)…\(missing.upperBound) of epoch \(batch.epoch) are missing"
+                )
+            }
+            try Self.store(db, item, hash: hash, moveHead: true)
+            return .stored
+        }
+    }
+
+    private static func store(_ db: Database, _ item: IngestItem, hash: Bytes32, moveHead: Bool) throws {
+        let batch = item.batch
+        let firstEventID = (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM events")) ?? 1
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO batches (agent_id, epoch, seq, hash, prev_hash, created_ns, first_ns, last_ns, event_count,
+                                     received_ns, first_event_id, envelope)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            item.agentID, batch.epoch.sqlValue, batch.sequence.sqlValue, hash.data, batch.previousHash.data,
+            batch.createdNanos, batch.firstEventNanos, batch.lastEventNanos, batch.eventCount, item.receivedNanos,
+            firstEventID, Data(batch.bytes),
+        ])
+        let batchID = db.lastInsertedRowID
+        let insertEvent = try db.cachedStatement(
+            sql: """
+                INSERT INTO events (id, batch_id, idx, agent_id, time_ns, observed_ns, received_ns, flags, host, source,
+                                    program, pid, user, src_ip, severity, line, fields)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        )
+        let insertText = try db.cachedStatement(sql: "INSERT INTO events_fts (rowid, line) VALUES (?, ?)")
+        for (index, event) in item.events.enumerated() {
+            let id = firstEventID + Int64(index)
+            let columns = IndexedColumns(event)
+            insertEvent.setUncheckedArguments([
+                id, batchID, index, item.agentID, event.timeNanos, event.observedNanos, item.receivedNanos,
+                Int(event.flags.rawValue), event.host, event.source, columns.program, columns.pid, columns.user,
+                columns.sourceIP, columns.severity, Data(event.line), FieldsJSON.encode(event.fields),
+            ])
+            try insertEvent.execute()
+            insertText.setUncheckedArguments([id, String(decoding: event.line, as: UTF8.self)])
+            try insertText.execute()
+        }
+        if moveHead {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO chains (agent_id, epoch, first_seen_ns, updated_ns, head_seq, head_hash, batches, events)
+                    VALUES (?1, ?2, ?3, ?3, ?4, ?5, 1, ?6)
+                    ON CONFLICT (agent_id, epoch) DO UPDATE SET
+                        updated_ns = excluded.updated_ns, head_seq = excluded.head_seq, head_hash = excluded.head_hash,
+                        batches = batches + 1, events = events + excluded.events
+                    """
+            ).execute(arguments: [
+                item.agentID, batch.epoch.sqlValue, item.receivedNanos, batch.sequence.sqlValue, hash.data,
+                batch.eventCount,
+            ])
+        } else {
+            try db.execute(
+                sql: "UPDATE chains SET batches = batches + 1, events = events + ? WHERE agent_id = ? AND epoch = ?",
+                arguments: [batch.eventCount, item.agentID, batch.epoch.sqlValue]
+            )
+        }
+    }
+
+    static func insert(_ db: Database, _ finding: Finding) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO findings (kind, agent_id, epoch, from_seq, to_seq, batch_hash, other_hash, detail, at_ns)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                finding.kind.rawValue, finding.agentID, finding.epoch?.sqlValue, finding.fromSequence?.sqlValue,
+                finding.toSequence?.sqlValue, finding.batchHash?.data, finding.otherHash?.data, finding.detail,
+                finding.atNanos,
+            ]
+        )
+    }
+}
+
+extension Data {
+    var hexString: String { self.map { $0 }.hexString }
+}

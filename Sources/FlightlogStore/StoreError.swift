@@ -1,0 +1,26 @@
+/// Everything the store can refuse or fail at.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The database file could not be opened or created.
+    case cannotOpen(path: String, reason: String)
+    /// No agent has that name.
+    case unknownAgent(name: String)
+    /// An agent with that name or key is already enrolled.
+    case alreadyEnrolled(name: String)
+    /// A public key is not 32 bytes of valid base64.
+    case invalidPublicKey(String)
+    /// The agent is already revoked.
+    case alreadyRevoked(name: String)
+    /// SQLite reported an error.
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): "cannot open database \(path): \(reason)"
+        case .unknownAgent(let name): "no agent named '\(name)' is enrolled"
+        case .alreadyEnrolled(let name): "an agent named '\(name)' or with that key is already enrolled"
+        case .invalidPublicKey(let why): "invalid public key: \(why)"
+        case .alreadyRevoked(let name): "agent '\(name)' is already revoked"
+        case .database(let message): "database error: \(message)"
+        }
+    }
+}

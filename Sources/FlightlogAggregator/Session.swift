@@ -159,6 +159,15 @@ struct Session {
 
     // MARK: - Batches and acks
 
+    /// Sends `frame` and closes the channel at once, so that a reader waiting for the next frame wakes up; used by
+    /// the ack task, which cannot end the reading loop otherwise.
+    private func abort(_ outbound: NIOAsyncChannelOutboundWriter<Frame>, _ frame: ErrorMessage, reason: String) async throws -> Never {
+        self.metrics.add("errors_sent.\(frame.code.map { "\($0)" } ?? "\(frame.rawCode)")")
+        try? await outbound.write(.error(frame))
+        try? await self.channel.channel.close()
+        throw End(frame: nil, reason: reason)
+    }
+
     private func serve(
         _ session: Established,
         frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator,
@@ -180,8 +189,9 @@ struct Session {
                     do {
                         outcome = try await pending.outcome.get()
                     } catch {
-                        throw End(
-                            frame: ErrorMessage(code: .storageFailure, sequence: pending.sequence, message: "not stored, resend later"),
+                        try await self.abort(
+                            outbound,
+                            ErrorMessage(code: .storageFailure, sequence: pending.sequence, message: "not stored, resend later"),
                             reason: "\(error)"
                         )
                     }
@@ -200,8 +210,9 @@ struct Session {
                         }
                     case .refused(let code, let message):
                         metrics.add("batches_rejected.\(code)")
-                        throw End(
-                            frame: ErrorMessage(code: code, sequence: pending.sequence, message: message),
+                        try await self.abort(
+                            outbound,
+                            ErrorMessage(code: code, sequence: pending.sequence, message: message),
                             reason: "batch \(pending.sequence) refused: \(code)"
                         )
                     }
@@ -223,6 +234,7 @@ struct Session {
                 case .batch(let body):
                     metrics.add("bytes_received", Int64(body.readableBytes))
                     guard outstanding.withLockedValue({ $0 }) < window else {
+                        metrics.add("window_exceeded")
                         ending = End(
                             frame: ErrorMessage(code: .windowExceeded, message: "more than \(window) batches unacknowledged"),
                             reason: "window exceeded"

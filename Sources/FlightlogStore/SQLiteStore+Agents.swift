@@ -156,3 +156,10 @@ extension Finding {
         )
     }
 }
+
+extension SQLiteStore {
+    /// Outcomes of recorded handshakes, oldest first (`accepted` or an error code name).
+    public func handshakeOutcomes() async throws(StoreError) -> [String] {
+        try await self.read { db in try String.fetchAll(db, sql: "SELECT outcome FROM handshakes ORDER BY id") }
+    }
+}

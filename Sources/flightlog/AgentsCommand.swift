@@ -1,0 +1,99 @@
+import ArgumentParser
+import FlightlogStore
+import FlightlogWire
+
+struct AgentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agents",
+        abstract: "List enrolled agents: key, enrolment, last seen, chain position, counts and open findings.",
+        discussion: """
+            Who is silent? Who has gaps? FINDINGS counts gaps, equivocations, broken links, new epochs and
+            rejected batches recorded for the agent.
+
+            Examples:
+              flightlog agents --db flightlog.db
+              flightlog agents --db flightlog.db --format jsonl | jq 'select(.gaps > 0)'
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Output format: table or jsonl. Example: --format jsonl")
+    var format: ListFormat = .table
+
+    func run() async throws {
+        let summaries: [AgentSummary]
+        do {
+            let store = try SQLiteStore(readOnlyPath: self.database.db)
+            summaries = try await store.agentSummaries()
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        func time(_ nanos: Int64?) -> String { nanos.map(Timestamp.rfc3339) ?? "-" }
+        switch self.format {
+        case .table:
+            var rows = [["NAME", "KEY", "ENROLLED", "REVOKED", "LAST SEEN", "EPOCH", "LAST SEQ", "BATCHES", "EVENTS", "GAPS", "EQUIV", "FINDINGS"]]
+            for s in summaries {
+                rows.append([
+                    s.agent.name, s.agent.fingerprint, time(s.agent.enrolledNanos), time(s.agent.revokedNanos),
+                    time(s.agent.lastSeenNanos), s.currentEpoch.map { String($0) } ?? "-",
+                    s.lastSequence.map { String($0) } ?? "-", String(s.batches), String(s.events), String(s.gaps),
+                    String(s.equivocations), String(s.openFindings),
+                ])
+            }
+            Output.line(Output.table(rows))
+        case .jsonl:
+            for s in summaries {
+                var out: [UInt8] = []
+                func add(_ key: String, _ value: String?, quoted: Bool = true, first: Bool = false) {
+                    out += Array((first ? "{" : ",").utf8)
+                    FieldsJSON.appendString(key, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    if let value {
+                        if quoted { FieldsJSON.appendString(value, to: &out) } else { out += Array(value.utf8) }
+                    } else {
+                        out += Array("null".utf8)
+                    }
+                }
+                add("name", s.agent.name, first: true)
+                add("key_fingerprint", s.agent.fingerprint)
+                add("public_key", s.agent.publicKey.bytes.base64)
+                add("enrolled", time(s.agent.enrolledNanos))
+                add("revoked", s.agent.revokedNanos.map(Timestamp.rfc3339))
+                add("last_seen", s.agent.lastSeenNanos.map(Timestamp.rfc3339))
+                add("clock_skew_ms", s.agent.lastSkewNanos.map { String($0 / 1_000_000) }, quoted: false)
+                add("last_address", s.agent.lastAddress)
+                add("epoch", s.currentEpoch.map { String($0) }, quoted: false)
+                add("last_sequence", s.lastSequence.map { String($0) }, quoted: false)
+                add("epochs", String(s.epochs), quoted: false)
+                add("batches", String(s.batches), quoted: false)
+                add("events", String(s.events), quoted: false)
+                add("gaps", String(s.gaps), quoted: false)
+                add("equivocations", String(s.equivocations), quoted: false)
+                add("findings", String(s.openFindings), quoted: false)
+                out.append(UInt8(ascii: "}"))
+                Output.line(String(decoding: out, as: UTF8.self))
+            }
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    var base64: String {
+        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        var index = 0
+        while index < self.count {
+            let b0 = self[index]
+            let b1 = index + 1 < self.count ? self[index + 1] : 0
+            let b2 = index + 2 < self.count ? self[index + 2] : 0
+            out.append(table[Int(b0 >> 2)])
+            out.append(table[Int((b0 & 0x03) << 4 | b1 >> 4)])
+            out.append(index + 1 < self.count ? table[Int((b1 & 0x0f) << 2 | b2 >> 6)] : UInt8(ascii: "="))
+            out.append(index + 2 < self.count ? table[Int(b2 & 0x3f)] : UInt8(ascii: "="))
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import FlightlogStore
+
+struct EnrollCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enroll",
+        abstract: "Enrol an agent by name and public key; only enrolled agents may ship batches.",
+        discussion: """
+            The public key is the base64 line printed by `flightlog-agent keygen` (or `flightlog-agent pubkey`).
+            The database is created on first use.
+
+            Example:
+              flightlog enroll --db flightlog.db --name cc-ws-602 --public-key 'mZ3x…Q='
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "The agent's name, unique, as investigators will see it. Example: --name cc-ws-602")
+    var name: String
+
+    @Option(help: ArgumentHelp("The agent's Ed25519 public key, base64. Example: --public-key 'mZ3x…Q='", valueName: "base64"))
+    var publicKey: String
+
+    func run() async throws {
+        do {
+            let store = try SQLiteStore(path: self.database.db)
+            let agent = try await store.enroll(name: self.name, publicKeyBase64: self.publicKey, atNanos: nowNanos())
+            Output.line("enrolled \(agent.name) \(agent.fingerprint)")
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+    }
+}

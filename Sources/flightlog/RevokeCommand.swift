@@ -1,0 +1,29 @@
+import ArgumentParser
+import FlightlogStore
+
+struct RevokeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke",
+        abstract: "Revoke an agent's key: new connections are refused; what it stored stays as evidence.",
+        discussion: """
+            Example:
+              flightlog revoke --db flightlog.db --name cc-ws-602
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "The enrolled agent's name. Example: --name cc-ws-602")
+    var name: String
+
+    func run() async throws {
+        do {
+            let store = try SQLiteStore(path: self.database.db)
+            try await store.revoke(name: self.name, atNanos: nowNanos())
+            Output.line("revoked \(self.name)")
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import FlightlogAggregator
+import FlightlogStore
+import Logging
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Accept enrolled agents, verify their batches, store them durably and acknowledge.",
+        discussion: """
+            Each batch is verified (signature, agent, epoch, chain link, limits), stored with its raw signed bytes,
+            its events indexed, and acknowledged only after the transaction holding it is on disk. SIGINT or
+            SIGTERM stop accepting, finish in-flight commits, ack them and close connections cleanly.
+
+            Counters are written every 2 s to the status file (default: DB.status.json); read them with
+            `flightlog status`.
+
+            TLS arrives in a later release; until then the server only starts with --insecure-plaintext, which
+            keeps working afterwards for loopback demos and tests.
+
+            Examples:
+              flightlog serve --db flightlog.db --listen 0.0.0.0:7514 --insecure-plaintext
+              flightlog serve --db /tmp/t.db --listen 127.0.0.1:0 --insecure-plaintext --log-level debug
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var log: LogOptions
+
+    @Option(help: ArgumentHelp("Address to listen on; port 0 picks a free port. Example: --listen 0.0.0.0:7514", valueName: "host:port"))
+    var listen: HostPort = HostPort(host: "0.0.0.0", port: 7514)
+
+    @Flag(help: "Serve without TLS. Logs carry PII: use only on loopback or a trusted, isolated network.")
+    var insecurePlaintext = false
+
+    @Option(help: "Batches an agent may send before waiting for acks (1–1024). Example: --window 64")
+    var window: UInt16 = 64
+
+    @Option(help: "Seconds of silence before a heartbeat; 3× this closes an idle connection. Example: --heartbeat 15")
+    var heartbeat: UInt16 = 15
+
+    @Option(help: "Connections served at once; more are refused with serverBusy. Example: --max-connections 4096")
+    var maxConnections: Int = 4096
+
+    @Option(help: ArgumentHelp("Where to write running counters (JSON). Example: --status-file /run/flightlog/status.json", valueName: "path"))
+    var statusFile: String?
+
+    func validate() throws {
+        guard self.insecurePlaintext else {
+            throw ValidationError(
+                "TLS is not available in this release yet; pass --insecure-plaintext to serve without encryption "
+                    + "(loopback or an isolated network only)."
+            )
+        }
+        guard (1...1024).contains(self.window) else { throw ValidationError("--window must be between 1 and 1024") }
+        guard self.heartbeat >= 1 else { throw ValidationError("--heartbeat must be at least 1 second") }
+        guard self.maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+    }
+
+    func run() async throws {
+        let logger = self.log.bootstrap(label: "flightlog.serve")
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: self.database.db)
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        let statusPath = self.statusFile ?? self.database.db + ".status.json"
+        let configuration = AggregatorConfiguration(
+            host: self.listen.host,
+            port: self.listen.port,
+            window: self.window,
+            heartbeatIntervalSeconds: self.heartbeat,
+            maxConnections: self.maxConnections,
+            statusPath: statusPath
+        )
+        let metrics = AggregatorMetrics()
+        let server: IngestServer
+        do {
+            server = try await IngestServer(configuration: configuration, store: store, metrics: metrics, logger: logger)
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        let bound = HostPort(host: self.listen.host, port: server.port)
+        Output.line("flightlog: listening on \(bound)")
+        let reporter = StatusReporter(
+            metrics: metrics,
+            path: statusPath,
+            intervalSeconds: configuration.statusIntervalSeconds,
+            listen: bound.description
+        )
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: reporter),
+                    .init(service: server),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}

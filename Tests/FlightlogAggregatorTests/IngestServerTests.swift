@@ -1,0 +1,275 @@
+import FlightlogAggregator
+import FlightlogStore
+import FlightlogWire
+import Foundation
+import NIOCore
+import Testing
+
+@Suite("Ingest server over real TCP and SQLite")
+struct IngestServerTests {
+    private func enrolled(_ store: SQLiteStore, _ agent: TestAgent) async throws {
+        try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+    }
+
+    @Test func acceptsEnrolledAgentAndAcksAfterStoring() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agent = TestAgent(name: "ws-1")
+        try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
+            try await self.enrolled(store, agent)
+            let (connection, welcome) = try await agent.open(port: port)
+            #expect(welcome.lastSequence == 0)
+            #expect(welcome.lastBatchHash == .zero)
+            #expect(welcome.window == 64)
+            let batches = try agent.chain(3)
+            for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+            for batch in batches {
+                let frame = try await connection.receiveSkippingHeartbeats()
+                #expect(frame == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored)))
+            }
+            // Acked means committed: a second, independent connection to the file sees it.
+            let reader = try SQLiteStore(readOnlyPath: dir.file("db.sqlite"))
+            let counts = try await reader.counts()
+            #expect(counts.batches == 3)
+            #expect(counts.events == 15)
+            #expect(counts.fullText == 15)
+            try await connection.send(.goodbye(Goodbye(message: "bye")))
+            #expect(try await connection.receiveSkippingHeartbeats() == .goodbye(Goodbye(message: "closing")))
+            await connection.close()
+        }
+    }
+
+    @Test func resentBatchIsAckedAgainAndStoredOnce() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agent = TestAgent(name: "ws-dup")
+        try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
+            try await self.enrolled(store, agent)
+            let batches = try agent.chain(2)
+            let (first, _) = try await agent.open(port: port)
+            for batch in batches { try await first.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+            for _ in batches { _ = try await first.receiveSkippingHeartbeats() }
+            await first.close()
+
+            let (second, welcome) = try await agent.open(port: port)
+            #expect(welcome.lastSequence == 2)
+            #expect(welcome.lastBatchHash == batches[1].hash)
+            try await second.send(.batch(ByteBuffer(bytes: batches[1].bytes)))
+            let frame = try await second.receiveSkippingHeartbeats()
+            #expect(frame == .ack(Ack(epoch: 1, sequence: 2, batchHash: batches[1].hash, status: .duplicate)))
+            let counts = try await store.counts()
+            #expect(counts.batches == 2)
+            #expect(counts.events == 10)
+            await second.close()
+        }
+    }
+
+    @Test func equivocationIsRefusedAndRecorded() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agent = TestAgent(name: "ws-eq")
+        try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
+            try await self.enrolled(store, agent)
+            let original = try agent.batch(sequence: 1, previous: .zero, events: agent.events(2, prefix: "original"))
+            let forged = try agent.batch(sequence: 1, previous: .zero, events: agent.events(2, prefix: "rewritten"))
+            let (connection, _) = try await agent.open(port: port)
+            try await connection.send(.batch(ByteBuffer(bytes: original.bytes)))
+            _ = try await connection.receiveSkippingHeartbeats()
+            try await connection.send(.batch(ByteBuffer(bytes: forged.bytes)))
+            let frame = try await connection.receiveSkippingHeartbeats()
+            guard case .error(let error) = frame else {
+                Issue.record("expected ERROR, got \(String(describing: frame))")
+                return
+            }
+            #expect(error.code == .equivocation)
+            #expect(error.sequence == 1)
+            try await connection.waitClosed()
+            let findings = try await store.findings()
+            #expect(findings.map(\.kind) == [.equivocation])
+            #expect(findings.first?.batchHash == forged.hash)
+            #expect(findings.first?.otherHash == original.hash)
+            #expect(try await store.lines(agentName: agent.name).map { String(decoding: $0, as: UTF8.self) }.allSatisfy { $0.hasPrefix("original") })
+        }
+    }
+
+    @Test func gapIsStoredAndRecorded() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agent = TestAgent(name: "ws-gap")
+        try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
+            try await self.enrolled(store, agent)
+            let batches = try agent.chain(5)
+            let (connection, _) = try await agent.open(port: port)
+            for index in [0, 1, 4] { try await connection.send(.batch(ByteBuffer(bytes: batches[index].bytes))) }
+            for _ in 0..<3 {
+                guard case .ack(let ack) = try await connection.receiveSkippingHeartbeats() else {
+                    Issue.record("expected ACK")
+                    return
+                }
+                #expect(ack.status == .stored)
+            }
+            let findings = try await store.findings()
+            #expect(findings.count == 1)
+            #expect(findings.first?.kind == .gap)
+            #expect(findings.first?.fromSequence == 3)
+            #expect(findings.first?.toSequence == 4)
+            let summary = try #require(try await store.agentSummaries().first)
+            #expect(summary.gaps == 1)
+            #expect(summary.lastSequence == 5)
+            await connection.close()
+        }
+    }
+
+    @Test func brokenLinkIsRefused() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agent = TestAgent(name: "ws-broken")
+        try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
+            try await self.enrolled(store, agent)
+            let first = try agent.batch(sequence: 1, previous: .zero, events: agent.events(1, prefix: "a"))
+            let wrongLink = try agent.batch(sequence: 2, previous: Bytes32(hex: String(repeating: "ab", count: 32)) ?? .zero, events: agent.events(1, prefix: "b"))
+            let (connection, _) = try await agent.open(port: port)
+            try await connection.send(.batch(ByteBuffer(bytes: first.bytes)))
+            _ = try await connection.receiveSkippingHeartbeats()
+            try await connection.send(.batch(ByteBuffer(bytes: wrongLink.bytes)))
+            guard case .error(let error) = try await connection.receiveSkippingHeartbeats() else {
+                Issue.record("expected ERROR")
+                return
+            }
+            #expect(error.code == .chainBroken)
+            #expect(try await store.findings().map(\.kind) == [.chainBroken])
+            #expect(try await store.counts().batches == 1)
+        }
+    }
+
+    @Test func newEpochIsAcceptedAndRecordedVisibly() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        var agent = TestAgent(name: "ws-epoch")
+        try await withServer(database: dir.file("db.sqlite")) { [agent] port, store, _ in
+            try await self.enrolled(store, agent)
+            let (connection, _) = try await agent.open(port: port)
+            for batch in try agent.chain(2) { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+            _ = try await connection.receiveSkippingHeartbeats()
+            _ = try await connection.receiveSkippingHeartbeats()
+            await connection.close()
+        }
+        agent.epoch = 99
+        try await withServer(database: dir.file("db.sqlite")) { [agent] port, store, _ in
+            let (connection, welcome) = try await agent.open(port: port)
+            #expect(welcome.epoch == 99)
+            #expect(welcome.lastSequence == 0)
+            for batch in try agent.chain(1, tag: "after-wipe") { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+            guard case .ack(let ack) = try await connection.receiveSkippingHeartbeats() else {
+                Issue.record("expected ACK")
+                return
+            }
+            #expect(ack.epoch == 99)
+            let findings = try await store.findings()
+            #expect(findings.map(\.kind) == [.newEpoch])
+            #expect(findings.first?.epoch == 99)
+            let summary = try #require(try await store.agentSummaries().first)
+            #expect(summary.epochs == 2)
+            #expect(summary.currentEpoch == 99)
+            await connection.close()
+        }
+    }
+
+    @Test func restartedServerResumesFromStoredHead() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agent = TestAgent(name: "ws-restart")
+        let batches = try agent.chain(4)
+        try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
+            try await self.enrolled(store, agent)
+            let (connection, _) = try await agent.open(port: port)
+            for batch in batches.prefix(3) { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+            for _ in 0..<3 { _ = try await connection.receiveSkippingHeartbeats() }
+            await connection.close()
+        }
+        try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
+            let (connection, welcome) = try await agent.open(port: port)
+            #expect(welcome.lastSequence == 3)
+            #expect(welcome.lastBatchHash == batches[2].hash)
+            try await connection.send(.batch(ByteBuffer(bytes: batches[3].bytes)))
+            #expect(try await connection.receiveSkippingHeartbeats() == .ack(Ack(epoch: 1, sequence: 4, batchHash: batches[3].hash, status: .stored)))
+            #expect(try await store.counts().batches == 4)
+            #expect(try await store.findings().isEmpty)
+            await connection.close()
+        }
+    }
+
+    @Test func fiftyConcurrentAgentsAreStoredExactly() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agents = (0..<50).map { TestAgent(name: "ws-\($0)") }
+        let batchesPerAgent = 8
+        let eventsPerBatch = 7
+        try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
+            for agent in agents { try await self.enrolled(store, agent) }
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for agent in agents {
+                    group.addTask {
+                        let batches = try agent.chain(batchesPerAgent, eventsPerBatch: eventsPerBatch)
+                        let (connection, _) = try await agent.open(port: port)
+                        // Interleave: send half, read some acks, send the rest.
+                        for batch in batches.prefix(4) { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+                        var acked = 0
+                        for _ in 0..<2 {
+                            if case .ack = try await connection.receiveSkippingHeartbeats() { acked += 1 }
+                        }
+                        for batch in batches.dropFirst(4) { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+                        while acked < batches.count {
+                            guard case .ack(let ack) = try await connection.receiveSkippingHeartbeats() else {
+                                throw TestFailure("expected ACK")
+                            }
+                            #expect(ack.status == .stored)
+                            acked += 1
+                        }
+                        await connection.close()
+                        return acked
+                    }
+                }
+                var total = 0
+                for try await acked in group { total += acked }
+                #expect(total == agents.count * batchesPerAgent)
+            }
+            let counts = try await store.counts()
+            #expect(counts.batches == agents.count * batchesPerAgent)
+            #expect(counts.events == agents.count * batchesPerAgent * eventsPerBatch)
+            #expect(counts.fullText == counts.events)
+            #expect(try await store.findings().isEmpty)
+            let lines = try await store.lines(agentName: "ws-7").map { String(decoding: $0, as: UTF8.self) }
+            #expect(lines.count == batchesPerAgent * eventsPerBatch)
+            #expect(Set(lines).count == lines.count)
+        }
+    }
+
+    @Test func badFrameOnOneConnectionDoesNotDisturbOthers() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let good = TestAgent(name: "ws-good")
+        let bad = TestAgent(name: "ws-bad")
+        try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
+            try await self.enrolled(store, good)
+            try await self.enrolled(store, bad)
+            let (goodConnection, _) = try await good.open(port: port)
+            let (badConnection, _) = try await bad.open(port: port)
+            let batches = try good.chain(4)
+            try await goodConnection.send(.batch(ByteBuffer(bytes: batches[0].bytes)))
+            // Unknown frame type 0x7f with a one-byte body.
+            try await badConnection.sendRaw([0, 0, 0, 2, 0x7f, 0])
+            guard case .error(let error) = try await badConnection.receiveSkippingHeartbeats() else {
+                Issue.record("expected ERROR")
+                return
+            }
+            #expect(error.code == .malformedFrame)
+            try await badConnection.waitClosed()
+            for batch in batches.dropFirst() { try await goodConnection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+            for batch in batches {
+                #expect(try await goodConnection.receiveSkippingHeartbeats() == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored)))
+            }
+            await goodConnection.close()
+        }
+    }
+}

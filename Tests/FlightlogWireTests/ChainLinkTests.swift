@@ -42,6 +42,8 @@ struct ChainLinkTests {
         let second = try Fixtures.batch([Fixtures.event(2)], sequence: 2, previousHash: first.hash)
         #expect(ChainLink.classify(sequence: first.sequence, previousHash: first.previousHash, head: nil) == .genesis)
         let head = ChainLink.Head(sequence: first.sequence, hash: first.hash)
-        #expect(ChainLink.classify(sequence: second.sequence, previousHash: second.previousHash, head: head) == .extends)
+        #expect(
+            ChainLink.classify(sequence: second.sequence, previousHash: second.previousHash, head: head) == .extends
+        )
     }
 }

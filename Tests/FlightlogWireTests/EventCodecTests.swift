@@ -69,7 +69,12 @@ struct EventCodecTests {
     @Test("payloads that break the rules are refused")
     func decodeErrors() throws {
         let payload = try EventCodec.encode(Fixtures.events)
-        #expect(throws: WireError.trailingBytes(what: "batch payload", count: payload.count - EventCodec.encodedSize(Fixtures.events[0]))) {
+        #expect(
+            throws: WireError.trailingBytes(
+                what: "batch payload",
+                count: payload.count - EventCodec.encodedSize(Fixtures.events[0])
+            )
+        ) {
             try EventCodec.decode(payload, count: 1)
         }
         #expect(throws: WireError.truncated(what: "event 3 time")) { try EventCodec.decode(payload, count: 4) }
@@ -78,7 +83,9 @@ struct EventCodecTests {
         }
         var flags = payload
         flags[16] = 0x80
-        #expect(throws: WireError.invalidValue(what: "event 0 flags", value: 0x80)) { try EventCodec.decode(flags, count: 3) }
+        #expect(throws: WireError.invalidValue(what: "event 0 flags", value: 0x80)) {
+            try EventCodec.decode(flags, count: 3)
+        }
         var host = payload
         host[18] = 0xc0
         #expect(throws: WireError.invalidUTF8(what: "event 0 host")) { try EventCodec.decode(host, count: 3) }

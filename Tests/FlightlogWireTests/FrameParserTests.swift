@@ -65,7 +65,9 @@ struct FrameParserTests {
         }
         var larger = FrameParser(maxFrameLength: .max)
         var huge = ByteBuffer(bytes: [0xff, 0xff, 0xff, 0xff])
-        #expect(throws: WireError.lengthExceedsLimit(what: "frame", length: 0xffff_ffff, limit: WireLimits.maxFrameLength)) {
+        #expect(
+            throws: WireError.lengthExceedsLimit(what: "frame", length: 0xffff_ffff, limit: WireLimits.maxFrameLength)
+        ) {
             try larger.nextFrame(buffer: &huge)
         }
     }
@@ -74,7 +76,9 @@ struct FrameParserTests {
     func zeroLength() {
         var parser = FrameParser()
         var buffer = ByteBuffer(bytes: [0, 0, 0, 0])
-        #expect(throws: WireError.invalidValue(what: "frame length", value: 0)) { try parser.nextFrame(buffer: &buffer) }
+        #expect(throws: WireError.invalidValue(what: "frame length", value: 0)) {
+            try parser.nextFrame(buffer: &buffer)
+        }
     }
 
     @Test("the NIO decoder passes ByteToMessageDecoderVerifier")

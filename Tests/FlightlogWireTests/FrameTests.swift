@@ -141,8 +141,10 @@ struct FrameTests {
     }
 
     static var helloBody: [UInt8] {
-        Array(Frame.hello(Hello(publicKey: .zero, epoch: 1, agentTimeNanos: 2, agentName: "n")).encoded.readableBytesView)
-            .dropFirst(5).map { $0 }
+        Array(
+            Frame.hello(Hello(publicKey: .zero, epoch: 1, agentTimeNanos: 2, agentName: "n")).encoded.readableBytesView
+        )
+        .dropFirst(5).map { $0 }
     }
 
     @Test func badMagic() {
@@ -183,7 +185,9 @@ struct FrameTests {
         #expect(throws: WireError.truncated(what: "PROOF signature")) {
             try Self.decode(Fixtures.frame(type: 0x03, body: Array(repeating: 0, count: 63)))
         }
-        #expect(throws: WireError.truncated(what: "HELLO magic")) { try Self.decode(Fixtures.frame(type: 0x01, body: [])) }
+        #expect(throws: WireError.truncated(what: "HELLO magic")) {
+            try Self.decode(Fixtures.frame(type: 0x01, body: []))
+        }
     }
 
     @Test func unknownFrameType() {
@@ -219,7 +223,9 @@ struct FrameTests {
     }
 
     @Test func badAckStatus() {
-        var frame = Array(Frame.ack(Ack(epoch: 1, sequence: 1, batchHash: .zero, status: .stored)).encoded.readableBytesView)
+        var frame = Array(
+            Frame.ack(Ack(epoch: 1, sequence: 1, batchHash: .zero, status: .stored)).encoded.readableBytesView
+        )
         frame[frame.count - 1] = 2
         #expect(throws: WireError.invalidValue(what: "ACK status", value: 2)) { try Self.decode(frame) }
     }
@@ -236,7 +242,8 @@ struct FrameTests {
         #expect(throws: WireError.lengthExceedsLimit(what: "GOODBYE message", length: 1025, limit: 1024)) {
             try Self.decode(Fixtures.frame(type: 0x31, body: Array(body.dropFirst(2))))
         }
-        let counterName: [UInt8] = Array(repeating: 0, count: 8) + [1, 65] + Array(repeating: 0x61, count: 65) + Array(repeating: 0, count: 8)
+        let counterName: [UInt8] =
+            Array(repeating: 0, count: 8) + [1, 65] + Array(repeating: 0x61, count: 65) + Array(repeating: 0, count: 8)
         #expect(throws: WireError.lengthExceedsLimit(what: "HEARTBEAT counter name", length: 65, limit: 64)) {
             try Self.decode(Fixtures.frame(type: 0x20, body: counterName))
         }

@@ -25,19 +25,26 @@ struct FuzzTests {
         for _ in 0..<Int.random(in: 1...4, using: &random) {
             switch Int.random(in: 0..<5, using: &random) {
             case 0 where !bytes.isEmpty:
-                bytes[Int.random(in: 0..<bytes.count, using: &random)] ^= UInt8(1 << Int.random(in: 0..<8, using: &random))
+                bytes[Int.random(in: 0..<bytes.count, using: &random)] ^= UInt8(
+                    1 << Int.random(in: 0..<8, using: &random)
+                )
             case 1 where !bytes.isEmpty:
                 bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
             case 2 where !bytes.isEmpty:
                 bytes.removeSubrange(Int.random(in: 0..<bytes.count, using: &random)...)
             case 3:
-                bytes.insert(UInt8.random(in: 0...255, using: &random), at: Int.random(in: 0...bytes.count, using: &random))
+                bytes.insert(
+                    UInt8.random(in: 0...255, using: &random),
+                    at: Int.random(in: 0...bytes.count, using: &random)
+                )
             default:
                 // Interesting values in a length or count field.
                 if bytes.count >= 4 {
                     let at = Int.random(in: 0...(bytes.count - 4), using: &random)
-                    let value: [UInt8] = [[0, 0, 0, 0], [0xff, 0xff, 0xff, 0xff], [0, 0x40, 0, 0], [0x7f, 0xff, 0xff, 0xff]]
-                        .randomElement(using: &random)!
+                    let value: [UInt8] = [
+                        [0, 0, 0, 0], [0xff, 0xff, 0xff, 0xff], [0, 0x40, 0, 0], [0x7f, 0xff, 0xff, 0xff],
+                    ]
+                    .randomElement(using: &random)!
                     bytes.replaceSubrange(at..<(at + 4), with: value)
                 }
             }
@@ -65,7 +72,9 @@ struct FuzzTests {
         var random = Random(state: 1)
         var refused = 0
         for _ in 0..<Self.iterations {
-            var bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            var bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in
+                UInt8.random(in: 0...255, using: &random)
+            }
             if Bool.random(using: &random), bytes.count >= 5 {
                 // A plausible small length and a real type byte, so that bodies get decoded.
                 bytes[0...3] = [0, 0, 0, UInt8(bytes.count - 4)]
@@ -129,7 +138,10 @@ struct FuzzTests {
                 refused += 1
             }
             do {
-                _ = try Zlib.inflate(Self.mutate(compressed, &random), declaredLength: Int.random(in: 0...600, using: &random))
+                _ = try Zlib.inflate(
+                    Self.mutate(compressed, &random),
+                    declaredLength: Int.random(in: 0...600, using: &random)
+                )
             } catch {
                 refused += 1
             }

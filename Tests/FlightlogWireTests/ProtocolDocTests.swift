@@ -58,7 +58,9 @@ struct ProtocolDocTests {
         )
         let names = source.split(separator: "\n").compactMap { line -> String? in
             let words = line.split(separator: " ")
-            guard let let_ = words.firstIndex(of: "let"), words.contains("static"), let_ + 1 < words.count else { return nil }
+            guard let let_ = words.firstIndex(of: "let"), words.contains("static"), let_ + 1 < words.count else {
+                return nil
+            }
             return String(words[let_ + 1])
         }
         #expect(names.count >= 15)

@@ -62,9 +62,13 @@ struct SignedBatchTests {
             bytes[index] ^= 0x01
             guard let parsed = try? SignedBatch(bytes: bytes) else { continue }
             if (8..<40).contains(index) {
-                #expect(throws: WireError.keyMismatch) { try parsed.verifySignature(publicKey: Fixtures.agentKey.publicKey) }
+                #expect(throws: WireError.keyMismatch) {
+                    try parsed.verifySignature(publicKey: Fixtures.agentKey.publicKey)
+                }
             } else {
-                #expect(throws: WireError.badSignature) { try parsed.verifySignature(publicKey: Fixtures.agentKey.publicKey) }
+                #expect(throws: WireError.badSignature) {
+                    try parsed.verifySignature(publicKey: Fixtures.agentKey.publicKey)
+                }
             }
         }
     }
@@ -85,32 +89,46 @@ struct SignedBatchTests {
             return copy
         }
         #expect(throws: WireError.truncated(what: "batch envelope")) { try SignedBatch(bytes: Array(good[..<187])) }
-        #expect(throws: WireError.badMagic(what: "batch")) { try SignedBatch(bytes: patched(0, [0x46, 0x4c, 0x42, 0x32])) }
+        #expect(throws: WireError.badMagic(what: "batch")) {
+            try SignedBatch(bytes: patched(0, [0x46, 0x4c, 0x42, 0x32]))
+        }
         #expect(throws: WireError.unsupportedVersion(what: "batch format", version: 2)) {
             try SignedBatch(bytes: patched(4, [2]))
         }
         #expect(throws: WireError.unknownCodec(0)) { try SignedBatch(bytes: patched(5, [0])) }
-        #expect(throws: WireError.invalidValue(what: "batch flags", value: 0x8000)) { try SignedBatch(bytes: patched(6, [0x80, 0])) }
+        #expect(throws: WireError.invalidValue(what: "batch flags", value: 0x8000)) {
+            try SignedBatch(bytes: patched(6, [0x80, 0]))
+        }
         #expect(throws: WireError.invalidValue(what: "batch sequence", value: 0)) {
             try SignedBatch(bytes: patched(48, Array(repeating: 0, count: 8)))
         }
         #expect(throws: WireError.invalidValue(what: "batch first event time after last", value: 0)) {
             try SignedBatch(bytes: patched(96, [0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))
         }
-        #expect(throws: WireError.invalidValue(what: "batch event count", value: 0)) { try SignedBatch(bytes: patched(112, [0, 0, 0, 0])) }
+        #expect(throws: WireError.invalidValue(what: "batch event count", value: 0)) {
+            try SignedBatch(bytes: patched(112, [0, 0, 0, 0]))
+        }
         #expect(throws: WireError.lengthExceedsLimit(what: "batch event count", length: 65537, limit: 65536)) {
             try SignedBatch(bytes: patched(112, [0, 1, 0, 1]))
         }
-        #expect(throws: WireError.lengthExceedsLimit(what: "batch uncompressed length", length: 4_194_305, limit: 4_194_304)) {
+        #expect(
+            throws: WireError.lengthExceedsLimit(what: "batch uncompressed length", length: 4_194_305, limit: 4_194_304)
+        ) {
             try SignedBatch(bytes: patched(116, [0, 0x40, 0, 1]))
         }
-        #expect(throws: WireError.lengthExceedsLimit(what: "batch compressed length", length: 4_194_305, limit: 4_194_304)) {
+        #expect(
+            throws: WireError.lengthExceedsLimit(what: "batch compressed length", length: 4_194_305, limit: 4_194_304)
+        ) {
             try SignedBatch(bytes: patched(120, [0, 0x40, 0, 1]))
         }
-        #expect(throws: WireError.lengthMismatch(what: "batch envelope", declared: good.count + 1, actual: good.count)) {
-            try SignedBatch(bytes: patched(120, withUnsafeBytes(of: UInt32(good.count - 188 + 1).bigEndian, Array.init)))
+        #expect(throws: WireError.lengthMismatch(what: "batch envelope", declared: good.count + 1, actual: good.count))
+        {
+            try SignedBatch(
+                bytes: patched(120, withUnsafeBytes(of: UInt32(good.count - 188 + 1).bigEndian, Array.init))
+            )
         }
-        #expect(throws: WireError.lengthMismatch(what: "batch envelope", declared: good.count, actual: good.count + 1)) {
+        #expect(throws: WireError.lengthMismatch(what: "batch envelope", declared: good.count, actual: good.count + 1))
+        {
             try SignedBatch(bytes: good + [0])
         }
     }
@@ -126,11 +144,18 @@ struct SignedBatchTests {
             return batch
         }
         #expect(throws: WireError.truncated(what: "event 3 time")) { try resigned(112, [0, 0, 0, 4]).decodeEvents() }
-        #expect(throws: WireError.trailingBytes(what: "batch payload", count: good.uncompressedLength - EventCodec.encodedSize(Fixtures.events[0]) - EventCodec.encodedSize(Fixtures.events[1]))) {
+        #expect(
+            throws: WireError.trailingBytes(
+                what: "batch payload",
+                count: good.uncompressedLength - EventCodec.encodedSize(Fixtures.events[0])
+                    - EventCodec.encodedSize(Fixtures.events[1])
+            )
+        ) {
             try resigned(112, [0, 0, 0, 2]).decodeEvents()
         }
         #expect(throws: WireError.inflatedLengthMismatch(declared: good.uncompressedLength + 1)) {
-            try resigned(116, withUnsafeBytes(of: UInt32(good.uncompressedLength + 1).bigEndian, Array.init)).decodeEvents()
+            try resigned(116, withUnsafeBytes(of: UInt32(good.uncompressedLength + 1).bigEndian, Array.init))
+                .decodeEvents()
         }
         #expect(throws: WireError.invalidValue(what: "batch event time range disagrees with its events", value: 0)) {
             try resigned(104, withUnsafeBytes(of: (good.lastEventNanos + 1).bigEndian, Array.init)).decodeEvents()
@@ -152,13 +177,27 @@ struct SignedBatchTests {
             lastEventNanos: 0
         )
         #expect(throws: WireError.invalidValue(what: "batch event count", value: 0)) {
-            try SignedBatch.assemble(header: header, eventCount: 0, uncompressed: 0, compressed: [], signingKey: Fixtures.agentKey)
+            try SignedBatch.assemble(
+                header: header,
+                eventCount: 0,
+                uncompressed: 0,
+                compressed: [],
+                signingKey: Fixtures.agentKey
+            )
         }
         var zero = header
         zero.sequence = 0
         #expect(throws: WireError.invalidValue(what: "batch sequence", value: 0)) {
-            try SignedBatch.assemble(header: zero, eventCount: 1, uncompressed: 0, compressed: [], signingKey: Fixtures.agentKey)
+            try SignedBatch.assemble(
+                header: zero,
+                eventCount: 1,
+                uncompressed: 0,
+                compressed: [],
+                signingKey: Fixtures.agentKey
+            )
         }
-        #expect(throws: WireError.self) { try SignedBatch.build(events: [], header: header, signingKey: Fixtures.agentKey) }
+        #expect(throws: WireError.self) {
+            try SignedBatch.build(events: [], header: header, signingKey: Fixtures.agentKey)
+        }
     }
 }

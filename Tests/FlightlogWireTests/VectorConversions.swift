@@ -61,7 +61,9 @@ extension FrameFields {
                 let epoch = epoch.flatMap(UInt64.init), let time = agentTimeNanos.flatMap(Int64.init),
                 let agentName
             else { return nil }
-            return .hello(Hello(version: version, publicKey: key, epoch: epoch, agentTimeNanos: time, agentName: agentName))
+            return .hello(
+                Hello(version: version, publicKey: key, epoch: epoch, agentTimeNanos: time, agentName: agentName)
+            )
         case .challenge:
             guard let version = version.flatMap(UInt16.init(exactly:)), let nonce = nonce.flatMap(Bytes32.init(hex:)),
                 let time = aggregatorTimeNanos.flatMap(Int64.init)
@@ -72,7 +74,8 @@ extension FrameFields {
             return .proof(Proof(signature: signature))
         case .welcome:
             guard let epoch = epoch.flatMap(UInt64.init), let sequence = lastSequence.flatMap(UInt64.init),
-                let hash = lastBatchHash.flatMap(Bytes32.init(hex:)), let window = window.flatMap(UInt16.init(exactly:)),
+                let hash = lastBatchHash.flatMap(Bytes32.init(hex:)),
+                let window = window.flatMap(UInt16.init(exactly:)),
                 let heartbeat = heartbeatIntervalSeconds.flatMap(UInt16.init(exactly:)),
                 let time = aggregatorTimeNanos.flatMap(Int64.init)
             else { return nil }

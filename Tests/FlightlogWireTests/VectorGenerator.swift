@@ -11,32 +11,56 @@ enum VectorGenerator {
     static func frames() throws -> VectorFile<FrameGroup> {
         let samples: [(String, String, Frame)] = [
             ("HELLO from the fixed agent key", "agent→aggregator", sessionFrames()[0].2),
-            ("HELLO announcing a future version 7 and an empty name", "agent→aggregator",
-             .hello(Hello(version: 7, publicKey: Fixtures.agentPublicKey, epoch: 1, agentTimeNanos: -1, agentName: ""))),
+            (
+                "HELLO announcing a future version 7 and an empty name", "agent→aggregator",
+                .hello(
+                    Hello(version: 7, publicKey: Fixtures.agentPublicKey, epoch: 1, agentTimeNanos: -1, agentName: "")
+                )
+            ),
             ("CHALLENGE with the fixed nonce", "aggregator→agent", sessionFrames()[1].2),
             ("PROOF over the fixed nonce, key and epoch", "agent→aggregator", sessionFrames()[2].2),
             ("WELCOME for a fresh epoch: nothing stored", "aggregator→agent", sessionFrames()[3].2),
-            ("WELCOME resuming after sequence 41, largest window", "aggregator→agent",
-             .welcome(
-                Welcome(
-                    epoch: Fixtures.epoch,
-                    lastSequence: 41,
-                    lastBatchHash: Bytes32(Array(0x40...0x5f))!,
-                    window: UInt16(WireLimits.maxWindow),
-                    heartbeatIntervalSeconds: 30,
-                    aggregatorTimeNanos: Fixtures.baseTime
+            (
+                "WELCOME resuming after sequence 41, largest window", "aggregator→agent",
+                .welcome(
+                    Welcome(
+                        epoch: Fixtures.epoch,
+                        lastSequence: 41,
+                        lastBatchHash: Bytes32(Array(0x40...0x5f))!,
+                        window: UInt16(WireLimits.maxWindow),
+                        heartbeatIntervalSeconds: 30,
+                        aggregatorTimeNanos: Fixtures.baseTime
+                    )
                 )
-             )),
+            ),
             ("BATCH carrying chain batch 1 of batches.json", "agent→aggregator", sessionFrames()[4].2),
             ("ACK: stored now", "aggregator→agent", sessionFrames()[5].2),
-            ("ACK: was already stored", "aggregator→agent",
-             .ack(Ack(epoch: Fixtures.epoch, sequence: 41, batchHash: Bytes32(Array(0x40...0x5f))!, status: .duplicate))),
+            (
+                "ACK: was already stored", "aggregator→agent",
+                .ack(
+                    Ack(
+                        epoch: Fixtures.epoch,
+                        sequence: 41,
+                        batchHash: Bytes32(Array(0x40...0x5f))!,
+                        status: .duplicate
+                    )
+                )
+            ),
             ("HEARTBEAT from an agent, with counters", "agent→aggregator", sessionFrames()[6].2),
-            ("HEARTBEAT from an aggregator: no counters", "aggregator→agent",
-             .heartbeat(Heartbeat(timeNanos: Fixtures.baseTime + 15_000_000_000))),
-            ("ERROR chainBroken naming sequence 7", "either",
-             .error(ErrorMessage(code: .chainBroken, sequence: 7, message: "previous hash does not match sequence 6"))),
-            ("ERROR serverBusy, no sequence, empty message", "either", .error(ErrorMessage(code: .serverBusy, message: ""))),
+            (
+                "HEARTBEAT from an aggregator: no counters", "aggregator→agent",
+                .heartbeat(Heartbeat(timeNanos: Fixtures.baseTime + 15_000_000_000))
+            ),
+            (
+                "ERROR chainBroken naming sequence 7", "either",
+                .error(
+                    ErrorMessage(code: .chainBroken, sequence: 7, message: "previous hash does not match sequence 6")
+                )
+            ),
+            (
+                "ERROR serverBusy, no sequence, empty message", "either",
+                .error(ErrorMessage(code: .serverBusy, message: ""))
+            ),
             ("GOODBYE with a reason", "either", sessionFrames()[7].2),
             ("GOODBYE with non-ASCII text", "either", .goodbye(Goodbye(message: "arrêt — maintenance"))),
         ]
@@ -53,7 +77,9 @@ enum VectorGenerator {
                 length prefix included; `fields` are its decoded values. 64-bit integers are decimal strings. \
                 Group `SessionTest` is the worked example of PROTOCOL.md §11, in the order the frames are sent.
                 """,
-            testGroups: [FrameGroup(type: "FrameTest", tests: frameTests), FrameGroup(type: "SessionTest", tests: sessionTests)],
+            testGroups: [
+                FrameGroup(type: "FrameTest", tests: frameTests), FrameGroup(type: "SessionTest", tests: sessionTests),
+            ],
             count: { $0.tests.count }
         )
     }
@@ -73,30 +99,58 @@ enum VectorGenerator {
 
     /// The worked example: one session that opens, ships chain batch 1, is acknowledged and closes.
     static func sessionFrames() -> [(String, String, Frame)] {
-        // swift-format-ignore
         let batch = (try? chain())?.first
         let proof = (try? Fixtures.agentKey.signature(for: proofMessage)).map(Array.init) ?? []
         let hash = batch?.hash ?? .zero
         return [
-            ("1. the agent opens", "agent→aggregator",
-             .hello(Hello(publicKey: Fixtures.agentPublicKey, epoch: Fixtures.epoch, agentTimeNanos: Fixtures.baseTime,
-                          agentName: Fixtures.agentName))),
-            ("2. the aggregator challenges", "aggregator→agent",
-             .challenge(Challenge(nonce: Fixtures.nonce, aggregatorTimeNanos: Fixtures.baseTime + 1_250_000))),
+            (
+                "1. the agent opens", "agent→aggregator",
+                .hello(
+                    Hello(
+                        publicKey: Fixtures.agentPublicKey,
+                        epoch: Fixtures.epoch,
+                        agentTimeNanos: Fixtures.baseTime,
+                        agentName: Fixtures.agentName
+                    )
+                )
+            ),
+            (
+                "2. the aggregator challenges", "aggregator→agent",
+                .challenge(Challenge(nonce: Fixtures.nonce, aggregatorTimeNanos: Fixtures.baseTime + 1_250_000))
+            ),
             ("3. the agent proves it holds its key", "agent→aggregator", .proof(Proof(signature: proof))),
-            ("4. the aggregator welcomes: nothing stored for this epoch yet", "aggregator→agent",
-             .welcome(Welcome(epoch: Fixtures.epoch, lastSequence: 0, lastBatchHash: .zero, window: 64,
-                              heartbeatIntervalSeconds: 15, aggregatorTimeNanos: Fixtures.baseTime + 2_500_000))),
+            (
+                "4. the aggregator welcomes: nothing stored for this epoch yet", "aggregator→agent",
+                .welcome(
+                    Welcome(
+                        epoch: Fixtures.epoch,
+                        lastSequence: 0,
+                        lastBatchHash: .zero,
+                        window: 64,
+                        heartbeatIntervalSeconds: 15,
+                        aggregatorTimeNanos: Fixtures.baseTime + 2_500_000
+                    )
+                )
+            ),
             ("5. the agent sends batch 1", "agent→aggregator", .batch(ByteBuffer(bytes: batch?.bytes ?? []))),
-            ("6. the aggregator acknowledges it after its commit", "aggregator→agent",
-             .ack(Ack(epoch: Fixtures.epoch, sequence: 1, batchHash: hash, status: .stored))),
-            ("7. the agent has been quiet for 15 s", "agent→aggregator",
-             .heartbeat(Heartbeat(timeNanos: Fixtures.baseTime + 18_000_000_000, counters: [
-                .init(name: "lines_read", value: 1), .init(name: "batches_sent", value: 1),
-                .init(name: "batches_acked", value: 1), .init(name: "spool_bytes", value: 0),
-                .init(name: "spool_batches", value: 0), .init(name: "drops", value: 0),
-                .init(name: "reconnects", value: 0),
-             ]))),
+            (
+                "6. the aggregator acknowledges it after its commit", "aggregator→agent",
+                .ack(Ack(epoch: Fixtures.epoch, sequence: 1, batchHash: hash, status: .stored))
+            ),
+            (
+                "7. the agent has been quiet for 15 s", "agent→aggregator",
+                .heartbeat(
+                    Heartbeat(
+                        timeNanos: Fixtures.baseTime + 18_000_000_000,
+                        counters: [
+                            .init(name: "lines_read", value: 1), .init(name: "batches_sent", value: 1),
+                            .init(name: "batches_acked", value: 1), .init(name: "spool_bytes", value: 0),
+                            .init(name: "spool_batches", value: 0), .init(name: "drops", value: 0),
+                            .init(name: "reconnects", value: 0),
+                        ]
+                    )
+                )
+            ),
             ("8. the agent stops", "agent→aggregator", .goodbye(Goodbye(message: "agent stopping"))),
         ]
     }
@@ -125,7 +179,13 @@ enum VectorGenerator {
         return batches
     }
 
-    static func batchVector(tcId: Int, comment: String, batch: SignedBatch, events: [Event], link: String?) throws -> BatchVector {
+    static func batchVector(
+        tcId: Int,
+        comment: String,
+        batch: SignedBatch,
+        events: [Event],
+        link: String?
+    ) throws -> BatchVector {
         let payload = try EventCodec.encode(events)
         return BatchVector(
             tcId: tcId,
@@ -152,11 +212,14 @@ enum VectorGenerator {
     }
 
     static func batches() throws -> VectorFile<BatchGroup> {
-        let minimal = [Event(timeNanos: Fixtures.baseTime, observedNanos: Fixtures.baseTime, host: "", source: "", line: [])]
+        let minimal = [
+            Event(timeNanos: Fixtures.baseTime, observedNanos: Fixtures.baseTime, host: "", source: "", line: [])
+        ]
         let single = [
             try batchVector(
                 tcId: 1,
-                comment: "three events: parsed fields, the time flag, a line that is not UTF-8, events out of time order",
+                comment:
+                    "three events: parsed fields, the time flag, a line that is not UTF-8, events out of time order",
                 batch: try Fixtures.batch(),
                 events: Fixtures.events,
                 link: nil
@@ -211,7 +274,11 @@ enum VectorGenerator {
         flipped[10] ^= 0x04
         let otherEpoch = Array(
             try Fixtures.agentKey.signature(
-                for: Handshake.proofMessage(nonce: Fixtures.nonce, publicKey: Fixtures.agentPublicKey, epoch: Fixtures.epoch + 1)
+                for: Handshake.proofMessage(
+                    nonce: Fixtures.nonce,
+                    publicKey: Fixtures.agentPublicKey,
+                    epoch: Fixtures.epoch + 1
+                )
             )
         )
         let otherKey = Array(try Fixtures.otherKey.signature(for: message))
@@ -272,38 +339,76 @@ enum VectorGenerator {
         lyingChallenge[3] = 40
         let frames: [(String, [UInt8], WireError)] = [
             ("length 0", [0, 0, 0, 0], .invalidValue(what: "", value: 0)),
-            ("length one past the maximum frame length (4195329)", [0x00, 0x40, 0x04, 0x01],
-             .lengthExceedsLimit(what: "frame", length: 0, limit: 0)),
+            (
+                "length one past the maximum frame length (4195329)", [0x00, 0x40, 0x04, 0x01],
+                .lengthExceedsLimit(what: "frame", length: 0, limit: 0)
+            ),
             ("length 0xffffffff", [0xff, 0xff, 0xff, 0xff], .lengthExceedsLimit(what: "frame", length: 0, limit: 0)),
             ("unknown frame type 0x7f", f(0x7f, []), .unknownFrameType(0)),
             ("unknown frame type 0x05", f(0x05, Array(repeating: 0, count: 8)), .unknownFrameType(0)),
             ("HELLO with only its type byte", f(0x01, []), .truncated(what: "")),
             ("HELLO cut after the public key", f(0x01, Array(hello[..<38])), .truncated(what: "")),
-            ("HELLO whose name length (20) lies: 9 bytes follow", f(0x01, patch(hello, 54, [20])), .truncated(what: "")),
+            (
+                "HELLO whose name length (20) lies: 9 bytes follow", f(0x01, patch(hello, 54, [20])),
+                .truncated(what: "")
+            ),
             ("HELLO with magic FLOX", f(0x01, patch(hello, 0, Array("FLOX".utf8))), .badMagic(what: "")),
             ("HELLO with lower-case magic flog", f(0x01, patch(hello, 0, Array("flog".utf8))), .badMagic(what: "")),
-            ("HELLO with protocol version 0", f(0x01, patch(hello, 4, [0, 0])), .unsupportedVersion(what: "", version: 0)),
+            (
+                "HELLO with protocol version 0", f(0x01, patch(hello, 4, [0, 0])),
+                .unsupportedVersion(what: "", version: 0)
+            ),
             ("HELLO whose agent name is not UTF-8 (0xff)", f(0x01, badName), .invalidUTF8(what: "")),
             ("HELLO with one byte after the name", f(0x01, hello + [0]), .trailingBytes(what: "", count: 0)),
-            ("CHALLENGE whose frame length lies (40, 3 short): the body ends inside the clock", lyingChallenge,
-             .truncated(what: "")),
+            (
+                "CHALLENGE whose frame length lies (40, 3 short): the body ends inside the clock", lyingChallenge,
+                .truncated(what: "")
+            ),
             ("PROOF with a 63-byte signature", f(0x03, Array(repeating: 0x5a, count: 63)), .truncated(what: "")),
-            ("PROOF with a 65-byte signature", f(0x03, Array(repeating: 0x5a, count: 65)), .trailingBytes(what: "", count: 0)),
+            (
+                "PROOF with a 65-byte signature", f(0x03, Array(repeating: 0x5a, count: 65)),
+                .trailingBytes(what: "", count: 0)
+            ),
             ("WELCOME with window 0", f(0x04, patch(welcomeBody, 48, [0, 0])), .invalidValue(what: "", value: 0)),
-            ("WELCOME with window 1025", f(0x04, patch(welcomeBody, 48, [0x04, 0x01])), .invalidValue(what: "", value: 0)),
-            ("WELCOME with heartbeat interval 0", f(0x04, patch(welcomeBody, 50, [0, 0])), .invalidValue(what: "", value: 0)),
+            (
+                "WELCOME with window 1025", f(0x04, patch(welcomeBody, 48, [0x04, 0x01])),
+                .invalidValue(what: "", value: 0)
+            ),
+            (
+                "WELCOME with heartbeat interval 0", f(0x04, patch(welcomeBody, 50, [0, 0])),
+                .invalidValue(what: "", value: 0)
+            ),
             ("ACK with status 2", f(0x11, patch(ack, 48, [2])), .invalidValue(what: "", value: 0)),
             ("ACK with one trailing byte", f(0x11, ack + [0]), .trailingBytes(what: "", count: 0)),
-            ("HEARTBEAT with 65 counters", f(0x20, Array(repeating: 0, count: 8) + [65] + Array(repeating: 0, count: 65 * 9)),
-             .lengthExceedsLimit(what: "", length: 0, limit: 0)),
-            ("HEARTBEAT with a 65-byte counter name", f(0x20, Array(repeating: 0, count: 8) + [1, 65] + Array(repeating: 0x61, count: 65) + Array(repeating: 0, count: 8)),
-             .lengthExceedsLimit(what: "", length: 0, limit: 0)),
-            ("HEARTBEAT whose counter name is not UTF-8", f(0x20, Array(repeating: 0, count: 8) + [1, 1, 0x80] + Array(repeating: 0, count: 8)),
-             .invalidUTF8(what: "")),
-            ("ERROR with a 1025-byte message", f(0x30, [0, 1] + Array(repeating: 0, count: 8) + [0x04, 0x01] + Array(repeating: 0x61, count: 1025)),
-             .lengthExceedsLimit(what: "", length: 0, limit: 0)),
+            (
+                "HEARTBEAT with 65 counters",
+                f(0x20, Array(repeating: 0, count: 8) + [65] + Array(repeating: 0, count: 65 * 9)),
+                .lengthExceedsLimit(what: "", length: 0, limit: 0)
+            ),
+            (
+                "HEARTBEAT with a 65-byte counter name",
+                f(
+                    0x20,
+                    Array(repeating: 0, count: 8) + [1, 65] + Array(repeating: 0x61, count: 65)
+                        + Array(repeating: 0, count: 8)
+                ),
+                .lengthExceedsLimit(what: "", length: 0, limit: 0)
+            ),
+            (
+                "HEARTBEAT whose counter name is not UTF-8",
+                f(0x20, Array(repeating: 0, count: 8) + [1, 1, 0x80] + Array(repeating: 0, count: 8)),
+                .invalidUTF8(what: "")
+            ),
+            (
+                "ERROR with a 1025-byte message",
+                f(0x30, [0, 1] + Array(repeating: 0, count: 8) + [0x04, 0x01] + Array(repeating: 0x61, count: 1025)),
+                .lengthExceedsLimit(what: "", length: 0, limit: 0)
+            ),
             ("GOODBYE with an overlong UTF-8 encoding (c0 af)", f(0x31, [0, 2, 0xc0, 0xaf]), .invalidUTF8(what: "")),
-            ("GOODBYE with a UTF-16 surrogate encoded in UTF-8 (ed a0 80)", f(0x31, [0, 3, 0xed, 0xa0, 0x80]), .invalidUTF8(what: "")),
+            (
+                "GOODBYE with a UTF-16 surrogate encoded in UTF-8 (ed a0 80)", f(0x31, [0, 3, 0xed, 0xa0, 0x80]),
+                .invalidUTF8(what: "")
+            ),
             ("GOODBYE with one trailing byte", f(0x31, [0, 1, 0x61, 0x62]), .trailingBytes(what: "", count: 0)),
         ]
         let frameTests = frames.enumerated().map { index, item in
@@ -319,7 +424,10 @@ enum VectorGenerator {
         let incomplete: [(String, [UInt8])] = [
             ("three bytes of a length", [0, 0, 0]),
             ("a HELLO length and type, body still missing", Array(session[0].2.encoded.readableBytesView.prefix(20))),
-            ("a complete CHALLENGE then half a WELCOME", challenge + Array(session[3].2.encoded.readableBytesView.prefix(30))),
+            (
+                "a complete CHALLENGE then half a WELCOME",
+                challenge + Array(session[3].2.encoded.readableBytesView.prefix(30))
+            ),
         ]
         let incompleteTests = incomplete.enumerated().map { index, item in
             MalformedVector(
@@ -376,7 +484,12 @@ enum VectorGenerator {
             createdNanos: good.createdNanos,
             events: events
         )
-        func assemble(_ count: Int, _ uncompressed: Int, _ compressed: [UInt8], header: BatchHeader = header) throws -> [UInt8] {
+        func assemble(
+            _ count: Int,
+            _ uncompressed: Int,
+            _ compressed: [UInt8],
+            header: BatchHeader = header
+        ) throws -> [UInt8] {
             try SignedBatch.assemble(
                 header: header,
                 eventCount: count,
@@ -412,38 +525,78 @@ enum VectorGenerator {
             ("codec 2", try patched(5, [2]), .unknownCodec(0)),
             ("flags 0x0001", try patched(6, [0, 1]), .invalidValue(what: "", value: 0)),
             ("sequence 0", try patched(48, be(UInt64(0))), .invalidValue(what: "", value: 0)),
-            ("first event time after last event time", try patched(96, be(Int64.max)), .invalidValue(what: "", value: 0)),
+            (
+                "first event time after last event time", try patched(96, be(Int64.max)),
+                .invalidValue(what: "", value: 0)
+            ),
             ("event count 0", try patched(112, be(UInt32(0))), .invalidValue(what: "", value: 0)),
-            ("event count 65537", try patched(112, be(UInt32(65537))), .lengthExceedsLimit(what: "", length: 0, limit: 0)),
-            ("uncompressed length 4194305", try patched(116, be(UInt32(4_194_305))), .lengthExceedsLimit(what: "", length: 0, limit: 0)),
-            ("compressed length 4194305", try patched(120, be(UInt32(4_194_305))), .lengthExceedsLimit(what: "", length: 0, limit: 0)),
-            ("compressed length that lies: one more than present", try patched(120, be(UInt32(compressed.count + 1))),
-             .lengthMismatch(what: "", declared: 0, actual: 0)),
+            (
+                "event count 65537", try patched(112, be(UInt32(65537))),
+                .lengthExceedsLimit(what: "", length: 0, limit: 0)
+            ),
+            (
+                "uncompressed length 4194305", try patched(116, be(UInt32(4_194_305))),
+                .lengthExceedsLimit(what: "", length: 0, limit: 0)
+            ),
+            (
+                "compressed length 4194305", try patched(120, be(UInt32(4_194_305))),
+                .lengthExceedsLimit(what: "", length: 0, limit: 0)
+            ),
+            (
+                "compressed length that lies: one more than present",
+                try patched(120, be(UInt32(compressed.count + 1))),
+                .lengthMismatch(what: "", declared: 0, actual: 0)
+            ),
             ("one byte after the signature", good.bytes + [0], .lengthMismatch(what: "", declared: 0, actual: 0)),
             ("key id of another agent, signed by that agent", otherEnvelope, .keyMismatch),
             ("one bit of the signature flipped", flippedSignature, .badSignature),
             ("one bit of the compressed payload flipped, signature unchanged", flippedPayload, .badSignature),
             ("one bit of the sequence flipped, signature unchanged", flippedHeader, .badSignature),
-            ("signed, but the payload is not a zlib stream", try assemble(2, payload.count, Array("not zlib at all".utf8)),
-             .corruptCompression("")),
-            ("signed, but the zlib stream is cut short", try assemble(2, payload.count, Array(compressed.dropLast(6))),
-             .corruptCompression("")),
-            ("signed zip bomb: 1 MiB of zeros declared as 1000 bytes", try assemble(1, 1000, bomb),
-             .inflatedLengthMismatch(declared: 0)),
-            ("signed, payload inflates to one byte less than declared", try assemble(2, payload.count + 1, compressed),
-             .inflatedLengthMismatch(declared: 0)),
-            ("signed, bytes after the zlib stream", try assemble(2, payload.count, compressed + [0, 0, 0]),
-             .trailingBytes(what: "", count: 0)),
-            ("signed, event count 3 but 2 events in the payload", try assemble(3, payload.count, compressed),
-             .truncated(what: "")),
-            ("signed, event count 1 but 2 events in the payload", try assemble(1, payload.count, compressed),
-             .trailingBytes(what: "", count: 0)),
-            ("signed, header time range disagrees with the events", try assemble(2, payload.count, compressed, header: timeRange),
-             .invalidValue(what: "", value: 0)),
-            ("signed, an event host that is not UTF-8", try assemble(2, badHost.count, try Zlib.compress(badHost)),
-             .invalidUTF8(what: "")),
-            ("signed, an event flag bit this version does not define", try assemble(2, badFlags.count, try Zlib.compress(badFlags)),
-             .invalidValue(what: "", value: 0)),
+            (
+                "signed, but the payload is not a zlib stream",
+                try assemble(2, payload.count, Array("not zlib at all".utf8)),
+                .corruptCompression("")
+            ),
+            (
+                "signed, but the zlib stream is cut short",
+                try assemble(2, payload.count, Array(compressed.dropLast(6))),
+                .corruptCompression("")
+            ),
+            (
+                "signed zip bomb: 1 MiB of zeros declared as 1000 bytes", try assemble(1, 1000, bomb),
+                .inflatedLengthMismatch(declared: 0)
+            ),
+            (
+                "signed, payload inflates to one byte less than declared",
+                try assemble(2, payload.count + 1, compressed),
+                .inflatedLengthMismatch(declared: 0)
+            ),
+            (
+                "signed, bytes after the zlib stream", try assemble(2, payload.count, compressed + [0, 0, 0]),
+                .trailingBytes(what: "", count: 0)
+            ),
+            (
+                "signed, event count 3 but 2 events in the payload", try assemble(3, payload.count, compressed),
+                .truncated(what: "")
+            ),
+            (
+                "signed, event count 1 but 2 events in the payload", try assemble(1, payload.count, compressed),
+                .trailingBytes(what: "", count: 0)
+            ),
+            (
+                "signed, header time range disagrees with the events",
+                try assemble(2, payload.count, compressed, header: timeRange),
+                .invalidValue(what: "", value: 0)
+            ),
+            (
+                "signed, an event host that is not UTF-8", try assemble(2, badHost.count, try Zlib.compress(badHost)),
+                .invalidUTF8(what: "")
+            ),
+            (
+                "signed, an event flag bit this version does not define",
+                try assemble(2, badFlags.count, try Zlib.compress(badFlags)),
+                .invalidValue(what: "", value: 0)
+            ),
         ]
     }
 }

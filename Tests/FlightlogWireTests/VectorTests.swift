@@ -47,7 +47,8 @@ struct VectorTests {
         }
         #expect(frames.map(\.type) == [.hello, .challenge, .proof, .welcome, .batch, .ack, .heartbeat, .goodbye])
         guard case .hello(let hello) = frames[0], case .challenge(let challenge) = frames[1],
-            case .proof(let proof) = frames[2], case .welcome(let welcome) = frames[3], case .batch(let body) = frames[4],
+            case .proof(let proof) = frames[2], case .welcome(let welcome) = frames[3],
+            case .batch(let body) = frames[4],
             case .ack(let ack) = frames[5]
         else {
             Issue.record("session frames out of order")
@@ -79,13 +80,19 @@ struct VectorTests {
         for group in file.testGroups {
             #expect(group.privateKeySeed == Fixtures.agentSeed.hexString)
             #expect(group.publicKey == signingKey.publicKey.rawRepresentation.hexString)
-            let publicKey = try Curve25519.Signing.PublicKey(rawRepresentation: try #require([UInt8](hex: group.publicKey)))
+            let publicKey = try Curve25519.Signing.PublicKey(
+                rawRepresentation: try #require([UInt8](hex: group.publicKey))
+            )
             #expect(group.keyId == SHA256.hash(data: publicKey.rawRepresentation).hexString)
             var head: ChainLink.Head? = nil
             for test in group.tests {
                 let batch = try checkBatch(test, group: group, publicKey: publicKey, signingKey: signingKey)
                 if group.type == "ChainTest" {
-                    let link = ChainLink.classify(sequence: batch.sequence, previousHash: batch.previousHash, head: head)
+                    let link = ChainLink.classify(
+                        sequence: batch.sequence,
+                        previousHash: batch.previousHash,
+                        head: head
+                    )
                     #expect("\(link)" == test.chainLink, "tcId \(test.tcId)")
                     head = ChainLink.Head(sequence: batch.sequence, hash: batch.hash)
                 }
@@ -132,7 +139,10 @@ struct VectorTests {
         #expect(Array(assembled.bytes.dropLast(64)) == signedPart, "\(id): assembled header and payload")
         #expect(assembled.signedMessage == [UInt8](hex: test.signedMessage), "\(id)")
         #expect(SignedBatch.signatureContext + signedPart == [UInt8](hex: test.signedMessage), "\(id)")
-        #expect(publicKey.isValidSignature(assembled.signature, for: SignedBatch.signatureContext + signedPart), "\(id)")
+        #expect(
+            publicKey.isValidSignature(assembled.signature, for: SignedBatch.signatureContext + signedPart),
+            "\(id)"
+        )
 
         // Decode direction: envelope → fields, signature, hash, events.
         let signature = try #require([UInt8](hex: test.signature), "\(id)")
@@ -207,7 +217,9 @@ struct VectorTests {
                     #expect(consumed < input.count, "tcId \(test.tcId)")
                     #expect(test.error == nil && test.errorCode == nil)
                 case "MalformedBatchTest":
-                    let key = try Curve25519.Signing.PublicKey(rawRepresentation: try #require([UInt8](hex: group.publicKey ?? "")))
+                    let key = try Curve25519.Signing.PublicKey(
+                        rawRepresentation: try #require([UInt8](hex: group.publicKey ?? ""))
+                    )
                     do {
                         let batch = try SignedBatch(bytes: input)
                         try batch.verifySignature(publicKey: key)
@@ -225,7 +237,8 @@ struct VectorTests {
         let names = Set(file.testGroups.flatMap(\.tests).compactMap(\.error))
         let required = [
             "lengthExceedsLimit", "truncated", "badMagic", "unsupportedVersion", "unknownFrameType", "trailingBytes",
-            "invalidUTF8", "badSignature", "keyMismatch", "corruptCompression", "inflatedLengthMismatch", "lengthMismatch",
+            "invalidUTF8", "badSignature", "keyMismatch", "corruptCompression", "inflatedLengthMismatch",
+            "lengthMismatch",
             "unknownCodec", "invalidValue",
         ]
         #expect(names.isSuperset(of: required))

@@ -42,7 +42,8 @@ enum WorkedExample {
     /// The generated block as PROTOCOL.md holds it now, or nil when its markers are missing.
     static func current() throws -> String? {
         let text = try String(contentsOf: protocolFile, encoding: .utf8)
-        guard let start = text.range(of: begin), let stop = text.range(of: end, range: start.upperBound..<text.endIndex) else {
+        guard let start = text.range(of: begin), let stop = text.range(of: end, range: start.upperBound..<text.endIndex)
+        else {
             return nil
         }
         return String(text[start.upperBound..<stop.lowerBound])
@@ -50,7 +51,8 @@ enum WorkedExample {
 
     static func update(from file: VectorFile<FrameGroup>) throws {
         let text = try String(contentsOf: protocolFile, encoding: .utf8)
-        guard let start = text.range(of: begin), let stop = text.range(of: end, range: start.upperBound..<text.endIndex) else {
+        guard let start = text.range(of: begin), let stop = text.range(of: end, range: start.upperBound..<text.endIndex)
+        else {
             return
         }
         let updated = text.replacingCharacters(in: start.upperBound..<stop.lowerBound, with: "\n\n" + render(file))

@@ -15,7 +15,9 @@ struct ZlibTests {
     func zipBomb() throws {
         let bomb = try Zlib.compress(Array(repeating: 0, count: 1 << 20), level: 9)
         #expect(bomb.count < 2048)
-        #expect(throws: WireError.inflatedLengthMismatch(declared: 1000)) { try Zlib.inflate(bomb, declaredLength: 1000) }
+        #expect(throws: WireError.inflatedLengthMismatch(declared: 1000)) {
+            try Zlib.inflate(bomb, declaredLength: 1000)
+        }
         #expect(throws: WireError.inflatedLengthMismatch(declared: (1 << 20) - 1)) {
             try Zlib.inflate(bomb, declaredLength: (1 << 20) - 1)
         }
@@ -25,7 +27,9 @@ struct ZlibTests {
     @Test("a stream shorter than declared is refused")
     func short() throws {
         let compressed = try Zlib.compress(Array(repeating: 1, count: 500))
-        #expect(throws: WireError.inflatedLengthMismatch(declared: 501)) { try Zlib.inflate(compressed, declaredLength: 501) }
+        #expect(throws: WireError.inflatedLengthMismatch(declared: 501)) {
+            try Zlib.inflate(compressed, declaredLength: 501)
+        }
     }
 
     @Test("bytes after the stream are refused")
@@ -45,7 +49,9 @@ struct ZlibTests {
         #expect(throws: WireError.corruptCompression("zlib stream is truncated")) {
             try Zlib.inflate(compressed.dropLast(), declaredLength: 200)
         }
-        #expect(throws: WireError.corruptCompression("zlib stream is truncated")) { try Zlib.inflate([], declaredLength: 10) }
+        #expect(throws: WireError.corruptCompression("zlib stream is truncated")) {
+            try Zlib.inflate([], declaredLength: 10)
+        }
     }
 
     @Test("garbage is corrupt")
@@ -61,6 +67,8 @@ struct ZlibTests {
     func checksum() throws {
         var compressed = try Zlib.compress(Array(0..<200))
         compressed[compressed.count - 1] ^= 1
-        #expect(throws: WireError.corruptCompression("incorrect data check")) { try Zlib.inflate(compressed, declaredLength: 200) }
+        #expect(throws: WireError.corruptCompression("incorrect data check")) {
+            try Zlib.inflate(compressed, declaredLength: 200)
+        }
     }
 }

@@ -4,6 +4,9 @@ public import NIOCore
 public enum EventCodec {
     /// Checks that `event` fits every limit, so that encoding cannot produce bytes a receiver refuses.
     public static func validate(_ event: Event) throws(WireError) {
+        guard Event.Flags.known.isSuperset(of: event.flags) else {
+            throw WireError.invalidValue(what: "event flags", value: Int(event.flags.rawValue))
+        }
         try checkLength("event host", event.host.utf8.count, limit: WireLimits.maxHostLength)
         try checkLength("event source", event.source.utf8.count, limit: WireLimits.maxSourceLength)
         try checkLength("event line", event.line.count, limit: WireLimits.maxLineLength)

@@ -3,7 +3,7 @@
 /// Every number here is normative: `protocol/PROTOCOL.md`, section "Limits", states the same values.
 /// A peer that exceeds one of them is sent an `ERROR` frame and disconnected.
 public enum WireLimits {
-    /// Largest value of a frame's length field (type byte plus body), PROTOCOL.md §2.
+    /// Largest value of a frame's length field (type byte plus body), PROTOCOL.md §3.
     ///
     /// Big enough for a batch at ``maxUncompressedBatchLength`` that did not compress at all.
     public static let maxFrameLength = 4 * 1024 * 1024 + 1024

@@ -12,6 +12,8 @@ public struct FileCursor: Codable, Sendable, Equatable {
     public var offset: UInt64
     /// The bytes before ``offset`` ended inside an over-long line that was split; the next part is a continuation.
     public var inSplitLine: Bool
+    /// A file (rotated away from this one's path) whose remaining lines come before this file's lines.
+    public var readAfter: FileIdentity?
 
     /// Creates a cursor.
     public init(
@@ -20,7 +22,8 @@ public struct FileCursor: Codable, Sendable, Equatable {
         fingerprint: String,
         fingerprintLength: Int,
         offset: UInt64,
-        inSplitLine: Bool = false
+        inSplitLine: Bool = false,
+        readAfter: FileIdentity? = nil
     ) {
         self.path = path
         self.identity = identity
@@ -28,9 +31,10 @@ public struct FileCursor: Codable, Sendable, Equatable {
         self.fingerprintLength = fingerprintLength
         self.offset = offset
         self.inSplitLine = inSplitLine
+        self.readAfter = readAfter
     }
 
-    // Checkpoints written before `inSplitLine` existed decode with `false`.
+    // Checkpoints written before `inSplitLine` and `readAfter` existed still decode.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.path = try container.decode(String.self, forKey: .path)
@@ -39,5 +43,6 @@ public struct FileCursor: Codable, Sendable, Equatable {
         self.fingerprintLength = try container.decode(Int.self, forKey: .fingerprintLength)
         self.offset = try container.decode(UInt64.self, forKey: .offset)
         self.inSplitLine = try container.decodeIfPresent(Bool.self, forKey: .inSplitLine) ?? false
+        self.readAfter = try container.decodeIfPresent(FileIdentity.self, forKey: .readAfter)
     }
 }

@@ -69,7 +69,8 @@ final class FileWatcher {
             fingerprint: self.fingerprint.hex,
             fingerprintLength: self.fingerprint.length,
             offset: self.offset,
-            inSplitLine: self.inSplitLine
+            inSplitLine: self.inSplitLine,
+            readAfter: self.predecessor
         )
     }
 

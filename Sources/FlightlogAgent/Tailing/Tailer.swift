@@ -147,11 +147,14 @@ public final class Tailer {
     private func mustWait(_ watcher: FileWatcher, reachedEnd: Set<FileIdentity>) -> Bool {
         guard let predecessor = watcher.predecessor else { return false }
         let stillOpen = self.watchers.contains { $0.identity == predecessor && $0.isOpen }
-        if !stillOpen || reachedEnd.contains(predecessor) {
+        if !stillOpen {
             watcher.predecessor = nil
             return false
         }
-        return true
+        guard reachedEnd.contains(predecessor) else { return true }
+        // Once this file had data when its predecessor was drained, the writer has moved over for good.
+        if watcher.lastSize > 0 { watcher.predecessor = nil }
+        return false
     }
 
     /// Hands out the watcher's lines until the budget is used or the file's end is reached; closes a file that
@@ -353,6 +356,7 @@ public final class Tailer {
         let prefix = PosixFile.readBytes(fd, count: Fingerprint.maxLength, at: 0)
         var offset: UInt64 = 0
         var inSplitLine = false
+        var predecessor: FileIdentity?
 
         if let index = self.restored.firstIndex(where: { $0.identity == status.identity }) {
             let cursor = self.restored.remove(at: index)
@@ -360,6 +364,7 @@ public final class Tailer {
             if saved.matches(prefix) && cursor.offset <= status.size {
                 offset = cursor.offset
                 inSplitLine = cursor.inSplitLine
+                predecessor = cursor.readAfter
             } else if saved.matches(prefix) || status.size < cursor.offset {
                 notices.append(.truncated(path: path, oldOffset: cursor.offset, newSize: status.size))
             }
@@ -380,9 +385,10 @@ public final class Tailer {
             size: status.size,
             inSplitLine: inSplitLine
         )
-        if let predecessor = self.vacated.removeValue(forKey: path), predecessor != status.identity {
-            watcher.predecessor = predecessor
+        if let vacatedBy = self.vacated.removeValue(forKey: path), vacatedBy != status.identity {
+            predecessor = vacatedBy
         }
+        watcher.predecessor = predecessor
         self.watchers.append(watcher)
         notices.append(.opened(path: path, fromOffset: offset))
         return true

@@ -1,0 +1,325 @@
+import Foundation
+
+/// Who did what in the auth.log messages of sshd, sudo, su, login, passwd, systemd-logind, unix_chkpwd and
+/// PAM modules: adds `user`, `src_ip`, `src_port`, `outcome`, `action`, `target_user`, `command`,
+/// `auth_method` and `tty` to the syslog fields.
+///
+/// Only messages of those programs (or of the `pam_xxx(service:type): …` shape) are looked at; anything
+/// unrecognised adds nothing.
+enum AuthMessage {
+    static let programs: Set<String> = ["sshd", "sudo", "su", "login", "passwd", "systemd-logind", "unix_chkpwd"]
+
+    static func extract(program: String?, message: String, into fields: inout FieldList) {
+        let text = Substring(message)
+        if text.hasPrefix("pam_") {
+            self.pam(text, into: &fields)
+            return
+        }
+        guard let program, self.programs.contains(program) else { return }
+        switch program {
+        case "sshd": self.sshd(text, into: &fields)
+        case "sudo": self.sudo(text, into: &fields)
+        case "su": self.su(text, into: &fields)
+        case "login": self.login(text, into: &fields)
+        case "passwd": self.passwd(text, into: &fields)
+        case "systemd-logind": self.logind(text, into: &fields)
+        case "unix_chkpwd": self.chkpwd(text, into: &fields)
+        default: break
+        }
+    }
+
+    // MARK: - sshd
+
+    private static func sshd(_ text: Substring, into fields: inout FieldList) {
+        if let rest = text.after("Accepted ") ?? text.after("Failed ") {
+            // Accepted|Failed METHOD for [invalid user ]USER from IP port PORT ssh2[: key]
+            let success = text.hasPrefix("Accepted")
+            guard let space = rest.firstIndex(of: " ") else { return }
+            let method = rest[..<space]
+            guard var who = rest[space...].after(" for ") else { return }
+            if let invalid = who.after("invalid user ") { who = invalid }
+            fields.add("action", "login")
+            fields.add("outcome", success ? "success" : "failure")
+            fields.add("auth_method", method.split(separator: "/", maxSplits: 1).first ?? method)
+            self.userFromIPPort(who, into: &fields)
+        } else if let rest = text.after("Invalid user ") {
+            fields.add("action", "login")
+            fields.add("outcome", "failure")
+            self.userFromIPPort(rest, into: &fields)
+        } else if let rest = text.after("Disconnected from ") {
+            if let who = rest.after("user ") {
+                fields.add("action", "logout")
+                self.userIPPort(who, into: &fields)
+            } else if let who = rest.after("invalid user ") ?? rest.after("authenticating user ") {
+                fields.add("action", "disconnect")
+                self.userIPPort(who, into: &fields)
+            } else {
+                fields.add("action", "disconnect")
+                self.ipPort(rest, into: &fields)
+            }
+        } else if let rest = text.after("Connection closed by ") ?? text.after("Received disconnect from ") {
+            fields.add("action", "disconnect")
+            if let who = rest.after("invalid user ") ?? rest.after("authenticating user ") {
+                self.userIPPort(who, into: &fields)
+            } else {
+                self.ipPort(rest, into: &fields)
+            }
+        } else if let rest = text.after("Connection from ") {
+            self.ipPort(rest, into: &fields)
+        }
+    }
+
+    /// `USER from IP port PORT …` (the user may itself contain spaces, so the last ` from ` wins).
+    private static func userFromIPPort(_ text: Substring, into fields: inout FieldList) {
+        guard let range = text.range(of: " from ", options: .backwards) else {
+            fields.add("user", text)
+            return
+        }
+        fields.add("user", text[..<range.lowerBound])
+        self.ipPort(text[range.upperBound...], into: &fields)
+    }
+
+    /// `USER IP port PORT …`.
+    private static func userIPPort(_ text: Substring, into fields: inout FieldList) {
+        guard let range = text.range(of: " port ", options: .backwards),
+            let space = text[..<range.lowerBound].lastIndex(of: " ")
+        else { return }
+        fields.add("user", text[..<space])
+        self.ipPort(text[text.index(after: space)...], into: &fields)
+    }
+
+    /// `IP[ port PORT]…`.
+    private static func ipPort(_ text: Substring, into fields: inout FieldList) {
+        let ip = text.prefix { $0 != " " && $0 != "," }
+        guard looksLikeIP(ip) else { return }
+        fields.add("src_ip", ip)
+        if let rest = text[ip.endIndex...].after(" port ") {
+            let port = rest.prefix { $0.isASCII && $0.isNumber }
+            if !port.isEmpty { fields.add("src_port", port) }
+        }
+    }
+
+    static func looksLikeIP(_ text: Substring) -> Bool {
+        guard !text.isEmpty, text.count <= 45 else { return false }
+        let isV4 = text.allSatisfy { ($0.isASCII && $0.isNumber) || $0 == "." } && text.filter { $0 == "." }.count == 3
+        let isV6 = text.contains(":") && text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." || $0 == "%" }
+        return isV4 || isV6
+    }
+
+    // MARK: - sudo
+
+    /// `USER : [REASON ; ]TTY=… ; PWD=… ; USER=… ; COMMAND=…`; a reason (wrong passwords, not in sudoers)
+    /// means the attempt failed.
+    private static func sudo(_ text: Substring, into fields: inout FieldList) {
+        let trimmed = text.drop { $0 == " " }
+        guard let colon = trimmed.range(of: " : ") else { return }
+        let user = trimmed[..<colon.lowerBound]
+        guard !user.isEmpty, !user.contains(" ") else { return }
+        fields.add("action", "sudo")
+        fields.add("user", user)
+        var failed = false
+        for part in trimmed[colon.upperBound...].components(separatedBy: " ; ") {
+            if let value = part.after("TTY=") {
+                fields.add("tty", value)
+            } else if let value = part.after("USER=") {
+                fields.add("target_user", value)
+            } else if let value = part.after("COMMAND=") {
+                fields.add("command", value)
+            } else if part.hasPrefix("PWD=") || part.hasPrefix("ENV=") || part.hasPrefix("GROUP=")
+                || part.hasPrefix("TSID=")
+            {
+                continue
+            } else if !part.isEmpty {
+                failed = true
+            }
+        }
+        fields.add("outcome", failed ? "failure" : "success")
+    }
+
+    // MARK: - su
+
+    private static func su(_ text: Substring, into fields: inout FieldList) {
+        if let rest = text.after("(to ") {
+            // (to TARGET) USER on TTY
+            guard let close = rest.firstIndex(of: ")") else { return }
+            fields.add("action", "su")
+            fields.add("outcome", "success")
+            fields.add("target_user", rest[..<close])
+            let after = rest[rest.index(after: close)...].drop { $0 == " " }
+            if let on = after.range(of: " on ") {
+                fields.add("user", after[..<on.lowerBound])
+                fields.add("tty", after[on.upperBound...])
+            } else if !after.isEmpty {
+                fields.add("user", after)
+            }
+        } else if let rest = text.after("FAILED su for ") ?? text.after("Successful su for ") {
+            guard let by = rest.range(of: " by ") else { return }
+            fields.add("action", "su")
+            fields.add("outcome", text.hasPrefix("FAILED") ? "failure" : "success")
+            fields.add("target_user", rest[..<by.lowerBound])
+            fields.add("user", rest[by.upperBound...])
+        } else if text.hasPrefix("+ ") || text.hasPrefix("- ") {
+            // Old shadow su: `+ TTY USER:TARGET`
+            let parts = text.dropFirst(2).split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, let colon = parts[1].firstIndex(of: ":") else { return }
+            fields.add("action", "su")
+            fields.add("outcome", text.hasPrefix("+") ? "success" : "failure")
+            fields.add("tty", parts[0])
+            fields.add("user", parts[1][..<colon])
+            fields.add("target_user", parts[1][parts[1].index(after: colon)...])
+        }
+    }
+
+    // MARK: - login
+
+    private static func login(_ text: Substring, into fields: inout FieldList) {
+        if let rest = text.after("FAILED LOGIN ") {
+            fields.add("action", "login")
+            fields.add("outcome", "failure")
+            if let tty = rest.quoted(after: "on '") { fields.add("tty", tty) }
+            if let user = rest.quoted(after: "FOR '") { fields.add("user", user) }
+        } else if let rest = text.after("ROOT LOGIN ") {
+            fields.add("action", "login")
+            fields.add("outcome", "success")
+            fields.add("user", "root")
+            if let tty = rest.quoted(after: "on '") { fields.add("tty", tty) }
+        } else if let rest = text.after("LOGIN ON ") {
+            // LOGIN ON tty1 BY mchen
+            fields.add("action", "login")
+            fields.add("outcome", "success")
+            if let by = rest.range(of: " BY ") {
+                fields.add("tty", rest[..<by.lowerBound])
+                fields.add("user", rest[by.upperBound...].prefix { $0 != " " })
+            }
+        }
+    }
+
+    // MARK: - passwd, logind, unix_chkpwd
+
+    private static func passwd(_ text: Substring, into fields: inout FieldList) {
+        // password for 'mchen' changed by 'root'
+        guard text.hasPrefix("password for "), let target = text.quoted(after: "for '") else { return }
+        fields.add("action", "password_change")
+        fields.add("outcome", "success")
+        if let by = text.quoted(after: "by '") {
+            fields.add("user", by)
+            fields.add("target_user", target)
+        } else {
+            fields.add("user", target)
+        }
+    }
+
+    private static func logind(_ text: Substring, into fields: inout FieldList) {
+        if text.hasPrefix("New session "), let rest = text.after(" of user ") {
+            fields.add("action", "session_open")
+            fields.add("user", rest.hasSuffix(".") ? rest.dropLast() : rest)
+        } else if text.hasPrefix("Removed session ") {
+            fields.add("action", "session_close")
+        } else if text.hasPrefix("Session "), text.contains(" logged out") {
+            fields.add("action", "logout")
+        }
+    }
+
+    private static func chkpwd(_ text: Substring, into fields: inout FieldList) {
+        // password check failed for user (mchen)
+        guard let rest = text.after("password check failed for user (") else { return }
+        fields.add("action", "auth")
+        fields.add("outcome", "failure")
+        fields.add("user", rest.prefix { $0 != ")" })
+    }
+
+    // MARK: - PAM
+
+    /// `pam_MODULE(SERVICE:TYPE): TEXT` — sessions, authentication failures and password changes.
+    private static func pam(_ text: Substring, into fields: inout FieldList) {
+        guard let open = text.firstIndex(of: "("), let close = text[open...].range(of: "): ") else { return }
+        let inside = text[text.index(after: open)..<close.lowerBound]
+        let service = inside.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+        let body = text[close.upperBound...]
+        let isSwitch = service == "su" || service == "su-l" || service == "sudo" || service == "sudo-i"
+        let switchAction = service.hasPrefix("su-") || service == "su" ? "su" : "sudo"
+
+        if let rest = body.after("session opened for user ") {
+            let target = rest.prefix { $0 != "(" && $0 != " " }
+            let by = rest.after(" by ")?.prefix { $0 != "(" && $0 != " " } ?? ""
+            if isSwitch {
+                fields.add("action", switchAction)
+                fields.add("outcome", "success")
+                if !by.isEmpty { fields.add("user", by) }
+                fields.add("target_user", target)
+            } else {
+                fields.add("action", "session_open")
+                fields.add("user", target)
+            }
+        } else if let rest = body.after("session closed for user ") {
+            let target = rest.prefix { $0 != "(" && $0 != " " }
+            fields.add("action", "session_close")
+            fields.add(isSwitch ? "target_user" : "user", target)
+        } else if let rest = body.after("authentication failure;") {
+            let pairs = self.keyValues(rest)
+            fields.add("outcome", "failure")
+            fields.add("action", self.action(forService: service))
+            let user = pairs["user"] ?? ""
+            let requester = pairs["ruser"].flatMap { $0.isEmpty ? nil : $0 } ?? pairs["logname"] ?? ""
+            if service == "su" || service == "su-l" {
+                if !requester.isEmpty { fields.add("user", requester) }
+                if !user.isEmpty { fields.add("target_user", user) }
+            } else if !user.isEmpty {
+                fields.add("user", user)
+            } else if !requester.isEmpty {
+                fields.add("user", requester)
+            }
+            if let tty = pairs["tty"], !tty.isEmpty { fields.add("tty", tty) }
+            if let host = pairs["rhost"], looksLikeIP(Substring(host)) { fields.add("src_ip", host) }
+        } else if let rest = body.after("password changed for ") {
+            fields.add("action", "password_change")
+            fields.add("outcome", "success")
+            fields.add("user", rest.prefix { $0 != " " })
+        }
+    }
+
+    private static func action(forService service: String) -> String {
+        switch service {
+        case "sudo", "sudo-i": return "sudo"
+        case "su", "su-l": return "su"
+        case "passwd", "chpasswd": return "password_change"
+        case "sshd", "login", "gdm-password", "lightdm", "sddm": return "login"
+        default: return "auth"
+        }
+    }
+
+    /// ` key=value key=value …` as PAM writes it (values never contain spaces; may be empty).
+    private static func keyValues(_ text: Substring) -> [String: String] {
+        var result: [String: String] = [:]
+        for word in text.split(separator: " ") {
+            guard let equals = word.firstIndex(of: "=") else { continue }
+            let key = String(word[..<equals])
+            if result[key] == nil { result[key] = String(word[word.index(after: equals)...]) }
+        }
+        return result
+    }
+}
+
+extension Substring {
+    /// The text after `prefix`, if this starts with it; for a prefix starting with a space, after its first
+    /// occurrence anywhere.
+    func after(_ prefix: String) -> Substring? {
+        if self.hasPrefix(prefix) { return self.dropFirst(prefix.count) }
+        if prefix.hasPrefix(" "), let range = self.range(of: prefix) { return self[range.upperBound...] }
+        return nil
+    }
+
+    /// The text between `opening` (which ends with a quote) and the next `'`.
+    func quoted(after opening: String) -> Substring? {
+        guard let range = self.range(of: opening) else { return nil }
+        let rest = self[range.upperBound...]
+        guard let end = rest.firstIndex(of: "'") else { return nil }
+        return rest[..<end]
+    }
+}
+
+extension String {
+    func after(_ prefix: String) -> Substring? {
+        Substring(self).after(prefix)
+    }
+}

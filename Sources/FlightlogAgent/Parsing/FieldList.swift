@@ -1,0 +1,44 @@
+import FlightlogWire
+
+/// Fields being collected for one line, kept within ``WireLimits`` as they are added.
+struct FieldList {
+    private(set) var fields: [Event.Field] = []
+
+    init() {
+        self.fields.reserveCapacity(8)
+    }
+
+    var isFull: Bool { self.fields.count >= WireLimits.maxFieldsPerEvent }
+
+    func contains(_ key: String) -> Bool {
+        self.fields.contains { $0.key == key }
+    }
+
+    /// Adds a field unless the list is full or the key is empty; over-long keys and values are cut on a
+    /// character boundary.
+    mutating func add(_ key: String, _ value: String) {
+        guard !self.isFull, !key.isEmpty else { return }
+        self.fields.append(
+            Event.Field(
+                key.truncatedToUTF8Length(WireLimits.maxFieldKeyLength),
+                value.truncatedToUTF8Length(WireLimits.maxFieldValueLength)
+            )
+        )
+    }
+
+    mutating func add<S: StringProtocol>(_ key: String, _ value: S) {
+        self.add(key, String(value))
+    }
+
+    /// Adds the field only if no field with that key exists yet.
+    mutating func addIfAbsent<S: StringProtocol>(_ key: String, _ value: S) {
+        guard !self.contains(key) else { return }
+        self.add(key, String(value))
+    }
+
+    /// Adds `bytes` as a value if they are valid UTF-8; otherwise nothing.
+    mutating func add(_ key: String, utf8 bytes: ArraySlice<UInt8>) {
+        guard let value = String(validating: bytes, as: UTF8.self) else { return }
+        self.add(key, value)
+    }
+}

@@ -1,0 +1,11 @@
+/// Which grammar a line was recognised as.
+public enum LineFormat: String, Sendable {
+    /// RFC 5424 syslog: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`.
+    case rfc5424
+    /// Traditional (RFC 3164) syslog, with or without `<PRI>`, with a BSD or an ISO timestamp.
+    case rfc3164
+    /// A JSON object on one line.
+    case json
+    /// Nothing recognised: no time, no fields.
+    case raw
+}

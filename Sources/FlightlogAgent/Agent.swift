@@ -1,0 +1,36 @@
+public import Logging
+import ServiceLifecycle
+
+/// The whole agent: collector, shipper and status writer in one service group, stopped by SIGTERM or SIGINT.
+public enum Agent {
+    /// Runs until a signal stops it. On SIGTERM the collector commits a final batch holding the stop event and the
+    /// shipper gets a few seconds to deliver it.
+    public static func run(configuration: AgentConfiguration, logger: Logger) async throws {
+        try configuration.validate()
+        let key = try KeyFile.load(configuration.keyPath)
+        let journal = try Journal(
+            directory: configuration.stateDirectory,
+            maxSpoolBytes: configuration.spoolMaxBytes,
+            nowNanos: WallClock.nowNanos()
+        )
+        let counters = AgentCounters()
+        let collector = await Collector(
+            configuration: configuration,
+            journal: journal,
+            signingKey: key,
+            counters: counters,
+            logger: logger
+        )
+        let shipper = Shipper(configuration: configuration, journal: journal, signingKey: key, counters: counters, logger: logger)
+        let status = AgentStatusWriter(configuration: configuration, journal: journal, counters: counters)
+        // Shut down in reverse order: the collector first (final batch), then the shipper (delivers it), then status.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: status), .init(service: shipper), .init(service: collector)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}

@@ -1,0 +1,215 @@
+public import Crypto
+public import FlightlogWire
+import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// Tails, parses and batches: turns lines into signed, chained batches committed to the journal.
+///
+/// Each batch holds every line polled since the previous one, so the tailer offsets saved with it are exactly the
+/// end of its lines; polls are sized to fit what the batch still has room for. A batch is cut when it is full or
+/// when its oldest line has waited ``AgentConfiguration/flushIntervalMilliseconds``. While the spool is at its cap
+/// nothing is read: the lines wait in their files, and the pause is counted and shipped as an event.
+public actor Collector: Service {
+    /// The source name of the agent's own lifecycle events.
+    public static let lifecycleSource = "flightlog-agent"
+
+    private let configuration: AgentConfiguration
+    private let journal: Journal
+    private let counters: AgentCounters
+    private let logger: Logger
+    private let signingKey: Curve25519.Signing.PrivateKey
+    private let keyID: Bytes32
+    private let parser: LineParser
+    private let tailer: Tailer
+
+    private var pending: [Event] = []
+    private var pendingBytes = 0
+    private var oldestPendingNanos: Int64?
+    private var spoolFullSinceNanos: Int64?
+
+    public init(
+        configuration: AgentConfiguration,
+        journal: Journal,
+        signingKey: Curve25519.Signing.PrivateKey,
+        counters: AgentCounters,
+        logger: Logger
+    ) async {
+        self.configuration = configuration
+        self.journal = journal
+        self.counters = counters
+        self.logger = logger
+        self.signingKey = signingKey
+        self.keyID = KeyID.of(signingKey.publicKey)
+        let zone = configuration.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current
+        self.parser = LineParser(timeZone: zone)
+        let saved = await journal.nextBatch.tailer
+        self.tailer = Tailer(
+            options: TailerOptions(globs: configuration.watch, startAtEnd: configuration.startAtEnd),
+            state: saved.files.isEmpty ? nil : saved
+        )
+    }
+
+    public func run() async throws {
+        let position = await self.journal.nextBatch
+        self.lifecycle(
+            "start",
+            "flightlog-agent started pid=\(ProcessInfo.processInfo.processIdentifier) epoch=\(position.epoch) next_sequence=\(position.sequence)"
+        )
+        let interval = Duration.milliseconds(100)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let progressed = try await self.step()
+            if !progressed {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            }
+        }
+        // Stopping: read what is there, say so, and commit it so the shipper can still send it.
+        if await !self.journal.isFull { _ = try await self.step(draining: true) }
+        self.lifecycle("stop", "flightlog-agent stopping pid=\(ProcessInfo.processInfo.processIdentifier)")
+        try await self.cut()
+        await self.journal.wakeAll()
+    }
+
+    /// One round: poll, maybe cut. Returns whether anything was read or cut.
+    func step(draining: Bool = false) async throws -> Bool {
+        let now = WallClock.nowNanos()
+        if await self.journal.isFull {
+            if self.spoolFullSinceNanos == nil {
+                self.spoolFullSinceNanos = now
+                self.counters.add("spool_full")
+                self.logger.warning("Spool full: reading paused until the aggregator acknowledges batches")
+            }
+            // Lines already read stay in memory until there is room; their offsets are not committed yet.
+            return false
+        }
+        if let since = self.spoolFullSinceNanos {
+            self.spoolFullSinceNanos = nil
+            let pausedMs = (now - since) / 1_000_000
+            self.counters.add("spool_full_ms", UInt64(max(0, pausedMs)))
+            self.lifecycle("spool_full", "flightlog-agent spool was full; reading paused for \(pausedMs) ms")
+        }
+        let roomEvents = self.configuration.batchMaxEvents - self.pending.count
+        let roomBytes = self.configuration.batchMaxBytes - self.pendingBytes
+        var readSomething = false
+        if roomEvents > 0 && roomBytes > 256 {
+            // A line costs its bytes plus the event framing; keep room for the framing and the fields.
+            let (lines, notices) = self.tailer.poll(maxLines: roomEvents, maxBytes: roomBytes / 2, nowNanos: now)
+            for notice in notices { self.record(notice) }
+            for line in lines { self.add(line) }
+            readSomething = !lines.isEmpty
+            self.counters.add("lines_read", UInt64(lines.count))
+        }
+        let full = self.pending.count >= self.configuration.batchMaxEvents
+            || self.pendingBytes >= self.configuration.batchMaxBytes / 2
+        if !self.pending.isEmpty && (full || self.isDue(now) || draining) {
+            try await self.cut()
+            return true
+        }
+        return readSomething
+    }
+
+    private func isDue(_ now: Int64) -> Bool {
+        guard let oldest = self.oldestPendingNanos else { return false }
+        return now - oldest >= Int64(self.configuration.flushIntervalMilliseconds) * 1_000_000
+    }
+
+    private func add(_ line: TailedLine) {
+        let parsed = self.parser.parse(line.bytes, observedNanos: line.observedNanos)
+        var fields = parsed.fields
+        if line.isSplitPart {
+            if fields.count >= WireLimits.maxFieldsPerEvent { fields.removeLast() }
+            fields.append(Event.Field("flightlog.split", line.isSplitContinuation ? "continuation" : "first"))
+        }
+        let event = Event(
+            timeNanos: parsed.timeNanos ?? line.observedNanos,
+            observedNanos: line.observedNanos,
+            flags: parsed.timeNanos == nil ? [] : .timeFromLine,
+            host: self.configuration.hostname,
+            source: String(line.source.utf8.prefix(WireLimits.maxSourceLength)) ?? "?",
+            line: line.bytes,
+            fields: fields
+        )
+        self.append(event)
+    }
+
+    private func append(_ event: Event) {
+        if self.oldestPendingNanos == nil { self.oldestPendingNanos = event.observedNanos }
+        self.pending.append(event)
+        self.pendingBytes += EventCodec.encodedSize(event)
+    }
+
+    /// Adds one of the agent's own lifecycle events.
+    func lifecycle(_ action: String, _ text: String, _ extra: [Event.Field] = []) {
+        let now = WallClock.nowNanos()
+        self.append(
+            Event(
+                timeNanos: now,
+                observedNanos: now,
+                flags: [],
+                host: self.configuration.hostname,
+                source: Self.lifecycleSource,
+                line: Array(text.utf8),
+                fields: [Event.Field("program", "flightlog-agent"), Event.Field("action", action)] + extra
+            )
+        )
+    }
+
+    private func record(_ notice: TailNotice) {
+        switch notice {
+        case .opened(let path, let offset):
+            self.logger.info("Watching file", metadata: ["file.path": "\(path)", "file.offset": "\(offset)"])
+            self.lifecycle("file_opened", "flightlog-agent opened \(path) at offset \(offset)", [Event.Field("path", path)])
+        case .rotated(let path):
+            self.counters.add("rotations")
+            self.lifecycle("rotation", "flightlog-agent saw \(path) rotated", [Event.Field("path", path)])
+        case .truncated(let path, let old, let size):
+            self.counters.add("truncations")
+            self.lifecycle(
+                "truncation",
+                "flightlog-agent saw \(path) truncated from \(old) to \(size) bytes",
+                [Event.Field("path", path)]
+            )
+        case .vanished(let path):
+            self.counters.add("files_vanished")
+            self.lifecycle("file_vanished", "flightlog-agent saw \(path) vanish", [Event.Field("path", path)])
+        case .lineSplit(let path, let length):
+            self.counters.add("lines_split")
+            self.lifecycle(
+                "line_split",
+                "flightlog-agent split an over-long line of \(path) at \(length) bytes",
+                [Event.Field("path", path)]
+            )
+        case .readError(let path, let message):
+            self.counters.add("read_errors")
+            self.logger.warning("Cannot read file", metadata: ["file.path": "\(path)", "error": "\(message)"])
+            self.lifecycle("read_error", "flightlog-agent cannot read \(path): \(message)", [Event.Field("path", path)])
+        }
+    }
+
+    /// Builds, signs and commits a batch of everything pending, with the tailer offsets after its last line.
+    private func cut() async throws {
+        guard !self.pending.isEmpty else { return }
+        let position = await self.journal.nextBatch
+        let events = self.pending
+        let header = BatchHeader(
+            keyID: self.keyID,
+            epoch: position.epoch,
+            sequence: position.sequence,
+            previousHash: position.previous,
+            createdNanos: WallClock.nowNanos(),
+            events: events
+        )
+        let batch = try SignedBatch.build(
+            events: events,
+            header: header,
+            signingKey: self.signingKey,
+            compressionLevel: Int32(self.configuration.compressionLevel)
+        )
+        try await self.journal.commit(batch, tailer: self.tailer.state)
+        self.pending.removeAll(keepingCapacity: true)
+        self.pendingBytes = 0
+        self.oldestPendingNanos = nil
+        self.counters.add("batches_built")
+        self.counters.add("events_built", UInt64(events.count))
+    }
+}

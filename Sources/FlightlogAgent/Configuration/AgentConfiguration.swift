@@ -1,0 +1,157 @@
+import Foundation
+import Yams
+
+/// Everything `flightlog-agent run` can be told, from a YAML file and flags that override it.
+public struct AgentConfiguration: Sendable, Equatable {
+    /// Aggregator host.
+    public var aggregatorHost: String
+    /// Aggregator port.
+    public var aggregatorPort: Int
+    /// The private key file (`flightlog-agent keygen`).
+    public var keyPath: String
+    /// Where chain state, offsets and the spool live.
+    public var stateDirectory: String
+    /// Glob patterns of files to tail.
+    public var watch: [String]
+    /// The name events carry as their host.
+    public var hostname: String
+    /// Ship without TLS (tests, loopback demos).
+    public var insecurePlaintext: Bool
+    /// Start new files at their end instead of their beginning.
+    public var startAtEnd: Bool
+    /// Spool cap in bytes; reading pauses when it is reached.
+    public var spoolMaxBytes: Int
+    /// Most events in one batch.
+    public var batchMaxEvents: Int
+    /// Most uncompressed payload bytes in one batch.
+    public var batchMaxBytes: Int
+    /// A line is shipped within this many milliseconds of being read.
+    public var flushIntervalMilliseconds: Int
+    /// zlib level 1 (fast) … 9 (small).
+    public var compressionLevel: Int
+    /// Zone for timestamps that carry none (an IANA name such as `Europe/Berlin`); default: the host's zone.
+    public var timeZone: String?
+
+    public init(
+        aggregatorHost: String = "127.0.0.1",
+        aggregatorPort: Int = 7514,
+        keyPath: String = "/etc/flightlog/agent.key",
+        stateDirectory: String = "/var/lib/flightlog-agent",
+        watch: [String] = [],
+        hostname: String = AgentConfiguration.machineHostname(),
+        insecurePlaintext: Bool = false,
+        startAtEnd: Bool = false,
+        spoolMaxBytes: Int = 1 << 30,
+        batchMaxEvents: Int = 5000,
+        batchMaxBytes: Int = 1 << 20,
+        flushIntervalMilliseconds: Int = 1000,
+        compressionLevel: Int = 6,
+        timeZone: String? = nil
+    ) {
+        self.aggregatorHost = aggregatorHost
+        self.aggregatorPort = aggregatorPort
+        self.keyPath = keyPath
+        self.stateDirectory = stateDirectory
+        self.watch = watch
+        self.hostname = hostname
+        self.insecurePlaintext = insecurePlaintext
+        self.startAtEnd = startAtEnd
+        self.spoolMaxBytes = spoolMaxBytes
+        self.batchMaxEvents = batchMaxEvents
+        self.batchMaxBytes = batchMaxBytes
+        self.flushIntervalMilliseconds = flushIntervalMilliseconds
+        self.compressionLevel = compressionLevel
+        self.timeZone = timeZone
+    }
+
+    /// The machine's host name.
+    public static func machineHostname() -> String {
+        ProcessInfo.processInfo.hostName
+    }
+
+    /// The YAML keys, as in `agent/flightlog-agent.yaml`.
+    struct File: Decodable {
+        var aggregator: String?
+        var key: String?
+        var state_dir: String?
+        var watch: [String]?
+        var hostname: String?
+        var insecure_plaintext: Bool?
+        var start_at_end: Bool?
+        var spool_max_bytes: Int?
+        var batch_max_events: Int?
+        var batch_max_bytes: Int?
+        var flush_interval_ms: Int?
+        var compression_level: Int?
+        var timezone: String?
+    }
+
+    /// Reads a YAML configuration file over the defaults.
+    public static func load(path: String) throws(AgentError) -> AgentConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AgentError.configuration("cannot read \(path)")
+        }
+        let file: File
+        do {
+            file = try YAMLDecoder().decode(File.self, from: data)
+        } catch {
+            throw AgentError.configuration("\(path): \(error)")
+        }
+        var configuration = AgentConfiguration()
+        if let aggregator = file.aggregator { try configuration.setAggregator(aggregator) }
+        if let key = file.key { configuration.keyPath = key }
+        if let dir = file.state_dir { configuration.stateDirectory = dir }
+        if let watch = file.watch { configuration.watch = watch }
+        if let hostname = file.hostname { configuration.hostname = hostname }
+        if let plain = file.insecure_plaintext { configuration.insecurePlaintext = plain }
+        if let end = file.start_at_end { configuration.startAtEnd = end }
+        if let cap = file.spool_max_bytes { configuration.spoolMaxBytes = cap }
+        if let events = file.batch_max_events { configuration.batchMaxEvents = events }
+        if let bytes = file.batch_max_bytes { configuration.batchMaxBytes = bytes }
+        if let flush = file.flush_interval_ms { configuration.flushIntervalMilliseconds = flush }
+        if let level = file.compression_level { configuration.compressionLevel = level }
+        if let zone = file.timezone { configuration.timeZone = zone }
+        return configuration
+    }
+
+    /// Sets host and port from `HOST:PORT`.
+    public mutating func setAggregator(_ value: String) throws(AgentError) {
+        guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
+            (1...65535).contains(port), colon > value.startIndex
+        else {
+            throw AgentError.configuration("aggregator must be HOST:PORT, got '\(value)'")
+        }
+        var host = String(value[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.aggregatorHost = host
+        self.aggregatorPort = port
+    }
+
+    /// Checks the values together; the message says what to change.
+    public func validate() throws(AgentError) {
+        guard !self.watch.isEmpty else { throw AgentError.configuration("nothing to watch: give --watch GLOB or `watch:`") }
+        guard self.insecurePlaintext else {
+            throw AgentError.configuration(
+                "TLS is not available in this release yet; set insecure_plaintext: true (or --insecure-plaintext) "
+                    + "for loopback or an isolated network"
+            )
+        }
+        guard self.spoolMaxBytes >= 1 << 20 else { throw AgentError.configuration("spool_max_bytes must be at least 1 MiB") }
+        guard (1...65_536).contains(self.batchMaxEvents) else {
+            throw AgentError.configuration("batch_max_events must be 1…65536")
+        }
+        guard (4096...(4 << 20)).contains(self.batchMaxBytes) else {
+            throw AgentError.configuration("batch_max_bytes must be 4096…4194304")
+        }
+        guard (10...60_000).contains(self.flushIntervalMilliseconds) else {
+            throw AgentError.configuration("flush_interval_ms must be 10…60000")
+        }
+        guard (1...9).contains(self.compressionLevel) else { throw AgentError.configuration("compression_level must be 1…9") }
+        guard !self.hostname.isEmpty, self.hostname.utf8.count <= 255 else {
+            throw AgentError.configuration("hostname must be 1…255 bytes")
+        }
+        if let zone = self.timeZone, TimeZone(identifier: zone) == nil {
+            throw AgentError.configuration("unknown time zone '\(zone)'")
+        }
+    }
+}

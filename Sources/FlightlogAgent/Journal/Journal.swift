@@ -1,0 +1,169 @@
+import Foundation
+public import FlightlogWire
+import Glibc
+
+/// The agent's durable state: the chain position, the tailer offsets and the spool of built, unacknowledged
+/// batches, advanced together (see ``ChainState``).
+///
+/// Layout of the state directory:
+/// ```
+/// chain.json                       ChainState, replaced atomically
+/// spool/00000000000000000042.flb   one signed batch envelope per file, named by sequence
+/// status.json                      counters of the running agent (informational)
+/// ```
+public actor Journal {
+    /// The state directory.
+    public nonisolated let directory: String
+    private let maxSpoolBytes: Int
+    private(set) var state: ChainState
+    private var spooled: [UInt64: Int] = [:]
+    private(set) var spoolBytes = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Largest chain.json accepted on load.
+    static let maxStateFileLength = 64 * 1024 * 1024
+    /// Largest spool file accepted on load: a batch envelope within a frame.
+    static let maxSpoolFileLength = WireLimits.maxFrameLength
+
+    var statePath: String { self.directory + "/chain.json" }
+    nonisolated var spoolDirectory: String { self.directory + "/spool" }
+
+    /// Opens the state directory, creating a fresh chain (new epoch) when it holds none, and removes spool files
+    /// left by a crash before their commit.
+    public init(directory: String, maxSpoolBytes: Int, nowNanos: Int64) throws(AgentError) {
+        self.directory = directory
+        self.maxSpoolBytes = maxSpoolBytes
+        try DurableFile.makeDirectory(directory)
+        try DurableFile.makeDirectory(directory + "/spool")
+        let path = directory + "/chain.json"
+        if let bytes = try DurableFile.read(path, limit: Self.maxStateFileLength) {
+            do {
+                self.state = try JSONDecoder().decode(ChainState.self, from: Data(bytes))
+            } catch {
+                throw AgentError.badState(path: path, reason: "unreadable (\(error)); move it away to start a new chain")
+            }
+            guard self.state.version == 1 else {
+                throw AgentError.badState(path: path, reason: "format version \(self.state.version) is not supported")
+            }
+        } else {
+            // A fresh chain: the epoch is the creation time, unique per agent in practice and readable by people.
+            self.state = ChainState(epoch: UInt64(max(nowNanos, 1)), createdNanos: nowNanos)
+            try DurableFile.write(try Self.encode(self.state), to: path)
+        }
+        let (spooled, bytes) = try Self.loadSpool(directory + "/spool", nextSequence: self.state.nextSequence)
+        self.spooled = spooled
+        self.spoolBytes = bytes
+    }
+
+    private static func loadSpool(_ spoolDirectory: String, nextSequence: UInt64) throws(AgentError) -> ([UInt64: Int], Int) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: spoolDirectory) else {
+            throw AgentError.io(path: spoolDirectory, reason: "cannot list")
+        }
+        var spooled: [UInt64: Int] = [:]
+        var total = 0
+        for name in names {
+            let path = spoolDirectory + "/" + name
+            guard name.hasSuffix(".flb"), let sequence = UInt64(name.dropLast(4)) else {
+                unlink(path)  // temp files of an interrupted write
+                continue
+            }
+            if sequence >= nextSequence {
+                unlink(path)  // built but never committed: its lines are read again
+                continue
+            }
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            spooled[sequence] = Int(info.st_size)
+            total += Int(info.st_size)
+        }
+        return (spooled, total)
+    }
+
+    private static func encode(_ state: ChainState) throws(AgentError) -> [UInt8] {
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return Array(try encoder.encode(state))
+        } catch {
+            throw AgentError.io(path: "chain.json", reason: "cannot encode state: \(error)")
+        }
+    }
+
+    private func spoolPath(_ sequence: UInt64) -> String {
+        let digits = String(sequence)
+        return self.spoolDirectory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".flb"
+    }
+
+    // MARK: - Building side
+
+    /// The chain position the next batch is built at.
+    public var nextBatch: (epoch: UInt64, sequence: UInt64, previous: Bytes32, tailer: TailerState) {
+        (self.state.epoch, self.state.nextSequence, self.state.head, self.state.tailer)
+    }
+
+    /// Whether the spool is at its cap: the collector stops reading until acks free space.
+    public var isFull: Bool { self.spoolBytes >= self.maxSpoolBytes }
+
+    /// Spool depth and size.
+    public var spoolStatus: (batches: Int, bytes: Int) { (self.spooled.count, self.spoolBytes) }
+
+    /// Commits `batch` (which must be built at ``nextBatch``) with the tailer offsets it covers: the spool file is
+    /// durable first, then the state rename makes both visible at once.
+    public func commit(_ batch: SignedBatch, tailer: TailerState) throws(AgentError) {
+        guard batch.sequence == self.state.nextSequence, batch.epoch == self.state.epoch else {
+            throw AgentError.badState(path: self.statePath, reason: "batch \(batch.sequence) built out of order")
+        }
+        let path = self.spoolPath(batch.sequence)
+        try DurableFile.write(batch.bytes, to: path)
+        var next = self.state
+        next.nextSequence = batch.sequence + 1
+        next.headHash = batch.hash.hex
+        next.tailer = tailer
+        try DurableFile.write(try Self.encode(next), to: self.statePath)
+        self.state = next
+        self.spooled[batch.sequence] = batch.bytes.count
+        self.spoolBytes += batch.bytes.count
+        for waiter in self.waiters { waiter.resume() }
+        self.waiters.removeAll()
+    }
+
+    // MARK: - Shipping side
+
+    /// Committed spooled sequences above `sequence`, oldest first, at most `limit`.
+    public func spooledSequences(after sequence: UInt64, limit: Int) -> [UInt64] {
+        Array(self.spooled.keys.filter { $0 > sequence }.sorted().prefix(limit))
+    }
+
+    /// The oldest spooled sequence.
+    public var oldestSpooled: UInt64? { self.spooled.keys.min() }
+
+    /// The envelope of a spooled batch, byte for byte as built.
+    public func envelope(_ sequence: UInt64) throws(AgentError) -> [UInt8] {
+        guard let bytes = try DurableFile.read(self.spoolPath(sequence), limit: Self.maxSpoolFileLength) else {
+            throw AgentError.io(path: self.spoolPath(sequence), reason: "spooled batch is missing")
+        }
+        return bytes
+    }
+
+    /// Removes every spooled batch up to and including `sequence`: the aggregator holds them durably.
+    public func acknowledge(through sequence: UInt64) {
+        for stored in self.spooled.keys where stored <= sequence {
+            unlink(self.spoolPath(stored))
+            self.spoolBytes -= self.spooled[stored] ?? 0
+            self.spooled[stored] = nil
+        }
+        for waiter in self.waiters { waiter.resume() }
+        self.waiters.removeAll()
+    }
+
+    /// Suspends until the journal changes (a batch committed or acknowledged).
+    public func waitForChange() async {
+        await withCheckedContinuation { self.waiters.append($0) }
+    }
+
+    /// Wakes everything waiting in ``waitForChange()`` (shutdown).
+    public func wakeAll() {
+        for waiter in self.waiters { waiter.resume() }
+        self.waiters.removeAll()
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// `flightlog-agent`: tails logs on a workstation and ships them as signed, chained batches.
+@main
+struct FlightlogAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flightlog-agent",
+        abstract: "Tail log files and ship them to a Flightlog aggregator as signed, hash-chained batches.",
+        discussion: """
+            Examples:
+              flightlog-agent keygen --key /etc/flightlog/agent.key
+              flightlog-agent run --config /etc/flightlog/agent.yaml
+              flightlog-agent run --aggregator 127.0.0.1:7514 --key agent.key --state-dir state \\
+                  --watch '/var/log/*.log' --insecure-plaintext
+              flightlog-agent status --state-dir /var/lib/flightlog-agent
+            """,
+        subcommands: [KeygenCommand.self, PubkeyCommand.self, RunCommand.self, AgentStatusCommand.self]
+    )
+}

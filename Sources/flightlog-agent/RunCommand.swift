@@ -1,0 +1,92 @@
+import ArgumentParser
+import FlightlogAgent
+import Logging
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Tail, batch, sign, spool and ship until SIGTERM or SIGINT.",
+        discussion: """
+            Settings come from --config (YAML, see agent/flightlog-agent.yaml) and the flags below override them.
+            New files are read from their beginning; offsets, the chain head and the spool advance together, so a
+            crash (even kill -9) neither loses nor duplicates a line. On SIGTERM the agent commits a final batch
+            with its stop event and tries for a few seconds to ship it.
+
+            Examples:
+              flightlog-agent run --config /etc/flightlog/agent.yaml
+              flightlog-agent run --aggregator 127.0.0.1:7514 --key agent.key --state-dir state \\
+                  --watch '/var/log/auth.log' --watch '/var/log/app/*.log' --insecure-plaintext
+            """
+    )
+
+    @Option(help: ArgumentHelp("YAML configuration file. Example: --config /etc/flightlog/agent.yaml", valueName: "path"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("Aggregator address. Example: --aggregator logs.example:7514", valueName: "host:port"))
+    var aggregator: String?
+
+    @Option(help: ArgumentHelp("Private key file. Example: --key /etc/flightlog/agent.key", valueName: "path"))
+    var key: String?
+
+    @Option(help: ArgumentHelp("State directory: offsets, chain, spool. Example: --state-dir /var/lib/flightlog-agent", valueName: "dir"))
+    var stateDir: String?
+
+    @Option(help: ArgumentHelp("File glob to tail; repeatable. Example: --watch '/var/log/*.log'", valueName: "glob"))
+    var watch: [String] = []
+
+    @Option(help: "Host name events carry (default: the machine's). Example: --hostname cc-ws-602")
+    var hostname: String?
+
+    @Flag(help: "Ship without TLS (loopback or an isolated network only).")
+    var insecurePlaintext = false
+
+    @Flag(help: "Read files seen for the first time from their end instead of their beginning.")
+    var startAtEnd = false
+
+    @Option(help: "Spool cap in bytes; reading pauses when reached (default 1 GiB). Example: --spool-max-bytes 268435456")
+    var spoolMaxBytes: Int?
+
+    @Option(help: "A line ships within this many ms of being read (default 1000). Example: --flush-interval-ms 200")
+    var flushIntervalMs: Int?
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical. Example: --log-level debug"))
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: self.logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    func run() async throws {
+        var configuration: AgentConfiguration
+        do {
+            configuration = try self.config.map(AgentConfiguration.load(path:)) ?? AgentConfiguration()
+            if let aggregator = self.aggregator { try configuration.setAggregator(aggregator) }
+            if let key = self.key { configuration.keyPath = key }
+            if let dir = self.stateDir { configuration.stateDirectory = dir }
+            if !self.watch.isEmpty { configuration.watch = self.watch }
+            if let hostname = self.hostname { configuration.hostname = hostname }
+            if self.insecurePlaintext { configuration.insecurePlaintext = true }
+            if self.startAtEnd { configuration.startAtEnd = true }
+            if let cap = self.spoolMaxBytes { configuration.spoolMaxBytes = cap }
+            if let flush = self.flushIntervalMs { configuration.flushIntervalMilliseconds = flush }
+            try configuration.validate()
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        let level = Logger.Level(rawValue: self.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            try await Agent.run(configuration: configuration, logger: Logger(label: "flightlog.agent"))
+        } catch let error as AgentError {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+    }
+}

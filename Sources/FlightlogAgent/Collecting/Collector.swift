@@ -56,6 +56,8 @@ public actor Collector: Service {
             "start",
             "flightlog-agent started pid=\(ProcessInfo.processInfo.processIdentifier) epoch=\(position.epoch) next_sequence=\(position.sequence)"
         )
+        // The start is evidence on its own: commit it now, before anything can kill the process.
+        if await !self.journal.isFull { _ = try await self.step(draining: true) }
         let interval = Duration.milliseconds(100)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let progressed = try await self.step()

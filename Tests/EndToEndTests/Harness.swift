@@ -1,0 +1,153 @@
+import Foundation
+import Glibc
+
+/// Finds and runs the real `flightlog` and `flightlog-agent` executables built next to the test bundle.
+enum Harness {
+    /// The directory holding the built executables.
+    static func binDirectory() throws -> String {
+        var candidates: [String] = []
+        let argv0 = URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent()
+        candidates.append(argv0.path)
+        candidates.append(argv0.deletingLastPathComponent().path)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug").path)
+        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate + "/flightlog-agent") {
+            return candidate
+        }
+        throw HarnessError("flightlog executables not found near \(candidates); run `swift build` first")
+    }
+
+    /// Runs a command to completion and returns its exit code and standard output.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binDirectory() + "/" + executable)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Starts a long-running command; its output goes to `log`.
+    static func start(_ executable: String, _ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binDirectory() + "/" + executable)
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// A TCP port that was free a moment ago on 127.0.0.1.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw HarnessError("bind failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    static func isListening(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return result == 0
+    }
+
+    /// kill -9.
+    static func killHard(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Polls an async `condition` until it holds or `seconds` pass.
+    static func eventuallyAsync(seconds: Double, _ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while try await !condition() {
+            guard Date() < deadline else { throw HarnessError("\(what): not within \(seconds) s") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Polls `condition` until it holds or `seconds` pass.
+    static func eventually(seconds: Double, _ what: String, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while try !condition() {
+            guard Date() < deadline else { throw HarnessError("\(what): not within \(seconds) s") }
+            usleep(20_000)
+        }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A temporary directory for one test.
+struct Scratch {
+    let path: String
+
+    init() throws {
+        self.path = NSTemporaryDirectory() + "flightlog-e2e-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: self.path, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> String { self.path + "/" + name }
+
+    func cleanup() { try? FileManager.default.removeItem(atPath: self.path) }
+}
+
+/// Appends lines to a file with plain POSIX writes, as a logging daemon would.
+struct LogWriter {
+    let path: String
+
+    func append(_ lines: [String]) throws {
+        let fd = open(self.path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        guard fd >= 0 else { throw HarnessError("cannot open \(self.path)") }
+        defer { close(fd) }
+        let bytes = Array(lines.map { $0 + "\n" }.joined().utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw HarnessError("short write to \(self.path)") }
+    }
+
+    /// Rotation by rename: the current file moves to `.1` (older ones shift) and a new, empty file takes its place.
+    func rotate(keep: Int) throws {
+        for index in stride(from: keep - 1, through: 1, by: -1) {
+            rename(self.path + ".\(index)", self.path + ".\(index + 1)")
+        }
+        guard rename(self.path, self.path + ".1") == 0 else { throw HarnessError("rename failed") }
+        let fd = open(self.path, O_WRONLY | O_CREAT, 0o644)
+        close(fd)
+    }
+}

@@ -1,0 +1,136 @@
+import FlightlogStore
+import Foundation
+import Glibc
+import Testing
+
+/// The real executables over real loopback TCP and real files: `kill -9` of the agent (many times) and of the
+/// aggregator (once) while lines are written and files rotate; every line must be indexed exactly once.
+@Suite("End to end: kill -9 mid-stream", .serialized)
+struct KillNineTests {
+    @Test func everyLineIsIndexedExactlyOnceAcrossKills() async throws {
+        let scratch = try Scratch()
+        defer { if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] == nil { scratch.cleanup() } }
+        let db = scratch.file("flightlog.db")
+        let logs = scratch.file("logs")
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+
+        let keygen = try Harness.run("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
+        #expect(keygen.code == 0)
+        let publicKey = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let enroll = try Harness.run("flightlog", ["enroll", "--db", db, "--name", "ws-e2e", "--public-key", publicKey])
+        #expect(enroll.code == 0, "\(enroll.err)")
+
+        let port = try Harness.freePort()
+        func startServer() throws -> Process {
+            let server = try Harness.start(
+                "flightlog",
+                ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level", "warning"],
+                log: scratch.file("serve.log")
+            )
+            try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
+            return server
+        }
+        func startAgent() throws -> Process {
+            try Harness.start(
+                "flightlog-agent",
+                [
+                    "run", "--aggregator", "127.0.0.1:\(port)", "--key", scratch.file("agent.key"),
+                    "--state-dir", scratch.file("state"), "--watch", logs + "/app.log*", "--watch", logs + "/auth.log",
+                    "--hostname", "ws-e2e", "--insecure-plaintext", "--flush-interval-ms", "50", "--log-level", "info",
+                ],
+                log: scratch.file("agent.log")
+            )
+        }
+
+        var server = try startServer()
+        var agent = try startAgent()
+        let app = LogWriter(path: logs + "/app.log")
+        let auth = LogWriter(path: logs + "/auth.log")
+        var expected: [String] = []
+        var random = SystemRandomNumberGenerator()
+        let rounds = 12
+        for round in 0..<rounds {
+            // A burst of lines in small writes, with a rotation in some rounds.
+            for chunk in 0..<10 {
+                let lines = (0..<25).map { "app round=\(round) chunk=\(chunk) n=\($0) user=u\($0 % 7) payload=\(String(repeating: "x", count: 60))" }
+                try app.append(lines)
+                expected += lines
+                let authLine = "Nov 24 10:\(String(format: "%02d", round)):\(String(format: "%02d", chunk)) ws-e2e sshd[\(1000 + round)]: Accepted password for u\(chunk) from 203.0.113.\(round) port \(40000 + chunk) ssh2"
+                try auth.append([authLine])
+                expected.append(authLine)
+                if chunk == 5 && round % 3 == 1 { try app.rotate(keep: 3) }
+                usleep(UInt32.random(in: 1_000...8_000, using: &random))
+            }
+            // kill -9 the agent at an arbitrary moment, sometimes before it could ship anything.
+            usleep(UInt32.random(in: 0...150_000, using: &random))
+            Harness.killHard(agent)
+            if round == rounds / 2 {
+                Harness.killHard(server)
+                server = try startServer()
+            }
+            agent = try startAgent()
+        }
+
+        // Let the agent catch up, then check the index.
+        let reader = { @Sendable () async throws -> [String] in
+            let store = try SQLiteStore(readOnlyPath: db)
+            return try await store.lines(agentName: "ws-e2e")
+                .map { String(decoding: $0, as: UTF8.self) }
+                .filter { !$0.hasPrefix("flightlog-agent ") }
+        }
+        let total = expected.count
+        do {
+            try await Harness.eventuallyAsync(seconds: 120, "all \(total) lines indexed") {
+                ((try? await reader().count) ?? 0) >= total
+            }
+        } catch {
+            let have = (try? await reader().count) ?? -1
+            let agentLog = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
+            let serveLog = (try? String(contentsOfFile: scratch.file("serve.log"), encoding: .utf8)) ?? ""
+            let status = try? Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")])
+            Issue.record("indexed \(have) of \(total); agent status:\n\(status?.out ?? "")\nagent log:\n\(agentLog.suffix(3000))\nserve log:\n\(serveLog.suffix(2000))")
+            throw error
+        }
+        // SIGTERM only once the agent is up (a signal before its handlers exist would just end the process).
+        try await Harness.eventuallyAsync(seconds: 30, "agent connected") {
+            let status = try? Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")])
+            return status?.out.contains("connection: connected") ?? false
+        }
+        agent.terminate()
+        agent.waitUntilExit()
+        #expect(agent.terminationStatus == 0)
+        server.terminate()
+        server.waitUntilExit()
+
+        let stored = try await reader()
+        var counts: [String: Int] = [:]
+        for line in stored { counts[line, default: 0] += 1 }
+        let duplicates = counts.filter { $0.value > 1 }
+        let missing = Set(expected).subtracting(counts.keys)
+        let unexpected = Set(counts.keys).subtracting(expected)
+        #expect(duplicates.isEmpty, "duplicated lines: \(duplicates.keys.prefix(5))")
+        #expect(missing.isEmpty, "missing lines: \(missing.prefix(5))")
+        #expect(unexpected.isEmpty, "lines never written: \(unexpected.prefix(5))")
+        #expect(stored.count == expected.count)
+
+        // Lines of one file keep their order within the index.
+        let authStored = stored.filter { $0.contains("sshd[") }
+        let authExpected = expected.filter { $0.contains("sshd[") }
+        #expect(authStored == authExpected)
+
+        // The agent's own story is in the index too: starts after every kill, and the final stop.
+        let store = try SQLiteStore(readOnlyPath: db)
+        let lifecycle = try await store.lines(agentName: "ws-e2e").map { String(decoding: $0, as: UTF8.self) }
+            .filter { $0.hasPrefix("flightlog-agent ") }
+        // An agent killed within milliseconds of its launch may die before committing its start; the first and the
+        // last launch certainly commit theirs.
+        #expect(lifecycle.filter { $0.hasPrefix("flightlog-agent started") }.count >= 2)
+        #expect(lifecycle.contains { $0.hasPrefix("flightlog-agent stopping") })
+        #expect(lifecycle.contains { $0.contains("rotated") })
+        // No equivocation or broken chain: the agent never built two batches for the same lines.
+        let findings = try await store.findings()
+        #expect(findings.filter { $0.kind != .gap }.isEmpty, "\(findings)")
+        #expect(findings.isEmpty, "\(findings)")
+    }
+}
+

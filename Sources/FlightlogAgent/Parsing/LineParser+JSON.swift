@@ -87,6 +87,13 @@ extension LineParser {
         let double = number.doubleValue
         guard double.isFinite, double >= 0 else { return nil }
         if double > 1e17 { return number.int64Value }
+        let integral = number.int64Value
+        if Double(integral) == double {
+            // Integers stay exact (a Double would round milliseconds to the nearest 64 ns).
+            let scale: Int64 = double > 1e14 ? 1_000 : double > 1e12 ? 1_000_000 : 1_000_000_000
+            let (nanos, overflow) = integral.multipliedReportingOverflow(by: scale)
+            return overflow ? nil : nanos
+        }
         let nanos: Double
         if double > 1e14 {
             nanos = double * 1e3

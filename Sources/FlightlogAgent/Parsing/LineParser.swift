@@ -17,7 +17,9 @@ public import Foundation
 ///   change the larger offset is used for the ambiguous or skipped hour.
 /// - A BSD syslog timestamp has no year. The year is the observed time's year in the configured zone; if
 ///   that puts the event more than 7 days after the observed time, the previous year is used (a December
-///   line read in January belongs to last year).
+///   line read in January belongs to last year); symmetrically, if the next year puts it at most 7 days after
+///   the observed time, the next year is used (a `Jan  1 00:00:01` line read at 23:59:58 on New Year's Eve by a
+///   host whose clock is slightly behind the writer's).
 /// - JSON numbers are Unix seconds (fractions allowed); values above 1e12 are milliseconds, above 1e14
 ///   microseconds and above 1e17 nanoseconds.
 /// - A line without a recognisable timestamp has `timeNanos == nil`; the caller uses the observed time.
@@ -59,11 +61,17 @@ public struct LineParser: Sendable {
                 year: year, month: stamp.month, day: stamp.day,
                 hour: stamp.hour, minute: stamp.minute, second: stamp.second
             )
+            let nextYear = CivilTime.seconds(
+                year: year + 1, month: stamp.month, day: stamp.day,
+                hour: stamp.hour, minute: stamp.minute, second: stamp.second
+            )
             if thisYear - observedLocal > 7 * 86_400 {
                 local = CivilTime.seconds(
                     year: year - 1, month: stamp.month, day: stamp.day,
                     hour: stamp.hour, minute: stamp.minute, second: stamp.second
                 )
+            } else if nextYear - observedLocal <= 7 * 86_400 {
+                local = nextYear
             } else {
                 local = thisYear
             }

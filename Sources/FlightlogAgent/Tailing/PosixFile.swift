@@ -7,6 +7,8 @@ enum PosixFile {
         var identity: FileIdentity
         var size: UInt64
         var linkCount: UInt64
+        /// Last modification, ns since the epoch.
+        var modifiedNanos: Int64
     }
 
     /// Every regular file matching any of `patterns`, sorted by path, each path once.
@@ -44,7 +46,8 @@ enum PosixFile {
         return Status(
             identity: FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)),
             size: UInt64(max(0, info.st_size)),
-            linkCount: UInt64(info.st_nlink)
+            linkCount: UInt64(info.st_nlink),
+            modifiedNanos: Int64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtim.tv_nsec)
         )
     }
 

@@ -106,8 +106,11 @@ public final class Tailer {
             }
         }
         // Successors skipped above because their predecessor came later in the order.
+        // Each pass unblocks at least one more file of a rotation chain, so the passes are bounded.
         var progress = true
-        while progress && !output.isFull {
+        var passes = 0
+        while progress && !output.isFull && passes <= count {
+            passes += 1
             progress = false
             for watcher in waiting where !reachedEnd.contains(watcher.identity) {
                 if output.isFull { break }
@@ -132,10 +135,17 @@ public final class Tailer {
         let maxLines: Int
         let maxBytes: Int
 
-        var isFull: Bool { self.lines.count >= self.maxLines || (!self.lines.isEmpty && self.bytes >= self.maxBytes) }
+        /// A line did not fit: nothing more is taken in this poll, so files are not read out of order.
+        var refused = false
 
-        func canTake(_ length: Int) -> Bool {
-            self.lines.count < self.maxLines && (self.lines.isEmpty || self.bytes + length <= self.maxBytes)
+        var isFull: Bool {
+            self.refused || self.lines.count >= self.maxLines || (!self.lines.isEmpty && self.bytes >= self.maxBytes)
+        }
+
+        mutating func canTake(_ length: Int) -> Bool {
+            let fits = self.lines.count < self.maxLines && (self.lines.isEmpty || self.bytes + length <= self.maxBytes)
+            if !fits { self.refused = true }
+            return fits
         }
 
         mutating func append(_ line: TailedLine) {
@@ -146,6 +156,10 @@ public final class Tailer {
 
     private func mustWait(_ watcher: FileWatcher, reachedEnd: Set<FileIdentity>) -> Bool {
         guard let predecessor = watcher.predecessor else { return false }
+        if self.waitsOnItself(watcher) {
+            watcher.predecessor = nil
+            return false
+        }
         let stillOpen = self.watchers.contains { $0.identity == predecessor && $0.isOpen }
         if !stillOpen {
             watcher.predecessor = nil
@@ -155,6 +169,17 @@ public final class Tailer {
         // Once this file had data when its predecessor was drained, the writer has moved over for good.
         if watcher.lastSize > 0 { watcher.predecessor = nil }
         return false
+    }
+
+    /// Whether following read-after links from `watcher` comes back to it (never expected; guards against a stall).
+    private func waitsOnItself(_ watcher: FileWatcher) -> Bool {
+        var next = watcher.predecessor
+        for _ in 0...self.watchers.count {
+            guard let identity = next else { return false }
+            if identity == watcher.identity { return true }
+            next = self.watchers.first { $0.identity == identity }?.predecessor
+        }
+        return true
     }
 
     /// Hands out the watcher's lines until the budget is used or the file's end is reached; closes a file that
@@ -284,11 +309,14 @@ public final class Tailer {
             }
         }
 
-        var open = self.watchers.filter(\.isOpen).count
         let tracked = Set(self.watchers.map(\.identity))
-        for (path, status) in found where !tracked.contains(status.identity) {
+        let newFiles = found.filter { !tracked.contains($0.status.identity) }
+        let readAfter = self.rotationChains(newFiles: newFiles, found: found)
+        var open = self.watchers.filter(\.isOpen).count
+        for (path, status) in newFiles {
             guard open < self.options.maxOpenFiles else { break }
-            if self.startWatching(path: path, firstScan: firstScan, notices: &notices) {
+            let predecessor = readAfter[status.identity]
+            if self.startWatching(path: path, readAfter: predecessor, firstScan: firstScan, notices: &notices) {
                 open += 1
             }
         }
@@ -301,6 +329,49 @@ public final class Tailer {
         }
         let live = Set(self.watchers.map(\.identity))
         self.vacated = self.vacated.filter { live.contains($0.value) }
+    }
+
+    /// Orders new files of one rotation family (a base path and the names that extend it: `app.log`,
+    /// `app.log.2`, `app.log-20261124`): the file that left the base path (or, when resuming, the most recently
+    /// modified file of the family from the saved state) first, then new files that were rotated again before
+    /// the tailer saw them, by modification time (then inode number), then the new file at the base path. This
+    /// order is a heuristic: files rotated several times while the agent was down are ordered by their times.
+    /// Returns each new file's predecessor.
+    private func rotationChains(
+        newFiles: [(path: String, status: PosixFile.Status)],
+        found: [(path: String, status: PosixFile.Status)]
+    ) -> [FileIdentity: FileIdentity] {
+        var readAfter: [FileIdentity: FileIdentity] = [:]
+        // Files known from the saved state carry their own order; only never-seen files are chained.
+        let known = Set(self.restored.map(\.identity))
+        let fresh = newFiles.filter { !known.contains($0.status.identity) }
+        var bases = Set(self.vacated.keys)
+        for file in fresh where fresh.contains(where: { $0.path != file.path && $0.path.hasPrefix(file.path) }) {
+            bases.insert(file.path)
+        }
+        for path in bases.sorted(by: { $0.count > $1.count }) {
+            var previous = self.vacated[path]
+            if previous == nil {
+                previous = found.filter { known.contains($0.status.identity) && $0.path.hasPrefix(path) }
+                    .max { $0.status.modifiedNanos < $1.status.modifiedNanos }?.status.identity
+            }
+            let family = fresh.filter {
+                $0.path.hasPrefix(path) && readAfter[$0.status.identity] == nil && $0.status.identity != previous
+            }.sorted {
+                // File times are as coarse as the kernel tick: on a tie, lower inode numbers were usually created first.
+                ($0.path == path ? 1 : 0, $0.status.modifiedNanos, $0.status.identity.inode)
+                    < ($1.path == path ? 1 : 0, $1.status.modifiedNanos, $1.status.identity.inode)
+            }
+            for file in family {
+                if let previous { readAfter[file.status.identity] = previous }
+                previous = file.status.identity
+            }
+            if self.vacated[path] != nil {
+                // Nothing at the path yet: whatever appears there reads after the newest of the family.
+                self.vacated[path] = family.last?.path == path ? nil : previous
+            }
+        }
+        return readAfter
     }
 
     /// Restarts a file at 0 if it shrank below what was read, or its first bytes changed; keeps its fingerprint
@@ -332,6 +403,7 @@ public final class Tailer {
     /// Opens a file the tailer does not track yet and decides where to start in it.
     private func startWatching(
         path: String,
+        readAfter: FileIdentity?,
         firstScan: Bool,
         notices: inout [TailNotice]
     ) -> Bool {
@@ -385,8 +457,8 @@ public final class Tailer {
             size: status.size,
             inSplitLine: inSplitLine
         )
-        if let vacatedBy = self.vacated.removeValue(forKey: path), vacatedBy != status.identity {
-            predecessor = vacatedBy
+        if let readAfter, readAfter != status.identity {
+            predecessor = readAfter
         }
         watcher.predecessor = predecessor
         self.watchers.append(watcher)

@@ -8,6 +8,9 @@ let package = Package(
         .executable(name: "flightlog", targets: ["flightlog"]),
         .executable(name: "flightlog-agent", targets: ["flightlog-agent"]),
         .library(name: "FlightlogWire", targets: ["FlightlogWire"]),
+        .library(name: "FlightlogStore", targets: ["FlightlogStore"]),
+        .library(name: "FlightlogAgent", targets: ["FlightlogAgent"]),
+        .library(name: "FlightlogAggregator", targets: ["FlightlogAggregator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),

@@ -55,8 +55,14 @@ public final class Tailer {
 
     private let options: TailerOptions
     private var watchers: [FileWatcher] = []
-    /// Cursors from the saved state, matched by identity during the first scan.
+    /// Cursors from the saved state not yet matched to a file by identity. A cursor stays (and stays in
+    /// ``state``) for ``restoreScans`` scans before it is declared vanished: a rotation racing the first scan
+    /// (the glob listed the old name, the rename happened before the stat) must not make the tailer forget the
+    /// offset of the renamed file and read it again from the start.
     private var restored: [FileCursor]
+    private var restoreMisses: [FileIdentity: Int] = [:]
+    /// Scans an unmatched saved cursor survives.
+    public static let restoreScans = 3
     private let startedWithoutState: Bool
     private var scanned = false
     /// Paths whose file moved away, with that file's identity: a new file there reads after it.
@@ -77,7 +83,7 @@ public final class Tailer {
     /// this together with the batch that holds those lines.
     public var state: TailerState {
         var files = self.watchers.map(\.cursor)
-        if !self.scanned { files.append(contentsOf: self.restored) }
+        files.append(contentsOf: self.restored)
         return TailerState(files: files)
     }
 
@@ -299,7 +305,7 @@ public final class Tailer {
             self.checkTruncation(watcher, size: size, notices: &notices)
         }
 
-        if firstScan {
+        if !self.restored.isEmpty {
             // Files rotated within the globs while the agent was down: a new file at the old path reads after them.
             for cursor in self.restored {
                 if let path = byIdentity[cursor.identity], path != cursor.path {
@@ -321,11 +327,19 @@ public final class Tailer {
             }
         }
 
-        if firstScan {
+        if !self.restored.isEmpty {
+            var kept: [FileCursor] = []
             for cursor in self.restored {
-                notices.append(.vanished(path: cursor.path))
+                let misses = self.restoreMisses[cursor.identity, default: 0] + 1
+                if misses >= Self.restoreScans {
+                    notices.append(.vanished(path: cursor.path))
+                    self.restoreMisses[cursor.identity] = nil
+                } else {
+                    self.restoreMisses[cursor.identity] = misses
+                    kept.append(cursor)
+                }
             }
-            self.restored = []
+            self.restored = kept
         }
         let live = Set(self.watchers.map(\.identity))
         self.vacated = self.vacated.filter { live.contains($0.value) }

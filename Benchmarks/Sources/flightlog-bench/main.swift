@@ -1,0 +1,232 @@
+import Crypto
+import FlightlogAgent
+import FlightlogAggregator
+import FlightlogStore
+import FlightlogWire
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+// flightlog-bench ingest [EVENTS] [CONNECTIONS]   aggregator ingest over loopback TCP, signatures verified, acks durable
+// flightlog-bench agent [LINES]                   agent catch-up: tail + parse + batch + compress + sign + spool
+
+let arguments = CommandLine.arguments
+let mode = arguments.count > 1 ? arguments[1] : "ingest"
+
+func now() -> Double { Date().timeIntervalSince1970 }
+
+func rssMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "0") ?? 0
+        return kb / 1024
+    }
+    return 0
+}
+
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+        + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+// MARK: - Ingest
+
+func ingest(totalEvents: Int, connections: Int) async throws {
+    let dir = NSTemporaryDirectory() + "flightlog-bench-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try SQLiteStore(path: dir + "/bench.db")
+    let eventsPerBatch = 1000
+    let batchesPerConnection = max(1, totalEvents / connections / eventsPerBatch)
+    let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
+    var generator = LineGenerator()
+    var plans: [(Curve25519.Signing.PrivateKey, [SignedBatch])] = []
+    var lineBytes = 0
+    for index in 0..<connections {
+        let key = Curve25519.Signing.PrivateKey()
+        try await store.enroll(name: "bench-\(index)", publicKeyBase64: key.publicKey.rawRepresentation.base64EncodedString(), atNanos: 1)
+        var previous = Bytes32.zero
+        var batches: [SignedBatch] = []
+        for sequence in 1...batchesPerConnection {
+            var events: [Event] = []
+            for n in 0..<eventsPerBatch {
+                let line = Array(generator.line().utf8)
+                lineBytes += line.count
+                let observed = 1_795_000_000_000_000_000 + Int64(sequence * eventsPerBatch + n)
+                let parsed = parser.parse(line, observedNanos: observed)
+                events.append(
+                    Event(
+                        timeNanos: parsed.timeNanos ?? observed,
+                        observedNanos: observed,
+                        flags: parsed.timeNanos == nil ? [] : .timeFromLine,
+                        host: "bench-\(index)",
+                        source: "/var/log/bench.log",
+                        line: line,
+                        fields: parsed.fields
+                    )
+                )
+            }
+            let header = BatchHeader(
+                keyID: KeyID.of(key.publicKey),
+                epoch: 1,
+                sequence: UInt64(sequence),
+                previousHash: previous,
+                createdNanos: 1,
+                events: events
+            )
+            let batch = try SignedBatch.build(events: events, header: header, signingKey: key)
+            previous = batch.hash
+            batches.append(batch)
+        }
+        plans.append((key, batches))
+    }
+    let total = connections * batchesPerConnection * eventsPerBatch
+    print("ingest: \(connections) connections × \(batchesPerConnection) batches × \(eventsPerBatch) events = \(total) events, avg line \(lineBytes / total) bytes")
+
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    let metrics = AggregatorMetrics()
+    let server = try await IngestServer(
+        configuration: AggregatorConfiguration(host: "127.0.0.1", port: 0),
+        store: store,
+        metrics: metrics,
+        logger: logger
+    )
+    let group = ServiceGroup(services: [server], logger: logger)
+    let port = server.port
+    let cpuBefore = cpuSeconds()
+    let start = now()
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        try await withThrowingTaskGroup(of: Void.self) { clients in
+            for (key, batches) in plans {
+                clients.addTask { try await ship(key: key, batches: batches, port: port) }
+            }
+            try await clients.waitForAll()
+        }
+        let elapsed = now() - start
+        let cpu = cpuSeconds() - cpuBefore
+        let counts = try await store.counts()
+        print(String(format: "ingest: %d events in %.2f s = %.0f events/s, %.1f MB/s of lines; CPU %.1f s (%.1f µs/event, client included)",
+                     counts.events, elapsed, Double(counts.events) / elapsed, Double(lineBytes) / elapsed / 1e6, cpu, cpu / Double(counts.events) * 1e6))
+        print("ingest: stored batches \(counts.batches), full-text rows \(counts.fullText), commits \(metrics["commits"]), peak RSS \(String(format: "%.0f", rssMiB())) MiB")
+        let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/bench.db")[.size] as? Int) ?? 0
+        print("ingest: database \(size / 1_048_576) MiB")
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+}
+
+/// One agent connection: handshake, then batches with a window of 64, counting acks.
+func ship(key: Curve25519.Signing.PrivateKey, batches: [SignedBatch], port: Int) async throws {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
+                return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+            }
+        }
+    try await channel.executeThenClose { inbound, outbound in
+        var frames = inbound.makeAsyncIterator()
+        let publicKey = Bytes32(key.publicKey.rawRepresentation) ?? .zero
+        try await outbound.write(.hello(Hello(publicKey: publicKey, epoch: 1, agentTimeNanos: 0, agentName: "bench")))
+        guard case .challenge(let challenge) = try await frames.next() else { throw BenchError("no challenge") }
+        let message = Handshake.proofMessage(nonce: challenge.nonce, publicKey: publicKey, epoch: 1)
+        try await outbound.write(.proof(Proof(signature: Array(try key.signature(for: message)))))
+        guard case .welcome(let welcome) = try await frames.next() else { throw BenchError("no welcome") }
+        var sent = 0
+        var acked = 0
+        while acked < batches.count {
+            while sent < batches.count && sent - acked < Int(welcome.window) {
+                try await outbound.write(.batch(ByteBuffer(bytes: batches[sent].bytes)))
+                sent += 1
+            }
+            guard let frame = try await frames.next() else { throw BenchError("closed") }
+            if case .ack = frame { acked += 1 } else if case .error(let error) = frame { throw BenchError("\(error)") }
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+// MARK: - Agent catch-up
+
+func agentCatchUp(lines: Int) async throws {
+    let dir = NSTemporaryDirectory() + "flightlog-bench-agent-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var generator = LineGenerator()
+    FileManager.default.createFile(atPath: dir + "/logs/big.log", contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/logs/big.log"))
+    var chunk = ""
+    var bytes = 0
+    for index in 0..<lines {
+        let line = generator.line()
+        bytes += line.utf8.count + 1
+        chunk += line
+        chunk += "\n"
+        if index % 10_000 == 9_999 {
+            handle.write(Data(chunk.utf8))
+            chunk = ""
+        }
+    }
+    handle.write(Data(chunk.utf8))
+    try handle.close()
+    print("agent: \(lines) lines, \(bytes / 1_048_576) MiB, avg \(bytes / lines) bytes")
+
+    let key = Curve25519.Signing.PrivateKey()
+    var configuration = AgentConfiguration(
+        keyPath: dir + "/key",
+        stateDirectory: dir + "/state",
+        watch: [dir + "/logs/*.log"],
+        hostname: "bench",
+        insecurePlaintext: true,
+        spoolMaxBytes: 1 << 40,
+        timeZone: "UTC"
+    )
+    if let level = ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_ZLIB"], let value = Int(level) {
+        configuration.compressionLevel = value
+    }
+    let journal = try Journal(directory: configuration.stateDirectory, maxSpoolBytes: configuration.spoolMaxBytes, nowNanos: 1)
+    let counters = AgentCounters()
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    let collector = await Collector(configuration: configuration, journal: journal, signingKey: key, counters: counters, logger: logger)
+    let group = ServiceGroup(services: [collector], logger: logger)
+    let cpuBefore = cpuSeconds()
+    let start = now()
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        while counters["lines_read"] < UInt64(lines) || counters["events_built"] < UInt64(lines) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let elapsed = now() - start
+        let cpu = cpuSeconds() - cpuBefore
+        let spool = await journal.spoolStatus
+        print(String(format: "agent: %d lines in %.2f s = %.0f lines/s (%.1f MB/s); CPU %.1f s = %.0f lines per CPU-second",
+                     lines, elapsed, Double(lines) / elapsed, Double(bytes) / elapsed / 1e6, cpu, Double(lines) / cpu))
+        print("agent: \(counters["batches_built"]) batches, spool \(spool.bytes / 1_048_576) MiB (compression \(String(format: "%.1f", Double(bytes) / Double(max(spool.bytes, 1))))×), peak RSS \(String(format: "%.0f", rssMiB())) MiB")
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+}
+
+switch mode {
+case "ingest":
+    let events = arguments.count > 2 ? Int(arguments[2]) ?? 400_000 : 400_000
+    let connections = arguments.count > 3 ? Int(arguments[3]) ?? 8 : 8
+    try await ingest(totalEvents: events, connections: connections)
+case "agent":
+    let lines = arguments.count > 2 ? Int(arguments[2]) ?? 1_000_000 : 1_000_000
+    try await agentCatchUp(lines: lines)
+default:
+    print("usage: flightlog-bench ingest [EVENTS] [CONNECTIONS] | agent [LINES]")
+}

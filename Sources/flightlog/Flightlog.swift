@@ -26,6 +26,7 @@ struct Flightlog: AsyncParsableCommand {
             AgentsCommand.self,
             QueryCommand.self,
             TimelineCommand.self,
+            StatsCommand.self,
             ExportCommand.self,
             VerifyBundleCommand.self,
         ]

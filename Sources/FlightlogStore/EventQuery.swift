@@ -38,8 +38,16 @@ public struct EventQuery: Sendable, Equatable {
     public var limit: Int?
     public var order: Order = .asc
     public var clock: Clock = .event
+    /// A translated detection rule (see ``SigmaRule``); only this module can build one.
+    public var rule: TranslatedCondition?
 
     public init() {}
+}
+
+/// SQL over `events e` produced by a translator in this module, with its string parameters.
+public struct TranslatedCondition: Sendable, Equatable {
+    let sql: String
+    let arguments: [String]
 }
 
 /// `field=value`, `field!=value` or `field~regex` on an event's parsed fields.

@@ -140,6 +140,10 @@ extension SQLiteStore {
             }
             arguments += [condition.jsonPath.databaseValue, condition.value.databaseValue]
         }
+        if let rule = query.rule {
+            terms.append("(" + rule.sql + ")")
+            arguments += rule.arguments.map(\.databaseValue)
+        }
         return (terms.isEmpty ? "" : "\nWHERE " + terms.joined(separator: "\n  AND "), arguments)
     }
 

@@ -27,6 +27,7 @@ struct Flightlog: AsyncParsableCommand {
             QueryCommand.self,
             TimelineCommand.self,
             StatsCommand.self,
+            HuntCommand.self,
             ExportCommand.self,
             VerifyBundleCommand.self,
         ]

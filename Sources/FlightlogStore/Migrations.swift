@@ -98,6 +98,7 @@ enum Migrations {
                     """
             )
         }
+        Self.registerAuditTrail(&migrator)
         return migrator
     }
 }

@@ -21,6 +21,7 @@ public final class SQLiteStore: EvidenceStore {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            db.add(function: RegexFunction.function)
         }
         do {
             self.pool = try DatabasePool(path: path, configuration: config)
@@ -40,6 +41,7 @@ public final class SQLiteStore: EvidenceStore {
         config.readonly = true
         config.busyMode = .timeout(30)
         config.label = "flightlog-read"
+        config.prepareDatabase { db in db.add(function: RegexFunction.function) }
         do {
             self.pool = try DatabasePool(path: path, configuration: config)
             let migrated = try self.pool.read { db in try Migrations.migrator.hasCompletedMigrations(db) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `flightlog`: the aggregator and the investigator's command line.
 @main
@@ -9,11 +10,13 @@ struct Flightlog: AsyncParsableCommand {
         discussion: """
             Aggregator:    serve, status
             Enrolment:     enroll, revoke, agents
+            Investigation: query, timeline, stats, hunt, export, verify-bundle (see docs/INVESTIGATING.md)
 
             Examples:
               flightlog enroll --db /var/lib/flightlog/flightlog.db --name cc-ws-602 --public-key 'q0n…='
               flightlog serve --db /var/lib/flightlog/flightlog.db --listen 0.0.0.0:7514 --insecure-plaintext
               flightlog agents --db /var/lib/flightlog/flightlog.db
+              flightlog query --db /var/lib/flightlog/flightlog.db --user mchen --since 2026-11-24T09:00Z
             """,
         subcommands: [
             ServeCommand.self,
@@ -21,6 +24,33 @@ struct Flightlog: AsyncParsableCommand {
             EnrollCommand.self,
             RevokeCommand.self,
             AgentsCommand.self,
+            QueryCommand.self,
+            TimelineCommand.self,
+            StatsCommand.self,
+            HuntCommand.self,
+            ExportCommand.self,
+            VerifyBundleCommand.self,
         ]
     )
+
+    /// Investigator commands exit like grep: 0 matched, 1 nothing matched, 2 any error, usage errors included.
+    static let grepLikeCommands: Set<String> = ["query", "timeline", "stats", "hunt", "export", "verify-bundle"]
+
+    static func main() async {
+        do {
+            var command = try Self.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let usage = Self.exitCode(for: error) == .validationFailure
+            if usage, let subcommand = CommandLine.arguments.dropFirst().first, Self.grepLikeCommands.contains(subcommand) {
+                FileHandle.standardError.write(Data((Self.fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            Self.exit(withError: error)
+        }
+    }
 }

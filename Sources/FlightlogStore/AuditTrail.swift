@@ -1,0 +1,232 @@
+import Crypto
+import FlightlogWire
+import Foundation
+import GRDB
+
+/// One thing an investigator did: who ran which command with which arguments, when, and what came of it.
+public struct AuditEntry: Sendable, Equatable {
+    public var id: Int64?
+    public var atNanos: Int64
+    /// `$SUDO_USER`, else `$USER`, else `uid N`, with the uid: `alice (uid 1000)`.
+    public var who: String
+    /// The subcommand: `query`, `timeline`, `stats`, `hunt`, `export`.
+    public var command: String
+    /// The command-line arguments after the subcommand, as typed.
+    public var arguments: [String]
+    /// Events (or rows) the command produced; nil when it failed before counting.
+    public var resultCount: Int64?
+    /// `ok`, `no match`, or `error: …`.
+    public var outcome: String
+    public var previousHash: [UInt8]
+    public var hash: [UInt8]
+
+    public init(
+        id: Int64? = nil, atNanos: Int64, who: String, command: String, arguments: [String], resultCount: Int64?,
+        outcome: String, previousHash: [UInt8] = [], hash: [UInt8] = []
+    ) {
+        self.id = id
+        self.atNanos = atNanos
+        self.who = who
+        self.command = command
+        self.arguments = arguments
+        self.resultCount = resultCount
+        self.outcome = outcome
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+}
+
+/// A row of the audit trail that does not check out.
+public struct AuditProblem: Sendable, Equatable, CustomStringConvertible {
+    public var id: Int64
+    public var detail: String
+    public var description: String { "audit row \(self.id): \(self.detail)" }
+}
+
+/// The result of re-checking the audit trail's hash chain.
+public struct AuditVerification: Sendable, Equatable {
+    /// Rows checked.
+    public var rows: Int
+    /// The newest row's hash (hex), to be copied elsewhere: it pins everything before it.
+    public var headHash: String?
+    public var problems: [AuditProblem]
+    public var isIntact: Bool { self.problems.isEmpty }
+}
+
+/// The append-only, hash-chained record of investigators' commands (table `audit`, migration "v3 audit trail").
+///
+/// Each row stores `hash = SHA-256(previous row's hash ‖ canonical content)`, the first row chaining to 32 zero
+/// bytes. The canonical content is `"FLIGHTLOG-AUDIT-V1\0"`, then id and time as 8-byte big-endian integers, then
+/// who, command, arguments (a JSON array of strings) as 4-byte big-endian length + UTF-8, the result count as an
+/// 8-byte big-endian integer (-1 for none) and the outcome as length + UTF-8. Editing, inserting or deleting a row
+/// in the middle breaks the chain; removing the newest rows is only detectable against a copied head hash.
+public enum AuditTrail {
+    static let context: [UInt8] = Array("FLIGHTLOG-AUDIT-V1".utf8) + [0]
+
+    /// Who is running this process, for the `who` column.
+    public static func currentUser() -> String {
+        Self.currentUser(environment: ProcessInfo.processInfo.environment)
+    }
+
+    static func currentUser(environment: [String: String]) -> String {
+        let uid = getuid()
+        let name = environment["SUDO_USER"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["USER"].flatMap { $0.isEmpty ? nil : $0 }
+        if let sudo = environment["SUDO_USER"], !sudo.isEmpty { return "\(sudo) (sudo, uid \(uid))" }
+        return name.map { "\($0) (uid \(uid))" } ?? "uid \(uid)"
+    }
+
+    /// Appends `entry` to the audit trail of the database at `databasePath`: the one write investigators' commands
+    /// make, through its own short-lived connection and an immediate transaction so that it waits its turn behind
+    /// ingestion instead of failing.
+    @discardableResult
+    public static func record(_ entry: AuditEntry, databasePath: String) throws(StoreError) -> AuditEntry {
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.label = "flightlog-audit"
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        do {
+            let queue = try DatabaseQueue(path: databasePath, configuration: config)
+            return try queue.writeWithoutTransaction { db in
+                var stored = entry
+                try db.inTransaction(.immediate) {
+                    guard try db.tableExists("audit") else {
+                        throw StoreError.database(
+                            "the database has no audit table yet: run `flightlog serve` of this version on it once to migrate it"
+                        )
+                    }
+                    let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
+                    stored.id = ((last?["id"] as Int64?) ?? 0) + 1
+                    stored.previousHash = (last?["hash"] as Data?).map { Array($0) } ?? [UInt8](repeating: 0, count: 32)
+                    stored.hash = Self.hash(stored)
+                    try db.execute(
+                        sql: """
+                            INSERT INTO audit (id, at_ns, who, command, arguments, result_count, outcome, prev_hash, hash)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            stored.id, stored.atNanos, stored.who, stored.command, Self.argumentsJSON(stored.arguments),
+                            stored.resultCount, stored.outcome, Data(stored.previousHash), Data(stored.hash),
+                        ]
+                    )
+                    return .commit
+                }
+                return stored
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database("cannot record the audit entry: \(error)")
+        }
+    }
+
+    /// The chained hash of `entry` (its `previousHash` included).
+    public static func hash(_ entry: AuditEntry) -> [UInt8] {
+        var message = entry.previousHash
+        message += Self.context
+        func int(_ value: Int64) {
+            withUnsafeBytes(of: value.bigEndian) { message += $0 }
+        }
+        func text(_ value: String) {
+            let bytes = Array(value.utf8)
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: bytes.count).bigEndian) { message += $0 }
+            message += bytes
+        }
+        int(entry.id ?? 0)
+        int(entry.atNanos)
+        text(entry.who)
+        text(entry.command)
+        text(Self.argumentsJSON(entry.arguments))
+        int(entry.resultCount ?? -1)
+        text(entry.outcome)
+        return Array(SHA256.hash(data: message))
+    }
+
+    static func argumentsJSON(_ arguments: [String]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (index, argument) in arguments.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            FieldsJSON.appendString(argument, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func arguments(fromJSON text: String) -> [String]? {
+        guard let data = text.data(using: .utf8),
+            let array = try? JSONSerialization.jsonObject(with: data) as? [Any]
+        else { return nil }
+        let strings = array.compactMap { $0 as? String }
+        return strings.count == array.count ? strings : nil
+    }
+}
+
+extension SQLiteStore {
+    /// The audit trail, oldest first.
+    public func auditEntries() throws(StoreError) -> [AuditEntry] {
+        do {
+            return try self.pool.read { db in
+                guard try db.tableExists("audit") else { return [] }
+                return try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id").map { row in
+                    AuditEntry(
+                        id: row["id"], atNanos: row["at_ns"], who: row["who"], command: row["command"],
+                        arguments: AuditTrail.arguments(fromJSON: row["arguments"]) ?? [row["arguments"]],
+                        resultCount: row["result_count"], outcome: row["outcome"],
+                        previousHash: Array(row["prev_hash"] as Data? ?? Data()), hash: Array(row["hash"] as Data? ?? Data())
+                    )
+                }
+            }
+        } catch {
+            throw StoreError.database("\(error)")
+        }
+    }
+
+    /// Re-checks the audit trail's hash chain: every row's stored hash, and its link to the row before.
+    ///
+    /// Rows whose arguments are not a JSON array of strings are reported, since they cannot have been written by
+    /// ``AuditTrail/record(_:databasePath:)``.
+    public func verifyAuditTrail() throws(StoreError) -> AuditVerification {
+        let rows: [Row]
+        do {
+            rows = try self.pool.read { db in
+                guard try db.tableExists("audit") else { return [] }
+                return try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id")
+            }
+        } catch {
+            throw StoreError.database("\(error)")
+        }
+        var problems: [AuditProblem] = []
+        var previous = [UInt8](repeating: 0, count: 32)
+        var expectedID: Int64 = 1
+        var head: String?
+        for row in rows {
+            let id: Int64 = row["id"]
+            let storedPrevious = Array(row["prev_hash"] as Data? ?? Data())
+            let storedHash = Array(row["hash"] as Data? ?? Data())
+            if id != expectedID {
+                problems.append(AuditProblem(id: id, detail: "expected row \(expectedID) here: rows are missing"))
+            }
+            if storedPrevious != previous {
+                problems.append(AuditProblem(id: id, detail: "does not link to the row before it (a row was removed, inserted or edited)"))
+            }
+            let argumentsText: String = row["arguments"] ?? ""
+            guard let arguments = AuditTrail.arguments(fromJSON: argumentsText) else {
+                problems.append(AuditProblem(id: id, detail: "its arguments are not a JSON array of strings"))
+                previous = storedHash
+                expectedID = id + 1
+                continue
+            }
+            let entry = AuditEntry(
+                id: id, atNanos: row["at_ns"], who: row["who"], command: row["command"], arguments: arguments,
+                resultCount: row["result_count"], outcome: row["outcome"], previousHash: storedPrevious
+            )
+            if AuditTrail.argumentsJSON(arguments) != argumentsText || AuditTrail.hash(entry) != storedHash {
+                problems.append(AuditProblem(id: id, detail: "its content does not match its hash (the row was edited)"))
+            }
+            previous = storedHash
+            expectedID = id + 1
+            head = storedHash.hexString
+        }
+        return AuditVerification(rows: rows.count, headHash: head, problems: problems)
+    }
+}

@@ -1,0 +1,164 @@
+import Crypto
+import FlightlogWire
+import Foundation
+
+/// The outcome of checking an evidence bundle.
+public struct BundleReport: Sendable, Equatable {
+    public var events = 0
+    public var batches = 0
+    public var files = 0
+    /// Everything that does not check out, each naming the file, batch or event concerned.
+    public var problems: [String] = []
+    public var isValid: Bool { self.problems.isEmpty }
+}
+
+/// Checks an evidence bundle written by ``EvidenceExporter`` offline, with no database: the SHA-256 of every file
+/// against the manifest, every batch's Ed25519 signature against keys.json, and that every exported event is byte
+/// for byte the event at its index inside its signed batch.
+public enum BundleVerifier {
+    /// Verifies the bundle in `directory`; never throws: whatever is wrong is a problem in the report.
+    public static func verify(directory: String) -> BundleReport {
+        var report = BundleReport()
+        let root = URL(fileURLWithPath: directory)
+        guard let manifestData = FileManager.default.contents(atPath: root.appendingPathComponent("manifest.json").path),
+            let manifest = (try? JSONSerialization.jsonObject(with: manifestData)) as? [String: Any]
+        else {
+            report.problems.append("manifest.json is missing or is not JSON")
+            return report
+        }
+        guard manifest["format"] as? String == EvidenceExporter.format else {
+            report.problems.append("manifest.json is not a \(EvidenceExporter.format) manifest")
+            return report
+        }
+
+        // 1. Every listed file is present and hashes to what the manifest says; nothing unlisted hides among them.
+        var contents: [String: Data] = [:]
+        let listed = manifest["files"] as? [[String: Any]] ?? []
+        for entry in listed {
+            guard let path = entry["path"] as? String, let expected = entry["sha256"] as? String else {
+                report.problems.append("manifest.json has a file entry without path or sha256")
+                continue
+            }
+            guard !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
+                report.problems.append("manifest.json lists a path outside the bundle: \(path)")
+                continue
+            }
+            guard let data = FileManager.default.contents(atPath: root.appendingPathComponent(path).path) else {
+                report.problems.append("\(path): listed in the manifest but missing")
+                continue
+            }
+            report.files += 1
+            let actual = Array(SHA256.hash(data: data)).hexString
+            if actual != expected {
+                report.problems.append("\(path): SHA-256 is \(actual), the manifest says \(expected) (the file was changed)")
+            }
+            contents[path] = data
+        }
+        let present = ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("batches").path)) ?? [])
+            .map { "batches/" + $0 }
+        for path in present where contents[path] == nil && !listed.contains(where: { $0["path"] as? String == path }) {
+            report.problems.append("\(path): present but not listed in the manifest")
+        }
+
+        // 2. Keys.
+        var keys: [String: Curve25519.Signing.PublicKey] = [:]
+        if let data = contents["keys.json"], let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+            for agent in object["agents"] as? [[String: Any]] ?? [] {
+                guard let name = agent["name"] as? String, let text = agent["public_key"] as? String,
+                    let raw = Data(base64Encoded: text), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+                else {
+                    report.problems.append("keys.json: an agent entry has no valid Ed25519 public key")
+                    continue
+                }
+                keys[name] = key
+            }
+        } else {
+            report.problems.append("keys.json is missing or is not JSON")
+        }
+
+        // 3. Batches: signature, then the claimed place in the chain, then the events inside.
+        struct BatchKey: Hashable {
+            var agent: String
+            var epoch: UInt64
+            var sequence: UInt64
+        }
+        var decoded: [BatchKey: [Event]] = [:]
+        for entry in manifest["batches"] as? [[String: Any]] ?? [] {
+            guard let file = entry["file"] as? String, let agent = entry["agent"] as? String,
+                let epoch = (entry["epoch"] as? NSNumber)?.uint64Value, let sequence = (entry["seq"] as? NSNumber)?.uint64Value
+            else {
+                report.problems.append("manifest.json has a batch entry without file, agent, epoch or seq")
+                continue
+            }
+            guard let data = contents[file] else {
+                report.problems.append("\(file): batch listed but not among the hashed files")
+                continue
+            }
+            report.batches += 1
+            guard let key = keys[agent] else {
+                report.problems.append("\(file): no public key for agent \(agent) in keys.json")
+                continue
+            }
+            do {
+                let batch = try SignedBatch(bytes: Array(data))
+                try batch.verifySignature(publicKey: key)
+                guard batch.epoch == epoch, batch.sequence == sequence else {
+                    report.problems.append("\(file): signed as epoch \(batch.epoch) seq \(batch.sequence), listed as epoch \(epoch) seq \(sequence)")
+                    continue
+                }
+                decoded[BatchKey(agent: agent, epoch: epoch, sequence: sequence)] = try batch.decodeEvents()
+            } catch {
+                report.problems.append("\(file): \(error) — not a valid batch signed by \(agent)'s key")
+            }
+        }
+
+        // 4. Events: each line must be exactly what the signed event at its index encodes to.
+        guard let events = contents["events.jsonl"] else {
+            report.problems.append("events.jsonl is missing")
+            return report
+        }
+        var lineNumber = 0
+        for line in events.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            lineNumber += 1
+            report.events += 1
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
+                let batch = object["batch"] as? [String: Any], let agent = batch["agent"] as? String,
+                let epoch = (batch["epoch"] as? NSNumber)?.uint64Value, let sequence = (batch["seq"] as? NSNumber)?.uint64Value,
+                let index = (batch["index"] as? NSNumber)?.intValue, let id = (object["id"] as? NSNumber)?.int64Value,
+                let receivedText = object["received"] as? String,
+                let received = try? TimeExpression.parseInstant(receivedText, now: 0)
+            else {
+                report.problems.append("events.jsonl line \(lineNumber): not an exported event object")
+                continue
+            }
+            guard let signed = decoded[BatchKey(agent: agent, epoch: epoch, sequence: sequence)] else {
+                report.problems.append("events.jsonl line \(lineNumber) (event \(id)): its batch \(agent) epoch \(epoch) seq \(sequence) was not verified")
+                continue
+            }
+            guard index >= 0, index < signed.count else {
+                report.problems.append("events.jsonl line \(lineNumber) (event \(id)): batch \(agent)/\(epoch)/\(sequence) has no event \(index)")
+                continue
+            }
+            let event = signed[index]
+            let columns = IndexedColumns(event)
+            let expected = EventJSON.encode(EventRecord(
+                id: id, timeNanos: event.timeNanos, observedNanos: event.observedNanos, receivedNanos: received,
+                flags: event.flags, host: event.host, source: event.source, program: columns.program, pid: columns.pid,
+                user: columns.user, sourceIP: columns.sourceIP, severity: columns.severity, line: event.line,
+                fieldsJSON: FieldsJSON.encode(event.fields), agent: agent, epoch: epoch, sequence: sequence, index: index,
+                batchID: 0
+            ))
+            if expected != Array(line) {
+                report.problems.append(
+                    "events.jsonl line \(lineNumber) (event \(id)): differs from event \(index) of the signed batch \(agent) epoch \(epoch) seq \(sequence)"
+                )
+            }
+        }
+        if let counts = manifest["counts"] as? [String: Any], let expected = (counts["events"] as? NSNumber)?.intValue,
+            expected != report.events
+        {
+            report.problems.append("events.jsonl has \(report.events) events, the manifest says \(expected)")
+        }
+        return report
+    }
+}

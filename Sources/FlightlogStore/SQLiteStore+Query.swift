@@ -1,0 +1,194 @@
+public import FlightlogWire
+import Foundation
+import GRDB
+
+/// The SQL an investigator's command runs, for `--explain`.
+public struct QueryExplanation: Sendable, Equatable {
+    public var sql: String
+    /// The bound parameters, in order, as text.
+    public var arguments: [String]
+    /// SQLite's `EXPLAIN QUERY PLAN`, one step per line.
+    public var plan: [String]
+}
+
+extension SQLiteStore {
+    /// Streams the events `query` selects, in time order on its clock, into `body`, one at a time from a GRDB
+    /// cursor inside one read transaction (a consistent snapshot); returns how many were passed.
+    ///
+    /// `body` returns false to stop early (for example when the reader of the output went away).
+    @discardableResult
+    public func forEachEvent(_ query: EventQuery, _ body: (EventRecord) throws -> Bool) throws -> Int {
+        try self.readTranslatingErrors(query) { db in
+            let (sql, arguments) = try Self.selectSQL(db, query)
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
+            var count = 0
+            while let row = try cursor.next() {
+                count += 1
+                guard try body(Self.eventRecord(row)) else { break }
+            }
+            return count
+        }
+    }
+
+    /// How many events `query` selects (its limit ignored).
+    public func countEvents(_ query: EventQuery) throws -> Int {
+        try self.readTranslatingErrors(query) { db in
+            let (clause, arguments) = try Self.whereClause(db, query)
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events e" + clause, arguments: StatementArguments(arguments)) ?? 0
+        }
+    }
+
+    /// The SQL and parameters ``forEachEvent(_:_:)`` (or ``countEvents(_:)`` when `count`) would run, with its plan.
+    public func explain(_ query: EventQuery, count: Bool = false) throws -> QueryExplanation {
+        try self.readTranslatingErrors(query) { db in
+            let sql: String
+            let arguments: [DatabaseValue]
+            if count {
+                let (clause, clauseArguments) = try Self.whereClause(db, query)
+                sql = "SELECT COUNT(*) FROM events e" + clause
+                arguments = clauseArguments
+            } else {
+                (sql, arguments) = try Self.selectSQL(db, query)
+            }
+            let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments)).map {
+                String(describing: $0["detail"] as String? ?? "")
+            }
+            let shown = arguments.map { value -> String in
+                switch value.storage {
+                case .null: "NULL"
+                case .int64(let int): String(int)
+                case .double(let double): String(double)
+                case .string(let string): "'" + string.replacingOccurrences(of: "'", with: "''") + "'"
+                case .blob(let data): "x'" + data.hexString + "'"
+                }
+            }
+            return QueryExplanation(sql: sql, arguments: shown, plan: plan)
+        }
+    }
+
+    // MARK: - SQL
+
+    static let selectColumns = """
+        SELECT e.id, e.time_ns, e.observed_ns, e.received_ns, e.flags, e.host, e.source, e.program, e.pid, e.user,
+               e.src_ip, e.severity, e.line, e.fields, a.name, b.epoch, b.seq, e.idx, e.batch_id
+        FROM events e CROSS JOIN agents a ON a.id = e.agent_id CROSS JOIN batches b ON b.id = e.batch_id
+        """
+
+    static func timeColumn(_ clock: EventQuery.Clock) -> String {
+        clock == .event ? "e.time_ns" : "e.received_ns"
+    }
+
+    static func selectSQL(_ db: Database, _ query: EventQuery) throws -> (String, [DatabaseValue]) {
+        var (clause, arguments) = try Self.whereClause(db, query)
+        let direction = query.order == .asc ? "ASC" : "DESC"
+        var sql = Self.selectColumns + clause
+            + "\nORDER BY \(Self.timeColumn(query.clock)) \(direction), e.id \(direction)"
+        if let limit = query.limit {
+            sql += "\nLIMIT ?"
+            arguments.append(limit.databaseValue)
+        }
+        return (sql, arguments)
+    }
+
+    /// ` WHERE …` over `events e` (empty when nothing filters), with its arguments.
+    static func whereClause(_ db: Database, _ query: EventQuery) throws -> (String, [DatabaseValue]) {
+        var terms: [String] = []
+        var arguments: [DatabaseValue] = []
+        let time = Self.timeColumn(query.clock)
+        var since = query.sinceNanos
+        var until = query.untilNanos
+        if let id = query.aroundEventID {
+            guard let center = try Int64.fetchOne(db, sql: "SELECT \(time) FROM events e WHERE e.id = ?", arguments: [id])
+            else { throw QueryError.unknownEvent(id) }
+            since = max(since ?? Int64.min, center - query.aroundWindowNanos)
+            until = min(until ?? Int64.max, center + query.aroundWindowNanos + 1)
+        }
+        if let since {
+            terms.append("\(time) >= ?")
+            arguments.append(since.databaseValue)
+        }
+        if let until {
+            terms.append("\(time) < ?")
+            arguments.append(until.databaseValue)
+        }
+        for (column, value) in [("e.host", query.host), ("e.user", query.user), ("e.program", query.program),
+                                ("e.source", query.source), ("e.src_ip", query.ip)]
+        {
+            guard let value else { continue }
+            terms.append("\(column) = ?")
+            arguments.append(value.databaseValue)
+        }
+        if let agent = query.agent {
+            guard let agentID = try Int64.fetchOne(db, sql: "SELECT id FROM agents WHERE name = ?", arguments: [agent])
+            else { throw QueryError.unknownAgent(agent) }
+            terms.append("e.agent_id = ?")
+            arguments.append(agentID.databaseValue)
+        }
+        if let match = query.match {
+            terms.append("e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+            arguments.append(match.databaseValue)
+        }
+        for condition in query.conditions {
+            switch condition.op {
+            case .equals:
+                terms.append("json_extract(e.fields, ?) = ?")
+            case .notEquals:
+                terms.append("json_extract(e.fields, ?) IS NOT ?")
+            case .matches:
+                try RegexFunction.validate(condition.value)
+                terms.append("json_extract(e.fields, ?) REGEXP ?")
+            }
+            arguments += [condition.jsonPath.databaseValue, condition.value.databaseValue]
+        }
+        if let rule = query.rule {
+            terms.append("(" + rule.sql + ")")
+            arguments += rule.arguments.map(\.databaseValue)
+        }
+        return (terms.isEmpty ? "" : "\nWHERE " + terms.joined(separator: "\n  AND "), arguments)
+    }
+
+    static func eventRecord(_ row: Row) -> EventRecord {
+        let line: Data = row[12] ?? Data()
+        return EventRecord(
+            id: row[0],
+            timeNanos: row[1],
+            observedNanos: row[2],
+            receivedNanos: row[3],
+            flags: Event.Flags(rawValue: UInt8(truncatingIfNeeded: row[4] as Int64)),
+            host: row[5],
+            source: row[6],
+            program: row[7],
+            pid: row[8],
+            user: row[9],
+            sourceIP: row[10],
+            severity: row[11],
+            line: Array(line),
+            fieldsJSON: row[13] ?? "{}",
+            agent: row[14],
+            epoch: (row[15] as Int64).unsignedValue,
+            sequence: (row[16] as Int64).unsignedValue,
+            index: row[17],
+            batchID: row[18]
+        )
+    }
+
+    // MARK: - Errors
+
+    /// Runs `body` in a read transaction; SQLite's full-text syntax errors become ``QueryError/badMatch(expression:reason:)``.
+    func readTranslatingErrors<T>(_ query: EventQuery, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try self.pool.read(body)
+        } catch let error as QueryError {
+            throw error
+        } catch let error as DatabaseError {
+            let message = error.message ?? "\(error)"
+            if let match = query.match,
+                message.contains("fts5") || message.contains("no such column") || message.contains("unterminated")
+                    || message.contains("unknown special query")
+            {
+                throw QueryError.badMatch(expression: match, reason: message)
+            }
+            throw QueryError.database(message)
+        }
+    }
+}

@@ -1,0 +1,314 @@
+import Foundation
+import Yams
+
+/// A Sigma detection rule translated to SQL over the indexed columns and `json_extract(fields, …)`.
+///
+/// Supported: `detection` selections as maps (AND) or lists of maps (OR), value lists (OR, or AND with `|all`),
+/// modifiers `contains`, `startswith`, `endswith`, `re`, `all`; `*` and `?` wildcards; `keywords` lists (substring of
+/// the raw line); `condition` with `and`, `or`, `not`, parentheses, `1 of X*`, `all of X*`, `1 of them`,
+/// `all of them`. Matching is case-insensitive for ASCII, as Sigma specifies (except `re`, which is as written).
+/// Anything else is reported in ``unsupported``: a rule whose detection cannot be translated is not run; a rule
+/// whose extras (such as `timeframe` or an aggregation after `|`) are dropped is run as an approximation, and says so.
+public struct SigmaRule: Sendable {
+    public var file: String
+    public var title: String
+    public var id: String?
+    public var level: String?
+    /// The translated condition, or nil when the detection could not be translated.
+    public var condition: TranslatedCondition?
+    /// What this translation does not do, in plain words.
+    public var unsupported: [String]
+
+    /// Field names that map onto indexed columns; any other field is looked up in the parsed fields.
+    static let columns: [String: String] = [
+        "host": "e.host", "hostname": "e.host", "computername": "e.host", "computer": "e.host",
+        "user": "e.user", "username": "e.user", "targetusername": "e.user", "subjectusername": "e.user",
+        "src_ip": "e.src_ip", "sourceip": "e.src_ip", "ipaddress": "e.src_ip", "clientip": "e.src_ip", "ip": "e.src_ip",
+        "program": "e.program", "processname": "e.program", "process": "e.program",
+        "source": "e.source", "severity": "e.severity",
+        "message": "CAST(e.line AS TEXT)", "line": "CAST(e.line AS TEXT)", "raw": "CAST(e.line AS TEXT)",
+    ]
+
+    /// Loads every `*.yml` / `*.yaml` file in `directory` (sorted by name); a file that is not YAML becomes a rule
+    /// with no condition and the reason.
+    public static func load(directory: String) throws -> [SigmaRule] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
+        return names.map { name in
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: path) else {
+                return SigmaRule(file: name, title: name, condition: nil, unsupported: ["cannot read the file"])
+            }
+            return SigmaRule(file: name, yaml: String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    init(file: String, title: String, id: String? = nil, level: String? = nil, condition: TranslatedCondition?, unsupported: [String]) {
+        self.file = file
+        self.title = title
+        self.id = id
+        self.level = level
+        self.condition = condition
+        self.unsupported = unsupported
+    }
+
+    /// Parses and translates one rule.
+    public init(file: String, yaml: String) {
+        self.init(file: file, title: file, condition: nil, unsupported: [])
+        let document: Any?
+        do {
+            document = try Yams.load(yaml: yaml)
+        } catch {
+            self.unsupported.append("not valid YAML: \(error)")
+            return
+        }
+        guard let rule = document as? [String: Any] else {
+            self.unsupported.append("not a Sigma rule (the document is not a map)")
+            return
+        }
+        self.title = rule["title"] as? String ?? file
+        self.id = rule["id"] as? String
+        self.level = rule["level"] as? String
+        if rule["logsource"] != nil {
+            self.unsupported.append("logsource is not used to narrow the search: every stored event is searched")
+        }
+        guard var detection = rule["detection"] as? [String: Any] else {
+            self.unsupported.append("no detection section")
+            return
+        }
+        if detection["timeframe"] != nil {
+            self.unsupported.append("timeframe is not supported: matches are not limited to one time window (approximation)")
+            detection["timeframe"] = nil
+        }
+        guard var conditionText = (detection["condition"] as? String) ?? (detection["condition"] as? [String])?.joined(separator: " or ")
+        else {
+            self.unsupported.append("detection has no condition")
+            return
+        }
+        detection["condition"] = nil
+        if let pipe = conditionText.firstIndex(of: "|") {
+            self.unsupported.append(
+                "aggregation '\(String(conditionText[pipe...]).trimmingWhitespace)' is not supported: each matching event is listed instead (approximation)"
+            )
+            conditionText = String(conditionText[..<pipe])
+        }
+        do {
+            var translator = SigmaTranslator(selections: detection)
+            self.condition = try translator.translate(condition: conditionText)
+        } catch {
+            self.unsupported.append("not run: \(error)")
+        }
+    }
+}
+
+/// Why a detection could not be translated.
+struct SigmaError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Turns a detection's selections and condition into SQL.
+struct SigmaTranslator {
+    let selections: [String: Any]
+    var arguments: [String] = []
+
+    init(selections: [String: Any]) {
+        self.selections = selections
+    }
+
+    mutating func translate(condition: String) throws -> TranslatedCondition {
+        var tokens = Self.tokenize(condition)[...]
+        let sql = try self.parseOr(&tokens)
+        guard tokens.isEmpty else { throw SigmaError("unexpected '\(tokens.first ?? "")' in condition '\(condition)'") }
+        return TranslatedCondition(sql: sql, arguments: self.arguments)
+    }
+
+    // MARK: - Condition grammar
+
+    static func tokenize(_ text: String) -> [String] {
+        var tokens: [String] = []
+        var current = ""
+        for character in text {
+            if character == "(" || character == ")" {
+                if !current.isEmpty { tokens.append(current) }
+                current = ""
+                tokens.append(String(character))
+            } else if character.isWhitespace {
+                if !current.isEmpty { tokens.append(current) }
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        if !current.isEmpty { tokens.append(current) }
+        return tokens
+    }
+
+    mutating func parseOr(_ tokens: inout ArraySlice<String>) throws -> String {
+        var parts = [try self.parseAnd(&tokens)]
+        while tokens.first?.lowercased() == "or" {
+            tokens.removeFirst()
+            parts.append(try self.parseAnd(&tokens))
+        }
+        return parts.count == 1 ? parts[0] : "(" + parts.joined(separator: " OR ") + ")"
+    }
+
+    mutating func parseAnd(_ tokens: inout ArraySlice<String>) throws -> String {
+        var parts = [try self.parseNot(&tokens)]
+        while tokens.first?.lowercased() == "and" {
+            tokens.removeFirst()
+            parts.append(try self.parseNot(&tokens))
+        }
+        return parts.count == 1 ? parts[0] : "(" + parts.joined(separator: " AND ") + ")"
+    }
+
+    mutating func parseNot(_ tokens: inout ArraySlice<String>) throws -> String {
+        guard let token = tokens.first else { throw SigmaError("the condition ends too early") }
+        switch token.lowercased() {
+        case "not":
+            tokens.removeFirst()
+            return "NOT COALESCE(" + (try self.parseNot(&tokens)) + ", 0)"
+        case "(":
+            tokens.removeFirst()
+            let inner = try self.parseOr(&tokens)
+            guard tokens.first == ")" else { throw SigmaError("a parenthesis is not closed") }
+            tokens.removeFirst()
+            return inner
+        case "1", "all", "any":
+            tokens.removeFirst()
+            guard tokens.first?.lowercased() == "of", let pattern = tokens.dropFirst().first else {
+                throw SigmaError("expected '\(token) of PATTERN'")
+            }
+            tokens.removeFirst(2)
+            let names = self.selections.keys.filter { Self.matches(pattern: pattern, name: $0) }.sorted()
+            guard !names.isEmpty else { throw SigmaError("no selection matches '\(pattern)'") }
+            let parts = try names.map { name in try self.selection(name) }
+            return "(" + parts.joined(separator: token == "all" ? " AND " : " OR ") + ")"
+        default:
+            tokens.removeFirst()
+            return try self.selection(token)
+        }
+    }
+
+    static func matches(pattern: String, name: String) -> Bool {
+        if pattern == "them" { return true }
+        if pattern.hasSuffix("*") { return name.hasPrefix(pattern.dropLast()) }
+        return name == pattern
+    }
+
+    // MARK: - Selections
+
+    mutating func selection(_ name: String) throws -> String {
+        guard let value = self.selections[name] else { throw SigmaError("the condition names '\(name)', which is not defined") }
+        if let map = value as? [String: Any] {
+            return try self.map(map)
+        }
+        if let list = value as? [Any] {
+            if list.allSatisfy({ $0 is [String: Any] }) {
+                let parts = try list.compactMap { $0 as? [String: Any] }.map { try self.map($0) }
+                return "(" + parts.joined(separator: " OR ") + ")"
+            }
+            // A list of plain values: keywords, searched for in the raw line.
+            let parts = try list.map { item -> String in
+                guard let text = Self.scalar(item) else { throw SigmaError("keyword lists hold plain values only") }
+                return self.like("CAST(e.line AS TEXT)", "%" + Self.likePattern(text) + "%")
+            }
+            return "(" + parts.joined(separator: " OR ") + ")"
+        }
+        throw SigmaError("selection '\(name)' is neither a map nor a list")
+    }
+
+    mutating func map(_ map: [String: Any]) throws -> String {
+        let parts = try map.keys.sorted().map { key in try self.field(key, map[key] as Any) }
+        return parts.isEmpty ? "1" : "(" + parts.joined(separator: " AND ") + ")"
+    }
+
+    mutating func field(_ key: String, _ value: Any) throws -> String {
+        var pieces = key.split(separator: "|").map(String.init)
+        let name = pieces.removeFirst()
+        var all = false
+        var kind = "equals"
+        for modifier in pieces {
+            switch modifier {
+            case "all": all = true
+            case "contains", "startswith", "endswith", "re": kind = modifier
+            default: throw SigmaError("modifier '\(modifier)' (on \(name)) is not supported")
+            }
+        }
+        let column: String
+        if let mapped = SigmaRule.columns[name.lowercased()] {
+            column = mapped
+        } else {
+            guard FieldCondition.isValidFieldName(name) else { throw SigmaError("field name '\(name)' cannot be looked up") }
+            column = "json_extract(e.fields, ?)"
+        }
+        let values: [Any] = (value as? [Any]) ?? [value]
+        var parts: [String] = []
+        for item in values {
+            if item is NSNull || (item as? String) == nil && Self.scalar(item) == nil {
+                guard item is NSNull else { throw SigmaError("the value of \(name) is not a plain value") }
+                if column.hasPrefix("json_extract") { self.arguments.append(FieldCondition.jsonPath(name)) }
+                parts.append(column + " IS NULL")
+                continue
+            }
+            let text = Self.scalar(item) ?? ""
+            if column.hasPrefix("json_extract") { self.arguments.append(FieldCondition.jsonPath(name)) }
+            switch kind {
+            case "re":
+                do {
+                    try RegexFunction.validate(text)
+                } catch {
+                    throw SigmaError("\(error)")
+                }
+                self.arguments.append(text)
+                parts.append(column + " REGEXP ?")
+            case "contains": parts.append(self.like(column, "%" + Self.likePattern(text) + "%"))
+            case "startswith": parts.append(self.like(column, Self.likePattern(text) + "%"))
+            case "endswith": parts.append(self.like(column, "%" + Self.likePattern(text)))
+            default:
+                if text.contains("*") || text.contains("?") {
+                    parts.append(self.like(column, Self.likePattern(text)))
+                } else {
+                    self.arguments.append(text)
+                    parts.append(column + " = ? COLLATE NOCASE")
+                }
+            }
+        }
+        return "(" + parts.joined(separator: all ? " AND " : " OR ") + ")"
+    }
+
+    mutating func like(_ column: String, _ pattern: String) -> String {
+        self.arguments.append(pattern)
+        return column + " LIKE ? ESCAPE '\\'"
+    }
+
+    static func scalar(_ value: Any) -> String? {
+        if let text = value as? String { return text }
+        if let int = value as? Int { return String(int) }
+        if let double = value as? Double { return String(double) }
+        if let bool = value as? Bool { return bool ? "true" : "false" }
+        return nil
+    }
+
+    /// Sigma wildcards (`*`, `?`, with `\` escaping) as a LIKE pattern whose own `%`, `_` and `\` are escaped.
+    static func likePattern(_ text: String) -> String {
+        var out = ""
+        var escaped = false
+        for character in text {
+            if escaped {
+                out += character == "*" || character == "?" ? String(character) : "\\\\" + String(character)
+                escaped = false
+                continue
+            }
+            switch character {
+            case "\\": escaped = true
+            case "*": out += "%"
+            case "?": out += "_"
+            case "%", "_": out += "\\" + String(character)
+            default: out.append(character)
+            }
+        }
+        if escaped { out += "\\\\" }
+        return out
+    }
+}

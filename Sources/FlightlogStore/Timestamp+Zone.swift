@@ -1,0 +1,12 @@
+extension Timestamp {
+    /// RFC 3339 with nanoseconds at a fixed offset east of UTC: `…T10:00:00.000000000+01:00` (`Z` at offset 0).
+    public static func rfc3339(_ nanos: Int64, offsetSeconds: Int) -> String {
+        guard offsetSeconds != 0 else { return Self.rfc3339(nanos) }
+        let local = Self.rfc3339(nanos + Int64(offsetSeconds) * 1_000_000_000).dropLast()
+        let magnitude = abs(offsetSeconds)
+        let hours = magnitude / 3600
+        let minutes = magnitude / 60 % 60
+        let sign = offsetSeconds < 0 ? "-" : "+"
+        return local + sign + (hours < 10 ? "0" : "") + String(hours) + ":" + (minutes < 10 ? "0" : "") + String(minutes)
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import FlightlogStore
+import Foundation
+
+/// What every investigator command does around its work: open the database read-only, and record the audit entry.
+enum Investigation {
+    static func openStore(_ path: String) throws(ExitCode) -> SQLiteStore {
+        do {
+            return try SQLiteStore(readOnlyPath: path)
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// The arguments after the subcommand name, as typed.
+    static var arguments: [String] { Array(CommandLine.arguments.dropFirst(2)) }
+
+    /// Appends the audit entry for this run; failing to record is itself an error (exit 2).
+    static func audit(_ command: String, database: String, count: Int?, outcome: String) throws(ExitCode) {
+        let entry = AuditEntry(
+            atNanos: nowNanos(), who: AuditTrail.currentUser(), command: command, arguments: Self.arguments,
+            resultCount: count.map { Int64($0) }, outcome: outcome
+        )
+        do {
+            try AuditTrail.record(entry, databasePath: database)
+        } catch {
+            Output.error("could not record this \(command) in the audit trail: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// Records a failed run and exits 2.
+    static func fail(_ command: String, database: String, _ error: any Error) throws(ExitCode) -> Never {
+        Output.error("\(error)")
+        try? Self.audit(command, database: database, count: nil, outcome: "error: \(error)")
+        throw ExitCode(2)
+    }
+
+    static func zone(_ name: String?) throws(ExitCode) -> TimeFormatter {
+        guard let name else { return .utc }
+        if name.uppercased() == "UTC" || name == "Z" { return .utc }
+        guard let zone = TimeZone(identifier: name) else {
+            Output.error("unknown time zone '\(name)': use an IANA name such as Europe/Paris or America/New_York")
+            throw ExitCode(2)
+        }
+        return TimeFormatter(zone: zone)
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import FlightlogStore
+
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Search stored events by time, host, agent, user, program, source, IP, full text and parsed fields.",
+        discussion: """
+            Streams matching events oldest first (or --order desc). Exit status like grep: 0 when something
+            matched, 1 when nothing did, 2 on an error. Every run is recorded in the database's audit trail
+            (who, when, arguments, result count); that record is the only write this command makes.
+
+            Times print in UTC (RFC 3339, nanoseconds) unless --tz names a zone. JSONL objects carry id, time,
+            received, observed, host, agent, source, program, pid, user, ip, severity, message (the raw line;
+            when it is not UTF-8 also message_b64 with the exact bytes), fields and batch {agent, epoch, seq,
+            index}. CSV cells that a spreadsheet would run as a formula get a leading ' unless --csv-raw.
+
+            Examples:
+              flightlog query --db flightlog.db --user mchen --since 2026-11-24T09:00Z --format table
+              flightlog query --db flightlog.db --ip 203.0.113.77 --format jsonl | jq .
+              flightlog query --db flightlog.db --match '"data loader"' --where action=consent
+              flightlog query --db flightlog.db --where 'src_ip~^203\\.0\\.113\\.' --since 3d --count
+              flightlog query --db flightlog.db --around 4711 --window 5m --tz Europe/Paris
+              flightlog query --db flightlog.db --host cc-ws-602 --since 11:00 --until 12:00 --explain
+              flightlog query --db flightlog.db --since 2026-11-24 --format timesketch > case.jsonl
+            """
+    )
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var filters: EventFilterOptions
+
+    @Option(help: "At most this many events. Example: --limit 100")
+    var limit: Int?
+
+    @Option(help: "Order on the chosen clock: asc (oldest first) or desc. Example: --order desc")
+    var order: OrderArgument = .asc
+
+    @Flag(help: "Print only the number of matching events.")
+    var count = false
+
+    @Option(help: "Output format: table, jsonl, csv or timesketch. Example: --format jsonl")
+    var format: EventFormatArgument = .table
+
+    @Option(help: ArgumentHelp("Print times in this IANA time zone instead of UTC. Example: --tz Europe/Paris", valueName: "zone"))
+    var tz: String?
+
+    @Flag(help: "Write CSV cells exactly, without the guard against spreadsheet formulas.")
+    var csvRaw = false
+
+    @Flag(help: "Print the SQL, its parameters and SQLite's query plan instead of running it.")
+    var explain = false
+
+    func validate() throws {
+        if let limit = self.limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+    }
+
+    func run() throws {
+        let db = self.database.db
+        var query: EventQuery
+        do {
+            query = try self.filters.query(now: nowNanos())
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        query.limit = self.limit
+        query.order = self.order.order
+        let times = try Investigation.zone(self.tz)
+        let store = try Investigation.openStore(db)
+        Terminal.ignoreBrokenPipe()
+        let out = BufferedWriter.standardOutput()
+        if self.explain {
+            do {
+                let explanation = try store.explain(query, count: self.count)
+                out.write(explanation.sql + "\n-- arguments: " + explanation.arguments.joined(separator: ", ") + "\n")
+                for step in explanation.plan { out.write("-- plan: " + step + "\n") }
+                out.flush()
+                return
+            } catch {
+                try Investigation.fail("query", database: db, error)
+            }
+        }
+        let matched: Int
+        do {
+            if self.count {
+                matched = try store.countEvents(query)
+                out.write(String(matched) + "\n")
+            } else {
+                let printer = EventPrinter(
+                    format: self.format.format, times: times, clock: query.clock, out: out,
+                    width: self.format == .table ? Terminal.width() : nil, csvRaw: self.csvRaw
+                )
+                printer.header()
+                matched = try store.forEachEvent(query) { event in
+                    printer.print(event)
+                    return !out.isBroken
+                }
+            }
+            out.flush()
+            _ = try out.finish()
+        } catch {
+            try Investigation.fail("query", database: db, error)
+        }
+        try Investigation.audit("query", database: db, count: matched, outcome: matched > 0 ? "ok" : "no match")
+        if matched == 0 { throw ExitCode(1) }
+    }
+}
+
+enum EventFormatArgument: String, ExpressibleByArgument, CaseIterable {
+    case table
+    case jsonl
+    case csv
+    case timesketch
+
+    var format: EventFormat {
+        switch self {
+        case .table: .table
+        case .jsonl: .jsonl
+        case .csv: .csv
+        case .timesketch: .timesketch
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import FlightlogStore
+import Foundation
+import Testing
+
+@Suite("flightlog hunt with Sigma rules")
+struct HuntCommandTests {
+    static let rulePack = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("aggregator/rules").path
+
+    @Test func starterPackFindsEachIncidentStepInOrder() async throws {
+        let fixture = try await SharedIncident.shared.get()
+        let result = try fixture.cli("hunt", "--rules", Self.rulePack, "--format", "jsonl")
+        #expect(result.status == 0, "\(result.stderr)")
+        let objects = try result.lines.map(jsonObject)
+        var matches: [String: [[String: Any]]] = [:]
+        for object in objects where object["type"] as? String == "match" {
+            matches[object["rule"] as? String ?? "", default: []].append(object["event"] as? [String: Any] ?? [:])
+        }
+        func first(_ titlePrefix: String) throws -> [String: Any] {
+            let key = try #require(matches.keys.first { $0.hasPrefix(titlePrefix) }, "no matches for \(titlePrefix): \(matches.keys)")
+            return try #require(matches[key]?.first)
+        }
+        let reset = try first("Help-desk password or MFA reset")
+        let login = try first("Successful login from outside")
+        let consent = try first("OAuth or connected-app consent")
+        let export = try first("Bulk export of customer records")
+        let remote = try first("Remote-access tool launched")
+        let offHours = try first("CRM access outside working hours")
+        #expect((reset["message"] as? String)?.contains("password reset for user=mchen") == true)
+        #expect(login["ip"] as? String == "203.0.113.77")
+        #expect(matches.first { $0.key.hasPrefix("Successful login from outside") }?.value.count == 1, "internal logins must not match")
+        #expect((consent["fields"] as? [String: String])?["app"] == "Data Loader")
+        #expect((export["fields"] as? [String: String])?["records"] == "48210")
+        #expect(remote["host"] as? String == "cc-ws-611")
+        #expect((offHours["message"] as? String)?.contains("22:30:00") == true)
+        let times = [reset, login, consent, export, remote].map { $0["time"] as? String ?? "" }
+        #expect(times == times.sorted(), "incident steps out of order: \(times)")
+        // Nothing is silently ignored: every rule says that logsource does not narrow the search.
+        let rules = objects.filter { $0["type"] as? String == "rule" }
+        #expect(rules.count == 6)
+        #expect(rules.allSatisfy { ($0["notes"] as? [String])?.isEmpty == false })
+    }
+
+    @Test(arguments: [
+        ("detection:\n  sel:\n    user: MCHEN\n  condition: sel", 8),
+        ("detection:\n  sel:\n    user|startswith: mc\n    action: login\n  condition: sel", 2),
+        ("detection:\n  sel:\n    app|contains: loader\n  condition: sel", 2),
+        ("detection:\n  sel:\n    event|re: '^bulk'\n  condition: sel", 1),
+        ("detection:\n  sel:\n    message|contains|all: [reset, INC-4711]\n  condition: sel", 2),
+        ("detection:\n  a:\n    user: mchen\n  b:\n    src_ip: 203.0.113.77\n  condition: a and not b", 5),
+        ("detection:\n  a:\n    user: mchen\n  b:\n    user: tpatel\n  condition: (a or b) and not a", 3),
+        ("detection:\n  keywords:\n    - anydesk\n    - 'data*loader'\n  condition: keywords", 3),
+        ("detection:\n  s1:\n    program: crm-audit\n  s2:\n    user: mchen\n  condition: all of s*", 2),
+        ("detection:\n  s1:\n    program: crm-audit\n  s2:\n    program: kernel\n  condition: 1 of them", 3),
+        ("detection:\n  sel:\n    - user: tpatel\n      action: login\n    - program: kernel\n  condition: sel", 2),
+    ] as [(String, Int)])
+    func translatesTheSupportedSubset(yaml: String, expected: Int) async throws {
+        let fixture = try await SharedIncident.shared.get()
+        let rule = SigmaRule(file: "t.yml", yaml: "title: t\n" + yaml)
+        let condition = try #require(rule.condition, "\(rule.unsupported)")
+        var query = EventQuery()
+        query.rule = condition
+        let store = try SQLiteStore(readOnlyPath: fixture.database)
+        #expect(try store.countEvents(query) == expected, "\(yaml)")
+    }
+
+    @Test(arguments: [
+        ("detection:\n  sel:\n    user|base64: x\n  condition: sel", "modifier 'base64'"),
+        ("detection:\n  sel:\n    user: x\n  condition: sel and missing", "not defined"),
+        ("detection:\n  sel:\n    user: x\n  condition: (sel", "parenthesis"),
+        ("detection: [", "not valid YAML"),
+    ])
+    func reportsWhatItCannotTranslate(yaml: String, reason: String) {
+        let rule = SigmaRule(file: "t.yml", yaml: "title: t\n" + yaml)
+        #expect(rule.condition == nil)
+        #expect(rule.unsupported.contains { $0.contains(reason) }, "\(rule.unsupported)")
+    }
+
+    @Test func runsApproximationsAndSaysSo() {
+        let rule = SigmaRule(
+            file: "t.yml",
+            yaml: "title: t\ndetection:\n  sel:\n    action: login\n  timeframe: 5m\n  condition: sel | count() by src_ip > 10\n"
+        )
+        #expect(rule.condition != nil)
+        #expect(rule.unsupported.contains { $0.contains("timeframe") })
+        #expect(rule.unsupported.contains { $0.contains("aggregation") })
+    }
+}

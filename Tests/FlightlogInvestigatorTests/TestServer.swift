@@ -1,0 +1,60 @@
+// Copied from Tests/FlightlogAggregatorTests/TestServer.swift.
+import FlightlogAggregator
+import FlightlogStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// A fresh temporary directory, removed by `cleanup()`.
+struct TempDirectory {
+    let path: String
+
+    init() throws {
+        let path = NSTemporaryDirectory() + "flightlog-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        self.path = path
+    }
+
+    func file(_ name: String) -> String { self.path + "/" + name }
+
+    func cleanup() { try? FileManager.default.removeItem(atPath: self.path) }
+}
+
+/// Runs a real `IngestServer` on an ephemeral loopback port over a real SQLite file for the duration of `body`,
+/// then shuts it down gracefully.
+func withServer<T: Sendable>(
+    database: String,
+    configure: (inout AggregatorConfiguration) -> Void = { _ in },
+    _ body: @Sendable (_ port: Int, _ store: SQLiteStore, _ metrics: AggregatorMetrics) async throws -> T
+) async throws -> T {
+    var configuration = AggregatorConfiguration(host: "127.0.0.1", port: 0)
+    configure(&configuration)
+    let store = try SQLiteStore(path: database)
+    var logger = Logger(label: "test.server")
+    logger.logLevel = .warning
+    let metrics = AggregatorMetrics()
+    let server = try await IngestServer(configuration: configuration, store: store, metrics: metrics, logger: logger)
+    let group = ServiceGroup(services: [server], logger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        do {
+            let result = try await body(server.port, store, metrics)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()
+            throw error
+        }
+    }
+}
+
+/// Polls `condition` until it holds or `seconds` pass.
+func eventually(seconds: Double = 20, _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(seconds) s") }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}

@@ -1,0 +1,59 @@
+import FlightlogAggregator
+import FlightlogStore
+import FlightlogWire
+import Foundation
+import GRDB
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Testing
+
+@Suite("Graceful shutdown")
+struct GracefulShutdownTests {
+    /// Batches received but not yet committed when the shutdown starts are still committed and acknowledged; then
+    /// the server says goodbye, closes, and its `run()` returns.
+    @Test func inFlightCommitsFinishAndAreAckedBeforeGoodbye() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        let agent = TestAgent(name: "ws-shutdown")
+        let store = try SQLiteStore(path: path)
+        try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+        var logger = Logger(label: "test.shutdown")
+        logger.logLevel = .warning
+        let metrics = AggregatorMetrics()
+        let server = try await IngestServer(
+            configuration: AggregatorConfiguration(host: "127.0.0.1", port: 0),
+            store: store,
+            metrics: metrics,
+            logger: logger
+        )
+        let group = ServiceGroup(services: [server], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let (connection, _) = try await agent.open(port: server.port)
+
+            // Hold the write lock so that the batches are verified and queued, but cannot commit yet.
+            var unsafe = Configuration()
+            unsafe.allowsUnsafeTransactions = true
+            let blocker = try DatabaseQueue(path: path, configuration: unsafe)
+            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            let batches = try agent.chain(10)
+            for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+            try await eventually { metrics["bytes_received"] >= Int64(batches.reduce(0) { $0 + $1.bytes.count }) }
+
+            await group.triggerGracefulShutdown()
+            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+
+            for batch in batches {
+                let frame = try await connection.receiveSkippingHeartbeats()
+                #expect(frame == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored)))
+            }
+            #expect(try await connection.receiveSkippingHeartbeats() == .goodbye(Goodbye(message: "closing")))
+            try await connection.waitClosed()
+            try await tasks.waitForAll()
+        }
+        let reader = try SQLiteStore(readOnlyPath: path)
+        #expect(try await reader.counts().batches == 10)
+    }
+}

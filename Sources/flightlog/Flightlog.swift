@@ -9,11 +9,13 @@ struct Flightlog: AsyncParsableCommand {
         discussion: """
             Aggregator:    serve, status
             Enrolment:     enroll, revoke, agents
+            Integrity:     verify, checkpoint
 
             Examples:
               flightlog enroll --db /var/lib/flightlog/flightlog.db --name cc-ws-602 --public-key 'q0n…='
               flightlog serve --db /var/lib/flightlog/flightlog.db --listen 0.0.0.0:7514 --insecure-plaintext
               flightlog agents --db /var/lib/flightlog/flightlog.db
+              flightlog verify --db /var/lib/flightlog/flightlog.db
             """,
         subcommands: [
             ServeCommand.self,
@@ -21,6 +23,8 @@ struct Flightlog: AsyncParsableCommand {
             EnrollCommand.self,
             RevokeCommand.self,
             AgentsCommand.self,
+            VerifyCommand.self,
+            CheckpointCommand.self,
         ]
     )
 }

@@ -56,7 +56,7 @@ public enum AggregatorKeyFile {
             throw CheckpointError.keyFile(path: path, reason: "cannot read it")
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.contains("+") { return try CheckpointVerifier(verifierKey: text) }
+        if let verifier = try? CheckpointVerifier(verifierKey: text) { return verifier }
         return try Self.load(path).verifier
     }
 }

@@ -38,6 +38,12 @@ public struct SignedCheckpoint: Equatable, Sendable {
         public var name: String
         public var keyHash: UInt32
         public var signature: [UInt8]
+
+        public init(name: String, keyHash: UInt32, signature: [UInt8]) {
+            self.name = name
+            self.keyHash = keyHash
+            self.signature = signature
+        }
     }
 
     public var checkpoint: Checkpoint
@@ -167,7 +173,7 @@ public struct CheckpointVerifier: Sendable, Equatable {
 
     /// Parses a signed-note verifier key, `name+hash+base64(0x01 ‖ key)`.
     public init(verifierKey: String) throws(CheckpointError) {
-        let parts = verifierKey.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+")
+        let parts = verifierKey.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", maxSplits: 2)
         guard parts.count == 3, let blob = Data(base64Encoded: String(parts[2])), blob.count == 33, blob.first == 1,
             let key = try? Curve25519.Signing.PublicKey(rawRepresentation: blob.dropFirst())
         else { throw CheckpointError.malformed("not an Ed25519 verifier key (name+hash+base64)") }

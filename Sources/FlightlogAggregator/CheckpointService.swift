@@ -29,7 +29,11 @@ public struct CheckpointService: Service {
 
     private func checkpoint() async {
         do {
-            if let signed = try await self.store.makeCheckpoint(signer: self.signer, atNanos: WallClock.nowNanos(), onlyWhenGrown: true) {
+            if let signed = try await self.store.makeCheckpoint(
+                signer: self.signer,
+                atNanos: WallClock.nowNanos(),
+                onlyWhenGrown: true
+            ) {
                 self.logger.info(
                     "Signed checkpoint",
                     metadata: ["tlog.size": "\(signed.checkpoint.size)", "tlog.origin": "\(signed.checkpoint.origin)"]

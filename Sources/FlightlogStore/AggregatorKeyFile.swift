@@ -46,7 +46,9 @@ public enum AggregatorKeyFile {
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let raw = Data(base64Encoded: text), raw.count == 32,
             let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-        else { throw CheckpointError.keyFile(path: path, reason: "not an aggregator key (one base64 line of 32 bytes)") }
+        else {
+            throw CheckpointError.keyFile(path: path, reason: "not an aggregator key (one base64 line of 32 bytes)")
+        }
         return CheckpointSigner(privateKey: key)
     }
 

@@ -54,7 +54,9 @@ public struct SignedCheckpoint: Equatable, Sendable {
         var out = self.checkpoint.text + "\n"
         for signature in self.signatures {
             var blob: [UInt8] = []
-            for shift in stride(from: 24, through: 0, by: -8) { blob.append(UInt8(truncatingIfNeeded: signature.keyHash >> UInt32(shift))) }
+            for shift in stride(from: 24, through: 0, by: -8) {
+                blob.append(UInt8(truncatingIfNeeded: signature.keyHash >> UInt32(shift)))
+            }
             blob += signature.signature
             out += "\u{2014} \(signature.name) \(Data(blob).base64EncodedString())\n"
         }
@@ -64,7 +66,9 @@ public struct SignedCheckpoint: Equatable, Sendable {
     /// Parses one note. Extension lines after the root hash are refused: Flightlog writes none.
     public init(note: String) throws(CheckpointError) {
         let lines = note.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard lines.count >= 6, lines[3].isEmpty else { throw CheckpointError.malformed("not a signed checkpoint note") }
+        guard lines.count >= 6, lines[3].isEmpty else {
+            throw CheckpointError.malformed("not a signed checkpoint note")
+        }
         guard !lines[0].isEmpty, let size = UInt64(lines[1]), String(size) == lines[1] else {
             throw CheckpointError.malformed("bad origin or tree size line")
         }
@@ -97,7 +101,8 @@ public struct SignedCheckpoint: Equatable, Sendable {
             throw CheckpointError.wrongOrigin(expected: verifier.name, found: self.checkpoint.origin)
         }
         let text = Array(self.checkpoint.text.utf8)
-        for signature in self.signatures where signature.name == verifier.name && signature.keyHash == verifier.keyHash {
+        for signature in self.signatures where signature.name == verifier.name && signature.keyHash == verifier.keyHash
+        {
             if verifier.publicKey.isValidSignature(signature.signature, for: text) { return }
         }
         throw CheckpointError.badSignature

@@ -71,7 +71,11 @@ struct FullTextCheck {
 
     /// Marks event `id` as not checkable (its batch is not authentic).
     mutating func skip(id: Int64) {
-        if let index = self.slot(id) { self.expectedCount[index] = Self.unchecked } else { self.sparse[id] = (Self.unchecked, 0) }
+        if let index = self.slot(id) {
+            self.expectedCount[index] = Self.unchecked
+        } else {
+            self.sparse[id] = (Self.unchecked, 0)
+        }
     }
 
     private func expectation(_ id: Int64) -> (count: Int32, digest: UInt64) {
@@ -108,7 +112,13 @@ struct FullTextCheck {
             self.compare(id: id, count: actual.count, digest: actual.digest, report: report)
         }
         for (id, expected) in self.sparse where expected.count > 0 && extra[id] == nil {
-            report(IntegrityFinding(.ftsMismatch, rowID: id, "the full-text index holds none of the row's \(expected.count) tokens"))
+            report(
+                IntegrityFinding(
+                    .ftsMismatch,
+                    rowID: id,
+                    "the full-text index holds none of the row's \(expected.count) tokens"
+                )
+            )
         }
     }
 
@@ -119,7 +129,13 @@ struct FullTextCheck {
             return
         case Self.notEvent:
             if count > 0 {
-                report(IntegrityFinding(.ftsOrphan, rowID: id, "the full-text index holds \(count) tokens for a row id that is no event"))
+                report(
+                    IntegrityFinding(
+                        .ftsOrphan,
+                        rowID: id,
+                        "the full-text index holds \(count) tokens for a row id that is no event"
+                    )
+                )
             }
         default:
             if count != expected.count {
@@ -131,7 +147,13 @@ struct FullTextCheck {
                     )
                 )
             } else if digest != expected.digest {
-                report(IntegrityFinding(.ftsMismatch, rowID: id, "the full-text index holds other tokens than the row's authentic line"))
+                report(
+                    IntegrityFinding(
+                        .ftsMismatch,
+                        rowID: id,
+                        "the full-text index holds other tokens than the row's authentic line"
+                    )
+                )
             }
         }
     }
@@ -161,10 +183,20 @@ struct FullTextCheck {
                 )
             }
         }
-        let documents = try Int64.fetchCursor(db, sql: "SELECT id FROM events_fts_docsize WHERE id >= ?", arguments: [lowID])
+        let documents = try Int64.fetchCursor(
+            db,
+            sql: "SELECT id FROM events_fts_docsize WHERE id >= ?",
+            arguments: [lowID]
+        )
         while let id = try documents.next() {
             guard self.expectation(id).count == Self.notEvent else { continue }
-            report(IntegrityFinding(.ftsOrphan, rowID: id, "the full-text index holds a document for a row id that is no event"))
+            report(
+                IntegrityFinding(
+                    .ftsOrphan,
+                    rowID: id,
+                    "the full-text index holds a document for a row id that is no event"
+                )
+            )
         }
     }
 

@@ -41,7 +41,12 @@ extension IntegrityChecker {
             if Int64.fromDatabaseValue(row[1]).map(UInt64.init(bitPattern:)) != size
                 || Bytes32(data: Data.fromDatabaseValue(row[2])) != signed.checkpoint.rootHash
             {
-                self.add(IntegrityFinding(.checkpointMalformed, "\(source): tree_size or root_hash differ from its signed note"))
+                self.add(
+                    IntegrityFinding(
+                        .checkpointMalformed,
+                        "\(source): tree_size or root_hash differ from its signed note"
+                    )
+                )
             }
             if let verifier {
                 do throws(CheckpointError) {
@@ -73,12 +78,16 @@ extension IntegrityChecker {
                 self.checkpointsChecked += 1
                 guard let verifier else {
                     unauthenticated += 1
-                    claims.append(CheckpointClaim(source: source, size: signed.checkpoint.size, root: signed.checkpoint.rootHash))
+                    claims.append(
+                        CheckpointClaim(source: source, size: signed.checkpoint.size, root: signed.checkpoint.rootHash)
+                    )
                     continue
                 }
                 do throws(CheckpointError) {
                     try signed.verify(verifier)
-                    claims.append(CheckpointClaim(source: source, size: signed.checkpoint.size, root: signed.checkpoint.rootHash))
+                    claims.append(
+                        CheckpointClaim(source: source, size: signed.checkpoint.size, root: signed.checkpoint.rootHash)
+                    )
                 } catch {
                     self.add(IntegrityFinding(.checkpointBadSignature, "\(source): \(error)"))
                 }
@@ -148,13 +157,21 @@ extension IntegrityChecker {
         var frontier = MerkleTree.Frontier()
         var reportedOrder = false
         let storedLeaf = try self.db.makeStatement(sql: "SELECT hash FROM merkle_nodes WHERE level = 0 AND idx = ?")
-        let rows = try Row.fetchCursor(self.db, sql: "SELECT leaf_index, batch_id FROM merkle_leaves ORDER BY leaf_index")
+        let rows = try Row.fetchCursor(
+            self.db,
+            sql: "SELECT leaf_index, batch_id FROM merkle_leaves ORDER BY leaf_index"
+        )
         while let row = try rows.next() {
             let index = Int64.fromDatabaseValue(row[0]) ?? -1
             let batchID = Int64.fromDatabaseValue(row[1]) ?? -1
             if index != Int64(frontier.size) && !reportedOrder {
                 reportedOrder = true
-                self.add(IntegrityFinding(.treeMismatch, "leaf indices are not contiguous: leaf \(frontier.size) is followed by \(index)"))
+                self.add(
+                    IntegrityFinding(
+                        .treeMismatch,
+                        "leaf indices are not contiguous: leaf \(frontier.size) is followed by \(index)"
+                    )
+                )
             }
             // A deleted batch cannot be rehashed: keep its stored leaf so that the rest still compares.
             let storedHash = try Data.fetchOne(storedLeaf, arguments: [index])
@@ -175,7 +192,12 @@ extension IntegrityChecker {
                 index >= 0, level < levels.count, index < levels[level].count
             else {
                 mismatches += 1
-                self.add(IntegrityFinding(.treeMismatch, "stored node (\(row[0] as DatabaseValue), \(row[1] as DatabaseValue)) is not part of the rebuilt tree"))
+                self.add(
+                    IntegrityFinding(
+                        .treeMismatch,
+                        "stored node (\(row[0] as DatabaseValue), \(row[1] as DatabaseValue)) is not part of the rebuilt tree"
+                    )
+                )
                 continue
             }
             stored[level] += 1
@@ -183,7 +205,13 @@ extension IntegrityChecker {
             mismatches += 1
             if level == 0 {
                 let batchID = index < leafBatch.count ? leafBatch[index] : nil
-                self.add(IntegrityFinding(.leafMismatch, batchID: batchID, "stored leaf \(index) is not the hash of its batch"))
+                self.add(
+                    IntegrityFinding(
+                        .leafMismatch,
+                        batchID: batchID,
+                        "stored leaf \(index) is not the hash of its batch"
+                    )
+                )
             } else {
                 self.add(IntegrityFinding(.treeMismatch, "stored node (\(level), \(index)) is not the rebuilt node"))
             }
@@ -228,18 +256,31 @@ extension IntegrityChecker {
         self.treeSize = size
         let count = try Int64.fetchOne(self.db, sql: "SELECT COUNT(*) FROM merkle_leaves") ?? 0
         if count != Int64(size) {
-            self.add(IntegrityFinding(.treeMismatch, "the log has \(count) leaves but its highest index implies \(size)"))
+            self.add(
+                IntegrityFinding(.treeMismatch, "the log has \(count) leaves but its highest index implies \(size)")
+            )
         }
         let old = self.baseline?.treeSize ?? 0
         if size < old {
-            self.add(IntegrityFinding(.checkpointInconsistent, "the log shrank from \(old) to \(size) leaves since the last clean run"))
+            self.add(
+                IntegrityFinding(
+                    .checkpointInconsistent,
+                    "the log shrank from \(old) to \(size) leaves since the last clean run"
+                )
+            )
         }
         let leafIndex = try self.db.makeStatement(sql: "SELECT leaf_index FROM merkle_leaves WHERE batch_id = ?")
         for (batchID, hash) in self.leaves.sorted(by: { $0.key < $1.key }) {
             guard let index = try Int64.fetchOne(leafIndex, arguments: [batchID]) else { continue }
             let stored = try? TransparencyLog.node(self.db, level: 0, index: UInt64(max(0, index)))
             if stored != hash {
-                self.add(IntegrityFinding(.leafMismatch, batchID: batchID, "stored leaf \(index) is not the hash of its batch"))
+                self.add(
+                    IntegrityFinding(
+                        .leafMismatch,
+                        batchID: batchID,
+                        "stored leaf \(index) is not the hash of its batch"
+                    )
+                )
             }
         }
         if old < size {
@@ -255,7 +296,12 @@ extension IntegrityChecker {
                         position >>= 1
                         continue
                     }
-                    self.add(IntegrityFinding(.treeMismatch, "stored node (\(level + 1), \(position >> 1)) is not the hash of its children"))
+                    self.add(
+                        IntegrityFinding(
+                            .treeMismatch,
+                            "stored node (\(level + 1), \(position >> 1)) is not the hash of its children"
+                        )
+                    )
                     break
                 }
             }
@@ -279,7 +325,8 @@ extension IntegrityChecker {
                 )
                 continue
             }
-            let next = position + 1 < ordered.count && ordered[position + 1].size <= size
+            let next =
+                position + 1 < ordered.count && ordered[position + 1].size <= size
                 ? ordered[position + 1] : CheckpointClaim(source: "the stored tree", size: size, root: current)
             let proof = (try? MerkleTree.consistencyProof(oldSize: claim.size, newSize: next.size, nodes)) ?? []
             let consistent = MerkleTree.verifyConsistency(

@@ -157,12 +157,24 @@ struct IntegrityChecker {
             if key == nil || raw?.count != 32 {
                 agent.publicKey = nil
                 self.agents[id] = agent
-                self.add(IntegrityFinding(.agentKeyAltered, agent: name, agentID: id, "stored public key is not an Ed25519 key"))
+                self.add(
+                    IntegrityFinding(
+                        .agentKeyAltered,
+                        agent: name,
+                        agentID: id,
+                        "stored public key is not an Ed25519 key"
+                    )
+                )
                 continue
             }
             if let key, keyID != KeyID.of(key) {
                 self.add(
-                    IntegrityFinding(.agentKeyAltered, agent: name, agentID: id, "stored key id is not SHA-256 of the stored public key")
+                    IntegrityFinding(
+                        .agentKeyAltered,
+                        agent: name,
+                        agentID: id,
+                        "stored key id is not SHA-256 of the stored public key"
+                    )
                 )
             }
             if agent.enrolledNanos == nil {
@@ -192,7 +204,11 @@ struct IntegrityChecker {
         let lowEvent = self.mode == .incremental ? (self.baseline?.maxEventID ?? 0) + 1 : 0
         let scope = self.scopeSQL
         let total =
-            try Int.fetchOne(self.db, sql: "SELECT COUNT(*) FROM batches WHERE id >= ? AND (\(scope))", arguments: [lowBatch]) ?? 0
+            try Int.fetchOne(
+                self.db,
+                sql: "SELECT COUNT(*) FROM batches WHERE id >= ? AND (\(scope))",
+                arguments: [lowBatch]
+            ) ?? 0
         let batches = try Row.fetchCursor(
             self.db,
             sql: """
@@ -215,7 +231,9 @@ struct IntegrityChecker {
             let agentID = Int64.fromDatabaseValue(b[1])
             let checked = inScope ? try self.checkBatch(b, id: batchID) : self.columnsOnly(b, id: batchID)
             guard let agentID, let firstEventID = Int64.fromDatabaseValue(b[11]) else {
-                self.add(IntegrityFinding(.batchRowMismatch, batchID: batchID, "agent or first event id is not readable"))
+                self.add(
+                    IntegrityFinding(.batchRowMismatch, batchID: batchID, "agent or first event id is not readable")
+                )
                 continue
             }
             let count = Int64(checked.eventCount)
@@ -273,7 +291,11 @@ struct IntegrityChecker {
         self.options.progress?(done, total)
         if self.mode == .incremental || !self.options.isWholeStore {
             var found: [IntegrityFinding] = []
-            try self.fullText.checkRowSizes(self.db, lowID: self.options.isWholeStore ? lowEvent : Int64.max, report: { found.append($0) })
+            try self.fullText.checkRowSizes(
+                self.db,
+                lowID: self.options.isWholeStore ? lowEvent : Int64.max,
+                report: { found.append($0) }
+            )
             for finding in found { self.add(finding) }
         }
     }
@@ -317,13 +339,14 @@ struct IntegrityChecker {
         )
         self.entries.append(entry)
         if let hash, let keyID = self.agents[agentID]?.keyID, let received = Int64.fromDatabaseValue(b[10]) {
-            self.leaves[id] = TransparencyLeaf(
-                keyID: keyID,
-                epoch: entry.epoch,
-                sequence: entry.sequence,
-                receivedNanos: received,
-                batchHash: hash
-            ).hash
+            self.leaves[id] =
+                TransparencyLeaf(
+                    keyID: keyID,
+                    epoch: entry.epoch,
+                    sequence: entry.sequence,
+                    receivedNanos: received,
+                    batchHash: hash
+                ).hash
         }
         return CheckedBatch(eventCount: count, entry: entry)
     }
@@ -336,7 +359,12 @@ struct IntegrityChecker {
         let columnEpoch = Int64.fromDatabaseValue(b[2])?.unsignedValue
         let columnSeq = Int64.fromDatabaseValue(b[3])?.unsignedValue
         let columnCount = Int(max(0, min(Int64.fromDatabaseValue(b[9]) ?? 0, Int64(WireLimits.maxEventsPerBatch))))
-        func finding(_ kind: IntegrityFinding.Kind, epoch: UInt64? = columnEpoch, sequence: UInt64? = columnSeq, _ detail: String) {
+        func finding(
+            _ kind: IntegrityFinding.Kind,
+            epoch: UInt64? = columnEpoch,
+            sequence: UInt64? = columnSeq,
+            _ detail: String
+        ) {
             self.add(IntegrityFinding(kind, agentID: agentID, epoch: epoch, sequence: sequence, batchID: id, detail))
         }
         guard let envelope = Data.fromDatabaseValue(b[12]) else {
@@ -363,10 +391,22 @@ struct IntegrityChecker {
             inScope: true
         )
         func report(_ kind: IntegrityFinding.Kind, _ detail: String) {
-            self.add(IntegrityFinding(kind, agentID: agentID, epoch: batch.epoch, sequence: batch.sequence, batchID: id, detail))
+            self.add(
+                IntegrityFinding(
+                    kind,
+                    agentID: agentID,
+                    epoch: batch.epoch,
+                    sequence: batch.sequence,
+                    batchID: id,
+                    detail
+                )
+            )
         }
         if Bytes32(data: Data.fromDatabaseValue(b[4])) != hash {
-            report(.hashMismatch, "SHA-256 of the stored envelope is \(hash.hex), the row says \(Data.fromDatabaseValue(b[4])?.hexString ?? "nothing")")
+            report(
+                .hashMismatch,
+                "SHA-256 of the stored envelope is \(hash.hex), the row says \(Data.fromDatabaseValue(b[4])?.hexString ?? "nothing")"
+            )
         }
         var differing: [String] = []
         if columnEpoch != batch.epoch { differing.append("epoch") }
@@ -388,16 +428,20 @@ struct IntegrityChecker {
         entry.agentID = agentID
         self.entries.append(entry)
         if let received {
-            self.leaves[id] = TransparencyLeaf(
-                keyID: batch.keyID,
-                epoch: batch.epoch,
-                sequence: batch.sequence,
-                receivedNanos: received,
-                batchHash: hash
-            ).hash
+            self.leaves[id] =
+                TransparencyLeaf(
+                    keyID: batch.keyID,
+                    epoch: batch.epoch,
+                    sequence: batch.sequence,
+                    receivedNanos: received,
+                    batchHash: hash
+                ).hash
         }
         guard let key = agent.publicKey, batch.keyID == agent.keyID, batch.keyID == KeyID.of(key) else {
-            report(.unknownKey, "batch is signed by key id \(batch.keyID.hex.prefix(16))…, not \(agent.name)'s enrolled key")
+            report(
+                .unknownKey,
+                "batch is signed by key id \(batch.keyID.hex.prefix(16))…, not \(agent.name)'s enrolled key"
+            )
             return CheckedBatch(eventCount: batch.eventCount, entry: entry)
         }
         do {
@@ -408,10 +452,16 @@ struct IntegrityChecker {
         }
         if let received {
             if let enrolled = agent.enrolledNanos, received < enrolled {
-                report(.keyNotValidAtReceipt, "received \(Timestamp.rfc3339(received)), before enrolment at \(Timestamp.rfc3339(enrolled))")
+                report(
+                    .keyNotValidAtReceipt,
+                    "received \(Timestamp.rfc3339(received)), before enrolment at \(Timestamp.rfc3339(enrolled))"
+                )
             }
             if let revoked = agent.revokedNanos, received >= revoked {
-                report(.keyNotValidAtReceipt, "received \(Timestamp.rfc3339(received)), after revocation at \(Timestamp.rfc3339(revoked))")
+                report(
+                    .keyNotValidAtReceipt,
+                    "received \(Timestamp.rfc3339(received)), after revocation at \(Timestamp.rfc3339(revoked))"
+                )
             }
         }
         do {
@@ -502,12 +552,16 @@ struct IntegrityChecker {
 
     private func chainsByKey() -> [ChainKey: [ChainEntry]] {
         var chains: [ChainKey: [ChainEntry]] = [:]
-        for entry in self.entries { chains[ChainKey(agentID: entry.agentID, epoch: entry.epoch), default: []].append(entry) }
+        for entry in self.entries {
+            chains[ChainKey(agentID: entry.agentID, epoch: entry.epoch), default: []].append(entry)
+        }
         return chains
     }
 
     private mutating func checkChains() {
-        for (key, unsorted) in self.chainsByKey().sorted(by: { ($0.key.agentID, $0.key.epoch) < ($1.key.agentID, $1.key.epoch) }) {
+        for (key, unsorted) in self.chainsByKey().sorted(by: {
+            ($0.key.agentID, $0.key.epoch) < ($1.key.agentID, $1.key.epoch)
+        }) {
             let chain = unsorted.sorted { ($0.sequence, $0.batchID) < ($1.sequence, $1.batchID) }
             var previous: ChainEntry?
             for entry in chain {
@@ -516,7 +570,14 @@ struct IntegrityChecker {
                 guard relevant else { continue }
                 func finding(_ kind: IntegrityFinding.Kind, _ detail: String) {
                     self.add(
-                        IntegrityFinding(kind, agentID: key.agentID, epoch: key.epoch, sequence: entry.sequence, batchID: entry.batchID, detail)
+                        IntegrityFinding(
+                            kind,
+                            agentID: key.agentID,
+                            epoch: key.epoch,
+                            sequence: entry.sequence,
+                            batchID: entry.batchID,
+                            detail
+                        )
                     )
                 }
                 guard let previous else {
@@ -528,11 +589,20 @@ struct IntegrityChecker {
                     continue
                 }
                 if entry.sequence == previous.sequence {
-                    finding(.equivocation, "batches \(previous.batchID) and \(entry.batchID) both claim sequence \(entry.sequence)")
+                    finding(
+                        .equivocation,
+                        "batches \(previous.batchID) and \(entry.batchID) both claim sequence \(entry.sequence)"
+                    )
                 } else if entry.sequence > previous.sequence + 1 {
-                    finding(.gap, "batches \(previous.sequence + 1)…\(entry.sequence - 1) of epoch \(key.epoch) are missing")
+                    finding(
+                        .gap,
+                        "batches \(previous.sequence + 1)…\(entry.sequence - 1) of epoch \(key.epoch) are missing"
+                    )
                 } else if entry.previousHash != previous.hash {
-                    finding(.chainBroken, "batch does not name the hash of stored batch \(previous.sequence) (batch id \(previous.batchID))")
+                    finding(
+                        .chainBroken,
+                        "batch does not name the hash of stored batch \(previous.sequence) (batch id \(previous.batchID))"
+                    )
                 }
             }
         }
@@ -543,7 +613,10 @@ struct IntegrityChecker {
         guard self.options.sinceNanos == nil else { return }
         let chains = self.chainsByKey()
         var seen = Set<ChainKey>()
-        let rows = try Row.fetchAll(self.db, sql: "SELECT agent_id, epoch, head_seq, head_hash, batches, events FROM chains")
+        let rows = try Row.fetchAll(
+            self.db,
+            sql: "SELECT agent_id, epoch, head_seq, head_hash, batches, events FROM chains"
+        )
         for row in rows {
             guard let agentID = Int64.fromDatabaseValue(row[0]), let epoch = Int64.fromDatabaseValue(row[1]) else {
                 self.add(IntegrityFinding(.chainHeadMismatch, "a chains row is unreadable"))
@@ -553,7 +626,14 @@ struct IntegrityChecker {
             let key = ChainKey(agentID: agentID, epoch: epoch.unsignedValue)
             seen.insert(key)
             guard let chain = chains[key], let head = chain.max(by: { $0.sequence < $1.sequence }) else {
-                self.add(IntegrityFinding(.chainHeadMismatch, agentID: agentID, epoch: key.epoch, "the chain is recorded but none of its batches is stored"))
+                self.add(
+                    IntegrityFinding(
+                        .chainHeadMismatch,
+                        agentID: agentID,
+                        epoch: key.epoch,
+                        "the chain is recorded but none of its batches is stored"
+                    )
+                )
                 continue
             }
             var differing: [String] = []
@@ -575,7 +655,14 @@ struct IntegrityChecker {
         }
         for key in chains.keys where !seen.contains(key) {
             if let scope = self.scopeAgentID, scope != key.agentID { continue }
-            self.add(IntegrityFinding(.chainHeadMismatch, agentID: key.agentID, epoch: key.epoch, "batches are stored for a chain the chains table does not list"))
+            self.add(
+                IntegrityFinding(
+                    .chainHeadMismatch,
+                    agentID: key.agentID,
+                    epoch: key.epoch,
+                    "batches are stored for a chain the chains table does not list"
+                )
+            )
         }
     }
 

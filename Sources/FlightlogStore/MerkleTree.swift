@@ -126,7 +126,13 @@ public enum MerkleTree {
         return try Self.subproof(m: oldSize, start: 0, count: newSize, complete: true, node)
     }
 
-    private static func subproof(m: UInt64, start: UInt64, count: UInt64, complete: Bool, _ node: NodeSource) throws
+    private static func subproof(
+        m: UInt64,
+        start: UInt64,
+        count: UInt64,
+        complete: Bool,
+        _ node: NodeSource
+    ) throws
         -> [Bytes32]
     {
         if m == count {
@@ -197,7 +203,10 @@ public enum MerkleTree {
         public init() {}
 
         /// Appends a leaf hash; `closed` sees every complete subtree (level ≥ 0) it finishes, with its index.
-        public mutating func append(_ leaf: Bytes32, closed: (_ level: Int, _ index: UInt64, Bytes32) -> Void = { _, _, _ in }) {
+        public mutating func append(
+            _ leaf: Bytes32,
+            closed: (_ level: Int, _ index: UInt64, Bytes32) -> Void = { _, _, _ in }
+        ) {
             var node = leaf
             var level = 0
             closed(0, self.size, leaf)

@@ -25,7 +25,11 @@ extension SQLiteStore {
 
     /// Signs and stores a checkpoint of the current tree, unless the latest stored checkpoint already covers it
     /// (then that one is returned) — or, with `onlyWhenGrown`, unless the tree did not grow (then nil).
-    public func makeCheckpoint(signer: CheckpointSigner, atNanos: Int64, onlyWhenGrown: Bool = false) async throws(StoreError)
+    public func makeCheckpoint(
+        signer: CheckpointSigner,
+        atNanos: Int64,
+        onlyWhenGrown: Bool = false
+    ) async throws(StoreError)
         -> SignedCheckpoint?
     {
         try await self.write { db in
@@ -68,10 +72,15 @@ extension SQLiteStore {
     }
 
     static func latestCheckpoint(_ db: Database) throws -> StoredCheckpoint? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT id, signed_ns, note FROM checkpoints ORDER BY id DESC LIMIT 1"),
+        guard
+            let row = try Row.fetchOne(db, sql: "SELECT id, signed_ns, note FROM checkpoints ORDER BY id DESC LIMIT 1"),
             let note = String.fromDatabaseValue(row[2]), let signed = try? SignedCheckpoint(note: note)
         else { return nil }
-        return StoredCheckpoint(id: Int64.fromDatabaseValue(row[0]) ?? 0, signedNanos: Int64.fromDatabaseValue(row[1]) ?? 0, signed: signed)
+        return StoredCheckpoint(
+            id: Int64.fromDatabaseValue(row[0]) ?? 0,
+            signedNanos: Int64.fromDatabaseValue(row[1]) ?? 0,
+            signed: signed
+        )
     }
 
     /// The audit path of batch `batchID` in the tree of the first `treeSize` leaves.
@@ -88,7 +97,8 @@ extension SQLiteStore {
                 ),
                 let index = Int64.fromDatabaseValue(row[0]), index >= 0, UInt64(index) < treeSize,
                 let epoch = Int64.fromDatabaseValue(row[1]), let seq = Int64.fromDatabaseValue(row[2]),
-                let received = Int64.fromDatabaseValue(row[3]), let hash = Bytes32(data: Data.fromDatabaseValue(row[4])),
+                let received = Int64.fromDatabaseValue(row[3]),
+                let hash = Bytes32(data: Data.fromDatabaseValue(row[4])),
                 let keyID = Bytes32(data: Data.fromDatabaseValue(row[5]))
             else { return nil }
             let leaf = TransparencyLeaf(

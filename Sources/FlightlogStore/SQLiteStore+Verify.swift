@@ -31,7 +31,8 @@ extension SQLiteStore {
         return report.0
     }
 
-    private func recordVerifyRun(_ report: VerifyReport, maxBatchID: Int64, maxEventID: Int64) async throws(StoreError) {
+    private func recordVerifyRun(_ report: VerifyReport, maxBatchID: Int64, maxEventID: Int64) async throws(StoreError)
+    {
         try await self.write { db in
             try db.execute(
                 sql: """

@@ -53,7 +53,9 @@ public struct TransparencyLeaf: Equatable, Sendable {
     public var hash: Bytes32 { MerkleTree.leafHash(self.data) }
 
     private static func appendBigEndian(_ value: UInt64, to out: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
     }
 }
 

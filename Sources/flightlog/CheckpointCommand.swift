@@ -20,7 +20,12 @@ struct CheckpointCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: ArgumentHelp("Append the signed note to this file. Example: --out /mnt/worm/checkpoints.txt", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Append the signed note to this file. Example: --out /mnt/worm/checkpoints.txt",
+            valueName: "file"
+        )
+    )
     var out: String?
 
     @Option(
@@ -39,7 +44,9 @@ struct CheckpointCommand: AsyncParsableCommand {
         }
         let note: String
         do {
-            let signer = try AggregatorKeyFile.loadOrCreate(self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.database.db))
+            let signer = try AggregatorKeyFile.loadOrCreate(
+                self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.database.db)
+            )
             let store = try SQLiteStore(path: self.database.db)
             guard let signed = try await store.makeCheckpoint(signer: signer, atNanos: nowNanos()) else {
                 Output.error("no checkpoint was made")
@@ -66,7 +73,8 @@ struct CheckpointCommand: AsyncParsableCommand {
     /// Appends and fsyncs: the copy off the machine is only as good as its durability.
     static func append(_ text: String, to path: String) throws {
         if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644]) else {
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644])
+            else {
                 throw CocoaError(.fileWriteUnknown)
             }
         }

@@ -35,7 +35,10 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Output format: text or json. Example: --format json")
     var format: Format = .text
 
-    @Option(help: "Check only this agent's batches (the tree and checkpoints are still checked whole). Example: --agent cc-ws-602")
+    @Option(
+        help:
+            "Check only this agent's batches (the tree and checkpoints are still checked whole). Example: --agent cc-ws-602"
+    )
     var agent: String?
 
     @Option(
@@ -46,10 +49,17 @@ struct VerifyCommand: AsyncParsableCommand {
     )
     var since: String?
 
-    @Flag(help: "Check only what arrived since the last clean run, plus the tree's new nodes and checkpoint consistency.")
+    @Flag(
+        help: "Check only what arrived since the last clean run, plus the tree's new nodes and checkpoint consistency."
+    )
     var incremental = false
 
-    @Option(help: ArgumentHelp("Also check the store against the checkpoints in FILE (as `flightlog checkpoint --out` writes). Example: --checkpoints /mnt/worm/checkpoints.txt", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Also check the store against the checkpoints in FILE (as `flightlog checkpoint --out` writes). Example: --checkpoints /mnt/worm/checkpoints.txt",
+            valueName: "file"
+        )
+    )
     var checkpoints: String?
 
     @Option(
@@ -162,7 +172,9 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         switch self.format {
         case .text:
-            var rows = [["ID", "STARTED", "SECONDS", "MODE", "SCOPE", "OUTCOME", "BATCHES", "EVENTS", "FINDINGS", "TREE"]]
+            var rows = [
+                ["ID", "STARTED", "SECONDS", "MODE", "SCOPE", "OUTCOME", "BATCHES", "EVENTS", "FINDINGS", "TREE"]
+            ]
             for run in runs {
                 rows.append([
                     String(run.id), Timestamp.rfc3339(run.startedNanos),
@@ -182,7 +194,11 @@ struct VerifyCommand: AsyncParsableCommand {
 
     static func text(_ finding: IntegrityFinding) -> String {
         var parts = [finding.kind.rawValue]
-        if let agent = finding.agent { parts.append("agent=\(agent)") } else if let id = finding.agentID { parts.append("agent_id=\(id)") }
+        if let agent = finding.agent {
+            parts.append("agent=\(agent)")
+        } else if let id = finding.agentID {
+            parts.append("agent_id=\(id)")
+        }
         if let epoch = finding.epoch { parts.append("epoch=\(epoch)") }
         if let sequence = finding.sequence { parts.append("seq=\(sequence)") }
         if let batch = finding.batchID { parts.append("batch=\(batch)") }

@@ -34,7 +34,11 @@ struct EvidenceFixture {
         self.externalNote = try #require(try await store.makeCheckpoint(signer: self.signer, atNanos: now())).note
     }
 
-    func verify(mode: VerifyOptions.Mode = .full, external: String? = nil, agent: String? = nil) async throws -> VerifyReport {
+    func verify(
+        mode: VerifyOptions.Mode = .full,
+        external: String? = nil,
+        agent: String? = nil
+    ) async throws -> VerifyReport {
         let store = try SQLiteStore(path: self.path)
         return try await store.verify(
             VerifyOptions(
@@ -55,7 +59,9 @@ struct EvidenceFixture {
 
     func envelope(batchID: Int64) throws -> Data {
         let queue = try DatabaseQueue(path: self.path)
-        return try queue.read { db in try Data.fetchOne(db, sql: "SELECT envelope FROM batches WHERE id = ?", arguments: [batchID]) } ?? Data()
+        return try queue.read { db in
+            try Data.fetchOne(db, sql: "SELECT envelope FROM batches WHERE id = ?", arguments: [batchID])
+        } ?? Data()
     }
 }
 
@@ -107,7 +113,17 @@ struct VerifyTamperingTests {
         }()
         try await withServer(database: fixture.path) { port, _, _ in
             try await ship(reborn, try reborn.chain(2, tag: "after restart"), port: port)
-            try await ship(fixture.b, [try fixture.b.batch(sequence: 5, previous: try fixture.b.chain(4)[3].hash, events: fixture.b.events(3, prefix: "more"))], port: port)
+            try await ship(
+                fixture.b,
+                [
+                    try fixture.b.batch(
+                        sequence: 5,
+                        previous: try fixture.b.chain(4)[3].hash,
+                        events: fixture.b.events(3, prefix: "more")
+                    )
+                ],
+                port: port
+            )
         }
         let store = try SQLiteStore(path: fixture.path)
         _ = try await store.makeCheckpoint(signer: fixture.signer, atNanos: now())
@@ -121,7 +137,17 @@ struct VerifyTamperingTests {
         // An old row edited after a clean run is left to the next full run; a new one is caught by incremental.
         try fixture.tamper("UPDATE events SET user = 'nobody' WHERE id = (SELECT MAX(id) FROM events)")
         try await withServer(database: fixture.path) { port, _, _ in
-            try await ship(reborn, [try reborn.batch(sequence: 3, previous: try reborn.chain(2, tag: "after restart")[1].hash, events: reborn.events(1, prefix: "x"))], port: port)
+            try await ship(
+                reborn,
+                [
+                    try reborn.batch(
+                        sequence: 3,
+                        previous: try reborn.chain(2, tag: "after restart")[1].hash,
+                        events: reborn.events(1, prefix: "x")
+                    )
+                ],
+                port: port
+            )
         }
         try fixture.tamper("UPDATE events SET user = 'nobody' WHERE id = (SELECT MAX(id) FROM events)")
         let caught = try await fixture.verify(mode: .incremental)
@@ -190,7 +216,9 @@ struct VerifyTamperingTests {
         let fixture = try await EvidenceFixture()
         defer { fixture.dir.cleanup() }
         // Hide row 7 from search (contentless delete needs the original text, which the row still has).
-        try fixture.tamper("INSERT INTO events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE id = 7")
+        try fixture.tamper(
+            "INSERT INTO events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE id = 7"
+        )
         try fixture.tamper("INSERT INTO events_fts (rowid, line) VALUES (5000, 'planted evidence')")
         let report = try await fixture.verify()
         #expect(report.kinds == [.ftsMismatch, .ftsOrphan])
@@ -298,7 +326,9 @@ struct VerifyTamperingTests {
         #expect(try await fixture.verify().kinds.contains(.treeMismatch))
         // Restore, then reorder two leaves and recompute nothing else.
         try fixture.tamper("UPDATE merkle_leaves SET batch_id = -batch_id WHERE leaf_index IN (0, 1)")
-        try fixture.tamper("UPDATE merkle_leaves SET batch_id = CASE batch_id WHEN -1 THEN 2 ELSE 1 END WHERE leaf_index IN (0, 1)")
+        try fixture.tamper(
+            "UPDATE merkle_leaves SET batch_id = CASE batch_id WHEN -1 THEN 2 ELSE 1 END WHERE leaf_index IN (0, 1)"
+        )
         let report = try await fixture.verify()
         #expect(report.kinds.isSuperset(of: [.leafMismatch, .checkpointInconsistent]))
     }
@@ -324,7 +354,9 @@ struct VerifyTamperingTests {
         defer { fixture.dir.cleanup() }
         try fixture.tamper("DELETE FROM checkpoints")
         let store = try SQLiteStore(path: fixture.path)
-        let later = try await store.verify(VerifyOptions(verifier: fixture.signer.verifier, nowNanos: now() + 3_600_000_000_000))
+        let later = try await store.verify(
+            VerifyOptions(verifier: fixture.signer.verifier, nowNanos: now() + 3_600_000_000_000)
+        )
         #expect(later.kinds == [.checkpointMissing])
     }
 
@@ -376,7 +408,15 @@ struct VerifyTamperingTests {
         try stored.last?.signed.verify(signer.verifier)
         let proof = try #require(try await store.inclusionProof(batchID: 2, treeSize: 3))
         let root = try await store.treeRoot(size: 3)
-        #expect(MerkleTree.verifyInclusion(leafHash: proof.leaf.hash, index: proof.leafIndex, size: 3, proof: proof.path, root: root))
+        #expect(
+            MerkleTree.verifyInclusion(
+                leafHash: proof.leaf.hash,
+                index: proof.leafIndex,
+                size: 3,
+                proof: proof.path,
+                root: root
+            )
+        )
         #expect(root == stored.last?.signed.checkpoint.rootHash)
     }
 }

@@ -24,7 +24,9 @@ struct CheckpointTests {
         let blob = try #require(Data(base64Encoded: String(lines[4].split(separator: " ")[2])))
         #expect(blob.count == 68)
         // The key hash: SHA-256(name ‖ "\n" ‖ 0x01 ‖ key), first four bytes.
-        let material = Array(self.signer.verifier.name.utf8) + [0x0a, 0x01] + Array(self.signer.privateKey.publicKey.rawRepresentation)
+        let material =
+            Array(self.signer.verifier.name.utf8) + [0x0a, 0x01]
+            + Array(self.signer.privateKey.publicKey.rawRepresentation)
         #expect(Array(blob.prefix(4)) == Array(Array(SHA256.hash(data: material)).prefix(4)))
         #expect(lines[5].isEmpty)
     }
@@ -47,7 +49,9 @@ struct CheckpointTests {
         let signature = Array(try other.privateKey.signature(for: Array(self.checkpoint().text.utf8)))
         let forged = SignedCheckpoint(
             checkpoint: self.checkpoint(),
-            signatures: [.init(name: self.signer.verifier.name, keyHash: self.signer.verifier.keyHash, signature: signature)]
+            signatures: [
+                .init(name: self.signer.verifier.name, keyHash: self.signer.verifier.keyHash, signature: signature)
+            ]
         )
         #expect(throws: CheckpointError.badSignature) { try forged.verify(self.signer.verifier) }
     }

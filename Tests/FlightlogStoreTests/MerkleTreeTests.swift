@@ -29,7 +29,10 @@ struct MerkleTreeTests {
         // SHA-256 of the empty string, and of 0x00 alone (the empty leaf).
         #expect(MerkleTree.emptyRoot.hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(MerkleTree.leafHash([]).hex == "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d")
-        #expect(MerkleTree.nodeHash(Self.leaves[0], Self.leaves[1]) != MerkleTree.leafHash(Self.leaves[0].bytes + Self.leaves[1].bytes))
+        #expect(
+            MerkleTree.nodeHash(Self.leaves[0], Self.leaves[1])
+                != MerkleTree.leafHash(Self.leaves[0].bytes + Self.leaves[1].bytes)
+        )
     }
 
     @Test(arguments: 0...8)
@@ -59,7 +62,15 @@ struct MerkleTreeTests {
         #expect(try MerkleTree.consistencyProof(oldSize: 4, newSize: 7, source) == [l])
         #expect(try MerkleTree.consistencyProof(oldSize: 6, newSize: 7, source) == [i, j, k])
         #expect(MerkleTree.verifyInclusion(leafHash: a, index: 0, size: 7, proof: [b, h, l], root: root))
-        #expect(MerkleTree.verifyConsistency(oldSize: 3, oldRoot: MerkleTree.nodeHash(g, c), newSize: 7, newRoot: root, proof: [c, dd, g, l]))
+        #expect(
+            MerkleTree.verifyConsistency(
+                oldSize: 3,
+                oldRoot: MerkleTree.nodeHash(g, c),
+                newSize: 7,
+                newRoot: root,
+                proof: [c, dd, g, l]
+            )
+        )
         #expect(MerkleTree.verifyConsistency(oldSize: 4, oldRoot: k, newSize: 7, newRoot: root, proof: [l]))
     }
 
@@ -69,13 +80,37 @@ struct MerkleTreeTests {
             let root = Self.mth(leaves[...])
             for index in 0..<size {
                 let proof = try MerkleTree.inclusionProof(index: UInt64(index), size: UInt64(size), Self.source(leaves))
-                #expect(MerkleTree.verifyInclusion(leafHash: leaves[index], index: UInt64(index), size: UInt64(size), proof: proof, root: root))
+                #expect(
+                    MerkleTree.verifyInclusion(
+                        leafHash: leaves[index],
+                        index: UInt64(index),
+                        size: UInt64(size),
+                        proof: proof,
+                        root: root
+                    )
+                )
                 if size > 1 {
                     let other = leaves[(index + 1) % size]
-                    #expect(!MerkleTree.verifyInclusion(leafHash: other, index: UInt64(index), size: UInt64(size), proof: proof, root: root))
+                    #expect(
+                        !MerkleTree.verifyInclusion(
+                            leafHash: other,
+                            index: UInt64(index),
+                            size: UInt64(size),
+                            proof: proof,
+                            root: root
+                        )
+                    )
                 }
                 if !proof.isEmpty {
-                    #expect(!MerkleTree.verifyInclusion(leafHash: leaves[index], index: UInt64(index), size: UInt64(size), proof: Array(proof.dropLast()), root: root))
+                    #expect(
+                        !MerkleTree.verifyInclusion(
+                            leafHash: leaves[index],
+                            index: UInt64(index),
+                            size: UInt64(size),
+                            proof: Array(proof.dropLast()),
+                            root: root
+                        )
+                    )
                 }
             }
         }
@@ -87,13 +122,33 @@ struct MerkleTreeTests {
             let newRoot = Self.mth(leaves[...])
             for oldSize in 1...newSize {
                 let oldRoot = Self.mth(leaves.prefix(oldSize)[...])
-                let proof = try MerkleTree.consistencyProof(oldSize: UInt64(oldSize), newSize: UInt64(newSize), Self.source(leaves))
-                #expect(MerkleTree.verifyConsistency(oldSize: UInt64(oldSize), oldRoot: oldRoot, newSize: UInt64(newSize), newRoot: newRoot, proof: proof))
+                let proof = try MerkleTree.consistencyProof(
+                    oldSize: UInt64(oldSize),
+                    newSize: UInt64(newSize),
+                    Self.source(leaves)
+                )
+                #expect(
+                    MerkleTree.verifyConsistency(
+                        oldSize: UInt64(oldSize),
+                        oldRoot: oldRoot,
+                        newSize: UInt64(newSize),
+                        newRoot: newRoot,
+                        proof: proof
+                    )
+                )
                 // A fork: the old tree had another last leaf.
                 var forked = Array(leaves.prefix(oldSize))
                 forked[oldSize - 1] = MerkleTree.leafHash([0xff])
                 let forkedRoot = Self.mth(forked[...])
-                #expect(!MerkleTree.verifyConsistency(oldSize: UInt64(oldSize), oldRoot: forkedRoot, newSize: UInt64(newSize), newRoot: newRoot, proof: proof))
+                #expect(
+                    !MerkleTree.verifyConsistency(
+                        oldSize: UInt64(oldSize),
+                        oldRoot: forkedRoot,
+                        newSize: UInt64(newSize),
+                        newRoot: newRoot,
+                        proof: proof
+                    )
+                )
             }
         }
     }

@@ -108,7 +108,11 @@ let package = Package(
         ),
         .testTarget(
             name: "FlightlogStoreTests",
-            dependencies: ["FlightlogStore", "FlightlogWire"]
+            dependencies: [
+                "FlightlogStore",
+                "FlightlogWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "FlightlogAgentTests",

@@ -186,15 +186,20 @@ extension SQLiteStore {
     /// Rows whose arguments are not a JSON array of strings are reported, since they cannot have been written by
     /// ``AuditTrail/record(_:databasePath:)``.
     public func verifyAuditTrail() throws(StoreError) -> AuditVerification {
-        let rows: [Row]
         do {
-            rows = try self.pool.read { db in
-                guard try db.tableExists("audit") else { return [] }
-                return try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id")
-            }
+            return try self.pool.read { db in try AuditTrail.verify(db) }
         } catch {
             throw StoreError.database("\(error)")
         }
+    }
+}
+
+extension AuditTrail {
+    /// Re-checks the audit trail's hash chain inside an open read (so that `flightlog verify` checks it in the same
+    /// snapshot as everything else).
+    static func verify(_ db: Database) throws -> AuditVerification {
+        guard try db.tableExists("audit") else { return AuditVerification(rows: 0, headHash: nil, problems: []) }
+        let rows = try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id")
         var problems: [AuditProblem] = []
         var previous = [UInt8](repeating: 0, count: 32)
         var expectedID: Int64 = 1

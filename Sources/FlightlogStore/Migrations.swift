@@ -98,6 +98,47 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v2 transparency log") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE merkle_leaves (
+                        leaf_index INTEGER PRIMARY KEY,
+                        batch_id INTEGER NOT NULL UNIQUE
+                    );
+                    CREATE TABLE merkle_nodes (
+                        level INTEGER NOT NULL,
+                        idx INTEGER NOT NULL,
+                        hash BLOB NOT NULL,
+                        PRIMARY KEY (level, idx)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE checkpoints (
+                        id INTEGER PRIMARY KEY,
+                        tree_size INTEGER NOT NULL,
+                        root_hash BLOB NOT NULL,
+                        signed_ns INTEGER NOT NULL,
+                        origin TEXT NOT NULL,
+                        note TEXT NOT NULL
+                    );
+                    CREATE TABLE verify_runs (
+                        id INTEGER PRIMARY KEY,
+                        started_ns INTEGER NOT NULL,
+                        finished_ns INTEGER NOT NULL,
+                        mode TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        outcome TEXT NOT NULL,
+                        batches INTEGER NOT NULL,
+                        events INTEGER NOT NULL,
+                        findings INTEGER NOT NULL,
+                        max_batch_id INTEGER NOT NULL,
+                        max_event_id INTEGER NOT NULL,
+                        tree_size INTEGER NOT NULL,
+                        summary TEXT NOT NULL
+                    );
+                    CREATE VIRTUAL TABLE events_fts_instance USING fts5vocab(events_fts, instance);
+                    """
+            )
+            try TransparencyLog.backfill(db)
+        }
         Self.registerAuditTrail(&migrator)
         return migrator
     }

@@ -156,6 +156,7 @@ extension SQLiteStore {
             firstEventID, Data(batch.bytes),
         ])
         let batchID = db.lastInsertedRowID
+        try TransparencyLog.append(db, batchID: batchID, leaf: TransparencyLeaf(item, hash: hash))
         let insertEvent = try db.cachedStatement(
             sql: """
                 INSERT INTO events (id, batch_id, idx, agent_id, time_ns, observed_ns, received_ns, flags, host, source,

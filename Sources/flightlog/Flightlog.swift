@@ -11,12 +11,14 @@ struct Flightlog: AsyncParsableCommand {
             Aggregator:    serve, status
             Enrolment:     enroll, revoke, agents
             Investigation: query, timeline, stats, hunt, export, verify-bundle (see docs/INVESTIGATING.md)
+            Integrity:     verify, checkpoint
 
             Examples:
               flightlog enroll --db /var/lib/flightlog/flightlog.db --name cc-ws-602 --public-key 'q0n…='
               flightlog serve --db /var/lib/flightlog/flightlog.db --listen 0.0.0.0:7514 --insecure-plaintext
               flightlog agents --db /var/lib/flightlog/flightlog.db
               flightlog query --db /var/lib/flightlog/flightlog.db --user mchen --since 2026-11-24T09:00Z
+              flightlog verify --db /var/lib/flightlog/flightlog.db
             """,
         subcommands: [
             ServeCommand.self,
@@ -30,6 +32,8 @@ struct Flightlog: AsyncParsableCommand {
             HuntCommand.self,
             ExportCommand.self,
             VerifyBundleCommand.self,
+            VerifyCommand.self,
+            CheckpointCommand.self,
         ]
     )
 

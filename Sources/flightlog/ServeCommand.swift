@@ -16,6 +16,10 @@ struct ServeCommand: AsyncParsableCommand {
             Counters are written every 2 s to the status file (default: DB.status.json); read them with
             `flightlog status`.
 
+            Every accepted batch is appended to a Merkle tree (the transparency log); a checkpoint of it, signed
+            with the aggregator key, is stored at start, every --checkpoint-interval seconds while the tree grows,
+            and at shutdown. Copy them off the machine with `flightlog checkpoint --out FILE`.
+
             TLS arrives in a later release; until then the server only starts with --insecure-plaintext, which
             keeps working afterwards for loopback demos and tests.
 
@@ -46,7 +50,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where to write running counters (JSON). Example: --status-file /run/flightlog/status.json", valueName: "path"))
     var statusFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The aggregator's checkpoint signing key, created (mode 0600, with PATH.pub) when missing; default: "
+                + "flightlog-aggregator.key next to the database. Example: --aggregator-key /etc/flightlog/aggregator.key",
+            valueName: "path"
+        )
+    )
+    var aggregatorKey: String?
+
+    @Option(help: "Seconds between signed checkpoints of the transparency log while it grows. Example: --checkpoint-interval 60")
+    var checkpointInterval: Int64 = 60
+
     func validate() throws {
+        guard self.checkpointInterval >= 1 else { throw ValidationError("--checkpoint-interval must be at least 1 second") }
         guard self.insecurePlaintext else {
             throw ValidationError(
                 "TLS is not available in this release yet; pass --insecure-plaintext to serve without encryption "
@@ -63,6 +80,13 @@ struct ServeCommand: AsyncParsableCommand {
         let store: SQLiteStore
         do {
             store = try SQLiteStore(path: self.database.db)
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        let signer: CheckpointSigner
+        do {
+            signer = try AggregatorKeyFile.loadOrCreate(self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.database.db))
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
@@ -94,7 +118,16 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
+                // Shut down in reverse order: the last checkpoint is signed after the server's last commit.
                 services: [
+                    .init(
+                        service: CheckpointService(
+                            store: store,
+                            signer: signer,
+                            intervalSeconds: self.checkpointInterval,
+                            logger: logger
+                        )
+                    ),
                     .init(service: reporter),
                     .init(service: server),
                 ],

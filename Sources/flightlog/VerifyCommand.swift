@@ -1,0 +1,265 @@
+import ArgumentParser
+import FlightlogStore
+import Foundation
+import Glibc
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Re-check every stored batch, indexed row, the full-text index, the Merkle tree and its checkpoints.",
+        discussion: """
+            For each batch: envelope, hash, Ed25519 signature under the agent's enrolled key (enrolled and not
+            revoked when received), chain link, continuous sequence numbers (a gap is a failure), no two batches per
+            sequence; its events decoded from the signed bytes must be exactly the indexed rows, field by field, and
+            the full-text index must agree. The transparency log is rebuilt and compared with the stored tree and
+            with every signed checkpoint (stored, and from --checkpoints FILE), so that deleted batches, a chain's
+            deleted tail or a deleted agent are found. Every run is recorded; --history lists them.
+
+            Exit status: 0 clean, 1 findings, 2 could not run.
+
+            Examples:
+              flightlog verify --db /var/lib/flightlog/flightlog.db
+              flightlog verify --db flightlog.db --incremental --checkpoints /mnt/worm/checkpoints.txt
+              flightlog verify --db flightlog.db --agent cc-ws-602 --since 24h --format json | jq .findings
+              flightlog verify --db flightlog.db --history
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text
+        case json
+    }
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Output format: text or json. Example: --format json")
+    var format: Format = .text
+
+    @Option(
+        help:
+            "Check only this agent's batches (the tree and checkpoints are still checked whole). Example: --agent cc-ws-602"
+    )
+    var agent: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Check only batches received since T: RFC 3339 time, or an age such as 90m, 24h, 7d. Example: --since 2026-11-24T09:00:00Z",
+            valueName: "T"
+        )
+    )
+    var since: String?
+
+    @Flag(
+        help: "Check only what arrived since the last clean run, plus the tree's new nodes and checkpoint consistency."
+    )
+    var incremental = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Also check the store against the checkpoints in FILE (as `flightlog checkpoint --out` writes). Example: --checkpoints /mnt/worm/checkpoints.txt",
+            valueName: "file"
+        )
+    )
+    var checkpoints: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The trusted aggregator key: its private key file or its verifier key (KEY.pub); default: "
+                + "flightlog-aggregator.key next to the database. Example: --aggregator-key /etc/flightlog/aggregator.key.pub",
+            valueName: "path"
+        )
+    )
+    var aggregatorKey: String?
+
+    @Flag(help: "List recorded verify runs instead of verifying.")
+    var history = false
+
+    func validate() throws {
+        if let since = self.since, Self.parseSince(since, now: nowNanos()) == nil {
+            throw ValidationError("--since takes an RFC 3339 time (2026-11-24T09:00:00Z) or an age (90m, 24h, 7d)")
+        }
+        if self.incremental && (self.agent != nil || self.since != nil) {
+            throw ValidationError("--incremental always covers every agent; drop --agent and --since")
+        }
+    }
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: self.database.db) else {
+            Output.error("no database at \(self.database.db): pass --db")
+            throw ExitCode(2)
+        }
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: self.database.db)
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        if self.history {
+            try await self.printHistory(store)
+            return
+        }
+        var external: [Result<SignedCheckpoint, CheckpointError>] = []
+        if let path = self.checkpoints {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                Output.error("cannot read checkpoints file \(path)")
+                throw ExitCode(2)
+            }
+            external = SignedCheckpoint.parseFile(String(decoding: data, as: UTF8.self))
+            if external.isEmpty {
+                Output.error("\(path) holds no checkpoint")
+                throw ExitCode(2)
+            }
+        }
+        let keyPath = self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.database.db)
+        var verifier: CheckpointVerifier?
+        do {
+            verifier = try AggregatorKeyFile.loadVerifier(keyPath)
+        } catch {
+            if self.aggregatorKey != nil {
+                Output.error("\(error)")
+                throw ExitCode(2)
+            }
+            verifier = try? AggregatorKeyFile.loadVerifier(keyPath + ".pub")
+        }
+        let now = nowNanos()
+        let progress = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
+        var callback: (@Sendable (Int, Int) -> Void)?
+        if let progress {
+            callback = { done, total in progress.update(done, total) }
+        }
+        var sinceNanos: Int64?
+        if let since = self.since { sinceNanos = Self.parseSince(since, now: now) }
+        let mode: VerifyOptions.Mode = self.incremental ? .incremental : .full
+        let options = VerifyOptions(
+            mode: mode,
+            agentName: self.agent,
+            sinceNanos: sinceNanos,
+            externalCheckpoints: external,
+            verifier: verifier,
+            nowNanos: now,
+            progress: callback
+        )
+        let report: VerifyReport
+        do {
+            report = try await store.verify(options)
+        } catch {
+            progress?.finish()
+            Output.error("verify could not run: \(error)")
+            throw ExitCode(2)
+        }
+        progress?.finish()
+        switch self.format {
+        case .text:
+            for finding in report.findings { Output.line(Self.text(finding)) }
+            Output.line(report.summary)
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            guard let data = try? encoder.encode(JSONReport(report)) else { throw ExitCode(2) }
+            Output.line(String(decoding: data, as: UTF8.self))
+        }
+        if !report.isClean { throw ExitCode(1) }
+    }
+
+    private func printHistory(_ store: SQLiteStore) async throws {
+        let runs: [VerifyRun]
+        do {
+            runs = try await store.verifyRuns()
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        switch self.format {
+        case .text:
+            var rows = [
+                ["ID", "STARTED", "SECONDS", "MODE", "SCOPE", "OUTCOME", "BATCHES", "EVENTS", "FINDINGS", "TREE"]
+            ]
+            for run in runs {
+                rows.append([
+                    String(run.id), Timestamp.rfc3339(run.startedNanos),
+                    String(format: "%.2f", Double(run.finishedNanos - run.startedNanos) / 1e9), run.mode, run.scope,
+                    run.outcome, String(run.batches), String(run.events), String(run.findings), String(run.treeSize),
+                ])
+            }
+            Output.line(Output.table(rows))
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            for run in runs {
+                if let data = try? encoder.encode(run) { Output.line(String(decoding: data, as: UTF8.self)) }
+            }
+        }
+    }
+
+    static func text(_ finding: IntegrityFinding) -> String {
+        var parts = [finding.kind.rawValue]
+        if let agent = finding.agent {
+            parts.append("agent=\(agent)")
+        } else if let id = finding.agentID {
+            parts.append("agent_id=\(id)")
+        }
+        if let epoch = finding.epoch { parts.append("epoch=\(epoch)") }
+        if let sequence = finding.sequence { parts.append("seq=\(sequence)") }
+        if let batch = finding.batchID { parts.append("batch=\(batch)") }
+        if let row = finding.rowID { parts.append("row=\(row)") }
+        return parts.joined(separator: " ") + ": " + finding.detail
+    }
+
+    /// An RFC 3339 UTC time (`2026-11-24T09:00:00Z`, fraction optional) or an age (`90m`, `24h`, `7d`, `30s`).
+    static func parseSince(_ text: String, now: Int64) -> Int64? {
+        if let unit = text.last, let value = Int64(text.dropLast()), value >= 0 {
+            let seconds: Int64? =
+                switch unit {
+                case "s": 1
+                case "m": 60
+                case "h": 3600
+                case "d": 86_400
+                default: nil
+                }
+            if let seconds { return now - value * seconds * 1_000_000_000 }
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1e9) }
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1e9) }
+        return nil
+    }
+}
+
+/// The `--format json` document: the summary, the counts and every finding.
+struct JSONReport: Encodable {
+    var clean: Bool
+    var summary: String
+    var report: VerifyReport
+
+    init(_ report: VerifyReport) {
+        self.clean = report.isClean
+        self.summary = report.summary
+        self.report = report
+    }
+}
+
+/// A one-line progress bar on standard error, redrawn at most ten times a second.
+final class ProgressBar: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = Date.distantPast
+
+    func update(_ done: Int, _ total: Int) {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(self.last) >= 0.1 || done == total else { return }
+        self.last = now
+        let width = 40
+        let fraction = total > 0 ? Double(done) / Double(total) : 1
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total) batches".utf8))
+    }
+
+    func finish() {
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

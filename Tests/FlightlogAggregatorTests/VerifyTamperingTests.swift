@@ -1,0 +1,439 @@
+import Crypto
+import FlightlogAggregator
+import FlightlogStore
+import FlightlogWire
+import Foundation
+import GRDB
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Testing
+
+/// A database built by the real server from real signed batches: agents ws-a then ws-b, four batches of five
+/// events each (leaves 0–3 are ws-a's, 4–7 ws-b's), and a signed checkpoint of all eight leaves.
+struct EvidenceFixture {
+    let dir: TempDirectory
+    let path: String
+    let signer: CheckpointSigner
+    let a = TestAgent(name: "ws-a")
+    let b = TestAgent(name: "ws-b")
+    /// The first checkpoint's note, as `flightlog checkpoint --out` would have copied it off the machine.
+    var externalNote = ""
+
+    init() async throws {
+        self.dir = try TempDirectory()
+        self.path = self.dir.file("db.sqlite")
+        self.signer = try AggregatorKeyFile.loadOrCreate(self.dir.file("aggregator.key"))
+        let (a, b) = (self.a, self.b)
+        try await withServer(database: self.path) { port, store, _ in
+            try await store.enroll(name: a.name, publicKeyBase64: a.publicKeyBase64, atNanos: 1)
+            try await store.enroll(name: b.name, publicKeyBase64: b.publicKeyBase64, atNanos: 1)
+            for agent in [a, b] { try await ship(agent, try agent.chain(4), port: port) }
+        }
+        let store = try SQLiteStore(path: self.path)
+        self.externalNote = try #require(try await store.makeCheckpoint(signer: self.signer, atNanos: now())).note
+    }
+
+    func verify(
+        mode: VerifyOptions.Mode = .full,
+        external: String? = nil,
+        agent: String? = nil
+    ) async throws -> VerifyReport {
+        let store = try SQLiteStore(path: self.path)
+        return try await store.verify(
+            VerifyOptions(
+                mode: mode,
+                agentName: agent,
+                externalCheckpoints: external.map { SignedCheckpoint.parseFile($0) } ?? [],
+                verifier: self.signer.verifier,
+                nowNanos: now()
+            )
+        )
+    }
+
+    /// Runs `sql` on the file with a plain SQLite connection, as an insider with write access would.
+    func tamper(_ sql: String, arguments: StatementArguments = []) throws {
+        let queue = try DatabaseQueue(path: self.path)
+        try queue.write { db in try db.execute(sql: sql, arguments: arguments) }
+    }
+
+    func envelope(batchID: Int64) throws -> Data {
+        let queue = try DatabaseQueue(path: self.path)
+        return try queue.read { db in
+            try Data.fetchOne(db, sql: "SELECT envelope FROM batches WHERE id = ?", arguments: [batchID])
+        } ?? Data()
+    }
+}
+
+func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
+
+/// Ships `batches` on a fresh connection and waits for every ack.
+func ship(_ agent: TestAgent, _ batches: [SignedBatch], port: Int) async throws {
+    let (connection, _) = try await agent.open(port: port)
+    for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+    for _ in batches {
+        guard case .ack = try await connection.receiveSkippingHeartbeats() else { throw TestFailure("expected ACK") }
+    }
+    await connection.close()
+}
+
+extension VerifyReport {
+    var kinds: Set<IntegrityFinding.Kind> { Set(self.findings.map(\.kind)) }
+    func first(_ kind: IntegrityFinding.Kind) -> IntegrityFinding? { self.findings.first { $0.kind == kind } }
+}
+
+@Suite("flightlog verify against real tampered databases")
+struct VerifyTamperingTests {
+    @Test func cleanDatabaseVerifiesClean() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        let report = try await fixture.verify(external: fixture.externalNote)
+        #expect(report.findings == [])
+        #expect(report.batchesChecked == 8)
+        #expect(report.eventsChecked == 40)
+        #expect(report.treeSize == 8)
+        #expect(report.checkpointsChecked == 2)
+        let incremental = try await fixture.verify(mode: .incremental)
+        #expect(incremental.findings == [])
+        #expect(incremental.mode == .incremental)
+        #expect(incremental.batchesChecked == 0)
+        let runs = try await SQLiteStore(path: fixture.path).verifyRuns()
+        #expect(runs.map(\.outcome) == ["clean", "clean"])
+        #expect(runs.map(\.mode) == ["full", "incremental"])
+    }
+
+    @Test func cleanAfterRestartAndNewEpochAndIncrementalSeesOnlyNewBatches() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        #expect(try await fixture.verify().findings == [])
+        let reborn = {
+            var agent = fixture.a
+            agent.epoch = 2
+            return agent
+        }()
+        try await withServer(database: fixture.path) { port, _, _ in
+            try await ship(reborn, try reborn.chain(2, tag: "after restart"), port: port)
+            try await ship(
+                fixture.b,
+                [
+                    try fixture.b.batch(
+                        sequence: 5,
+                        previous: try fixture.b.chain(4)[3].hash,
+                        events: fixture.b.events(3, prefix: "more")
+                    )
+                ],
+                port: port
+            )
+        }
+        let store = try SQLiteStore(path: fixture.path)
+        _ = try await store.makeCheckpoint(signer: fixture.signer, atNanos: now())
+        let incremental = try await fixture.verify(mode: .incremental, external: fixture.externalNote)
+        #expect(incremental.findings == [])
+        #expect(incremental.batchesChecked == 3)
+        let full = try await fixture.verify(external: fixture.externalNote)
+        #expect(full.findings == [])
+        #expect(full.batchesChecked == 11)
+        #expect(full.treeSize == 11)
+        // An old row edited after a clean run is left to the next full run; a new one is caught by incremental.
+        try fixture.tamper("UPDATE events SET user = 'nobody' WHERE id = (SELECT MAX(id) FROM events)")
+        try await withServer(database: fixture.path) { port, _, _ in
+            try await ship(
+                reborn,
+                [
+                    try reborn.batch(
+                        sequence: 3,
+                        previous: try reborn.chain(2, tag: "after restart")[1].hash,
+                        events: reborn.events(1, prefix: "x")
+                    )
+                ],
+                port: port
+            )
+        }
+        try fixture.tamper("UPDATE events SET user = 'nobody' WHERE id = (SELECT MAX(id) FROM events)")
+        let caught = try await fixture.verify(mode: .incremental)
+        #expect(caught.kinds == [.rowEdited])
+    }
+
+    @Test func flippedByteInAStoredBatch() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        var bytes = try fixture.envelope(batchID: 2)
+        bytes[130] ^= 0x01
+        try fixture.tamper("UPDATE batches SET envelope = ? WHERE id = 2", arguments: [bytes])
+        let report = try await fixture.verify()
+        #expect(report.kinds.isSuperset(of: [.hashMismatch, .badSignature]))
+        #expect(report.first(.hashMismatch)?.batchID == 2)
+        #expect(report.first(.hashMismatch)?.agent == "ws-a")
+        #expect(report.first(.hashMismatch)?.sequence == 2)
+    }
+
+    @Test(arguments: [
+        ("UPDATE events SET line = CAST('nothing happened' AS BLOB) WHERE id = 3", "line"),
+        ("UPDATE events SET user = 'alice' WHERE id = 4", "user"),
+        ("UPDATE events SET time_ns = time_ns + 3600000000000 WHERE id = 5", "time_ns"),
+        ("UPDATE events SET host = 'elsewhere', fields = '{}' WHERE id = 6", "host"),
+        ("UPDATE events SET program = NULL WHERE id = 7", "program"),
+    ])
+    func editedRow(sql: String, column: String) async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper(sql)
+        let report = try await fixture.verify()
+        #expect(report.kinds == [.rowEdited])
+        let finding = try #require(report.first(.rowEdited))
+        #expect(finding.detail.contains(column))
+        #expect(finding.batchID == 1 || finding.batchID == 2)
+        #expect(finding.rowID != nil)
+    }
+
+    @Test func deletedRow() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper("DELETE FROM events WHERE id = 6")
+        let report = try await fixture.verify()
+        #expect(report.kinds == [.rowDeleted])
+        #expect(report.first(.rowDeleted)?.rowID == 6)
+        #expect(report.first(.rowDeleted)?.batchID == 2)
+    }
+
+    @Test func editedAuditTrailRow() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        for command in ["query", "export"] {
+            _ = try AuditTrail.record(
+                AuditEntry(atNanos: now(), who: "inv", command: command, arguments: ["--user", "mchen"], resultCount: 3, outcome: "ok"),
+                databasePath: fixture.path
+            )
+        }
+        #expect(try await fixture.verify().kinds.isEmpty)
+        // An insider drops the append-only trigger and rewrites what was searched for.
+        try fixture.tamper("DROP TRIGGER audit_no_update")
+        try fixture.tamper("UPDATE audit SET arguments = '[\"--user\",\"someone-else\"]' WHERE id = 1")
+        let report = try await fixture.verify()
+        #expect(report.kinds == [.auditChain])
+    }
+
+    @Test func insertedRow() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper(
+            """
+            INSERT INTO events (id, batch_id, idx, agent_id, time_ns, observed_ns, received_ns, flags, host, source, user,
+                                line, fields)
+            SELECT 1000, batch_id, 5, agent_id, time_ns, observed_ns, received_ns, flags, host, source, 'mchen',
+                   CAST('alibi' AS BLOB), '{}' FROM events WHERE id = 1
+            """
+        )
+        let report = try await fixture.verify()
+        #expect(report.kinds == [.rowInserted])
+        #expect(report.first(.rowInserted)?.rowID == 1000)
+    }
+
+    @Test func fullTextIndexEntriesRemovedOrForged() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        // Hide row 7 from search (contentless delete needs the original text, which the row still has).
+        try fixture.tamper(
+            "INSERT INTO events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE id = 7"
+        )
+        try fixture.tamper("INSERT INTO events_fts (rowid, line) VALUES (5000, 'planted evidence')")
+        let report = try await fixture.verify()
+        #expect(report.kinds == [.ftsMismatch, .ftsOrphan])
+        #expect(report.first(.ftsMismatch)?.rowID == 7)
+        #expect(report.first(.ftsOrphan)?.rowID == 5000)
+        // Scoped runs use the cheaper per-row size check, which also sees the removed row.
+        let scoped = try await fixture.verify(agent: "ws-a")
+        #expect(scoped.kinds == [.ftsMismatch])
+    }
+
+    @Test func deletedBatch() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper("DELETE FROM events WHERE batch_id = 2; DELETE FROM batches WHERE id = 2")
+        let report = try await fixture.verify()
+        #expect(report.kinds.isSuperset(of: [.batchDeleted, .gap, .chainHeadMismatch]))
+        #expect(report.first(.gap)?.agent == "ws-a")
+        #expect(report.first(.gap)?.sequence == 3)
+        #expect(report.first(.batchDeleted)?.batchID == 2)
+    }
+
+    /// The insider removes ws-b's last two batches with everything that points at them: rows, full-text entries,
+    /// chain head, leaves, tree nodes and stored checkpoints. Only a checkpoint copied off the machine sees it.
+    @Test func deletedTailOfAChainWithCoverUp() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper(
+            """
+            INSERT INTO events_fts (events_fts, rowid, line)
+                SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE batch_id IN (7, 8);
+            DELETE FROM events WHERE batch_id IN (7, 8);
+            DELETE FROM batches WHERE id IN (7, 8);
+            UPDATE chains SET head_seq = 2, head_hash = (SELECT hash FROM batches WHERE id = 6), batches = 2, events = 10
+                WHERE agent_id = 2;
+            DELETE FROM merkle_leaves WHERE leaf_index >= 6;
+            DELETE FROM merkle_nodes WHERE (idx + 1) << level > 6;
+            """
+        )
+        let withStoredCheckpoint = try await fixture.verify()
+        #expect(withStoredCheckpoint.kinds == [.checkpointInconsistent])
+        try fixture.tamper("DELETE FROM checkpoints")
+        #expect(try await fixture.verify().findings == [], "without a checkpoint the cover-up is complete")
+        let report = try await fixture.verify(external: fixture.externalNote)
+        #expect(report.kinds == [.checkpointInconsistent])
+        #expect(report.first(.checkpointInconsistent)?.detail.contains("external checkpoint #1") == true)
+        let incremental = try await fixture.verify(mode: .incremental, external: fixture.externalNote)
+        #expect(incremental.kinds.contains(.checkpointInconsistent))
+    }
+
+    @Test func deletedAgentWithCoverUpIsCaughtByTheCheckpoint() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper(
+            """
+            INSERT INTO events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE agent_id = 1;
+            DELETE FROM events WHERE agent_id = 1; DELETE FROM batches WHERE agent_id = 1;
+            DELETE FROM chains WHERE agent_id = 1; DELETE FROM agents WHERE id = 1;
+            DELETE FROM merkle_leaves WHERE batch_id <= 4;
+            """
+        )
+        let report = try await fixture.verify()
+        #expect(report.kinds.contains(.checkpointInconsistent))
+    }
+
+    @Test func swappedEnvelopes() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        let (one, two) = (try fixture.envelope(batchID: 1), try fixture.envelope(batchID: 2))
+        try fixture.tamper("UPDATE batches SET envelope = ? WHERE id = 1", arguments: [two])
+        try fixture.tamper("UPDATE batches SET envelope = ? WHERE id = 2", arguments: [one])
+        let report = try await fixture.verify()
+        #expect(report.kinds.isSuperset(of: [.hashMismatch, .batchRowMismatch]))
+        #expect(Set(report.findings.filter { $0.kind == .hashMismatch }.compactMap(\.batchID)) == [1, 2])
+    }
+
+    @Test func replacedAgentKey() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        let impostor = Curve25519.Signing.PrivateKey().publicKey
+        try fixture.tamper(
+            "UPDATE agents SET public_key = ?, key_id = ? WHERE name = 'ws-a'",
+            arguments: [impostor.rawRepresentation, Data(KeyID.of(impostor).bytes)]
+        )
+        let report = try await fixture.verify()
+        #expect(report.kinds == [.unknownKey])
+        #expect(report.findings.count == 4)
+        // Only the key, not its id: the stored pair no longer matches.
+        try fixture.tamper("UPDATE agents SET key_id = ? WHERE name = 'ws-a'", arguments: [Data(fixture.a.keyID.bytes)])
+        #expect(try await fixture.verify().kinds.contains(.agentKeyAltered))
+    }
+
+    @Test func batchReceivedAfterRevocation() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper("UPDATE agents SET revoked_ns = 2 WHERE name = 'ws-b'")
+        let report = try await fixture.verify()
+        #expect(report.kinds == [.keyNotValidAtReceipt])
+        #expect(report.findings.count == 4)
+    }
+
+    @Test func rewrittenMerkleTables() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 1")
+        #expect(try await fixture.verify().kinds.contains(.treeMismatch))
+        // Restore, then reorder two leaves and recompute nothing else.
+        try fixture.tamper("UPDATE merkle_leaves SET batch_id = -batch_id WHERE leaf_index IN (0, 1)")
+        try fixture.tamper(
+            "UPDATE merkle_leaves SET batch_id = CASE batch_id WHEN -1 THEN 2 ELSE 1 END WHERE leaf_index IN (0, 1)"
+        )
+        let report = try await fixture.verify()
+        #expect(report.kinds.isSuperset(of: [.leafMismatch, .checkpointInconsistent]))
+    }
+
+    @Test func forgedStoredCheckpoint() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        let forger = CheckpointSigner(privateKey: Curve25519.Signing.PrivateKey())
+        let forged = try forger.sign(Checkpoint(origin: fixture.signer.verifier.name, size: 3, rootHash: .zero))
+        try fixture.tamper(
+            "INSERT INTO checkpoints (tree_size, root_hash, signed_ns, origin, note) VALUES (3, zeroblob(32), 0, ?, ?)",
+            arguments: [forged.checkpoint.origin, forged.note]
+        )
+        #expect(try await fixture.verify().kinds == [.checkpointBadSignature])
+        // Without the trusted key nothing can be authenticated: that is a failure too.
+        let store = try SQLiteStore(path: fixture.path)
+        let blind = try await store.verify(VerifyOptions(verifier: nil, nowNanos: now()))
+        #expect(blind.kinds.contains(.checkpointUnverifiable))
+    }
+
+    @Test func missingCheckpointLongAfterStoring() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper("DELETE FROM checkpoints")
+        let store = try SQLiteStore(path: fixture.path)
+        let later = try await store.verify(
+            VerifyOptions(verifier: fixture.signer.verifier, nowNanos: now() + 3_600_000_000_000)
+        )
+        #expect(later.kinds == [.checkpointMissing])
+    }
+
+    @Test func truncatedDatabaseFileIsReportedNotCrashed() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: fixture.path)[.size] as? Int)
+        let handle = try #require(FileHandle(forUpdatingAtPath: fixture.path))
+        try handle.truncate(atOffset: UInt64(size / 2))
+        try handle.close()
+        do {
+            let report = try await fixture.verify()
+            #expect(!report.isClean)
+        } catch {
+            // Could not run: the command exits 2.
+            #expect(error is StoreError)
+        }
+    }
+
+    @Test func checkpointServiceSignsAfterTheLastCommit() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        let agent = TestAgent(name: "ws-c")
+        let signer = try AggregatorKeyFile.loadOrCreate(dir.file("k"))
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir.file("k"))
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try AggregatorKeyFile.loadVerifier(dir.file("k.pub")) == signer.verifier)
+        let store = try SQLiteStore(path: path)
+        try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+        var logger = Logger(label: "test.checkpoint")
+        logger.logLevel = .warning
+        let server = try await IngestServer(
+            configuration: AggregatorConfiguration(host: "127.0.0.1", port: 0),
+            store: store,
+            metrics: AggregatorMetrics(),
+            logger: logger
+        )
+        let checkpoints = CheckpointService(store: store, signer: signer, intervalSeconds: 3600, logger: logger)
+        let group = ServiceGroup(services: [checkpoints, server], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await ship(agent, try agent.chain(3), port: server.port)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let stored = try await store.checkpoints()
+        #expect(stored.last?.signed.checkpoint.size == 3)
+        try stored.last?.signed.verify(signer.verifier)
+        let proof = try #require(try await store.inclusionProof(batchID: 2, treeSize: 3))
+        let root = try await store.treeRoot(size: 3)
+        #expect(
+            MerkleTree.verifyInclusion(
+                leafHash: proof.leaf.hash,
+                index: proof.leafIndex,
+                size: 3,
+                proof: proof.path,
+                root: root
+            )
+        )
+        #expect(root == stored.last?.signed.checkpoint.rootHash)
+    }
+}

@@ -43,7 +43,9 @@ struct SeededGenerator: RandomNumberGenerator {
                 let maxBytes = Int.random(in: 1...3_000, using: &random)
                 let (lines, _) = tailer.poll(maxLines: maxLines, maxBytes: maxBytes, nowNanos: 0)
                 read += lines.map { String(decoding: $0.bytes, as: UTF8.self) }
-                log.append("poll \(lines.count) \(lines.first.map { String(decoding: $0.bytes.prefix(5), as: UTF8.self) } ?? "")")
+                log.append(
+                    "poll \(lines.count) \(lines.first.map { String(decoding: $0.bytes.prefix(5), as: UTF8.self) } ?? "")"
+                )
                 currentUnseen = false
                 if lines.isEmpty {
                     if all { outsidePending = false }
@@ -57,7 +59,8 @@ struct SeededGenerator: RandomNumberGenerator {
             case 0..<55:
                 var chunk = ""
                 for _ in 0..<Int.random(in: 1...15, using: &random) {
-                    let line = "\(written.count) " + String(repeating: "x", count: Int.random(in: 0...400, using: &random))
+                    let line =
+                        "\(written.count) " + String(repeating: "x", count: Int.random(in: 0...400, using: &random))
                     written.append(line)
                     chunk += line + "\n"
                 }
@@ -110,7 +113,11 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(read.count == written.count)
         let readNumbers = read.map { $0.prefix { $0 != " " } }
         let writtenNumbers = written.map { $0.prefix { $0 != " " } }
-        let firstDifference = zip(readNumbers, writtenNumbers).enumerated().first { $0.element.0 != $0.element.1 }?.offset
-        #expect(read == written, "seed \(seed): first difference at \(firstDifference ?? -1): \(readNumbers.dropFirst((firstDifference ?? 0) - 2).prefix(8))")
+        let firstDifference = zip(readNumbers, writtenNumbers).enumerated().first { $0.element.0 != $0.element.1 }?
+            .offset
+        #expect(
+            read == written,
+            "seed \(seed): first difference at \(firstDifference ?? -1): \(readNumbers.dropFirst((firstDifference ?? 0) - 2).prefix(8))"
+        )
     }
 }

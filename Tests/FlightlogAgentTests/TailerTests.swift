@@ -30,7 +30,12 @@ extension Tailer {
         self.dir = try TemporaryDirectory()
     }
 
-    func tailer(_ glob: String = "app.log", startAtEnd: Bool = false, maxLineLength: Int? = nil, state: TailerState? = nil) -> Tailer {
+    func tailer(
+        _ glob: String = "app.log",
+        startAtEnd: Bool = false,
+        maxLineLength: Int? = nil,
+        state: TailerState? = nil
+    ) -> Tailer {
         var options = TailerOptions(globs: [self.dir.file(glob)], startAtEnd: startAtEnd)
         if let maxLineLength { options.maxLineLength = maxLineLength }
         return Tailer(options: options, state: state)
@@ -356,7 +361,8 @@ extension Tailer {
     }
 
     @Test func oldCheckpointsWithoutNewerKeysStillDecode() throws {
-        let json = #"{"files":[{"path":"/x","identity":{"device":1,"inode":2},"fingerprint":"ab","fingerprintLength":2,"offset":7}]}"#
+        let json =
+            #"{"files":[{"path":"/x","identity":{"device":1,"inode":2},"fingerprint":"ab","fingerprintLength":2,"offset":7}]}"#
         let state = try JSONDecoder().decode(TailerState.self, from: Data(json.utf8))
         #expect(state.files.first?.offset == 7)
         #expect(state.files.first?.inSplitLine == false)

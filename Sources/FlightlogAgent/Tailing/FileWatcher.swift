@@ -141,7 +141,8 @@ final class FileWatcher {
             bytes: bytes,
             observedNanos: nowNanos,
             isSplitContinuation: continuation,
-            isSplitPart: isPart
+            isSplitPart: isPart,
+            isSplitLast: isPart && candidate.terminated
         )
         return (line, splitTotal)
     }

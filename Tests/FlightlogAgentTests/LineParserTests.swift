@@ -37,8 +37,10 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
 
     static let syslogCases: [ParserCase] = [
         ParserCase(
-            line: #"<34>1 2026-11-24T10:00:00.123Z host app 1234 ID47 [exampleSDID@32473 iut="3" eventSource="Application"] \#u{FEFF}msg"#,
-            format: .rfc5424, time: "2026-11-24T10:00:00.123Z",
+            line:
+                #"<34>1 2026-11-24T10:00:00.123Z host app 1234 ID47 [exampleSDID@32473 iut="3" eventSource="Application"] \#u{FEFF}msg"#,
+            format: .rfc5424,
+            time: "2026-11-24T10:00:00.123Z",
             fields: [
                 "facility": "auth", "severity": "crit", "hostname": "host", "program": "app", "pid": "1234",
                 "msgid": "ID47", "sd.exampleSDID@32473.iut": "3", "sd.exampleSDID@32473.eventSource": "Application",
@@ -47,7 +49,8 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ),
         ParserCase(
             line: "<165>1 2003-10-11T22:14:15.003-07:00 mymachine.example.com evntslog - ID47 - An application event",
-            format: .rfc5424, time: "2003-10-11T22:14:15.003-07:00",
+            format: .rfc5424,
+            time: "2003-10-11T22:14:15.003-07:00",
             fields: [
                 "facility": "local4", "severity": "notice", "hostname": "mymachine.example.com",
                 "program": "evntslog", "msgid": "ID47", "message": "An application event",
@@ -55,15 +58,18 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ),
         ParserCase(
             line: #"<13>1 - - - - - [x@1 k="a\"b\]c\\d" e=""][y@2 z="1"] tail"#,
-            format: .rfc5424, time: nil,
+            format: .rfc5424,
+            time: nil,
             fields: [
                 "facility": "user", "severity": "notice", "sd.x@1.k": #"a"b]c\d"#, "sd.x@1.e": "", "sd.y@2.z": "1",
                 "message": "tail",
             ]
         ),
         ParserCase(
-            line: "<86>1 2026-11-24T10:00:00.000001+01:00 ws-602 sshd 811 - - Accepted publickey for mchen from 203.0.113.77 port 52113 ssh2: ED25519 SHA256:abc",
-            format: .rfc5424, time: "2026-11-24T09:00:00.000001Z",
+            line:
+                "<86>1 2026-11-24T10:00:00.000001+01:00 ws-602 sshd 811 - - Accepted publickey for mchen from 203.0.113.77 port 52113 ssh2: ED25519 SHA256:abc",
+            format: .rfc5424,
+            time: "2026-11-24T09:00:00.000001Z",
             fields: [
                 "facility": "authpriv", "severity": "info", "hostname": "ws-602", "program": "sshd", "pid": "811",
                 "message": "Accepted publickey for mchen from 203.0.113.77 port 52113 ssh2: ED25519 SHA256:abc",
@@ -73,7 +79,8 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ),
         ParserCase(
             line: "<13>Nov 24 10:00:00 host prog[123]: msg",
-            format: .rfc3164, time: "2026-11-24T10:00:00Z",
+            format: .rfc3164,
+            time: "2026-11-24T10:00:00Z",
             fields: [
                 "facility": "user", "severity": "notice", "hostname": "host", "program": "prog", "pid": "123",
                 "message": "msg",
@@ -81,22 +88,26 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ),
         ParserCase(
             line: "<30>Nov  4 09:05:01 backup: started",
-            format: .rfc3164, time: "2026-11-04T09:05:01Z",
+            format: .rfc3164,
+            time: "2026-11-04T09:05:01Z",
             fields: ["facility": "daemon", "severity": "info", "program": "backup", "message": "started"]
         ),
         ParserCase(
             line: "2026-11-24T10:00:00.123456+01:00 host prog[123]: msg with: colon",
-            format: .rfc3164, time: "2026-11-24T09:00:00.123456Z",
+            format: .rfc3164,
+            time: "2026-11-24T09:00:00.123456Z",
             fields: ["hostname": "host", "program": "prog", "pid": "123", "message": "msg with: colon"]
         ),
         ParserCase(
             line: "Nov 24 10:00:00 ws-602 kernel: [ 12.345] usb 1-1: new device",
-            format: .rfc3164, time: "2026-11-24T10:00:00Z",
+            format: .rfc3164,
+            time: "2026-11-24T10:00:00Z",
             fields: ["hostname": "ws-602", "program": "kernel", "message": "[ 12.345] usb 1-1: new device"]
         ),
         ParserCase(
             line: "Nov 24 10:00:00 ws-602 -- MARK --",
-            format: .rfc3164, time: "2026-11-24T10:00:00Z",
+            format: .rfc3164,
+            time: "2026-11-24T10:00:00Z",
             fields: ["hostname": "ws-602", "message": "-- MARK --"]
         ),
     ]
@@ -104,7 +115,8 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
     static let authCases: [ParserCase] = [
         ParserCase(
             line: "Nov 24 10:00:00 ws-602 sshd[4242]: Accepted password for mchen from 203.0.113.77 port 52113 ssh2",
-            format: .rfc3164, time: "2026-11-24T10:00:00Z",
+            format: .rfc3164,
+            time: "2026-11-24T10:00:00Z",
             fields: [
                 "hostname": "ws-602", "program": "sshd", "pid": "4242",
                 "message": "Accepted password for mchen from 203.0.113.77 port 52113 ssh2",
@@ -113,8 +125,10 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
             ]
         ),
         ParserCase(
-            line: "Nov 24 10:00:01 ws-602 sshd[4243]: Failed password for invalid user admin from 198.51.100.9 port 4242 ssh2",
-            format: .rfc3164, time: "2026-11-24T10:00:01Z",
+            line:
+                "Nov 24 10:00:01 ws-602 sshd[4243]: Failed password for invalid user admin from 198.51.100.9 port 4242 ssh2",
+            format: .rfc3164,
+            time: "2026-11-24T10:00:01Z",
             fields: [
                 "hostname": "ws-602", "program": "sshd", "pid": "4243",
                 "message": "Failed password for invalid user admin from 198.51.100.9 port 4242 ssh2",
@@ -123,8 +137,10 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
             ]
         ),
         ParserCase(
-            line: "Nov 24 10:00:02 ws-602 sshd[4244]: Failed keyboard-interactive/pam for root from 2001:db8::7 port 22 ssh2",
-            format: .rfc3164, time: "2026-11-24T10:00:02Z",
+            line:
+                "Nov 24 10:00:02 ws-602 sshd[4244]: Failed keyboard-interactive/pam for root from 2001:db8::7 port 22 ssh2",
+            format: .rfc3164,
+            time: "2026-11-24T10:00:02Z",
             fields: [
                 "hostname": "ws-602", "program": "sshd", "pid": "4244",
                 "message": "Failed keyboard-interactive/pam for root from 2001:db8::7 port 22 ssh2",
@@ -134,7 +150,8 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ),
         ParserCase(
             line: "Nov 24 10:00:03 ws-602 sshd[4245]: Invalid user x from 198.51.100.9 port 4243",
-            format: .rfc3164, time: "2026-11-24T10:00:03Z",
+            format: .rfc3164,
+            time: "2026-11-24T10:00:03Z",
             fields: [
                 "hostname": "ws-602", "program": "sshd", "pid": "4245",
                 "message": "Invalid user x from 198.51.100.9 port 4243",
@@ -143,7 +160,8 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ),
         ParserCase(
             line: "Nov 24 10:30:00 ws-602 sshd[4242]: Disconnected from user mchen 203.0.113.77 port 52113",
-            format: .rfc3164, time: "2026-11-24T10:30:00Z",
+            format: .rfc3164,
+            time: "2026-11-24T10:30:00Z",
             fields: [
                 "hostname": "ws-602", "program": "sshd", "pid": "4242",
                 "message": "Disconnected from user mchen 203.0.113.77 port 52113",
@@ -151,8 +169,10 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
             ]
         ),
         ParserCase(
-            line: "Nov 24 10:00:00 ws-602 sshd[4242]: pam_unix(sshd:session): session opened for user mchen(uid=1001) by (uid=0)",
-            format: .rfc3164, time: "2026-11-24T10:00:00Z",
+            line:
+                "Nov 24 10:00:00 ws-602 sshd[4242]: pam_unix(sshd:session): session opened for user mchen(uid=1001) by (uid=0)",
+            format: .rfc3164,
+            time: "2026-11-24T10:00:00Z",
             fields: [
                 "hostname": "ws-602", "program": "sshd", "pid": "4242",
                 "message": "pam_unix(sshd:session): session opened for user mchen(uid=1001) by (uid=0)",
@@ -160,8 +180,10 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
             ]
         ),
         ParserCase(
-            line: "Nov 24 10:05:00 ws-602 sudo:    mchen : TTY=pts/0 ; PWD=/home/mchen ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow",
-            format: .rfc3164, time: "2026-11-24T10:05:00Z",
+            line:
+                "Nov 24 10:05:00 ws-602 sudo:    mchen : TTY=pts/0 ; PWD=/home/mchen ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow",
+            format: .rfc3164,
+            time: "2026-11-24T10:05:00Z",
             fields: [
                 "hostname": "ws-602", "program": "sudo",
                 "message": "   mchen : TTY=pts/0 ; PWD=/home/mchen ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow",
@@ -170,27 +192,34 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
             ]
         ),
         ParserCase(
-            line: "Nov 24 10:05:09 ws-602 sudo:    mchen : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/home/mchen ; USER=root ; COMMAND=/usr/bin/id",
-            format: .rfc3164, time: "2026-11-24T10:05:09Z",
+            line:
+                "Nov 24 10:05:09 ws-602 sudo:    mchen : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/home/mchen ; USER=root ; COMMAND=/usr/bin/id",
+            format: .rfc3164,
+            time: "2026-11-24T10:05:09Z",
             fields: [
                 "hostname": "ws-602", "program": "sudo",
-                "message": "   mchen : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/home/mchen ; USER=root ; COMMAND=/usr/bin/id",
+                "message":
+                    "   mchen : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/home/mchen ; USER=root ; COMMAND=/usr/bin/id",
                 "action": "sudo", "outcome": "failure", "user": "mchen", "tty": "pts/0", "target_user": "root",
                 "command": "/usr/bin/id",
             ]
         ),
         ParserCase(
-            line: "Nov 24 10:05:01 ws-602 sudo: pam_unix(sudo:auth): authentication failure; logname=mchen uid=1001 euid=0 tty=/dev/pts/0 ruser=mchen rhost=  user=mchen",
-            format: .rfc3164, time: "2026-11-24T10:05:01Z",
+            line:
+                "Nov 24 10:05:01 ws-602 sudo: pam_unix(sudo:auth): authentication failure; logname=mchen uid=1001 euid=0 tty=/dev/pts/0 ruser=mchen rhost=  user=mchen",
+            format: .rfc3164,
+            time: "2026-11-24T10:05:01Z",
             fields: [
                 "hostname": "ws-602", "program": "sudo",
-                "message": "pam_unix(sudo:auth): authentication failure; logname=mchen uid=1001 euid=0 tty=/dev/pts/0 ruser=mchen rhost=  user=mchen",
+                "message":
+                    "pam_unix(sudo:auth): authentication failure; logname=mchen uid=1001 euid=0 tty=/dev/pts/0 ruser=mchen rhost=  user=mchen",
                 "action": "sudo", "outcome": "failure", "user": "mchen", "tty": "/dev/pts/0",
             ]
         ),
         ParserCase(
             line: "Nov 24 10:06:00 ws-602 su[5001]: (to root) mchen on pts/1",
-            format: .rfc3164, time: "2026-11-24T10:06:00Z",
+            format: .rfc3164,
+            time: "2026-11-24T10:06:00Z",
             fields: [
                 "hostname": "ws-602", "program": "su", "pid": "5001", "message": "(to root) mchen on pts/1",
                 "action": "su", "outcome": "success", "target_user": "root", "user": "mchen", "tty": "pts/1",
@@ -198,15 +227,18 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ),
         ParserCase(
             line: "Nov 24 10:06:01 ws-602 su[5002]: FAILED su for root by mchen",
-            format: .rfc3164, time: "2026-11-24T10:06:01Z",
+            format: .rfc3164,
+            time: "2026-11-24T10:06:01Z",
             fields: [
                 "hostname": "ws-602", "program": "su", "pid": "5002", "message": "FAILED su for root by mchen",
                 "action": "su", "outcome": "failure", "target_user": "root", "user": "mchen",
             ]
         ),
         ParserCase(
-            line: "Nov 24 10:06:02 ws-602 su[5001]: pam_unix(su:session): session opened for user root(uid=0) by mchen(uid=1001)",
-            format: .rfc3164, time: "2026-11-24T10:06:02Z",
+            line:
+                "Nov 24 10:06:02 ws-602 su[5001]: pam_unix(su:session): session opened for user root(uid=0) by mchen(uid=1001)",
+            format: .rfc3164,
+            time: "2026-11-24T10:06:02Z",
             fields: [
                 "hostname": "ws-602", "program": "su", "pid": "5001",
                 "message": "pam_unix(su:session): session opened for user root(uid=0) by mchen(uid=1001)",
@@ -214,8 +246,10 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
             ]
         ),
         ParserCase(
-            line: "Nov 24 10:07:00 ws-602 login[900]: FAILED LOGIN (1) on '/dev/tty2' FOR 'mchen', Authentication failure",
-            format: .rfc3164, time: "2026-11-24T10:07:00Z",
+            line:
+                "Nov 24 10:07:00 ws-602 login[900]: FAILED LOGIN (1) on '/dev/tty2' FOR 'mchen', Authentication failure",
+            format: .rfc3164,
+            time: "2026-11-24T10:07:00Z",
             fields: [
                 "hostname": "ws-602", "program": "login", "pid": "900",
                 "message": "FAILED LOGIN (1) on '/dev/tty2' FOR 'mchen', Authentication failure",
@@ -224,7 +258,8 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ),
         ParserCase(
             line: "Nov 24 10:07:05 ws-602 login[901]: ROOT LOGIN  on '/dev/tty1'",
-            format: .rfc3164, time: "2026-11-24T10:07:05Z",
+            format: .rfc3164,
+            time: "2026-11-24T10:07:05Z",
             fields: [
                 "hostname": "ws-602", "program": "login", "pid": "901", "message": "ROOT LOGIN  on '/dev/tty1'",
                 "action": "login", "outcome": "success", "user": "root", "tty": "/dev/tty1",
@@ -232,7 +267,8 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ),
         ParserCase(
             line: "Nov 24 10:08:00 ws-602 passwd[777]: pam_unix(passwd:chauthtok): password changed for mchen",
-            format: .rfc3164, time: "2026-11-24T10:08:00Z",
+            format: .rfc3164,
+            time: "2026-11-24T10:08:00Z",
             fields: [
                 "hostname": "ws-602", "program": "passwd", "pid": "777",
                 "message": "pam_unix(passwd:chauthtok): password changed for mchen",
@@ -241,7 +277,8 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ),
         ParserCase(
             line: "Nov 24 10:09:00 ws-602 systemd-logind[612]: New session 12 of user mchen.",
-            format: .rfc3164, time: "2026-11-24T10:09:00Z",
+            format: .rfc3164,
+            time: "2026-11-24T10:09:00Z",
             fields: [
                 "hostname": "ws-602", "program": "systemd-logind", "pid": "612",
                 "message": "New session 12 of user mchen.", "action": "session_open", "user": "mchen",
@@ -249,7 +286,8 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ),
         ParserCase(
             line: "Nov 24 10:09:30 ws-602 unix_chkpwd[999]: password check failed for user (mchen)",
-            format: .rfc3164, time: "2026-11-24T10:09:30Z",
+            format: .rfc3164,
+            time: "2026-11-24T10:09:30Z",
             fields: [
                 "hostname": "ws-602", "program": "unix_chkpwd", "pid": "999",
                 "message": "password check failed for user (mchen)",
@@ -260,8 +298,10 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
 
     static let jsonCases: [ParserCase] = [
         ParserCase(
-            line: #"{"ts":"2026-11-24T10:00:00.5Z","level":"WARN","username":"mchen","client_ip":"203.0.113.77","msg":"login ok","n":42,"ok":true,"none":null,"ctx":{"b":1,"a":[1,2]}}"#,
-            format: .json, time: "2026-11-24T10:00:00.5Z",
+            line:
+                #"{"ts":"2026-11-24T10:00:00.5Z","level":"WARN","username":"mchen","client_ip":"203.0.113.77","msg":"login ok","n":42,"ok":true,"none":null,"ctx":{"b":1,"a":[1,2]}}"#,
+            format: .json,
+            time: "2026-11-24T10:00:00.5Z",
             fields: [
                 "user": "mchen", "src_ip": "203.0.113.77", "severity": "warning", "ts": "2026-11-24T10:00:00.5Z",
                 "level": "WARN", "username": "mchen", "client_ip": "203.0.113.77", "msg": "login ok", "n": "42",
@@ -270,33 +310,57 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ),
         ParserCase(
             line: #"{"time":1795514400,"user":"root","src_ip":"10.0.0.1","ip":"10.9.9.9"}"#,
-            format: .json, time: "2026-11-24T10:00:00Z",
+            format: .json,
+            time: "2026-11-24T10:00:00Z",
             fields: ["time": "1795514400", "user": "root", "src_ip": "10.0.0.1", "ip": "10.9.9.9"]
         ),
         ParserCase(
             line: #"{"timestamp":1795514400123,"user":{"name":"mchen","id":7}}"#,
-            format: .json, time: "2026-11-24T10:00:00.123Z",
+            format: .json,
+            time: "2026-11-24T10:00:00.123Z",
             fields: ["timestamp": "1795514400123", "user": "mchen", "user_json": #"{"id":7,"name":"mchen"}"#]
         ),
         ParserCase(
             line: #"{"@timestamp":"2026-11-24T11:00:00+01:00","severity":"error","actor":"svc"}"#,
-            format: .json, time: "2026-11-24T10:00:00Z",
+            format: .json,
+            time: "2026-11-24T10:00:00Z",
             fields: ["@timestamp": "2026-11-24T11:00:00+01:00", "severity": "err", "actor": "svc", "user": "svc"]
         ),
         ParserCase(
             line: #"{"date":"2026-11-24 10:00:00","remote_addr":"2001:db8::1","level":3}"#,
-            format: .json, time: "2026-11-24T10:00:00Z",
-            fields: ["date": "2026-11-24 10:00:00", "remote_addr": "2001:db8::1", "src_ip": "2001:db8::1", "level": "3", "severity": "err"]
+            format: .json,
+            time: "2026-11-24T10:00:00Z",
+            fields: [
+                "date": "2026-11-24 10:00:00", "remote_addr": "2001:db8::1", "src_ip": "2001:db8::1", "level": "3",
+                "severity": "err",
+            ]
         ),
         ParserCase(
             line: #"{"ts":1795514400000000000,"msg":"ns"}"#,
-            format: .json, time: "2026-11-24T10:00:00Z",
+            format: .json,
+            time: "2026-11-24T10:00:00Z",
             fields: ["ts": "1795514400000000000", "msg": "ns"]
         ),
         ParserCase(
             line: #"{"ts":1795514400.25,"msg":"fraction"}"#,
-            format: .json, time: "2026-11-24T10:00:00.25Z",
+            format: .json,
+            time: "2026-11-24T10:00:00.25Z",
             fields: ["ts": "1795514400.25", "msg": "fraction"]
+        ),
+    ]
+
+    static let hostileJSONCases: [ParserCase] = [
+        ParserCase(
+            line: #"{"ts":1e300,"level":1e300}"#,
+            format: .json,
+            time: nil,
+            fields: ["ts": "1e+300", "level": "1e+300"]
+        ),
+        ParserCase(
+            line: #"{"ts":-5,"time":"yesterday","level":true}"#,
+            format: .json,
+            time: nil,
+            fields: ["ts": "-5", "time": "yesterday", "level": "true"]
         ),
     ]
 
@@ -307,9 +371,10 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ParserCase(line: "<999>Nov 24 10:00:00 host x: y", format: .raw, time: nil, fields: [:]),
         ParserCase(line: "Nov 34 10:00:00 host x: y", format: .raw, time: nil, fields: [:]),
         ParserCase(line: "", format: .raw, time: nil, fields: [:]),
+        ParserCase(line: "2026-11-24 10:00:00,123 INFO [main] c.e.App - started", format: .raw, time: nil, fields: [:]),
     ]
 
-    @Test(arguments: syslogCases + authCases + jsonCases + rawCases)
+    @Test(arguments: syslogCases + authCases + jsonCases + hostileJSONCases + rawCases)
     func parsesRealWorldLines(_ row: ParserCase) throws {
         let parsed = self.parser.parse(Array(row.line.utf8), observedNanos: observed)
         #expect(parsed.format == row.format)
@@ -375,7 +440,8 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
     }
 
     @Test func invalidUTF8GivesOnlyTheValidFields() {
-        let line = Array("Nov 24 10:00:00 ws-602 sshd[1]: Accepted password for ".utf8) + [0xFF, 0xFE]
+        let line =
+            Array("Nov 24 10:00:00 ws-602 sshd[1]: Accepted password for ".utf8) + [0xFF, 0xFE]
             + Array(" from 1.2.3.4 port 5 ssh2".utf8)
         let parsed = self.parser.parse(line, observedNanos: observed)
         #expect(parsed.format == .rfc3164)

@@ -16,14 +16,14 @@ struct SeededGenerator: RandomNumberGenerator {
 }
 
 @Suite struct TailerRandomizedTests {
-    /// Writes lines with random rotations (inside and outside the glob), partial writes, polls with random
+    /// Writes lines (some longer than the split length) with random rotations (inside and outside the glob), partial writes, polls with random
     /// budgets and restarts from saved state (also with rotations while down), and checks that every line
     /// comes out exactly once and in order.
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func everyLineExactlyOnceInOrder(seed: UInt64) throws {
         let dir = try TemporaryDirectory()
         var random = SeededGenerator(state: seed)
-        let options = TailerOptions(globs: [dir.file("app.log*")])
+        let options = TailerOptions(globs: [dir.file("app.log*")], maxLineLength: 300)
         try dir.append("app.log", "")
         var tailer: Tailer? = Tailer(options: options, state: nil)
         var saved: TailerState?
@@ -36,14 +36,30 @@ struct SeededGenerator: RandomNumberGenerator {
         var outsidePending = false
         var log: [String] = []
         var rotatedWhileDown = false
+        var splitParts: [UInt8] = []
 
         func poll(_ tailer: Tailer, all: Bool) {
             repeat {
                 let maxLines = Int.random(in: 1...40, using: &random)
                 let maxBytes = Int.random(in: 1...3_000, using: &random)
                 let (lines, _) = tailer.poll(maxLines: maxLines, maxBytes: maxBytes, nowNanos: 0)
-                read += lines.map { String(decoding: $0.bytes, as: UTF8.self) }
-                log.append("poll \(lines.count) \(lines.first.map { String(decoding: $0.bytes.prefix(5), as: UTF8.self) } ?? "")")
+                for line in lines {
+                    // Lines over 300 bytes come in parts: put them back together.
+                    if line.isSplitPart {
+                        #expect(line.isSplitContinuation == !splitParts.isEmpty)
+                        splitParts += line.bytes
+                        if line.isSplitLast {
+                            read.append(String(decoding: splitParts, as: UTF8.self))
+                            splitParts = []
+                        }
+                    } else {
+                        #expect(splitParts.isEmpty)
+                        read.append(String(decoding: line.bytes, as: UTF8.self))
+                    }
+                }
+                log.append(
+                    "poll \(lines.count) \(lines.first.map { String(decoding: $0.bytes.prefix(5), as: UTF8.self) } ?? "")"
+                )
                 currentUnseen = false
                 if lines.isEmpty {
                     if all { outsidePending = false }
@@ -57,7 +73,8 @@ struct SeededGenerator: RandomNumberGenerator {
             case 0..<55:
                 var chunk = ""
                 for _ in 0..<Int.random(in: 1...15, using: &random) {
-                    let line = "\(written.count) " + String(repeating: "x", count: Int.random(in: 0...400, using: &random))
+                    let line =
+                        "\(written.count) " + String(repeating: "x", count: Int.random(in: 0...400, using: &random))
                     written.append(line)
                     chunk += line + "\n"
                 }
@@ -110,7 +127,11 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(read.count == written.count)
         let readNumbers = read.map { $0.prefix { $0 != " " } }
         let writtenNumbers = written.map { $0.prefix { $0 != " " } }
-        let firstDifference = zip(readNumbers, writtenNumbers).enumerated().first { $0.element.0 != $0.element.1 }?.offset
-        #expect(read == written, "seed \(seed): first difference at \(firstDifference ?? -1): \(readNumbers.dropFirst((firstDifference ?? 0) - 2).prefix(8))")
+        let firstDifference = zip(readNumbers, writtenNumbers).enumerated().first { $0.element.0 != $0.element.1 }?
+            .offset
+        #expect(
+            read == written,
+            "seed \(seed): first difference at \(firstDifference ?? -1): \(readNumbers.dropFirst((firstDifference ?? 0) - 2).prefix(8))"
+        )
     }
 }

@@ -10,14 +10,14 @@ struct Drained {
 }
 
 extension Tailer {
-    /// Polls until a poll returns no lines (the tailer is pull-based: no waiting involved).
+    /// Polls until a poll returns nothing (the tailer is pull-based: no waiting involved).
     func drain(maxLines: Int = 1_000, maxBytes: Int = 1 << 20, now: Int64 = 1) -> Drained {
         var result = Drained()
         for _ in 0..<10_000 {
             let (lines, notices) = self.poll(maxLines: maxLines, maxBytes: maxBytes, nowNanos: now)
             result.lines += lines
             result.notices += notices
-            if lines.isEmpty { break }
+            if lines.isEmpty && notices.isEmpty { break }
         }
         return result
     }
@@ -30,7 +30,12 @@ extension Tailer {
         self.dir = try TemporaryDirectory()
     }
 
-    func tailer(_ glob: String = "app.log", startAtEnd: Bool = false, maxLineLength: Int? = nil, state: TailerState? = nil) -> Tailer {
+    func tailer(
+        _ glob: String = "app.log",
+        startAtEnd: Bool = false,
+        maxLineLength: Int? = nil,
+        state: TailerState? = nil
+    ) -> Tailer {
         var options = TailerOptions(globs: [self.dir.file(glob)], startAtEnd: startAtEnd)
         if let maxLineLength { options.maxLineLength = maxLineLength }
         return Tailer(options: options, state: state)
@@ -254,6 +259,7 @@ extension Tailer {
         #expect(result.texts == expected)
         #expect(result.lines.map(\.isSplitPart) == [true, true, true, false])
         #expect(result.lines.map(\.isSplitContinuation) == [false, true, true, false])
+        #expect(result.lines.map(\.isSplitLast) == [false, false, true, false])
         #expect(result.texts.prefix(3).joined() == long)
         #expect(result.notices.contains(.lineSplit(path: dir.file("app.log"), length: 25)))
     }
@@ -298,6 +304,17 @@ extension Tailer {
         let (oneAnyway, _) = tailer.poll(maxLines: 100, maxBytes: 1, nowNanos: 0)
         #expect(oneAnyway.count == 1)
         #expect(tailer.drain().texts == (6..<10).map { "line \($0)" })
+    }
+
+    @Test func openFilesAreBoundedAndLaterFilesArePickedUp() throws {
+        for name in ["a.log", "b.log", "c.log"] { try dir.append(name, lines: [name]) }
+        let tailer = Tailer(options: TailerOptions(globs: [dir.file("*.log")], maxOpenFiles: 2), state: nil)
+        #expect(tailer.drain().texts == ["a.log", "b.log"])
+        #expect(tailer.state.files.count == 2)
+        try dir.remove("a.log")
+        let result = tailer.drain()
+        #expect(result.texts == ["c.log"])
+        #expect(result.notices.contains(.vanished(path: dir.file("a.log"))))
     }
 
     // MARK: - Checkpoints
@@ -377,7 +394,8 @@ extension Tailer {
     }
 
     @Test func oldCheckpointsWithoutNewerKeysStillDecode() throws {
-        let json = #"{"files":[{"path":"/x","identity":{"device":1,"inode":2},"fingerprint":"ab","fingerprintLength":2,"offset":7}]}"#
+        let json =
+            #"{"files":[{"path":"/x","identity":{"device":1,"inode":2},"fingerprint":"ab","fingerprintLength":2,"offset":7}]}"#
         let state = try JSONDecoder().decode(TailerState.self, from: Data(json.utf8))
         #expect(state.files.first?.offset == 7)
         #expect(state.files.first?.inSplitLine == false)

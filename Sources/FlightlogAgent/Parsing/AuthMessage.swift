@@ -1,5 +1,3 @@
-import Foundation
-
 /// Who did what in the auth.log messages of sshd, sudo, su, login, passwd, systemd-logind, unix_chkpwd and
 /// PAM modules: adds `user`, `src_ip`, `src_port`, `outcome`, `action`, `target_user`, `command`,
 /// `auth_method` and `tty` to the syslog fields.
@@ -11,7 +9,7 @@ enum AuthMessage {
 
     static func extract(program: String?, message: String, into fields: inout FieldList) {
         let text = Substring(message)
-        if text.hasPrefix("pam_") {
+        if text.startsWith("pam_") {
             self.pam(text, into: &fields)
             return
         }
@@ -33,7 +31,7 @@ enum AuthMessage {
     private static func sshd(_ text: Substring, into fields: inout FieldList) {
         if let rest = text.after("Accepted ") ?? text.after("Failed ") {
             // Accepted|Failed METHOD for [invalid user ]USER from IP port PORT ssh2[: key]
-            let success = text.hasPrefix("Accepted")
+            let success = text.startsWith("Accepted")
             guard let space = rest.firstIndex(of: " ") else { return }
             let method = rest[..<space]
             guard var who = rest[space...].after(" for ") else { return }
@@ -71,7 +69,7 @@ enum AuthMessage {
 
     /// `USER from IP port PORT …` (the user may itself contain spaces, so the last ` from ` wins).
     private static func userFromIPPort(_ text: Substring, into fields: inout FieldList) {
-        guard let range = text.range(of: " from ", options: .backwards) else {
+        guard let range = text.lastRange(of: " from ") else {
             fields.add("user", text)
             return
         }
@@ -81,7 +79,7 @@ enum AuthMessage {
 
     /// `USER IP port PORT …`.
     private static func userIPPort(_ text: Substring, into fields: inout FieldList) {
-        guard let range = text.range(of: " port ", options: .backwards),
+        guard let range = text.lastRange(of: " port "),
             let space = text[..<range.lowerBound].lastIndex(of: " ")
         else { return }
         fields.add("user", text[..<space])
@@ -100,10 +98,22 @@ enum AuthMessage {
     }
 
     static func looksLikeIP(_ text: Substring) -> Bool {
-        guard !text.isEmpty, text.count <= 45 else { return false }
-        let isV4 = text.allSatisfy { ($0.isASCII && $0.isNumber) || $0 == "." } && text.filter { $0 == "." }.count == 3
-        let isV6 = text.contains(":") && text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." || $0 == "%" }
-        return isV4 || isV6
+        let bytes = text.utf8
+        guard !bytes.isEmpty, bytes.count <= 45 else { return false }
+        var dots = 0
+        var colons = 0
+        var onlyDecimal = true
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): continue
+            case UInt8(ascii: "."): dots += 1
+            case UInt8(ascii: ":"): colons += 1
+            case UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"), UInt8(ascii: "%"):
+                onlyDecimal = false
+            default: return false
+            }
+        }
+        return (colons == 0 && onlyDecimal && dots == 3) || colons >= 2
     }
 
     // MARK: - sudo
@@ -112,21 +122,21 @@ enum AuthMessage {
     /// means the attempt failed.
     private static func sudo(_ text: Substring, into fields: inout FieldList) {
         let trimmed = text.drop { $0 == " " }
-        guard let colon = trimmed.range(of: " : ") else { return }
+        guard let colon = trimmed.firstRange(of: " : ") else { return }
         let user = trimmed[..<colon.lowerBound]
         guard !user.isEmpty, !user.contains(" ") else { return }
         fields.add("action", "sudo")
         fields.add("user", user)
         var failed = false
-        for part in trimmed[colon.upperBound...].components(separatedBy: " ; ") {
+        for part in trimmed[colon.upperBound...].split(separator: " ; ") {
             if let value = part.after("TTY=") {
                 fields.add("tty", value)
             } else if let value = part.after("USER=") {
                 fields.add("target_user", value)
             } else if let value = part.after("COMMAND=") {
                 fields.add("command", value)
-            } else if part.hasPrefix("PWD=") || part.hasPrefix("ENV=") || part.hasPrefix("GROUP=")
-                || part.hasPrefix("TSID=")
+            } else if part.startsWith("PWD=") || part.startsWith("ENV=") || part.startsWith("GROUP=")
+                || part.startsWith("TSID=")
             {
                 continue
             } else if !part.isEmpty {
@@ -146,24 +156,24 @@ enum AuthMessage {
             fields.add("outcome", "success")
             fields.add("target_user", rest[..<close])
             let after = rest[rest.index(after: close)...].drop { $0 == " " }
-            if let on = after.range(of: " on ") {
+            if let on = after.firstRange(of: " on ") {
                 fields.add("user", after[..<on.lowerBound])
                 fields.add("tty", after[on.upperBound...])
             } else if !after.isEmpty {
                 fields.add("user", after)
             }
         } else if let rest = text.after("FAILED su for ") ?? text.after("Successful su for ") {
-            guard let by = rest.range(of: " by ") else { return }
+            guard let by = rest.firstRange(of: " by ") else { return }
             fields.add("action", "su")
-            fields.add("outcome", text.hasPrefix("FAILED") ? "failure" : "success")
+            fields.add("outcome", text.startsWith("FAILED") ? "failure" : "success")
             fields.add("target_user", rest[..<by.lowerBound])
             fields.add("user", rest[by.upperBound...])
-        } else if text.hasPrefix("+ ") || text.hasPrefix("- ") {
+        } else if text.startsWith("+ ") || text.startsWith("- ") {
             // Old shadow su: `+ TTY USER:TARGET`
             let parts = text.dropFirst(2).split(separator: " ", maxSplits: 1)
             guard parts.count == 2, let colon = parts[1].firstIndex(of: ":") else { return }
             fields.add("action", "su")
-            fields.add("outcome", text.hasPrefix("+") ? "success" : "failure")
+            fields.add("outcome", text.startsWith("+") ? "success" : "failure")
             fields.add("tty", parts[0])
             fields.add("user", parts[1][..<colon])
             fields.add("target_user", parts[1][parts[1].index(after: colon)...])
@@ -187,7 +197,7 @@ enum AuthMessage {
             // LOGIN ON tty1 BY mchen
             fields.add("action", "login")
             fields.add("outcome", "success")
-            if let by = rest.range(of: " BY ") {
+            if let by = rest.firstRange(of: " BY ") {
                 fields.add("tty", rest[..<by.lowerBound])
                 fields.add("user", rest[by.upperBound...].prefix { $0 != " " })
             }
@@ -198,7 +208,7 @@ enum AuthMessage {
 
     private static func passwd(_ text: Substring, into fields: inout FieldList) {
         // password for 'mchen' changed by 'root'
-        guard text.hasPrefix("password for "), let target = text.quoted(after: "for '") else { return }
+        guard text.startsWith("password for "), let target = text.quoted(after: "for '") else { return }
         fields.add("action", "password_change")
         fields.add("outcome", "success")
         if let by = text.quoted(after: "by '") {
@@ -210,12 +220,12 @@ enum AuthMessage {
     }
 
     private static func logind(_ text: Substring, into fields: inout FieldList) {
-        if text.hasPrefix("New session "), let rest = text.after(" of user ") {
+        if text.startsWith("New session "), let rest = text.after(" of user ") {
             fields.add("action", "session_open")
             fields.add("user", rest.hasSuffix(".") ? rest.dropLast() : rest)
-        } else if text.hasPrefix("Removed session ") {
+        } else if text.startsWith("Removed session ") {
             fields.add("action", "session_close")
-        } else if text.hasPrefix("Session "), text.contains(" logged out") {
+        } else if text.startsWith("Session "), text.contains(" logged out") {
             fields.add("action", "logout")
         }
     }
@@ -232,7 +242,7 @@ enum AuthMessage {
 
     /// `pam_MODULE(SERVICE:TYPE): TEXT` — sessions, authentication failures and password changes.
     private static func pam(_ text: Substring, into fields: inout FieldList) {
-        guard let open = text.firstIndex(of: "("), let close = text[open...].range(of: "): ") else { return }
+        guard let open = text.firstIndex(of: "("), let close = text[open...].firstRange(of: "): ") else { return }
         let inside = text[text.index(after: open)..<close.lowerBound]
         let service = inside.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
         let body = text[close.upperBound...]
@@ -301,19 +311,75 @@ enum AuthMessage {
 }
 
 extension Substring {
+    /// The first occurrence of `needle` (ASCII), compared byte by byte: both Foundation's `range(of:)` and the
+    /// generic collection search are far too slow for the agent's line rate.
+    func firstRange(of needle: String) -> Range<Index>? {
+        self.byteRange(of: needle, last: false)
+    }
+
+    /// The last occurrence of `needle` (ASCII).
+    func lastRange(of needle: String) -> Range<Index>? {
+        self.byteRange(of: needle, last: true)
+    }
+
+    private func byteRange(of needle: String, last: Bool) -> Range<Index>? {
+        var needle = needle
+        let found: Int?? = self.utf8.withContiguousStorageIfAvailable { haystack -> Int? in
+            needle.withUTF8 { pattern -> Int? in
+                guard !pattern.isEmpty, pattern.count <= haystack.count else { return nil }
+                let first = pattern[0]
+                let lastStart = haystack.count - pattern.count
+                var candidate = last ? lastStart : 0
+                while last ? candidate >= 0 : candidate <= lastStart {
+                    if haystack[candidate] == first {
+                        var matched = 1
+                        while matched < pattern.count && haystack[candidate + matched] == pattern[matched] {
+                            matched += 1
+                        }
+                        if matched == pattern.count { return candidate }
+                    }
+                    candidate += last ? -1 : 1
+                }
+                return nil
+            }
+        }
+        let offset: Int?
+        if let found {
+            offset = found
+        } else {
+            // Not contiguous (a bridged string): fall back to the generic search.
+            offset =
+                last
+                ? nil
+                : self.utf8.firstRange(of: needle.utf8).map {
+                    self.utf8.distance(from: self.startIndex, to: $0.lowerBound)
+                }
+        }
+        guard let offset else { return nil }
+        let lower = self.utf8.index(self.startIndex, offsetBy: offset)
+        return lower..<self.utf8.index(lower, offsetBy: needle.utf8.count)
+    }
+
+    /// Whether the text starts with the ASCII `prefix`, compared byte by byte.
+    func startsWith(_ prefix: String) -> Bool {
+        self.utf8.starts(with: prefix.utf8)
+    }
+
     /// The text after `prefix`, if this starts with it; for a prefix starting with a space, after its first
     /// occurrence anywhere.
     func after(_ prefix: String) -> Substring? {
-        if self.hasPrefix(prefix) { return self.dropFirst(prefix.count) }
-        if prefix.hasPrefix(" "), let range = self.range(of: prefix) { return self[range.upperBound...] }
+        if self.startsWith(prefix) { return self[self.utf8.index(self.startIndex, offsetBy: prefix.utf8.count)...] }
+        if prefix.utf8.first == UInt8(ascii: " "), let range = self.firstRange(of: prefix) {
+            return self[range.upperBound...]
+        }
         return nil
     }
 
     /// The text between `opening` (which ends with a quote) and the next `'`.
     func quoted(after opening: String) -> Substring? {
-        guard let range = self.range(of: opening) else { return nil }
+        guard let range = self.firstRange(of: opening) else { return nil }
         let rest = self[range.upperBound...]
-        guard let end = rest.firstIndex(of: "'") else { return nil }
+        guard let end = rest.utf8.firstIndex(of: UInt8(ascii: "'")) else { return nil }
         return rest[..<end]
     }
 }

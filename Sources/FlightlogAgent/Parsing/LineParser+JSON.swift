@@ -85,7 +85,8 @@ extension LineParser {
         }
         guard let number = value as? NSNumber, !Self.isBoolean(number) else { return nil }
         let double = number.doubleValue
-        guard double.isFinite, double >= 0 else { return nil }
+        // Bounded before any integer conversion: Int64(_: Double) traps outside its range.
+        guard double.isFinite, double >= 0, double < 9.2e18 else { return nil }
         if double > 1e17 { return number.int64Value }
         let integral = number.int64Value
         if Double(integral) == double {
@@ -117,8 +118,9 @@ extension LineParser {
     /// The severity keyword for a level name (`warn`, `ERROR`, `fatal`, …) or a syslog number 0–7.
     static func severityKeyword(_ value: Any) -> String? {
         if let number = value as? NSNumber, !Self.isBoolean(number) {
-            let level = number.intValue
-            return (0...7).contains(level) && Double(level) == number.doubleValue ? severityNames[level] : nil
+            let level = number.doubleValue
+            guard level >= 0, level <= 7, level == level.rounded() else { return nil }
+            return severityNames[Int(level)]
         }
         guard let name = (value as? String)?.lowercased() else { return nil }
         switch name {

@@ -11,6 +11,9 @@ extension LineParser {
         "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
     ]
 
+    /// Field keys of the RFC 5424 header words after the timestamp, in order.
+    static let rfc5424HeaderKeys = ["hostname", "program", "pid", "msgid"]
+
     /// Parses a syslog line, or returns nil if the line is not one.
     func parseSyslog(_ bytes: UnsafeBufferPointer<UInt8>, observedNanos: Int64) -> ParsedLine? {
         var index = 0
@@ -37,7 +40,10 @@ extension LineParser {
         }
 
         var stamp = CivilTime.parseBSD(bytes, &index)
-        if stamp == nil { stamp = CivilTime.parseISO(bytes, &index) }
+        // Without a PRI, only the RFC 3339 form rsyslog writes (with "T") counts: "2026-11-24 10:00:00,123 INFO …"
+        // is an application log, not a syslog header with host "INFO".
+        let isoAllowed = priority != nil || CivilTime.byte(bytes, index + 10) | 0x20 == UInt8(ascii: "t")
+        if stamp == nil && isoAllowed { stamp = CivilTime.parseISO(bytes, &index) }
         var timeNanos: Int64?
         if let stamp {
             guard CivilTime.byte(bytes, index) == UInt8(ascii: " ") else { return nil }
@@ -103,7 +109,7 @@ extension LineParser {
         guard CivilTime.byte(bytes, index) == UInt8(ascii: " ") else { return nil }
         index += 1
         var program: String?
-        for key in ["hostname", "program", "pid", "msgid"] {
+        for key in Self.rfc5424HeaderKeys {
             let end = Self.wordEnd(bytes, from: index)
             guard end > index else { return nil }
             let isNil = end == index + 1 && bytes[index] == UInt8(ascii: "-")
@@ -164,7 +170,7 @@ extension LineParser {
                 while index < bytes.count {
                     let byte = bytes[index]
                     if byte == UInt8(ascii: "\\"), index + 1 < bytes.count,
-                        [UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "]")].contains(bytes[index + 1])
+                        Self.isSDEscapable(bytes[index + 1])
                     {
                         value.append(bytes[index + 1])
                         index += 2
@@ -191,6 +197,12 @@ extension LineParser {
     }
 
     // MARK: Pieces
+
+    /// The three characters a backslash escapes in a PARAM-VALUE (RFC 5424 §6.3.3).
+    @inline(__always)
+    static func isSDEscapable(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]")
+    }
 
     /// Where a syslog TAG was found: `program[pid]: ` or `program: `.
     struct Tag {

@@ -50,25 +50,41 @@ public struct LineParser: Sendable {
         let local: Int64
         if let year = stamp.year {
             local = CivilTime.seconds(
-                year: year, month: stamp.month, day: stamp.day,
-                hour: stamp.hour, minute: stamp.minute, second: stamp.second
+                year: year,
+                month: stamp.month,
+                day: stamp.day,
+                hour: stamp.hour,
+                minute: stamp.minute,
+                second: stamp.second
             )
         } else {
             let observedSeconds = observedNanos.floorDiv(1_000_000_000)
             let observedLocal = observedSeconds + self.clock.offset(atUTC: observedSeconds)
             let year = CivilTime.year(fromDays: observedLocal.floorDiv(86_400))
             let thisYear = CivilTime.seconds(
-                year: year, month: stamp.month, day: stamp.day,
-                hour: stamp.hour, minute: stamp.minute, second: stamp.second
+                year: year,
+                month: stamp.month,
+                day: stamp.day,
+                hour: stamp.hour,
+                minute: stamp.minute,
+                second: stamp.second
             )
             let nextYear = CivilTime.seconds(
-                year: year + 1, month: stamp.month, day: stamp.day,
-                hour: stamp.hour, minute: stamp.minute, second: stamp.second
+                year: year + 1,
+                month: stamp.month,
+                day: stamp.day,
+                hour: stamp.hour,
+                minute: stamp.minute,
+                second: stamp.second
             )
             if thisYear - observedLocal > 7 * 86_400 {
                 local = CivilTime.seconds(
-                    year: year - 1, month: stamp.month, day: stamp.day,
-                    hour: stamp.hour, minute: stamp.minute, second: stamp.second
+                    year: year - 1,
+                    month: stamp.month,
+                    day: stamp.day,
+                    hour: stamp.hour,
+                    minute: stamp.minute,
+                    second: stamp.second
                 )
             } else if nextYear - observedLocal <= 7 * 86_400 {
                 local = nextYear

@@ -34,7 +34,7 @@ public struct FileCursor: Codable, Sendable, Equatable {
         self.readAfter = readAfter
     }
 
-    // Checkpoints written before `inSplitLine` and `readAfter` existed still decode.
+    /// Decodes a cursor; checkpoints written before `inSplitLine` and `readAfter` existed still decode.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.path = try container.decode(String.self, forKey: .path)

@@ -40,7 +40,15 @@ final class FileWatcher {
     /// Index in `buffer` from which to look for the next newline (everything before it was searched).
     private var searchFrom = 0
 
-    init(path: String, identity: FileIdentity, fingerprint: Fingerprint, fd: Int32, offset: UInt64, size: UInt64, inSplitLine: Bool) {
+    init(
+        path: String,
+        identity: FileIdentity,
+        fingerprint: Fingerprint,
+        fd: Int32,
+        offset: UInt64,
+        size: UInt64,
+        inSplitLine: Bool
+    ) {
         self.path = path
         self.identity = identity
         self.fingerprint = fingerprint
@@ -102,7 +110,12 @@ final class FileWatcher {
             self.searchFrom = limit
         }
         if self.buffer.count - self.start > maxLineLength {
-            return Candidate(end: self.start + maxLineLength, consumed: maxLineLength, terminated: false, length: maxLineLength)
+            return Candidate(
+                end: self.start + maxLineLength,
+                consumed: maxLineLength,
+                terminated: false,
+                length: maxLineLength
+            )
         }
         return nil
     }
@@ -128,7 +141,8 @@ final class FileWatcher {
             bytes: bytes,
             observedNanos: nowNanos,
             isSplitContinuation: continuation,
-            isSplitPart: isPart
+            isSplitPart: isPart,
+            isSplitLast: isPart && candidate.terminated
         )
         return (line, splitTotal)
     }

@@ -80,7 +80,11 @@ enum PosixFile {
         var filled = 0
         while filled < count {
             let result = bytes.withUnsafeMutableBytes { raw in
-                self.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), at: offset + UInt64(filled))
+                self.read(
+                    fd,
+                    into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]),
+                    at: offset + UInt64(filled)
+                )
             }
             guard case .success(let n) = result, n > 0 else { break }
             filled += n

@@ -10,6 +10,9 @@ public struct TailedLine: Sendable {
     public var isSplitContinuation: Bool
     /// This is one part of an over-long line that was split into ``TailerOptions/maxLineLength`` pieces.
     public var isSplitPart: Bool
+    /// This is the last part of a split line (its newline was reached, or the file ended for good); concatenating
+    /// the parts from the first ``isSplitPart`` line up to this one gives the original line.
+    public var isSplitLast: Bool
 
     /// Creates a line.
     public init(
@@ -17,12 +20,14 @@ public struct TailedLine: Sendable {
         bytes: [UInt8],
         observedNanos: Int64,
         isSplitContinuation: Bool = false,
-        isSplitPart: Bool = false
+        isSplitPart: Bool = false,
+        isSplitLast: Bool = false
     ) {
         self.source = source
         self.bytes = bytes
         self.observedNanos = observedNanos
         self.isSplitContinuation = isSplitContinuation
         self.isSplitPart = isSplitPart
+        self.isSplitLast = isSplitLast
     }
 }

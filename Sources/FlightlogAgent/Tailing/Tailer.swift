@@ -19,8 +19,13 @@
 ///   the rename and reopening its log are still read); ``TailNotice/rotated(path:)`` is emitted.
 /// - copytruncate or truncation: a size below what was read restarts the file at 0 with
 ///   ``TailNotice/truncated(path:oldOffset:newSize:)``. A copy that appears after the truncation and starts
-///   with the same bytes continues at the old offset instead of being read again.
+///   with the same bytes continues at the old offset instead of being read again. If a poll falls between the
+///   copy and the truncation, the copy is a new file read from 0: duplicates, never loss.
 /// - deletion while open: read to the end through the descriptor, then ``TailNotice/vanished(path:)``.
+/// - order: a file that took over a rotated file's path is read only after the rotated file reached its end
+///   (that link is checkpointed). Files rotated again before the tailer saw them (several rotations between two
+///   polls, or while the agent was stopped) are put in order by modification time, then inode number: a
+///   heuristic, since the file system does not record the order of renames.
 ///
 /// ## When the agent is not reading (spool full, agent stopped)
 /// - A file that rotates away but is still reachable by a glob is found again by identity and read later
@@ -366,7 +371,8 @@ public final class Tailer {
         for path in bases.sorted(by: { $0.count > $1.count }) {
             var previous = self.vacated[path]
             if previous == nil {
-                previous = found.filter { known.contains($0.status.identity) && $0.path.hasPrefix(path) }
+                previous =
+                    found.filter { known.contains($0.status.identity) && $0.path.hasPrefix(path) }
                     .max { $0.status.modifiedNanos < $1.status.modifiedNanos }?.status.identity
             }
             let family = fresh.filter {

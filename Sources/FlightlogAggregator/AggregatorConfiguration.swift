@@ -14,7 +14,8 @@ public struct AggregatorConfiguration: Sendable {
     public var maxConnections: Int
     /// Batches merged into one transaction at most.
     public var maxBatchesPerCommit: Int
-    /// Bytes of verified batches waiting for the database, across connections, before readers are paused.
+    /// Memory (estimated: envelope + 4 × uncompressed payload) of verified batches waiting for the database, across
+    /// connections, before readers are paused.
     public var maxPendingBytes: Int
     /// Where the running counters are written (JSON), every `statusIntervalSeconds`.
     public var statusPath: String?
@@ -28,8 +29,8 @@ public struct AggregatorConfiguration: Sendable {
         heartbeatIntervalSeconds: UInt16 = 15,
         handshakeTimeoutSeconds: Int64 = 10,
         maxConnections: Int = 4096,
-        maxBatchesPerCommit: Int = 256,
-        maxPendingBytes: Int = 256 * 1024 * 1024,
+        maxBatchesPerCommit: Int = 64,
+        maxPendingBytes: Int = 128 * 1024 * 1024,
         statusPath: String? = nil,
         statusIntervalSeconds: Int64 = 2
     ) {

@@ -45,7 +45,8 @@ actor GroupCommitter {
             promise.fail(AggregatorError.shuttingDown)
             return
         }
-        let bytes = item.batch.bytes.count + item.batch.uncompressedLength
+        // Decoded events and their prepared rows take about four times the uncompressed payload in memory.
+        let bytes = item.batch.bytes.count + 4 * item.batch.uncompressedLength
         self.pending.append(Pending(item: item, promise: promise, bytes: bytes))
         self.pendingBytes += bytes
         self.wakeUp?.resume()
@@ -77,7 +78,10 @@ actor GroupCommitter {
             let group = Array(self.pending.prefix(take))
             self.pending.removeFirst(take)
             do {
+                let started = ContinuousClock.now
                 let outcomes = try await self.store.ingest(group.map(\.item))
+                let elapsed = ContinuousClock.now - started
+                self.metrics.add("commit_us", elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
                 for (entry, outcome) in zip(group, outcomes) {
                     entry.promise.succeed(outcome)
                 }

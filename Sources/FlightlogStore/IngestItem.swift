@@ -1,17 +1,37 @@
 public import FlightlogWire
 
 /// A batch that passed every check that does not need the database (format, key, signature, payload).
+///
+/// The column values of its rows are computed when the item is made (on the connection's task, in parallel with
+/// other connections), so that the single writer only binds and inserts.
 public struct IngestItem: Sendable {
     public var agentID: Int64
     public var batch: SignedBatch
     public var events: [Event]
     public var receivedNanos: Int64
+    /// One per event, in order.
+    let rows: [PreparedRow]
 
     public init(agentID: Int64, batch: SignedBatch, events: [Event], receivedNanos: Int64) {
         self.agentID = agentID
         self.batch = batch
         self.events = events
         self.receivedNanos = receivedNanos
+        self.rows = events.map(PreparedRow.init)
+    }
+}
+
+/// The derived column values of one event row.
+struct PreparedRow: Sendable {
+    var columns: IndexedColumns
+    var fieldsJSON: String
+    /// What the full-text index holds for the row: the line as UTF-8, invalid bytes replaced.
+    var text: String
+
+    init(_ event: Event) {
+        self.columns = IndexedColumns(event)
+        self.fieldsJSON = FieldsJSON.encode(event.fields)
+        self.text = String(decoding: event.line, as: UTF8.self)
     }
 }
 

@@ -1,6 +1,7 @@
 public import FlightlogWire
 import Foundation
 import GRDB
+import GRDBSQLite
 
 extension SQLiteStore {
     public func agent(publicKey: Bytes32) async throws -> AgentRecord? {
@@ -165,17 +166,36 @@ extension SQLiteStore {
                 """
         )
         let insertText = try db.cachedStatement(sql: "INSERT INTO events_fts (rowid, line) VALUES (?, ?)")
+        // Raw binds: this loop runs once per stored event on the single writer, so it avoids building
+        // StatementArguments per row.
+        let events = insertEvent.sqliteStatement
+        let text = insertText.sqliteStatement
         for (index, event) in item.events.enumerated() {
             let id = firstEventID + Int64(index)
-            let columns = IndexedColumns(event)
-            insertEvent.setUncheckedArguments([
-                id, batchID, index, item.agentID, event.timeNanos, event.observedNanos, item.receivedNanos,
-                Int(event.flags.rawValue), event.host, event.source, columns.program, columns.pid, columns.user,
-                columns.sourceIP, columns.severity, Data(event.line), FieldsJSON.encode(event.fields),
-            ])
-            try insertEvent.execute()
-            insertText.setUncheckedArguments([id, String(decoding: event.line, as: UTF8.self)])
-            try insertText.execute()
+            let row = item.rows[index]
+            sqlite3_reset(events)
+            sqlite3_bind_int64(events, 1, id)
+            sqlite3_bind_int64(events, 2, batchID)
+            sqlite3_bind_int64(events, 3, Int64(index))
+            sqlite3_bind_int64(events, 4, item.agentID)
+            sqlite3_bind_int64(events, 5, event.timeNanos)
+            sqlite3_bind_int64(events, 6, event.observedNanos)
+            sqlite3_bind_int64(events, 7, item.receivedNanos)
+            sqlite3_bind_int64(events, 8, Int64(event.flags.rawValue))
+            RawBind.text(events, 9, event.host)
+            RawBind.text(events, 10, event.source)
+            RawBind.text(events, 11, row.columns.program)
+            if let pid = row.columns.pid { sqlite3_bind_int64(events, 12, pid) } else { sqlite3_bind_null(events, 12) }
+            RawBind.text(events, 13, row.columns.user)
+            RawBind.text(events, 14, row.columns.sourceIP)
+            RawBind.text(events, 15, row.columns.severity)
+            RawBind.blob(events, 16, event.line)
+            RawBind.text(events, 17, row.fieldsJSON)
+            try RawBind.step(events, db)
+            sqlite3_reset(text)
+            sqlite3_bind_int64(text, 1, id)
+            RawBind.text(text, 2, row.text)
+            try RawBind.step(text, db)
         }
         if moveHead {
             try db.cachedStatement(

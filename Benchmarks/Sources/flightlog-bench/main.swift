@@ -113,7 +113,7 @@ func ingest(totalEvents: Int, connections: Int) async throws {
         let counts = try await store.counts()
         print(String(format: "ingest: %d events in %.2f s = %.0f events/s, %.1f MB/s of lines; CPU %.1f s (%.1f µs/event, client included)",
                      counts.events, elapsed, Double(counts.events) / elapsed, Double(lineBytes) / elapsed / 1e6, cpu, cpu / Double(counts.events) * 1e6))
-        print("ingest: stored batches \(counts.batches), full-text rows \(counts.fullText), commits \(metrics["commits"]), peak RSS \(String(format: "%.0f", rssMiB())) MiB")
+        print("ingest: stored batches \(counts.batches), full-text rows \(counts.fullText), commits \(metrics["commits"]) taking \(metrics["commit_us"] / 1000) ms in the writer, peak RSS \(String(format: "%.0f", rssMiB())) MiB")
         let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/bench.db")[.size] as? Int) ?? 0
         print("ingest: database \(size / 1_048_576) MiB")
         await group.triggerGracefulShutdown()

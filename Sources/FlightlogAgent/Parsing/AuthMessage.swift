@@ -128,7 +128,14 @@ enum AuthMessage {
         fields.add("action", "sudo")
         fields.add("user", user)
         var failed = false
-        for part in trimmed[colon.upperBound...].split(separator: " ; ") {
+        var parts: [Substring] = []
+        var rest = trimmed[colon.upperBound...]
+        while let separator = rest.firstRange(of: " ; ") {
+            parts.append(rest[..<separator.lowerBound])
+            rest = rest[separator.upperBound...]
+        }
+        parts.append(rest)
+        for part in parts where !part.isEmpty {
             if let value = part.after("TTY=") {
                 fields.add("tty", value)
             } else if let value = part.after("USER=") {

@@ -1,6 +1,20 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// MARK: - Products of the dependencies, named once
+
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioConcurrency: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+let nioTestUtils: Target.Dependency = .product(name: "NIOTestUtils", package: "swift-nio")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
+let grdbSQLite: Target.Dependency = .product(name: "GRDBSQLite", package: "GRDB.swift")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+
 let package = Package(
     name: "flightlog",
     platforms: [.macOS(.v14)],
@@ -23,54 +37,17 @@ let package = Package(
     ],
     targets: [
         // MARK: - Libraries
-        .systemLibrary(
-            name: "CZlib",
-            path: "Sources/CZlib",
-            providers: [.apt(["libz-dev"])]
-        ),
-        .target(
-            name: "FlightlogWire",
-            dependencies: [
-                "CZlib",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
-        .target(
-            name: "FlightlogStore",
-            dependencies: [
-                "FlightlogWire",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
-            ]
-        ),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["libz-dev"])]),
+        .target(name: "FlightlogWire", dependencies: ["CZlib", nioCore, crypto]),
+        .target(name: "FlightlogStore", dependencies: ["FlightlogWire", grdb, grdbSQLite, crypto, logging, yams]),
         .target(
             name: "FlightlogAgent",
-            dependencies: [
-                "FlightlogWire",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+            dependencies: ["FlightlogWire", nioCore, nioPosix, nioConcurrency, crypto, logging, serviceLifecycle, yams]
         ),
         .target(
             name: "FlightlogAggregator",
             dependencies: [
-                "FlightlogWire",
-                "FlightlogStore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "FlightlogWire", "FlightlogStore", nioCore, nioPosix, nioConcurrency, crypto, logging, serviceLifecycle,
             ]
         ),
 
@@ -78,81 +55,35 @@ let package = Package(
         .executableTarget(
             name: "flightlog",
             dependencies: [
-                "FlightlogWire",
-                "FlightlogStore",
-                "FlightlogAggregator",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "FlightlogWire", "FlightlogStore", "FlightlogAggregator", argumentParser, logging, serviceLifecycle,
             ]
         ),
-        .executableTarget(
-            name: "flightlog-agent",
-            dependencies: [
-                "FlightlogAgent",
-                "FlightlogWire",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
+        .executableTarget(name: "flightlog-agent", dependencies: ["FlightlogAgent", argumentParser, logging]),
 
         // MARK: - Tests
-        .testTarget(
-            name: "FlightlogWireTests",
+        .target(
+            name: "FlightlogTestSupport",
             dependencies: [
-                "FlightlogWire",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOTestUtils", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+                "FlightlogAggregator", "FlightlogStore", "FlightlogWire", nioCore, nioPosix, nioConcurrency, crypto,
+                logging, serviceLifecycle,
+            ],
+            path: "Tests/FlightlogTestSupport"
         ),
-        .testTarget(
-            name: "FlightlogStoreTests",
-            dependencies: [
-                "FlightlogStore",
-                "FlightlogWire",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
-        .testTarget(
-            name: "FlightlogAgentTests",
-            dependencies: ["FlightlogAgent", "FlightlogWire"]
-        ),
+        .testTarget(name: "FlightlogWireTests", dependencies: ["FlightlogWire", nioCore, nioTestUtils, crypto]),
+        .testTarget(name: "FlightlogStoreTests", dependencies: ["FlightlogStore", "FlightlogWire", crypto]),
+        .testTarget(name: "FlightlogAgentTests", dependencies: ["FlightlogAgent", "FlightlogWire"]),
         .testTarget(
             name: "FlightlogAggregatorTests",
             dependencies: [
-                "FlightlogAggregator",
-                "FlightlogStore",
-                "FlightlogWire",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
+                "FlightlogTestSupport", "FlightlogAggregator", "FlightlogStore", "FlightlogWire", grdb, nioCore, crypto,
+                logging, serviceLifecycle,
             ]
         ),
         .testTarget(
             name: "FlightlogInvestigatorTests",
-            dependencies: [
-                "FlightlogStore",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                "FlightlogWire",
-                "FlightlogAggregator",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogWire", grdb, nioCore, crypto]
         ),
-        .testTarget(
-            name: "EndToEndTests",
-            dependencies: ["FlightlogWire", "FlightlogStore"]
-        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["FlightlogStore"]),
     ]
 )
 

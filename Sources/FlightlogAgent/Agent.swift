@@ -21,7 +21,13 @@ public enum Agent {
             counters: counters,
             logger: logger
         )
-        let shipper = Shipper(configuration: configuration, journal: journal, signingKey: key, counters: counters, logger: logger)
+        let shipper = Shipper(
+            configuration: configuration,
+            journal: journal,
+            signingKey: key,
+            counters: counters,
+            logger: logger
+        )
         let status = AgentStatusWriter(configuration: configuration, journal: journal, counters: counters)
         // Shut down in reverse order: the collector first (final batch), then the shipper (delivers it), then status.
         let group = ServiceGroup(

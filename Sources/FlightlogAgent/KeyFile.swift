@@ -27,7 +27,10 @@ public enum KeyFile {
     /// Loads the key at `path`.
     public static func load(_ path: String) throws(AgentError) -> Curve25519.Signing.PrivateKey {
         guard let bytes = try DurableFile.read(path, limit: 4096) else {
-            throw AgentError.badKey(path: path, reason: "no such file (create one with `flightlog-agent keygen --key \(path)`)")
+            throw AgentError.badKey(
+                path: path,
+                reason: "no such file (create one with `flightlog-agent keygen --key \(path)`)"
+            )
         }
         let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let raw = Data(base64Encoded: text), raw.count == 32,

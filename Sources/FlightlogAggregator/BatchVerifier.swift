@@ -47,12 +47,16 @@ struct BatchVerifier: Sendable {
         do {
             try batch.verifySignature(publicKey: self.publicKey)
         } catch {
-            return .failure(Rejection(code: .badSignature, sequence: batch.sequence, message: "signature does not verify"))
+            return .failure(
+                Rejection(code: .badSignature, sequence: batch.sequence, message: "signature does not verify")
+            )
         }
         do {
             return .success((batch, try batch.decodeEvents()))
         } catch {
-            return .failure(Rejection(code: .malformedBatch, sequence: batch.sequence, message: "batch payload: \(error)"))
+            return .failure(
+                Rejection(code: .malformedBatch, sequence: batch.sequence, message: "batch payload: \(error)")
+            )
         }
     }
 }

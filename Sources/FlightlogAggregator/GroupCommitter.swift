@@ -81,7 +81,10 @@ actor GroupCommitter {
                 let started = ContinuousClock.now
                 let outcomes = try await self.store.ingest(group.map(\.item))
                 let elapsed = ContinuousClock.now - started
-                self.metrics.add("commit_us", elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+                self.metrics.add(
+                    "commit_us",
+                    elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+                )
                 for (entry, outcome) in zip(group, outcomes) {
                     entry.promise.succeed(outcome)
                 }

@@ -63,7 +63,10 @@ public final class IngestServer: Service {
     /// Accepts connections until graceful shutdown; then stops accepting, lets sessions finish their in-flight
     /// commits and acks, and drains the committer.
     public func run() async throws {
-        self.logger.info("Listening", metadata: ["listen.host": "\(self.configuration.host)", "listen.port": "\(self.port)"])
+        self.logger.info(
+            "Listening",
+            metadata: ["listen.host": "\(self.configuration.host)", "listen.port": "\(self.port)"]
+        )
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.committer.run() }
             await withGracefulShutdownHandler {
@@ -89,10 +92,15 @@ public final class IngestServer: Service {
                     }
                     guard admitted else {
                         self.metrics.add("connections_refused_busy")
-                        self.logger.warning("Refusing connection: at the connection limit", metadata: ["peer.address": "\(peer)"])
+                        self.logger.warning(
+                            "Refusing connection: at the connection limit",
+                            metadata: ["peer.address": "\(peer)"]
+                        )
                         group.addTask {
                             try? await connection.executeThenClose { _, outbound in
-                                try await outbound.write(.error(ErrorMessage(code: .serverBusy, message: "too many connections")))
+                                try await outbound.write(
+                                    .error(ErrorMessage(code: .serverBusy, message: "too many connections"))
+                                )
                             }
                         }
                         continue

@@ -72,7 +72,10 @@ struct Session {
             default: code = .malformedFrame
             }
             self.metrics.add("frames_rejected.\(code)")
-            throw End(frame: ErrorMessage(code: code, sequence: sequence, message: "\(error)"), reason: "bad frame: \(error)")
+            throw End(
+                frame: ErrorMessage(code: code, sequence: sequence, message: "\(error)"),
+                reason: "bad frame: \(error)"
+            )
         }
     }
 
@@ -151,7 +154,8 @@ struct Session {
             "Agent connected",
             metadata: [
                 "agent.name": "\(agent.name)", "chain.epoch": "\(hello.epoch)",
-                "chain.head": "\(head?.sequence ?? 0)", "agent.skew_ms": "\(record.skewNanos.map { $0 / 1_000_000 } ?? 0)",
+                "chain.head": "\(head?.sequence ?? 0)",
+                "agent.skew_ms": "\(record.skewNanos.map { $0 / 1_000_000 } ?? 0)",
             ]
         )
         return Established(agent: agent, verifier: BatchVerifier(publicKey: key, epoch: hello.epoch))
@@ -161,7 +165,11 @@ struct Session {
 
     /// Sends `frame` and closes the channel at once, so that a reader waiting for the next frame wakes up; used by
     /// the ack task, which cannot end the reading loop otherwise.
-    private func abort(_ outbound: NIOAsyncChannelOutboundWriter<Frame>, _ frame: ErrorMessage, reason: String) async throws -> Never {
+    private func abort(
+        _ outbound: NIOAsyncChannelOutboundWriter<Frame>,
+        _ frame: ErrorMessage,
+        reason: String
+    ) async throws -> Never {
         self.metrics.add("errors_sent.\(frame.code.map { "\($0)" } ?? "\(frame.rawCode)")")
         try? await outbound.write(.error(frame))
         try? await self.channel.channel.close()
@@ -191,7 +199,11 @@ struct Session {
                     } catch {
                         try await self.abort(
                             outbound,
-                            ErrorMessage(code: .storageFailure, sequence: pending.sequence, message: "not stored, resend later"),
+                            ErrorMessage(
+                                code: .storageFailure,
+                                sequence: pending.sequence,
+                                message: "not stored, resend later"
+                            ),
                             reason: "\(error)"
                         )
                     }
@@ -199,7 +211,14 @@ struct Session {
                     case .stored, .duplicate:
                         let status: Ack.Status = outcome == .stored ? .stored : .duplicate
                         try await outbound.write(
-                            .ack(Ack(epoch: pending.epoch, sequence: pending.sequence, batchHash: pending.hash, status: status))
+                            .ack(
+                                Ack(
+                                    epoch: pending.epoch,
+                                    sequence: pending.sequence,
+                                    batchHash: pending.hash,
+                                    status: status
+                                )
+                            )
                         )
                         outstanding.withLockedValue { $0 -= 1 }
                         if outcome == .stored {
@@ -236,7 +255,10 @@ struct Session {
                     guard outstanding.withLockedValue({ $0 }) < window else {
                         metrics.add("window_exceeded")
                         ending = End(
-                            frame: ErrorMessage(code: .windowExceeded, message: "more than \(window) batches unacknowledged"),
+                            frame: ErrorMessage(
+                                code: .windowExceeded,
+                                message: "more than \(window) batches unacknowledged"
+                            ),
                             reason: "window exceeded"
                         )
                         break reading
@@ -257,13 +279,22 @@ struct Session {
                             )
                         )
                         ending = End(
-                            frame: ErrorMessage(code: rejection.code, sequence: rejection.sequence, message: rejection.message),
+                            frame: ErrorMessage(
+                                code: rejection.code,
+                                sequence: rejection.sequence,
+                                message: rejection.message
+                            ),
                             reason: "batch rejected: \(rejection.code)"
                         )
                         break reading
                     case .success(let (batch, events)):
                         let promise = self.channel.channel.eventLoop.makePromise(of: IngestOutcome.self)
-                        let item = IngestItem(agentID: agentID, batch: batch, events: events, receivedNanos: WallClock.nowNanos())
+                        let item = IngestItem(
+                            agentID: agentID,
+                            batch: batch,
+                            events: events,
+                            receivedNanos: WallClock.nowNanos()
+                        )
                         outstanding.withLockedValue { $0 += 1 }
                         ackSink.yield(
                             PendingAck(
@@ -286,11 +317,17 @@ struct Session {
                     logger.info("Agent said goodbye", metadata: ["reason": "\(goodbye.message)"])
                     break reading
                 case .error(let error):
-                    logger.info("Agent sent an error", metadata: ["code": "\(error.rawCode)", "message": "\(error.message)"])
+                    logger.info(
+                        "Agent sent an error",
+                        metadata: ["code": "\(error.rawCode)", "message": "\(error.message)"]
+                    )
                     break reading
                 case .hello, .challenge, .proof, .welcome, .ack:
                     ending = End(
-                        frame: ErrorMessage(code: .unexpectedFrame, message: "\(frame.type) is not allowed after WELCOME"),
+                        frame: ErrorMessage(
+                            code: .unexpectedFrame,
+                            message: "\(frame.type) is not allowed after WELCOME"
+                        ),
                         reason: "unexpected \(frame.type)"
                     )
                     break reading

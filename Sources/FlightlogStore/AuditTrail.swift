@@ -21,8 +21,15 @@ public struct AuditEntry: Sendable, Equatable {
     public var hash: [UInt8]
 
     public init(
-        id: Int64? = nil, atNanos: Int64, who: String, command: String, arguments: [String], resultCount: Int64?,
-        outcome: String, previousHash: [UInt8] = [], hash: [UInt8] = []
+        id: Int64? = nil,
+        atNanos: Int64,
+        who: String,
+        command: String,
+        arguments: [String],
+        resultCount: Int64?,
+        outcome: String,
+        previousHash: [UInt8] = [],
+        hash: [UInt8] = []
     ) {
         self.id = id
         self.atNanos = atNanos
@@ -70,7 +77,8 @@ public enum AuditTrail {
 
     static func currentUser(environment: [String: String]) -> String {
         let uid = getuid()
-        let name = environment["SUDO_USER"].flatMap { $0.isEmpty ? nil : $0 }
+        let name =
+            environment["SUDO_USER"].flatMap { $0.isEmpty ? nil : $0 }
             ?? environment["USER"].flatMap { $0.isEmpty ? nil : $0 }
         if let sudo = environment["SUDO_USER"], !sudo.isEmpty { return "\(sudo) (sudo, uid \(uid))" }
         return name.map { "\($0) (uid \(uid))" } ?? "uid \(uid)"
@@ -169,10 +177,15 @@ extension SQLiteStore {
                 guard try db.tableExists("audit") else { return [] }
                 return try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id").map { row in
                     AuditEntry(
-                        id: row["id"], atNanos: row["at_ns"], who: row["who"], command: row["command"],
+                        id: row["id"],
+                        atNanos: row["at_ns"],
+                        who: row["who"],
+                        command: row["command"],
                         arguments: AuditTrail.arguments(fromJSON: row["arguments"]) ?? [row["arguments"]],
-                        resultCount: row["result_count"], outcome: row["outcome"],
-                        previousHash: Array(row["prev_hash"] as Data? ?? Data()), hash: Array(row["hash"] as Data? ?? Data())
+                        resultCount: row["result_count"],
+                        outcome: row["outcome"],
+                        previousHash: Array(row["prev_hash"] as Data? ?? Data()),
+                        hash: Array(row["hash"] as Data? ?? Data())
                     )
                 }
             }
@@ -212,7 +225,12 @@ extension AuditTrail {
                 problems.append(AuditProblem(id: id, detail: "expected row \(expectedID) here: rows are missing"))
             }
             if storedPrevious != previous {
-                problems.append(AuditProblem(id: id, detail: "does not link to the row before it (a row was removed, inserted or edited)"))
+                problems.append(
+                    AuditProblem(
+                        id: id,
+                        detail: "does not link to the row before it (a row was removed, inserted or edited)"
+                    )
+                )
             }
             let argumentsText: String = row["arguments"] ?? ""
             guard let arguments = AuditTrail.arguments(fromJSON: argumentsText) else {
@@ -222,11 +240,19 @@ extension AuditTrail {
                 continue
             }
             let entry = AuditEntry(
-                id: id, atNanos: row["at_ns"], who: row["who"], command: row["command"], arguments: arguments,
-                resultCount: row["result_count"], outcome: row["outcome"], previousHash: storedPrevious
+                id: id,
+                atNanos: row["at_ns"],
+                who: row["who"],
+                command: row["command"],
+                arguments: arguments,
+                resultCount: row["result_count"],
+                outcome: row["outcome"],
+                previousHash: storedPrevious
             )
             if AuditTrail.argumentsJSON(arguments) != argumentsText || AuditTrail.hash(entry) != storedHash {
-                problems.append(AuditProblem(id: id, detail: "its content does not match its hash (the row was edited)"))
+                problems.append(
+                    AuditProblem(id: id, detail: "its content does not match its hash (the row was edited)")
+                )
             }
             previous = storedHash
             expectedID = id + 1

@@ -20,7 +20,8 @@ public enum BundleVerifier {
     public static func verify(directory: String) -> BundleReport {
         var report = BundleReport()
         let root = URL(fileURLWithPath: directory)
-        guard let manifestData = FileManager.default.contents(atPath: root.appendingPathComponent("manifest.json").path),
+        guard
+            let manifestData = FileManager.default.contents(atPath: root.appendingPathComponent("manifest.json").path),
             let manifest = (try? JSONSerialization.jsonObject(with: manifestData)) as? [String: Any]
         else {
             report.problems.append("manifest.json is missing or is not JSON")
@@ -50,11 +51,14 @@ public enum BundleVerifier {
             report.files += 1
             let actual = Array(SHA256.hash(data: data)).hexString
             if actual != expected {
-                report.problems.append("\(path): SHA-256 is \(actual), the manifest says \(expected) (the file was changed)")
+                report.problems.append(
+                    "\(path): SHA-256 is \(actual), the manifest says \(expected) (the file was changed)"
+                )
             }
             contents[path] = data
         }
-        let present = ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("batches").path)) ?? [])
+        let present =
+            ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("batches").path)) ?? [])
             .map { "batches/" + $0 }
         for path in present where contents[path] == nil && !listed.contains(where: { $0["path"] as? String == path }) {
             report.problems.append("\(path): present but not listed in the manifest")
@@ -62,10 +66,13 @@ public enum BundleVerifier {
 
         // 2. Keys.
         var keys: [String: Curve25519.Signing.PublicKey] = [:]
-        if let data = contents["keys.json"], let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+        if let data = contents["keys.json"],
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        {
             for agent in object["agents"] as? [[String: Any]] ?? [] {
                 guard let name = agent["name"] as? String, let text = agent["public_key"] as? String,
-                    let raw = Data(base64Encoded: text), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+                    let raw = Data(base64Encoded: text),
+                    let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
                 else {
                     report.problems.append("keys.json: an agent entry has no valid Ed25519 public key")
                     continue
@@ -85,7 +92,8 @@ public enum BundleVerifier {
         var decoded: [BatchKey: [Event]] = [:]
         for entry in manifest["batches"] as? [[String: Any]] ?? [] {
             guard let file = entry["file"] as? String, let agent = entry["agent"] as? String,
-                let epoch = (entry["epoch"] as? NSNumber)?.uint64Value, let sequence = (entry["seq"] as? NSNumber)?.uint64Value
+                let epoch = (entry["epoch"] as? NSNumber)?.uint64Value,
+                let sequence = (entry["seq"] as? NSNumber)?.uint64Value
             else {
                 report.problems.append("manifest.json has a batch entry without file, agent, epoch or seq")
                 continue
@@ -103,7 +111,9 @@ public enum BundleVerifier {
                 let batch = try SignedBatch(bytes: Array(data))
                 try batch.verifySignature(publicKey: key)
                 guard batch.epoch == epoch, batch.sequence == sequence else {
-                    report.problems.append("\(file): signed as epoch \(batch.epoch) seq \(batch.sequence), listed as epoch \(epoch) seq \(sequence)")
+                    report.problems.append(
+                        "\(file): signed as epoch \(batch.epoch) seq \(batch.sequence), listed as epoch \(epoch) seq \(sequence)"
+                    )
                     continue
                 }
                 decoded[BatchKey(agent: agent, epoch: epoch, sequence: sequence)] = try batch.decodeEvents()
@@ -123,7 +133,8 @@ public enum BundleVerifier {
             report.events += 1
             guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
                 let batch = object["batch"] as? [String: Any], let agent = batch["agent"] as? String,
-                let epoch = (batch["epoch"] as? NSNumber)?.uint64Value, let sequence = (batch["seq"] as? NSNumber)?.uint64Value,
+                let epoch = (batch["epoch"] as? NSNumber)?.uint64Value,
+                let sequence = (batch["seq"] as? NSNumber)?.uint64Value,
                 let index = (batch["index"] as? NSNumber)?.intValue, let id = (object["id"] as? NSNumber)?.int64Value,
                 let receivedText = object["received"] as? String,
                 let received = try? TimeExpression.parseInstant(receivedText, now: 0)
@@ -132,22 +143,42 @@ public enum BundleVerifier {
                 continue
             }
             guard let signed = decoded[BatchKey(agent: agent, epoch: epoch, sequence: sequence)] else {
-                report.problems.append("events.jsonl line \(lineNumber) (event \(id)): its batch \(agent) epoch \(epoch) seq \(sequence) was not verified")
+                report.problems.append(
+                    "events.jsonl line \(lineNumber) (event \(id)): its batch \(agent) epoch \(epoch) seq \(sequence) was not verified"
+                )
                 continue
             }
             guard index >= 0, index < signed.count else {
-                report.problems.append("events.jsonl line \(lineNumber) (event \(id)): batch \(agent)/\(epoch)/\(sequence) has no event \(index)")
+                report.problems.append(
+                    "events.jsonl line \(lineNumber) (event \(id)): batch \(agent)/\(epoch)/\(sequence) has no event \(index)"
+                )
                 continue
             }
             let event = signed[index]
             let columns = IndexedColumns(event)
-            let expected = EventJSON.encode(EventRecord(
-                id: id, timeNanos: event.timeNanos, observedNanos: event.observedNanos, receivedNanos: received,
-                flags: event.flags, host: event.host, source: event.source, program: columns.program, pid: columns.pid,
-                user: columns.user, sourceIP: columns.sourceIP, severity: columns.severity, line: event.line,
-                fieldsJSON: FieldsJSON.encode(event.fields), agent: agent, epoch: epoch, sequence: sequence, index: index,
-                batchID: 0
-            ))
+            let expected = EventJSON.encode(
+                EventRecord(
+                    id: id,
+                    timeNanos: event.timeNanos,
+                    observedNanos: event.observedNanos,
+                    receivedNanos: received,
+                    flags: event.flags,
+                    host: event.host,
+                    source: event.source,
+                    program: columns.program,
+                    pid: columns.pid,
+                    user: columns.user,
+                    sourceIP: columns.sourceIP,
+                    severity: columns.severity,
+                    line: event.line,
+                    fieldsJSON: FieldsJSON.encode(event.fields),
+                    agent: agent,
+                    epoch: epoch,
+                    sequence: sequence,
+                    index: index,
+                    batchID: 0
+                )
+            )
             if expected != Array(line) {
                 report.problems.append(
                     "events.jsonl line \(lineNumber) (event \(id)): differs from event \(index) of the signed batch \(agent) epoch \(epoch) seq \(sequence)"

@@ -37,7 +37,12 @@ public enum EventJSON {
     }
 
     /// Appends the object for `event`, without a newline.
-    public static func append(_ event: EventRecord, style: Style = .plain, times: TimeFormatter = .utc, to out: inout [UInt8]) {
+    public static func append(
+        _ event: EventRecord,
+        style: Style = .plain,
+        times: TimeFormatter = .utc,
+        to out: inout [UInt8]
+    ) {
         var first = true
         func key(_ name: String) {
             out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))

@@ -90,7 +90,9 @@ public struct FieldCondition: Sendable, Equatable {
     /// Field names are restricted so that they can sit inside a JSON path without quoting problems.
     public static func isValidFieldName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 255
-            && name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.@:".unicodeScalars.contains($0) }
+            && name.unicodeScalars.allSatisfy {
+                $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.@:".unicodeScalars.contains($0)
+            }
     }
 
     /// The JSON path of the field inside `events.fields`.

@@ -28,9 +28,25 @@ public struct EventRecord: Sendable, Equatable {
     public var batchID: Int64
 
     public init(
-        id: Int64, timeNanos: Int64, observedNanos: Int64, receivedNanos: Int64, flags: Event.Flags, host: String,
-        source: String, program: String?, pid: Int64?, user: String?, sourceIP: String?, severity: String?,
-        line: [UInt8], fieldsJSON: String, agent: String, epoch: UInt64, sequence: UInt64, index: Int, batchID: Int64
+        id: Int64,
+        timeNanos: Int64,
+        observedNanos: Int64,
+        receivedNanos: Int64,
+        flags: Event.Flags,
+        host: String,
+        source: String,
+        program: String?,
+        pid: Int64?,
+        user: String?,
+        sourceIP: String?,
+        severity: String?,
+        line: [UInt8],
+        fieldsJSON: String,
+        agent: String,
+        epoch: UInt64,
+        sequence: UInt64,
+        index: Int,
+        batchID: Int64
     ) {
         self.id = id
         self.timeNanos = timeNanos

@@ -27,8 +27,13 @@ public enum EvidenceExporter {
 
     /// Exports what `query` selects into the new (or empty) directory `directory`.
     public static func export(
-        store: SQLiteStore, query: EventQuery, to directory: String, who: String, command: [String],
-        filters: [(String, String)], now: Int64
+        store: SQLiteStore,
+        query: EventQuery,
+        to directory: String,
+        who: String,
+        command: [String],
+        filters: [(String, String)],
+        now: Int64
     ) throws -> ExportSummary {
         try Self.prepare(directory)
         try FileManager.default.createDirectory(atPath: directory + "/batches", withIntermediateDirectories: false)
@@ -70,7 +75,9 @@ public enum EvidenceExporter {
             keys += (index > 0 ? ",\n" : "").utf8
             keys += "  {\"name\":".utf8
             FieldsJSON.appendString(agent.name, to: &keys)
-            keys += ",\"public_key\":\"\(Data(agent.publicKey.bytes).base64EncodedString())\",\"key_id\":\"\(agent.keyID.hex)\"".utf8
+            keys +=
+                ",\"public_key\":\"\(Data(agent.publicKey.bytes).base64EncodedString())\",\"key_id\":\"\(agent.keyID.hex)\""
+                .utf8
             keys += ",\"enrolled\":\"\(Timestamp.rfc3339(agent.enrolledNanos))\",\"revoked\":".utf8
             keys += (agent.revokedNanos.map { "\"\(Timestamp.rfc3339($0))\"" } ?? "null").utf8
             keys += "}".utf8
@@ -79,9 +86,14 @@ public enum EvidenceExporter {
         files.append(("keys.json", keys.count, try Self.write(keys, to: directory + "/keys.json")))
 
         let readme = Self.readme(events: count, batches: batchIDs.count, agents: agents.count, who: who, now: now)
-        files.append(("README.txt", readme.utf8.count, try Self.write(Array(readme.utf8), to: directory + "/README.txt")))
+        files.append(
+            ("README.txt", readme.utf8.count, try Self.write(Array(readme.utf8), to: directory + "/README.txt"))
+        )
 
-        var manifest: [UInt8] = Array("{\n  \"format\": \"\(Self.format)\",\n  \"created\": \"\(Timestamp.rfc3339(now))\",\n  \"created_by\": ".utf8)
+        var manifest: [UInt8] = Array(
+            "{\n  \"format\": \"\(Self.format)\",\n  \"created\": \"\(Timestamp.rfc3339(now))\",\n  \"created_by\": "
+                .utf8
+        )
         FieldsJSON.appendString(who, to: &manifest)
         manifest += ",\n  \"command\": ".utf8
         manifest += AuditTrail.argumentsJSON(command).utf8
@@ -92,14 +104,17 @@ public enum EvidenceExporter {
             manifest.append(UInt8(ascii: ":"))
             FieldsJSON.appendString(filter.1, to: &manifest)
         }
-        manifest += "},\n  \"counts\": {\"events\": \(count), \"batches\": \(batchIDs.count), \"agents\": \(agents.count)},\n".utf8
+        manifest +=
+            "},\n  \"counts\": {\"events\": \(count), \"batches\": \(batchIDs.count), \"agents\": \(agents.count)},\n"
+            .utf8
         manifest += "  \"batches\": [\n    ".utf8
         manifest += batchEntries.joined(separator: ",\n    ").utf8
         manifest += "\n  ],\n  \"files\": [\n".utf8
         for (index, file) in files.enumerated() {
             manifest += "    {\"path\":".utf8
             FieldsJSON.appendString(file.path, to: &manifest)
-            manifest += ",\"bytes\":\(file.bytes),\"sha256\":\"\(file.sha256)\"}\(index == files.count - 1 ? "" : ",")\n".utf8
+            manifest +=
+                ",\"bytes\":\(file.bytes),\"sha256\":\"\(file.sha256)\"}\(index == files.count - 1 ? "" : ",")\n".utf8
         }
         manifest += "  ]\n}\n".utf8
         let manifestHash = try Self.write(manifest, to: directory + "/manifest.json")
@@ -108,9 +123,15 @@ public enum EvidenceExporter {
 
     /// Agent names become file names: anything but letters, digits, `.`, `_` and `-` turns into `_`.
     static func safeName(_ name: String) -> String {
-        let safe = String(String.UnicodeScalarView(name.unicodeScalars.map {
-            ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0))) ? $0 : "_"
-        }))
+        let safe = String(
+            String.UnicodeScalarView(
+                name.unicodeScalars.map {
+                    ($0.isASCII
+                        && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)))
+                        ? $0 : "_"
+                }
+            )
+        )
         return safe.hasPrefix(".") ? "_" + safe : safe
     }
 
@@ -178,14 +199,21 @@ struct ExportedBatch {
 extension SQLiteStore {
     func exportBatch(id: Int64) throws -> ExportedBatch? {
         try self.pool.read { db in
-            guard let row = try Row.fetchOne(
-                db,
-                sql: "SELECT b.agent_id, a.name, b.epoch, b.seq, b.hash, b.envelope FROM batches b JOIN agents a ON a.id = b.agent_id WHERE b.id = ?",
-                arguments: [id]
-            ) else { return nil }
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT b.agent_id, a.name, b.epoch, b.seq, b.hash, b.envelope FROM batches b JOIN agents a ON a.id = b.agent_id WHERE b.id = ?",
+                    arguments: [id]
+                )
+            else { return nil }
             return ExportedBatch(
-                agentID: row[0], agent: row[1], epoch: (row[2] as Int64).unsignedValue, sequence: (row[3] as Int64).unsignedValue,
-                hash: (row[4] as Data).hexString, envelope: Array(row[5] as Data)
+                agentID: row[0],
+                agent: row[1],
+                epoch: (row[2] as Int64).unsignedValue,
+                sequence: (row[3] as Int64).unsignedValue,
+                hash: (row[4] as Data).hexString,
+                envelope: Array(row[5] as Data)
             )
         }
     }

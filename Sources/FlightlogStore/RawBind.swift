@@ -36,7 +36,10 @@ enum RawBind {
     static func step(_ statement: SQLiteStatement, _ db: Database) throws {
         let code = sqlite3_step(statement)
         guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code),
+                message: String(cString: sqlite3_errmsg(db.sqliteConnection))
+            )
         }
     }
 }

@@ -1,5 +1,5 @@
-import FlightlogWire
 import Crypto
+import FlightlogWire
 import Foundation
 import GRDB
 
@@ -21,24 +21,36 @@ extension SQLiteStore {
         }
         let keyID = KeyID.of(key)
         return try await self.write { db in
-            let clash = try Int.fetchOne(
-                db,
-                sql: "SELECT COUNT(*) FROM agents WHERE name = ? OR public_key = ?",
-                arguments: [trimmedName, raw.data]
-            ) ?? 0
+            let clash =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) FROM agents WHERE name = ? OR public_key = ?",
+                    arguments: [trimmedName, raw.data]
+                ) ?? 0
             guard clash == 0 else { throw StoreError.alreadyEnrolled(name: trimmedName) }
             try db.execute(
                 sql: "INSERT INTO agents (name, public_key, key_id, enrolled_ns) VALUES (?, ?, ?, ?)",
                 arguments: [trimmedName, raw.data, keyID.data, atNanos]
             )
-            return AgentRecord(id: db.lastInsertedRowID, name: trimmedName, publicKey: raw, keyID: keyID, enrolledNanos: atNanos)
+            return AgentRecord(
+                id: db.lastInsertedRowID,
+                name: trimmedName,
+                publicKey: raw,
+                keyID: keyID,
+                enrolledNanos: atNanos
+            )
         }
     }
 
     /// Revokes an agent: its key is refused from now on; what it stored stays.
     public func revoke(name: String, atNanos: Int64) async throws(StoreError) {
         try await self.write { db in
-            guard let revoked = try Row.fetchOne(db, sql: "SELECT revoked_ns FROM agents WHERE name = ?", arguments: [name])
+            guard
+                let revoked = try Row.fetchOne(
+                    db,
+                    sql: "SELECT revoked_ns FROM agents WHERE name = ?",
+                    arguments: [name]
+                )
             else { throw StoreError.unknownAgent(name: name) }
             guard (revoked["revoked_ns"] as Int64?) == nil else { throw StoreError.alreadyRevoked(name: name) }
             try db.execute(sql: "UPDATE agents SET revoked_ns = ? WHERE name = ?", arguments: [atNanos, name])
@@ -85,7 +97,11 @@ extension SQLiteStore {
         try await self.read { db in
             let rows: [Row]
             if let agentID {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM findings WHERE agent_id = ? ORDER BY id", arguments: [agentID])
+                rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM findings WHERE agent_id = ? ORDER BY id",
+                    arguments: [agentID]
+                )
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM findings ORDER BY id")
             }

@@ -7,7 +7,9 @@ extension SQLiteStore {
     public func agent(publicKey: Bytes32) async throws -> AgentRecord? {
         let key = publicKey.data
         return try await self.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE public_key = ?", arguments: [key]).flatMap(AgentRecord.init(row:))
+            try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE public_key = ?", arguments: [key]).flatMap(
+                AgentRecord.init(row:)
+            )
         }
     }
 
@@ -53,7 +55,10 @@ extension SQLiteStore {
 
     public func touchAgent(id: Int64, atNanos: Int64) async throws {
         try await self.write { db in
-            try db.execute(sql: "UPDATE agents SET last_seen_ns = MAX(COALESCE(last_seen_ns, 0), ?) WHERE id = ?", arguments: [atNanos, id])
+            try db.execute(
+                sql: "UPDATE agents SET last_seen_ns = MAX(COALESCE(last_seen_ns, 0), ?) WHERE id = ?",
+                arguments: [atNanos, id]
+            )
         }
     }
 
@@ -76,7 +81,13 @@ extension SQLiteStore {
         let head = try Self.head(db, agentID: item.agentID, epoch: batch.epoch)
         let link = ChainLink.classify(sequence: batch.sequence, previousHash: batch.previousHash, head: head)
         let hash = batch.hash
-        func finding(_ kind: Finding.Kind, from: UInt64? = nil, to: UInt64? = nil, other: Bytes32? = nil, _ detail: String) throws {
+        func finding(
+            _ kind: Finding.Kind,
+            from: UInt64? = nil,
+            to: UInt64? = nil,
+            other: Bytes32? = nil,
+            _ detail: String
+        ) throws {
             try Self.insert(
                 db,
                 Finding(
@@ -117,16 +128,25 @@ extension SQLiteStore {
                 other: batch.previousHash,
                 "batch \(batch.sequence) names previous hash \(batch.previousHash.hex), which is not the stored predecessor"
             )
-            return .refused(.chainBroken, "batch \(batch.sequence) does not link to the stored batch \(batch.sequence - 1)")
+            return .refused(
+                .chainBroken,
+                "batch \(batch.sequence) does not link to the stored batch \(batch.sequence - 1)"
+            )
         case .genesis, .gap, .extends:
             if head == nil {
-                let others = try Int.fetchOne(
-                    db,
-                    sql: "SELECT COUNT(*) FROM chains WHERE agent_id = ? AND epoch != ?",
-                    arguments: [item.agentID, batch.epoch.sqlValue]
-                ) ?? 0
+                let others =
+                    try Int.fetchOne(
+                        db,
+                        sql: "SELECT COUNT(*) FROM chains WHERE agent_id = ? AND epoch != ?",
+                        arguments: [item.agentID, batch.epoch.sqlValue]
+                    ) ?? 0
                 if others > 0 {
-                    try finding(.newEpoch, from: batch.sequence, to: batch.sequence, "agent started a new chain, epoch \(batch.epoch)")
+                    try finding(
+                        .newEpoch,
+                        from: batch.sequence,
+                        to: batch.sequence,
+                        "agent started a new chain, epoch \(batch.epoch)"
+                    )
                 }
             }
             if case .gap(let missing) = link {

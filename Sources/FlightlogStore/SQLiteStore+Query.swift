@@ -34,7 +34,11 @@ extension SQLiteStore {
     public func countEvents(_ query: EventQuery) throws -> Int {
         try self.readTranslatingErrors(query) { db in
             let (clause, arguments) = try Self.whereClause(db, query)
-            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events e" + clause, arguments: StatementArguments(arguments)) ?? 0
+            return try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM events e" + clause,
+                arguments: StatementArguments(arguments)
+            ) ?? 0
         }
     }
 
@@ -50,9 +54,10 @@ extension SQLiteStore {
             } else {
                 (sql, arguments) = try Self.selectSQL(db, query)
             }
-            let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments)).map {
-                String(describing: $0["detail"] as String? ?? "")
-            }
+            let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments))
+                .map {
+                    String(describing: $0["detail"] as String? ?? "")
+                }
             let shown = arguments.map { value -> String in
                 switch value.storage {
                 case .null: "NULL"
@@ -81,7 +86,8 @@ extension SQLiteStore {
     static func selectSQL(_ db: Database, _ query: EventQuery) throws -> (String, [DatabaseValue]) {
         var (clause, arguments) = try Self.whereClause(db, query)
         let direction = query.order == .asc ? "ASC" : "DESC"
-        var sql = Self.selectColumns + clause
+        var sql =
+            Self.selectColumns + clause
             + "\nORDER BY \(Self.timeColumn(query.clock)) \(direction), e.id \(direction)"
         if let limit = query.limit {
             sql += "\nLIMIT ?"
@@ -98,7 +104,8 @@ extension SQLiteStore {
         var since = query.sinceNanos
         var until = query.untilNanos
         if let id = query.aroundEventID {
-            guard let center = try Int64.fetchOne(db, sql: "SELECT \(time) FROM events e WHERE e.id = ?", arguments: [id])
+            guard
+                let center = try Int64.fetchOne(db, sql: "SELECT \(time) FROM events e WHERE e.id = ?", arguments: [id])
             else { throw QueryError.unknownEvent(id) }
             since = max(since ?? Int64.min, center - query.aroundWindowNanos)
             until = min(until ?? Int64.max, center + query.aroundWindowNanos + 1)
@@ -111,9 +118,10 @@ extension SQLiteStore {
             terms.append("\(time) < ?")
             arguments.append(until.databaseValue)
         }
-        for (column, value) in [("e.host", query.host), ("e.user", query.user), ("e.program", query.program),
-                                ("e.source", query.source), ("e.src_ip", query.ip)]
-        {
+        for (column, value) in [
+            ("e.host", query.host), ("e.user", query.user), ("e.program", query.program),
+            ("e.source", query.source), ("e.src_ip", query.ip),
+        ] {
             guard let value else { continue }
             terms.append("\(column) = ?")
             arguments.append(value.databaseValue)

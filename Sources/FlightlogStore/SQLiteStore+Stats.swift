@@ -75,7 +75,11 @@ extension SQLiteStore {
     /// the key's median bucket, and at least `minimumSpike` events), first-seen users on a host and source IPs for a
     /// user (only with `query.sinceNanos`: "new" means not seen before it), and hours outside `workHours`.
     public func stats(
-        _ query: EventQuery, by key: StatsKey, bucketNanos: Int64, workHours: WorkHours, spikeFactor: Double = 3,
+        _ query: EventQuery,
+        by key: StatsKey,
+        bucketNanos: Int64,
+        workHours: WorkHours,
+        spikeFactor: Double = 3,
         minimumSpike: Int = 5
     ) throws -> StatsReport {
         try self.readTranslatingErrors(query) { db in
@@ -86,7 +90,8 @@ extension SQLiteStore {
             var buckets: [StatsReport.Bucket] = []
             let rows = try Row.fetchCursor(
                 db,
-                sql: "SELECT COALESCE(\(key.column), '(none)'), \(time) - (\(time) % ?), COUNT(*) FROM events e" + clause
+                sql: "SELECT COALESCE(\(key.column), '(none)'), \(time) - (\(time) % ?), COUNT(*) FROM events e"
+                    + clause
                     + " GROUP BY 1, 2 ORDER BY 1, 2",
                 arguments: StatementArguments([bucketNanos.databaseValue] + arguments)
             )
@@ -102,12 +107,17 @@ extension SQLiteStore {
                 let counts = buckets[start..<end].map(\.count).sorted()
                 let median = Double(counts[counts.count / 2] + counts[(counts.count - 1) / 2]) / 2
                 if end - start >= 3 {
-                    for index in start..<end where Double(buckets[index].count) > spikeFactor * median && buckets[index].count >= minimumSpike {
+                    for index in start..<end
+                    where Double(buckets[index].count) > spikeFactor * median && buckets[index].count >= minimumSpike {
                         buckets[index].spike = true
-                        notes.append(StatsReport.Note(
-                            kind: .spike, timeNanos: buckets[index].startNanos,
-                            detail: "\(key.rawValue) \(buckets[index].key): \(buckets[index].count) events, median bucket \(median)"
-                        ))
+                        notes.append(
+                            StatsReport.Note(
+                                kind: .spike,
+                                timeNanos: buckets[index].startNanos,
+                                detail:
+                                    "\(key.rawValue) \(buckets[index].key): \(buckets[index].count) events, median bucket \(median)"
+                            )
+                        )
                     }
                 }
                 start = end
@@ -115,17 +125,22 @@ extension SQLiteStore {
             // Activity outside working hours, hour by hour.
             let hourly = try Row.fetchCursor(
                 db,
-                sql: "SELECT COALESCE(\(key.column), '(none)'), \(time) - (\(time) % 3600000000000), COUNT(*) FROM events e" + clause
+                sql:
+                    "SELECT COALESCE(\(key.column), '(none)'), \(time) - (\(time) % 3600000000000), COUNT(*) FROM events e"
+                    + clause
                     + " GROUP BY 1, 2 ORDER BY 2, 1",
                 arguments: StatementArguments(arguments)
             )
             while let row = try hourly.next() {
                 let hour: Int64 = row[1]
                 guard !workHours.contains(hour) else { continue }
-                notes.append(StatsReport.Note(
-                    kind: .offHours, timeNanos: hour,
-                    detail: "\(key.rawValue) \(row[0] as String): \(row[2] as Int) events outside working hours"
-                ))
+                notes.append(
+                    StatsReport.Note(
+                        kind: .offHours,
+                        timeNanos: hour,
+                        detail: "\(key.rawValue) \(row[0] as String): \(row[2] as Int) events outside working hours"
+                    )
+                )
             }
             if let since = query.sinceNanos {
                 notes += try Self.firstSeen(db, clause: clause, arguments: arguments, since: since, time: time)
@@ -136,7 +151,11 @@ extension SQLiteStore {
     }
 
     private static func firstSeen(
-        _ db: Database, clause: String, arguments: [DatabaseValue], since: Int64, time: String
+        _ db: Database,
+        clause: String,
+        arguments: [DatabaseValue],
+        since: Int64,
+        time: String
     ) throws -> [StatsReport.Note] {
         var notes: [StatsReport.Note] = []
         let pairs: [(String, String, String, StatsReport.Note.Kind)] = [
@@ -154,13 +173,16 @@ extension SQLiteStore {
             for row in rows {
                 let a: String = row[0]
                 let b: String = row[1]
-                let seen = try Bool.fetchOne(
-                    db,
-                    sql: "SELECT EXISTS (SELECT 1 FROM events e WHERE \(second) = ? AND \(first) = ? AND e.time_ns < ?)",
-                    arguments: [b, a, since]
-                ) ?? false
+                let seen =
+                    try Bool.fetchOne(
+                        db,
+                        sql:
+                            "SELECT EXISTS (SELECT 1 FROM events e WHERE \(second) = ? AND \(first) = ? AND e.time_ns < ?)",
+                        arguments: [b, a, since]
+                    ) ?? false
                 guard !seen else { continue }
-                let detail = kind == .newUserOnHost
+                let detail =
+                    kind == .newUserOnHost
                     ? "user \(b) on host \(a) for the first time" : "user \(a) from source IP \(b) for the first time"
                 notes.append(StatsReport.Note(kind: kind, timeNanos: row[2], detail: detail))
             }

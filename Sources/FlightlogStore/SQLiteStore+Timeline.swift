@@ -35,7 +35,11 @@ extension SQLiteStore {
             var unlimited = query
             unlimited.limit = nil
             let (clause, arguments) = try Self.whereClause(db, unlimited)
-            let agentIDs = try Int64.fetchAll(db, sql: "SELECT DISTINCT e.agent_id FROM events e" + clause, arguments: StatementArguments(arguments))
+            let agentIDs = try Int64.fetchAll(
+                db,
+                sql: "SELECT DISTINCT e.agent_id FROM events e" + clause,
+                arguments: StatementArguments(arguments)
+            )
             var agents: [AgentRecord] = []
             for id in agentIDs {
                 if let row = try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [id]),
@@ -52,7 +56,11 @@ extension SQLiteStore {
                 markers += try Self.findingMarkers(db, agent: agent, since: since, until: until)
                 if let silenceNanos {
                     markers += try Self.silenceMarkers(
-                        db, agent: agent, since: query.sinceNanos, until: query.untilNanos, threshold: silenceNanos
+                        db,
+                        agent: agent,
+                        since: query.sinceNanos,
+                        until: query.untilNanos,
+                        threshold: silenceNanos
                     )
                 }
             }
@@ -61,18 +69,31 @@ extension SQLiteStore {
         }
     }
 
-    private static func findingMarkers(_ db: Database, agent: AgentRecord, since: Int64, until: Int64) throws -> [TimelineMarker] {
-        let rows = try Row.fetchAll(db, sql: "SELECT * FROM findings WHERE agent_id = ? ORDER BY id", arguments: [agent.id])
+    private static func findingMarkers(
+        _ db: Database,
+        agent: AgentRecord,
+        since: Int64,
+        until: Int64
+    ) throws -> [TimelineMarker] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: "SELECT * FROM findings WHERE agent_id = ? ORDER BY id",
+            arguments: [agent.id]
+        )
         var markers: [TimelineMarker] = []
         for row in rows {
             guard let finding = Finding(row: row) else { continue }
-            if finding.kind == .gap, let epoch = finding.epoch, let from = finding.fromSequence, let to = finding.toSequence {
+            if finding.kind == .gap, let epoch = finding.epoch, let from = finding.fromSequence,
+                let to = finding.toSequence
+            {
                 let before = try Int64.fetchOne(
-                    db, sql: "SELECT last_ns FROM batches WHERE agent_id = ? AND epoch = ? AND seq = ?",
+                    db,
+                    sql: "SELECT last_ns FROM batches WHERE agent_id = ? AND epoch = ? AND seq = ?",
                     arguments: [agent.id, epoch.sqlValue, (from &- 1).sqlValue]
                 )
                 let after = try Int64.fetchOne(
-                    db, sql: "SELECT first_ns FROM batches WHERE agent_id = ? AND epoch = ? AND seq = ?",
+                    db,
+                    sql: "SELECT first_ns FROM batches WHERE agent_id = ? AND epoch = ? AND seq = ?",
                     arguments: [agent.id, epoch.sqlValue, (to &+ 1).sqlValue]
                 )
                 // A gap matters to a window it overlaps: between the last event before it and the first after.
@@ -80,25 +101,39 @@ extension SQLiteStore {
                 let end = after ?? before ?? finding.atNanos
                 guard end >= since, start < until else { continue }
                 let missing = from == to ? "batch \(from) is" : "batches \(from)…\(to) are"
-                let between = [before.map { "after " + Timestamp.rfc3339($0) }, after.map { "before " + Timestamp.rfc3339($0) }]
-                    .compactMap { $0 }.joined(separator: " and ")
-                markers.append(TimelineMarker(
-                    kind: .gap, timeNanos: max(start, since), agent: agent.name,
-                    detail: "\(missing) missing from epoch \(epoch): events \(between) may be absent"
-                ))
+                let between = [
+                    before.map { "after " + Timestamp.rfc3339($0) }, after.map { "before " + Timestamp.rfc3339($0) },
+                ]
+                .compactMap { $0 }.joined(separator: " and ")
+                markers.append(
+                    TimelineMarker(
+                        kind: .gap,
+                        timeNanos: max(start, since),
+                        agent: agent.name,
+                        detail: "\(missing) missing from epoch \(epoch): events \(between) may be absent"
+                    )
+                )
             } else if finding.kind != .gap {
                 guard finding.atNanos >= since, finding.atNanos < until else { continue }
-                markers.append(TimelineMarker(
-                    kind: .finding, timeNanos: finding.atNanos, agent: agent.name,
-                    detail: "\(finding.kind.rawValue) (recorded on receipt): \(finding.detail)"
-                ))
+                markers.append(
+                    TimelineMarker(
+                        kind: .finding,
+                        timeNanos: finding.atNanos,
+                        agent: agent.name,
+                        detail: "\(finding.kind.rawValue) (recorded on receipt): \(finding.detail)"
+                    )
+                )
             }
         }
         return markers
     }
 
     private static func silenceMarkers(
-        _ db: Database, agent: AgentRecord, since: Int64?, until: Int64?, threshold: Int64
+        _ db: Database,
+        agent: AgentRecord,
+        since: Int64?,
+        until: Int64?,
+        threshold: Int64
     ) throws -> [TimelineMarker] {
         var sql = "SELECT first_ns, last_ns FROM batches WHERE agent_id = ?"
         var arguments: StatementArguments = [agent.id]
@@ -116,10 +151,15 @@ extension SQLiteStore {
         var atStart = true
         func silence(from start: Int64, to end: Int64, _ edge: String) {
             guard end - start > threshold else { return }
-            markers.append(TimelineMarker(
-                kind: .silence, timeNanos: start, agent: agent.name,
-                detail: "no events for \(DurationText.describe(end - start)) (\(Timestamp.rfc3339(start)) → \(Timestamp.rfc3339(end))\(edge))"
-            ))
+            markers.append(
+                TimelineMarker(
+                    kind: .silence,
+                    timeNanos: start,
+                    agent: agent.name,
+                    detail:
+                        "no events for \(DurationText.describe(end - start)) (\(Timestamp.rfc3339(start)) → \(Timestamp.rfc3339(end))\(edge))"
+                )
+            )
         }
         let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try cursor.next() {

@@ -46,7 +46,10 @@ public final class SQLiteStore: EvidenceStore {
             self.pool = try DatabasePool(path: path, configuration: config)
             let migrated = try self.pool.read { db in try Migrations.migrator.hasCompletedMigrations(db) }
             guard migrated else {
-                throw StoreError.cannotOpen(path: path, reason: "not a Flightlog database, or written by a newer version")
+                throw StoreError.cannotOpen(
+                    path: path,
+                    reason: "not a Flightlog database, or written by a newer version"
+                )
             }
         } catch let error as StoreError {
             throw error

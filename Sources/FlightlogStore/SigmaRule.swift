@@ -43,7 +43,14 @@ public struct SigmaRule: Sendable {
         }
     }
 
-    init(file: String, title: String, id: String? = nil, level: String? = nil, condition: TranslatedCondition?, unsupported: [String]) {
+    init(
+        file: String,
+        title: String,
+        id: String? = nil,
+        level: String? = nil,
+        condition: TranslatedCondition?,
+        unsupported: [String]
+    ) {
         self.file = file
         self.title = title
         self.id = id
@@ -77,10 +84,14 @@ public struct SigmaRule: Sendable {
             return
         }
         if detection["timeframe"] != nil {
-            self.unsupported.append("timeframe is not supported: matches are not limited to one time window (approximation)")
+            self.unsupported.append(
+                "timeframe is not supported: matches are not limited to one time window (approximation)"
+            )
             detection["timeframe"] = nil
         }
-        guard var conditionText = (detection["condition"] as? String) ?? (detection["condition"] as? [String])?.joined(separator: " or ")
+        guard
+            var conditionText = (detection["condition"] as? String)
+                ?? (detection["condition"] as? [String])?.joined(separator: " or ")
         else {
             self.unsupported.append("detection has no condition")
             return
@@ -199,7 +210,9 @@ struct SigmaTranslator {
     // MARK: - Selections
 
     mutating func selection(_ name: String) throws -> String {
-        guard let value = self.selections[name] else { throw SigmaError("the condition names '\(name)', which is not defined") }
+        guard let value = self.selections[name] else {
+            throw SigmaError("the condition names '\(name)', which is not defined")
+        }
         if let map = value as? [String: Any] {
             return try self.map(map)
         }
@@ -239,7 +252,9 @@ struct SigmaTranslator {
         if let mapped = SigmaRule.columns[name.lowercased()] {
             column = mapped
         } else {
-            guard FieldCondition.isValidFieldName(name) else { throw SigmaError("field name '\(name)' cannot be looked up") }
+            guard FieldCondition.isValidFieldName(name) else {
+                throw SigmaError("field name '\(name)' cannot be looked up")
+            }
             column = "json_extract(e.fields, ?)"
         }
         let values: [Any] = (value as? [Any]) ?? [value]

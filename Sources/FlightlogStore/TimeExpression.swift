@@ -23,7 +23,8 @@ public enum TimeExpression {
         }
         guard let days = reader.date() else { throw QueryError.badTime(text) }
         if reader.atEnd { return days * 86_400_000_000_000 }
-        guard let separator = reader.next(), separator == UInt8(ascii: "T") || separator == UInt8(ascii: "t")
+        guard let separator = reader.next(),
+            separator == UInt8(ascii: "T") || separator == UInt8(ascii: "t")
                 || separator == UInt8(ascii: " "),
             let seconds = reader.timeOfDay()
         else { throw QueryError.badTime(text) }

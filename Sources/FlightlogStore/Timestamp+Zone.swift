@@ -7,6 +7,7 @@ extension Timestamp {
         let hours = magnitude / 3600
         let minutes = magnitude / 60 % 60
         let sign = offsetSeconds < 0 ? "-" : "+"
-        return local + sign + (hours < 10 ? "0" : "") + String(hours) + ":" + (minutes < 10 ? "0" : "") + String(minutes)
+        return local + sign + (hours < 10 ? "0" : "") + String(hours) + ":" + (minutes < 10 ? "0" : "")
+            + String(minutes)
     }
 }

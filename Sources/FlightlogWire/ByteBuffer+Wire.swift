@@ -5,7 +5,10 @@ public import NIOCore
 extension ByteBuffer {
     /// Reads a big-endian integer or throws ``WireError/truncated(what:)``.
     @inlinable
-    mutating func readWireInteger<T: FixedWidthInteger>(_ what: @autoclosure () -> String, as: T.Type = T.self) throws(WireError) -> T {
+    mutating func readWireInteger<T: FixedWidthInteger>(
+        _ what: @autoclosure () -> String,
+        as: T.Type = T.self
+    ) throws(WireError) -> T {
         guard let value = self.readInteger(endianness: .big, as: T.self) else {
             throw WireError.truncated(what: what())
         }
@@ -35,9 +38,11 @@ extension ByteBuffer {
         guard length <= self.readableBytes, let view = self.readSlice(length: length) else {
             throw WireError.truncated(what: what)
         }
-        guard let string = view.readableBytesView.withContiguousStorageIfAvailable({
-            String(validating: $0, as: UTF8.self)
-        }) ?? String(validating: Array(view.readableBytesView), as: UTF8.self) else {
+        guard
+            let string = view.readableBytesView.withContiguousStorageIfAvailable({
+                String(validating: $0, as: UTF8.self)
+            }) ?? String(validating: Array(view.readableBytesView), as: UTF8.self)
+        else {
             throw WireError.invalidUTF8(what: what)
         }
         return string

@@ -90,8 +90,20 @@ public enum EventCodec {
         guard Event.Flags.known.isSuperset(of: flags) else {
             throw WireError.invalidValue(what: "event \(index) flags", value: Int(flagsByte))
         }
-        let host = try Self.readRepeatedString(&buffer, prefix: UInt8.self, limit: WireLimits.maxHostLength, last: &lastHost, "event \(index) host")
-        let source = try Self.readRepeatedString(&buffer, prefix: UInt16.self, limit: WireLimits.maxSourceLength, last: &lastSource, "event \(index) source")
+        let host = try Self.readRepeatedString(
+            &buffer,
+            prefix: UInt8.self,
+            limit: WireLimits.maxHostLength,
+            last: &lastHost,
+            "event \(index) host"
+        )
+        let source = try Self.readRepeatedString(
+            &buffer,
+            prefix: UInt16.self,
+            limit: WireLimits.maxSourceLength,
+            last: &lastSource,
+            "event \(index) source"
+        )
         let lineLength = Int(try buffer.readWireInteger("event \(index) line length", as: UInt32.self))
         try checkLength("event \(index) line", lineLength, limit: WireLimits.maxLineLength)
         let line = try buffer.readWireBytes(lineLength, "event \(index) line")
@@ -100,11 +112,27 @@ public enum EventCodec {
         var fields: [Event.Field] = []
         fields.reserveCapacity(fieldCount)
         for _ in 0..<fieldCount {
-            let key = try buffer.readWireString("event \(index) field key", prefix: UInt8.self, limit: WireLimits.maxFieldKeyLength)
-            let value = try buffer.readWireString("event \(index) field value", prefix: UInt16.self, limit: WireLimits.maxFieldValueLength)
+            let key = try buffer.readWireString(
+                "event \(index) field key",
+                prefix: UInt8.self,
+                limit: WireLimits.maxFieldKeyLength
+            )
+            let value = try buffer.readWireString(
+                "event \(index) field value",
+                prefix: UInt16.self,
+                limit: WireLimits.maxFieldValueLength
+            )
             fields.append(Event.Field(key, value))
         }
-        return Event(timeNanos: time, observedNanos: observed, flags: flags, host: host, source: source, line: line, fields: fields)
+        return Event(
+            timeNanos: time,
+            observedNanos: observed,
+            flags: flags,
+            host: host,
+            source: source,
+            line: line,
+            fields: fields
+        )
     }
 
     /// Hosts and sources repeat from event to event; reusing the previous string saves a validation and an allocation.

@@ -18,7 +18,10 @@ extension ByteBuffer {
             self.writeBytes(hello.publicKey.bytes)
             self.writeInteger(hello.epoch, endianness: .big)
             self.writeInteger(hello.agentTimeNanos, endianness: .big)
-            self.writeWireString(hello.agentName.truncatedToUTF8Length(WireLimits.maxAgentNameLength), prefix: UInt8.self)
+            self.writeWireString(
+                hello.agentName.truncatedToUTF8Length(WireLimits.maxAgentNameLength),
+                prefix: UInt8.self
+            )
         case .challenge(let challenge):
             self.writeInteger(challenge.version, endianness: .big)
             self.writeBytes(challenge.nonce.bytes)
@@ -44,7 +47,10 @@ extension ByteBuffer {
             let counters = heartbeat.counters.prefix(WireLimits.maxHeartbeatCounters)
             self.writeInteger(UInt8(counters.count))
             for counter in counters {
-                self.writeWireString(counter.name.truncatedToUTF8Length(WireLimits.maxCounterNameLength), prefix: UInt8.self)
+                self.writeWireString(
+                    counter.name.truncatedToUTF8Length(WireLimits.maxCounterNameLength),
+                    prefix: UInt8.self
+                )
                 self.writeInteger(counter.value, endianness: .big)
             }
         case .error(let error):
@@ -52,7 +58,10 @@ extension ByteBuffer {
             self.writeInteger(error.sequence, endianness: .big)
             self.writeWireString(error.message.truncatedToUTF8Length(WireLimits.maxMessageLength), prefix: UInt16.self)
         case .goodbye(let goodbye):
-            self.writeWireString(goodbye.message.truncatedToUTF8Length(WireLimits.maxMessageLength), prefix: UInt16.self)
+            self.writeWireString(
+                goodbye.message.truncatedToUTF8Length(WireLimits.maxMessageLength),
+                prefix: UInt16.self
+            )
         }
         let length = self.writerIndex - lengthIndex - 4
         self.setInteger(UInt32(length), at: lengthIndex, endianness: .big)
@@ -86,7 +95,11 @@ extension Frame {
             let key = try body.readWire32("HELLO public key")
             let epoch = try body.readWireInteger("HELLO epoch", as: UInt64.self)
             let time = try body.readWireInteger("HELLO agent clock", as: Int64.self)
-            let name = try body.readWireString("HELLO agent name", prefix: UInt8.self, limit: WireLimits.maxAgentNameLength)
+            let name = try body.readWireString(
+                "HELLO agent name",
+                prefix: UInt8.self,
+                limit: WireLimits.maxAgentNameLength
+            )
             frame = .hello(Hello(version: version, publicKey: key, epoch: epoch, agentTimeNanos: time, agentName: name))
         case .challenge:
             let version = try body.readWireInteger("CHALLENGE version", as: UInt16.self)
@@ -148,10 +161,18 @@ extension Frame {
         case .error:
             let code = try body.readWireInteger("ERROR code", as: UInt16.self)
             let sequence = try body.readWireInteger("ERROR sequence", as: UInt64.self)
-            let message = try body.readWireString("ERROR message", prefix: UInt16.self, limit: WireLimits.maxMessageLength)
+            let message = try body.readWireString(
+                "ERROR message",
+                prefix: UInt16.self,
+                limit: WireLimits.maxMessageLength
+            )
             frame = .error(ErrorMessage(rawCode: code, sequence: sequence, message: message))
         case .goodbye:
-            let message = try body.readWireString("GOODBYE message", prefix: UInt16.self, limit: WireLimits.maxMessageLength)
+            let message = try body.readWireString(
+                "GOODBYE message",
+                prefix: UInt16.self,
+                limit: WireLimits.maxMessageLength
+            )
             frame = .goodbye(Goodbye(message: message))
         }
         guard body.readableBytes == 0 else {

@@ -64,7 +64,13 @@ public struct Hello: Equatable, Sendable {
     public var agentTimeNanos: Int64
     public var agentName: String
 
-    public init(version: UInt16 = ProtocolVersion.current, publicKey: Bytes32, epoch: UInt64, agentTimeNanos: Int64, agentName: String) {
+    public init(
+        version: UInt16 = ProtocolVersion.current,
+        publicKey: Bytes32,
+        epoch: UInt64,
+        agentTimeNanos: Int64,
+        agentName: String
+    ) {
         self.version = version
         self.publicKey = publicKey
         self.epoch = epoch

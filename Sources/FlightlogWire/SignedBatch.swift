@@ -1,5 +1,5 @@
-public import NIOCore
 public import Crypto
+public import NIOCore
 
 /// A signed, chained batch envelope exactly as it travels and is stored (PROTOCOL.md §5).
 ///
@@ -255,7 +255,14 @@ public struct BatchHeader: Equatable, Sendable {
     }
 
     /// A header whose time range is taken from `events` (which must not be empty).
-    public init(keyID: Bytes32, epoch: UInt64, sequence: UInt64, previousHash: Bytes32, createdNanos: Int64, events: [Event]) {
+    public init(
+        keyID: Bytes32,
+        epoch: UInt64,
+        sequence: UInt64,
+        previousHash: Bytes32,
+        createdNanos: Int64,
+        events: [Event]
+    ) {
         var first = Int64.max
         var last = Int64.min
         for event in events {

@@ -14,7 +14,12 @@ struct AgentStatusCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The agent's state directory. Example: --state-dir /var/lib/flightlog-agent", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "The agent's state directory. Example: --state-dir /var/lib/flightlog-agent",
+            valueName: "dir"
+        )
+    )
     var stateDir: String
 
     @Flag(help: "Print the status as one JSON object.")
@@ -50,13 +55,17 @@ struct AgentStatusCommand: AsyncParsableCommand {
             return
         }
         let age = Double(Int64(Date().timeIntervalSince1970 * 1e9) - status.writtenNanos) / 1e9
-        Output.line("agent \(status.state) (pid \(status.pid), updated \(String(format: "%.1f", age)) s ago) → \(status.aggregator)")
+        Output.line(
+            "agent \(status.state) (pid \(status.pid), updated \(String(format: "%.1f", age)) s ago) → \(status.aggregator)"
+        )
         Output.line("connection: \(status.notes["connection"] ?? "unknown")")
         if let error = status.notes["last_error"] { Output.line("last error: \(error)") }
         Output.line("spool: \(status.spoolBatches) batches, \(status.spoolBytes) bytes of \(status.spoolMaxBytes)")
         if let ack = status.counters["last_ack_ns"] {
             let ago = Double(status.writtenNanos - Int64(ack)) / 1e9
-            Output.line("last ack: sequence \(status.counters["last_acked_sequence"] ?? 0), \(String(format: "%.1f", ago)) s before update")
+            Output.line(
+                "last ack: sequence \(status.counters["last_acked_sequence"] ?? 0), \(String(format: "%.1f", ago)) s before update"
+            )
         }
         for (name, value) in status.counters.sorted(by: { $0.key < $1.key }) where !name.hasSuffix("_ns") {
             Output.line("  \(name) \(value)")

@@ -13,7 +13,9 @@ struct KeygenCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Where to write the private key. Example: --key /etc/flightlog/agent.key", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("Where to write the private key. Example: --key /etc/flightlog/agent.key", valueName: "path")
+    )
     var key: String
 
     func run() async throws {

@@ -19,7 +19,9 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("YAML configuration file. Example: --config /etc/flightlog/agent.yaml", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("YAML configuration file. Example: --config /etc/flightlog/agent.yaml", valueName: "path")
+    )
     var config: String?
 
     @Option(help: ArgumentHelp("Aggregator address. Example: --aggregator logs.example:7514", valueName: "host:port"))
@@ -28,7 +30,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Private key file. Example: --key /etc/flightlog/agent.key", valueName: "path"))
     var key: String?
 
-    @Option(help: ArgumentHelp("State directory: offsets, chain, spool. Example: --state-dir /var/lib/flightlog-agent", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "State directory: offsets, chain, spool. Example: --state-dir /var/lib/flightlog-agent",
+            valueName: "dir"
+        )
+    )
     var stateDir: String?
 
     @Option(help: ArgumentHelp("File glob to tail; repeatable. Example: --watch '/var/log/*.log'", valueName: "glob"))
@@ -43,13 +50,19 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Read files seen for the first time from their end instead of their beginning.")
     var startAtEnd = false
 
-    @Option(help: "Spool cap in bytes; reading pauses when reached (default 1 GiB). Example: --spool-max-bytes 268435456")
+    @Option(
+        help: "Spool cap in bytes; reading pauses when reached (default 1 GiB). Example: --spool-max-bytes 268435456"
+    )
     var spoolMaxBytes: Int?
 
     @Option(help: "A line ships within this many ms of being read (default 1000). Example: --flush-interval-ms 200")
     var flushIntervalMs: Int?
 
-    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical. Example: --log-level debug"))
+    @Option(
+        help: ArgumentHelp(
+            "Log level: trace, debug, info, notice, warning, error, critical. Example: --log-level debug"
+        )
+    )
     var logLevel: String = "info"
 
     func validate() throws {

@@ -33,7 +33,12 @@ struct AgentsCommand: AsyncParsableCommand {
         func time(_ nanos: Int64?) -> String { nanos.map(Timestamp.rfc3339) ?? "-" }
         switch self.format {
         case .table:
-            var rows = [["NAME", "KEY", "ENROLLED", "REVOKED", "LAST SEEN", "EPOCH", "LAST SEQ", "BATCHES", "EVENTS", "GAPS", "EQUIV", "FINDINGS"]]
+            var rows = [
+                [
+                    "NAME", "KEY", "ENROLLED", "REVOKED", "LAST SEEN", "EPOCH", "LAST SEQ", "BATCHES", "EVENTS", "GAPS",
+                    "EQUIV", "FINDINGS",
+                ]
+            ]
             for s in summaries {
                 rows.append([
                     s.agent.name, s.agent.fingerprint, time(s.agent.enrolledNanos), time(s.agent.revokedNanos),

@@ -19,7 +19,12 @@ struct EnrollCommand: AsyncParsableCommand {
     @Option(help: "The agent's name, unique, as investigators will see it. Example: --name cc-ws-602")
     var name: String
 
-    @Option(help: ArgumentHelp("The agent's Ed25519 public key, base64. Example: --public-key 'mZ3x…Q='", valueName: "base64"))
+    @Option(
+        help: ArgumentHelp(
+            "The agent's Ed25519 public key, base64. Example: --public-key 'mZ3x…Q='",
+            valueName: "base64"
+        )
+    )
     var publicKey: String
 
     func run() async throws {

@@ -3,12 +3,21 @@ import FlightlogStore
 
 /// The filters shared by query, timeline, stats, hunt and export.
 struct EventFilterOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Only events at or after this time: RFC 3339, a date, an age (15m, 2h, 3d) or HH:MM today UTC. "
-            + "Example: --since 2026-11-24T09:00Z", valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "Only events at or after this time: RFC 3339, a date, an age (15m, 2h, 3d) or HH:MM today UTC. "
+                + "Example: --since 2026-11-24T09:00Z",
+            valueName: "time"
+        )
+    )
     var since: String?
 
-    @Option(help: ArgumentHelp("Only events before this time (same forms as --since). Example: --until 12:00", valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "Only events before this time (same forms as --since). Example: --until 12:00",
+            valueName: "time"
+        )
+    )
     var until: String?
 
     @Option(help: "Only events from this host. Example: --host cc-ws-602")
@@ -26,33 +35,59 @@ struct EventFilterOptions: ParsableArguments {
     @Option(help: "Only events read from this source (file path or channel). Example: --source /var/log/auth.log")
     var source: String?
 
-    @Option(help: ArgumentHelp("Only events whose parsed source IP is this. Example: --ip 203.0.113.77", valueName: "address"))
+    @Option(
+        help: ArgumentHelp(
+            "Only events whose parsed source IP is this. Example: --ip 203.0.113.77",
+            valueName: "address"
+        )
+    )
     var ip: String?
 
-    @Option(help: ArgumentHelp(
-        "Full-text search of the raw line, FTS5 syntax (AND, OR, NOT, \"phrases\", prefix*). "
-            + "Example: --match '\"data loader\" AND consent'", valueName: "expression"))
+    @Option(
+        help: ArgumentHelp(
+            "Full-text search of the raw line, FTS5 syntax (AND, OR, NOT, \"phrases\", prefix*). "
+                + "Example: --match '\"data loader\" AND consent'",
+            valueName: "expression"
+        )
+    )
     var match: String?
 
-    @Option(name: .customLong("where"), help: ArgumentHelp(
-        "A condition on a parsed field: field=value, field!=value or field~regex; repeatable, all must hold. "
-            + "Example: --where action=login --where 'src_ip~^203\\.'", valueName: "condition"))
+    @Option(
+        name: .customLong("where"),
+        help: ArgumentHelp(
+            "A condition on a parsed field: field=value, field!=value or field~regex; repeatable, all must hold. "
+                + "Example: --where action=login --where 'src_ip~^203\\.'",
+            valueName: "condition"
+        )
+    )
     var conditions: [String] = []
 
-    @Option(help: ArgumentHelp("Only events within --window of this event's time. Example: --around 4711", valueName: "event-id"))
+    @Option(
+        help: ArgumentHelp(
+            "Only events within --window of this event's time. Example: --around 4711",
+            valueName: "event-id"
+        )
+    )
     var around: Int64?
 
     @Option(help: ArgumentHelp("The half-width of --around. Example: --window 10m", valueName: "duration"))
     var window: String = "10m"
 
-    @Option(help: "Which time filters and orders: event (the event's own time) or received (the aggregator's). Example: --clock received")
+    @Option(
+        help:
+            "Which time filters and orders: event (the event's own time) or received (the aggregator's). Example: --clock received"
+    )
     var clock: ClockArgument = .event
 
     /// The filter these options describe, relative times measured from `now`.
     func query(now: Int64) throws(QueryError) -> EventQuery {
         var query = EventQuery()
-        query.sinceNanos = try self.since.map { text throws(QueryError) in try TimeExpression.parseInstant(text, now: now) }
-        query.untilNanos = try self.until.map { text throws(QueryError) in try TimeExpression.parseInstant(text, now: now) }
+        query.sinceNanos = try self.since.map { text throws(QueryError) in
+            try TimeExpression.parseInstant(text, now: now)
+        }
+        query.untilNanos = try self.until.map { text throws(QueryError) in
+            try TimeExpression.parseInstant(text, now: now)
+        }
         query.host = self.host
         query.agent = self.agent
         query.user = self.user

@@ -56,10 +56,12 @@ struct EventPrinter {
             ]
             self.out.write(cells.map { self.csvCell($0 ?? "") }.joined(separator: ",") + "\r\n")
         case .table:
-            self.out.write(self.tableLine([
-                String(event.id), self.times.format(event.time(on: self.clock)), event.host, event.user ?? "-",
-                event.program ?? "-", String(decoding: event.line, as: UTF8.self),
-            ]))
+            self.out.write(
+                self.tableLine([
+                    String(event.id), self.times.format(event.time(on: self.clock)), event.host, event.user ?? "-",
+                    event.program ?? "-", String(decoding: event.line, as: UTF8.self),
+                ])
+            )
         }
     }
 
@@ -96,9 +98,13 @@ struct EventPrinter {
 
     /// Control characters (terminal escape sequences among them) shown as `?`: log lines are attacker-controlled.
     static func printable(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map {
-            $0.value < 0x20 || ($0.value >= 0x7f && $0.value < 0xa0) ? "?" : $0
-        }))
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map {
+                    $0.value < 0x20 || ($0.value >= 0x7f && $0.value < 0xa0) ? "?" : $0
+                }
+            )
+        )
     }
 
     static func truncate(_ text: String, _ width: Int) -> String {

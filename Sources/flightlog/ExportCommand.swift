@@ -25,7 +25,9 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var filters: EventFilterOptions
 
-    @Option(help: ArgumentHelp("The bundle directory to create (new or empty). Example: --out case-4711/", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp("The bundle directory to create (new or empty). Example: --out case-4711/", valueName: "dir")
+    )
     var out: String
 
     func run() throws {
@@ -41,15 +43,21 @@ struct ExportCommand: ParsableCommand {
         let summary: ExportSummary
         do {
             summary = try EvidenceExporter.export(
-                store: store, query: query, to: self.out, who: AuditTrail.currentUser(),
-                command: ["flightlog"] + Array(CommandLine.arguments.dropFirst()), filters: self.describedFilters(query),
+                store: store,
+                query: query,
+                to: self.out,
+                who: AuditTrail.currentUser(),
+                command: ["flightlog"] + Array(CommandLine.arguments.dropFirst()),
+                filters: self.describedFilters(query),
                 now: nowNanos()
             )
         } catch {
             try Investigation.fail("export", database: db, error)
         }
         try Investigation.audit(
-            "export", database: db, count: summary.events,
+            "export",
+            database: db,
+            count: summary.events,
             outcome: (summary.events > 0 ? "ok" : "no match") + " manifest sha256 \(summary.manifestSHA256)"
         )
         Output.line(
@@ -63,8 +71,10 @@ struct ExportCommand: ParsableCommand {
         var out: [(String, String)] = []
         if let since = query.sinceNanos { out.append(("since", Timestamp.rfc3339(since))) }
         if let until = query.untilNanos { out.append(("until", Timestamp.rfc3339(until))) }
-        for (name, value) in [("host", query.host), ("agent", query.agent), ("user", query.user), ("program", query.program),
-                              ("source", query.source), ("ip", query.ip), ("match", query.match)] {
+        for (name, value) in [
+            ("host", query.host), ("agent", query.agent), ("user", query.user), ("program", query.program),
+            ("source", query.source), ("ip", query.ip), ("match", query.match),
+        ] {
             if let value { out.append((name, value)) }
         }
         for (index, condition) in query.conditions.enumerated() {

@@ -50,7 +50,9 @@ struct Flightlog: AsyncParsableCommand {
             }
         } catch {
             let usage = Self.exitCode(for: error) == .validationFailure
-            if usage, let subcommand = CommandLine.arguments.dropFirst().first, Self.grepLikeCommands.contains(subcommand) {
+            if usage, let subcommand = CommandLine.arguments.dropFirst().first,
+                Self.grepLikeCommands.contains(subcommand)
+            {
                 FileHandle.standardError.write(Data((Self.fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)
             }

@@ -13,7 +13,8 @@ struct HostPort: ExpressibleByArgument, CustomStringConvertible {
     init?(argument: String) {
         guard let colon = argument.lastIndex(of: ":") else { return nil }
         var host = String(argument[..<colon])
-        guard let port = Int(argument[argument.index(after: colon)...]), (0...65535).contains(port), !host.isEmpty else {
+        guard let port = Int(argument[argument.index(after: colon)...]), (0...65535).contains(port), !host.isEmpty
+        else {
             return nil
         }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -35,7 +35,12 @@ struct HuntCommand: ParsableCommand {
     @Option(help: "Output format: table or jsonl (each line {\"rule\":…,\"event\":{…}}). Example: --format jsonl")
     var format: ListFormat = .table
 
-    @Option(help: ArgumentHelp("Print times in this IANA time zone instead of UTC. Example: --tz Europe/Paris", valueName: "zone"))
+    @Option(
+        help: ArgumentHelp(
+            "Print times in this IANA time zone instead of UTC. Example: --tz Europe/Paris",
+            valueName: "zone"
+        )
+    )
     var tz: String?
 
     func run() throws {
@@ -59,7 +64,14 @@ struct HuntCommand: ParsableCommand {
         let store = try Investigation.openStore(db)
         Terminal.ignoreBrokenPipe()
         let out = BufferedWriter.standardOutput()
-        let printer = EventPrinter(format: .table, times: times, clock: query.clock, out: out, width: Terminal.width(), csvRaw: false)
+        let printer = EventPrinter(
+            format: .table,
+            times: times,
+            clock: query.clock,
+            out: out,
+            width: Terminal.width(),
+            csvRaw: false
+        )
         var total = 0
         do {
             for rule in loaded {
@@ -72,11 +84,12 @@ struct HuntCommand: ParsableCommand {
                     line += ",\"file\":".utf8
                     FieldsJSON.appendString(rule.file, to: &line)
                     line += ",\"run\":\(rule.condition != nil),\"notes\":[".utf8
-                    line += rule.unsupported.map { note -> String in
-                        var bytes: [UInt8] = []
-                        FieldsJSON.appendString(note, to: &bytes)
-                        return String(decoding: bytes, as: UTF8.self)
-                    }.joined(separator: ",").utf8
+                    line +=
+                        rule.unsupported.map { note -> String in
+                            var bytes: [UInt8] = []
+                            FieldsJSON.appendString(note, to: &bytes)
+                            return String(decoding: bytes, as: UTF8.self)
+                        }.joined(separator: ",").utf8
                     line += "]}\n".utf8
                     out.write(line)
                 }

@@ -19,8 +19,12 @@ enum Investigation {
     /// Appends the audit entry for this run; failing to record is itself an error (exit 2).
     static func audit(_ command: String, database: String, count: Int?, outcome: String) throws(ExitCode) {
         let entry = AuditEntry(
-            atNanos: nowNanos(), who: AuditTrail.currentUser(), command: command, arguments: Self.arguments,
-            resultCount: count.map { Int64($0) }, outcome: outcome
+            atNanos: nowNanos(),
+            who: AuditTrail.currentUser(),
+            command: command,
+            arguments: Self.arguments,
+            resultCount: count.map { Int64($0) },
+            outcome: outcome
         )
         do {
             try AuditTrail.record(entry, databasePath: database)

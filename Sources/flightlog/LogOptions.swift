@@ -5,7 +5,9 @@ import Logging
 struct LogOptions: ParsableArguments {
     @Option(
         name: .long,
-        help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical. Example: --log-level debug")
+        help: ArgumentHelp(
+            "Log level: trace, debug, info, notice, warning, error, critical. Example: --log-level debug"
+        )
     )
     var logLevel: Logger.Level = .info
 

@@ -41,7 +41,12 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "Output format: table, jsonl, csv or timesketch. Example: --format jsonl")
     var format: EventFormatArgument = .table
 
-    @Option(help: ArgumentHelp("Print times in this IANA time zone instead of UTC. Example: --tz Europe/Paris", valueName: "zone"))
+    @Option(
+        help: ArgumentHelp(
+            "Print times in this IANA time zone instead of UTC. Example: --tz Europe/Paris",
+            valueName: "zone"
+        )
+    )
     var tz: String?
 
     @Flag(help: "Write CSV cells exactly, without the guard against spreadsheet formulas.")
@@ -87,8 +92,12 @@ struct QueryCommand: ParsableCommand {
                 out.write(String(matched) + "\n")
             } else {
                 let printer = EventPrinter(
-                    format: self.format.format, times: times, clock: query.clock, out: out,
-                    width: self.format == .table ? Terminal.width() : nil, csvRaw: self.csvRaw
+                    format: self.format.format,
+                    times: times,
+                    clock: query.clock,
+                    out: out,
+                    width: self.format == .table ? Terminal.width() : nil,
+                    csvRaw: self.csvRaw
                 )
                 printer.header()
                 matched = try store.forEachEvent(query) { event in

@@ -32,7 +32,12 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var log: LogOptions
 
-    @Option(help: ArgumentHelp("Address to listen on; port 0 picks a free port. Example: --listen 0.0.0.0:7514", valueName: "host:port"))
+    @Option(
+        help: ArgumentHelp(
+            "Address to listen on; port 0 picks a free port. Example: --listen 0.0.0.0:7514",
+            valueName: "host:port"
+        )
+    )
     var listen: HostPort = HostPort(host: "0.0.0.0", port: 7514)
 
     @Flag(help: "Serve without TLS. Logs carry PII: use only on loopback or a trusted, isolated network.")
@@ -47,7 +52,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Connections served at once; more are refused with serverBusy. Example: --max-connections 4096")
     var maxConnections: Int = 4096
 
-    @Option(help: ArgumentHelp("Where to write running counters (JSON). Example: --status-file /run/flightlog/status.json", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Where to write running counters (JSON). Example: --status-file /run/flightlog/status.json",
+            valueName: "path"
+        )
+    )
     var statusFile: String?
 
     @Option(
@@ -59,11 +69,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var aggregatorKey: String?
 
-    @Option(help: "Seconds between signed checkpoints of the transparency log while it grows. Example: --checkpoint-interval 60")
+    @Option(
+        help:
+            "Seconds between signed checkpoints of the transparency log while it grows. Example: --checkpoint-interval 60"
+    )
     var checkpointInterval: Int64 = 60
 
     func validate() throws {
-        guard self.checkpointInterval >= 1 else { throw ValidationError("--checkpoint-interval must be at least 1 second") }
+        guard self.checkpointInterval >= 1 else {
+            throw ValidationError("--checkpoint-interval must be at least 1 second")
+        }
         guard self.insecurePlaintext else {
             throw ValidationError(
                 "TLS is not available in this release yet; pass --insecure-plaintext to serve without encryption "
@@ -86,7 +101,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let signer: CheckpointSigner
         do {
-            signer = try AggregatorKeyFile.loadOrCreate(self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.database.db))
+            signer = try AggregatorKeyFile.loadOrCreate(
+                self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.database.db)
+            )
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
@@ -103,7 +120,12 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = AggregatorMetrics()
         let server: IngestServer
         do {
-            server = try await IngestServer(configuration: configuration, store: store, metrics: metrics, logger: logger)
+            server = try await IngestServer(
+                configuration: configuration,
+                store: store,
+                metrics: metrics,
+                logger: logger
+            )
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)

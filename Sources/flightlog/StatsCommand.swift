@@ -37,7 +37,12 @@ struct StatsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Working hours, HH-HH, in --tz. Example: --work-hours 07-19", valueName: "range"))
     var workHours: String = "07-19"
 
-    @Option(help: ArgumentHelp("Time zone for printed times and working hours. Example: --tz Europe/Paris", valueName: "zone"))
+    @Option(
+        help: ArgumentHelp(
+            "Time zone for printed times and working hours. Example: --tz Europe/Paris",
+            valueName: "zone"
+        )
+    )
     var tz: String?
 
     @Option(help: "Output format: table or jsonl. Example: --format jsonl")
@@ -55,7 +60,9 @@ struct StatsCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let parts = self.workHours.split(separator: "-").compactMap { Int($0) }
-        guard bucketNanos > 0, parts.count == 2, (0...24).contains(parts[0]), (0...24).contains(parts[1]), parts[0] < parts[1] else {
+        guard bucketNanos > 0, parts.count == 2, (0...24).contains(parts[0]), (0...24).contains(parts[1]),
+            parts[0] < parts[1]
+        else {
             Output.error("--bucket must be positive and --work-hours must read HH-HH, e.g. 07-19")
             throw ExitCode(2)
         }
@@ -76,29 +83,43 @@ struct StatsCommand: ParsableCommand {
         case .table:
             var rows = [[self.by.rawValue.uppercased(), "BUCKET", "COUNT", "NOTE"]]
             for bucket in report.buckets {
-                rows.append([EventPrinter.printable(bucket.key), times.format(bucket.startNanos), String(bucket.count), bucket.spike ? "SPIKE" : ""])
+                rows.append([
+                    EventPrinter.printable(bucket.key), times.format(bucket.startNanos), String(bucket.count),
+                    bucket.spike ? "SPIKE" : "",
+                ])
             }
             out.write(Output.table(rows) + "\n")
             if !report.notes.isEmpty { out.write("\nUnusual:\n") }
             for note in report.notes {
-                out.write("  \(times.format(note.timeNanos))  \(note.kind.rawValue)  \(EventPrinter.printable(note.detail))\n")
+                out.write(
+                    "  \(times.format(note.timeNanos))  \(note.kind.rawValue)  \(EventPrinter.printable(note.detail))\n"
+                )
             }
         case .jsonl:
             for bucket in report.buckets {
                 var line: [UInt8] = Array("{\"type\":\"bucket\",\"by\":\"\(self.by.rawValue)\",\"key\":".utf8)
                 FieldsJSON.appendString(bucket.key, to: &line)
-                line += ",\"start\":\"\(times.format(bucket.startNanos))\",\"count\":\(bucket.count),\"spike\":\(bucket.spike)}\n".utf8
+                line +=
+                    ",\"start\":\"\(times.format(bucket.startNanos))\",\"count\":\(bucket.count),\"spike\":\(bucket.spike)}\n"
+                    .utf8
                 out.write(line)
             }
             for note in report.notes {
-                var line: [UInt8] = Array("{\"type\":\"\(note.kind.rawValue)\",\"time\":\"\(times.format(note.timeNanos))\",\"detail\":".utf8)
+                var line: [UInt8] = Array(
+                    "{\"type\":\"\(note.kind.rawValue)\",\"time\":\"\(times.format(note.timeNanos))\",\"detail\":".utf8
+                )
                 FieldsJSON.appendString(note.detail, to: &line)
                 line += "}\n".utf8
                 out.write(line)
             }
         }
         do { _ = try out.finish() } catch { try Investigation.fail("stats", database: db, error) }
-        try Investigation.audit("stats", database: db, count: report.total, outcome: report.total > 0 ? "ok" : "no match")
+        try Investigation.audit(
+            "stats",
+            database: db,
+            count: report.total,
+            outcome: report.total > 0 ? "ok" : "no match"
+        )
         if report.total == 0 { throw ExitCode(1) }
     }
 }

@@ -17,7 +17,12 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: ArgumentHelp("The status file to read. Example: --status-file /run/flightlog/status.json", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The status file to read. Example: --status-file /run/flightlog/status.json",
+            valueName: "path"
+        )
+    )
     var statusFile: String?
 
     @Option(help: "Output format: table or jsonl. Example: --format jsonl")
@@ -38,8 +43,11 @@ struct StatusCommand: AsyncParsableCommand {
             Output.line(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\n", with: ""))
         case .table:
             let age = Double(nowNanos() - status.writtenNanos) / 1e9
-            Output.line("state \(status.state) · pid \(status.pid) · listening \(status.listen) · updated \(String(format: "%.1f", age)) s ago")
-            let rows = [["COUNTER", "VALUE"]] + status.counters.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }
+            Output.line(
+                "state \(status.state) · pid \(status.pid) · listening \(status.listen) · updated \(String(format: "%.1f", age)) s ago"
+            )
+            let rows =
+                [["COUNTER", "VALUE"]] + status.counters.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }
             Output.line(Output.table(rows))
         }
     }

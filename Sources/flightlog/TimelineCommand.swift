@@ -4,7 +4,8 @@ import FlightlogStore
 struct TimelineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "timeline",
-        abstract: "One chronological stream across hosts, with batch, verification state, gaps, silences and clock skew.",
+        abstract:
+            "One chronological stream across hosts, with batch, verification state, gaps, silences and clock skew.",
         discussion: """
             Takes the same filters as `flightlog query`. Each event line shows its time, host, agent, the epoch and
             sequence of the signed batch holding it, and its verification state. Today that state is
@@ -28,7 +29,12 @@ struct TimelineCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var filters: EventFilterOptions
 
-    @Option(help: ArgumentHelp("Mark an agent silent after this long without events; 0 turns it off. Example: --silence 10m", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "Mark an agent silent after this long without events; 0 turns it off. Example: --silence 10m",
+            valueName: "duration"
+        )
+    )
     var silence: String = "10m"
 
     @Option(help: "At most this many events. Example: --limit 500")
@@ -37,7 +43,12 @@ struct TimelineCommand: ParsableCommand {
     @Option(help: "Output format: text or jsonl. Example: --format jsonl")
     var format: TimelineFormat = .text
 
-    @Option(help: ArgumentHelp("Print times in this IANA time zone instead of UTC. Example: --tz America/New_York", valueName: "zone"))
+    @Option(
+        help: ArgumentHelp(
+            "Print times in this IANA time zone instead of UTC. Example: --tz America/New_York",
+            valueName: "zone"
+        )
+    )
     var tz: String?
 
     enum TimelineFormat: String, ExpressibleByArgument, CaseIterable {
@@ -91,10 +102,12 @@ struct TimelineCommand: ParsableCommand {
 
     private func writeNotes(_ context: TimelineContext, out: BufferedWriter, times: TimeFormatter) {
         for agent in context.agents {
-            let skew = agent.lastSkewNanos.map { nanos in
-                nanos == 0 ? "in step with the aggregator"
-                    : "\(DurationText.describe(abs(nanos))) \(nanos > 0 ? "ahead of" : "behind") the aggregator"
-            } ?? "unknown (no handshake recorded)"
+            let skew =
+                agent.lastSkewNanos.map { nanos in
+                    nanos == 0
+                        ? "in step with the aggregator"
+                        : "\(DurationText.describe(abs(nanos))) \(nanos > 0 ? "ahead of" : "behind") the aggregator"
+                } ?? "unknown (no handshake recorded)"
             switch self.format {
             case .text:
                 out.write("# clock: \(agent.name): agent clock \(skew) at its last handshake\n")
@@ -108,13 +121,23 @@ struct TimelineCommand: ParsableCommand {
             }
         }
         if self.format == .text {
-            out.write("# verification: \(Self.verification) = signature and chain link checked by the aggregator on arrival; not re-verified here\n")
-            out.write("TIME" + String(repeating: " ", count: times.zone == nil ? 28 : 33)
-                + "HOST            AGENT           BATCH       STATE          MESSAGE\n")
+            out.write(
+                "# verification: \(Self.verification) = signature and chain link checked by the aggregator on arrival; not re-verified here\n"
+            )
+            out.write(
+                "TIME" + String(repeating: " ", count: times.zone == nil ? 28 : 33)
+                    + "HOST            AGENT           BATCH       STATE          MESSAGE\n"
+            )
         }
     }
 
-    private func write(_ event: EventRecord, clock: EventQuery.Clock, out: BufferedWriter, times: TimeFormatter, width: Int?) {
+    private func write(
+        _ event: EventRecord,
+        clock: EventQuery.Clock,
+        out: BufferedWriter,
+        times: TimeFormatter,
+        width: Int?
+    ) {
         switch self.format {
         case .text:
             let cells = [
@@ -138,9 +161,13 @@ struct TimelineCommand: ParsableCommand {
         switch self.format {
         case .text:
             let label = marker.kind == .gap ? "GAP" : marker.kind == .silence ? "SILENT" : "FINDING"
-            out.write("\(times.format(marker.timeNanos))  ---- \(label) \(EventPrinter.printable(marker.agent)): \(marker.detail)\n")
+            out.write(
+                "\(times.format(marker.timeNanos))  ---- \(label) \(EventPrinter.printable(marker.agent)): \(marker.detail)\n"
+            )
         case .jsonl:
-            var line: [UInt8] = Array("{\"type\":\"\(marker.kind.rawValue)\",\"time\":\"\(times.format(marker.timeNanos))\",\"agent\":".utf8)
+            var line: [UInt8] = Array(
+                "{\"type\":\"\(marker.kind.rawValue)\",\"time\":\"\(times.format(marker.timeNanos))\",\"agent\":".utf8
+            )
             FieldsJSON.appendString(marker.agent, to: &line)
             line += ",\"detail\":".utf8
             FieldsJSON.appendString(marker.detail, to: &line)

@@ -17,14 +17,20 @@ struct KillNineTests {
         let keygen = try Harness.run("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
         #expect(keygen.code == 0)
         let publicKey = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
-        let enroll = try Harness.run("flightlog", ["enroll", "--db", db, "--name", "ws-e2e", "--public-key", publicKey])
+        let enroll = try Harness.run(
+            "flightlog",
+            ["enroll", "--db", db, "--name", "ws-e2e", "--public-key", publicKey]
+        )
         #expect(enroll.code == 0, "\(enroll.err)")
 
         let port = try Harness.freePort()
         func startServer() throws -> Process {
             let server = try Harness.start(
                 "flightlog",
-                ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level", "warning"],
+                [
+                    "serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level",
+                    "warning",
+                ],
                 log: scratch.file("serve.log")
             )
             try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
@@ -52,10 +58,13 @@ struct KillNineTests {
         for round in 0..<rounds {
             // A burst of lines in small writes, with a rotation in some rounds.
             for chunk in 0..<10 {
-                let lines = (0..<25).map { "app round=\(round) chunk=\(chunk) n=\($0) user=u\($0 % 7) payload=\(String(repeating: "x", count: 60))" }
+                let lines = (0..<25).map {
+                    "app round=\(round) chunk=\(chunk) n=\($0) user=u\($0 % 7) payload=\(String(repeating: "x", count: 60))"
+                }
                 try app.append(lines)
                 expected += lines
-                let authLine = "Nov 24 10:\(String(format: "%02d", round)):\(String(format: "%02d", chunk)) ws-e2e sshd[\(1000 + round)]: Accepted password for u\(chunk) from 203.0.113.\(round) port \(40000 + chunk) ssh2"
+                let authLine =
+                    "Nov 24 10:\(String(format: "%02d", round)):\(String(format: "%02d", chunk)) ws-e2e sshd[\(1000 + round)]: Accepted password for u\(chunk) from 203.0.113.\(round) port \(40000 + chunk) ssh2"
                 try auth.append([authLine])
                 expected.append(authLine)
                 if chunk == 5 && round % 3 == 1 { try app.rotate(keep: 3) }
@@ -88,7 +97,9 @@ struct KillNineTests {
             let agentLog = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
             let serveLog = (try? String(contentsOfFile: scratch.file("serve.log"), encoding: .utf8)) ?? ""
             let status = try? Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")])
-            Issue.record("indexed \(have) of \(total); agent status:\n\(status?.out ?? "")\nagent log:\n\(agentLog.suffix(3000))\nserve log:\n\(serveLog.suffix(2000))")
+            Issue.record(
+                "indexed \(have) of \(total); agent status:\n\(status?.out ?? "")\nagent log:\n\(agentLog.suffix(3000))\nserve log:\n\(serveLog.suffix(2000))"
+            )
             throw error
         }
         // SIGTERM only once the agent is up (a signal before its handlers exist would just end the process).
@@ -133,4 +144,3 @@ struct KillNineTests {
         #expect(findings.isEmpty, "\(findings)")
     }
 }
-

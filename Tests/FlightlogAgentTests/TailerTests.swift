@@ -372,7 +372,9 @@ extension Tailer {
         #expect(result.texts == ["n1"])
         // The saved cursor is kept for a few scans (a rename may race the first one), then declared vanished.
         var notices = result.notices
-        for _ in 0..<Tailer.restoreScans { notices += resumed.poll(maxLines: 10, maxBytes: 1 << 20, nowNanos: 1).notices }
+        for _ in 0..<Tailer.restoreScans {
+            notices += resumed.poll(maxLines: 10, maxBytes: 1 << 20, nowNanos: 1).notices
+        }
         #expect(notices.filter { $0 == .vanished(path: dir.file("app.log")) }.count == 1)
         #expect(resumed.state.files.map(\.path) == [dir.file("app.log")])
     }

@@ -1,5 +1,6 @@
 import FlightlogAggregator
 import FlightlogStore
+import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import GRDB

@@ -1,6 +1,7 @@
 import Crypto
 import FlightlogAggregator
 import FlightlogStore
+import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import GRDB
@@ -10,7 +11,11 @@ import Testing
 @Suite("Refused handshakes and batches")
 struct HandshakeRejectionTests {
     /// Sends HELLO and a PROOF signed by `signer`, returns the first frame after CHALLENGE.
-    private func attempt(_ agent: TestAgent, port: Int, signer: Curve25519.Signing.PrivateKey? = nil) async throws -> Frame? {
+    private func attempt(
+        _ agent: TestAgent,
+        port: Int,
+        signer: Curve25519.Signing.PrivateKey? = nil
+    ) async throws -> Frame? {
         let connection = try await agent.connect(port: port)
         try await connection.send(agent.hello())
         guard case .challenge(let challenge) = try await connection.receive() else { throw TestFailure("no CHALLENGE") }
@@ -100,7 +105,12 @@ struct HandshakeRejectionTests {
     @Test func handshakeDeadlineClosesSilentPeers() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await withServer(database: dir.file("db.sqlite"), configure: { $0.handshakeTimeoutSeconds = 1 }) { port, _, _ in
+        var configuration = AggregatorConfiguration(host: "127.0.0.1", port: 0)
+        configuration.handshakeTimeoutSeconds = 1
+        try await withServer(database: dir.file("db.sqlite"), configuration: configuration) {
+            port,
+            _,
+            _ in
             let connection = try await TestConnection.connect(port: port)
             #expect(self.code(try await connection.receive()) == .timeout)
             try await connection.waitClosed()
@@ -111,7 +121,9 @@ struct HandshakeRejectionTests {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let agent = TestAgent(name: "ws-busy")
-        try await withServer(database: dir.file("db.sqlite"), configure: { $0.maxConnections = 1 }) { port, store, _ in
+        var configuration = AggregatorConfiguration(host: "127.0.0.1", port: 0)
+        configuration.maxConnections = 1
+        try await withServer(database: dir.file("db.sqlite"), configuration: configuration) { port, store, _ in
             try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
             let (first, _) = try await agent.open(port: port)
             let second = try await agent.connect(port: port)
@@ -130,7 +142,9 @@ struct HandshakeRejectionTests {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let agent = TestAgent(name: "ws-\(defect.rawValue)")
-        try await withServer(database: dir.file("db.sqlite"), configure: { $0.window = 2 }) { port, store, _ in
+        var configuration = AggregatorConfiguration(host: "127.0.0.1", port: 0)
+        configuration.window = 2
+        try await withServer(database: dir.file("db.sqlite"), configuration: configuration) { port, store, _ in
             try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
             let (connection, _) = try await agent.open(port: port)
             let good = try agent.chain(1)[0]
@@ -146,7 +160,12 @@ struct HandshakeRejectionTests {
                 frames = [.batch(ByteBuffer(bytes: try TestAgent(name: "other").chain(1)[0].bytes))]
                 expected = .keyMismatch
             case .wrongEpoch:
-                let other = try agent.batch(sequence: 1, previous: .zero, events: agent.events(1, prefix: "e"), epoch: 7)
+                let other = try agent.batch(
+                    sequence: 1,
+                    previous: .zero,
+                    events: agent.events(1, prefix: "e"),
+                    epoch: 7
+                )
                 frames = [.batch(ByteBuffer(bytes: other.bytes))]
                 expected = .wrongEpoch
             case .garbage:
@@ -167,7 +186,9 @@ struct HandshakeRejectionTests {
         defer { dir.cleanup() }
         let agent = TestAgent(name: "ws-window")
         let path = dir.file("db.sqlite")
-        try await withServer(database: path, configure: { $0.window = 2 }) { port, store, metrics in
+        var configuration = AggregatorConfiguration(host: "127.0.0.1", port: 0)
+        configuration.window = 2
+        try await withServer(database: path, configuration: configuration) { port, store, metrics in
             try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
             let (connection, _) = try await agent.open(port: port)
             // Another connection holds the write lock, so nothing can commit and nothing is acked: the third
@@ -182,7 +203,10 @@ struct HandshakeRejectionTests {
             try await blocker.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
             // What was accepted before the violation is still committed and acked, then the error comes.
             for batch in batches.prefix(2) {
-                #expect(try await connection.receiveSkippingHeartbeats() == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored)))
+                #expect(
+                    try await connection.receiveSkippingHeartbeats()
+                        == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored))
+                )
             }
             #expect(self.code(try await connection.receiveSkippingHeartbeats()) == .windowExceeded)
             try await connection.waitClosed()

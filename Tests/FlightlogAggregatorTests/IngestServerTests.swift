@@ -1,5 +1,6 @@
 import FlightlogAggregator
 import FlightlogStore
+import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import NIOCore
@@ -88,7 +89,11 @@ struct IngestServerTests {
             #expect(findings.map(\.kind) == [.equivocation])
             #expect(findings.first?.batchHash == forged.hash)
             #expect(findings.first?.otherHash == original.hash)
-            #expect(try await store.lines(agentName: agent.name).map { String(decoding: $0, as: UTF8.self) }.allSatisfy { $0.hasPrefix("original") })
+            #expect(
+                try await store.lines(agentName: agent.name).map { String(decoding: $0, as: UTF8.self) }.allSatisfy {
+                    $0.hasPrefix("original")
+                }
+            )
         }
     }
 
@@ -127,7 +132,11 @@ struct IngestServerTests {
         try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
             try await self.enrolled(store, agent)
             let first = try agent.batch(sequence: 1, previous: .zero, events: agent.events(1, prefix: "a"))
-            let wrongLink = try agent.batch(sequence: 2, previous: Bytes32(hex: String(repeating: "ab", count: 32)) ?? .zero, events: agent.events(1, prefix: "b"))
+            let wrongLink = try agent.batch(
+                sequence: 2,
+                previous: Bytes32(hex: String(repeating: "ab", count: 32)) ?? .zero,
+                events: agent.events(1, prefix: "b")
+            )
             let (connection, _) = try await agent.open(port: port)
             try await connection.send(.batch(ByteBuffer(bytes: first.bytes)))
             _ = try await connection.receiveSkippingHeartbeats()
@@ -159,7 +168,9 @@ struct IngestServerTests {
             let (connection, welcome) = try await agent.open(port: port)
             #expect(welcome.epoch == 99)
             #expect(welcome.lastSequence == 0)
-            for batch in try agent.chain(1, tag: "after-wipe") { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+            for batch in try agent.chain(1, tag: "after-wipe") {
+                try await connection.send(.batch(ByteBuffer(bytes: batch.bytes)))
+            }
             guard case .ack(let ack) = try await connection.receiveSkippingHeartbeats() else {
                 Issue.record("expected ACK")
                 return
@@ -192,7 +203,10 @@ struct IngestServerTests {
             #expect(welcome.lastSequence == 3)
             #expect(welcome.lastBatchHash == batches[2].hash)
             try await connection.send(.batch(ByteBuffer(bytes: batches[3].bytes)))
-            #expect(try await connection.receiveSkippingHeartbeats() == .ack(Ack(epoch: 1, sequence: 4, batchHash: batches[3].hash, status: .stored)))
+            #expect(
+                try await connection.receiveSkippingHeartbeats()
+                    == .ack(Ack(epoch: 1, sequence: 4, batchHash: batches[3].hash, status: .stored))
+            )
             #expect(try await store.counts().batches == 4)
             #expect(try await store.findings().isEmpty)
             await connection.close()
@@ -213,12 +227,16 @@ struct IngestServerTests {
                         let batches = try agent.chain(batchesPerAgent, eventsPerBatch: eventsPerBatch)
                         let (connection, _) = try await agent.open(port: port)
                         // Interleave: send half, read some acks, send the rest.
-                        for batch in batches.prefix(4) { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+                        for batch in batches.prefix(4) {
+                            try await connection.send(.batch(ByteBuffer(bytes: batch.bytes)))
+                        }
                         var acked = 0
                         for _ in 0..<2 {
                             if case .ack = try await connection.receiveSkippingHeartbeats() { acked += 1 }
                         }
-                        for batch in batches.dropFirst(4) { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+                        for batch in batches.dropFirst(4) {
+                            try await connection.send(.batch(ByteBuffer(bytes: batch.bytes)))
+                        }
                         while acked < batches.count {
                             guard case .ack(let ack) = try await connection.receiveSkippingHeartbeats() else {
                                 throw TestFailure("expected ACK")
@@ -267,7 +285,10 @@ struct IngestServerTests {
             try await badConnection.waitClosed()
             for batch in batches.dropFirst() { try await goodConnection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
             for batch in batches {
-                #expect(try await goodConnection.receiveSkippingHeartbeats() == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored)))
+                #expect(
+                    try await goodConnection.receiveSkippingHeartbeats()
+                        == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored))
+                )
             }
             await goodConnection.close()
         }

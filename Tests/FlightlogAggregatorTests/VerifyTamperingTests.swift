@@ -1,6 +1,7 @@
 import Crypto
 import FlightlogAggregator
 import FlightlogStore
+import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import GRDB
@@ -201,7 +202,14 @@ struct VerifyTamperingTests {
         defer { fixture.dir.cleanup() }
         for command in ["query", "export"] {
             _ = try AuditTrail.record(
-                AuditEntry(atNanos: now(), who: "inv", command: command, arguments: ["--user", "mchen"], resultCount: 3, outcome: "ok"),
+                AuditEntry(
+                    atNanos: now(),
+                    who: "inv",
+                    command: command,
+                    arguments: ["--user", "mchen"],
+                    resultCount: 3,
+                    outcome: "ok"
+                ),
                 databasePath: fixture.path
             )
         }

@@ -1,4 +1,5 @@
 import FlightlogStore
+import FlightlogTestSupport
 import Foundation
 import Testing
 
@@ -33,10 +34,13 @@ struct AuditTrailTests {
             try SQLiteShell.execute(fixture.database, "UPDATE audit SET result_count = 0 WHERE id = 2")
         }
         // …and an intruder who drops them is caught by the hash chain.
-        try SQLiteShell.execute(fixture.database, """
+        try SQLiteShell.execute(
+            fixture.database,
+            """
             DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;
             UPDATE audit SET result_count = 0 WHERE id = 2;
-            """)
+            """
+        )
         let store = try SQLiteStore(readOnlyPath: fixture.database)
         let edited = try store.verifyAuditTrail()
         #expect(!edited.isIntact)

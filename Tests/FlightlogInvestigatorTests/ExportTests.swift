@@ -1,4 +1,6 @@
+import Crypto
 import FlightlogStore
+import FlightlogTestSupport
 import Foundation
 import Testing
 
@@ -84,15 +86,14 @@ struct ExportTests {
         let lines = manifest.components(separatedBy: "\n")
         let newHash = SHA256Hex.of(data)
         manifest = lines.map { line in
-            guard line.contains("\"path\":\"\(file)\""), let range = line.range(of: #""sha256":"[0-9a-f]{64}""#, options: .regularExpression)
+            guard line.contains("\"path\":\"\(file)\""),
+                let range = line.range(of: #""sha256":"[0-9a-f]{64}""#, options: .regularExpression)
             else { return line }
             return line.replacingCharacters(in: range, with: "\"sha256\":\"\(newHash)\"")
         }.joined(separator: "\n")
         try Data(manifest.utf8).write(to: URL(fileURLWithPath: manifestPath))
     }
 }
-
-import Crypto
 
 enum SHA256Hex {
     static func of(_ data: Data) -> String {

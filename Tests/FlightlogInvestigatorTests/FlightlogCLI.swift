@@ -1,3 +1,4 @@
+import FlightlogTestSupport
 import Foundation
 
 /// Runs the built `flightlog` executable as a real process.

@@ -1,4 +1,5 @@
 import FlightlogStore
+import FlightlogTestSupport
 import Foundation
 import Testing
 
@@ -17,7 +18,10 @@ struct HuntCommandTests {
             matches[object["rule"] as? String ?? "", default: []].append(object["event"] as? [String: Any] ?? [:])
         }
         func first(_ titlePrefix: String) throws -> [String: Any] {
-            let key = try #require(matches.keys.first { $0.hasPrefix(titlePrefix) }, "no matches for \(titlePrefix): \(matches.keys)")
+            let key = try #require(
+                matches.keys.first { $0.hasPrefix(titlePrefix) },
+                "no matches for \(titlePrefix): \(matches.keys)"
+            )
             return try #require(matches[key]?.first)
         }
         let reset = try first("Help-desk password or MFA reset")
@@ -28,7 +32,10 @@ struct HuntCommandTests {
         let offHours = try first("CRM access outside working hours")
         #expect((reset["message"] as? String)?.contains("password reset for user=mchen") == true)
         #expect(login["ip"] as? String == "203.0.113.77")
-        #expect(matches.first { $0.key.hasPrefix("Successful login from outside") }?.value.count == 1, "internal logins must not match")
+        #expect(
+            matches.first { $0.key.hasPrefix("Successful login from outside") }?.value.count == 1,
+            "internal logins must not match"
+        )
         #expect((consent["fields"] as? [String: String])?["app"] == "Data Loader")
         #expect((export["fields"] as? [String: String])?["records"] == "48210")
         #expect(remote["host"] as? String == "cc-ws-611")
@@ -41,19 +48,21 @@ struct HuntCommandTests {
         #expect(rules.allSatisfy { ($0["notes"] as? [String])?.isEmpty == false })
     }
 
-    @Test(arguments: [
-        ("detection:\n  sel:\n    user: MCHEN\n  condition: sel", 8),
-        ("detection:\n  sel:\n    user|startswith: mc\n    action: login\n  condition: sel", 2),
-        ("detection:\n  sel:\n    app|contains: loader\n  condition: sel", 2),
-        ("detection:\n  sel:\n    event|re: '^bulk'\n  condition: sel", 1),
-        ("detection:\n  sel:\n    message|contains|all: [reset, INC-4711]\n  condition: sel", 2),
-        ("detection:\n  a:\n    user: mchen\n  b:\n    src_ip: 203.0.113.77\n  condition: a and not b", 5),
-        ("detection:\n  a:\n    user: mchen\n  b:\n    user: tpatel\n  condition: (a or b) and not a", 3),
-        ("detection:\n  keywords:\n    - anydesk\n    - 'data*loader'\n  condition: keywords", 3),
-        ("detection:\n  s1:\n    program: crm-audit\n  s2:\n    user: mchen\n  condition: all of s*", 2),
-        ("detection:\n  s1:\n    program: crm-audit\n  s2:\n    program: kernel\n  condition: 1 of them", 3),
-        ("detection:\n  sel:\n    - user: tpatel\n      action: login\n    - program: kernel\n  condition: sel", 2),
-    ] as [(String, Int)])
+    @Test(
+        arguments: [
+            ("detection:\n  sel:\n    user: MCHEN\n  condition: sel", 8),
+            ("detection:\n  sel:\n    user|startswith: mc\n    action: login\n  condition: sel", 2),
+            ("detection:\n  sel:\n    app|contains: loader\n  condition: sel", 2),
+            ("detection:\n  sel:\n    event|re: '^bulk'\n  condition: sel", 1),
+            ("detection:\n  sel:\n    message|contains|all: [reset, INC-4711]\n  condition: sel", 2),
+            ("detection:\n  a:\n    user: mchen\n  b:\n    src_ip: 203.0.113.77\n  condition: a and not b", 5),
+            ("detection:\n  a:\n    user: mchen\n  b:\n    user: tpatel\n  condition: (a or b) and not a", 3),
+            ("detection:\n  keywords:\n    - anydesk\n    - 'data*loader'\n  condition: keywords", 3),
+            ("detection:\n  s1:\n    program: crm-audit\n  s2:\n    user: mchen\n  condition: all of s*", 2),
+            ("detection:\n  s1:\n    program: crm-audit\n  s2:\n    program: kernel\n  condition: 1 of them", 3),
+            ("detection:\n  sel:\n    - user: tpatel\n      action: login\n    - program: kernel\n  condition: sel", 2),
+        ] as [(String, Int)]
+    )
     func translatesTheSupportedSubset(yaml: String, expected: Int) async throws {
         let fixture = try await SharedIncident.shared.get()
         let rule = SigmaRule(file: "t.yml", yaml: "title: t\n" + yaml)
@@ -79,7 +88,8 @@ struct HuntCommandTests {
     @Test func runsApproximationsAndSaysSo() {
         let rule = SigmaRule(
             file: "t.yml",
-            yaml: "title: t\ndetection:\n  sel:\n    action: login\n  timeframe: 5m\n  condition: sel | count() by src_ip > 10\n"
+            yaml:
+                "title: t\ndetection:\n  sel:\n    action: login\n  timeframe: 5m\n  condition: sel | count() by src_ip > 10\n"
         )
         #expect(rule.condition != nil)
         #expect(rule.unsupported.contains { $0.contains("timeframe") })

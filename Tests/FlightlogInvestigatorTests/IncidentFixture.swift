@@ -1,4 +1,5 @@
 import FlightlogStore
+import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 
@@ -30,15 +31,21 @@ struct IncidentFixture {
         let chain602 = try ws602.chain([
             [
                 try ws602.event(
-                    "2026-11-23T09:01:00Z", "Nov 23 09:01:00 cc-ws-602 crm-sso[811]: login success user=mchen src_ip=10.20.30.40",
-                    [("program", "crm-sso"), ("pid", "811"), ("user", "mchen"), ("src_ip", "10.20.30.40"), ("action", "login"), ("outcome", "success")]
+                    "2026-11-23T09:01:00Z",
+                    "Nov 23 09:01:00 cc-ws-602 crm-sso[811]: login success user=mchen src_ip=10.20.30.40",
+                    [
+                        ("program", "crm-sso"), ("pid", "811"), ("user", "mchen"), ("src_ip", "10.20.30.40"),
+                        ("action", "login"), ("outcome", "success"),
+                    ]
                 ),
                 try ws602.event(
-                    "2026-11-23T09:30:00Z", "Nov 23 09:30:00 cc-ws-602 crm-app[900]: record view account=ACME-1 user=mchen",
+                    "2026-11-23T09:30:00Z",
+                    "Nov 23 09:30:00 cc-ws-602 crm-app[900]: record view account=ACME-1 user=mchen",
                     [("program", "crm-app"), ("user", "mchen"), ("action", "record_view")]
                 ),
                 try ws602.event(
-                    "2026-11-23T16:55:00Z", "Nov 23 16:55:00 cc-ws-602 crm-sso[811]: logout user=mchen",
+                    "2026-11-23T16:55:00Z",
+                    "Nov 23 16:55:00 cc-ws-602 crm-sso[811]: logout user=mchen",
                     [("program", "crm-sso"), ("user", "mchen"), ("action", "logout")]
                 ),
             ],
@@ -46,29 +53,46 @@ struct IncidentFixture {
                 try ws602.event(
                     "2026-11-24T10:02:00Z",
                     "Nov 24 10:02:00 cc-ws-602 servicedesk[2211]: password reset for user=mchen requested by phone caller, ticket INC-4711, approved by hd-op3",
-                    [("program", "servicedesk"), ("pid", "2211"), ("user", "mchen"), ("action", "password_reset"), ("ticket", "INC-4711"), ("actor", "hd-op3")]
+                    [
+                        ("program", "servicedesk"), ("pid", "2211"), ("user", "mchen"), ("action", "password_reset"),
+                        ("ticket", "INC-4711"), ("actor", "hd-op3"),
+                    ]
                 ),
                 try ws602.event(
-                    "2026-11-24T10:03:30Z", "Nov 24 10:03:30 cc-ws-602 servicedesk[2211]: MFA device reset for user=mchen, ticket INC-4711",
-                    [("program", "servicedesk"), ("pid", "2211"), ("user", "mchen"), ("action", "mfa_reset"), ("ticket", "INC-4711")]
+                    "2026-11-24T10:03:30Z",
+                    "Nov 24 10:03:30 cc-ws-602 servicedesk[2211]: MFA device reset for user=mchen, ticket INC-4711",
+                    [
+                        ("program", "servicedesk"), ("pid", "2211"), ("user", "mchen"), ("action", "mfa_reset"),
+                        ("ticket", "INC-4711"),
+                    ]
                 ),
             ],
             [
                 try ws602.event(
-                    "2026-11-24T10:09:12Z", "Nov 24 10:09:12 cc-ws-602 crm-sso[811]: login success user=mchen src_ip=203.0.113.77 device=new",
-                    [("program", "crm-sso"), ("pid", "811"), ("user", "mchen"), ("src_ip", "203.0.113.77"), ("action", "login"), ("outcome", "success")]
+                    "2026-11-24T10:09:12Z",
+                    "Nov 24 10:09:12 cc-ws-602 crm-sso[811]: login success user=mchen src_ip=203.0.113.77 device=new",
+                    [
+                        ("program", "crm-sso"), ("pid", "811"), ("user", "mchen"), ("src_ip", "203.0.113.77"),
+                        ("action", "login"), ("outcome", "success"),
+                    ]
                 ),
                 try ws602.event(
                     "2026-11-24T10:15:40Z",
                     #"{"event":"oauth_consent","user":"mchen","app":"Data Loader","scopes":"api refresh_token full","src_ip":"203.0.113.77"}"#,
-                    [("program", "crm-audit"), ("event", "oauth_consent"), ("user", "mchen"), ("app", "Data Loader"), ("scopes", "api refresh_token full"), ("src_ip", "203.0.113.77")],
+                    [
+                        ("program", "crm-audit"), ("event", "oauth_consent"), ("user", "mchen"), ("app", "Data Loader"),
+                        ("scopes", "api refresh_token full"), ("src_ip", "203.0.113.77"),
+                    ],
                     source: "/var/log/crm/audit.jsonl"
                 ),
                 odd,
                 try ws602.event(
                     "2026-11-24T10:31:05Z",
                     #"{"event":"bulk_export","user":"mchen","object":"Contact","records":"48210","app":"Data Loader","src_ip":"203.0.113.77"}"#,
-                    [("program", "crm-audit"), ("event", "bulk_export"), ("user", "mchen"), ("object", "Contact"), ("records", "48210"), ("app", "Data Loader"), ("src_ip", "203.0.113.77")],
+                    [
+                        ("program", "crm-audit"), ("event", "bulk_export"), ("user", "mchen"), ("object", "Contact"),
+                        ("records", "48210"), ("app", "Data Loader"), ("src_ip", "203.0.113.77"),
+                    ],
                     source: "/var/log/crm/audit.jsonl"
                 ),
             ],
@@ -76,25 +100,38 @@ struct IncidentFixture {
         let chain611 = try ws611.chain([
             [
                 try ws611.event(
-                    "2026-11-24T09:00:00Z", "Nov 24 09:00:00 cc-ws-611 CRON[101]: pam_unix(cron:session): session opened for user root",
+                    "2026-11-24T09:00:00Z",
+                    "Nov 24 09:00:00 cc-ws-611 CRON[101]: pam_unix(cron:session): session opened for user root",
                     [("program", "CRON"), ("pid", "101"), ("user", "root"), ("action", "session_open")]
                 ),
                 try ws611.event(
-                    "2026-11-24T09:20:00Z", "Nov 24 09:20:00 cc-ws-611 crm-sso[812]: login success user=tpatel src_ip=10.20.30.41",
-                    [("program", "crm-sso"), ("user", "tpatel"), ("src_ip", "10.20.30.41"), ("action", "login"), ("outcome", "success")]
+                    "2026-11-24T09:20:00Z",
+                    "Nov 24 09:20:00 cc-ws-611 crm-sso[812]: login success user=tpatel src_ip=10.20.30.41",
+                    [
+                        ("program", "crm-sso"), ("user", "tpatel"), ("src_ip", "10.20.30.41"), ("action", "login"),
+                        ("outcome", "success"),
+                    ]
                 ),
             ],
             [
-                try ws611.event("2026-11-24T09:40:00Z", "Nov 24 09:40:00 cc-ws-611 crm-app[900]: heartbeat", [("program", "crm-app")]),
+                try ws611.event(
+                    "2026-11-24T09:40:00Z",
+                    "Nov 24 09:40:00 cc-ws-611 crm-app[900]: heartbeat",
+                    [("program", "crm-app")]
+                )
             ],
             [
                 try ws611.event(
                     "2026-11-24T10:47:00Z",
                     "Nov 24 10:47:00 cc-ws-611 anydesk[4242]: Incoming session request from 198.51.100.23, remote desktop session started for user=tpatel",
-                    [("program", "anydesk"), ("pid", "4242"), ("user", "tpatel"), ("src_ip", "198.51.100.23"), ("action", "remote_session")]
+                    [
+                        ("program", "anydesk"), ("pid", "4242"), ("user", "tpatel"), ("src_ip", "198.51.100.23"),
+                        ("action", "remote_session"),
+                    ]
                 ),
                 try ws611.event(
-                    "2026-11-24T22:30:00Z", "Nov 24 22:30:00 cc-ws-611 crm-app[900]: record view account=ACME-77 user=tpatel",
+                    "2026-11-24T22:30:00Z",
+                    "Nov 24 22:30:00 cc-ws-611 crm-app[900]: record view account=ACME-77 user=tpatel",
                     [("program", "crm-app"), ("user", "tpatel"), ("action", "record_view")]
                 ),
             ],

@@ -1,4 +1,5 @@
 import FlightlogStore
+import FlightlogTestSupport
 import Foundation
 import Testing
 
@@ -11,37 +12,47 @@ struct QueryCommandTests {
     @Test func findsEachIncidentStepInOrder() async throws {
         let fixture = try await SharedIncident.shared.get()
         let result = try fixture.cli(
-            "query", "--since", "2026-11-24T10:00Z", "--until", "2026-11-24T11:00Z", "--format", "jsonl"
+            "query",
+            "--since",
+            "2026-11-24T10:00Z",
+            "--until",
+            "2026-11-24T11:00Z",
+            "--format",
+            "jsonl"
         )
         #expect(result.status == 0, "\(result.stderr)")
         let lines = try self.messages(result)
-        let steps = ["password reset for user=mchen", "MFA device reset", "src_ip=203.0.113.77 device=new", "oauth_consent",
-                     "bulk_export", "anydesk"]
+        let steps = [
+            "password reset for user=mchen", "MFA device reset", "src_ip=203.0.113.77 device=new", "oauth_consent",
+            "bulk_export", "anydesk",
+        ]
         let positions = steps.map { step in lines.firstIndex { $0.contains(step) } }
         #expect(positions.allSatisfy { $0 != nil }, "missing a step in \(lines)")
         let found = positions.compactMap { $0 }
         #expect(found == found.sorted(), "steps out of order: \(lines)")
     }
 
-    @Test(arguments: [
-        (["--host", "cc-ws-611"], 4),
-        (["--agent", "cc-ws-602"], 9),
-        (["--user", "mchen"], 8),
-        (["--program", "crm-audit"], 2),
-        (["--source", "/var/log/crm/audit.jsonl"], 2),
-        (["--ip", "203.0.113.77"], 3),
-        (["--match", "\"data loader\""], 2),
-        (["--match", "anydesk"], 1),
-        (["--match", "INC AND 4711"], 2),
-        (["--where", "action=login"], 3),
-        (["--where", "action=login", "--where", "src_ip!=10.20.30.40"], 2),
-        (["--where", "event~^(oauth|bulk)_"], 2),
-        (["--where", "records=48210"], 1),
-        (["--since", "2026-11-24", "--until", "2026-11-24T10:05:00Z"], 4),
-        (["--since", "2026-11-24T10:00:00+01:00", "--until", "2026-11-24T09:30Z"], 2),
-        (["--around", "4", "--window", "5m"], 2),
-        (["--user", "mchen", "--limit", "2"], 2),
-    ] as [([String], Int)])
+    @Test(
+        arguments: [
+            (["--host", "cc-ws-611"], 4),
+            (["--agent", "cc-ws-602"], 9),
+            (["--user", "mchen"], 8),
+            (["--program", "crm-audit"], 2),
+            (["--source", "/var/log/crm/audit.jsonl"], 2),
+            (["--ip", "203.0.113.77"], 3),
+            (["--match", "\"data loader\""], 2),
+            (["--match", "anydesk"], 1),
+            (["--match", "INC AND 4711"], 2),
+            (["--where", "action=login"], 3),
+            (["--where", "action=login", "--where", "src_ip!=10.20.30.40"], 2),
+            (["--where", "event~^(oauth|bulk)_"], 2),
+            (["--where", "records=48210"], 1),
+            (["--since", "2026-11-24", "--until", "2026-11-24T10:05:00Z"], 4),
+            (["--since", "2026-11-24T10:00:00+01:00", "--until", "2026-11-24T09:30Z"], 2),
+            (["--around", "4", "--window", "5m"], 2),
+            (["--user", "mchen", "--limit", "2"], 2),
+        ] as [([String], Int)]
+    )
     func filter(arguments: [String], expected: Int) async throws {
         let fixture = try await SharedIncident.shared.get()
         let result = try fixture.cli("query", arguments: arguments + ["--format", "jsonl"])
@@ -110,7 +121,9 @@ struct QueryCommandTests {
         let fixture = try await SharedIncident.shared.get()
         let result = try fixture.cli("query", "--where", "event=oauth_consent", "--format", "jsonl")
         let object = try jsonObject(try #require(result.lines.first))
-        for key in ["id", "time", "received", "host", "agent", "source", "program", "user", "ip", "message", "fields", "batch"] {
+        for key in [
+            "id", "time", "received", "host", "agent", "source", "program", "user", "ip", "message", "fields", "batch",
+        ] {
             #expect(object[key] != nil, "missing \(key)")
         }
         #expect(object["time"] as? String == "2026-11-24T10:15:40.000000000Z")
@@ -119,8 +132,10 @@ struct QueryCommandTests {
         let batch = try #require(object["batch"] as? [String: Any])
         #expect(batch["agent"] as? String == "cc-ws-602")
         #expect(batch["seq"] as? Int == 3)
-        #expect(object["message"] as? String
-            == #"{"event":"oauth_consent","user":"mchen","app":"Data Loader","scopes":"api refresh_token full","src_ip":"203.0.113.77"}"#)
+        #expect(
+            object["message"] as? String
+                == #"{"event":"oauth_consent","user":"mchen","app":"Data Loader","scopes":"api refresh_token full","src_ip":"203.0.113.77"}"#
+        )
         #expect(object["message_b64"] == nil)
 
         let odd = try fixture.cli("query", "--program", "kernel", "--format", "jsonl")
@@ -132,7 +147,15 @@ struct QueryCommandTests {
 
     @Test func timeZoneShiftsPrintedTimes() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("query", "--where", "event=oauth_consent", "--format", "jsonl", "--tz", "Europe/Paris")
+        let result = try fixture.cli(
+            "query",
+            "--where",
+            "event=oauth_consent",
+            "--format",
+            "jsonl",
+            "--tz",
+            "Europe/Paris"
+        )
         let object = try jsonObject(try #require(result.lines.first))
         #expect(object["time"] as? String == "2026-11-24T11:15:40.000000000+01:00")
     }
@@ -142,7 +165,9 @@ struct QueryCommandTests {
         let result = try fixture.cli("query", "--program", "crm-audit", "--format", "csv")
         let rows = result.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         #expect(rows.count == 3)
-        #expect(rows[0] == "id,time,received,host,agent,source,program,pid,user,ip,severity,message,fields,epoch,seq,index")
+        #expect(
+            rows[0] == "id,time,received,host,agent,source,program,pid,user,ip,severity,message,fields,epoch,seq,index"
+        )
         #expect(rows[1].contains(#""{""event"":""oauth_consent"",""user"":""mchen"""#))
     }
 

@@ -1,3 +1,4 @@
+import FlightlogTestSupport
 import GRDB
 
 /// Raw SQL against a database file, as an intruder with file access would run it.

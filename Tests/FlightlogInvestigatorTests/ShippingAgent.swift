@@ -1,5 +1,6 @@
 import Crypto
 import FlightlogStore
+import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import NIOCore
@@ -22,11 +23,21 @@ struct ShippingAgent: Sendable {
     var publicKeyBase64: String { self.key.publicKey.rawRepresentation.base64EncodedString() }
 
     /// One event at `time` with a raw line and parsed fields, as the agent's parser would produce them.
-    func event(_ time: String, _ line: String, _ fields: [(String, String)], source: String = "/var/log/app.log") throws -> Event {
+    func event(
+        _ time: String,
+        _ line: String,
+        _ fields: [(String, String)],
+        source: String = "/var/log/app.log"
+    ) throws -> Event {
         let nanos = try TimeExpression.parseInstant(time, now: 0)
         return Event(
-            timeNanos: nanos, observedNanos: nanos + 1_000_000, flags: .timeFromLine, host: self.name, source: source,
-            line: Array(line.utf8), fields: fields.map { Event.Field($0.0, $0.1) }
+            timeNanos: nanos,
+            observedNanos: nanos + 1_000_000,
+            flags: .timeFromLine,
+            host: self.name,
+            source: source,
+            line: Array(line.utf8),
+            fields: fields.map { Event.Field($0.0, $0.1) }
         )
     }
 
@@ -38,8 +49,12 @@ struct ShippingAgent: Sendable {
             let batch = try SignedBatch.build(
                 events: events,
                 header: BatchHeader(
-                    keyID: KeyID.of(self.key.publicKey), epoch: self.epoch, sequence: UInt64(index + 1),
-                    previousHash: previous, createdNanos: events.last?.observedNanos ?? 0, events: events
+                    keyID: KeyID.of(self.key.publicKey),
+                    epoch: self.epoch,
+                    sequence: UInt64(index + 1),
+                    previousHash: previous,
+                    createdNanos: events.last?.observedNanos ?? 0,
+                    events: events
                 ),
                 signingKey: self.key
             )
@@ -54,9 +69,18 @@ struct ShippingAgent: Sendable {
         let connection = try await TestConnection.connect(port: port)
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         try await connection.send(
-            .hello(Hello(publicKey: self.publicKey, epoch: self.epoch, agentTimeNanos: now + self.clockOffsetNanos, agentName: self.name))
+            .hello(
+                Hello(
+                    publicKey: self.publicKey,
+                    epoch: self.epoch,
+                    agentTimeNanos: now + self.clockOffsetNanos,
+                    agentName: self.name
+                )
+            )
         )
-        guard case .challenge(let challenge) = try await connection.receive() else { throw TestFailure("expected CHALLENGE") }
+        guard case .challenge(let challenge) = try await connection.receive() else {
+            throw TestFailure("expected CHALLENGE")
+        }
         let message = Handshake.proofMessage(nonce: challenge.nonce, publicKey: self.publicKey, epoch: self.epoch)
         try await connection.send(.proof(Proof(signature: Array(try self.key.signature(for: message)))))
         guard case .welcome = try await connection.receive() else { throw TestFailure("expected WELCOME") }

@@ -1,3 +1,4 @@
+import FlightlogTestSupport
 import Foundation
 import Testing
 
@@ -5,7 +6,17 @@ import Testing
 struct StatsCommandTests {
     @Test func countsAndHighlightsTheUnusual() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("stats", "--by", "user", "--bucket", "1h", "--since", "2026-11-24", "--format", "jsonl")
+        let result = try fixture.cli(
+            "stats",
+            "--by",
+            "user",
+            "--bucket",
+            "1h",
+            "--since",
+            "2026-11-24",
+            "--format",
+            "jsonl"
+        )
         #expect(result.status == 0, "\(result.stderr)")
         let objects = try result.lines.map(jsonObject)
         let buckets = objects.filter { $0["type"] as? String == "bucket" }
@@ -24,7 +35,17 @@ struct StatsCommandTests {
 
     @Test func workHoursAreConfigurable() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("stats", "--by", "host", "--work-hours", "11-23", "--since", "2026-11-24", "--format", "jsonl")
+        let result = try fixture.cli(
+            "stats",
+            "--by",
+            "host",
+            "--work-hours",
+            "11-23",
+            "--since",
+            "2026-11-24",
+            "--format",
+            "jsonl"
+        )
         let offHours = try result.lines.map(jsonObject).filter { $0["type"] as? String == "off_hours" }
         #expect(offHours.count == 3, "09:00, 10:00 on both hosts except … : \(result.stdout)")
     }

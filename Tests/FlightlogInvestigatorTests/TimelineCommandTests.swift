@@ -1,3 +1,4 @@
+import FlightlogTestSupport
 import Foundation
 import Testing
 
@@ -5,11 +6,21 @@ import Testing
 struct TimelineCommandTests {
     @Test func showsTheIncidentInOrderWithGapSilenceAndSkew() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("timeline", "--since", "2026-11-24T09:00Z", "--until", "2026-11-24T11:00Z", "--silence", "30m")
+        let result = try fixture.cli(
+            "timeline",
+            "--since",
+            "2026-11-24T09:00Z",
+            "--until",
+            "2026-11-24T11:00Z",
+            "--silence",
+            "30m"
+        )
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.lines
         func position(_ text: String) -> Int? { lines.firstIndex { $0.contains(text) } }
-        let steps = ["password reset for user=mchen", "203.0.113.77 device=new", "oauth_consent", "bulk_export", "anydesk"]
+        let steps = [
+            "password reset for user=mchen", "203.0.113.77 device=new", "oauth_consent", "bulk_export", "anydesk",
+        ]
         let found = steps.compactMap(position)
         #expect(found.count == steps.count, "\(result.stdout)")
         #expect(found == found.sorted())
@@ -32,7 +43,17 @@ struct TimelineCommandTests {
 
     @Test func jsonlTypesEveryLine() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("timeline", "--host", "cc-ws-611", "--since", "2026-11-24", "--until", "2026-11-25", "--format", "jsonl")
+        let result = try fixture.cli(
+            "timeline",
+            "--host",
+            "cc-ws-611",
+            "--since",
+            "2026-11-24",
+            "--until",
+            "2026-11-25",
+            "--format",
+            "jsonl"
+        )
         let types = try result.lines.map { try jsonObject($0)["type"] as? String ?? "?" }
         #expect(types.filter { $0 == "event" }.count == 4)
         #expect(types.contains("gap"))

@@ -7,7 +7,7 @@ struct LineGenerator {
     init(seed: UInt64 = 42) { self.state = seed }
 
     private mutating func next() -> UInt64 {
-        self.state = self.state &* 6364136223846793005 &+ 1442695040888963407
+        self.state = self.state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return self.state >> 33
     }
 
@@ -33,26 +33,31 @@ struct LineGenerator {
         let pid = 1000 + (seq * 7919) % 4_000_000
         switch self.next() % 20 {
         case 0, 1, 2:
-            return "{\"ts\":\"2026-11-24T\(pad(10 + second / 3600 % 12)):\(pad(second / 60 % 60)):\(pad(second % 60)).\(seq % 1000)Z\","
+            return
+                "{\"ts\":\"2026-11-24T\(pad(10 + second / 3600 % 12)):\(pad(second / 60 % 60)):\(pad(second % 60)).\(seq % 1000)Z\","
                 + "\"level\":\"info\",\"svc\":\"crm\",\"msg\":\"report exported\",\"req_id\":\"\(self.hex(8))-\(seq)\","
                 + "\"user\":\"\(self.pick(users))\",\"client_ip\":\"\(self.ip())\",\"rows\":\(self.next() % 50000)}"
         case 3, 4, 5, 6:
             return "\(stamp) \(host) sshd[\(pid)]: Accepted publickey for \(self.pick(users)) from \(self.ip()) port "
                 + "\(1024 + seq % 64000) ssh2: RSA SHA256:\(self.hex(43))"
         case 7, 8:
-            return "\(stamp) \(host) sshd[\(pid)]: Failed password for invalid user \(self.pick(users)) from \(self.ip()) "
+            return
+                "\(stamp) \(host) sshd[\(pid)]: Failed password for invalid user \(self.pick(users)) from \(self.ip()) "
                 + "port \(1024 + seq % 64000) ssh2 [preauth] attempt=\(seq)"
         case 9, 10:
             return "\(stamp) \(host) sudo:    \(self.pick(users)) : TTY=pts/\(seq % 9) ; PWD=/home/ops ; USER=root ; "
                 + "COMMAND=/usr/bin/systemctl restart crm-sync.service --seq=\(seq)"
         case 11, 12:
-            return "\(stamp) \(host) CRON[\(pid)]: (root) CMD (/usr/local/bin/backup-customers --incremental --id \(seq) "
+            return
+                "\(stamp) \(host) CRON[\(pid)]: (root) CMD (/usr/local/bin/backup-customers --incremental --id \(seq) "
                 + "--target s3://bucket/\(self.hex(12)))"
         case 13:
-            return "\(stamp) \(host) kernel: [\(seq).\(self.next() % 1_000_000)] UFW BLOCK IN=eth0 OUT= SRC=\(self.ip()) "
+            return
+                "\(stamp) \(host) kernel: [\(seq).\(self.next() % 1_000_000)] UFW BLOCK IN=eth0 OUT= SRC=\(self.ip()) "
                 + "DST=\(self.ip()) LEN=60 TOS=0x00 PROTO=TCP SPT=\(seq % 65535) DPT=22"
         default:
-            return "\(stamp) \(host) nginx[\(pid)]: \(self.ip()) - - \"GET /api/v1/customers/\(seq)?fields=all HTTP/1.1\" "
+            return
+                "\(stamp) \(host) nginx[\(pid)]: \(self.ip()) - - \"GET /api/v1/customers/\(seq)?fields=all HTTP/1.1\" "
                 + "200 \(self.next() % 90000) \"-\" \"Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101\""
         }
     }

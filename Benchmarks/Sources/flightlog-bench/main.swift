@@ -48,7 +48,11 @@ func ingest(totalEvents: Int, connections: Int) async throws {
     var lineBytes = 0
     for index in 0..<connections {
         let key = Curve25519.Signing.PrivateKey()
-        try await store.enroll(name: "bench-\(index)", publicKeyBase64: key.publicKey.rawRepresentation.base64EncodedString(), atNanos: 1)
+        try await store.enroll(
+            name: "bench-\(index)",
+            publicKeyBase64: key.publicKey.rawRepresentation.base64EncodedString(),
+            atNanos: 1
+        )
         var previous = Bytes32.zero
         var batches: [SignedBatch] = []
         for sequence in 1...batchesPerConnection {
@@ -85,7 +89,9 @@ func ingest(totalEvents: Int, connections: Int) async throws {
         plans.append((key, batches))
     }
     let total = connections * batchesPerConnection * eventsPerBatch
-    print("ingest: \(connections) connections × \(batchesPerConnection) batches × \(eventsPerBatch) events = \(total) events, avg line \(lineBytes / total) bytes")
+    print(
+        "ingest: \(connections) connections × \(batchesPerConnection) batches × \(eventsPerBatch) events = \(total) events, avg line \(lineBytes / total) bytes"
+    )
 
     var logger = Logger(label: "bench")
     logger.logLevel = .error
@@ -111,9 +117,21 @@ func ingest(totalEvents: Int, connections: Int) async throws {
         let elapsed = now() - start
         let cpu = cpuSeconds() - cpuBefore
         let counts = try await store.counts()
-        print(String(format: "ingest: %d events in %.2f s = %.0f events/s, %.1f MB/s of lines; CPU %.1f s (%.1f µs/event, client included)",
-                     counts.events, elapsed, Double(counts.events) / elapsed, Double(lineBytes) / elapsed / 1e6, cpu, cpu / Double(counts.events) * 1e6))
-        print("ingest: stored batches \(counts.batches), full-text rows \(counts.fullText), commits \(metrics["commits"]) taking \(metrics["commit_us"] / 1000) ms in the writer, peak RSS \(String(format: "%.0f", rssMiB())) MiB")
+        print(
+            String(
+                format:
+                    "ingest: %d events in %.2f s = %.0f events/s, %.1f MB/s of lines; CPU %.1f s (%.1f µs/event, client included)",
+                counts.events,
+                elapsed,
+                Double(counts.events) / elapsed,
+                Double(lineBytes) / elapsed / 1e6,
+                cpu,
+                cpu / Double(counts.events) * 1e6
+            )
+        )
+        print(
+            "ingest: stored batches \(counts.batches), full-text rows \(counts.fullText), commits \(metrics["commits"]) taking \(metrics["commit_us"] / 1000) ms in the writer, peak RSS \(String(format: "%.0f", rssMiB())) MiB"
+        )
         let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/bench.db")[.size] as? Int) ?? 0
         print("ingest: database \(size / 1_048_576) MiB")
         await group.triggerGracefulShutdown()
@@ -195,11 +213,21 @@ func agentCatchUp(lines: Int) async throws {
     if let level = ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_ZLIB"], let value = Int(level) {
         configuration.compressionLevel = value
     }
-    let journal = try Journal(directory: configuration.stateDirectory, maxSpoolBytes: configuration.spoolMaxBytes, nowNanos: 1)
+    let journal = try Journal(
+        directory: configuration.stateDirectory,
+        maxSpoolBytes: configuration.spoolMaxBytes,
+        nowNanos: 1
+    )
     let counters = AgentCounters()
     var logger = Logger(label: "bench")
     logger.logLevel = .error
-    let collector = await Collector(configuration: configuration, journal: journal, signingKey: key, counters: counters, logger: logger)
+    let collector = await Collector(
+        configuration: configuration,
+        journal: journal,
+        signingKey: key,
+        counters: counters,
+        logger: logger
+    )
     let group = ServiceGroup(services: [collector], logger: logger)
     let cpuBefore = cpuSeconds()
     let start = now()
@@ -211,11 +239,182 @@ func agentCatchUp(lines: Int) async throws {
         let elapsed = now() - start
         let cpu = cpuSeconds() - cpuBefore
         let spool = await journal.spoolStatus
-        print(String(format: "agent: %d lines in %.2f s = %.0f lines/s (%.1f MB/s); CPU %.1f s = %.0f lines per CPU-second",
-                     lines, elapsed, Double(lines) / elapsed, Double(bytes) / elapsed / 1e6, cpu, Double(lines) / cpu))
-        print("agent: \(counters["batches_built"]) batches, spool \(spool.bytes / 1_048_576) MiB (compression \(String(format: "%.1f", Double(bytes) / Double(max(spool.bytes, 1))))×), peak RSS \(String(format: "%.0f", rssMiB())) MiB")
+        print(
+            String(
+                format: "agent: %d lines in %.2f s = %.0f lines/s (%.1f MB/s); CPU %.1f s = %.0f lines per CPU-second",
+                lines,
+                elapsed,
+                Double(lines) / elapsed,
+                Double(bytes) / elapsed / 1e6,
+                cpu,
+                Double(lines) / cpu
+            )
+        )
+        print(
+            "agent: \(counters["batches_built"]) batches, spool \(spool.bytes / 1_048_576) MiB (compression \(String(format: "%.1f", Double(bytes) / Double(max(spool.bytes, 1))))×), peak RSS \(String(format: "%.0f", rssMiB())) MiB"
+        )
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()
+    }
+}
+
+// MARK: - Investigator queries on a large database
+
+/// Builds a database of `total` events (real signed batches through the store's ingest path), then times the
+/// investigator commands of the release `flightlog` binary next to this one.
+func investigate(total: Int, path: String) async throws {
+    let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let hosts = 40
+    let day: Int64 = 86_400_000_000_000
+    let start: Int64 = 1_795_000_000_000_000_000  // 2026-11-17
+    if !FileManager.default.fileExists(atPath: path) {
+        let store = try SQLiteStore(path: path)
+        let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
+        var keys: [Curve25519.Signing.PrivateKey] = []
+        var agentIDs: [Int64] = []
+        for index in 0..<hosts {
+            let key = Curve25519.Signing.PrivateKey()
+            let agent = try await store.enroll(
+                name: String(format: "cc-ws-%03d", index),
+                publicKeyBase64: key.publicKey.rawRepresentation.base64EncodedString(),
+                atNanos: start
+            )
+            keys.append(key)
+            agentIDs.append(agent.id)
+        }
+        var previous = [Bytes32](repeating: .zero, count: hosts)
+        var generator = LineGenerator()
+        let perBatch = 1000
+        let batches = total / perBatch
+        // Events spread evenly over 7 days; batch b belongs to host b % hosts.
+        let step = 7 * day / Int64(total)
+        let began = now()
+        var pending: [IngestItem] = []
+        for b in 0..<batches {
+            let host = b % hosts
+            var events: [Event] = []
+            events.reserveCapacity(perBatch)
+            for n in 0..<perBatch {
+                let ordinal = Int64(b * perBatch + n)
+                var text = generator.line()
+                if ordinal % 2_000_003 == 17 { text += " zebracorn-\(ordinal)" }
+                let line = Array(text.utf8)
+                let time = start + ordinal * step
+                let parsed = parser.parse(line, observedNanos: time)
+                events.append(
+                    Event(
+                        timeNanos: time,
+                        observedNanos: time,
+                        host: String(format: "cc-ws-%03d", host),
+                        source: "/var/log/auth.log",
+                        line: line,
+                        fields: parsed.fields
+                    )
+                )
+            }
+            let header = BatchHeader(
+                keyID: KeyID.of(keys[host].publicKey),
+                epoch: 1,
+                sequence: UInt64(b / hosts + 1),
+                previousHash: previous[host],
+                createdNanos: events[0].timeNanos,
+                events: events
+            )
+            let batch = try SignedBatch.build(
+                events: events,
+                header: header,
+                signingKey: keys[host],
+                compressionLevel: 1
+            )
+            previous[host] = batch.hash
+            pending.append(
+                IngestItem(agentID: agentIDs[host], batch: batch, events: events, receivedNanos: events[0].timeNanos)
+            )
+            if pending.count == 64 || b == batches - 1 {
+                _ = try await store.ingest(pending)
+                pending.removeAll()
+            }
+            if b % 500 == 499 {
+                print(
+                    String(
+                        format: "  built %d events, %.0f events/s",
+                        (b + 1) * perBatch,
+                        Double((b + 1) * perBatch) / (now() - began)
+                    )
+                )
+            }
+        }
+        print(String(format: "investigate: generated %d events in %.0f s", batches * perBatch, now() - began))
+    }
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    print("investigate: database \(path), \(size / 1_048_576) MiB")
+
+    func time(_ label: String, _ arguments: [String], runs: Int = 3, output: String = "/dev/null") throws {
+        var best = Double.infinity
+        var lines = 0
+        for _ in 0..<runs {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binDir + "/flightlog")
+            process.arguments = arguments
+            FileManager.default.createFile(
+                atPath: output == "/dev/null" ? "/tmp/flightlog-bench-out" : output,
+                contents: nil
+            )
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "/tmp/flightlog-bench-out"))
+            process.standardOutput = handle
+            process.standardError = FileHandle.nullDevice
+            let t0 = now()
+            try process.run()
+            process.waitUntilExit()
+            best = min(best, now() - t0)
+            try handle.close()
+            let data = (try? Data(contentsOf: URL(fileURLWithPath: "/tmp/flightlog-bench-out"))) ?? Data()
+            lines = data.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+        }
+        print(String(format: "  %-58@ %8.1f ms  (%d lines out)", label as NSString, best * 1000, lines))
+    }
+    func iso(_ nanos: Int64) -> String { Timestamp.rfc3339(nanos) }
+    let hourStart = start + 3 * day + 10 * 3_600_000_000_000
+    try time(
+        "host + one-hour window, first page (50)",
+        [
+            "query", "--db", path, "--host", "cc-ws-007", "--since", iso(hourStart), "--until",
+            iso(hourStart + 3_600_000_000_000), "--limit", "50", "--format", "jsonl",
+        ]
+    )
+    try time("rare-token full-text query", ["query", "--db", path, "--match", "zebracorn*", "--format", "jsonl"])
+    try time(
+        "count over a day",
+        ["query", "--db", path, "--since", iso(start + 2 * day), "--until", iso(start + 3 * day), "--count"]
+    )
+    try time(
+        "user + day window, count",
+        [
+            "query", "--db", path, "--user", "mchen", "--since", iso(start + 2 * day), "--until", iso(start + 3 * day),
+            "--count",
+        ]
+    )
+    // JSONL export throughput over ~1 M events.
+    let exportSpan = 7 * day / 10
+    let t0 = now()
+    try time(
+        "JSONL of ~1/10 of the database",
+        [
+            "query", "--db", path, "--since", iso(start), "--until", iso(start + exportSpan), "--format", "jsonl",
+            "--order", "asc",
+        ],
+        runs: 1
+    )
+    _ = t0
+    let rules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("aggregator/rules").path
+    for rule in (try? FileManager.default.contentsOfDirectory(atPath: rules))?.sorted() ?? []
+    where rule.hasSuffix(".yml") {
+        let single = NSTemporaryDirectory() + "flightlog-rule-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: single, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: rules + "/" + rule, toPath: single + "/" + rule)
+        try time("hunt " + rule, ["hunt", "--db", path, "--rules", single, "--format", "jsonl"], runs: 1)
+        try? FileManager.default.removeItem(atPath: single)
     }
 }
 
@@ -227,6 +426,10 @@ case "ingest":
 case "agent":
     let lines = arguments.count > 2 ? Int(arguments[2]) ?? 1_000_000 : 1_000_000
     try await agentCatchUp(lines: lines)
+case "investigate":
+    let events = arguments.count > 2 ? Int(arguments[2]) ?? 10_000_000 : 10_000_000
+    let path = arguments.count > 3 ? arguments[3] : NSTemporaryDirectory() + "flightlog-bench-10m.db"
+    try await investigate(total: events, path: path)
 default:
     print("usage: flightlog-bench ingest [EVENTS] [CONNECTIONS] | agent [LINES]")
 }

@@ -101,7 +101,8 @@ public actor Collector: Service {
             readSomething = !lines.isEmpty
             self.counters.add("lines_read", UInt64(lines.count))
         }
-        let full = self.pending.count >= self.configuration.batchMaxEvents
+        let full =
+            self.pending.count >= self.configuration.batchMaxEvents
             || self.pendingBytes >= self.configuration.batchMaxBytes / 2
         if !self.pending.isEmpty && (full || self.isDue(now) || draining) {
             try await self.cut()
@@ -160,7 +161,11 @@ public actor Collector: Service {
         switch notice {
         case .opened(let path, let offset):
             self.logger.info("Watching file", metadata: ["file.path": "\(path)", "file.offset": "\(offset)"])
-            self.lifecycle("file_opened", "flightlog-agent opened \(path) at offset \(offset)", [Event.Field("path", path)])
+            self.lifecycle(
+                "file_opened",
+                "flightlog-agent opened \(path) at offset \(offset)",
+                [Event.Field("path", path)]
+            )
         case .rotated(let path):
             self.counters.add("rotations")
             self.lifecycle("rotation", "flightlog-agent saw \(path) rotated", [Event.Field("path", path)])

@@ -130,14 +130,18 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     /// Checks the values together; the message says what to change.
     public func validate() throws(AgentError) {
-        guard !self.watch.isEmpty else { throw AgentError.configuration("nothing to watch: give --watch GLOB or `watch:`") }
+        guard !self.watch.isEmpty else {
+            throw AgentError.configuration("nothing to watch: give --watch GLOB or `watch:`")
+        }
         guard self.insecurePlaintext else {
             throw AgentError.configuration(
                 "TLS is not available in this release yet; set insecure_plaintext: true (or --insecure-plaintext) "
                     + "for loopback or an isolated network"
             )
         }
-        guard self.spoolMaxBytes >= 1 << 20 else { throw AgentError.configuration("spool_max_bytes must be at least 1 MiB") }
+        guard self.spoolMaxBytes >= 1 << 20 else {
+            throw AgentError.configuration("spool_max_bytes must be at least 1 MiB")
+        }
         guard (1...65_536).contains(self.batchMaxEvents) else {
             throw AgentError.configuration("batch_max_events must be 1…65536")
         }
@@ -147,7 +151,9 @@ public struct AgentConfiguration: Sendable, Equatable {
         guard (10...60_000).contains(self.flushIntervalMilliseconds) else {
             throw AgentError.configuration("flush_interval_ms must be 10…60000")
         }
-        guard (1...9).contains(self.compressionLevel) else { throw AgentError.configuration("compression_level must be 1…9") }
+        guard (1...9).contains(self.compressionLevel) else {
+            throw AgentError.configuration("compression_level must be 1…9")
+        }
         guard !self.hostname.isEmpty, self.hostname.utf8.count <= 255 else {
             throw AgentError.configuration("hostname must be 1…255 bytes")
         }

@@ -1,5 +1,5 @@
-import Foundation
 public import FlightlogWire
+import Foundation
 import Glibc
 
 /// The agent's durable state: the chain position, the tailer offsets and the spool of built, unacknowledged
@@ -40,7 +40,10 @@ public actor Journal {
             do {
                 self.state = try JSONDecoder().decode(ChainState.self, from: Data(bytes))
             } catch {
-                throw AgentError.badState(path: path, reason: "unreadable (\(error)); move it away to start a new chain")
+                throw AgentError.badState(
+                    path: path,
+                    reason: "unreadable (\(error)); move it away to start a new chain"
+                )
             }
             guard self.state.version == 1 else {
                 throw AgentError.badState(path: path, reason: "format version \(self.state.version) is not supported")
@@ -55,7 +58,10 @@ public actor Journal {
         self.spoolBytes = bytes
     }
 
-    private static func loadSpool(_ spoolDirectory: String, nextSequence: UInt64) throws(AgentError) -> ([UInt64: Int], Int) {
+    private static func loadSpool(
+        _ spoolDirectory: String,
+        nextSequence: UInt64
+    ) throws(AgentError) -> ([UInt64: Int], Int) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: spoolDirectory) else {
             throw AgentError.io(path: spoolDirectory, reason: "cannot list")
         }

@@ -1,5 +1,5 @@
-public import FlightlogWire
 public import Crypto
+public import FlightlogWire
 public import Logging
 import NIOCore
 import NIOPosix
@@ -110,7 +110,12 @@ public final class Shipper: Service {
             }.get()
             self.counters.note("connection", "connected")
             self.counters.set("connected_since_ns", UInt64(max(0, WallClock.nowNanos())))
-            return try await self.stream(welcome: welcome, channel: channel.channel, frames: &frames, outbound: outbound)
+            return try await self.stream(
+                welcome: welcome,
+                channel: channel.channel,
+                frames: &frames,
+                outbound: outbound
+            )
         }
     }
 
@@ -124,7 +129,8 @@ public final class Shipper: Service {
             let code = error.code
             self.counters.add("errors_received")
             throw SessionEnd(
-                reason: "ERROR \(code.map { "\($0)" } ?? "\(error.rawCode)") sequence \(error.sequence): \(error.message)",
+                reason:
+                    "ERROR \(code.map { "\($0)" } ?? "\(error.rawCode)") sequence \(error.sequence): \(error.message)",
                 retryable: code?.isRetryable ?? true
             )
         }
@@ -166,7 +172,8 @@ public final class Shipper: Service {
             // The aggregator holds batches this agent never built: another machine uses this key, or our state was
             // restored from an old backup. Stop shipping this chain; an operator must look.
             throw SessionEnd(
-                reason: "aggregator holds sequence \(welcome.lastSequence) but this agent only built up to \(position.sequence - 1)",
+                reason:
+                    "aggregator holds sequence \(welcome.lastSequence) but this agent only built up to \(position.sequence - 1)",
                 retryable: false
             )
         }
@@ -207,7 +214,8 @@ public final class Shipper: Service {
                         return true
                     }
                     let room = await flight.room
-                    let sendable = room > 0 ? await journal.spooledSequences(after: await flight.lastSent, limit: room) : []
+                    let sendable =
+                        room > 0 ? await journal.spooledSequences(after: await flight.lastSent, limit: room) : []
                     if sendable.isEmpty {
                         await flight.waitOrChange(journal: journal, timeout: .milliseconds(200))
                         continue
@@ -243,7 +251,10 @@ public final class Shipper: Service {
                 defer { channel.close(promise: nil) }
                 try await gracefulShutdown()
                 try await Task.sleep(for: drain)
-                throw SessionEnd(reason: "stopping before the spool was shipped; it ships on next start", retryable: true)
+                throw SessionEnd(
+                    reason: "stopping before the spool was shipped; it ships on next start",
+                    retryable: true
+                )
             }
             // Receiver: acks in order; any other frame is a sign of life.
             do {

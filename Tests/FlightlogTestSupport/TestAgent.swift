@@ -1,32 +1,39 @@
-import Crypto
+public import Crypto
+public import FlightlogWire
 import Foundation
-import FlightlogWire
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 import NIOPosix
 
 /// A protocol client built from FlightlogWire alone, driving the real server over loopback TCP.
-struct TestAgent: Sendable {
-    let key: Curve25519.Signing.PrivateKey
-    var name: String
-    var epoch: UInt64
+public struct TestAgent: Sendable {
+    public let key: Curve25519.Signing.PrivateKey
+    public var name: String
+    public var epoch: UInt64
 
-    init(name: String, epoch: UInt64 = 1) {
+    public init(name: String, epoch: UInt64 = 1) {
         self.key = Curve25519.Signing.PrivateKey()
         self.name = name
         self.epoch = epoch
     }
 
-    var publicKey: Bytes32 { Bytes32(self.key.publicKey.rawRepresentation) ?? .zero }
-    var publicKeyBase64: String { self.key.publicKey.rawRepresentation.base64EncodedString() }
-    var keyID: Bytes32 { KeyID.of(self.key.publicKey) }
+    public var publicKey: Bytes32 { Bytes32(self.key.publicKey.rawRepresentation) ?? .zero }
+    public var publicKeyBase64: String { self.key.publicKey.rawRepresentation.base64EncodedString() }
+    public var keyID: Bytes32 { KeyID.of(self.key.publicKey) }
 
-    func hello() -> Frame {
-        .hello(Hello(publicKey: self.publicKey, epoch: self.epoch, agentTimeNanos: 1_700_000_000_000_000_000, agentName: self.name))
+    public func hello() -> Frame {
+        .hello(
+            Hello(
+                publicKey: self.publicKey,
+                epoch: self.epoch,
+                agentTimeNanos: 1_700_000_000_000_000_000,
+                agentName: self.name
+            )
+        )
     }
 
     /// Events with distinct lines `"\(prefix) n"`.
-    func events(_ count: Int, prefix: String) -> [Event] {
+    public func events(_ count: Int, prefix: String) -> [Event] {
         (0..<count).map { n in
             Event(
                 timeNanos: 1_700_000_000_000_000_000 + Int64(n),
@@ -39,7 +46,8 @@ struct TestAgent: Sendable {
         }
     }
 
-    func batch(sequence: UInt64, previous: Bytes32, events: [Event], epoch: UInt64? = nil) throws -> SignedBatch {
+    public func batch(sequence: UInt64, previous: Bytes32, events: [Event], epoch: UInt64? = nil) throws -> SignedBatch
+    {
         try SignedBatch.build(
             events: events,
             header: BatchHeader(
@@ -55,7 +63,7 @@ struct TestAgent: Sendable {
     }
 
     /// A chain of `count` batches starting at sequence 1.
-    func chain(_ count: Int, eventsPerBatch: Int = 5, tag: String = "line") throws -> [SignedBatch] {
+    public func chain(_ count: Int, eventsPerBatch: Int = 5, tag: String = "line") throws -> [SignedBatch] {
         var previous = Bytes32.zero
         var batches: [SignedBatch] = []
         for sequence in 1...max(count, 1) where count > 0 {
@@ -70,12 +78,12 @@ struct TestAgent: Sendable {
         return batches
     }
 
-    func connect(port: Int) async throws -> TestConnection {
+    public func connect(port: Int) async throws -> TestConnection {
         try await TestConnection.connect(port: port)
     }
 
     /// Connects and completes the handshake; returns the connection and the WELCOME.
-    func open(port: Int) async throws -> (TestConnection, Welcome) {
+    public func open(port: Int) async throws -> (TestConnection, Welcome) {
         let connection = try await self.connect(port: port)
         try await connection.send(self.hello())
         guard case .challenge(let challenge) = try await connection.receive() else {
@@ -91,13 +99,13 @@ struct TestAgent: Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// One client connection; frames received are buffered and taken with a deadline.
-final class TestConnection: Sendable {
+public final class TestConnection: Sendable {
     private let channel: any Channel
     private let inbox: Inbox
 
@@ -125,7 +133,7 @@ final class TestConnection: Sendable {
         self.inbox = inbox
     }
 
-    static func connect(port: Int) async throws -> TestConnection {
+    public static func connect(port: Int) async throws -> TestConnection {
         let inbox = Inbox()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
@@ -139,20 +147,21 @@ final class TestConnection: Sendable {
         return TestConnection(channel: channel, inbox: inbox)
     }
 
-    func send(_ frame: Frame) async throws {
+    public func send(_ frame: Frame) async throws {
         try await self.channel.writeAndFlush(frame)
     }
 
-    func sendRaw(_ bytes: [UInt8]) async throws {
+    public func sendRaw(_ bytes: [UInt8]) async throws {
         let buffer = ByteBuffer(bytes: bytes)
         // Below the encoder: raw bytes go straight to the socket.
-        try await self.channel.pipeline.context(handlerType: ByteToMessageHandler<FrameDecoder>.self).flatMap { context in
+        try await self.channel.pipeline.context(handlerType: ByteToMessageHandler<FrameDecoder>.self).flatMap {
+            context in
             context.writeAndFlush(NIOAny(buffer))
         }.get()
     }
 
     /// The next frame, or nil once the server closed the connection; throws after `seconds` without either.
-    func receive(seconds: Double = 20) async throws -> Frame? {
+    public func receive(seconds: Double = 20) async throws -> Frame? {
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
         while true {
             let next = self.inbox.state.withLockedValue { state -> (Frame?, Bool) in
@@ -167,7 +176,7 @@ final class TestConnection: Sendable {
     }
 
     /// Receives frames, skipping heartbeats, until one that is not a heartbeat (or the close).
-    func receiveSkippingHeartbeats(seconds: Double = 20) async throws -> Frame? {
+    public func receiveSkippingHeartbeats(seconds: Double = 20) async throws -> Frame? {
         while true {
             let frame = try await self.receive(seconds: seconds)
             if case .heartbeat = frame { continue }
@@ -176,7 +185,7 @@ final class TestConnection: Sendable {
     }
 
     /// Waits until the server closed the connection.
-    func waitClosed(seconds: Double = 20) async throws {
+    public func waitClosed(seconds: Double = 20) async throws {
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
         while !self.inbox.state.withLockedValue({ $0.closed }) {
             guard ContinuousClock.now < deadline else { throw TestFailure("connection still open after \(seconds) s") }
@@ -184,7 +193,7 @@ final class TestConnection: Sendable {
         }
     }
 
-    func close() async {
+    public func close() async {
         try? await self.channel.close()
     }
 }

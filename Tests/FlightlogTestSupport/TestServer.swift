@@ -1,34 +1,31 @@
-// Copied from Tests/FlightlogAggregatorTests/TestServer.swift.
-import FlightlogAggregator
-import FlightlogStore
+public import FlightlogAggregator
+public import FlightlogStore
 import Foundation
 import Logging
 import ServiceLifecycle
 
 /// A fresh temporary directory, removed by `cleanup()`.
-struct TempDirectory {
-    let path: String
+public struct TempDirectory: Sendable {
+    public let path: String
 
-    init() throws {
+    public init() throws {
         let path = NSTemporaryDirectory() + "flightlog-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         self.path = path
     }
 
-    func file(_ name: String) -> String { self.path + "/" + name }
+    public func file(_ name: String) -> String { self.path + "/" + name }
 
-    func cleanup() { try? FileManager.default.removeItem(atPath: self.path) }
+    public func cleanup() { try? FileManager.default.removeItem(atPath: self.path) }
 }
 
 /// Runs a real `IngestServer` on an ephemeral loopback port over a real SQLite file for the duration of `body`,
 /// then shuts it down gracefully.
-func withServer<T: Sendable>(
+public func withServer<T: Sendable>(
     database: String,
-    configure: (inout AggregatorConfiguration) -> Void = { _ in },
+    configuration: AggregatorConfiguration = AggregatorConfiguration(host: "127.0.0.1", port: 0),
     _ body: @Sendable (_ port: Int, _ store: SQLiteStore, _ metrics: AggregatorMetrics) async throws -> T
 ) async throws -> T {
-    var configuration = AggregatorConfiguration(host: "127.0.0.1", port: 0)
-    configure(&configuration)
     let store = try SQLiteStore(path: database)
     var logger = Logger(label: "test.server")
     logger.logLevel = .warning
@@ -51,7 +48,7 @@ func withServer<T: Sendable>(
 }
 
 /// Polls `condition` until it holds or `seconds` pass.
-func eventually(seconds: Double = 20, _ condition: () async throws -> Bool) async throws {
+public func eventually(seconds: Double = 20, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(seconds) s") }

@@ -4,8 +4,9 @@
 # Usage: bash Benchmarks/footprint.sh [RATE] [SECONDS]
 set -euo pipefail
 RATE="${1:-1000}"; SECONDS_TOTAL="${2:-60}"
-cd "$(dirname "$0")/.."
-bash scripts/deps.sh
+cd "$(dirname "$0")"
+bash ../scripts/deps.sh
+# Built through the benchmark package, whose release build folder the other benchmarks already warmed.
 swift build -c release --product flightlog >/dev/null
 swift build -c release --product flightlog-agent >/dev/null
 BIN="$(swift build -c release --show-bin-path)"

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Release-mode benchmarks (not run by CI). Usage: bash Benchmarks/run.sh [ingest EVENTS CONNECTIONS | agent LINES]
+# Release-mode benchmarks (not run by CI). Usage:
+#   bash Benchmarks/run.sh [ingest EVENTS CONNECTIONS | agent LINES | investigate EVENTS DBPATH]
 set -euo pipefail
 cd "$(dirname "$0")"
 bash ../scripts/deps.sh
+# SwiftPM caches the file list of the path dependency (the main package); drop the plan so new files are seen.
+rm -f .build/release.yaml .build/release/description.json
 swift build -c release --product flightlog-bench
+swift build -c release --product flightlog
 BIN="$(swift build -c release --show-bin-path)"
 if [ $# -eq 0 ]; then
     "$BIN/flightlog-bench" ingest 800000 8
     "$BIN/flightlog-bench" agent 1000000
+    "$BIN/flightlog-bench" investigate 10000000 "${TMPDIR:-/tmp}/flightlog-bench-10m.db"
 else
     "$BIN/flightlog-bench" "$@"
 fi

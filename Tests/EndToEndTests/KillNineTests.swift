@@ -50,6 +50,10 @@ struct KillNineTests {
 
         var server = try startServer()
         var agent = try startAgent()
+        // Whatever happens below, leave no process behind.
+        defer {
+            for process in [agent, server] where process.isRunning { Harness.killHard(process) }
+        }
         let app = LogWriter(path: logs + "/app.log")
         let auth = LogWriter(path: logs + "/auth.log")
         var expected: [String] = []

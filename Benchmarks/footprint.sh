@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Steady-state footprint of the agent at a given rate (default 1,000 lines/s for 60 s), release build, against a
 # real aggregator on loopback. Prints the agent's RSS (steady and peak) and CPU as % of one core.
-# Usage: bash Benchmarks/footprint.sh [RATE] [SECONDS]
+# Usage: [FLIGHTLOG_AGENT_BIN=path] bash Benchmarks/footprint.sh [RATE] [SECONDS]
 set -euo pipefail
 RATE="${1:-1000}"; SECONDS_TOTAL="${2:-60}"
 cd "$(dirname "$0")"
@@ -10,16 +10,19 @@ bash ../scripts/deps.sh
 swift build -c release --product flightlog >/dev/null
 swift build -c release --product flightlog-agent >/dev/null
 BIN="$(swift build -c release --show-bin-path)"
+# The agent as deployed: FLIGHTLOG_AGENT_BIN may name a statically linked build
+# (swift build -c release --static-swift-stdlib --product flightlog-agent), which maps far less shared code.
+AGENT_BIN="${FLIGHTLOG_AGENT_BIN:-$BIN/flightlog-agent}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/flightlog-footprint.XXXXXX")"
-trap 'kill $AGENT_PID $SERVE_PID $WRITER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill $AGENT_PID $SERVE_PID $WRITER_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/logs"
-"$BIN/flightlog-agent" keygen --key "$WORK/agent.key" > "$WORK/pub"
+"$AGENT_BIN" keygen --key "$WORK/agent.key" > "$WORK/pub"
 "$BIN/flightlog" enroll --db "$WORK/fl.db" --name fp --public-key "$(cat "$WORK/pub")" >/dev/null
 "$BIN/flightlog" serve --db "$WORK/fl.db" --listen 127.0.0.1:0 --insecure-plaintext --log-level error > "$WORK/serve.out" &
 SERVE_PID=$!
 for _ in $(seq 1 100); do grep -q listening "$WORK/serve.out" && break; sleep 0.1; done
 PORT="$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$WORK/serve.out")"
-"$BIN/flightlog-agent" run --aggregator "127.0.0.1:$PORT" --key "$WORK/agent.key" --state-dir "$WORK/state" \
+"$AGENT_BIN" run --aggregator "127.0.0.1:$PORT" --key "$WORK/agent.key" --state-dir "$WORK/state" \
     --watch "$WORK/logs/*.log" --insecure-plaintext --log-level error &
 AGENT_PID=$!
 python3 - "$WORK/logs/app.log" "$RATE" "$SECONDS_TOTAL" <<'PY' &
@@ -48,4 +51,4 @@ wait $WRITER_PID || true
 python3 -c "
 t=$T1-$T0; c=($C1-$C0)/$HZ
 print(f'agent at $RATE lines/s: CPU {100*c/t:.2f} % of one core over {t:.0f} s; RSS {$RSS/1024:.1f} MiB (peak {$HWM/1024:.1f} MiB)')"
-"$BIN/flightlog-agent" status --state-dir "$WORK/state" | sed -n '1p;/lines_read/p;/batches_acked/p'
+"$AGENT_BIN" status --state-dir "$WORK/state" | sed -n '1p;/lines_read/p;/batches_acked/p'

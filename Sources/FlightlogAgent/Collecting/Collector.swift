@@ -128,7 +128,8 @@ public actor Collector: Service {
             observedNanos: line.observedNanos,
             flags: parsed.timeNanos == nil ? [] : .timeFromLine,
             host: self.configuration.hostname,
-            source: String(line.source.utf8.prefix(WireLimits.maxSourceLength)) ?? "?",
+            source: line.source.utf8.count <= WireLimits.maxSourceLength
+                ? line.source : line.source.truncatedToUTF8Length(WireLimits.maxSourceLength),
             line: line.bytes,
             fields: fields
         )

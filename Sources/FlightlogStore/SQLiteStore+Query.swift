@@ -149,10 +149,35 @@ extension SQLiteStore {
             arguments += [condition.jsonPath.databaseValue, condition.value.databaseValue]
         }
         if let rule = query.rule {
+            if let fullText = rule.fullText, try Self.isSelective(db, fullText: fullText) {
+                // Candidates through the full-text index; the exact condition below still decides.
+                terms.append("e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+                arguments.append(fullText.databaseValue)
+            }
             terms.append("(" + rule.sql + ")")
             arguments += rule.arguments.map(\.databaseValue)
         }
         return (terms.isEmpty ? "" : "\nWHERE " + terms.joined(separator: "\n  AND "), arguments)
+    }
+
+    /// Full-text candidates above this share of the stored events are not worth it: fetching them by row id
+    /// touches about every page of the table, as a scan does, after the index work.
+    static let fullTextCandidateShare = 50
+    /// Below this many candidates the full-text side is always used (small stores, tests).
+    static let fullTextCandidateFloor = 10_000
+
+    /// Whether `fullText` picks few enough events to beat a scan: counts at most a fiftieth of the stored events'
+    /// row ids from the index, which is cheap next to fetching that many rows.
+    static func isSelective(_ db: Database, fullText: String) throws -> Bool {
+        let stored = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
+        let cap = max(Self.fullTextCandidateFloor, stored / Self.fullTextCandidateShare)
+        let candidates =
+            try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
+                arguments: [fullText, cap + 1]
+            ) ?? 0
+        return candidates <= cap
     }
 
     static func eventRecord(_ row: Row) -> EventRecord {

@@ -308,8 +308,19 @@ struct SigmaTranslator {
                 continue
             }
             let text = Self.scalar(item) ?? ""
+            // A cheap necessary condition first: `fields` is the JSON text FieldsJSON wrote, which copies a value
+            // unchanged unless it holds `"`, `\` or a control character, so a value that matches also matches
+            // somewhere in that text; most rows then skip json_extract's parse.
+            let textPrefilter: String?
+            if column.hasPrefix("json_extract"), kind != "re",
+                !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+            {
+                textPrefilter = self.like("e.fields", "%" + Self.likePattern(text) + "%")
+            } else {
+                textPrefilter = nil
+            }
             if column.hasPrefix("json_extract") { self.arguments.append(FieldCondition.jsonPath(name)) }
-            let sql: String
+            var sql: String
             switch kind {
             case "re":
                 do {
@@ -330,6 +341,7 @@ struct SigmaTranslator {
                     sql = column + " = ? COLLATE NOCASE"
                 }
             }
+            if let textPrefilter { sql = "(" + textPrefilter + " AND " + sql + ")" }
             parts.append(Part(sql: sql, fullText: Self.fullText(column: column, kind: kind, text: text)))
         }
         let combined = all ? Part.all(parts) : Part.any(parts)

@@ -59,6 +59,15 @@ public final class BufferedWriter {
         if self.buffer.count >= Self.chunkSize { self.flush() }
     }
 
+    /// The non-generic form: callers in other modules would otherwise go through the unspecialised generic, which
+    /// appends byte by byte.
+    public func write(_ bytes: [UInt8]) {
+        guard !self.isBroken, self.failure == nil else { return }
+        self.buffer += bytes
+        self.byteCount += bytes.count
+        if self.buffer.count >= Self.chunkSize { self.flush() }
+    }
+
     public func write(_ text: String) { self.write(text.utf8) }
 
     /// Writes out what is buffered.

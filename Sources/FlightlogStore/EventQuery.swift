@@ -48,6 +48,20 @@ public struct EventQuery: Sendable, Equatable {
 public struct TranslatedCondition: Sendable, Equatable {
     let sql: String
     let arguments: [String]
+    /// An FTS5 expression every matching event also matches: candidates come from `events_fts` instead of a scan.
+    let fullText: String?
+
+    init(sql: String, arguments: [String], fullText: String? = nil) {
+        self.sql = sql
+        self.arguments = arguments
+        self.fullText = fullText
+    }
+
+    /// The same condition with no full-text side: what it finds by scanning every event (for tests).
+    public var scanning: TranslatedCondition { TranslatedCondition(sql: self.sql, arguments: self.arguments) }
+
+    /// The FTS5 expression used to find candidates, if any.
+    public var fullTextExpression: String? { self.fullText }
 }
 
 /// `field=value`, `field!=value` or `field~regex` on an event's parsed fields.

@@ -86,9 +86,13 @@ extension SQLiteStore {
     static func selectSQL(_ db: Database, _ query: EventQuery) throws -> (String, [DatabaseValue]) {
         var (clause, arguments) = try Self.whereClause(db, query)
         let direction = query.order == .asc ? "ASC" : "DESC"
+        // A rule over the whole store reads every row anyway: in table order, sorting only the matches, rather
+        // than walking the time index with one table look-up per row (the `+` keeps the index out of ORDER BY).
+        let wholeStoreRule = query.rule != nil && query.sinceNanos == nil && query.untilNanos == nil
+        let order = (wholeStoreRule ? "+" : "") + Self.timeColumn(query.clock)
         var sql =
             Self.selectColumns + clause
-            + "\nORDER BY \(Self.timeColumn(query.clock)) \(direction), e.id \(direction)"
+            + "\nORDER BY \(order) \(direction), e.id \(direction)"
         if let limit = query.limit {
             sql += "\nLIMIT ?"
             arguments.append(limit.databaseValue)
@@ -149,10 +153,35 @@ extension SQLiteStore {
             arguments += [condition.jsonPath.databaseValue, condition.value.databaseValue]
         }
         if let rule = query.rule {
+            if let fullText = rule.fullText, try Self.isSelective(db, fullText: fullText) {
+                // Candidates through the full-text index; the exact condition below still decides.
+                terms.append("e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+                arguments.append(fullText.databaseValue)
+            }
             terms.append("(" + rule.sql + ")")
             arguments += rule.arguments.map(\.databaseValue)
         }
         return (terms.isEmpty ? "" : "\nWHERE " + terms.joined(separator: "\n  AND "), arguments)
+    }
+
+    /// Full-text candidates above this share of the stored events are not worth it: fetching them by row id
+    /// touches about every page of the table, as a scan does, after the index work.
+    static let fullTextCandidateShare = 50
+    /// Below this many candidates the full-text side is always used (small stores, tests).
+    static let fullTextCandidateFloor = 10_000
+
+    /// Whether `fullText` picks few enough events to beat a scan: counts at most a fiftieth of the stored events'
+    /// row ids from the index, which is cheap next to fetching that many rows.
+    static func isSelective(_ db: Database, fullText: String) throws -> Bool {
+        let stored = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
+        let cap = max(Self.fullTextCandidateFloor, stored / Self.fullTextCandidateShare)
+        let candidates =
+            try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
+                arguments: [fullText, cap + 1]
+            ) ?? 0
+        return candidates <= cap
     }
 
     static func eventRecord(_ row: Row) -> EventRecord {

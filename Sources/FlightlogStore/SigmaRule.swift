@@ -9,6 +9,12 @@ import Yams
 /// `all of them`. Matching is case-insensitive for ASCII, as Sigma specifies (except `re`, which is as written).
 /// Anything else is reported in ``unsupported``: a rule whose detection cannot be translated is not run; a rule
 /// whose extras (such as `timeframe` or an aggregation after `|`) are dropped is run as an approximation, and says so.
+///
+/// Full-text candidates: when every event the condition can match must contain some words in its raw line (a
+/// keyword, or a comparison other than `re` on `message`/`line`/`raw`), the query first takes
+/// the events whose line has those words from `events_fts` and runs the exact condition on those only, instead of
+/// scanning every event. The index knows words, not substrings, so such a keyword is found where a word begins:
+/// `export` finds `report export` and `export_job` but not `reexport`. See ``fullTextPhrase(_:)``.
 public struct SigmaRule: Sendable {
     public var file: String
     public var title: String
@@ -28,6 +34,9 @@ public struct SigmaRule: Sendable {
         "source": "e.source", "severity": "e.severity",
         "message": "CAST(e.line AS TEXT)", "line": "CAST(e.line AS TEXT)", "raw": "CAST(e.line AS TEXT)",
     ]
+
+    /// The FTS5 phrase a keyword is searched with (see the type's notes on full text), or nil when it is not.
+    public static func fullTextPhrase(_ keyword: String) -> String? { SigmaTranslator.fullTextPhrase(keyword) }
 
     /// Loads every `*.yml` / `*.yaml` file in `directory` (sorted by name); a file that is not YAML becomes a rule
     /// with no condition and the reason.
@@ -129,9 +138,36 @@ struct SigmaTranslator {
 
     mutating func translate(condition: String) throws -> TranslatedCondition {
         var tokens = Self.tokenize(condition)[...]
-        let sql = try self.parseOr(&tokens)
+        let part = try self.parseOr(&tokens)
         guard tokens.isEmpty else { throw SigmaError("unexpected '\(tokens.first ?? "")' in condition '\(condition)'") }
-        return TranslatedCondition(sql: sql, arguments: self.arguments)
+        return TranslatedCondition(sql: part.sql, arguments: self.arguments, fullText: part.fullText)
+    }
+
+    /// A translated piece of the condition: its SQL, and a full-text expression every event it matches also
+    /// matches (nil when none is known), used to reach candidates through `events_fts` instead of a scan.
+    struct Part {
+        var sql: String
+        var fullText: String?
+
+        /// Both hold: the full-text side needs whichever of the two are known.
+        static func all(_ parts: [Part]) -> Part {
+            let known = parts.compactMap(\.fullText)
+            return Part(
+                sql: parts.count == 1 ? parts[0].sql : "(" + parts.map(\.sql).joined(separator: " AND ") + ")",
+                fullText: known.isEmpty
+                    ? nil : known.count == 1 ? known[0] : "(" + known.joined(separator: " AND ") + ")"
+            )
+        }
+
+        /// Either holds: the full-text side is known only when it is known for every alternative.
+        static func any(_ parts: [Part]) -> Part {
+            let known = parts.compactMap(\.fullText)
+            return Part(
+                sql: parts.count == 1 ? parts[0].sql : "(" + parts.map(\.sql).joined(separator: " OR ") + ")",
+                fullText: known.count < parts.count
+                    ? nil : known.count == 1 ? known[0] : "(" + known.joined(separator: " OR ") + ")"
+            )
+        }
     }
 
     // MARK: - Condition grammar
@@ -155,30 +191,31 @@ struct SigmaTranslator {
         return tokens
     }
 
-    mutating func parseOr(_ tokens: inout ArraySlice<String>) throws -> String {
+    mutating func parseOr(_ tokens: inout ArraySlice<String>) throws -> Part {
         var parts = [try self.parseAnd(&tokens)]
         while tokens.first?.lowercased() == "or" {
             tokens.removeFirst()
             parts.append(try self.parseAnd(&tokens))
         }
-        return parts.count == 1 ? parts[0] : "(" + parts.joined(separator: " OR ") + ")"
+        return Part.any(parts)
     }
 
-    mutating func parseAnd(_ tokens: inout ArraySlice<String>) throws -> String {
+    mutating func parseAnd(_ tokens: inout ArraySlice<String>) throws -> Part {
         var parts = [try self.parseNot(&tokens)]
         while tokens.first?.lowercased() == "and" {
             tokens.removeFirst()
             parts.append(try self.parseNot(&tokens))
         }
-        return parts.count == 1 ? parts[0] : "(" + parts.joined(separator: " AND ") + ")"
+        return Part.all(parts)
     }
 
-    mutating func parseNot(_ tokens: inout ArraySlice<String>) throws -> String {
+    mutating func parseNot(_ tokens: inout ArraySlice<String>) throws -> Part {
         guard let token = tokens.first else { throw SigmaError("the condition ends too early") }
         switch token.lowercased() {
         case "not":
             tokens.removeFirst()
-            return "NOT COALESCE(" + (try self.parseNot(&tokens)) + ", 0)"
+            // Nothing is known about what a negation matches.
+            return Part(sql: "NOT COALESCE(" + (try self.parseNot(&tokens)).sql + ", 0)")
         case "(":
             tokens.removeFirst()
             let inner = try self.parseOr(&tokens)
@@ -194,7 +231,7 @@ struct SigmaTranslator {
             let names = self.selections.keys.filter { Self.matches(pattern: pattern, name: $0) }.sorted()
             guard !names.isEmpty else { throw SigmaError("no selection matches '\(pattern)'") }
             let parts = try names.map { name in try self.selection(name) }
-            return "(" + parts.joined(separator: token == "all" ? " AND " : " OR ") + ")"
+            return token == "all" ? Part.all(parts) : Part.any(parts)
         default:
             tokens.removeFirst()
             return try self.selection(token)
@@ -209,7 +246,7 @@ struct SigmaTranslator {
 
     // MARK: - Selections
 
-    mutating func selection(_ name: String) throws -> String {
+    mutating func selection(_ name: String) throws -> Part {
         guard let value = self.selections[name] else {
             throw SigmaError("the condition names '\(name)', which is not defined")
         }
@@ -219,24 +256,28 @@ struct SigmaTranslator {
         if let list = value as? [Any] {
             if list.allSatisfy({ $0 is [String: Any] }) {
                 let parts = try list.compactMap { $0 as? [String: Any] }.map { try self.map($0) }
-                return "(" + parts.joined(separator: " OR ") + ")"
+                return Part(sql: "(" + Part.any(parts).sql + ")", fullText: Part.any(parts).fullText)
             }
             // A list of plain values: keywords, searched for in the raw line.
-            let parts = try list.map { item -> String in
+            let parts = try list.map { item -> Part in
                 guard let text = Self.scalar(item) else { throw SigmaError("keyword lists hold plain values only") }
-                return self.like("CAST(e.line AS TEXT)", "%" + Self.likePattern(text) + "%")
+                return Part(
+                    sql: self.like("CAST(e.line AS TEXT)", "%" + Self.likePattern(text) + "%"),
+                    fullText: Self.fullTextPhrase(text)
+                )
             }
-            return "(" + parts.joined(separator: " OR ") + ")"
+            return Part(sql: "(" + Part.any(parts).sql + ")", fullText: Part.any(parts).fullText)
         }
         throw SigmaError("selection '\(name)' is neither a map nor a list")
     }
 
-    mutating func map(_ map: [String: Any]) throws -> String {
+    mutating func map(_ map: [String: Any]) throws -> Part {
         let parts = try map.keys.sorted().map { key in try self.field(key, map[key] as Any) }
-        return parts.isEmpty ? "1" : "(" + parts.joined(separator: " AND ") + ")"
+        return parts.isEmpty
+            ? Part(sql: "1") : Part(sql: "(" + Part.all(parts).sql + ")", fullText: Part.all(parts).fullText)
     }
 
-    mutating func field(_ key: String, _ value: Any) throws -> String {
+    mutating func field(_ key: String, _ value: Any) throws -> Part {
         var pieces = key.split(separator: "|").map(String.init)
         let name = pieces.removeFirst()
         var all = false
@@ -258,16 +299,28 @@ struct SigmaTranslator {
             column = "json_extract(e.fields, ?)"
         }
         let values: [Any] = (value as? [Any]) ?? [value]
-        var parts: [String] = []
+        var parts: [Part] = []
         for item in values {
             if item is NSNull || (item as? String) == nil && Self.scalar(item) == nil {
                 guard item is NSNull else { throw SigmaError("the value of \(name) is not a plain value") }
                 if column.hasPrefix("json_extract") { self.arguments.append(FieldCondition.jsonPath(name)) }
-                parts.append(column + " IS NULL")
+                parts.append(Part(sql: column + " IS NULL"))
                 continue
             }
             let text = Self.scalar(item) ?? ""
+            // A cheap necessary condition first: `fields` is the JSON text FieldsJSON wrote, which copies a value
+            // unchanged unless it holds `"`, `\` or a control character, so a value that matches also matches
+            // somewhere in that text; most rows then skip json_extract's parse.
+            let textPrefilter: String?
+            if column.hasPrefix("json_extract"), kind != "re",
+                !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+            {
+                textPrefilter = self.like("e.fields", "%" + Self.likePattern(text) + "%")
+            } else {
+                textPrefilter = nil
+            }
             if column.hasPrefix("json_extract") { self.arguments.append(FieldCondition.jsonPath(name)) }
+            var sql: String
             switch kind {
             case "re":
                 do {
@@ -276,25 +329,62 @@ struct SigmaTranslator {
                     throw SigmaError("\(error)")
                 }
                 self.arguments.append(text)
-                parts.append(column + " REGEXP ?")
-            case "contains": parts.append(self.like(column, "%" + Self.likePattern(text) + "%"))
-            case "startswith": parts.append(self.like(column, Self.likePattern(text) + "%"))
-            case "endswith": parts.append(self.like(column, "%" + Self.likePattern(text)))
+                sql = column + " REGEXP ?"
+            case "contains": sql = self.like(column, "%" + Self.likePattern(text) + "%")
+            case "startswith": sql = self.like(column, Self.likePattern(text) + "%")
+            case "endswith": sql = self.like(column, "%" + Self.likePattern(text))
             default:
                 if text.contains("*") || text.contains("?") {
-                    parts.append(self.like(column, Self.likePattern(text)))
+                    sql = self.like(column, Self.likePattern(text))
                 } else {
                     self.arguments.append(text)
-                    parts.append(column + " = ? COLLATE NOCASE")
+                    sql = column + " = ? COLLATE NOCASE"
                 }
             }
+            if let textPrefilter { sql = "(" + textPrefilter + " AND " + sql + ")" }
+            parts.append(Part(sql: sql, fullText: Self.fullText(column: column, kind: kind, text: text)))
         }
-        return "(" + parts.joined(separator: all ? " AND " : " OR ") + ")"
+        let combined = all ? Part.all(parts) : Part.any(parts)
+        return Part(sql: "(" + combined.sql + ")", fullText: combined.fullText)
     }
 
     mutating func like(_ column: String, _ pattern: String) -> String {
         self.arguments.append(pattern)
         return column + " LIKE ? ESCAPE '\\'"
+    }
+
+    // MARK: - Full text
+
+    /// The full-text expression implied by one field comparison, or nil when none is.
+    ///
+    /// Only the raw line (`message`, `line`, `raw`) counts: it is what `events_fts` indexes. `program` and the
+    /// parsed fields are whatever the agent sent (a JSON log file's program comes from the agent's configuration,
+    /// an agent's own events carry fields that are not in the line), so a comparison on them proves nothing about
+    /// the line's words and is left to the scan. `endswith` on the line ends at the line's end and starts where
+    /// it likes, which the word-start rule of ``fullTextPhrase(_:)`` covers like `contains`.
+    static func fullText(column: String, kind: String, text: String) -> String? {
+        guard column == "CAST(e.line AS TEXT)", kind != "re" else { return nil }
+        return Self.fullTextPhrase(text)
+    }
+
+    /// An FTS5 phrase for a keyword: its words in order, the last one as a prefix (`"bulk export" *` for
+    /// `bulk_export`).
+    ///
+    /// The index uses `unicode61`: ASCII letters and digits make words, everything else separates them, case is
+    /// folded. A line that contains the keyword therefore holds this phrase, except when the keyword starts in the
+    /// middle of a word (`xbulk_export`): a full-text search cannot find word endings, so a keyword is found where
+    /// a word begins. The exact LIKE comparison still runs on every candidate. Nil (no full-text side, a scan)
+    /// when the keyword has Sigma wildcards or escapes, non-ASCII characters, or no letter or digit at all.
+    static func fullTextPhrase(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        func isWordByte(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        guard let last = bytes.last, bytes.allSatisfy({ $0 < 0x80 && $0 >= 0x20 }), bytes.contains(where: isWordByte),
+            !bytes.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "\\") })
+        else { return nil }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" + (isWordByte(last) ? " *" : "")
     }
 
     static func scalar(_ value: Any) -> String? {

@@ -37,3 +37,60 @@ public enum Timestamp {
         return (m <= 2 ? y + 1 : y, m, d)
     }
 }
+
+extension Timestamp {
+    /// Appends ``rfc3339(_:)`` of `nanos` as bytes, without building a `String` (the export hot path).
+    ///
+    /// Every field is non-negative: an `Int64` of nanoseconds spans the years 1677 to 2262.
+    public static func appendRFC3339(_ nanos: Int64, to out: inout [UInt8]) {
+        var seconds = nanos / 1_000_000_000
+        var fraction = nanos % 1_000_000_000
+        if fraction < 0 {
+            fraction += 1_000_000_000
+            seconds -= 1
+        }
+        var days = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            days -= 1
+        }
+        let (year, month, day) = Self.civil(fromDays: days)
+        Self.appendDigits(year, width: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        Self.appendDigits(month, width: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        Self.appendDigits(day, width: 2, to: &out)
+        out.append(UInt8(ascii: "T"))
+        Self.appendDigits(secondOfDay / 3600, width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        Self.appendDigits(secondOfDay / 60 % 60, width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        Self.appendDigits(secondOfDay % 60, width: 2, to: &out)
+        out.append(UInt8(ascii: "."))
+        Self.appendDigits(fraction, width: 9, to: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends the decimal digits of a non-negative `value`, zero-padded to at least `width`, in place (no
+    /// temporary array or string).
+    static func appendDigits(_ value: Int64, width: Int, to out: inout [UInt8]) {
+        var count = 1
+        var rest = value / 10
+        while rest > 0 {
+            count += 1
+            rest /= 10
+        }
+        let end = out.count + max(count, width)
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(count, width)))
+        out.withUnsafeMutableBufferPointer { buffer in
+            var index = end - 1
+            var rest = value
+            repeat {
+                buffer[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+                index -= 1
+            } while rest > 0
+        }
+    }
+}

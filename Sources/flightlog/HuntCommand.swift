@@ -15,6 +15,13 @@ struct HuntCommand: ParsableCommand {
             whose detection cannot be translated is not run; timeframe and aggregations (| count() …) are dropped
             and the rule is run as an approximation, which is said too.
 
+            Speed: a rule whose matches all need certain words in the raw line (keywords; contains, startswith,
+            endswith or equality on message) reads its candidates from the full-text index instead of scanning
+            every event, unless those words are common (more than 1 event in 50); the exact comparison still runs
+            on each. The index knows words, not substrings: such a keyword matches where a word begins ("export"
+            finds "export_job" but not "reexport"). Rules on program or parsed fields, or that need a negation,
+            scan the whole store; narrow them with --since/--until/--host. --limit stops each rule early.
+
             Exit status: 0 when any rule matched, 1 when none did, 2 on an error. Recorded in the audit trail.
 
             Examples:
@@ -96,18 +103,22 @@ struct HuntCommand: ParsableCommand {
                 guard let condition = rule.condition else { continue }
                 var ruleQuery = query
                 ruleQuery.rule = condition
-                let matched = try store.forEachEvent(ruleQuery) { event in
-                    if self.format == .table {
+                let matched: Int
+                if self.format == .table {
+                    matched = try store.forEachEvent(ruleQuery) { event in
                         printer.print(event)
-                    } else {
-                        var line: [UInt8] = Array("{\"type\":\"match\",\"rule\":".utf8)
-                        FieldsJSON.appendString(rule.title, to: &line)
-                        line += ",\"event\":".utf8
-                        EventJSON.append(event, times: times, to: &line)
-                        line += "}\n".utf8
-                        out.write(line)
+                        return !out.isBroken
                     }
-                    return !out.isBroken
+                } else {
+                    var prefix: [UInt8] = Array("{\"type\":\"match\",\"rule\":".utf8)
+                    FieldsJSON.appendString(rule.title, to: &prefix)
+                    prefix += ",\"event\":".utf8
+                    matched = try store.forEachEventJSON(ruleQuery, times: times) { (object: inout [UInt8]) -> Bool in
+                        out.write(prefix)
+                        object += "}\n".utf8
+                        out.write(object)
+                        return !out.isBroken
+                    }
                 }
                 if self.format == .table { out.write("   \(matched) match\(matched == 1 ? "" : "es")\n\n") }
                 total += matched

@@ -100,9 +100,18 @@ struct QueryCommand: ParsableCommand {
                     csvRaw: self.csvRaw
                 )
                 printer.header()
-                matched = try store.forEachEvent(query) { event in
-                    printer.print(event)
-                    return !out.isBroken
+                if let style = self.format.jsonStyle(clock: query.clock) {
+                    matched = try store.forEachEventJSON(query, style: style, times: times) {
+                        (object: inout [UInt8]) -> Bool in
+                        object.append(UInt8(ascii: "\n"))
+                        out.write(object)
+                        return !out.isBroken
+                    }
+                } else {
+                    matched = try store.forEachEvent(query) { event in
+                        printer.print(event)
+                        return !out.isBroken
+                    }
                 }
             }
             out.flush()
@@ -127,6 +136,15 @@ enum EventFormatArgument: String, ExpressibleByArgument, CaseIterable {
         case .jsonl: .jsonl
         case .csv: .csv
         case .timesketch: .timesketch
+        }
+    }
+
+    /// The JSON flavour written straight from the store, or nil for the formats the printer lays out.
+    func jsonStyle(clock: EventQuery.Clock) -> EventJSON.Style? {
+        switch self {
+        case .jsonl: .plain
+        case .timesketch: .timesketch(clock: clock)
+        case .table, .csv: nil
         }
     }
 }

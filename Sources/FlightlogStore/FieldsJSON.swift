@@ -7,8 +7,17 @@ public enum FieldsJSON {
     /// `{"key":"value",…}` with JSON string escaping.
     public static func encode(_ fields: [Event.Field]) -> String {
         if fields.isEmpty { return "{}" }
-        var out: [UInt8] = [UInt8(ascii: "{")]
+        var out: [UInt8] = []
         out.reserveCapacity(fields.count * 24)
+        Self.encode(fields, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Replaces the contents of `out` with the bytes ``encode(_:)`` returns, reusing its storage (the verifier
+    /// encodes every stored event's fields, so it keeps one buffer).
+    public static func encode(_ fields: [Event.Field], into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out.append(UInt8(ascii: "{"))
         for (index, field) in fields.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             Self.appendString(field.key, to: &out)
@@ -16,12 +25,13 @@ public enum FieldsJSON {
             Self.appendString(field.value, to: &out)
         }
         out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Appends `string` as a quoted JSON string.
     public static func appendString(_ string: String, to out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        let hex = Self.hexDigits
         out.append(UInt8(ascii: "\""))
         for byte in string.utf8 {
             switch byte {

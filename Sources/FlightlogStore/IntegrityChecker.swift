@@ -15,7 +15,7 @@ import GRDB
 /// full-text index is checked per row (see ``FullTextCheck``). The Merkle tree is then rebuilt from the batches
 /// and compared with the stored tree and with every signed checkpoint.
 struct IntegrityChecker {
-    struct Agent {
+    struct Agent: Sendable {
         var id: Int64
         var name: String
         var publicKey: Curve25519.Signing.PublicKey?
@@ -25,7 +25,7 @@ struct IntegrityChecker {
     }
 
     /// A batch's place in its chain, from its envelope when that parses (else from its columns).
-    struct ChainEntry {
+    struct ChainEntry: Sendable {
         var batchID: Int64
         var agentID: Int64
         var epoch: UInt64
@@ -199,6 +199,15 @@ struct IntegrityChecker {
         return terms.isEmpty ? "1" : terms.joined(separator: " AND ")
     }
 
+    /// The pass's batch columns, in the order ``BatchColumns/init(_:)`` reads them.
+    private func batchColumnsSQL(scope: String) -> String {
+        """
+        SELECT id, agent_id, epoch, seq, hash, prev_hash, created_ns, first_ns, last_ns, event_count,
+               received_ns, first_event_id, CASE WHEN \(scope) THEN envelope END, (\(scope))
+        FROM batches WHERE id >= ? ORDER BY first_event_id, id
+        """
+    }
+
     private mutating func checkBatchesAndRows() throws {
         let lowBatch = self.mode == .incremental ? (self.baseline?.maxBatchID ?? 0) + 1 : 0
         let lowEvent = self.mode == .incremental ? (self.baseline?.maxEventID ?? 0) + 1 : 0
@@ -209,84 +218,39 @@ struct IntegrityChecker {
                 sql: "SELECT COUNT(*) FROM batches WHERE id >= ? AND (\(scope))",
                 arguments: [lowBatch]
             ) ?? 0
-        let batches = try Row.fetchCursor(
-            self.db,
-            sql: """
-                SELECT id, agent_id, epoch, seq, hash, prev_hash, created_ns, first_ns, last_ns, event_count,
-                       received_ns, first_event_id, CASE WHEN \(scope) THEN envelope END, (\(scope))
-                FROM batches WHERE id >= ? ORDER BY first_event_id, id
-                """,
-            arguments: [lowBatch]
-        )
-        let rows = try Row.fetchCursor(
-            self.db,
-            sql: "SELECT \(Self.eventColumns.joined(separator: ", ")) FROM events WHERE id >= ? ORDER BY id",
-            arguments: [lowEvent]
-        )
-        var pending = try rows.next()
+        let batches = try Row.fetchCursor(self.db, sql: self.batchColumnsSQL(scope: scope), arguments: [lowBatch])
+        func nextRun() throws -> [BatchColumns] {
+            var run: [BatchColumns] = []
+            while run.count < BatchExaminationPipeline.batchesPerRun, let row = try batches.next() {
+                if let columns = BatchColumns(row) { run.append(columns) }
+            }
+            return run
+        }
+        var rows = try RowCursor(self.db, lowID: lowEvent)
+        try rows.advance()
         var done = 0
-        while let b = try batches.next() {
-            guard let batchID = Int64.fromDatabaseValue(b[0]) else { continue }
-            let inScope = (Int64.fromDatabaseValue(b[13]) ?? 0) != 0
-            let agentID = Int64.fromDatabaseValue(b[1])
-            let checked = inScope ? try self.checkBatch(b, id: batchID) : self.columnsOnly(b, id: batchID)
-            guard let agentID, let firstEventID = Int64.fromDatabaseValue(b[11]) else {
-                self.add(
-                    IntegrityFinding(.batchRowMismatch, batchID: batchID, "agent or first event id is not readable")
-                )
-                continue
-            }
-            let count = Int64(checked.eventCount)
-            // Rows before this batch's range that no earlier range took belong to no batch.
-            while let row = pending, let rowID = Int64.fromDatabaseValue(row[0]), rowID < firstEventID {
-                self.reportInserted(row, rowID: rowID)
-                pending = try rows.next()
-            }
-            let received = Int64.fromDatabaseValue(b[10])
-            for index in 0..<count {
-                let expectedID = firstEventID + index
-                if let row = pending, let rowID = Int64.fromDatabaseValue(row[0]), rowID == expectedID {
-                    if inScope, let events = checked.events {
-                        self.compare(
-                            row,
-                            rowID: rowID,
-                            event: events[Int(index)],
-                            batchID: batchID,
-                            index: Int(index),
-                            agentID: agentID,
-                            received: received,
-                            entry: checked.entry
-                        )
-                    }
-                    pending = try rows.next()
-                } else if inScope {
-                    self.add(
-                        IntegrityFinding(
-                            .rowDeleted,
-                            agentID: agentID,
-                            epoch: checked.entry?.epoch,
-                            sequence: checked.entry?.sequence,
-                            batchID: batchID,
-                            rowID: expectedID,
-                            "event \(index) of the batch has no indexed row"
-                        )
-                    )
+        // Tokenizing the authentic lines for the full-text check goes on on a third queue.
+        let fullText = FullTextExpectationStage(self.fullText)
+        // Signature, inflate and decode of the next run of batches go on while this thread compares rows.
+        var run = try nextRun()
+        var pipeline = run.isEmpty ? nil : BatchExaminationPipeline(run, agents: self.agents)
+        while let current = pipeline {
+            let examined = current.results()
+            run = try nextRun()
+            pipeline = run.isEmpty ? nil : BatchExaminationPipeline(run, agents: self.agents)
+            fullText.enqueue(examined)
+            for examination in examined {
+                try self.apply(examination, rows: &rows)
+                if examination.columns.inScope {
+                    done += 1
+                    if done & 255 == 0 { self.options.progress?(done, total) }
                 }
-                if inScope, let events = checked.events {
-                    self.fullText.expect(id: expectedID, line: events[Int(index)].line)
-                    self.eventsChecked += 1
-                } else if inScope {
-                    self.fullText.skip(id: expectedID)
-                }
-            }
-            if inScope {
-                done += 1
-                if done & 255 == 0 { self.options.progress?(done, total) }
             }
         }
-        while let row = pending, let rowID = Int64.fromDatabaseValue(row[0]) {
-            self.reportInserted(row, rowID: rowID)
-            pending = try rows.next()
+        self.fullText = fullText.finish()
+        while let rowID = rows.id {
+            self.reportInserted(rows, rowID: rowID)
+            try rows.advance()
         }
         self.options.progress?(done, total)
         if self.mode == .incremental || !self.options.isWholeStore {
@@ -300,220 +264,83 @@ struct IntegrityChecker {
         }
     }
 
-    private mutating func reportInserted(_ row: Row, rowID: Int64) {
-        let agentID = Int64.fromDatabaseValue(row[3])
+    /// Records one examined batch and merge-joins its id range with the rows.
+    private mutating func apply(_ checked: BatchExamination, rows: inout RowCursor) throws {
+        let b = checked.columns
+        let batchID = b.id
+        if checked.checked { self.batchesChecked += 1 }
+        self.bytesChecked += checked.envelopeBytes
+        for finding in checked.findings { self.add(finding) }
+        if let entry = checked.entry { self.entries.append(entry) }
+        if let leaf = checked.leaf { self.leaves[batchID] = leaf }
+        guard let agentID = b.agentID, let firstEventID = b.firstEventID else {
+            self.add(IntegrityFinding(.batchRowMismatch, batchID: batchID, "agent or first event id is not readable"))
+            return
+        }
+        let inScope = b.inScope
+        let count = Int64(checked.eventCount)
+        // Rows before this batch's range that no earlier range took belong to no batch.
+        while let rowID = rows.id, rowID < firstEventID {
+            self.reportInserted(rows, rowID: rowID)
+            try rows.advance()
+        }
+        let received = b.receivedNanos
+        for index in 0..<count {
+            let expectedID = firstEventID + index
+            if let rowID = rows.id, rowID == expectedID {
+                if inScope, let events = checked.events {
+                    let differing = rows.differingColumns(
+                        event: events[Int(index)],
+                        batchID: batchID,
+                        index: Int(index),
+                        agentID: agentID,
+                        received: received
+                    )
+                    if !differing.isEmpty {
+                        self.add(
+                            IntegrityFinding(
+                                .rowEdited,
+                                agentID: agentID,
+                                epoch: checked.entry?.epoch,
+                                sequence: checked.entry?.sequence,
+                                batchID: batchID,
+                                rowID: rowID,
+                                "event \(index) differs from the signed batch in: \(differing.joined(separator: ", "))"
+                            )
+                        )
+                    }
+                }
+                try rows.advance()
+            } else if inScope {
+                self.add(
+                    IntegrityFinding(
+                        .rowDeleted,
+                        agentID: agentID,
+                        epoch: checked.entry?.epoch,
+                        sequence: checked.entry?.sequence,
+                        batchID: batchID,
+                        rowID: expectedID,
+                        "event \(index) of the batch has no indexed row"
+                    )
+                )
+            }
+            // The full-text expectations of the range are fed by the FullTextExpectationStage.
+            if inScope, checked.events != nil { self.eventsChecked += 1 }
+        }
+    }
+
+    private mutating func reportInserted(_ rows: RowCursor, rowID: Int64) {
+        let agentID = rows.integer(3)
         if let scope = self.scopeAgentID, agentID != scope { return }
         self.add(
             IntegrityFinding(
                 .rowInserted,
                 agentID: agentID,
-                batchID: Int64.fromDatabaseValue(row[1]),
+                batchID: rows.integer(1),
                 rowID: rowID,
                 "indexed row belongs to no stored batch's event range"
             )
         )
-    }
-
-    private struct CheckedBatch {
-        var eventCount: Int
-        var events: [Event]?
-        var entry: ChainEntry?
-    }
-
-    /// Uses only a batch's columns (out of scope): its chain place and its leaf from what the row says.
-    private mutating func columnsOnly(_ b: Row, id: Int64) -> CheckedBatch {
-        let count = Int(max(0, min(Int64.fromDatabaseValue(b[9]) ?? 0, Int64(WireLimits.maxEventsPerBatch))))
-        guard let agentID = Int64.fromDatabaseValue(b[1]), let epoch = Int64.fromDatabaseValue(b[2]),
-            let seq = Int64.fromDatabaseValue(b[3])
-        else { return CheckedBatch(eventCount: count) }
-        let hash = Bytes32(data: Data.fromDatabaseValue(b[4]))
-        let entry = ChainEntry(
-            batchID: id,
-            agentID: agentID,
-            epoch: epoch.unsignedValue,
-            sequence: seq.unsignedValue,
-            hash: hash,
-            previousHash: Bytes32(data: Data.fromDatabaseValue(b[5])),
-            eventCount: Int64(count),
-            inScope: false
-        )
-        self.entries.append(entry)
-        if let hash, let keyID = self.agents[agentID]?.keyID, let received = Int64.fromDatabaseValue(b[10]) {
-            self.leaves[id] =
-                TransparencyLeaf(
-                    keyID: keyID,
-                    epoch: entry.epoch,
-                    sequence: entry.sequence,
-                    receivedNanos: received,
-                    batchHash: hash
-                ).hash
-        }
-        return CheckedBatch(eventCount: count, entry: entry)
-    }
-
-    /// Checks one stored batch: envelope, hash, columns, key, signature, receipt time; returns its events when
-    /// they are authentic (signature verified), for the row comparison.
-    private mutating func checkBatch(_ b: Row, id: Int64) throws -> CheckedBatch {
-        self.batchesChecked += 1
-        let agentID = Int64.fromDatabaseValue(b[1])
-        let columnEpoch = Int64.fromDatabaseValue(b[2])?.unsignedValue
-        let columnSeq = Int64.fromDatabaseValue(b[3])?.unsignedValue
-        let columnCount = Int(max(0, min(Int64.fromDatabaseValue(b[9]) ?? 0, Int64(WireLimits.maxEventsPerBatch))))
-        func finding(
-            _ kind: IntegrityFinding.Kind,
-            epoch: UInt64? = columnEpoch,
-            sequence: UInt64? = columnSeq,
-            _ detail: String
-        ) {
-            self.add(IntegrityFinding(kind, agentID: agentID, epoch: epoch, sequence: sequence, batchID: id, detail))
-        }
-        guard let envelope = Data.fromDatabaseValue(b[12]) else {
-            finding(.batchMalformed, "no stored envelope")
-            return CheckedBatch(eventCount: columnCount)
-        }
-        self.bytesChecked += envelope.count
-        let batch: SignedBatch
-        do {
-            batch = try SignedBatch(bytes: Array(envelope))
-        } catch {
-            finding(.batchMalformed, "stored envelope does not parse: \(error)")
-            return CheckedBatch(eventCount: columnCount)
-        }
-        let hash = batch.hash
-        var entry = ChainEntry(
-            batchID: id,
-            agentID: agentID ?? -1,
-            epoch: batch.epoch,
-            sequence: batch.sequence,
-            hash: hash,
-            previousHash: batch.previousHash,
-            eventCount: Int64(batch.eventCount),
-            inScope: true
-        )
-        func report(_ kind: IntegrityFinding.Kind, _ detail: String) {
-            self.add(
-                IntegrityFinding(
-                    kind,
-                    agentID: agentID,
-                    epoch: batch.epoch,
-                    sequence: batch.sequence,
-                    batchID: id,
-                    detail
-                )
-            )
-        }
-        if Bytes32(data: Data.fromDatabaseValue(b[4])) != hash {
-            report(
-                .hashMismatch,
-                "SHA-256 of the stored envelope is \(hash.hex), the row says \(Data.fromDatabaseValue(b[4])?.hexString ?? "nothing")"
-            )
-        }
-        var differing: [String] = []
-        if columnEpoch != batch.epoch { differing.append("epoch") }
-        if columnSeq != batch.sequence { differing.append("seq") }
-        if Bytes32(data: Data.fromDatabaseValue(b[5])) != batch.previousHash { differing.append("prev_hash") }
-        if Int64.fromDatabaseValue(b[6]) != batch.createdNanos { differing.append("created_ns") }
-        if Int64.fromDatabaseValue(b[7]) != batch.firstEventNanos { differing.append("first_ns") }
-        if Int64.fromDatabaseValue(b[8]) != batch.lastEventNanos { differing.append("last_ns") }
-        if Int64.fromDatabaseValue(b[9]) != Int64(batch.eventCount) { differing.append("event_count") }
-        if !differing.isEmpty {
-            report(.batchRowMismatch, "columns differ from the envelope: \(differing.joined(separator: ", "))")
-        }
-        let received = Int64.fromDatabaseValue(b[10])
-        guard let agentID, let agent = self.agents[agentID] else {
-            report(.unknownKey, "batch belongs to agent id \(agentID.map(String.init) ?? "?"), which is not enrolled")
-            self.entries.append(entry)
-            return CheckedBatch(eventCount: batch.eventCount, entry: entry)
-        }
-        entry.agentID = agentID
-        self.entries.append(entry)
-        if let received {
-            self.leaves[id] =
-                TransparencyLeaf(
-                    keyID: batch.keyID,
-                    epoch: batch.epoch,
-                    sequence: batch.sequence,
-                    receivedNanos: received,
-                    batchHash: hash
-                ).hash
-        }
-        guard let key = agent.publicKey, batch.keyID == agent.keyID, batch.keyID == KeyID.of(key) else {
-            report(
-                .unknownKey,
-                "batch is signed by key id \(batch.keyID.hex.prefix(16))…, not \(agent.name)'s enrolled key"
-            )
-            return CheckedBatch(eventCount: batch.eventCount, entry: entry)
-        }
-        do {
-            try batch.verifySignature(publicKey: key)
-        } catch {
-            report(.badSignature, "Ed25519 signature does not verify under \(agent.name)'s enrolled key")
-            return CheckedBatch(eventCount: batch.eventCount, entry: entry)
-        }
-        if let received {
-            if let enrolled = agent.enrolledNanos, received < enrolled {
-                report(
-                    .keyNotValidAtReceipt,
-                    "received \(Timestamp.rfc3339(received)), before enrolment at \(Timestamp.rfc3339(enrolled))"
-                )
-            }
-            if let revoked = agent.revokedNanos, received >= revoked {
-                report(
-                    .keyNotValidAtReceipt,
-                    "received \(Timestamp.rfc3339(received)), after revocation at \(Timestamp.rfc3339(revoked))"
-                )
-            }
-        }
-        do {
-            let events = try batch.decodeEvents()
-            return CheckedBatch(eventCount: batch.eventCount, events: events, entry: entry)
-        } catch {
-            report(.batchMalformed, "signed payload does not decode: \(error)")
-            return CheckedBatch(eventCount: batch.eventCount, entry: entry)
-        }
-    }
-
-    /// Compares an indexed row with the event it must hold, column by column.
-    private mutating func compare(
-        _ row: Row,
-        rowID: Int64,
-        event: Event,
-        batchID: Int64,
-        index: Int,
-        agentID: Int64,
-        received: Int64?,
-        entry: ChainEntry?
-    ) {
-        let columns = IndexedColumns(event)
-        let expected: [DatabaseValue] = [
-            rowID.databaseValue, batchID.databaseValue, index.databaseValue, agentID.databaseValue,
-            event.timeNanos.databaseValue, event.observedNanos.databaseValue, Self.value(received),
-            Int(event.flags.rawValue).databaseValue, event.host.databaseValue, event.source.databaseValue,
-            Self.value(columns.program), Self.value(columns.pid), Self.value(columns.user),
-            Self.value(columns.sourceIP), Self.value(columns.severity), Data(event.line).databaseValue,
-            FieldsJSON.encode(event.fields).databaseValue,
-        ]
-        var differing: [String] = []
-        for column in 1..<expected.count where (row[column] as DatabaseValue) != expected[column] {
-            differing.append(Self.eventColumns[column])
-        }
-        if !differing.isEmpty {
-            self.add(
-                IntegrityFinding(
-                    .rowEdited,
-                    agentID: agentID,
-                    epoch: entry?.epoch,
-                    sequence: entry?.sequence,
-                    batchID: batchID,
-                    rowID: rowID,
-                    "event \(index) differs from the signed batch in: \(differing.joined(separator: ", "))"
-                )
-            )
-        }
-    }
-
-    private static func value(_ value: (some DatabaseValueConvertible)?) -> DatabaseValue {
-        value?.databaseValue ?? .null
     }
 
     // MARK: - Chains

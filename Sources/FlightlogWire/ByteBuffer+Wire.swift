@@ -27,23 +27,23 @@ extension ByteBuffer {
     /// Reads a length-prefixed UTF-8 string whose prefix is `Prefix` and whose length is at most `limit`.
     @inlinable
     mutating func readWireString<Prefix: FixedWidthInteger>(
-        _ what: String,
+        _ what: @autoclosure () -> String,
         prefix: Prefix.Type,
         limit: Int
     ) throws(WireError) -> String {
-        let length = Int(try self.readWireInteger("\(what) length", as: Prefix.self))
+        let length = Int(try self.readWireInteger("\(what()) length", as: Prefix.self))
         guard length <= limit else {
-            throw WireError.lengthExceedsLimit(what: what, length: length, limit: limit)
+            throw WireError.lengthExceedsLimit(what: what(), length: length, limit: limit)
         }
         guard length <= self.readableBytes, let view = self.readSlice(length: length) else {
-            throw WireError.truncated(what: what)
+            throw WireError.truncated(what: what())
         }
         guard
             let string = view.readableBytesView.withContiguousStorageIfAvailable({
                 String(validating: $0, as: UTF8.self)
             }) ?? String(validating: Array(view.readableBytesView), as: UTF8.self)
         else {
-            throw WireError.invalidUTF8(what: what)
+            throw WireError.invalidUTF8(what: what())
         }
         return string
     }
@@ -70,8 +70,8 @@ extension ByteBuffer {
 // MARK: - Validation helpers
 
 @inlinable
-func checkLength(_ what: String, _ length: Int, limit: Int) throws(WireError) {
+func checkLength(_ what: @autoclosure () -> String, _ length: Int, limit: Int) throws(WireError) {
     guard length <= limit else {
-        throw WireError.lengthExceedsLimit(what: what, length: length, limit: limit)
+        throw WireError.lengthExceedsLimit(what: what(), length: length, limit: limit)
     }
 }

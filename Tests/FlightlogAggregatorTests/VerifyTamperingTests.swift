@@ -174,6 +174,9 @@ struct VerifyTamperingTests {
         ("UPDATE events SET time_ns = time_ns + 3600000000000 WHERE id = 5", "time_ns"),
         ("UPDATE events SET host = 'elsewhere', fields = '{}' WHERE id = 6", "host"),
         ("UPDATE events SET program = NULL WHERE id = 7", "program"),
+        // Same bytes, another storage class: the comparison is on storage class and bytes.
+        ("UPDATE events SET line = CAST(line AS TEXT) WHERE id = 8", "line"),
+        ("UPDATE events SET host = CAST(host AS BLOB) WHERE id = 8", "host"),
     ])
     func editedRow(sql: String, column: String) async throws {
         let fixture = try await EvidenceFixture()

@@ -14,6 +14,11 @@ public final class AggregatorMetrics: Sendable {
         self.counters.withLockedValue { $0[name, default: 0] += amount }
     }
 
+    /// Sets the gauge `name` to `value`.
+    public func set(_ name: String, _ value: Int64) {
+        self.counters.withLockedValue { $0[name] = value }
+    }
+
     /// A copy of every counter.
     public var snapshot: [String: Int64] {
         self.counters.withLockedValue { $0 }

@@ -67,16 +67,35 @@ public final class IngestServer: Service {
             "Listening",
             metadata: ["listen.host": "\(self.configuration.host)", "listen.port": "\(self.port)"]
         )
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { await self.committer.run() }
-            await withGracefulShutdownHandler {
-                await self.acceptLoop()
-            } onGracefulShutdown: {
-                self.serverChannel.channel.close(promise: nil)
+        await withDiscardingTaskGroup { indexing in
+            // The full-text index trails the commits on its own connection; stopping it at any point is safe (its
+            // watermark commits with its rows), so it is simply cancelled once the last commit is done.
+            indexing.addTask { await self.maintainIndexes() }
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.committer.run() }
+                await withGracefulShutdownHandler {
+                    await self.acceptLoop()
+                } onGracefulShutdown: {
+                    self.serverChannel.channel.close(promise: nil)
+                }
+                await self.committer.shutdownWhenIdle()
             }
-            await self.committer.shutdownWhenIdle()
+            indexing.cancelAll()
         }
         self.logger.info("Stopped")
+    }
+
+    private func maintainIndexes() async {
+        do {
+            try await self.store.maintainIndexes { [metrics = self.metrics] progress in
+                metrics.set("fts_indexed_through", progress.indexedThrough)
+                metrics.set("fts_lag_events", progress.lag)
+            }
+        } catch {
+            if !Task.isCancelled {
+                self.logger.error("Full-text indexing stopped", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     private func acceptLoop() async {

@@ -19,8 +19,22 @@ import GRDB
 ///   primary-key look-up per row), and look for index documents past the last clean run that no event owns. This
 ///   catches rows missing from or added to the index and re-indexed text of another length, not a same-length
 ///   substitution: the next full run does.
+///
+/// The index trails the commit (see ``FullTextIndexer``): only rows up to the indexer's committed watermark,
+/// `indexedThrough`, are expected in it; rows past it are not checked (the report carries the lag instead), but
+/// documents past it are still findings, since the indexer never writes past its own watermark.
 struct FullTextCheck {
     private let tokenizer: any FTS5Tokenizer
+    /// Every event up to this id is in the index.
+    var indexedThrough: Int64 = .max
+    /// The last event id of the checked snapshot. The index is read in its own (attached) snapshot, which may hold
+    /// documents for events committed after this one: those are not findings.
+    var latestEventID: Int64 = .max
+
+    /// Whether a document for `id`, which is no event of the snapshot, is legitimately in the index.
+    private func committedAfterSnapshot(_ id: Int64) -> Bool {
+        id > self.latestEventID && id <= self.indexedThrough
+    }
     /// Per event id (index = id − 1): expected token count, −1 not an event, −2 not checked (unauthenticated).
     private var expectedCount: [Int32] = []
     private var expectedDigest: [UInt64] = []
@@ -54,6 +68,10 @@ struct FullTextCheck {
 
     /// Records what the index must hold for event `id`, whose authentic raw line is `line`.
     mutating func expect(id: Int64, line: [UInt8]) {
+        guard id <= self.indexedThrough else {
+            self.skip(id: id)
+            return
+        }
         let tokens = (try? self.tokenizer.tokenize(document: String(decoding: line, as: UTF8.self))) ?? []
         var digest: UInt64 = 0
         var offset = 0
@@ -126,9 +144,17 @@ struct FullTextCheck {
         let expected = self.expectation(id)
         switch expected.count {
         case Self.unchecked:
-            return
+            if id > self.indexedThrough && count > 0 {
+                report(
+                    IntegrityFinding(
+                        .ftsOrphan,
+                        rowID: id,
+                        "the full-text index holds \(count) tokens for a row past the indexer's watermark"
+                    )
+                )
+            }
         case Self.notEvent:
-            if count > 0 {
+            if count > 0 && !self.committedAfterSnapshot(id) {
                 report(
                     IntegrityFinding(
                         .ftsOrphan,
@@ -189,7 +215,7 @@ struct FullTextCheck {
             arguments: [lowID]
         )
         while let id = try documents.next() {
-            guard self.expectation(id).count == Self.notEvent else { continue }
+            guard self.expectation(id).count == Self.notEvent, !self.committedAfterSnapshot(id) else { continue }
             report(
                 IntegrityFinding(
                     .ftsOrphan,

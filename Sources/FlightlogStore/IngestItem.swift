@@ -25,13 +25,10 @@ public struct IngestItem: Sendable {
 struct PreparedRow: Sendable {
     var columns: IndexedColumns
     var fieldsJSON: String
-    /// What the full-text index holds for the row: the line as UTF-8, invalid bytes replaced.
-    var text: String
 
     init(_ event: Event) {
         self.columns = IndexedColumns(event)
         self.fieldsJSON = FieldsJSON.encode(event.fields)
-        self.text = String(decoding: event.line, as: UTF8.self)
     }
 }
 

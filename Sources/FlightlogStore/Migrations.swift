@@ -140,6 +140,15 @@ enum Migrations {
             try TransparencyLog.backfill(db)
         }
         Self.registerAuditTrail(&migrator)
+        migrator.registerMigration("v4 full-text index in its own file") { db in
+            // The index moves to `<database>.fts` (see FullTextIndexer), rebuilt there from the stored events.
+            try db.execute(
+                sql: """
+                    DROP TABLE main.events_fts_instance;
+                    DROP TABLE main.events_fts;
+                    """
+            )
+        }
         return migrator
     }
 }

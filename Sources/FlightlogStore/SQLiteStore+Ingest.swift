@@ -18,14 +18,18 @@ extension SQLiteStore {
     }
 
     public func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome] {
-        try await self.write { db in
+        await self.indexer?.waitForLag(atMost: Self.maxFullTextLag)
+        let (outcomes, latest) = try await self.write { db in
             var outcomes: [IngestOutcome] = []
             outcomes.reserveCapacity(items.count)
             for item in items {
                 outcomes.append(try Self.ingest(db, item))
             }
-            return outcomes
+            let latest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
+            return (outcomes, latest)
         }
+        self.indexer?.noteCommitted(latestEventID: latest)
+        return outcomes
     }
 
     public func recordHandshake(_ record: HandshakeRecord) async throws {
@@ -185,11 +189,9 @@ extension SQLiteStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
-        let insertText = try db.cachedStatement(sql: "INSERT INTO events_fts (rowid, line) VALUES (?, ?)")
         // Raw binds: this loop runs once per stored event on the single writer, so it avoids building
         // StatementArguments per row.
         let events = insertEvent.sqliteStatement
-        let text = insertText.sqliteStatement
         for (index, event) in item.events.enumerated() {
             let id = firstEventID + Int64(index)
             let row = item.rows[index]
@@ -212,10 +214,6 @@ extension SQLiteStore {
             RawBind.blob(events, 16, event.line)
             RawBind.text(events, 17, row.fieldsJSON)
             try RawBind.step(events, db)
-            sqlite3_reset(text)
-            sqlite3_bind_int64(text, 1, id)
-            RawBind.text(text, 2, row.text)
-            try RawBind.step(text, db)
         }
         if moveHead {
             try db.cachedStatement(

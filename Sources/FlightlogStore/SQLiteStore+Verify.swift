@@ -23,7 +23,8 @@ extension SQLiteStore {
                 treeSize: checker.treeSize,
                 checkpointsChecked: checker.checkpointsChecked,
                 startedNanos: started,
-                finishedNanos: Self.wallClockNanos()
+                finishedNanos: Self.wallClockNanos(),
+                fullTextLag: checker.fullTextLag
             )
             return (report, checker.maxBatchID, checker.maxEventID)
         }

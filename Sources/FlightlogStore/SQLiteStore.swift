@@ -11,21 +11,38 @@ public final class SQLiteStore: EvidenceStore {
     let pool: DatabasePool
     /// The database file.
     public let path: String
+    /// Writes the full-text index in its own file (nil when opened read-only).
+    let indexer: FullTextIndexer?
+    /// How many committed events the full-text index may trail by while an indexer runs, before ingestion waits.
+    public static let maxFullTextLag: Int64 = 2_000_000
 
     /// Opens (creating when needed) the database at `path` for writing and migrates it to the current schema.
     public init(path: String) throws(StoreError) {
         self.path = path
+        let ftsPath = FullTextIndexer.path(for: path)
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.label = "flightlog"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // The writer inserts into three indexes keyed by host, user and source IP: random pages all over them
+            // once the database outgrows the cache, so it gets a larger one than the readers.
+            try db.execute(
+                sql: db.configuration.readonly ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -262144"
+            )
             db.add(function: RegexFunction.function)
+            // Only readers see the full-text file: a writer that had it attached would take its write lock in every
+            // BEGIN IMMEDIATE and wait for the indexer.
+            if db.configuration.readonly {
+                try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [ftsPath])
+            }
         }
         do {
+            let indexer = try FullTextIndexer(databasePath: path)
             self.pool = try DatabasePool(path: path, configuration: config)
             try Migrations.migrator.migrate(self.pool)
+            try indexer.attach(databasePath: path)
+            self.indexer = indexer
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
@@ -37,11 +54,17 @@ public final class SQLiteStore: EvidenceStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError.cannotOpen(path: path, reason: "no such file")
         }
+        self.indexer = nil
+        let ftsPath = FullTextIndexer.path(for: path)
+        let hasFullText = FileManager.default.fileExists(atPath: ftsPath)
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(30)
         config.label = "flightlog-read"
-        config.prepareDatabase { db in db.add(function: RegexFunction.function) }
+        config.prepareDatabase { db in
+            db.add(function: RegexFunction.function)
+            if hasFullText { try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [ftsPath]) }
+        }
         do {
             self.pool = try DatabasePool(path: path, configuration: config)
             let migrated = try self.pool.read { db in try Migrations.migrator.hasCompletedMigrations(db) }

@@ -63,6 +63,9 @@ public struct VerifyReport: Sendable, Codable, Equatable {
     public var checkpointsChecked: Int
     public var startedNanos: Int64
     public var finishedNanos: Int64
+    /// Events committed but not yet in the full-text index when the run started: their index entries were not
+    /// checked (the indexer trails the commit; see `FullTextIndexer`).
+    public var fullTextLag: Int64 = 0
 
     /// Exit status: 0 clean, 1 findings.
     public var isClean: Bool { self.findings.isEmpty }
@@ -74,6 +77,7 @@ public struct VerifyReport: Sendable, Codable, Equatable {
             "\(self.batchesChecked) batches, \(self.eventsChecked) events, \(self.bytesChecked) bytes, tree size "
             + "\(self.treeSize), \(self.checkpointsChecked) checkpoints, \(self.mode.rawValue), scope \(self.scope), "
             + String(format: "%.2f s", seconds)
+            + (self.fullTextLag > 0 ? ", full-text index trailing by \(self.fullTextLag) events (not checked)" : "")
         if self.findings.isEmpty { return "verify: clean — " + counts }
         var byKind: [IntegrityFinding.Kind: Int] = [:]
         for finding in self.findings { byKind[finding.kind, default: 0] += 1 }

@@ -72,6 +72,12 @@ struct QueryCommand: ParsableCommand {
         query.order = self.order.order
         let times = try Investigation.zone(self.tz)
         let store = try Investigation.openStore(db)
+        if query.match != nil, let progress = try? store.fullTextProgressNow(), progress.lag > 0 {
+            // The index trails the commit (a running aggregator catches up): say what --match cannot see yet.
+            Output.error(
+                "note: the full-text index trails the stored events by \(progress.lag); --match does not see them yet"
+            )
+        }
         Terminal.ignoreBrokenPipe()
         let out = BufferedWriter.standardOutput()
         if self.explain {

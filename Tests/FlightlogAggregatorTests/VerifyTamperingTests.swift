@@ -32,6 +32,8 @@ struct EvidenceFixture {
             for agent in [a, b] { try await ship(agent, try agent.chain(4), port: port) }
         }
         let store = try SQLiteStore(path: self.path)
+        // Verify checks the full-text index only up to the indexer's watermark: complete it first.
+        try await store.drainFullTextIndex()
         self.externalNote = try #require(try await store.makeCheckpoint(signer: self.signer, atNanos: now())).note
     }
 
@@ -55,7 +57,14 @@ struct EvidenceFixture {
     /// Runs `sql` on the file with a plain SQLite connection, as an insider with write access would.
     func tamper(_ sql: String, arguments: StatementArguments = []) throws {
         let queue = try DatabaseQueue(path: self.path)
-        try queue.write { db in try db.execute(sql: sql, arguments: arguments) }
+        try queue.writeWithoutTransaction { db in
+            // The full-text index lives in its own file; the insider attaches it as the store's readers do.
+            try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [self.path + ".fts"])
+            try db.inTransaction {
+                try db.execute(sql: sql, arguments: arguments)
+                return .commit
+            }
+        }
     }
 
     func envelope(batchID: Int64) throws -> Data {

@@ -141,6 +141,8 @@ struct IncidentFixture {
             try await store.enroll(name: ws611.name, publicKeyBase64: ws611.publicKeyBase64, atNanos: 1)
             try await ws602.ship(chain602, port: port, store: store)
             try await ws611.ship(chain611, only: [0, 2], port: port, store: store)
+            // The full-text index trails the acks; `query --match` below needs it complete.
+            try await store.drainFullTextIndex()
         }
         return fixture
     }

@@ -9,7 +9,10 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-// flightlog-bench ingest [EVENTS] [CONNECTIONS]   aggregator ingest over loopback TCP, signatures verified, acks durable
+// flightlog-bench ingest [EVENTS] [CONNECTIONS] [DBPATH]
+//                                                 aggregator ingest over loopback TCP, signatures verified, acks durable;
+//                                                 prints the rate per 500k events; DBPATH (kept) grows a database
+//                                                 across runs, for the sustained rate on a large one
 // flightlog-bench agent [LINES]                   agent catch-up: tail + parse + batch + compress + sign + spool
 
 let arguments = CommandLine.arguments
@@ -26,6 +29,15 @@ func rssMiB() -> Double {
     return 0
 }
 
+func currentRSSMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        let kb = Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "0") ?? 0
+        return kb / 1024
+    }
+    return 0
+}
+
 func cpuSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -35,11 +47,14 @@ func cpuSeconds() -> Double {
 
 // MARK: - Ingest
 
-func ingest(totalEvents: Int, connections: Int) async throws {
+func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws {
     let dir = NSTemporaryDirectory() + "flightlog-bench-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let store = try SQLiteStore(path: dir + "/bench.db")
+    let databasePath = keptPath ?? dir + "/bench.db"
+    let store = try SQLiteStore(path: databasePath)
+    let eventsBefore = try await store.counts().events
+    let run = UUID().uuidString.prefix(8)
     let eventsPerBatch = 1000
     let batchesPerConnection = max(1, totalEvents / connections / eventsPerBatch)
     let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
@@ -49,7 +64,7 @@ func ingest(totalEvents: Int, connections: Int) async throws {
     for index in 0..<connections {
         let key = Curve25519.Signing.PrivateKey()
         try await store.enroll(
-            name: "bench-\(index)",
+            name: "bench-\(run)-\(index)",
             publicKeyBase64: key.publicKey.rawRepresentation.base64EncodedString(),
             atNanos: 1
         )
@@ -90,7 +105,7 @@ func ingest(totalEvents: Int, connections: Int) async throws {
     }
     let total = connections * batchesPerConnection * eventsPerBatch
     print(
-        "ingest: \(connections) connections × \(batchesPerConnection) batches × \(eventsPerBatch) events = \(total) events, avg line \(lineBytes / total) bytes"
+        "ingest: \(connections) connections × \(batchesPerConnection) batches × \(eventsPerBatch) events = \(total) events, avg line \(lineBytes / total) bytes, \(eventsBefore) events already stored"
     )
 
     var logger = Logger(label: "bench")
@@ -108,6 +123,32 @@ func ingest(totalEvents: Int, connections: Int) async throws {
     let start = now()
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
+        let monitor = Task {
+            var reported = 0
+            var last = (at: start, cpu: cpuBefore)
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                let stored = Int(metrics["events_stored"])
+                guard stored >= reported + 500_000 else { continue }
+                let (at, cpu) = (now(), cpuSeconds())
+                print(
+                    String(
+                        format:
+                            "ingest: %d–%d k (database %d k): %.0f events/s, %.1f µs CPU/event, full-text lag %d events, RSS %.0f MiB",
+                        reported / 1000,
+                        stored / 1000,
+                        (eventsBefore + stored) / 1000,
+                        Double(stored - reported) / (at - last.at),
+                        (cpu - last.cpu) / Double(stored - reported) * 1e6,
+                        metrics["fts_lag_events"],
+                        currentRSSMiB()
+                    )
+                )
+                reported = stored
+                last = (at, cpu)
+            }
+        }
+        defer { monitor.cancel() }
         try await withThrowingTaskGroup(of: Void.self) { clients in
             for (key, batches) in plans {
                 clients.addTask { try await ship(key: key, batches: batches, port: port) }
@@ -116,24 +157,35 @@ func ingest(totalEvents: Int, connections: Int) async throws {
         }
         let elapsed = now() - start
         let cpu = cpuSeconds() - cpuBefore
+        let lagAtEnd = try await store.fullTextProgress().lag
+        try await store.drainFullTextIndex()
+        let caughtUp = now() - start - elapsed
         let counts = try await store.counts()
+        print(
+            String(
+                format: "ingest: full-text lag when the last ack arrived %d events, caught up %.2f s later",
+                lagAtEnd,
+                caughtUp
+            )
+        )
         print(
             String(
                 format:
                     "ingest: %d events in %.2f s = %.0f events/s, %.1f MB/s of lines; CPU %.1f s (%.1f µs/event, client included)",
-                counts.events,
+                counts.events - eventsBefore,
                 elapsed,
-                Double(counts.events) / elapsed,
+                Double(counts.events - eventsBefore) / elapsed,
                 Double(lineBytes) / elapsed / 1e6,
                 cpu,
-                cpu / Double(counts.events) * 1e6
+                cpu / Double(counts.events - eventsBefore) * 1e6
             )
         )
         print(
             "ingest: stored batches \(counts.batches), full-text rows \(counts.fullText), commits \(metrics["commits"]) taking \(metrics["commit_us"] / 1000) ms in the writer, peak RSS \(String(format: "%.0f", rssMiB())) MiB"
         )
-        let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/bench.db")[.size] as? Int) ?? 0
-        print("ingest: database \(size / 1_048_576) MiB")
+        let size = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? 0
+        let ftsSize = (try? FileManager.default.attributesOfItem(atPath: databasePath + ".fts")[.size] as? Int) ?? 0
+        print("ingest: database \(size / 1_048_576) MiB, full-text file \(ftsSize / 1_048_576) MiB")
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()
     }
@@ -345,6 +397,10 @@ func investigate(total: Int, path: String) async throws {
             }
         }
         print(String(format: "investigate: generated %d events in %.0f s", batches * perBatch, now() - began))
+        // No server, so no indexer ran alongside: build the full-text index now.
+        let indexing = now()
+        try await store.drainFullTextIndex()
+        print(String(format: "investigate: full-text index built in %.0f s", now() - indexing))
     }
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     print("investigate: database \(path), \(size / 1_048_576) MiB")
@@ -422,7 +478,7 @@ switch mode {
 case "ingest":
     let events = arguments.count > 2 ? Int(arguments[2]) ?? 400_000 : 400_000
     let connections = arguments.count > 3 ? Int(arguments[3]) ?? 8 : 8
-    try await ingest(totalEvents: events, connections: connections)
+    try await ingest(totalEvents: events, connections: connections, keptPath: arguments.count > 4 ? arguments[4] : nil)
 case "agent":
     let lines = arguments.count > 2 ? Int(arguments[2]) ?? 1_000_000 : 1_000_000
     try await agentCatchUp(lines: lines)
@@ -431,5 +487,5 @@ case "investigate":
     let path = arguments.count > 3 ? arguments[3] : NSTemporaryDirectory() + "flightlog-bench-10m.db"
     try await investigate(total: events, path: path)
 default:
-    print("usage: flightlog-bench ingest [EVENTS] [CONNECTIONS] | agent [LINES]")
+    print("usage: flightlog-bench ingest [EVENTS] [CONNECTIONS] [DBPATH] | agent [LINES]")
 }

@@ -1,0 +1,228 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// Keeps the full-text index (`events_fts`) in its own database file, written by its own connection, trailing the
+/// durable commit of the events.
+///
+/// Why a second file: filling FTS5 on the single writer cost about half of its time per event. In its own file the
+/// index is written on another core, and the event commit (the ACK) no longer waits for it.
+///
+/// The file holds the FTS5 table, its `fts5vocab` view `events_fts_instance`, and `fts_progress`: the highest event
+/// id indexed, updated in the same transaction as the rows it covers. A crash (the file is `synchronous = NORMAL`:
+/// it can always be rebuilt from the durable events) rolls back rows and watermark together, so no row is lost or
+/// indexed twice: the next run starts again after the committed watermark. Readers of the evidence database attach
+/// the file as schema `fts`, so unqualified `events_fts` keeps resolving for queries and `verify`.
+final class FullTextIndexer: @unchecked Sendable {
+    /// Rows indexed per transaction: large enough that the per-commit cost is amortised, small enough that the
+    /// reported lag moves often.
+    static let rowsPerTransaction = 20_000
+
+    /// The full-text file that belongs to the evidence database at `path`.
+    static func path(for databasePath: String) -> String { databasePath + ".fts" }
+
+    private let queue: DatabaseQueue
+    private let lock = NSLock()
+    private var state = FullTextProgress(indexedThrough: 0, latestEventID: 0)
+    private var running = false
+    private var workWaiter: CheckedContinuation<Void, Never>?
+    private var workPending = false
+    private var progressWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Opens (creating when needed) the full-text file next to the evidence database and creates its schema.
+    init(databasePath: String) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.label = "flightlog-fts"
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = -32768")
+        }
+        self.queue = try DatabaseQueue(path: Self.path(for: databasePath), configuration: config)
+        try self.queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        try Self.migrator.migrate(self.queue)
+        let indexed = try self.queue.read { db in
+            try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
+        }
+        self.state.indexedThrough = indexed
+    }
+
+    /// The schema of the full-text file; like the evidence database's, never edited once shipped.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 events_fts with its watermark") { db in
+            // detail=full keeps token positions: phrase queries ("203.0.113.77" is the phrase 203 0 113 77) need them.
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE events_fts USING fts5(line, content='', tokenize='unicode61');
+                    INSERT INTO events_fts (events_fts, rank) VALUES ('automerge', 8);
+                    CREATE VIRTUAL TABLE events_fts_instance USING fts5vocab(events_fts, instance);
+                    CREATE TABLE fts_progress (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        indexed_through INTEGER NOT NULL
+                    );
+                    INSERT INTO fts_progress (id, indexed_through) VALUES (1, 0);
+                    """
+            )
+        }
+        return migrator
+    }
+
+    /// Attaches the evidence database to the indexer's connection (once it exists), read through schema `store`.
+    func attach(databasePath: String) throws {
+        try self.queue.writeWithoutTransaction { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS store", arguments: [databasePath])
+            let latest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM store.events") ?? 0
+            self.withLock { $0.latestEventID = max($0.latestEventID, latest) }
+        }
+    }
+
+    // MARK: - Progress
+
+    var progress: FullTextProgress { self.withLock { $0 } }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return body()
+    }
+
+    private func withLock<T>(_ body: (inout FullTextProgress) -> T) -> T {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return body(&self.state)
+    }
+
+    /// Called after a commit that stored events up to `latestEventID`: wakes the indexer.
+    func noteCommitted(latestEventID: Int64) {
+        self.lock.lock()
+        self.state.latestEventID = max(self.state.latestEventID, latestEventID)
+        let waiter = self.workWaiter
+        self.workWaiter = nil
+        if waiter == nil { self.workPending = true }
+        self.lock.unlock()
+        waiter?.resume()
+    }
+
+    // MARK: - Indexing
+
+    /// Indexes the next rows past the watermark in one transaction; returns how many.
+    func indexNext(limit: Int = FullTextIndexer.rowsPerTransaction) async throws -> Int {
+        let (count, through) = try await self.queue.writeWithoutTransaction { db -> (Int, Int64) in
+            var result = (0, Int64(0))
+            try db.inTransaction(.deferred) {
+                let watermark = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
+                let rows = try db.cachedStatement(
+                    sql: "SELECT id, line FROM store.events WHERE id > ? ORDER BY id LIMIT ?"
+                )
+                let insert = try db.cachedStatement(sql: "INSERT INTO events_fts (rowid, line) VALUES (?, ?)")
+                let text = insert.sqliteStatement
+                let cursor = try Row.fetchCursor(rows, arguments: [watermark, limit])
+                var last = watermark
+                var count = 0
+                while let row = try cursor.next() {
+                    let id: Int64 = row[0]
+                    let line: Data = row[1] ?? Data()
+                    sqlite3_reset(text)
+                    sqlite3_bind_int64(text, 1, id)
+                    // The same text the writer used to index: the line as UTF-8, invalid bytes replaced.
+                    RawBind.text(text, 2, String(decoding: line, as: UTF8.self))
+                    try RawBind.step(text, db)
+                    last = id
+                    count += 1
+                }
+                if count > 0 {
+                    try db.execute(sql: "UPDATE fts_progress SET indexed_through = ?", arguments: [last])
+                }
+                result = (count, last)
+                return .commit
+            }
+            return result
+        }
+        let waiters = self.locked { () -> [CheckedContinuation<Void, Never>] in
+            self.state.indexedThrough = max(self.state.indexedThrough, through)
+            self.state.latestEventID = max(self.state.latestEventID, through)
+            defer { self.progressWaiters = [] }
+            return self.progressWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+        return count
+    }
+
+    /// Indexes until every event committed so far is indexed.
+    func drain() async throws {
+        while try await self.indexNext() > 0 {}
+    }
+
+    /// Indexes as events are committed, until the task is cancelled; calls `report` after every transaction.
+    func run(report: @Sendable (FullTextProgress) -> Void) async throws {
+        self.locked { self.running = true }
+        defer {
+            let waiters = self.locked { () -> [CheckedContinuation<Void, Never>] in
+                self.running = false
+                defer { self.progressWaiters = [] }
+                return self.progressWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+        while !Task.isCancelled {
+            let indexed = try await self.indexNext()
+            report(self.progress)
+            if indexed == 0 { await self.waitForWork() }
+        }
+    }
+
+    private func waitForWork() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                self.lock.lock()
+                if self.workPending || Task.isCancelled {
+                    self.workPending = false
+                    self.lock.unlock()
+                    continuation.resume()
+                } else {
+                    self.workWaiter = continuation
+                    self.lock.unlock()
+                }
+            }
+        } onCancel: {
+            self.lock.lock()
+            let waiter = self.workWaiter
+            self.workWaiter = nil
+            self.lock.unlock()
+            waiter?.resume()
+        }
+    }
+
+    /// While an indexer runs, waits until its lag is at most `maxLag` events: the bound on how far the full-text
+    /// index trails the durable commit. Without a running indexer there is nothing to wait for.
+    func waitForLag(atMost maxLag: Int64) async {
+        func satisfied() -> Bool { !self.running || self.state.lag <= maxLag }
+        while true {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                self.lock.lock()
+                if satisfied() {
+                    self.lock.unlock()
+                    continuation.resume()
+                } else {
+                    self.progressWaiters.append(continuation)
+                    self.lock.unlock()
+                }
+            }
+            if self.locked(satisfied) { return }
+        }
+    }
+}
+
+/// How far the full-text index has come.
+public struct FullTextProgress: Sendable, Equatable {
+    /// Every event with an id up to this one is in the full-text index.
+    public var indexedThrough: Int64
+    /// The highest event id committed, as far as the store knows.
+    public var latestEventID: Int64
+
+    /// Events committed but not yet in the full-text index.
+    public var lag: Int64 { max(0, self.latestEventID - self.indexedThrough) }
+}

@@ -1,0 +1,125 @@
+import FlightlogAggregator
+import FlightlogTestSupport
+import FlightlogWire
+import Foundation
+import GRDB
+import NIOCore
+import Testing
+
+@testable import FlightlogStore
+
+/// The full-text index in its own file: it trails the commit, reports its lag, survives crashes without losing or
+/// duplicating rows, and serves `--match` queries and `verify` once it has caught up.
+@Suite struct FullTextIndexTests {
+    /// Stores `batches` × 5 events of `agent` through the store directly (no indexer running).
+    private func stored(_ store: SQLiteStore, _ agent: TestAgent, batches: Int, tag: String = "line") async throws {
+        let record = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+        var previous = Bytes32.zero
+        for sequence in 1...batches {
+            var events = agent.events(5, prefix: "\(agent.name) \(tag) b\(sequence)")
+            events[0].line = Array("sshd[1]: Failed password for root from 203.0.113.77 port 4711 b\(sequence)".utf8)
+            let batch = try agent.batch(sequence: UInt64(sequence), previous: previous, events: events)
+            previous = batch.hash
+            let outcomes = try await store.ingest([
+                IngestItem(agentID: record.id, batch: batch, events: events, receivedNanos: 1)
+            ])
+            #expect(outcomes == [.stored])
+        }
+    }
+
+    private func verify(_ store: SQLiteStore) async throws -> VerifyReport {
+        try await store.verify(VerifyOptions(verifier: nil, nowNanos: 1))
+    }
+
+    @Test func indexTrailsTheCommitAndVerifyReportsTheLagInsteadOfFindings() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let store = try SQLiteStore(path: dir.file("db.sqlite"))
+        try await self.stored(store, TestAgent(name: "ft-lag"), batches: 3)
+        #expect(try await store.fullTextProgress() == FullTextProgress(indexedThrough: 0, latestEventID: 15))
+        #expect(try await store.counts().fullText == 0)
+        let early = try await self.verify(store)
+        #expect(early.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
+        #expect(early.fullTextLag == 15)
+        #expect(early.summary.contains("full-text index trailing by 15 events"))
+
+        try await store.drainFullTextIndex()
+        #expect(try await store.fullTextProgress().lag == 0)
+        #expect(try await store.counts().fullText == 15)
+        let late = try await self.verify(store)
+        #expect(late.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
+        #expect(late.fullTextLag == 0)
+    }
+
+    @Test func anInterruptedIndexingTransactionLeavesNeitherRowsNorWatermark() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        do {
+            let store = try SQLiteStore(path: path)
+            try await self.stored(store, TestAgent(name: "ft-crash"), batches: 4)
+            #expect(try await store.indexer?.indexNext(limit: 7) == 7)
+        }
+        // A crash in the middle of the next indexing transaction: rows written, watermark moved, never committed.
+        let crashed = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        try await crashed.writeWithoutTransaction { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS store", arguments: [path])
+            try db.execute(sql: "BEGIN")
+            try db.execute(
+                sql: """
+                    INSERT INTO events_fts (rowid, line) SELECT id, CAST(line AS TEXT) FROM store.events WHERE id > 7;
+                    UPDATE fts_progress SET indexed_through = 20;
+                    """
+            )
+            try db.execute(sql: "ROLLBACK")
+        }
+        try crashed.close()
+
+        // Restart: the committed watermark says where to resume; nothing is indexed twice.
+        let store = try SQLiteStore(path: path)
+        #expect(try await store.fullTextProgress() == FullTextProgress(indexedThrough: 7, latestEventID: 20))
+        #expect(try await store.counts().fullText == 7)
+        try await store.drainFullTextIndex()
+        #expect(try await store.counts().fullText == 20)
+        try await store.drainFullTextIndex()
+        #expect(try await store.counts().fullText == 20)
+        let report = try await self.verify(store)
+        #expect(report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
+    }
+
+    @Test func queryMatchFindsEventsOnceIndexed() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        let store = try SQLiteStore(path: path)
+        try await self.stored(store, TestAgent(name: "ft-query"), batches: 3)
+        var query = EventQuery()
+        query.match = "\"203.0.113.77\""
+        #expect(try store.countEvents(query) == 0)
+        try await store.drainFullTextIndex()
+        #expect(try store.countEvents(query) == 3)
+        // An investigator's read-only store sees the same index through the attached file.
+        let reader = try SQLiteStore(readOnlyPath: path)
+        #expect(try reader.countEvents(query) == 3)
+        query.match = "\"203.0.113\" AND b2"
+        #expect(try reader.countEvents(query) == 1)
+    }
+
+    @Test func theServerIndexesAsItCommitsAndReportsTheLag() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agent = TestAgent(name: "ft-serve")
+        try await withServer(database: dir.file("db.sqlite")) { port, store, metrics in
+            _ = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+            let (connection, _) = try await agent.open(port: port)
+            let batches = try agent.chain(4)
+            for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+            for _ in batches { _ = try await connection.receiveSkippingHeartbeats() }
+            try await eventually {
+                metrics["fts_indexed_through"] == 20 && metrics["fts_lag_events"] == 0
+            }
+            #expect(try await store.counts().fullText == 20)
+            await connection.close()
+        }
+    }
+}

@@ -397,11 +397,12 @@ func investigate(total: Int, path: String) async throws {
             }
         }
         print(String(format: "investigate: generated %d events in %.0f s", batches * perBatch, now() - began))
-        // No server, so no indexer ran alongside: build the full-text index now.
-        let indexing = now()
-        try await store.drainFullTextIndex()
-        print(String(format: "investigate: full-text index built in %.0f s", now() - indexing))
     }
+    // No server ran, so no indexer ran alongside (and a database of an older schema migrates here): build the
+    // full-text index now. A no-op when it is complete.
+    let indexing = now()
+    try await SQLiteStore(path: path).drainFullTextIndex()
+    print(String(format: "investigate: full-text index ready in %.0f s", now() - indexing))
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     print("investigate: database \(path), \(size / 1_048_576) MiB")
 

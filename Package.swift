@@ -38,6 +38,7 @@ let package = Package(
     targets: [
         // MARK: - Libraries
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["libz-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(name: "FlightlogWire", dependencies: ["CZlib", nioCore, crypto]),
         .target(name: "FlightlogStore", dependencies: ["FlightlogWire", grdb, grdbSQLite, crypto, logging, yams]),
         .target(
@@ -58,7 +59,7 @@ let package = Package(
                 "FlightlogWire", "FlightlogStore", "FlightlogAggregator", argumentParser, logging, serviceLifecycle,
             ]
         ),
-        .executableTarget(name: "flightlog-agent", dependencies: ["FlightlogAgent", argumentParser, logging]),
+        .executableTarget(name: "flightlog-agent", dependencies: ["FlightlogAgent", "CMalloc", argumentParser, logging]),
 
         // MARK: - Tests
         .target(

@@ -1,6 +1,6 @@
 import ArgumentParser
-import FlightlogAgent
 import CMalloc
+import FlightlogAgent
 import Logging
 
 struct RunCommand: AsyncParsableCommand {

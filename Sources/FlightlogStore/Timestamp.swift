@@ -2,25 +2,10 @@
 public enum Timestamp {
     /// RFC 3339 in UTC with nanoseconds, e.g. `2026-11-24T09:00:00.123456789Z`.
     public static func rfc3339(_ nanos: Int64) -> String {
-        var seconds = nanos / 1_000_000_000
-        var fraction = nanos % 1_000_000_000
-        if fraction < 0 {
-            fraction += 1_000_000_000
-            seconds -= 1
-        }
-        var days = seconds / 86_400
-        var secondOfDay = seconds % 86_400
-        if secondOfDay < 0 {
-            secondOfDay += 86_400
-            days -= 1
-        }
-        let (year, month, day) = Self.civil(fromDays: days)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, 9))Z"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(30)
+        Self.appendRFC3339(nanos, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Howard Hinnant's civil-from-days: proleptic Gregorian date of a day count since 1970-01-01.

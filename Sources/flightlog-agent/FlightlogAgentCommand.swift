@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMalloc
 
 /// `flightlog-agent`: tails logs on a workstation and ships them as signed, chained batches.
 @main
@@ -16,4 +17,20 @@ struct FlightlogAgentCommand: AsyncParsableCommand {
             """,
         subcommands: [KeygenCommand.self, PubkeyCommand.self, RunCommand.self, AgentStatusCommand.self]
     )
+
+    static func main() async {
+        // One malloc arena, set before any thread allocates: the agent is small and mostly idle, and glibc's
+        // per-thread arenas would otherwise keep a few MiB of freed memory each (BENCHMARKS.md, footprint).
+        _ = flightlog_set_malloc_arenas(1)
+        do {
+            var command = try Self.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            Self.exit(withError: error)
+        }
+    }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CMalloc
 import FlightlogAgent
 import Logging
 
@@ -90,9 +89,6 @@ struct RunCommand: AsyncParsableCommand {
             Output.error("\(error)")
             throw ExitCode(2)
         }
-        // One malloc arena: the agent is small and mostly idle, and glibc's per-thread arenas would otherwise hold a
-        // few MiB of freed memory each (BENCHMARKS.md, footprint).
-        _ = flightlog_set_malloc_arenas(1)
         let level = Logger.Level(rawValue: self.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

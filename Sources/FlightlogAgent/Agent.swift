@@ -1,4 +1,5 @@
 public import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// The whole agent: collector, shipper and status writer in one service group, stopped by SIGTERM or SIGINT.
@@ -7,6 +8,8 @@ public enum Agent {
     /// shipper gets a few seconds to deliver it.
     public static func run(configuration: AgentConfiguration, logger: Logger) async throws {
         try configuration.validate()
+        // One connection at a time needs one event loop; fewer threads keep the agent small.
+        NIOSingletons.groupLoopCountSuggestion = 1
         let key = try KeyFile.load(configuration.keyPath)
         let journal = try Journal(
             directory: configuration.stateDirectory,

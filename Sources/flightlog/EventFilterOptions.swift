@@ -118,3 +118,15 @@ enum OrderArgument: String, ExpressibleByArgument, CaseIterable {
 
     var order: EventQuery.Order { self == .asc ? .asc : .desc }
 }
+
+extension EventFilterOptions {
+    /// The filters as a query; a filter that does not parse is explained and the command exits 2.
+    func queryOrExit() throws -> EventQuery {
+        do {
+            return try self.query(now: nowNanos())
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+    }
+}

@@ -32,13 +32,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let db = self.database.db
-        let query: EventQuery
-        do {
-            query = try self.filters.query(now: nowNanos())
-        } catch {
-            Output.error("\(error)")
-            throw ExitCode(2)
-        }
+        let query = try self.filters.queryOrExit()
         let store = try Investigation.openStore(db)
         let summary: ExportSummary
         do {

@@ -52,13 +52,7 @@ struct HuntCommand: ParsableCommand {
 
     func run() throws {
         let db = self.database.db
-        var query: EventQuery
-        do {
-            query = try self.filters.query(now: nowNanos())
-        } catch {
-            Output.error("\(error)")
-            throw ExitCode(2)
-        }
+        var query = try self.filters.queryOrExit()
         query.limit = self.limit
         let times = try Investigation.zone(self.tz)
         let loaded: [SigmaRule]

@@ -61,13 +61,7 @@ struct QueryCommand: ParsableCommand {
 
     func run() throws {
         let db = self.database.db
-        var query: EventQuery
-        do {
-            query = try self.filters.query(now: nowNanos())
-        } catch {
-            Output.error("\(error)")
-            throw ExitCode(2)
-        }
+        var query = try self.filters.queryOrExit()
         query.limit = self.limit
         query.order = self.order.order
         let times = try Investigation.zone(self.tz)

@@ -44,8 +44,7 @@ struct Session {
                 } catch let end as End {
                     self.logger.info("Closing connection", metadata: ["reason": "\(end.reason)"])
                     if let frame = end.frame {
-                        self.metrics.add("errors_sent.\(frame.code.map { "\($0)" } ?? "\(frame.rawCode)")")
-                        try? await outbound.write(.error(frame))
+                        await self.send(frame, outbound)
                     }
                 }
             }
@@ -163,6 +162,12 @@ struct Session {
 
     // MARK: - Batches and acks
 
+    /// Counts and writes an ERROR frame; a peer that already left is not an error of ours.
+    private func send(_ frame: ErrorMessage, _ outbound: NIOAsyncChannelOutboundWriter<Frame>) async {
+        self.metrics.add("errors_sent.\(frame.code.map { "\($0)" } ?? "\(frame.rawCode)")")
+        try? await outbound.write(.error(frame))
+    }
+
     /// Sends `frame` and closes the channel at once, so that a reader waiting for the next frame wakes up; used by
     /// the ack task, which cannot end the reading loop otherwise.
     private func abort(
@@ -170,8 +175,7 @@ struct Session {
         _ frame: ErrorMessage,
         reason: String
     ) async throws -> Never {
-        self.metrics.add("errors_sent.\(frame.code.map { "\($0)" } ?? "\(frame.rawCode)")")
-        try? await outbound.write(.error(frame))
+        await self.send(frame, outbound)
         try? await self.channel.channel.close()
         throw End(frame: nil, reason: reason)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlightlogStore
 import FlightlogWire
+import Foundation
 
 struct AgentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,7 +64,7 @@ struct AgentsCommand: AsyncParsableCommand {
                 }
                 add("name", s.agent.name, first: true)
                 add("key_fingerprint", s.agent.fingerprint)
-                add("public_key", s.agent.publicKey.bytes.base64)
+                add("public_key", Data(s.agent.publicKey.bytes).base64EncodedString())
                 add("enrolled", time(s.agent.enrolledNanos))
                 add("revoked", s.agent.revokedNanos.map(Timestamp.rfc3339))
                 add("last_seen", s.agent.lastSeenNanos.map(Timestamp.rfc3339))
@@ -81,24 +82,5 @@ struct AgentsCommand: AsyncParsableCommand {
                 Output.line(String(decoding: out, as: UTF8.self))
             }
         }
-    }
-}
-
-extension Array where Element == UInt8 {
-    var base64: String {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        var index = 0
-        while index < self.count {
-            let b0 = self[index]
-            let b1 = index + 1 < self.count ? self[index + 1] : 0
-            let b2 = index + 2 < self.count ? self[index + 2] : 0
-            out.append(table[Int(b0 >> 2)])
-            out.append(table[Int((b0 & 0x03) << 4 | b1 >> 4)])
-            out.append(index + 1 < self.count ? table[Int((b1 & 0x0f) << 2 | b2 >> 6)] : UInt8(ascii: "="))
-            out.append(index + 2 < self.count ? table[Int(b2 & 0x3f)] : UInt8(ascii: "="))
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -95,10 +95,21 @@ struct IntegrityChecker {
             if self.baseline == nil { self.mode = .full }
         }
         try self.loadAgents()
-        try self.checkBatchesAndRows()
+        // A full whole-store run reads the whole full-text index on another thread while the pass runs.
+        var indexScan: FullTextCheck.IndexScan?
         if self.mode == .full && self.options.isWholeStore {
+            guard
+                let path = try String.fetchOne(
+                    self.db,
+                    sql: "SELECT file FROM pragma_database_list WHERE name = 'fts'"
+                ), !path.isEmpty
+            else { throw StoreError.database("the full-text index file is not attached") }
+            indexScan = FullTextCheck.IndexScan(path: path, expectedDocuments: Int(clamping: self.maxEventID))
+        }
+        try self.checkBatchesAndRows()
+        if let indexScan {
             var found: [IntegrityFinding] = []
-            try self.fullText.checkIndex(self.db, report: { found.append($0) })
+            self.fullText.compare(try indexScan.result(), report: { found.append($0) })
             for finding in found { self.add(finding) }
         }
         try self.loadOlderChainEntries()

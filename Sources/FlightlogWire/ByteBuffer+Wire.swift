@@ -39,13 +39,28 @@ extension ByteBuffer {
             throw WireError.truncated(what: what())
         }
         guard
-            let string = view.readableBytesView.withContiguousStorageIfAvailable({
-                String(validating: $0, as: UTF8.self)
-            }) ?? String(validating: Array(view.readableBytesView), as: UTF8.self)
+            let string = view.readableBytesView.withContiguousStorageIfAvailable(Self.validatedUTF8)
+                ?? Self.validatedUTF8(Array(view.readableBytesView))
         else {
             throw WireError.invalidUTF8(what: what())
         }
         return string
+    }
+
+    /// `bytes` as a `String` when they are valid UTF-8. ASCII, what log lines and field values nearly always are,
+    /// needs no validation: one pass that ORs the bytes together (vectorized) decides, and decoding ASCII never
+    /// repairs anything. Anything else goes through the standard library's validation.
+    @inlinable
+    static func validatedUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var high: UInt8 = 0
+        for byte in bytes { high |= byte }
+        if high < 0x80 { return String(decoding: bytes, as: UTF8.self) }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    @inlinable
+    static func validatedUTF8(_ bytes: [UInt8]) -> String? {
+        bytes.withUnsafeBufferPointer(Self.validatedUTF8)
     }
 
     /// Reads a fixed 32-byte value (key, hash or nonce).

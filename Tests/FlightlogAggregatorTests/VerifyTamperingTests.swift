@@ -266,6 +266,66 @@ struct VerifyTamperingTests {
         #expect(scoped.kinds == [.ftsMismatch])
     }
 
+    /// Row 7 re-indexed with row 8's text: the same number of tokens, other words. Only the full run's digest of
+    /// (term, position) sees it.
+    @Test func fullTextEntryReplacedWithTextOfTheSameLength() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper(
+            """
+            INSERT INTO events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE id = 7;
+            INSERT INTO events_fts (rowid, line) SELECT 7, CAST(line AS TEXT) FROM events WHERE id = 8;
+            """
+        )
+        let report = try await fixture.verify()
+        #expect(report.kinds == [.ftsMismatch])
+        #expect(report.first(.ftsMismatch)?.rowID == 7)
+        #expect(report.first(.ftsMismatch)?.detail.contains("other tokens") == true)
+    }
+
+    /// Lines that are not ASCII, or not even UTF-8, are indexed as the indexer repairs them; a clean store with
+    /// them verifies clean, and an edit to their index entry is still seen.
+    @Test func nonASCIIAndInvalidUTF8LinesVerifyAgainstTheIndex() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        let agent = TestAgent(name: "ws-raw")
+        let lines: [[UInt8]] = [
+            Array("Zoë Ångström logged in from café".utf8),
+            [0x66, 0x6f, 0x6f, 0x20, 0xff, 0xfe, 0x20, 0x62, 0x61, 0x72],
+            Array("plain ascii line".utf8) + [0xc3],
+            Array("日本語 ログイン user=mchen".utf8),
+        ]
+        let events = lines.enumerated().map { n, line in
+            var event = agent.events(1, prefix: "x")[0]
+            event.timeNanos += Int64(n)
+            event.line = line
+            return event
+        }
+        try await withServer(database: path) { port, store, _ in
+            try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+            try await ship(agent, [try agent.batch(sequence: 1, previous: .zero, events: events)], port: port)
+        }
+        let store = try SQLiteStore(path: path)
+        try await store.drainFullTextIndex()
+        let signer = try AggregatorKeyFile.loadOrCreate(dir.file("aggregator.key"))
+        let options = VerifyOptions(mode: .full, verifier: signer.verifier, nowNanos: now())
+        let clean = try await store.verify(options)
+        #expect(clean.findings == [])
+        #expect(clean.eventsChecked == 4)
+        let queue = try DatabaseQueue(path: path + ".fts")
+        try await queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO events_fts (events_fts, rowid, line) VALUES ('delete', 2, ?)",
+                arguments: [String(decoding: lines[1], as: UTF8.self)]
+            )
+            try db.execute(sql: "INSERT INTO events_fts (rowid, line) VALUES (2, 'foo baz')")
+        }
+        let tampered = try await store.verify(options)
+        #expect(tampered.kinds == [.ftsMismatch])
+        #expect(tampered.first(.ftsMismatch)?.rowID == 2)
+    }
+
     @Test func deletedBatch() async throws {
         let fixture = try await EvidenceFixture()
         defer { fixture.dir.cleanup() }

@@ -7,17 +7,38 @@ public struct BundleReport: Sendable, Equatable {
     public var events = 0
     public var batches = 0
     public var files = 0
+    /// Batches whose inclusion proof leads to the root of the verified checkpoint.
+    public var proofs = 0
+    /// The bundle's checkpoint, once its signature verified.
+    public var checkpoint: Checkpoint?
+    /// The name of the key the checkpoint verified under.
+    public var checkpointKey: String?
+    /// Whether that key was given by the caller (trusted out of band) rather than read from the bundle.
+    public var keyTrusted = false
+    /// Whether the checkpoint is one of the caller's external checkpoints.
+    public var matchedExternalCheckpoint = false
     /// Everything that does not check out, each naming the file, batch or event concerned.
     public var problems: [String] = []
     public var isValid: Bool { self.problems.isEmpty }
 }
 
 /// Checks an evidence bundle written by ``EvidenceExporter`` offline, with no database: the SHA-256 of every file
-/// against the manifest, every batch's Ed25519 signature against keys.json, and that every exported event is byte
-/// for byte the event at its index inside its signed batch.
+/// against the manifest, every batch's Ed25519 signature against keys.json, that every exported event is byte for
+/// byte the event at its index inside its signed batch, the checkpoint's signature, and every batch's inclusion
+/// proof (its leaf recomputed from the batch bytes and its receive time) against the checkpoint's root.
 public enum BundleVerifier {
     /// Verifies the bundle in `directory`; never throws: whatever is wrong is a problem in the report.
-    public static func verify(directory: String) -> BundleReport {
+    ///
+    /// - Parameters:
+    ///   - trustedKey: the aggregator's verifier key as the caller obtained it out of band; the checkpoint must be
+    ///     signed by it, and the bundle's aggregator.pub must be it. Without it the bundle's own key is used.
+    ///   - externalCheckpoints: checkpoints kept off the aggregator's machine (`flightlog checkpoint --out`);
+    ///     each must verify, and the bundle's checkpoint must be one of them.
+    public static func verify(
+        directory: String,
+        trustedKey: CheckpointVerifier? = nil,
+        externalCheckpoints: [Result<SignedCheckpoint, CheckpointError>]? = nil
+    ) -> BundleReport {
         var report = BundleReport()
         let root = URL(fileURLWithPath: directory)
         guard
@@ -28,7 +49,13 @@ public enum BundleVerifier {
             return report
         }
         guard manifest["format"] as? String == EvidenceExporter.format else {
-            report.problems.append("manifest.json is not a \(EvidenceExporter.format) manifest")
+            if manifest["format"] as? String == "flightlog-evidence-bundle-1" {
+                report.problems.append(
+                    "manifest.json is a flightlog-evidence-bundle-1 manifest: its batches carry no inclusion proofs; export it again"
+                )
+            } else {
+                report.problems.append("manifest.json is not a \(EvidenceExporter.format) manifest")
+            }
             return report
         }
 
@@ -83,14 +110,25 @@ public enum BundleVerifier {
             report.problems.append("keys.json is missing or is not JSON")
         }
 
-        // 3. Batches: signature, then the claimed place in the chain, then the events inside.
+        // 3. The checkpoint: its signature, under the trusted key when one is given.
+        let batchEntries = manifest["batches"] as? [[String: Any]] ?? []
+        let checkpoint = Self.verifyCheckpoint(
+            manifest: manifest,
+            contents: contents,
+            hasBatches: !batchEntries.isEmpty,
+            trustedKey: trustedKey,
+            externalCheckpoints: externalCheckpoints,
+            report: &report
+        )
+
+        // 4. Batches: inclusion in the signed log, signature, the claimed place in the chain, the events inside.
         struct BatchKey: Hashable {
             var agent: String
             var epoch: UInt64
             var sequence: UInt64
         }
-        var decoded: [BatchKey: [Event]] = [:]
-        for entry in manifest["batches"] as? [[String: Any]] ?? [] {
+        var decoded: [BatchKey: (events: [Event], receivedNanos: Int64?)] = [:]
+        for entry in batchEntries {
             guard let file = entry["file"] as? String, let agent = entry["agent"] as? String,
                 let epoch = (entry["epoch"] as? NSNumber)?.uint64Value,
                 let sequence = (entry["seq"] as? NSNumber)?.uint64Value
@@ -109,6 +147,9 @@ public enum BundleVerifier {
             }
             do {
                 let batch = try SignedBatch(bytes: Array(data))
+                let provenReceipt = checkpoint.flatMap {
+                    Self.verifyInclusion(file: file, entry: entry, batch: batch, against: $0, report: &report)
+                }
                 try batch.verifySignature(publicKey: key)
                 guard batch.epoch == epoch, batch.sequence == sequence else {
                     report.problems.append(
@@ -116,13 +157,16 @@ public enum BundleVerifier {
                     )
                     continue
                 }
-                decoded[BatchKey(agent: agent, epoch: epoch, sequence: sequence)] = try batch.decodeEvents()
+                decoded[BatchKey(agent: agent, epoch: epoch, sequence: sequence)] = (
+                    try batch.decodeEvents(), provenReceipt
+                )
             } catch {
                 report.problems.append("\(file): \(error) — not a valid batch signed by \(agent)'s key")
             }
         }
 
-        // 4. Events: each line must be exactly what the signed event at its index encodes to.
+        // 5. Events: each line must be exactly what the signed event at its index encodes to, received when the
+        // signed log says its batch was.
         guard let events = contents["events.jsonl"] else {
             report.problems.append("events.jsonl is missing")
             return report
@@ -142,7 +186,7 @@ public enum BundleVerifier {
                 report.problems.append("events.jsonl line \(lineNumber): not an exported event object")
                 continue
             }
-            guard let signed = decoded[BatchKey(agent: agent, epoch: epoch, sequence: sequence)] else {
+            guard let (signed, provenReceipt) = decoded[BatchKey(agent: agent, epoch: epoch, sequence: sequence)] else {
                 report.problems.append(
                     "events.jsonl line \(lineNumber) (event \(id)): its batch \(agent) epoch \(epoch) seq \(sequence) was not verified"
                 )
@@ -153,6 +197,11 @@ public enum BundleVerifier {
                     "events.jsonl line \(lineNumber) (event \(id)): batch \(agent)/\(epoch)/\(sequence) has no event \(index)"
                 )
                 continue
+            }
+            if let provenReceipt, provenReceipt != received {
+                report.problems.append(
+                    "events.jsonl line \(lineNumber) (event \(id)): received \(receivedText), but the signed log has batch \(agent) epoch \(epoch) seq \(sequence) received at \(Timestamp.rfc3339(provenReceipt))"
+                )
             }
             let event = signed[index]
             let columns = IndexedColumns(event)

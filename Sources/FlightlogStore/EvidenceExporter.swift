@@ -10,31 +10,73 @@ public struct ExportSummary: Sendable, Equatable {
     public var agents: Int
     /// SHA-256 (hex) of manifest.json, to write down in the case notes: it pins every other file.
     public var manifestSHA256: String
+    /// The checkpoint the batches' inclusion proofs lead to (nil only when no batch was exported and no checkpoint
+    /// exists).
+    public var checkpoint: Checkpoint?
+    /// Whether that checkpoint was signed for this export because no stored one covered every exported batch.
+    public var signedCheckpoint: Bool
+}
+
+/// The aggregator's checkpoint key as an export reaches it: the verifier key always (it goes into the bundle), the
+/// private key only when the exporter may read it.
+public struct BundleCheckpointKey: Sendable {
+    /// The key whose checkpoints the bundle's proofs lead to; bundled as aggregator.pub.
+    public var verifier: CheckpointVerifier
+    /// Signs (and stores) a checkpoint of the whole current tree, for when no stored checkpoint covers every
+    /// exported batch; nil when the private key is not available to the exporter.
+    public var signFresh: (@Sendable () async throws -> SignedCheckpoint)?
+    /// The checkpoints to choose from, oldest first, instead of the stored ones: an off-site copy, so that the
+    /// recipient can match the bundle's checkpoint against the same copy. Nothing is signed when they are given.
+    public var candidates: [SignedCheckpoint]?
+
+    public init(
+        verifier: CheckpointVerifier,
+        signFresh: (@Sendable () async throws -> SignedCheckpoint)?,
+        candidates: [SignedCheckpoint]? = nil
+    ) {
+        self.verifier = verifier
+        self.signFresh = signFresh
+        self.candidates = candidates
+    }
 }
 
 /// Writes an evidence bundle: the selected events, the signed batches holding them, the agents' public keys, a
-/// manifest of SHA-256 hashes and a README, so that a recipient can check it offline with ``BundleVerifier``.
+/// signed checkpoint of the aggregator's transparency log with its verifier key, a manifest of SHA-256 hashes and
+/// inclusion proofs, and a README, so that a recipient can check it offline with ``BundleVerifier``.
 ///
 /// ```
 /// DIR/events.jsonl        one EventJSON object a line, times in UTC
 /// DIR/batches/*.flb       each batch's signed envelope, byte for byte as the agent signed it
 /// DIR/keys.json           {"agents":[{"name","public_key" (base64),"key_id" (hex),"enrolled","revoked"}]}
-/// DIR/manifest.json       format, who/when/command/filters, counts, and path + bytes + sha256 of every file
+/// DIR/checkpoint.txt      a C2SP signed-note checkpoint (origin, tree size, root) covering every batch
+/// DIR/aggregator.pub      the aggregator's signed-note verifier key, name+keyhash+base64(0x01 ‖ Ed25519 key)
+/// DIR/manifest.json       format, who/when/command/filters, counts, "transparency" (checkpoint file, key file,
+///                         origin, tree size), per batch its receive time, leaf index and audit path (hex), and
+///                         path + bytes + sha256 of every file
 /// DIR/README.txt          what the recipient has and how to check it
 /// ```
 public enum EvidenceExporter {
-    public static let format = "flightlog-evidence-bundle-1"
+    /// Version 2 added the checkpoint, the aggregator key and the inclusion proofs.
+    public static let format = "flightlog-evidence-bundle-2"
+    /// The bundle's copy of the signed checkpoint the proofs lead to.
+    public static let checkpointFile = "checkpoint.txt"
+    /// The bundle's copy of the aggregator's verifier key.
+    public static let aggregatorKeyFile = "aggregator.pub"
 
-    /// Exports what `query` selects into the new (or empty) directory `directory`.
+    /// Exports what `query` selects into the new (or empty) directory `directory`, with inclusion proofs of its
+    /// batches against the latest checkpoint signed by `checkpointKey` (or a fresh one when that does not cover
+    /// them). Throws ``StoreError/cannotExport(_:)`` when no checkpoint can be had, or when the stored tree does not
+    /// lead to the checkpoint's root; the directory then holds an incomplete bundle without manifest.json.
     public static func export(
         store: SQLiteStore,
         query: EventQuery,
         to directory: String,
+        checkpointKey: BundleCheckpointKey?,
         who: String,
         command: [String],
         filters: [(String, String)],
         now: Int64
-    ) throws -> ExportSummary {
+    ) async throws -> ExportSummary {
         try Self.prepare(directory)
         try FileManager.default.createDirectory(atPath: directory + "/batches", withIntermediateDirectories: false)
         var files: [(path: String, bytes: Int, sha256: String)] = []
@@ -51,7 +93,7 @@ public enum EvidenceExporter {
         }
         files.append(("events.jsonl", events.byteCount, try events.finish() ?? ""))
 
-        var batchEntries: [String] = []
+        var bundled: [BundledBatch] = []
         var agentIDs = Set<Int64>()
         for batchID in batchIDs {
             guard let batch = try store.exportBatch(id: batchID) else { continue }
@@ -61,12 +103,49 @@ public enum EvidenceExporter {
             writer.write(batch.envelope)
             let hash = try writer.finish() ?? ""
             files.append((name, batch.envelope.count, hash))
+            guard let leafIndex = batch.leafIndex else {
+                throw StoreError.cannotExport(
+                    "batch \(batch.agent) epoch \(batch.epoch) seq \(batch.sequence) is not in the transparency log"
+                        + " (the store was altered: run flightlog verify)"
+                )
+            }
+            bundled.append(BundledBatch(id: batchID, file: name, batch: batch, sha256: hash, leafIndex: leafIndex))
+        }
+
+        // The proofs: every batch against one signed tree size that covers them all.
+        let covering = (bundled.map(\.leafIndex).max()).map { $0 + 1 } ?? 0
+        let anchor = try await Self.checkpoint(covering: covering, store: store, key: checkpointKey)
+        var batchEntries: [String] = []
+        for batch in bundled {
             var entry: [UInt8] = Array("{\"file\":".utf8)
-            FieldsJSON.appendString(name, to: &entry)
+            FieldsJSON.appendString(batch.file, to: &entry)
             entry += ",\"agent\":".utf8
-            FieldsJSON.appendString(batch.agent, to: &entry)
-            entry += ",\"epoch\":\(batch.epoch),\"seq\":\(batch.sequence),\"batch_hash\":\"\(batch.hash)\"}".utf8
+            FieldsJSON.appendString(batch.batch.agent, to: &entry)
+            entry +=
+                ",\"epoch\":\(batch.batch.epoch),\"seq\":\(batch.batch.sequence),\"batch_hash\":\"\(batch.batch.hash)\""
+                .utf8
+            if let anchor {
+                let proof = try await Self.proof(of: batch, against: anchor.signed.checkpoint, store: store)
+                entry += ",\"received_ns\":\(proof.leaf.receivedNanos),\"leaf_index\":\(proof.leafIndex)".utf8
+                entry += ",\"audit_path\":[".utf8
+                entry += proof.path.map { "\"\($0.hex)\"" }.joined(separator: ",").utf8
+                entry += "]".utf8
+            }
+            entry += "}".utf8
             batchEntries.append(String(decoding: entry, as: UTF8.self))
+        }
+        if let anchor, let key = checkpointKey {
+            let note = Array(anchor.signed.note.utf8)
+            files.append(
+                (Self.checkpointFile, note.count, try Self.write(note, to: directory + "/" + Self.checkpointFile))
+            )
+            let verifierKey = Array((key.verifier.verifierKey + "\n").utf8)
+            files.append(
+                (
+                    Self.aggregatorKeyFile, verifierKey.count,
+                    try Self.write(verifierKey, to: directory + "/" + Self.aggregatorKeyFile)
+                )
+            )
         }
 
         let agents = try store.exportAgents(ids: agentIDs)
@@ -85,7 +164,14 @@ public enum EvidenceExporter {
         keys += "\n]}\n".utf8
         files.append(("keys.json", keys.count, try Self.write(keys, to: directory + "/keys.json")))
 
-        let readme = Self.readme(events: count, batches: batchIDs.count, agents: agents.count, who: who, now: now)
+        let readme = Self.readme(
+            events: count,
+            batches: batchIDs.count,
+            agents: agents.count,
+            checkpoint: anchor?.signed.checkpoint,
+            who: who,
+            now: now
+        )
         files.append(
             ("README.txt", readme.utf8.count, try Self.write(Array(readme.utf8), to: directory + "/README.txt"))
         )
@@ -107,6 +193,14 @@ public enum EvidenceExporter {
         manifest +=
             "},\n  \"counts\": {\"events\": \(count), \"batches\": \(batchIDs.count), \"agents\": \(agents.count)},\n"
             .utf8
+        if let anchor {
+            let checkpoint = anchor.signed.checkpoint
+            manifest +=
+                "  \"transparency\": {\"checkpoint\": \"\(Self.checkpointFile)\", \"aggregator_key\": \"\(Self.aggregatorKeyFile)\", \"origin\": "
+                .utf8
+            FieldsJSON.appendString(checkpoint.origin, to: &manifest)
+            manifest += ", \"tree_size\": \(checkpoint.size)},\n".utf8
+        }
         manifest += "  \"batches\": [\n    ".utf8
         manifest += batchEntries.joined(separator: ",\n    ").utf8
         manifest += "\n  ],\n  \"files\": [\n".utf8
@@ -118,7 +212,86 @@ public enum EvidenceExporter {
         }
         manifest += "  ]\n}\n".utf8
         let manifestHash = try Self.write(manifest, to: directory + "/manifest.json")
-        return ExportSummary(events: count, batches: batchIDs.count, agents: agents.count, manifestSHA256: manifestHash)
+        return ExportSummary(
+            events: count,
+            batches: batchIDs.count,
+            agents: agents.count,
+            manifestSHA256: manifestHash,
+            checkpoint: anchor?.signed.checkpoint,
+            signedCheckpoint: anchor?.fresh ?? false
+        )
+    }
+
+    // MARK: - Checkpoint and proofs
+
+    /// The latest stored checkpoint (or the latest of `key.candidates`) signed by `key` when it covers the first
+    /// `size` leaves, else a fresh one; nil only when nothing needs covering and no checkpoint exists.
+    private static func checkpoint(
+        covering size: UInt64,
+        store: SQLiteStore,
+        key: BundleCheckpointKey?
+    ) async throws -> (signed: SignedCheckpoint, fresh: Bool)? {
+        guard let key else {
+            if size == 0 { return nil }
+            throw StoreError.cannotExport("the aggregator's verifier key is not available, so there is no checkpoint")
+        }
+        var candidates = key.candidates ?? []
+        if key.candidates == nil { candidates = try await store.checkpoints().map(\.signed) }
+        let latest = candidates.last { (try? $0.verify(key.verifier)) != nil }
+        if let latest, latest.checkpoint.size >= size { return (latest, false) }
+        if size == 0 { return nil }
+        let have =
+            latest.map { "the latest checkpoint covers \($0.checkpoint.size) leaves" }
+            ?? "no checkpoint signed by \(key.verifier.name)"
+        if key.candidates != nil {
+            throw StoreError.cannotExport(
+                "the exported batches reach leaf \(size - 1) of the transparency log, and in the given checkpoints \(have)"
+            )
+        }
+        guard let sign = key.signFresh else {
+            throw StoreError.cannotExport(
+                "the exported batches reach leaf \(size - 1) of the transparency log, \(have), and the aggregator's"
+                    + " private key is not available to sign one"
+            )
+        }
+        let fresh: SignedCheckpoint
+        do {
+            fresh = try await sign()
+        } catch {
+            throw StoreError.cannotExport("could not sign a checkpoint: \(error)")
+        }
+        guard (try? fresh.verify(key.verifier)) != nil, fresh.checkpoint.size >= size else {
+            throw StoreError.cannotExport("the freshly signed checkpoint does not cover leaf \(size - 1)")
+        }
+        return (fresh, true)
+    }
+
+    /// The batch's audit path, checked here against the checkpoint's root: a bundle that cannot verify is refused
+    /// rather than handed over.
+    private static func proof(
+        of batch: BundledBatch,
+        against checkpoint: Checkpoint,
+        store: SQLiteStore
+    ) async throws -> InclusionProof {
+        let what = "batch \(batch.batch.agent) epoch \(batch.batch.epoch) seq \(batch.batch.sequence)"
+        guard let proof = try await store.inclusionProof(batchID: batch.id, treeSize: checkpoint.size) else {
+            throw StoreError.cannotExport("\(what) has no leaf below tree size \(checkpoint.size)")
+        }
+        guard proof.leaf.batchHash.hex == batch.sha256,
+            MerkleTree.verifyInclusion(
+                leafHash: proof.leaf.hash,
+                index: proof.leafIndex,
+                size: checkpoint.size,
+                proof: proof.path,
+                root: checkpoint.rootHash
+            )
+        else {
+            throw StoreError.cannotExport(
+                "\(what) does not lead to the root of the signed checkpoint at tree size \(checkpoint.size): the store"
+                    + " and that checkpoint disagree (run flightlog verify)"
+            )
+        }
+        return proof
     }
 
     /// Agent names become file names: anything but letters, digits, `.`, `_` and `-` turns into `_`.
@@ -152,38 +325,67 @@ public enum EvidenceExporter {
         return try writer.finish() ?? ""
     }
 
-    private static func readme(events: Int, batches: Int, agents: Int, who: String, now: Int64) -> String {
-        """
-        Flightlog evidence bundle
-        =========================
+    private static func readme(
+        events: Int,
+        batches: Int,
+        agents: Int,
+        checkpoint: Checkpoint?,
+        who: String,
+        now: Int64
+    ) -> String {
+        let anchored =
+            checkpoint.map {
+                "Each batch comes with an inclusion proof against checkpoint.txt: the aggregator's transparency log\n"
+                    + "of \($0.size) batches, signed by \($0.origin)."
+            } ?? "No batch was exported, and the aggregator had signed no checkpoint yet."
+        return """
+            Flightlog evidence bundle
+            =========================
 
-        Exported \(Timestamp.rfc3339(now)) by \(who): \(events) events from \(batches) signed batches of \(agents) agents.
+            Exported \(Timestamp.rfc3339(now)) by \(who): \(events) events from \(batches) signed batches of \(agents) agents.
+            \(anchored)
 
-        What is here
-          events.jsonl   the selected events, one JSON object a line. "message" is the raw log line; when it is
-                         not valid UTF-8, "message_b64" holds the exact bytes. "batch" names the signed batch
-                         (agent, epoch, seq) and the event's index inside it. Times are UTC, RFC 3339.
-          batches/       every signed batch that holds an exported event, byte for byte as the agent signed it
-                         (format: protocol/PROTOCOL.md of Flightlog, "FLB1" envelopes, Ed25519 signatures).
-          keys.json      the agents' Ed25519 public keys (base64) as enrolled on the aggregator.
-          manifest.json  who exported what, when, with which filters, and the SHA-256 of every file above.
+            What is here
+              events.jsonl    the selected events, one JSON object a line. "message" is the raw log line; when it is
+                              not valid UTF-8, "message_b64" holds the exact bytes. "batch" names the signed batch
+                              (agent, epoch, seq) and the event's index inside it. Times are UTC, RFC 3339.
+              batches/        every signed batch that holds an exported event, byte for byte as the agent signed it
+                              (format: protocol/PROTOCOL.md of Flightlog, "FLB1" envelopes, Ed25519 signatures).
+              keys.json       the agents' Ed25519 public keys (base64) as enrolled on the aggregator.
+              checkpoint.txt  a checkpoint of the aggregator's transparency log (an RFC 6962 Merkle tree of every
+                              batch it accepted): origin, tree size, root hash, and the aggregator's Ed25519
+                              signature, in the C2SP signed-note format.
+              aggregator.pub  the aggregator's checkpoint verifier key (signed-note form: name+keyhash+base64 key).
+              manifest.json   who exported what, when, with which filters; for every batch its receive time, its
+                              leaf index in the log and the audit path (RFC 6962 inclusion proof) from it to the
+                              checkpoint's root; and the SHA-256 of every file above.
 
-        How to check it, offline and without the database
-          flightlog verify-bundle DIR
+            How to check it, offline and without the database
+              flightlog verify --bundle DIR --aggregator-key AGGREGATOR-KEY.pub
+              (also spelled: flightlog verify-bundle DIR)
 
-        It checks the SHA-256 of every file against manifest.json, every batch's Ed25519 signature against
-        keys.json, and that every event in events.jsonl is byte for byte the event at its index inside its signed
-        batch. Exit 0 means all of that holds.
+            It checks the SHA-256 of every file against manifest.json, every batch's Ed25519 signature against
+            keys.json, that every event in events.jsonl is byte for byte the event at its index inside its signed
+            batch, the checkpoint's signature, and that every batch, with its receive time, is a leaf of the signed
+            tree (the leaf is recomputed from the batch bytes and the audit path must lead to the signed root).
+            Exit 0 means all of that holds; any problem fails the check.
 
-        What it does not prove
-          - The batch signatures prove which agent key produced the lines; that the key belongs to the named
-            workstation rests on the enrolment record (compare keys.json with your own copy of the keys).
-          - "id" and "received" are the aggregator's bookkeeping, not signed by the agent.
-          - manifest.json itself is not signed: record its SHA-256 (printed by `flightlog export`) in your case
-            notes to pin the whole bundle.
-          - Events outside the selection, and batches the aggregator never received, are not in the bundle.
+            --aggregator-key takes a copy of the aggregator's verifier key you obtained yourself, not from this
+            bundle: only then does a valid checkpoint signature mean the aggregator signed it. Without it, the
+            checkpoint is checked against aggregator.pub from the bundle, which anyone re-signing the bundle could
+            replace. --checkpoints FILE also requires the checkpoint to be one of those in FILE (a copy of the
+            aggregator's checkpoints kept off its machine).
 
-        """
+            What it does not prove
+              - The batch signatures prove which agent key produced the lines; that the key belongs to the named
+                workstation rests on the enrolment record (compare keys.json with your own copy of the keys).
+              - "id" is the aggregator's bookkeeping, not signed by the agent. "received" is bound by the
+                aggregator's signed log, not by the agent.
+              - manifest.json itself is not signed: record its SHA-256 (printed by `flightlog export`) in your case
+                notes to pin the whole bundle.
+              - Events outside the selection, and batches the aggregator never received, are not in the bundle.
+
+            """
     }
 }
 
@@ -194,6 +396,17 @@ struct ExportedBatch {
     var sequence: UInt64
     var hash: String
     var envelope: [UInt8]
+    /// Its place in the transparency log; nil only when the store was altered.
+    var leafIndex: UInt64?
+}
+
+/// A batch written into the bundle, waiting for its inclusion proof.
+struct BundledBatch {
+    var id: Int64
+    var file: String
+    var batch: ExportedBatch
+    var sha256: String
+    var leafIndex: UInt64
 }
 
 extension SQLiteStore {
@@ -203,7 +416,11 @@ extension SQLiteStore {
                 let row = try Row.fetchOne(
                     db,
                     sql:
-                        "SELECT b.agent_id, a.name, b.epoch, b.seq, b.hash, b.envelope FROM batches b JOIN agents a ON a.id = b.agent_id WHERE b.id = ?",
+                        """
+                        SELECT b.agent_id, a.name, b.epoch, b.seq, b.hash, b.envelope, l.leaf_index FROM batches b
+                        JOIN agents a ON a.id = b.agent_id LEFT JOIN merkle_leaves l ON l.batch_id = b.id
+                        WHERE b.id = ?
+                        """,
                     arguments: [id]
                 )
             else { return nil }
@@ -213,7 +430,8 @@ extension SQLiteStore {
                 epoch: (row[2] as Int64).unsignedValue,
                 sequence: (row[3] as Int64).unsignedValue,
                 hash: (row[4] as Data).hexString,
-                envelope: Array(row[5] as Data)
+                envelope: Array(row[5] as Data),
+                leafIndex: Int64.fromDatabaseValue(row[6]).flatMap { $0 >= 0 ? UInt64($0) : nil }
             )
         }
     }

@@ -12,6 +12,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case alreadyRevoked(name: String)
     /// SQLite reported an error.
     case database(String)
+    /// An evidence bundle could not be completed (no checkpoint covers its batches, or the store disagrees with
+    /// its own signed log); the message says what to do.
+    case cannotExport(String)
 
     public var description: String {
         switch self {
@@ -21,6 +24,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidPublicKey(let why): "invalid public key: \(why)"
         case .alreadyRevoked(let name): "agent '\(name)' is already revoked"
         case .database(let message): "database error: \(message)"
+        case .cannotExport(let reason): "cannot complete the evidence bundle: \(reason)"
         }
     }
 }

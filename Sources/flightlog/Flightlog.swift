@@ -10,8 +10,9 @@ struct Flightlog: AsyncParsableCommand {
         discussion: """
             Aggregator:    serve, status
             Enrolment:     enroll, revoke, agents
-            Investigation: query, timeline, stats, hunt, export, verify-bundle (see docs/INVESTIGATING.md)
-            Integrity:     verify, checkpoint
+            Investigation: query, timeline, stats, hunt, export (see docs/INVESTIGATING.md)
+            Integrity:     verify (a database, or a bundle with --bundle; verify-bundle is its old spelling),
+                           checkpoint
 
             Examples:
               flightlog enroll --db /var/lib/flightlog/flightlog.db --name cc-ws-602 --public-key 'q0n…='
@@ -19,6 +20,8 @@ struct Flightlog: AsyncParsableCommand {
               flightlog agents --db /var/lib/flightlog/flightlog.db
               flightlog query --db /var/lib/flightlog/flightlog.db --user mchen --since 2026-11-24T09:00Z
               flightlog verify --db /var/lib/flightlog/flightlog.db
+              flightlog export --db /var/lib/flightlog/flightlog.db --user mchen --since 2026-11-24 --out case-4711/
+              flightlog verify --bundle case-4711/ --aggregator-key flightlog-aggregator.key.pub
             """,
         subcommands: [
             ServeCommand.self,
@@ -37,8 +40,11 @@ struct Flightlog: AsyncParsableCommand {
         ]
     )
 
-    /// Investigator commands exit like grep: 0 matched, 1 nothing matched, 2 any error, usage errors included.
-    static let grepLikeCommands: Set<String> = ["query", "timeline", "stats", "hunt", "export", "verify-bundle"]
+    /// Investigator commands exit like grep (0 matched, 1 nothing matched, 2 any error) and the checks exit 0 clean,
+    /// 1 findings, 2 could not run: for all of them a usage error is a 2, not ArgumentParser's 64.
+    static let usageErrorExitsTwo: Set<String> = [
+        "query", "timeline", "stats", "hunt", "export", "verify", "verify-bundle",
+    ]
 
     static func main() async {
         do {
@@ -51,7 +57,7 @@ struct Flightlog: AsyncParsableCommand {
         } catch {
             let usage = Self.exitCode(for: error) == .validationFailure
             if usage, let subcommand = CommandLine.arguments.dropFirst().first,
-                Self.grepLikeCommands.contains(subcommand)
+                Self.usageErrorExitsTwo.contains(subcommand)
             {
                 FileHandle.standardError.write(Data((Self.fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)

@@ -6,7 +6,8 @@ import Glibc
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Re-check every stored batch, indexed row, the full-text index, the Merkle tree and its checkpoints.",
+        abstract:
+            "Re-check every stored batch, indexed row, the full-text index, the Merkle tree and its checkpoints; or an evidence bundle.",
         discussion: """
             For each batch: envelope, hash, Ed25519 signature under the agent's enrolled key (enrolled and not
             revoked when received), chain link, continuous sequence numbers (a gap is a failure), no two batches per
@@ -15,13 +16,21 @@ struct VerifyCommand: AsyncParsableCommand {
             with every signed checkpoint (stored, and from --checkpoints FILE), so that deleted batches, a chain's
             deleted tail or a deleted agent are found. Every run is recorded; --history lists them.
 
-            Exit status: 0 clean, 1 findings, 2 could not run.
+            With --bundle DIR it checks an evidence bundle written by `flightlog export` instead, offline and with
+            no database: file hashes, batch signatures, every event against its signed batch, the checkpoint's
+            signature (under --aggregator-key, the key you trust, when given) and every batch's inclusion proof
+            against the checkpoint's root; with --checkpoints FILE the checkpoint must also be one of FILE's.
+            --db, --agent, --since, --incremental and --history do not apply to a bundle.
+
+            Exit status: 0 clean, 1 findings, 2 could not run (usage errors included).
 
             Examples:
               flightlog verify --db /var/lib/flightlog/flightlog.db
               flightlog verify --db flightlog.db --incremental --checkpoints /mnt/worm/checkpoints.txt
               flightlog verify --db flightlog.db --agent cc-ws-602 --since 24h --format json | jq .findings
               flightlog verify --db flightlog.db --history
+              flightlog verify --bundle case-4711/ --aggregator-key flightlog-aggregator.key.pub
+              flightlog verify --bundle case-4711/ --aggregator-key aggregator.pub --checkpoints /mnt/worm/checkpoints.txt
             """
     )
 
@@ -30,7 +39,22 @@ struct VerifyCommand: AsyncParsableCommand {
         case json
     }
 
-    @OptionGroup var database: DatabaseOptions
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The Flightlog database file (SQLite); default: flightlog.db. Example: --db /var/lib/flightlog/flightlog.db",
+            valueName: "path"
+        )
+    )
+    var db: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Check this evidence bundle (from `flightlog export`) offline instead of a database. Example: --bundle case-4711/",
+            valueName: "dir"
+        )
+    )
+    var bundle: String?
 
     @Option(help: "Output format: text or json. Example: --format json")
     var format: Format = .text
@@ -56,7 +80,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Also check the store against the checkpoints in FILE (as `flightlog checkpoint --out` writes). Example: --checkpoints /mnt/worm/checkpoints.txt",
+            "Also check the store against the checkpoints in FILE (as `flightlog checkpoint --out` writes); with --bundle, "
+                + "the bundle's checkpoint must be one of them. Example: --checkpoints /mnt/worm/checkpoints.txt",
             valueName: "file"
         )
     )
@@ -65,7 +90,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "The trusted aggregator key: its private key file or its verifier key (KEY.pub); default: "
-                + "flightlog-aggregator.key next to the database. Example: --aggregator-key /etc/flightlog/aggregator.key.pub",
+                + "flightlog-aggregator.key next to the database; with --bundle, none (the bundle's own key is used). "
+                + "Example: --aggregator-key /etc/flightlog/aggregator.key.pub",
             valueName: "path"
         )
     )
@@ -74,7 +100,23 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "List recorded verify runs instead of verifying.")
     var history = false
 
+    /// The database checked when no --bundle is given.
+    var database: String { self.db ?? "flightlog.db" }
+
     func validate() throws {
+        if self.bundle != nil {
+            let databaseOnly = [
+                ("--db", self.db != nil), ("--agent", self.agent != nil), ("--since", self.since != nil),
+                ("--incremental", self.incremental), ("--history", self.history),
+            ].filter(\.1).map(\.0)
+            if !databaseOnly.isEmpty {
+                let (verb, pronoun) = databaseOnly.count == 1 ? ("applies", "it") : ("apply", "them")
+                throw ValidationError(
+                    "--bundle checks an exported bundle without a database; \(databaseOnly.joined(separator: ", ")) "
+                        + "\(verb) only to checking a database: drop \(pronoun) or --bundle"
+                )
+            }
+        }
         if let since = self.since, Self.parseSince(since, now: nowNanos()) == nil {
             throw ValidationError("--since takes an RFC 3339 time (2026-11-24T09:00:00Z) or an age (90m, 24h, 7d)")
         }
@@ -84,13 +126,22 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: self.database.db) else {
-            Output.error("no database at \(self.database.db): pass --db")
+        if let bundle = self.bundle {
+            try VerifyBundleCommand.check(
+                directory: bundle,
+                aggregatorKey: self.aggregatorKey,
+                checkpoints: self.checkpoints,
+                format: self.format
+            )
+            return
+        }
+        guard FileManager.default.fileExists(atPath: self.database) else {
+            Output.error("no database at \(self.database): pass --db, or --bundle DIR to check an evidence bundle")
             throw ExitCode(2)
         }
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(path: self.database.db)
+            store = try SQLiteStore(path: self.database)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
@@ -111,7 +162,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
-        let keyPath = self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.database.db)
+        let keyPath = self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.database)
         var verifier: CheckpointVerifier?
         do {
             verifier = try AggregatorKeyFile.loadVerifier(keyPath)

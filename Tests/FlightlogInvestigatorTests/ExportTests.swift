@@ -18,12 +18,18 @@ struct ExportTests {
         let fixture = try await SharedIncident.shared.get()
         let bundle = try self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
         let files = try FileManager.default.contentsOfDirectory(atPath: bundle).sorted()
-        #expect(files == ["README.txt", "batches", "events.jsonl", "keys.json", "manifest.json"])
+        #expect(
+            files == [
+                "README.txt", "aggregator.pub", "batches", "checkpoint.txt", "events.jsonl", "keys.json",
+                "manifest.json",
+            ]
+        )
         #expect(try FileManager.default.contentsOfDirectory(atPath: bundle + "/batches").count == 2)
         let report = BundleVerifier.verify(directory: bundle)
         #expect(report.isValid, "\(report.problems)")
         #expect(report.events == 5)
         #expect(report.batches == 2)
+        #expect(report.proofs == 2)
         let cli = try FlightlogCLI.run(["verify-bundle", bundle])
         #expect(cli.status == 0, "\(cli.stdout)")
     }
@@ -51,7 +57,7 @@ struct ExportTests {
         #expect(try FlightlogCLI.run(["verify-bundle", bundle]).status == 1)
 
         // An editor who also rewrites the manifest hash is still caught by the signed batch.
-        try self.rehash(bundle, "events.jsonl", data)
+        try BundleFiles.rehash(bundle, "events.jsonl", data)
         let second = BundleVerifier.verify(directory: bundle)
         #expect(second.problems.count == 1)
         #expect(second.problems.first?.contains("differs from event") == true)
@@ -65,7 +71,7 @@ struct ExportTests {
         var data = try #require(FileManager.default.contents(atPath: path))
         data[data.count / 2] ^= 0x01
         try data.write(to: URL(fileURLWithPath: path))
-        try self.rehash(bundle, "batches/" + (try #require(batches.first)), data)
+        try BundleFiles.rehash(bundle, "batches/" + (try #require(batches.first)), data)
         let report = BundleVerifier.verify(directory: bundle)
         #expect(!report.isValid)
         #expect(report.problems.contains { $0.contains("not a valid batch signed by") })
@@ -77,21 +83,6 @@ struct ExportTests {
         let bundle = try self.export(fixture, "--user", "tpatel")
         let again = try fixture.cli("export", "--user", "tpatel", "--out", bundle)
         #expect(again.status == 2)
-    }
-
-    /// Replaces a file's SHA-256 in manifest.json, as a careful forger would.
-    private func rehash(_ bundle: String, _ file: String, _ data: Data) throws {
-        let manifestPath = bundle + "/manifest.json"
-        var manifest = String(decoding: try #require(FileManager.default.contents(atPath: manifestPath)), as: UTF8.self)
-        let lines = manifest.components(separatedBy: "\n")
-        let newHash = SHA256Hex.of(data)
-        manifest = lines.map { line in
-            guard line.contains("\"path\":\"\(file)\""),
-                let range = line.range(of: #""sha256":"[0-9a-f]{64}""#, options: .regularExpression)
-            else { return line }
-            return line.replacingCharacters(in: range, with: "\"sha256\":\"\(newHash)\"")
-        }.joined(separator: "\n")
-        try Data(manifest.utf8).write(to: URL(fileURLWithPath: manifestPath))
     }
 }
 

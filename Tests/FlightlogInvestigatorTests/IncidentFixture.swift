@@ -13,16 +13,21 @@ import Foundation
 /// 5. 10:47 a remote-access tool (AnyDesk) starts on another host, cc-ws-611
 ///
 /// plus a baseline day (mchen always from 10.20.30.40), a non-UTF-8 line, an off-hours CRM access at 22:30, a
-/// chain gap on cc-ws-611 (its batch 2 never arrives) and clock skew on cc-ws-602.
+/// chain gap on cc-ws-611 (its batch 2 never arrives) and clock skew on cc-ws-602. Unless told otherwise, the
+/// aggregator key is created next to the database and a checkpoint of all five batches is signed, as `serve` does.
+///
+/// Transparency-log leaves: cc-ws-602 seq 1…3 are leaves 0…2, cc-ws-611 seq 1 and 3 are leaves 3 and 4.
 struct IncidentFixture {
     let directory: TempDirectory
     var database: String { self.directory.file("flightlog.db") }
+    /// The aggregator's private key file (`serve`'s default place); its verifier key is `aggregatorKey + ".pub"`.
+    var aggregatorKey: String { AggregatorKeyFile.defaultPath(database: self.database) }
 
     static let workstation = ShippingAgent(name: "cc-ws-602", clockOffsetNanos: 2_500_000_000)
     static let otherHost = ShippingAgent(name: "cc-ws-611")
     static let invalidUTF8Line: [UInt8] = Array("kernel: usb 1-1: bad descriptor ".utf8) + [0xff, 0xfe, 0x41]
 
-    static func make() async throws -> IncidentFixture {
+    static func make(signCheckpoint: Bool = true) async throws -> IncidentFixture {
         let fixture = IncidentFixture(directory: try TempDirectory())
         let ws602 = Self.workstation
         let ws611 = Self.otherHost
@@ -141,6 +146,10 @@ struct IncidentFixture {
             try await store.enroll(name: ws611.name, publicKeyBase64: ws611.publicKeyBase64, atNanos: 1)
             try await ws602.ship(chain602, port: port, store: store)
             try await ws611.ship(chain611, only: [0, 2], port: port, store: store)
+            if signCheckpoint {
+                let signer = try AggregatorKeyFile.loadOrCreate(fixture.aggregatorKey)
+                _ = try await store.makeCheckpoint(signer: signer, atNanos: Int64(Date().timeIntervalSince1970 * 1e9))
+            }
             // The full-text index trails the acks; `query --match` below needs it complete.
             try await store.drainFullTextIndex()
         }

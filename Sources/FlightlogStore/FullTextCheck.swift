@@ -12,7 +12,7 @@ import GRDBSQLite
 ///
 /// - **Full runs** read the whole index once, sequentially, through the `events_fts_instance` fts5vocab table
 ///   (one row per token instance: term, document = row id, offset), folding each instance into a per-row count and
-///   an order-independent digest: the wrapping sum of a keyed hash of (term bytes, offset) (``digest(_:_:)``), whose
+///   an order-independent digest: the wrapping sum of a keyed hash of (term bytes, offset) (``digest(_:_:keys:)``), whose
 ///   keys are drawn at random per process, so nobody can prepare a colliding index in advance. The scan runs on its own
 ///   read-only connection to the index file, on another thread, while the batch-and-row pass runs (see
 ///   ``IndexScan``). The expected count and digest come from tokenizing the authentic line with SQLite's own
@@ -61,8 +61,9 @@ struct FullTextCheck {
     /// index whose digests collide with the authentic ones in advance; each 8-byte word of the term is folded in
     /// with a full-width multiply (the `mum` step of wyhash), which costs a few nanoseconds where SipHash (Swift's
     /// `Hasher`) cost about forty: a full run hashes every token instance twice.
-    static func digest(_ term: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 {
-        let (k0, k1) = TokenKey.keys
+    @inline(__always)
+    static func digest(_ term: UnsafeRawBufferPointer, _ offset: Int, keys: (UInt64, UInt64)) -> UInt64 {
+        let (k0, k1) = keys
         var state = k0 ^ UInt64(term.count) &* 0x9e37_79b9_7f4a_7c15
         var position = 0
         while position + 8 <= term.count {
@@ -88,8 +89,8 @@ struct FullTextCheck {
         return product.high ^ product.low
     }
 
-    /// The per-process keys of ``digest(_:_:)``.
-    private enum TokenKey {
+    /// The per-process keys of ``digest(_:_:keys:)``.
+    enum TokenKey {
         static let keys: (UInt64, UInt64) = {
             var generator = SystemRandomNumberGenerator()
             // Odd keys: a zero factor would make every later word vanish from the state.
@@ -112,6 +113,7 @@ struct FullTextCheck {
     private struct Fold {
         var digest: UInt64 = 0
         var count = 0
+        let keys = TokenKey.keys
     }
 
     /// Records what the index must hold for event `id`, whose authentic raw line is `line`.
@@ -142,7 +144,11 @@ struct FullTextCheck {
                             // Synonyms (colocated tokens) share their position; unicode61 makes none.
                             guard flags & FTS5_TOKEN_COLOCATED == 0 else { return SQLITE_OK }
                             let term = UnsafeRawBufferPointer(start: token, count: Int(max(0, length)))
-                            fold.pointee.digest &+= FullTextCheck.digest(term, fold.pointee.count)
+                            fold.pointee.digest &+= FullTextCheck.digest(
+                                term,
+                                fold.pointee.count,
+                                keys: fold.pointee.keys
+                            )
                             fold.pointee.count += 1
                             return SQLITE_OK
                         }
@@ -225,33 +231,41 @@ struct FullTextCheck {
                 var documents = Documents()
                 documents.watermark = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
                 let size = max(0, min(expectedDocuments, Int(clamping: documents.watermark)))
-                documents.count = [Int32](repeating: 0, count: size)
-                documents.digest = [UInt64](repeating: 0, count: size)
+                var count = [Int32](repeating: 0, count: size)
+                var digest = [UInt64](repeating: 0, count: size)
+                let keys = TokenKey.keys
                 let statement = try db.makeStatement(sql: "SELECT doc, offset, term FROM events_fts_instance")
                 let raw = statement.sqliteStatement
-                while true {
-                    let code = sqlite3_step(raw)
-                    guard code == SQLITE_ROW else {
-                        if code == SQLITE_DONE { break }
-                        throw DatabaseError(
-                            resultCode: ResultCode(rawValue: code),
-                            message: String(cString: sqlite3_errmsg(db.sqliteConnection))
-                        )
-                    }
-                    let doc = sqlite3_column_int64(raw, 0)
-                    let offset = Int(sqlite3_column_int64(raw, 1))
-                    // The pointer first, then the length (sqlite3_column_bytes after _text does not convert).
-                    let text = sqlite3_column_text(raw, 2)
-                    let length = Int(sqlite3_column_bytes(raw, 2))
-                    let value = FullTextCheck.digest(UnsafeRawBufferPointer(start: text, count: length), offset)
-                    if doc >= 1, Int(doc - 1) < documents.count.count {
-                        documents.count[Int(doc - 1)] += 1
-                        documents.digest[Int(doc - 1)] &+= value
-                    } else {
-                        documents.extra[doc, default: (0, 0)].count += 1
-                        documents.extra[doc, default: (0, 0)].digest &+= value
+                try count.withUnsafeMutableBufferPointer { count in
+                    try digest.withUnsafeMutableBufferPointer { digest in
+                        while true {
+                            let code = sqlite3_step(raw)
+                            guard code == SQLITE_ROW else {
+                                if code == SQLITE_DONE { break }
+                                throw DatabaseError(
+                                    resultCode: ResultCode(rawValue: code),
+                                    message: String(cString: sqlite3_errmsg(db.sqliteConnection))
+                                )
+                            }
+                            let doc = sqlite3_column_int64(raw, 0)
+                            let offset = Int(sqlite3_column_int64(raw, 1))
+                            // The pointer first, then the length (sqlite3_column_bytes after _text does not convert).
+                            let text = sqlite3_column_text(raw, 2)
+                            let length = Int(sqlite3_column_bytes(raw, 2))
+                            let term = UnsafeRawBufferPointer(start: text, count: length)
+                            let value = FullTextCheck.digest(term, offset, keys: keys)
+                            if doc >= 1, doc <= size {
+                                count[Int(doc - 1)] += 1
+                                digest[Int(doc - 1)] &+= value
+                            } else {
+                                documents.extra[doc, default: (0, 0)].count += 1
+                                documents.extra[doc, default: (0, 0)].digest &+= value
+                            }
+                        }
                     }
                 }
+                documents.count = count
+                documents.digest = digest
                 return documents
             }
         }

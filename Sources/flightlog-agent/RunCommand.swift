@@ -7,9 +7,9 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Tail, batch, sign, spool and ship until SIGTERM or SIGINT.",
         discussion: """
-            Settings come from --config (YAML, see agent/flightlog-agent.yaml) and the flags below override them.
-            New files are read from their beginning; offsets, the chain head and the spool advance together, so a
-            crash (even kill -9) neither loses nor duplicates a line. On SIGTERM the agent commits a final batch
+            Settings come from --config (YAML, see agent/flightlog-agent.yaml) and the flags below override them. \
+            New files are read from their beginning; offsets, the chain head and the spool advance together, so a \
+            crash (even kill -9) neither loses nor duplicates a line. On SIGTERM the agent commits a final batch \
             with its stop event and tries for a few seconds to ship it.
 
             Examples:

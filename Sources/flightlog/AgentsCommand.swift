@@ -8,7 +8,7 @@ struct AgentsCommand: AsyncParsableCommand {
         commandName: "agents",
         abstract: "List enrolled agents: key, enrolment, last seen, chain position, counts and open findings.",
         discussion: """
-            Who is silent? Who has gaps? FINDINGS counts gaps, equivocations, broken links, new epochs and
+            Who is silent? Who has gaps? FINDINGS counts gaps, equivocations, broken links, new epochs and \
             rejected batches recorded for the agent.
 
             Examples:

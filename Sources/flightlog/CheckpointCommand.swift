@@ -7,9 +7,9 @@ struct CheckpointCommand: AsyncParsableCommand {
         commandName: "checkpoint",
         abstract: "Sign a checkpoint of the transparency log now, print it, and append it to an external file.",
         discussion: """
-            The checkpoint (C2SP signed-note format: origin, tree size, base64 root hash, signature by the
-            aggregator key) is stored in the database and printed. With --out it is also appended to FILE; copy
-            that file and the verifier key (KEY.pub) off the machine, then check the store against them with
+            The checkpoint (C2SP signed-note format: origin, tree size, base64 root hash, signature by the \
+            aggregator key) is stored in the database and printed. With --out it is also appended to FILE; copy \
+            that file and the verifier key (KEY.pub) off the machine, then check the store against them with \
             `flightlog verify --checkpoints FILE --aggregator-key KEY.pub`.
 
             Examples:

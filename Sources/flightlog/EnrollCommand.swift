@@ -6,7 +6,7 @@ struct EnrollCommand: AsyncParsableCommand {
         commandName: "enroll",
         abstract: "Enrol an agent by name and public key; only enrolled agents may ship batches.",
         discussion: """
-            The public key is the base64 line printed by `flightlog-agent keygen` (or `flightlog-agent pubkey`).
+            The public key is the base64 line printed by `flightlog-agent keygen` (or `flightlog-agent pubkey`). \
             The database is created on first use.
 
             Example:

@@ -7,24 +7,24 @@ struct ExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Write an evidence bundle: selected events, the signed batches holding them, keys, manifest, README.",
         discussion: """
-            Takes the same filters as `flightlog query`. The output directory must be new or empty; nothing in it
-            is ever overwritten. It receives events.jsonl (the events, times in UTC), batches/*.flb (each signed
-            batch holding an exported event, byte for byte), keys.json (the agents' public keys), checkpoint.txt
-            (a signed checkpoint of the aggregator's transparency log covering every exported batch),
-            aggregator.pub (its verifier key), manifest.json (who exported what when with which filters, each
-            batch's receive time, leaf index and inclusion proof, and the SHA-256 of every file) and README.txt.
-            The SHA-256 of manifest.json is printed: put it in your case notes. The recipient checks the bundle
+            Takes the same filters as `flightlog query`. The output directory must be new or empty; nothing in it \
+            is ever overwritten. It receives events.jsonl (the events, times in UTC), batches/*.flb (each signed \
+            batch holding an exported event, byte for byte), keys.json (the agents' public keys), checkpoint.txt \
+            (a signed checkpoint of the aggregator's transparency log covering every exported batch), \
+            aggregator.pub (its verifier key), manifest.json (who exported what when with which filters, each \
+            batch's receive time, leaf index and inclusion proof, and the SHA-256 of every file) and README.txt. \
+            The SHA-256 of manifest.json is printed: put it in your case notes. The recipient checks the bundle \
             offline with `flightlog verify --bundle DIR --aggregator-key KEY.pub`.
 
-            The checkpoint is the latest one stored that covers every exported batch. When there is none (serve
-            signs one every --checkpoint-interval seconds), export signs one with the aggregator's private key, as
-            `flightlog checkpoint` does, and stores it; it never creates a key. Without the private key (it is
-            normally readable only by the aggregator's user), export needs the verifier key KEY.pub and a stored
-            checkpoint that covers the batches, and otherwise fails with exit 2. With --checkpoints FILE the
-            latest checkpoint in that off-site copy is used instead (and nothing is signed), so that the recipient
+            The checkpoint is the latest one stored that covers every exported batch. When there is none (serve \
+            signs one every --checkpoint-interval seconds), export signs one with the aggregator's private key, as \
+            `flightlog checkpoint` does, and stores it; it never creates a key. Without the private key (it is \
+            normally readable only by the aggregator's user), export needs the verifier key KEY.pub and a stored \
+            checkpoint that covers the batches, and otherwise fails with exit 2. With --checkpoints FILE the \
+            latest checkpoint in that off-site copy is used instead (and nothing is signed), so that the recipient \
             can match the bundle against the same copy.
 
-            Exit status: 0 when events were exported, 1 when none matched (the bundle is still written), 2 on an
+            Exit status: 0 when events were exported, 1 when none matched (the bundle is still written), 2 on an \
             error. Recorded in the audit trail.
 
             Examples:

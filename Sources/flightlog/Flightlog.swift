@@ -8,9 +8,9 @@ struct Flightlog: AsyncParsableCommand {
         commandName: "flightlog",
         abstract: "Flightlog aggregator and investigator tools: tamper-evident log evidence from agents.",
         discussion: """
-            Aggregator:    serve, status
-            Enrolment:     enroll, revoke, agents
-            Investigation: query, timeline, stats, hunt, export (see docs/INVESTIGATING.md)
+            Aggregator:    serve, status \
+            Enrolment:     enroll, revoke, agents \
+            Investigation: query, timeline, stats, hunt, export (see docs/INVESTIGATING.md) \
             Integrity:     verify (a database, or a bundle with --bundle; verify-bundle is its old spelling),
                            checkpoint
 

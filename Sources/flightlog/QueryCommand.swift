@@ -6,13 +6,13 @@ struct QueryCommand: ParsableCommand {
         commandName: "query",
         abstract: "Search stored events by time, host, agent, user, program, source, IP, full text and parsed fields.",
         discussion: """
-            Streams matching events oldest first (or --order desc). Exit status like grep: 0 when something
-            matched, 1 when nothing did, 2 on an error. Every run is recorded in the database's audit trail
+            Streams matching events oldest first (or --order desc). Exit status like grep: 0 when something \
+            matched, 1 when nothing did, 2 on an error. Every run is recorded in the database's audit trail \
             (who, when, arguments, result count); that record is the only write this command makes.
 
-            Times print in UTC (RFC 3339, nanoseconds) unless --tz names a zone. JSONL objects carry id, time,
-            received, observed, host, agent, source, program, pid, user, ip, severity, message (the raw line;
-            when it is not UTF-8 also message_b64 with the exact bytes), fields and batch {agent, epoch, seq,
+            Times print in UTC (RFC 3339, nanoseconds) unless --tz names a zone. JSONL objects carry id, time, \
+            received, observed, host, agent, source, program, pid, user, ip, severity, message (the raw line; \
+            when it is not UTF-8 also message_b64 with the exact bytes), fields and batch {agent, epoch, seq, \
             index}. CSV cells that a spreadsheet would run as a formula get a leading ' unless --csv-raw.
 
             Examples:

@@ -9,18 +9,18 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Accept enrolled agents, verify their batches, store them durably and acknowledge.",
         discussion: """
-            Each batch is verified (signature, agent, epoch, chain link, limits), stored with its raw signed bytes,
-            its events indexed, and acknowledged only after the transaction holding it is on disk. SIGINT or
+            Each batch is verified (signature, agent, epoch, chain link, limits), stored with its raw signed bytes, \
+            its events indexed, and acknowledged only after the transaction holding it is on disk. SIGINT or \
             SIGTERM stop accepting, finish in-flight commits, ack them and close connections cleanly.
 
-            Counters are written every 2 s to the status file (default: DB.status.json); read them with
+            Counters are written every 2 s to the status file (default: DB.status.json); read them with \
             `flightlog status`.
 
-            Every accepted batch is appended to a Merkle tree (the transparency log); a checkpoint of it, signed
-            with the aggregator key, is stored at start, every --checkpoint-interval seconds while the tree grows,
+            Every accepted batch is appended to a Merkle tree (the transparency log); a checkpoint of it, signed \
+            with the aggregator key, is stored at start, every --checkpoint-interval seconds while the tree grows, \
             and at shutdown. Copy them off the machine with `flightlog checkpoint --out FILE`.
 
-            TLS arrives in a later release; until then the server only starts with --insecure-plaintext, which
+            TLS arrives in a later release; until then the server only starts with --insecure-plaintext, which \
             keeps working afterwards for loopback demos and tests.
 
             Examples:

@@ -15,7 +15,7 @@ struct StatsCommand: ParsableCommand {
               new_ip_for_user   a source IP seen for a user for the first time (needs --since)
               off_hours         an hour with activity outside --work-hours, in --tz (default UTC)
 
-            Exit status: 0 when events were counted, 1 when none matched, 2 on an error. Recorded in the audit
+            Exit status: 0 when events were counted, 1 when none matched, 2 on an error. Recorded in the audit \
             trail.
 
             Examples:

@@ -7,14 +7,14 @@ struct TimelineCommand: ParsableCommand {
         abstract:
             "One chronological stream across hosts, with batch, verification state, gaps, silences and clock skew.",
         discussion: """
-            Takes the same filters as `flightlog query`. Each event line shows its time, host, agent, the epoch and
-            sequence of the signed batch holding it, and its verification state. Today that state is
-            "signed-stored": the aggregator verified the batch's Ed25519 signature and chain link when it arrived,
+            Takes the same filters as `flightlog query`. Each event line shows its time, host, agent, the epoch and \
+            sequence of the signed batch holding it, and its verification state. Today that state is \
+            "signed-stored": the aggregator verified the batch's Ed25519 signature and chain link when it arrived, \
             then stored it; the timeline does not re-verify (that is `flightlog verify`).
 
-            Markers between events: GAP where an agent's chain is missing batches, SILENT where an agent's stored
-            batches hold no events for longer than --silence, FINDING for other integrity findings (equivocation,
-            broken link, new epoch, late or rejected batch). A note at the top gives each agent's clock skew as
+            Markers between events: GAP where an agent's chain is missing batches, SILENT where an agent's stored \
+            batches hold no events for longer than --silence, FINDING for other integrity findings (equivocation, \
+            broken link, new epoch, late or rejected batch). A note at the top gives each agent's clock skew as \
             measured at its last handshake (agent clock minus aggregator clock).
 
             Exit status: 0 when events were shown, 1 when none matched, 2 on an error. Recorded in the audit trail.

@@ -8,17 +8,17 @@ struct VerifyBundleCommand: ParsableCommand {
         commandName: "verify-bundle",
         abstract: "Check an evidence bundle offline (the same as `flightlog verify --bundle DIR`).",
         discussion: """
-            Needs no database: only the bundle written by `flightlog export`. Checks the SHA-256 of every file
-            against manifest.json, every batch's Ed25519 signature against keys.json, that each batch is the one
-            the manifest says (agent, epoch, sequence), that every line of events.jsonl is byte for byte the
-            event at its index inside its signed batch, the signature of checkpoint.txt, and every batch's
-            inclusion proof: its leaf is recomputed from the batch bytes and its receive time, and its audit path
+            Needs no database: only the bundle written by `flightlog export`. Checks the SHA-256 of every file \
+            against manifest.json, every batch's Ed25519 signature against keys.json, that each batch is the one \
+            the manifest says (agent, epoch, sequence), that every line of events.jsonl is byte for byte the \
+            event at its index inside its signed batch, the signature of checkpoint.txt, and every batch's \
+            inclusion proof: its leaf is recomputed from the batch bytes and its receive time, and its audit path \
             must lead to the checkpoint's root. Prints each problem found; any problem fails the check.
 
-            Give --aggregator-key with a copy of the aggregator's verifier key you obtained yourself: without it
+            Give --aggregator-key with a copy of the aggregator's verifier key you obtained yourself: without it \
             the checkpoint is only checked against the bundle's own aggregator.pub.
 
-            Exit status: 0 when everything checks out, 1 when something does not, 2 when the bundle, the key or
+            Exit status: 0 when everything checks out, 1 when something does not, 2 when the bundle, the key or \
             the checkpoints file cannot be read.
 
             Examples:

@@ -9,17 +9,17 @@ struct VerifyCommand: AsyncParsableCommand {
         abstract:
             "Re-check every stored batch, indexed row, the full-text index, the Merkle tree and its checkpoints; or an evidence bundle.",
         discussion: """
-            For each batch: envelope, hash, Ed25519 signature under the agent's enrolled key (enrolled and not
-            revoked when received), chain link, continuous sequence numbers (a gap is a failure), no two batches per
-            sequence; its events decoded from the signed bytes must be exactly the indexed rows, field by field, and
-            the full-text index must agree. The transparency log is rebuilt and compared with the stored tree and
-            with every signed checkpoint (stored, and from --checkpoints FILE), so that deleted batches, a chain's
+            For each batch: envelope, hash, Ed25519 signature under the agent's enrolled key (enrolled and not \
+            revoked when received), chain link, continuous sequence numbers (a gap is a failure), no two batches per \
+            sequence; its events decoded from the signed bytes must be exactly the indexed rows, field by field, and \
+            the full-text index must agree. The transparency log is rebuilt and compared with the stored tree and \
+            with every signed checkpoint (stored, and from --checkpoints FILE), so that deleted batches, a chain's \
             deleted tail or a deleted agent are found. Every run is recorded; --history lists them.
 
-            With --bundle DIR it checks an evidence bundle written by `flightlog export` instead, offline and with
-            no database: file hashes, batch signatures, every event against its signed batch, the checkpoint's
-            signature (under --aggregator-key, the key you trust, when given) and every batch's inclusion proof
-            against the checkpoint's root; with --checkpoints FILE the checkpoint must also be one of FILE's.
+            With --bundle DIR it checks an evidence bundle written by `flightlog export` instead, offline and with \
+            no database: file hashes, batch signatures, every event against its signed batch, the checkpoint's \
+            signature (under --aggregator-key, the key you trust, when given) and every batch's inclusion proof \
+            against the checkpoint's root; with --checkpoints FILE the checkpoint must also be one of FILE's. \
             --db, --agent, --since, --incremental and --history do not apply to a bundle.
 
             Exit status: 0 clean, 1 findings, 2 could not run (usage errors included).

@@ -1,3 +1,5 @@
+import GRDB
+
 /// What an investigator asks for: a filter over stored events, shared by query, timeline, stats, hunt and export.
 ///
 /// Every value is bound as an SQL parameter; nothing typed by the user is spliced into SQL text.
@@ -48,20 +50,103 @@ public struct EventQuery: Sendable, Equatable {
 public struct TranslatedCondition: Sendable, Equatable {
     let sql: String
     let arguments: [String]
-    /// An FTS5 expression every matching event also matches: candidates come from `events_fts` instead of a scan.
-    let fullText: String?
+    /// Full-text searches that find every matching event: candidates come from the indexes instead of a scan.
+    let candidates: CandidateSet?
 
-    init(sql: String, arguments: [String], fullText: String? = nil) {
+    init(sql: String, arguments: [String], candidates: CandidateSet? = nil) {
         self.sql = sql
         self.arguments = arguments
-        self.fullText = fullText
+        self.candidates = candidates
     }
 
     /// The same condition with no full-text side: what it finds by scanning every event (for tests).
     public var scanning: TranslatedCondition { TranslatedCondition(sql: self.sql, arguments: self.arguments) }
 
-    /// The FTS5 expression used to find candidates, if any.
-    public var fullTextExpression: String? { self.fullText }
+    /// The full-text searches used to find candidates, if any, in words (`line:` for `events_fts`, `attrs:` for
+    /// `events_attrs`).
+    public var fullTextExpression: String? { self.candidates?.description }
+}
+
+/// Full-text searches whose results hold every event a condition can match (and usually more): the exact
+/// condition then runs on those only.
+indirect enum CandidateSet: Sendable, Equatable, CustomStringConvertible {
+    /// An FTS5 expression over the raw line, `events_fts`.
+    case line(String)
+    /// An FTS5 expression over `events_attrs` (columns `program` and `fields`, see ``AttributeText``).
+    case attrs(String)
+    case all([CandidateSet])
+    case any([CandidateSet])
+
+    var description: String {
+        switch self {
+        case .line(let expression): "line: " + expression
+        case .attrs(let expression): "attrs: " + expression
+        case .all(let sets): "(" + sets.map(\.description).joined(separator: " AND ") + ")"
+        case .any(let sets): "(" + sets.map(\.description).joined(separator: " OR ") + ")"
+        }
+    }
+
+    /// Whether any search goes to `events_attrs`.
+    var usesAttributes: Bool {
+        switch self {
+        case .line: false
+        case .attrs: true
+        case .all(let sets), .any(let sets): sets.contains(where: \.usesAttributes)
+        }
+    }
+
+    /// Whether any search goes to `events_fts`.
+    var usesLine: Bool {
+        switch self {
+        case .line: true
+        case .attrs: false
+        case .all(let sets), .any(let sets): sets.contains(where: \.usesLine)
+        }
+    }
+
+    /// A `SELECT id …` of the candidates' row ids, appending its parameters. Searches of one table under one
+    /// AND or OR become one FTS5 expression (FTS5 merges its own posting lists); the rest combine with INTERSECT
+    /// or UNION.
+    func sql(_ arguments: inout [DatabaseValue]) -> String {
+        switch self {
+        case .line(let expression):
+            arguments.append(expression.databaseValue)
+            return "SELECT rowid AS id FROM events_fts WHERE events_fts MATCH ?"
+        case .attrs(let expression):
+            arguments.append(expression.databaseValue)
+            return "SELECT rowid AS id FROM events_attrs WHERE events_attrs MATCH ?"
+        case .all(let sets): return Self.combine(sets, word: "AND", compound: "INTERSECT", &arguments)
+        case .any(let sets): return Self.combine(sets, word: "OR", compound: "UNION", &arguments)
+        }
+    }
+
+    private static func combine(
+        _ sets: [CandidateSet],
+        word: String,
+        compound: String,
+        _ arguments: inout [DatabaseValue]
+    ) -> String {
+        var lines: [String] = []
+        var attrs: [String] = []
+        var others: [CandidateSet] = []
+        for set in sets {
+            switch set {
+            case .line(let expression): lines.append(expression)
+            case .attrs(let expression): attrs.append(expression)
+            default: others.append(set)
+            }
+        }
+        func merged(_ expressions: [String]) -> String {
+            expressions.count == 1
+                ? expressions[0] : expressions.map { "(" + $0 + ")" }.joined(separator: " " + word + " ")
+        }
+        var pieces: [CandidateSet] = []
+        if !lines.isEmpty { pieces.append(.line(merged(lines))) }
+        if !attrs.isEmpty { pieces.append(.attrs(merged(attrs))) }
+        pieces += others
+        if pieces.count == 1 { return pieces[0].sql(&arguments) }
+        return pieces.map { "SELECT id FROM (" + $0.sql(&arguments) + ")" }.joined(separator: " " + compound + " ")
+    }
 }
 
 /// `field=value`, `field!=value` or `field~regex` on an event's parsed fields.

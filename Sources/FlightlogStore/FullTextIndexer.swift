@@ -67,6 +67,20 @@ final class FullTextIndexer: @unchecked Sendable {
                     """
             )
         }
+        migrator.registerMigration("v2 events_attrs: program and parsed fields, with their own watermark") { db in
+            // Sigma hunts read candidates for conditions on `program` and parsed fields here (see AttributeText).
+            // Its own watermark: an existing index is filled from the first event on, behind the line index, while
+            // new events keep being indexed (see indexNext).
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE events_attrs USING fts5(
+                        program, fields, content='', columnsize=0, tokenize='unicode61'
+                    );
+                    INSERT INTO events_attrs (events_attrs, rank) VALUES ('automerge', 8);
+                    ALTER TABLE fts_progress ADD COLUMN attrs_indexed_through INTEGER NOT NULL DEFAULT 0;
+                    """
+            )
+        }
         return migrator
     }
 
@@ -108,17 +122,27 @@ final class FullTextIndexer: @unchecked Sendable {
 
     // MARK: - Indexing
 
-    /// Indexes the next rows past the watermark in one transaction; returns how many.
+    /// Indexes the next rows past the watermarks in one transaction; returns how many rows it indexed into either
+    /// table.
+    ///
+    /// New events go into both tables at once. When `events_attrs` trails the line index (a database created before
+    /// it existed), new events go into the line index first, as before, and up to `limit` older rows are then
+    /// added to `events_attrs`: the line index's lag, which ingestion waits on, does not grow because of the
+    /// catch-up.
     func indexNext(limit: Int = FullTextIndexer.rowsPerTransaction) async throws -> Int {
         let (count, through) = try await self.queue.writeWithoutTransaction { db -> (Int, Int64) in
             var result = (0, Int64(0))
             try db.inTransaction(.deferred) {
-                let watermark = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
+                let marks = try Row.fetchOne(db, sql: "SELECT indexed_through, attrs_indexed_through FROM fts_progress")
+                let watermark: Int64 = marks?[0] ?? 0
+                var attrsWatermark: Int64 = marks?[1] ?? 0
                 let rows = try db.cachedStatement(
-                    sql: "SELECT id, line FROM store.events WHERE id > ? ORDER BY id LIMIT ?"
+                    sql: "SELECT id, line, program, fields FROM store.events WHERE id > ? ORDER BY id LIMIT ?"
                 )
                 let insert = try db.cachedStatement(sql: "INSERT INTO events_fts (rowid, line) VALUES (?, ?)")
                 let text = insert.sqliteStatement
+                var attrs = try AttributeInserter(db)
+                let both = attrsWatermark == watermark
                 let cursor = try Row.fetchCursor(rows, arguments: [watermark, limit])
                 var last = watermark
                 var count = 0
@@ -130,11 +154,29 @@ final class FullTextIndexer: @unchecked Sendable {
                     // The same text the writer used to index: the line as UTF-8, invalid bytes replaced.
                     RawBind.text(text, 2, String(decoding: line, as: UTF8.self))
                     try RawBind.step(text, db)
+                    if both { try attrs.insert(id: id, program: row[2], fields: row[3] ?? "{}") }
                     last = id
                     count += 1
                 }
+                if both { attrsWatermark = last }
+                if attrsWatermark < last {
+                    // Catching up on rows indexed before events_attrs existed.
+                    let older = try db.cachedStatement(
+                        sql: "SELECT id, program, fields FROM store.events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"
+                    )
+                    let cursor = try Row.fetchCursor(older, arguments: [attrsWatermark, last, limit])
+                    while let row = try cursor.next() {
+                        let id: Int64 = row[0]
+                        try attrs.insert(id: id, program: row[1], fields: row[2] ?? "{}")
+                        attrsWatermark = id
+                        count += 1
+                    }
+                }
                 if count > 0 {
-                    try db.execute(sql: "UPDATE fts_progress SET indexed_through = ?", arguments: [last])
+                    try db.execute(
+                        sql: "UPDATE fts_progress SET indexed_through = ?, attrs_indexed_through = ?",
+                        arguments: [last, attrsWatermark]
+                    )
                 }
                 result = (count, last)
                 return .commit
@@ -225,4 +267,40 @@ public struct FullTextProgress: Sendable, Equatable {
 
     /// Events committed but not yet in the full-text index.
     public var lag: Int64 { max(0, self.latestEventID - self.indexedThrough) }
+}
+
+/// Inserts one event's `program` and parsed fields into `events_attrs` (see ``AttributeText``).
+private struct AttributeInserter {
+    let db: Database
+    let insert: Statement
+    let pairs: Statement
+
+    init(_ db: Database) throws {
+        self.db = db
+        self.insert = try db.cachedStatement(sql: "INSERT INTO events_attrs (rowid, program, fields) VALUES (?, ?, ?)")
+        // CAST: the text LIKE compares a decoded value as.
+        self.pairs = try db.cachedStatement(sql: "SELECT key, CAST(value AS TEXT) FROM json_each(?)")
+    }
+
+    /// Reused for every event's text.
+    private var buffer: [UInt8] = []
+
+    mutating func insert(id: Int64, program: String?, fields: String) throws {
+        let statement = self.insert.sqliteStatement
+        sqlite3_reset(statement)
+        sqlite3_bind_int64(statement, 1, id)
+        RawBind.text(statement, 2, program)
+        if AttributeText.append(fieldsJSON: fields, to: &self.buffer) {
+            RawBind.text(statement, 3, self.buffer)
+        } else {
+            // Anything the fast decoder is unsure of: SQLite's own decoder, the one json_extract uses. Not JSON at
+            // all (only a tampered row): nothing, as json_extract would fail on it too.
+            let pairs = (try? Row.fetchAll(self.pairs, arguments: [fields])) ?? []
+            let text = AttributeText.text(
+                pairs: pairs.map { row in (key: (row[0] as String?) ?? "", value: (row[1] as String?) ?? "") }
+            )
+            RawBind.text(statement, 3, text)
+        }
+        try RawBind.step(statement, self.db)
+    }
 }

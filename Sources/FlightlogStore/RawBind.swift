@@ -21,6 +21,19 @@ enum RawBind {
         }
     }
 
+    /// UTF-8 bytes as text.
+    static func text(_ statement: SQLiteStatement, _ index: Int32, _ utf8: [UInt8]) {
+        utf8.withUnsafeBufferPointer { bytes in
+            if let base = bytes.baseAddress, bytes.count > 0 {
+                base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    _ = sqlite3_bind_text(statement, index, $0, Int32(bytes.count), Self.transient)
+                }
+            } else {
+                _ = sqlite3_bind_text(statement, index, "", 0, Self.transient)
+            }
+        }
+    }
+
     static func blob(_ statement: SQLiteStatement, _ index: Int32, _ value: [UInt8]) {
         value.withUnsafeBytes { bytes in
             // A zero-length blob must still be a blob, not NULL: bind zeroblob(0) then.

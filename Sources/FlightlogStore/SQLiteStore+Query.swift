@@ -153,10 +153,10 @@ extension SQLiteStore {
             arguments += [condition.jsonPath.databaseValue, condition.value.databaseValue]
         }
         if let rule = query.rule {
-            if let fullText = rule.fullText, try Self.isSelective(db, fullText: fullText) {
-                // Candidates through the full-text index; the exact condition below still decides.
-                terms.append("e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
-                arguments.append(fullText.databaseValue)
+            if let candidates = rule.candidates, let (sql, candidateArguments) = try Self.candidates(db, candidates) {
+                // Candidates through the full-text indexes; the exact condition below still decides.
+                terms.append("e.id IN (" + sql + ")")
+                arguments += candidateArguments
             }
             terms.append("(" + rule.sql + ")")
             arguments += rule.arguments.map(\.databaseValue)
@@ -170,18 +170,41 @@ extension SQLiteStore {
     /// Below this many candidates the full-text side is always used (small stores, tests).
     static let fullTextCandidateFloor = 10_000
 
-    /// Whether `fullText` picks few enough events to beat a scan: counts at most a fiftieth of the stored events'
-    /// row ids from the index, which is cheap next to fetching that many rows.
-    static func isSelective(_ db: Database, fullText: String) throws -> Bool {
-        let stored = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
-        let cap = max(Self.fullTextCandidateFloor, stored / Self.fullTextCandidateShare)
-        let candidates =
+    /// The row ids to check for a rule with these candidates: the full-text searches' results, plus every event
+    /// the indexes have not reached yet (past the lower of the two watermarks: the indexer trails the commit, and
+    /// an upgraded `events_attrs` fills from the first event). Nil, for a scan, when an index is missing (an older
+    /// or absent full-text file), or when the ids are not few: more than a fiftieth of the stored events, counted
+    /// with a `LIMIT`ed query, which is cheap next to fetching that many rows.
+    static func candidates(_ db: Database, _ candidates: CandidateSet) throws -> (String, [DatabaseValue])? {
+        // Only readers attach the full-text file, and one written by an older version has no events_attrs.
+        guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pragma_database_list WHERE name = 'fts'") == 1,
             try Int.fetchOne(
                 db,
-                sql: "SELECT COUNT(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
-                arguments: [fullText, cap + 1]
+                sql:
+                    "SELECT COUNT(*) FROM pragma_table_info('fts_progress', 'fts') WHERE name = 'attrs_indexed_through'"
+            ) == 1
+        else { return nil }
+        let marks = try Row.fetchOne(db, sql: "SELECT indexed_through, attrs_indexed_through FROM fts_progress")
+        let lineMark: Int64 = marks?[0] ?? 0
+        let attrsMark: Int64 = marks?[1] ?? 0
+        var watermark = Int64.max
+        if candidates.usesLine { watermark = min(watermark, lineMark) }
+        if candidates.usesAttributes { watermark = min(watermark, attrsMark) }
+        let stored = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
+        let cap = max(Int64(Self.fullTextCandidateFloor), stored / Int64(Self.fullTextCandidateShare))
+        let unindexed = max(0, stored - watermark)
+        guard unindexed <= cap else { return nil }
+        var arguments: [DatabaseValue] = []
+        let search = candidates.sql(&arguments)
+        let found =
+            try Int64.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM (" + search + " LIMIT ?)",
+                arguments: StatementArguments(arguments + [(cap - unindexed + 1).databaseValue])
             ) ?? 0
-        return candidates <= cap
+        guard found + unindexed <= cap else { return nil }
+        arguments.append(watermark.databaseValue)
+        return ("SELECT id FROM (" + search + ") UNION ALL SELECT id FROM events WHERE id > ?", arguments)
     }
 
     static func eventRecord(_ row: Row) -> EventRecord {

@@ -10,11 +10,14 @@ import Yams
 /// Anything else is reported in ``unsupported``: a rule whose detection cannot be translated is not run; a rule
 /// whose extras (such as `timeframe` or an aggregation after `|`) are dropped is run as an approximation, and says so.
 ///
-/// Full-text candidates: when every event the condition can match must contain some words in its raw line (a
-/// keyword, or a comparison other than `re` on `message`/`line`/`raw`), the query first takes
-/// the events whose line has those words from `events_fts` and runs the exact condition on those only, instead of
-/// scanning every event. The index knows words, not substrings, so such a keyword is found where a word begins:
-/// `export` finds `report export` and `export_job` but not `reexport`. See ``fullTextPhrase(_:)``.
+/// Full-text candidates: when every event the condition can match must be found by some full-text searches, the
+/// query first takes those events from the indexes and runs the exact condition on them only, instead of scanning
+/// every event. Two indexes serve: `events_fts` holds the raw line's words (keywords, and comparisons other than
+/// `re` on `message`/`line`/`raw`), `events_attrs` holds `program` and each parsed field as `key value` (see
+/// ``AttributeText``). The line index knows words, not substrings, so a keyword is found where a word begins:
+/// `export` finds `report export` and `export_job` but not `reexport`. See ``fullTextPhrase(_:prefix:)``. Searches
+/// on `events_attrs` lose nothing: equality and `startswith` search the value's start, `contains`/`endswith`/`re`
+/// on a field search for the field's name. Events the indexer has not reached yet are always checked too.
 public struct SigmaRule: Sendable {
     public var file: String
     public var title: String
@@ -37,6 +40,13 @@ public struct SigmaRule: Sendable {
 
     /// The FTS5 phrase a keyword is searched with (see the type's notes on full text), or nil when it is not.
     public static func fullTextPhrase(_ keyword: String) -> String? { SigmaTranslator.fullTextPhrase(keyword) }
+
+    /// The full-text searches a comparison `field|modifier: value` is narrowed by, in the words of
+    /// ``TranslatedCondition/fullTextExpression`` (for tests and `--help`), or nil when it is scanned.
+    public static func candidateDescription(field: String, modifier: String = "equals", value: String) -> String? {
+        let column = Self.columns[field.lowercased()] ?? "json_extract(e.fields, ?)"
+        return SigmaTranslator.candidates(column: column, field: field, kind: modifier, text: value)?.description
+    }
 
     /// Loads every `*.yml` / `*.yaml` file in `directory` (sorted by name); a file that is not YAML becomes a rule
     /// with no condition and the reason.
@@ -140,32 +150,30 @@ struct SigmaTranslator {
         var tokens = Self.tokenize(condition)[...]
         let part = try self.parseOr(&tokens)
         guard tokens.isEmpty else { throw SigmaError("unexpected '\(tokens.first ?? "")' in condition '\(condition)'") }
-        return TranslatedCondition(sql: part.sql, arguments: self.arguments, fullText: part.fullText)
+        return TranslatedCondition(sql: part.sql, arguments: self.arguments, candidates: part.candidates)
     }
 
-    /// A translated piece of the condition: its SQL, and a full-text expression every event it matches also
-    /// matches (nil when none is known), used to reach candidates through `events_fts` instead of a scan.
+    /// A translated piece of the condition: its SQL, and a set of full-text searches that every event it matches
+    /// is found by (nil when none is known), used to reach candidates through the indexes instead of a scan.
     struct Part {
         var sql: String
-        var fullText: String?
+        var candidates: CandidateSet?
 
-        /// Both hold: the full-text side needs whichever of the two are known.
+        /// Both hold: the candidates need whichever of the two are known.
         static func all(_ parts: [Part]) -> Part {
-            let known = parts.compactMap(\.fullText)
+            let known = parts.compactMap(\.candidates)
             return Part(
                 sql: parts.count == 1 ? parts[0].sql : "(" + parts.map(\.sql).joined(separator: " AND ") + ")",
-                fullText: known.isEmpty
-                    ? nil : known.count == 1 ? known[0] : "(" + known.joined(separator: " AND ") + ")"
+                candidates: known.isEmpty ? nil : known.count == 1 ? known[0] : .all(known)
             )
         }
 
-        /// Either holds: the full-text side is known only when it is known for every alternative.
+        /// Either holds: the candidates are known only when they are known for every alternative.
         static func any(_ parts: [Part]) -> Part {
-            let known = parts.compactMap(\.fullText)
+            let known = parts.compactMap(\.candidates)
             return Part(
                 sql: parts.count == 1 ? parts[0].sql : "(" + parts.map(\.sql).joined(separator: " OR ") + ")",
-                fullText: known.count < parts.count
-                    ? nil : known.count == 1 ? known[0] : "(" + known.joined(separator: " OR ") + ")"
+                candidates: known.count < parts.count ? nil : known.count == 1 ? known[0] : .any(known)
             )
         }
     }
@@ -256,17 +264,17 @@ struct SigmaTranslator {
         if let list = value as? [Any] {
             if list.allSatisfy({ $0 is [String: Any] }) {
                 let parts = try list.compactMap { $0 as? [String: Any] }.map { try self.map($0) }
-                return Part(sql: "(" + Part.any(parts).sql + ")", fullText: Part.any(parts).fullText)
+                return Part(sql: "(" + Part.any(parts).sql + ")", candidates: Part.any(parts).candidates)
             }
             // A list of plain values: keywords, searched for in the raw line.
             let parts = try list.map { item -> Part in
                 guard let text = Self.scalar(item) else { throw SigmaError("keyword lists hold plain values only") }
                 return Part(
                     sql: self.like("CAST(e.line AS TEXT)", "%" + Self.likePattern(text) + "%"),
-                    fullText: Self.fullTextPhrase(text)
+                    candidates: Self.fullTextPhrase(text).map(CandidateSet.line)
                 )
             }
-            return Part(sql: "(" + Part.any(parts).sql + ")", fullText: Part.any(parts).fullText)
+            return Part(sql: "(" + Part.any(parts).sql + ")", candidates: Part.any(parts).candidates)
         }
         throw SigmaError("selection '\(name)' is neither a map nor a list")
     }
@@ -274,7 +282,7 @@ struct SigmaTranslator {
     mutating func map(_ map: [String: Any]) throws -> Part {
         let parts = try map.keys.sorted().map { key in try self.field(key, map[key] as Any) }
         return parts.isEmpty
-            ? Part(sql: "1") : Part(sql: "(" + Part.all(parts).sql + ")", fullText: Part.all(parts).fullText)
+            ? Part(sql: "1") : Part(sql: "(" + Part.all(parts).sql + ")", candidates: Part.all(parts).candidates)
     }
 
     mutating func field(_ key: String, _ value: Any) throws -> Part {
@@ -342,10 +350,12 @@ struct SigmaTranslator {
                 }
             }
             if let textPrefilter { sql = "(" + textPrefilter + " AND " + sql + ")" }
-            parts.append(Part(sql: sql, fullText: Self.fullText(column: column, kind: kind, text: text)))
+            parts.append(
+                Part(sql: sql, candidates: Self.candidates(column: column, field: name, kind: kind, text: text))
+            )
         }
         let combined = all ? Part.all(parts) : Part.any(parts)
-        return Part(sql: "(" + combined.sql + ")", fullText: combined.fullText)
+        return Part(sql: "(" + combined.sql + ")", candidates: combined.candidates)
     }
 
     mutating func like(_ column: String, _ pattern: String) -> String {
@@ -355,16 +365,47 @@ struct SigmaTranslator {
 
     // MARK: - Full text
 
-    /// The full-text expression implied by one field comparison, or nil when none is.
+    /// The full-text search implied by one field comparison, or nil when none is.
     ///
-    /// Only the raw line (`message`, `line`, `raw`) counts: it is what `events_fts` indexes. `program` and the
-    /// parsed fields are whatever the agent sent (a JSON log file's program comes from the agent's configuration,
-    /// an agent's own events carry fields that are not in the line), so a comparison on them proves nothing about
-    /// the line's words and is left to the scan. `endswith` on the line ends at the line's end and starts where
-    /// it likes, which the word-start rule of ``fullTextPhrase(_:)`` covers like `contains`.
-    static func fullText(column: String, kind: String, text: String) -> String? {
-        guard column == "CAST(e.line AS TEXT)", kind != "re" else { return nil }
-        return Self.fullTextPhrase(text)
+    /// - The raw line (`message`, `line`, `raw`): `events_fts`, with the word-start rule of
+    ///   ``fullTextPhrase(_:prefix:)``. `endswith` on the line ends at the line's end and starts where it likes,
+    ///   which that rule covers like `contains`.
+    /// - `program`, and parsed fields: `events_attrs` (`program`, and each field as `key value`, see
+    ///   ``AttributeText``). These are whatever the agent sent, not necessarily in the line, hence their own index.
+    ///   Here nothing is approximated: an equality, a `startswith` or a wildcard pattern's literal start is where
+    ///   the value begins, so the value's words are found exactly; `contains`, `endswith` and `re` on a parsed field
+    ///   need the field to be present, so its name is searched; on `program` they have no full-text side.
+    static func candidates(column: String, field name: String, kind: String, text: String) -> CandidateSet? {
+        switch column {
+        case "CAST(e.line AS TEXT)":
+            guard kind != "re" else { return nil }
+            return Self.fullTextPhrase(text).map(CandidateSet.line)
+        case "e.program":
+            guard let start = Self.literalStart(kind: kind, text: text),
+                let phrase = Self.fullTextPhrase(start.text, prefix: !start.whole)
+            else { return nil }
+            return .attrs("{program} : " + phrase)
+        case "json_extract(e.fields, ?)":
+            if let start = Self.literalStart(kind: kind, text: text),
+                let phrase = Self.fullTextPhrase(name + " " + start.text, prefix: !start.whole)
+            {
+                return .attrs("{fields} : " + phrase)
+            }
+            return Self.fullTextPhrase(name + " ", prefix: false).map { .attrs("{fields} : " + $0) }
+        default:
+            return nil
+        }
+    }
+
+    /// What a comparison says about the start of the value: all of it (`whole`, an equality without wildcards),
+    /// or its first characters (a `startswith`, or a pattern up to its first wildcard); nil when nothing (`contains`,
+    /// `endswith`, `re`, or an escape, which is left to the scan).
+    static func literalStart(kind: String, text: String) -> (text: String, whole: Bool)? {
+        guard kind == "equals" || kind == "startswith", !text.contains("\\") else { return nil }
+        guard let wildcard = text.firstIndex(where: { $0 == "*" || $0 == "?" }) else {
+            return (text, kind == "equals")
+        }
+        return (String(text[..<wildcard]), false)
     }
 
     /// An FTS5 phrase for a keyword: its words in order, the last one as a prefix (`"bulk export" *` for
@@ -375,7 +416,7 @@ struct SigmaTranslator {
     /// middle of a word (`xbulk_export`): a full-text search cannot find word endings, so a keyword is found where
     /// a word begins. The exact LIKE comparison still runs on every candidate. Nil (no full-text side, a scan)
     /// when the keyword has Sigma wildcards or escapes, non-ASCII characters, or no letter or digit at all.
-    static func fullTextPhrase(_ text: String) -> String? {
+    static func fullTextPhrase(_ text: String, prefix: Bool = true) -> String? {
         let bytes = Array(text.utf8)
         func isWordByte(_ byte: UInt8) -> Bool {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
@@ -384,7 +425,8 @@ struct SigmaTranslator {
         guard let last = bytes.last, bytes.allSatisfy({ $0 < 0x80 && $0 >= 0x20 }), bytes.contains(where: isWordByte),
             !bytes.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "\\") })
         else { return nil }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" + (isWordByte(last) ? " *" : "")
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            + (prefix && isWordByte(last) ? " *" : "")
     }
 
     static func scalar(_ value: Any) -> String? {

@@ -15,12 +15,15 @@ struct HuntCommand: ParsableCommand {
             whose detection cannot be translated is not run; timeframe and aggregations (| count() …) are dropped
             and the rule is run as an approximation, which is said too.
 
-            Speed: a rule whose matches all need certain words in the raw line (keywords; contains, startswith,
-            endswith or equality on message) reads its candidates from the full-text index instead of scanning
-            every event, unless those words are common (more than 1 event in 50); the exact comparison still runs
-            on each. The index knows words, not substrings: such a keyword matches where a word begins ("export"
-            finds "export_job" but not "reexport"). Rules on program or parsed fields, or that need a negation,
-            scan the whole store; narrow them with --since/--until/--host. --limit stops each rule early.
+            Speed: when every event a rule can match is found by full-text searches, the candidates come from
+            the indexes and the exact comparison runs on those only, unless they are more than 1 event in 50.
+            Keywords and comparisons on message use the index of the raw line, which knows words, not
+            substrings: such a keyword matches where a word begins ("export" finds "export_job" but not
+            "reexport"). Equality and startswith on program or a parsed field use the index of program and
+            fields, exactly; contains, endswith and re on a parsed field narrow to events that have the field.
+            Events the indexer has not reached yet are always checked. Rules that need a negation only, or
+            match many events, scan the whole store; narrow them with --since/--until/--host. --limit stops
+            each rule early.
 
             Exit status: 0 when any rule matched, 1 when none did, 2 on an error. Recorded in the audit trail.
 

@@ -122,4 +122,92 @@ import Testing
             await connection.close()
         }
     }
+
+    /// Reads both watermarks of the full-text file.
+    private func watermarks(_ path: String) throws -> (line: Int64, attrs: Int64) {
+        let fts = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        defer { try? fts.close() }
+        let row = try fts.read { db in
+            try Row.fetchOne(db, sql: "SELECT indexed_through, attrs_indexed_through FROM fts_progress")
+        }
+        return (row?[0] ?? -1, row?[1] ?? -1)
+    }
+
+    @Test func anUpgradedFileFillsEventsAttrsWithoutHoldingBackNewEvents() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        let agent = TestAgent(name: "ft-upgrade")
+        let batches = try agent.chain(4)
+        func ingest(_ store: SQLiteStore, _ agentID: Int64, _ batch: SignedBatch) async throws {
+            let events = try batch.decodeEvents()
+            let outcomes = try await store.ingest([
+                IngestItem(agentID: agentID, batch: batch, events: events, receivedNanos: 1)
+            ])
+            #expect(outcomes == [.stored])
+        }
+        let agentID: Int64
+        do {
+            let store = try SQLiteStore(path: path)
+            agentID = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1).id
+            for batch in batches.prefix(3) { try await ingest(store, agentID, batch) }
+            try await store.drainFullTextIndex()
+        }
+        // Back to the file as version 1 wrote it: a complete line index, no events_attrs.
+        let fts = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        try await fts.write { db in
+            try db.execute(
+                sql: """
+                    DROP TABLE events_attrs;
+                    ALTER TABLE fts_progress DROP COLUMN attrs_indexed_through;
+                    DELETE FROM grdb_migrations WHERE identifier LIKE 'v2 %';
+                    """
+            )
+        }
+        try fts.close()
+
+        let store = try SQLiteStore(path: path)
+        #expect(try self.watermarks(path) == (15, 0))
+        try await ingest(store, agentID, batches[3])
+        // New events go into the line index first; the catch-up of events_attrs comes after, in the same step.
+        #expect(try await store.indexer?.indexNext(limit: 4) == 8)
+        #expect(try self.watermarks(path) == (19, 4))
+        try await store.drainFullTextIndex()
+        #expect(try self.watermarks(path) == (20, 20))
+        #expect(try await store.fullTextProgress().lag == 0)
+        let report = try await self.verify(store)
+        #expect(report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
+    }
+
+    /// The indexer's own decoding of `fields` gives the text SQLite's JSON decoder (the one `json_extract` uses)
+    /// gives, and declines what it is unsure of.
+    @Test func attributeTextIsWhatSQLiteDecodes() throws {
+        let samples: [[Event.Field]] = [
+            [],
+            [Event.Field("action", "login"), Event.Field("outcome", "success")],
+            [Event.Field("message", "skipped"), Event.Field("Program", "x"), Event.Field("event", "a")],
+            [
+                Event.Field("q", "say \"hi\" \\ back\nslash\t\u{1}end"),
+                Event.Field("caf\u{e9}", "na\u{ef}ve \u{1F600}"),
+            ],
+            [Event.Field("dup", "one"), Event.Field("dup", "two"), Event.Field("", "")],
+        ]
+        let db = try DatabaseQueue()
+        for fields in samples {
+            let json = FieldsJSON.encode(fields)
+            let pairs = try db.read { db in
+                try Row.fetchAll(db, sql: "SELECT key, CAST(value AS TEXT) FROM json_each(?)", arguments: [json])
+            }
+            let expected = AttributeText.text(
+                pairs: pairs.map { (key: ($0[0] as String?) ?? "", value: ($0[1] as String?) ?? "") }
+            )
+            #expect(AttributeText.text(fieldsJSON: json) == expected, "\(json)")
+        }
+        #expect(
+            AttributeText.text(fieldsJSON: #"{"action":"login","user":"mchen","Src_IP":"1.2.3.4"}"#) == "action login\n"
+        )
+        #expect(AttributeText.text(fieldsJSON: #"{"a":"\ud83d\ude00"}"#) == nil)
+        #expect(AttributeText.text(fieldsJSON: #"{"a":1}"#) == nil)
+        #expect(AttributeText.text(fieldsJSON: #"{"a":"b"} x"#) == nil)
+    }
 }

@@ -1,0 +1,175 @@
+/// The text the full-text indexer writes into `events_attrs.fields` for one event: each parsed field that Sigma
+/// looks up in `fields` (see ``SigmaRule``), as `key value` on a line of its own.
+///
+/// `events_attrs` lets a hunt reach the events whose `program` or parsed fields can match a condition without
+/// scanning every event; the exact SQL comparison still runs on each candidate. For that to lose nothing, a field
+/// with value `v` must yield the words of `key` followed by the words of `v`, exactly as `json_extract` decodes
+/// them. Fields whose name Sigma maps to a column (`message`, `user`, `src_ip`, …) are left out: a rule never
+/// reads them from `fields`, and `message` would index the line a second time.
+enum AttributeText {
+    /// Field names a Sigma rule reads from a column, never from `fields` (lowercased).
+    static let columnNames: Set<String> = Set(SigmaRule.columns.keys)
+
+    /// The indexed text for a `fields` JSON object, or nil when it is not a flat object of strings this decoder
+    /// reads with certainty (the caller then asks SQLite's own JSON decoder, the one `json_extract` uses).
+    static func text(fieldsJSON: String) -> String? {
+        var out: [UInt8] = []
+        guard Self.append(fieldsJSON: fieldsJSON, to: &out) else { return nil }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// ``text(fieldsJSON:)`` into a reusable buffer (replacing its contents): the indexer runs it once per event.
+    static func append(fieldsJSON: String, to out: inout [UInt8]) -> Bool {
+        out.removeAll(keepingCapacity: true)
+        var json = fieldsJSON
+        return json.withUTF8 { bytes -> Bool in
+            var position = 0
+            func skipSpace() {
+                while position < bytes.count,
+                    bytes[position] == 0x20 || bytes[position] == 0x0a || bytes[position] == 0x0d
+                        || bytes[position] == 0x09
+                {
+                    position += 1
+                }
+            }
+            skipSpace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "{") else { return false }
+            position += 1
+            skipSpace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+                position += 1
+                skipSpace()
+                return position == bytes.count
+            }
+            var key: [UInt8] = []
+            var value: [UInt8] = []
+            while true {
+                skipSpace()
+                guard Self.decodeString(bytes, &position, into: &key) else { return false }
+                skipSpace()
+                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return false }
+                position += 1
+                skipSpace()
+                guard Self.decodeString(bytes, &position, into: &value) else { return false }
+                if !Self.isColumnName(key) {
+                    out.append(contentsOf: key)
+                    out.append(0x20)
+                    out.append(contentsOf: value)
+                    out.append(0x0a)
+                }
+                skipSpace()
+                guard position < bytes.count else { return false }
+                if bytes[position] == UInt8(ascii: ",") {
+                    position += 1
+                    continue
+                }
+                guard bytes[position] == UInt8(ascii: "}") else { return false }
+                position += 1
+                skipSpace()
+                guard position == bytes.count else { return false }
+                return true
+            }
+        }
+    }
+
+    /// The same text from already decoded pairs (SQLite's `json_each`), for objects ``text(fieldsJSON:)`` declines.
+    static func text(pairs: [(key: String, value: String)]) -> String {
+        var out = ""
+        for (key, value) in pairs where !Self.isColumnName(Array(key.utf8)) {
+            out += key + " " + value + "\n"
+        }
+        return out
+    }
+
+    /// The column names as bytes, for a comparison that allocates nothing.
+    private static let columnNameBytes: [[UInt8]] = Self.columnNames.map { Array($0.utf8) }
+
+    private static func isColumnName(_ key: [UInt8]) -> Bool {
+        // Column names are short ASCII words: compare with ASCII case folded, byte by byte.
+        guard key.count <= 16 else { return false }
+        for name in Self.columnNameBytes where name.count == key.count {
+            var same = true
+            for index in 0..<key.count {
+                let byte = key[index]
+                let folded = byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte
+                if folded != name[index] {
+                    same = false
+                    break
+                }
+            }
+            if same { return true }
+        }
+        return false
+    }
+
+    /// Decodes one JSON string at `position` into `out` (replacing its contents); false on anything this decoder
+    /// does not read with certainty (a non-string value, an unpaired surrogate, a malformed escape).
+    private static func decodeString(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ position: inout Int,
+        into out: inout [UInt8]
+    )
+        -> Bool
+    {
+        out.removeAll(keepingCapacity: true)
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
+        position += 1
+        while position < bytes.count {
+            let byte = bytes[position]
+            position += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return true
+            case UInt8(ascii: "\\"):
+                guard position < bytes.count else { return false }
+                let escape = bytes[position]
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0c)
+                case UInt8(ascii: "n"): out.append(0x0a)
+                case UInt8(ascii: "r"): out.append(0x0d)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard let unit = Self.hex4(bytes, &position) else { return false }
+                    // Only what FieldsJSON writes (control characters) and other single units; surrogates go to
+                    // SQLite's decoder.
+                    guard unit < 0xd800 || unit > 0xdfff, let scalar = Unicode.Scalar(unit) else { return false }
+                    out += Array(String(Character(scalar)).utf8)
+                default: return false
+                }
+            default:
+                guard byte >= 0x20 else { return false }
+                // Copy the run of plain bytes up to the next quote, backslash or control character at once.
+                var end = position
+                while end < bytes.count, bytes[end] >= 0x20, bytes[end] != UInt8(ascii: "\""),
+                    bytes[end] != UInt8(ascii: "\\")
+                {
+                    end += 1
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(position - 1)..<end]))
+                position = end
+            }
+        }
+        return false
+    }
+
+    private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, _ position: inout Int) -> UInt32? {
+        guard position + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[position]
+            position += 1
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+}

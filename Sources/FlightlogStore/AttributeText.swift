@@ -1,3 +1,5 @@
+import FlightlogWire
+
 /// The text the full-text indexer writes into `events_attrs.fields` for one event: each parsed field that Sigma
 /// looks up in `fields` (see ``SigmaRule``), as `key value` on a line of its own.
 ///
@@ -79,6 +81,20 @@ enum AttributeText {
             out += key + " " + value + "\n"
         }
         return out
+    }
+
+    /// The same text from an event's authentic fields into a reusable buffer (replacing its contents): what
+    /// `verify` expects the indexer to have written for the event.
+    static func append(fields: [Event.Field], to out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        for field in fields {
+            let key = Array(field.key.utf8)
+            guard !Self.isColumnName(key) else { continue }
+            out.append(contentsOf: key)
+            out.append(0x20)
+            out.append(contentsOf: field.value.utf8)
+            out.append(0x0a)
+        }
     }
 
     /// The column names as bytes, for a comparison that allocates nothing.

@@ -1,59 +1,147 @@
-import Dispatch
 import FlightlogWire
 import Foundation
 import GRDB
 import GRDBSQLite
 
-/// Checks the contentless FTS5 index `events_fts` against each event's authentic text (decoded from its signed
-/// batch, not the possibly edited row).
+/// Checks the two contentless FTS5 indexes against each event's authentic content (decoded from its signed batch,
+/// not the possibly edited row): `events_fts` (the raw line, for `--match` and keywords) and `events_attrs`
+/// (`program` and the parsed fields, where hunts find their candidates). Either, edited, would hide events from
+/// investigators without touching a row.
 ///
 /// A contentless table keeps no text, only its inverted index, and a `MATCH` query per row and token would cost a
 /// query per token. Instead:
 ///
-/// - **Full runs** read the whole index once, sequentially, through the `events_fts_instance` fts5vocab table
-///   (one row per token instance: term, document = row id, offset), folding each instance into a per-row count and
-///   an order-independent digest: the wrapping sum of a keyed hash of (term bytes, offset) (``digest(_:_:keys:)``), whose
-///   keys are drawn at random per process, so nobody can prepare a colliding index in advance. The scan runs on its own
-///   read-only connection to the index file, on another thread, while the batch-and-row pass runs (see
-///   ``IndexScan``). The expected count and digest come from tokenizing the authentic line with SQLite's own
-///   `unicode61` tokenizer, the tokenizer that built the index, through its C callback (no `String` per token).
-///   Cost: one scan of the index plus one tokenization per event; memory: 12 bytes per event id, twice.
+/// - **Full runs** read each index once, sequentially, through its fts5vocab `instance` table (one row per token
+///   instance: term, document = row id, column, offset), folding each instance into a per-row count and an
+///   order-independent digest: the wrapping sum of a keyed hash of (term bytes, column, offset)
+///   (``digest(_:_:keys:)``), whose keys are drawn at random per process, so nobody can prepare a colliding index
+///   in advance. The scans run on their own read-only connections to the index file, on other threads, while the
+///   batch-and-row pass runs (see ``IndexScan``). The expected count and digest come from tokenizing the authentic
+///   content with SQLite's own `unicode61` tokenizer, the tokenizer that built the indexes, through its C callback
+///   (no `String` per token): the line as the indexer decodes it, and `program` plus ``AttributeText`` of the
+///   fields. Cost: one scan of each index plus one tokenization per event; memory: 24 bytes per event id and index.
 ///   Catches missing, extra, re-indexed and substituted entries, and entries for rows that do not exist.
 /// - **Scoped and incremental runs** compare each checked row's token count with `events_fts_docsize` (a
-///   primary-key look-up per row), and look for index documents past the last clean run that no event owns. This
-///   catches rows missing from or added to the index and re-indexed text of another length, not a same-length
-///   substitution: the next full run does.
+///   primary-key look-up per row), and look for line-index documents past the last clean run that no event owns.
+///   This catches rows missing from or added to the line index and re-indexed text of another length, not a
+///   same-length substitution, nor an edit of `events_attrs` (which keeps no sizes): the next full run does.
 ///
-/// The index trails the commit (see ``FullTextIndexer``): only rows up to the indexer's committed watermark are
-/// expected in it; rows past it are not checked (the report carries the lag instead), but documents past it are
-/// still findings, since the indexer never writes past its own watermark.
+/// The indexes trail the commit (see ``FullTextIndexer``), each with its own watermark: only rows up to it are
+/// expected in an index; rows past it are not checked (the report carries the line index's lag instead), but
+/// documents past it are still findings, since the indexer never writes past its own watermark.
 struct FullTextCheck {
+    /// One of the two indexes, with what `verify` reads of it.
+    enum Index: CaseIterable {
+        case line
+        case attributes
+
+        var vocabularyTable: String { self == .line ? "events_fts_instance" : "events_attrs_instance" }
+        var watermarkColumn: String { self == .line ? "indexed_through" : "attrs_indexed_through" }
+        var name: String { self == .line ? "the full-text index" : "the hunt index (events_attrs)" }
+        var content: String { self == .line ? "line" : "program and fields" }
+    }
+
     private let tokenizer: any FTS5Tokenizer
-    /// Every event up to this id is in the index (the watermark the pass's own snapshot sees).
+    /// Every event up to this id is in the line index (the watermark the pass's own snapshot sees).
     var indexedThrough: Int64 = .max
-    /// The last event id of the checked snapshot. The index is read in its own snapshot, which may hold documents
-    /// for events committed after this one: those are not findings.
+    /// The last event id of the checked snapshot. The indexes are read in their own snapshot, which may hold
+    /// documents for events committed after this one: those are not findings.
     var latestEventID: Int64 = .max
 
-    /// Whether a document for `id`, which is no event of the snapshot, is legitimately in the index whose
-    /// watermark is `watermark`.
-    private func committedAfterSnapshot(_ id: Int64, watermark: Int64) -> Bool {
-        id > self.latestEventID && id <= watermark
-    }
-    /// Per event id (index = id − 1): expected token count, −1 not an event, −2 not checked (unauthenticated).
-    private var expectedCount: [Int32] = []
-    private var expectedDigest: [UInt64] = []
-    /// Ids too far past the others to index an array with (only a tampered database has them).
-    private var sparse: [Int64: (count: Int32, digest: UInt64)] = [:]
+    /// What each index must hold, per event id.
+    private var expected: [Expectations] = [Expectations(), Expectations()]
     /// Reused for lines that are not valid UTF-8 (the indexer indexes them with invalid bytes replaced).
     private var repaired: [UInt8] = []
-
-    private static let notEvent: Int32 = -1
-    private static let unchecked: Int32 = -2
+    /// Reused for each event's attribute text.
+    private var attributes: [UInt8] = []
 
     init(db: Database) throws {
         self.tokenizer = try db.makeTokenizer(.unicode61())
     }
+
+    /// Whether a document for `id`, which is no event of the snapshot, is legitimately in an index whose watermark
+    /// is `watermark`.
+    private func committedAfterSnapshot(_ id: Int64, watermark: Int64) -> Bool {
+        id > self.latestEventID && id <= watermark
+    }
+
+    // MARK: - Expectations
+
+    /// Records what the indexes must hold for event `id`, whose authentic content is `event`.
+    mutating func expect(id: Int64, event: Event) {
+        // The line: the indexer indexes `String(decoding: line, as: UTF8.self)`, the same bytes when valid UTF-8.
+        let line = event.line
+        let valid = line.allSatisfy { $0 < 0x80 } || String(validating: line, as: UTF8.self) != nil
+        var fold = Fold()
+        if valid {
+            line.withUnsafeBufferPointer { self.tokenize($0, column: 0, into: &fold) }
+        } else {
+            self.repaired.removeAll(keepingCapacity: true)
+            self.repaired.append(contentsOf: String(decoding: line, as: UTF8.self).utf8)
+            self.repaired.withUnsafeBufferPointer { self.tokenize($0, column: 0, into: &fold) }
+        }
+        self.expected[0].set(id, count: fold.count, digest: fold.digest)
+        // The attributes: `program` in column 0, the fields' text in column 1.
+        fold = Fold()
+        if var program = IndexedColumns(event).program {
+            program.withUTF8 { self.tokenize($0, column: 0, into: &fold) }
+        }
+        AttributeText.append(fields: event.fields, to: &self.attributes)
+        self.attributes.withUnsafeBufferPointer { self.tokenize($0, column: 1, into: &fold) }
+        self.expected[1].set(id, count: fold.count, digest: fold.digest)
+    }
+
+    /// Marks event `id` as not checkable (its batch is not authentic).
+    mutating func skip(id: Int64) {
+        for index in self.expected.indices { self.expected[index].set(id, count: Expectations.unchecked, digest: 0) }
+    }
+
+    /// What the tokenizer's callback folds the tokens of one column of one event into.
+    private struct Fold {
+        var digest: UInt64 = 0
+        var count: Int32 = 0
+        /// The position of the next token within the current column.
+        var offset = 0
+        var column = 0
+        let keys = TokenKey.keys
+    }
+
+    private func tokenize(_ bytes: UnsafeBufferPointer<UInt8>, column: Int, into fold: inout Fold) {
+        fold.column = column
+        fold.offset = 0
+        guard !bytes.isEmpty else { return }
+        withUnsafeMutablePointer(to: &fold) { context in
+            _ = bytes.withMemoryRebound(to: CChar.self) { text in
+                self.tokenizer.tokenize(
+                    context: UnsafeMutableRawPointer(context),
+                    tokenization: .document,
+                    pText: text.baseAddress,
+                    nText: CInt(text.count),
+                    tokenCallback: { context, flags, token, length, _, _ in
+                        guard let context else { return SQLITE_OK }
+                        let fold = context.assumingMemoryBound(to: Fold.self)
+                        // Synonyms (colocated tokens) share their position; unicode61 makes none.
+                        guard flags & FTS5_TOKEN_COLOCATED == 0 else { return SQLITE_OK }
+                        let term = UnsafeRawBufferPointer(start: token, count: Int(max(0, length)))
+                        fold.pointee.digest &+= FullTextCheck.digest(
+                            term,
+                            FullTextCheck.position(column: fold.pointee.column, offset: fold.pointee.offset),
+                            keys: fold.pointee.keys
+                        )
+                        fold.pointee.offset += 1
+                        fold.pointee.count += 1
+                        return SQLITE_OK
+                    }
+                )
+            }
+        }
+    }
+
+    // MARK: - Digest
+
+    /// A token's column and offset as one number for ``digest(_:_:keys:)``.
+    @inline(__always)
+    static func position(column: Int, offset: Int) -> Int { column << 40 | offset }
 
     /// The keyed hash of one token instance: its bytes as the index stores them, then its position.
     ///
@@ -62,24 +150,24 @@ struct FullTextCheck {
     /// with a full-width multiply (the `mum` step of wyhash), which costs a few nanoseconds where SipHash (Swift's
     /// `Hasher`) cost about forty: a full run hashes every token instance twice.
     @inline(__always)
-    static func digest(_ term: UnsafeRawBufferPointer, _ offset: Int, keys: (UInt64, UInt64)) -> UInt64 {
+    static func digest(_ term: UnsafeRawBufferPointer, _ position: Int, keys: (UInt64, UInt64)) -> UInt64 {
         let (k0, k1) = keys
         var state = k0 ^ UInt64(term.count) &* 0x9e37_79b9_7f4a_7c15
-        var position = 0
-        while position + 8 <= term.count {
-            let word = UInt64(littleEndian: term.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+        var index = 0
+        while index + 8 <= term.count {
+            let word = UInt64(littleEndian: term.loadUnaligned(fromByteOffset: index, as: UInt64.self))
             state = Self.mum(word ^ k1, state ^ k0)
-            position += 8
+            index += 8
         }
         var tail: UInt64 = 0
         var shift: UInt64 = 0
-        while position < term.count {
-            tail |= UInt64(term[position]) << shift
+        while index < term.count {
+            tail |= UInt64(term[index]) << shift
             shift += 8
-            position += 1
+            index += 1
         }
         state = Self.mum(tail ^ k1, state ^ 0xa076_1d64_78bd_642f)
-        return Self.mum(UInt64(bitPattern: Int64(offset)) ^ k0, state ^ k1)
+        return Self.mum(UInt64(bitPattern: Int64(position)) ^ k0, state ^ k1)
     }
 
     /// The 128-bit product of `a` and `b`, folded to 64 bits.
@@ -98,207 +186,42 @@ struct FullTextCheck {
         }()
     }
 
-    private mutating func slot(_ id: Int64) -> Int? {
-        guard id >= 1 else { return nil }
-        let index = Int(id - 1)
-        if index < self.expectedCount.count { return index }
-        guard index < self.expectedCount.count + (1 << 20) else { return nil }
-        let grow = index + 1 - self.expectedCount.count
-        self.expectedCount.append(contentsOf: repeatElement(Self.notEvent, count: grow))
-        self.expectedDigest.append(contentsOf: repeatElement(0, count: grow))
-        return index
-    }
-
-    /// What the tokenizer's callback folds the tokens of one line into.
-    private struct Fold {
-        var digest: UInt64 = 0
-        var count = 0
-        let keys = TokenKey.keys
-    }
-
-    /// Records what the index must hold for event `id`, whose authentic raw line is `line`.
-    mutating func expect(id: Int64, line: [UInt8]) {
-        guard id <= self.indexedThrough else {
-            self.skip(id: id)
-            return
-        }
-        var fold = Fold()
-        // The indexer indexes `String(decoding: line, as: UTF8.self)`: the same bytes when they are valid UTF-8.
-        let valid = line.allSatisfy { $0 < 0x80 } || String(validating: line, as: UTF8.self) != nil
-        if !valid {
-            self.repaired.removeAll(keepingCapacity: true)
-            self.repaired.append(contentsOf: String(decoding: line, as: UTF8.self).utf8)
-        }
-        let tokenizer = self.tokenizer
-        func tokenize(_ bytes: UnsafeBufferPointer<UInt8>) {
-            withUnsafeMutablePointer(to: &fold) { context in
-                _ = bytes.withMemoryRebound(to: CChar.self) { text in
-                    tokenizer.tokenize(
-                        context: UnsafeMutableRawPointer(context),
-                        tokenization: .document,
-                        pText: text.baseAddress,
-                        nText: CInt(text.count),
-                        tokenCallback: { context, flags, token, length, _, _ in
-                            guard let context else { return SQLITE_OK }
-                            let fold = context.assumingMemoryBound(to: Fold.self)
-                            // Synonyms (colocated tokens) share their position; unicode61 makes none.
-                            guard flags & FTS5_TOKEN_COLOCATED == 0 else { return SQLITE_OK }
-                            let term = UnsafeRawBufferPointer(start: token, count: Int(max(0, length)))
-                            fold.pointee.digest &+= FullTextCheck.digest(
-                                term,
-                                fold.pointee.count,
-                                keys: fold.pointee.keys
-                            )
-                            fold.pointee.count += 1
-                            return SQLITE_OK
-                        }
-                    )
-                }
-            }
-        }
-        if valid {
-            line.withUnsafeBufferPointer(tokenize)
-        } else {
-            self.repaired.withUnsafeBufferPointer(tokenize)
-        }
-        if let index = self.slot(id) {
-            self.expectedCount[index] = Int32(fold.count)
-            self.expectedDigest[index] = fold.digest
-        } else {
-            self.sparse[id] = (Int32(fold.count), fold.digest)
-        }
-    }
-
-    /// Marks event `id` as not checkable (its batch is not authentic).
-    mutating func skip(id: Int64) {
-        if let index = self.slot(id) {
-            self.expectedCount[index] = Self.unchecked
-        } else {
-            self.sparse[id] = (Self.unchecked, 0)
-        }
-    }
-
-    private func expectation(_ id: Int64) -> (count: Int32, digest: UInt64) {
-        if id >= 1, Int(id - 1) < self.expectedCount.count {
-            return (self.expectedCount[Int(id - 1)], self.expectedDigest[Int(id - 1)])
-        }
-        return self.sparse[id] ?? (Self.notEvent, 0)
-    }
-
     // MARK: - Full
 
-    /// What one sequential read of the whole index found: a token count and digest per document id.
-    ///
-    /// ``start(databasePath:)`` reads on its own read-only connection to the index file, on another thread, so that
-    /// the scan overlaps the batch-and-row pass; ``result()`` waits for it. Its snapshot is its own: it reads the
-    /// watermark in the same transaction as the documents, and may see documents for events the pass's snapshot does
-    /// not have yet (``committedAfterSnapshot(_:watermark:)``).
-    final class IndexScan: @unchecked Sendable {
-        struct Documents {
-            /// The indexer's watermark in the scanned snapshot.
-            var watermark: Int64 = 0
-            /// Per document id (index = id − 1).
-            var count: [Int32] = []
-            var digest: [UInt64] = []
-            /// Ids too far past the others to index an array with (only a tampered index has them).
-            var extra: [Int64: (count: Int32, digest: UInt64)] = [:]
-        }
-
-        private let done = DispatchSemaphore(value: 0)
-        /// Written by the scanning thread before it signals `done`, read after waiting on it.
-        private var outcome: Result<Documents, any Error> = .success(Documents())
-
-        /// Starts scanning the index file at `path`; `expectedDocuments` sizes the arrays.
-        init(path: String, expectedDocuments: Int) {
-            DispatchQueue.global().async {
-                self.outcome = Result { try Self.scan(path: path, expectedDocuments: expectedDocuments) }
-                self.done.signal()
-            }
-        }
-
-        /// Waits for the scan; what it found, or why it could not run.
-        func result() throws -> Documents {
-            self.done.wait()
-            return try self.outcome.get()
-        }
-
-        private static func scan(path: String, expectedDocuments: Int) throws -> Documents {
-            var configuration = Configuration()
-            configuration.readonly = true
-            configuration.label = "flightlog-verify-fts"
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            return try queue.read { db in
-                var documents = Documents()
-                documents.watermark = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
-                let size = max(0, min(expectedDocuments, Int(clamping: documents.watermark)))
-                var count = [Int32](repeating: 0, count: size)
-                var digest = [UInt64](repeating: 0, count: size)
-                let keys = TokenKey.keys
-                let statement = try db.makeStatement(sql: "SELECT doc, offset, term FROM events_fts_instance")
-                let raw = statement.sqliteStatement
-                try count.withUnsafeMutableBufferPointer { count in
-                    try digest.withUnsafeMutableBufferPointer { digest in
-                        while true {
-                            let code = sqlite3_step(raw)
-                            guard code == SQLITE_ROW else {
-                                if code == SQLITE_DONE { break }
-                                throw DatabaseError(
-                                    resultCode: ResultCode(rawValue: code),
-                                    message: String(cString: sqlite3_errmsg(db.sqliteConnection))
-                                )
-                            }
-                            let doc = sqlite3_column_int64(raw, 0)
-                            let offset = Int(sqlite3_column_int64(raw, 1))
-                            // The pointer first, then the length (sqlite3_column_bytes after _text does not convert).
-                            let text = sqlite3_column_text(raw, 2)
-                            let length = Int(sqlite3_column_bytes(raw, 2))
-                            let term = UnsafeRawBufferPointer(start: text, count: length)
-                            let value = FullTextCheck.digest(term, offset, keys: keys)
-                            if doc >= 1, doc <= size {
-                                count[Int(doc - 1)] += 1
-                                digest[Int(doc - 1)] &+= value
-                            } else {
-                                documents.extra[doc, default: (0, 0)].count += 1
-                                documents.extra[doc, default: (0, 0)].digest &+= value
-                            }
-                        }
-                    }
-                }
-                documents.count = count
-                documents.digest = digest
-                return documents
-            }
-        }
-    }
-
-    /// Compares every document the scan found with its expectation, and every expected row with its document.
-    func compare(_ documents: IndexScan.Documents, report: (IntegrityFinding) -> Void) {
+    /// Compares every document the scan of `index` found with its expectation, and every expected row with its
+    /// document.
+    func compare(_ documents: IndexScan.Documents, of index: Index, report: (IntegrityFinding) -> Void) {
+        let expected = self.expected[index == .line ? 0 : 1]
         let watermark = documents.watermark
-        for index in 0..<documents.count.count {
+        func compare(_ id: Int64, _ count: Int32, _ digest: UInt64) {
             self.compare(
-                id: Int64(index + 1),
-                count: documents.count[index],
-                digest: documents.digest[index],
+                id: id,
+                count: count,
+                digest: digest,
+                expected: expected.expectation(id),
                 watermark: watermark,
+                index: index,
                 report: report
             )
         }
+        for slot in 0..<documents.count.count {
+            compare(Int64(slot + 1), documents.count[slot], documents.digest[slot])
+        }
         // Expected rows with no slot in the scan's arrays (past its watermark, or ids the arrays do not reach).
-        for index in documents.count.count..<self.expectedCount.count {
-            let id = Int64(index + 1)
+        for slot in documents.count.count..<max(documents.count.count, expected.count.count) {
+            let id = Int64(slot + 1)
             guard documents.extra[id] == nil else { continue }
-            self.compare(id: id, count: 0, digest: 0, watermark: watermark, report: report)
+            compare(id, 0, 0)
         }
         for (id, actual) in documents.extra.sorted(by: { $0.key < $1.key }) {
-            self.compare(id: id, count: actual.count, digest: actual.digest, watermark: watermark, report: report)
+            compare(id, actual.count, actual.digest)
         }
-        for (id, expected) in self.sparse where expected.count > 0 && documents.extra[id] == nil {
-            guard id <= watermark else { continue }
+        for (id, wanted) in expected.sparse where wanted.count > 0 && documents.extra[id] == nil && id <= watermark {
             report(
                 IntegrityFinding(
                     .ftsMismatch,
                     rowID: id,
-                    "the full-text index holds none of the row's \(expected.count) tokens"
+                    "\(index.name) holds none of the row's \(wanted.count) tokens"
                 )
             )
         }
@@ -308,17 +231,18 @@ struct FullTextCheck {
         id: Int64,
         count: Int32,
         digest: UInt64,
+        expected: (count: Int32, digest: UInt64),
         watermark: Int64,
+        index: Index,
         report: (IntegrityFinding) -> Void
     ) {
-        let expected = self.expectation(id)
-        if expected.count == Self.notEvent {
+        if expected.count == Expectations.notEvent {
             if count > 0 && !self.committedAfterSnapshot(id, watermark: watermark) {
                 report(
                     IntegrityFinding(
                         .ftsOrphan,
                         rowID: id,
-                        "the full-text index holds \(count) tokens for a row id that is no event"
+                        "\(index.name) holds \(count) tokens for a row id that is no event"
                     )
                 )
             }
@@ -329,18 +253,18 @@ struct FullTextCheck {
                     IntegrityFinding(
                         .ftsOrphan,
                         rowID: id,
-                        "the full-text index holds \(count) tokens for a row past the indexer's watermark"
+                        "\(index.name) holds \(count) tokens for a row past the indexer's watermark"
                     )
                 )
             }
-        } else if expected.count == Self.unchecked {
+        } else if expected.count == Expectations.unchecked {
             return
         } else if count != expected.count {
             report(
                 IntegrityFinding(
                     .ftsMismatch,
                     rowID: id,
-                    "the full-text index holds \(count) tokens for the row, its authentic line has \(expected.count)"
+                    "\(index.name) holds \(count) tokens for the row, its authentic \(index.content) has \(expected.count)"
                 )
             )
         } else if digest != expected.digest {
@@ -348,7 +272,7 @@ struct FullTextCheck {
                 IntegrityFinding(
                     .ftsMismatch,
                     rowID: id,
-                    "the full-text index holds other tokens than the row's authentic line"
+                    "\(index.name) holds other tokens than the row's authentic \(index.content)"
                 )
             )
         }
@@ -356,13 +280,19 @@ struct FullTextCheck {
 
     // MARK: - Scoped
 
-    /// Compares the token count `events_fts_docsize` holds for each checked row, and looks for documents with an id
-    /// of at least `lowID` that are no checked event.
+    /// Compares the token count `events_fts_docsize` holds for each checked row, and looks for line-index documents
+    /// with an id of at least `lowID` that are no checked event.
     func checkRowSizes(_ db: Database, lowID: Int64, report: (IntegrityFinding) -> Void) throws {
+        let line = self.expected[0]
         let size = try db.cachedStatement(sql: "SELECT sz FROM events_fts_docsize WHERE id = ?")
         var ids: [(Int64, Int32)] = []
-        for (index, count) in self.expectedCount.enumerated() where count >= 0 { ids.append((Int64(index + 1), count)) }
-        for (id, expected) in self.sparse where expected.count >= 0 { ids.append((id, expected.count)) }
+        for (slot, count) in line.count.enumerated() where count >= 0 {
+            let id = Int64(slot + 1)
+            if id <= self.indexedThrough { ids.append((id, count)) }
+        }
+        for (id, wanted) in line.sparse where wanted.count >= 0 && id <= self.indexedThrough {
+            ids.append((id, wanted.count))
+        }
         for (id, expected) in ids {
             guard let blob = try Data.fetchOne(size, arguments: [id]) else {
                 report(IntegrityFinding(.ftsMismatch, rowID: id, "the row is not in the full-text index"))
@@ -385,7 +315,7 @@ struct FullTextCheck {
             arguments: [lowID]
         )
         while let id = try documents.next() {
-            guard self.expectation(id).count == Self.notEvent,
+            guard line.expectation(id).count == Expectations.notEvent,
                 !self.committedAfterSnapshot(id, watermark: self.indexedThrough)
             else { continue }
             report(
@@ -407,5 +337,44 @@ struct FullTextCheck {
             if byte & 0x80 == 0 { return Int64(bitPattern: value) }
         }
         return nil
+    }
+}
+
+/// What one index must hold per event id: a token count and digest.
+struct Expectations {
+    static let notEvent: Int32 = -1
+    static let unchecked: Int32 = -2
+
+    /// Per event id (index = id − 1): expected token count, ``notEvent``, or ``unchecked`` (unauthenticated).
+    private(set) var count: [Int32] = []
+    private(set) var digest: [UInt64] = []
+    /// Ids too far past the others to index an array with (only a tampered database has them).
+    private(set) var sparse: [Int64: (count: Int32, digest: UInt64)] = [:]
+
+    mutating func set(_ id: Int64, count: Int32, digest: UInt64) {
+        if let slot = self.slot(id) {
+            self.count[slot] = count
+            self.digest[slot] = digest
+        } else {
+            self.sparse[id] = (count, digest)
+        }
+    }
+
+    func expectation(_ id: Int64) -> (count: Int32, digest: UInt64) {
+        if id >= 1, Int(id - 1) < self.count.count {
+            return (self.count[Int(id - 1)], self.digest[Int(id - 1)])
+        }
+        return self.sparse[id] ?? (Self.notEvent, 0)
+    }
+
+    private mutating func slot(_ id: Int64) -> Int? {
+        guard id >= 1 else { return nil }
+        let slot = Int(id - 1)
+        if slot < self.count.count { return slot }
+        guard slot < self.count.count + (1 << 20) else { return nil }
+        let grow = slot + 1 - self.count.count
+        self.count.append(contentsOf: repeatElement(Self.notEvent, count: grow))
+        self.digest.append(contentsOf: repeatElement(0, count: grow))
+        return slot
     }
 }

@@ -95,8 +95,8 @@ struct IntegrityChecker {
             if self.baseline == nil { self.mode = .full }
         }
         try self.loadAgents()
-        // A full whole-store run reads the whole full-text index on another thread while the pass runs.
-        var indexScan: FullTextCheck.IndexScan?
+        // A full whole-store run reads both full-text indexes on other threads while the pass runs.
+        var indexScans: [FullTextCheck.IndexScan] = []
         if self.mode == .full && self.options.isWholeStore {
             guard
                 let path = try String.fetchOne(
@@ -104,12 +104,14 @@ struct IntegrityChecker {
                     sql: "SELECT file FROM pragma_database_list WHERE name = 'fts'"
                 ), !path.isEmpty
             else { throw StoreError.database("the full-text index file is not attached") }
-            indexScan = FullTextCheck.IndexScan(path: path, expectedDocuments: Int(clamping: self.maxEventID))
+            indexScans = FullTextCheck.Index.allCases.map {
+                FullTextCheck.IndexScan($0, path: path, expectedDocuments: Int(clamping: self.maxEventID))
+            }
         }
         try self.checkBatchesAndRows()
-        if let indexScan {
+        for scan in indexScans {
             var found: [IntegrityFinding] = []
-            self.fullText.compare(try indexScan.result(), report: { found.append($0) })
+            self.fullText.compare(try scan.result(), of: scan.index, report: { found.append($0) })
             for finding in found { self.add(finding) }
         }
         try self.loadOlderChainEntries()

@@ -283,6 +283,26 @@ struct VerifyTamperingTests {
         #expect(report.first(.ftsMismatch)?.detail.contains("other tokens") == true)
     }
 
+    /// The hunt index (`events_attrs`: program and parsed fields) hides events from `hunt` when edited: a row's
+    /// entry replaced, a document planted for no event.
+    @Test func huntIndexEntriesReplacedOrPlanted() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        #expect(try await fixture.verify().findings == [])
+        try fixture.tamper(
+            """
+            INSERT INTO events_attrs (events_attrs, rowid, program, fields) VALUES ('delete', 7, 'sshd', '');
+            INSERT INTO events_attrs (rowid, program, fields) VALUES (7, 'cron', '');
+            INSERT INTO events_attrs (rowid, program, fields) VALUES (5000, 'planted', 'action consent');
+            """
+        )
+        let report = try await fixture.verify()
+        #expect(report.kinds == [.ftsMismatch, .ftsOrphan])
+        #expect(report.first(.ftsMismatch)?.rowID == 7)
+        #expect(report.first(.ftsMismatch)?.detail.contains("events_attrs") == true)
+        #expect(report.first(.ftsOrphan)?.rowID == 5000)
+    }
+
     /// Lines that are not ASCII, or not even UTF-8, are indexed as the indexer repairs them; a clean store with
     /// them verifies clean, and an edit to their index entry is still seen.
     @Test func nonASCIIAndInvalidUTF8LinesVerifyAgainstTheIndex() async throws {
@@ -300,6 +320,8 @@ struct VerifyTamperingTests {
             var event = agent.events(1, prefix: "x")[0]
             event.timeNanos += Int64(n)
             event.line = line
+            // A field the hunt index keeps (not a column), with characters JSON escapes.
+            event.fields.append(Event.Field("action", "consent to \"Data Loader\"\t\(n)"))
             return event
         }
         try await withServer(database: path) { port, store, _ in

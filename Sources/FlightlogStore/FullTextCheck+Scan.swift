@@ -1,0 +1,101 @@
+import Dispatch
+import GRDB
+import GRDBSQLite
+
+extension FullTextCheck {
+    /// What one sequential read of a whole index found: a token count and digest per document id.
+    ///
+    /// The scan reads on its own read-only connection to the index file, on another thread, so that it overlaps the
+    /// batch-and-row pass; ``result()`` waits for it. Its snapshot is its own: it reads the index's watermark in the
+    /// same transaction as the documents, and may see documents for events the pass's snapshot does not have yet.
+    final class IndexScan: @unchecked Sendable {
+        struct Documents {
+            /// The indexer's watermark for this index in the scanned snapshot.
+            var watermark: Int64 = 0
+            /// Per document id (index = id − 1).
+            var count: [Int32] = []
+            var digest: [UInt64] = []
+            /// Ids too far past the others to index an array with (only a tampered index has them).
+            var extra: [Int64: (count: Int32, digest: UInt64)] = [:]
+        }
+
+        let index: Index
+        private let done = DispatchSemaphore(value: 0)
+        /// Written by the scanning thread before it signals `done`, read after waiting on it.
+        private var outcome: Result<Documents, any Error> = .success(Documents())
+
+        /// Starts scanning `index` in the index file at `path`; `expectedDocuments` sizes the arrays.
+        init(_ index: Index, path: String, expectedDocuments: Int) {
+            self.index = index
+            DispatchQueue.global().async {
+                self.outcome = Result { try Self.scan(index, path: path, expectedDocuments: expectedDocuments) }
+                self.done.signal()
+            }
+        }
+
+        /// Waits for the scan; what it found, or why it could not run.
+        func result() throws -> Documents {
+            self.done.wait()
+            return try self.outcome.get()
+        }
+
+        private static func scan(_ index: Index, path: String, expectedDocuments: Int) throws -> Documents {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.label = "flightlog-verify-fts"
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            return try queue.read { db in
+                var documents = Documents()
+                documents.watermark =
+                    try Int64.fetchOne(db, sql: "SELECT \(index.watermarkColumn) FROM fts_progress") ?? 0
+                let size = max(0, min(expectedDocuments, Int(clamping: documents.watermark)))
+                var count = [Int32](repeating: 0, count: size)
+                var digest = [UInt64](repeating: 0, count: size)
+                let keys = TokenKey.keys
+                // Columns are numbered in the table's order: `col` is the column's name, told apart by its first
+                // byte (events_attrs: program, fields); the line index has one column.
+                let statement = try db.makeStatement(
+                    sql: "SELECT doc, offset, term, col FROM \(index.vocabularyTable)"
+                )
+                let raw = statement.sqliteStatement
+                let hasColumns = index == .attributes
+                try count.withUnsafeMutableBufferPointer { count in
+                    try digest.withUnsafeMutableBufferPointer { digest in
+                        while true {
+                            let code = sqlite3_step(raw)
+                            guard code == SQLITE_ROW else {
+                                if code == SQLITE_DONE { break }
+                                throw DatabaseError(
+                                    resultCode: ResultCode(rawValue: code),
+                                    message: String(cString: sqlite3_errmsg(db.sqliteConnection))
+                                )
+                            }
+                            let doc = sqlite3_column_int64(raw, 0)
+                            let offset = Int(sqlite3_column_int64(raw, 1))
+                            // The pointer first, then the length (sqlite3_column_bytes after _text does not convert).
+                            let text = sqlite3_column_text(raw, 2)
+                            let length = Int(sqlite3_column_bytes(raw, 2))
+                            let term = UnsafeRawBufferPointer(start: text, count: length)
+                            var column = 0
+                            if hasColumns, let name = sqlite3_column_text(raw, 3), name.pointee != UInt8(ascii: "p") {
+                                column = 1
+                            }
+                            let position = FullTextCheck.position(column: column, offset: offset)
+                            let value = FullTextCheck.digest(term, position, keys: keys)
+                            if doc >= 1, doc <= size {
+                                count[Int(doc - 1)] += 1
+                                digest[Int(doc - 1)] &+= value
+                            } else {
+                                documents.extra[doc, default: (0, 0)].count += 1
+                                documents.extra[doc, default: (0, 0)].digest &+= value
+                            }
+                        }
+                    }
+                }
+                documents.count = count
+                documents.digest = digest
+                return documents
+            }
+        }
+    }
+}

@@ -39,8 +39,12 @@ let package = Package(
         // MARK: - Libraries
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["libz-dev"])]),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .systemLibrary(name: "CSQLiteTuning", path: "Sources/CSQLiteTuning"),
         .target(name: "FlightlogWire", dependencies: ["CZlib", nioCore, crypto]),
-        .target(name: "FlightlogStore", dependencies: ["FlightlogWire", grdb, grdbSQLite, crypto, logging, yams]),
+        .target(
+            name: "FlightlogStore",
+            dependencies: ["FlightlogWire", "CSQLiteTuning", grdb, grdbSQLite, crypto, logging, yams]
+        ),
         .target(
             name: "FlightlogAgent",
             dependencies: ["FlightlogWire", nioCore, nioPosix, nioConcurrency, crypto, logging, serviceLifecycle, yams]

@@ -19,24 +19,29 @@ extension FullTextCheck {
             var extra: [Int64: (count: Int32, digest: UInt64)] = [:]
         }
 
-        let index: Index
         private let done = DispatchSemaphore(value: 0)
-        /// Written by the scanning thread before it signals `done`, read after waiting on it.
-        private var outcome: Result<Documents, any Error> = .success(Documents())
+        /// One per index, each written only by its own scanning thread before it signals `done`; read after waiting.
+        private let slots: [Slot] = Index.allCases.map { _ in Slot() }
 
-        /// Starts scanning `index` in the index file at `path`; `expectedDocuments` sizes the arrays.
-        init(_ index: Index, path: String, expectedDocuments: Int) {
-            self.index = index
-            DispatchQueue.global().async {
-                self.outcome = Result { try Self.scan(index, path: path, expectedDocuments: expectedDocuments) }
-                self.done.signal()
+        private final class Slot: @unchecked Sendable {
+            var result: Result<Documents, any Error> = .success(Documents())
+        }
+
+        /// Starts scanning every index in the index file at `path`, each on its own thread; `expectedDocuments`
+        /// sizes the arrays.
+        init(path: String, expectedDocuments: Int) {
+            for (slot, index) in zip(self.slots, Index.allCases) {
+                DispatchQueue.global().async {
+                    slot.result = Result { try Self.scan(index, path: path, expectedDocuments: expectedDocuments) }
+                    self.done.signal()
+                }
             }
         }
 
-        /// Waits for the scan; what it found, or why it could not run.
-        func result() throws -> Documents {
-            self.done.wait()
-            return try self.outcome.get()
+        /// Waits for the scans; what each index holds, in ``Index/allCases`` order, or why one could not be read.
+        func results() throws -> [(Index, Documents)] {
+            for _ in Index.allCases { self.done.wait() }
+            return try zip(Index.allCases, self.slots).map { ($0, try $1.result.get()) }
         }
 
         private static func scan(_ index: Index, path: String, expectedDocuments: Int) throws -> Documents {

@@ -95,8 +95,8 @@ struct IntegrityChecker {
             if self.baseline == nil { self.mode = .full }
         }
         try self.loadAgents()
-        // A full whole-store run reads both full-text indexes on other threads while the pass runs.
-        var indexScans: [FullTextCheck.IndexScan] = []
+        // A full whole-store run reads both full-text indexes, each on its own thread, while the pass runs.
+        var indexScan: FullTextCheck.IndexScan?
         if self.mode == .full && self.options.isWholeStore {
             guard
                 let path = try String.fetchOne(
@@ -104,14 +104,12 @@ struct IntegrityChecker {
                     sql: "SELECT file FROM pragma_database_list WHERE name = 'fts'"
                 ), !path.isEmpty
             else { throw StoreError.database("the full-text index file is not attached") }
-            indexScans = FullTextCheck.Index.allCases.map {
-                FullTextCheck.IndexScan($0, path: path, expectedDocuments: Int(clamping: self.maxEventID))
-            }
+            indexScan = FullTextCheck.IndexScan(path: path, expectedDocuments: Int(clamping: self.maxEventID))
         }
         try self.checkBatchesAndRows()
-        for scan in indexScans {
+        for (index, documents) in try indexScan?.results() ?? [] {
             var found: [IntegrityFinding] = []
-            self.fullText.compare(try scan.result(), of: scan.index, report: { found.append($0) })
+            self.fullText.compare(documents, of: index, report: { found.append($0) })
             for finding in found { self.add(finding) }
         }
         try self.loadOlderChainEntries()

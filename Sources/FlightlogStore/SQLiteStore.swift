@@ -18,6 +18,7 @@ public final class SQLiteStore: EvidenceStore {
 
     /// Opens (creating when needed) the database at `path` for writing and migrates it to the current schema.
     public init(path: String) throws(StoreError) {
+        Self.tuneSQLite()
         self.path = path
         let ftsPath = FullTextIndexer.path(for: path)
         var config = Configuration()
@@ -50,6 +51,7 @@ public final class SQLiteStore: EvidenceStore {
 
     /// Opens an existing database read-only, for investigators: never blocks ingestion.
     public init(readOnlyPath path: String) throws(StoreError) {
+        Self.tuneSQLite()
         self.path = path
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError.cannotOpen(path: path, reason: "no such file")

@@ -1,0 +1,16 @@
+import CSQLiteTuning
+
+extension SQLiteStore {
+    /// Process-wide SQLite settings, applied once before the first connection opens (later calls are no-ops; in a
+    /// process that opened SQLite before, for instance a test, the settings stay SQLite's defaults).
+    ///
+    /// Memory statistics off: with them on, every SQLite allocation takes one process-wide mutex, and Debian's
+    /// SQLite (no lookaside memory) allocates for nearly every value it reads. The writer, the full-text indexer,
+    /// readers and `verify`'s scans work on separate connections on separate threads and waited on each other there
+    /// (`verify` spent a third of its CPU time in futex calls with its two index scans on two threads).
+    static func tuneSQLite() {
+        _ = Self.tuning
+    }
+
+    private static let tuning: Int32 = flightlog_sqlite_disable_memstatus()
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMalloc
 import FlightlogAgent
 import Logging
 
@@ -95,6 +96,13 @@ struct RunCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // Start-up (arguments, YAML, key, time zone data) touches code the agent never runs again; once it runs,
+        // only what it keeps using should stay mapped (BENCHMARKS.md, footprint).
+        let release = Task {
+            try await Task.sleep(for: .seconds(5))
+            _ = flightlog_release_read_only_pages()
+        }
+        defer { release.cancel() }
         do {
             try await Agent.run(configuration: configuration, logger: Logger(label: "flightlog.agent"))
         } catch let error as AgentError {

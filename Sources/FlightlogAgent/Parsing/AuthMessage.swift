@@ -13,7 +13,8 @@ enum AuthMessage {
             self.pam(text, into: &fields)
             return
         }
-        guard let program, self.programs.contains(program) else { return }
+        // The switch names exactly `programs`: no set lookup (hashing every line) needed first.
+        guard let program else { return }
         switch program {
         case "sshd": self.sshd(text, into: &fields)
         case "sudo": self.sudo(text, into: &fields)
@@ -32,13 +33,13 @@ enum AuthMessage {
         if let rest = text.after("Accepted ") ?? text.after("Failed ") {
             // Accepted|Failed METHOD for [invalid user ]USER from IP port PORT ssh2[: key]
             let success = text.startsWith("Accepted")
-            guard let space = rest.firstIndex(of: " ") else { return }
+            guard let space = rest.firstCharacterIndex(ascii: UInt8(ascii: " ")) else { return }
             let method = rest[..<space]
             guard var who = rest[space...].after(" for ") else { return }
             if let invalid = who.after("invalid user ") { who = invalid }
             fields.add("action", "login")
             fields.add("outcome", success ? "success" : "failure")
-            fields.add("auth_method", method.split(separator: "/", maxSplits: 1).first ?? method)
+            fields.add("auth_method", method.firstSplit(ascii: UInt8(ascii: "/")))
             self.userFromIPPort(who, into: &fields)
         } else if let rest = text.after("Invalid user ") {
             fields.add("action", "login")
@@ -88,11 +89,17 @@ enum AuthMessage {
 
     /// `IP[ port PORT]…`.
     private static func ipPort(_ text: Substring, into fields: inout FieldList) {
-        let ip = text.prefix { $0 != " " && $0 != "," }
+        let ip = text.asciiPrefix(
+            bytes: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: ",") },
+            characters: { $0 != " " && $0 != "," }
+        )
         guard looksLikeIP(ip) else { return }
         fields.add("src_ip", ip)
         if let rest = text[ip.endIndex...].after(" port ") {
-            let port = rest.prefix { $0.isASCII && $0.isNumber }
+            let port = rest.asciiPrefix(
+                bytes: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") },
+                characters: { $0.isASCII && $0.isNumber }
+            )
             if !port.isEmpty { fields.add("src_port", port) }
         }
     }
@@ -369,7 +376,68 @@ extension Substring {
 
     /// Whether the text starts with the ASCII `prefix`, compared byte by byte.
     func startsWith(_ prefix: String) -> Bool {
-        self.utf8.starts(with: prefix.utf8)
+        var prefix = prefix
+        let result: Bool? = self.utf8.withContiguousStorageIfAvailable { text in
+            prefix.withUTF8 { pattern in
+                guard pattern.count <= text.count else { return false }
+                for index in 0..<pattern.count where text[index] != pattern[index] { return false }
+                return true
+            }
+        }
+        return result ?? self.utf8.starts(with: prefix.utf8)
+    }
+
+    // MARK: Character operations on bytes
+    //
+    // In text that is ASCII around the place looked at, every byte is one Character (the one ASCII pair that forms
+    // a single Character, "\r\n", cannot occur in a line and does not matter to the predicates used here). These
+    // helpers work on bytes there, which is many times faster than walking Characters, and fall back to the
+    // Character operation they replace as soon as a non-ASCII byte could join a Character with its neighbour.
+
+    /// `prefix(while: characters)`, where `bytes` says the same as `characters` for every ASCII character.
+    func asciiPrefix(bytes: (UInt8) -> Bool, characters: (Character) -> Bool) -> Substring {
+        let end: Int?? = self.utf8.withContiguousStorageIfAvailable { text -> Int? in
+            var index = 0
+            while index < text.count, text[index] < 0x80, bytes(text[index]) { index += 1 }
+            guard index == text.count || (text[index] < 0x80 && (index + 1 == text.count || text[index + 1] < 0x80))
+            else { return nil }
+            return index
+        }
+        if let end = end ?? nil {
+            return self[..<self.utf8.index(self.startIndex, offsetBy: end)]
+        }
+        return self.prefix(while: characters)
+    }
+
+    /// `firstIndex(of: Character(byte))` for an ASCII byte that is not a control character.
+    func firstCharacterIndex(ascii byte: UInt8) -> Index? {
+        // The byte offset, -1 when absent, nil when non-ASCII text comes first.
+        let found: Int?? = self.utf8.withContiguousStorageIfAvailable { text -> Int? in
+            var index = 0
+            while index < text.count {
+                let current = text[index]
+                // Inside non-ASCII text Characters can span several scalars: the Character search decides.
+                if current >= 0x80 { return nil }
+                if current == byte { return index + 1 == text.count || text[index + 1] < 0x80 ? index : nil }
+                index += 1
+            }
+            return -1
+        }
+        if let offset = found ?? nil {
+            return offset < 0 ? nil : self.utf8.index(self.startIndex, offsetBy: offset)
+        }
+        return self.firstIndex(of: Character(Unicode.Scalar(byte)))
+    }
+
+    /// `split(separator: Character(byte), maxSplits: 1).first ?? self` for an ASCII byte that is not a control
+    /// character.
+    func firstSplit(ascii byte: UInt8) -> Substring {
+        if self.utf8.first != byte {
+            // The first piece is not empty: it ends at the first separator, or it is everything.
+            guard let index = self.firstCharacterIndex(ascii: byte) else { return self }
+            return self[..<index]
+        }
+        return self.split(separator: Character(Unicode.Scalar(byte)), maxSplits: 1).first ?? self
     }
 
     /// The text after `prefix`, if this starts with it; for a prefix starting with a space, after its first

@@ -38,7 +38,31 @@ struct FieldList {
 
     /// Adds `bytes` as a value if they are valid UTF-8; otherwise nothing.
     mutating func add(_ key: String, utf8 bytes: ArraySlice<UInt8>) {
-        guard let value = String(validating: bytes, as: UTF8.self) else { return }
+        guard let value = bytes.withUnsafeBufferPointer(String.init(utf8Validating:)) else { return }
         self.add(key, value)
+    }
+}
+
+extension String {
+    /// The bytes as a string if they are valid UTF-8, like `String(validating:as:)`, with a quick path for ASCII
+    /// (most log text), which is always valid.
+    init?(utf8Validating bytes: UnsafeBufferPointer<UInt8>) {
+        var index = 0
+        let count = bytes.count
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while index + 8 <= count {
+                if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
+                index += 8
+            }
+            while index < count, base[index] < 0x80 { index += 1 }
+        }
+        if index == count {
+            self = String(decoding: bytes, as: UTF8.self)
+        } else if let string = String(validating: bytes, as: UTF8.self) {
+            self = string
+        } else {
+            return nil
+        }
     }
 }

@@ -250,7 +250,7 @@ extension LineParser {
     /// The bytes in `range` as a string, if they are valid UTF-8.
     static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String? {
         guard range.lowerBound <= range.upperBound, range.upperBound <= bytes.count else { return nil }
-        return String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        return String(utf8Validating: UnsafeBufferPointer(rebasing: bytes[range]))
     }
 }
 

@@ -4,8 +4,8 @@ public import Foundation
 /// messages of sshd, sudo, su, login, passwd, systemd-logind and PAM), JSON objects, or nothing (raw).
 ///
 /// Parsing works on bytes without Foundation formatters or regular expressions, because the agent must
-/// keep up with well over 150,000 lines per second on one core. Only JSON lines go through
-/// `JSONSerialization`.
+/// keep up with well over 150,000 lines per second on one core. JSON lines of the usual flat shape are read by
+/// ``FlatJSON``; only the others (nested values, escapes, fractions) go through `JSONSerialization`.
 ///
 /// Fields are produced only from valid UTF-8 (the raw line travels separately) and always respect
 /// `WireLimits`: at most 64 fields, keys up to 255 bytes, values cut to 8192 bytes on a character boundary.

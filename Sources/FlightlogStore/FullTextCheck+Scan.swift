@@ -29,10 +29,12 @@ extension FullTextCheck {
 
         /// Starts scanning every index in the index file at `path`, each on its own thread; `expectedDocuments`
         /// sizes the arrays.
-        init(path: String, expectedDocuments: Int) {
+        init(path: String, immutable: Bool, expectedDocuments: Int) {
             for (slot, index) in zip(self.slots, Index.allCases) {
                 DispatchQueue.global().async {
-                    slot.result = Result { try Self.scan(index, path: path, expectedDocuments: expectedDocuments) }
+                    slot.result = Result {
+                        try Self.scan(index, path: path, immutable: immutable, expectedDocuments: expectedDocuments)
+                    }
                     self.done.signal()
                 }
             }
@@ -44,13 +46,33 @@ extension FullTextCheck {
             return try zip(Index.allCases, self.slots).map { ($0, try $1.result.get()) }
         }
 
-        private static func scan(_ index: Index, path: String, expectedDocuments: Int) throws -> Documents {
+        private static func scan(
+            _ index: Index,
+            path: String,
+            immutable: Bool,
+            expectedDocuments: Int
+        ) throws -> Documents {
             var configuration = Configuration()
             configuration.readonly = true
             configuration.label = "flightlog-verify-fts"
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let queue = try DatabaseQueue(
+                path: immutable ? SQLiteStore.immutableURI(path) : path,
+                configuration: configuration
+            )
+            // Its own fts5vocab view, in the connection's temp schema: works on a file opened read-only, whatever
+            // its migrations.
+            try queue.inDatabase { db in
+                guard try db.tableExists(index.table) else { return }
+                try db.execute(
+                    sql: "CREATE VIRTUAL TABLE temp.verify_vocabulary USING fts5vocab(main, \(index.table), instance)"
+                )
+            }
             return try queue.read { db in
                 var documents = Documents()
+                // An index file from before this index existed: nothing indexed, nothing expected in it.
+                guard try db.tableExists(index.table),
+                    try db.columns(in: "fts_progress").contains(where: { $0.name == index.watermarkColumn })
+                else { return documents }
                 documents.watermark =
                     try Int64.fetchOne(db, sql: "SELECT \(index.watermarkColumn) FROM fts_progress") ?? 0
                 let size = max(0, min(expectedDocuments, Int(clamping: documents.watermark)))
@@ -60,7 +82,7 @@ extension FullTextCheck {
                 // Columns are numbered in the table's order: `col` is the column's name, told apart by its first
                 // byte (events_attrs: program, fields); the line index has one column.
                 let statement = try db.makeStatement(
-                    sql: "SELECT doc, offset, term, col FROM \(index.vocabularyTable)"
+                    sql: "SELECT doc, offset, term, col FROM temp.verify_vocabulary"
                 )
                 let raw = statement.sqliteStatement
                 let hasColumns = index == .attributes

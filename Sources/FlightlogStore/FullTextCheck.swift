@@ -35,7 +35,8 @@ struct FullTextCheck {
         case line
         case attributes
 
-        var vocabularyTable: String { self == .line ? "events_fts_instance" : "events_attrs_instance" }
+        /// The FTS5 table in the index file.
+        var table: String { self == .line ? "events_fts" : "events_attrs" }
         var watermarkColumn: String { self == .line ? "indexed_through" : "attrs_indexed_through" }
         var name: String { self == .line ? "the full-text index" : "the hunt index (events_attrs)" }
         var content: String { self == .line ? "line" : "program and fields" }

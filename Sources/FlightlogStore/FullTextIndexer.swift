@@ -81,10 +81,6 @@ final class FullTextIndexer: @unchecked Sendable {
                     """
             )
         }
-        migrator.registerMigration("v3 events_attrs_instance, for verify") { db in
-            // One row per token instance of events_attrs, read sequentially by `flightlog verify` (FullTextCheck).
-            try db.execute(sql: "CREATE VIRTUAL TABLE events_attrs_instance USING fts5vocab(events_attrs, instance)")
-        }
         return migrator
     }
 

@@ -75,8 +75,12 @@ struct IntegrityChecker {
     /// Events past the full-text indexer's watermark: not yet indexed, so not checked against the index.
     private(set) var fullTextLag: Int64 = 0
 
-    init(db: Database, options: VerifyOptions) throws {
+    /// Whether the files are opened immutable (read-only media): the index scans open them so too.
+    let immutable: Bool
+
+    init(db: Database, options: VerifyOptions, immutable: Bool = false) throws {
         self.db = db
+        self.immutable = immutable
         self.options = options
         self.mode = options.mode
         self.fullText = try FullTextCheck(db: db)
@@ -104,7 +108,11 @@ struct IntegrityChecker {
                     sql: "SELECT file FROM pragma_database_list WHERE name = 'fts'"
                 ), !path.isEmpty
             else { throw StoreError.database("the full-text index file is not attached") }
-            indexScan = FullTextCheck.IndexScan(path: path, expectedDocuments: Int(clamping: self.maxEventID))
+            indexScan = FullTextCheck.IndexScan(
+                path: path,
+                immutable: self.immutable,
+                expectedDocuments: Int(clamping: self.maxEventID)
+            )
         }
         try self.checkBatchesAndRows()
         for (index, documents) in try indexScan?.results() ?? [] {

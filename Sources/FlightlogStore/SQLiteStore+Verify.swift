@@ -7,8 +7,9 @@ extension SQLiteStore {
     /// however many, are in the report.
     public func verify(_ options: VerifyOptions) async throws(StoreError) -> VerifyReport {
         let started = options.nowNanos
+        let immutable = self.isImmutable
         let report = try await self.read { db -> (VerifyReport, Int64, Int64) in
-            var checker = try IntegrityChecker(db: db, options: options)
+            var checker = try IntegrityChecker(db: db, options: options, immutable: immutable)
             try checker.run()
             var scope: [String] = []
             if let agent = options.agentName { scope.append("agent=\(agent)") }
@@ -28,8 +29,14 @@ extension SQLiteStore {
             )
             return (report, checker.maxBatchID, checker.maxEventID)
         }
-        try await self.recordVerifyRun(report.0, maxBatchID: report.1, maxEventID: report.2)
-        return report.0
+        var result = report.0
+        // A copy on read-only media cannot take the record; the report says so.
+        if self.isImmutable {
+            result.recorded = false
+        } else {
+            try await self.recordVerifyRun(result, maxBatchID: report.1, maxEventID: report.2)
+        }
+        return result
     }
 
     private func recordVerifyRun(_ report: VerifyReport, maxBatchID: Int64, maxEventID: Int64) async throws(StoreError)

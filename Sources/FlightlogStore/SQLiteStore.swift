@@ -9,6 +9,9 @@ import GRDB
 /// mean durable. Group commit (many batches per transaction) pays for that one fsync.
 public final class SQLiteStore: EvidenceStore {
     let pool: DatabasePool
+    /// Whether the files were opened immutable, on read-only media (see ``init(readOnlyPath:)``): nothing, not even
+    /// an audit or verify record, can be written.
+    public let isImmutable: Bool
     /// The database file.
     public let path: String
     /// Writes the full-text index in its own file (nil when opened read-only).
@@ -20,6 +23,7 @@ public final class SQLiteStore: EvidenceStore {
     public init(path: String) throws(StoreError) {
         Self.tuneSQLite()
         self.path = path
+        self.isImmutable = false
         let ftsPath = FullTextIndexer.path(for: path)
         var config = Configuration()
         config.busyMode = .timeout(30)
@@ -50,6 +54,11 @@ public final class SQLiteStore: EvidenceStore {
     }
 
     /// Opens an existing database read-only, for investigators: never blocks ingestion.
+    ///
+    /// A copy on read-only media (a write-blocked disk, a read-only mount) opens too: SQLite cannot create the
+    /// shared-memory file a WAL database needs there, so the files are then opened as immutable — safe because
+    /// nothing can write them. A `-wal` file left next to such a copy holds committed transactions that an
+    /// immutable open would not see: that is refused with what to do instead.
     public init(readOnlyPath path: String) throws(StoreError) {
         Self.tuneSQLite()
         self.path = path
@@ -57,30 +66,74 @@ public final class SQLiteStore: EvidenceStore {
             throw StoreError.cannotOpen(path: path, reason: "no such file")
         }
         self.indexer = nil
+        do {
+            self.pool = try Self.openReadOnly(path: path, immutable: false)
+            self.isImmutable = false
+        } catch  where Self.isOnReadOnlyMedia(path) {
+            // Immutable only for a closed copy: a live database (being written through another mount) always has
+            // its -shm file, and a -wal file holds committed transactions an immutable open would not see.
+            let leftovers = ["-wal", "-shm"].map { path + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+            guard leftovers.isEmpty else {
+                throw StoreError.cannotOpen(
+                    path: path,
+                    reason: """
+                        it is on a read-only file system next to \(leftovers.joined(separator: " and ")), which \
+                        SQLite cannot use there: copy the database with its -wal and -shm files to writable \
+                        storage, or checkpoint the original (sqlite3 DB 'PRAGMA wal_checkpoint(TRUNCATE)') and copy \
+                        the database file alone (\(error))
+                        """
+                )
+            }
+            self.pool = try Self.openReadOnly(path: path, immutable: true)
+            self.isImmutable = true
+        }
+    }
+
+    private static func openReadOnly(path: String, immutable: Bool) throws(StoreError) -> DatabasePool {
         let ftsPath = FullTextIndexer.path(for: path)
         let hasFullText = FileManager.default.fileExists(atPath: ftsPath)
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(30)
         config.label = "flightlog-read"
+        let attach = immutable ? Self.immutableURI(ftsPath) : ftsPath
         config.prepareDatabase { db in
             db.add(function: RegexFunction.function)
-            if hasFullText { try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [ftsPath]) }
+            if hasFullText { try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [attach]) }
         }
         do {
-            self.pool = try DatabasePool(path: path, configuration: config)
-            let migrated = try self.pool.read { db in try Migrations.migrator.hasCompletedMigrations(db) }
+            let pool = try DatabasePool(path: immutable ? Self.immutableURI(path) : path, configuration: config)
+            let migrated = try pool.read { db in try Migrations.migrator.hasCompletedMigrations(db) }
             guard migrated else {
                 throw StoreError.cannotOpen(
                     path: path,
                     reason: "not a Flightlog database, or written by a newer version"
                 )
             }
+            return pool
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
+    }
+
+    /// `path` as an SQLite URI filename opened immutable (SQLite is built with URI filenames on).
+    static func immutableURI(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        let encoded = path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
+        return "file:\(encoded)?immutable=1"
+    }
+
+    /// Whether `path` is on a file system mounted read-only (a write-blocked disk, a read-only mount): nothing on
+    /// it can change, which is what opening immutable assumes. A directory this user merely may not write to is
+    /// not: the database may be live.
+    public static func isOnReadOnlyMedia(_ path: String) -> Bool {
+        let directory = (path as NSString).deletingLastPathComponent
+        var info = statvfs()
+        guard statvfs(directory.isEmpty ? "." : directory, &info) == 0 else { return false }
+        return info.f_flag & UInt(ST_RDONLY) != 0
     }
 
     /// Runs `body` in a read transaction (a consistent snapshot).

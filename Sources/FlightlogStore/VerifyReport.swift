@@ -66,6 +66,8 @@ public struct VerifyReport: Sendable, Codable, Equatable {
     /// Events committed but not yet in the full-text index when the run started: their index entries were not
     /// checked (the indexer trails the commit; see `FullTextIndexer`).
     public var fullTextLag: Int64 = 0
+    /// Whether the run is recorded in `verify_runs` (not on a copy opened from read-only media).
+    public var recorded = true
 
     /// Exit status: 0 clean, 1 findings.
     public var isClean: Bool { self.findings.isEmpty }
@@ -78,6 +80,7 @@ public struct VerifyReport: Sendable, Codable, Equatable {
             + "\(self.treeSize), \(self.checkpointsChecked) checkpoints, \(self.mode.rawValue), scope \(self.scope), "
             + String(format: "%.2f s", seconds)
             + (self.fullTextLag > 0 ? ", full-text index trailing by \(self.fullTextLag) events (not checked)" : "")
+            + (self.recorded ? "" : ", not recorded (read-only media)")
         if self.findings.isEmpty { return "verify: clean — " + counts }
         var byKind: [IntegrityFinding.Kind: Int] = [:]
         for finding in self.findings { byKind[finding.kind, default: 0] += 1 }

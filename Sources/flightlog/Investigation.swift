@@ -18,6 +18,14 @@ enum Investigation {
 
     /// Appends the audit entry for this run; failing to record is itself an error (exit 2).
     static func audit(_ command: String, database: String, count: Int?, outcome: String) throws(ExitCode) {
+        // A copy on a read-only file system (a write-blocked disk) cannot take the entry; the live store's trail is
+        // the one that records investigators' work, and nothing on such media can change.
+        if SQLiteStore.isOnReadOnlyMedia(database) {
+            Output.error(
+                "note: \(database) is on a read-only file system: this \(command) is not recorded in its audit trail"
+            )
+            return
+        }
         let entry = AuditEntry(
             atNanos: nowNanos(),
             who: AuditTrail.currentUser(),

@@ -141,7 +141,10 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(path: self.database)
+            // A copy on read-only media (a write-blocked disk) is checked read-only; its run cannot be recorded.
+            store =
+                SQLiteStore.isOnReadOnlyMedia(self.database)
+                ? try SQLiteStore(readOnlyPath: self.database) : try SQLiteStore(path: self.database)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)

@@ -1,0 +1,91 @@
+import FlightlogStore
+import FlightlogTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// A copy of the evidence on read-only media (a write-blocked disk), as an investigator receives it: a real
+/// read-only bind mount, so SQLite can create no `-shm` file and nothing, not even root, can write.
+@Suite("Investigator commands on a copy on read-only media", .enabled(if: getuid() == 0, "needs mount (root)"))
+struct ReadOnlyMediaTests {
+    /// The incident database copied (database, index file, aggregator verifier key) into a
+    /// directory that is then bind-mounted read-only at `mount`.
+    final class ReadOnlyCopy {
+        let source: TempDirectory
+        let mount: TempDirectory
+        var database: String { self.mount.file("flightlog.db") }
+
+        init(_ fixture: IncidentFixture, extraFiles: [String: Data] = [:]) throws {
+            self.source = try TempDirectory()
+            self.mount = try TempDirectory()
+            // A consistent copy of each file through SQLite's backup API (the shared fixture stays open elsewhere).
+            for (name, from) in [("flightlog.db", fixture.database), ("flightlog.db.fts", fixture.database + ".fts")] {
+                try DatabaseQueue(path: from).backup(to: DatabaseQueue(path: self.source.file(name)))
+                for suffix in ["-wal", "-shm"] {
+                    try? FileManager.default.removeItem(atPath: self.source.file(name) + suffix)
+                }
+            }
+            try FileManager.default.copyItem(
+                atPath: fixture.aggregatorKey + ".pub",
+                toPath: self.source.file("aggregator.pub")
+            )
+            for (name, data) in extraFiles {
+                FileManager.default.createFile(atPath: self.source.file(name), contents: data)
+            }
+            try Self.sh("mount", "--bind", self.source.path, self.mount.path)
+            try Self.sh("mount", "-o", "remount,bind,ro", self.mount.path)
+        }
+
+        deinit {
+            try? Self.sh("umount", self.mount.path)
+            self.mount.cleanup()
+            self.source.cleanup()
+        }
+
+        static func sh(_ arguments: String...) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = arguments
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw TestFailure("\(arguments) exited \(process.terminationStatus)")
+            }
+        }
+    }
+
+    @Test func queryAndVerifyWorkAndSayTheyAreNotRecorded() async throws {
+        let fixture = try await SharedIncident.shared.get()
+        let copy = try ReadOnlyCopy(fixture)
+        #expect(SQLiteStore.isOnReadOnlyMedia(copy.database))
+        #expect(!FileManager.default.createFile(atPath: copy.mount.file("probe"), contents: Data()))
+
+        let query = try FlightlogCLI.run(["query", "--db", copy.database, "--user", "mchen", "--count"])
+        #expect(query.status == 0, "\(query.stderr)")
+        #expect(Int(query.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 0)
+        #expect(query.stderr.contains("read-only file system: this query is not recorded"))
+
+        let match = try FlightlogCLI.run(["query", "--db", copy.database, "--match", "AnyDesk", "--format", "jsonl"])
+        #expect(match.status == 0, "\(match.stderr)")
+        #expect(match.lines.count == 1)
+
+        let verify = try FlightlogCLI.run([
+            "verify", "--db", copy.database, "--aggregator-key", copy.mount.file("aggregator.pub"),
+        ])
+        // The incident has a chain gap on cc-ws-611 (a finding), and nothing else.
+        #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("gap"))
+        #expect(!verify.stdout.contains("fts_"))
+        #expect(verify.stdout.contains("not recorded (read-only media)"))
+    }
+
+    /// A `-wal` file next to the copy holds transactions an immutable open would not see: refused, with what to do.
+    @Test func aCopyWithALeftoverWriteAheadLogIsRefusedWithAHint() async throws {
+        let fixture = try await SharedIncident.shared.get()
+        let copy = try ReadOnlyCopy(fixture, extraFiles: ["flightlog.db-wal": Data(repeating: 1, count: 4096)])
+        let query = try FlightlogCLI.run(["query", "--db", copy.database, "--count"])
+        #expect(query.status == 2)
+        #expect(query.stderr.contains("read-only file system"))
+        #expect(query.stderr.contains("wal_checkpoint(TRUNCATE)"))
+    }
+}

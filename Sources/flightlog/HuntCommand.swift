@@ -1,28 +1,29 @@
 import ArgumentParser
 import FlightlogStore
+import Foundation
 
 struct HuntCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hunt",
         abstract: "Run Sigma rules against the store and print the matches of each rule.",
         discussion: """
-            Loads every *.yml / *.yaml file in --rules, translates each rule's detection to SQL over the indexed
-            columns (host, user, src_ip, program, source, severity, the raw line) and the parsed fields, and runs
-            it with the same filters as `flightlog query`. Supported: selections as maps (AND) and lists (OR),
-            modifiers contains, startswith, endswith, re, all; * and ? wildcards; keywords lists (substring of the
-            raw line); conditions with and, or, not, parentheses, 1 of / all of (patterns or them). Matching is
-            case-insensitive, as Sigma specifies. Every unsupported feature is printed under its rule: a rule
-            whose detection cannot be translated is not run; timeframe and aggregations (| count() …) are dropped
+            Loads every *.yml / *.yaml file in --rules, translates each rule's detection to SQL over the indexed \
+            columns (host, user, src_ip, program, source, severity, the raw line) and the parsed fields, and runs \
+            it with the same filters as `flightlog query`. Supported: selections as maps (AND) and lists (OR), \
+            modifiers contains, startswith, endswith, re, all; * and ? wildcards; keywords lists (substring of the \
+            raw line); conditions with and, or, not, parentheses, 1 of / all of (patterns or them). Matching is \
+            case-insensitive, as Sigma specifies. Every unsupported feature is printed under its rule: a rule \
+            whose detection cannot be translated is not run; timeframe and aggregations (| count() …) are dropped \
             and the rule is run as an approximation, which is said too.
 
-            Speed: when every event a rule can match is found by full-text searches, the candidates come from
-            the indexes and the exact comparison runs on those only, unless they are more than 1 event in 50.
-            Keywords and comparisons on message use the index of the raw line, which knows words, not
-            substrings: such a keyword matches where a word begins ("export" finds "export_job" but not
-            "reexport"). Equality and startswith on program or a parsed field use the index of program and
-            fields, exactly; contains, endswith and re on a parsed field narrow to events that have the field.
-            Events the indexer has not reached yet are always checked. Rules that need a negation only, or
-            match many events, scan the whole store; narrow them with --since/--until/--host. --limit stops
+            Speed: when every event a rule can match is found by full-text searches, the candidates come from \
+            the indexes and the exact comparison runs on those only, unless they are more than 1 event in 50. \
+            Keywords and comparisons on message use the index of the raw line, which knows words, not \
+            substrings: such a keyword matches where a word begins ("export" finds "export_job" but not \
+            "reexport"). Equality and startswith on program or a parsed field use the index of program and \
+            fields, exactly; contains, endswith and re on a parsed field narrow to events that have the field. \
+            Events the indexer has not reached yet are always checked. Rules that need a negation only, or \
+            match many events, scan the whole store; narrow them with --since/--until/--host. --limit stops \
             each rule early.
 
             Exit status: 0 when any rule matched, 1 when none did, 2 on an error. Recorded in the audit trail.
@@ -59,10 +60,16 @@ struct HuntCommand: ParsableCommand {
         query.limit = self.limit
         let times = try Investigation.zone(self.tz)
         let loaded: [SigmaRule]
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: self.rules, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            Output.error("no rules directory at \(self.rules): pass --rules DIR, a directory of Sigma *.yml files")
+            throw ExitCode(2)
+        }
         do {
             loaded = try SigmaRule.load(directory: self.rules)
         } catch {
-            Output.error("cannot read the rules directory \(self.rules): \(error)")
+            Output.error("cannot read the rules directory \(self.rules): \(error.localizedDescription)")
             throw ExitCode(2)
         }
         let store = try Investigation.openStore(db)

@@ -95,4 +95,14 @@ struct HuntCommandTests {
         #expect(rule.unsupported.contains { $0.contains("timeframe") })
         #expect(rule.unsupported.contains { $0.contains("aggregation") })
     }
+
+    @Test func aMissingRulesDirectoryIsAUsageErrorInPlainWords() async throws {
+        let fixture = try await SharedIncident.shared.get()
+        for path in ["/nonexistent-rules", "/etc/hostname"] {
+            let result = try fixture.cli("hunt", "--rules", path)
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("no rules directory at \(path)"), "\(result.stderr)")
+            #expect(!result.stderr.contains("NSCocoaErrorDomain"))
+        }
+    }
 }

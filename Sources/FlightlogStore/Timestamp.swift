@@ -41,6 +41,33 @@ extension Timestamp {
             days -= 1
         }
         let (year, month, day) = Self.civil(fromDays: days)
+        if (0...9999).contains(year) {
+            // The usual case, written in one go: `YYYY-MM-DDTHH:MM:SS.fffffffffZ`, 30 bytes, two digits at a time.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 30) { text in
+                Self.putPair(Int(year / 100), text, 0)
+                Self.putPair(Int(year % 100), text, 2)
+                text[4] = UInt8(ascii: "-")
+                Self.putPair(Int(month), text, 5)
+                text[7] = UInt8(ascii: "-")
+                Self.putPair(Int(day), text, 8)
+                text[10] = UInt8(ascii: "T")
+                Self.putPair(Int(secondOfDay / 3600), text, 11)
+                text[13] = UInt8(ascii: ":")
+                Self.putPair(Int(secondOfDay / 60 % 60), text, 14)
+                text[16] = UInt8(ascii: ":")
+                Self.putPair(Int(secondOfDay % 60), text, 17)
+                text[19] = UInt8(ascii: ".")
+                let f = Int(fraction)
+                text[20] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: f / 100_000_000)
+                Self.putPair(f / 1_000_000 % 100, text, 21)
+                Self.putPair(f / 10_000 % 100, text, 23)
+                Self.putPair(f / 100 % 100, text, 25)
+                Self.putPair(f % 100, text, 27)
+                text[29] = UInt8(ascii: "Z")
+                out.append(contentsOf: UnsafeBufferPointer(text))
+            }
+            return
+        }
         Self.appendDigits(year, width: 4, to: &out)
         out.append(UInt8(ascii: "-"))
         Self.appendDigits(month, width: 2, to: &out)
@@ -55,6 +82,19 @@ extension Timestamp {
         out.append(UInt8(ascii: "."))
         Self.appendDigits(fraction, width: 9, to: &out)
         out.append(UInt8(ascii: "Z"))
+    }
+
+    /// "00" through "99", for writing two digits at once.
+    private static let digitPairs: [UInt8] = (0..<100).flatMap { (value: Int) -> [UInt8] in
+        [UInt8(48 + value / 10), UInt8(48 + value % 10)]
+    }
+
+    @inline(__always)
+    private static func putPair(_ value: Int, _ text: UnsafeMutableBufferPointer<UInt8>, _ at: Int) {
+        Self.digitPairs.withUnsafeBufferPointer { pairs in
+            text[at] = pairs[2 * value]
+            text[at + 1] = pairs[2 * value + 1]
+        }
     }
 
     /// Appends the decimal digits of a non-negative `value`, zero-padded to at least `width`, in place (no

@@ -59,18 +59,8 @@ struct FastPathTests {
         for rule in rules {
             let condition = try #require(rule.condition, "\(rule.file): \(rule.unsupported)")
             if condition.fullTextExpression != nil { accelerated += 1 }
-            func ids(_ condition: TranslatedCondition) throws -> [Int64] {
-                var query = EventQuery()
-                query.rule = condition
-                var ids: [Int64] = []
-                try store.forEachEvent(query) { event in
-                    ids.append(event.id)
-                    return true
-                }
-                return ids
-            }
-            let scanned = try ids(condition.scanning)
-            #expect(try ids(condition) == scanned, "\(rule.title): \(condition.fullTextExpression ?? "-")")
+            let scanned = try Self.ids(store, condition.scanning)
+            #expect(try Self.ids(store, condition) == scanned, "\(rule.title): \(condition.fullTextExpression ?? "-")")
         }
         #expect(accelerated == rules.count)
     }

@@ -90,6 +90,7 @@ public final class IngestServer: Service {
             try await self.store.maintainIndexes { [metrics = self.metrics] progress in
                 metrics.set("fts_indexed_through", progress.indexedThrough)
                 metrics.set("fts_lag_events", progress.lag)
+                metrics.set("fts_attrs_lag_events", progress.attributesLag)
             }
         } catch {
             if !Task.isCancelled {

@@ -43,10 +43,11 @@ final class FullTextIndexer: @unchecked Sendable {
             try db.execute(sql: "PRAGMA journal_mode = WAL")
         }
         try Self.migrator.migrate(self.queue)
-        let indexed = try self.queue.read { db in
-            try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
+        let marks = try self.queue.read { db in
+            try Row.fetchOne(db, sql: "SELECT indexed_through, attrs_indexed_through FROM fts_progress")
         }
-        self.state.indexedThrough = indexed
+        self.state.indexedThrough = marks?[0] ?? 0
+        self.state.attributesIndexedThrough = marks?[1] ?? 0
     }
 
     /// The schema of the full-text file; like the evidence database's, never edited once shipped.
@@ -130,8 +131,9 @@ final class FullTextIndexer: @unchecked Sendable {
     /// added to `events_attrs`: the line index's lag, which ingestion waits on, does not grow because of the
     /// catch-up.
     func indexNext(limit: Int = FullTextIndexer.rowsPerTransaction) async throws -> Int {
-        let (count, through) = try await self.queue.writeWithoutTransaction { db -> (Int, Int64) in
-            var result = (0, Int64(0))
+        let (count, through, attributesThrough) = try await self.queue.writeWithoutTransaction {
+            db -> (Int, Int64, Int64) in
+            var result = (0, Int64(0), Int64(0))
             try db.inTransaction(.deferred) {
                 let marks = try Row.fetchOne(db, sql: "SELECT indexed_through, attrs_indexed_through FROM fts_progress")
                 let watermark: Int64 = marks?[0] ?? 0
@@ -178,13 +180,14 @@ final class FullTextIndexer: @unchecked Sendable {
                         arguments: [last, attrsWatermark]
                     )
                 }
-                result = (count, last)
+                result = (count, last, attrsWatermark)
                 return .commit
             }
             return result
         }
         let waiters = self.locked { () -> [CheckedContinuation<Void, Never>] in
             self.state.indexedThrough = max(self.state.indexedThrough, through)
+            self.state.attributesIndexedThrough = max(self.state.attributesIndexedThrough, attributesThrough)
             self.state.latestEventID = max(self.state.latestEventID, through)
             defer { self.progressWaiters = [] }
             return self.progressWaiters
@@ -265,8 +268,14 @@ public struct FullTextProgress: Sendable, Equatable {
     /// The highest event id committed, as far as the store knows.
     public var latestEventID: Int64
 
+    /// Every event up to this one is in the hunt index `events_attrs` (which trails further while it is filled
+    /// for the events of a database older than it).
+    public var attributesIndexedThrough: Int64 = 0
+
     /// Events committed but not yet in the full-text index.
     public var lag: Int64 { max(0, self.latestEventID - self.indexedThrough) }
+    /// Events committed but not yet in the hunt index (hunts check them without it).
+    public var attributesLag: Int64 { max(0, self.latestEventID - self.attributesIndexedThrough) }
 }
 
 /// Inserts one event's `program` and parsed fields into `events_attrs` (see ``AttributeText``).

@@ -117,6 +117,7 @@ import Testing
             for _ in batches { _ = try await connection.receiveSkippingHeartbeats() }
             try await eventually {
                 metrics["fts_indexed_through"] == 20 && metrics["fts_lag_events"] == 0
+                    && metrics["fts_attrs_lag_events"] == 0
             }
             #expect(try await store.counts().fullText == 20)
             await connection.close()

@@ -82,6 +82,12 @@ final class FullTextIndexer: @unchecked Sendable {
                     """
             )
         }
+        migrator.registerMigration("v3 automerge 16") { db in
+            // Merge segments 16 at a time instead of 8: less merge work while indexing (3 M events: 95 k -> 102 k
+            // events/s, 19.7 -> 18.3 µs of CPU per event), for a few more segments to look a term up in.
+            try db.execute(sql: "INSERT INTO events_fts (events_fts, rank) VALUES ('automerge', 16)")
+            try db.execute(sql: "INSERT INTO events_attrs (events_attrs, rank) VALUES ('automerge', 16)")
+        }
         return migrator
     }
 

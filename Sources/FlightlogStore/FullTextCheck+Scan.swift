@@ -88,15 +88,7 @@ extension FullTextCheck {
                 let hasColumns = index == .attributes
                 try count.withUnsafeMutableBufferPointer { count in
                     try digest.withUnsafeMutableBufferPointer { digest in
-                        while true {
-                            let code = sqlite3_step(raw)
-                            guard code == SQLITE_ROW else {
-                                if code == SQLITE_DONE { break }
-                                throw DatabaseError(
-                                    resultCode: ResultCode(rawValue: code),
-                                    message: String(cString: sqlite3_errmsg(db.sqliteConnection))
-                                )
-                            }
+                        while try RawBind.nextRow(raw, db) {
                             let doc = sqlite3_column_int64(raw, 0)
                             let offset = Int(sqlite3_column_int64(raw, 1))
                             // The pointer first, then the length (sqlite3_column_bytes after _text does not convert).

@@ -32,19 +32,8 @@ extension IntegrityChecker {
         /// Moves to the next row; false at the end.
         @discardableResult
         mutating func advance() throws -> Bool {
-            let code = sqlite3_step(self.raw)
-            switch code {
-            case SQLITE_ROW:
-                self.hasRow = true
-            case SQLITE_DONE:
-                self.hasRow = false
-            default:
-                self.hasRow = false
-                throw DatabaseError(
-                    resultCode: ResultCode(rawValue: code),
-                    message: String(cString: sqlite3_errmsg(self.db.sqliteConnection))
-                )
-            }
+            self.hasRow = false
+            self.hasRow = try RawBind.nextRow(self.raw, self.db)
             return self.hasRow
         }
 

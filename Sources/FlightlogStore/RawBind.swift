@@ -46,6 +46,20 @@ enum RawBind {
     }
 
     /// Runs a bound statement that returns no rows.
+    /// Steps a query: true on a row, false when done; SQLite's error otherwise.
+    static func nextRow(_ statement: SQLiteStatement, _ db: Database) throws -> Bool {
+        let code = sqlite3_step(statement)
+        switch code {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code),
+                message: String(cString: sqlite3_errmsg(db.sqliteConnection))
+            )
+        }
+    }
+
     static func step(_ statement: SQLiteStatement, _ db: Database) throws {
         let code = sqlite3_step(statement)
         guard code == SQLITE_DONE else {

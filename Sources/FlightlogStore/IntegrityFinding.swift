@@ -56,6 +56,9 @@ public struct IntegrityFinding: Equatable, Sendable, Codable {
         case checkpointMissing = "checkpoint_missing"
         /// The investigators' audit trail chain does not verify (reported by the audit-trail check when present).
         case auditChain = "audit_chain"
+        /// SQLite's own integrity check (`verify --deep`) fails on a file: a B-tree index that disagrees with its
+        /// table (which would hide rows from filtered queries), or damaged pages.
+        case storageCorrupt = "storage_corrupt"
     }
 
     public var kind: Kind

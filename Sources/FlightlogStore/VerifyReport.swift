@@ -23,6 +23,9 @@ public struct VerifyOptions: Sendable {
     public var nowNanos: Int64
     /// Called with (batches done, batches in scope) every few batches, from the reading thread.
     public var progress: (@Sendable (Int, Int) -> Void)?
+    /// Also run SQLite's `PRAGMA integrity_check` on the database and the full-text file: every B-tree index entry
+    /// against its table row, every page. Costs about as much again as a full run.
+    public var deep = false
 
     public init(
         mode: Mode = .full,

@@ -14,18 +14,21 @@ struct VerifyCommand: AsyncParsableCommand {
             sequence; its events decoded from the signed bytes must be exactly the indexed rows, field by field, and \
             the full-text index must agree. The transparency log is rebuilt and compared with the stored tree and \
             with every signed checkpoint (stored, and from --checkpoints FILE), so that deleted batches, a chain's \
-            deleted tail or a deleted agent are found. Every run is recorded; --history lists them.
+            deleted tail or a deleted agent are found. Every run is recorded; --history lists them. --deep also \
+            runs SQLite's own integrity check on the database and the full-text file (every index entry against \
+            its row, every page): an edited index would hide rows from filtered queries.
 
             With --bundle DIR it checks an evidence bundle written by `flightlog export` instead, offline and with \
             no database: file hashes, batch signatures, every event against its signed batch, the checkpoint's \
             signature (under --aggregator-key, the key you trust, when given) and every batch's inclusion proof \
             against the checkpoint's root; with --checkpoints FILE the checkpoint must also be one of FILE's. \
-            --db, --agent, --since, --incremental and --history do not apply to a bundle.
+            --db, --agent, --since, --incremental, --deep and --history do not apply to a bundle.
 
             Exit status: 0 clean, 1 findings, 2 could not run (usage errors included).
 
             Examples:
               flightlog verify --db /var/lib/flightlog/flightlog.db
+              flightlog verify --db /var/lib/flightlog/flightlog.db --deep
               flightlog verify --db flightlog.db --incremental --checkpoints /mnt/worm/checkpoints.txt
               flightlog verify --db flightlog.db --agent cc-ws-602 --since 24h --format json | jq .findings
               flightlog verify --db flightlog.db --history
@@ -97,6 +100,14 @@ struct VerifyCommand: AsyncParsableCommand {
     )
     var aggregatorKey: String?
 
+    @Flag(
+        help: ArgumentHelp(
+            "Also run SQLite's integrity check on the database and the full-text file (index entries against rows, "
+                + "pages); about as long again as a full run."
+        )
+    )
+    var deep = false
+
     @Flag(help: "List recorded verify runs instead of verifying.")
     var history = false
 
@@ -107,7 +118,7 @@ struct VerifyCommand: AsyncParsableCommand {
         if self.bundle != nil {
             let databaseOnly = [
                 ("--db", self.db != nil), ("--agent", self.agent != nil), ("--since", self.since != nil),
-                ("--incremental", self.incremental), ("--history", self.history),
+                ("--incremental", self.incremental), ("--deep", self.deep), ("--history", self.history),
             ].filter(\.1).map(\.0)
             if !databaseOnly.isEmpty {
                 let (verb, pronoun) = databaseOnly.count == 1 ? ("applies", "it") : ("apply", "them")
@@ -185,7 +196,7 @@ struct VerifyCommand: AsyncParsableCommand {
         var sinceNanos: Int64?
         if let since = self.since { sinceNanos = Self.parseSince(since, now: now) }
         let mode: VerifyOptions.Mode = self.incremental ? .incremental : .full
-        let options = VerifyOptions(
+        var options = VerifyOptions(
             mode: mode,
             agentName: self.agent,
             sinceNanos: sinceNanos,
@@ -194,6 +205,7 @@ struct VerifyCommand: AsyncParsableCommand {
             nowNanos: now,
             progress: callback
         )
+        options.deep = self.deep
         let report: VerifyReport
         do {
             report = try await store.verify(options)

@@ -40,18 +40,19 @@ struct EvidenceFixture {
     func verify(
         mode: VerifyOptions.Mode = .full,
         external: String? = nil,
-        agent: String? = nil
+        agent: String? = nil,
+        deep: Bool = false
     ) async throws -> VerifyReport {
         let store = try SQLiteStore(path: self.path)
-        return try await store.verify(
-            VerifyOptions(
-                mode: mode,
-                agentName: agent,
-                externalCheckpoints: external.map { SignedCheckpoint.parseFile($0) } ?? [],
-                verifier: self.signer.verifier,
-                nowNanos: now()
-            )
+        var options = VerifyOptions(
+            mode: mode,
+            agentName: agent,
+            externalCheckpoints: external.map { SignedCheckpoint.parseFile($0) } ?? [],
+            verifier: self.signer.verifier,
+            nowNanos: now()
         )
+        options.deep = deep
+        return try await store.verify(options)
     }
 
     /// Runs `sql` on the file with a plain SQLite connection, as an insider with write access would.
@@ -346,6 +347,29 @@ struct VerifyTamperingTests {
         let tampered = try await store.verify(options)
         #expect(tampered.kinds == [.ftsMismatch])
         #expect(tampered.first(.ftsMismatch)?.rowID == 2)
+    }
+
+    /// An insider rewrites the definition of the host index so that its entries no longer match the rows (the
+    /// effect of editing its pages): filtered queries would miss rows. Only SQLite's own check (`--deep`) sees it.
+    @Test func editedSecondaryIndexIsCaughtByTheDeepCheck() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        #expect(try await fixture.verify(deep: true).findings == [])
+        let queue = try DatabaseQueue(path: fixture.path)
+        try await queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA writable_schema = ON")
+            try db.execute(
+                sql: """
+                    UPDATE sqlite_schema SET sql = 'CREATE INDEX events_host_time ON events(source, time_ns)'
+                    WHERE name = 'events_host_time'
+                    """
+            )
+            try db.execute(sql: "PRAGMA writable_schema = OFF")
+        }
+        #expect(try await fixture.verify().findings == [], "the rows and batches themselves are intact")
+        let report = try await fixture.verify(deep: true)
+        #expect(report.kinds == [.storageCorrupt])
+        #expect(report.first(.storageCorrupt)?.detail.contains("events_host_time") == true)
     }
 
     @Test func deletedBatch() async throws {

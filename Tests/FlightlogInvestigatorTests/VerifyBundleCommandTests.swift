@@ -53,6 +53,7 @@ struct VerifyBundleCommandTests {
 
     @Test(arguments: [
         ["--db", "flightlog.db"], ["--incremental"], ["--history"], ["--agent", "cc-ws-602"], ["--since", "24h"],
+        ["--deep"],
     ])
     func databaseOptionsWithABundleAreAUsageError(extra: [String]) async throws {
         let fixture = try await SharedIncident.shared.get()

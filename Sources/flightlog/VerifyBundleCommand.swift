@@ -67,6 +67,11 @@ struct VerifyBundleCommand: ParsableCommand {
         checkpoints: String?,
         format: VerifyCommand.Format
     ) throws(ExitCode) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            Output.error("no bundle directory at \(directory): pass the directory `flightlog export --out` wrote")
+            throw ExitCode(2)
+        }
         var trustedKey: CheckpointVerifier?
         if let aggregatorKey {
             do {

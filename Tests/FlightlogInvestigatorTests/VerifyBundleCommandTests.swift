@@ -68,7 +68,10 @@ struct VerifyBundleCommandTests {
         let fixture = try await SharedIncident.shared.get()
         let bundle = try self.export(fixture)
         let nowhere = fixture.directory.file("no-such-\(UUID().uuidString)")
-        #expect(try FlightlogCLI.run(["verify", "--bundle", nowhere]).status == 2)
+        let missing = try FlightlogCLI.run(["verify", "--bundle", nowhere])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no bundle directory at \(nowhere)"), "\(missing.stderr)")
+        #expect(missing.stdout.isEmpty, "no report for a bundle that is not there")
         #expect(try FlightlogCLI.run(["verify", "--bundle", bundle, "--aggregator-key", nowhere]).status == 2)
         #expect(try FlightlogCLI.run(["verify", "--bundle", bundle, "--checkpoints", nowhere]).status == 2)
     }

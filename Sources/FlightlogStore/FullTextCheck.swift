@@ -72,7 +72,7 @@ struct FullTextCheck {
     mutating func expect(id: Int64, event: Event) {
         // The line: the indexer indexes `String(decoding: line, as: UTF8.self)`, the same bytes when valid UTF-8.
         let line = event.line
-        let valid = line.allSatisfy { $0 < 0x80 } || String(validating: line, as: UTF8.self) != nil
+        let valid = line.withUnsafeBufferPointer(RawColumn.isUTF8)
         var fold = Fold()
         if valid {
             line.withUnsafeBufferPointer { self.tokenize($0, column: 0, into: &fold) }

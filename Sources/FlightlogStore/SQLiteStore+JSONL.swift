@@ -41,7 +41,7 @@ extension EventJSON {
     /// Appends the object of the current row of a statement selecting ``SQLiteStore/selectColumns``.
     static func append(row: SQLiteStatement, style: Style, times: TimeFormatter, to out: inout [UInt8]) {
         let line = RawColumn.bytes(row, 12)
-        guard RawColumn.isASCII(line) || String(validating: line, as: UTF8.self) != nil else {
+        guard RawColumn.isUTF8(line) else {
             // Rare: a line that is not UTF-8 needs `message_b64`; take the general path.
             Self.append(SQLiteStore.eventRecord(row: row), style: style, times: times, to: &out)
             return
@@ -142,7 +142,7 @@ extension SQLiteStore {
 }
 
 /// Reading a column of the current row without copying it.
-private enum RawColumn {
+enum RawColumn {
     /// The column's bytes (text or blob), valid until the statement steps; empty for NULL.
     static func bytes(_ row: SQLiteStatement, _ index: Int32) -> UnsafeBufferPointer<UInt8> {
         // sqlite3_column_blob before sqlite3_column_bytes, as SQLite's documentation asks, so no conversion happens.
@@ -155,6 +155,11 @@ private enum RawColumn {
         var union: UInt8 = 0
         for byte in bytes { union |= byte }
         return union < 0x80
+    }
+
+    /// Whether `bytes` are valid UTF-8: ASCII, nearly always, decided by that one pass.
+    static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        Self.isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil
     }
 }
 

@@ -42,8 +42,19 @@ public struct EventQuery: Sendable, Equatable {
     public var clock: Clock = .event
     /// A translated detection rule (see ``SigmaRule``); only this module can build one.
     public var rule: TranslatedCondition?
+    /// Only these events (the events behind a correlation hit, say).
+    public var eventIDs: [Int64]?
+    /// An extra SQL term built in this module (a correlation narrowing a later rule to the groups and times an
+    /// earlier one found).
+    var restriction: SQLTerm?
 
     public init() {}
+}
+
+/// A piece of SQL over `events e` with its parameters, built in this module.
+struct SQLTerm: Sendable, Equatable {
+    var sql: String
+    var arguments: [DatabaseValue]
 }
 
 /// SQL over `events e` produced by a translator in this module, with its string parameters.

@@ -152,6 +152,14 @@ extension SQLiteStore {
             }
             arguments += [condition.jsonPath.databaseValue, condition.value.databaseValue]
         }
+        if let ids = query.eventIDs {
+            terms.append("e.id IN (" + Array(repeating: "?", count: ids.count).joined(separator: ",") + ")")
+            arguments += ids.map(\.databaseValue)
+        }
+        if let restriction = query.restriction {
+            terms.append("(" + restriction.sql + ")")
+            arguments += restriction.arguments
+        }
         if let rule = query.rule {
             if let candidates = rule.candidates, let (sql, candidateArguments) = try Self.candidates(db, candidates) {
                 // Candidates through the full-text indexes; the exact condition below still decides.

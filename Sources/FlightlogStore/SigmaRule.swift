@@ -23,10 +23,20 @@ public struct SigmaRule: Sendable {
     public var title: String
     public var id: String?
     public var level: String?
-    /// The translated condition, or nil when the detection could not be translated.
+    /// The `name` other rules refer to it by (correlations).
+    public var name: String?
+    /// The translated condition, or nil when the detection could not be translated (or the rule is a correlation).
     public var condition: TranslatedCondition?
+    /// The correlation section of a correlation rule, when it could be read.
+    public var correlation: SigmaCorrelation?
+    /// Whether `hunt` runs the rule on its own: false for a rule a correlation refers to, unless it says
+    /// `generate: true` (Sigma's default).
+    public var generated = true
     /// What this translation does not do, in plain words.
     public var unsupported: [String]
+
+    /// Whether there is something to run: a translated detection or a correlation whose rules all resolved.
+    public var isRunnable: Bool { self.condition != nil || self.correlation != nil }
 
     /// Field names that map onto indexed columns; any other field is looked up in the parsed fields.
     static let columns: [String: String] = [
@@ -50,17 +60,75 @@ public struct SigmaRule: Sendable {
 
     /// Loads every `*.yml` / `*.yaml` file in `directory` (sorted by name); a file that is not YAML becomes a rule
     /// with no condition and the reason.
+    /// A file may hold several rules as YAML documents separated by `---` (a correlation and the rules it
+    /// relates, as Sigma's specification shows).
     public static func load(directory: String) throws -> [SigmaRule] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
             .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
-        return names.map { name in
+        let rules = names.flatMap { name in
             let path = (directory as NSString).appendingPathComponent(name)
             guard let data = FileManager.default.contents(atPath: path) else {
-                return SigmaRule(file: name, title: name, condition: nil, unsupported: ["cannot read the file"])
+                return [SigmaRule(file: name, title: name, condition: nil, unsupported: ["cannot read the file"])]
             }
-            return SigmaRule(file: name, yaml: String(decoding: data, as: UTF8.self))
+            return Self.documents(file: name, yaml: String(decoding: data, as: UTF8.self))
         }
+        return Self.resolvingCorrelations(rules)
     }
+
+    /// Every rule document in one file's text (correlations not yet resolved: see ``load(directory:)``).
+    public static func documents(file: String, yaml: String) -> [SigmaRule] {
+        var documents: [Any] = []
+        do {
+            var sequence = try Yams.load_all(yaml: yaml)
+            while let document = sequence.next() { documents.append(document) }
+            if let error = sequence.error { throw error }
+        } catch {
+            var rule = SigmaRule(file: file, title: file, condition: nil, unsupported: [])
+            rule.unsupported.append("not valid YAML: \(error)")
+            return [rule]
+        }
+        return documents.map { SigmaRule(file: file, document: $0) }
+    }
+
+    /// Finds the rules each correlation names, marks them as not run on their own unless it says
+    /// `generate: true`, and carries their notes over; a correlation naming an unknown rule, itself, or a rule
+    /// that cannot run is not run.
+    static func resolvingCorrelations(_ loaded: [SigmaRule]) -> [SigmaRule] {
+        var rules = loaded
+        let set = SigmaRuleSet(rules: loaded)
+        for index in rules.indices {
+            guard let correlation = rules[index].correlation else { continue }
+            var problems: [String] = []
+            var notes: [String] = []
+            for reference in correlation.rules {
+                guard let target = set.rule(reference) else {
+                    problems.append("it refers to '\(reference)', which no rule in the directory has as name or id")
+                    continue
+                }
+                if set.reaches(from: reference, to: rules[index]) {
+                    problems.append("it refers to itself through '\(reference)'")
+                } else if !target.isRunnable {
+                    problems.append("its rule '\(reference)' cannot run")
+                }
+                notes += target.unsupported.map { "\(reference): \($0)" }
+            }
+            rules[index].unsupported += notes
+            if !problems.isEmpty {
+                rules[index].correlation = nil
+                rules[index].unsupported += problems.map { "not run: " + $0 }
+            }
+        }
+        for rule in rules {
+            guard let correlation = rule.correlation, !correlation.generate else { continue }
+            for reference in correlation.rules {
+                for index in rules.indices where rules[index].answers(to: reference) { rules[index].generated = false }
+            }
+        }
+        return rules
+    }
+
+    /// Whether `reference` names this rule.
+    func answers(to reference: String) -> Bool { self.name == reference || self.id == reference }
 
     init(
         file: String,
@@ -78,16 +146,21 @@ public struct SigmaRule: Sendable {
         self.unsupported = unsupported
     }
 
-    /// Parses and translates one rule.
+    /// Parses and translates one rule (the first document of `yaml`).
     public init(file: String, yaml: String) {
-        self.init(file: file, title: file, condition: nil, unsupported: [])
         let document: Any?
         do {
             document = try Yams.load(yaml: yaml)
         } catch {
-            self.unsupported.append("not valid YAML: \(error)")
+            self.init(file: file, title: file, condition: nil, unsupported: ["not valid YAML: \(error)"])
             return
         }
+        self.init(file: file, document: document as Any)
+    }
+
+    /// Translates one parsed rule document.
+    init(file: String, document: Any) {
+        self.init(file: file, title: file, condition: nil, unsupported: [])
         guard let rule = document as? [String: Any] else {
             self.unsupported.append("not a Sigma rule (the document is not a map)")
             return
@@ -95,6 +168,18 @@ public struct SigmaRule: Sendable {
         self.title = rule["title"] as? String ?? file
         self.id = rule["id"] as? String
         self.level = rule["level"] as? String
+        self.name = rule["name"] as? String
+        if let section = rule["correlation"] {
+            do {
+                guard let map = section as? [String: Any] else { throw SigmaError("correlation is not a map") }
+                // The specification puts `generate` beside `correlation`; pySigma also reads it inside.
+                let generate = rule["generate"] as? Bool ?? map["generate"] as? Bool ?? false
+                self.correlation = try SigmaCorrelation(map, generate: generate)
+            } catch {
+                self.unsupported.append("not run: \(error)")
+            }
+            return
+        }
         if rule["logsource"] != nil {
             self.unsupported.append("logsource is not used to narrow the search: every stored event is searched")
         }
@@ -128,6 +213,30 @@ public struct SigmaRule: Sendable {
         } catch {
             self.unsupported.append("not run: \(error)")
         }
+    }
+}
+
+/// The rules of one directory, found by the `name` or `id` correlations refer to them by.
+public struct SigmaRuleSet: Sendable {
+    public var rules: [SigmaRule]
+
+    public init(rules: [SigmaRule]) { self.rules = rules }
+
+    /// The rule whose `name`, else whose `id`, is `reference`.
+    public func rule(_ reference: String) -> SigmaRule? {
+        self.rules.first { $0.name == reference } ?? self.rules.first { $0.id == reference }
+    }
+
+    /// Whether following correlations from the rule named `reference` comes back to `rule`.
+    func reaches(from reference: String, to rule: SigmaRule) -> Bool {
+        var pending = [reference]
+        var seen: Set<String> = []
+        while let next = pending.popLast() {
+            guard seen.insert(next).inserted, let found = self.rule(next) else { continue }
+            if (rule.name != nil && found.name == rule.name) || (rule.id != nil && found.id == rule.id) { return true }
+            pending += found.correlation?.rules ?? []
+        }
+        return false
     }
 }
 

@@ -16,6 +16,17 @@ struct HuntCommand: ParsableCommand {
             whose detection cannot be translated is not run; timeframe and aggregations (| count() …) are dropped \
             and the rule is run as an approximation, which is said too.
 
+            Correlation rules (Sigma 2.0) relate the matches of other rules, named by their name or id anywhere \
+            in --rules (a file may hold several rules separated by ---): types event_count, value_count, \
+            temporal and temporal_ordered, with group-by, timespan, condition (gt, gte, lt, lte, eq; field for \
+            value_count), aliases and generate; correlations of correlations too. Each hit prints its group, \
+            how many matches it holds and its time span, then its events. A rule that a correlation names is \
+            not run on its own unless that correlation says generate: true. Windows reach timespan forward from \
+            the earliest match not yet in a hit; a match is in at most one hit of a rule. Events without a \
+            group-by field are left out of the correlation. When every rule must match, the later rules are \
+            read only around the first rule's matches (its groups, within timespan), through the indexes of \
+            host, user and src_ip.
+
             Speed: when every event a rule can match is found by full-text searches, the candidates come from \
             the indexes and the exact comparison runs on those only, unless they are more than 1 event in 50. \
             Keywords and comparisons on message use the index of the raw line, which knows words, not \
@@ -25,6 +36,8 @@ struct HuntCommand: ParsableCommand {
             Events the indexer has not reached yet are always checked. Rules that need a negation only, or \
             match many events, scan the whole store; narrow them with --since/--until/--host. --limit stops \
             each rule early.
+
+            --limit caps the hits of a correlation rule.
 
             Exit status: 0 when any rule matched, 1 when none did, 2 on an error. Recorded in the audit trail.
 
@@ -43,7 +56,14 @@ struct HuntCommand: ParsableCommand {
     @Option(help: "At most this many matches per rule. Example: --limit 50")
     var limit: Int?
 
-    @Option(help: "Output format: table or jsonl (each line {\"rule\":…,\"event\":{…}}). Example: --format jsonl")
+    @Option(
+        help: ArgumentHelp(
+            "Output format: table or jsonl: one {\"type\":\"rule\",…} line per rule, then {\"type\":\"match\","
+                + "\"rule\":…,\"event\":{…}} per match; a correlation writes {\"type\":\"hit\",\"hit\":N,\"group\":{…},"
+                + "\"start\":…,\"end\":…,\"matches\":…,\"events\":[ids]} before its matches, which carry \"hit\":N. "
+                + "Example: --format jsonl"
+        )
+    )
     var format: ListFormat = .table
 
     @Option(
@@ -84,47 +104,58 @@ struct HuntCommand: ParsableCommand {
             csvRaw: false
         )
         var total = 0
+        let set = SigmaRuleSet(rules: loaded)
         do {
-            for rule in loaded {
-                if self.format == .table {
-                    out.write("== \(rule.title) [\(rule.level ?? "-")] \(rule.file)\n")
-                    for note in rule.unsupported { out.write("   note: \(note)\n") }
-                } else {
-                    var line: [UInt8] = Array("{\"type\":\"rule\",\"rule\":".utf8)
-                    FieldsJSON.appendString(rule.title, to: &line)
-                    line += ",\"file\":".utf8
-                    FieldsJSON.appendString(rule.file, to: &line)
-                    line += ",\"run\":\(rule.condition != nil),\"notes\":[".utf8
-                    line +=
-                        rule.unsupported.map { note -> String in
-                            var bytes: [UInt8] = []
-                            FieldsJSON.appendString(note, to: &bytes)
-                            return String(decoding: bytes, as: UTF8.self)
-                        }.joined(separator: ",").utf8
-                    line += "]}\n".utf8
-                    out.write(line)
-                }
-                guard let condition = rule.condition else { continue }
-                var ruleQuery = query
-                ruleQuery.rule = condition
+            for rule in loaded where rule.generated {
+                self.header(rule, out)
+                guard rule.isRunnable else { continue }
                 let matched: Int
-                if self.format == .table {
-                    matched = try store.forEachEvent(ruleQuery) { event in
-                        printer.print(event)
-                        return !out.isBroken
+                if rule.correlation != nil {
+                    matched = try self.runCorrelation(
+                        rule,
+                        set: set,
+                        store: store,
+                        query: query,
+                        times: times,
+                        out: out
+                    ) {
+                        (hit: CorrelationHit, ordinal: Int) in
+                        var hitQuery = query
+                        hitQuery.limit = nil
+                        hitQuery.order = .asc
+                        return try self.printMatches(
+                            rule,
+                            hit: ordinal,
+                            store: store,
+                            chunks: hit.eventIDs.chunked(5_000).map { ids in
+                                var chunk = hitQuery
+                                chunk.eventIDs = Array(ids)
+                                return chunk
+                            },
+                            times: times,
+                            printer: printer,
+                            out: out
+                        )
                     }
+                } else if let condition = rule.condition {
+                    var ruleQuery = query
+                    ruleQuery.rule = condition
+                    matched = try self.printMatches(
+                        rule,
+                        hit: nil,
+                        store: store,
+                        chunks: [ruleQuery],
+                        times: times,
+                        printer: printer,
+                        out: out
+                    )
                 } else {
-                    var prefix: [UInt8] = Array("{\"type\":\"match\",\"rule\":".utf8)
-                    FieldsJSON.appendString(rule.title, to: &prefix)
-                    prefix += ",\"event\":".utf8
-                    matched = try store.forEachEventJSON(ruleQuery, times: times) { (object: inout [UInt8]) -> Bool in
-                        out.write(prefix)
-                        object += "}\n".utf8
-                        out.write(object)
-                        return !out.isBroken
-                    }
+                    continue
                 }
-                if self.format == .table { out.write("   \(matched) match\(matched == 1 ? "" : "es")\n\n") }
+                if self.format == .table {
+                    let noun = rule.correlation == nil ? "match" : "hit"
+                    out.write("   \(matched) \(noun)\(matched == 1 ? "" : (noun == "hit" ? "s" : "es"))\n\n")
+                }
                 total += matched
             }
             _ = try out.finish()
@@ -133,5 +164,117 @@ struct HuntCommand: ParsableCommand {
         }
         try Investigation.audit("hunt", database: db, count: total, outcome: total > 0 ? "ok" : "no match")
         if total == 0 { throw ExitCode(1) }
+    }
+    /// The rule's title line and notes (table), or its `rule` object (JSONL).
+    private func header(_ rule: SigmaRule, _ out: BufferedWriter) {
+        if self.format == .table {
+            out.write("== \(rule.title) [\(rule.level ?? "-")] \(rule.file)\n")
+            for note in rule.unsupported { out.write("   note: \(note)\n") }
+            return
+        }
+        var line: [UInt8] = Array("{\"type\":\"rule\",\"rule\":".utf8)
+        FieldsJSON.appendString(rule.title, to: &line)
+        line += ",\"file\":".utf8
+        FieldsJSON.appendString(rule.file, to: &line)
+        if let correlation = rule.correlation {
+            line += ",\"correlation\":".utf8
+            FieldsJSON.appendString(correlation.kind.rawValue, to: &line)
+        }
+        line += ",\"run\":\(rule.isRunnable),\"notes\":[".utf8
+        line +=
+            rule.unsupported.map { note -> String in
+                var bytes: [UInt8] = []
+                FieldsJSON.appendString(note, to: &bytes)
+                return String(decoding: bytes, as: UTF8.self)
+            }.joined(separator: ",").utf8
+        line += "]}\n".utf8
+        out.write(line)
+    }
+
+    /// Runs a correlation rule: one line per hit (its group, time span and size), then its events through
+    /// `events`. Returns the number of hits.
+    private func runCorrelation(
+        _ rule: SigmaRule,
+        set: SigmaRuleSet,
+        store: SQLiteStore,
+        query: EventQuery,
+        times: TimeFormatter,
+        out: BufferedWriter,
+        events: (CorrelationHit, Int) throws -> Int
+    ) throws -> Int {
+        let hits = try store.correlate(rule, in: set, query: query)
+        for (offset, hit) in hits.enumerated() {
+            let ordinal = offset + 1
+            if self.format == .table {
+                let group = hit.group.map { "\($0.field)=\($0.value)" }.joined(separator: " ")
+                out.write(
+                    "   hit \(ordinal): \(group.isEmpty ? "(all events)" : group), \(hit.matches) matches, "
+                        + "\(times.format(hit.start)) → \(times.format(hit.end))\n"
+                )
+            } else {
+                var line: [UInt8] = Array("{\"type\":\"hit\",\"rule\":".utf8)
+                FieldsJSON.appendString(rule.title, to: &line)
+                line += ",\"hit\":\(ordinal),\"group\":{".utf8
+                for (index, value) in hit.group.enumerated() {
+                    if index > 0 { line.append(UInt8(ascii: ",")) }
+                    FieldsJSON.appendString(value.field, to: &line)
+                    line.append(UInt8(ascii: ":"))
+                    FieldsJSON.appendString(value.value, to: &line)
+                }
+                line += "},\"start\":".utf8
+                FieldsJSON.appendString(times.format(hit.start), to: &line)
+                line += ",\"end\":".utf8
+                FieldsJSON.appendString(times.format(hit.end), to: &line)
+                line += ",\"matches\":\(hit.matches),\"events\":[".utf8
+                line += hit.eventIDs.map(String.init).joined(separator: ",").utf8
+                line += "]}\n".utf8
+                out.write(line)
+            }
+            _ = try events(hit, ordinal)
+            if out.isBroken { break }
+        }
+        return hits.count
+    }
+
+    /// Prints the events each query selects, as table rows or `match` objects; returns how many.
+    private func printMatches(
+        _ rule: SigmaRule,
+        hit: Int?,
+        store: SQLiteStore,
+        chunks: [EventQuery],
+        times: TimeFormatter,
+        printer: EventPrinter,
+        out: BufferedWriter
+    ) throws -> Int {
+        var matched = 0
+        var prefix: [UInt8] = Array("{\"type\":\"match\",\"rule\":".utf8)
+        FieldsJSON.appendString(rule.title, to: &prefix)
+        if let hit { prefix += ",\"hit\":\(hit)".utf8 }
+        prefix += ",\"event\":".utf8
+        for chunk in chunks {
+            if self.format == .table {
+                matched += try store.forEachEvent(chunk) { event in
+                    if hit != nil { out.write("  ") }
+                    printer.print(event)
+                    return !out.isBroken
+                }
+            } else {
+                matched += try store.forEachEventJSON(chunk, times: times) { (object: inout [UInt8]) -> Bool in
+                    out.write(prefix)
+                    object += "}\n".utf8
+                    out.write(object)
+                    return !out.isBroken
+                }
+            }
+            if out.isBroken { break }
+        }
+        return matched
+    }
+}
+
+extension Array {
+    /// Consecutive pieces of at most `size` elements (none for an empty array).
+    fileprivate func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: self.count, by: size).map { self[$0..<Swift.min($0 + size, self.count)] }
     }
 }

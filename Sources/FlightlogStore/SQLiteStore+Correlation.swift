@@ -1,0 +1,207 @@
+import GRDB
+
+extension SQLiteStore {
+    /// Runs a correlation rule (``SigmaRule/correlation``) over the events `query` selects, and returns its hits
+    /// sorted by start; `query.limit` caps their number. The correlated rules are resolved in `rules`.
+    ///
+    /// The rules of `temporal` and `temporal_ordered` correlations that need every rule are read one after the
+    /// other, and each later one only inside the groups and times the first one found (a reset narrows the
+    /// logins to read to that user and the hour after it), with the group-by columns' indexes, when the group-by
+    /// fields are indexed columns and the windows are few; otherwise each rule is read whole. `narrowing: false`
+    /// always reads them whole (the same hits, slower: for tests).
+    public func correlate(
+        _ rule: SigmaRule,
+        in rules: SigmaRuleSet,
+        query: EventQuery,
+        narrowing: Bool = true
+    ) throws -> [CorrelationHit] {
+        guard let correlation = rule.correlation else { return [] }
+        return try self.readTranslatingErrors(query) { db in
+            var runner = CorrelationRunner(db: db, rules: rules, query: query, narrowing: narrowing)
+            var hits = try runner.hits(correlation, reference: rule.name ?? rule.id ?? rule.title, depth: 0)
+            if query.order == .desc { hits.reverse() }
+            if let limit = query.limit, hits.count > limit { hits.removeLast(hits.count - limit) }
+            return hits
+        }
+    }
+}
+
+/// Reads the matches of the rules a correlation relates and evaluates it, recursively for correlations of
+/// correlations, inside one read transaction.
+struct CorrelationRunner {
+    let db: Database
+    let rules: SigmaRuleSet
+    let query: EventQuery
+    let narrowing: Bool
+
+    /// Narrowing a later rule costs one OR term per window; beyond this many it reads the rule whole.
+    static let maximumWindows = 2_000
+    /// Deeper chains than this are refused (a cycle that escaped the loader's check, say).
+    static let maximumDepth = 16
+
+    init(db: Database, rules: SigmaRuleSet, query: EventQuery, narrowing: Bool) {
+        self.db = db
+        self.rules = rules
+        self.narrowing = narrowing
+        var base = query
+        base.limit = nil
+        base.eventIDs = nil
+        self.query = base
+    }
+
+    mutating func hits(_ correlation: SigmaCorrelation, reference: String, depth: Int) throws -> [CorrelationHit] {
+        guard depth < Self.maximumDepth else {
+            throw QueryError.database(
+                "correlation rules nest deeper than \(Self.maximumDepth) levels at '\(reference)'"
+            )
+        }
+        var inputs: [CorrelationInput] = []
+        var windows: [[String]: [(Int64, Int64)]]?
+        for (index, name) in correlation.rules.enumerated() {
+            guard let target = self.rules.rule(name) else { continue }
+            let fields = correlation.groupBy.map { correlation.field($0, in: name, also: target.name) }
+            let valueField = correlation.valueField.map { correlation.field($0, in: name, also: target.name) }
+            var found: [CorrelationInput]
+            if let inner = target.correlation {
+                found = try self.hits(inner, reference: name, depth: depth + 1).compactMap { hit in
+                    let values = Dictionary(
+                        hit.group.map { ($0.field, $0.value) },
+                        uniquingKeysWith: { first, _ in first }
+                    )
+                    let key = fields.compactMap { values[$0] }
+                    guard key.count == fields.count else { return nil }
+                    return CorrelationInput(
+                        start: hit.start,
+                        end: hit.end,
+                        key: key,
+                        value: valueField.flatMap { values[$0] },
+                        rule: index,
+                        eventIDs: hit.eventIDs
+                    )
+                }
+            } else if let condition = target.condition {
+                let restriction = index == 0 ? nil : windows.flatMap { self.restriction($0, fields: fields) }
+                found = try self.matches(condition, fields: fields, valueField: valueField, rule: index, restriction)
+            } else {
+                continue
+            }
+            if correlation.needsEveryRule {
+                if found.isEmpty { return [] }
+                if index == 0 {
+                    windows = Self.windows(found, correlation)
+                }
+            }
+            inputs += found
+        }
+        return correlation.hits(inputs)
+    }
+
+    /// Where the later rules of a correlation that needs every rule can match, per group: from `timespan` before
+    /// (after, for `temporal_ordered`) each match of the first rule to `timespan` after it, overlaps merged.
+    static func windows(_ found: [CorrelationInput], _ correlation: SigmaCorrelation) -> [[String]: [(Int64, Int64)]] {
+        let span = correlation.timespanNanos
+        var windows: [[String]: [(Int64, Int64)]] = [:]
+        for input in found {
+            let from = correlation.kind == .temporalOrdered ? input.start : input.start.subtractingClamped(span)
+            windows[input.key, default: []].append((from, input.end.addingClamped(span)))
+        }
+        for (key, list) in windows {
+            var merged: [(Int64, Int64)] = []
+            for window in list.sorted(by: { $0.0 < $1.0 }) {
+                if let last = merged.last, window.0 <= last.1 {
+                    merged[merged.count - 1].1 = max(last.1, window.1)
+                } else {
+                    merged.append(window)
+                }
+            }
+            windows[key] = merged
+        }
+        return windows
+    }
+
+    /// `(col = ? AND … AND time BETWEEN ? AND ?) OR …` for the windows, or nil when a group-by field is not an
+    /// indexed column or there are too many windows.
+    func restriction(_ windows: [[String]: [(Int64, Int64)]], fields: [String]) -> SQLTerm? {
+        let indexed = ["e.host", "e.user", "e.src_ip"]
+        let columns = fields.compactMap { SigmaRule.columns[$0.lowercased()] }.filter(indexed.contains)
+        guard self.narrowing, columns.count == fields.count,
+            windows.values.reduce(0, { $0 + $1.count }) <= Self.maximumWindows
+        else {
+            return nil
+        }
+        let time = SQLiteStore.timeColumn(self.query.clock)
+        var terms: [String] = []
+        var arguments: [DatabaseValue] = []
+        for (key, list) in windows.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            for (from, to) in list {
+                terms.append(
+                    "(" + (columns.map { $0 + " = ?" } + ["\(time) BETWEEN ? AND ?"]).joined(separator: " AND ") + ")"
+                )
+                arguments += key.map(\.databaseValue) + [from.databaseValue, to.databaseValue]
+            }
+        }
+        return SQLTerm(sql: terms.joined(separator: " OR "), arguments: arguments)
+    }
+
+    /// The events a detection matches, with their group-by values (events missing one are left out).
+    func matches(
+        _ condition: TranslatedCondition,
+        fields: [String],
+        valueField: String?,
+        rule: Int,
+        _ restriction: SQLTerm?
+    ) throws -> [CorrelationInput] {
+        var query = self.query
+        query.rule = condition
+        query.restriction = restriction
+        var selectArguments: [DatabaseValue] = []
+        let expressions = (fields + (valueField.map { [$0] } ?? [])).map { field -> String in
+            if let column = SigmaRule.columns[field.lowercased()] { return column }
+            selectArguments.append(FieldCondition.jsonPath(field).databaseValue)
+            return "json_extract(e.fields, ?)"
+        }
+        let (clause, whereArguments) = try SQLiteStore.whereClause(self.db, query)
+        let sql =
+            "SELECT e.id, " + SQLiteStore.timeColumn(query.clock)
+            + expressions.map { ", CAST(" + $0 + " AS TEXT)" }.joined() + " FROM events e" + clause
+        let rows = try Row.fetchCursor(
+            self.db,
+            sql: sql,
+            arguments: StatementArguments(selectArguments + whereArguments)
+        )
+        var found: [CorrelationInput] = []
+        while let row = try rows.next() {
+            var key: [String] = []
+            key.reserveCapacity(fields.count)
+            for column in 0..<fields.count {
+                guard let value: String = row[2 + column] else { break }
+                key.append(value)
+            }
+            guard key.count == fields.count else { continue }
+            let time: Int64 = row[1]
+            found.append(
+                CorrelationInput(
+                    start: time,
+                    end: time,
+                    key: key,
+                    value: valueField == nil ? nil : row[2 + fields.count],
+                    rule: rule,
+                    eventIDs: [row[0]]
+                )
+            )
+        }
+        return found
+    }
+}
+
+extension Int64 {
+    fileprivate func addingClamped(_ other: Int64) -> Int64 {
+        let (sum, overflow) = self.addingReportingOverflow(other)
+        return overflow ? .max : sum
+    }
+
+    fileprivate func subtractingClamped(_ other: Int64) -> Int64 {
+        let (difference, overflow) = self.subtractingReportingOverflow(other)
+        return overflow ? .min : difference
+    }
+}

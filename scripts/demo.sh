@@ -56,3 +56,6 @@ echo "== 4. the investigator"
 "$BIN/flightlog" agents --db "$WORK/flightlog.db"
 echo
 "$BIN/flightlog" query --db "$WORK/flightlog.db" --user mchen --format table
+echo
+echo "== 5. the starter Sigma rules: the MFA reset followed by a login from outside, and the rest"
+"$BIN/flightlog" hunt --db "$WORK/flightlog.db" --rules aggregator/rules

@@ -1,5 +1,6 @@
 /// Deterministic ~200-byte log lines in the mix of shared/bench/peers/lib/gen_logs.py: syslog-framed sshd, sudo,
-/// cron, kernel and nginx lines, and ~15 % JSON application lines. Every line is unique.
+/// cron, kernel and nginx lines, ~15 % JSON application lines, and a JSON help-desk password reset every
+/// 100,003 lines. Every line is unique.
 struct LineGenerator {
     private var state: UInt64
     private var sequence = 0
@@ -31,6 +32,13 @@ struct LineGenerator {
         let stamp = "Nov 24 \(pad(10 + second / 3600 % 12)):\(pad(second / 60 % 60)):\(pad(second % 60))"
         let host = self.pick(hosts)
         let pid = 1000 + (seq * 7919) % 4_000_000
+        // About one help-desk reset per 100,000 lines (no random draw, so the other lines stay as they were).
+        if seq % 100_003 == 50_000 {
+            return
+                "{\"ts\":\"2026-11-24T\(pad(10 + second / 3600 % 12)):\(pad(second / 60 % 60)):\(pad(second % 60))Z\","
+                + "\"event\":\"helpdesk.password_reset\",\"action\":\"password_reset\",\"user\":\"\(users[seq % users.count])\","
+                + "\"actor\":\"hd-op\(seq % 7)\",\"ticket\":\"INC-\(seq)\",\"channel\":\"phone\"}"
+        }
         switch self.next() % 20 {
         case 0, 1, 2:
             return

@@ -105,6 +105,14 @@ public struct SigmaRule: Sendable {
                     problems.append("it refers to '\(reference)', which no rule in the directory has as name or id")
                     continue
                 }
+                let namesakes = loaded.filter { $0.answers(to: reference) }
+                if namesakes.count > 1 {
+                    notes.append(
+                        "'\(reference)' names \(namesakes.count) rules ("
+                            + namesakes.map(\.file).joined(separator: ", ")
+                            + "): the first with that name, else that id, is used"
+                    )
+                }
                 if set.reaches(from: reference, to: rules[index]) {
                     problems.append("it refers to itself through '\(reference)'")
                 } else if !target.isRunnable {

@@ -57,6 +57,10 @@ struct HuntCommandTests {
         #expect(rules.count == 5)
         #expect(rules.allSatisfy { ($0["notes"] as? [String])?.isEmpty == false })
         #expect(rules.contains { $0["correlation"] as? String == "temporal_ordered" })
+        // Correlations find rules by name or id: the pack's must be unique.
+        let pack = try SigmaRule.load(directory: Self.rulePack)
+        let ids = pack.compactMap(\.id)
+        #expect(ids.count == pack.count && Set(ids).count == ids.count, "\(ids)")
     }
 
     @Test(

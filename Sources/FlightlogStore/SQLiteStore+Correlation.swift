@@ -57,6 +57,8 @@ struct CorrelationRunner {
         }
         var inputs: [CorrelationInput] = []
         var windows: [[String]: [(Int64, Int64)]]?
+        // temporal_ordered: the matches of the previous rule that a chain can continue from.
+        var previous: [CorrelationInput]?
         for (index, name) in correlation.rules.enumerated() {
             guard let target = self.rules.rule(name) else { continue }
             let fields = correlation.groupBy.map { correlation.field($0, in: name, also: target.name) }
@@ -80,8 +82,26 @@ struct CorrelationRunner {
                     )
                 }
             } else if let condition = target.condition {
-                let restriction = index == 0 ? nil : windows.flatMap { self.restriction($0, fields: fields) }
-                found = try self.matches(condition, fields: fields, valueField: valueField, rule: index, restriction)
+                if index > 0, correlation.kind == .temporalOrdered, let previous,
+                    let next = try self.firstMatches(
+                        condition,
+                        fields: fields,
+                        rule: index,
+                        after: previous,
+                        correlation
+                    )
+                {
+                    found = next
+                } else {
+                    let restriction = index == 0 ? nil : windows.flatMap { self.restriction($0, fields: fields) }
+                    found = try self.matches(
+                        condition,
+                        fields: fields,
+                        valueField: valueField,
+                        rule: index,
+                        restriction
+                    )
+                }
             } else {
                 continue
             }
@@ -92,6 +112,7 @@ struct CorrelationRunner {
                 }
             }
             inputs += found
+            previous = found
         }
         return correlation.hits(inputs)
     }
@@ -141,6 +162,64 @@ struct CorrelationRunner {
             }
         }
         return SQLTerm(sql: terms.joined(separator: " OR "), arguments: arguments)
+    }
+
+    /// `temporal_ordered` reads, for each match of the previous rule, only the first two matches of this rule in
+    /// the same group at or after it and within `timespan` (two: the first may be the same event, which cannot play
+    /// both parts). The chains the correlation builds take exactly those: each step is the earliest match after the
+    /// previous step. One query; nil (read the rule otherwise) when a group-by field is not an indexed column or
+    /// the previous matches are many.
+    func firstMatches(
+        _ condition: TranslatedCondition,
+        fields: [String],
+        rule: Int,
+        after previous: [CorrelationInput],
+        _ correlation: SigmaCorrelation
+    ) throws -> [CorrelationInput]? {
+        let indexed = ["e.host", "e.user", "e.src_ip"]
+        let columns = fields.compactMap { SigmaRule.columns[$0.lowercased()] }.filter(indexed.contains)
+        guard self.narrowing, columns.count == fields.count, previous.count <= Self.maximumWindows else { return nil }
+        if previous.isEmpty { return [] }
+        let time = SQLiteStore.timeColumn(self.query.clock)
+        var query = self.query
+        query.rule = condition
+        query.restriction = SQLTerm(
+            sql: (columns.enumerated().map { "\($1) = a.k\($0)" } + ["\(time) >= a.t0 AND \(time) <= a.t1"])
+                .joined(separator: " AND "),
+            arguments: []
+        )
+        let (clause, whereArguments) = try SQLiteStore.whereClause(self.db, query)
+        let names = ["n"] + columns.indices.map { "k\($0)" } + ["t0", "t1"]
+        let row = "(" + Array(repeating: "?", count: names.count).joined(separator: ",") + ")"
+        var arguments: [DatabaseValue] = []
+        arguments.reserveCapacity(previous.count * names.count + whereArguments.count)
+        for (number, match) in previous.enumerated() {
+            arguments.append(number.databaseValue)
+            arguments += match.key.map(\.databaseValue)
+            arguments += [match.end.databaseValue, match.start.addingClamped(correlation.timespanNanos).databaseValue]
+        }
+        let sql =
+            "WITH a(" + names.joined(separator: ",") + ") AS (VALUES "
+            + Array(repeating: row, count: previous.count).joined(separator: ",") + ")\n"
+            + "SELECT a.n, m.id, m.\(time.dropFirst(2)) FROM a CROSS JOIN events m WHERE m.id IN (SELECT e.id FROM events e"
+            + clause + "\nORDER BY \(time), e.id LIMIT 2)"
+        let rows = try Row.fetchCursor(self.db, sql: sql, arguments: StatementArguments(arguments + whereArguments))
+        var found: [Int64: CorrelationInput] = [:]
+        while let row = try rows.next() {
+            let number: Int = row[0]
+            guard previous.indices.contains(number) else { continue }
+            let id: Int64 = row[1]
+            let at: Int64 = row[2]
+            found[id] = CorrelationInput(
+                start: at,
+                end: at,
+                key: previous[number].key,
+                value: nil,
+                rule: rule,
+                eventIDs: [id]
+            )
+        }
+        return Array(found.values)
     }
 
     /// The events a detection matches, with their group-by values (events missing one are left out).

@@ -17,6 +17,8 @@ extension FullTextCheck {
             var digest: [UInt64] = []
             /// Ids too far past the others to index an array with (only a tampered index has them).
             var extra: [Int64: (count: Int32, digest: UInt64)] = [:]
+            /// Read from the segment records (``FullTextSegmentReader``), or nil; else why not, and `fts5vocab` read it.
+            var segmentReaderRefused: String?
         }
 
         private let done = DispatchSemaphore(value: 0)
@@ -46,11 +48,13 @@ extension FullTextCheck {
             return try zip(Index.allCases, self.slots).map { ($0, try $1.result.get()) }
         }
 
-        private static func scan(
+        /// `segments: false` reads through `fts5vocab` only (for tests comparing the two readers).
+        static func scan(
             _ index: Index,
             path: String,
             immutable: Bool,
-            expectedDocuments: Int
+            expectedDocuments: Int,
+            segments: Bool = true
         ) throws -> Documents {
             var configuration = Configuration()
             configuration.readonly = true
@@ -79,6 +83,37 @@ extension FullTextCheck {
                 var count = [Int32](repeating: 0, count: size)
                 var digest = [UInt64](repeating: 0, count: size)
                 let keys = TokenKey.keys
+                do {
+                    guard segments else { throw FullTextSegmentReader.Unsupported("not asked to") }
+                    var extra: [Int64: (count: Int32, digest: UInt64)] = [:]
+                    try count.withUnsafeMutableBufferPointer { count in
+                        try digest.withUnsafeMutableBufferPointer { digest in
+                            _ = try FullTextSegmentReader.read(db, table: index.table, keys: keys) {
+                                doc, termState, column, offset in
+                                let value = FullTextCheck.digest(
+                                    termState: termState,
+                                    FullTextCheck.position(column: column, offset: offset),
+                                    keys: keys
+                                )
+                                if doc >= 1, doc <= size {
+                                    count[Int(doc - 1)] += 1
+                                    digest[Int(doc - 1)] &+= value
+                                } else {
+                                    extra[doc, default: (0, 0)].count += 1
+                                    extra[doc, default: (0, 0)].digest &+= value
+                                }
+                            }
+                        }
+                    }
+                    documents.count = count
+                    documents.digest = digest
+                    documents.extra = extra
+                    return documents
+                } catch let refusal as FullTextSegmentReader.Unsupported {
+                    documents.segmentReaderRefused = refusal.description
+                    count = [Int32](repeating: 0, count: size)
+                    digest = [UInt64](repeating: 0, count: size)
+                }
                 // Columns are numbered in the table's order: `col` is the column's name, told apart by its first
                 // byte (events_attrs: program, fields); the line index has one column.
                 let statement = try db.makeStatement(

@@ -152,6 +152,18 @@ struct FullTextCheck {
     /// `Hasher`) cost about forty: a full run hashes every token instance twice.
     @inline(__always)
     static func digest(_ term: UnsafeRawBufferPointer, _ position: Int, keys: (UInt64, UInt64)) -> UInt64 {
+        Self.digest(termState: Self.termState(term, keys: keys), position, keys: keys)
+    }
+
+    /// ``digest(_:_:keys:)`` from the term's part, which the segment reader computes once per term.
+    @inline(__always)
+    static func digest(termState: UInt64, _ position: Int, keys: (UInt64, UInt64)) -> UInt64 {
+        Self.mum(UInt64(bitPattern: Int64(position)) ^ keys.0, termState ^ keys.1)
+    }
+
+    /// The term's part of ``digest(_:_:keys:)``.
+    @inline(__always)
+    static func termState(_ term: UnsafeRawBufferPointer, keys: (UInt64, UInt64)) -> UInt64 {
         let (k0, k1) = keys
         var state = k0 ^ UInt64(term.count) &* 0x9e37_79b9_7f4a_7c15
         var index = 0
@@ -167,8 +179,7 @@ struct FullTextCheck {
             shift += 8
             index += 1
         }
-        state = Self.mum(tail ^ k1, state ^ 0xa076_1d64_78bd_642f)
-        return Self.mum(UInt64(bitPattern: Int64(position)) ^ k0, state ^ k1)
+        return Self.mum(tail ^ k1, state ^ 0xa076_1d64_78bd_642f)
     }
 
     /// The 128-bit product of `a` and `b`, folded to 64 bits.

@@ -1,0 +1,120 @@
+import FlightlogTestSupport
+import FlightlogWire
+import Foundation
+import GRDB
+import Testing
+
+@testable import FlightlogStore
+
+/// `verify` reads the full-text indexes from their segment records; what it reads must be exactly what
+/// SQLite's own `fts5vocab` reads, on indexes with doclists and position lists spanning pages, several segments,
+/// an incremental merge stopped half-way, and both tables; and it must step aside for anything unusual.
+@Suite struct FullTextSegmentReaderTests {
+    /// Events whose indexes have long doclists (every line shares words), a position list longer than a page,
+    /// several columns (the hunt index), non-ASCII words, stored through the store and indexed in many segments.
+    func database(_ dir: TempDirectory, batches: Int = 24) async throws -> String {
+        let path = dir.file("db.sqlite")
+        let store = try SQLiteStore(path: path)
+        let agent = TestAgent(name: "seg-reader")
+        let record = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+        var previous = Bytes32.zero
+        for sequence in 1...batches {
+            var events = agent.events(200, prefix: "sshd[42]: Accepted publickey for mchen from 10.0.0.\(sequence)")
+            for index in events.indices where index % 7 == 0 {
+                events[index].fields = [
+                    Event.Field("program", "crm-audit"), Event.Field("action", "login"),
+                    Event.Field("src_ip", "203.0.113.\(index)"), Event.Field("note", "straße café \(sequence)"),
+                ]
+            }
+            if sequence == 3 {
+                events[5].line = Array((String(repeating: "again ", count: 3_000) + "end").utf8)
+                events[6].line = Array("Grüße aus Köln – naïve café ÅÄÖ 東京".utf8)
+            }
+            let batch = try agent.batch(sequence: UInt64(sequence), previous: previous, events: events)
+            previous = batch.hash
+            _ = try await store.ingest([IngestItem(agentID: record.id, batch: batch, events: events, receivedNanos: 1)])
+            // One indexing transaction per batch: one new segment each.
+            _ = try await store.indexer?.indexNext(limit: 200)
+        }
+        try await store.drainFullTextIndex()
+        return path
+    }
+
+    func compare(_ path: String, expectRefusal: Bool = false) throws {
+        let fts = FullTextIndexer.path(for: path)
+        for index in FullTextCheck.Index.allCases {
+            let fast = try FullTextCheck.IndexScan.scan(index, path: fts, immutable: false, expectedDocuments: 10_000)
+            let slow = try FullTextCheck.IndexScan.scan(
+                index,
+                path: fts,
+                immutable: false,
+                expectedDocuments: 10_000,
+                segments: false
+            )
+            if expectRefusal {
+                #expect(fast.segmentReaderRefused != nil, "\(index)")
+            } else {
+                #expect(fast.segmentReaderRefused == nil, "\(index): \(fast.segmentReaderRefused ?? "")")
+            }
+            #expect(fast.watermark == slow.watermark)
+            #expect(fast.count.reduce(0) { $0 + Int($1) } > 1_000, "\(index): too few instances to mean anything")
+            #expect(fast.count == slow.count, "\(index)")
+            #expect(fast.digest == slow.digest, "\(index)")
+            #expect(fast.extra.mapValues(\.count) == slow.extra.mapValues(\.count))
+            #expect(fast.extra.mapValues(\.digest) == slow.extra.mapValues(\.digest))
+        }
+    }
+
+    @Test func readsWhatFTS5Reads() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = try await self.database(dir)
+        try self.compare(path)
+        // The long line's position list spans pages: every one of its 3,001 words is there.
+        let fts = FullTextIndexer.path(for: path)
+        let line = try FullTextCheck.IndexScan.scan(.line, path: fts, immutable: false, expectedDocuments: 10_000)
+        #expect(line.count[2 * 200 + 5] == 3_001)
+    }
+
+    @Test func readsAnIncrementalMergeStoppedHalfWay() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = try await self.database(dir, batches: 30)
+        let fts = FullTextIndexer.path(for: path)
+        let queue = try DatabaseQueue(path: fts)
+        // A little merge work (a few pages) over many segments: the merge stays in progress.
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO events_fts (events_fts, rank) VALUES ('merge', -3)")
+            try db.execute(sql: "INSERT INTO events_attrs (events_attrs, rank) VALUES ('merge', -3)")
+        }
+        let merging = try await queue.read { db in
+            try FullTextSegmentReader.segments(
+                Array(try Data.fetchOne(db, sql: "SELECT block FROM events_fts_data WHERE id = 10") ?? Data())
+            ).merging
+        }
+        try queue.close()
+        #expect(merging, "the merge finished at once: the case is not exercised")
+        try self.compare(path)
+    }
+
+    @Test(arguments: [
+        // A delete marker (what the 'delete' command of a contentless table writes).
+        "INSERT INTO events_fts (events_fts, rowid, line) VALUES ('delete', 7, 'sshd 42 Accepted publickey')",
+        // The same row indexed again in a new segment: rows and terms overlap with an older segment.
+        "INSERT INTO events_fts (rowid, line) VALUES (7, 'sshd 42 Accepted publickey for mchen')",
+        // A page of a segment gone.
+        "DELETE FROM events_fts_data WHERE id = (SELECT max(id) FROM events_fts_data WHERE id > 1000 AND id < (1 << 36) * 2 * 65536)",
+    ])
+    func stepsAsideForWhatALegitimateIndexNeverHolds(sql: String) async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = try await self.database(dir, batches: 6)
+        let fts = FullTextIndexer.path(for: path)
+        let queue = try DatabaseQueue(path: fts)
+        try await queue.write { db in try db.execute(sql: sql) }
+        try queue.close()
+        let scan = try? FullTextCheck.IndexScan.scan(.line, path: fts, immutable: false, expectedDocuments: 10_000)
+        // Either the reader refused and fts5vocab read it, or fts5vocab itself failed (a missing page is corrupt).
+        if let scan { #expect(scan.segmentReaderRefused != nil) }
+    }
+}

@@ -89,7 +89,10 @@ extension FullTextCheck {
                     try count.withUnsafeMutableBufferPointer { count in
                         try digest.withUnsafeMutableBufferPointer { digest in
                             _ = try FullTextSegmentReader.read(db, table: index.table, keys: keys) {
-                                doc, termState, column, offset in
+                                doc,
+                                termState,
+                                column,
+                                offset in
                                 let value = FullTextCheck.digest(
                                     termState: termState,
                                     FullTextCheck.position(column: column, offset: offset),

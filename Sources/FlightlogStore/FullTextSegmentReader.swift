@@ -44,7 +44,11 @@ struct FullTextSegmentReader {
         keys: (UInt64, UInt64),
         visit: (Int64, UInt64, Int, Int) -> Void
     ) throws -> Int {
-        let schema = try String.fetchOne(db, sql: "SELECT lower(sql) FROM sqlite_master WHERE name = ?", arguments: [table])
+        let schema = try String.fetchOne(
+            db,
+            sql: "SELECT lower(sql) FROM sqlite_master WHERE name = ?",
+            arguments: [table]
+        )
         guard let schema, schema.contains("fts5") else { throw Unsupported("\(table) is not an FTS5 table") }
         let compact = schema.filter { !$0.isWhitespace && $0 != "'" && $0 != "\"" }
         if compact.contains("detail="), !compact.contains("detail=full") {
@@ -71,7 +75,9 @@ struct FullTextSegmentReader {
         visit: @escaping (Int64, UInt64, Int, Int) -> Void
     ) throws -> Int {
         var instances = 0
-        let statement = try db.makeStatement(sql: "SELECT id, block FROM \"\(data)\" WHERE id BETWEEN ? AND ? ORDER BY id")
+        let statement = try db.makeStatement(
+            sql: "SELECT id, block FROM \"\(data)\" WHERE id BETWEEN ? AND ? ORDER BY id"
+        )
         let raw = statement.sqliteStatement
         for index in segments.indices {
             var parser = LeafParser(keys: keys, visit: visit)
@@ -82,7 +88,9 @@ struct FullTextSegmentReader {
             var expected = base + segments[index].firstPage
             while try RawBind.nextRow(raw, db) {
                 let id = sqlite3_column_int64(raw, 0)
-                guard id == expected else { throw Unsupported("segment \(segments[index].id) misses page \(expected - base)") }
+                guard id == expected else {
+                    throw Unsupported("segment \(segments[index].id) misses page \(expected - base)")
+                }
                 expected += 1
                 let pointer = sqlite3_column_blob(raw, 1)
                 let length = Int(sqlite3_column_bytes(raw, 1))
@@ -218,8 +226,9 @@ struct LeafParser {
         var at = footer
         var last = 0
         while at < page.count {
+            let previous = terms.last ?? 0
             last += Int(try Self.varint(page, &at, end: page.count))
-            guard last >= 4, (last < footer), (last > (terms.last ?? 0)) else {
+            guard last >= 4, footer > last, last > previous else {
                 throw FullTextSegmentReader.Unsupported("leaf footer out of range")
             }
             terms.append(last)
@@ -247,7 +256,9 @@ struct LeafParser {
             if number == 0 {
                 // The first term on a page is written whole.
                 let length = Int(try Self.varint(page, &position, end: footer))
-                guard length > 0, position + length <= footer else { throw FullTextSegmentReader.Unsupported("bad term") }
+                guard length > 0, position + length <= footer else {
+                    throw FullTextSegmentReader.Unsupported("bad term")
+                }
                 let whole = UnsafeRawBufferPointer(rebasing: page[position..<(position + length)])
                 guard self.firstTerm == nil || self.term.lexicographicallyPrecedes(whole) else {
                     throw FullTextSegmentReader.Unsupported("terms out of order")
@@ -278,7 +289,9 @@ struct LeafParser {
                 self.row = 0
             }
         }
-        guard position == footer else { throw FullTextSegmentReader.Unsupported("leaf data does not end at its footer") }
+        guard position == footer else {
+            throw FullTextSegmentReader.Unsupported("leaf data does not end at its footer")
+        }
     }
 
     mutating func finish() throws {

@@ -29,6 +29,10 @@ public struct SigmaCorrelation: Sendable, Equatable {
     public var aliases: [String: [String: String]]
     /// Whether the correlated rules are also run on their own (Sigma's default: not).
     public var generate: Bool
+    /// Keys of the section this implementation does not know, which are therefore ignored (said under the rule).
+    public var ignoredKeys: [String]
+
+    static let knownKeys: Set<String> = ["type", "rules", "group-by", "timespan", "condition", "aliases", "generate"]
 
     /// Reads the `correlation` section of a rule document.
     init(_ section: [String: Any], generate: Bool) throws(SigmaError) {
@@ -40,6 +44,7 @@ public struct SigmaCorrelation: Sendable, Equatable {
             )
         }
         self.kind = kind
+        self.ignoredKeys = section.keys.filter { !Self.knownKeys.contains($0) }.sorted()
         if let one = section["rules"] as? String {
             self.rules = [one]
         } else if let list = section["rules"] as? [Any], !list.isEmpty, list.allSatisfy({ $0 is String }) {

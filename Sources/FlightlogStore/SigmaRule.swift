@@ -182,7 +182,9 @@ public struct SigmaRule: Sendable {
                 guard let map = section as? [String: Any] else { throw SigmaError("correlation is not a map") }
                 // The specification puts `generate` beside `correlation`; pySigma also reads it inside.
                 let generate = rule["generate"] as? Bool ?? map["generate"] as? Bool ?? false
-                self.correlation = try SigmaCorrelation(map, generate: generate)
+                let correlation = try SigmaCorrelation(map, generate: generate)
+                self.correlation = correlation
+                self.unsupported += correlation.ignoredKeys.map { "correlation key '\($0)' is not supported: ignored" }
             } catch {
                 self.unsupported.append("not run: \(error)")
             }

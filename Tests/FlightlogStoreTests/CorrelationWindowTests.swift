@@ -92,5 +92,12 @@ struct CorrelationWindowTests {
         #expect(parsed.timespanNanos == 5_400_000_000_000)
         #expect(parsed.field("ip", in: "b", also: nil) == "dst_ip")
         #expect(parsed.needsEveryRule)
+        #expect(parsed.ignoredKeys.isEmpty)
+        // The specification's first draft spelled temporal_ordered as `ordered: true`: not silently taken.
+        #expect(
+            try self.correlation("type: temporal\nrules: [a, b]\ntimespan: 5m\nordered: true").ignoredKeys == [
+                "ordered"
+            ]
+        )
     }
 }

@@ -149,6 +149,19 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v5 source-IP index led by the event-id range") { db in
+            // Source IPs are all over the key space, so every new event's entry landed on a random page of
+            // events_ip_time: once that index outgrew the cache, each commit rewrote most of its pages to the WAL
+            // and again at the checkpoint (27 µs of CPU per event past 3 M events, against 19 without the index).
+            // Led by `id >> 18`, new entries only touch the subtree of the newest 262,144 ids. Lookups by IP probe
+            // every range (see SQLiteStore.sourceIPRangeTerm): a few hundred seeks on a very large store.
+            try db.execute(
+                sql: """
+                    DROP INDEX events_ip_time;
+                    CREATE INDEX events_ip_range ON events(id >> 18, src_ip, time_ns) WHERE src_ip IS NOT NULL;
+                    """
+            )
+        }
         return migrator
     }
 }

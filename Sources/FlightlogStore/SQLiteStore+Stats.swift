@@ -158,11 +158,13 @@ extension SQLiteStore {
         time: String
     ) throws -> [StatsReport.Note] {
         var notes: [StatsReport.Note] = []
+        // The look-up goes through the index on the second column and time: for source IPs, one led by the id
+        // range, which the extra (always true) term lets SQLite use.
         let pairs: [(String, String, String, StatsReport.Note.Kind)] = [
-            ("e.host", "e.user", "events_user_time", .newUserOnHost),
-            ("e.user", "e.src_ip", "events_ip_time", .newIPForUser),
+            ("e.host", "e.user", "", .newUserOnHost),
+            ("e.user", "e.src_ip", " AND " + Self.sourceIPRangeTerm, .newIPForUser),
         ]
-        for (first, second, _, kind) in pairs {
+        for (first, second, indexTerm, kind) in pairs {
             let filter = clause.isEmpty ? " WHERE " : clause + " AND "
             let rows = try Row.fetchAll(
                 db,
@@ -177,7 +179,8 @@ extension SQLiteStore {
                     try Bool.fetchOne(
                         db,
                         sql:
-                            "SELECT EXISTS (SELECT 1 FROM events e WHERE \(second) = ? AND \(first) = ? AND e.time_ns < ?)",
+                            "SELECT EXISTS (SELECT 1 FROM events e WHERE \(second) = ? AND \(first) = ? AND e.time_ns < ?"
+                            + indexTerm + ")",
                         arguments: [b, a, since]
                     ) ?? false
                 guard !seen else { continue }

@@ -161,7 +161,9 @@ struct CorrelationRunner {
                 arguments += key.map(\.databaseValue) + [from.databaseValue, to.databaseValue]
             }
         }
-        return SQLTerm(sql: terms.joined(separator: " OR "), arguments: arguments)
+        // Source IPs are indexed behind the event-id range: the always-true term lets SQLite use that index.
+        let rangeTerm = columns.contains("e.src_ip") ? " AND " + SQLiteStore.sourceIPRangeTerm : ""
+        return SQLTerm(sql: "(" + terms.joined(separator: " OR ") + ")" + rangeTerm, arguments: arguments)
     }
 
     /// `temporal_ordered` reads, for each match of the previous rule, only the first two matches of this rule in
@@ -184,7 +186,8 @@ struct CorrelationRunner {
         var query = self.query
         query.rule = condition
         query.restriction = SQLTerm(
-            sql: (columns.enumerated().map { "\($1) = a.k\($0)" } + ["\(time) >= a.t0 AND \(time) <= a.t1"])
+            sql: (columns.enumerated().map { "\($1) = a.k\($0)" } + ["\(time) >= a.t0 AND \(time) <= a.t1"]
+                + (columns.contains("e.src_ip") ? [SQLiteStore.sourceIPRangeTerm] : []))
                 .joined(separator: " AND "),
             arguments: []
         )

@@ -80,42 +80,28 @@ extension FullTextCheck {
                 documents.watermark =
                     try Int64.fetchOne(db, sql: "SELECT \(index.watermarkColumn) FROM fts_progress") ?? 0
                 let size = max(0, min(expectedDocuments, Int(clamping: documents.watermark)))
-                var count = [Int32](repeating: 0, count: size)
-                var digest = [UInt64](repeating: 0, count: size)
                 let keys = TokenKey.keys
                 do {
                     guard segments else { throw FullTextSegmentReader.Unsupported("not asked to") }
-                    var extra: [Int64: (count: Int32, digest: UInt64)] = [:]
-                    try count.withUnsafeMutableBufferPointer { count in
-                        try digest.withUnsafeMutableBufferPointer { digest in
-                            _ = try FullTextSegmentReader.read(db, table: index.table, keys: keys) {
+                    try Self.tally(size: size, into: &documents) { add in
+                        _ = try FullTextSegmentReader.read(db, table: index.table, keys: keys) {
+                            doc,
+                            termState,
+                            column,
+                            offset in
+                            add(
                                 doc,
-                                termState,
-                                column,
-                                offset in
-                                let value = FullTextCheck.digest(
+                                FullTextCheck.digest(
                                     termState: termState,
                                     FullTextCheck.position(column: column, offset: offset),
                                     keys: keys
                                 )
-                                if doc >= 1, doc <= size {
-                                    count[Int(doc - 1)] += 1
-                                    digest[Int(doc - 1)] &+= value
-                                } else {
-                                    extra[doc, default: (0, 0)].count += 1
-                                    extra[doc, default: (0, 0)].digest &+= value
-                                }
-                            }
+                            )
                         }
                     }
-                    documents.count = count
-                    documents.digest = digest
-                    documents.extra = extra
                     return documents
                 } catch let refusal as FullTextSegmentReader.Unsupported {
                     documents.segmentReaderRefused = refusal.description
-                    count = [Int32](repeating: 0, count: size)
-                    digest = [UInt64](repeating: 0, count: size)
                 }
                 // Columns are numbered in the table's order: `col` is the column's name, told apart by its first
                 // byte (events_attrs: program, fields); the line index has one column.
@@ -124,35 +110,58 @@ extension FullTextCheck {
                 )
                 let raw = statement.sqliteStatement
                 let hasColumns = index == .attributes
-                try count.withUnsafeMutableBufferPointer { count in
-                    try digest.withUnsafeMutableBufferPointer { digest in
-                        while try RawBind.nextRow(raw, db) {
-                            let doc = sqlite3_column_int64(raw, 0)
-                            let offset = Int(sqlite3_column_int64(raw, 1))
-                            // The pointer first, then the length (sqlite3_column_bytes after _text does not convert).
-                            let text = sqlite3_column_text(raw, 2)
-                            let length = Int(sqlite3_column_bytes(raw, 2))
-                            let term = UnsafeRawBufferPointer(start: text, count: length)
-                            var column = 0
-                            if hasColumns, let name = sqlite3_column_text(raw, 3), name.pointee != UInt8(ascii: "p") {
-                                column = 1
-                            }
-                            let position = FullTextCheck.position(column: column, offset: offset)
-                            let value = FullTextCheck.digest(term, position, keys: keys)
-                            if doc >= 1, doc <= size {
-                                count[Int(doc - 1)] += 1
-                                digest[Int(doc - 1)] &+= value
-                            } else {
-                                documents.extra[doc, default: (0, 0)].count += 1
-                                documents.extra[doc, default: (0, 0)].digest &+= value
-                            }
+                try Self.tally(size: size, into: &documents) { add in
+                    while try RawBind.nextRow(raw, db) {
+                        let doc = sqlite3_column_int64(raw, 0)
+                        let offset = Int(sqlite3_column_int64(raw, 1))
+                        // The pointer first, then the length (sqlite3_column_bytes after _text does not convert).
+                        let text = sqlite3_column_text(raw, 2)
+                        let length = Int(sqlite3_column_bytes(raw, 2))
+                        let term = UnsafeRawBufferPointer(start: text, count: length)
+                        var column = 0
+                        if hasColumns, let name = sqlite3_column_text(raw, 3), name.pointee != UInt8(ascii: "p") {
+                            column = 1
+                        }
+                        add(
+                            doc,
+                            FullTextCheck.digest(
+                                term,
+                                FullTextCheck.position(column: column, offset: offset),
+                                keys: keys
+                            )
+                        )
+                    }
+                }
+                return documents
+            }
+        }
+
+        /// Runs `read`, which hands each token instance's document id and digest to `add`, and stores the
+        /// per-document counts and digest sums in `documents` (ids 1…`size` in arrays, others in `extra`).
+        private static func tally(
+            size: Int,
+            into documents: inout Documents,
+            _ read: (_ add: (Int64, UInt64) -> Void) throws -> Void
+        ) throws {
+            var count = [Int32](repeating: 0, count: size)
+            var digest = [UInt64](repeating: 0, count: size)
+            var extra: [Int64: (count: Int32, digest: UInt64)] = [:]
+            try count.withUnsafeMutableBufferPointer { count in
+                try digest.withUnsafeMutableBufferPointer { digest in
+                    try read { doc, value in
+                        if doc >= 1, doc <= size {
+                            count[Int(doc - 1)] += 1
+                            digest[Int(doc - 1)] &+= value
+                        } else {
+                            extra[doc, default: (0, 0)].count += 1
+                            extra[doc, default: (0, 0)].digest &+= value
                         }
                     }
                 }
-                documents.count = count
-                documents.digest = digest
-                return documents
             }
+            documents.count = count
+            documents.digest = digest
+            documents.extra = extra
         }
     }
 }

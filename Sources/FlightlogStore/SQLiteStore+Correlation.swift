@@ -17,7 +17,7 @@ extension SQLiteStore {
     ) throws -> [CorrelationHit] {
         guard let correlation = rule.correlation else { return [] }
         return try self.readTranslatingErrors(query) { db in
-            var runner = CorrelationRunner(db: db, rules: rules, query: query, narrowing: narrowing)
+            let runner = CorrelationRunner(db: db, rules: rules, query: query, narrowing: narrowing)
             var hits = try runner.hits(correlation, reference: rule.name ?? rule.id ?? rule.title, depth: 0)
             if query.order == .desc { hits.reverse() }
             if let limit = query.limit, hits.count > limit { hits.removeLast(hits.count - limit) }
@@ -49,7 +49,7 @@ struct CorrelationRunner {
         self.query = base
     }
 
-    mutating func hits(_ correlation: SigmaCorrelation, reference: String, depth: Int) throws -> [CorrelationHit] {
+    func hits(_ correlation: SigmaCorrelation, reference: String, depth: Int) throws -> [CorrelationHit] {
         guard depth < Self.maximumDepth else {
             throw QueryError.database(
                 "correlation rules nest deeper than \(Self.maximumDepth) levels at '\(reference)'"
@@ -143,13 +143,9 @@ struct CorrelationRunner {
     /// `(col = ? AND … AND time BETWEEN ? AND ?) OR …` for the windows, or nil when a group-by field is not an
     /// indexed column or there are too many windows.
     func restriction(_ windows: [[String]: [(Int64, Int64)]], fields: [String]) -> SQLTerm? {
-        let indexed = ["e.host", "e.user", "e.src_ip"]
-        let columns = fields.compactMap { SigmaRule.columns[$0.lowercased()] }.filter(indexed.contains)
-        guard self.narrowing, columns.count == fields.count,
+        guard let columns = self.indexedColumns(fields),
             windows.values.reduce(0, { $0 + $1.count }) <= Self.maximumWindows
-        else {
-            return nil
-        }
+        else { return nil }
         let time = SQLiteStore.timeColumn(self.query.clock)
         var terms: [String] = []
         var arguments: [DatabaseValue] = []
@@ -161,9 +157,22 @@ struct CorrelationRunner {
                 arguments += key.map(\.databaseValue) + [from.databaseValue, to.databaseValue]
             }
         }
-        // Source IPs are indexed behind the event-id range: the always-true term lets SQLite use that index.
-        let rangeTerm = columns.contains("e.src_ip") ? " AND " + SQLiteStore.sourceIPRangeTerm : ""
-        return SQLTerm(sql: "(" + terms.joined(separator: " OR ") + ")" + rangeTerm, arguments: arguments)
+        let sql = (["(" + terms.joined(separator: " OR ") + ")"] + Self.indexTerms(columns)).joined(separator: " AND ")
+        return SQLTerm(sql: sql, arguments: arguments)
+    }
+
+    /// The SQL columns of the group-by `fields` when narrowing is on and every one has an index to narrow with
+    /// (host, user, source IP), else nil.
+    func indexedColumns(_ fields: [String]) -> [String]? {
+        let columns = fields.compactMap { SigmaRule.columns[$0.lowercased()] }
+            .filter { ["e.host", "e.user", "e.src_ip"].contains($0) }
+        return self.narrowing && columns.count == fields.count ? columns : nil
+    }
+
+    /// Always-true terms SQLite needs to use the index of these columns: source IPs are indexed behind the event-id
+    /// range (migration v5).
+    static func indexTerms(_ columns: [String]) -> [String] {
+        columns.contains("e.src_ip") ? [SQLiteStore.sourceIPRangeTerm] : []
     }
 
     /// `temporal_ordered` reads, for each match of the previous rule, only the first two matches of this rule in
@@ -178,17 +187,14 @@ struct CorrelationRunner {
         after previous: [CorrelationInput],
         _ correlation: SigmaCorrelation
     ) throws -> [CorrelationInput]? {
-        let indexed = ["e.host", "e.user", "e.src_ip"]
-        let columns = fields.compactMap { SigmaRule.columns[$0.lowercased()] }.filter(indexed.contains)
-        guard self.narrowing, columns.count == fields.count, previous.count <= Self.maximumWindows else { return nil }
+        guard let columns = self.indexedColumns(fields), previous.count <= Self.maximumWindows else { return nil }
         if previous.isEmpty { return [] }
         let time = SQLiteStore.timeColumn(self.query.clock)
         var query = self.query
         query.rule = condition
         query.restriction = SQLTerm(
             sql: (columns.enumerated().map { "\($1) = a.k\($0)" } + ["\(time) >= a.t0 AND \(time) <= a.t1"]
-                + (columns.contains("e.src_ip") ? [SQLiteStore.sourceIPRangeTerm] : []))
-                .joined(separator: " AND "),
+                + Self.indexTerms(columns)).joined(separator: " AND "),
             arguments: []
         )
         let (clause, whereArguments) = try SQLiteStore.whereClause(self.db, query)

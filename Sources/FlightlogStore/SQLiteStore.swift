@@ -103,11 +103,29 @@ public final class SQLiteStore: EvidenceStore {
         }
         do {
             let pool = try DatabasePool(path: immutable ? Self.immutableURI(path) : path, configuration: config)
-            let migrated = try pool.read { db in try Migrations.migrator.hasCompletedMigrations(db) }
-            guard migrated else {
+            let migrator = Migrations.migrator
+            let (complete, newer, applied) = try pool.read { db in
+                (
+                    try migrator.hasCompletedMigrations(db), try migrator.hasBeenSuperseded(db),
+                    try migrator.appliedIdentifiers(db).count
+                )
+            }
+            // Readers cannot migrate: say which of the three it is, and what to do.
+            if newer {
                 throw StoreError.cannotOpen(
                     path: path,
-                    reason: "not a Flightlog database, or written by a newer version"
+                    reason: "written by a newer version of Flightlog: use that version (or newer) to read it"
+                )
+            }
+            if !complete, applied == 0 {
+                throw StoreError.cannotOpen(path: path, reason: "not a Flightlog database")
+            }
+            if !complete {
+                throw StoreError.cannotOpen(
+                    path: path,
+                    reason: "written by an older version of Flightlog; read-only commands cannot upgrade it: restart "
+                        + "`flightlog serve` with this version, or run `flightlog verify --db \(path)` once, "
+                        + "which upgrades it (a copy on read-only media needs the version that wrote it)"
                 )
             }
             return pool

@@ -44,6 +44,7 @@ struct HuntCommand: ParsableCommand {
             Examples:
               flightlog hunt --db flightlog.db --rules /etc/flightlog/rules
               flightlog hunt --db flightlog.db --rules aggregator/rules --since 2026-11-24 --format jsonl
+              flightlog hunt --db flightlog.db --rules aggregator/rules --format jsonl | jq 'select(.type == "hit")'
             """
     )
 

@@ -115,7 +115,21 @@ struct IntegrityChecker {
             )
         }
         try self.checkBatchesAndRows()
-        for (index, documents) in try indexScan?.results() ?? [] {
+        for (index, result) in indexScan?.results() ?? [] {
+            let documents: FullTextCheck.IndexScan.Documents
+            do {
+                documents = try result.get()
+            } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_CORRUPT {
+                // A damaged or hand-edited index file is evidence, not a reason to stop: the rest is still checked.
+                self.add(
+                    IntegrityFinding(
+                        .storageCorrupt,
+                        "\(index.name) (\(index.table) in the full-text file) cannot be read: "
+                            + "\(error.message ?? "malformed"); rebuild it only after keeping a copy"
+                    )
+                )
+                continue
+            }
             var found: [IntegrityFinding] = []
             self.fullText.compare(documents, of: index, report: { found.append($0) })
             for finding in found { self.add(finding) }

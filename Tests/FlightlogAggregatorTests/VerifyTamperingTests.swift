@@ -267,6 +267,19 @@ struct VerifyTamperingTests {
         #expect(scoped.kinds == [.ftsMismatch])
     }
 
+    /// A page of the line index's segments deleted by hand: the index cannot be read, which is a finding (the
+    /// rest of the store is still checked and reported), not a run that could not complete.
+    @Test func fullTextIndexPageRemoved() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper("DELETE FROM fts.events_fts_data WHERE id = (SELECT max(id) FROM fts.events_fts_data)")
+        try fixture.tamper("UPDATE events SET user = 'nobody' WHERE id = 3")
+        let report = try await fixture.verify()
+        #expect(report.kinds.contains(.storageCorrupt), "\(report.kinds)")
+        #expect(report.first(.storageCorrupt)?.detail.contains("events_fts") == true)
+        #expect(report.kinds.contains(.rowEdited), "the row check still ran: \(report.kinds)")
+    }
+
     /// Row 7 re-indexed with row 8's text: the same number of tokens, other words. Only the full run's digest of
     /// (term, position) sees it.
     @Test func fullTextEntryReplacedWithTextOfTheSameLength() async throws {

@@ -33,7 +33,6 @@ struct FullTextSegmentReader {
         var highestRow = Int64.min
         var firstTerm: [UInt8] = []
         var lastTerm: [UInt8] = []
-        var empty = true
     }
 
     /// Calls `visit(row, termState, column, offset)` for every token instance of `table`, where `termState` is
@@ -106,7 +105,6 @@ struct FullTextSegmentReader {
             segments[index].highestRow = parser.highestRow
             segments[index].firstTerm = parser.firstTerm ?? []
             segments[index].lastTerm = parser.term
-            segments[index].empty = parser.firstTerm == nil
         }
         return instances
     }
@@ -145,7 +143,7 @@ struct FullTextSegmentReader {
     /// No (term, row) pair can be in two segments: every two segments hold disjoint row ranges (the indexer only
     /// appends rows) or disjoint term ranges (an incremental merge in progress moves terms, in order).
     static func checkDisjoint(_ segments: [Segment]) throws {
-        let filled = segments.filter { !$0.empty }
+        let filled = segments.filter { !$0.firstTerm.isEmpty }
         for (offset, one) in filled.enumerated() {
             for other in filled[(offset + 1)...] {
                 let rowsApart = one.highestRow < other.lowestRow || other.highestRow < one.lowestRow

@@ -118,26 +118,9 @@ struct HuntCommand: ParsableCommand {
                         store: store,
                         query: query,
                         times: times,
+                        printer: printer,
                         out: out
-                    ) {
-                        (hit: CorrelationHit, ordinal: Int) in
-                        var hitQuery = query
-                        hitQuery.limit = nil
-                        hitQuery.order = .asc
-                        return try self.printMatches(
-                            rule,
-                            hit: ordinal,
-                            store: store,
-                            chunks: hit.eventIDs.chunked(5_000).map { ids in
-                                var chunk = hitQuery
-                                chunk.eventIDs = Array(ids)
-                                return chunk
-                            },
-                            times: times,
-                            printer: printer,
-                            out: out
-                        )
-                    }
+                    )
                 } else if let condition = rule.condition {
                     var ruleQuery = query
                     ruleQuery.rule = condition
@@ -154,8 +137,8 @@ struct HuntCommand: ParsableCommand {
                     continue
                 }
                 if self.format == .table {
-                    let noun = rule.correlation == nil ? "match" : "hit"
-                    out.write("   \(matched) \(noun)\(matched == 1 ? "" : (noun == "hit" ? "s" : "es"))\n\n")
+                    let (one, many) = rule.correlation == nil ? ("match", "matches") : ("hit", "hits")
+                    out.write("   \(matched) \(matched == 1 ? one : many)\n\n")
                 }
                 total += matched
             }
@@ -192,18 +175,21 @@ struct HuntCommand: ParsableCommand {
         out.write(line)
     }
 
-    /// Runs a correlation rule: one line per hit (its group, time span and size), then its events through
-    /// `events`. Returns the number of hits.
+    /// Runs a correlation rule: one line per hit (its group, time span and size), then its events, oldest first.
+    /// Returns the number of hits.
     private func runCorrelation(
         _ rule: SigmaRule,
         set: SigmaRuleSet,
         store: SQLiteStore,
         query: EventQuery,
         times: TimeFormatter,
-        out: BufferedWriter,
-        events: (CorrelationHit, Int) throws -> Int
+        printer: EventPrinter,
+        out: BufferedWriter
     ) throws -> Int {
         let hits = try store.correlate(rule, in: set, query: query)
+        var eventsQuery = query
+        eventsQuery.limit = nil
+        eventsQuery.order = .asc
         for (offset, hit) in hits.enumerated() {
             let ordinal = offset + 1
             if self.format == .table {
@@ -231,7 +217,21 @@ struct HuntCommand: ParsableCommand {
                 line += "]}\n".utf8
                 out.write(line)
             }
-            _ = try events(hit, ordinal)
+            // At most 5,000 ids per query, well under SQLite's limit on bound parameters.
+            let chunks = stride(from: 0, to: hit.eventIDs.count, by: 5_000).map { start in
+                var chunk = eventsQuery
+                chunk.eventIDs = Array(hit.eventIDs[start..<min(start + 5_000, hit.eventIDs.count)])
+                return chunk
+            }
+            _ = try self.printMatches(
+                rule,
+                hit: ordinal,
+                store: store,
+                chunks: chunks,
+                times: times,
+                printer: printer,
+                out: out
+            )
             if out.isBroken { break }
         }
         return hits.count
@@ -270,12 +270,5 @@ struct HuntCommand: ParsableCommand {
             if out.isBroken { break }
         }
         return matched
-    }
-}
-
-extension Array {
-    /// Consecutive pieces of at most `size` elements (none for an empty array).
-    fileprivate func chunked(_ size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: self.count, by: size).map { self[$0..<Swift.min($0 + size, self.count)] }
     }
 }

@@ -83,17 +83,20 @@ enum AttributeText {
         return out
     }
 
-    /// The same text from an event's authentic fields into a reusable buffer (replacing its contents): what
-    /// `verify` expects the indexer to have written for the event.
-    static func append(fields: [Event.Field], to out: inout [UInt8]) {
+    /// The same text from an event's authentic fields, read in place from its payload, into a reusable buffer
+    /// (replacing its contents): what `verify` expects the indexer to have written for the event.
+    static func append(_ layout: EventLayout, _ entry: EventLayout.Entry, to out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
-        for field in fields {
-            let key = Array(field.key.utf8)
-            guard !Self.isColumnName(key) else { continue }
-            out.append(contentsOf: key)
-            out.append(0x20)
-            out.append(contentsOf: field.value.utf8)
-            out.append(0x0a)
+        layout.bytes.withUnsafeBufferPointer { all in
+            for index in entry.fieldRange {
+                let field = layout.fields[index]
+                let key = UnsafeBufferPointer(rebasing: all[field.key.start..<(field.key.start + field.key.count)])
+                guard !Self.isColumnName(key) else { continue }
+                out.append(contentsOf: key)
+                out.append(0x20)
+                out.append(contentsOf: all[field.value.start..<(field.value.start + field.value.count)])
+                out.append(0x0a)
+            }
         }
     }
 
@@ -101,6 +104,10 @@ enum AttributeText {
     private static let columnNameBytes: [[UInt8]] = Self.columnNames.map { Array($0.utf8) }
 
     private static func isColumnName(_ key: [UInt8]) -> Bool {
+        key.withUnsafeBufferPointer(Self.isColumnName)
+    }
+
+    private static func isColumnName(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
         // Column names are short ASCII words: compare with ASCII case folded, byte by byte.
         guard key.count <= 16 else { return false }
         for name in Self.columnNameBytes where name.count == key.count {

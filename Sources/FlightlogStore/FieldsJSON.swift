@@ -13,10 +13,7 @@ public enum FieldsJSON {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Replaces the contents of `out` with the bytes ``encode(_:)`` returns, reusing its storage (the verifier
-    /// encodes every stored event's fields, so it keeps one buffer).
-    public static func encode(_ fields: [Event.Field], into out: inout [UInt8]) {
-        out.removeAll(keepingCapacity: true)
+    private static func encode(_ fields: [Event.Field], into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
         for (index, field) in fields.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -27,24 +24,50 @@ public enum FieldsJSON {
         out.append(UInt8(ascii: "}"))
     }
 
+    /// Replaces the contents of `out` with the bytes ``encode(_:)`` returns for the fields of `entry`, read in
+    /// place from its payload (the verifier encodes every stored event's fields, so it keeps one buffer).
+    static func encode(_ layout: EventLayout, _ entry: EventLayout.Entry, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out.append(UInt8(ascii: "{"))
+        layout.bytes.withUnsafeBufferPointer { all in
+            for index in entry.fieldRange {
+                if index > entry.firstField { out.append(UInt8(ascii: ",")) }
+                let field = layout.fields[index]
+                Self.appendString(
+                    UnsafeBufferPointer(rebasing: all[field.key.start..<(field.key.start + field.key.count)]),
+                    to: &out
+                )
+                out.append(UInt8(ascii: ":"))
+                Self.appendString(
+                    UnsafeBufferPointer(rebasing: all[field.value.start..<(field.value.start + field.value.count)]),
+                    to: &out
+                )
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Appends `string` as a quoted JSON string.
     public static func appendString(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var string = string
-        string.withUTF8 { bytes in
-            // Runs of bytes that need no escape are copied at once.
-            var start = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                Self.appendEscape(byte, to: &out)
-                start = index + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]))
+        string.withUTF8 { Self.appendString($0, to: &out) }
+    }
+
+    /// Appends UTF-8 `bytes` as a quoted JSON string.
+    static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Runs of bytes that need no escape are copied at once.
+        var start = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            Self.appendEscape(byte, to: &out)
+            start = index + 1
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]))
         out.append(UInt8(ascii: "\""))
     }
 

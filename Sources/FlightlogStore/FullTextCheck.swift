@@ -68,26 +68,26 @@ struct FullTextCheck {
 
     // MARK: - Expectations
 
-    /// Records what the indexes must hold for event `id`, whose authentic content is `event`.
-    mutating func expect(id: Int64, event: Event) {
+    /// Records what the indexes must hold for event `id`, whose authentic content is `entry` of `layout`.
+    mutating func expect(id: Int64, _ layout: EventLayout, _ entry: EventLayout.Entry) {
         // The line: the indexer indexes `String(decoding: line, as: UTF8.self)`, the same bytes when valid UTF-8.
-        let line = event.line
-        let valid = line.withUnsafeBufferPointer(RawColumn.isUTF8)
         var fold = Fold()
-        if valid {
-            line.withUnsafeBufferPointer { self.tokenize($0, column: 0, into: &fold) }
-        } else {
-            self.repaired.removeAll(keepingCapacity: true)
-            self.repaired.append(contentsOf: String(decoding: line, as: UTF8.self).utf8)
-            self.repaired.withUnsafeBufferPointer { self.tokenize($0, column: 0, into: &fold) }
+        layout.withBytes(entry.line) { line in
+            if RawColumn.isUTF8(line) {
+                self.tokenize(line, column: 0, into: &fold)
+            } else {
+                self.repaired.removeAll(keepingCapacity: true)
+                self.repaired.append(contentsOf: String(decoding: line, as: UTF8.self).utf8)
+                self.repaired.withUnsafeBufferPointer { self.tokenize($0, column: 0, into: &fold) }
+            }
         }
         self.expected[0].set(id, count: fold.count, digest: fold.digest)
         // The attributes: `program` in column 0, the fields' text in column 1.
         fold = Fold()
-        if var program = IndexedColumns(event).program {
-            program.withUTF8 { self.tokenize($0, column: 0, into: &fold) }
+        if let program = IndexedSpans(layout, entry).program {
+            layout.withBytes(program) { self.tokenize($0, column: 0, into: &fold) }
         }
-        AttributeText.append(fields: event.fields, to: &self.attributes)
+        AttributeText.append(layout, entry, to: &self.attributes)
         self.attributes.withUnsafeBufferPointer { self.tokenize($0, column: 1, into: &fold) }
         self.expected[1].set(id, count: fold.count, digest: fold.digest)
     }

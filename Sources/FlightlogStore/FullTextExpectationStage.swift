@@ -30,7 +30,7 @@ final class FullTextExpectationStage: @unchecked Sendable {
                 for index in 0..<checked.eventCount {
                     let id = firstEventID + Int64(index)
                     if let events = checked.events {
-                        self.fullText.expect(id: id, event: events[index])
+                        self.fullText.expect(id: id, events, events.entries[index])
                     } else {
                         self.fullText.skip(id: id)
                     }

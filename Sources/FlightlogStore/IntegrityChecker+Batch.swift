@@ -53,8 +53,9 @@ extension IntegrityChecker {
         var columns: BatchColumns
         var findings: [IntegrityFinding] = []
         var eventCount: Int
-        /// The decoded events, only when the signature verified (the rows are compared with authentic events only).
-        var events: [Event]?
+        /// The events located in the inflated payload, only when the signature verified (the rows are compared with
+        /// authentic events only).
+        var events: EventLayout?
         var entry: ChainEntry?
         var leaf: Bytes32?
         var envelopeBytes = 0
@@ -217,7 +218,7 @@ extension IntegrityChecker {
             }
         }
         do {
-            result.events = try batch.decodeEvents()
+            result.events = try batch.decodeLayout()
         } catch {
             report(.batchMalformed, "signed payload does not decode: \(error)")
         }

@@ -45,34 +45,39 @@ extension IntegrityChecker {
             sqlite3_column_type(self.raw, column) == SQLITE_INTEGER ? sqlite3_column_int64(self.raw, column) : nil
         }
 
-        /// The names of the columns of the current row that differ from `event`, the authentic event stored as
-        /// event `index` of batch `batchID`.
+        /// The names of the columns of the current row that differ from the authentic event `entry` of `layout`,
+        /// stored as event `index` of batch `batchID`.
         mutating func differingColumns(
-            event: Event,
+            _ layout: EventLayout,
+            _ entry: EventLayout.Entry,
             batchID: Int64,
             index: Int,
             agentID: Int64,
             received: Int64?
         ) -> [String] {
-            let columns = IndexedColumns(event)
-            FieldsJSON.encode(event.fields, into: &self.fieldsBuffer)
+            let columns = IndexedSpans(layout, entry)
+            FieldsJSON.encode(layout, entry, into: &self.fieldsBuffer)
             var mismatch: UInt32 = 0
             func check(_ column: Int32, _ equal: Bool) { if !equal { mismatch |= 1 << UInt32(column) } }
+            func text(_ column: Int32, _ span: EventLayout.Span?) -> Bool {
+                guard let span else { return self.isNull(column) }
+                return layout.withBytes(span) { self.hasBytes(column, type: SQLITE_TEXT, UnsafeRawBufferPointer($0)) }
+            }
             check(1, self.isInteger(1, batchID))
             check(2, self.isInteger(2, Int64(index)))
             check(3, self.isInteger(3, agentID))
-            check(4, self.isInteger(4, event.timeNanos))
-            check(5, self.isInteger(5, event.observedNanos))
+            check(4, self.isInteger(4, entry.timeNanos))
+            check(5, self.isInteger(5, entry.observedNanos))
             check(6, received.map { self.isInteger(6, $0) } ?? self.isNull(6))
-            check(7, self.isInteger(7, Int64(event.flags.rawValue)))
-            check(8, self.isText(8, event.host))
-            check(9, self.isText(9, event.source))
-            check(10, columns.program.map { self.isText(10, $0) } ?? self.isNull(10))
+            check(7, self.isInteger(7, Int64(entry.flags.rawValue)))
+            check(8, text(8, entry.host))
+            check(9, text(9, entry.source))
+            check(10, text(10, columns.program))
             check(11, columns.pid.map { self.isInteger(11, $0) } ?? self.isNull(11))
-            check(12, columns.user.map { self.isText(12, $0) } ?? self.isNull(12))
-            check(13, columns.sourceIP.map { self.isText(13, $0) } ?? self.isNull(13))
-            check(14, columns.severity.map { self.isText(14, $0) } ?? self.isNull(14))
-            check(15, self.isBlob(15, event.line))
+            check(12, text(12, columns.user))
+            check(13, text(13, columns.sourceIP))
+            check(14, text(14, columns.severity))
+            check(15, layout.withBytes(entry.line) { self.hasBytes(15, type: SQLITE_BLOB, UnsafeRawBufferPointer($0)) })
             check(16, self.fieldsBuffer.withUnsafeBytes { self.hasBytes(16, type: SQLITE_TEXT, $0) })
             guard mismatch != 0 else { return [] }
             return (1..<IntegrityChecker.eventColumns.count).compactMap {
@@ -86,15 +91,6 @@ extension IntegrityChecker {
 
         private func isInteger(_ column: Int32, _ value: Int64) -> Bool {
             self.integer(column) == value
-        }
-
-        private func isText(_ column: Int32, _ value: String) -> Bool {
-            var value = value
-            return value.withUTF8 { self.hasBytes(column, type: SQLITE_TEXT, UnsafeRawBufferPointer($0)) }
-        }
-
-        private func isBlob(_ column: Int32, _ value: [UInt8]) -> Bool {
-            value.withUnsafeBytes { self.hasBytes(column, type: SQLITE_BLOB, $0) }
         }
 
         /// Whether the column has storage class `type` and exactly `bytes` (text is compared as stored, UTF-8).

@@ -342,7 +342,8 @@ struct IntegrityChecker {
             if let rowID = rows.id, rowID == expectedID {
                 if inScope, let events = checked.events {
                     let differing = rows.differingColumns(
-                        event: events[Int(index)],
+                        events,
+                        events.entries[Int(index)],
                         batchID: batchID,
                         index: Int(index),
                         agentID: agentID,

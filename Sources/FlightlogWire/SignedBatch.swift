@@ -154,18 +154,24 @@ public struct SignedBatch: Equatable, Sendable {
     /// Inflates the payload (never past its declared length) and decodes its events, checking that the count and
     /// the first/last event times in the header match them.
     public func decodeEvents() throws(WireError) -> [Event] {
+        try self.decodeLayout().events()
+    }
+
+    /// ``decodeEvents()`` without building the events: where each one lies in the inflated payload, with the same
+    /// checks and errors.
+    public func decodeLayout() throws(WireError) -> EventLayout {
         let payload = try Zlib.inflate(self.compressedPayload, declaredLength: self.uncompressedLength)
-        let events = try EventCodec.decode(payload, count: self.eventCount)
+        let layout = try EventLayout(payload, count: self.eventCount)
         var first = Int64.max
         var last = Int64.min
-        for event in events {
-            first = min(first, event.timeNanos)
-            last = max(last, event.timeNanos)
+        for entry in layout.entries {
+            first = min(first, entry.timeNanos)
+            last = max(last, entry.timeNanos)
         }
         guard first == self.firstEventNanos, last == self.lastEventNanos else {
             throw WireError.invalidValue(what: "batch event time range disagrees with its events", value: 0)
         }
-        return events
+        return layout
     }
 
     // MARK: - Building

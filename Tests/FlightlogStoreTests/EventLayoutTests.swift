@@ -1,0 +1,100 @@
+import FlightlogWire
+import Testing
+
+@testable import FlightlogStore
+
+/// `verify` reads authentic events in place (``EventLayout``) and derives from the payload bytes what ingest
+/// derived from decoded `Event`s: the indexed columns, the `fields` JSON, the hunt index's text. Any disagreement
+/// would be a false "row edited" finding or, worse, a missed one; these tests hold the two paths equal on events
+/// built to hit the corners (duplicate and case-varied keys, numbers that do not parse, escapes, non-ASCII, lines
+/// that are not UTF-8).
+@Suite("EventLayout: events read in place agree with decoded events")
+struct EventLayoutTests {
+    /// A small deterministic generator (xorshift), so that a failure can be replayed.
+    struct Random {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            self.state ^= self.state << 13
+            self.state ^= self.state >> 7
+            self.state ^= self.state << 17
+            return self.state
+        }
+        mutating func pick<T>(_ choices: [T]) -> T { choices[Int(self.next() % UInt64(choices.count))] }
+    }
+
+    static let keys = [
+        "program", "pid", "user", "src_ip", "severity", "message", "hostname", "PID", "Program", "User", "action",
+        "outcome", "src_port", "Ip", "clientip", "k\"ey", "日本", "user ", "", "severity",
+    ]
+    static let values = [
+        "sshd", "1234", "+12", "-0", "", "12a", "99999999999999999999", "-9223372036854775808", " 7", "mchen",
+        "203.0.113.7", "quote \" back \\ nl \n tab \t ctl \u{01}", "Zoë 日本語 🔐", "\u{00}", "/", "a\u{301}",
+    ]
+
+    static func event(_ random: inout Random) -> Event {
+        var line = Array("Nov 24 09:00:04 ws sshd[1]: Accepted password for mchen from 203.0.113.4".utf8)
+        switch random.next() % 4 {
+        case 0: line.append(contentsOf: [0xff, 0xfe, 0x41])  // not UTF-8
+        case 1: line = Array("Zoë a tenté 日本語".utf8)
+        case 2: line = []
+        default: break
+        }
+        let fieldCount = Int(random.next() % 9)
+        return Event(
+            timeNanos: Int64(bitPattern: random.next()),
+            observedNanos: Int64(bitPattern: random.next()),
+            flags: random.next() % 2 == 0 ? [] : .timeFromLine,
+            host: random.pick(["ws-1", "ws-1", "", "hôte-2"]),
+            source: random.pick(["/var/log/auth.log", "/var/log/auth.log", "journal"]),
+            line: line,
+            fields: (0..<fieldCount).map { _ in Event.Field(random.pick(Self.keys), random.pick(Self.values)) }
+        )
+    }
+
+    @Test("columns, fields JSON and hunt text from the payload equal those from decoded events")
+    func agreesWithDecodedEvents() throws {
+        var random = Random(state: 0x9E37_79B9_7F4A_7C15)
+        for _ in 0..<200 {
+            let events = (0..<Int(1 + random.next() % 20)).map { _ in Self.event(&random) }
+            let layout = try EventLayout(try EventCodec.encode(events), count: events.count)
+            #expect(layout.events() == events)
+            var json: [UInt8] = []
+            var attributes: [UInt8] = []
+            for (entry, event) in zip(layout.entries, events) {
+                let columns = IndexedColumns(event)
+                let spans = IndexedSpans(layout, entry)
+                #expect(spans.program.map(layout.string) == columns.program)
+                #expect(spans.pid == columns.pid)
+                #expect(spans.user.map(layout.string) == columns.user)
+                #expect(spans.sourceIP.map(layout.string) == columns.sourceIP)
+                #expect(spans.severity.map(layout.string) == columns.severity)
+
+                let stored = FieldsJSON.encode(event.fields)
+                FieldsJSON.encode(layout, entry, into: &json)
+                #expect(json == Array(stored.utf8))
+
+                // What verify expects in events_attrs equals what the indexer writes from the stored JSON.
+                AttributeText.append(layout, entry, to: &attributes)
+                let indexed = AttributeText.text(pairs: event.fields.map { (key: $0.key, value: $0.value) })
+                #expect(attributes == Array(indexed.utf8))
+                if let fast = AttributeText.text(fieldsJSON: stored) { #expect(Array(fast.utf8) == attributes) }
+            }
+        }
+    }
+
+    @Test("a payload that does not decode is refused by the layout with the decoder's error")
+    func refusesWhatDecodeRefuses() throws {
+        var random = Random(state: 42)
+        let events = [Self.event(&random), Self.event(&random)]
+        let payload = try EventCodec.encode(events)
+        #expect(throws: WireError.trailingBytes(what: "batch payload", count: 1)) {
+            try EventLayout(payload + [0], count: 2)
+        }
+        #expect(throws: WireError.truncated(what: "event 2 time")) {
+            try EventLayout(payload, count: 3).entries.count
+        }
+        var badHost = try EventCodec.encode([Event(timeNanos: 0, observedNanos: 0, host: "h", source: "", line: [])])
+        badHost[18] = 0xff
+        #expect(throws: WireError.invalidUTF8(what: "event 0 host")) { try EventLayout(badHost, count: 1) }
+    }
+}

@@ -216,11 +216,12 @@ struct FullTextCheck {
                 report: report
             )
         }
-        for slot in 0..<documents.count.count {
-            compare(Int64(slot + 1), documents.count[slot], documents.digest[slot])
+        let slots = documents.tally.slots
+        for slot in 0..<slots.count {
+            compare(Int64(slot + 1), slots[slot].count, slots[slot].digest)
         }
-        // Expected rows with no slot in the scan's arrays (past its watermark, or ids the arrays do not reach).
-        for slot in documents.count.count..<max(documents.count.count, expected.count.count) {
+        // Expected rows with no slot in the scan's tally (past its watermark, or ids the tally does not reach).
+        for slot in slots.count..<max(slots.count, expected.count.count) {
             let id = Int64(slot + 1)
             guard documents.extra[id] == nil else { continue }
             compare(id, 0, 0)

@@ -57,9 +57,12 @@ import Testing
                 #expect(fast.segmentReaderRefused == nil, "\(index): \(fast.segmentReaderRefused ?? "")")
             }
             #expect(fast.watermark == slow.watermark)
-            #expect(fast.count.reduce(0) { $0 + Int($1) } > 1_000, "\(index): too few instances to mean anything")
-            #expect(fast.count == slow.count, "\(index)")
-            #expect(fast.digest == slow.digest, "\(index)")
+            #expect(
+                fast.tally.counts.reduce(0) { $0 + Int($1) } > 1_000,
+                "\(index): too few instances to mean anything"
+            )
+            #expect(fast.tally.counts == slow.tally.counts, "\(index)")
+            #expect(fast.tally.digests == slow.tally.digests, "\(index)")
             #expect(fast.extra.mapValues(\.count) == slow.extra.mapValues(\.count))
             #expect(fast.extra.mapValues(\.digest) == slow.extra.mapValues(\.digest))
         }
@@ -73,7 +76,7 @@ import Testing
         // The long line's position list spans pages: every one of its 3,001 words is there.
         let fts = FullTextIndexer.path(for: path)
         let line = try FullTextCheck.IndexScan.scan(.line, path: fts, immutable: false, expectedDocuments: 10_000)
-        #expect(line.count[2 * 200 + 5] == 3_001)
+        #expect(line.tally.slots[2 * 200 + 5].count == 3_001)
     }
 
     @Test func readsAnIncrementalMergeStoppedHalfWay() async throws {

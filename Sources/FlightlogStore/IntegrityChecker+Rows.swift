@@ -14,8 +14,6 @@ extension IntegrityChecker {
         private let db: Database
         /// Whether the statement is on a row.
         private(set) var hasRow = false
-        /// The expected `fields` JSON, rebuilt into the same storage for every row.
-        private var fieldsBuffer: [UInt8] = []
 
         init(_ db: Database, lowID: Int64) throws {
             self.db = db
@@ -24,7 +22,6 @@ extension IntegrityChecker {
                     "SELECT \(IntegrityChecker.eventColumns.joined(separator: ", ")) FROM events WHERE id >= ? ORDER BY id"
             )
             sqlite3_bind_int64(self.statement.sqliteStatement, 1, lowID)
-            self.fieldsBuffer.reserveCapacity(512)
         }
 
         private var raw: SQLiteStatement { self.statement.sqliteStatement }
@@ -56,7 +53,6 @@ extension IntegrityChecker {
             received: Int64?
         ) -> [String] {
             let columns = IndexedSpans(layout, entry)
-            FieldsJSON.encode(layout, entry, into: &self.fieldsBuffer)
             var mismatch: UInt32 = 0
             func check(_ column: Int32, _ equal: Bool) { if !equal { mismatch |= 1 << UInt32(column) } }
             func text(_ column: Int32, _ span: EventLayout.Span?) -> Bool {
@@ -78,7 +74,7 @@ extension IntegrityChecker {
             check(13, text(13, columns.sourceIP))
             check(14, text(14, columns.severity))
             check(15, layout.withBytes(entry.line) { self.hasBytes(15, type: SQLITE_BLOB, UnsafeRawBufferPointer($0)) })
-            check(16, self.fieldsBuffer.withUnsafeBytes { self.hasBytes(16, type: SQLITE_TEXT, $0) })
+            check(16, self.bytes(16, type: SQLITE_TEXT).map { FieldsJSON.matches(layout, entry, $0) } ?? false)
             guard mismatch != 0 else { return [] }
             return (1..<IntegrityChecker.eventColumns.count).compactMap {
                 mismatch & (1 << UInt32($0)) != 0 ? IntegrityChecker.eventColumns[$0] : nil
@@ -95,17 +91,23 @@ extension IntegrityChecker {
 
         /// Whether the column has storage class `type` and exactly `bytes` (text is compared as stored, UTF-8).
         private func hasBytes(_ column: Int32, type: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-            guard sqlite3_column_type(self.raw, column) == type else { return false }
+            guard let stored = self.bytes(column, type: type), stored.count == bytes.count else { return false }
+            guard stored.count > 0 else { return true }
+            guard let pointer = stored.baseAddress, let base = bytes.baseAddress else { return false }
+            return memcmp(pointer, base, stored.count) == 0
+        }
+
+        /// The column's bytes when it has storage class `type` (valid until the cursor moves).
+        private func bytes(_ column: Int32, type: Int32) -> UnsafeRawBufferPointer? {
+            guard sqlite3_column_type(self.raw, column) == type else { return nil }
             // The pointer first, then the length (sqlite3_column_bytes after _text/_blob does not convert).
             let pointer: UnsafeRawPointer? =
                 type == SQLITE_TEXT
                 ? sqlite3_column_text(self.raw, column).map { UnsafeRawPointer($0) }
                 : sqlite3_column_blob(self.raw, column)
             let count = Int(sqlite3_column_bytes(self.raw, column))
-            guard count == bytes.count else { return false }
-            guard count > 0 else { return true }
-            guard let pointer, let base = bytes.baseAddress else { return false }
-            return memcmp(pointer, base, count) == 0
+            guard let pointer else { return count == 0 ? UnsafeRawBufferPointer(start: nil, count: 0) : nil }
+            return UnsafeRawBufferPointer(start: pointer, count: count)
         }
     }
 }

@@ -38,17 +38,19 @@ public enum Zlib {
             throw WireError.corruptCompression("inflateInit failed")
         }
         defer { inflateEnd(&stream) }
-        let inputArray = Array(input)
-        // One spare byte lets an over-long stream show itself instead of looking exactly full.
-        var output = [UInt8](repeating: 0, count: declaredLength + 1)
-        let status: Int32 = inputArray.withUnsafeBufferPointer { inPtr in
-            output.withUnsafeMutableBufferPointer { outPtr in
+        // One spare byte lets an over-long stream show itself instead of looking exactly full. The output is not
+        // zeroed first: inflate writes every byte it reports, and only those are kept.
+        var status: Int32 = Z_STREAM_ERROR
+        let output = [UInt8](unsafeUninitializedCapacity: declaredLength + 1) { outPtr, initialized in
+            func run(_ inPtr: UnsafeBufferPointer<UInt8>) {
                 stream.next_in = UnsafeMutablePointer(mutating: inPtr.baseAddress)
                 stream.avail_in = uInt(inPtr.count)
                 stream.next_out = outPtr.baseAddress
                 stream.avail_out = uInt(outPtr.count)
-                return CZlib.inflate(&stream, Z_FINISH)
+                status = CZlib.inflate(&stream, Z_FINISH)
             }
+            if input.withContiguousStorageIfAvailable(run) == nil { Array(input).withUnsafeBufferPointer(run) }
+            initialized = Int(stream.total_out)
         }
         let produced = Int(stream.total_out)
         switch status {
@@ -65,7 +67,6 @@ public enum Zlib {
             let message = stream.msg.map { String(cString: $0) } ?? "inflate returned \(status)"
             throw WireError.corruptCompression(message)
         }
-        output.removeLast()
         return output
     }
 }

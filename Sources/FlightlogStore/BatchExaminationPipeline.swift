@@ -12,13 +12,21 @@ final class BatchExaminationPipeline: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var examined: [IntegrityChecker.BatchExamination] = []
 
-    init(_ batches: [IntegrityChecker.BatchColumns], agents: [Int64: IntegrityChecker.Agent]) {
+    init(
+        _ batches: [IntegrityChecker.BatchColumns],
+        agents: [Int64: IntegrityChecker.Agent],
+        tokenizers: EventTokenizers
+    ) {
         DispatchQueue.global().async {
             var slots = [IntegrityChecker.BatchExamination?](repeating: nil, count: batches.count)
             slots.withUnsafeMutableBufferPointer { buffer in
                 let output = UncheckedBuffer(buffer: buffer)
                 DispatchQueue.concurrentPerform(iterations: batches.count) { index in
-                    output.buffer[index] = IntegrityChecker.examine(batches[index], agents: agents)
+                    output.buffer[index] = IntegrityChecker.examine(
+                        batches[index],
+                        agents: agents,
+                        tokenizers: tokenizers
+                    )
                 }
             }
             self.examined = slots.compactMap { $0 }

@@ -42,7 +42,8 @@ struct FullTextCheck {
         var content: String { self == .line ? "line" : "program and fields" }
     }
 
-    private let tokenizer: any FTS5Tokenizer
+    /// One tokenizer per thread that computes expectations (see ``EventTokenizers``).
+    let tokenizers: EventTokenizers
     /// Every event up to this id is in the line index (the watermark the pass's own snapshot sees).
     var indexedThrough: Int64 = .max
     /// The last event id of the checked snapshot. The indexes are read in their own snapshot, which may hold
@@ -51,13 +52,9 @@ struct FullTextCheck {
 
     /// What each index must hold, per event id.
     private var expected: [Expectations] = [Expectations(), Expectations()]
-    /// Reused for lines that are not valid UTF-8 (the indexer indexes them with invalid bytes replaced).
-    private var repaired: [UInt8] = []
-    /// Reused for each event's attribute text.
-    private var attributes: [UInt8] = []
 
     init(db: Database) throws {
-        self.tokenizer = try db.makeTokenizer(.unicode61())
+        self.tokenizers = try EventTokenizers(db: db)
     }
 
     /// Whether a document for `id`, which is no event of the snapshot, is legitimately in an index whose watermark
@@ -68,74 +65,15 @@ struct FullTextCheck {
 
     // MARK: - Expectations
 
-    /// Records what the indexes must hold for event `id`, whose authentic content is `entry` of `layout`.
-    mutating func expect(id: Int64, _ layout: EventLayout, _ entry: EventLayout.Entry) {
-        // The line: the indexer indexes `String(decoding: line, as: UTF8.self)`, the same bytes when valid UTF-8.
-        var fold = Fold()
-        layout.withBytes(entry.line) { line in
-            if RawColumn.isUTF8(line) {
-                self.tokenize(line, column: 0, into: &fold)
-            } else {
-                self.repaired.removeAll(keepingCapacity: true)
-                self.repaired.append(contentsOf: String(decoding: line, as: UTF8.self).utf8)
-                self.repaired.withUnsafeBufferPointer { self.tokenize($0, column: 0, into: &fold) }
-            }
-        }
-        self.expected[0].set(id, count: fold.count, digest: fold.digest)
-        // The attributes: `program` in column 0, the fields' text in column 1.
-        fold = Fold()
-        if let program = IndexedSpans(layout, entry).program {
-            layout.withBytes(program) { self.tokenize($0, column: 0, into: &fold) }
-        }
-        AttributeText.append(layout, entry, to: &self.attributes)
-        self.attributes.withUnsafeBufferPointer { self.tokenize($0, column: 1, into: &fold) }
-        self.expected[1].set(id, count: fold.count, digest: fold.digest)
+    /// Records what the indexes must hold for event `id`: `tokens`, computed from its authentic content.
+    mutating func expect(id: Int64, _ tokens: EventTokens) {
+        self.expected[0].set(id, count: tokens.line.count, digest: tokens.line.digest)
+        self.expected[1].set(id, count: tokens.attributes.count, digest: tokens.attributes.digest)
     }
 
     /// Marks event `id` as not checkable (its batch is not authentic).
     mutating func skip(id: Int64) {
         for index in self.expected.indices { self.expected[index].set(id, count: Expectations.unchecked, digest: 0) }
-    }
-
-    /// What the tokenizer's callback folds the tokens of one column of one event into.
-    private struct Fold {
-        var digest: UInt64 = 0
-        var count: Int32 = 0
-        /// The position of the next token within the current column.
-        var offset = 0
-        var column = 0
-        let keys = TokenKey.keys
-    }
-
-    private func tokenize(_ bytes: UnsafeBufferPointer<UInt8>, column: Int, into fold: inout Fold) {
-        fold.column = column
-        fold.offset = 0
-        guard !bytes.isEmpty else { return }
-        withUnsafeMutablePointer(to: &fold) { context in
-            _ = bytes.withMemoryRebound(to: CChar.self) { text in
-                self.tokenizer.tokenize(
-                    context: UnsafeMutableRawPointer(context),
-                    tokenization: .document,
-                    pText: text.baseAddress,
-                    nText: CInt(text.count),
-                    tokenCallback: { context, flags, token, length, _, _ in
-                        guard let context else { return SQLITE_OK }
-                        let fold = context.assumingMemoryBound(to: Fold.self)
-                        // Synonyms (colocated tokens) share their position; unicode61 makes none.
-                        guard flags & FTS5_TOKEN_COLOCATED == 0 else { return SQLITE_OK }
-                        let term = UnsafeRawBufferPointer(start: token, count: Int(max(0, length)))
-                        fold.pointee.digest &+= FullTextCheck.digest(
-                            term,
-                            FullTextCheck.position(column: fold.pointee.column, offset: fold.pointee.offset),
-                            keys: fold.pointee.keys
-                        )
-                        fold.pointee.offset += 1
-                        fold.pointee.count += 1
-                        return SQLITE_OK
-                    }
-                )
-            }
-        }
     }
 
     // MARK: - Digest

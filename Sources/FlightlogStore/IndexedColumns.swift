@@ -27,7 +27,7 @@ public struct IndexedColumns: Sendable, Equatable {
 ///
 /// The keys are compared byte for byte. `IndexedColumns` compares them as `String`s (canonical equivalence), which
 /// agrees here: no other Unicode sequence is canonically equivalent to these lowercase ASCII names.
-struct IndexedSpans {
+struct IndexedSpans: Sendable {
     var program: EventLayout.Span?
     var pid: Int64?
     var user: EventLayout.Span?

@@ -56,6 +56,10 @@ extension IntegrityChecker {
         /// The events located in the inflated payload, only when the signature verified (the rows are compared with
         /// authentic events only).
         var events: EventLayout?
+        /// What the full-text indexes must hold for each of `events`.
+        var tokens: [EventTokens]?
+        /// What the indexed columns of each of `events` must hold beyond its own values.
+        var derived: DerivedColumns?
         var entry: ChainEntry?
         var leaf: Bytes32?
         var envelopeBytes = 0
@@ -94,7 +98,7 @@ extension IntegrityChecker {
 
     /// Checks one stored batch: envelope, hash, columns, key, signature, receipt time; keeps its events when they
     /// are authentic (signature verified), for the row comparison. Pure: safe to run on any thread.
-    static func examine(_ b: BatchColumns, agents: [Int64: Agent]) -> BatchExamination {
+    static func examine(_ b: BatchColumns, agents: [Int64: Agent], tokenizers: EventTokenizers) -> BatchExamination {
         guard b.inScope else { return Self.examineColumnsOnly(b, agents: agents) }
         let id = b.id
         let agentID = b.agentID
@@ -218,10 +222,51 @@ extension IntegrityChecker {
             }
         }
         do {
-            result.events = try batch.decodeLayout()
+            let events = try batch.decodeLayout()
+            var derived = DerivedColumns(events)
+            result.tokens = tokenizers.withTokenizer { tokenizer in
+                events.entries.indices.map {
+                    tokenizer.tokens(events, events.entries[$0], program: derived.columns[$0].program)
+                }
+            }
+            derived.encodeFields(events)
+            result.events = events
+            result.derived = derived
         } catch {
             report(.batchMalformed, "signed payload does not decode: \(error)")
         }
         return result
+    }
+}
+
+extension IntegrityChecker {
+    /// The values ingest derived from each event of a batch (its indexed columns and its `fields` JSON), derived
+    /// again from the authentic payload on the examining threads, so that the thread stepping through the rows
+    /// only compares bytes.
+    struct DerivedColumns: Sendable {
+        var columns: [IndexedSpans]
+        /// Every event's `fields` JSON, one after the other; event `i`'s ends at `fieldsEnd[i]`.
+        var fields: [UInt8] = []
+        var fieldsEnd: [Int] = []
+
+        init(_ layout: EventLayout) {
+            self.columns = layout.entries.map { IndexedSpans(layout, $0) }
+        }
+
+        mutating func encodeFields(_ layout: EventLayout) {
+            self.fieldsEnd.reserveCapacity(layout.entries.count)
+            for entry in layout.entries {
+                FieldsJSON.append(layout, entry, to: &self.fields)
+                self.fieldsEnd.append(self.fields.count)
+            }
+        }
+
+        /// Calls `body` with the `fields` JSON of event `index`.
+        func withFields<T>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+            let start = index == 0 ? 0 : self.fieldsEnd[index - 1]
+            return self.fields.withUnsafeBytes {
+                body(UnsafeRawBufferPointer(rebasing: $0[start..<self.fieldsEnd[index]]))
+            }
+        }
     }
 }

@@ -47,12 +47,13 @@ extension IntegrityChecker {
         mutating func differingColumns(
             _ layout: EventLayout,
             _ entry: EventLayout.Entry,
+            derived: DerivedColumns,
             batchID: Int64,
             index: Int,
             agentID: Int64,
             received: Int64?
         ) -> [String] {
-            let columns = IndexedSpans(layout, entry)
+            let columns = derived.columns[index]
             var mismatch: UInt32 = 0
             func check(_ column: Int32, _ equal: Bool) { if !equal { mismatch |= 1 << UInt32(column) } }
             func text(_ column: Int32, _ span: EventLayout.Span?) -> Bool {
@@ -74,7 +75,7 @@ extension IntegrityChecker {
             check(13, text(13, columns.sourceIP))
             check(14, text(14, columns.severity))
             check(15, layout.withBytes(entry.line) { self.hasBytes(15, type: SQLITE_BLOB, UnsafeRawBufferPointer($0)) })
-            check(16, self.bytes(16, type: SQLITE_TEXT).map { FieldsJSON.matches(layout, entry, $0) } ?? false)
+            check(16, derived.withFields(index) { self.hasBytes(16, type: SQLITE_TEXT, $0) })
             guard mismatch != 0 else { return [] }
             return (1..<IntegrityChecker.eventColumns.count).compactMap {
                 mismatch & (1 << UInt32($0)) != 0 ? IntegrityChecker.eventColumns[$0] : nil

@@ -281,17 +281,25 @@ struct IntegrityChecker {
         var rows = try RowCursor(self.db, lowID: lowEvent)
         try rows.advance()
         var done = 0
-        // Tokenizing the authentic lines for the full-text check goes on on a third queue.
-        let fullText = FullTextExpectationStage(self.fullText)
-        // Signature, inflate and decode of the next run of batches go on while this thread compares rows.
-        var run = try nextRun()
-        var pipeline = run.isEmpty ? nil : BatchExaminationPipeline(run, agents: self.agents)
-        while let current = pipeline {
-            let examined = current.results()
-            run = try nextRun()
-            pipeline = run.isEmpty ? nil : BatchExaminationPipeline(run, agents: self.agents)
-            fullText.enqueue(examined)
+        // Signature, inflate, decode and the tokens the full-text indexes must hold: for the next run of batches,
+        // on the other threads, while this thread compares rows.
+        let tokenizers = self.fullText.tokenizers
+        // Runs in flight ahead of this thread: with one, the other cores idle whenever this thread or the slowest
+        // batch of a run lags; with three, there is always a run to work on.
+        var inFlight: [BatchExaminationPipeline] = []
+        func launch() throws {
+            while inFlight.count < 3 {
+                let run = try nextRun()
+                guard !run.isEmpty else { return }
+                inFlight.append(BatchExaminationPipeline(run, agents: self.agents, tokenizers: tokenizers))
+            }
+        }
+        try launch()
+        while !inFlight.isEmpty {
+            let examined = inFlight.removeFirst().results()
+            try launch()
             for examination in examined {
+                self.expectFullText(examination)
                 try self.apply(examination, rows: &rows)
                 if examination.columns.inScope {
                     done += 1
@@ -299,7 +307,6 @@ struct IntegrityChecker {
                 }
             }
         }
-        self.fullText = fullText.finish()
         while let rowID = rows.id {
             self.reportInserted(rows, rowID: rowID)
             try rows.advance()
@@ -313,6 +320,21 @@ struct IntegrityChecker {
                 report: { found.append($0) }
             )
             for finding in found { self.add(finding) }
+        }
+    }
+
+    /// Records what the full-text indexes must hold for the events of a checked batch: their tokens, or "not
+    /// checkable" for the ids of a batch whose events are not authentic.
+    private mutating func expectFullText(_ checked: BatchExamination) {
+        let b = checked.columns
+        guard b.inScope, b.agentID != nil, let firstEventID = b.firstEventID else { return }
+        for index in 0..<checked.eventCount {
+            let id = firstEventID + Int64(index)
+            if let tokens = checked.tokens, index < tokens.count {
+                self.fullText.expect(id: id, tokens[index])
+            } else {
+                self.fullText.skip(id: id)
+            }
         }
     }
 
@@ -340,10 +362,11 @@ struct IntegrityChecker {
         for index in 0..<count {
             let expectedID = firstEventID + index
             if let rowID = rows.id, rowID == expectedID {
-                if inScope, let events = checked.events {
+                if inScope, let events = checked.events, let derived = checked.derived {
                     let differing = rows.differingColumns(
                         events,
                         events.entries[Int(index)],
+                        derived: derived,
                         batchID: batchID,
                         index: Int(index),
                         agentID: agentID,
@@ -377,7 +400,6 @@ struct IntegrityChecker {
                     )
                 )
             }
-            // The full-text expectations of the range are fed by the FullTextExpectationStage.
             if inScope, checked.events != nil { self.eventsChecked += 1 }
         }
     }

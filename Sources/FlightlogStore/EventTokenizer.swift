@@ -1,0 +1,121 @@
+import Dispatch
+import FlightlogWire
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// What the two full-text indexes must hold for one event: per index, its token count and the sum of its tokens'
+/// keyed digests (see ``FullTextCheck``).
+struct EventTokens: Sendable {
+    var line: (count: Int32, digest: UInt64)
+    var attributes: (count: Int32, digest: UInt64)
+}
+
+/// Tokenizes authentic events as the full-text indexer did, with SQLite's own `unicode61` tokenizer through its C
+/// callback (no `String` per token): the line as the indexer decodes it, and `program` plus ``AttributeText`` of the
+/// fields. One per thread: the tokenizer and the buffers are its own.
+final class EventTokenizer {
+    private let tokenizer: any FTS5Tokenizer
+    /// Reused for lines that are not valid UTF-8 (the indexer indexes them with invalid bytes replaced).
+    private var repaired: [UInt8] = []
+    /// Reused for each event's attribute text.
+    private var attributes: [UInt8] = []
+
+    init(_ tokenizer: any FTS5Tokenizer) {
+        self.tokenizer = tokenizer
+    }
+
+    /// The tokens of event `entry` of `layout`, whose `program` is `program` (see ``IndexedSpans``).
+    func tokens(_ layout: EventLayout, _ entry: EventLayout.Entry, program: EventLayout.Span?) -> EventTokens {
+        // The line: the indexer indexes `String(decoding: line, as: UTF8.self)`, the same bytes when valid UTF-8.
+        var fold = Fold()
+        layout.withBytes(entry.line) { line in
+            if RawColumn.isUTF8(line) {
+                self.tokenize(line, column: 0, into: &fold)
+            } else {
+                self.repaired.removeAll(keepingCapacity: true)
+                self.repaired.append(contentsOf: String(decoding: line, as: UTF8.self).utf8)
+                self.repaired.withUnsafeBufferPointer { self.tokenize($0, column: 0, into: &fold) }
+            }
+        }
+        let line = (fold.count, fold.digest)
+        // The attributes: `program` in column 0, the fields' text in column 1.
+        fold = Fold()
+        if let program {
+            layout.withBytes(program) { self.tokenize($0, column: 0, into: &fold) }
+        }
+        AttributeText.append(layout, entry, to: &self.attributes)
+        self.attributes.withUnsafeBufferPointer { self.tokenize($0, column: 1, into: &fold) }
+        return EventTokens(line: line, attributes: (fold.count, fold.digest))
+    }
+
+    /// What the tokenizer's callback folds the tokens of one column of one event into.
+    private struct Fold {
+        var digest: UInt64 = 0
+        var count: Int32 = 0
+        /// The position of the next token within the current column.
+        var offset = 0
+        var column = 0
+        let keys = FullTextCheck.TokenKey.keys
+    }
+
+    private func tokenize(_ bytes: UnsafeBufferPointer<UInt8>, column: Int, into fold: inout Fold) {
+        fold.column = column
+        fold.offset = 0
+        guard !bytes.isEmpty else { return }
+        withUnsafeMutablePointer(to: &fold) { context in
+            _ = bytes.withMemoryRebound(to: CChar.self) { text in
+                self.tokenizer.tokenize(
+                    context: UnsafeMutableRawPointer(context),
+                    tokenization: .document,
+                    pText: text.baseAddress,
+                    nText: CInt(text.count),
+                    tokenCallback: { context, flags, token, length, _, _ in
+                        guard let context else { return SQLITE_OK }
+                        let fold = context.assumingMemoryBound(to: Fold.self)
+                        // Synonyms (colocated tokens) share their position; unicode61 makes none.
+                        guard flags & FTS5_TOKEN_COLOCATED == 0 else { return SQLITE_OK }
+                        let term = UnsafeRawBufferPointer(start: token, count: Int(max(0, length)))
+                        fold.pointee.digest &+= FullTextCheck.digest(
+                            term,
+                            FullTextCheck.position(column: fold.pointee.column, offset: fold.pointee.offset),
+                            keys: fold.pointee.keys
+                        )
+                        fold.pointee.offset += 1
+                        fold.pointee.count += 1
+                        return SQLITE_OK
+                    }
+                )
+            }
+        }
+    }
+}
+
+/// ``EventTokenizer``s for the threads that examine batches in parallel: one is lent to a thread for a batch at a
+/// time, so no two threads ever share one.
+///
+/// Made on the verifying connection's thread (a tokenizer comes from the connection's FTS5 module) and used while
+/// that connection stays open. `unicode61` reads only its own state while tokenizing, never the connection.
+final class EventTokenizers: @unchecked Sendable {
+    private let lock = NSLock()
+    private let available: DispatchSemaphore
+    private var idle: [EventTokenizer]
+
+    init(db: Database) throws {
+        // Enough for every thread that can examine a batch at once (several runs are in flight, each spread over
+        // the cores): a tokenizer is a few hundred bytes.
+        let count = max(8, 2 * ProcessInfo.processInfo.activeProcessorCount + 2)
+        self.idle = try (0..<count).map { _ in EventTokenizer(try db.makeTokenizer(.unicode61())) }
+        self.available = DispatchSemaphore(value: count)
+    }
+
+    /// Runs `body` with a tokenizer no other thread uses meanwhile (waiting for one if all are lent).
+    func withTokenizer<T>(_ body: (EventTokenizer) -> T) -> T {
+        self.available.wait()
+        defer { self.available.signal() }
+        // The semaphore guarantees one is idle.
+        let tokenizer = self.lock.withLock { self.idle.removeLast() }
+        defer { self.lock.withLock { self.idle.append(tokenizer) } }
+        return body(tokenizer)
+    }
+}

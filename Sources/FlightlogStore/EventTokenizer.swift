@@ -59,10 +59,17 @@ final class EventTokenizer {
         let keys = FullTextCheck.TokenKey.keys
     }
 
+    /// Whether ASCII text is tokenized here rather than by SQLite (false only in tests comparing the two).
+    var asciiFastPath = true
+
     private func tokenize(_ bytes: UnsafeBufferPointer<UInt8>, column: Int, into fold: inout Fold) {
         fold.column = column
         fold.offset = 0
         guard !bytes.isEmpty else { return }
+        if self.asciiFastPath, RawColumn.isASCII(bytes) {
+            self.tokenizeASCII(bytes, into: &fold)
+            return
+        }
         withUnsafeMutablePointer(to: &fold) { context in
             _ = bytes.withMemoryRebound(to: CChar.self) { text in
                 self.tokenizer.tokenize(
@@ -88,6 +95,67 @@ final class EventTokenizer {
                 )
             }
         }
+    }
+}
+
+extension EventTokenizer {
+    /// `unicode61`'s tokens of ASCII text, folded without a call into SQLite per event and per token: for ASCII,
+    /// its default tokenizer keeps runs of letters and digits (everything else separates) and folds letters to
+    /// lower case; nothing else applies (diacritics and the Unicode categories concern only other characters).
+    /// Tests hold this equal to SQLite's tokenizer on random ASCII text.
+    private func tokenizeASCII(_ bytes: UnsafeBufferPointer<UInt8>, into fold: inout Fold) {
+        guard let base = bytes.baseAddress else { return }
+        let raw = UnsafeRawPointer(base)
+        let count = bytes.count
+        let keys = fold.keys
+        var digest = fold.digest
+        var tokens = fold.count
+        var offset = fold.offset
+        var index = 0
+        while index < count {
+            while index < count, !Self.isTokenByte(base[index]) { index += 1 }
+            guard index < count else { break }
+            let start = index
+            while index < count, Self.isTokenByte(base[index]) { index += 1 }
+            let state = FullTextCheck.termState(
+                count: index - start,
+                keys: keys,
+                word: {
+                    Self.lowercased(
+                        UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + $0, as: UInt64.self))
+                    )
+                },
+                byte: {
+                    let byte = base[start + $0]
+                    return byte &- 0x41 < 26 ? byte | 0x20 : byte
+                }
+            )
+            digest &+= FullTextCheck.digest(
+                termState: state,
+                FullTextCheck.position(column: fold.column, offset: offset),
+                keys: keys
+            )
+            offset += 1
+            tokens += 1
+        }
+        fold.digest = digest
+        fold.count = tokens
+        fold.offset = offset
+    }
+
+    /// Eight ASCII bytes with `A`…`Z` folded to `a`…`z` (no byte is 0x80 or above, so no sum carries into the next).
+    @inline(__always)
+    private static func lowercased(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let atLeastA = (word &+ (0x80 - 0x41) &* ones) & (0x80 &* ones)
+        let pastZ = (word &+ (0x80 - 0x5b) &* ones) & (0x80 &* ones)
+        return word | ((atLeastA & ~pastZ) >> 2)
+    }
+
+    /// An ASCII letter or digit.
+    @inline(__always)
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        (byte | 0x20) &- 0x61 < 26 || byte &- 0x30 < 10
     }
 }
 

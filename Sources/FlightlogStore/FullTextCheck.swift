@@ -102,18 +102,34 @@ struct FullTextCheck {
     /// The term's part of ``digest(_:_:keys:)``.
     @inline(__always)
     static func termState(_ term: UnsafeRawBufferPointer, keys: (UInt64, UInt64)) -> UInt64 {
+        Self.termState(
+            count: term.count,
+            keys: keys,
+            word: { UInt64(littleEndian: term.loadUnaligned(fromByteOffset: $0, as: UInt64.self)) },
+            byte: { term[$0] }
+        )
+    }
+
+    /// ``termState(_:keys:)`` of the `count` bytes that `word` (8 bytes at an offset, little-endian) and `byte`
+    /// read: the tokenizer of ASCII text hashes a token in place, folding its case as it reads.
+    @inline(__always)
+    static func termState(
+        count: Int,
+        keys: (UInt64, UInt64),
+        word: (Int) -> UInt64,
+        byte: (Int) -> UInt8
+    ) -> UInt64 {
         let (k0, k1) = keys
-        var state = k0 ^ UInt64(term.count) &* 0x9e37_79b9_7f4a_7c15
+        var state = k0 ^ UInt64(count) &* 0x9e37_79b9_7f4a_7c15
         var index = 0
-        while index + 8 <= term.count {
-            let word = UInt64(littleEndian: term.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-            state = Self.mum(word ^ k1, state ^ k0)
+        while index + 8 <= count {
+            state = Self.mum(word(index) ^ k1, state ^ k0)
             index += 8
         }
         var tail: UInt64 = 0
         var shift: UInt64 = 0
-        while index < term.count {
-            tail |= UInt64(term[index]) << shift
+        while index < count {
+            tail |= UInt64(byte(index)) << shift
             shift += 8
             index += 1
         }

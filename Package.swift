@@ -40,10 +40,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["libz-dev"])]),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CSQLiteTuning", path: "Sources/CSQLiteTuning"),
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", providers: [.apt(["libdeflate-dev"])]),
         .target(name: "FlightlogWire", dependencies: ["CZlib", nioCore, crypto]),
         .target(
             name: "FlightlogStore",
-            dependencies: ["FlightlogWire", "CSQLiteTuning", grdb, grdbSQLite, crypto, logging, yams]
+            dependencies: ["FlightlogWire", "CSQLiteTuning", "CDeflate", grdb, grdbSQLite, crypto, logging, yams]
         ),
         .target(
             name: "FlightlogAgent",

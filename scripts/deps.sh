@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the C libraries Flightlog links (zlib, SQLite) when they are missing. Debian/Ubuntu.
+# Installs the C libraries Flightlog links (zlib, SQLite, libdeflate) when they are missing. Debian/Ubuntu.
 set -euo pipefail
 missing=()
-for pkg in libz-dev libsqlite3-dev; do
+for pkg in libz-dev libsqlite3-dev libdeflate-dev; do
     # libz-dev is a virtual package provided by zlib1g-dev.
     probe="$pkg"; [ "$pkg" = libz-dev ] && probe=zlib1g-dev
     dpkg -s "$probe" >/dev/null 2>&1 || missing+=("$pkg")

@@ -222,7 +222,7 @@ extension IntegrityChecker {
             }
         }
         do {
-            let events = try batch.decodeLayout()
+            let events = try batch.decodeLayout(inflate: StoredPayload.inflate)
             var derived = DerivedColumns(events)
             result.tokens = tokenizers.withTokenizer { tokenizer in
                 events.entries.indices.map {

@@ -158,9 +158,13 @@ public struct SignedBatch: Equatable, Sendable {
     }
 
     /// ``decodeEvents()`` without building the events: where each one lies in the inflated payload, with the same
-    /// checks and errors.
-    public func decodeLayout() throws(WireError) -> EventLayout {
-        let payload = try Zlib.inflate(self.compressedPayload, declaredLength: self.uncompressedLength)
+    /// checks and errors. `inflate` must behave as ``Zlib/inflate(_:declaredLength:)`` does.
+    public func decodeLayout(
+        inflate: (ArraySlice<UInt8>, Int) throws(WireError) -> [UInt8] = { (input, length) throws(WireError) in
+            try Zlib.inflate(input, declaredLength: length)
+        }
+    ) throws(WireError) -> EventLayout {
+        let payload = try inflate(self.compressedPayload, self.uncompressedLength)
         let layout = try EventLayout(payload, count: self.eventCount)
         var first = Int64.max
         var last = Int64.min

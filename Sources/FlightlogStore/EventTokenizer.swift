@@ -117,17 +117,22 @@ extension EventTokenizer {
             guard index < count else { break }
             let start = index
             while index < count, Self.isTokenByte(base[index]) { index += 1 }
+            let length = index - start
             let state = FullTextCheck.termState(
-                count: index - start,
+                count: length,
                 keys: keys,
-                word: {
-                    Self.lowercased(
-                        UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + $0, as: UInt64.self))
-                    )
-                },
-                byte: {
-                    let byte = base[start + $0]
-                    return byte &- 0x41 < 26 ? byte | 0x20 : byte
+                word: { Self.lowercased(raw.loadUnaligned(fromByteOffset: start + $0, as: UInt64.self)) },
+                tail: { at in
+                    let remaining = length - at
+                    // Eight bytes from the tail's start when they are all inside the text, the ones past the token
+                    // masked off; else byte by byte.
+                    if start + at + 8 <= count {
+                        let mask: UInt64 = (1 << (UInt64(remaining) * 8)) &- 1
+                        return Self.lowercased(raw.loadUnaligned(fromByteOffset: start + at, as: UInt64.self) & mask)
+                    }
+                    var tail: UInt64 = 0
+                    for offset in 0..<remaining { tail |= UInt64(base[start + at + offset]) << (UInt64(offset) * 8) }
+                    return Self.lowercased(tail)
                 }
             )
             digest &+= FullTextCheck.digest(
@@ -143,9 +148,11 @@ extension EventTokenizer {
         fold.offset = offset
     }
 
-    /// Eight ASCII bytes with `A`…`Z` folded to `a`…`z` (no byte is 0x80 or above, so no sum carries into the next).
+    /// Eight ASCII bytes (little-endian, as loaded on this machine) with `A`…`Z` folded to `a`…`z`; zero bytes
+    /// stay zero. No byte is 0x80 or above, so no sum carries into the next.
     @inline(__always)
-    private static func lowercased(_ word: UInt64) -> UInt64 {
+    private static func lowercased(_ loaded: UInt64) -> UInt64 {
+        let word = UInt64(littleEndian: loaded)
         let ones: UInt64 = 0x0101_0101_0101_0101
         let atLeastA = (word &+ (0x80 - 0x41) &* ones) & (0x80 &* ones)
         let pastZ = (word &+ (0x80 - 0x5b) &* ones) & (0x80 &* ones)

@@ -106,18 +106,27 @@ struct FullTextCheck {
             count: term.count,
             keys: keys,
             word: { UInt64(littleEndian: term.loadUnaligned(fromByteOffset: $0, as: UInt64.self)) },
-            byte: { term[$0] }
+            tail: { index in
+                var tail: UInt64 = 0
+                var shift: UInt64 = 0
+                for offset in index..<term.count {
+                    tail |= UInt64(term[offset]) << shift
+                    shift += 8
+                }
+                return tail
+            }
         )
     }
 
-    /// ``termState(_:keys:)`` of the `count` bytes that `word` (8 bytes at an offset, little-endian) and `byte`
-    /// read: the tokenizer of ASCII text hashes a token in place, folding its case as it reads.
+    /// ``termState(_:keys:)`` of `count` bytes that `word` reads 8 at a time from an offset (little-endian) and
+    /// `tail` reads from an offset to the end (fewer than 8, packed the same way, 0 when there are none): the
+    /// tokenizer of ASCII text hashes a token in place, folding its case as it reads.
     @inline(__always)
     static func termState(
         count: Int,
         keys: (UInt64, UInt64),
         word: (Int) -> UInt64,
-        byte: (Int) -> UInt8
+        tail: (Int) -> UInt64
     ) -> UInt64 {
         let (k0, k1) = keys
         var state = k0 ^ UInt64(count) &* 0x9e37_79b9_7f4a_7c15
@@ -126,14 +135,7 @@ struct FullTextCheck {
             state = Self.mum(word(index) ^ k1, state ^ k0)
             index += 8
         }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while index < count {
-            tail |= UInt64(byte(index)) << shift
-            shift += 8
-            index += 1
-        }
-        return Self.mum(tail ^ k1, state ^ 0xa076_1d64_78bd_642f)
+        return Self.mum((index < count ? tail(index) : 0) ^ k1, state ^ 0xa076_1d64_78bd_642f)
     }
 
     /// The 128-bit product of `a` and `b`, folded to 64 bits.

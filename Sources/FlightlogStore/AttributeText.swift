@@ -100,29 +100,37 @@ enum AttributeText {
         }
     }
 
-    /// The column names as bytes, for a comparison that allocates nothing.
-    private static let columnNameBytes: [[UInt8]] = Self.columnNames.map { Array($0.utf8) }
+    /// A name of at most 16 bytes, ASCII letters folded to lower case, packed into two words: column names compare
+    /// with two integer comparisons, and nothing is allocated or reference-counted per key.
+    private struct PackedName: Equatable {
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        var count = 0
+
+        init?(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard bytes.count <= 16 else { return nil }
+            self.count = bytes.count
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                let folded = UInt64(byte &- 0x41 < 26 ? byte | 0x20 : byte)
+                if index < 8 { self.low |= folded << UInt64(index * 8) } else { self.high |= folded << UInt64((index - 8) * 8) }
+            }
+        }
+    }
+
+    /// The column names, packed.
+    private static let packedColumnNames: [PackedName] = Self.columnNames.compactMap { name in
+        Array(name.utf8).withUnsafeBufferPointer(PackedName.init)
+    }
 
     private static func isColumnName(_ key: [UInt8]) -> Bool {
         key.withUnsafeBufferPointer(Self.isColumnName)
     }
 
+    /// Whether `key` is a column name, ASCII case folded.
     private static func isColumnName(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
-        // Column names are short ASCII words: compare with ASCII case folded, byte by byte.
-        guard key.count <= 16 else { return false }
-        for name in Self.columnNameBytes where name.count == key.count {
-            var same = true
-            for index in 0..<key.count {
-                let byte = key[index]
-                let folded = byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte
-                if folded != name[index] {
-                    same = false
-                    break
-                }
-            }
-            if same { return true }
-        }
-        return false
+        guard let packed = PackedName(key) else { return false }
+        return Self.packedColumnNames.contains(packed)
     }
 
     /// Decodes one JSON string at `position` into `out` (replacing its contents); false on anything this decoder

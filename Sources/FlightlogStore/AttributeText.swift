@@ -113,7 +113,11 @@ enum AttributeText {
             for index in 0..<bytes.count {
                 let byte = bytes[index]
                 let folded = UInt64(byte &- 0x41 < 26 ? byte | 0x20 : byte)
-                if index < 8 { self.low |= folded << UInt64(index * 8) } else { self.high |= folded << UInt64((index - 8) * 8) }
+                if index < 8 {
+                    self.low |= folded << UInt64(index * 8)
+                } else {
+                    self.high |= folded << UInt64((index - 8) * 8)
+                }
             }
         }
     }

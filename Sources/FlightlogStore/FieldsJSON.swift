@@ -27,33 +27,56 @@ public enum FieldsJSON {
     /// Replaces the contents of `out` with the bytes ``encode(_:)`` returns for the fields of `entry`, read in
     /// place from its payload.
     static func encode(_ layout: EventLayout, _ entry: EventLayout.Entry, into out: inout [UInt8]) {
-        out.removeAll(keepingCapacity: true)
-        Self.write(layout, entry, to: &out)
+        out = [UInt8](unsafeUninitializedCapacity: Self.maxLength(layout, entry)) { buffer, count in
+            guard let base = buffer.baseAddress else { return }
+            Self.write(layout, entry, to: base, at: &count)
+        }
     }
 
-    /// Appends the bytes ``encode(_:)`` returns for the fields of `entry` to `out`.
-    static func append(_ layout: EventLayout, _ entry: EventLayout.Entry, to out: inout [UInt8]) {
-        Self.write(layout, entry, to: &out)
+    /// The most bytes ``write(_:_:to:at:)`` writes for `entry`: every byte escaped as `\u00XX`.
+    static func maxLength(_ layout: EventLayout, _ entry: EventLayout.Entry) -> Int {
+        var length = 2
+        for index in entry.fieldRange {
+            let field = layout.fields[index]
+            length += Self.maxStringLength(field.key.count) + 1 + Self.maxStringLength(field.value.count) + 1
+        }
+        return length
     }
 
-    private static func write(_ layout: EventLayout, _ entry: EventLayout.Entry, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
+    /// Writes the bytes ``encode(_:)`` returns for the fields of `entry` at `out + position`, which has room for
+    /// ``maxLength(_:_:)`` bytes, and moves `position` past them. Raw writes: `verify` encodes every stored event's
+    /// fields, and appending byte by byte to an array cost it more than the escaping.
+    static func write(
+        _ layout: EventLayout,
+        _ entry: EventLayout.Entry,
+        to out: UnsafeMutablePointer<UInt8>,
+        at position: inout Int
+    ) {
+        out[position] = UInt8(ascii: "{")
+        position += 1
         layout.bytes.withUnsafeBufferPointer { all in
             for index in entry.fieldRange {
-                if index > entry.firstField { out.append(UInt8(ascii: ",")) }
+                if index > entry.firstField {
+                    out[position] = UInt8(ascii: ",")
+                    position += 1
+                }
                 let field = layout.fields[index]
-                Self.appendString(
+                Self.writeString(
                     UnsafeBufferPointer(rebasing: all[field.key.start..<(field.key.start + field.key.count)]),
-                    to: &out
+                    to: out,
+                    at: &position
                 )
-                out.append(UInt8(ascii: ":"))
-                Self.appendString(
+                out[position] = UInt8(ascii: ":")
+                position += 1
+                Self.writeString(
                     UnsafeBufferPointer(rebasing: all[field.value.start..<(field.value.start + field.value.count)]),
-                    to: &out
+                    to: out,
+                    at: &position
                 )
             }
         }
-        out.append(UInt8(ascii: "}"))
+        out[position] = UInt8(ascii: "}")
+        position += 1
     }
 
     /// Appends `string` as a quoted JSON string.
@@ -62,13 +85,36 @@ public enum FieldsJSON {
         string.withUTF8 { Self.appendString($0, to: &out) }
     }
 
-    /// Writes UTF-8 `bytes` as a quoted JSON string.
+    /// Appends UTF-8 `bytes` as a quoted JSON string.
     private static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Runs of bytes that need no escape are written at once; they are found 8 bytes at a time.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxStringLength(bytes.count)) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var count = 0
+            Self.writeString(bytes, to: base, at: &count)
+            out.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+        }
+    }
+
+    /// The most bytes ``writeString(_:to:at:)`` writes for `count` bytes: quotes, and each byte as `\u00XX`.
+    static func maxStringLength(_ count: Int) -> Int { 6 * count + 2 }
+
+    /// Writes UTF-8 `bytes` as a quoted JSON string at `out + position` (room for ``maxStringLength(_:)`` bytes).
+    private static func writeString(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        to out: UnsafeMutablePointer<UInt8>,
+        at position: inout Int
+    ) {
+        out[position] = UInt8(ascii: "\"")
+        position += 1
+        // Runs of bytes that need no escape are copied at once; they are found 8 bytes at a time.
         var start = 0
         var index = 0
         let count = bytes.count
+        func copyRun(to end: Int) {
+            guard end > start, let base = bytes.baseAddress else { return }
+            (out + position).update(from: base + start, count: end - start)
+            position += end - start
+        }
         while index < count {
             if index + 8 <= count, let base = bytes.baseAddress,
                 !Self.mayNeedEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
@@ -78,14 +124,15 @@ public enum FieldsJSON {
             }
             let byte = bytes[index]
             if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                Self.appendEscape(byte, to: &out)
+                copyRun(to: index)
+                Self.writeEscape(byte, to: out, at: &position)
                 start = index + 1
             }
             index += 1
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<count]))
-        out.append(UInt8(ascii: "\""))
+        copyRun(to: count)
+        out[position] = UInt8(ascii: "\"")
+        position += 1
     }
 
     /// Whether any of 8 bytes is a control character, a quote or a backslash. Never false when one is (the tests
@@ -100,20 +147,25 @@ public enum FieldsJSON {
         return control || hasZeroByte(word ^ (0x22 &* ones)) || hasZeroByte(word ^ (0x5c &* ones))
     }
 
-    private static func appendEscape(_ byte: UInt8, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\\"))
+    private static func writeEscape(_ byte: UInt8, to out: UnsafeMutablePointer<UInt8>, at position: inout Int) {
+        func put(_ value: UInt8) {
+            out[position] = value
+            position += 1
+        }
+        put(UInt8(ascii: "\\"))
         switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
-        case UInt8(ascii: "\n"): out.append(UInt8(ascii: "n"))
-        case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
-        case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): put(byte)
+        case UInt8(ascii: "\n"): put(UInt8(ascii: "n"))
+        case UInt8(ascii: "\r"): put(UInt8(ascii: "r"))
+        case UInt8(ascii: "\t"): put(UInt8(ascii: "t"))
         default:
-            for digit in [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")] { out.append(digit) }
-            out.append(Self.hexDigit(byte >> 4))
-            out.append(Self.hexDigit(byte & 0xf))
+            put(UInt8(ascii: "u"))
+            put(UInt8(ascii: "0"))
+            put(UInt8(ascii: "0"))
+            put(Self.hexDigit(byte >> 4))
+            put(Self.hexDigit(byte & 0xf))
         }
     }
-
     private static func hexDigit(_ value: UInt8) -> UInt8 {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }

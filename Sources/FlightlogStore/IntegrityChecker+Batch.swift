@@ -254,11 +254,18 @@ extension IntegrityChecker {
         }
 
         mutating func encodeFields(_ layout: EventLayout) {
-            self.fieldsEnd.reserveCapacity(layout.entries.count)
-            for entry in layout.entries {
-                FieldsJSON.append(layout, entry, to: &self.fields)
-                self.fieldsEnd.append(self.fields.count)
+            var bound = 0
+            for entry in layout.entries { bound += FieldsJSON.maxLength(layout, entry) }
+            var ends: [Int] = []
+            ends.reserveCapacity(layout.entries.count)
+            self.fields = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+                guard let base = buffer.baseAddress else { return }
+                for entry in layout.entries {
+                    FieldsJSON.write(layout, entry, to: base, at: &count)
+                    ends.append(count)
+                }
             }
+            self.fieldsEnd = ends
         }
 
         /// Calls `body` with the `fields` JSON of event `index`.

@@ -85,20 +85,7 @@ extension FullTextCheck {
                 do {
                     guard segments else { throw FullTextSegmentReader.Unsupported("not asked to") }
                     try Self.tally(size: size, into: &documents) { add in
-                        _ = try FullTextSegmentReader.read(db, table: index.table, keys: keys) {
-                            doc,
-                            termState,
-                            column,
-                            offset in
-                            add(
-                                doc,
-                                FullTextCheck.digest(
-                                    termState: termState,
-                                    FullTextCheck.position(column: column, offset: offset),
-                                    keys: keys
-                                )
-                            )
-                        }
+                        _ = try FullTextSegmentReader.read(db, table: index.table, keys: keys, visit: add)
                     }
                     return documents
                 } catch let refusal as FullTextSegmentReader.Unsupported {
@@ -125,11 +112,8 @@ extension FullTextCheck {
                         }
                         add(
                             doc,
-                            FullTextCheck.digest(
-                                term,
-                                FullTextCheck.position(column: column, offset: offset),
-                                keys: keys
-                            )
+                            1,
+                            FullTextCheck.digest(term, FullTextCheck.position(column: column, offset: offset), keys: keys)
                         )
                     }
                 }
@@ -137,12 +121,13 @@ extension FullTextCheck {
             }
         }
 
-        /// Runs `read`, which hands each token instance's document id and digest to `add`, and stores the
-        /// per-document counts and digest sums in `documents` (ids 1…`size` in the tally, others in `extra`).
+        /// Runs `read`, which hands token instances to `add` (document id, how many, the sum of their digests), and
+        /// stores the per-document counts and digest sums in `documents` (ids 1…`size` in the tally, others in
+        /// `extra`).
         private static func tally(
             size: Int,
             into documents: inout Documents,
-            _ read: (_ add: (Int64, UInt64) -> Void) throws -> Void
+            _ read: (_ add: (Int64, Int32, UInt64) -> Void) throws -> Void
         ) throws {
             let tally = DocumentTally(size: size)
             var extra: [Int64: (count: Int32, digest: UInt64)] = [:]
@@ -150,30 +135,32 @@ extension FullTextCheck {
             // Each update is applied `ahead` updates after its slot was prefetched (see DocumentTally).
             let ahead = 16
             var pendingSlot = [Int](repeating: 0, count: ahead)
+            var pendingCount = [Int32](repeating: 0, count: ahead)
             var pendingValue = [UInt64](repeating: 0, count: ahead)
             var added = 0
             try pendingSlot.withUnsafeMutableBufferPointer { pendingSlot in
-                try pendingValue.withUnsafeMutableBufferPointer { pendingValue in
-                    try read { doc, value in
-                        guard doc >= 1, doc <= size else {
-                            extra[doc, default: (0, 0)].count += 1
-                            extra[doc, default: (0, 0)].digest &+= value
-                            return
-                        }
-                        let ring = added & (ahead - 1)
-                        if added >= ahead {
-                            slots[pendingSlot[ring]].count += 1
+                try pendingCount.withUnsafeMutableBufferPointer { pendingCount in
+                    try pendingValue.withUnsafeMutableBufferPointer { pendingValue in
+                        func apply(_ ring: Int) {
+                            slots[pendingSlot[ring]].count += pendingCount[ring]
                             slots[pendingSlot[ring]].digest &+= pendingValue[ring]
                         }
-                        let slot = Int(doc - 1)
-                        flightlog_prefetch_for_write(slots.baseAddress.map { UnsafeRawPointer($0 + slot) })
-                        pendingSlot[ring] = slot
-                        pendingValue[ring] = value
-                        added += 1
-                    }
-                    for ring in 0..<min(added, ahead) {
-                        slots[pendingSlot[ring]].count += 1
-                        slots[pendingSlot[ring]].digest &+= pendingValue[ring]
+                        try read { doc, count, value in
+                            guard doc >= 1, doc <= size else {
+                                extra[doc, default: (0, 0)].count += count
+                                extra[doc, default: (0, 0)].digest &+= value
+                                return
+                            }
+                            let ring = added & (ahead - 1)
+                            if added >= ahead { apply(ring) }
+                            let slot = Int(doc - 1)
+                            flightlog_prefetch_for_write(slots.baseAddress.map { UnsafeRawPointer($0 + slot) })
+                            pendingSlot[ring] = slot
+                            pendingCount[ring] = count
+                            pendingValue[ring] = value
+                            added += 1
+                        }
+                        for ring in 0..<min(added, ahead) { apply(ring) }
                     }
                 }
             }

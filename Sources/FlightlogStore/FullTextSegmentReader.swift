@@ -35,13 +35,14 @@ struct FullTextSegmentReader {
         var lastTerm: [UInt8] = []
     }
 
-    /// Calls `visit(row, termState, column, offset)` for every token instance of `table`, where `termState` is
-    /// ``FullTextCheck/termState(_:keys:)`` of the term; returns the number of instances.
+    /// Calls `visit(row, count, digest)` for every (term, row) pair of `table`, with the number of the term's
+    /// instances in the row and the sum of their ``FullTextCheck/digest(_:_:keys:)``; returns the number of
+    /// instances.
     static func read(
         _ db: Database,
         table: String,
         keys: (UInt64, UInt64),
-        visit: (Int64, UInt64, Int, Int) -> Void
+        visit: (Int64, Int32, UInt64) -> Void
     ) throws -> Int {
         let schema = try String.fetchOne(
             db,
@@ -71,7 +72,7 @@ struct FullTextSegmentReader {
         data: String,
         segments: inout [Segment],
         keys: (UInt64, UInt64),
-        visit: @escaping (Int64, UInt64, Int, Int) -> Void
+        visit: @escaping (Int64, Int32, UInt64) -> Void
     ) throws -> Int {
         var instances = 0
         let statement = try db.makeStatement(
@@ -184,7 +185,7 @@ struct FullTextSegmentReader {
 /// Walks the leaves of one segment in page order, carrying a doclist or position list across pages.
 struct LeafParser {
     let keys: (UInt64, UInt64)
-    let visit: (Int64, UInt64, Int, Int) -> Void
+    let visit: (Int64, Int32, UInt64) -> Void
 
     /// Current term, with its index byte (`0` for the main index).
     var term: [UInt8] = []
@@ -207,8 +208,12 @@ struct LeafParser {
     var column = 0
     var offset = 0
     var columnComes = false
+    /// The current row's instances of the current term so far: reported together (one call per doclist entry,
+    /// not per instance), when the next row or term starts or the segment ends.
+    var pendingCount: Int32 = 0
+    var pendingDigest: UInt64 = 0
 
-    init(keys: (UInt64, UInt64), visit: @escaping (Int64, UInt64, Int, Int) -> Void) {
+    init(keys: (UInt64, UInt64), visit: @escaping (Int64, Int32, UInt64) -> Void) {
         self.keys = keys
         self.visit = visit
     }
@@ -284,6 +289,7 @@ struct LeafParser {
                 try self.startRow(row, first: true)
                 try self.entries(page, &position, end: end, rowsAllowed: true)
             } else {
+                self.report()
                 self.row = 0
             }
         }
@@ -296,6 +302,16 @@ struct LeafParser {
         guard case .idle = self.state, !self.columnComes else {
             throw FullTextSegmentReader.Unsupported("segment ends inside a position list")
         }
+        self.report()
+    }
+
+    /// Hands the current row's instances of the current term to `visit`.
+    @inline(__always)
+    private mutating func report() {
+        guard self.pendingCount > 0 else { return }
+        self.visit(self.row, self.pendingCount, self.pendingDigest)
+        self.pendingCount = 0
+        self.pendingDigest = 0
     }
 
     /// `term` holds the new term (its order already checked).
@@ -314,6 +330,7 @@ struct LeafParser {
     /// which must follow the previous row.
     private mutating func startRow(_ row: Int64, first: Bool) throws {
         guard first || row > self.row, row > 0 else { throw FullTextSegmentReader.Unsupported("row ids out of order") }
+        self.report()
         self.row = row
         self.lowestRow = min(self.lowestRow, row)
         self.highestRow = max(self.highestRow, row)
@@ -357,7 +374,12 @@ struct LeafParser {
                     self.columnComes = true
                 } else if value >= 2 {
                     self.offset += Int(value - 2)
-                    self.visit(self.row, self.termState, self.column, self.offset)
+                    self.pendingDigest &+= FullTextCheck.digest(
+                        termState: self.termState,
+                        FullTextCheck.position(column: self.column, offset: self.offset),
+                        keys: self.keys
+                    )
+                    self.pendingCount += 1
                     self.instances += 1
                 } else {
                     throw FullTextSegmentReader.Unsupported("zero in a position list")

@@ -113,7 +113,11 @@ extension FullTextCheck {
                         add(
                             doc,
                             1,
-                            FullTextCheck.digest(term, FullTextCheck.position(column: column, offset: offset), keys: keys)
+                            FullTextCheck.digest(
+                                term,
+                                FullTextCheck.position(column: column, offset: offset),
+                                keys: keys
+                            )
                         )
                     }
                 }

@@ -138,4 +138,25 @@ struct EventTokenizerTests {
             #expect(checked > 4_000)
         }
     }
+
+    @Test("the 8-byte letter-or-digit test agrees with the byte test for every ASCII byte at every position")
+    func tokenBytesExhaustive() {
+        for fill in [UInt8(0x20), 0x61, 0x5a, 0x7f, 0x00] {
+            for position in 0..<8 {
+                for byte in UInt8(0)..<0x80 {
+                    var bytes = [UInt8](repeating: fill, count: 8)
+                    bytes[position] = byte
+                    let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    let mask = EventTokenizer.tokenBytes(word)
+                    for index in 0..<8 {
+                        let value = bytes[index]
+                        let isToken =
+                            (0x30...0x39).contains(value) || (0x41...0x5a).contains(value)
+                            || (0x61...0x7a).contains(value)
+                        #expect((mask >> UInt64(index * 8 + 7)) & 1 == (isToken ? 1 : 0), "\(bytes) at \(index)")
+                    }
+                }
+            }
+        }
+    }
 }

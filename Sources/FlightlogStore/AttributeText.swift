@@ -107,6 +107,8 @@ enum AttributeText {
         var high: UInt64 = 0
         var count = 0
 
+        init() {}
+
         init?(_ bytes: UnsafeBufferPointer<UInt8>) {
             guard bytes.count <= 16 else { return nil }
             self.count = bytes.count
@@ -122,9 +124,30 @@ enum AttributeText {
         }
     }
 
-    /// The column names, packed.
-    private static let packedColumnNames: [PackedName] = Self.columnNames.compactMap { name in
-        Array(name.utf8).withUnsafeBufferPointer(PackedName.init)
+    /// The column names, packed, each in its own slot of a 64-slot table (empty slots have count −1): a key is
+    /// looked up with one hash and one comparison. The multiplier is the first of a fixed list that puts no two
+    /// names in one slot.
+    private static let nameSlots: (multiplier: UInt64, slots: [PackedName]) = {
+        let names = Self.columnNames.compactMap { name in Array(name.utf8).withUnsafeBufferPointer(PackedName.init) }
+        var empty = PackedName()
+        empty.count = -1
+        var multiplier: UInt64 = 0x9e37_79b9_7f4a_7c15
+        while true {
+            var slots = [PackedName](repeating: empty, count: 64)
+            var collided = false
+            for name in names {
+                let slot = Self.slot(name, multiplier)
+                if slots[slot].count >= 0 { collided = true }
+                slots[slot] = name
+            }
+            if !collided { return (multiplier, slots) }
+            multiplier = multiplier &* 0x5851_f42d_4c95_7f2d &+ 0x1405_7b7e_f767_814f | 1
+        }
+    }()
+
+    @inline(__always)
+    private static func slot(_ name: PackedName, _ multiplier: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((name.low ^ (name.high &* 31) ^ UInt64(name.count)) &* multiplier) >> 58)
     }
 
     private static func isColumnName(_ key: [UInt8]) -> Bool {
@@ -134,7 +157,8 @@ enum AttributeText {
     /// Whether `key` is a column name, ASCII case folded.
     private static func isColumnName(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let packed = PackedName(key) else { return false }
-        return Self.packedColumnNames.contains(packed)
+        let table = Self.nameSlots
+        return table.slots[Self.slot(packed, table.multiplier)] == packed
     }
 
     /// Decodes one JSON string at `position` into `out` (replacing its contents); false on anything this decoder

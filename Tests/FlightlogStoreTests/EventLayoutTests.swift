@@ -82,6 +82,19 @@ struct EventLayoutTests {
         }
     }
 
+    @Test("the hunt text leaves out exactly the fields Sigma reads from a column, whatever their ASCII case")
+    func columnNamesLeftOut() {
+        let names = AttributeText.columnNames.sorted()
+        var keys = names + names.map { $0.uppercased() } + names.map { $0.prefix(1).uppercased() + $0.dropFirst() }
+        keys += names.map { $0 + "x" } + names.map { String($0.dropLast()) } + names.map { "x" + $0 }
+        keys += ["", "pid", "action", "src_port", "sourceipaddress", "hostnames", "ünicode", "Ip", "iP", "IP "]
+        for key in keys {
+            let text = AttributeText.text(pairs: [(key: key, value: "v")])
+            let isColumn = AttributeText.columnNames.contains(key.lowercased())
+            #expect(text == (isColumn ? "" : "\(key) v\n"), "\(key)")
+        }
+    }
+
     @Test("a payload that does not decode is refused by the layout with the decoder's error")
     func refusesWhatDecodeRefuses() throws {
         var random = Random(state: 42)

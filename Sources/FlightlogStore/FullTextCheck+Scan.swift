@@ -84,9 +84,9 @@ extension FullTextCheck {
                 let keys = TokenKey.keys
                 do {
                     guard segments else { throw FullTextSegmentReader.Unsupported("not asked to") }
-                    try Self.tally(size: size, into: &documents) { add in
-                        _ = try FullTextSegmentReader.read(db, table: index.table, keys: keys, visit: add)
-                    }
+                    var tally = Tally(size: size)
+                    _ = try FullTextSegmentReader.read(db, table: index.table, keys: keys, visitor: &tally)
+                    tally.finish(into: &documents)
                     return documents
                 } catch let refusal as FullTextSegmentReader.Unsupported {
                     documents.segmentReaderRefused = refusal.description
@@ -98,7 +98,8 @@ extension FullTextCheck {
                 )
                 let raw = statement.sqliteStatement
                 let hasColumns = index == .attributes
-                try Self.tally(size: size, into: &documents) { add in
+                var tally = Tally(size: size)
+                do {
                     while try RawBind.nextRow(raw, db) {
                         let doc = sqlite3_column_int64(raw, 0)
                         let offset = Int(sqlite3_column_int64(raw, 1))
@@ -110,7 +111,7 @@ extension FullTextCheck {
                         if hasColumns, let name = sqlite3_column_text(raw, 3), name.pointee != UInt8(ascii: "p") {
                             column = 1
                         }
-                        add(
+                        tally.visit(
                             doc,
                             1,
                             FullTextCheck.digest(
@@ -121,55 +122,66 @@ extension FullTextCheck {
                         )
                     }
                 }
+                tally.finish(into: &documents)
                 return documents
             }
         }
+    }
+}
 
-        /// Runs `read`, which hands token instances to `add` (document id, how many, the sum of their digests), and
-        /// stores the per-document counts and digest sums in `documents` (ids 1…`size` in the tally, others in
-        /// `extra`).
-        private static func tally(
-            size: Int,
-            into documents: inout Documents,
-            _ read: (_ add: (Int64, Int32, UInt64) -> Void) throws -> Void
-        ) throws {
-            let tally = DocumentTally(size: size)
-            var extra: [Int64: (count: Int32, digest: UInt64)] = [:]
-            let slots = tally.slots
-            // Each update is applied `ahead` updates after its slot was prefetched (see DocumentTally).
-            let ahead = 16
-            var pendingSlot = [Int](repeating: 0, count: ahead)
-            var pendingCount = [Int32](repeating: 0, count: ahead)
-            var pendingValue = [UInt64](repeating: 0, count: ahead)
-            var added = 0
-            try pendingSlot.withUnsafeMutableBufferPointer { pendingSlot in
-                try pendingCount.withUnsafeMutableBufferPointer { pendingCount in
-                    try pendingValue.withUnsafeMutableBufferPointer { pendingValue in
-                        func apply(_ ring: Int) {
-                            slots[pendingSlot[ring]].count += pendingCount[ring]
-                            slots[pendingSlot[ring]].digest &+= pendingValue[ring]
-                        }
-                        try read { doc, count, value in
-                            guard doc >= 1, doc <= size else {
-                                extra[doc, default: (0, 0)].count += count
-                                extra[doc, default: (0, 0)].digest &+= value
-                                return
-                            }
-                            let ring = added & (ahead - 1)
-                            if added >= ahead { apply(ring) }
-                            let slot = Int(doc - 1)
-                            flightlog_prefetch_for_write(slots.baseAddress.map { UnsafeRawPointer($0 + slot) })
-                            pendingSlot[ring] = slot
-                            pendingCount[ring] = count
-                            pendingValue[ring] = value
-                            added += 1
-                        }
-                        for ring in 0..<min(added, ahead) { apply(ring) }
-                    }
-                }
+extension FullTextCheck.IndexScan {
+    /// Adds token instances (document id, how many, the sum of their digests) to per-document counts and digest
+    /// sums: ids 1…`size` in a ``DocumentTally``, others in `extra`.
+    ///
+    /// Each update is applied `ahead` updates after its slot was prefetched, so that the cache misses of a scan
+    /// (slots spread over hundreds of megabytes) overlap instead of stalling one after the other.
+    struct Tally: SegmentVisitor {
+        static let ahead = 16
+        let size: Int
+        let tally: DocumentTally
+        var extra: [Int64: (count: Int32, digest: UInt64)] = [:]
+        private let pending = Pending()
+        private var ring: UnsafeMutablePointer<(slot: Int, count: Int32, digest: UInt64)> { self.pending.ring }
+        private var added = 0
+
+        /// The updates prefetched and not yet applied (freed with the tally, whether or not the scan finished).
+        private final class Pending {
+            let ring = UnsafeMutablePointer<(slot: Int, count: Int32, digest: UInt64)>.allocate(capacity: Tally.ahead)
+            deinit { self.ring.deallocate() }
+        }
+
+        init(size: Int) {
+            self.size = size
+            self.tally = DocumentTally(size: size)
+        }
+
+        @inline(__always)
+        mutating func visit(_ doc: Int64, _ count: Int32, _ digest: UInt64) {
+            guard doc >= 1, doc <= self.size else {
+                self.extra[doc, default: (0, 0)].count += count
+                self.extra[doc, default: (0, 0)].digest &+= digest
+                return
             }
-            documents.tally = tally
-            documents.extra = extra
+            let index = self.added & (Self.ahead - 1)
+            if self.added >= Self.ahead { self.apply(index) }
+            let slot = Int(doc - 1)
+            flightlog_prefetch_for_write(self.tally.slots.baseAddress.map { UnsafeRawPointer($0 + slot) })
+            self.ring[index] = (slot, count, digest)
+            self.added += 1
+        }
+
+        @inline(__always)
+        private func apply(_ index: Int) {
+            let pending = self.ring[index]
+            self.tally.slots[pending.slot].count += pending.count
+            self.tally.slots[pending.slot].digest &+= pending.digest
+        }
+
+        /// Applies what is still pending and hands the sums to `documents`.
+        consuming func finish(into documents: inout Documents) {
+            for index in 0..<min(self.added, Self.ahead) { self.apply(index) }
+            documents.tally = self.tally
+            documents.extra = self.extra
         }
     }
 }

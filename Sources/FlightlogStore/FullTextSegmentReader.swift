@@ -38,11 +38,11 @@ struct FullTextSegmentReader {
     /// Calls `visit(row, count, digest)` for every (term, row) pair of `table`, with the number of the term's
     /// instances in the row and the sum of their ``FullTextCheck/digest(_:_:keys:)``; returns the number of
     /// instances.
-    static func read(
+    static func read<Visitor: SegmentVisitor>(
         _ db: Database,
         table: String,
         keys: (UInt64, UInt64),
-        visit: (Int64, Int32, UInt64) -> Void
+        visitor: inout Visitor
     ) throws -> Int {
         let schema = try String.fetchOne(
             db,
@@ -60,19 +60,17 @@ struct FullTextSegmentReader {
             return 0
         }
         var segments = try Self.segments(Array(structure)).segments
-        let instances = try withoutActuallyEscaping(visit) { visit in
-            try Self.read(db, data: data, segments: &segments, keys: keys, visit: visit)
-        }
+        let instances = try Self.read(db, data: data, segments: &segments, keys: keys, visitor: &visitor)
         try Self.checkDisjoint(segments)
         return instances
     }
 
-    private static func read(
+    private static func read<Visitor: SegmentVisitor>(
         _ db: Database,
         data: String,
         segments: inout [Segment],
         keys: (UInt64, UInt64),
-        visit: @escaping (Int64, Int32, UInt64) -> Void
+        visitor: inout Visitor
     ) throws -> Int {
         var instances = 0
         let statement = try db.makeStatement(
@@ -80,7 +78,8 @@ struct FullTextSegmentReader {
         )
         let raw = statement.sqliteStatement
         for index in segments.indices {
-            var parser = LeafParser(keys: keys, visit: visit)
+            var parser = LeafParser(keys: keys, visitor: visitor)
+            defer { visitor = parser.visitor }
             let base = segments[index].id << 37
             sqlite3_reset(raw)
             sqlite3_bind_int64(raw, 1, base + segments[index].firstPage)
@@ -182,10 +181,16 @@ struct FullTextSegmentReader {
     }
 }
 
+/// What the segment reader hands each (term, row) pair to: the row, the number of the term's instances in it, and
+/// the sum of their digests. A protocol rather than a closure, so that the tally is compiled into the parser's loop.
+protocol SegmentVisitor {
+    mutating func visit(_ row: Int64, _ count: Int32, _ digest: UInt64)
+}
+
 /// Walks the leaves of one segment in page order, carrying a doclist or position list across pages.
-struct LeafParser {
+struct LeafParser<Visitor: SegmentVisitor> {
     let keys: (UInt64, UInt64)
-    let visit: (Int64, Int32, UInt64) -> Void
+    var visitor: Visitor
 
     /// Current term, with its index byte (`0` for the main index).
     var term: [UInt8] = []
@@ -213,9 +218,9 @@ struct LeafParser {
     var pendingCount: Int32 = 0
     var pendingDigest: UInt64 = 0
 
-    init(keys: (UInt64, UInt64), visit: @escaping (Int64, Int32, UInt64) -> Void) {
+    init(keys: (UInt64, UInt64), visitor: Visitor) {
         self.keys = keys
-        self.visit = visit
+        self.visitor = visitor
     }
 
     mutating func page(_ page: UnsafeRawBufferPointer) throws {
@@ -309,7 +314,7 @@ struct LeafParser {
     @inline(__always)
     private mutating func report() {
         guard self.pendingCount > 0 else { return }
-        self.visit(self.row, self.pendingCount, self.pendingDigest)
+        self.visitor.visit(self.row, self.pendingCount, self.pendingDigest)
         self.pendingCount = 0
         self.pendingDigest = 0
     }

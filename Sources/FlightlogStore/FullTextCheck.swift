@@ -17,9 +17,10 @@ import GRDBSQLite
 ///   (``digest(_:_:keys:)``), whose keys are drawn at random per process, so nobody can prepare a colliding index
 ///   in advance. The scans run on their own read-only connections to the index file, on other threads, while the
 ///   batch-and-row pass runs (see ``IndexScan``). The expected count and digest come from tokenizing the authentic
-///   content with SQLite's own `unicode61` tokenizer, the tokenizer that built the indexes, through its C callback
-///   (no `String` per token): the line as the indexer decodes it, and `program` plus ``AttributeText`` of the
-///   fields. Cost: one scan of each index plus one tokenization per event; memory: 24 bytes per event id and index.
+///   content as SQLite's own `unicode61` tokenizer, the tokenizer that built the indexes, tokenizes it (see
+///   ``EventTokenizer``, on the threads examining batches): the line as the indexer decodes it, and `program` plus
+///   ``AttributeText`` of the fields. Cost: one scan of each index plus one tokenization per event; memory: 24 bytes
+///   per event id and index.
 ///   Catches missing, extra, re-indexed and substituted entries, and entries for rows that do not exist.
 /// - **Scoped and incremental runs** compare each checked row's token count with `events_fts_docsize` (a
 ///   primary-key look-up per row), and look for line-index documents past the last clean run that no event owns.

@@ -52,31 +52,27 @@ public enum FieldsJSON {
         to out: UnsafeMutablePointer<UInt8>,
         at position: inout Int
     ) {
-        out[position] = UInt8(ascii: "{")
-        position += 1
+        func put(_ byte: UInt8) {
+            out[position] = byte
+            position += 1
+        }
+        put(UInt8(ascii: "{"))
         layout.bytes.withUnsafeBufferPointer { all in
-            for index in entry.fieldRange {
-                if index > entry.firstField {
-                    out[position] = UInt8(ascii: ",")
-                    position += 1
-                }
-                let field = layout.fields[index]
+            func string(_ span: EventLayout.Span) {
                 Self.writeString(
-                    UnsafeBufferPointer(rebasing: all[field.key.start..<(field.key.start + field.key.count)]),
-                    to: out,
-                    at: &position
-                )
-                out[position] = UInt8(ascii: ":")
-                position += 1
-                Self.writeString(
-                    UnsafeBufferPointer(rebasing: all[field.value.start..<(field.value.start + field.value.count)]),
+                    UnsafeBufferPointer(rebasing: all[span.start..<(span.start + span.count)]),
                     to: out,
                     at: &position
                 )
             }
+            for index in entry.fieldRange {
+                if index > entry.firstField { put(UInt8(ascii: ",")) }
+                string(layout.fields[index].key)
+                put(UInt8(ascii: ":"))
+                string(layout.fields[index].value)
+            }
         }
-        out[position] = UInt8(ascii: "}")
-        position += 1
+        put(UInt8(ascii: "}"))
     }
 
     /// Appends `string` as a quoted JSON string.

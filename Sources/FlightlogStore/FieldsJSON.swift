@@ -24,15 +24,6 @@ public enum FieldsJSON {
         out.append(UInt8(ascii: "}"))
     }
 
-    /// Replaces the contents of `out` with the bytes ``encode(_:)`` returns for the fields of `entry`, read in
-    /// place from its payload.
-    static func encode(_ layout: EventLayout, _ entry: EventLayout.Entry, into out: inout [UInt8]) {
-        out = [UInt8](unsafeUninitializedCapacity: Self.maxLength(layout, entry)) { buffer, count in
-            guard let base = buffer.baseAddress else { return }
-            Self.write(layout, entry, to: base, at: &count)
-        }
-    }
-
     /// The most bytes ``write(_:_:to:at:)`` writes for `entry`: every byte escaped as `\u00XX`.
     static func maxLength(_ layout: EventLayout, _ entry: EventLayout.Entry) -> Int {
         var length = 2

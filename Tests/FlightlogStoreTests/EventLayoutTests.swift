@@ -59,11 +59,13 @@ struct EventLayoutTests {
             let events = (0..<Int(1 + random.next() % 20)).map { _ in Self.event(&random) }
             let layout = try EventLayout(try EventCodec.encode(events), count: events.count)
             #expect(layout.events() == events)
-            var json: [UInt8] = []
+            // What verify's examining threads derive for the batch (columns and fields JSON of every event).
+            var derived = IntegrityChecker.DerivedColumns(layout)
+            derived.encodeFields(layout)
             var attributes: [UInt8] = []
-            for (entry, event) in zip(layout.entries, events) {
+            for (index, (entry, event)) in zip(layout.entries, events).enumerated() {
                 let columns = IndexedColumns(event)
-                let spans = IndexedSpans(layout, entry)
+                let spans = derived.columns[index]
                 #expect(spans.program.map(layout.string) == columns.program)
                 #expect(spans.pid == columns.pid)
                 #expect(spans.user.map(layout.string) == columns.user)
@@ -71,8 +73,7 @@ struct EventLayoutTests {
                 #expect(spans.severity.map(layout.string) == columns.severity)
 
                 let stored = FieldsJSON.encode(event.fields)
-                FieldsJSON.encode(layout, entry, into: &json)
-                #expect(json == Array(stored.utf8))
+                #expect(derived.withFields(index) { Array($0) } == Array(stored.utf8))
                 // What verify expects in events_attrs equals what the indexer writes from the stored JSON.
                 AttributeText.append(layout, entry, to: &attributes)
                 let indexed = AttributeText.text(pairs: event.fields.map { (key: $0.key, value: $0.value) })

@@ -89,7 +89,7 @@ let package = Package(
             name: "FlightlogInvestigatorTests",
             dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogWire", grdb, nioCore, crypto]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["FlightlogStore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FlightlogStore", "FlightlogTestSupport"]),
     ]
 )
 

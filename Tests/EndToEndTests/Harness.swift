@@ -1,3 +1,4 @@
+import FlightlogTestSupport
 import Foundation
 import Glibc
 
@@ -21,35 +22,13 @@ enum Harness {
     /// Runs a command to completion and returns its exit code and standard output.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binDirectory() + "/" + executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: outData, as: UTF8.self),
-            String(decoding: errData, as: UTF8.self)
-        )
+        let result = try Subprocess.run(try binDirectory() + "/" + executable, arguments)
+        return (result.status, result.stdout, result.stderr)
     }
 
-    /// Starts a long-running command; its output goes to `log`.
-    static func start(_ executable: String, _ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binDirectory() + "/" + executable)
-        process.arguments = arguments
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+    /// Starts a long-running command; its output is appended to `log`.
+    static func start(_ executable: String, _ arguments: [String], log: String) throws -> Subprocess {
+        try Subprocess(try binDirectory() + "/" + executable, arguments, stdout: log, stderr: log)
     }
 
     /// A TCP port that was free a moment ago on 127.0.0.1.
@@ -92,8 +71,8 @@ enum Harness {
     }
 
     /// kill -9.
-    static func killHard(_ process: Process) {
-        kill(process.processIdentifier, SIGKILL)
+    static func killHard(_ process: Subprocess) {
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 

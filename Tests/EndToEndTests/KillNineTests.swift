@@ -1,4 +1,5 @@
 import FlightlogStore
+import FlightlogTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -24,7 +25,7 @@ struct KillNineTests {
         #expect(enroll.code == 0, "\(enroll.err)")
 
         let port = try Harness.freePort()
-        func startServer() throws -> Process {
+        func startServer() throws -> Subprocess {
             let server = try Harness.start(
                 "flightlog",
                 [
@@ -36,7 +37,7 @@ struct KillNineTests {
             try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
             return server
         }
-        func startAgent() throws -> Process {
+        func startAgent() throws -> Subprocess {
             try Harness.start(
                 "flightlog-agent",
                 [

@@ -43,14 +43,8 @@ struct ReadOnlyMediaTests {
         }
 
         static func sh(_ arguments: String...) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = arguments
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw TestFailure("\(arguments) exited \(process.terminationStatus)")
-            }
+            let status = try Subprocess.run("/usr/bin/env", arguments).status
+            guard status == 0 else { throw TestFailure("\(arguments) exited \(status)") }
         }
     }
 

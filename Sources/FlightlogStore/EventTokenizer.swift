@@ -30,7 +30,7 @@ final class EventTokenizer {
         // The line: the indexer indexes `String(decoding: line, as: UTF8.self)`, the same bytes when valid UTF-8.
         var fold = Fold()
         layout.withBytes(entry.line) { line in
-            if RawColumn.isUTF8(line) {
+            if UTF8Text.isValid(line) {
                 self.tokenize(line, column: 0, into: &fold)
             } else {
                 self.repaired.removeAll(keepingCapacity: true)
@@ -66,7 +66,7 @@ final class EventTokenizer {
         fold.column = column
         fold.offset = 0
         guard !bytes.isEmpty else { return }
-        if self.asciiFastPath, RawColumn.isASCII(bytes) {
+        if self.asciiFastPath, UTF8Text.isASCII(bytes) {
             self.tokenizeASCII(bytes, into: &fold)
             return
         }

@@ -41,7 +41,7 @@ extension EventJSON {
     /// Appends the object of the current row of a statement selecting ``SQLiteStore/selectColumns``.
     static func append(row: SQLiteStatement, style: Style, times: TimeFormatter, to out: inout [UInt8]) {
         let line = RawColumn.bytes(row, 12)
-        guard RawColumn.isUTF8(line) else {
+        guard UTF8Text.isValid(line) else {
             // Rare: a line that is not UTF-8 needs `message_b64`; take the general path.
             Self.append(SQLiteStore.eventRecord(row: row), style: style, times: times, to: &out)
             return
@@ -149,17 +149,6 @@ enum RawColumn {
         guard let base = sqlite3_column_blob(row, index) else { return UnsafeBufferPointer(start: nil, count: 0) }
         let count = Int(sqlite3_column_bytes(row, index))
         return UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
-    }
-
-    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var union: UInt8 = 0
-        for byte in bytes { union |= byte }
-        return union < 0x80
-    }
-
-    /// Whether `bytes` are valid UTF-8: ASCII, nearly always, decided by that one pass.
-    static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        Self.isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil
     }
 }
 

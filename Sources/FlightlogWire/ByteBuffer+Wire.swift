@@ -47,14 +47,10 @@ extension ByteBuffer {
         return string
     }
 
-    /// `bytes` as a `String` when they are valid UTF-8. ASCII, what log lines and field values nearly always are,
-    /// needs no validation: one pass that ORs the bytes together (vectorized) decides, and decoding ASCII never
-    /// repairs anything. Anything else goes through the standard library's validation.
+    /// `bytes` as a `String` when they are valid UTF-8 (decoding ASCII never repairs anything; see ``UTF8Text``).
     @inlinable
     static func validatedUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        var high: UInt8 = 0
-        for byte in bytes { high |= byte }
-        if high < 0x80 { return String(decoding: bytes, as: UTF8.self) }
+        if UTF8Text.isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
         return String(validating: bytes, as: UTF8.self)
     }
 

@@ -207,19 +207,11 @@ public struct EventLayout: Sendable {
                 throw WireError.lengthExceedsLimit(what: what(), length: length, limit: limit)
             }
             let span = try self.span(length, what())
-            guard Self.isUTF8(UnsafeBufferPointer(rebasing: self.bytes[span.start..<(span.start + span.count)])) else {
+            guard UTF8Text.isValid(UnsafeBufferPointer(rebasing: self.bytes[span.start..<(span.start + span.count)]))
+            else {
                 throw WireError.invalidUTF8(what: what())
             }
             return span
-        }
-
-        /// ASCII (one vectorizable pass) or the standard library's validation.
-        @inline(__always)
-        static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            var high: UInt8 = 0
-            for byte in bytes { high |= byte }
-            if high < 0x80 { return true }
-            return String(validating: bytes, as: UTF8.self) != nil
         }
     }
 }

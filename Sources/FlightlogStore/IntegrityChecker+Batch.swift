@@ -53,13 +53,8 @@ extension IntegrityChecker {
         var columns: BatchColumns
         var findings: [IntegrityFinding] = []
         var eventCount: Int
-        /// The events located in the inflated payload, only when the signature verified (the rows are compared with
-        /// authentic events only).
-        var events: EventLayout?
-        /// What the full-text indexes must hold for each of `events`.
-        var tokens: [EventTokens]?
-        /// What the indexed columns of each of `events` must hold beyond its own values.
-        var derived: DerivedColumns?
+        /// The events, only when the signature verified (the rows are compared with authentic events only).
+        var events: AuthenticEvents?
         var entry: ChainEntry?
         var leaf: Bytes32?
         var envelopeBytes = 0
@@ -222,16 +217,8 @@ extension IntegrityChecker {
             }
         }
         do {
-            let events = try batch.decodeLayout(inflate: StoredPayload.inflate)
-            var derived = DerivedColumns(events)
-            result.tokens = tokenizers.withTokenizer { tokenizer in
-                events.entries.indices.map {
-                    tokenizer.tokens(events, events.entries[$0], program: derived.columns[$0].program)
-                }
-            }
-            derived.encodeFields(events)
-            result.events = events
-            result.derived = derived
+            let layout = try batch.decodeLayout(inflate: StoredPayload.inflate)
+            result.events = tokenizers.withTokenizer { AuthenticEvents(layout, tokenizer: $0) }
         } catch {
             report(.batchMalformed, "signed payload does not decode: \(error)")
         }
@@ -240,20 +227,24 @@ extension IntegrityChecker {
 }
 
 extension IntegrityChecker {
-    /// The values ingest derived from each event of a batch (its indexed columns and its `fields` JSON), derived
-    /// again from the authentic payload on the examining threads, so that the thread stepping through the rows
-    /// only compares bytes.
-    struct DerivedColumns: Sendable {
-        var columns: [IndexedSpans]
+    /// A batch's authentic events, located in its inflated payload, with what ingest derived from each (its indexed
+    /// columns, its `fields` JSON, the tokens of both full-text indexes) derived again from the payload on the
+    /// examining threads, so that the thread stepping through the rows only compares bytes.
+    struct AuthenticEvents: Sendable {
+        let layout: EventLayout
+        let columns: [IndexedSpans]
+        let tokens: [EventTokens]
         /// Every event's `fields` JSON, one after the other; event `i`'s ends at `fieldsEnd[i]`.
-        var fields: [UInt8] = []
-        var fieldsEnd: [Int] = []
+        private let fields: [UInt8]
+        private let fieldsEnd: [Int]
 
-        init(_ layout: EventLayout) {
-            self.columns = layout.entries.map { IndexedSpans(layout, $0) }
-        }
-
-        mutating func encodeFields(_ layout: EventLayout) {
+        init(_ layout: EventLayout, tokenizer: EventTokenizer) {
+            self.layout = layout
+            let columns = layout.entries.map { IndexedSpans(layout, $0) }
+            self.columns = columns
+            self.tokens = layout.entries.indices.map {
+                tokenizer.tokens(layout, layout.entries[$0], program: columns[$0].program)
+            }
             var bound = 0
             for entry in layout.entries { bound += FieldsJSON.maxLength(layout, entry) }
             var ends: [Int] = []

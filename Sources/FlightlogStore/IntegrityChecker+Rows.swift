@@ -42,18 +42,18 @@ extension IntegrityChecker {
             sqlite3_column_type(self.raw, column) == SQLITE_INTEGER ? sqlite3_column_int64(self.raw, column) : nil
         }
 
-        /// The names of the columns of the current row that differ from the authentic event `entry` of `layout`,
-        /// stored as event `index` of batch `batchID`.
+        /// The names of the columns of the current row that differ from authentic event `index` of `events`, stored
+        /// as event `index` of batch `batchID`.
         mutating func differingColumns(
-            _ layout: EventLayout,
-            _ entry: EventLayout.Entry,
-            derived: DerivedColumns,
+            _ events: AuthenticEvents,
             batchID: Int64,
             index: Int,
             agentID: Int64,
             received: Int64?
         ) -> [String] {
-            let columns = derived.columns[index]
+            let layout = events.layout
+            let entry = layout.entries[index]
+            let columns = events.columns[index]
             var mismatch: UInt32 = 0
             func check(_ column: Int32, _ equal: Bool) { if !equal { mismatch |= 1 << UInt32(column) } }
             func text(_ column: Int32, _ span: EventLayout.Span?) -> Bool {
@@ -75,7 +75,7 @@ extension IntegrityChecker {
             check(13, text(13, columns.sourceIP))
             check(14, text(14, columns.severity))
             check(15, layout.withBytes(entry.line) { self.hasBytes(15, type: SQLITE_BLOB, UnsafeRawBufferPointer($0)) })
-            check(16, derived.withFields(index) { self.hasBytes(16, type: SQLITE_TEXT, $0) })
+            check(16, events.withFields(index) { self.hasBytes(16, type: SQLITE_TEXT, $0) })
             guard mismatch != 0 else { return [] }
             return (1..<IntegrityChecker.eventColumns.count).compactMap {
                 mismatch & (1 << UInt32($0)) != 0 ? IntegrityChecker.eventColumns[$0] : nil

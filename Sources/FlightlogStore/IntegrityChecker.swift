@@ -330,7 +330,7 @@ struct IntegrityChecker {
         guard b.inScope, b.agentID != nil, let firstEventID = b.firstEventID else { return }
         for index in 0..<checked.eventCount {
             let id = firstEventID + Int64(index)
-            if let tokens = checked.tokens, index < tokens.count {
+            if let tokens = checked.events?.tokens, index < tokens.count {
                 self.fullText.expect(id: id, tokens[index])
             } else {
                 self.fullText.skip(id: id)
@@ -362,11 +362,9 @@ struct IntegrityChecker {
         for index in 0..<count {
             let expectedID = firstEventID + index
             if let rowID = rows.id, rowID == expectedID {
-                if inScope, let events = checked.events, let derived = checked.derived {
+                if inScope, let events = checked.events {
                     let differing = rows.differingColumns(
                         events,
-                        events.entries[Int(index)],
-                        derived: derived,
                         batchID: batchID,
                         index: Int(index),
                         agentID: agentID,

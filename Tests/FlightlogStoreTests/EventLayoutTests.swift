@@ -54,14 +54,15 @@ struct EventLayoutTests {
 
     @Test("columns, fields JSON and hunt text from the payload equal those from decoded events")
     func agreesWithDecodedEvents() throws {
+        let queue = try DatabaseQueue()
+        let tokenizer = try queue.inDatabase { EventTokenizer(try $0.makeTokenizer(.unicode61())) }
         var random = Random(state: 0x9E37_79B9_7F4A_7C15)
         for _ in 0..<200 {
             let events = (0..<Int(1 + random.next() % 20)).map { _ in Self.event(&random) }
             let layout = try EventLayout(try EventCodec.encode(events), count: events.count)
             #expect(layout.events() == events)
             // What verify's examining threads derive for the batch (columns and fields JSON of every event).
-            var derived = IntegrityChecker.DerivedColumns(layout)
-            derived.encodeFields(layout)
+            let derived = IntegrityChecker.AuthenticEvents(layout, tokenizer: tokenizer)
             var attributes: [UInt8] = []
             for (index, (entry, event)) in zip(layout.entries, events).enumerated() {
                 let columns = IndexedColumns(event)

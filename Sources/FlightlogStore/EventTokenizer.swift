@@ -11,9 +11,10 @@ struct EventTokens: Sendable {
     var attributes: (count: Int32, digest: UInt64)
 }
 
-/// Tokenizes authentic events as the full-text indexer did, with SQLite's own `unicode61` tokenizer through its C
-/// callback (no `String` per token): the line as the indexer decodes it, and `program` plus ``AttributeText`` of the
-/// fields. One per thread: the tokenizer and the buffers are its own.
+/// Tokenizes authentic events as the full-text indexer did, as SQLite's own `unicode61` tokenizer does: ASCII text
+/// in Swift (see `tokenizeASCII`), anything else through that tokenizer's C callback (no `String` per token). The
+/// line as the indexer decodes it, and `program` plus ``AttributeText`` of the fields. One per thread: the tokenizer
+/// and the buffers are its own.
 final class EventTokenizer {
     private let tokenizer: any FTS5Tokenizer
     /// Reused for lines that are not valid UTF-8 (the indexer indexes them with invalid bytes replaced).

@@ -99,28 +99,26 @@ extension FullTextCheck {
                 let raw = statement.sqliteStatement
                 let hasColumns = index == .attributes
                 var tally = Tally(size: size)
-                do {
-                    while try RawBind.nextRow(raw, db) {
-                        let doc = sqlite3_column_int64(raw, 0)
-                        let offset = Int(sqlite3_column_int64(raw, 1))
-                        // The pointer first, then the length (sqlite3_column_bytes after _text does not convert).
-                        let text = sqlite3_column_text(raw, 2)
-                        let length = Int(sqlite3_column_bytes(raw, 2))
-                        let term = UnsafeRawBufferPointer(start: text, count: length)
-                        var column = 0
-                        if hasColumns, let name = sqlite3_column_text(raw, 3), name.pointee != UInt8(ascii: "p") {
-                            column = 1
-                        }
-                        tally.visit(
-                            doc,
-                            1,
-                            FullTextCheck.digest(
-                                term,
-                                FullTextCheck.position(column: column, offset: offset),
-                                keys: keys
-                            )
-                        )
+                while try RawBind.nextRow(raw, db) {
+                    let doc = sqlite3_column_int64(raw, 0)
+                    let offset = Int(sqlite3_column_int64(raw, 1))
+                    // The pointer first, then the length (sqlite3_column_bytes after _text does not convert).
+                    let text = sqlite3_column_text(raw, 2)
+                    let length = Int(sqlite3_column_bytes(raw, 2))
+                    let term = UnsafeRawBufferPointer(start: text, count: length)
+                    var column = 0
+                    if hasColumns, let name = sqlite3_column_text(raw, 3), name.pointee != UInt8(ascii: "p") {
+                        column = 1
                     }
+                    tally.visit(
+                        doc,
+                        1,
+                        FullTextCheck.digest(
+                            term,
+                            FullTextCheck.position(column: column, offset: offset),
+                            keys: keys
+                        )
+                    )
                 }
                 tally.finish(into: &documents)
                 return documents
@@ -198,14 +196,12 @@ final class DocumentTally: @unchecked Sendable {
         var count: Int32 = 0
     }
 
-    let size: Int
     /// Written only by the scanning thread, read after it is done.
     let slots: UnsafeMutableBufferPointer<Slot>
     private let mapping: UnsafeMutableRawPointer?
     private let mappedBytes: Int
 
     init(size: Int) {
-        self.size = size
         let bytes = max(1, size) * MemoryLayout<Slot>.stride
         let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         if let mapped, mapped != MAP_FAILED {

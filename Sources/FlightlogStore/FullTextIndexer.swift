@@ -40,6 +40,13 @@ final class FullTextIndexer: @unchecked Sendable {
         }
         self.queue = try DatabaseQueue(path: Self.path(for: databasePath), configuration: config)
         try self.queue.writeWithoutTransaction { db in
+            // 16 KiB pages, fixed when the file is created (an existing file keeps its size): FTS5 writes its
+            // segments as leaves of one page each (see migration v5), and fewer, larger leaves cost less to write
+            // and merge. `serve` indexing 6 M events of an existing database: 85 s of CPU with 4 KiB pages, 74 s
+            // with 16 KiB; 64 KiB pages gained less (79 s) and took 360 MB more memory.
+            if try Int.fetchOne(db, sql: "PRAGMA page_count") == 0 {
+                try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")
+            }
             try db.execute(sql: "PRAGMA journal_mode = WAL")
         }
         try Self.migrator.migrate(self.queue)
@@ -96,8 +103,20 @@ final class FullTextIndexer: @unchecked Sendable {
             try db.execute(sql: "INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', 8388608)")
             try db.execute(sql: "INSERT INTO events_attrs (events_attrs, rank) VALUES ('hashsize', 8388608)")
         }
+        migrator.registerMigration("v5 leaves of 16,000 bytes in a file of 16 KiB pages") { db in
+            // FTS5's default leaf (4,050 bytes) fits a 4 KiB page; in a file created with 16 KiB pages a leaf of
+            // 16,000 bytes fills one. A file created with 4 KiB pages keeps its leaves (larger ones would spill into
+            // overflow pages); deleting the `.fts` file while `serve` is stopped rebuilds it in the new layout.
+            guard try Int.fetchOne(db, sql: "PRAGMA page_size") == Self.pageSize else { return }
+            try db.execute(sql: "INSERT INTO events_fts (events_fts, rank) VALUES ('pgsz', \(Self.leafSize))")
+            try db.execute(sql: "INSERT INTO events_attrs (events_attrs, rank) VALUES ('pgsz', \(Self.leafSize))")
+        }
         return migrator
     }
+
+    /// The page size of a new full-text file, and the FTS5 leaf size that fills one page of it.
+    static let pageSize = 16_384
+    static let leafSize = 16_000
 
     /// Attaches the evidence database to the indexer's connection (once it exists), read through schema `store`.
     func attach(databasePath: String) throws {

@@ -180,6 +180,44 @@ import Testing
         #expect(report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
     }
 
+    /// A new full-text file has 16 KiB pages and 16,000-byte FTS5 leaves; a file an older version created with
+    /// 4 KiB pages keeps FTS5's default leaves (larger ones would spill into overflow pages). Both serve queries and
+    /// pass `verify`.
+    @Test(arguments: [4096, FullTextIndexer.pageSize])
+    func pageAndLeafSizeOfTheFullTextFile(pageSize: Int) async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        if pageSize != FullTextIndexer.pageSize {
+            try FullTextSegmentReaderTests.createFullTextFile(for: path, pageSize: pageSize)
+        }
+        let store = try SQLiteStore(path: path)
+        try await self.stored(store, TestAgent(name: "ft-pages"), batches: 4)
+        try await store.drainFullTextIndex()
+
+        let fts = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        let (size, leaves) = try await fts.read { db in
+            (
+                try Int.fetchOne(db, sql: "PRAGMA page_size"),
+                try [
+                    Int.fetchOne(db, sql: "SELECT v FROM events_fts_config WHERE k = 'pgsz'"),
+                    Int.fetchOne(db, sql: "SELECT v FROM events_attrs_config WHERE k = 'pgsz'"),
+                ]
+            )
+        }
+        try fts.close()
+        #expect(size == pageSize)
+        let expectedLeaves: Int? = pageSize == FullTextIndexer.pageSize ? FullTextIndexer.leafSize : nil
+        #expect(leaves == [expectedLeaves, expectedLeaves])
+
+        var query = EventQuery()
+        query.match = "\"203.0.113.77\" AND b3"
+        #expect(try store.countEvents(query) == 1)
+        let report = try await self.verify(store)
+        #expect(report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
+        #expect(report.fullTextLag == 0)
+    }
+
     /// The indexer's own decoding of `fields` gives the text SQLite's JSON decoder (the one `json_extract` uses)
     /// gives, and declines what it is unsure of.
     @Test func attributeTextIsWhatSQLiteDecodes() throws {

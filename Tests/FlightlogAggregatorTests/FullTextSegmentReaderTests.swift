@@ -12,8 +12,15 @@ import Testing
 @Suite struct FullTextSegmentReaderTests {
     /// Events whose indexes have long doclists (every line shares words), a position list longer than a page,
     /// several columns (the hunt index), non-ASCII words, stored through the store and indexed in many segments.
-    func database(_ dir: TempDirectory, batches: Int = 24) async throws -> String {
+    ///
+    /// `pageSize` 4096 builds the full-text file as versions before 16 KiB pages did (4 KiB pages, FTS5's default
+    /// 4,050-byte leaves): there the doclists and the long position list span leaves, which 16,000-byte leaves no
+    /// longer need for this little text.
+    func database(_ dir: TempDirectory, batches: Int = 24, pageSize: Int = FullTextIndexer.pageSize) async throws
+        -> String
+    {
         let path = dir.file("db.sqlite")
+        if pageSize != FullTextIndexer.pageSize { try Self.createFullTextFile(for: path, pageSize: pageSize) }
         let store = try SQLiteStore(path: path)
         let agent = TestAgent(name: "seg-reader")
         let record = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
@@ -38,6 +45,16 @@ import Testing
         }
         try await store.drainFullTextIndex()
         return path
+    }
+
+    /// Creates the (empty) full-text file of the database at `path` with `pageSize` pages, as an older version did.
+    static func createFullTextFile(for path: String, pageSize: Int) throws {
+        let queue = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA page_size = \(pageSize)")
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        try queue.close()
     }
 
     func compare(_ path: String, expectRefusal: Bool = false) throws {
@@ -68,27 +85,29 @@ import Testing
         }
     }
 
-    @Test func readsWhatFTS5Reads() async throws {
+    @Test(arguments: [4096, FullTextIndexer.pageSize])
+    func readsWhatFTS5Reads(pageSize: Int) async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        let path = try await self.database(dir)
+        let path = try await self.database(dir, pageSize: pageSize)
         try self.compare(path)
-        // The long line's position list spans pages: every one of its 3,001 words is there.
+        // The long line's position list (spanning leaves of 4 KiB pages): every one of its 3,001 words is there.
         let fts = FullTextIndexer.path(for: path)
         let line = try FullTextCheck.IndexScan.scan(.line, path: fts, immutable: false, expectedDocuments: 10_000)
         #expect(line.tally.slots[2 * 200 + 5].count == 3_001)
     }
 
-    @Test func readsAnIncrementalMergeStoppedHalfWay() async throws {
+    @Test(arguments: [4096, FullTextIndexer.pageSize])
+    func readsAnIncrementalMergeStoppedHalfWay(pageSize: Int) async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        let path = try await self.database(dir, batches: 30)
+        let path = try await self.database(dir, batches: 30, pageSize: pageSize)
         let fts = FullTextIndexer.path(for: path)
         let queue = try DatabaseQueue(path: fts)
-        // A little merge work (a few pages) over many segments: the merge stays in progress.
+        // A little merge work (one page) over many segments: the merge stays in progress.
         try await queue.write { db in
-            try db.execute(sql: "INSERT INTO events_fts (events_fts, rank) VALUES ('merge', -3)")
-            try db.execute(sql: "INSERT INTO events_attrs (events_attrs, rank) VALUES ('merge', -3)")
+            try db.execute(sql: "INSERT INTO events_fts (events_fts, rank) VALUES ('merge', -1)")
+            try db.execute(sql: "INSERT INTO events_attrs (events_attrs, rank) VALUES ('merge', -1)")
         }
         let merging = try await queue.read { db in
             try FullTextSegmentReader.segments(
@@ -111,7 +130,7 @@ import Testing
     func stepsAsideForWhatALegitimateIndexNeverHolds(sql: String) async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        let path = try await self.database(dir, batches: 6)
+        let path = try await self.database(dir, batches: 6, pageSize: 4096)
         let fts = FullTextIndexer.path(for: path)
         let queue = try DatabaseQueue(path: fts)
         try await queue.write { db in try db.execute(sql: sql) }

@@ -16,7 +16,11 @@ import Testing
     /// `pageSize` 4096 builds the full-text file as versions before 16 KiB pages did (4 KiB pages, FTS5's default
     /// 4,050-byte leaves): there the doclists and the long position list span leaves, which 16,000-byte leaves no
     /// longer need for this little text.
-    func database(_ dir: TempDirectory, batches: Int = 24, pageSize: Int = FullTextIndexer.pageSize) async throws
+    func database(
+        _ dir: TempDirectory,
+        batches: Int = 24,
+        pageSize: Int = FullTextIndexer.pageSize
+    ) async throws
         -> String
     {
         let path = dir.file("db.sqlite")

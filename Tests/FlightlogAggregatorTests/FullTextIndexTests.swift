@@ -218,6 +218,40 @@ import Testing
         #expect(report.fullTextLag == 0)
     }
 
+    /// FTS5 merges a level in the running transaction once it holds `crisismerge` segments. At its default (16, the
+    /// same as our `automerge`) every merge was such a merge, and at 5.12 M events one transaction rewrote ~1.3 GB.
+    /// With 64 the merges run a little at a time after each transaction: level 0 may hold more than 16 segments
+    /// while they do, which the default never allowed.
+    @Test func segmentsAreMergedIncrementallyNotAllInOneTransaction() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        let store = try SQLiteStore(path: path)
+        try await self.stored(store, TestAgent(name: "ft-merge"), batches: 24)
+        let fts = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        defer { try? fts.close() }
+        var most = 0
+        for _ in 1...24 {
+            // One indexing transaction per batch: one new level-0 segment in each table.
+            #expect(try await store.indexer?.indexNext(limit: 5) == 5)
+            for table in ["events_fts", "events_attrs"] {
+                let structure = try await fts.read { db in
+                    try Data.fetchOne(db, sql: "SELECT block FROM \(table)_data WHERE id = 10") ?? Data()
+                }
+                most = max(most, try FullTextSegmentReader.segments(Array(structure)).segments.count)
+            }
+        }
+        #expect(most > 16, "a level was merged all at once: \(most) segments at most")
+        let crisis = try await fts.read { db in
+            try ["events_fts", "events_attrs"].map { table in
+                try Int.fetchOne(db, sql: "SELECT v FROM \(table)_config WHERE k = 'crisismerge'")
+            }
+        }
+        #expect(crisis == [64, 64])
+        let report = try await self.verify(store)
+        #expect(report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
+    }
+
     /// The indexer's own decoding of `fields` gives the text SQLite's JSON decoder (the one `json_extract` uses)
     /// gives, and declines what it is unsure of.
     @Test func attributeTextIsWhatSQLiteDecodes() throws {

@@ -31,6 +31,11 @@ import Testing
         try await store.verify(VerifyOptions(verifier: nil, nowNanos: 1))
     }
 
+    /// What `verify` found wrong with the full-text indexes.
+    private static func indexFindings(_ report: VerifyReport) -> [IntegrityFinding] {
+        report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }
+    }
+
     @Test func indexTrailsTheCommitAndVerifyReportsTheLagInsteadOfFindings() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
@@ -39,7 +44,7 @@ import Testing
         #expect(try await store.fullTextProgress() == FullTextProgress(indexedThrough: 0, latestEventID: 15))
         #expect(try await store.counts().fullText == 0)
         let early = try await self.verify(store)
-        #expect(early.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
+        #expect(Self.indexFindings(early).isEmpty)
         #expect(early.fullTextLag == 15)
         #expect(early.summary.contains("full-text index trailing by 15 events"))
 
@@ -47,7 +52,7 @@ import Testing
         #expect(try await store.fullTextProgress().lag == 0)
         #expect(try await store.counts().fullText == 15)
         let late = try await self.verify(store)
-        #expect(late.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
+        #expect(Self.indexFindings(late).isEmpty)
         #expect(late.fullTextLag == 0)
     }
 
@@ -84,7 +89,7 @@ import Testing
         try await store.drainFullTextIndex()
         #expect(try await store.counts().fullText == 20)
         let report = try await self.verify(store)
-        #expect(report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
+        #expect(Self.indexFindings(report).isEmpty)
     }
 
     @Test func queryMatchFindsEventsOnceIndexed() async throws {
@@ -177,7 +182,7 @@ import Testing
         #expect(try self.watermarks(path) == (20, 20))
         #expect(try await store.fullTextProgress().lag == 0)
         let report = try await self.verify(store)
-        #expect(report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
+        #expect(Self.indexFindings(report).isEmpty)
     }
 
     /// A new full-text file has 16 KiB pages and 16,000-byte FTS5 leaves; a file an older version created with
@@ -214,7 +219,7 @@ import Testing
         query.match = "\"203.0.113.77\" AND b3"
         #expect(try store.countEvents(query) == 1)
         let report = try await self.verify(store)
-        #expect(report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
+        #expect(Self.indexFindings(report).isEmpty)
         #expect(report.fullTextLag == 0)
     }
 
@@ -249,7 +254,7 @@ import Testing
         }
         #expect(crisis == [64, 64])
         let report = try await self.verify(store)
-        #expect(report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }.isEmpty)
+        #expect(Self.indexFindings(report).isEmpty)
     }
 
     /// The indexer's own decoding of `fields` gives the text SQLite's JSON decoder (the one `json_extract` uses)

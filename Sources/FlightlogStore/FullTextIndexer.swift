@@ -42,7 +42,7 @@ final class FullTextIndexer: @unchecked Sendable {
         try self.queue.writeWithoutTransaction { db in
             // 16 KiB pages, fixed when the file is created (an existing file keeps its size): FTS5 writes its
             // segments as leaves of one page each (see migration v5), and fewer, larger leaves cost less to write
-            // and merge. `serve` indexing 6 M events of an existing database: 85 s of CPU with 4 KiB pages, 74 s
+            // and merge. `serve` indexing 6 M events of an existing database: 85 s of CPU with 4 KiB pages, 71-74 s
             // with 16 KiB; 64 KiB pages gained less (79 s) and took 360 MB more memory.
             if try Int.fetchOne(db, sql: "PRAGMA page_count") == 0 {
                 try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")
@@ -92,24 +92,21 @@ final class FullTextIndexer: @unchecked Sendable {
         migrator.registerMigration("v3 automerge 16") { db in
             // Merge segments 16 at a time instead of 8: less merge work while indexing (3 M events: 95 k -> 102 k
             // events/s, 19.7 -> 18.3 µs of CPU per event), for a few more segments to look a term up in.
-            try db.execute(sql: "INSERT INTO events_fts (events_fts, rank) VALUES ('automerge', 16)")
-            try db.execute(sql: "INSERT INTO events_attrs (events_attrs, rank) VALUES ('automerge', 16)")
+            try Self.setOption(db, "automerge", 16)
         }
         migrator.registerMigration("v4 hashsize 8 MiB") { db in
             // FTS5 writes its pending terms out as a new segment whenever they pass 1 MiB (its default), several
             // times per indexing transaction; with 8 MiB, once per transaction (20,000 rows): fewer, larger
             // segments to merge later. sqlite3 3.40.1, 1 M generated lines into both tables: 17.9 -> 15.1 µs of CPU
             // per row (Python driver included), the file 5 % smaller.
-            try db.execute(sql: "INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', 8388608)")
-            try db.execute(sql: "INSERT INTO events_attrs (events_attrs, rank) VALUES ('hashsize', 8388608)")
+            try Self.setOption(db, "hashsize", 8_388_608)
         }
         migrator.registerMigration("v5 leaves of 16,000 bytes in a file of 16 KiB pages") { db in
             // FTS5's default leaf (4,050 bytes) fits a 4 KiB page; in a file created with 16 KiB pages a leaf of
             // 16,000 bytes fills one. A file created with 4 KiB pages keeps its leaves (larger ones would spill into
             // overflow pages); deleting the `.fts` file while `serve` is stopped rebuilds it in the new layout.
             guard try Int.fetchOne(db, sql: "PRAGMA page_size") == Self.pageSize else { return }
-            try db.execute(sql: "INSERT INTO events_fts (events_fts, rank) VALUES ('pgsz', \(Self.leafSize))")
-            try db.execute(sql: "INSERT INTO events_attrs (events_attrs, rank) VALUES ('pgsz', \(Self.leafSize))")
+            try Self.setOption(db, "pgsz", Self.leafSize)
         }
         migrator.registerMigration("v6 crisismerge 64") { db in
             // FTS5 merges a level all at once, in the running transaction, when it holds `crisismerge` segments
@@ -117,10 +114,16 @@ final class FullTextIndexer: @unchecked Sendable {
             // crisis merge. At 5.12 M events sixteen 320,000-row segments were rewritten in one transaction (~1.3 GB
             // through the WAL; 15 s without progress; ~20 GB at 82 M events). With 64, the merges run incrementally,
             // a little after each indexing transaction, and the WAL stays small.
-            try db.execute(sql: "INSERT INTO events_fts (events_fts, rank) VALUES ('crisismerge', 64)")
-            try db.execute(sql: "INSERT INTO events_attrs (events_attrs, rank) VALUES ('crisismerge', 64)")
+            try Self.setOption(db, "crisismerge", 64)
         }
         return migrator
+    }
+
+    /// Sets an FTS5 option (it applies to what the table writes from then on) on both full-text tables.
+    private static func setOption(_ db: Database, _ option: String, _ value: Int) throws {
+        for table in ["events_fts", "events_attrs"] {
+            try db.execute(sql: "INSERT INTO \(table) (\(table), rank) VALUES (?, ?)", arguments: [option, value])
+        }
     }
 
     /// The page size of a new full-text file, and the FTS5 leaf size that fills one page of it.

@@ -31,6 +31,18 @@ import Testing
         try await store.verify(VerifyOptions(verifier: nil, nowNanos: 1))
     }
 
+    /// The FTS5 tables of the full-text file, in the order the helpers below report them.
+    private static let tables = ["events_fts", "events_attrs"]
+
+    /// An FTS5 option as each table stores it (nil where it was never set).
+    private static func option(_ key: String, _ fts: DatabaseQueue) async throws -> [Int?] {
+        try await fts.read { db in
+            try Self.tables.map { table in
+                try Int.fetchOne(db, sql: "SELECT v FROM \(table)_config WHERE k = ?", arguments: [key])
+            }
+        }
+    }
+
     /// What `verify` found wrong with the full-text indexes.
     private static func indexFindings(_ report: VerifyReport) -> [IntegrityFinding] {
         report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }
@@ -201,15 +213,8 @@ import Testing
         try await store.drainFullTextIndex()
 
         let fts = try DatabaseQueue(path: FullTextIndexer.path(for: path))
-        let (size, leaves) = try await fts.read { db in
-            (
-                try Int.fetchOne(db, sql: "PRAGMA page_size"),
-                try [
-                    Int.fetchOne(db, sql: "SELECT v FROM events_fts_config WHERE k = 'pgsz'"),
-                    Int.fetchOne(db, sql: "SELECT v FROM events_attrs_config WHERE k = 'pgsz'"),
-                ]
-            )
-        }
+        let size = try await fts.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") }
+        let leaves = try await Self.option("pgsz", fts)
         try fts.close()
         #expect(size == pageSize)
         let expectedLeaves: Int? = pageSize == FullTextIndexer.pageSize ? FullTextIndexer.leafSize : nil
@@ -239,7 +244,7 @@ import Testing
         for _ in 1...24 {
             // One indexing transaction per batch: one new level-0 segment in each table.
             #expect(try await store.indexer?.indexNext(limit: 5) == 5)
-            for table in ["events_fts", "events_attrs"] {
+            for table in Self.tables {
                 let structure = try await fts.read { db in
                     try Data.fetchOne(db, sql: "SELECT block FROM \(table)_data WHERE id = 10") ?? Data()
                 }
@@ -247,12 +252,7 @@ import Testing
             }
         }
         #expect(most > 16, "a level was merged all at once: \(most) segments at most")
-        let crisis = try await fts.read { db in
-            try ["events_fts", "events_attrs"].map { table in
-                try Int.fetchOne(db, sql: "SELECT v FROM \(table)_config WHERE k = 'crisismerge'")
-            }
-        }
-        #expect(crisis == [64, 64])
+        #expect(try await Self.option("crisismerge", fts) == [64, 64])
         let report = try await self.verify(store)
         #expect(Self.indexFindings(report).isEmpty)
     }

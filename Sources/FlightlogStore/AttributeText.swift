@@ -22,55 +22,58 @@ enum AttributeText {
 
     /// ``text(fieldsJSON:)`` into a reusable buffer (replacing its contents): the indexer runs it once per event.
     static func append(fieldsJSON: String, to out: inout [UInt8]) -> Bool {
-        out.removeAll(keepingCapacity: true)
         var json = fieldsJSON
-        return json.withUTF8 { bytes -> Bool in
-            var position = 0
-            func skipSpace() {
-                while position < bytes.count,
-                    bytes[position] == 0x20 || bytes[position] == 0x0a || bytes[position] == 0x0d
-                        || bytes[position] == 0x09
-                {
-                    position += 1
-                }
+        return json.withUTF8 { Self.append(fieldsJSON: $0, to: &out) }
+    }
+
+    /// ``append(fieldsJSON:to:)`` from the JSON's UTF-8 bytes.
+    static func append(fieldsJSON bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+        out.removeAll(keepingCapacity: true)
+        var position = 0
+        func skipSpace() {
+            while position < bytes.count,
+                bytes[position] == 0x20 || bytes[position] == 0x0a || bytes[position] == 0x0d
+                    || bytes[position] == 0x09
+            {
+                position += 1
             }
-            skipSpace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "{") else { return false }
+        }
+        skipSpace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "{") else { return false }
+        position += 1
+        skipSpace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
             skipSpace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-                position += 1
-                skipSpace()
-                return position == bytes.count
+            return position == bytes.count
+        }
+        var key: [UInt8] = []
+        var value: [UInt8] = []
+        while true {
+            skipSpace()
+            guard Self.decodeString(bytes, &position, into: &key) else { return false }
+            skipSpace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return false }
+            position += 1
+            skipSpace()
+            guard Self.decodeString(bytes, &position, into: &value) else { return false }
+            if !Self.isColumnName(key) {
+                out.append(contentsOf: key)
+                out.append(0x20)
+                out.append(contentsOf: value)
+                out.append(0x0a)
             }
-            var key: [UInt8] = []
-            var value: [UInt8] = []
-            while true {
-                skipSpace()
-                guard Self.decodeString(bytes, &position, into: &key) else { return false }
-                skipSpace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return false }
+            skipSpace()
+            guard position < bytes.count else { return false }
+            if bytes[position] == UInt8(ascii: ",") {
                 position += 1
-                skipSpace()
-                guard Self.decodeString(bytes, &position, into: &value) else { return false }
-                if !Self.isColumnName(key) {
-                    out.append(contentsOf: key)
-                    out.append(0x20)
-                    out.append(contentsOf: value)
-                    out.append(0x0a)
-                }
-                skipSpace()
-                guard position < bytes.count else { return false }
-                if bytes[position] == UInt8(ascii: ",") {
-                    position += 1
-                    continue
-                }
-                guard bytes[position] == UInt8(ascii: "}") else { return false }
-                position += 1
-                skipSpace()
-                guard position == bytes.count else { return false }
-                return true
+                continue
             }
+            guard bytes[position] == UInt8(ascii: "}") else { return false }
+            position += 1
+            skipSpace()
+            guard position == bytes.count else { return false }
+            return true
         }
     }
 

@@ -1,3 +1,4 @@
+import FlightlogWire
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -190,18 +191,31 @@ final class FullTextIndexer: @unchecked Sendable {
                 let text = insert.sqliteStatement
                 var attrs = try AttributeInserter(db)
                 let both = attrsWatermark == watermark
-                let cursor = try Row.fetchCursor(rows, arguments: [watermark, limit])
+                // Stepped by hand, each column read in place (see RawColumn) and bound from there: a GRDB row, the
+                // line as `Data` and the text columns as `String`s cost a quarter of the indexer's time on top of
+                // FTS5's own (2 M events re-indexed: 10.0 µs of CPU each, the same inserts from SQL 7.6 µs).
+                let select = rows.sqliteStatement
+                sqlite3_reset(select)
+                defer { sqlite3_reset(select) }
+                sqlite3_bind_int64(select, 1, watermark)
+                sqlite3_bind_int64(select, 2, Int64(limit))
                 var last = watermark
                 var count = 0
-                while let row = try cursor.next() {
-                    let id: Int64 = row[0]
-                    let line: Data = row[1] ?? Data()
+                while try RawBind.nextRow(select, db) {
+                    let id = sqlite3_column_int64(select, 0)
+                    let line = RawColumn.bytes(select, 1)
                     sqlite3_reset(text)
                     sqlite3_bind_int64(text, 1, id)
                     // The same text the writer used to index: the line as UTF-8, invalid bytes replaced.
-                    RawBind.text(text, 2, String(decoding: line, as: UTF8.self))
+                    if UTF8Text.isValid(line) {
+                        RawBind.text(text, 2, line)
+                    } else {
+                        RawBind.text(text, 2, String(decoding: line, as: UTF8.self))
+                    }
                     try RawBind.step(text, db)
-                    if both { try attrs.insert(id: id, program: row[2], fields: row[3] ?? "{}") }
+                    if both {
+                        try attrs.insert(id: id, program: RawColumn.text(select, 2), fields: RawColumn.text(select, 3))
+                    }
                     last = id
                     count += 1
                 }
@@ -211,10 +225,15 @@ final class FullTextIndexer: @unchecked Sendable {
                     let older = try db.cachedStatement(
                         sql: "SELECT id, program, fields FROM store.events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"
                     )
-                    let cursor = try Row.fetchCursor(older, arguments: [attrsWatermark, last, limit])
-                    while let row = try cursor.next() {
-                        let id: Int64 = row[0]
-                        try attrs.insert(id: id, program: row[1], fields: row[2] ?? "{}")
+                    let raw = older.sqliteStatement
+                    sqlite3_reset(raw)
+                    defer { sqlite3_reset(raw) }
+                    sqlite3_bind_int64(raw, 1, attrsWatermark)
+                    sqlite3_bind_int64(raw, 2, last)
+                    sqlite3_bind_int64(raw, 3, Int64(limit))
+                    while try RawBind.nextRow(raw, db) {
+                        let id = sqlite3_column_int64(raw, 0)
+                        try attrs.insert(id: id, program: RawColumn.text(raw, 1), fields: RawColumn.text(raw, 2))
                         attrsWatermark = id
                         count += 1
                     }
@@ -339,17 +358,21 @@ private struct AttributeInserter {
     /// Reused for every event's text.
     private var buffer: [UInt8] = []
 
-    mutating func insert(id: Int64, program: String?, fields: String) throws {
+    /// `program` and `fields` as the row holds them (UTF-8, read in place); a NULL `fields` counts as `{}`.
+    mutating func insert(id: Int64, program: UnsafeBufferPointer<UInt8>?, fields: UnsafeBufferPointer<UInt8>?) throws {
         let statement = self.insert.sqliteStatement
         sqlite3_reset(statement)
         sqlite3_bind_int64(statement, 1, id)
         RawBind.text(statement, 2, program)
-        if AttributeText.append(fieldsJSON: fields, to: &self.buffer) {
+        if let fields, AttributeText.append(fieldsJSON: fields, to: &self.buffer) {
             RawBind.text(statement, 3, self.buffer)
+        } else if fields == nil {
+            RawBind.text(statement, 3, [])
         } else {
             // Anything the fast decoder is unsure of: SQLite's own decoder, the one json_extract uses. Not JSON at
             // all (only a tampered row): nothing, as json_extract would fail on it too.
-            let pairs = (try? Row.fetchAll(self.pairs, arguments: [fields])) ?? []
+            let json = String(decoding: fields ?? UnsafeBufferPointer(start: nil, count: 0), as: UTF8.self)
+            let pairs = (try? Row.fetchAll(self.pairs, arguments: [json])) ?? []
             let text = AttributeText.text(
                 pairs: pairs.map { row in (key: (row[0] as String?) ?? "", value: (row[1] as String?) ?? "") }
             )

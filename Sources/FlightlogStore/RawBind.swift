@@ -23,14 +23,21 @@ enum RawBind {
 
     /// UTF-8 bytes as text.
     static func text(_ statement: SQLiteStatement, _ index: Int32, _ utf8: [UInt8]) {
-        utf8.withUnsafeBufferPointer { bytes in
-            if let base = bytes.baseAddress, bytes.count > 0 {
-                base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                    _ = sqlite3_bind_text(statement, index, $0, Int32(bytes.count), Self.transient)
-                }
-            } else {
-                _ = sqlite3_bind_text(statement, index, "", 0, Self.transient)
+        utf8.withUnsafeBufferPointer { Self.text(statement, index, $0) }
+    }
+
+    /// UTF-8 bytes as text; nil binds NULL.
+    static func text(_ statement: SQLiteStatement, _ index: Int32, _ utf8: UnsafeBufferPointer<UInt8>?) {
+        guard let utf8 else {
+            sqlite3_bind_null(statement, index)
+            return
+        }
+        if let base = utf8.baseAddress, utf8.count > 0 {
+            base.withMemoryRebound(to: CChar.self, capacity: utf8.count) {
+                _ = sqlite3_bind_text(statement, index, $0, Int32(utf8.count), Self.transient)
             }
+        } else {
+            _ = sqlite3_bind_text(statement, index, "", 0, Self.transient)
         }
     }
 
@@ -68,5 +75,24 @@ enum RawBind {
                 message: String(cString: sqlite3_errmsg(db.sqliteConnection))
             )
         }
+    }
+}
+
+/// Reading a column of the current row without copying it.
+enum RawColumn {
+    /// The column's bytes (text or blob), valid until the statement steps; empty for NULL.
+    static func bytes(_ row: SQLiteStatement, _ index: Int32) -> UnsafeBufferPointer<UInt8> {
+        // sqlite3_column_blob before sqlite3_column_bytes, as SQLite's documentation asks, so no conversion happens.
+        guard let base = sqlite3_column_blob(row, index) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        let count = Int(sqlite3_column_bytes(row, index))
+        return UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
+    }
+
+    /// The column as UTF-8 text (a number converted as SQLite converts it), valid until the statement steps; nil
+    /// for NULL.
+    static func text(_ row: SQLiteStatement, _ index: Int32) -> UnsafeBufferPointer<UInt8>? {
+        guard sqlite3_column_type(row, index) != SQLITE_NULL else { return nil }
+        guard let base = sqlite3_column_text(row, index) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: base, count: Int(sqlite3_column_bytes(row, index)))
     }
 }

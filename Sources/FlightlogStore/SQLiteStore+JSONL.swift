@@ -141,17 +141,6 @@ extension SQLiteStore {
     }
 }
 
-/// Reading a column of the current row without copying it.
-enum RawColumn {
-    /// The column's bytes (text or blob), valid until the statement steps; empty for NULL.
-    static func bytes(_ row: SQLiteStatement, _ index: Int32) -> UnsafeBufferPointer<UInt8> {
-        // sqlite3_column_blob before sqlite3_column_bytes, as SQLite's documentation asks, so no conversion happens.
-        guard let base = sqlite3_column_blob(row, index) else { return UnsafeBufferPointer(start: nil, count: 0) }
-        let count = Int(sqlite3_column_bytes(row, index))
-        return UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
-    }
-}
-
 /// JSON pieces written straight into a byte buffer.
 private struct JSONBytes {
     let times: TimeFormatter

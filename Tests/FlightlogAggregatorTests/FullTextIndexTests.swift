@@ -122,6 +122,49 @@ import Testing
         #expect(try reader.countEvents(query) == 1)
     }
 
+    /// The indexer reads each row in place: a line that is not ASCII is indexed as UTF-8, one that is not UTF-8 as
+    /// its bytes with the invalid ones replaced (what `verify` expects from the authentic line), and `program` and
+    /// the fields go to the hunt index as read from the row.
+    @Test func linesThatAreNotASCIIOrNotUTF8AreIndexedAsVerifyExpects() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        let store = try SQLiteStore(path: path)
+        let agent = TestAgent(name: "ft-bytes")
+        let record = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+        var events = agent.events(3, prefix: "bytes")
+        events[0].line = Array("sshd[7]: Accepted password for zoë from 198.51.100.7 port 22".utf8)
+        // A truncated sequence: SQLite's tokenizer would read E9 80 as the letter U+0240 and join the words around
+        // it into one token; decoded as UTF-8 it is one U+FFFD, which separates them.
+        events[1].line =
+            Array("sshd[8]: Failed password for mallory".utf8) + [0xe9, 0x80] + Array("x from 198.51.100.8".utf8)
+        events[2].fields = [Event.Field("program", "sshd"), Event.Field("auth_method", "clé")]
+        let batch = try agent.batch(sequence: 1, previous: .zero, events: events)
+        let outcomes = try await store.ingest([
+            IngestItem(agentID: record.id, batch: batch, events: events, receivedNanos: 1)
+        ])
+        #expect(outcomes == [.stored])
+        try await store.drainFullTextIndex()
+
+        var query = EventQuery()
+        for (match, count) in [("zoë", 1), ("\"198.51.100.7\"", 1), ("mallory", 1), ("\"198.51.100.8\"", 1)] {
+            query.match = match
+            #expect(try store.countEvents(query) == count, "\(match)")
+        }
+        let attributes = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        let hunted = try await attributes.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: "SELECT rowid FROM events_attrs WHERE events_attrs MATCH 'fields : \"auth_method clé\"'"
+            )
+        }
+        #expect(hunted.count == 1)
+        try attributes.close()
+        let report = try await self.verify(store)
+        #expect(Self.indexFindings(report).isEmpty)
+        #expect(report.fullTextLag == 0)
+    }
+
     @Test func theServerIndexesAsItCommitsAndReportsTheLag() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }

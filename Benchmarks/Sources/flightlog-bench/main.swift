@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 // flightlog-bench ingest [EVENTS] [CONNECTIONS] [DBPATH]
 //                                                 aggregator ingest over loopback TCP, signatures verified, acks durable;
@@ -123,11 +124,14 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
     let start = now()
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
+        let peakWAL = Mutex(0)
         let monitor = Task {
             var reported = 0
             var last = (at: start, cpu: cpuBefore)
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
+                let wal = (try? FileManager.default.attributesOfItem(atPath: databasePath + "-wal")[.size] as? Int) ?? 0
+                peakWAL.withLock { $0 = max($0, wal) }
                 let stored = Int(metrics["events_stored"])
                 guard stored >= reported + 500_000 else { continue }
                 let (at, cpu) = (now(), cpuSeconds())
@@ -196,7 +200,9 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
         )
         let size = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? 0
         let ftsSize = (try? FileManager.default.attributesOfItem(atPath: databasePath + ".fts")[.size] as? Int) ?? 0
-        print("ingest: database \(size / 1_048_576) MiB, full-text file \(ftsSize / 1_048_576) MiB")
+        print(
+            "ingest: database \(size / 1_048_576) MiB, full-text file \(ftsSize / 1_048_576) MiB, largest WAL of the database \(peakWAL.withLock { $0 } / 1_048_576) MiB"
+        )
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()
     }

@@ -117,6 +117,14 @@ final class FullTextIndexer: @unchecked Sendable {
             // a little after each indexing transaction, and the WAL stays small.
             try Self.setOption(db, "crisismerge", 64)
         }
+        migrator.registerMigration("v7 automerge 32") { db in
+            // Merge 32 segments at a time instead of 16: each posting is rewritten once per level, and with 32 a
+            // level holds twice as many rows (20 k, 640 k, 20.5 M instead of 20 k, 320 k, 5.12 M, 82 M). `sqlite3`
+            // shell, both tables, the real text of 6 M events, 20,000 rows per transaction: 48.0 s of CPU against
+            // 55.7 s (the sixth million 8.5 s against 14.2 s: no 5.12 M-row merge). Queries look terms up in up to
+            // twice as many segments per level.
+            try Self.setOption(db, "automerge", 32)
+        }
         return migrator
     }
 

@@ -280,22 +280,28 @@ import Testing
         defer { dir.cleanup() }
         let path = dir.file("db.sqlite")
         let store = try SQLiteStore(path: path)
-        try await self.stored(store, TestAgent(name: "ft-merge"), batches: 24)
+        let transactions = 80
+        try await self.stored(store, TestAgent(name: "ft-merge"), batches: transactions)
         let fts = try DatabaseQueue(path: FullTextIndexer.path(for: path))
         defer { try? fts.close() }
         var most = 0
-        for _ in 1...24 {
+        var last = 0
+        for _ in 1...transactions {
             // One indexing transaction per batch: one new level-0 segment in each table.
             #expect(try await store.indexer?.indexNext(limit: 5) == 5)
             for table in Self.tables {
                 let structure = try await fts.read { db in
                     try Data.fetchOne(db, sql: "SELECT block FROM \(table)_data WHERE id = 10") ?? Data()
                 }
-                most = max(most, try FullTextSegmentReader.segments(Array(structure)).segments.count)
+                last = try FullTextSegmentReader.segments(Array(structure)).segments.count
+                most = max(most, last)
             }
         }
         #expect(most > 16, "a level was merged all at once: \(most) segments at most")
+        // Merged 32 at a time (index-file migration v7), a little per transaction: done within 80 transactions.
+        #expect(last < transactions, "nothing was merged: \(last) segments")
         #expect(try await Self.option("crisismerge", fts) == [64, 64])
+        #expect(try await Self.option("automerge", fts) == [32, 32])
         let report = try await self.verify(store)
         #expect(Self.indexFindings(report).isEmpty)
     }

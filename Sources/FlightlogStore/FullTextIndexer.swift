@@ -189,8 +189,9 @@ final class FullTextIndexer: @unchecked Sendable {
             db -> (Int, Int64, Int64) in
             // First the rows, copied out in a read transaction of their own: the evidence database's WAL can only
             // restart from its beginning while no reader holds an older snapshot of it, and the indexing below
-            // takes most of the time. Read in the same transaction, the writer's WAL grew to 570 MB in a 2 M-event
-            // ingest (every write to new file space, each page looked up through hundreds of WAL index blocks).
+            // takes most of the time. Read inside the indexing transaction, the writer's WAL grew to ~570 MB in a
+            // 2 M-event ingest instead of ~56 MB, every write going to new file space that the kernel zeroes first.
+            // (Only the catch-up of an upgraded file's `events_attrs`, below, still reads while indexing.)
             var marks: (line: Int64, attributes: Int64) = (0, 0)
             var copied = CopiedRows()
             try db.inTransaction(.deferred) {
@@ -392,9 +393,16 @@ private struct AttributeInserter {
 /// The rows one indexing transaction indexes, copied out of the evidence database (see
 /// ``FullTextIndexer/indexNext(limit:)``): one byte buffer and the place of each column in it.
 private struct CopiedRows {
+    /// Where one row's columns are in `bytes` (nil: NULL).
+    private struct Row {
+        var id: Int64
+        var line: Range<Int>
+        var program: Range<Int>?
+        var fields: Range<Int>?
+    }
+
     private var bytes: [UInt8] = []
-    /// Per row: its id, then the start and end of its line, `program` and `fields` in `bytes` (start −1: NULL).
-    private var rows: [(id: Int64, ranges: (Int, Int, Int, Int, Int, Int))] = []
+    private var rows: [Row] = []
 
     /// Copies up to `limit` rows after event `after` from `select` (`id, line, program, fields` from a bound
     /// `id > ? … LIMIT ?` query).
@@ -408,19 +416,16 @@ private struct CopiedRows {
         // text columns as `String`s cost ~4 % of the indexer's time.
         while try RawBind.nextRow(select, db) {
             let line = self.append(RawColumn.bytes(select, 1))
-            let program = self.append(RawColumn.text(select, 2))
-            let fields = self.append(RawColumn.text(select, 3))
-            self.rows.append(
-                (sqlite3_column_int64(select, 0), (line.0, line.1, program.0, program.1, fields.0, fields.1))
-            )
+            let program = RawColumn.text(select, 2).map { self.append($0) }
+            let fields = RawColumn.text(select, 3).map { self.append($0) }
+            self.rows.append(Row(id: sqlite3_column_int64(select, 0), line: line, program: program, fields: fields))
         }
     }
 
-    private mutating func append(_ column: UnsafeBufferPointer<UInt8>?) -> (Int, Int) {
-        guard let column else { return (-1, -1) }
+    private mutating func append(_ column: UnsafeBufferPointer<UInt8>) -> Range<Int> {
         let start = self.bytes.count
         self.bytes.append(contentsOf: column)
-        return (start, self.bytes.count)
+        return start..<self.bytes.count
     }
 
     /// Calls `body` with each row's id, line, `program` and `fields` (nil: NULL).
@@ -430,15 +435,12 @@ private struct CopiedRows {
         ) throws -> Void
     ) throws {
         try self.bytes.withUnsafeBufferPointer { all in
-            func slice(_ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8>? {
-                start < 0 ? nil : UnsafeBufferPointer(rebasing: all[start..<end])
-            }
-            for (id, r) in self.rows {
+            for row in self.rows {
                 try body(
-                    id,
-                    slice(r.0, r.1) ?? UnsafeBufferPointer(start: nil, count: 0),
-                    slice(r.2, r.3),
-                    slice(r.4, r.5)
+                    row.id,
+                    UnsafeBufferPointer(rebasing: all[row.line]),
+                    row.program.map { UnsafeBufferPointer(rebasing: all[$0]) },
+                    row.fields.map { UnsafeBufferPointer(rebasing: all[$0]) }
                 )
             }
         }

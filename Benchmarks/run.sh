@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Release-mode benchmarks (not run by CI). Usage:
-#   bash Benchmarks/run.sh [ingest EVENTS CONNECTIONS | agent LINES | investigate EVENTS DBPATH]
+#   bash Benchmarks/run.sh [ingest EVENTS CONNECTIONS [DBPATH] | agent LINES | investigate EVENTS DBPATH]
+# ingest on the peer harness's ~200-byte lines instead of the built-in generator's ~160-byte ones (gen_logs.py is
+# the shared harness's generator, shared/bench/peers/lib/, outside this repository):
+#   python3 gen_logs.py 6000000 /tmp/lines.log
+#   FLIGHTLOG_BENCH_LINES=/tmp/lines.log bash Benchmarks/run.sh ingest 6000000 8
 set -euo pipefail
 cd "$(dirname "$0")"
 bash ../scripts/deps.sh

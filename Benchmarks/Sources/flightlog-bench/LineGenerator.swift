@@ -1,11 +1,37 @@
-/// Deterministic ~200-byte log lines in the mix of shared/bench/peers/lib/gen_logs.py: syslog-framed sshd, sudo,
-/// cron, kernel and nginx lines, ~15 % JSON application lines, and a JSON help-desk password reset every
-/// 100,003 lines. Every line is unique.
+import Foundation
+
+/// Deterministic log lines (~160 bytes on average) in the mix of shared/bench/peers/lib/gen_logs.py (whose own lines
+/// average ~200 bytes; ``init(file:)`` reads those): syslog-framed sshd, sudo, cron, kernel and nginx lines, ~15 %
+/// JSON application lines, and a JSON help-desk password reset every 100,003 lines. Every line is unique.
 struct LineGenerator {
     private var state: UInt64
     private var sequence = 0
+    /// Lines read from a file instead (``init(file:)``), handed out in order and cycled.
+    private var file: [UInt8] = []
+    private var offset = 0
 
     init(seed: UInt64 = 42) { self.state = seed }
+
+    /// Generated lines, or the lines of `path` (for instance `shared/bench/peers/lib/gen_logs.py`'s ~200-byte
+    /// lines, so that the ingest benchmark runs on exactly the text of the peer comparison).
+    init(file path: String?, seed: UInt64 = 42) throws {
+        self.state = seed
+        guard let path else { return }
+        self.file = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        guard self.file.contains(where: { $0 != 0x0a }) else { throw BenchError("\(path) holds no line") }
+    }
+
+    /// The next line's bytes, without its newline.
+    mutating func lineBytes() -> [UInt8] {
+        guard !self.file.isEmpty else { return Array(self.line().utf8) }
+        while true {
+            if self.offset >= self.file.count { self.offset = 0 }
+            let end = self.file[self.offset...].firstIndex(of: 0x0a) ?? self.file.count
+            let line = Array(self.file[self.offset..<end])
+            self.offset = end + 1
+            if !line.isEmpty { return line }
+        }
+    }
 
     private mutating func next() -> UInt64 {
         self.state = self.state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407

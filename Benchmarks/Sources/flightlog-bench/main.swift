@@ -14,6 +14,8 @@ import Synchronization
 //                                                 aggregator ingest over loopback TCP, signatures verified, acks durable;
 //                                                 prints the rate per 500k events; DBPATH (kept) grows a database
 //                                                 across runs, for the sustained rate on a large one
+//                                                 FLIGHTLOG_BENCH_LINES=FILE: the lines of FILE (cycled), e.g.
+//                                                 shared/bench/peers/lib/gen_logs.py's ~200-byte lines
 // flightlog-bench agent [LINES]                   agent catch-up: tail + parse + batch + compress + sign + spool
 
 let arguments = CommandLine.arguments
@@ -59,7 +61,7 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
     let eventsPerBatch = 1000
     let batchesPerConnection = max(1, totalEvents / connections / eventsPerBatch)
     let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
-    var generator = LineGenerator()
+    var generator = try LineGenerator(file: ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_LINES"])
     var plans: [(Curve25519.Signing.PrivateKey, [SignedBatch])] = []
     var lineBytes = 0
     for index in 0..<connections {
@@ -74,7 +76,7 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
         for sequence in 1...batchesPerConnection {
             var events: [Event] = []
             for n in 0..<eventsPerBatch {
-                let line = Array(generator.line().utf8)
+                let line = generator.lineBytes()
                 lineBytes += line.count
                 let observed = 1_795_000_000_000_000_000 + Int64(sequence * eventsPerBatch + n)
                 let parsed = parser.parse(line, observedNanos: observed)

@@ -16,17 +16,13 @@ enum AttributeText {
     /// reads with certainty (the caller then asks SQLite's own JSON decoder, the one `json_extract` uses).
     static func text(fieldsJSON: String) -> String? {
         var out: [UInt8] = []
-        guard Self.append(fieldsJSON: fieldsJSON, to: &out) else { return nil }
+        var json = fieldsJSON
+        guard json.withUTF8({ Self.append(fieldsJSON: $0, to: &out) }) else { return nil }
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// ``text(fieldsJSON:)`` into a reusable buffer (replacing its contents): the indexer runs it once per event.
-    static func append(fieldsJSON: String, to out: inout [UInt8]) -> Bool {
-        var json = fieldsJSON
-        return json.withUTF8 { Self.append(fieldsJSON: $0, to: &out) }
-    }
-
-    /// ``append(fieldsJSON:to:)`` from the JSON's UTF-8 bytes.
+    /// ``text(fieldsJSON:)`` from the JSON's UTF-8 bytes into a reusable buffer (replacing its contents): the
+    /// indexer runs it once per event, on the row's bytes in place.
     static func append(fieldsJSON bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
         out.removeAll(keepingCapacity: true)
         var position = 0

@@ -43,6 +43,16 @@ import Testing
         }
     }
 
+    /// `verify` finds nothing wrong with the full-text indexes, and they trail the commit by nothing.
+    private func expectIndexedAndClean(
+        _ store: SQLiteStore,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let report = try await self.verify(store)
+        #expect(Self.indexFindings(report).isEmpty, sourceLocation: sourceLocation)
+        #expect(report.fullTextLag == 0, sourceLocation: sourceLocation)
+    }
+
     /// What `verify` found wrong with the full-text indexes.
     private static func indexFindings(_ report: VerifyReport) -> [IntegrityFinding] {
         report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }
@@ -63,9 +73,7 @@ import Testing
         try await store.drainFullTextIndex()
         #expect(try await store.fullTextProgress().lag == 0)
         #expect(try await store.counts().fullText == 15)
-        let late = try await self.verify(store)
-        #expect(Self.indexFindings(late).isEmpty)
-        #expect(late.fullTextLag == 0)
+        try await self.expectIndexedAndClean(store)
     }
 
     @Test func anInterruptedIndexingTransactionLeavesNeitherRowsNorWatermark() async throws {
@@ -160,9 +168,7 @@ import Testing
         }
         #expect(hunted.count == 1)
         try attributes.close()
-        let report = try await self.verify(store)
-        #expect(Self.indexFindings(report).isEmpty)
-        #expect(report.fullTextLag == 0)
+        try await self.expectIndexedAndClean(store)
     }
 
     @Test func theServerIndexesAsItCommitsAndReportsTheLag() async throws {
@@ -266,9 +272,7 @@ import Testing
         var query = EventQuery()
         query.match = "\"203.0.113.77\" AND b3"
         #expect(try store.countEvents(query) == 1)
-        let report = try await self.verify(store)
-        #expect(Self.indexFindings(report).isEmpty)
-        #expect(report.fullTextLag == 0)
+        try await self.expectIndexedAndClean(store)
     }
 
     /// FTS5 merges a level in the running transaction once it holds `crisismerge` segments. At its default (16, the

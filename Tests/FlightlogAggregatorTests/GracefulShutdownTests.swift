@@ -24,7 +24,7 @@ struct GracefulShutdownTests {
         logger.logLevel = .warning
         let metrics = AggregatorMetrics()
         let server = try await IngestServer(
-            configuration: AggregatorConfiguration(host: "127.0.0.1", port: 0),
+            configuration: AggregatorConfiguration.loopback(),
             store: store,
             metrics: metrics,
             logger: logger

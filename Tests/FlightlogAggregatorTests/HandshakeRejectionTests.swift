@@ -105,7 +105,7 @@ struct HandshakeRejectionTests {
     @Test func handshakeDeadlineClosesSilentPeers() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        var configuration = AggregatorConfiguration(host: "127.0.0.1", port: 0)
+        var configuration = AggregatorConfiguration.loopback()
         configuration.handshakeTimeoutSeconds = 1
         try await withServer(database: dir.file("db.sqlite"), configuration: configuration) {
             port,
@@ -121,7 +121,7 @@ struct HandshakeRejectionTests {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let agent = TestAgent(name: "ws-busy")
-        var configuration = AggregatorConfiguration(host: "127.0.0.1", port: 0)
+        var configuration = AggregatorConfiguration.loopback()
         configuration.maxConnections = 1
         try await withServer(database: dir.file("db.sqlite"), configuration: configuration) { port, store, _ in
             try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
@@ -142,7 +142,7 @@ struct HandshakeRejectionTests {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let agent = TestAgent(name: "ws-\(defect.rawValue)")
-        var configuration = AggregatorConfiguration(host: "127.0.0.1", port: 0)
+        var configuration = AggregatorConfiguration.loopback()
         configuration.window = 2
         try await withServer(database: dir.file("db.sqlite"), configuration: configuration) { port, store, _ in
             try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
@@ -186,7 +186,7 @@ struct HandshakeRejectionTests {
         defer { dir.cleanup() }
         let agent = TestAgent(name: "ws-window")
         let path = dir.file("db.sqlite")
-        var configuration = AggregatorConfiguration(host: "127.0.0.1", port: 0)
+        var configuration = AggregatorConfiguration.loopback()
         configuration.window = 2
         try await withServer(database: path, configuration: configuration) { port, store, metrics in
             try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)

@@ -546,7 +546,7 @@ struct VerifyTamperingTests {
         var logger = Logger(label: "test.checkpoint")
         logger.logLevel = .warning
         let server = try await IngestServer(
-            configuration: AggregatorConfiguration(host: "127.0.0.1", port: 0),
+            configuration: AggregatorConfiguration.loopback(),
             store: store,
             metrics: AggregatorMetrics(),
             logger: logger

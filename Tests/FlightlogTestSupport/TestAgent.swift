@@ -161,7 +161,7 @@ public final class TestConnection: Sendable {
     }
 
     /// The next frame, or nil once the server closed the connection; throws after `seconds` without either.
-    public func receive(seconds: Double = 20) async throws -> Frame? {
+    public func receive(seconds: Double = 60) async throws -> Frame? {
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
         while true {
             let next = self.inbox.state.withLockedValue { state -> (Frame?, Bool) in
@@ -176,7 +176,7 @@ public final class TestConnection: Sendable {
     }
 
     /// Receives frames, skipping heartbeats, until one that is not a heartbeat (or the close).
-    public func receiveSkippingHeartbeats(seconds: Double = 20) async throws -> Frame? {
+    public func receiveSkippingHeartbeats(seconds: Double = 60) async throws -> Frame? {
         while true {
             let frame = try await self.receive(seconds: seconds)
             if case .heartbeat = frame { continue }
@@ -185,7 +185,7 @@ public final class TestConnection: Sendable {
     }
 
     /// Waits until the server closed the connection.
-    public func waitClosed(seconds: Double = 20) async throws {
+    public func waitClosed(seconds: Double = 60) async throws {
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
         while !self.inbox.state.withLockedValue({ $0.closed }) {
             guard ContinuousClock.now < deadline else { throw TestFailure("connection still open after \(seconds) s") }

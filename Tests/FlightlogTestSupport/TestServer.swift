@@ -19,11 +19,21 @@ public struct TempDirectory: Sendable {
     public func cleanup() { try? FileManager.default.removeItem(atPath: self.path) }
 }
 
+extension AggregatorConfiguration {
+    /// Loopback, a free port, and a handshake deadline no test runs into by accident. The test process runs every
+    /// test at once on a two-core machine; a test's client task can wait seconds for a thread while synchronous
+    /// tests hold them, and the default 10 s deadline once closed a handshake in CI before the client sent its
+    /// PROOF ("I/O on closed channel"). Tests of the deadline set their own.
+    public static func loopback() -> AggregatorConfiguration {
+        AggregatorConfiguration(host: "127.0.0.1", port: 0, handshakeTimeoutSeconds: 600)
+    }
+}
+
 /// Runs a real `IngestServer` on an ephemeral loopback port over a real SQLite file for the duration of `body`,
 /// then shuts it down gracefully.
 public func withServer<T: Sendable>(
     database: String,
-    configuration: AggregatorConfiguration = AggregatorConfiguration(host: "127.0.0.1", port: 0),
+    configuration: AggregatorConfiguration = .loopback(),
     _ body: @Sendable (_ port: Int, _ store: SQLiteStore, _ metrics: AggregatorMetrics) async throws -> T
 ) async throws -> T {
     let store = try SQLiteStore(path: database)
@@ -48,7 +58,7 @@ public func withServer<T: Sendable>(
 }
 
 /// Polls `condition` until it holds or `seconds` pass.
-public func eventually(seconds: Double = 20, _ condition: () async throws -> Bool) async throws {
+public func eventually(seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(seconds) s") }

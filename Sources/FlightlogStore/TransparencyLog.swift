@@ -1,4 +1,4 @@
-public import FlightlogWire
+import FlightlogWire
 import Foundation
 import GRDB
 

@@ -30,7 +30,9 @@ struct ReadOnlyMediaTests {
                 toPath: self.source.file("aggregator.pub")
             )
             for (name, data) in extraFiles {
-                FileManager.default.createFile(atPath: self.source.file(name), contents: data)
+                guard FileManager.default.createFile(atPath: self.source.file(name), contents: data) else {
+                    throw TestFailure("could not create \(name)")
+                }
             }
             try Self.sh("mount", "--bind", self.source.path, self.mount.path)
             try Self.sh("mount", "-o", "remount,bind,ro", self.mount.path)

@@ -2,7 +2,7 @@ public import Crypto
 public import FlightlogWire
 import Foundation
 import NIOConcurrencyHelpers
-public import NIOCore
+import NIOCore
 import NIOPosix
 
 /// A protocol client built from FlightlogWire alone, driving the real server over loopback TCP.

@@ -1,5 +1,5 @@
 public import Crypto
-public import FlightlogWire
+import FlightlogWire
 import Foundation
 public import Logging
 public import ServiceLifecycle

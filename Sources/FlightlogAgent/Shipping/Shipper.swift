@@ -1,5 +1,5 @@
 public import Crypto
-public import FlightlogWire
+import FlightlogWire
 public import Logging
 import NIOCore
 import NIOPosix

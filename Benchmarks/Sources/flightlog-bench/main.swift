@@ -253,7 +253,9 @@ func agentCatchUp(lines: Int) async throws {
     try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     var generator = LineGenerator()
-    FileManager.default.createFile(atPath: dir + "/logs/big.log", contents: nil)
+    guard FileManager.default.createFile(atPath: dir + "/logs/big.log", contents: nil) else {
+        throw BenchError("cannot create \(dir)/logs/big.log")
+    }
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/logs/big.log"))
     var chunk = ""
     var bytes = 0
@@ -425,18 +427,18 @@ func investigate(total: Int, path: String) async throws {
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     print("investigate: database \(path), \(size / 1_048_576) MiB")
 
-    func time(_ label: String, _ arguments: [String], runs: Int = 3, output: String = "/dev/null") throws {
+    func time(_ label: String, _ arguments: [String], runs: Int = 3) throws {
+        let output = "/tmp/flightlog-bench-out"
         var best = Double.infinity
         var lines = 0
         for _ in 0..<runs {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binDir + "/flightlog")
             process.arguments = arguments
-            FileManager.default.createFile(
-                atPath: output == "/dev/null" ? "/tmp/flightlog-bench-out" : output,
-                contents: nil
-            )
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "/tmp/flightlog-bench-out"))
+            guard FileManager.default.createFile(atPath: output, contents: nil) else {
+                throw BenchError("cannot create \(output)")
+            }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
             process.standardOutput = handle
             process.standardError = FileHandle.nullDevice
             let t0 = now()
@@ -444,7 +446,7 @@ func investigate(total: Int, path: String) async throws {
             process.waitUntilExit()
             best = min(best, now() - t0)
             try handle.close()
-            let data = (try? Data(contentsOf: URL(fileURLWithPath: "/tmp/flightlog-bench-out"))) ?? Data()
+            let data = (try? Data(contentsOf: URL(fileURLWithPath: output))) ?? Data()
             lines = data.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
         }
         print(String(format: "  %-58@ %8.1f ms  (%d lines out)", label as NSString, best * 1000, lines))

@@ -1,5 +1,6 @@
 public import FlightlogStore
 import FlightlogWire
+import Foundation
 public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -54,6 +55,10 @@ public final class IngestServer: Service {
                         )
                     }
                 }
+        } catch let error as IOError {
+            // NIO's own description of a failed bind carries a stray parenthesis; say it plainly.
+            let reason = String(cString: strerror(error.errnoCode))
+            throw AggregatorError.cannotListen("\(configuration.host):\(configuration.port): \(reason)")
         } catch {
             throw AggregatorError.cannotListen("\(configuration.host):\(configuration.port): \(error)")
         }

@@ -3,6 +3,7 @@ import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
+import Logging
 import NIOCore
 import Testing
 
@@ -10,6 +11,23 @@ import Testing
 struct IngestServerTests {
     private func enrolled(_ store: SQLiteStore, _ agent: TestAgent) async throws {
         try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+    }
+
+    @Test func aPortInUseIsReportedPlainly() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
+            var configuration = AggregatorConfiguration.loopback()
+            configuration.port = port
+            await #expect(throws: AggregatorError.cannotListen("127.0.0.1:\(port): Address already in use")) {
+                _ = try await IngestServer(
+                    configuration: configuration,
+                    store: store,
+                    metrics: AggregatorMetrics(),
+                    logger: Logger(label: "test.second")
+                )
+            }
+        }
     }
 
     @Test func acceptsEnrolledAgentAndAcksAfterStoring() async throws {

@@ -372,14 +372,15 @@ private struct AttributeInserter {
         sqlite3_reset(statement)
         sqlite3_bind_int64(statement, 1, id)
         RawBind.text(statement, 2, program)
-        if let fields, AttributeText.append(fieldsJSON: fields, to: &self.buffer) {
-            RawBind.text(statement, 3, self.buffer)
-        } else if fields == nil {
+        switch fields {
+        case nil:
             RawBind.text(statement, 3, [])
-        } else {
+        case let fields? where AttributeText.append(fieldsJSON: fields, to: &self.buffer):
+            RawBind.text(statement, 3, self.buffer)
+        case let fields?:
             // Anything the fast decoder is unsure of: SQLite's own decoder, the one json_extract uses. Not JSON at
             // all (only a tampered row): nothing, as json_extract would fail on it too.
-            let json = String(decoding: fields ?? UnsafeBufferPointer(start: nil, count: 0), as: UTF8.self)
+            let json = String(decoding: fields, as: UTF8.self)
             let pairs = (try? Row.fetchAll(self.pairs, arguments: [json])) ?? []
             let text = AttributeText.text(
                 pairs: pairs.map { row in (key: (row[0] as String?) ?? "", value: (row[1] as String?) ?? "") }

@@ -108,8 +108,7 @@ import Testing
         #expect(try await store.counts().fullText == 20)
         try await store.drainFullTextIndex()
         #expect(try await store.counts().fullText == 20)
-        let report = try await self.verify(store)
-        #expect(Self.indexFindings(report).isEmpty)
+        try await self.expectIndexedAndClean(store)
     }
 
     @Test func queryMatchFindsEventsOnceIndexed() async throws {
@@ -242,8 +241,7 @@ import Testing
         try await store.drainFullTextIndex()
         #expect(try self.watermarks(path) == (20, 20))
         #expect(try await store.fullTextProgress().lag == 0)
-        let report = try await self.verify(store)
-        #expect(Self.indexFindings(report).isEmpty)
+        try await self.expectIndexedAndClean(store)
     }
 
     /// A new full-text file has 16 KiB pages and 16,000-byte FTS5 leaves; a file an older version created with
@@ -306,8 +304,7 @@ import Testing
         #expect(last < transactions, "nothing was merged: \(last) segments")
         #expect(try await Self.option("crisismerge", fts) == [64, 64])
         #expect(try await Self.option("automerge", fts) == [32, 32])
-        let report = try await self.verify(store)
-        #expect(Self.indexFindings(report).isEmpty)
+        try await self.expectIndexedAndClean(store)
     }
 
     /// The indexer's own decoding of `fields` gives the text SQLite's JSON decoder (the one `json_extract` uses)

@@ -7,6 +7,7 @@ let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
 let nioConcurrency: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
 let nioTestUtils: Target.Dependency = .product(name: "NIOTestUtils", package: "swift-nio")
+let nioEmbedded: Target.Dependency = .product(name: "NIOEmbedded", package: "swift-nio")
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
@@ -82,7 +83,7 @@ let package = Package(
             name: "FlightlogAggregatorTests",
             dependencies: [
                 "FlightlogTestSupport", "FlightlogAggregator", "FlightlogStore", "FlightlogWire", grdb, nioCore, crypto,
-                logging, serviceLifecycle,
+                logging, serviceLifecycle, nioEmbedded,
             ]
         ),
         .testTarget(

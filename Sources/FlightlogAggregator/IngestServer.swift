@@ -40,6 +40,13 @@ public final class IngestServer: Service {
             self.serverChannel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(.backlog, value: 256)
+                .serverChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            AcceptErrorHandler(logger: logger, metrics: metrics)
+                        )
+                    }
+                }
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(host: configuration.host, port: configuration.port) { channel in
@@ -57,12 +64,13 @@ public final class IngestServer: Service {
                 }
         } catch let error as IOError {
             // NIO's own description of a failed bind carries a stray parenthesis; say it plainly.
-            let reason = String(cString: strerror(error.errnoCode))
+            let reason = AcceptErrorHandler.describe(error)
             throw AggregatorError.cannotListen("\(configuration.host):\(configuration.port): \(reason)")
         } catch {
             throw AggregatorError.cannotListen("\(configuration.host):\(configuration.port): \(error)")
         }
         self.port = self.serverChannel.channel.localAddress?.port ?? configuration.port
+        metrics.set("connections_limit", Int64(configuration.maxConnections))
     }
 
     /// Accepts connections until graceful shutdown; then stops accepting, lets sessions finish their in-flight
@@ -106,6 +114,7 @@ public final class IngestServer: Service {
 
     private func acceptLoop() async {
         await withDiscardingTaskGroup { group in
+            var refusals = LogThrottle()
             try? await self.serverChannel.executeThenClose { inbound in
                 for try await connection in inbound {
                     let peer = connection.channel.remoteAddress.map { "\($0)" } ?? "unknown"
@@ -117,10 +126,15 @@ public final class IngestServer: Service {
                     }
                     guard admitted else {
                         self.metrics.add("connections_refused_busy")
-                        self.logger.warning(
-                            "Refusing connection: at the connection limit",
-                            metadata: ["peer.address": "\(peer)"]
-                        )
+                        if let refused = refusals.note() {
+                            self.logger.warning(
+                                "Refusing connections: at the connection limit",
+                                metadata: [
+                                    "peer.address": "\(peer)", "refused": "\(refused)",
+                                    "connections.limit": "\(self.configuration.maxConnections)",
+                                ]
+                            )
+                        }
                         group.addTask {
                             try? await connection.executeThenClose { _, outbound in
                                 try await outbound.write(

@@ -49,8 +49,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds of silence before a heartbeat; 3× this closes an idle connection. Example: --heartbeat 15")
     var heartbeat: UInt16 = 15
 
-    @Option(help: "Connections served at once; more are refused with serverBusy. Example: --max-connections 4096")
+    @Option(
+        help: ArgumentHelp(
+            "Connections served at once; more are refused with serverBusy. The open-file limit is raised to fit "
+                + "them (up to the hard limit, else fewer are served, with a warning). Example: --max-connections 4096",
+            valueName: "count"
+        )
+    )
     var maxConnections: Int = 4096
+
+    @Option(
+        help: ArgumentHelp(
+            "Seconds from accepting a connection to a completed handshake (1–3600). Example: --handshake-timeout 10",
+            valueName: "seconds"
+        )
+    )
+    var handshakeTimeout: Int64 = 10
 
     @Option(
         help: ArgumentHelp(
@@ -88,6 +102,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...1024).contains(self.window) else { throw ValidationError("--window must be between 1 and 1024") }
         guard self.heartbeat >= 1 else { throw ValidationError("--heartbeat must be at least 1 second") }
         guard self.maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard (1...3600).contains(self.handshakeTimeout) else {
+            throw ValidationError("--handshake-timeout must be between 1 and 3600 seconds")
+        }
     }
 
     func run() async throws {
@@ -109,12 +126,18 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let statusPath = self.statusFile ?? self.database.db + ".status.json"
+        // Once the database is open (its files count): each connection needs a file descriptor.
+        let files = OpenFileLimit.prepare(maxConnections: self.maxConnections)
+        if let report = files.report {
+            if files.isShort { logger.warning("\(report)") } else { logger.info("\(report)") }
+        }
         let configuration = AggregatorConfiguration(
             host: self.listen.host,
             port: self.listen.port,
             window: self.window,
             heartbeatIntervalSeconds: self.heartbeat,
-            maxConnections: self.maxConnections,
+            handshakeTimeoutSeconds: self.handshakeTimeout,
+            maxConnections: files.connections,
             statusPath: statusPath
         )
         let metrics = AggregatorMetrics()

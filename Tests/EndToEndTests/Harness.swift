@@ -53,21 +53,49 @@ enum Harness {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// Starts a long-running command with its open-file limit set first (`ulimit -n hard` sets both limits, then
+    /// `ulimit -S -n soft`), as an operator's shell or service manager would; its output is appended to `log`.
+    static func start(
+        _ executable: String,
+        _ arguments: [String],
+        log: String,
+        openFiles soft: Int,
+        hard: Int? = nil
+    ) throws -> Subprocess {
+        let limits = (hard.map { "ulimit -n \($0) && " } ?? "") + "ulimit -S -n \(soft)"
+        return try Subprocess(
+            "/bin/sh",
+            ["-c", limits + " && exec \"$0\" \"$@\"", try binDirectory() + "/" + executable] + arguments,
+            stdout: log,
+            stderr: log
+        )
+    }
+
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.
     static func isListening(_ port: Int) -> Bool {
+        guard let fd = self.connect(port) else { return false }
+        close(fd)
+        return true
+    }
+
+    /// A plain TCP connection to 127.0.0.1:`port` (its descriptor; the caller closes it), or nil.
+    static func connect(_ port: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        guard fd >= 0 else { return nil }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        return result == 0
+        guard result == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 
     /// kill -9.

@@ -1,0 +1,130 @@
+import FlightlogTestSupport
+import FlightlogWire
+import Foundation
+import Glibc
+import Testing
+
+/// `flightlog serve` under the open-file limits a fleet meets: Debian's default soft limit of 1,024 descriptors is
+/// fewer than 2,000 agents' connections. Here the limits are scaled down (64 and 100) and the connections with them.
+@Suite("End to end: serve and the open-file limit", .serialized)
+struct OpenFileLimitTests {
+    /// A soft limit below what `--max-connections` needs is raised (the hard limit allows it): with 120 connections
+    /// held open, more than a soft limit of 64 allows, an enrolled agent still completes its handshake.
+    @Test func aLowSoftLimitIsRaised() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanup() }
+        let (port, agent) = try Self.enrolledAgent(scratch)
+        let server = try Harness.start(
+            "flightlog",
+            Self.serveArguments(scratch, port: port) + ["--max-connections", "300"],
+            log: scratch.file("serve.log"),
+            openFiles: 64
+        )
+        defer { Harness.killHard(server) }
+        try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
+
+        let held = try Self.hold(120, port: port)
+        defer { for fd in held { close(fd) } }
+        let (connection, welcome) = try await agent.open(port: port)
+        #expect(welcome.lastSequence == 0)
+        await connection.close()
+
+        let limits = try String(contentsOfFile: "/proc/\(server.processIdentifier)/limits", encoding: .utf8)
+        let soft = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }?
+            .split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first.flatMap { Int($0) }
+        #expect((soft ?? 0) >= 300, "\(limits)")
+        let log = try String(contentsOfFile: scratch.file("serve.log"), encoding: .utf8)
+        #expect(log.contains("Raised the open-file limit from 64 to"), "\(log)")
+    }
+
+    /// A hard limit too low for `--max-connections`: the server serves what fits, refuses the next agent at once
+    /// with `serverBusy` (instead of leaving it unanswered in the backlog), says so in its log and status, and
+    /// serves the agent once connections close.
+    @Test func aLowHardLimitRefusesWithServerBusy() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanup() }
+        let (port, agent) = try Self.enrolledAgent(scratch)
+        let server = try Harness.start(
+            "flightlog",
+            Self.serveArguments(scratch, port: port),
+            log: scratch.file("serve.log"),
+            openFiles: 100,
+            hard: 100
+        )
+        defer { Harness.killHard(server) }
+        try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
+
+        var held = try Self.hold(60, port: port)
+        defer { for fd in held { close(fd) } }
+        let refused = try await agent.connect(port: port)
+        let reply = try await refused.receive()
+        guard case .error(let error) = reply else {
+            Issue.record("expected ERROR serverBusy, got \(String(describing: reply))")
+            return
+        }
+        #expect(error.code == .serverBusy)
+        await refused.close()
+
+        let log = try String(contentsOfFile: scratch.file("serve.log"), encoding: .utf8)
+        #expect(log.contains("The open-file limit (soft 100, hard 100,"), "\(log)")
+        #expect(log.contains("Refusing connections: at the connection limit"), "\(log)")
+        try Harness.eventually(seconds: 60, "the status file shows the lowered limit") {
+            let status = try Harness.run("flightlog", ["status", "--db", scratch.file("flightlog.db")])
+            guard status.code == 0, let limit = Self.counter("connections_limit", in: status.out) else { return false }
+            return limit < 100 && (Self.counter("connections_refused_busy", in: status.out) ?? 0) >= 1
+        }
+
+        for fd in held { close(fd) }
+        held = []
+        try await Harness.eventuallyAsync(seconds: 60, "the agent is served once connections close") {
+            guard let (connection, _) = try? await agent.open(port: port) else { return false }
+            await connection.close()
+            return true
+        }
+    }
+
+    // MARK: - Helpers
+
+    private static func enrolledAgent(_ scratch: Scratch) throws -> (port: Int, agent: TestAgent) {
+        let agent = TestAgent(name: "ws-files")
+        let enroll = try Harness.run(
+            "flightlog",
+            [
+                "enroll", "--db", scratch.file("flightlog.db"), "--name", agent.name, "--public-key",
+                agent.publicKeyBase64,
+            ]
+        )
+        #expect(enroll.code == 0, "\(enroll.err)")
+        return (try Harness.freePort(), agent)
+    }
+
+    /// Connections that never say HELLO stay open for the whole test (`--handshake-timeout 600`).
+    private static func serveArguments(_ scratch: Scratch, port: Int) -> [String] {
+        [
+            "serve", "--db", scratch.file("flightlog.db"), "--listen", "127.0.0.1:\(port)", "--insecure-plaintext",
+            "--handshake-timeout", "600", "--log-level", "info",
+        ]
+    }
+
+    /// `count` plain TCP connections to the server, held open by the caller.
+    private static func hold(_ count: Int, port: Int) throws -> [Int32] {
+        var held: [Int32] = []
+        for _ in 0..<count {
+            guard let fd = Harness.connect(port) else {
+                for fd in held { close(fd) }
+                throw HarnessError("connection \(held.count + 1) of \(count) to port \(port) failed")
+            }
+            held.append(fd)
+        }
+        return held
+    }
+
+    /// A counter's value in `flightlog status`'s table.
+    private static func counter(_ name: String, in table: String) -> Int? {
+        for line in table.split(separator: "\n") {
+            let columns = line.split(separator: " ", omittingEmptySubsequences: true)
+            if columns.count == 2, columns[0] == name { return Int(columns[1]) }
+        }
+        return nil
+    }
+}

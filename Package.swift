@@ -76,7 +76,10 @@ let package = Package(
             ],
             path: "Tests/FlightlogTestSupport"
         ),
-        .testTarget(name: "FlightlogWireTests", dependencies: ["FlightlogWire", nioCore, nioTestUtils, crypto]),
+        .testTarget(
+            name: "FlightlogWireTests",
+            dependencies: ["FlightlogWire", nioCore, nioTestUtils, nioEmbedded, crypto]
+        ),
         .testTarget(name: "FlightlogStoreTests", dependencies: ["FlightlogStore", "FlightlogWire", crypto]),
         .testTarget(name: "FlightlogAgentTests", dependencies: ["FlightlogAgent", "FlightlogWire"]),
         .testTarget(

@@ -52,10 +52,15 @@ public final class IngestServer: Service {
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(ByteToMessageHandler(FrameDecoder()))
+                        // Until WELCOME, only frames of the handshake's size: a peer that has not proved its key
+                        // cannot make the server buffer a 4 MiB frame.
+                        let handshakeLimit = HandshakeLimit()
+                        try sync.addHandler(ByteToMessageHandler(FrameDecoder(handshake: handshakeLimit)))
                         try sync.addHandler(MessageToByteHandler(FrameEncoder()))
                         try sync.addHandler(IdleStateHandler(readTimeout: heartbeat * 3, writeTimeout: heartbeat))
-                        try sync.addHandler(SessionGuardHandler(handshakeTimeout: handshakeTimeout))
+                        try sync.addHandler(
+                            SessionGuardHandler(handshakeTimeout: handshakeTimeout, handshakeLimit: handshakeLimit)
+                        )
                         return try NIOAsyncChannel<Frame, Frame>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8))

@@ -78,11 +78,21 @@ struct Session {
         }
     }
 
+    /// ERROR and GOODBYE are allowed at any point and end the session (PROTOCOL.md §7.2): no reply, only a close.
+    private static func endIfTheAgentEnded(_ frame: Frame) throws {
+        switch frame {
+        case .error(let error): throw End(frame: nil, reason: "agent sent ERROR \(error.rawCode) during the handshake")
+        case .goodbye: throw End(frame: nil, reason: "agent said goodbye during the handshake")
+        default: return
+        }
+    }
+
     private func handshake(
         frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator,
         outbound: NIOAsyncChannelOutboundWriter<Frame>
     ) async throws -> Established {
         guard let first = try await self.next(&frames) else { throw End(frame: nil, reason: "closed before HELLO") }
+        try Self.endIfTheAgentEnded(first)
         guard case .hello(let hello) = first else {
             throw End(frame: ErrorMessage(code: .unexpectedFrame, message: "expected HELLO"), reason: "no HELLO")
         }
@@ -95,6 +105,7 @@ struct Session {
         try await outbound.write(.challenge(Challenge(version: version, nonce: nonce, aggregatorTimeNanos: helloNanos)))
 
         guard let second = try await self.next(&frames) else { throw End(frame: nil, reason: "closed before PROOF") }
+        try Self.endIfTheAgentEnded(second)
         guard case .proof(let proof) = second else {
             throw End(frame: ErrorMessage(code: .unexpectedFrame, message: "expected PROOF"), reason: "no PROOF")
         }

@@ -12,11 +12,15 @@ final class SessionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = Frame
 
     private let handshakeTimeout: TimeAmount
+    private let handshakeLimit: HandshakeLimit
     private var handshakeDeadline: Scheduled<Void>?
     private var established = false
 
-    init(handshakeTimeout: TimeAmount) {
+    /// `handshakeLimit` is shared with the connection's frame decoder, which accepts full-size frames once WELCOME
+    /// has gone out.
+    init(handshakeTimeout: TimeAmount, handshakeLimit: HandshakeLimit) {
         self.handshakeTimeout = handshakeTimeout
+        self.handshakeLimit = handshakeLimit
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -46,6 +50,7 @@ final class SessionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .welcome = self.unwrapOutboundIn(data) {
             self.established = true
+            self.handshakeLimit.markComplete()
             self.handshakeDeadline?.cancel()
         }
         context.write(data, promise: promise)

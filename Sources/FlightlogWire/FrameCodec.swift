@@ -1,16 +1,29 @@
 public import NIOCore
+import Synchronization
 
 /// NIO inbound decoder: bytes to ``Frame``s, by ``FrameParser``.
 public struct FrameDecoder: ByteToMessageDecoder, Sendable {
     public typealias InboundOut = Frame
 
     private var parser: FrameParser
+    private let handshake: HandshakeLimit?
 
     public init(maxFrameLength: Int = WireLimits.maxFrameLength) {
         self.parser = FrameParser(maxFrameLength: maxFrameLength)
+        self.handshake = nil
+    }
+
+    /// A decoder that accepts frames up to ``WireLimits/maxHandshakeFrameLength`` until `handshake` is marked
+    /// complete, and up to ``WireLimits/maxFrameLength`` after (the aggregator's side of PROTOCOL.md §7.2).
+    public init(handshake: HandshakeLimit) {
+        self.parser = FrameParser(maxFrameLength: WireLimits.maxHandshakeFrameLength)
+        self.handshake = handshake
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if self.parser.maxFrameLength < WireLimits.maxFrameLength, self.handshake?.isComplete == true {
+            self.parser.maxFrameLength = WireLimits.maxFrameLength
+        }
         guard let frame = try self.parser.nextFrame(buffer: &buffer) else { return .needMoreData }
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
@@ -23,6 +36,20 @@ public struct FrameDecoder: ByteToMessageDecoder, Sendable {
     ) throws -> DecodingState {
         try self.decode(context: context, buffer: &buffer)
     }
+}
+
+/// Whether one connection's handshake is complete, shared by its frame decoder (which accepts only small frames
+/// until then) and the handler that sees WELCOME go out.
+public final class HandshakeLimit: Sendable {
+    private let complete = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Whether WELCOME has been sent.
+    public var isComplete: Bool { self.complete.load(ordering: .acquiring) }
+
+    /// Called when WELCOME is written: frames up to ``WireLimits/maxFrameLength`` are accepted from then on.
+    public func markComplete() { self.complete.store(true, ordering: .releasing) }
 }
 
 /// NIO outbound encoder: ``Frame``s to bytes.

@@ -11,11 +11,18 @@ public struct FrameParser: Sendable {
     }
 
     private var state: State = .waitingForHeader
-    private let maxFrameLength: Int
+    private var limit: Int
 
     /// A parser that refuses frames longer than `maxFrameLength` (never above the protocol's own limit).
     public init(maxFrameLength: Int = WireLimits.maxFrameLength) {
-        self.maxFrameLength = min(maxFrameLength, WireLimits.maxFrameLength)
+        self.limit = min(maxFrameLength, WireLimits.maxFrameLength)
+    }
+
+    /// The longest frame accepted from the next length field on (never above the protocol's own limit): the
+    /// aggregator raises it from ``WireLimits/maxHandshakeFrameLength`` once WELCOME is out.
+    public var maxFrameLength: Int {
+        get { self.limit }
+        set { self.limit = min(newValue, WireLimits.maxFrameLength) }
     }
 
     /// Takes the next complete frame out of `buffer`, or returns nil when more bytes are needed.

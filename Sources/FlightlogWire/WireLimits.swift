@@ -8,6 +8,13 @@ public enum WireLimits {
     /// Big enough for a batch at ``maxUncompressedBatchLength`` that did not compress at all.
     public static let maxFrameLength = 4 * 1024 * 1024 + 1024
 
+    /// Largest frame length an aggregator accepts before it has sent WELCOME, PROTOCOL.md §3 and §7.2.
+    ///
+    /// Before WELCOME an agent may send only HELLO (at most 311), PROOF (65), ERROR and GOODBYE; the largest of
+    /// them is an ERROR with a message of ``maxMessageLength`` bytes: 1 + 12 + 1,024. A peer that has not proved
+    /// its key can therefore make the aggregator buffer ~1 KiB, not a 4 MiB frame, per connection.
+    public static let maxHandshakeFrameLength = 1 + 12 + 1024
+
     /// Largest uncompressed event payload a batch may declare, PROTOCOL.md §5.
     public static let maxUncompressedBatchLength = 4 * 1024 * 1024
 

@@ -1,5 +1,6 @@
 import FlightlogWire
 import NIOCore
+import NIOEmbedded
 import NIOTestUtils
 import Testing
 
@@ -98,5 +99,32 @@ struct FrameParserTests {
             try FrameEncoder().encode(data: frame, out: &out)
             #expect(out == frame.encoded)
         }
+    }
+
+    @Test("a handshake decoder takes small frames until the handshake is marked complete, then full-size ones")
+    func handshakeLimit() throws {
+        let large = Frame.error(ErrorMessage(code: .internalError, message: String(repeating: "x", count: 1024)))
+        var padded = ByteBuffer()
+        padded.writeFrame(.goodbye(Goodbye(message: String(repeating: "g", count: 1024))))
+        #expect(padded.readableBytes - 4 <= WireLimits.maxHandshakeFrameLength)
+        // A BATCH-sized length field: over the handshake limit, within the protocol's.
+        let oversized: [UInt8] = [0x00, 0x00, 0x10, 0x00, 0x10]
+
+        let limit = HandshakeLimit()
+        let before = EmbeddedChannel(handler: ByteToMessageHandler(FrameDecoder(handshake: limit)))
+        try before.writeInbound(large.encoded)
+        #expect(try before.readInbound(as: Frame.self) == large)
+        #expect(throws: WireError.lengthExceedsLimit(what: "frame", length: 4096, limit: 1037)) {
+            try before.writeInbound(ByteBuffer(bytes: oversized))
+        }
+
+        limit.markComplete()
+        let after = EmbeddedChannel(handler: ByteToMessageHandler(FrameDecoder(handshake: limit)))
+        try after.writeInbound(ByteBuffer(bytes: oversized))
+        #expect(try after.readInbound(as: Frame.self) == nil)  // waiting for the 4,096-byte body, not refused
+
+        var parser = FrameParser()
+        parser.maxFrameLength = .max
+        #expect(parser.maxFrameLength == WireLimits.maxFrameLength)
     }
 }

@@ -34,6 +34,7 @@ struct ProtocolDocTests {
 
     static let limits: [String: Int] = [
         "maxFrameLength": WireLimits.maxFrameLength,
+        "maxHandshakeFrameLength": WireLimits.maxHandshakeFrameLength,
         "maxUncompressedBatchLength": WireLimits.maxUncompressedBatchLength,
         "maxCompressedBatchLength": WireLimits.maxCompressedBatchLength,
         "maxEventsPerBatch": WireLimits.maxEventsPerBatch,

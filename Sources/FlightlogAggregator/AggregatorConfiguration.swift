@@ -14,6 +14,8 @@ public struct AggregatorConfiguration: Sendable {
     public var maxConnections: Int
     /// Batches merged into one transaction at most.
     public var maxBatchesPerCommit: Int
+    /// Events merged into one transaction at most (a batch larger than this still commits, alone).
+    public var maxEventsPerCommit: Int
     /// Memory (estimated: envelope + 4 × uncompressed payload) of verified batches waiting for the database, across
     /// connections, before readers are paused.
     public var maxPendingBytes: Int
@@ -29,7 +31,8 @@ public struct AggregatorConfiguration: Sendable {
         heartbeatIntervalSeconds: UInt16 = 15,
         handshakeTimeoutSeconds: Int64 = 10,
         maxConnections: Int = 4096,
-        maxBatchesPerCommit: Int = 64,
+        maxBatchesPerCommit: Int = 1024,
+        maxEventsPerCommit: Int = 65_536,
         maxPendingBytes: Int = 128 * 1024 * 1024,
         statusPath: String? = nil,
         statusIntervalSeconds: Int64 = 2
@@ -41,6 +44,7 @@ public struct AggregatorConfiguration: Sendable {
         self.handshakeTimeoutSeconds = handshakeTimeoutSeconds
         self.maxConnections = maxConnections
         self.maxBatchesPerCommit = maxBatchesPerCommit
+        self.maxEventsPerCommit = maxEventsPerCommit
         self.maxPendingBytes = maxPendingBytes
         self.statusPath = statusPath
         self.statusIntervalSeconds = statusIntervalSeconds

@@ -59,7 +59,11 @@ public final class IngestServer: Service {
                         try sync.addHandler(MessageToByteHandler(FrameEncoder()))
                         try sync.addHandler(IdleStateHandler(readTimeout: heartbeat * 3, writeTimeout: heartbeat))
                         try sync.addHandler(
-                            SessionGuardHandler(handshakeTimeout: handshakeTimeout, handshakeLimit: handshakeLimit)
+                            SessionGuardHandler(
+                                handshakeTimeout: handshakeTimeout,
+                                handshakeLimit: handshakeLimit,
+                                metrics: metrics
+                            )
                         )
                         return try NIOAsyncChannel<Frame, Frame>(
                             wrappingChannelSynchronously: channel,

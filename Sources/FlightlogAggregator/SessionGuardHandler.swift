@@ -5,6 +5,13 @@ import NIOCore
 /// interval without a frame) and the aggregator's own heartbeats (PROTOCOL.md §7).
 ///
 /// It sits between the frame codec and the async channel, behind an `IdleStateHandler` that counts frames.
+///
+/// Silence counts against the agent only while the server is reading. When the database is slow, sessions stop
+/// taking frames and the async channel stops asking the socket for more (backpressure): the agent's frames and
+/// heartbeats then wait in the socket, unread, and a read timeout at that point would cut off live agents for the
+/// server's own delay (and their resends would add to the load). ``read(context:)`` calls that pass through here
+/// tell whether the server is asking for data; an idle period without one is counted (`idle_while_paused`) and
+/// forgiven.
 final class SessionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = Frame
     typealias InboundOut = Frame
@@ -13,14 +20,28 @@ final class SessionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let handshakeTimeout: TimeAmount
     private let handshakeLimit: HandshakeLimit
+    private let metrics: AggregatorMetrics
     private var handshakeDeadline: Scheduled<Void>?
     private var established = false
+    /// A read was asked of the socket and has not completed: the server is waiting on the peer.
+    private var reading = false
 
     /// `handshakeLimit` is shared with the connection's frame decoder, which accepts full-size frames once WELCOME
     /// has gone out.
-    init(handshakeTimeout: TimeAmount, handshakeLimit: HandshakeLimit) {
+    init(handshakeTimeout: TimeAmount, handshakeLimit: HandshakeLimit, metrics: AggregatorMetrics) {
         self.handshakeTimeout = handshakeTimeout
         self.handshakeLimit = handshakeLimit
+        self.metrics = metrics
+    }
+
+    func read(context: ChannelHandlerContext) {
+        self.reading = true
+        context.read()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.reading = false
+        context.fireChannelReadComplete()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -64,6 +85,11 @@ final class SessionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard self.established else { return }
         switch idle {
         case .read:
+            guard self.reading else {
+                // Reading is paused by backpressure: the silence is ours.
+                self.metrics.add("idle_while_paused")
+                return
+            }
             self.fail(context: context, code: .timeout, message: "no frame received within 3 heartbeat intervals")
         case .write:
             let heartbeat = Frame.heartbeat(Heartbeat(timeNanos: WallClock.nowNanos()))
@@ -74,6 +100,7 @@ final class SessionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func fail(context: ChannelHandlerContext, code: ErrorCode, message: String) {
+        self.metrics.add(self.established ? "sessions_timed_out" : "handshakes_timed_out")
         let frame = Frame.error(ErrorMessage(code: code, message: message))
         let channel = context.channel
         context.writeAndFlush(self.wrapOutboundOut(frame)).whenComplete { _ in

@@ -71,8 +71,7 @@ extension SQLiteStore {
     static func head(_ db: Database, agentID: Int64, epoch: UInt64) throws -> ChainLink.Head? {
         guard
             let row = try Row.fetchOne(
-                db,
-                sql: "SELECT head_seq, head_hash FROM chains WHERE agent_id = ? AND epoch = ?",
+                db.cachedStatement(sql: "SELECT head_seq, head_hash FROM chains WHERE agent_id = ? AND epoch = ?"),
                 arguments: [agentID, epoch.sqlValue]
             ),
             let hash = Bytes32(data: row["head_hash"] as Data?)
@@ -168,7 +167,9 @@ extension SQLiteStore {
 
     private static func store(_ db: Database, _ item: IngestItem, hash: Bytes32, moveHead: Bool) throws {
         let batch = item.batch
-        let firstEventID = (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM events")) ?? 1
+        // Cached statements: this runs once per batch, and a fleet sends many small ones.
+        let firstEventID =
+            (try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM events"))) ?? 1
         try db.cachedStatement(
             sql: """
                 INSERT INTO batches (agent_id, epoch, seq, hash, prev_hash, created_ns, first_ns, last_ns, event_count,

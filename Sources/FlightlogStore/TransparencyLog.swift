@@ -11,7 +11,9 @@ import GRDB
 enum TransparencyLog {
     /// Number of leaves.
     static func size(_ db: Database) throws -> UInt64 {
-        let next = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM merkle_leaves") ?? 0
+        let next =
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM merkle_leaves"))
+            ?? 0
         return UInt64(max(0, next))
     }
 

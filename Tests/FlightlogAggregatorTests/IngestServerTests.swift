@@ -3,6 +3,7 @@ import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
+import GRDB
 import Logging
 import NIOCore
 import Testing
@@ -27,6 +28,106 @@ struct IngestServerTests {
                     logger: Logger(label: "test.second")
                 )
             }
+        }
+    }
+
+    /// Small batches from many connections share a transaction: a fleet of quiet workstations sends batches of a
+    /// few events, and a commit's fixed costs (the fsync, the index pages rewritten) were paid per 64 batches.
+    @Test func smallBatchesFromManyAgentsShareACommit() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        let agents = (0..<20).map { TestAgent(name: "ws-small-\($0)") }
+        let perAgent = 30
+        try await withServer(database: path) { port, store, metrics in
+            for agent in agents { try await self.enrolled(store, agent) }
+            var connections: [(TestConnection, [SignedBatch])] = []
+            for agent in agents { connections.append((try await agent.open(port: port).0, try agent.chain(perAgent))) }
+            // The database is held while every batch arrives, so that all of them are waiting at once.
+            var unsafe = Configuration()
+            unsafe.allowsUnsafeTransactions = true
+            let blocker = try DatabaseQueue(path: path, configuration: unsafe)
+            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            for (connection, batches) in connections {
+                for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+            }
+            let total = agents.count * perAgent
+            try await eventually {
+                metrics["commit_queue_batches"] + metrics["commit_batches_in_transaction"] == Int64(total)
+            }
+            let held = metrics["commit_batches_in_transaction"]
+            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+            for (connection, batches) in connections {
+                for batch in batches {
+                    #expect(
+                        try await connection.receiveSkippingHeartbeats()
+                            == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored))
+                    )
+                }
+                await connection.close()
+            }
+            // The transaction that waited on the lock, then one for all the rest (64 per commit took 10 more).
+            #expect(held < Int64(total))
+            #expect(metrics["commits"] == 2)
+            #expect(try await store.counts().events == total * 5)
+        }
+    }
+
+    /// An agent that goes silent after the handshake (no frame for 3 × heartbeat, while the server is reading) is
+    /// told `timeout` and disconnected; the server's own heartbeats do not keep it alive.
+    @Test func aSilentAgentIsTimedOut() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agent = TestAgent(name: "ws-silent")
+        var configuration = AggregatorConfiguration.loopback()
+        configuration.heartbeatIntervalSeconds = 1
+        try await withServer(database: dir.file("db.sqlite"), configuration: configuration) { port, store, metrics in
+            try await self.enrolled(store, agent)
+            let (connection, _) = try await agent.open(port: port)
+            guard case .error(let error) = try await connection.receiveSkippingHeartbeats() else {
+                Issue.record("expected ERROR timeout")
+                return
+            }
+            #expect(error.code == .timeout)
+            try await connection.waitClosed()
+            #expect(metrics["sessions_timed_out"] == 1)
+            #expect(metrics["idle_while_paused"] == 0)
+        }
+    }
+
+    /// A slow database stops the server reading (backpressure). The agent's silence in that time is the server's
+    /// doing: the idle timeout (3 × heartbeat) must not cut the agent off, and everything is acked once the
+    /// database moves again.
+    @Test func aSlowDatabasePausesReadingWithoutTimingOutTheAgent() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agent = TestAgent(name: "ws-paused")
+        let path = dir.file("db.sqlite")
+        var configuration = AggregatorConfiguration.loopback()
+        configuration.heartbeatIntervalSeconds = 1  // silence for 3 s would end the session
+        configuration.maxPendingBytes = 1  // one batch waiting for the database pauses every reader
+        try await withServer(database: path, configuration: configuration) { port, store, metrics in
+            try await self.enrolled(store, agent)
+            let (connection, _) = try await agent.open(port: port)
+            // Another connection holds the write lock: nothing commits, the session stops taking frames, and the
+            // async channel stops reading the socket.
+            var unsafe = Configuration()
+            unsafe.allowsUnsafeTransactions = true
+            let blocker = try DatabaseQueue(path: path, configuration: unsafe)
+            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            let batches = try agent.chain(16)
+            for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+            // Two idle periods pass while reading is paused; before, the first one ended the session.
+            try await eventually { metrics["idle_while_paused"] >= 2 }
+            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+            for batch in batches {
+                #expect(
+                    try await connection.receiveSkippingHeartbeats()
+                        == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored))
+                )
+            }
+            #expect(metrics["sessions_timed_out"] == 0)
+            await connection.close()
         }
     }
 

@@ -15,7 +15,8 @@ import Synchronization
 //                                                 prints the rate per 500k events; DBPATH (kept) grows a database
 //                                                 across runs, for the sustained rate on a large one
 //                                                 FLIGHTLOG_BENCH_LINES=FILE: the lines of FILE (cycled), e.g.
-//                                                 shared/bench/peers/lib/gen_logs.py's ~200-byte lines
+//                                                 shared/bench/peers/lib/gen_logs.py's ~200-byte lines;
+//                                                 FLIGHTLOG_BENCH_BATCH=N: N events per batch (default 1,000)
 // flightlog-bench agent [LINES]                   agent catch-up: tail + parse + batch + compress + sign + spool
 
 let arguments = CommandLine.arguments
@@ -58,7 +59,9 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
     let store = try SQLiteStore(path: databasePath)
     let eventsBefore = try await store.counts().events
     let run = UUID().uuidString.prefix(8)
-    let eventsPerBatch = 1000
+    // FLIGHTLOG_BENCH_BATCH: events per batch (default 1,000); small batches from many connections are what a fleet
+    // of quiet workstations sends.
+    let eventsPerBatch = max(1, Int(ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_BATCH"] ?? "") ?? 1000)
     let batchesPerConnection = max(1, totalEvents / connections / eventsPerBatch)
     let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
     var generator = try LineGenerator(file: ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_LINES"])
@@ -228,6 +231,15 @@ func ship(key: Curve25519.Signing.PrivateKey, batches: [SignedBatch], port: Int)
         let message = Handshake.proofMessage(nonce: challenge.nonce, publicKey: publicKey, epoch: 1)
         try await outbound.write(.proof(Proof(signature: Array(try key.signature(for: message)))))
         guard case .welcome(let welcome) = try await frames.next() else { throw BenchError("no welcome") }
+        // As an agent does while it waits for acks: a HEARTBEAT every H seconds, so that a long commit queue (2,000
+        // connections) is not taken for a silent peer (3 × H closes it).
+        let heartbeats = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(Int(welcome.heartbeatIntervalSeconds)))
+                try await outbound.write(.heartbeat(Heartbeat(timeNanos: 0)))
+            }
+        }
+        defer { heartbeats.cancel() }
         var sent = 0
         var acked = 0
         while acked < batches.count {

@@ -61,6 +61,7 @@ public final class IngestServer: Service {
                         try sync.addHandler(
                             SessionGuardHandler(
                                 handshakeTimeout: handshakeTimeout,
+                                idleTimeout: heartbeat * 3,
                                 handshakeLimit: handshakeLimit,
                                 metrics: metrics
                             )

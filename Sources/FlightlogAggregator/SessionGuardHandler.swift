@@ -11,7 +11,7 @@ import NIOCore
 /// heartbeats then wait in the socket, unread, and a read timeout at that point would cut off live agents for the
 /// server's own delay (and their resends would add to the load). ``read(context:)`` calls that pass through here
 /// tell whether the server is asking for data; an idle period without one is counted (`idle_while_paused`) and
-/// forgiven.
+/// forgiven, and after such a pause the agent gets a full idle period from the moment reading resumes.
 final class SessionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = Frame
     typealias InboundOut = Frame
@@ -23,18 +23,33 @@ final class SessionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let metrics: AggregatorMetrics
     private var handshakeDeadline: Scheduled<Void>?
     private var established = false
+    private let idleTimeout: TimeAmount
     /// A read was asked of the socket and has not completed: the server is waiting on the peer.
     private var reading = false
+    /// An idle period was forgiven because reading was paused, and reading has not resumed since.
+    private var paused = false
+    /// When reading resumed after such a pause.
+    private var resumed: NIODeadline?
 
     /// `handshakeLimit` is shared with the connection's frame decoder, which accepts full-size frames once WELCOME
-    /// has gone out.
-    init(handshakeTimeout: TimeAmount, handshakeLimit: HandshakeLimit, metrics: AggregatorMetrics) {
+    /// has gone out; `idleTimeout` is the `IdleStateHandler`'s read timeout.
+    init(
+        handshakeTimeout: TimeAmount,
+        idleTimeout: TimeAmount,
+        handshakeLimit: HandshakeLimit,
+        metrics: AggregatorMetrics
+    ) {
         self.handshakeTimeout = handshakeTimeout
+        self.idleTimeout = idleTimeout
         self.handshakeLimit = handshakeLimit
         self.metrics = metrics
     }
 
     func read(context: ChannelHandlerContext) {
+        if !self.reading && self.paused {
+            self.paused = false
+            self.resumed = .now()
+        }
         self.reading = true
         context.read()
     }
@@ -85,9 +100,11 @@ final class SessionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard self.established else { return }
         switch idle {
         case .read:
-            guard self.reading else {
-                // Reading is paused by backpressure: the silence is ours.
+            let sinceResumed = self.resumed.map { NIODeadline.now() - $0 }
+            guard self.reading, sinceResumed.map({ $0 >= self.idleTimeout }) ?? true else {
+                // Reading is paused by backpressure, or resumed less than an idle period ago: the silence is ours.
                 self.metrics.add("idle_while_paused")
+                self.paused = !self.reading
                 return
             }
             self.fail(context: context, code: .timeout, message: "no frame received within 3 heartbeat intervals")

@@ -127,7 +127,13 @@ struct IngestServerTests {
                 )
             }
             #expect(metrics["sessions_timed_out"] == 0)
-            await connection.close()
+            // Reading again, the server times out an agent that stays silent, as ever.
+            guard case .error(let error) = try await connection.receiveSkippingHeartbeats() else {
+                Issue.record("expected ERROR timeout once reading resumed")
+                return
+            }
+            #expect(error.code == .timeout)
+            #expect(metrics["sessions_timed_out"] == 1)
         }
     }
 

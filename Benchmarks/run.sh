@@ -5,6 +5,8 @@
 # the shared harness's generator, shared/bench/peers/lib/, outside this repository):
 #   python3 gen_logs.py 6000000 /tmp/lines.log
 #   FLIGHTLOG_BENCH_LINES=/tmp/lines.log bash Benchmarks/run.sh ingest 6000000 8
+# a fleet: 2,000 connections sending batches of 10 events (what quiet workstations flushing every second send):
+#   FLIGHTLOG_BENCH_BATCH=10 bash Benchmarks/run.sh ingest 1000000 2000
 set -euo pipefail
 cd "$(dirname "$0")"
 bash ../scripts/deps.sh

@@ -16,8 +16,8 @@ public struct AggregatorConfiguration: Sendable {
     public var maxBatchesPerCommit: Int
     /// Events merged into one transaction at most (a batch larger than this still commits, alone).
     public var maxEventsPerCommit: Int
-    /// Memory (estimated: envelope + 4 × uncompressed payload) of verified batches waiting for the database, across
-    /// connections, before readers are paused.
+    /// Memory (estimated: envelope + 8 × uncompressed payload) of batches decoded or about to be decoded and waiting
+    /// for the database, across connections; past it, connections wait before decoding and stop reading.
     public var maxPendingBytes: Int
     /// Where the running counters are written (JSON), every `statusIntervalSeconds`.
     public var statusPath: String?
@@ -33,7 +33,7 @@ public struct AggregatorConfiguration: Sendable {
         maxConnections: Int = 4096,
         maxBatchesPerCommit: Int = 1024,
         maxEventsPerCommit: Int = 65_536,
-        maxPendingBytes: Int = 128 * 1024 * 1024,
+        maxPendingBytes: Int = 256 * 1024 * 1024,
         statusPath: String? = nil,
         statusIntervalSeconds: Int64 = 2
     ) {

@@ -23,7 +23,8 @@ struct BatchVerifier: Sendable {
         self.epoch = epoch
     }
 
-    func verify(_ body: ByteBuffer) -> Result<(SignedBatch, [Event]), Rejection> {
+    /// The envelope, its key, epoch and signature: everything but the payload, which stays compressed.
+    func check(_ body: ByteBuffer) -> Result<SignedBatch, Rejection> {
         let batch: SignedBatch
         do {
             batch = try SignedBatch(buffer: body)
@@ -51,8 +52,13 @@ struct BatchVerifier: Sendable {
                 Rejection(code: .badSignature, sequence: batch.sequence, message: "signature does not verify")
             )
         }
+        return .success(batch)
+    }
+
+    /// Inflates and decodes the payload of a checked batch.
+    func decode(_ batch: SignedBatch) -> Result<[Event], Rejection> {
         do {
-            return .success((batch, try batch.decodeEvents()))
+            return .success(try batch.decodeEvents())
         } catch {
             return .failure(
                 Rejection(code: .malformedBatch, sequence: batch.sequence, message: "batch payload: \(error)")

@@ -7,8 +7,13 @@ import NIOCore
 ///
 /// Connections `enqueue` a batch with a promise and carry on reading; the committer's `run()` loop takes whatever
 /// has accumulated (up to `maxBatchesPerCommit`), stores it in one transaction and fulfils the promises only after
-/// the commit returned, so that an ACK always means durable. When more than `maxPendingBytes` wait, `enqueue`
-/// suspends: the connection stops reading and TCP pushes back on the agent.
+/// the commit returned, so that an ACK always means durable.
+///
+/// Memory: before a connection inflates and decodes a batch it calls ``reserve(_:)`` with the batch's estimated
+/// size in memory, which suspends while more than `maxPendingBytes` are reserved: the connection then holds only
+/// the compressed frame, stops reading, and TCP pushes back on the agent. Decoding first and waiting after, as
+/// before, let every connection hold a decoded batch while it waited: 1,000 connections with one 1 MB batch each
+/// took the process from 2.0 to 9.7 GB.
 actor GroupCommitter {
     private struct Pending {
         var item: IngestItem
@@ -38,19 +43,43 @@ actor GroupCommitter {
         self.maxPendingBytes = configuration.maxPendingBytes
     }
 
-    /// Queues `item`; `promise` is completed after the transaction holding it commits (or fails).
-    func enqueue(_ item: IngestItem, promise: EventLoopPromise<IngestOutcome>) async {
-        while self.pendingBytes >= self.maxPendingBytes && !self.stopping {
-            await withCheckedContinuation { self.spaceWaiters.append($0) }
+    /// The memory a batch takes once decoded, with its prepared rows, while it waits for the database: measured
+    /// ~7.5 times the uncompressed payload for ~200-byte lines (a `String` or array per field), plus the envelope.
+    static func estimatedBytes(_ batch: SignedBatch) -> Int {
+        batch.bytes.count + 8 * batch.uncompressedLength
+    }
+
+    /// Waits until less than `maxPendingBytes` is reserved, then reserves `bytes` for a batch about to be decoded
+    /// and queued; false when shutting down (nothing reserved). Pass the same `bytes` to ``enqueue(_:promise:bytes:)``
+    /// or give them back with ``release(_:)``.
+    func reserve(_ bytes: Int) async -> Bool {
+        if self.pendingBytes >= self.maxPendingBytes && !self.stopping {
+            self.metrics.add("connections_waiting_for_memory")
+            defer { self.metrics.add("connections_waiting_for_memory", -1) }
+            while self.pendingBytes >= self.maxPendingBytes && !self.stopping {
+                await withCheckedContinuation { self.spaceWaiters.append($0) }
+            }
         }
+        if self.stopping { return false }
+        self.pendingBytes += bytes
+        return true
+    }
+
+    /// Gives back a reservation that will not be queued (the batch did not decode).
+    func release(_ bytes: Int) {
+        self.pendingBytes -= bytes
+        self.wakeSpaceWaiters()
+    }
+
+    /// Queues `item`, whose `bytes` were reserved; `promise` is completed after the transaction holding it commits
+    /// (or fails).
+    func enqueue(_ item: IngestItem, promise: EventLoopPromise<IngestOutcome>, bytes: Int) {
         if self.stopping {
+            self.release(bytes)
             promise.fail(AggregatorError.shuttingDown)
             return
         }
-        // Decoded events and their prepared rows take about four times the uncompressed payload in memory.
-        let bytes = item.batch.bytes.count + 4 * item.batch.uncompressedLength
         self.pending.append(Pending(item: item, promise: promise, bytes: bytes))
-        self.pendingBytes += bytes
         self.metrics.set("commit_queue_batches", Int64(self.pending.count))
         self.wakeUp?.resume()
         self.wakeUp = nil
@@ -66,6 +95,12 @@ actor GroupCommitter {
         self.stopping = true
         self.wakeUp?.resume()
         self.wakeUp = nil
+        for waiter in self.spaceWaiters { waiter.resume() }
+        self.spaceWaiters.removeAll()
+    }
+
+    private func wakeSpaceWaiters() {
+        guard self.pendingBytes < self.maxPendingBytes else { return }
         for waiter in self.spaceWaiters { waiter.resume() }
         self.spaceWaiters.removeAll()
     }
@@ -117,10 +152,7 @@ actor GroupCommitter {
             }
             self.metrics.set("commit_batches_in_transaction", 0)
             self.pendingBytes -= group.reduce(0) { $0 + $1.bytes }
-            if self.pendingBytes < self.maxPendingBytes {
-                for waiter in self.spaceWaiters { waiter.resume() }
-                self.spaceWaiters.removeAll()
-            }
+            self.wakeSpaceWaiters()
         }
     }
 }

@@ -278,7 +278,24 @@ struct Session {
                         )
                         break reading
                     }
-                    switch session.verifier.verify(body) {
+                    // The envelope and signature first; then memory for the decoded batch is reserved (waiting,
+                    // with only the compressed frame held, while the database is behind); then the payload.
+                    var reserved = 0
+                    let checked = session.verifier.check(body)
+                    if case .success(let batch) = checked {
+                        reserved = GroupCommitter.estimatedBytes(batch)
+                        guard await self.committer.reserve(reserved) else {
+                            ending = End(
+                                frame: ErrorMessage(code: .shuttingDown, message: "the aggregator is shutting down"),
+                                reason: "shutting down"
+                            )
+                            break reading
+                        }
+                    }
+                    let verified = checked.flatMap { batch in session.verifier.decode(batch).map { (batch, $0) } }
+                    if case .success = verified { metrics.add("batches_decoded") }
+                    if case .failure = verified, reserved > 0 { await self.committer.release(reserved) }
+                    switch verified {
                     case .failure(let rejection):
                         metrics.add("batches_rejected.\(rejection.code)")
                         let now = WallClock.nowNanos()
@@ -320,7 +337,7 @@ struct Session {
                                 outcome: promise.futureResult
                             )
                         )
-                        await self.committer.enqueue(item, promise: promise)
+                        await self.committer.enqueue(item, promise: promise, bytes: reserved)
                     }
                 case .heartbeat:
                     let now = WallClock.nowNanos()

@@ -111,7 +111,7 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
     }
     let total = connections * batchesPerConnection * eventsPerBatch
     print(
-        "ingest: \(connections) connections × \(batchesPerConnection) batches × \(eventsPerBatch) events = \(total) events, avg line \(lineBytes / total) bytes, \(eventsBefore) events already stored"
+        "ingest: \(connections) connections × \(batchesPerConnection) batches × \(eventsPerBatch) events = \(total) events, avg line \(lineBytes / total) bytes, \(eventsBefore) events already stored, RSS \(Int(currentRSSMiB())) MiB with every batch built"
     )
 
     var logger = Logger(label: "bench")

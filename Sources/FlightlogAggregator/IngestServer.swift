@@ -66,9 +66,12 @@ public final class IngestServer: Service {
                                 metrics: metrics
                             )
                         )
+                        // At most two frames wait in each connection's buffer, so a connection whose session waits
+                        // for the database holds little more than that; the socket then fills and TCP pushes back.
+                        // (Eight frames of a few hundred KB, from 2,000 agents with backlogs, would be gigabytes.)
                         return try NIOAsyncChannel<Frame, Frame>(
                             wrappingChannelSynchronously: channel,
-                            configuration: .init(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8))
+                            configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2))
                         )
                     }
                 }

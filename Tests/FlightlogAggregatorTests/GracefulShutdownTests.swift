@@ -3,7 +3,6 @@ import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
-import GRDB
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -35,16 +34,13 @@ struct GracefulShutdownTests {
             let (connection, _) = try await agent.open(port: server.port)
 
             // Hold the write lock so that the batches are verified and queued, but cannot commit yet.
-            var unsafe = Configuration()
-            unsafe.allowsUnsafeTransactions = true
-            let blocker = try DatabaseQueue(path: path, configuration: unsafe)
-            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            let blocker = try await WriteLockHolder(path)
             let batches = try agent.chain(10)
             for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
             try await eventually { metrics["bytes_received"] >= Int64(batches.reduce(0) { $0 + $1.bytes.count }) }
 
             await group.triggerGracefulShutdown()
-            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+            try await blocker.release()
 
             for batch in batches {
                 let frame = try await connection.receiveSkippingHeartbeats()

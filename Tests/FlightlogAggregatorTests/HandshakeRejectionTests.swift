@@ -4,7 +4,6 @@ import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
-import GRDB
 import NIOCore
 import Testing
 
@@ -27,17 +26,12 @@ struct HandshakeRejectionTests {
         return reply
     }
 
-    private func code(_ frame: Frame?) -> ErrorCode? {
-        if case .error(let error) = frame { return error.code }
-        return nil
-    }
-
     @Test func unknownAgentIsRefusedAndRecorded() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         try await withServer(database: dir.file("db.sqlite")) { port, store, metrics in
             let reply = try await self.attempt(TestAgent(name: "stranger"), port: port)
-            #expect(self.code(reply) == .unknownAgent)
+            #expect(errorCode(reply) == .unknownAgent)
             #expect(metrics["handshakes_rejected.unknownAgent"] == 1)
         }
         let outcomes = try await handshakeOutcomes(dir.file("db.sqlite"))
@@ -51,7 +45,7 @@ struct HandshakeRejectionTests {
         try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
             try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
             try await store.revoke(name: agent.name, atNanos: 2)
-            #expect(self.code(try await self.attempt(agent, port: port)) == .revokedAgent)
+            #expect(errorCode(try await self.attempt(agent, port: port)) == .revokedAgent)
         }
     }
 
@@ -62,7 +56,7 @@ struct HandshakeRejectionTests {
         try await withServer(database: dir.file("db.sqlite")) { port, store, _ in
             try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
             let reply = try await self.attempt(agent, port: port, signer: Curve25519.Signing.PrivateKey())
-            #expect(self.code(reply) == .badProof)
+            #expect(errorCode(reply) == .badProof)
         }
     }
 
@@ -74,7 +68,7 @@ struct HandshakeRejectionTests {
             var hello = TestAgent(name: "x").hello().encoded
             hello.setBytes(Array("FLOX".utf8), at: 5)
             try await connection.sendRaw(Array(hello.readableBytesView))
-            #expect(self.code(try await connection.receive()) == .badMagic)
+            #expect(errorCode(try await connection.receive()) == .badMagic)
             try await connection.waitClosed()
         }
     }
@@ -85,7 +79,7 @@ struct HandshakeRejectionTests {
         try await withServer(database: dir.file("db.sqlite")) { port, _, _ in
             let connection = try await TestConnection.connect(port: port)
             try await connection.sendRaw([0xff, 0xff, 0xff, 0xf0, 0x10])
-            #expect(self.code(try await connection.receive()) == .frameTooLarge)
+            #expect(errorCode(try await connection.receive()) == .frameTooLarge)
             try await connection.waitClosed()
         }
     }
@@ -97,7 +91,7 @@ struct HandshakeRejectionTests {
         try await withServer(database: dir.file("db.sqlite")) { port, _, _ in
             let connection = try await agent.connect(port: port)
             try await connection.send(.batch(ByteBuffer(bytes: try agent.chain(1)[0].bytes)))
-            #expect(self.code(try await connection.receive()) == .unexpectedFrame)
+            #expect(errorCode(try await connection.receive()) == .unexpectedFrame)
             try await connection.waitClosed()
         }
     }
@@ -112,7 +106,7 @@ struct HandshakeRejectionTests {
             _,
             _ in
             let connection = try await TestConnection.connect(port: port)
-            #expect(self.code(try await connection.receive()) == .timeout)
+            #expect(errorCode(try await connection.receive()) == .timeout)
             try await connection.waitClosed()
         }
     }
@@ -127,7 +121,7 @@ struct HandshakeRejectionTests {
             try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
             let (first, _) = try await agent.open(port: port)
             let second = try await agent.connect(port: port)
-            #expect(self.code(try await second.receive()) == .serverBusy)
+            #expect(errorCode(try await second.receive()) == .serverBusy)
             try await second.waitClosed()
             await first.close()
         }
@@ -174,7 +168,7 @@ struct HandshakeRejectionTests {
             }
             for frame in frames { try await connection.send(frame) }
             let reply = try await connection.receiveSkippingHeartbeats()
-            #expect(self.code(reply) == expected)
+            #expect(errorCode(reply) == expected)
             try await connection.waitClosed()
             #expect(try await store.findings().map(\.kind) == [.rejectedBatch])
             #expect(try await store.counts().batches == 0)
@@ -193,14 +187,11 @@ struct HandshakeRejectionTests {
             let (connection, _) = try await agent.open(port: port)
             // Another connection holds the write lock, so nothing can commit and nothing is acked: the third
             // batch is then certainly one more than the window.
-            var unsafe = Configuration()
-            unsafe.allowsUnsafeTransactions = true
-            let blocker = try DatabaseQueue(path: path, configuration: unsafe)
-            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            let blocker = try await WriteLockHolder(path)
             let batches = try agent.chain(3)
             for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
             try await eventually { metrics["window_exceeded"] == 1 }
-            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+            try await blocker.release()
             // What was accepted before the violation is still committed and acked, then the error comes.
             for batch in batches.prefix(2) {
                 #expect(
@@ -208,7 +199,7 @@ struct HandshakeRejectionTests {
                         == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored))
                 )
             }
-            #expect(self.code(try await connection.receiveSkippingHeartbeats()) == .windowExceeded)
+            #expect(errorCode(try await connection.receiveSkippingHeartbeats()) == .windowExceeded)
             try await connection.waitClosed()
         }
     }
@@ -230,11 +221,6 @@ struct HandshakeFrameLimitTests {
             + [0x03]
     }()
 
-    private func code(_ frame: Frame?) -> ErrorCode? {
-        if case .error(let error) = frame { return error.code }
-        return nil
-    }
-
     @Test func aLargerFrameBeforeHelloOrProofIsRefusedAtOnce() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
@@ -245,14 +231,14 @@ struct HandshakeFrameLimitTests {
 
             let beforeHello = try await TestConnection.connect(port: port)
             try await beforeHello.sendRaw(Self.overLimit)
-            #expect(self.code(try await beforeHello.receive()) == .frameTooLarge)
+            #expect(errorCode(try await beforeHello.receive()) == .frameTooLarge)
             try await beforeHello.waitClosed()
 
             let beforeProof = try await agent.connect(port: port)
             try await beforeProof.send(agent.hello())
             guard case .challenge = try await beforeProof.receive() else { throw TestFailure("no CHALLENGE") }
             try await beforeProof.sendRaw(Self.overLimit)
-            #expect(self.code(try await beforeProof.receive()) == .frameTooLarge)
+            #expect(errorCode(try await beforeProof.receive()) == .frameTooLarge)
             try await beforeProof.waitClosed()
             #expect(metrics["frames_rejected.frameTooLarge"] == 2)
         }

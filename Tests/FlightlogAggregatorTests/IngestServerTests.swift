@@ -3,7 +3,6 @@ import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
-import GRDB
 import Logging
 import NIOCore
 import Testing
@@ -44,10 +43,7 @@ struct IngestServerTests {
             var connections: [(TestConnection, [SignedBatch])] = []
             for agent in agents { connections.append((try await agent.open(port: port).0, try agent.chain(perAgent))) }
             // The database is held while every batch arrives, so that all of them are waiting at once.
-            var unsafe = Configuration()
-            unsafe.allowsUnsafeTransactions = true
-            let blocker = try DatabaseQueue(path: path, configuration: unsafe)
-            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            let blocker = try await WriteLockHolder(path)
             for (connection, batches) in connections {
                 for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
             }
@@ -56,14 +52,9 @@ struct IngestServerTests {
                 metrics["commit_queue_batches"] + metrics["commit_batches_in_transaction"] == Int64(total)
             }
             let held = metrics["commit_batches_in_transaction"]
-            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+            try await blocker.release()
             for (connection, batches) in connections {
-                for batch in batches {
-                    #expect(
-                        try await connection.receiveSkippingHeartbeats()
-                            == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored))
-                    )
-                }
+                try await expectStored(connection, batches)
                 await connection.close()
             }
             // The transaction that waited on the lock, then one for all the rest (64 per commit took 10 more).
@@ -87,10 +78,7 @@ struct IngestServerTests {
             for agent in agents { try await self.enrolled(store, agent) }
             var connections: [(TestConnection, [SignedBatch])] = []
             for agent in agents { connections.append((try await agent.open(port: port).0, try agent.chain(2))) }
-            var unsafe = Configuration()
-            unsafe.allowsUnsafeTransactions = true
-            let blocker = try DatabaseQueue(path: path, configuration: unsafe)
-            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            let blocker = try await WriteLockHolder(path)
             for (connection, batches) in connections {
                 for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
             }
@@ -98,14 +86,9 @@ struct IngestServerTests {
             // memory, still compressed.
             try await eventually { metrics["connections_waiting_for_memory"] == Int64(agents.count) }
             #expect(metrics["batches_decoded"] == 1)
-            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+            try await blocker.release()
             for (connection, batches) in connections {
-                for batch in batches {
-                    #expect(
-                        try await connection.receiveSkippingHeartbeats()
-                            == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored))
-                    )
-                }
+                try await expectStored(connection, batches)
                 await connection.close()
             }
             #expect(metrics["batches_decoded"] == Int64(2 * agents.count))
@@ -151,21 +134,13 @@ struct IngestServerTests {
             let (connection, _) = try await agent.open(port: port)
             // Another connection holds the write lock: nothing commits, the session stops taking frames, and the
             // async channel stops reading the socket.
-            var unsafe = Configuration()
-            unsafe.allowsUnsafeTransactions = true
-            let blocker = try DatabaseQueue(path: path, configuration: unsafe)
-            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            let blocker = try await WriteLockHolder(path)
             let batches = try agent.chain(16)
             for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
             // Two idle periods pass while reading is paused; before, the first one ended the session.
             try await eventually { metrics["idle_while_paused"] >= 2 }
-            try await blocker.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
-            for batch in batches {
-                #expect(
-                    try await connection.receiveSkippingHeartbeats()
-                        == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored))
-                )
-            }
+            try await blocker.release()
+            try await expectStored(connection, batches)
             #expect(metrics["sessions_timed_out"] == 0)
             // Reading again, the server times out an agent that stays silent, as ever.
             guard case .error(let error) = try await connection.receiveSkippingHeartbeats() else {

@@ -22,7 +22,6 @@ final class SessionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let handshakeLimit: HandshakeLimit
     private let metrics: AggregatorMetrics
     private var handshakeDeadline: Scheduled<Void>?
-    private var established = false
     private let idleTimeout: TimeAmount
     /// A read was asked of the socket and has not completed: the server is waiting on the peer.
     private var reading = false
@@ -59,6 +58,9 @@ final class SessionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
+    /// WELCOME has gone out (the state the frame decoder shares).
+    private var established: Bool { self.handshakeLimit.isComplete }
+
     func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { self.armHandshakeDeadline(context: context) }
     }
@@ -85,7 +87,6 @@ final class SessionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .welcome = self.unwrapOutboundIn(data) {
-            self.established = true
             self.handshakeLimit.markComplete()
             self.handshakeDeadline?.cancel()
         }

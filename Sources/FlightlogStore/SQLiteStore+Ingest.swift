@@ -81,6 +81,29 @@ extension SQLiteStore {
 
     private static func ingest(_ db: Database, _ item: IngestItem) throws -> IngestOutcome {
         let batch = item.batch
+        // Revocation takes effect on live sessions too: checked in the transaction that would store the batch, by
+        // the rule `verify` applies afterwards (a batch received at or after the revocation is not valid evidence).
+        let revoked = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT revoked_ns FROM agents WHERE id = ?"),
+            arguments: [item.agentID]
+        )
+        if let revoked, item.receivedNanos >= revoked {
+            try Self.insert(
+                db,
+                Finding(
+                    kind: .rejectedBatch,
+                    agentID: item.agentID,
+                    epoch: batch.epoch,
+                    fromSequence: batch.sequence,
+                    toSequence: batch.sequence,
+                    batchHash: batch.hash,
+                    detail: "revokedAgent: batch \(batch.sequence) received \(Timestamp.rfc3339(item.receivedNanos)), "
+                        + "after the key was revoked at \(Timestamp.rfc3339(revoked))",
+                    atNanos: item.receivedNanos
+                )
+            )
+            return .refused(.revokedAgent, "this key was revoked")
+        }
         let head = try Self.head(db, agentID: item.agentID, epoch: batch.epoch)
         let link = ChainLink.classify(sequence: batch.sequence, previousHash: batch.previousHash, head: head)
         let hash = batch.hash

@@ -4,8 +4,11 @@ import FlightlogStore
 struct RevokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke",
-        abstract: "Revoke an agent's key: new connections are refused; what it stored stays as evidence.",
+        abstract: "Revoke an agent's key: its connections are refused from now on; what it stored stays as evidence.",
         discussion: """
+            Takes effect on a running server at once, open sessions included: the agent's next batch is refused \
+            with revokedAgent, recorded as a finding (see `flightlog agents`), and the connection closed.
+
             Example:
               flightlog revoke --db flightlog.db --name cc-ws-602
             """

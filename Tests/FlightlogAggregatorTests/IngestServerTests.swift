@@ -96,6 +96,33 @@ struct IngestServerTests {
         }
     }
 
+    /// Revoking a key cuts off its live session: the next batch is refused with `revokedAgent` and recorded, not
+    /// stored (before, a session opened before the revocation kept storing batches, which `verify` then reported
+    /// as received after the revocation).
+    @Test func revocationCutsOffALiveSession() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agent = TestAgent(name: "ws-compromised")
+        try await withServer(database: dir.file("db.sqlite")) { port, store, metrics in
+            try await self.enrolled(store, agent)
+            let (connection, _) = try await agent.open(port: port)
+            let batches = try agent.chain(2)
+            try await connection.send(.batch(ByteBuffer(bytes: batches[0].bytes)))
+            try await expectStored(connection, [batches[0]])
+
+            try await store.revoke(name: agent.name, atNanos: Int64(Date().timeIntervalSince1970 * 1e9))
+            try await connection.send(.batch(ByteBuffer(bytes: batches[1].bytes)))
+            let reply = try await connection.receiveSkippingHeartbeats()
+            #expect(errorCode(reply) == .revokedAgent)
+            try await connection.waitClosed()
+
+            #expect(try await store.counts().batches == 1)
+            #expect(metrics["batches_rejected.revokedAgent"] == 1)
+            let findings = try await store.findings()
+            #expect(findings.contains { $0.kind == .rejectedBatch && $0.fromSequence == 2 })
+        }
+    }
+
     /// An agent that goes silent after the handshake (no frame for 3 × heartbeat, while the server is reading) is
     /// told `timeout` and disconnected; the server's own heartbeats do not keep it alive.
     @Test func aSilentAgentIsTimedOut() async throws {

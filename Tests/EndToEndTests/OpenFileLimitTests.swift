@@ -21,7 +21,7 @@ struct OpenFileLimitTests {
             openFiles: 64
         )
         defer { Harness.killHard(server) }
-        try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
+        try await Harness.eventuallyAsync(seconds: 30, "server listening") { Harness.isListening(port) }
 
         let held = try Self.hold(120, port: port)
         defer { for fd in held { close(fd) } }
@@ -52,7 +52,7 @@ struct OpenFileLimitTests {
             hard: 100
         )
         defer { Harness.killHard(server) }
-        try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
+        try await Harness.eventuallyAsync(seconds: 30, "server listening") { Harness.isListening(port) }
 
         var held = try Self.hold(60, port: port)
         defer { for fd in held { close(fd) } }
@@ -68,16 +68,19 @@ struct OpenFileLimitTests {
         let log = try String(contentsOfFile: scratch.file("serve.log"), encoding: .utf8)
         #expect(log.contains("The open-file limit (soft 100, hard 100,"), "\(log)")
         #expect(log.contains("Refusing connections: at the connection limit"), "\(log)")
-        try Harness.eventually(seconds: 60, "the status file shows the lowered limit") {
-            let status = try Harness.run("flightlog", ["status", "--db", scratch.file("flightlog.db")])
-            guard status.code == 0, let limit = Self.counter("connections_limit", in: status.out) else { return false }
-            return limit < 100 && (Self.counter("connections_refused_busy", in: status.out) ?? 0) >= 1
+        // The status file, read directly: waiting here must not hold a thread the other tests' tasks need.
+        try await Harness.eventuallyAsync(seconds: 60, "the status file shows the lowered limit") {
+            let counters = Self.counters(scratch.file("flightlog.db.status.json"))
+            guard let limit = counters["connections_limit"] else { return false }
+            return limit < 100 && (counters["connections_refused_busy"] ?? 0) >= 1
         }
 
         for fd in held { close(fd) }
         held = []
         try await Harness.eventuallyAsync(seconds: 60, "the agent is served once connections close") {
-            guard let (connection, _) = try? await agent.open(port: port) else { return false }
+            // A refusal (serverBusy) comes at once; a short wait per attempt keeps one slow attempt from using up
+            // the whole deadline.
+            guard let (connection, _) = try? await agent.open(port: port, seconds: 5) else { return false }
             await connection.close()
             return true
         }
@@ -119,12 +122,12 @@ struct OpenFileLimitTests {
         return held
     }
 
-    /// A counter's value in `flightlog status`'s table.
-    private static func counter(_ name: String, in table: String) -> Int? {
-        for line in table.split(separator: "\n") {
-            let columns = line.split(separator: " ", omittingEmptySubsequences: true)
-            if columns.count == 2, columns[0] == name { return Int(columns[1]) }
-        }
-        return nil
+    /// The counters of a status file (`{"counters": {...}}`), empty while it is missing or half-written.
+    private static func counters(_ path: String) -> [String: Int] {
+        guard let data = FileManager.default.contents(atPath: path),
+            let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let counters = document["counters"] as? [String: Any]
+        else { return [:] }
+        return counters.compactMapValues { ($0 as? NSNumber)?.intValue }
     }
 }

@@ -82,17 +82,20 @@ public struct TestAgent: Sendable {
         try await TestConnection.connect(port: port)
     }
 
-    /// Connects and completes the handshake; returns the connection and the WELCOME.
-    public func open(port: Int) async throws -> (TestConnection, Welcome) {
+    /// Connects and completes the handshake; returns the connection and the WELCOME. Each reply is waited for up
+    /// to `seconds`.
+    public func open(port: Int, seconds: Double = 60) async throws -> (TestConnection, Welcome) {
         let connection = try await self.connect(port: port)
         try await connection.send(self.hello())
-        guard case .challenge(let challenge) = try await connection.receive() else {
+        guard case .challenge(let challenge) = try await connection.receive(seconds: seconds) else {
+            await connection.close()
             throw TestFailure("expected CHALLENGE")
         }
         let message = Handshake.proofMessage(nonce: challenge.nonce, publicKey: self.publicKey, epoch: self.epoch)
         try await connection.send(.proof(Proof(signature: Array(try self.key.signature(for: message)))))
-        let reply = try await connection.receive()
+        let reply = try await connection.receive(seconds: seconds)
         guard case .welcome(let welcome) = reply else {
+            await connection.close()
             throw TestFailure("expected WELCOME, got \(String(describing: reply))")
         }
         return (connection, welcome)

@@ -28,6 +28,32 @@ struct AcceptErrorTests {
         _ = try channel.finish()
     }
 
+    /// Out of descriptors, the listening socket is taken out of the poll set for the backoff, then read again: NIO's
+    /// own backoff did not engage and the accept was retried ~75,000 times a second.
+    @Test func aResourceShortagePausesAcceptingForTheBackoffOnly() throws {
+        let loop = EmbeddedEventLoop()
+        let handler = AcceptErrorHandler(
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            metrics: AggregatorMetrics(),
+            backoff: .milliseconds(250)
+        )
+        let channel = EmbeddedChannel(handler: handler, loop: loop)
+        func autoRead() -> Bool? {
+            channel.options.last { $0.option is ChannelOptions.Types.AutoReadOption }?.value as? Bool
+        }
+        channel.pipeline.fireErrorCaught(IOError(errnoCode: EMFILE, reason: "accept"))
+        #expect(autoRead() == false)
+        loop.advanceTime(by: .milliseconds(249))
+        #expect(autoRead() == false)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(autoRead() == true)
+        // An error that is not a shortage does not pause.
+        channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNABORTED, reason: "accept"))
+        #expect(autoRead() == true)
+        _ = try? channel.throwIfErrorCaught()
+        _ = try? channel.finish()
+    }
+
     @Test func aThrottleLogsTheFirstThenOncePerIntervalWithTheCount() {
         var throttle = LogThrottle(interval: .seconds(10))
         let start = NIODeadline.uptimeNanoseconds(1_000_000_000)

@@ -12,7 +12,9 @@ public protocol EvidenceStore: Sendable {
     /// Stores the items in one durable transaction (group commit) and says what happened to each, in order.
     ///
     /// Returns only after the transaction is committed to disk: an outcome of `.stored` or `.duplicate` may be
-    /// acknowledged to the agent.
+    /// acknowledged to the agent. Inside the transaction, before the chain checks, a batch received at or after its
+    /// agent's revocation is refused (`revokedAgent`) and recorded as a `rejectedBatch` finding, so that a
+    /// revocation also ends sessions opened before it.
     func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome]
 
     /// Records a handshake attempt (accepted or refused) and, when accepted, the agent's last-seen time and skew.

@@ -42,10 +42,7 @@ struct GracefulShutdownTests {
             await group.triggerGracefulShutdown()
             try await blocker.release()
 
-            for batch in batches {
-                let frame = try await connection.receiveSkippingHeartbeats()
-                #expect(frame == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored)))
-            }
+            try await expectStored(connection, batches)
             #expect(try await connection.receiveSkippingHeartbeats() == .goodbye(Goodbye(message: "closing")))
             try await connection.waitClosed()
             try await tasks.waitForAll()

@@ -193,12 +193,7 @@ struct HandshakeRejectionTests {
             try await eventually { metrics["window_exceeded"] == 1 }
             try await blocker.release()
             // What was accepted before the violation is still committed and acked, then the error comes.
-            for batch in batches.prefix(2) {
-                #expect(
-                    try await connection.receiveSkippingHeartbeats()
-                        == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored))
-                )
-            }
+            try await expectStored(connection, Array(batches.prefix(2)))
             #expect(errorCode(try await connection.receiveSkippingHeartbeats()) == .windowExceeded)
             try await connection.waitClosed()
         }

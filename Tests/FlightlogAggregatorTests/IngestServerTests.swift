@@ -134,11 +134,7 @@ struct IngestServerTests {
         try await withServer(database: dir.file("db.sqlite"), configuration: configuration) { port, store, metrics in
             try await self.enrolled(store, agent)
             let (connection, _) = try await agent.open(port: port)
-            guard case .error(let error) = try await connection.receiveSkippingHeartbeats() else {
-                Issue.record("expected ERROR timeout")
-                return
-            }
-            #expect(error.code == .timeout)
+            #expect(errorCode(try await connection.receiveSkippingHeartbeats()) == .timeout)
             try await connection.waitClosed()
             #expect(metrics["sessions_timed_out"] == 1)
             #expect(metrics["idle_while_paused"] == 0)
@@ -170,11 +166,7 @@ struct IngestServerTests {
             try await expectStored(connection, batches)
             #expect(metrics["sessions_timed_out"] == 0)
             // Reading again, the server times out an agent that stays silent, as ever.
-            guard case .error(let error) = try await connection.receiveSkippingHeartbeats() else {
-                Issue.record("expected ERROR timeout once reading resumed")
-                return
-            }
-            #expect(error.code == .timeout)
+            #expect(errorCode(try await connection.receiveSkippingHeartbeats()) == .timeout)
             #expect(metrics["sessions_timed_out"] == 1)
         }
     }
@@ -191,10 +183,7 @@ struct IngestServerTests {
             #expect(welcome.window == 64)
             let batches = try agent.chain(3)
             for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
-            for batch in batches {
-                let frame = try await connection.receiveSkippingHeartbeats()
-                #expect(frame == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored)))
-            }
+            try await expectStored(connection, batches)
             // Acked means committed: a second, independent connection to the file sees it.
             let reader = try SQLiteStore(readOnlyPath: dir.file("db.sqlite"))
             let counts = try await reader.counts()
@@ -309,11 +298,7 @@ struct IngestServerTests {
             try await connection.send(.batch(ByteBuffer(bytes: first.bytes)))
             _ = try await connection.receiveSkippingHeartbeats()
             try await connection.send(.batch(ByteBuffer(bytes: wrongLink.bytes)))
-            guard case .error(let error) = try await connection.receiveSkippingHeartbeats() else {
-                Issue.record("expected ERROR")
-                return
-            }
-            #expect(error.code == .chainBroken)
+            #expect(errorCode(try await connection.receiveSkippingHeartbeats()) == .chainBroken)
             #expect(try await store.findings().map(\.kind) == [.chainBroken])
             #expect(try await store.counts().batches == 1)
         }
@@ -453,12 +438,7 @@ struct IngestServerTests {
             #expect(error.code == .malformedFrame)
             try await badConnection.waitClosed()
             for batch in batches.dropFirst() { try await goodConnection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
-            for batch in batches {
-                #expect(
-                    try await goodConnection.receiveSkippingHeartbeats()
-                        == .ack(Ack(epoch: 1, sequence: batch.sequence, batchHash: batch.hash, status: .stored))
-                )
-            }
+            try await expectStored(goodConnection, batches)
             await goodConnection.close()
         }
     }

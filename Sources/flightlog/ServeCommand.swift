@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlightlogAggregator
 import FlightlogStore
+import Foundation
 import Logging
 import ServiceLifecycle
 
@@ -93,12 +94,6 @@ struct ServeCommand: AsyncParsableCommand {
         guard self.checkpointInterval >= 1 else {
             throw ValidationError("--checkpoint-interval must be at least 1 second")
         }
-        guard self.insecurePlaintext else {
-            throw ValidationError(
-                "TLS is not available in this release yet; pass --insecure-plaintext to serve without encryption "
-                    + "(loopback or an isolated network only)."
-            )
-        }
         guard (1...1024).contains(self.window) else { throw ValidationError("--window must be between 1 and 1024") }
         guard self.heartbeat >= 1 else { throw ValidationError("--heartbeat must be at least 1 second") }
         guard self.maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
@@ -108,6 +103,19 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Checked here, not in validate(): ArgumentParser runs validate() before it reports an unknown option, so a
+        // mistyped `--insecure-plaintex` was answered with "pass --insecure-plaintext" instead of naming the typo.
+        guard self.insecurePlaintext else {
+            // Worded like ArgumentParser's usage errors, with the same exit code.
+            let message = """
+                Error: TLS is not available in this release yet; pass --insecure-plaintext to serve without \
+                encryption (loopback or an isolated network only).
+                  See 'flightlog serve --help' for more information.
+
+                """
+            FileHandle.standardError.write(Data(message.utf8))
+            throw ExitCode.validationFailure
+        }
         let logger = self.log.bootstrap(label: "flightlog.serve")
         let store: SQLiteStore
         do {

@@ -86,7 +86,7 @@ let package = Package(
             name: "FlightlogAggregatorTests",
             dependencies: [
                 "FlightlogTestSupport", "FlightlogAggregator", "FlightlogStore", "FlightlogWire", grdb, nioCore, crypto,
-                logging, serviceLifecycle, nioEmbedded,
+                logging, serviceLifecycle, nioEmbedded, nioConcurrency,
             ]
         ),
         .testTarget(

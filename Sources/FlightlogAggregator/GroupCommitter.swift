@@ -33,6 +33,7 @@ actor GroupCommitter {
     private var wakeUp: CheckedContinuation<Void, Never>?
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private var stopping = false
+    private var failureLog = LogThrottle()
 
     init(store: any EvidenceStore, configuration: AggregatorConfiguration, metrics: AggregatorMetrics, logger: Logger) {
         self.store = store
@@ -146,8 +147,16 @@ actor GroupCommitter {
                 }
                 self.metrics.add("commits")
             } catch {
-                self.logger.error("Commit failed", metadata: ["error": "\(error)", "batches": "\(group.count)"])
+                // Nothing of the transaction is stored: its batches get `storageFailure`, and their agents keep them
+                // spooled and send them again. A full disk fails every commit, and agents retrying from a fleet
+                // would write a line each: one line per 10 s, with the count.
                 self.metrics.add("commit_failures")
+                if let failures = self.failureLog.note() {
+                    self.logger.error(
+                        "Commit failed; its batches were not acknowledged and their agents will send them again",
+                        metadata: ["error": "\(error)", "batches": "\(group.count)", "failures": "\(failures)"]
+                    )
+                }
                 for entry in group { entry.promise.fail(AggregatorError.storage("\(error)")) }
             }
             self.metrics.set("commit_batches_in_transaction", 0)

@@ -113,10 +113,26 @@ public final class IngestServer: Service {
 
     private func maintainIndexes() async {
         do {
-            try await self.store.maintainIndexes { [metrics = self.metrics] progress in
+            try await self.store.maintainIndexes { [metrics = self.metrics, logger = self.logger] progress in
                 metrics.set("fts_indexed_through", progress.indexedThrough)
                 metrics.set("fts_lag_events", progress.lag)
                 metrics.set("fts_attrs_lag_events", progress.attributesLag)
+                let wasFailing = metrics["fts_indexer_failing"] != 0
+                metrics.set("fts_indexer_failing", progress.failure == nil ? 0 : 1)
+                if let failure = progress.failure {
+                    // One line per attempt: the retries back off to one every 30 s.
+                    metrics.add("fts_errors")
+                    logger.error(
+                        "Full-text indexing failed; events are still stored and acknowledged, and indexing retries",
+                        metadata: [
+                            "error": "\(failure)",
+                            "retry_in_s": "\(progress.retryDelay.map { $0.components.seconds } ?? 0)",
+                            "fts_lag_events": "\(progress.lag)",
+                        ]
+                    )
+                } else if wasFailing {
+                    logger.notice("Full-text indexing resumed", metadata: ["fts_lag_events": "\(progress.lag)"])
+                }
             }
         } catch {
             if !Task.isCancelled {

@@ -30,10 +30,16 @@ final class FullTextIndexer: @unchecked Sendable {
     private var workPending = false
     private var progressWaiters: [CheckedContinuation<Void, Never>] = []
 
+    /// How long the indexer waits before it retries after a failed transaction: doubling from the first delay up to
+    /// the last, and back to the first once a transaction succeeds.
+    static let firstRetryDelay: Duration = .seconds(1)
+    static let maxRetryDelay: Duration = .seconds(30)
+
     /// Opens (creating when needed) the full-text file next to the evidence database and creates its schema.
-    init(databasePath: String) throws {
+    /// `busyTimeout`: how long a statement waits for another connection's lock on the file before it fails.
+    init(databasePath: String, busyTimeout: TimeInterval = 30) throws {
         var config = Configuration()
-        config.busyMode = .timeout(30)
+        config.busyMode = .timeout(busyTimeout)
         config.label = "flightlog-fts"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -210,6 +216,13 @@ final class FullTextIndexer: @unchecked Sendable {
                 let insert = try db.cachedStatement(sql: "INSERT INTO events_fts (rowid, line) VALUES (?, ?)")
                 let text = insert.sqliteStatement
                 var attrs = try AttributeInserter(db)
+                // A step that failed (a lock, a full disk) leaves its statement active, and an active write
+                // statement fails every later COMMIT on this connection ("SQL statements in progress"): reset them
+                // whatever happens, so that the retry can commit.
+                defer {
+                    sqlite3_reset(text)
+                    attrs.reset()
+                }
                 let both = attrsWatermark == watermark
                 var last = watermark
                 var count = 0
@@ -273,7 +286,15 @@ final class FullTextIndexer: @unchecked Sendable {
         while try await self.indexNext() > 0 {}
     }
 
-    /// Indexes as events are committed, until the task is cancelled; calls `report` after every transaction.
+    /// Indexes as events are committed, until the task is cancelled; calls `report` after every transaction, and
+    /// after every failed one with ``FullTextProgress/failure`` set.
+    ///
+    /// A failed transaction (a full disk, an I/O error, a lock held past the busy timeout) rolls back with its
+    /// watermark, so nothing is lost or indexed twice; the indexer waits (``firstRetryDelay``, doubling up to
+    /// ``maxRetryDelay``) and tries again, for as long as the server runs. It used to stop for good at the first
+    /// error, and every event stored afterwards stayed out of the index until `serve` was restarted. While it
+    /// fails, ingestion does not wait on the lag bound: evidence keeps being stored and acknowledged, and the lag
+    /// grows and is reported.
     func run(report: @Sendable (FullTextProgress) -> Void) async throws {
         self.locked { self.running = true }
         defer {
@@ -284,8 +305,31 @@ final class FullTextIndexer: @unchecked Sendable {
             }
             for waiter in waiters { waiter.resume() }
         }
+        var delay = Self.firstRetryDelay
         while !Task.isCancelled {
-            let indexed = try await self.indexNext()
+            let indexed: Int
+            do {
+                indexed = try await self.indexNext()
+            } catch {
+                if Task.isCancelled { return }
+                let waiters = self.withLock { state -> [CheckedContinuation<Void, Never>] in
+                    state.failure = "\(error)"
+                    state.retryDelay = delay
+                    defer { self.progressWaiters = [] }
+                    return self.progressWaiters
+                }
+                // Writers waiting on the lag bound re-check it: it no longer applies.
+                for waiter in waiters { waiter.resume() }
+                report(self.progress)
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, Self.maxRetryDelay)
+                continue
+            }
+            delay = Self.firstRetryDelay
+            self.withLock {
+                $0.failure = nil
+                $0.retryDelay = nil
+            }
             report(self.progress)
             if indexed == 0 { await self.waitForWork() }
         }
@@ -314,9 +358,10 @@ final class FullTextIndexer: @unchecked Sendable {
     }
 
     /// While an indexer runs, waits until its lag is at most `maxLag` events: the bound on how far the full-text
-    /// index trails the durable commit. Without a running indexer there is nothing to wait for.
+    /// index trails the durable commit. Without a running indexer, or while it fails and retries, there is nothing
+    /// to wait for: evidence is stored and acknowledged whether or not it can be indexed yet.
     func waitForLag(atMost maxLag: Int64) async {
-        func satisfied() -> Bool { !self.running || self.state.lag <= maxLag }
+        func satisfied() -> Bool { !self.running || self.state.failure != nil || self.state.lag <= maxLag }
         while true {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 self.lock.lock()
@@ -344,6 +389,11 @@ public struct FullTextProgress: Sendable, Equatable {
     /// for the events of a database older than it).
     public var attributesIndexedThrough: Int64 = 0
 
+    /// Why the last indexing transaction failed, while the indexer waits to retry; nil while indexing works.
+    public var failure: String?
+    /// How long the indexer waits before its next attempt, while ``failure`` is set.
+    public var retryDelay: Duration?
+
     /// Events committed but not yet in the full-text index.
     public var lag: Int64 { max(0, self.latestEventID - self.indexedThrough) }
     /// Events committed but not yet in the hunt index (hunts check them without it).
@@ -361,6 +411,12 @@ private struct AttributeInserter {
         self.insert = try db.cachedStatement(sql: "INSERT INTO events_attrs (rowid, program, fields) VALUES (?, ?, ?)")
         // CAST: the text LIKE compares a decoded value as.
         self.pairs = try db.cachedStatement(sql: "SELECT key, CAST(value AS TEXT) FROM json_each(?)")
+    }
+
+    /// Leaves the statements inactive (after a failed step too).
+    func reset() {
+        sqlite3_reset(self.insert.sqliteStatement)
+        sqlite3_reset(self.pairs.sqliteStatement)
     }
 
     /// Reused for every event's text.

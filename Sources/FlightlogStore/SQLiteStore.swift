@@ -20,7 +20,13 @@ public final class SQLiteStore: EvidenceStore {
     public static let maxFullTextLag: Int64 = 2_000_000
 
     /// Opens (creating when needed) the database at `path` for writing and migrates it to the current schema.
-    public init(path: String) throws(StoreError) {
+    public convenience init(path: String) throws(StoreError) {
+        try self.init(path: path, fullTextBusyTimeout: 30)
+    }
+
+    /// ``init(path:)`` with the full-text indexer's busy timeout: how long it waits for a lock another connection
+    /// holds on the full-text file before its transaction fails (and is retried).
+    init(path: String, fullTextBusyTimeout: TimeInterval) throws(StoreError) {
         Self.tuneSQLite()
         self.path = path
         self.isImmutable = false
@@ -43,7 +49,7 @@ public final class SQLiteStore: EvidenceStore {
             }
         }
         do {
-            let indexer = try FullTextIndexer(databasePath: path)
+            let indexer = try FullTextIndexer(databasePath: path, busyTimeout: fullTextBusyTimeout)
             self.pool = try DatabasePool(path: path, configuration: config)
             try Migrations.migrator.migrate(self.pool)
             try indexer.attach(databasePath: path)

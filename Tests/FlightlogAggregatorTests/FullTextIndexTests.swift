@@ -3,6 +3,7 @@ import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import GRDB
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -187,6 +188,74 @@ import Testing
             #expect(try await store.counts().fullText == 20)
             await connection.close()
         }
+    }
+
+    /// A failed indexing transaction (here another connection holds the full-text file's write lock past the
+    /// indexer's busy timeout: a full disk or an I/O error fail the same way) is retried until it succeeds, while
+    /// batches keep being stored and acknowledged. The indexer used to stop at the first error until `serve` was
+    /// restarted.
+    @Test func theServerRetriesAFailedIndexingTransactionAndKeepsAcknowledging() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        let store = try SQLiteStore(path: path, fullTextBusyTimeout: 0.05)
+        let lock = try await WriteLockHolder(FullTextIndexer.path(for: path))
+        let agent = TestAgent(name: "ft-retry")
+        try await withServer(database: path, store: store) { port, store, metrics in
+            _ = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+            let (connection, _) = try await agent.open(port: port)
+            let batches = try agent.chain(4)
+            for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+            try await expectStored(connection, batches)
+            try await eventually { metrics["fts_indexer_failing"] == 1 && metrics["fts_errors"] >= 1 }
+            #expect(metrics["fts_indexed_through"] == 0)
+
+            try await lock.release()
+            // The next attempt (1 s after the first failure, then 2 s, ...) indexes everything.
+            try await eventually {
+                metrics["fts_indexer_failing"] == 0 && metrics["fts_indexed_through"] == 20
+                    && metrics["fts_lag_events"] == 0
+            }
+            #expect(try await store.counts().fullText == 20)
+            await connection.close()
+        }
+        try await self.expectIndexedAndClean(store)
+    }
+
+    /// While the indexer fails, ingestion does not wait on the lag bound: evidence is stored whether or not it can
+    /// be indexed yet. Once it indexes again, the bound applies again.
+    @Test func whileTheIndexerFailsIngestionDoesNotWaitOnTheLagBound() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        let store = try SQLiteStore(path: path, fullTextBusyTimeout: 0.05)
+        try await self.stored(store, TestAgent(name: "ft-bound"), batches: 2)
+        let indexer = try #require(store.indexer)
+        let lock = try await WriteLockHolder(FullTextIndexer.path(for: path))
+        let failures = NIOLockedValueBox<[String]>([])
+        let indexing = Task {
+            try await store.maintainIndexes { progress in
+                if let failure = progress.failure { failures.withLockedValue { $0.append(failure) } }
+            }
+        }
+        defer { indexing.cancel() }
+        try await eventually { !failures.withLockedValue { $0 }.isEmpty }
+        #expect(failures.withLockedValue { $0 }.first?.contains("database is locked") == true)
+
+        // A bound of 0 with 10 events unindexed: satisfied only because the indexer is failing. (A task of its
+        // own, so that a wait that never ends fails the test instead of hanging it.)
+        let passed = NIOLockedValueBox(false)
+        Task {
+            await indexer.waitForLag(atMost: 0)
+            passed.withLockedValue { $0 = true }
+        }
+        try await eventually(seconds: 30) { passed.withLockedValue { $0 } }
+        #expect(indexer.progress.lag == 10)
+
+        try await lock.release()
+        try await eventually { indexer.progress.failure == nil && indexer.progress.lag == 0 }
+        indexing.cancel()
+        try await self.expectIndexedAndClean(store)
     }
 
     /// Reads both watermarks of the full-text file.

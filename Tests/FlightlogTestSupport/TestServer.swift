@@ -30,13 +30,14 @@ extension AggregatorConfiguration {
 }
 
 /// Runs a real `IngestServer` on an ephemeral loopback port over a real SQLite file for the duration of `body`,
-/// then shuts it down gracefully.
+/// then shuts it down gracefully. `store`: one opened by the caller on `database` (with its own settings).
 public func withServer<T: Sendable>(
     database: String,
+    store: SQLiteStore? = nil,
     configuration: AggregatorConfiguration = .loopback(),
     _ body: @Sendable (_ port: Int, _ store: SQLiteStore, _ metrics: AggregatorMetrics) async throws -> T
 ) async throws -> T {
-    let store = try SQLiteStore(path: database)
+    let store = try store ?? SQLiteStore(path: database)
     var logger = Logger(label: "test.server")
     logger.logLevel = .warning
     let metrics = AggregatorMetrics()

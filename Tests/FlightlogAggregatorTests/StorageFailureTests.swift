@@ -1,0 +1,41 @@
+import FlightlogTestSupport
+import FlightlogWire
+import Foundation
+import GRDB
+import Testing
+
+@testable import FlightlogStore
+
+/// The evidence database runs out of space in the middle of a commit (SQLite's own `max_page_count` limit on the
+/// writer's connection: the same SQLITE_FULL a full disk gives). Nothing of that commit is stored, so nothing of it
+/// was acknowledged; once there is space again the writer commits as before.
+@Suite struct StorageFailureTests {
+    @Test(arguments: [1, 8, 64])
+    func aCommitThatRunsOutOfSpaceStoresNothingAndTheNextOneSucceeds(freePages: Int) async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let store = try SQLiteStore(path: dir.file("db.sqlite"))
+        let agent = TestAgent(name: "full-disk")
+        let record = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+        let first = agent.events(10, prefix: "before")
+        let one = try agent.batch(sequence: 1, previous: .zero, events: first)
+        let events = agent.events(2_000, prefix: "full-disk")
+        let two = try agent.batch(sequence: 2, previous: one.hash, events: events)
+        let items = [
+            IngestItem(agentID: record.id, batch: one, events: first, receivedNanos: 1),
+            IngestItem(agentID: record.id, batch: two, events: events, receivedNanos: 1),
+        ]
+        #expect(try await store.ingest([items[0]]) == [.stored])
+
+        let pages = try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+        try await store.pool.write { db in try db.execute(sql: "PRAGMA max_page_count = \(pages + freePages)") }
+        let error = await #expect(throws: (any Error).self) { try await store.ingest([items[1]]) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("full"))
+        #expect(try await store.counts().events == 10)
+
+        try await store.pool.write { db in try db.execute(sql: "PRAGMA max_page_count = 1073741823") }
+        #expect(try await store.ingest([items[1]]) == [.stored])
+        #expect(try await store.ingest([items[1]]) == [.duplicate])
+        #expect(try await store.counts().events == 2_010)
+    }
+}

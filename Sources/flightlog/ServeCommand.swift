@@ -167,7 +167,8 @@ struct ServeCommand: AsyncParsableCommand {
             metrics: metrics,
             path: statusPath,
             intervalSeconds: configuration.statusIntervalSeconds,
-            listen: bound.description
+            listen: bound.description,
+            logger: logger
         )
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

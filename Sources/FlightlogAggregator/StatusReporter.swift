@@ -14,8 +14,13 @@ public struct StatusReporter: Service {
     private let logger: Logger?
 
     /// `logger`: where a failure to write the file is reported (at most once per minute).
-    public init(metrics: AggregatorMetrics, path: String, intervalSeconds: Int64, listen: String, logger: Logger? = nil)
-    {
+    public init(
+        metrics: AggregatorMetrics,
+        path: String,
+        intervalSeconds: Int64,
+        listen: String,
+        logger: Logger? = nil
+    ) {
         self.metrics = metrics
         self.path = path
         self.interval = .seconds(intervalSeconds)

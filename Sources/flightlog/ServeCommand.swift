@@ -17,6 +17,9 @@ struct ServeCommand: AsyncParsableCommand {
             Counters are written every 2 s to the status file (default: DB.status.json); read them with \
             `flightlog status`.
 
+            One server per database: serve holds a lock on DB.serve.lock while it runs, and a second serve on the \
+            same database exits (status 2) naming the first. The lock goes with the process, however it ends.
+
             Every accepted batch is appended to a Merkle tree (the transparency log); a checkpoint of it, signed \
             with the aggregator key, is stored at start, every --checkpoint-interval seconds while the tree grows, \
             and at shutdown. Copy them off the machine with `flightlog checkpoint --out FILE`.
@@ -116,6 +119,13 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(message.utf8))
             throw ExitCode.validationFailure
         }
+        let lock: ServeLock
+        do {
+            lock = try ServeLock.acquire(databasePath: self.database.db)
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
         let logger = self.log.bootstrap(label: "flightlog.serve")
         let store: SQLiteStore
         do {
@@ -163,6 +173,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let bound = HostPort(host: self.listen.host, port: server.port)
         Output.line("flightlog: listening on \(bound)")
+        lock.describe("pid \(getpid()), listening on \(bound)")
         let reporter = StatusReporter(
             metrics: metrics,
             path: statusPath,
@@ -190,5 +201,6 @@ struct ServeCommand: AsyncParsableCommand {
             )
         )
         try await group.run()
+        lock.release()
     }
 }

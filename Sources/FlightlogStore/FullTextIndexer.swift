@@ -210,15 +210,17 @@ final class FullTextIndexer: @unchecked Sendable {
                 return .commit
             }
             var result = (0, Int64(0), Int64(0))
+            // DEFERRED, not IMMEDIATE: BEGIN IMMEDIATE would take the write lock of every attached database, the
+            // evidence database's too, and hold up the writer for the whole indexing transaction.
             try db.inTransaction(.deferred) {
                 let watermark = marks.line
                 var attrsWatermark = marks.attributes
                 let insert = try db.cachedStatement(sql: "INSERT INTO events_fts (rowid, line) VALUES (?, ?)")
                 let text = insert.sqliteStatement
                 var attrs = try AttributeInserter(db)
-                // A step that failed (a lock, a full disk) leaves its statement active, and an active write
-                // statement fails every later COMMIT on this connection ("SQL statements in progress"): reset them
-                // whatever happens, so that the retry can commit.
+                // A step that failed with SQLITE_BUSY leaves its statement active, and an active write statement
+                // fails every later COMMIT on this connection ("SQL statements in progress"; the next one is the
+                // read transaction above, before any row resets it): reset them whatever happens.
                 defer {
                     sqlite3_reset(text)
                     attrs.reset()

@@ -34,6 +34,13 @@ import Testing
         #expect(try await store.counts().events == 10)
 
         try await store.pool.write { db in try db.execute(sql: "PRAGMA max_page_count = 1073741823") }
+        // First a transaction of another kind: the agent's next handshake is recorded before its batches.
+        try await store.recordHandshake(
+            HandshakeRecord(
+                atNanos: 2, peer: "127.0.0.1:1", publicKey: nil, agentID: record.id, agentName: agent.name, epoch: 1,
+                skewNanos: 0, outcome: "accepted"
+            )
+        )
         #expect(try await store.ingest([items[1]]) == [.stored])
         #expect(try await store.ingest([items[1]]) == [.duplicate])
         #expect(try await store.counts().events == 2_010)

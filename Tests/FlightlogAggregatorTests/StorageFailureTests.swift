@@ -37,8 +37,14 @@ import Testing
         // First a transaction of another kind: the agent's next handshake is recorded before its batches.
         try await store.recordHandshake(
             HandshakeRecord(
-                atNanos: 2, peer: "127.0.0.1:1", publicKey: nil, agentID: record.id, agentName: agent.name, epoch: 1,
-                skewNanos: 0, outcome: "accepted"
+                atNanos: 2,
+                peer: "127.0.0.1:1",
+                publicKey: nil,
+                agentID: record.id,
+                agentName: agent.name,
+                epoch: 1,
+                skewNanos: 0,
+                outcome: "accepted"
             )
         )
         #expect(try await store.ingest([items[1]]) == [.stored])

@@ -19,14 +19,22 @@ public final class SQLiteStore: EvidenceStore {
     /// How many committed events the full-text index may trail by while an indexer runs, before ingestion waits.
     public static let maxFullTextLag: Int64 = 2_000_000
 
+    /// Where the full-text file was moved when it was found damaged at open (see ``init(path:rebuildDamagedIndex:)``),
+    /// or nil.
+    public let movedDamagedFullText: String?
+
     /// Opens (creating when needed) the database at `path` for writing and migrates it to the current schema.
-    public convenience init(path: String) throws(StoreError) {
-        try self.init(path: path, fullTextBusyTimeout: 30)
+    ///
+    /// A full-text file that is not a readable database fails the open with ``StoreError/fullTextDamaged(path:reason:)``,
+    /// unless `rebuildDamagedIndex`: then (for `serve`, which must keep storing evidence) it is renamed
+    /// `DB.fts.damaged-<time>` (kept, never deleted) and a new one is filled from the stored events.
+    public convenience init(path: String, rebuildDamagedIndex: Bool = false) throws(StoreError) {
+        try self.init(path: path, fullTextBusyTimeout: 30, rebuildDamagedIndex: rebuildDamagedIndex)
     }
 
-    /// ``init(path:)`` with the full-text indexer's busy timeout: how long it waits for a lock another connection
-    /// holds on the full-text file before its transaction fails (and is retried).
-    init(path: String, fullTextBusyTimeout: TimeInterval) throws(StoreError) {
+    /// ``init(path:rebuildDamagedIndex:)`` with the full-text indexer's busy timeout: how long it waits for a lock
+    /// another connection holds on the full-text file before its transaction fails (and is retried).
+    init(path: String, fullTextBusyTimeout: TimeInterval, rebuildDamagedIndex: Bool = false) throws(StoreError) {
         Self.tuneSQLite()
         self.path = path
         self.isImmutable = false
@@ -48,15 +56,46 @@ public final class SQLiteStore: EvidenceStore {
                 try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [ftsPath])
             }
         }
+        var moved: String?
         do {
-            let indexer = try FullTextIndexer(databasePath: path, busyTimeout: fullTextBusyTimeout)
+            let indexer: FullTextIndexer
+            do {
+                indexer = try FullTextIndexer(databasePath: path, busyTimeout: fullTextBusyTimeout)
+            } catch let error as DatabaseError where Self.isDamage(error) {
+                guard rebuildDamagedIndex else {
+                    throw StoreError.fullTextDamaged(path: ftsPath, reason: "\(error.message ?? "\(error)")")
+                }
+                moved = try Self.moveAside(ftsPath)
+                indexer = try FullTextIndexer(databasePath: path, busyTimeout: fullTextBusyTimeout)
+            }
             self.pool = try DatabasePool(path: path, configuration: config)
             try Migrations.migrator.migrate(self.pool)
             try indexer.attach(databasePath: path)
             self.indexer = indexer
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
+        self.movedDamagedFullText = moved
+    }
+
+    /// Whether SQLite says a file is not a database, or a damaged one.
+    static func isDamage(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT
+    }
+
+    /// Renames a damaged full-text file, with its `-wal` and `-shm` files, to `<path>.damaged-<UTC time>`; returns
+    /// the new name.
+    private static func moveAside(_ path: String) throws -> String {
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let target = path + ".damaged-" + stamp
+        let files = FileManager.default
+        try files.moveItem(atPath: path, toPath: target)
+        for suffix in ["-wal", "-shm"] where files.fileExists(atPath: path + suffix) {
+            try files.moveItem(atPath: path + suffix, toPath: target + suffix)
+        }
+        return target
     }
 
     /// Opens an existing database read-only, for investigators: never blocks ingestion.
@@ -72,6 +111,7 @@ public final class SQLiteStore: EvidenceStore {
             throw StoreError.cannotOpen(path: path, reason: "no such file")
         }
         self.indexer = nil
+        self.movedDamagedFullText = nil
         do {
             self.pool = try Self.openReadOnly(path: path, immutable: false)
             self.isImmutable = false
@@ -105,7 +145,12 @@ public final class SQLiteStore: EvidenceStore {
         let attach = immutable ? Self.immutableURI(ftsPath) : ftsPath
         config.prepareDatabase { db in
             db.add(function: RegexFunction.function)
-            if hasFullText { try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [attach]) }
+            guard hasFullText else { return }
+            do {
+                try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [attach])
+            } catch let error as DatabaseError where Self.isDamage(error) {
+                throw StoreError.fullTextDamaged(path: ftsPath, reason: "\(error.message ?? "\(error)")")
+            }
         }
         do {
             let pool = try DatabasePool(path: immutable ? Self.immutableURI(path) : path, configuration: config)

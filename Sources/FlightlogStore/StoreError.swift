@@ -12,6 +12,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case alreadyRevoked(name: String)
     /// SQLite reported an error.
     case database(String)
+    /// The full-text index file (`DB.fts`, derived from the stored events) is not a readable database. The
+    /// evidence database itself is not affected.
+    case fullTextDamaged(path: String, reason: String)
     /// An evidence bundle could not be completed (no checkpoint covers its batches, or the store disagrees with
     /// its own signed log); the message says what to do.
     case cannotExport(String)
@@ -25,6 +28,10 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .alreadyRevoked(let name): "agent '\(name)' is already revoked"
         case .database(let message): "database error: \(message)"
         case .cannotExport(let reason): "cannot complete the evidence bundle: \(reason)"
+        case .fullTextDamaged(let path, let reason):
+            "the full-text index \(path) is damaged (\(reason)). The evidence database is not affected: the index is "
+                + "derived from it. `flightlog serve` moves a damaged index aside and rebuilds it when it starts; "
+                + "until then, restart serve (or stop it and remove the file)"
         }
     }
 }

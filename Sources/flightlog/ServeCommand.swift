@@ -129,10 +129,19 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = self.log.bootstrap(label: "flightlog.serve")
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(path: self.database.db)
+            store = try SQLiteStore(path: self.database.db, rebuildDamagedIndex: true)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
+        }
+        if let moved = store.movedDamagedFullText {
+            logger.warning(
+                """
+                The full-text index was damaged: moved aside and rebuilt from the stored events (the evidence \
+                database is not affected; --match queries miss events until the index has caught up)
+                """,
+                metadata: ["moved_to": "\(moved)"]
+            )
         }
         let signer: CheckpointSigner
         do {

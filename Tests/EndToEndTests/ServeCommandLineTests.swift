@@ -2,9 +2,9 @@ import FlightlogTestSupport
 import Foundation
 import Testing
 
-/// `flightlog serve` run as the operator runs it, with the flags mistyped or missing: each gets a message that names
-/// what is wrong, exit code 64, and no database is created.
-@Suite("flightlog serve: usage errors")
+/// `flightlog serve` run as the operator runs it: with the flags mistyped or missing (each gets a message that names
+/// what is wrong, exit code 64, and no database is created), and on a database whose full-text index is damaged.
+@Suite("flightlog serve: what the operator sees")
 struct ServeCommandLineTests {
     @Test func aMistypedPlaintextFlagIsNamed() throws {
         let scratch = try Scratch()
@@ -28,6 +28,47 @@ struct ServeCommandLineTests {
         #expect(result.err.contains("pass --insecure-plaintext"), "\(result.err)")
         #expect(result.err.contains("flightlog serve --help"), "\(result.err)")
         #expect(!FileManager.default.fileExists(atPath: db))
+    }
+
+    /// A damaged full-text index does not keep `serve` from storing evidence: it is moved aside (kept) and rebuilt.
+    @Test func aDamagedFullTextIndexDoesNotStopServe() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanup() }
+        let db = scratch.file("flightlog.db")
+        let enroll = try Harness.run(
+            "flightlog",
+            [
+                "enroll", "--db", db, "--name", "ws-1", "--public-key",
+                Data(repeating: 7, count: 32).base64EncodedString(),
+            ]
+        )
+        #expect(enroll.code == 0, "\(enroll.err)")
+        try Data(repeating: 0x5a, count: 8192).write(to: URL(fileURLWithPath: db + ".fts"))
+
+        let query = try Harness.run("flightlog", ["query", "--db", db, "--match", "sshd"])
+        #expect(query.code == 2)
+        #expect(query.err.contains("the full-text index \(db).fts is damaged"), "\(query.err)")
+        #expect(query.err.contains("The evidence database is not affected"), "\(query.err)")
+
+        let log = scratch.file("serve.log")
+        let server = try Harness.start(
+            "flightlog",
+            ["serve", "--db", db, "--listen", "127.0.0.1:\(try Harness.freePort())", "--insecure-plaintext"],
+            log: log
+        )
+        defer { Harness.killHard(server) }
+        try await Harness.eventuallyAsync(seconds: 60, "serve runs") {
+            FileManager.default.contents(atPath: db + ".status.json").map { String(decoding: $0, as: UTF8.self) }?
+                .contains("\"running\"") ?? false
+        }
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(text.contains("The full-text index was damaged: moved aside and rebuilt"), "\(text)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter {
+            $0.hasPrefix("flightlog.db.fts.damaged-")
+        }
+        #expect(kept.count == 1)
+        let after = try Harness.run("flightlog", ["query", "--db", db, "--match", "sshd"])
+        #expect(after.code == 1, "no match, and no error: \(after.err)")
     }
 
     @Test func aBadValueIsNamed() throws {

@@ -258,6 +258,41 @@ import Testing
         try await self.expectIndexedAndClean(store)
     }
 
+    /// A full-text file that is not a database (overwritten, truncated, a disk error): readers and writers other
+    /// than `serve` say which file it is and that the evidence is not affected; `serve`'s open moves it aside,
+    /// keeps it, and rebuilds the index from the stored events.
+    @Test func aDamagedIndexFileIsNamedOrMovedAsideAndRebuilt() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        let ftsPath = FullTextIndexer.path(for: path)
+        do {
+            let store = try SQLiteStore(path: path)
+            try await self.stored(store, TestAgent(name: "ft-damaged"), batches: 3)
+            try await store.drainFullTextIndex()
+        }
+        let garbage = Data((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+        try garbage.write(to: URL(fileURLWithPath: ftsPath))
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: ftsPath + suffix) }
+
+        #expect(throws: StoreError.fullTextDamaged(path: ftsPath, reason: "file is not a database")) {
+            _ = try SQLiteStore(path: path)
+        }
+        #expect(throws: StoreError.fullTextDamaged(path: ftsPath, reason: "file is not a database")) {
+            _ = try SQLiteStore(readOnlyPath: path)
+        }
+        #expect(FileManager.default.contents(atPath: ftsPath) == garbage, "left as it was")
+
+        let store = try SQLiteStore(path: path, rebuildDamagedIndex: true)
+        let moved = try #require(store.movedDamagedFullText)
+        #expect(moved.hasPrefix(ftsPath + ".damaged-"))
+        #expect(FileManager.default.contents(atPath: moved) == garbage, "kept, not deleted")
+        #expect(try await store.fullTextProgress() == FullTextProgress(indexedThrough: 0, latestEventID: 15))
+        try await store.drainFullTextIndex()
+        #expect(try await store.counts().fullText == 15)
+        try await self.expectIndexedAndClean(store)
+    }
+
     /// Reads both watermarks of the full-text file.
     private func watermarks(_ path: String) throws -> (line: Int64, attrs: Int64) {
         let fts = try DatabaseQueue(path: FullTextIndexer.path(for: path))

@@ -259,6 +259,13 @@ extension SQLiteStore {
             throw error
         } catch let error as DatabaseError {
             let message = error.message ?? "\(error)"
+            if message.contains("no such table: events_fts") || message.contains("no such table: fts_progress") {
+                // The full-text file is missing (removed to be rebuilt, or never created by this database's serve).
+                throw QueryError.database(
+                    "no full-text index: \(FullTextIndexer.path(for: self.path)) is missing. `flightlog serve` "
+                        + "rebuilds it from the stored events when it starts; searches without --match work meanwhile"
+                )
+            }
             if let match = query.match,
                 message.contains("fts5") || message.contains("no such column") || message.contains("unterminated")
                     || message.contains("unknown special query")

@@ -64,6 +64,21 @@ struct QueryCommandTests {
         }
     }
 
+    /// The full-text file removed (to be rebuilt by `serve`): `--match` says so, and other searches still work.
+    @Test func aMissingFullTextIndexIsNamed() async throws {
+        let fixture = try await IncidentFixture.make()
+        defer { fixture.directory.cleanup() }
+        try FileManager.default.removeItem(atPath: fixture.database + ".fts")
+        for suffix in ["-wal", "-shm"] {
+            try? FileManager.default.removeItem(atPath: fixture.database + ".fts" + suffix)
+        }
+        let match = try fixture.cli("query", "--match", "anydesk")
+        #expect(match.status == 2)
+        #expect(match.stderr.contains("no full-text index: \(fixture.database).fts is missing"), "\(match.stderr)")
+        let user = try fixture.cli("query", "--user", "mchen")
+        #expect(user.status == 0, "\(user.stderr)")
+    }
+
     @Test func ordersDescendingAndCounts() async throws {
         let fixture = try await SharedIncident.shared.get()
         let descending = try fixture.cli("query", "--user", "mchen", "--order", "desc", "--format", "jsonl")

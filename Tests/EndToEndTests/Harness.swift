@@ -31,6 +31,40 @@ enum Harness {
         try Subprocess(try binDirectory() + "/" + executable, arguments, stdout: log, stderr: log)
     }
 
+    /// Starts `flightlog serve --db db --listen 127.0.0.1:port --insecure-plaintext`; its output is appended to `log`.
+    static func startServe(db: String, port: Int, log: String) throws -> Subprocess {
+        try Self.start(
+            "flightlog",
+            ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext"],
+            log: log
+        )
+    }
+
+    /// ``startServe(db:port:log:)`` on a free port, then waits (polling the status file, no thread held) until it
+    /// says "running".
+    static func startServeAndWait(db: String, log: String) async throws -> Subprocess {
+        let server = try Self.startServe(db: db, port: try Self.freePort(), log: log)
+        do {
+            try await Self.eventuallyAsync(seconds: 60, "serve writes its status file") {
+                Self.status(db: db)?.state == "running"
+            }
+        } catch {
+            Self.killHard(server)
+            throw error
+        }
+        return server
+    }
+
+    /// The state and pid in the status file of the database `db`; nil while it is missing or half-written.
+    static func status(db: String) -> (state: String, pid: Int32)? {
+        guard let data = FileManager.default.contents(atPath: db + ".status.json"),
+            let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let state = document["state"] as? String,
+            let pid = document["pid"] as? Int
+        else { return nil }
+        return (state, Int32(truncatingIfNeeded: pid))
+    }
+
     /// A TCP port that was free a moment ago on 127.0.0.1.
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

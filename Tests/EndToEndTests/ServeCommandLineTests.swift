@@ -51,16 +51,8 @@ struct ServeCommandLineTests {
         #expect(query.err.contains("The evidence database is not affected"), "\(query.err)")
 
         let log = scratch.file("serve.log")
-        let server = try Harness.start(
-            "flightlog",
-            ["serve", "--db", db, "--listen", "127.0.0.1:\(try Harness.freePort())", "--insecure-plaintext"],
-            log: log
-        )
+        let server = try await Harness.startServeAndWait(db: db, log: log)
         defer { Harness.killHard(server) }
-        try await Harness.eventuallyAsync(seconds: 60, "serve runs") {
-            FileManager.default.contents(atPath: db + ".status.json").map { String(decoding: $0, as: UTF8.self) }?
-                .contains("\"running\"") ?? false
-        }
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(text.contains("The full-text index was damaged: moved aside and rebuilt"), "\(text)")
         let kept = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter {

@@ -11,26 +11,17 @@ struct ServeLockTests {
         let scratch = try Scratch()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
-        let status = db + ".status.json"
         let first = try Harness.freePort()
-        let server = try Harness.start(
-            "flightlog",
-            ["serve", "--db", db, "--listen", "127.0.0.1:\(first)", "--insecure-plaintext"],
-            log: scratch.file("first.log")
-        )
+        let server = try Harness.startServe(db: db, port: first, log: scratch.file("first.log"))
         defer { Harness.killHard(server) }
         try await Harness.eventuallyAsync(seconds: 60, "the first server is up") {
-            Self.pid(status) == server.processIdentifier
+            Harness.status(db: db)?.pid == server.processIdentifier
         }
 
         // Started in the background: a second server that does not refuse serves on and never exits.
         let second = try Harness.freePort()
         let log = scratch.file("second.log")
-        let refused = try Harness.start(
-            "flightlog",
-            ["serve", "--db", db, "--listen", "127.0.0.1:\(second)", "--insecure-plaintext"],
-            log: log
-        )
+        let refused = try Harness.startServe(db: db, port: second, log: log)
         defer { Harness.killHard(refused) }
         try await Harness.eventuallyAsync(seconds: 60, "the second server exits") { !refused.isRunning }
         #expect(refused.terminationStatus == 2)
@@ -43,27 +34,13 @@ struct ServeLockTests {
             "\(message)"
         )
         #expect(!Harness.isListening(second))
-        #expect(Self.pid(status) == server.processIdentifier, "the first server's status file is left alone")
+        #expect(Harness.status(db: db)?.pid == server.processIdentifier, "the first server's status file is left alone")
 
         Harness.killHard(server)
-        let next = try Harness.start(
-            "flightlog",
-            ["serve", "--db", db, "--listen", "127.0.0.1:\(second)", "--insecure-plaintext"],
-            log: scratch.file("next.log")
-        )
+        let next = try Harness.startServe(db: db, port: second, log: scratch.file("next.log"))
         defer { Harness.killHard(next) }
         try await Harness.eventuallyAsync(seconds: 60, "a server starts once the first is gone") {
-            Self.pid(status) == next.processIdentifier && Harness.isListening(second)
+            Harness.status(db: db)?.pid == next.processIdentifier && Harness.isListening(second)
         }
-    }
-
-    /// The pid in a status file, if it says "running".
-    private static func pid(_ path: String) -> Int32? {
-        guard let data = FileManager.default.contents(atPath: path),
-            let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            document["state"] as? String == "running",
-            let pid = document["pid"] as? Int
-        else { return nil }
-        return Int32(pid)
     }
 }

@@ -12,18 +12,8 @@ struct StatusCommandTests {
         let scratch = try Scratch()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
-        let port = try Harness.freePort()
-        let server = try Harness.start(
-            "flightlog",
-            ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext"],
-            log: scratch.file("serve.log")
-        )
+        let server = try await Harness.startServeAndWait(db: db, log: scratch.file("serve.log"))
         defer { Harness.killHard(server) }
-        // Async polling with the file read directly: no thread held while `serve` starts.
-        try await Harness.eventuallyAsync(seconds: 60, "serve writes its status file") {
-            FileManager.default.contents(atPath: db + ".status.json").map { String(decoding: $0, as: UTF8.self) }?
-                .contains("\"running\"") ?? false
-        }
         let live = try Harness.run("flightlog", ["status", "--db", db])
         #expect(live.code == 0, "\(live.err)")
         #expect(live.out.contains("state running"))
@@ -41,20 +31,11 @@ struct StatusCommandTests {
         let scratch = try Scratch()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
-        let port = try Harness.freePort()
-        let server = try Harness.start(
-            "flightlog",
-            ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext"],
-            log: scratch.file("serve.log")
-        )
+        let server = try await Harness.startServeAndWait(db: db, log: scratch.file("serve.log"))
         defer { Harness.killHard(server) }
-        try await Harness.eventuallyAsync(seconds: 60, "serve writes its status file") {
-            FileManager.default.contents(atPath: db + ".status.json") != nil
-        }
         server.signal(SIGTERM)
         try await Harness.eventuallyAsync(seconds: 60, "serve writes its final status") {
-            FileManager.default.contents(atPath: db + ".status.json").map { String(decoding: $0, as: UTF8.self) }?
-                .contains("\"stopped\"") ?? false
+            Harness.status(db: db)?.state == "stopped"
         }
         let stopped = try Harness.run("flightlog", ["status", "--db", db])
         #expect(stopped.code == 0, "\(stopped.err)")

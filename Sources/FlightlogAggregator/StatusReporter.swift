@@ -7,9 +7,8 @@ public import ServiceLifecycle
 public struct StatusReporter: Service {
     private let metrics: AggregatorMetrics
     private let path: String
-    private let interval: Duration
-    private let startedNanos: Int64
     private let intervalSeconds: Int64
+    private let startedNanos: Int64
     private let listen: String
     private let logger: Logger?
 
@@ -23,7 +22,6 @@ public struct StatusReporter: Service {
     ) {
         self.metrics = metrics
         self.path = path
-        self.interval = .seconds(intervalSeconds)
         self.intervalSeconds = intervalSeconds
         self.startedNanos = WallClock.nowNanos()
         self.listen = listen
@@ -36,7 +34,7 @@ public struct StatusReporter: Service {
         var failures = LogThrottle(interval: .seconds(60))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             self.write(state: "running", failures: &failures)
-            let interval = self.interval
+            let interval = Duration.seconds(self.intervalSeconds)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
         self.write(state: "stopped", failures: &failures)

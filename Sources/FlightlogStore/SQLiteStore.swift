@@ -68,6 +68,7 @@ public final class SQLiteStore: EvidenceStore {
                 moved = try Self.moveAside(ftsPath)
                 indexer = try FullTextIndexer(databasePath: path, busyTimeout: fullTextBusyTimeout)
             }
+            try Self.createIfMissing(path)
             self.pool = try DatabasePool(path: path, configuration: config)
             try Migrations.migrator.migrate(self.pool)
             try indexer.attach(databasePath: path)
@@ -78,6 +79,28 @@ public final class SQLiteStore: EvidenceStore {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
         self.movedDamagedFullText = moved
+    }
+
+    /// The page size of a new evidence database, fixed when the file is created; an existing file keeps its own.
+    ///
+    /// 16 KiB rather than SQLite's 4 KiB: the writer's rows and its four indexes take fewer pages, page splits and WAL
+    /// frames. Measured 2026-11-27 (release, 2 M events of ~200-byte lines, 8 connections, 5 alternating pairs):
+    /// 19.0–19.8 µs of CPU per event acknowledged against 20.4–22.4, 90.9–95.2 k events/s acknowledged against
+    /// 79.8–88.1 k, the file 5 % smaller; queries and `verify` as fast or faster. The largest WAL grows from ~61 to
+    /// ~80–90 MB.
+    static let pageSize = 16_384
+
+    /// Creates the database file with ``pageSize`` pages in WAL mode when it does not exist yet (the page size can
+    /// only be chosen before the first page is written).
+    private static func createIfMissing(_ path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            guard try Int.fetchOne(db, sql: "PRAGMA page_count") == 0 else { return }
+            try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        try queue.close()
     }
 
     /// Whether SQLite says a file is not a database, or a damaged one.

@@ -10,8 +10,9 @@ import Testing
 /// writer's connection: the same SQLITE_FULL a full disk gives). Nothing of that commit is stored, so nothing of it
 /// was acknowledged; once there is space again the writer commits as before.
 @Suite struct StorageFailureTests {
-    @Test(arguments: [1, 8, 64])
-    func aCommitThatRunsOutOfSpaceStoresNothingAndTheNextOneSucceeds(freePages: Int) async throws {
+    /// `freeKiB`: the room left, from one page to about a third of what the 2,000-event batch needs.
+    @Test(arguments: [16, 128, 256])
+    func aCommitThatRunsOutOfSpaceStoresNothingAndTheNextOneSucceeds(freeKiB: Int) async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let store = try SQLiteStore(path: dir.file("db.sqlite"))
@@ -27,7 +28,10 @@ import Testing
         ]
         #expect(try await store.ingest([items[0]]) == [.stored])
 
-        let pages = try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+        let (pages, pageSize) = try await store.pool.write { db in
+            (try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0, try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0)
+        }
+        let freePages = max(1, freeKiB * 1024 / pageSize)
         try await store.pool.write { db in try db.execute(sql: "PRAGMA max_page_count = \(pages + freePages)") }
         let error = await #expect(throws: (any Error).self) { try await store.ingest([items[1]]) }
         #expect("\(error.map { "\($0)" } ?? "")".contains("full"))

@@ -83,12 +83,13 @@ public final class SQLiteStore: EvidenceStore {
 
     /// The page size of a new evidence database, fixed when the file is created; an existing file keeps its own.
     ///
-    /// 16 KiB rather than SQLite's 4 KiB: the writer's rows and its four indexes take fewer pages, page splits and WAL
-    /// frames. Measured 2026-11-27 (release, 2 M events of ~200-byte lines, 8 connections, 5 alternating pairs):
-    /// 19.0–19.8 µs of CPU per event acknowledged against 20.4–22.4, 90.9–95.2 k events/s acknowledged against
-    /// 79.8–88.1 k, the file 5 % smaller; queries and `verify` as fast or faster. The largest WAL grows from ~61 to
-    /// ~80–90 MB.
-    static let pageSize = 16_384
+    /// 64 KiB (SQLite's largest) rather than its default 4 KiB: the writer's rows and its four indexes take fewer
+    /// pages, page splits and WAL frames. Measured 2026-11-27 (release, 2 M events of ~200-byte lines, 8 connections,
+    /// alternating runs, BENCHMARKS.md "After midnight"): CPU per event while ingesting 20.4–22.4 µs with 4 KiB pages,
+    /// 19.0–20.6 with 16 KiB, 18.2–18.9 with 32 KiB, 17.4–17.7 with 64 KiB; events/s acknowledged 80–88 k, 88–95 k,
+    /// 95–99 k, 103–104 k. Reads on the same 2 M events were as fast or faster (a 60,000-event JSONL export
+    /// 0.32 s against 0.28 s); the largest WAL grows from ~61 to ~100–125 MB.
+    static let pageSize = 65_536
 
     /// Creates the database file with ``pageSize`` pages in WAL mode when it does not exist yet (the page size can
     /// only be chosen before the first page is written).

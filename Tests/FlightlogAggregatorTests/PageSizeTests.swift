@@ -6,7 +6,7 @@ import Testing
 
 @testable import FlightlogStore
 
-/// New evidence databases are created with 16 KiB pages; a database created before keeps its 4 KiB pages and
+/// New evidence databases are created with 64 KiB pages; a database created before keeps its 4 KiB pages and
 /// works as before (SQLite fixes the page size with the first page written).
 @Suite struct PageSizeTests {
     private static func pageSize(_ store: SQLiteStore) async throws -> Int? {
@@ -25,12 +25,12 @@ import Testing
         #expect(try await store.counts().events == 50)
     }
 
-    @Test func aNewDatabaseHasSixteenKiBPages() async throws {
+    @Test func aNewDatabaseHasSixtyFourKiBPages() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let store = try SQLiteStore(path: dir.file("db.sqlite"))
         #expect(try await Self.pageSize(store) == SQLiteStore.pageSize)
-        #expect(SQLiteStore.pageSize == 16_384)
+        #expect(SQLiteStore.pageSize == 65_536)
         try await Self.storeOneBatch(store)
     }
 

@@ -10,7 +10,8 @@ import Testing
 /// writer's connection: the same SQLITE_FULL a full disk gives). Nothing of that commit is stored, so nothing of it
 /// was acknowledged; once there is space again the writer commits as before.
 @Suite struct StorageFailureTests {
-    /// `freeKiB`: the room left, from one page to about a third of what the 2,000-event batch needs.
+    /// `freeKiB`: the room left beyond the file's free pages, from one page to about a third of what the 2,000-event
+    /// batch needs.
     @Test(arguments: [16, 128, 256])
     func aCommitThatRunsOutOfSpaceStoresNothingAndTheNextOneSucceeds(freeKiB: Int) async throws {
         let dir = try TempDirectory()
@@ -20,7 +21,9 @@ import Testing
         let record = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
         let first = agent.events(10, prefix: "before")
         let one = try agent.batch(sequence: 1, previous: .zero, events: first)
-        let events = agent.events(2_000, prefix: "full-disk")
+        // ~300-byte lines: ~0.7 MB of rows, more than the room left even with the free pages SQLite keeps (a few
+        // 64 KiB pages after the migrations).
+        let events = agent.events(2_000, prefix: "full-disk " + String(repeating: "x", count: 300))
         let two = try agent.batch(sequence: 2, previous: one.hash, events: events)
         let items = [
             IngestItem(agentID: record.id, batch: one, events: first, receivedNanos: 1),

@@ -51,10 +51,7 @@ final class FullTextIndexer: @unchecked Sendable {
             // segments as leaves of one page each (see migration v5), and fewer, larger leaves cost less to write
             // and merge. `serve` indexing 6 M events of an existing database: 85 s of CPU with 4 KiB pages, 71-74 s
             // with 16 KiB; 64 KiB pages gained less (79 s) and took 360 MB more memory.
-            if try Int.fetchOne(db, sql: "PRAGMA page_count") == 0 {
-                try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")
-            }
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try SQLiteStore.useWAL(db, pageSizeIfNew: Self.pageSize)
         }
         try Self.migrator.migrate(self.queue)
         let marks = try self.queue.read { db in

@@ -1,4 +1,5 @@
 import CSQLiteTuning
+import GRDB
 
 extension SQLiteStore {
     /// Process-wide SQLite settings, applied once before the first connection opens (later calls are no-ops; in a
@@ -13,4 +14,13 @@ extension SQLiteStore {
     }
 
     private static let tuning: Int32 = flightlog_sqlite_disable_memstatus()
+
+    /// Puts a connection's database in WAL mode, choosing `pageSize` first when the file is still empty (SQLite fixes
+    /// the page size with the first page it writes; an existing file keeps its own).
+    static func useWAL(_ db: Database, pageSizeIfNew pageSize: Int) throws {
+        if try Int.fetchOne(db, sql: "PRAGMA page_count") == 0 {
+            try db.execute(sql: "PRAGMA page_size = \(pageSize)")
+        }
+        try db.execute(sql: "PRAGMA journal_mode = WAL")
+    }
 }

@@ -96,11 +96,7 @@ public final class SQLiteStore: EvidenceStore {
     private static func createIfMissing(_ path: String) throws {
         guard !FileManager.default.fileExists(atPath: path) else { return }
         let queue = try DatabaseQueue(path: path)
-        try queue.writeWithoutTransaction { db in
-            guard try Int.fetchOne(db, sql: "PRAGMA page_count") == 0 else { return }
-            try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-        }
+        try queue.writeWithoutTransaction { db in try Self.useWAL(db, pageSizeIfNew: Self.pageSize) }
         try queue.close()
     }
 

@@ -31,11 +31,9 @@ public final class ServeLock: Sendable {
     /// The lock file of the database at `databasePath`.
     public static func path(for databasePath: String) -> String { databasePath + ".serve.lock" }
 
-    public let path: String
     private let descriptor: Int32
 
-    private init(path: String, descriptor: Int32) {
-        self.path = path
+    private init(descriptor: Int32) {
         self.descriptor = descriptor
     }
 
@@ -52,7 +50,7 @@ public final class ServeLock: Sendable {
             }
             throw .held(path: path, owner: Self.contents(descriptor))
         }
-        return ServeLock(path: path, descriptor: descriptor)
+        return ServeLock(descriptor: descriptor)
     }
 
     /// Records who holds the lock, for the message a second server prints.

@@ -116,7 +116,7 @@ public final class IngestServer: Service {
             try await self.store.maintainIndexes { [metrics = self.metrics, logger = self.logger] progress in
                 metrics.set("fts_indexed_through", progress.indexedThrough)
                 metrics.set("fts_lag_events", progress.lag)
-                metrics.set("fts_attrs_lag_events", progress.attributesLag)
+                metrics.set("fts_attrs_lag_events", progress.lag)
                 let wasFailing = metrics["fts_indexer_failing"] != 0
                 metrics.set("fts_indexer_failing", progress.failure == nil ? 0 : 1)
                 if let failure = progress.failure {

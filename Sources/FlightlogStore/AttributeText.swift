@@ -1,9 +1,9 @@
 import FlightlogWire
 
-/// The text the full-text indexer writes into `events_attrs.fields` for one event: each parsed field that Sigma
+/// The text the full-text indexer writes into the `fields` column of `events_fts` for one event: each parsed field that Sigma
 /// looks up in `fields` (see ``SigmaRule``), as `key value` on a line of its own.
 ///
-/// `events_attrs` lets a hunt reach the events whose `program` or parsed fields can match a condition without
+/// That column (with `program`) lets a hunt reach the events whose `program` or parsed fields can match a condition without
 /// scanning every event; the exact SQL comparison still runs on each candidate. For that to lose nothing, a field
 /// with value `v` must yield the words of `key` followed by the words of `v`, exactly as `json_extract` decodes
 /// them. Fields whose name Sigma maps to a column (`message`, `user`, `src_ip`, …) are left out: a rule never

@@ -73,17 +73,18 @@ public struct TranslatedCondition: Sendable, Equatable {
     /// The same condition with no full-text side: what it finds by scanning every event (for tests).
     public var scanning: TranslatedCondition { TranslatedCondition(sql: self.sql, arguments: self.arguments) }
 
-    /// The full-text searches used to find candidates, if any, in words (`line:` for `events_fts`, `attrs:` for
-    /// `events_attrs`).
+    /// The full-text searches used to find candidates, if any, in words (`line:` for the `line` column of
+    /// `events_fts`, `attrs:` for its `program` and `fields` columns).
     public var fullTextExpression: String? { self.candidates?.description }
 }
 
 /// Full-text searches whose results hold every event a condition can match (and usually more): the exact
 /// condition then runs on those only.
 indirect enum CandidateSet: Sendable, Equatable, CustomStringConvertible {
-    /// An FTS5 expression over the raw line, `events_fts`.
+    /// An FTS5 expression over the raw line, the `line` column of `events_fts`.
     case line(String)
-    /// An FTS5 expression over `events_attrs` (columns `program` and `fields`, see ``AttributeText``).
+    /// An FTS5 expression over the `program` and `fields` columns of `events_fts` (see ``AttributeText``), each
+    /// phrase with its column filter.
     case attrs(String)
     case all([CandidateSet])
     case any([CandidateSet])
@@ -97,35 +98,18 @@ indirect enum CandidateSet: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Whether any search goes to `events_attrs`.
-    var usesAttributes: Bool {
-        switch self {
-        case .line: false
-        case .attrs: true
-        case .all(let sets), .any(let sets): sets.contains(where: \.usesAttributes)
-        }
-    }
-
-    /// Whether any search goes to `events_fts`.
-    var usesLine: Bool {
-        switch self {
-        case .line: true
-        case .attrs: false
-        case .all(let sets), .any(let sets): sets.contains(where: \.usesLine)
-        }
-    }
-
-    /// A `SELECT id …` of the candidates' row ids, appending its parameters. Searches of one table under one
+    /// A `SELECT id …` of the candidates' row ids, appending its parameters. Searches of one kind under one
     /// AND or OR become one FTS5 expression (FTS5 merges its own posting lists); the rest combine with INTERSECT
     /// or UNION.
     func sql(_ arguments: inout [DatabaseValue]) -> String {
         switch self {
         case .line(let expression):
             arguments.append(expression.databaseValue)
-            return "SELECT rowid AS id FROM events_fts WHERE events_fts MATCH ?"
+            return "SELECT rowid AS id FROM events_fts WHERE events_fts.line MATCH ?"
         case .attrs(let expression):
+            // The expression names its columns (`{program} : …`, `{fields} : …`).
             arguments.append(expression.databaseValue)
-            return "SELECT rowid AS id FROM events_attrs WHERE events_attrs MATCH ?"
+            return "SELECT rowid AS id FROM events_fts WHERE events_fts MATCH ?"
         case .all(let sets): return Self.combine(sets, word: "AND", compound: "INTERSECT", &arguments)
         case .any(let sets): return Self.combine(sets, word: "OR", compound: "UNION", &arguments)
         }

@@ -4,11 +4,15 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// What the two full-text indexes must hold for one event: per index, its token count and the sum of its tokens'
-/// keyed digests (see ``FullTextCheck``).
+/// What the full-text index must hold for one event: its token count and the sum of its tokens' keyed digests (see
+/// ``FullTextCheck``), for the line and for the `program` and `fields` columns.
 struct EventTokens: Sendable {
     var line: (count: Int32, digest: UInt64)
     var attributes: (count: Int32, digest: UInt64)
+
+    /// The whole document's: every column's tokens.
+    var count: Int32 { self.line.count + self.attributes.count }
+    var digest: UInt64 { self.line.digest &+ self.attributes.digest }
 }
 
 /// Tokenizes authentic events as the full-text indexer did, as SQLite's own `unicode61` tokenizer does: ASCII text
@@ -40,13 +44,13 @@ final class EventTokenizer {
             }
         }
         let line = (fold.count, fold.digest)
-        // The attributes: `program` in column 0, the fields' text in column 1.
+        // The attributes: `program` in column 1, the fields' text in column 2.
         fold = Fold()
         if let program {
-            layout.withBytes(program) { self.tokenize($0, column: 0, into: &fold) }
+            layout.withBytes(program) { self.tokenize($0, column: 1, into: &fold) }
         }
         AttributeText.append(layout, entry, to: &self.attributes)
-        self.attributes.withUnsafeBufferPointer { self.tokenize($0, column: 1, into: &fold) }
+        self.attributes.withUnsafeBufferPointer { self.tokenize($0, column: 2, into: &fold) }
         return EventTokens(line: line, attributes: (fold.count, fold.digest))
     }
 

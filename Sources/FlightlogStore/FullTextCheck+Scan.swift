@@ -5,14 +5,14 @@ import GRDB
 import GRDBSQLite
 
 extension FullTextCheck {
-    /// What one sequential read of a whole index found: a token count and digest per document id.
+    /// What one sequential read of the whole index found: a token count and digest per document id.
     ///
     /// The scan reads on its own read-only connection to the index file, on another thread, so that it overlaps the
     /// batch-and-row pass; ``result()`` waits for it. Its snapshot is its own: it reads the index's watermark in the
     /// same transaction as the documents, and may see documents for events the pass's snapshot does not have yet.
     final class IndexScan: @unchecked Sendable {
         struct Documents {
-            /// The indexer's watermark for this index in the scanned snapshot.
+            /// The indexer's watermark in the scanned snapshot.
             var watermark: Int64 = 0
             /// Per document id (slot = id − 1).
             var tally = DocumentTally(size: 0)
@@ -23,35 +23,28 @@ extension FullTextCheck {
         }
 
         private let done = DispatchSemaphore(value: 0)
-        /// One per index, each written only by its own scanning thread before it signals `done`; read after waiting.
-        private let slots: [Slot] = Index.allCases.map { _ in Slot() }
+        /// Written only by the scanning thread before it signals `done`; read after waiting.
+        private var scanned: Result<Documents, any Error> = .success(Documents())
 
-        private final class Slot: @unchecked Sendable {
-            var result: Result<Documents, any Error> = .success(Documents())
-        }
-
-        /// Starts scanning every index in the index file at `path`, each on its own thread; `expectedDocuments`
-        /// sizes the arrays.
+        /// Starts scanning the index in the index file at `path` on another thread; `expectedDocuments` sizes the
+        /// arrays.
         init(path: String, immutable: Bool, expectedDocuments: Int) {
-            for (slot, index) in zip(self.slots, Index.allCases) {
-                DispatchQueue.global().async {
-                    slot.result = Result {
-                        try Self.scan(index, path: path, immutable: immutable, expectedDocuments: expectedDocuments)
-                    }
-                    self.done.signal()
+            DispatchQueue.global().async {
+                self.scanned = Result {
+                    try Self.scan(path: path, immutable: immutable, expectedDocuments: expectedDocuments)
                 }
+                self.done.signal()
             }
         }
 
-        /// Waits for the scans; what each index holds, in ``Index/allCases`` order, or why one could not be read.
-        func results() -> [(Index, Result<Documents, any Error>)] {
-            for _ in Index.allCases { self.done.wait() }
-            return zip(Index.allCases, self.slots).map { ($0, $1.result) }
+        /// Waits for the scan; what the index holds, or why it could not be read.
+        func result() -> Result<Documents, any Error> {
+            self.done.wait()
+            return self.scanned
         }
 
         /// `segments: false` reads through `fts5vocab` only (for tests comparing the two readers).
         static func scan(
-            _ index: Index,
             path: String,
             immutable: Bool,
             expectedDocuments: Int,
@@ -66,38 +59,36 @@ extension FullTextCheck {
             )
             // Its own fts5vocab view, in the connection's temp schema: works on a file opened read-only, whatever
             // its migrations.
-            try queue.inDatabase { db in
-                guard try db.tableExists(index.table) else { return }
+            let table = FullTextCheck.table
+            let current = try queue.inDatabase { db in
+                guard try FullTextCheck.hasCurrentLayout(db, schema: "main") else { return false }
                 try db.execute(
-                    sql: "CREATE VIRTUAL TABLE temp.verify_vocabulary USING fts5vocab(main, \(index.table), instance)"
+                    sql: "CREATE VIRTUAL TABLE temp.verify_vocabulary USING fts5vocab(main, \(table), instance)"
                 )
+                return true
             }
             return try queue.read { db in
                 var documents = Documents()
-                // An index file from before this index existed: nothing indexed, nothing expected in it.
-                guard try db.tableExists(index.table),
-                    try db.columns(in: "fts_progress").contains(where: { $0.name == index.watermarkColumn })
-                else { return documents }
-                documents.watermark =
-                    try Int64.fetchOne(db, sql: "SELECT \(index.watermarkColumn) FROM fts_progress") ?? 0
+                // An index file in an older layout: not checked (the checker reports its whole lag instead).
+                guard current else { return documents }
+                documents.watermark = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
                 let size = max(0, min(expectedDocuments, Int(clamping: documents.watermark)))
                 let keys = TokenKey.keys
                 do {
                     guard segments else { throw FullTextSegmentReader.Unsupported("not asked to") }
                     var tally = Tally(size: size)
-                    _ = try FullTextSegmentReader.read(db, table: index.table, keys: keys, visitor: &tally)
+                    _ = try FullTextSegmentReader.read(db, table: table, keys: keys, visitor: &tally)
                     tally.finish(into: &documents)
                     return documents
                 } catch let refusal as FullTextSegmentReader.Unsupported {
                     documents.segmentReaderRefused = refusal.description
                 }
                 // Columns are numbered in the table's order: `col` is the column's name, told apart by its first
-                // byte (events_attrs: program, fields); the line index has one column.
+                // byte (line, program, fields).
                 let statement = try db.makeStatement(
                     sql: "SELECT doc, offset, term, col FROM temp.verify_vocabulary"
                 )
                 let raw = statement.sqliteStatement
-                let hasColumns = index == .attributes
                 var tally = Tally(size: size)
                 while try RawBind.nextRow(raw, db) {
                     let doc = sqlite3_column_int64(raw, 0)
@@ -107,8 +98,12 @@ extension FullTextCheck {
                     let length = Int(sqlite3_column_bytes(raw, 2))
                     let term = UnsafeRawBufferPointer(start: text, count: length)
                     var column = 0
-                    if hasColumns, let name = sqlite3_column_text(raw, 3), name.pointee != UInt8(ascii: "p") {
-                        column = 1
+                    if let name = sqlite3_column_text(raw, 3) {
+                        switch name.pointee {
+                        case UInt8(ascii: "p"): column = 1
+                        case UInt8(ascii: "f"): column = 2
+                        default: column = 0
+                        }
                     }
                     tally.visit(
                         doc,

@@ -3,62 +3,67 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// Checks the two contentless FTS5 indexes against each event's authentic content (decoded from its signed batch,
-/// not the possibly edited row): `events_fts` (the raw line, for `--match` and keywords) and `events_attrs`
-/// (`program` and the parsed fields, where hunts find their candidates). Either, edited, would hide events from
+/// Checks the contentless FTS5 index `events_fts` against each event's authentic content (decoded from its signed
+/// batch, not the possibly edited row): its `line` column (the raw line, for `--match` and keywords) and its
+/// `program` and `fields` columns (where hunts find their candidates). Edited, it would hide events from
 /// investigators without touching a row.
 ///
 /// A contentless table keeps no text, only its inverted index, and a `MATCH` query per row and token would cost a
 /// query per token. Instead:
 ///
-/// - **Full runs** read each index once, sequentially, through its fts5vocab `instance` table (one row per token
+/// - **Full runs** read the index once, sequentially, through its fts5vocab `instance` table (one row per token
 ///   instance: term, document = row id, column, offset), folding each instance into a per-row count and an
 ///   order-independent digest: the wrapping sum of a keyed hash of (term bytes, column, offset)
 ///   (``digest(_:_:keys:)``), whose keys are drawn at random per process, so nobody can prepare a colliding index
-///   in advance. The scans run on their own read-only connections to the index file, on other threads, while the
+///   in advance. The scan runs on its own read-only connection to the index file, on another thread, while the
 ///   batch-and-row pass runs (see ``IndexScan``). The expected count and digest come from tokenizing the authentic
-///   content as SQLite's own `unicode61` tokenizer, the tokenizer that built the indexes, tokenizes it (see
+///   content as SQLite's own `unicode61` tokenizer, the tokenizer that built the index, tokenizes it (see
 ///   ``EventTokenizer``, on the threads examining batches): the line as the indexer decodes it, and `program` plus
-///   ``AttributeText`` of the fields. Cost: one scan of each index plus one tokenization per event; memory: 24 bytes
-///   per event id and index.
+///   ``AttributeText`` of the fields. Cost: one scan of the index plus one tokenization per event; memory: 24 bytes
+///   per event id.
 ///   Catches missing, extra, re-indexed and substituted entries, and entries for rows that do not exist.
-/// - **Scoped and incremental runs** compare each checked row's token count with `events_fts_docsize` (a
-///   primary-key look-up per row), and look for line-index documents past the last clean run that no event owns.
-///   This catches rows missing from or added to the line index and re-indexed text of another length, not a
-///   same-length substitution, nor an edit of `events_attrs` (which keeps no sizes): the next full run does.
+/// - **Scoped and incremental runs** compare each checked row's token count (its three columns together) with
+///   `events_fts_docsize` (a primary-key look-up per row), and look for documents past the last clean run that no
+///   event owns. This catches rows missing from or added to the index and re-indexed text of another length, not a
+///   same-length substitution: the next full run does.
 ///
-/// The indexes trail the commit (see ``FullTextIndexer``), each with its own watermark: only rows up to it are
-/// expected in an index; rows past it are not checked (the report carries the line index's lag instead), but
-/// documents past it are still findings, since the indexer never writes past its own watermark.
+/// The index trails the commit (see ``FullTextIndexer``) up to its watermark: only rows up to it are expected in
+/// it; rows past it are not checked (the report carries the lag instead), but documents past it are still
+/// findings, since the indexer never writes past its own watermark. An index file in the layout before index-file
+/// migration v8 (two tables; only on read-only media, since every writer upgrades it) is not checked, and the report
+/// says so through its lag (see ``hasCurrentLayout(_:schema:)``).
 struct FullTextCheck {
-    /// One of the two indexes, with what `verify` reads of it.
-    enum Index: CaseIterable {
-        case line
-        case attributes
+    /// The FTS5 table in the index file, as findings name it, and what it holds.
+    static let table = "events_fts"
+    static let name = "the full-text index"
+    static let content = "line, program and fields"
 
-        /// The FTS5 table in the index file.
-        var table: String { self == .line ? "events_fts" : "events_attrs" }
-        var watermarkColumn: String { self == .line ? "indexed_through" : "attrs_indexed_through" }
-        var name: String { self == .line ? "the full-text index" : "the hunt index (events_attrs)" }
-        var content: String { self == .line ? "line" : "program and fields" }
+    /// Whether the index file attached as `schema` (or opened as `main`) has the one table of three columns of
+    /// index-file migration v8; an older file (the line in `events_fts`, the rest in `events_attrs`) is not checked.
+    static func hasCurrentLayout(_ db: Database, schema: String) throws -> Bool {
+        try Int.fetchOne(
+            db,
+            sql: "SELECT COUNT(*) FROM pragma_table_info('events_fts', ?) WHERE name = 'program'",
+            arguments: [schema]
+        ) == 1
     }
 
     /// One tokenizer per thread that computes expectations (see ``EventTokenizers``).
     let tokenizers: EventTokenizers
-    /// Every event up to this id is in the line index (the watermark the pass's own snapshot sees).
+    /// Every event up to this id is in the index (the watermark the pass's own snapshot sees).
     var indexedThrough: Int64 = .max
     /// The last event id of the checked snapshot. The indexes are read in their own snapshot, which may hold
     /// documents for events committed after this one: those are not findings.
     var latestEventID: Int64 = .max
 
-    /// What each index must hold, per event id.
-    private var expected: [Expectations] = [Expectations(), Expectations()]
+    /// What the index must hold, per event id.
+    private var expected = Expectations()
 
     init(db: Database) throws {
         self.tokenizers = try EventTokenizers(db: db)
     }
 
-    /// Whether a document for `id`, which is no event of the snapshot, is legitimately in an index whose watermark
+    /// Whether a document for `id`, which is no event of the snapshot, is legitimately in the index whose watermark
     /// is `watermark`.
     private func committedAfterSnapshot(_ id: Int64, watermark: Int64) -> Bool {
         id > self.latestEventID && id <= watermark
@@ -66,15 +71,14 @@ struct FullTextCheck {
 
     // MARK: - Expectations
 
-    /// Records what the indexes must hold for event `id`: `tokens`, computed from its authentic content.
+    /// Records what the index must hold for event `id`: `tokens`, computed from its authentic content.
     mutating func expect(id: Int64, _ tokens: EventTokens) {
-        self.expected[0].set(id, count: tokens.line.count, digest: tokens.line.digest)
-        self.expected[1].set(id, count: tokens.attributes.count, digest: tokens.attributes.digest)
+        self.expected.set(id, count: tokens.count, digest: tokens.digest)
     }
 
     /// Marks event `id` as not checkable (its batch is not authentic).
     mutating func skip(id: Int64) {
-        for index in self.expected.indices { self.expected[index].set(id, count: Expectations.unchecked, digest: 0) }
+        self.expected.set(id, count: Expectations.unchecked, digest: 0)
     }
 
     // MARK: - Digest
@@ -157,10 +161,9 @@ struct FullTextCheck {
 
     // MARK: - Full
 
-    /// Compares every document the scan of `index` found with its expectation, and every expected row with its
-    /// document.
-    func compare(_ documents: IndexScan.Documents, of index: Index, report: (IntegrityFinding) -> Void) {
-        let expected = self.expected[index == .line ? 0 : 1]
+    /// Compares every document the scan found with its expectation, and every expected row with its document.
+    func compare(_ documents: IndexScan.Documents, report: (IntegrityFinding) -> Void) {
+        let expected = self.expected
         let watermark = documents.watermark
         func compare(_ id: Int64, _ count: Int32, _ digest: UInt64) {
             self.compare(
@@ -169,7 +172,6 @@ struct FullTextCheck {
                 digest: digest,
                 expected: expected.expectation(id),
                 watermark: watermark,
-                index: index,
                 report: report
             )
         }
@@ -191,7 +193,7 @@ struct FullTextCheck {
                 IntegrityFinding(
                     .ftsMismatch,
                     rowID: id,
-                    "\(index.name) holds none of the row's \(wanted.count) tokens"
+                    "\(Self.name) holds none of the row's \(wanted.count) tokens"
                 )
             )
         }
@@ -203,7 +205,6 @@ struct FullTextCheck {
         digest: UInt64,
         expected: (count: Int32, digest: UInt64),
         watermark: Int64,
-        index: Index,
         report: (IntegrityFinding) -> Void
     ) {
         if expected.count == Expectations.notEvent {
@@ -212,7 +213,7 @@ struct FullTextCheck {
                     IntegrityFinding(
                         .ftsOrphan,
                         rowID: id,
-                        "\(index.name) holds \(count) tokens for a row id that is no event"
+                        "\(Self.name) holds \(count) tokens for a row id that is no event"
                     )
                 )
             }
@@ -223,7 +224,7 @@ struct FullTextCheck {
                     IntegrityFinding(
                         .ftsOrphan,
                         rowID: id,
-                        "\(index.name) holds \(count) tokens for a row past the indexer's watermark"
+                        "\(Self.name) holds \(count) tokens for a row past the indexer's watermark"
                     )
                 )
             }
@@ -234,7 +235,7 @@ struct FullTextCheck {
                 IntegrityFinding(
                     .ftsMismatch,
                     rowID: id,
-                    "\(index.name) holds \(count) tokens for the row, its authentic \(index.content) has \(expected.count)"
+                    "\(Self.name) holds \(count) tokens for the row, its authentic \(Self.content) have \(expected.count)"
                 )
             )
         } else if digest != expected.digest {
@@ -242,7 +243,7 @@ struct FullTextCheck {
                 IntegrityFinding(
                     .ftsMismatch,
                     rowID: id,
-                    "\(index.name) holds other tokens than the row's authentic \(index.content)"
+                    "\(Self.name) holds other tokens than the row's authentic \(Self.content)"
                 )
             )
         }
@@ -250,10 +251,11 @@ struct FullTextCheck {
 
     // MARK: - Scoped
 
-    /// Compares the token count `events_fts_docsize` holds for each checked row, and looks for line-index documents
-    /// with an id of at least `lowID` that are no checked event.
+    /// Compares the token count `events_fts_docsize` holds for each checked row (its columns' counts added up) with
+    /// the count of its authentic content, and looks for documents with an id of at least `lowID` that are no
+    /// checked event.
     func checkRowSizes(_ db: Database, lowID: Int64, report: (IntegrityFinding) -> Void) throws {
-        let line = self.expected[0]
+        let line = self.expected
         let size = try db.cachedStatement(sql: "SELECT sz FROM events_fts_docsize WHERE id = ?")
         var ids: [(Int64, Int32)] = []
         for (slot, count) in line.count.enumerated() where count >= 0 {
@@ -268,13 +270,13 @@ struct FullTextCheck {
                 report(IntegrityFinding(.ftsMismatch, rowID: id, "the row is not in the full-text index"))
                 continue
             }
-            let stored = Self.varint(Array(blob))
+            let stored = Self.varints(Array(blob)).map { $0.reduce(0, +) }
             if stored != Int64(expected) {
                 report(
                     IntegrityFinding(
                         .ftsMismatch,
                         rowID: id,
-                        "the full-text index sizes the row at \(stored.map(String.init) ?? "?") tokens, its authentic line has \(expected)"
+                        "the full-text index sizes the row at \(stored.map(String.init) ?? "?") tokens, its authentic \(Self.content) have \(expected)"
                     )
                 )
             }
@@ -299,14 +301,26 @@ struct FullTextCheck {
     }
 
     /// SQLite's big-endian base-128 varint (FTS5 sizes), the first one in `bytes`.
-    static func varint(_ bytes: [UInt8]) -> Int64? {
+    static func varint(_ bytes: ArraySlice<UInt8>) -> (value: Int64, length: Int)? {
         var value: UInt64 = 0
         for (index, byte) in bytes.prefix(9).enumerated() {
-            if index == 8 { return Int64(bitPattern: value << 8 | UInt64(byte)) }
+            if index == 8 { return (Int64(bitPattern: value << 8 | UInt64(byte)), 9) }
             value = value << 7 | UInt64(byte & 0x7f)
-            if byte & 0x80 == 0 { return Int64(bitPattern: value) }
+            if byte & 0x80 == 0 { return (Int64(bitPattern: value), index + 1) }
         }
         return nil
+    }
+
+    /// Every varint of a `docsize` record (one per column), or nil when it does not end where the last one does.
+    static func varints(_ bytes: [UInt8]) -> [Int64]? {
+        var values: [Int64] = []
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            guard let (value, length) = Self.varint(rest) else { return nil }
+            values.append(value)
+            rest = rest.dropFirst(length)
+        }
+        return values
     }
 }
 

@@ -6,11 +6,17 @@ import GRDBSQLite
 /// Keeps the full-text index (`events_fts`) in its own database file, written by its own connection, trailing the
 /// durable commit of the events.
 ///
+/// One FTS5 table with three columns: `line` (the raw line, for `--match` and Sigma keywords), `program` and
+/// `fields` (the parsed fields as ``AttributeText``, where hunts find their candidates). Until index-file migration
+/// v8 the last two were a table of their own, `events_attrs`: one table costs ~20 % less indexing CPU (one
+/// document, one insert and one set of segments to merge per event instead of two), see migration v8.
+///
 /// Why a second file: filling FTS5 on the single writer cost about half of its time per event. In its own file the
 /// index is written on another core, and the event commit (the ACK) no longer waits for it.
 ///
 /// The file holds the FTS5 table, its `fts5vocab` view `events_fts_instance`, and `fts_progress`: the highest event
-/// id indexed, updated in the same transaction as the rows it covers. A crash (the file is `synchronous = NORMAL`:
+/// id indexed (in both of its columns, `indexed_through` and `attrs_indexed_through`, equal since v8), updated in
+/// the same transaction as the rows it covers. A crash (the file is `synchronous = NORMAL`:
 /// it can always be rebuilt from the durable events) rolls back rows and watermark together, so no row is lost or
 /// indexed twice: the next run starts again after the committed watermark. Readers of the evidence database attach
 /// the file as schema `fts`, so unqualified `events_fts` keeps resolving for queries and `verify`.
@@ -54,11 +60,9 @@ final class FullTextIndexer: @unchecked Sendable {
             try SQLiteStore.useWAL(db, pageSizeIfNew: Self.pageSize)
         }
         try Self.migrator.migrate(self.queue)
-        let marks = try self.queue.read { db in
-            try Row.fetchOne(db, sql: "SELECT indexed_through, attrs_indexed_through FROM fts_progress")
+        self.state.indexedThrough = try self.queue.read { db in
+            try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
         }
-        self.state.indexedThrough = marks?[0] ?? 0
-        self.state.attributesIndexedThrough = marks?[1] ?? 0
     }
 
     /// The schema of the full-text file; like the evidence database's, never edited once shipped.
@@ -128,12 +132,45 @@ final class FullTextIndexer: @unchecked Sendable {
             // twice as many segments per level.
             try Self.setOption(db, "automerge", 32)
         }
+        migrator.registerMigration("v8 one table for the line, program and fields") { db in
+            // The line index and the hunt index become one table of three columns. The indexer inserted every
+            // event twice, and FTS5 kept two hashes, two sets of segments and two merge schedules: measured inside
+            // `flightlog-bench ingest` (2 M events of ~200-byte lines, release, alternating, 2026-11-27) one table
+            // gave 80.5-86.5 k events/s acknowledged and indexed against 62.9-70.5 k, 19.8-21.0 µs of CPU per event
+            // against 22.7-24.9. The index is derived: the old tables are dropped and the new one is filled from
+            // the stored events (their pages are reused as it grows), with both watermarks back at 0.
+            try db.execute(
+                sql: """
+                    DROP TABLE IF EXISTS events_fts_instance;
+                    DROP TABLE IF EXISTS events_fts;
+                    DROP TABLE IF EXISTS events_attrs;
+                    CREATE VIRTUAL TABLE events_fts USING fts5(
+                        line, program, fields, content='', tokenize='unicode61'
+                    );
+                    CREATE VIRTUAL TABLE events_fts_instance USING fts5vocab(events_fts, instance);
+                    UPDATE fts_progress SET indexed_through = 0, attrs_indexed_through = 0;
+                    """
+            )
+            // The settings the two tables had reached by v7 (see v3 to v7 for why).
+            try Self.setOption(db, "automerge", 32, tables: ["events_fts"])
+            try Self.setOption(db, "crisismerge", 64, tables: ["events_fts"])
+            try Self.setOption(db, "hashsize", 8_388_608, tables: ["events_fts"])
+            if try Int.fetchOne(db, sql: "PRAGMA page_size") == Self.pageSize {
+                try Self.setOption(db, "pgsz", Self.leafSize, tables: ["events_fts"])
+            }
+        }
         return migrator
     }
 
-    /// Sets an FTS5 option (it applies to what the table writes from then on) on both full-text tables.
-    private static func setOption(_ db: Database, _ option: String, _ value: Int) throws {
-        for table in ["events_fts", "events_attrs"] {
+    /// Sets an FTS5 option (it applies to what the table writes from then on) on full-text tables (before v8 there
+    /// were two).
+    private static func setOption(
+        _ db: Database,
+        _ option: String,
+        _ value: Int,
+        tables: [String] = ["events_fts", "events_attrs"]
+    ) throws {
+        for table in tables {
             try db.execute(sql: "INSERT INTO \(table) (\(table), rank) VALUES (?, ?)", arguments: [option, value])
         }
     }
@@ -180,98 +217,52 @@ final class FullTextIndexer: @unchecked Sendable {
 
     // MARK: - Indexing
 
-    /// Indexes the next rows past the watermarks in one transaction; returns how many rows it indexed into either
-    /// table.
-    ///
-    /// New events go into both tables at once. When `events_attrs` trails the line index (a database created before
-    /// it existed), new events go into the line index first, as before, and up to `limit` older rows are then
-    /// added to `events_attrs`: the line index's lag, which ingestion waits on, does not grow because of the
-    /// catch-up.
+    /// Indexes the next rows past the watermark in one transaction; returns how many rows it indexed.
     func indexNext(limit: Int = FullTextIndexer.rowsPerTransaction) async throws -> Int {
-        let (count, through, attributesThrough) = try await self.queue.writeWithoutTransaction {
-            db -> (Int, Int64, Int64) in
+        let (count, through) = try await self.queue.writeWithoutTransaction { db -> (Int, Int64) in
             // First the rows, copied out in a read transaction of their own: the evidence database's WAL can only
             // restart from its beginning while no reader holds an older snapshot of it, and the indexing below
             // takes most of the time. Read inside the indexing transaction, the writer's WAL grew to ~570 MB in a
             // 2 M-event ingest instead of ~56 MB, every write going to new file space that the kernel zeroes first.
-            // (Only the catch-up of an upgraded file's `events_attrs`, below, still reads while indexing.)
-            var marks: (line: Int64, attributes: Int64) = (0, 0)
+            var watermark: Int64 = 0
             var copied = CopiedRows()
             try db.inTransaction(.deferred) {
-                let row = try Row.fetchOne(db, sql: "SELECT indexed_through, attrs_indexed_through FROM fts_progress")
-                marks = (row?[0] ?? 0, row?[1] ?? 0)
+                watermark = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
                 let rows = try db.cachedStatement(
                     sql: "SELECT id, line, program, fields FROM store.events WHERE id > ? ORDER BY id LIMIT ?"
                 )
-                try copied.read(rows.sqliteStatement, db, after: marks.line, limit: limit)
+                try copied.read(rows.sqliteStatement, db, after: watermark, limit: limit)
                 return .commit
             }
-            var result = (0, Int64(0), Int64(0))
+            var result = (0, watermark)
             // DEFERRED, not IMMEDIATE: BEGIN IMMEDIATE would take the write lock of every attached database, the
             // evidence database's too, and hold up the writer for the whole indexing transaction.
             try db.inTransaction(.deferred) {
-                let watermark = marks.line
-                var attrsWatermark = marks.attributes
-                let insert = try db.cachedStatement(sql: "INSERT INTO events_fts (rowid, line) VALUES (?, ?)")
-                let text = insert.sqliteStatement
-                var attrs = try AttributeInserter(db)
+                var insert = try DocumentInserter(db)
                 // A step that failed with SQLITE_BUSY leaves its statement active, and an active write statement
                 // fails every later COMMIT on this connection ("SQL statements in progress"; the next one is the
-                // read transaction above, before any row resets it): reset them whatever happens.
-                defer {
-                    sqlite3_reset(text)
-                    attrs.reset()
-                }
-                let both = attrsWatermark == watermark
+                // read transaction above, before any row resets it): reset it whatever happens.
+                defer { insert.reset() }
                 var last = watermark
                 var count = 0
                 try copied.withEach { id, line, program, fields in
-                    sqlite3_reset(text)
-                    sqlite3_bind_int64(text, 1, id)
-                    // The same text the writer used to index: the line as UTF-8, invalid bytes replaced.
-                    if UTF8Text.isValid(line) {
-                        RawBind.text(text, 2, line)
-                    } else {
-                        RawBind.text(text, 2, String(decoding: line, as: UTF8.self))
-                    }
-                    try RawBind.step(text, db)
-                    if both { try attrs.insert(id: id, program: program, fields: fields) }
+                    try insert.insert(id: id, line: line, program: program, fields: fields)
                     last = id
                     count += 1
-                }
-                if both { attrsWatermark = last }
-                if attrsWatermark < last {
-                    // Catching up on rows indexed before events_attrs existed.
-                    let older = try db.cachedStatement(
-                        sql: "SELECT id, program, fields FROM store.events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"
-                    )
-                    let raw = older.sqliteStatement
-                    sqlite3_reset(raw)
-                    defer { sqlite3_reset(raw) }
-                    sqlite3_bind_int64(raw, 1, attrsWatermark)
-                    sqlite3_bind_int64(raw, 2, last)
-                    sqlite3_bind_int64(raw, 3, Int64(limit))
-                    while try RawBind.nextRow(raw, db) {
-                        let id = sqlite3_column_int64(raw, 0)
-                        try attrs.insert(id: id, program: RawColumn.text(raw, 1), fields: RawColumn.text(raw, 2))
-                        attrsWatermark = id
-                        count += 1
-                    }
                 }
                 if count > 0 {
                     try db.execute(
                         sql: "UPDATE fts_progress SET indexed_through = ?, attrs_indexed_through = ?",
-                        arguments: [last, attrsWatermark]
+                        arguments: [last, last]
                     )
                 }
-                result = (count, last, attrsWatermark)
+                result = (count, last)
                 return .commit
             }
             return result
         }
         let waiters = self.locked { () -> [CheckedContinuation<Void, Never>] in
             self.state.indexedThrough = max(self.state.indexedThrough, through)
-            self.state.attributesIndexedThrough = max(self.state.attributesIndexedThrough, attributesThrough)
             self.state.latestEventID = max(self.state.latestEventID, through)
             defer { self.progressWaiters = [] }
             return self.progressWaiters
@@ -384,10 +375,6 @@ public struct FullTextProgress: Sendable, Equatable {
     /// The highest event id committed, as far as the store knows.
     public var latestEventID: Int64
 
-    /// Every event up to this one is in the hunt index `events_attrs` (which trails further while it is filled
-    /// for the events of a database older than it).
-    public var attributesIndexedThrough: Int64 = 0
-
     /// Why the last indexing transaction failed, while the indexer waits to retry; nil while indexing works.
     public var failure: String?
     /// How long the indexer waits before its next attempt, while ``failure`` is set.
@@ -395,19 +382,19 @@ public struct FullTextProgress: Sendable, Equatable {
 
     /// Events committed but not yet in the full-text index.
     public var lag: Int64 { max(0, self.latestEventID - self.indexedThrough) }
-    /// Events committed but not yet in the hunt index (hunts check them without it).
-    public var attributesLag: Int64 { max(0, self.latestEventID - self.attributesIndexedThrough) }
 }
 
-/// Inserts one event's `program` and parsed fields into `events_attrs` (see ``AttributeText``).
-private struct AttributeInserter {
+/// Inserts one event into `events_fts`: its line, its `program`, and its parsed fields as ``AttributeText``.
+private struct DocumentInserter {
     let db: Database
     let insert: Statement
     let pairs: Statement
 
     init(_ db: Database) throws {
         self.db = db
-        self.insert = try db.cachedStatement(sql: "INSERT INTO events_attrs (rowid, program, fields) VALUES (?, ?, ?)")
+        self.insert = try db.cachedStatement(
+            sql: "INSERT INTO events_fts (rowid, line, program, fields) VALUES (?, ?, ?, ?)"
+        )
         // CAST: the text LIKE compares a decoded value as.
         self.pairs = try db.cachedStatement(sql: "SELECT key, CAST(value AS TEXT) FROM json_each(?)")
     }
@@ -421,17 +408,28 @@ private struct AttributeInserter {
     /// Reused for every event's text.
     private var buffer: [UInt8] = []
 
-    /// `program` and `fields` as the row holds them (UTF-8, read in place); a NULL `fields` counts as `{}`.
-    mutating func insert(id: Int64, program: UnsafeBufferPointer<UInt8>?, fields: UnsafeBufferPointer<UInt8>?) throws {
+    /// The columns as the row holds them (read in place); a NULL `fields` counts as `{}`.
+    mutating func insert(
+        id: Int64,
+        line: UnsafeBufferPointer<UInt8>,
+        program: UnsafeBufferPointer<UInt8>?,
+        fields: UnsafeBufferPointer<UInt8>?
+    ) throws {
         let statement = self.insert.sqliteStatement
         sqlite3_reset(statement)
         sqlite3_bind_int64(statement, 1, id)
-        RawBind.text(statement, 2, program)
+        // The same text the writer used to index: the line as UTF-8, invalid bytes replaced.
+        if UTF8Text.isValid(line) {
+            RawBind.text(statement, 2, line)
+        } else {
+            RawBind.text(statement, 2, String(decoding: line, as: UTF8.self))
+        }
+        RawBind.text(statement, 3, program)
         switch fields {
         case nil:
-            RawBind.text(statement, 3, [])
+            RawBind.text(statement, 4, [])
         case let fields? where AttributeText.append(fieldsJSON: fields, to: &self.buffer):
-            RawBind.text(statement, 3, self.buffer)
+            RawBind.text(statement, 4, self.buffer)
         case let fields?:
             // Anything the fast decoder is unsure of: SQLite's own decoder, the one json_extract uses. Not JSON at
             // all (only a tampered row): nothing, as json_extract would fail on it too.
@@ -440,7 +438,7 @@ private struct AttributeInserter {
             let text = AttributeText.text(
                 pairs: pairs.map { row in (key: (row[0] as String?) ?? "", value: (row[1] as String?) ?? "") }
             )
-            RawBind.text(statement, 3, text)
+            RawBind.text(statement, 4, text)
         }
         try RawBind.step(statement, self.db)
     }

@@ -89,7 +89,11 @@ struct IntegrityChecker {
     // MARK: - Running
 
     mutating func run() throws {
-        self.fullText.indexedThrough = try Int64.fetchOne(self.db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
+        // An index file in the layout before index-file migration v8 (read-only media) is not checked: all of it
+        // counts as the lag the report shows.
+        self.fullText.indexedThrough =
+            try FullTextCheck.hasCurrentLayout(self.db, schema: "fts")
+            ? Int64.fetchOne(self.db, sql: "SELECT indexed_through FROM fts_progress") ?? 0 : 0
         self.maxBatchID = try Int64.fetchOne(self.db, sql: "SELECT COALESCE(MAX(id), 0) FROM batches") ?? 0
         self.maxEventID = try Int64.fetchOne(self.db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
         self.fullText.latestEventID = self.maxEventID
@@ -99,7 +103,7 @@ struct IntegrityChecker {
             if self.baseline == nil { self.mode = .full }
         }
         try self.loadAgents()
-        // A full whole-store run reads both full-text indexes, each on its own thread, while the pass runs.
+        // A full whole-store run reads the full-text index on another thread while the pass runs.
         var indexScan: FullTextCheck.IndexScan?
         if self.mode == .full && self.options.isWholeStore {
             guard
@@ -115,24 +119,22 @@ struct IntegrityChecker {
             )
         }
         try self.checkBatchesAndRows()
-        for (index, result) in indexScan?.results() ?? [] {
-            let documents: FullTextCheck.IndexScan.Documents
+        if let indexScan {
             do {
-                documents = try result.get()
+                let documents = try indexScan.result().get()
+                var found: [IntegrityFinding] = []
+                self.fullText.compare(documents, report: { found.append($0) })
+                for finding in found { self.add(finding) }
             } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_CORRUPT {
                 // A damaged or hand-edited index file is evidence, not a reason to stop: the rest is still checked.
                 self.add(
                     IntegrityFinding(
                         .storageCorrupt,
-                        "\(index.name) (\(index.table) in the full-text file) cannot be read: "
+                        "\(FullTextCheck.name) (\(FullTextCheck.table) in the full-text file) cannot be read: "
                             + "\(error.message ?? "malformed"); rebuild it only after keeping a copy"
                     )
                 )
-                continue
             }
-            var found: [IntegrityFinding] = []
-            self.fullText.compare(documents, of: index, report: { found.append($0) })
-            for finding in found { self.add(finding) }
         }
         try self.loadOlderChainEntries()
         self.checkChains()

@@ -138,7 +138,8 @@ extension SQLiteStore {
             arguments.append(agentID.databaseValue)
         }
         if let match = query.match {
-            terms.append("e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+            // The line column only: the same table holds `program` and the parsed fields for hunts.
+            terms.append("e.id IN (SELECT rowid FROM events_fts WHERE events_fts.line MATCH ?)")
             arguments.append(match.databaseValue)
         }
         for condition in query.conditions {
@@ -188,25 +189,20 @@ extension SQLiteStore {
     static let fullTextCandidateFloor = 10_000
 
     /// The row ids to check for a rule with these candidates: the full-text searches' results, plus every event
-    /// the indexes have not reached yet (past the lower of the two watermarks: the indexer trails the commit, and
-    /// an upgraded `events_attrs` fills from the first event). Nil, for a scan, when an index is missing (an older
-    /// or absent full-text file), or when the ids are not few: more than a fiftieth of the stored events, counted
-    /// with a `LIMIT`ed query, which is cheap next to fetching that many rows.
+    /// the index has not reached yet (past its watermark: the indexer trails the commit, and an upgraded index
+    /// file is refilled from the first event). Nil, for a scan, when the index is missing or in an older layout (an
+    /// absent full-text file, or one no `serve` of this version has upgraded yet, on read-only media say), or when
+    /// the ids are not few: more than a fiftieth of the stored events, counted with a `LIMIT`ed query, which is
+    /// cheap next to fetching that many rows.
     static func candidates(_ db: Database, _ candidates: CandidateSet) throws -> (String, [DatabaseValue])? {
-        // Only readers attach the full-text file, and one written by an older version has no events_attrs.
+        // Only readers attach the full-text file; before index-file migration v8 `events_fts` had the line only.
         guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pragma_database_list WHERE name = 'fts'") == 1,
             try Int.fetchOne(
                 db,
-                sql:
-                    "SELECT COUNT(*) FROM pragma_table_info('fts_progress', 'fts') WHERE name = 'attrs_indexed_through'"
+                sql: "SELECT COUNT(*) FROM pragma_table_info('events_fts', 'fts') WHERE name = 'program'"
             ) == 1
         else { return nil }
-        let marks = try Row.fetchOne(db, sql: "SELECT indexed_through, attrs_indexed_through FROM fts_progress")
-        let lineMark: Int64 = marks?[0] ?? 0
-        let attrsMark: Int64 = marks?[1] ?? 0
-        var watermark = Int64.max
-        if candidates.usesLine { watermark = min(watermark, lineMark) }
-        if candidates.usesAttributes { watermark = min(watermark, attrsMark) }
+        let watermark = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
         let stored = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
         let cap = max(Int64(Self.fullTextCandidateFloor), stored / Int64(Self.fullTextCandidateShare))
         let unindexed = max(0, stored - watermark)

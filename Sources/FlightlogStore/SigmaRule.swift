@@ -11,12 +11,12 @@ import Yams
 /// whose extras (such as `timeframe` or an aggregation after `|`) are dropped is run as an approximation, and says so.
 ///
 /// Full-text candidates: when every event the condition can match must be found by some full-text searches, the
-/// query first takes those events from the indexes and runs the exact condition on them only, instead of scanning
-/// every event. Two indexes serve: `events_fts` holds the raw line's words (keywords, and comparisons other than
-/// `re` on `message`/`line`/`raw`), `events_attrs` holds `program` and each parsed field as `key value` (see
-/// ``AttributeText``). The line index knows words, not substrings, so a keyword is found where a word begins:
+/// query first takes those events from the full-text index and runs the exact condition on them only, instead of
+/// scanning every event. Its columns serve: `line` holds the raw line's words (keywords, and comparisons other than
+/// `re` on `message`/`line`/`raw`), `program` and `fields` hold `program` and each parsed field as `key value` (see
+/// ``AttributeText``). The index knows words, not substrings, so a keyword is found where a word begins:
 /// `export` finds `report export` and `export_job` but not `reexport`. See ``fullTextPhrase(_:prefix:)``. Searches
-/// on `events_attrs` lose nothing: equality and `startswith` search the value's start, `contains`/`endswith`/`re`
+/// on `program` and `fields` lose nothing: equality and `startswith` search the value's start, `contains`/`endswith`/`re`
 /// on a field search for the field's name. Events the indexer has not reached yet are always checked too.
 public struct SigmaRule: Sendable {
     public var file: String
@@ -486,11 +486,11 @@ struct SigmaTranslator {
 
     /// The full-text search implied by one field comparison, or nil when none is.
     ///
-    /// - The raw line (`message`, `line`, `raw`): `events_fts`, with the word-start rule of
+    /// - The raw line (`message`, `line`, `raw`): the `line` column, with the word-start rule of
     ///   ``fullTextPhrase(_:prefix:)``. `endswith` on the line ends at the line's end and starts where it likes,
     ///   which that rule covers like `contains`.
-    /// - `program`, and parsed fields: `events_attrs` (`program`, and each field as `key value`, see
-    ///   ``AttributeText``). These are whatever the agent sent, not necessarily in the line, hence their own index.
+    /// - `program`, and parsed fields: the `program` and `fields` columns (each field as `key value`, see
+    ///   ``AttributeText``). These are whatever the agent sent, not necessarily in the line, hence their own columns.
     ///   Here nothing is approximated: an equality, a `startswith` or a wildcard pattern's literal start is where
     ///   the value begins, so the value's words are found exactly; `contains`, `endswith` and `re` on a parsed field
     ///   need the field to be present, so its name is searched; on `program` they have no full-text side.

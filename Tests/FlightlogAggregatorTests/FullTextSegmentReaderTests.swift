@@ -8,7 +8,7 @@ import Testing
 
 /// `verify` reads the full-text indexes from their segment records; what it reads must be exactly what
 /// SQLite's own `fts5vocab` reads, on indexes with doclists and position lists spanning pages, several segments,
-/// an incremental merge stopped half-way, and both tables; and it must step aside for anything unusual.
+/// an incremental merge stopped half-way, and every column; and it must step aside for anything unusual.
 @Suite struct FullTextSegmentReaderTests {
     /// Events whose indexes have long doclists (every line shares words), a position list longer than a page,
     /// several columns (the hunt index), non-ASCII words, stored through the store and indexed in many segments.
@@ -63,30 +63,31 @@ import Testing
 
     func compare(_ path: String, expectRefusal: Bool = false) throws {
         let fts = FullTextIndexer.path(for: path)
-        for index in FullTextCheck.Index.allCases {
-            let fast = try FullTextCheck.IndexScan.scan(index, path: fts, immutable: false, expectedDocuments: 10_000)
-            let slow = try FullTextCheck.IndexScan.scan(
-                index,
-                path: fts,
-                immutable: false,
-                expectedDocuments: 10_000,
-                segments: false
-            )
-            if expectRefusal {
-                #expect(fast.segmentReaderRefused != nil, "\(index)")
-            } else {
-                #expect(fast.segmentReaderRefused == nil, "\(index): \(fast.segmentReaderRefused ?? "")")
-            }
-            #expect(fast.watermark == slow.watermark)
-            #expect(
-                fast.tally.counts.reduce(0) { $0 + Int($1) } > 1_000,
-                "\(index): too few instances to mean anything"
-            )
-            #expect(fast.tally.counts == slow.tally.counts, "\(index)")
-            #expect(fast.tally.digests == slow.tally.digests, "\(index)")
-            #expect(fast.extra.mapValues(\.count) == slow.extra.mapValues(\.count))
-            #expect(fast.extra.mapValues(\.digest) == slow.extra.mapValues(\.digest))
+        let fast = try FullTextCheck.IndexScan.scan(path: fts, immutable: false, expectedDocuments: 10_000)
+        let slow = try FullTextCheck.IndexScan.scan(
+            path: fts,
+            immutable: false,
+            expectedDocuments: 10_000,
+            segments: false
+        )
+        if expectRefusal {
+            #expect(fast.segmentReaderRefused != nil)
+        } else {
+            #expect(fast.segmentReaderRefused == nil, "\(fast.segmentReaderRefused ?? "")")
         }
+        #expect(fast.watermark == slow.watermark)
+        #expect(fast.tally.counts.reduce(0) { $0 + Int($1) } > 1_000, "too few instances to mean anything")
+        #expect(fast.tally.counts == slow.tally.counts)
+        #expect(fast.tally.digests == slow.tally.digests)
+        #expect(fast.extra.mapValues(\.count) == slow.extra.mapValues(\.count))
+        #expect(fast.extra.mapValues(\.digest) == slow.extra.mapValues(\.digest))
+        // Every column is read: the parsed fields' tokens (column 2) are among the instances.
+        let queue = try DatabaseQueue(path: fts)
+        defer { try? queue.close() }
+        let inFields = try queue.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events_fts_instance WHERE col = 'fields'") ?? 0
+        }
+        #expect(inFields > 100)
     }
 
     @Test(arguments: [4096, FullTextIndexer.pageSize])
@@ -97,8 +98,17 @@ import Testing
         try self.compare(path)
         // The long line's position list (spanning leaves of 4 KiB pages): every one of its 3,001 words is there.
         let fts = FullTextIndexer.path(for: path)
-        let line = try FullTextCheck.IndexScan.scan(.line, path: fts, immutable: false, expectedDocuments: 10_000)
-        #expect(line.tally.slots[2 * 200 + 5].count == 3_001)
+        let scan = try FullTextCheck.IndexScan.scan(path: fts, immutable: false, expectedDocuments: 10_000)
+        let queue = try DatabaseQueue(path: fts)
+        defer { try? queue.close() }
+        let (inLine, inAll) = try await queue.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events_fts_instance WHERE doc = 406 AND col = 'line'"),
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events_fts_instance WHERE doc = 406")
+            )
+        }
+        #expect(inLine == 3_001)
+        #expect(scan.tally.slots[2 * 200 + 5].count == Int32(inAll ?? 0))
     }
 
     @Test(arguments: [4096, FullTextIndexer.pageSize])
@@ -111,7 +121,6 @@ import Testing
         // A little merge work (one page) over many segments: the merge stays in progress.
         try await queue.write { db in
             try db.execute(sql: "INSERT INTO events_fts (events_fts, rank) VALUES ('merge', -1)")
-            try db.execute(sql: "INSERT INTO events_attrs (events_attrs, rank) VALUES ('merge', -1)")
         }
         let merging = try await queue.read { db in
             try FullTextSegmentReader.segments(
@@ -139,7 +148,7 @@ import Testing
         let queue = try DatabaseQueue(path: fts)
         try await queue.write { db in try db.execute(sql: sql) }
         try queue.close()
-        let scan = try? FullTextCheck.IndexScan.scan(.line, path: fts, immutable: false, expectedDocuments: 10_000)
+        let scan = try? FullTextCheck.IndexScan.scan(path: fts, immutable: false, expectedDocuments: 10_000)
         // Either the reader refused and fts5vocab read it, or fts5vocab itself failed (a missing page is corrupt).
         if let scan { #expect(scan.segmentReaderRefused != nil) }
     }

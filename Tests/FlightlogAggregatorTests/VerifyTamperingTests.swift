@@ -297,23 +297,25 @@ struct VerifyTamperingTests {
         #expect(report.first(.ftsMismatch)?.detail.contains("other tokens") == true)
     }
 
-    /// The hunt index (`events_attrs`: program and parsed fields) hides events from `hunt` when edited: a row's
-    /// entry replaced, a document planted for no event.
+    /// The hunt columns of the full-text index (`program` and the parsed fields) hide events from `hunt` when
+    /// edited: a row's entry replaced, a document planted for no event.
     @Test func huntIndexEntriesReplacedOrPlanted() async throws {
         let fixture = try await EvidenceFixture()
         defer { fixture.dir.cleanup() }
         #expect(try await fixture.verify().findings == [])
         try fixture.tamper(
             """
-            INSERT INTO events_attrs (events_attrs, rowid, program, fields) VALUES ('delete', 7, 'sshd', '');
-            INSERT INTO events_attrs (rowid, program, fields) VALUES (7, 'cron', '');
-            INSERT INTO events_attrs (rowid, program, fields) VALUES (5000, 'planted', 'action consent');
+            INSERT INTO events_fts (events_fts, rowid, line, program, fields)
+                SELECT 'delete', id, CAST(line AS TEXT), program, '' FROM events WHERE id = 7;
+            INSERT INTO events_fts (rowid, line, program, fields)
+                SELECT 7, CAST(line AS TEXT), 'cron', '' FROM events WHERE id = 7;
+            INSERT INTO events_fts (rowid, program, fields) VALUES (5000, 'planted', 'action consent');
             """
         )
         let report = try await fixture.verify()
         #expect(report.kinds == [.ftsMismatch, .ftsOrphan])
         #expect(report.first(.ftsMismatch)?.rowID == 7)
-        #expect(report.first(.ftsMismatch)?.detail.contains("events_attrs") == true)
+        #expect(report.first(.ftsMismatch)?.detail.contains("program and fields") == true)
         #expect(report.first(.ftsOrphan)?.rowID == 5000)
     }
 

@@ -15,7 +15,12 @@ struct ReadOnlyMediaTests {
         let mount: TempDirectory
         var database: String { self.mount.file("flightlog.db") }
 
-        init(_ fixture: IncidentFixture, extraFiles: [String: Data] = [:]) throws {
+        /// `prepare` runs on the copied database's path before the directory is mounted read-only.
+        init(
+            _ fixture: IncidentFixture,
+            extraFiles: [String: Data] = [:],
+            prepare: (String) throws -> Void = { _ in }
+        ) throws {
             self.source = try TempDirectory()
             self.mount = try TempDirectory()
             // A consistent copy of each file through SQLite's backup API (the shared fixture stays open elsewhere).
@@ -34,6 +39,7 @@ struct ReadOnlyMediaTests {
                     throw TestFailure("could not create \(name)")
                 }
             }
+            try prepare(self.source.file("flightlog.db"))
             try Self.sh("mount", "--bind", self.source.path, self.mount.path)
             try Self.sh("mount", "-o", "remount,bind,ro", self.mount.path)
         }
@@ -73,6 +79,45 @@ struct ReadOnlyMediaTests {
         #expect(verify.stdout.contains("gap"))
         #expect(!verify.stdout.contains("fts_"))
         #expect(verify.stdout.contains("not recorded (read-only media)"))
+    }
+
+    /// A copy whose full-text file an older version wrote (two tables, before index-file migration v8), which
+    /// nothing can upgrade on read-only media: `--match` still answers, a hunt scans and finds what it finds on the
+    /// current layout, and `verify` says the index was not checked instead of reporting every row of it.
+    @Test func aCopyWithAnOlderFullTextFileIsReadAndSaysWhatWasNotChecked() async throws {
+        let fixture = try await SharedIncident.shared.get()
+        let copy = try ReadOnlyCopy(fixture) { database in
+            let fts = try DatabaseQueue(path: database + ".fts")
+            try fts.writeWithoutTransaction { db in
+                try db.execute(sql: "ATTACH DATABASE ? AS store", arguments: [database])
+                try db.inTransaction {
+                    try db.execute(sql: OlderIndexFile.twoTableLayoutSQL)
+                    return .commit
+                }
+            }
+            try fts.close()
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + ".fts" + suffix) }
+        }
+        let events = try await SQLiteStore(readOnlyPath: fixture.database).counts().events
+
+        let match = try FlightlogCLI.run(["query", "--db", copy.database, "--match", "AnyDesk", "--format", "jsonl"])
+        #expect(match.status == 0, "\(match.stderr)")
+        #expect(match.lines.count == 1)
+
+        let arguments = ["hunt", "--rules", HuntCommandTests.rulePack, "--format", "jsonl"]
+        let current = try FlightlogCLI.run(arguments + ["--db", fixture.database])
+        let older = try FlightlogCLI.run(arguments + ["--db", copy.database])
+        #expect(older.status == current.status, "\(older.stderr)")
+        #expect(!older.lines.isEmpty)
+        #expect(older.lines == current.lines)
+
+        let verify = try FlightlogCLI.run([
+            "verify", "--db", copy.database, "--aggregator-key", copy.mount.file("aggregator.pub"),
+        ])
+        // The incident's chain gap, and the index reported as not checked rather than as findings.
+        #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
+        #expect(!verify.stdout.contains("fts_"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("trailing by \(events) events (not checked)"), "\(verify.stdout)")
     }
 
     /// A `-wal` file next to the copy holds transactions an immutable open would not see: refused, with what to do.

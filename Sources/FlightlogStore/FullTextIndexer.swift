@@ -184,7 +184,10 @@ final class FullTextIndexer: @unchecked Sendable {
         try self.queue.writeWithoutTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS store", arguments: [databasePath])
             let latest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM store.events") ?? 0
-            self.withLock { $0.latestEventID = max($0.latestEventID, latest) }
+            self.withLock {
+                $0.latestEventID = max($0.latestEventID, latest)
+                $0.lowestLag = $0.lag
+            }
         }
     }
 
@@ -264,6 +267,7 @@ final class FullTextIndexer: @unchecked Sendable {
         let waiters = self.locked { () -> [CheckedContinuation<Void, Never>] in
             self.state.indexedThrough = max(self.state.indexedThrough, through)
             self.state.latestEventID = max(self.state.latestEventID, through)
+            self.state.lowestLag = min(self.state.lowestLag, self.state.lag)
             defer { self.progressWaiters = [] }
             return self.progressWaiters
         }
@@ -347,11 +351,14 @@ final class FullTextIndexer: @unchecked Sendable {
         }
     }
 
-    /// While an indexer runs, waits until its lag is at most `maxLag` events: the bound on how far the full-text
-    /// index trails the durable commit. Without a running indexer, or while it fails and retries, there is nothing
-    /// to wait for: evidence is stored and acknowledged whether or not it can be indexed yet.
+    /// While an indexer runs, waits until its lag is within `maxLag` events of the lowest it has been (see
+    /// ``FullTextProgress/isWithinBound(_:)``): the bound on how far the full-text index trails the durable commit.
+    /// Without a running indexer, or while it fails and retries, there is nothing to wait for: evidence is stored
+    /// and acknowledged whether or not it can be indexed yet.
     func waitForLag(atMost maxLag: Int64) async {
-        func satisfied() -> Bool { !self.running || self.state.failure != nil || self.state.lag <= maxLag }
+        func satisfied() -> Bool {
+            !self.running || self.state.failure != nil || self.state.isWithinBound(maxLag)
+        }
         while true {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 self.lock.lock()
@@ -382,6 +389,20 @@ public struct FullTextProgress: Sendable, Equatable {
 
     /// Events committed but not yet in the full-text index.
     public var lag: Int64 { max(0, self.latestEventID - self.indexedThrough) }
+
+    /// The lowest ``lag`` since the indexer started: its lag then (a whole store, for an index file being rebuilt),
+    /// then after each indexing transaction; 0 once it has caught up.
+    public var lowestLag: Int64 = 0
+
+    /// Whether ingestion may go on under a lag bound of `maxLag` events: the lag may exceed the lowest it has been
+    /// by at most that much. On a caught-up index that is a lag of at most `maxLag`. On an index being rebuilt (an
+    /// upgraded or damaged `DB.fts`: the whole store to index) ingestion is not held back while the indexer gains on
+    /// it; only when ingestion outruns it does it wait, so the lag never grows past where the rebuild started plus
+    /// `maxLag`. Holding ingestion back until a rebuilt index trailed by less than `maxLag` stopped acknowledgements
+    /// for minutes after an upgrade, and could not make the one-core indexer any faster.
+    public func isWithinBound(_ maxLag: Int64) -> Bool {
+        self.lag <= self.lowestLag + maxLag
+    }
 }
 
 /// Inserts one event into `events_fts`: its line, its `program`, and its parsed fields as ``AttributeText``.

@@ -259,6 +259,36 @@ import Testing
         try await self.expectIndexedAndClean(store)
     }
 
+    /// The lag bound counts from the lowest lag since the indexer started. An index being rebuilt (an upgraded or
+    /// damaged `DB.fts`: every stored event to index) does not hold ingestion back while the indexer gains on it;
+    /// ingestion that outruns it waits once the lag is `maxLag` past its lowest. On a caught-up index the bound is
+    /// the plain lag, as before.
+    @Test func theLagBoundCountsFromWhereARebuildStarted() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        try await self.stored(try SQLiteStore(path: path), TestAgent(name: "ft-rebuild"), batches: 3)
+        // A store of 15 events whose index is being rebuilt from the first.
+        let store = try SQLiteStore(path: path)
+        let indexer = try #require(store.indexer)
+        #expect(indexer.progress.lag == 15)
+        #expect(indexer.progress.lowestLag == 15)
+        #expect(indexer.progress.isWithinBound(0), "a rebuild must not hold ingestion back at its start")
+
+        #expect(try await indexer.indexNext(limit: 4) == 4)
+        #expect(indexer.progress.lowestLag == 11)
+        // Ingestion outruns the indexer: 5 more events, a lag of 16, 5 past its lowest.
+        try await self.stored(store, TestAgent(name: "ft-rebuild-2"), batches: 1)
+        #expect(indexer.progress.lag == 16)
+        #expect(indexer.progress.isWithinBound(5))
+        #expect(!indexer.progress.isWithinBound(4))
+
+        try await store.drainFullTextIndex()
+        #expect(indexer.progress.lowestLag == 0)
+        #expect(indexer.progress.isWithinBound(0))
+        try await self.expectIndexedAndClean(store)
+    }
+
     /// A full-text file that is not a database (overwritten, truncated, a disk error): readers and writers other
     /// than `serve` say which file it is and that the evidence is not affected; `serve`'s open moves it aside,
     /// keeps it, and rebuilds the index from the stored events.

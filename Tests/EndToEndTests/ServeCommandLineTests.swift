@@ -1,3 +1,4 @@
+import FlightlogStore
 import FlightlogTestSupport
 import Foundation
 import Testing
@@ -61,6 +62,38 @@ struct ServeCommandLineTests {
         #expect(kept.count == 1)
         let after = try Harness.run("flightlog", ["query", "--db", db, "--match", "sshd"])
         #expect(after.code == 1, "no match, and no error: \(after.err)")
+    }
+
+    /// A store whose full-text index must be filled again (here `DB.fts` removed, as the README says to do with a
+    /// damaged one; an upgrade that changes the index's layout is the same): `serve` says so in its log, with how
+    /// many events, and fills it while it serves.
+    @Test func aServeThatMustIndexStoredEventsSaysSo() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanup() }
+        let db = scratch.file("flightlog.db")
+        do {
+            let store = try SQLiteStore(path: db)
+            let agent = TestAgent(name: "ws-rebuild")
+            let record = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+            for batch in try agent.chain(3) {
+                let outcomes = try await store.ingest([
+                    IngestItem(agentID: record.id, batch: batch, events: try batch.decodeEvents(), receivedNanos: 1)
+                ])
+                #expect(outcomes == [.stored])
+            }
+        }
+        try FileManager.default.removeItem(atPath: db + ".fts")
+
+        let log = scratch.file("serve.log")
+        let server = try await Harness.startServeAndWait(db: db, log: log)
+        defer { Harness.killHard(server) }
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(text.contains("The full-text index trails the stored events: indexing them now"), "\(text)")
+        #expect(text.contains("events_to_index=15"), "\(text)")
+        try await Harness.eventuallyAsync(seconds: 60, "the index fills") {
+            try Harness.run("flightlog", ["query", "--db", db, "--match", "line", "--count"]).out
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "15"
+        }
     }
 
     @Test func aBadValueIsNamed() throws {

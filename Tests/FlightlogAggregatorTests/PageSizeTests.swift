@@ -13,6 +13,11 @@ import Testing
         try await store.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") }
     }
 
+    /// The writer's automatic checkpoint interval, in pages.
+    private static func checkpointPages(_ store: SQLiteStore) async throws -> Int? {
+        try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+    }
+
     private static func storeOneBatch(_ store: SQLiteStore) async throws {
         let agent = TestAgent(name: "pages")
         let record = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
@@ -31,6 +36,8 @@ import Testing
         let store = try SQLiteStore(path: dir.file("db.sqlite"))
         #expect(try await Self.pageSize(store) == SQLiteStore.pageSize)
         #expect(SQLiteStore.pageSize == 65_536)
+        // 128 MiB of WAL between the writer's checkpoints (SQLite's default: 1,000 pages).
+        #expect(try await Self.checkpointPages(store) == 2_048)
         try await Self.storeOneBatch(store)
     }
 
@@ -46,6 +53,7 @@ import Testing
         try older.close()
         let store = try SQLiteStore(path: path)
         #expect(try await Self.pageSize(store) == 4_096)
+        #expect(try await Self.checkpointPages(store) == 32_768)
         try await Self.storeOneBatch(store)
     }
 }

@@ -74,6 +74,8 @@ struct IntegrityChecker {
     private(set) var maxEventID: Int64 = 0
     /// Events past the full-text indexer's watermark: not yet indexed, so not checked against the index.
     private(set) var fullTextLag: Int64 = 0
+    /// Whether the full-text index is checked (see ``run()``).
+    private var checksIndex = false
 
     /// Whether the files are opened immutable (read-only media): the index scans open them so too.
     let immutable: Bool
@@ -89,11 +91,14 @@ struct IntegrityChecker {
     // MARK: - Running
 
     mutating func run() throws {
-        // An index file in the layout before index-file migration v8 (read-only media) is not checked: all of it
-        // counts as the lag the report shows.
+        // Without the index file (left out of the open as unreadable: the store reports it), or with one in the
+        // layout before index-file migration v8 (read-only media), the index is not checked: all of it counts as
+        // the lag the report shows.
+        let indexPath = try String.fetchOne(self.db, sql: "SELECT file FROM pragma_database_list WHERE name = 'fts'")
+        let checksIndex = try indexPath != nil && FullTextCheck.hasCurrentLayout(self.db, schema: "fts")
+        self.checksIndex = checksIndex
         self.fullText.indexedThrough =
-            try FullTextCheck.hasCurrentLayout(self.db, schema: "fts")
-            ? Int64.fetchOne(self.db, sql: "SELECT indexed_through FROM fts_progress") ?? 0 : 0
+            checksIndex ? try Int64.fetchOne(self.db, sql: "SELECT indexed_through FROM fts_progress") ?? 0 : 0
         self.maxBatchID = try Int64.fetchOne(self.db, sql: "SELECT COALESCE(MAX(id), 0) FROM batches") ?? 0
         self.maxEventID = try Int64.fetchOne(self.db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
         self.fullText.latestEventID = self.maxEventID
@@ -105,13 +110,10 @@ struct IntegrityChecker {
         try self.loadAgents()
         // A full whole-store run reads the full-text index on another thread while the pass runs.
         var indexScan: FullTextCheck.IndexScan?
-        if self.mode == .full && self.options.isWholeStore {
-            guard
-                let path = try String.fetchOne(
-                    self.db,
-                    sql: "SELECT file FROM pragma_database_list WHERE name = 'fts'"
-                ), !path.isEmpty
-            else { throw StoreError.database("the full-text index file is not attached") }
+        if checksIndex && self.mode == .full && self.options.isWholeStore {
+            guard let path = indexPath, !path.isEmpty else {
+                throw StoreError.database("the full-text index file is attached without a file name")
+            }
             indexScan = FullTextCheck.IndexScan(
                 path: path,
                 immutable: self.immutable,
@@ -314,7 +316,7 @@ struct IntegrityChecker {
             try rows.advance()
         }
         self.options.progress?(done, total)
-        if self.mode == .incremental || !self.options.isWholeStore {
+        if self.checksIndex && (self.mode == .incremental || !self.options.isWholeStore) {
             var found: [IntegrityFinding] = []
             try self.fullText.checkRowSizes(
                 self.db,

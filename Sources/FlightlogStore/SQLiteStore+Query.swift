@@ -255,6 +255,14 @@ extension SQLiteStore {
             throw error
         } catch let error as DatabaseError {
             let message = error.message ?? "\(error)"
+            if message.contains("no such table: events_fts") || message.contains("no such table: fts_progress"),
+                let reason = self.leftOutFullText
+            {
+                // Opened without the full-text file because it cannot be read.
+                throw QueryError.database(
+                    "\(StoreError.fullTextDamaged(path: FullTextIndexer.path(for: self.path), reason: reason))"
+                )
+            }
             if message.contains("no such table: events_fts") || message.contains("no such table: fts_progress") {
                 // The full-text file is missing (removed to be rebuilt, or never created by this database's serve).
                 throw QueryError.database(

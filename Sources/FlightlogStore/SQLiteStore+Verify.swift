@@ -8,6 +8,15 @@ extension SQLiteStore {
     public func verify(_ options: VerifyOptions) async throws(StoreError) -> VerifyReport {
         let started = options.nowNanos
         let immutable = self.isImmutable
+        let unreadableIndex = self.leftOutFullText.map { reason in
+            IntegrityFinding(
+                .storageCorrupt,
+                "the full-text index \(FullTextIndexer.path(for: self.path)) cannot be read (\(reason)) and was not "
+                    + "checked; the evidence (batches, rows, tree, checkpoints) was checked without it. Keep a copy, "
+                    + "then start `flightlog serve`: it moves the file aside and rebuilds the index from the stored "
+                    + "events"
+            )
+        }
         let report = try await self.read { db -> (VerifyReport, Int64, Int64) in
             var checker = try IntegrityChecker(db: db, options: options, immutable: immutable)
             try checker.run()
@@ -17,7 +26,7 @@ extension SQLiteStore {
             let report = VerifyReport(
                 mode: checker.mode,
                 scope: scope.isEmpty ? "all" : scope.joined(separator: ","),
-                findings: checker.findings,
+                findings: (unreadableIndex.map { [$0] } ?? []) + checker.findings,
                 batchesChecked: checker.batchesChecked,
                 eventsChecked: checker.eventsChecked,
                 bytesChecked: checker.bytesChecked,

@@ -19,26 +19,63 @@ public final class SQLiteStore: EvidenceStore {
     /// How many committed events the full-text index may trail by while an indexer runs, before ingestion waits.
     public static let maxFullTextLag: Int64 = 2_000_000
 
-    /// Where the full-text file was moved when it was found damaged at open (see ``init(path:rebuildDamagedIndex:)``),
+    /// Where the full-text file was moved when it was found damaged at open (see ``init(path:onDamagedIndex:)``),
     /// or nil.
     public let movedDamagedFullText: String?
+    /// Why the full-text file was left out of this open (``DamagedIndex/leaveOut``: it is not a readable database),
+    /// or nil: queries and `verify` then run without it.
+    public let leftOutFullText: String?
 
-    /// Opens (creating when needed) the database at `path` for writing and migrates it to the current schema.
-    ///
-    /// A full-text file that is not a readable database fails the open with ``StoreError/fullTextDamaged(path:reason:)``,
-    /// unless `rebuildDamagedIndex`: then (for `serve`, which must keep storing evidence) it is renamed
-    /// `DB.fts.damaged-<time>` (kept, never deleted) and a new one is filled from the stored events.
-    public convenience init(path: String, rebuildDamagedIndex: Bool = false) throws(StoreError) {
-        try self.init(path: path, fullTextBusyTimeout: 30, rebuildDamagedIndex: rebuildDamagedIndex)
+    /// What opening a store does with a full-text file (`DB.fts`, derived from the stored events) that is not a
+    /// readable database.
+    public enum DamagedIndex: Sendable {
+        /// Fail the open with ``StoreError/fullTextDamaged(path:reason:)`` (the commands that need the index).
+        case fail
+        /// Rename it `DB.fts.damaged-<time>` (kept, never deleted) and fill a new one from the stored events
+        /// (`serve`, which must keep storing evidence).
+        case moveAsideAndRebuild
+        /// Open without it, leaving it untouched (`verify`, which still checks the evidence and reports the index).
+        case leaveOut
     }
 
-    /// ``init(path:rebuildDamagedIndex:)`` with the full-text indexer's busy timeout: how long it waits for a lock
+    /// Opens (creating when needed) the database at `path` for writing and migrates it to the current schema; a
+    /// damaged full-text file is handled as `onDamagedIndex` says.
+    public convenience init(path: String, onDamagedIndex: DamagedIndex = .fail) throws(StoreError) {
+        try self.init(path: path, fullTextBusyTimeout: 30, onDamagedIndex: onDamagedIndex)
+    }
+
+    /// ``init(path:onDamagedIndex:)`` with the full-text indexer's busy timeout: how long it waits for a lock
     /// another connection holds on the full-text file before its transaction fails (and is retried).
-    init(path: String, fullTextBusyTimeout: TimeInterval, rebuildDamagedIndex: Bool = false) throws(StoreError) {
+    init(path: String, fullTextBusyTimeout: TimeInterval, onDamagedIndex: DamagedIndex = .fail) throws(StoreError) {
         Self.tuneSQLite()
         self.path = path
         self.isImmutable = false
         let ftsPath = FullTextIndexer.path(for: path)
+        var moved: String?
+        var leftOut: String?
+        let indexer: FullTextIndexer?
+        do {
+            do {
+                indexer = try FullTextIndexer(databasePath: path, busyTimeout: fullTextBusyTimeout)
+            } catch let error as DatabaseError where Self.isDamage(error) {
+                let reason = "\(error.message ?? "\(error)")"
+                switch onDamagedIndex {
+                case .fail:
+                    throw StoreError.fullTextDamaged(path: ftsPath, reason: reason)
+                case .moveAsideAndRebuild:
+                    moved = try Self.moveAside(ftsPath)
+                    indexer = try FullTextIndexer(databasePath: path, busyTimeout: fullTextBusyTimeout)
+                case .leaveOut:
+                    leftOut = reason
+                    indexer = nil
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+        let attach = indexer == nil ? nil : ftsPath
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.label = "flightlog"
@@ -56,26 +93,15 @@ public final class SQLiteStore: EvidenceStore {
             db.add(function: RegexFunction.function)
             // Only readers see the full-text file: a writer that had it attached would take its write lock in every
             // BEGIN IMMEDIATE and wait for the indexer.
-            if db.configuration.readonly {
-                try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [ftsPath])
+            if db.configuration.readonly, let attach {
+                try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [attach])
             }
         }
-        var moved: String?
         do {
-            let indexer: FullTextIndexer
-            do {
-                indexer = try FullTextIndexer(databasePath: path, busyTimeout: fullTextBusyTimeout)
-            } catch let error as DatabaseError where Self.isDamage(error) {
-                guard rebuildDamagedIndex else {
-                    throw StoreError.fullTextDamaged(path: ftsPath, reason: "\(error.message ?? "\(error)")")
-                }
-                moved = try Self.moveAside(ftsPath)
-                indexer = try FullTextIndexer(databasePath: path, busyTimeout: fullTextBusyTimeout)
-            }
             try Self.createIfMissing(path)
             self.pool = try DatabasePool(path: path, configuration: config)
             try Migrations.migrator.migrate(self.pool)
-            try indexer.attach(databasePath: path)
+            try indexer?.attach(databasePath: path)
             self.indexer = indexer
         } catch let error as StoreError {
             throw error
@@ -83,6 +109,7 @@ public final class SQLiteStore: EvidenceStore {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
         self.movedDamagedFullText = moved
+        self.leftOutFullText = leftOut
     }
 
     /// The page size of a new evidence database, fixed when the file is created; an existing file keeps its own.
@@ -145,7 +172,11 @@ public final class SQLiteStore: EvidenceStore {
     /// shared-memory file a WAL database needs there, so the files are then opened as immutable — safe because
     /// nothing can write them. A `-wal` file left next to such a copy holds committed transactions that an
     /// immutable open would not see: that is refused with what to do instead.
-    public init(readOnlyPath path: String) throws(StoreError) {
+    ///
+    /// A full-text file that is not a readable database fails the open with
+    /// ``StoreError/fullTextDamaged(path:reason:)``, unless `onDamagedIndex` is ``DamagedIndex/leaveOut`` (it is
+    /// never moved from here).
+    public init(readOnlyPath path: String, onDamagedIndex: DamagedIndex = .fail) throws(StoreError) {
         Self.tuneSQLite()
         self.path = path
         guard FileManager.default.fileExists(atPath: path) else {
@@ -153,8 +184,9 @@ public final class SQLiteStore: EvidenceStore {
         }
         self.indexer = nil
         self.movedDamagedFullText = nil
+        let leaveOut = onDamagedIndex == .leaveOut
         do {
-            self.pool = try Self.openReadOnly(path: path, immutable: false)
+            (self.pool, self.leftOutFullText) = try Self.openReadOnly(path: path, immutable: false, leaveOut: leaveOut)
             self.isImmutable = false
         } catch  where Self.isOnReadOnlyMedia(path) {
             // Immutable only for a closed copy: a live database (being written through another mount) always has
@@ -171,19 +203,28 @@ public final class SQLiteStore: EvidenceStore {
                         """
                 )
             }
-            self.pool = try Self.openReadOnly(path: path, immutable: true)
+            (self.pool, self.leftOutFullText) = try Self.openReadOnly(path: path, immutable: true, leaveOut: leaveOut)
             self.isImmutable = true
         }
     }
 
-    private static func openReadOnly(path: String, immutable: Bool) throws(StoreError) -> DatabasePool {
+    /// The pool, and why the full-text file was left out of it (`leaveOut` and damaged), or nil.
+    private static func openReadOnly(
+        path: String,
+        immutable: Bool,
+        leaveOut: Bool
+    ) throws(StoreError) -> (DatabasePool, String?) {
         let ftsPath = FullTextIndexer.path(for: path)
-        let hasFullText = FileManager.default.fileExists(atPath: ftsPath)
+        let attach = immutable ? Self.immutableURI(ftsPath) : ftsPath
+        var leftOut: String?
+        if leaveOut, FileManager.default.fileExists(atPath: ftsPath) {
+            leftOut = Self.damage(readingFullText: attach)
+        }
+        let hasFullText = FileManager.default.fileExists(atPath: ftsPath) && leftOut == nil
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(30)
         config.label = "flightlog-read"
-        let attach = immutable ? Self.immutableURI(ftsPath) : ftsPath
         config.prepareDatabase { db in
             db.add(function: RegexFunction.function)
             guard hasFullText else { return }
@@ -220,11 +261,27 @@ public final class SQLiteStore: EvidenceStore {
                         + "which upgrades it (a copy on read-only media needs the version that wrote it)"
                 )
             }
-            return pool
+            return (pool, leftOut)
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Why the full-text file at `path` (a path or URI) cannot be read as a database, or nil when it can.
+    private static func damage(readingFullText path: String) -> String? {
+        var configuration = Configuration()
+        configuration.readonly = true
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") }
+            return nil
+        } catch let error as DatabaseError where Self.isDamage(error) {
+            return error.message ?? "\(error)"
+        } catch {
+            return nil
         }
     }
 

@@ -25,7 +25,7 @@ struct AgentsCommand: AsyncParsableCommand {
     func run() async throws {
         let summaries: [AgentSummary]
         do {
-            let store = try SQLiteStore(readOnlyPath: self.database.db)
+            let store = try SQLiteStore(readOnlyPath: self.database.db, onDamagedIndex: .leaveOut)
             summaries = try await store.agentSummaries()
         } catch {
             Output.error("\(error)")

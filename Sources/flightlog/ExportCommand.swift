@@ -139,7 +139,7 @@ struct ExportCommand: AsyncParsableCommand {
         let path = self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: database)
         if FileManager.default.isReadableFile(atPath: path), let signer = try? AggregatorKeyFile.load(path) {
             return BundleCheckpointKey(verifier: signer.verifier) {
-                let store = try SQLiteStore(path: database)
+                let store = try SQLiteStore(path: database, onDamagedIndex: .leaveOut)
                 guard let signed = try await store.makeCheckpoint(signer: signer, atNanos: nowNanos()) else {
                     throw StoreError.cannotExport("no checkpoint was made")
                 }

@@ -5,12 +5,22 @@ import Foundation
 /// What every investigator command does around its work: open the database read-only, and record the audit entry.
 enum Investigation {
     static func openStore(_ path: String) throws(ExitCode) -> SQLiteStore {
+        let store: SQLiteStore
         do {
-            return try SQLiteStore(readOnlyPath: path)
+            // An unreadable full-text file (derived, rebuilt by serve) does not stop what does not need it.
+            store = try SQLiteStore(readOnlyPath: path, onDamagedIndex: .leaveOut)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
         }
+        if let reason = store.leftOutFullText {
+            Output.error(
+                "warning: the full-text index \(path).fts cannot be read (\(reason)): --match cannot be answered and "
+                    + "hunts check every event. The evidence database is not affected; `flightlog serve` moves the "
+                    + "file aside and rebuilds the index when it starts"
+            )
+        }
+        return store
     }
 
     /// The arguments after the subcommand name, as typed.

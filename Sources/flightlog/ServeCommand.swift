@@ -129,7 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = self.log.bootstrap(label: "flightlog.serve")
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(path: self.database.db, rebuildDamagedIndex: true)
+            store = try SQLiteStore(path: self.database.db, onDamagedIndex: .moveAsideAndRebuild)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)

@@ -152,10 +152,12 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         let store: SQLiteStore
         do {
-            // A copy on read-only media (a write-blocked disk) is checked read-only; its run cannot be recorded.
+            // A copy on read-only media (a write-blocked disk) is checked read-only; its run cannot be recorded. An
+            // unreadable full-text file does not stop the check of the evidence: it is reported as a finding.
             store =
                 SQLiteStore.isOnReadOnlyMedia(self.database)
-                ? try SQLiteStore(readOnlyPath: self.database) : try SQLiteStore(path: self.database)
+                ? try SQLiteStore(readOnlyPath: self.database, onDamagedIndex: .leaveOut)
+                : try SQLiteStore(path: self.database, onDamagedIndex: .leaveOut)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)

@@ -50,6 +50,17 @@ struct ServeCommandLineTests {
         #expect(query.code == 2)
         #expect(query.err.contains("the full-text index \(db).fts is damaged"), "\(query.err)")
         #expect(query.err.contains("The evidence database is not affected"), "\(query.err)")
+        // What does not need the index still answers, with a warning.
+        let agents = try Harness.run("flightlog", ["agents", "--db", db])
+        #expect(agents.code == 0 && agents.out.contains("ws-1"), "\(agents.err)")
+        let count = try Harness.run("flightlog", ["query", "--db", db, "--host", "ws-1", "--count"])
+        #expect(count.code == 1, "no event, and no error: \(count.err)")
+        #expect(count.err.contains("warning: the full-text index \(db).fts cannot be read"), "\(count.err)")
+        // verify reports the index and checks the rest: a finding (exit 1), not a run that could not start (2).
+        let verify = try Harness.run("flightlog", ["verify", "--db", db])
+        #expect(verify.code == 1, "\(verify.out)\(verify.err)")
+        #expect(verify.out.contains("storage_corrupt"), "\(verify.out)")
+        #expect(verify.out.contains("cannot be read (file is not a database) and was not checked"), "\(verify.out)")
 
         let log = scratch.file("serve.log")
         let server = try await Harness.startServeAndWait(db: db, log: log)

@@ -314,7 +314,7 @@ import Testing
         }
         #expect(FileManager.default.contents(atPath: ftsPath) == garbage, "left as it was")
 
-        let store = try SQLiteStore(path: path, rebuildDamagedIndex: true)
+        let store = try SQLiteStore(path: path, onDamagedIndex: .moveAsideAndRebuild)
         let moved = try #require(store.movedDamagedFullText)
         #expect(moved.hasPrefix(ftsPath + ".damaged-"))
         #expect(FileManager.default.contents(atPath: moved) == garbage, "kept, not deleted")

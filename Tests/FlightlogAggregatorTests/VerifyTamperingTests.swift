@@ -43,7 +43,8 @@ struct EvidenceFixture {
         agent: String? = nil,
         deep: Bool = false
     ) async throws -> VerifyReport {
-        let store = try SQLiteStore(path: self.path)
+        // As `flightlog verify` opens it: an unreadable index file is a finding, not a reason to stop.
+        let store = try SQLiteStore(path: self.path, onDamagedIndex: .leaveOut)
         var options = VerifyOptions(
             mode: mode,
             agentName: agent,
@@ -278,6 +279,30 @@ struct VerifyTamperingTests {
         #expect(report.kinds.contains(.storageCorrupt), "\(report.kinds)")
         #expect(report.first(.storageCorrupt)?.detail.contains("events_fts") == true)
         #expect(report.kinds.contains(.rowEdited), "the row check still ran: \(report.kinds)")
+    }
+
+    /// The full-text file overwritten with garbage (it is derived, and `serve` would move it aside): `verify` reports
+    /// it and still checks the evidence (here an edited row) in full, scoped and incremental runs. It used to stop at
+    /// the open with "the full-text index … is damaged" and check nothing.
+    @Test func anUnreadableIndexFileIsAFindingAndTheEvidenceIsStillChecked() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        #expect(try await fixture.verify().findings == [])
+        try fixture.tamper("UPDATE events SET user = 'nobody' WHERE id = 3")
+        let index = fixture.path + ".fts"
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: index + suffix) }
+        let garbage = Data((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) })
+        try garbage.write(to: URL(fileURLWithPath: index))
+        for (mode, agent) in [(VerifyOptions.Mode.full, nil), (.full, "ws-a"), (.incremental, nil)] {
+            let report = try await fixture.verify(mode: mode, agent: agent)
+            #expect(report.kinds.contains(.storageCorrupt), "\(mode) \(agent ?? "all"): \(report.kinds)")
+            #expect(report.first(.storageCorrupt)?.detail.contains("cannot be read") == true)
+            // (An incremental run leaves rows older than the last clean run to the next full run.)
+            if mode == .full { #expect(report.kinds.contains(.rowEdited), "\(agent ?? "all"): \(report.kinds)") }
+            #expect(!report.kinds.contains(.ftsMismatch) && !report.kinds.contains(.ftsOrphan))
+        }
+        // The file is left as it was, for whoever wants to look at it.
+        #expect(FileManager.default.contents(atPath: index) == garbage)
     }
 
     /// Row 7 re-indexed with row 8's text: the same number of tokens, other words. Only the full run's digest of

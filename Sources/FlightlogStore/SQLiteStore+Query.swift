@@ -197,10 +197,7 @@ extension SQLiteStore {
     static func candidates(_ db: Database, _ candidates: CandidateSet) throws -> (String, [DatabaseValue])? {
         // Only readers attach the full-text file; before index-file migration v8 `events_fts` had the line only.
         guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pragma_database_list WHERE name = 'fts'") == 1,
-            try Int.fetchOne(
-                db,
-                sql: "SELECT COUNT(*) FROM pragma_table_info('events_fts', 'fts') WHERE name = 'program'"
-            ) == 1
+            try FullTextCheck.hasCurrentLayout(db, schema: "fts")
         else { return nil }
         let watermark = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
         let stored = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
@@ -255,18 +252,15 @@ extension SQLiteStore {
             throw error
         } catch let error as DatabaseError {
             let message = error.message ?? "\(error)"
-            if message.contains("no such table: events_fts") || message.contains("no such table: fts_progress"),
-                let reason = self.leftOutFullText
-            {
-                // Opened without the full-text file because it cannot be read.
-                throw QueryError.database(
-                    "\(StoreError.fullTextDamaged(path: FullTextIndexer.path(for: self.path), reason: reason))"
-                )
-            }
             if message.contains("no such table: events_fts") || message.contains("no such table: fts_progress") {
+                let index = FullTextIndexer.path(for: self.path)
+                // Opened without the full-text file because it cannot be read.
+                if let reason = self.leftOutFullText {
+                    throw QueryError.database("\(StoreError.fullTextDamaged(path: index, reason: reason))")
+                }
                 // The full-text file is missing (removed to be rebuilt, or never created by this database's serve).
                 throw QueryError.database(
-                    "no full-text index: \(FullTextIndexer.path(for: self.path)) is missing. `flightlog serve` "
+                    "no full-text index: \(index) is missing. `flightlog serve` "
                         + "rebuilds it from the stored events when it starts; searches without --match work meanwhile"
                 )
             }

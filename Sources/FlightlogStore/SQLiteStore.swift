@@ -34,7 +34,8 @@ public final class SQLiteStore: EvidenceStore {
         /// Rename it `DB.fts.damaged-<time>` (kept, never deleted) and fill a new one from the stored events
         /// (`serve`, which must keep storing evidence).
         case moveAsideAndRebuild
-        /// Open without it, leaving it untouched (`verify`, which still checks the evidence and reports the index).
+        /// Open without it, leaving it untouched (`verify`, which still checks the evidence and reports the index,
+        /// and the commands that do not need it).
         case leaveOut
     }
 

@@ -137,13 +137,15 @@ final class FullTextIndexer: @unchecked Sendable {
             // event twice, and FTS5 kept two hashes, two sets of segments and two merge schedules: measured inside
             // `flightlog-bench ingest` (2 M events of ~200-byte lines, release, alternating, 2026-11-27) one table
             // gave 80.5-86.5 k events/s acknowledged and indexed against 62.9-70.5 k, 19.8-21.0 µs of CPU per event
-            // against 22.7-24.9. The index is derived: the old tables are dropped and the new one is filled from
-            // the stored events (their pages are reused as it grows), with both watermarks back at 0.
+            // against 22.7-24.9. The index is derived: the new table is filled from the stored events, with both
+            // watermarks back at 0. The old tables are only renamed here (a change to the schema, instant): dropping
+            // them reads every one of their pages (48 s for the 1.9 GB file of 10 M events, from disk), which would
+            // hold up `serve`'s start and every other command's open. The indexer drops them in the background
+            // (``dropRetiredTables()``); their pages are then reused as the new index grows.
             try db.execute(
                 sql: """
                     DROP TABLE IF EXISTS events_fts_instance;
-                    DROP TABLE IF EXISTS events_fts;
-                    DROP TABLE IF EXISTS events_attrs;
+                    ALTER TABLE events_fts RENAME TO \(Self.retiredTables[0]);
                     CREATE VIRTUAL TABLE events_fts USING fts5(
                         line, program, fields, content='', tokenize='unicode61'
                     );
@@ -160,6 +162,25 @@ final class FullTextIndexer: @unchecked Sendable {
             }
         }
         return migrator
+    }
+
+    /// The tables of the layout before index-file migration v8, left for ``dropRetiredTables()``.
+    static let retiredTables = ["events_fts_v7", "events_attrs"]
+
+    /// Drops the tables index-file migration v8 retired, if any are left; returns how many it dropped.
+    ///
+    /// Called as the indexer starts (see ``run(report:)``), in a transaction of its own: it takes as long as
+    /// reading every page of those tables, during which the indexer does not index (acknowledgements do not wait
+    /// on it; the lag bound counts from where the rebuild started). A failure leaves them for the next start.
+    func dropRetiredTables() async throws -> Int {
+        try await self.queue.write { db in
+            var dropped = 0
+            for table in Self.retiredTables where try db.tableExists(table) {
+                try db.execute(sql: "DROP TABLE \(table)")
+                dropped += 1
+            }
+            return dropped
+        }
     }
 
     /// Sets an FTS5 option (it applies to what the table writes from then on) on full-text tables (before v8 there
@@ -290,6 +311,8 @@ final class FullTextIndexer: @unchecked Sendable {
     /// fails, ingestion does not wait on the lag bound: evidence keeps being stored and acknowledged, and the lag
     /// grows and is reported.
     func run(report: @Sendable (FullTextProgress) -> Void) async throws {
+        // Cleanup only: if it fails (a full disk), the tables stay until the next start, and indexing goes on.
+        _ = try? await self.dropRetiredTables()
         self.locked { self.running = true }
         defer {
             let waiters = self.locked { () -> [CheckedContinuation<Void, Never>] in

@@ -4,6 +4,8 @@ public enum OlderIndexFile {
     /// Turns a current full-text file (its connection with the evidence database attached as `store`) into the
     /// two-table layout, every stored event indexed, in one transaction.
     public static let twoTableLayoutSQL = """
+        DROP TABLE IF EXISTS events_fts_v7;
+        DROP TABLE IF EXISTS events_attrs;
         DROP TABLE events_fts_instance;
         DROP TABLE events_fts;
         CREATE VIRTUAL TABLE events_fts USING fts5(line, content='', tokenize='unicode61');

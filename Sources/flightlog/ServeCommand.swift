@@ -148,7 +148,8 @@ struct ServeCommand: AsyncParsableCommand {
             // trailed: the operator sees why --match misses recent events for a while, and that nothing waits on it.
             logger.notice(
                 """
-                The full-text index trails the stored events: indexing them now, on one core (about 90,000 events/s);                 evidence is stored and acknowledged meanwhile, and --match misses the events not indexed yet
+                The full-text index trails the stored events: indexing them now, on one core (about 90,000 events/s); \
+                evidence is stored and acknowledged meanwhile, and --match misses the events not indexed yet
                 """,
                 metadata: ["events_to_index": "\(progress.lag)", "indexed_through": "\(progress.indexedThrough)"]
             )

@@ -99,7 +99,13 @@ struct ServeCommandLineTests {
         let server = try await Harness.startServeAndWait(db: db, log: log)
         defer { Harness.killHard(server) }
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        #expect(text.contains("The full-text index trails the stored events: indexing them now"), "\(text)")
+        #expect(
+            text.contains(
+                "The full-text index trails the stored events: indexing them now, on one core (about 90,000 events/s); "
+                    + "evidence is stored and acknowledged meanwhile"
+            ),
+            "\(text)"
+        )
         #expect(text.contains("events_to_index=15"), "\(text)")
         try await Harness.eventuallyAsync(seconds: 60, "the index fills") {
             try Harness.run("flightlog", ["query", "--db", db, "--match", "line", "--count"]).out

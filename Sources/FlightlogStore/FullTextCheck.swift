@@ -38,10 +38,13 @@ struct FullTextCheck {
     static let name = "the full-text index"
     static let content = "line, program and fields"
 
-    /// Whether the index file attached as `schema` (or opened as `main`) has the one table of three columns of
-    /// index-file migration v8; an older file (the line in `events_fts`, the rest in `events_attrs`) is not checked.
+    /// Whether an index file is attached as `schema` (or opened as `main`) and has the one table of three columns
+    /// of index-file migration v8; an older file (the line in `events_fts`, the rest in `events_attrs`) is not
+    /// checked, and a missing one (absent, or left out of the open as unreadable) cannot be.
     static func hasCurrentLayout(_ db: Database, schema: String) throws -> Bool {
-        try Int.fetchOne(
+        let attached = "SELECT COUNT(*) FROM pragma_database_list WHERE name = ?"
+        guard try Int.fetchOne(db, sql: attached, arguments: [schema]) == 1 else { return false }
+        return try Int.fetchOne(
             db,
             sql: "SELECT COUNT(*) FROM pragma_table_info('events_fts', ?) WHERE name = 'program'",
             arguments: [schema]

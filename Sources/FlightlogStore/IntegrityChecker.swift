@@ -94,11 +94,9 @@ struct IntegrityChecker {
         // Without the index file (left out of the open as unreadable: the store reports it), or with one in the
         // layout before index-file migration v8 (read-only media), the index is not checked: all of it counts as
         // the lag the report shows.
-        let indexPath = try String.fetchOne(self.db, sql: "SELECT file FROM pragma_database_list WHERE name = 'fts'")
-        let checksIndex = try indexPath != nil && FullTextCheck.hasCurrentLayout(self.db, schema: "fts")
-        self.checksIndex = checksIndex
+        self.checksIndex = try FullTextCheck.hasCurrentLayout(self.db, schema: "fts")
         self.fullText.indexedThrough =
-            checksIndex ? try Int64.fetchOne(self.db, sql: "SELECT indexed_through FROM fts_progress") ?? 0 : 0
+            self.checksIndex ? try Int64.fetchOne(self.db, sql: "SELECT indexed_through FROM fts_progress") ?? 0 : 0
         self.maxBatchID = try Int64.fetchOne(self.db, sql: "SELECT COALESCE(MAX(id), 0) FROM batches") ?? 0
         self.maxEventID = try Int64.fetchOne(self.db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
         self.fullText.latestEventID = self.maxEventID
@@ -110,10 +108,13 @@ struct IntegrityChecker {
         try self.loadAgents()
         // A full whole-store run reads the full-text index on another thread while the pass runs.
         var indexScan: FullTextCheck.IndexScan?
-        if checksIndex && self.mode == .full && self.options.isWholeStore {
-            guard let path = indexPath, !path.isEmpty else {
-                throw StoreError.database("the full-text index file is attached without a file name")
-            }
+        if self.checksIndex && self.mode == .full && self.options.isWholeStore {
+            guard
+                let path = try String.fetchOne(
+                    self.db,
+                    sql: "SELECT file FROM pragma_database_list WHERE name = 'fts'"
+                ), !path.isEmpty
+            else { throw StoreError.database("the full-text index file is attached without a file name") }
             indexScan = FullTextCheck.IndexScan(
                 path: path,
                 immutable: self.immutable,

@@ -196,9 +196,7 @@ extension SQLiteStore {
     /// cheap next to fetching that many rows.
     static func candidates(_ db: Database, _ candidates: CandidateSet) throws -> (String, [DatabaseValue])? {
         // Only readers attach the full-text file; before index-file migration v8 `events_fts` had the line only.
-        guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pragma_database_list WHERE name = 'fts'") == 1,
-            try FullTextCheck.hasCurrentLayout(db, schema: "fts")
-        else { return nil }
+        guard try FullTextCheck.hasCurrentLayout(db, schema: "fts") else { return nil }
         let watermark = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
         let stored = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
         let cap = max(Int64(Self.fullTextCandidateFloor), stored / Int64(Self.fullTextCandidateShare))

@@ -55,10 +55,10 @@ struct BatchVerifier: Sendable {
         return .success(batch)
     }
 
-    /// Inflates and decodes the payload of a checked batch.
-    func decode(_ batch: SignedBatch) -> Result<[Event], Rejection> {
+    /// Inflates the payload of a checked batch and locates its events (with every check decoding them makes).
+    func decode(_ batch: SignedBatch) -> Result<EventLayout, Rejection> {
         do {
-            return .success(try batch.decodeEvents())
+            return .success(try batch.decodeLayout())
         } catch {
             return .failure(
                 Rejection(code: .malformedBatch, sequence: batch.sequence, message: "batch payload: \(error)")

@@ -319,12 +319,12 @@ struct Session {
                             reason: "batch rejected: \(rejection.code)"
                         )
                         break reading
-                    case .success(let (batch, events)):
+                    case .success(let (batch, layout)):
                         let promise = self.channel.channel.eventLoop.makePromise(of: IngestOutcome.self)
                         let item = IngestItem(
                             agentID: agentID,
                             batch: batch,
-                            events: events,
+                            layout: layout,
                             receivedNanos: WallClock.nowNanos()
                         )
                         outstanding.withLockedValue { $0 += 1 }

@@ -228,43 +228,27 @@ extension IntegrityChecker {
 
 extension IntegrityChecker {
     /// A batch's authentic events, located in its inflated payload, with what ingest derived from each (its indexed
-    /// columns, its `fields` JSON, the tokens of both full-text indexes) derived again from the payload on the
-    /// examining threads, so that the thread stepping through the rows only compares bytes.
+    /// columns and `fields` JSON, with ingest's own ``PreparedRows``; the tokens of the full-text index) derived again
+    /// from the payload on the examining threads, so that the thread stepping through the rows only compares bytes.
     struct AuthenticEvents: Sendable {
         let layout: EventLayout
-        let columns: [IndexedSpans]
+        let rows: PreparedRows
         let tokens: [EventTokens]
-        /// Every event's `fields` JSON, one after the other; event `i`'s ends at `fieldsEnd[i]`.
-        private let fields: [UInt8]
-        private let fieldsEnd: [Int]
+
+        var columns: [IndexedSpans] { self.rows.columns }
 
         init(_ layout: EventLayout, tokenizer: EventTokenizer) {
             self.layout = layout
-            let columns = layout.entries.map { IndexedSpans(layout, $0) }
-            self.columns = columns
+            let rows = PreparedRows(layout)
+            self.rows = rows
             self.tokens = layout.entries.indices.map {
-                tokenizer.tokens(layout, layout.entries[$0], program: columns[$0].program)
+                tokenizer.tokens(layout, layout.entries[$0], program: rows.columns[$0].program)
             }
-            var bound = 0
-            for entry in layout.entries { bound += FieldsJSON.maxLength(layout, entry) }
-            var ends: [Int] = []
-            ends.reserveCapacity(layout.entries.count)
-            self.fields = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
-                guard let base = buffer.baseAddress else { return }
-                for entry in layout.entries {
-                    FieldsJSON.write(layout, entry, to: base, at: &count)
-                    ends.append(count)
-                }
-            }
-            self.fieldsEnd = ends
         }
 
         /// Calls `body` with the `fields` JSON of event `index`.
         func withFields<T>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> T) -> T {
-            let start = index == 0 ? 0 : self.fieldsEnd[index - 1]
-            return self.fields.withUnsafeBytes {
-                body(UnsafeRawBufferPointer(rebasing: $0[start..<self.fieldsEnd[index]]))
-            }
+            self.rows.withJSON(index) { body(UnsafeRawBufferPointer($0)) }
         }
     }
 }

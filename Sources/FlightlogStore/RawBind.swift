@@ -42,17 +42,18 @@ enum RawBind {
     }
 
     static func blob(_ statement: SQLiteStatement, _ index: Int32, _ value: [UInt8]) {
-        value.withUnsafeBytes { bytes in
-            // A zero-length blob must still be a blob, not NULL: bind zeroblob(0) then.
-            if let base = bytes.baseAddress, bytes.count > 0 {
-                _ = sqlite3_bind_blob(statement, index, base, Int32(bytes.count), Self.transient)
-            } else {
-                _ = sqlite3_bind_zeroblob(statement, index, 0)
-            }
+        value.withUnsafeBufferPointer { Self.blob(statement, index, $0) }
+    }
+
+    static func blob(_ statement: SQLiteStatement, _ index: Int32, _ value: UnsafeBufferPointer<UInt8>) {
+        // A zero-length blob must still be a blob, not NULL: bind zeroblob(0) then.
+        if let base = value.baseAddress, value.count > 0 {
+            _ = sqlite3_bind_blob(statement, index, base, Int32(value.count), Self.transient)
+        } else {
+            _ = sqlite3_bind_zeroblob(statement, index, 0)
         }
     }
 
-    /// Runs a bound statement that returns no rows.
     /// Steps a query: true on a row, false when done; SQLite's error otherwise.
     static func nextRow(_ statement: SQLiteStatement, _ db: Database) throws -> Bool {
         let code = sqlite3_step(statement)
@@ -67,6 +68,7 @@ enum RawBind {
         }
     }
 
+    /// Runs a bound statement that returns no rows.
     static func step(_ statement: SQLiteStatement, _ db: Database) throws {
         let code = sqlite3_step(statement)
         guard code == SQLITE_DONE else {

@@ -216,27 +216,28 @@ extension SQLiteStore {
         // Raw binds: this loop runs once per stored event on the single writer, so it avoids building
         // StatementArguments per row.
         let events = insertEvent.sqliteStatement
-        for (index, event) in item.events.enumerated() {
-            let id = firstEventID + Int64(index)
-            let row = item.rows[index]
+        try item.withRows { index, entry, columns, payload, fieldsJSON in
+            func bytes(_ span: EventLayout.Span) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(rebasing: payload[span.start..<(span.start + span.count)])
+            }
             sqlite3_reset(events)
-            sqlite3_bind_int64(events, 1, id)
+            sqlite3_bind_int64(events, 1, firstEventID + Int64(index))
             sqlite3_bind_int64(events, 2, batchID)
             sqlite3_bind_int64(events, 3, Int64(index))
             sqlite3_bind_int64(events, 4, item.agentID)
-            sqlite3_bind_int64(events, 5, event.timeNanos)
-            sqlite3_bind_int64(events, 6, event.observedNanos)
+            sqlite3_bind_int64(events, 5, entry.timeNanos)
+            sqlite3_bind_int64(events, 6, entry.observedNanos)
             sqlite3_bind_int64(events, 7, item.receivedNanos)
-            sqlite3_bind_int64(events, 8, Int64(event.flags.rawValue))
-            RawBind.text(events, 9, event.host)
-            RawBind.text(events, 10, event.source)
-            RawBind.text(events, 11, row.columns.program)
-            if let pid = row.columns.pid { sqlite3_bind_int64(events, 12, pid) } else { sqlite3_bind_null(events, 12) }
-            RawBind.text(events, 13, row.columns.user)
-            RawBind.text(events, 14, row.columns.sourceIP)
-            RawBind.text(events, 15, row.columns.severity)
-            RawBind.blob(events, 16, event.line)
-            RawBind.text(events, 17, row.fieldsJSON)
+            sqlite3_bind_int64(events, 8, Int64(entry.flags.rawValue))
+            RawBind.text(events, 9, bytes(entry.host))
+            RawBind.text(events, 10, bytes(entry.source))
+            RawBind.text(events, 11, columns.program.map(bytes))
+            if let pid = columns.pid { sqlite3_bind_int64(events, 12, pid) } else { sqlite3_bind_null(events, 12) }
+            RawBind.text(events, 13, columns.user.map(bytes))
+            RawBind.text(events, 14, columns.sourceIP.map(bytes))
+            RawBind.text(events, 15, columns.severity.map(bytes))
+            RawBind.blob(events, 16, bytes(entry.line))
+            RawBind.text(events, 17, fieldsJSON)
             try RawBind.step(events, db)
         }
         if moveHead {

@@ -25,7 +25,7 @@ import Testing
         // 64 KiB pages after the migrations).
         let events = agent.events(2_000, prefix: "full-disk " + String(repeating: "x", count: 300))
         let two = try agent.batch(sequence: 2, previous: one.hash, events: events)
-        let items = [
+        let items = try [
             IngestItem(agentID: record.id, batch: one, events: first, receivedNanos: 1),
             IngestItem(agentID: record.id, batch: two, events: events, receivedNanos: 1),
         ]

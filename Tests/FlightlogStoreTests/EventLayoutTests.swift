@@ -1,4 +1,6 @@
+import Crypto
 import FlightlogWire
+import Foundation
 import GRDB
 import Testing
 
@@ -82,6 +84,86 @@ struct EventLayoutTests {
                 if let fast = AttributeText.text(fieldsJSON: stored) { #expect(Array(fast.utf8) == attributes) }
             }
         }
+    }
+
+    @Test("ingest stores the values decoded events hold, in every column")
+    func ingestStoresWhatDecodedEventsHold() async throws {
+        // Ingest prepares rows from the payload in place (IngestItem), with the functions verify uses: this holds
+        // what it stores to the decoded events, the reference the test above holds both of them to.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flightlog-rows-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try SQLiteStore(path: dir.appendingPathComponent("flightlog.db").path)
+        let key = Curve25519.Signing.PrivateKey()
+        let agent = try await store.enroll(
+            name: "rows",
+            publicKeyBase64: key.publicKey.rawRepresentation.base64EncodedString(),
+            atNanos: 1
+        )
+        var random = Random(state: 0x2545_F491_4F6C_DD1D)
+        var previous = Bytes32.zero
+        var expected: [Event] = []
+        for sequence in 1...40 {
+            let events = (0..<Int(1 + random.next() % 20)).map { _ in Self.event(&random) }
+            let batch = try SignedBatch.build(
+                events: events,
+                header: BatchHeader(
+                    keyID: KeyID.of(key.publicKey),
+                    epoch: 1,
+                    sequence: UInt64(sequence),
+                    previousHash: previous,
+                    createdNanos: 1,
+                    events: events
+                ),
+                signingKey: key
+            )
+            previous = batch.hash
+            let item = IngestItem(agentID: agent.id, batch: batch, layout: try batch.decodeLayout(), receivedNanos: 7)
+            #expect(try await store.ingest([item]) == [.stored])
+            expected += events
+        }
+        let rows = try store.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT time_ns, observed_ns, received_ns, flags, CAST(host AS BLOB), CAST(source AS BLOB),
+                           CAST(program AS BLOB), pid, CAST(user AS BLOB), CAST(src_ip AS BLOB), CAST(severity AS BLOB),
+                           line, CAST(fields AS BLOB), typeof(line),
+                           typeof(host) || typeof(source) || typeof(user) || typeof(src_ip) || typeof(fields)
+                    FROM events ORDER BY id
+                    """
+            )
+        }
+        #expect(rows.count == expected.count)
+        for (row, event) in zip(rows, expected) {
+            let columns = IndexedColumns(event)
+            #expect(row[0] as Int64 == event.timeNanos)
+            #expect(row[1] as Int64 == event.observedNanos)
+            #expect(row[2] as Int64 == 7)
+            #expect(row[3] as Int64 == Int64(event.flags.rawValue))
+            // Text columns read as their bytes: a value may hold NUL, where a C string would end.
+            func bytes(_ index: Int) -> [UInt8]? { (row[index] as Data?).map { [UInt8]($0) } }
+            func utf8(_ string: String?) -> [UInt8]? {
+                // CAST('' AS BLOB) is an empty blob, which reads as empty data.
+                string.map { Array($0.utf8) }
+            }
+            #expect(bytes(4) ?? [] == Array(event.host.utf8))
+            #expect(bytes(5) ?? [] == Array(event.source.utf8))
+            #expect(bytes(6) == utf8(columns.program))
+            #expect(row[7] as Int64? == columns.pid)
+            #expect(bytes(8) == utf8(columns.user))
+            #expect(bytes(9) == utf8(columns.sourceIP))
+            #expect(bytes(10) == utf8(columns.severity))
+            #expect(bytes(11) ?? [] == event.line)
+            #expect(bytes(12) == Array(FieldsJSON.encode(event.fields).utf8))
+            #expect(row[13] as String == "blob")
+            let types =
+                "text" + "text" + (columns.user == nil ? "null" : "text")
+                + (columns.sourceIP == nil ? "null" : "text") + "text"
+            #expect(row[14] as String == types)
+        }
+        let report = try await store.verify(VerifyOptions(verifier: nil, nowNanos: 1))
+        #expect(report.findings.isEmpty, "\(report.findings)")
     }
 
     @Test("the hunt text leaves out exactly the fields Sigma reads from a column, whatever their ASCII case")

@@ -413,7 +413,7 @@ func investigate(total: Int, path: String) async throws {
             )
             previous[host] = batch.hash
             pending.append(
-                IngestItem(agentID: agentIDs[host], batch: batch, events: events, receivedNanos: events[0].timeNanos)
+                try IngestItem(agentID: agentIDs[host], batch: batch, events: events, receivedNanos: events[0].timeNanos)
             )
             if pending.count == 64 || b == batches - 1 {
                 _ = try await store.ingest(pending)

@@ -55,7 +55,9 @@ struct PreparedRows: Sendable {
     /// Event `i`'s JSON ends at `jsonEnd[i]` (and starts where event `i - 1`'s ends).
     let jsonEnd: [Int]
 
-    init(_ layout: EventLayout) {
+    /// `compact`: copy the JSON into a buffer of its own size, for rows that wait in the commit queue (see below);
+    /// `verify`'s, used at once, keep the larger buffer.
+    init(_ layout: EventLayout, compact: Bool = true) {
         self.columns = layout.entries.map { IndexedSpans(layout, $0) }
         var bound = 0
         for entry in layout.entries { bound += FieldsJSON.maxLength(layout, entry) }
@@ -70,10 +72,12 @@ struct PreparedRows: Sendable {
         }
         // The bound leaves room to escape every byte (six times the text); an item waits in the commit queue with
         // its rows, so they are copied into a buffer of their own size (~0.03 µs per event).
-        self.json = [UInt8](unsafeUninitializedCapacity: json.count) { buffer, count in
-            _ = buffer.initialize(from: json)
-            count = json.count
-        }
+        self.json =
+            compact
+            ? [UInt8](unsafeUninitializedCapacity: json.count) { buffer, count in
+                _ = buffer.initialize(from: json)
+                count = json.count
+            } : json
         self.jsonEnd = ends
     }
 

@@ -239,7 +239,7 @@ extension IntegrityChecker {
 
         init(_ layout: EventLayout, tokenizer: EventTokenizer) {
             self.layout = layout
-            let rows = PreparedRows(layout)
+            let rows = PreparedRows(layout, compact: false)
             self.rows = rows
             self.tokens = layout.entries.indices.map {
                 tokenizer.tokens(layout, layout.entries[$0], program: rows.columns[$0].program)

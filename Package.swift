@@ -65,7 +65,10 @@ let package = Package(
                 "FlightlogWire", "FlightlogStore", "FlightlogAggregator", argumentParser, logging, serviceLifecycle,
             ]
         ),
-        .executableTarget(name: "flightlog-agent", dependencies: ["FlightlogAgent", "CMalloc", argumentParser, logging]),
+        .executableTarget(
+            name: "flightlog-agent",
+            dependencies: ["FlightlogAgent", "CMalloc", argumentParser, logging]
+        ),
 
         // MARK: - Tests
         .target(
@@ -80,7 +83,10 @@ let package = Package(
             name: "FlightlogWireTests",
             dependencies: ["FlightlogWire", nioCore, nioTestUtils, nioEmbedded, crypto]
         ),
-        .testTarget(name: "FlightlogStoreTests", dependencies: ["FlightlogStore", "FlightlogWire", crypto]),
+        .testTarget(
+            name: "FlightlogStoreTests",
+            dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogWire", crypto]
+        ),
         .testTarget(name: "FlightlogAgentTests", dependencies: ["FlightlogAgent", "FlightlogWire"]),
         .testTarget(
             name: "FlightlogAggregatorTests",

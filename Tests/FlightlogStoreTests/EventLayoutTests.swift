@@ -1,4 +1,4 @@
-import Crypto
+import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import GRDB
@@ -90,35 +90,19 @@ struct EventLayoutTests {
     func ingestStoresWhatDecodedEventsHold() async throws {
         // Ingest prepares rows from the payload in place (IngestItem), with the functions verify uses: this holds
         // what it stores to the decoded events, the reference the test above holds both of them to.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flightlog-rows-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try SQLiteStore(path: dir.appendingPathComponent("flightlog.db").path)
-        let key = Curve25519.Signing.PrivateKey()
-        let agent = try await store.enroll(
-            name: "rows",
-            publicKeyBase64: key.publicKey.rawRepresentation.base64EncodedString(),
-            atNanos: 1
-        )
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let store = try SQLiteStore(path: dir.file("flightlog.db"))
+        let agent = TestAgent(name: "rows")
+        let record = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
         var random = Random(state: 0x2545_F491_4F6C_DD1D)
         var previous = Bytes32.zero
         var expected: [Event] = []
         for sequence in 1...40 {
             let events = (0..<Int(1 + random.next() % 20)).map { _ in Self.event(&random) }
-            let batch = try SignedBatch.build(
-                events: events,
-                header: BatchHeader(
-                    keyID: KeyID.of(key.publicKey),
-                    epoch: 1,
-                    sequence: UInt64(sequence),
-                    previousHash: previous,
-                    createdNanos: 1,
-                    events: events
-                ),
-                signingKey: key
-            )
+            let batch = try agent.batch(sequence: UInt64(sequence), previous: previous, events: events)
             previous = batch.hash
-            let item = IngestItem(agentID: agent.id, batch: batch, layout: try batch.decodeLayout(), receivedNanos: 7)
+            let item = IngestItem(agentID: record.id, batch: batch, layout: try batch.decodeLayout(), receivedNanos: 7)
             #expect(try await store.ingest([item]) == [.stored])
             expected += events
         }

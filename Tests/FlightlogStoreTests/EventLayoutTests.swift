@@ -6,9 +6,10 @@ import Testing
 
 @testable import FlightlogStore
 
-/// `verify` reads authentic events in place (``EventLayout``) and derives from the payload bytes what ingest
-/// derived from decoded `Event`s: the indexed columns, the `fields` JSON, the hunt index's text. Any disagreement
-/// would be a false "row edited" finding or, worse, a missed one; these tests hold the two paths equal on events
+/// Ingest and `verify` read authentic events in place (``EventLayout``) and derive from the payload bytes the
+/// indexed columns, the `fields` JSON and the hunt index's text; bundle verification and the full-text indexer derive
+/// them from decoded `Event`s and stored JSON. Any disagreement would be a wrong row, a false "row edited" finding
+/// or, worse, a missed one; these tests hold the paths equal, and what ingest stores to the decoded events, on events
 /// built to hit the corners (duplicate and case-varied keys, numbers that do not parse, escapes, non-ASCII, lines
 /// that are not UTF-8).
 @Suite("EventLayout: events read in place agree with decoded events")

@@ -41,10 +41,6 @@ enum RawBind {
         }
     }
 
-    static func blob(_ statement: SQLiteStatement, _ index: Int32, _ value: [UInt8]) {
-        value.withUnsafeBufferPointer { Self.blob(statement, index, $0) }
-    }
-
     static func blob(_ statement: SQLiteStatement, _ index: Int32, _ value: UnsafeBufferPointer<UInt8>) {
         // A zero-length blob must still be a blob, not NULL: bind zeroblob(0) then.
         if let base = value.baseAddress, value.count > 0 {

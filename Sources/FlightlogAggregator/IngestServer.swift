@@ -118,9 +118,10 @@ public final class IngestServer: Service {
                 metrics.set("fts_lag_events", progress.lag)
                 metrics.set("fts_attrs_lag_events", progress.lag)
                 let wasFailing = metrics["fts_indexer_failing"] != 0
-                metrics.set("fts_indexer_failing", progress.failure == nil ? 0 : 1)
+                metrics.set("fts_indexer_failing", progress.failingFiles == 0 ? 0 : 1)
                 if let failure = progress.failure {
-                    // One line per attempt: the retries back off to one every 30 s.
+                    // One line per failed attempt (the reason names the file): the retries back off to one every
+                    // 30 s.
                     metrics.add("fts_errors")
                     logger.error(
                         "Full-text indexing failed; events are still stored and acknowledged, and indexing retries",
@@ -130,7 +131,7 @@ public final class IngestServer: Service {
                             "fts_lag_events": "\(progress.lag)",
                         ]
                     )
-                } else if wasFailing {
+                } else if wasFailing && progress.failingFiles == 0 {
                     logger.notice("Full-text indexing resumed", metadata: ["fts_lag_events": "\(progress.lag)"])
                 }
             }

@@ -105,11 +105,11 @@ indirect enum CandidateSet: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .line(let expression):
             arguments.append(expression.databaseValue)
-            return "SELECT rowid AS id FROM events_fts WHERE events_fts.line MATCH ?"
+            return "SELECT id FROM \(FullTextLayout.view) WHERE line MATCH ?"
         case .attrs(let expression):
             // The expression names its columns (`{program} : …`, `{fields} : …`).
             arguments.append(expression.databaseValue)
-            return "SELECT rowid AS id FROM events_fts WHERE events_fts MATCH ?"
+            return "SELECT id FROM \(FullTextLayout.view) WHERE events_fts MATCH ?"
         case .all(let sets): return Self.combine(sets, word: "AND", compound: "INTERSECT", &arguments)
         case .any(let sets): return Self.combine(sets, word: "OR", compound: "UNION", &arguments)
         }

@@ -53,8 +53,14 @@ struct FullTextCheck {
 
     /// One tokenizer per thread that computes expectations (see ``EventTokenizers``).
     let tokenizers: EventTokenizers
-    /// Every event up to this id is in the index (the watermark the pass's own snapshot sees).
-    var indexedThrough: Int64 = .max
+    /// Which file holds which event.
+    var layout = FullTextLayout(splitAfter: .max)
+    /// Per file, every event of that file up to this id is in it (the watermarks the pass's own snapshot sees; 0
+    /// for a file not checked).
+    var watermarks = [Int64](repeating: .max, count: FullTextLayout.fileCount)
+
+    /// The watermark of the file that holds event `id`: only up to it is `id` expected in the index.
+    func watermark(of id: Int64) -> Int64 { self.watermarks[self.layout.file(of: id)] }
     /// The last event id of the checked snapshot. The indexes are read in their own snapshot, which may hold
     /// documents for events committed after this one: those are not findings.
     var latestEventID: Int64 = .max
@@ -167,14 +173,14 @@ struct FullTextCheck {
     /// Compares every document the scan found with its expectation, and every expected row with its document.
     func compare(_ documents: IndexScan.Documents, report: (IntegrityFinding) -> Void) {
         let expected = self.expected
-        let watermark = documents.watermark
+        let layout = self.layout
         func compare(_ id: Int64, _ count: Int32, _ digest: UInt64) {
             self.compare(
                 id: id,
                 count: count,
                 digest: digest,
                 expected: expected.expectation(id),
-                watermark: watermark,
+                watermark: documents.watermark(of: id, layout),
                 report: report
             )
         }
@@ -191,7 +197,8 @@ struct FullTextCheck {
         for (id, actual) in documents.extra.sorted(by: { $0.key < $1.key }) {
             compare(id, actual.count, actual.digest)
         }
-        for (id, wanted) in expected.sparse where wanted.count > 0 && documents.extra[id] == nil && id <= watermark {
+        for (id, wanted) in expected.sparse
+        where wanted.count > 0 && documents.extra[id] == nil && id <= documents.watermark(of: id, layout) {
             report(
                 IntegrityFinding(
                     .ftsMismatch,
@@ -200,6 +207,22 @@ struct FullTextCheck {
                 )
             )
         }
+        for (file, documents) in documents.misplaced.sorted(by: { $0.key < $1.key }) {
+            for (id, count) in documents.sorted(by: { $0.key < $1.key }) {
+                report(self.misplaced(id: id, count: count, in: file))
+            }
+        }
+    }
+
+    /// The finding for a document in full-text file `file` whose row id the layout gives to another file (or to
+    /// none: no event has it): a planted entry, or an index file copied from elsewhere.
+    func misplaced(id: Int64, count: Int32, in file: Int) -> IntegrityFinding {
+        let owner = self.layout.file(of: id)
+        return IntegrityFinding(
+            .ftsOrphan,
+            rowID: id,
+            "\(Self.name) file \(file) holds \(count) tokens for a row id that belongs in file \(owner)"
+        )
     }
 
     private func compare(
@@ -254,21 +277,28 @@ struct FullTextCheck {
 
     // MARK: - Scoped
 
-    /// Compares the token count `events_fts_docsize` holds for each checked row (its columns' counts added up) with
-    /// the count of its authentic content, and looks for documents with an id of at least `lowID` that are no
-    /// checked event.
-    func checkRowSizes(_ db: Database, lowID: Int64, report: (IntegrityFinding) -> Void) throws {
+    /// Compares the token count `events_fts_docsize` holds for each checked row (its columns' counts added up, in
+    /// the file that holds it) with the count of its authentic content, and looks for documents with an id of at
+    /// least `lowID` that are no checked event, or in a file that should not hold them. `files`: the files checked
+    /// (the others' watermarks are 0).
+    func checkRowSizes(_ db: Database, files: [Int], lowID: Int64, report: (IntegrityFinding) -> Void) throws {
         let line = self.expected
-        let size = try db.cachedStatement(sql: "SELECT sz FROM events_fts_docsize WHERE id = ?")
+        var sizes: [Int: Statement] = [:]
+        for file in files {
+            sizes[file] = try db.cachedStatement(
+                sql: "SELECT sz FROM \(FullTextLayout.schema(file)).events_fts_docsize WHERE id = ?"
+            )
+        }
         var ids: [(Int64, Int32)] = []
         for (slot, count) in line.count.enumerated() where count >= 0 {
             let id = Int64(slot + 1)
-            if id <= self.indexedThrough { ids.append((id, count)) }
+            if id <= self.watermark(of: id) { ids.append((id, count)) }
         }
-        for (id, wanted) in line.sparse where wanted.count >= 0 && id <= self.indexedThrough {
+        for (id, wanted) in line.sparse where wanted.count >= 0 && id <= self.watermark(of: id) {
             ids.append((id, wanted.count))
         }
         for (id, expected) in ids {
+            guard let size = sizes[self.layout.file(of: id)] else { continue }
             guard let blob = try Data.fetchOne(size, arguments: [id]) else {
                 report(IntegrityFinding(.ftsMismatch, rowID: id, "the row is not in the full-text index"))
                 continue
@@ -284,22 +314,30 @@ struct FullTextCheck {
                 )
             }
         }
-        let documents = try Int64.fetchCursor(
-            db,
-            sql: "SELECT id FROM events_fts_docsize WHERE id >= ?",
-            arguments: [lowID]
-        )
-        while let id = try documents.next() {
-            guard line.expectation(id).count == Expectations.notEvent,
-                !self.committedAfterSnapshot(id, watermark: self.indexedThrough)
-            else { continue }
-            report(
-                IntegrityFinding(
-                    .ftsOrphan,
-                    rowID: id,
-                    "the full-text index holds a document for a row id that is no event"
-                )
+        for file in files {
+            let documents = try Row.fetchCursor(
+                db,
+                sql: "SELECT id, sz FROM \(FullTextLayout.schema(file)).events_fts_docsize WHERE id >= ?",
+                arguments: [lowID]
             )
+            while let row = try documents.next() {
+                let id: Int64 = row[0]
+                if self.layout.file(of: id) != file {
+                    let size = Self.varints(Array(row[1] as Data? ?? Data())).map { $0.reduce(0, +) } ?? 0
+                    report(self.misplaced(id: id, count: Int32(clamping: size), in: file))
+                    continue
+                }
+                guard line.expectation(id).count == Expectations.notEvent,
+                    !self.committedAfterSnapshot(id, watermark: self.watermark(of: id))
+                else { continue }
+                report(
+                    IntegrityFinding(
+                        .ftsOrphan,
+                        rowID: id,
+                        "the full-text index holds a document for a row id that is no event"
+                    )
+                )
+            }
         }
     }
 

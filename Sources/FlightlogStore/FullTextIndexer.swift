@@ -3,32 +3,38 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// Keeps the full-text index (`events_fts`) in its own database file, written by its own connection, trailing the
-/// durable commit of the events.
+/// Keeps one file of the full-text index (`events_fts`; see ``FullTextLayout`` for which events each file holds) in
+/// its own database file, written by its own connection, trailing the durable commit of the events.
 ///
 /// One FTS5 table with three columns: `line` (the raw line, for `--match` and Sigma keywords), `program` and
 /// `fields` (the parsed fields as ``AttributeText``, where hunts find their candidates). Until index-file migration
 /// v8 the last two were a table of their own, `events_attrs`: one table costs ~20 % less indexing CPU (one
 /// document, one insert and one set of segments to merge per event instead of two), see migration v8.
 ///
-/// Why a second file: filling FTS5 on the single writer cost about half of its time per event. In its own file the
-/// index is written on another core, and the event commit (the ACK) no longer waits for it.
+/// Why files of its own: filling FTS5 on the single writer cost about half of its time per event. In its own files
+/// the index is written on the other cores, and the event commit (the ACK) no longer waits for it.
 ///
-/// The file holds the FTS5 table, its `fts5vocab` view `events_fts_instance`, and `fts_progress`: the highest event
-/// id indexed (in both of its columns, `indexed_through` and `attrs_indexed_through`, equal since v8), updated in
-/// the same transaction as the rows it covers. A crash (the file is `synchronous = NORMAL`:
-/// it can always be rebuilt from the durable events) rolls back rows and watermark together, so no row is lost or
-/// indexed twice: the next run starts again after the committed watermark. Readers of the evidence database attach
-/// the file as schema `fts`, so unqualified `events_fts` keeps resolving for queries and `verify`.
+/// Each file holds the FTS5 table, its `fts5vocab` view `events_fts_instance`, and `fts_progress`: the highest event
+/// id through which this file's events are indexed (in both of its columns, `indexed_through` and
+/// `attrs_indexed_through`, equal since v8), updated in the same transaction as the rows it covers, and the layout's
+/// ``FullTextLayout/splitAfter`` (`split_after`, since v9, the same in every file). A crash (the files are
+/// `synchronous = NORMAL`: they can always be rebuilt from the durable events) rolls back rows and watermark
+/// together, so no row is lost or indexed twice: the next run starts again after the committed watermark. Readers
+/// of the evidence database attach the files as schemas `fts` and `fts1` and read them through one view (see
+/// ``FullTextLayout/attach(_:paths:)``).
 final class FullTextIndexer: @unchecked Sendable {
     /// Rows indexed per transaction: large enough that the per-commit cost is amortised, small enough that the
     /// reported lag moves often.
     static let rowsPerTransaction = 20_000
 
-    /// The full-text file that belongs to the evidence database at `path`.
-    static func path(for databasePath: String) -> String { databasePath + ".fts" }
-
     private let queue: DatabaseQueue
+    /// Which file of the index this indexer writes (see ``FullTextLayout``), and its path.
+    let file: Int
+    let path: String
+    /// Which events this file holds; set when the store opens (``reconcile(_:)``), before indexing starts.
+    private(set) var layout = FullTextLayout(splitAfter: 0)
+    /// Whether the file was created by this open (no migration had run on it).
+    private let isNew: Bool
     private let lock = NSLock()
     private var state = FullTextProgress(indexedThrough: 0, latestEventID: 0)
     private var running = false
@@ -41,9 +47,12 @@ final class FullTextIndexer: @unchecked Sendable {
     static let firstRetryDelay: Duration = .seconds(1)
     static let maxRetryDelay: Duration = .seconds(30)
 
-    /// Opens (creating when needed) the full-text file next to the evidence database and creates its schema.
-    /// `busyTimeout`: how long a statement waits for another connection's lock on the file before it fails.
-    init(databasePath: String, busyTimeout: TimeInterval = 30) throws {
+    /// Opens (creating when needed) full-text file `file` next to the evidence database and creates its schema.
+    /// `busyTimeout`: how long a statement waits for another connection's lock on the file before it fails. The
+    /// store then calls ``reconcile(_:)`` with every file's indexer.
+    init(databasePath: String, file: Int, busyTimeout: TimeInterval = 30) throws {
+        self.file = file
+        self.path = FullTextLayout.path(for: databasePath, file: file)
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
         config.label = "flightlog-fts"
@@ -51,7 +60,7 @@ final class FullTextIndexer: @unchecked Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -32768")
         }
-        self.queue = try DatabaseQueue(path: Self.path(for: databasePath), configuration: config)
+        self.queue = try DatabaseQueue(path: self.path, configuration: config)
         try self.queue.writeWithoutTransaction { db in
             // 16 KiB pages, fixed when the file is created (an existing file keeps its size): FTS5 writes its
             // segments as leaves of one page each (see migration v5), and fewer, larger leaves cost less to write
@@ -59,10 +68,47 @@ final class FullTextIndexer: @unchecked Sendable {
             // with 16 KiB; 64 KiB pages gained less (79 s) and took 360 MB more memory.
             try SQLiteStore.useWAL(db, pageSizeIfNew: Self.pageSize)
         }
-        try Self.migrator.migrate(self.queue)
-        self.state.indexedThrough = try self.queue.read { db in
-            try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
+        let migrator = Self.migrator
+        self.isNew = try self.queue.read { db in try migrator.appliedIdentifiers(db).isEmpty }
+        try migrator.migrate(self.queue)
+        let (watermark, split) = try self.queue.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT indexed_through, split_after FROM fts_progress")
+            return (row?[0] as Int64? ?? 0, row?[1] as Int64? ?? 0)
         }
+        self.state.indexedThrough = watermark
+        self.layout = FullTextLayout(splitAfter: split)
+    }
+
+    /// Makes the files of one store agree on their layout (see ``FullTextLayout``), before any of them indexes.
+    ///
+    /// The first file decides, unless it was just created while the others were not (it was removed, or moved
+    /// aside as damaged): then it takes theirs, and refills every event up to the split from the start. A second
+    /// file with another split than the first (just created, next to a file from before the split, whose split is
+    /// the watermark it had reached; or a file from another store) is emptied and starts after the first file's
+    /// split: nothing is indexed twice, and no event falls between the files.
+    static func reconcile(_ indexers: [FullTextIndexer]) throws {
+        guard let first = indexers.first else { return }
+        if first.isNew, let other = indexers.dropFirst().first(where: { !$0.isNew }) {
+            try first.setSplit(other.layout.splitAfter, empty: false)
+        }
+        for indexer in indexers.dropFirst() where indexer.isNew || indexer.layout != first.layout {
+            try indexer.setSplit(first.layout.splitAfter, empty: !indexer.isNew)
+        }
+    }
+
+    /// Records `split` in this file; `empty`: removes every document first. A file other than the first starts
+    /// after the split (it holds nothing up to it).
+    private func setSplit(_ split: Int64, empty: Bool) throws {
+        let start = self.file == 0 ? 0 : split
+        try self.queue.write { db in
+            if empty { try db.execute(sql: "INSERT INTO events_fts (events_fts) VALUES ('delete-all')") }
+            try db.execute(
+                sql: "UPDATE fts_progress SET split_after = ?, indexed_through = ?, attrs_indexed_through = ?",
+                arguments: [split, start, start]
+            )
+        }
+        self.layout = FullTextLayout(splitAfter: split)
+        self.withLock { $0.indexedThrough = start }
     }
 
     /// The schema of the full-text file; like the evidence database's, never edited once shipped.
@@ -161,6 +207,17 @@ final class FullTextIndexer: @unchecked Sendable {
                 try Self.setOption(db, "pgsz", Self.leafSize, tables: ["events_fts"])
             }
         }
+        migrator.registerMigration("v9 split_after: the index in two files") { db in
+            // The index is split across two files by event id (see FullTextLayout). A file indexed before holds
+            // every event up to its watermark, whatever its id: that is where the split starts. A new file's is 0
+            // here; FullTextIndexer.reconcile gives it the first file's.
+            try db.execute(
+                sql: """
+                    ALTER TABLE fts_progress ADD COLUMN split_after INTEGER NOT NULL DEFAULT 0;
+                    UPDATE fts_progress SET split_after = indexed_through;
+                    """
+            )
+        }
         return migrator
     }
 
@@ -241,21 +298,42 @@ final class FullTextIndexer: @unchecked Sendable {
 
     // MARK: - Indexing
 
-    /// Indexes the next rows past the watermark in one transaction; returns how many rows it indexed.
+    /// Indexes this file's next events past its watermark in one transaction; returns how many it indexed.
+    ///
+    /// The watermark then stands at the last of them, or, when fewer than `limit` were left, at the last event
+    /// committed: the events in between belong to the other files. Without that, a file whose newest event is
+    /// older than the store's would report a lag that never closes.
     func indexNext(limit: Int = FullTextIndexer.rowsPerTransaction) async throws -> Int {
+        let layout = self.layout
+        let file = self.file
         let (count, through) = try await self.queue.writeWithoutTransaction { db -> (Int, Int64) in
             // First the rows, copied out in a read transaction of their own: the evidence database's WAL can only
             // restart from its beginning while no reader holds an older snapshot of it, and the indexing below
             // takes most of the time. Read inside the indexing transaction, the writer's WAL grew to ~570 MB in a
             // 2 M-event ingest instead of ~56 MB, every write going to new file space that the kernel zeroes first.
             var watermark: Int64 = 0
+            var latest: Int64 = 0
             var copied = CopiedRows()
             try db.inTransaction(.deferred) {
                 watermark = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
+                // This file's events: every one up to the split for the first file, then those whose id picks it.
                 let rows = try db.cachedStatement(
-                    sql: "SELECT id, line, program, fields FROM store.events WHERE id > ? ORDER BY id LIMIT ?"
+                    sql: """
+                        SELECT id, line, program, fields FROM store.events
+                        WHERE id > ? AND (id <= ? OR id % ? = ?) ORDER BY id LIMIT ?
+                        """
                 )
-                try copied.read(rows.sqliteStatement, db, after: watermark, limit: limit)
+                try copied.read(
+                    rows.sqliteStatement,
+                    db,
+                    after: file == 0 ? watermark : max(watermark, layout.splitAfter),
+                    allThrough: file == 0 ? layout.splitAfter : 0,
+                    file: file,
+                    limit: limit
+                )
+                if copied.count < limit {
+                    latest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM store.events") ?? 0
+                }
                 return .commit
             }
             var result = (0, watermark)
@@ -274,7 +352,8 @@ final class FullTextIndexer: @unchecked Sendable {
                     last = id
                     count += 1
                 }
-                if count > 0 {
+                last = max(last, latest)
+                if last > watermark {
                     try db.execute(
                         sql: "UPDATE fts_progress SET indexed_through = ?, attrs_indexed_through = ?",
                         arguments: [last, last]
@@ -330,7 +409,8 @@ final class FullTextIndexer: @unchecked Sendable {
             } catch {
                 if Task.isCancelled { return }
                 let waiters = self.withLock { state -> [CheckedContinuation<Void, Never>] in
-                    state.failure = "\(error)"
+                    state.failure = "\(self.path): \(error)"
+                    state.failingFiles = 1
                     state.retryDelay = delay
                     defer { self.progressWaiters = [] }
                     return self.progressWaiters
@@ -346,6 +426,7 @@ final class FullTextIndexer: @unchecked Sendable {
             self.withLock {
                 $0.failure = nil
                 $0.retryDelay = nil
+                $0.failingFiles = 0
             }
             report(self.progress)
             if indexed == 0 { await self.waitForWork() }
@@ -409,6 +490,8 @@ public struct FullTextProgress: Sendable, Equatable {
     public var failure: String?
     /// How long the indexer waits before its next attempt, while ``failure`` is set.
     public var retryDelay: Duration?
+    /// How many of the index's files fail to be indexed and are being retried.
+    public var failingFiles = 0
 
     /// Events committed but not yet in the full-text index.
     public var lag: Int64 { max(0, self.latestEventID - self.indexedThrough) }
@@ -425,6 +508,21 @@ public struct FullTextProgress: Sendable, Equatable {
     /// for minutes after an upgrade, and could not make the one-core indexer any faster.
     public func isWithinBound(_ maxLag: Int64) -> Bool {
         self.lag <= self.lowestLag + maxLag
+    }
+
+    /// The progress of the whole index from that of its files: indexed through the lowest watermark, up to the
+    /// latest event any knows of, and failing while any fails (the first failure's reason).
+    public static func combined(_ files: [FullTextProgress]) -> FullTextProgress {
+        var progress = FullTextProgress(
+            indexedThrough: files.map(\.indexedThrough).min() ?? 0,
+            latestEventID: files.map(\.latestEventID).max() ?? 0
+        )
+        let failing = files.filter { $0.failure != nil }
+        progress.failure = failing.first?.failure
+        progress.retryDelay = failing.first?.retryDelay
+        progress.failingFiles = failing.count
+        progress.lowestLag = files.map(\.lowestLag).max() ?? 0
+        return progress
     }
 }
 
@@ -502,13 +600,26 @@ private struct CopiedRows {
     private var bytes: [UInt8] = []
     private var rows: [Row] = []
 
+    /// How many rows were copied.
+    var count: Int { self.rows.count }
+
     /// Copies up to `limit` rows after event `after` from `select` (`id, line, program, fields` from a bound
-    /// `id > ? … LIMIT ?` query).
-    mutating func read(_ select: SQLiteStatement, _ db: Database, after: Int64, limit: Int) throws {
+    /// `id > ? AND (id <= ? OR id % ? = ?) … LIMIT ?` query): every row up to `allThrough`, then those of `file`.
+    mutating func read(
+        _ select: SQLiteStatement,
+        _ db: Database,
+        after: Int64,
+        allThrough: Int64,
+        file: Int,
+        limit: Int
+    ) throws {
         sqlite3_reset(select)
         defer { sqlite3_reset(select) }
         sqlite3_bind_int64(select, 1, after)
-        sqlite3_bind_int64(select, 2, Int64(limit))
+        sqlite3_bind_int64(select, 2, allThrough)
+        sqlite3_bind_int64(select, 3, Int64(FullTextLayout.fileCount))
+        sqlite3_bind_int64(select, 4, Int64(file))
+        sqlite3_bind_int64(select, 5, Int64(limit))
         self.rows.reserveCapacity(limit)
         // Stepped by hand, each column copied from where SQLite holds it: a GRDB row, the line as `Data` and the
         // text columns as `String`s cost ~4 % of the indexer's time.

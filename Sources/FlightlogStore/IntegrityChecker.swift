@@ -74,8 +74,9 @@ struct IntegrityChecker {
     private(set) var maxEventID: Int64 = 0
     /// Events past the full-text indexer's watermark: not yet indexed, so not checked against the index.
     private(set) var fullTextLag: Int64 = 0
-    /// Whether the full-text index is checked (see ``run()``).
+    /// Whether the full-text index is checked (see ``run()``), and which of its files.
     private var checksIndex = false
+    private var checkedIndexFiles: [Int] = []
 
     /// Whether the files are opened immutable (read-only media): the index scans open them so too.
     let immutable: Bool
@@ -91,16 +92,22 @@ struct IntegrityChecker {
     // MARK: - Running
 
     mutating func run() throws {
-        // Without the index file (left out of the open as unreadable: the store reports it), or with one in the
-        // layout before index-file migration v8 (read-only media), the index is not checked: all of it counts as
-        // the lag the report shows.
-        self.checksIndex = try FullTextCheck.hasCurrentLayout(self.db, schema: "fts")
-        self.fullText.indexedThrough =
-            self.checksIndex ? try Int64.fetchOne(self.db, sql: "SELECT indexed_through FROM fts_progress") ?? 0 : 0
+        // Without an index file (left out of the open as unreadable, or missing), or with one in the layout before
+        // index-file migration v8 (read-only media), that file is not checked: its events count as the lag the
+        // report shows.
+        let index = try AttachedFullText(self.db)
+        let checkedFiles = index.layout.files.filter { index.current[$0] }
+        self.checksIndex = !checkedFiles.isEmpty
+        self.fullText.layout = index.layout
+        self.fullText.watermarks = (0..<FullTextLayout.fileCount).map {
+            checkedFiles.contains($0) ? index.watermarks[$0] ?? 0 : 0
+        }
+        self.checkedIndexFiles = checkedFiles
         self.maxBatchID = try Int64.fetchOne(self.db, sql: "SELECT COALESCE(MAX(id), 0) FROM batches") ?? 0
         self.maxEventID = try Int64.fetchOne(self.db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
         self.fullText.latestEventID = self.maxEventID
-        self.fullTextLag = max(0, self.maxEventID - self.fullText.indexedThrough)
+        let indexedThrough = index.layout.files.map { self.fullText.watermarks[$0] }.min() ?? 0
+        self.fullTextLag = max(0, self.maxEventID - indexedThrough)
         if self.mode == .incremental {
             self.baseline = try Self.lastCleanBaseline(self.db)
             if self.baseline == nil { self.mode = .full }
@@ -109,14 +116,20 @@ struct IntegrityChecker {
         // A full whole-store run reads the full-text index on another thread while the pass runs.
         var indexScan: FullTextCheck.IndexScan?
         if self.checksIndex && self.mode == .full && self.options.isWholeStore {
-            guard
-                let path = try String.fetchOne(
-                    self.db,
-                    sql: "SELECT file FROM pragma_database_list WHERE name = 'fts'"
-                ), !path.isEmpty
-            else { throw StoreError.database("the full-text index file is attached without a file name") }
+            var files: [FullTextCheck.IndexScan.File] = []
+            for file in checkedFiles {
+                guard
+                    let path = try String.fetchOne(
+                        self.db,
+                        sql: "SELECT file FROM pragma_database_list WHERE name = ?",
+                        arguments: [FullTextLayout.schema(file)]
+                    ), !path.isEmpty
+                else { throw StoreError.database("the full-text index file \(file) is attached without a file name") }
+                files.append(FullTextCheck.IndexScan.File(file: file, path: path))
+            }
             indexScan = FullTextCheck.IndexScan(
-                path: path,
+                files: files,
+                layout: index.layout,
                 immutable: self.immutable,
                 expectedDocuments: Int(clamping: self.maxEventID)
             )
@@ -133,7 +146,7 @@ struct IntegrityChecker {
                 self.add(
                     IntegrityFinding(
                         .storageCorrupt,
-                        "\(FullTextCheck.name) (\(FullTextCheck.table) in the full-text file) cannot be read: "
+                        "\(FullTextCheck.name) (\(FullTextCheck.table) in the full-text files) cannot be read: "
                             + "\(error.message ?? "malformed"); rebuild it only after keeping a copy"
                     )
                 )
@@ -155,10 +168,11 @@ struct IntegrityChecker {
     /// an entry would hide that row from every filtered query.
     private mutating func checkStorage() throws {
         let attached = Set(try String.fetchAll(self.db, sql: "SELECT name FROM pragma_database_list"))
-        for schema in ["main", "fts"] where attached.contains(schema) {
+        let schemas = ["main"] + (0..<FullTextLayout.fileCount).map(FullTextLayout.schema)
+        for schema in schemas where attached.contains(schema) {
             let messages = try String.fetchAll(self.db, sql: "PRAGMA \(schema).integrity_check(1000)")
             guard messages != ["ok"] else { continue }
-            let file = schema == "main" ? "the database" : "the full-text file"
+            let file = schema == "main" ? "the database" : "the full-text file \(schema)"
             for message in messages { self.add(IntegrityFinding(.storageCorrupt, "\(file): \(message)")) }
         }
     }
@@ -321,6 +335,7 @@ struct IntegrityChecker {
             var found: [IntegrityFinding] = []
             try self.fullText.checkRowSizes(
                 self.db,
+                files: self.checkedIndexFiles,
                 lowID: self.options.isWholeStore ? lowEvent : Int64.max,
                 report: { found.append($0) }
             )

@@ -114,7 +114,7 @@ extension SQLiteStore {
         try await self.read { db in
             let batches = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batches") ?? 0
             let events = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
-            let text = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events_fts") ?? 0
+            let text = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(FullTextLayout.view)") ?? 0
             return (batches, events, text)
         }
     }

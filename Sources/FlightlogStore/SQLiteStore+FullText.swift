@@ -2,25 +2,42 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
-    /// Runs the full-text indexer (see ``FullTextIndexer``) until the task is cancelled, calling `report` after every
-    /// indexing transaction. While it runs, ingestion waits whenever the index trails by more than
-    /// ``maxFullTextLag`` events.
+    /// Runs the full-text indexers (see ``FullTextIndexer``), one per file, until the task is cancelled, calling
+    /// `report` after every indexing transaction of any of them. While they run, ingestion waits whenever one trails
+    /// by more than ``maxFullTextLag`` events.
+    ///
+    /// The progress `report` gets covers every file (``FullTextProgress/combined(_:)``), except
+    /// ``FullTextProgress/failure``: set only when the transaction just reported failed, so that each failed
+    /// attempt is reported once, while ``FullTextProgress/failingFiles`` counts the files still failing.
     public func maintainIndexes(report: @escaping @Sendable (FullTextProgress) -> Void) async throws {
-        guard let indexer = self.indexer else { return }
-        try await indexer.run(report: report)
+        let indexers = self.indexers
+        try await withThrowingDiscardingTaskGroup { group in
+            for indexer in indexers {
+                group.addTask {
+                    try await indexer.run { own in
+                        var progress = FullTextProgress.combined(indexers.map(\.progress))
+                        progress.failure = own.failure
+                        progress.retryDelay = own.retryDelay
+                        report(progress)
+                    }
+                }
+            }
+        }
     }
 
     /// Indexes every event committed so far; returns when the full-text index has no lag.
     public func drainFullTextIndex() async throws(StoreError) {
-        guard let indexer = self.indexer else { return }
+        let indexers = self.indexers
         do {
-            try await indexer.drain()
+            try await withThrowingDiscardingTaskGroup { group in
+                for indexer in indexers { group.addTask { try await indexer.drain() } }
+            }
         } catch {
             throw StoreError.database("\(error)")
         }
     }
 
-    /// How far the full-text index has come, read from the database (the committed watermark and last event).
+    /// How far the full-text index has come, read from the database (the committed watermarks and last event).
     public func fullTextProgress() async throws(StoreError) -> FullTextProgress {
         try await self.read { db in try Self.fullTextProgress(db) }
     }
@@ -31,7 +48,7 @@ extension SQLiteStore {
     }
 
     static func fullTextProgress(_ db: Database) throws -> FullTextProgress {
-        let indexed = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
+        let indexed = try AttachedFullText(db).indexedThrough
         let latest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
         return FullTextProgress(indexedThrough: indexed, latestEventID: latest)
     }

@@ -18,7 +18,7 @@ extension SQLiteStore {
     }
 
     public func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome] {
-        await self.indexer?.waitForLag(atMost: Self.maxFullTextLag)
+        for indexer in self.indexers { await indexer.waitForLag(atMost: Self.maxFullTextLag) }
         let (outcomes, latest) = try await self.write { db in
             var outcomes: [IngestOutcome] = []
             outcomes.reserveCapacity(items.count)
@@ -28,7 +28,7 @@ extension SQLiteStore {
             let latest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
             return (outcomes, latest)
         }
-        self.indexer?.noteCommitted(latestEventID: latest)
+        for indexer in self.indexers { indexer.noteCommitted(latestEventID: latest) }
         return outcomes
     }
 

@@ -139,7 +139,7 @@ extension SQLiteStore {
         }
         if let match = query.match {
             // The line column only: the same table holds `program` and the parsed fields for hunts.
-            terms.append("e.id IN (SELECT rowid FROM events_fts WHERE events_fts.line MATCH ?)")
+            terms.append("e.id IN (SELECT id FROM \(FullTextLayout.view) WHERE line MATCH ?)")
             arguments.append(match.databaseValue)
         }
         for condition in query.conditions {
@@ -195,9 +195,10 @@ extension SQLiteStore {
     /// the ids are not few: more than a fiftieth of the stored events, counted with a `LIMIT`ed query, which is
     /// cheap next to fetching that many rows.
     static func candidates(_ db: Database, _ candidates: CandidateSet) throws -> (String, [DatabaseValue])? {
-        // Only readers attach the full-text file; before index-file migration v8 `events_fts` had the line only.
-        guard try FullTextCheck.hasCurrentLayout(db, schema: "fts") else { return nil }
-        let watermark = try Int64.fetchOne(db, sql: "SELECT indexed_through FROM fts_progress") ?? 0
+        // Only readers attach the full-text files; before index-file migration v8 `events_fts` had the line only.
+        let index = try AttachedFullText(db)
+        guard index.isCurrent else { return nil }
+        let watermark = index.indexedThrough
         let stored = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
         let cap = max(Int64(Self.fullTextCandidateFloor), stored / Int64(Self.fullTextCandidateShare))
         let unindexed = max(0, stored - watermark)
@@ -250,15 +251,16 @@ extension SQLiteStore {
             throw error
         } catch let error as DatabaseError {
             let message = error.message ?? "\(error)"
-            if message.contains("no such table: events_fts") || message.contains("no such table: fts_progress") {
-                let index = FullTextIndexer.path(for: self.path)
-                // Opened without the full-text file because it cannot be read.
-                if let reason = self.leftOutFullText {
-                    throw QueryError.database("\(StoreError.fullTextDamaged(path: index, reason: reason))")
+            if message.contains("no such table: \(FullTextLayout.view)") {
+                // Opened without the full-text files because they cannot be read.
+                if let file = self.leftOutFullText.first {
+                    throw QueryError.database("\(StoreError.fullTextDamaged(path: file.path, reason: file.reason))")
                 }
-                // The full-text file is missing (removed to be rebuilt, or never created by this database's serve).
+                // A full-text file is missing (removed to be rebuilt, or never created by this database's serve).
+                let paths = FullTextLayout.paths(for: self.path)
+                let missing = paths.first { !FileManager.default.fileExists(atPath: $0) } ?? paths[0]
                 throw QueryError.database(
-                    "no full-text index: \(index) is missing. `flightlog serve` "
+                    "no full-text index: \(missing) is missing. `flightlog serve` "
                         + "rebuilds it from the stored events when it starts; searches without --match work meanwhile"
                 )
             }

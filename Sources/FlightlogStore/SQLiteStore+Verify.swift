@@ -8,10 +8,10 @@ extension SQLiteStore {
     public func verify(_ options: VerifyOptions) async throws(StoreError) -> VerifyReport {
         let started = options.nowNanos
         let immutable = self.isImmutable
-        let unreadableIndex = self.leftOutFullText.map { reason in
+        let unreadableIndex = self.leftOutFullText.map { file in
             IntegrityFinding(
                 .storageCorrupt,
-                "the full-text index \(FullTextIndexer.path(for: self.path)) cannot be read (\(reason)) and was not "
+                "the full-text index \(file.path) cannot be read (\(file.reason)) and was not "
                     + "checked; the evidence (batches, rows, tree, checkpoints) was checked without it. Keep a copy, "
                     + "then start `flightlog serve`: it moves the file aside and rebuilds the index from the stored "
                     + "events"
@@ -26,7 +26,7 @@ extension SQLiteStore {
             let report = VerifyReport(
                 mode: checker.mode,
                 scope: scope.isEmpty ? "all" : scope.joined(separator: ","),
-                findings: (unreadableIndex.map { [$0] } ?? []) + checker.findings,
+                findings: unreadableIndex + checker.findings,
                 batchesChecked: checker.batchesChecked,
                 eventsChecked: checker.eventsChecked,
                 bytesChecked: checker.bytesChecked,

@@ -14,20 +14,26 @@ public final class SQLiteStore: EvidenceStore {
     public let isImmutable: Bool
     /// The database file.
     public let path: String
-    /// Writes the full-text index in its own file (nil when opened read-only).
-    let indexer: FullTextIndexer?
+    /// Write the full-text index, one per file of it (see ``FullTextLayout``); none when opened read-only, or when
+    /// a file was left out as unreadable.
+    let indexers: [FullTextIndexer]
     /// How many committed events the full-text index may trail by while an indexer runs, before ingestion waits.
     public static let maxFullTextLag: Int64 = 2_000_000
 
-    /// Where the full-text file was moved when it was found damaged at open (see ``init(path:onDamagedIndex:)``),
-    /// or nil.
-    public let movedDamagedFullText: String?
-    /// Why the full-text file was left out of this open (``DamagedIndex/leaveOut``: it is not a readable database),
-    /// or nil: queries and `verify` then run without it.
-    public let leftOutFullText: String?
+    /// Where full-text files found damaged at open were moved (see ``init(path:onDamagedIndex:)``).
+    public let movedDamagedFullText: [String]
+    /// The full-text files left out of this open (``DamagedIndex/leaveOut``: they are not readable databases), and
+    /// why: queries and `verify` then run without them.
+    public let leftOutFullText: [UnreadableIndexFile]
 
-    /// What opening a store does with a full-text file (`DB.fts`, derived from the stored events) that is not a
-    /// readable database.
+    /// A full-text file that could not be read as a database.
+    public struct UnreadableIndexFile: Sendable, Equatable {
+        public let path: String
+        public let reason: String
+    }
+
+    /// What opening a store does with a full-text file (`DB.fts`, `DB.fts1`: derived from the stored events) that
+    /// is not a readable database.
     public enum DamagedIndex: Sendable {
         /// Fail the open with ``StoreError/fullTextDamaged(path:reason:)`` (the commands that need the index).
         case fail
@@ -51,32 +57,40 @@ public final class SQLiteStore: EvidenceStore {
         Self.tuneSQLite()
         self.path = path
         self.isImmutable = false
-        let ftsPath = FullTextIndexer.path(for: path)
-        var moved: String?
-        var leftOut: String?
-        let indexer: FullTextIndexer?
+        var moved: [String] = []
+        var leftOut: [UnreadableIndexFile] = []
+        var indexers: [FullTextIndexer] = []
         do {
-            do {
-                indexer = try FullTextIndexer(databasePath: path, busyTimeout: fullTextBusyTimeout)
-            } catch let error as DatabaseError where Self.isDamage(error) {
-                let reason = "\(error.message ?? "\(error)")"
-                switch onDamagedIndex {
-                case .fail:
-                    throw StoreError.fullTextDamaged(path: ftsPath, reason: reason)
-                case .moveAsideAndRebuild:
-                    moved = try Self.moveAside(ftsPath)
-                    indexer = try FullTextIndexer(databasePath: path, busyTimeout: fullTextBusyTimeout)
-                case .leaveOut:
-                    leftOut = reason
-                    indexer = nil
+            for file in 0..<FullTextLayout.fileCount {
+                let ftsPath = FullTextLayout.path(for: path, file: file)
+                func open() throws -> FullTextIndexer {
+                    try FullTextIndexer(databasePath: path, file: file, busyTimeout: fullTextBusyTimeout)
+                }
+                do {
+                    indexers.append(try open())
+                } catch let error as DatabaseError where Self.isDamage(error) {
+                    let reason = "\(error.message ?? "\(error)")"
+                    switch onDamagedIndex {
+                    case .fail:
+                        throw StoreError.fullTextDamaged(path: ftsPath, reason: reason)
+                    case .moveAsideAndRebuild:
+                        moved.append(try Self.moveAside(ftsPath))
+                        indexers.append(try open())
+                    case .leaveOut:
+                        leftOut.append(UnreadableIndexFile(path: ftsPath, reason: reason))
+                    }
                 }
             }
+            // With a file left out, nothing indexes: the others stay as they are until `serve` rebuilds it.
+            if leftOut.isEmpty { try FullTextIndexer.reconcile(indexers) } else { indexers = [] }
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
-        let attach = indexer == nil ? nil : ftsPath
+        let unreadable = Set(leftOut.map(\.path))
+        let attach = FullTextLayout.paths(for: path).map { unreadable.contains($0) ? nil : $0 }
+        let names = FullTextLayout.paths(for: path)
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.label = "flightlog"
@@ -92,18 +106,18 @@ public final class SQLiteStore: EvidenceStore {
                 sql: db.configuration.readonly ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -262144"
             )
             db.add(function: RegexFunction.function)
-            // Only readers see the full-text file: a writer that had it attached would take its write lock in every
-            // BEGIN IMMEDIATE and wait for the indexer.
-            if db.configuration.readonly, let attach {
-                try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [attach])
+            // Only readers see the full-text files: a writer that had them attached would take their write locks
+            // in every BEGIN IMMEDIATE and wait for the indexers.
+            if db.configuration.readonly {
+                try FullTextLayout.attach(db, paths: attach, names: names, complete: unreadable.isEmpty)
             }
         }
         do {
             try Self.createIfMissing(path)
             self.pool = try DatabasePool(path: path, configuration: config)
             try Migrations.migrator.migrate(self.pool)
-            try indexer?.attach(databasePath: path)
-            self.indexer = indexer
+            for indexer in indexers { try indexer.attach(databasePath: path) }
+            self.indexers = indexers
         } catch let error as StoreError {
             throw error
         } catch {
@@ -183,8 +197,8 @@ public final class SQLiteStore: EvidenceStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError.cannotOpen(path: path, reason: "no such file")
         }
-        self.indexer = nil
-        self.movedDamagedFullText = nil
+        self.indexers = []
+        self.movedDamagedFullText = []
         let leaveOut = onDamagedIndex == .leaveOut
         do {
             (self.pool, self.leftOutFullText) = try Self.openReadOnly(path: path, immutable: false, leaveOut: leaveOut)
@@ -209,31 +223,37 @@ public final class SQLiteStore: EvidenceStore {
         }
     }
 
-    /// The pool, and why the full-text file was left out of it (`leaveOut` and damaged), or nil.
+    /// The pool, and the full-text files left out of it (`leaveOut` and damaged).
     private static func openReadOnly(
         path: String,
         immutable: Bool,
         leaveOut: Bool
-    ) throws(StoreError) -> (DatabasePool, String?) {
-        let ftsPath = FullTextIndexer.path(for: path)
-        let attach = immutable ? Self.immutableURI(ftsPath) : ftsPath
-        var leftOut: String?
-        if leaveOut, FileManager.default.fileExists(atPath: ftsPath) {
-            leftOut = Self.damage(readingFullText: attach)
+    ) throws(StoreError) -> (DatabasePool, [UnreadableIndexFile]) {
+        let names = FullTextLayout.paths(for: path)
+        var leftOut: [UnreadableIndexFile] = []
+        var attach: [String?] = []
+        for ftsPath in names {
+            let uri = immutable ? Self.immutableURI(ftsPath) : ftsPath
+            guard FileManager.default.fileExists(atPath: ftsPath) else {
+                attach.append(nil)
+                continue
+            }
+            if leaveOut, let reason = Self.damage(readingFullText: uri) {
+                leftOut.append(UnreadableIndexFile(path: ftsPath, reason: reason))
+                attach.append(nil)
+            } else {
+                attach.append(uri)
+            }
         }
-        let hasFullText = FileManager.default.fileExists(atPath: ftsPath) && leftOut == nil
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(30)
         config.label = "flightlog-read"
+        let complete = leftOut.isEmpty
+        let paths = attach
         config.prepareDatabase { db in
             db.add(function: RegexFunction.function)
-            guard hasFullText else { return }
-            do {
-                try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [attach])
-            } catch let error as DatabaseError where Self.isDamage(error) {
-                throw StoreError.fullTextDamaged(path: ftsPath, reason: "\(error.message ?? "\(error)")")
-            }
+            try FullTextLayout.attach(db, paths: paths, names: names, complete: complete)
         }
         do {
             let pool = try DatabasePool(path: immutable ? Self.immutableURI(path) : path, configuration: config)

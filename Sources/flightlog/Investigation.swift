@@ -13,9 +13,9 @@ enum Investigation {
             Output.error("\(error)")
             throw ExitCode(2)
         }
-        if let reason = store.leftOutFullText {
+        for file in store.leftOutFullText {
             Output.error(
-                "warning: the full-text index \(path).fts cannot be read (\(reason)): --match cannot be answered and "
+                "warning: the full-text index \(file.path) cannot be read (\(file.reason)): --match cannot be answered and "
                     + "hunts check every event. The evidence database is not affected; `flightlog serve` moves the "
                     + "file aside and rebuilds the index when it starts"
             )

@@ -85,16 +85,21 @@ import Testing
         do {
             let store = try SQLiteStore(path: path)
             try await self.stored(store, TestAgent(name: "ft-crash"), batches: 4)
-            #expect(try await store.indexer?.indexNext(limit: 7) == 7)
+            // The first file takes the even ids, the second the odd ones.
+            #expect(try await store.indexers[0].indexNext(limit: 7) == 7)
+            #expect(try await store.indexers[1].indexNext(limit: 3) == 3)
+            #expect(try await store.counts().fullText == 10)
         }
-        // A crash in the middle of the next indexing transaction: rows written, watermark moved, never committed.
-        let crashed = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        // A crash in the middle of the first file's next indexing transaction: rows written, watermark moved,
+        // never committed.
+        let crashed = try DatabaseQueue(path: FullTextLayout.path(for: path, file: 0))
         try await crashed.writeWithoutTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS store", arguments: [path])
             try db.execute(sql: "BEGIN")
             try db.execute(
                 sql: """
-                    INSERT INTO events_fts (rowid, line) SELECT id, CAST(line AS TEXT) FROM store.events WHERE id > 7;
+                    INSERT INTO events_fts (rowid, line)
+                        SELECT id, CAST(line AS TEXT) FROM store.events WHERE id > 14 AND id % 2 = 0;
                     UPDATE fts_progress SET indexed_through = 20;
                     """
             )
@@ -102,10 +107,12 @@ import Testing
         }
         try crashed.close()
 
-        // Restart: the committed watermark says where to resume; nothing is indexed twice.
+        // Restart: the committed watermarks say where to resume (the second file's, 5, is the lower); nothing is
+        // indexed twice.
         let store = try SQLiteStore(path: path)
-        #expect(try await store.fullTextProgress() == FullTextProgress(indexedThrough: 7, latestEventID: 20))
-        #expect(try await store.counts().fullText == 7)
+        #expect(try await store.fullTextProgress() == FullTextProgress(indexedThrough: 5, latestEventID: 20))
+        #expect(store.indexers.map(\.progress.indexedThrough) == [14, 5])
+        #expect(try await store.counts().fullText == 10)
         try await store.drainFullTextIndex()
         #expect(try await store.counts().fullText == 20)
         try await store.drainFullTextIndex()
@@ -160,15 +167,13 @@ import Testing
             query.match = match
             #expect(try store.countEvents(query) == count, "\(match)")
         }
-        let attributes = try DatabaseQueue(path: FullTextIndexer.path(for: path))
-        let hunted = try await attributes.read { db in
+        let hunted = try await store.read { db in
             try Int64.fetchAll(
                 db,
-                sql: "SELECT rowid FROM events_fts WHERE events_fts MATCH 'fields : \"auth_method clé\"'"
+                sql: "SELECT id FROM events_fts_all WHERE events_fts MATCH 'fields : \"auth_method clé\"'"
             )
         }
-        #expect(hunted.count == 1)
-        try attributes.close()
+        #expect(hunted == [3])
         try await self.expectIndexedAndClean(store)
     }
 
@@ -200,7 +205,7 @@ import Testing
         defer { dir.cleanup() }
         let path = dir.file("db.sqlite")
         let store = try SQLiteStore(path: path, fullTextBusyTimeout: 0.05)
-        let lock = try await WriteLockHolder(FullTextIndexer.path(for: path))
+        let lock = try await WriteLockHolder(FullTextLayout.path(for: path, file: 0))
         let agent = TestAgent(name: "ft-retry")
         try await withServer(database: path, store: store) { port, store, metrics in
             _ = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
@@ -231,8 +236,8 @@ import Testing
         let path = dir.file("db.sqlite")
         let store = try SQLiteStore(path: path, fullTextBusyTimeout: 0.05)
         try await self.stored(store, TestAgent(name: "ft-bound"), batches: 2)
-        let indexer = try #require(store.indexer)
-        let lock = try await WriteLockHolder(FullTextIndexer.path(for: path))
+        let indexer = store.indexers[0]
+        let lock = try await WriteLockHolder(FullTextLayout.path(for: path, file: 0))
         let failures = NIOLockedValueBox<[String]>([])
         let indexing = Task {
             try await store.maintainIndexes { progress in
@@ -241,7 +246,11 @@ import Testing
         }
         defer { indexing.cancel() }
         try await eventually { !failures.withLockedValue { $0 }.isEmpty }
-        #expect(failures.withLockedValue { $0 }.first?.contains("database is locked") == true)
+        // The reason names the file that failed; the other file's indexer goes on.
+        let failure = failures.withLockedValue { $0 }.first ?? ""
+        #expect(failure.hasPrefix(FullTextLayout.path(for: path, file: 0) + ": "), "\(failure)")
+        #expect(failure.contains("database is locked"), "\(failure)")
+        try await eventually { store.indexers[1].progress.lag == 0 }
 
         // A bound of 0 with 10 events unindexed: satisfied only because the indexer is failing. (A task of its
         // own, so that a wait that never ends fails the test instead of hanging it.)
@@ -270,16 +279,17 @@ import Testing
         try await self.stored(try SQLiteStore(path: path), TestAgent(name: "ft-rebuild"), batches: 3)
         // A store of 15 events whose index is being rebuilt from the first.
         let store = try SQLiteStore(path: path)
-        let indexer = try #require(store.indexer)
+        let indexer = store.indexers[0]
         #expect(indexer.progress.lag == 15)
         #expect(indexer.progress.lowestLag == 15)
         #expect(indexer.progress.isWithinBound(0), "a rebuild must not hold ingestion back at its start")
 
+        // The first file's events 2, 4, 6 and 8.
         #expect(try await indexer.indexNext(limit: 4) == 4)
-        #expect(indexer.progress.lowestLag == 11)
-        // Ingestion outruns the indexer: 5 more events, a lag of 16, 5 past its lowest.
+        #expect(indexer.progress.lowestLag == 7)
+        // Ingestion outruns the indexer: 5 more events, a lag of 12, 5 past its lowest.
         try await self.stored(store, TestAgent(name: "ft-rebuild-2"), batches: 1)
-        #expect(indexer.progress.lag == 16)
+        #expect(indexer.progress.lag == 12)
         #expect(indexer.progress.isWithinBound(5))
         #expect(!indexer.progress.isWithinBound(4))
 
@@ -292,11 +302,12 @@ import Testing
     /// A full-text file that is not a database (overwritten, truncated, a disk error): readers and writers other
     /// than `serve` say which file it is and that the evidence is not affected; `serve`'s open moves it aside,
     /// keeps it, and rebuilds the index from the stored events.
-    @Test func aDamagedIndexFileIsNamedOrMovedAsideAndRebuilt() async throws {
+    @Test(arguments: 0..<FullTextLayout.fileCount)
+    func aDamagedIndexFileIsNamedOrMovedAsideAndRebuilt(file: Int) async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let path = dir.file("db.sqlite")
-        let ftsPath = FullTextIndexer.path(for: path)
+        let ftsPath = FullTextLayout.path(for: path, file: file)
         do {
             let store = try SQLiteStore(path: path)
             try await self.stored(store, TestAgent(name: "ft-damaged"), batches: 3)
@@ -313,20 +324,34 @@ import Testing
             _ = try SQLiteStore(readOnlyPath: path)
         }
         #expect(FileManager.default.contents(atPath: ftsPath) == garbage, "left as it was")
+        // Left out, it takes the whole index with it: no --match from half of it.
+        let reader = try SQLiteStore(readOnlyPath: path, onDamagedIndex: .leaveOut)
+        #expect(reader.leftOutFullText.map(\.path) == [ftsPath])
+        var match = EventQuery()
+        match.match = "\"203.0.113.77\""
+        #expect(
+            throws: QueryError.database(
+                "\(StoreError.fullTextDamaged(path: ftsPath, reason: "file is not a database"))"
+            )
+        ) {
+            try reader.countEvents(match)
+        }
 
         let store = try SQLiteStore(path: path, onDamagedIndex: .moveAsideAndRebuild)
-        let moved = try #require(store.movedDamagedFullText)
+        #expect(store.movedDamagedFullText.count == 1)
+        let moved = try #require(store.movedDamagedFullText.first)
         #expect(moved.hasPrefix(ftsPath + ".damaged-"))
         #expect(FileManager.default.contents(atPath: moved) == garbage, "kept, not deleted")
         #expect(try await store.fullTextProgress() == FullTextProgress(indexedThrough: 0, latestEventID: 15))
         try await store.drainFullTextIndex()
         #expect(try await store.counts().fullText == 15)
+        #expect(try store.countEvents(match) == 3)
         try await self.expectIndexedAndClean(store)
     }
 
     /// Reads both watermarks of the full-text file.
     private func watermarks(_ path: String) throws -> (line: Int64, attrs: Int64) {
-        let fts = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        let fts = try DatabaseQueue(path: FullTextLayout.path(for: path, file: 0))
         defer { try? fts.close() }
         let row = try fts.read { db in
             try Row.fetchOne(db, sql: "SELECT indexed_through, attrs_indexed_through FROM fts_progress")
@@ -347,7 +372,7 @@ import Testing
             try await self.stored(store, TestAgent(name: "ft-upgrade"), batches: 3)
         }
         // The file as version 7 of its schema left it, filled from the stored events.
-        let fts = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        let fts = try DatabaseQueue(path: FullTextLayout.path(for: path, file: 0))
         try await fts.writeWithoutTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS store", arguments: [path])
             try db.inTransaction {
@@ -356,6 +381,7 @@ import Testing
             }
         }
         try fts.close()
+        OlderIndexFile.removeSecondFile(of: path)
         var match = EventQuery()
         match.match = "\"203.0.113.77\" AND b2"
         do {
@@ -365,6 +391,7 @@ import Testing
 
         let store = try SQLiteStore(path: path)
         #expect(try self.watermarks(path) == (0, 0))
+        #expect(store.indexers.map(\.layout) == [FullTextLayout(splitAfter: 0), FullTextLayout(splitAfter: 0)])
         // The open only renamed the old tables (dropping them reads all their pages); the indexer drops them as it
         // starts.
         func retired() async throws -> [String] {
@@ -389,6 +416,49 @@ import Testing
         try await self.expectIndexedAndClean(store)
     }
 
+    /// A store indexed in one file (before index-file migration v9) is split where that file's indexer had come:
+    /// the file keeps every event it indexed, and the events after go to both files. Nothing is indexed again or
+    /// twice, and queries and `verify` see the whole index. Before the upgrade, a reader uses the one file.
+    @Test func anIndexInOneFileIsSplitWhereItsIndexerHadCome() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        try await self.stored(try SQLiteStore(path: path), TestAgent(name: "ft-split"), batches: 3)
+        // One file holding every event, as the indexer of a version before the split filled it: here the current
+        // indexer with the split past every event, then the file rolled back to before v9.
+        let first = try DatabaseQueue(path: FullTextLayout.path(for: path, file: 0))
+        try await first.write { db in try db.execute(sql: "UPDATE fts_progress SET split_after = 1000000") }
+        try first.close()
+        try await SQLiteStore(path: path).drainFullTextIndex()
+        let fts = try DatabaseQueue(path: FullTextLayout.path(for: path, file: 0))
+        try await fts.write { db in try db.execute(sql: OlderIndexFile.singleFileSQL) }
+        try fts.close()
+        OlderIndexFile.removeSecondFile(of: path)
+
+        var match = EventQuery()
+        match.match = "\"203.0.113.77\""
+        do {
+            let reader = try SQLiteStore(readOnlyPath: path)
+            #expect(try reader.countEvents(match) == 3)
+            #expect(try await reader.fullTextProgress() == FullTextProgress(indexedThrough: 15, latestEventID: 15))
+        }
+
+        let store = try SQLiteStore(path: path)
+        #expect(store.indexers.map(\.layout) == [FullTextLayout(splitAfter: 15), FullTextLayout(splitAfter: 15)])
+        #expect(store.indexers.map(\.progress.indexedThrough) == [15, 15])
+        #expect(try await store.fullTextProgress().lag == 0)
+        try await self.stored(store, TestAgent(name: "ft-split-2"), batches: 2)
+        try await store.drainFullTextIndex()
+        #expect(try await store.counts().fullText == 25)
+        #expect(try store.countEvents(match) == 5)
+        // The second file holds the odd events after the split only.
+        let second = try await store.read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM fts1.events_fts_docsize ORDER BY id")
+        }
+        #expect(second == [17, 19, 21, 23, 25])
+        try await self.expectIndexedAndClean(store)
+    }
+
     /// A new full-text file has 16 KiB pages and 16,000-byte FTS5 leaves; a file an older version created with
     /// 4 KiB pages keeps FTS5's default leaves (larger ones would spill into overflow pages). Both serve queries and
     /// pass `verify`.
@@ -404,7 +474,7 @@ import Testing
         try await self.stored(store, TestAgent(name: "ft-pages"), batches: 4)
         try await store.drainFullTextIndex()
 
-        let fts = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        let fts = try DatabaseQueue(path: FullTextLayout.path(for: path, file: 0))
         let size = try await fts.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") }
         let leaves = try await Self.option("pgsz", fts)
         try fts.close()
@@ -428,14 +498,15 @@ import Testing
         let path = dir.file("db.sqlite")
         let store = try SQLiteStore(path: path)
         let transactions = 80
-        try await self.stored(store, TestAgent(name: "ft-merge"), batches: transactions)
-        let fts = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        // Two batches per transaction of the first file, which holds every other event.
+        try await self.stored(store, TestAgent(name: "ft-merge"), batches: 2 * transactions)
+        let fts = try DatabaseQueue(path: FullTextLayout.path(for: path, file: 0))
         defer { try? fts.close() }
         var most = 0
         var last = 0
         for _ in 1...transactions {
             // One indexing transaction per batch: one new level-0 segment.
-            #expect(try await store.indexer?.indexNext(limit: 5) == 5)
+            #expect(try await store.indexers[0].indexNext(limit: 5) == 5)
             for table in Self.tables {
                 let structure = try await fts.read { db in
                     try Data.fetchOne(db, sql: "SELECT block FROM \(table)_data WHERE id = 10") ?? Data()
@@ -449,6 +520,7 @@ import Testing
         #expect(last < transactions, "nothing was merged: \(last) segments")
         #expect(try await Self.option("crisismerge", fts) == [64])
         #expect(try await Self.option("automerge", fts) == [32])
+        try await store.drainFullTextIndex()
         try await self.expectIndexedAndClean(store)
     }
 

@@ -44,8 +44,8 @@ import Testing
             let batch = try agent.batch(sequence: UInt64(sequence), previous: previous, events: events)
             previous = batch.hash
             _ = try await store.ingest([IngestItem(agentID: record.id, batch: batch, events: events, receivedNanos: 1)])
-            // One indexing transaction per batch: one new segment each.
-            _ = try await store.indexer?.indexNext(limit: 200)
+            // One indexing transaction per batch and file: one new segment each.
+            for indexer in store.indexers { _ = try await indexer.indexNext(limit: 100) }
         }
         try await store.drainFullTextIndex()
         return path
@@ -53,7 +53,7 @@ import Testing
 
     /// Creates the (empty) full-text file of the database at `path` with `pageSize` pages, as an older version did.
     static func createFullTextFile(for path: String, pageSize: Int) throws {
-        let queue = try DatabaseQueue(path: FullTextIndexer.path(for: path))
+        let queue = try DatabaseQueue(path: FullTextLayout.path(for: path, file: 0))
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA page_size = \(pageSize)")
             try db.execute(sql: "PRAGMA journal_mode = WAL")
@@ -61,8 +61,12 @@ import Testing
         try queue.close()
     }
 
+    /// Reads each full-text file of the database at `path` through both readers.
     func compare(_ path: String, expectRefusal: Bool = false) throws {
-        let fts = FullTextIndexer.path(for: path)
+        for fts in FullTextLayout.paths(for: path) { try self.compare(fts: fts, expectRefusal: expectRefusal) }
+    }
+
+    func compare(fts: String, expectRefusal: Bool) throws {
         let fast = try FullTextCheck.IndexScan.scan(path: fts, immutable: false, expectedDocuments: 10_000)
         let slow = try FullTextCheck.IndexScan.scan(
             path: fts,
@@ -75,7 +79,7 @@ import Testing
         } else {
             #expect(fast.segmentReaderRefused == nil, "\(fast.segmentReaderRefused ?? "")")
         }
-        #expect(fast.watermark == slow.watermark)
+        #expect(fast.watermarks == slow.watermarks)
         #expect(fast.tally.counts.reduce(0) { $0 + Int($1) } > 1_000, "too few instances to mean anything")
         #expect(fast.tally.counts == slow.tally.counts)
         #expect(fast.tally.digests == slow.tally.digests)
@@ -97,7 +101,7 @@ import Testing
         let path = try await self.database(dir, pageSize: pageSize)
         try self.compare(path)
         // The long line's position list (spanning leaves of 4 KiB pages): every one of its 3,001 words is there.
-        let fts = FullTextIndexer.path(for: path)
+        let fts = FullTextLayout.path(for: path, file: 0)
         let scan = try FullTextCheck.IndexScan.scan(path: fts, immutable: false, expectedDocuments: 10_000)
         let queue = try DatabaseQueue(path: fts)
         defer { try? queue.close() }
@@ -116,7 +120,7 @@ import Testing
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let path = try await self.database(dir, batches: 30, pageSize: pageSize)
-        let fts = FullTextIndexer.path(for: path)
+        let fts = FullTextLayout.path(for: path, file: 0)
         let queue = try DatabaseQueue(path: fts)
         // A little merge work (one page) over many segments: the merge stays in progress.
         try await queue.write { db in
@@ -144,7 +148,7 @@ import Testing
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let path = try await self.database(dir, batches: 6, pageSize: 4096)
-        let fts = FullTextIndexer.path(for: path)
+        let fts = FullTextLayout.path(for: path, file: 0)
         let queue = try DatabaseQueue(path: fts)
         try await queue.write { db in try db.execute(sql: sql) }
         try queue.close()

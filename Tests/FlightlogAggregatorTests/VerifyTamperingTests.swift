@@ -60,8 +60,10 @@ struct EvidenceFixture {
     func tamper(_ sql: String, arguments: StatementArguments = []) throws {
         let queue = try DatabaseQueue(path: self.path)
         try queue.writeWithoutTransaction { db in
-            // The full-text index lives in its own file; the insider attaches it as the store's readers do.
-            try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [self.path + ".fts"])
+            // The full-text index lives in files of its own (even event ids in `fts`, odd ones in `fts1`); the
+            // insider attaches them as the store's readers do.
+            try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [FullTextLayout.path(for: self.path, file: 0)])
+            try db.execute(sql: "ATTACH DATABASE ? AS fts1", arguments: [FullTextLayout.path(for: self.path, file: 1)])
             try db.inTransaction {
                 try db.execute(sql: sql, arguments: arguments)
                 return .commit
@@ -256,9 +258,9 @@ struct VerifyTamperingTests {
         defer { fixture.dir.cleanup() }
         // Hide row 7 from search (contentless delete needs the original text, which the row still has).
         try fixture.tamper(
-            "INSERT INTO events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE id = 7"
+            "INSERT INTO fts1.events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE id = 7"
         )
-        try fixture.tamper("INSERT INTO events_fts (rowid, line) VALUES (5000, 'planted evidence')")
+        try fixture.tamper("INSERT INTO fts.events_fts (rowid, line) VALUES (5000, 'planted evidence')")
         let report = try await fixture.verify()
         #expect(report.kinds == [.ftsMismatch, .ftsOrphan])
         #expect(report.first(.ftsMismatch)?.rowID == 7)
@@ -284,19 +286,20 @@ struct VerifyTamperingTests {
     /// The full-text file overwritten with garbage (it is derived, and `serve` would move it aside): `verify` reports
     /// it and still checks the evidence (here an edited row) in full, scoped and incremental runs. It used to stop at
     /// the open with "the full-text index … is damaged" and check nothing.
-    @Test func anUnreadableIndexFileIsAFindingAndTheEvidenceIsStillChecked() async throws {
+    @Test(arguments: 0..<FullTextLayout.fileCount)
+    func anUnreadableIndexFileIsAFindingAndTheEvidenceIsStillChecked(file: Int) async throws {
         let fixture = try await EvidenceFixture()
         defer { fixture.dir.cleanup() }
         #expect(try await fixture.verify().findings == [])
         try fixture.tamper("UPDATE events SET user = 'nobody' WHERE id = 3")
-        let index = fixture.path + ".fts"
+        let index = FullTextLayout.path(for: fixture.path, file: file)
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: index + suffix) }
         let garbage = Data((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) })
         try garbage.write(to: URL(fileURLWithPath: index))
         for (mode, agent) in [(VerifyOptions.Mode.full, nil), (.full, "ws-a"), (.incremental, nil)] {
             let report = try await fixture.verify(mode: mode, agent: agent)
             #expect(report.kinds.contains(.storageCorrupt), "\(mode) \(agent ?? "all"): \(report.kinds)")
-            #expect(report.first(.storageCorrupt)?.detail.contains("cannot be read") == true)
+            #expect(report.first(.storageCorrupt)?.detail.contains("\(index) cannot be read") == true)
             // (An incremental run leaves rows older than the last clean run to the next full run.)
             if mode == .full { #expect(report.kinds.contains(.rowEdited), "\(agent ?? "all"): \(report.kinds)") }
             #expect(!report.kinds.contains(.ftsMismatch) && !report.kinds.contains(.ftsOrphan))
@@ -312,8 +315,8 @@ struct VerifyTamperingTests {
         defer { fixture.dir.cleanup() }
         try fixture.tamper(
             """
-            INSERT INTO events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE id = 7;
-            INSERT INTO events_fts (rowid, line) SELECT 7, CAST(line AS TEXT) FROM events WHERE id = 8;
+            INSERT INTO fts1.events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE id = 7;
+            INSERT INTO fts1.events_fts (rowid, line) SELECT 7, CAST(line AS TEXT) FROM events WHERE id = 8;
             """
         )
         let report = try await fixture.verify()
@@ -330,11 +333,11 @@ struct VerifyTamperingTests {
         #expect(try await fixture.verify().findings == [])
         try fixture.tamper(
             """
-            INSERT INTO events_fts (events_fts, rowid, line, program, fields)
+            INSERT INTO fts1.events_fts (events_fts, rowid, line, program, fields)
                 SELECT 'delete', id, CAST(line AS TEXT), program, '' FROM events WHERE id = 7;
-            INSERT INTO events_fts (rowid, line, program, fields)
+            INSERT INTO fts1.events_fts (rowid, line, program, fields)
                 SELECT 7, CAST(line AS TEXT), 'cron', '' FROM events WHERE id = 7;
-            INSERT INTO events_fts (rowid, program, fields) VALUES (5000, 'planted', 'action consent');
+            INSERT INTO fts.events_fts (rowid, program, fields) VALUES (5000, 'planted', 'action consent');
             """
         )
         let report = try await fixture.verify()
@@ -342,6 +345,22 @@ struct VerifyTamperingTests {
         #expect(report.first(.ftsMismatch)?.rowID == 7)
         #expect(report.first(.ftsMismatch)?.detail.contains("program and fields") == true)
         #expect(report.first(.ftsOrphan)?.rowID == 5000)
+    }
+
+    /// A document in the full-text file that should not hold it (here row 8's text, whose event is in the first
+    /// file, indexed in the second too): `--match` would find the event twice, or find it in a file it was moved to
+    /// when the other is rebuilt. A finding of its own, naming both files.
+    @Test func aDocumentInTheWrongIndexFile() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper(
+            "INSERT INTO fts1.events_fts (rowid, line) SELECT id, CAST(line AS TEXT) FROM events WHERE id = 8"
+        )
+        let report = try await fixture.verify()
+        #expect(report.kinds == [.ftsOrphan])
+        #expect(report.first(.ftsOrphan)?.rowID == 8)
+        #expect(report.first(.ftsOrphan)?.detail.contains("file 1 holds") == true)
+        #expect(report.first(.ftsOrphan)?.detail.contains("belongs in file 0") == true)
     }
 
     /// Lines that are not ASCII, or not even UTF-8, are indexed as the indexer repairs them; a clean store with
@@ -430,8 +449,10 @@ struct VerifyTamperingTests {
         defer { fixture.dir.cleanup() }
         try fixture.tamper(
             """
-            INSERT INTO events_fts (events_fts, rowid, line)
-                SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE batch_id IN (7, 8);
+            INSERT INTO fts.events_fts (events_fts, rowid, line)
+                SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE batch_id IN (7, 8) AND id % 2 = 0;
+            INSERT INTO fts1.events_fts (events_fts, rowid, line)
+                SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE batch_id IN (7, 8) AND id % 2 = 1;
             DELETE FROM events WHERE batch_id IN (7, 8);
             DELETE FROM batches WHERE id IN (7, 8);
             UPDATE chains SET head_seq = 2, head_hash = (SELECT hash FROM batches WHERE id = 6), batches = 2, events = 10
@@ -456,7 +477,10 @@ struct VerifyTamperingTests {
         defer { fixture.dir.cleanup() }
         try fixture.tamper(
             """
-            INSERT INTO events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE agent_id = 1;
+            INSERT INTO fts.events_fts (events_fts, rowid, line)
+                SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE agent_id = 1 AND id % 2 = 0;
+            INSERT INTO fts1.events_fts (events_fts, rowid, line)
+                SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE agent_id = 1 AND id % 2 = 1;
             DELETE FROM events WHERE agent_id = 1; DELETE FROM batches WHERE agent_id = 1;
             DELETE FROM chains WHERE agent_id = 1; DELETE FROM agents WHERE id = 1;
             DELETE FROM merkle_leaves WHERE batch_id <= 4;

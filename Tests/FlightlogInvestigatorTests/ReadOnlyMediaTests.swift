@@ -8,7 +8,7 @@ import Testing
 /// read-only bind mount, so SQLite can create no `-shm` file and nothing, not even root, can write.
 @Suite("Investigator commands on a copy on read-only media", .enabled(if: getuid() == 0, "needs mount (root)"))
 struct ReadOnlyMediaTests {
-    /// The incident database copied (database, index file, aggregator verifier key) into a
+    /// The incident database copied (database, index files, aggregator verifier key) into a
     /// directory that is then bind-mounted read-only at `mount`.
     final class ReadOnlyCopy {
         let source: TempDirectory
@@ -24,7 +24,9 @@ struct ReadOnlyMediaTests {
             self.source = try TempDirectory()
             self.mount = try TempDirectory()
             // A consistent copy of each file through SQLite's backup API (the shared fixture stays open elsewhere).
-            for (name, from) in [("flightlog.db", fixture.database), ("flightlog.db.fts", fixture.database + ".fts")] {
+            let files = [fixture.database] + FullTextLayout.paths(for: fixture.database)
+            for from in files {
+                let name = "flightlog.db" + from.dropFirst(fixture.database.count)
                 try DatabaseQueue(path: from).backup(to: DatabaseQueue(path: self.source.file(name)))
                 for suffix in ["-wal", "-shm"] {
                     try? FileManager.default.removeItem(atPath: self.source.file(name) + suffix)
@@ -97,6 +99,7 @@ struct ReadOnlyMediaTests {
             }
             try fts.close()
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + ".fts" + suffix) }
+            OlderIndexFile.removeSecondFile(of: database)
         }
         let events = try await SQLiteStore(readOnlyPath: fixture.database).counts().events
 

@@ -1,8 +1,11 @@
-/// The full-text file as index-file migration v7 left it: the line in `events_fts`, `program` and the fields in
-/// `events_attrs`, filled from the stored events, for tests of what reads and upgrades such a file.
+import FlightlogStore
+import Foundation
+
+/// Full-text files as older versions left them, for tests of what reads and upgrades such files.
 public enum OlderIndexFile {
-    /// Turns a current full-text file (its connection with the evidence database attached as `store`) into the
-    /// two-table layout, every stored event indexed, in one transaction.
+    /// Turns a current first full-text file (its connection with the evidence database attached as `store`) into
+    /// the layout index-file migration v7 left: the line in `events_fts`, `program` and the fields in
+    /// `events_attrs`, every stored event indexed, one file (see ``singleFileSQL``), in one transaction.
     public static let twoTableLayoutSQL = """
         DROP TABLE IF EXISTS events_fts_v7;
         DROP TABLE IF EXISTS events_attrs;
@@ -16,5 +19,19 @@ public enum OlderIndexFile {
         UPDATE fts_progress SET indexed_through = (SELECT MAX(id) FROM store.events),
             attrs_indexed_through = (SELECT MAX(id) FROM store.events);
         DELETE FROM grdb_migrations WHERE identifier LIKE 'v8 %';
+        """ + Self.singleFileSQL
+
+    /// Turns a current first full-text file into one from before index-file migration v9, when the index was one
+    /// file: no `split_after`. The file must hold every event up to its watermark, as such a file did, and the
+    /// second file must go (``removeSecondFile(of:)``).
+    public static let singleFileSQL = """
+        ALTER TABLE fts_progress DROP COLUMN split_after;
+        DELETE FROM grdb_migrations WHERE identifier LIKE 'v9 %';
         """
+
+    /// Removes the second full-text file of the evidence database at `databasePath`, with its `-wal` and `-shm`.
+    public static func removeSecondFile(of databasePath: String) {
+        let path = FullTextLayout.path(for: databasePath, file: 1)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
 }

@@ -62,28 +62,30 @@ public struct FullTextLayout: Sendable, Equatable {
     /// rather than answer from part of the index, and hunts scan. A file SQLite finds damaged throws ``StoreError/fullTextDamaged(path:reason:)``
     /// naming `names[file]`.
     static func attach(_ db: Database, paths: [String?], names: [String], complete: Bool) throws {
-        var selects: [String] = []
+        var tables: [Int: String] = [:]
         for (file, path) in paths.enumerated() {
             guard let path else { continue }
             let schema = Self.schema(file)
             do {
                 try db.execute(sql: "ATTACH DATABASE ? AS \(schema)", arguments: [path])
-                let tables = "SELECT COUNT(*) FROM \(schema).sqlite_master WHERE name = 'events_fts'"
-                guard try Int.fetchOne(db, sql: tables) == 1 else { continue }
+                let table = "SELECT COUNT(*) FROM \(schema).sqlite_master WHERE name = 'events_fts'"
+                guard try Int.fetchOne(db, sql: table) == 1 else { continue }
                 // A file in the layout before index-file migration v8 (read-only media) has the line only.
                 let current = try FullTextCheck.hasCurrentLayout(db, schema: schema)
                 let columns = current ? "line, program, fields" : "line, NULL, NULL"
-                selects.append("SELECT rowid, \(columns), events_fts FROM \(schema).events_fts")
+                tables[file] = "SELECT rowid, \(columns), events_fts FROM \(schema).events_fts"
             } catch let error as DatabaseError where SQLiteStore.isDamage(error) {
                 throw StoreError.fullTextDamaged(path: names[file], reason: "\(error.message ?? "\(error)")")
             }
         }
-        guard complete, !selects.isEmpty else { return }
-        let attached = try AttachedFullText(db)
-        guard attached.layout.files.allSatisfy({ attached.watermarks[$0] != nil }) else { return }
+        guard complete else { return }
+        // Only the files the layout has events in: a file it does not need (next to a file from before the split)
+        // holds nothing a query may count.
+        let layout = try AttachedFullText(db).layout
+        guard !tables.isEmpty, layout.files.allSatisfy({ tables[$0] != nil }) else { return }
         try db.execute(
             sql: "CREATE TEMP VIEW \(Self.view) (id, line, program, fields, events_fts) AS "
-                + selects.joined(separator: " UNION ALL ")
+                + layout.files.compactMap { tables[$0] }.joined(separator: " UNION ALL ")
         )
     }
 }

@@ -204,9 +204,11 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
             "ingest: stored batches \(counts.batches), full-text rows \(counts.fullText), commits \(metrics["commits"]) taking \(metrics["commit_us"] / 1000) ms in the writer, peak RSS \(String(format: "%.0f", rssMiB())) MiB"
         )
         let size = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? 0
-        let ftsSize = (try? FileManager.default.attributesOfItem(atPath: databasePath + ".fts")[.size] as? Int) ?? 0
+        let ftsSize = FullTextLayout.paths(for: databasePath).reduce(0) { total, path in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+        }
         print(
-            "ingest: database \(size / 1_048_576) MiB, full-text file \(ftsSize / 1_048_576) MiB, largest WAL of the database \(peakWAL.withLock { $0 } / 1_048_576) MiB"
+            "ingest: database \(size / 1_048_576) MiB, full-text files \(ftsSize / 1_048_576) MiB, largest WAL of the database \(peakWAL.withLock { $0 } / 1_048_576) MiB"
         )
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()

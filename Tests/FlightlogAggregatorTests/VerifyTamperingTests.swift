@@ -363,6 +363,21 @@ struct VerifyTamperingTests {
         #expect(report.first(.ftsOrphan)?.detail.contains("belongs in file 0") == true)
     }
 
+    /// An incremental run (after a clean full one) finds a document planted past the last clean run in the file
+    /// that should not hold it, through its per-row look-ups instead of the full scan.
+    @Test func aDocumentInTheWrongIndexFileAfterACleanRun() async throws {
+        let fixture = try await EvidenceFixture()
+        defer { fixture.dir.cleanup() }
+        #expect(try await fixture.verify().findings == [])
+        // Event 42 does not exist; the layout would give it to the first file.
+        try fixture.tamper("INSERT INTO fts1.events_fts (rowid, line) VALUES (42, 'planted evidence')")
+        let report = try await fixture.verify(mode: .incremental)
+        #expect(report.mode == .incremental)
+        #expect(report.kinds == [.ftsOrphan])
+        #expect(report.first(.ftsOrphan)?.rowID == 42)
+        #expect(report.first(.ftsOrphan)?.detail.contains("file 1 holds 2 tokens") == true)
+    }
+
     /// Lines that are not ASCII, or not even UTF-8, are indexed as the indexer repairs them; a clean store with
     /// them verifies clean, and an edit to their index entry is still seen.
     @Test func nonASCIIAndInvalidUTF8LinesVerifyAgainstTheIndex() async throws {

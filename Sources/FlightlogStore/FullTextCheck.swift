@@ -207,8 +207,8 @@ struct FullTextCheck {
                 )
             )
         }
-        for (file, documents) in documents.misplaced.sorted(by: { $0.key < $1.key }) {
-            for (id, count) in documents.sorted(by: { $0.key < $1.key }) {
+        for (file, ids) in documents.misplaced.sorted(by: { $0.key < $1.key }) {
+            for (id, count) in ids.sorted(by: { $0.key < $1.key }) {
                 report(self.misplaced(id: id, count: count, in: file))
             }
         }

@@ -230,14 +230,34 @@ final class FullTextIndexer: @unchecked Sendable {
     /// reading every page of those tables, during which the indexer does not index (acknowledgements do not wait
     /// on it; the lag bound counts from where the rebuild started). A failure leaves them for the next start.
     func dropRetiredTables() async throws -> Int {
-        try await self.queue.write { db in
+        try await self.uninterrupted { db in
             var dropped = 0
-            for table in Self.retiredTables where try db.tableExists(table) {
-                try db.execute(sql: "DROP TABLE \(table)")
-                dropped += 1
+            try db.inTransaction {
+                for table in Self.retiredTables where try db.tableExists(table) {
+                    try db.execute(sql: "DROP TABLE \(table)")
+                    dropped += 1
+                }
+                return .commit
             }
             return dropped
         }
+    }
+
+    /// Runs `body` on this file's connection in a task of its own, so that cancelling the caller (`serve` stopping:
+    /// ``run(report:)`` is cancelled) does not interrupt a transaction half-way: the caller waits until it has
+    /// committed or rolled back, then stops.
+    ///
+    /// GRDB interrupts the SQLite connection of an async access whose task is cancelled. An FTS5 statement
+    /// interrupted while it writes a segment can leave the connection in a sticky interrupted state
+    /// (<https://sqlite.org/forum/forumpost/137c7662b3>, as GRDB's own comments note), in which the rollback fails
+    /// too, and GRDB stops the process when an access ends inside a transaction. A 10 M-event benchmark run
+    /// crashed at its end with a trap on a GRDB queue's thread (2026-11-27 08:36 UTC; once before at 02:00 UTC),
+    /// when `serve` stops and the indexers are cancelled: most likely that, though its message was lost and 20
+    /// short runs did not crash again.
+    private func uninterrupted<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let queue = self.queue
+        // An unstructured task: it does not inherit the caller's cancellation.
+        return try await Task { try await queue.writeWithoutTransaction(body) }.value
     }
 
     /// Sets an FTS5 option (it applies to what the table writes from then on) on full-text tables (before v8 there
@@ -306,7 +326,7 @@ final class FullTextIndexer: @unchecked Sendable {
     func indexNext(limit: Int = FullTextIndexer.rowsPerTransaction) async throws -> Int {
         let layout = self.layout
         let file = self.file
-        let (count, through) = try await self.queue.writeWithoutTransaction { db -> (Int, Int64) in
+        let (count, through) = try await self.uninterrupted { db -> (Int, Int64) in
             // First the rows, copied out in a read transaction of their own: the evidence database's WAL can only
             // restart from its beginning while no reader holds an older snapshot of it, and the indexing below
             // takes most of the time. Read inside the indexing transaction, the writer's WAL grew to ~570 MB in a

@@ -299,6 +299,24 @@ import Testing
         try await self.expectIndexedAndClean(store)
     }
 
+    /// Cancelling the indexer (`serve` stopping) does not interrupt its transaction: it commits, and the indexer
+    /// stops after it. GRDB interrupts the connection of a cancelled access, and an interrupted FTS5 write can leave
+    /// a transaction that cannot be rolled back, which GRDB answers by stopping the process.
+    @Test func aCancelledIndexerFinishesItsTransaction() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let store = try SQLiteStore(path: dir.file("db.sqlite"))
+        try await self.stored(store, TestAgent(name: "ft-cancel"), batches: 2)
+        let indexer = store.indexers[0]
+        let indexing = Task {
+            // Cancelled before the transaction starts: without a task of its own, GRDB would refuse to start it.
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await indexer.indexNext()
+        }
+        #expect(try await indexing.value == 5)
+        #expect(indexer.progress.indexedThrough == 10)
+    }
+
     /// A full-text file that is not a database (overwritten, truncated, a disk error): readers and writers other
     /// than `serve` say which file it is and that the evidence is not affected; `serve`'s open moves it aside,
     /// keeps it, and rebuilds the index from the stored events.

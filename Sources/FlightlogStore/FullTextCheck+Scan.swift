@@ -111,22 +111,28 @@ extension FullTextCheck {
             }.compactMap { $0 }
             let size = max(0, expectedDocuments)
             var documents = Documents()
+            /// Reads every file with `read` into one new tally, each with its watermark from the same snapshot.
+            func readAll(_ read: (Database, inout Tally) throws -> Void) throws {
+                var tally = Tally(size: size, layout: layout)
+                for (file, queue) in queues {
+                    tally.file = file
+                    documents.watermarks[file] = try queue.read { db in
+                        try read(db, &tally)
+                        return try Self.watermark(db)
+                    }
+                }
+                tally.finish(into: &documents)
+            }
             if segments {
                 do {
-                    var tally = Tally(size: size, layout: layout)
-                    for (file, queue) in queues {
-                        tally.file = file
-                        documents.watermarks[file] = try queue.read { db in
-                            _ = try FullTextSegmentReader.read(
-                                db,
-                                table: FullTextCheck.table,
-                                keys: TokenKey.keys,
-                                visitor: &tally
-                            )
-                            return try Self.watermark(db)
-                        }
+                    try readAll { db, tally in
+                        _ = try FullTextSegmentReader.read(
+                            db,
+                            table: FullTextCheck.table,
+                            keys: TokenKey.keys,
+                            visitor: &tally
+                        )
                     }
-                    tally.finish(into: &documents)
                     return documents
                 } catch let refusal as FullTextSegmentReader.Unsupported {
                     documents.segmentReaderRefused = refusal.description
@@ -134,15 +140,7 @@ extension FullTextCheck {
             } else {
                 documents.segmentReaderRefused = "not asked to"
             }
-            var tally = Tally(size: size, layout: layout)
-            for (file, queue) in queues {
-                tally.file = file
-                documents.watermarks[file] = try queue.read { db in
-                    try Self.readVocabulary(db, into: &tally)
-                    return try Self.watermark(db)
-                }
-            }
-            tally.finish(into: &documents)
+            try readAll { db, tally in try Self.readVocabulary(db, into: &tally) }
             return documents
         }
 

@@ -21,7 +21,7 @@ import GRDBSQLite
 /// `synchronous = NORMAL`: they can always be rebuilt from the durable events) rolls back rows and watermark
 /// together, so no row is lost or indexed twice: the next run starts again after the committed watermark. Readers
 /// of the evidence database attach the files as schemas `fts` and `fts1` and read them through one view (see
-/// ``FullTextLayout/attach(_:paths:)``).
+/// ``FullTextLayout/attach(_:paths:names:complete:)``).
 final class FullTextIndexer: @unchecked Sendable {
     /// Rows indexed per transaction: large enough that the per-commit cost is amortised, small enough that the
     /// reported lag moves often.
@@ -99,7 +99,8 @@ final class FullTextIndexer: @unchecked Sendable {
     /// Records `split` in this file; `empty`: removes every document first. A file other than the first starts
     /// after the split (it holds nothing up to it).
     private func setSplit(_ split: Int64, empty: Bool) throws {
-        let start = self.file == 0 ? 0 : split
+        let layout = FullTextLayout(splitAfter: split)
+        let start = layout.start(of: self.file)
         try self.queue.write { db in
             if empty { try db.execute(sql: "INSERT INTO events_fts (events_fts) VALUES ('delete-all')") }
             try db.execute(
@@ -107,7 +108,7 @@ final class FullTextIndexer: @unchecked Sendable {
                 arguments: [split, start, start]
             )
         }
-        self.layout = FullTextLayout(splitAfter: split)
+        self.layout = layout
         self.withLock { $0.indexedThrough = start }
     }
 
@@ -346,8 +347,8 @@ final class FullTextIndexer: @unchecked Sendable {
                 try copied.read(
                     rows.sqliteStatement,
                     db,
-                    after: file == 0 ? watermark : max(watermark, layout.splitAfter),
-                    allThrough: file == 0 ? layout.splitAfter : 0,
+                    after: max(watermark, layout.start(of: file)),
+                    allThrough: layout.holdsEveryEventThrough(file),
                     file: file,
                     limit: limit
                 )

@@ -13,7 +13,7 @@ import GRDB
 /// Why two files: one FTS5 table filled by one connection runs on one core, at ~9.5 µs of CPU per event, which
 /// caps the index near 100,000 events/s however fast the rest of the pipeline is. Measured 2026-11-27 (release,
 /// 2 M events of ~200-byte lines, BENCHMARKS.md "The full-text index in two files"): re-indexing 2 M events took
-/// 9.1-9.9 s in two files against 18.3-18.4 s in one, with the same CPU.
+/// 9.4-10.2 s in two files against 17.4-18.0 s in one.
 public struct FullTextLayout: Sendable, Equatable {
     /// How many files the index is split across.
     public static let fileCount = 2
@@ -31,6 +31,14 @@ public struct FullTextLayout: Sendable, Equatable {
     public func file(of id: Int64) -> Int {
         id <= self.splitAfter ? 0 : Int(id % Int64(Self.fileCount))
     }
+
+    /// Where file `file`'s indexer starts in a new file: from the first event for the first file, after the split
+    /// for the others (they hold nothing up to it).
+    func start(of file: Int) -> Int64 { file == 0 ? 0 : self.splitAfter }
+
+    /// Up to which id file `file` holds every event, whatever its id: the split for the first file, none for the
+    /// others.
+    func holdsEveryEventThrough(_ file: Int) -> Int64 { file == 0 ? self.splitAfter : 0 }
 
     /// Whether the index was written before the split, in one file.
     public var isSingleFile: Bool { self.splitAfter == .max }
@@ -58,22 +66,17 @@ public struct FullTextLayout: Sendable, Equatable {
 
     /// Attaches the full-text files `paths` (an entry per file, nil for one missing or left out; a path or URI) to
     /// a reader's connection, each as its ``schema(_:)``, and creates ``view`` over them unless one was left out as
-    /// unreadable (`complete` false) or one the layout needs is missing: `--match` then fails with what to do
-    /// rather than answer from part of the index, and hunts scan. A file SQLite finds damaged throws ``StoreError/fullTextDamaged(path:reason:)``
-    /// naming `names[file]`.
+    /// unreadable (`complete` false) or one the layout needs is missing or unusable: `--match` then fails with what
+    /// to do rather than answer from part of the index, and hunts scan. A file SQLite finds damaged throws
+    /// ``StoreError/fullTextDamaged(path:reason:)`` naming `names[file]`.
     static func attach(_ db: Database, paths: [String?], names: [String], complete: Bool) throws {
-        var tables: [Int: String] = [:]
         for (file, path) in paths.enumerated() {
             guard let path else { continue }
             let schema = Self.schema(file)
             do {
                 try db.execute(sql: "ATTACH DATABASE ? AS \(schema)", arguments: [path])
-                let table = "SELECT COUNT(*) FROM \(schema).sqlite_master WHERE name = 'events_fts'"
-                guard try Int.fetchOne(db, sql: table) == 1 else { continue }
-                // A file in the layout before index-file migration v8 (read-only media) has the line only.
-                let current = try FullTextCheck.hasCurrentLayout(db, schema: schema)
-                let columns = current ? "line, program, fields" : "line, NULL, NULL"
-                tables[file] = "SELECT rowid, \(columns), events_fts FROM \(schema).events_fts"
+                // ATTACH does not read the file: its schema does, and finds a file that is not a database.
+                _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(schema).sqlite_master")
             } catch let error as DatabaseError where SQLiteStore.isDamage(error) {
                 throw StoreError.fullTextDamaged(path: names[file], reason: "\(error.message ?? "\(error)")")
             }
@@ -81,19 +84,27 @@ public struct FullTextLayout: Sendable, Equatable {
         guard complete else { return }
         // Only the files the layout has events in: a file it does not need (next to a file from before the split)
         // holds nothing a query may count.
-        let layout = try AttachedFullText(db).layout
-        guard !tables.isEmpty, layout.files.allSatisfy({ tables[$0] != nil }) else { return }
+        let attached = try AttachedFullText(db)
+        let files = attached.layout.files
+        guard files.allSatisfy({ attached.watermarks[$0] != nil }) else { return }
+        let selects = files.map { file in
+            // A file in the layout before index-file migration v8 (read-only media) has the line only.
+            let columns = attached.current[file] ? "line, program, fields" : "line, NULL, NULL"
+            return "SELECT rowid, \(columns), events_fts FROM \(Self.schema(file)).events_fts"
+        }
         try db.execute(
             sql: "CREATE TEMP VIEW \(Self.view) (id, line, program, fields, events_fts) AS "
-                + layout.files.compactMap { tables[$0] }.joined(separator: " UNION ALL ")
+                + selects.joined(separator: " UNION ALL ")
         )
     }
 }
 
-/// What a reader's connection sees of the full-text files it attached (see ``FullTextLayout/attach(_:paths:)``).
+/// What a reader's connection sees of the full-text files it attached (see
+/// ``FullTextLayout/attach(_:paths:names:complete:)``).
 struct AttachedFullText {
     var layout: FullTextLayout
-    /// Per file: its indexer's watermark (every event of that file up to it is indexed), nil when not attached.
+    /// Per file: its indexer's watermark (every event of that file up to it is indexed), nil when not attached or
+    /// not an index file (no `events_fts` or `fts_progress`).
     var watermarks: [Int64?]
     /// Per file: whether it is attached in the current layout (one table of three columns, index-file migration
     /// v8), which `verify` and hunts need.
@@ -107,7 +118,13 @@ struct AttachedFullText {
         self.current = []
         for file in 0..<FullTextLayout.fileCount {
             let schema = FullTextLayout.schema(file)
-            guard attached.contains(schema) else {
+            let tables =
+                attached.contains(schema)
+                ? try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) FROM \(schema).sqlite_master WHERE name IN ('events_fts', 'fts_progress')"
+                ) : 0
+            guard tables == 2 else {
                 self.watermarks.append(nil)
                 self.current.append(false)
                 continue

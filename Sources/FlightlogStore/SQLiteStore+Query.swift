@@ -256,11 +256,14 @@ extension SQLiteStore {
                 if let file = self.leftOutFullText.first {
                     throw QueryError.database("\(StoreError.fullTextDamaged(path: file.path, reason: file.reason))")
                 }
-                // A full-text file is missing (removed to be rebuilt, or never created by this database's serve).
+                // A full-text file is missing (removed to be rebuilt, or never created by this database's serve), or
+                // is a database without an index in it.
                 let paths = FullTextLayout.paths(for: self.path)
-                let missing = paths.first { !FileManager.default.fileExists(atPath: $0) } ?? paths[0]
+                let problem =
+                    paths.first { !FileManager.default.fileExists(atPath: $0) }.map { "\($0) is missing" }
+                    ?? "\(paths.joined(separator: " and ")) hold no complete index"
                 throw QueryError.database(
-                    "no full-text index: \(missing) is missing. `flightlog serve` "
+                    "no full-text index: \(problem). `flightlog serve` "
                         + "rebuilds it from the stored events when it starts; searches without --match work meanwhile"
                 )
             }

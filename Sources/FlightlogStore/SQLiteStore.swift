@@ -89,8 +89,8 @@ public final class SQLiteStore: EvidenceStore {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
         let unreadable = Set(leftOut.map(\.path))
-        let attach = FullTextLayout.paths(for: path).map { unreadable.contains($0) ? nil : $0 }
         let names = FullTextLayout.paths(for: path)
+        let attach = names.map { unreadable.contains($0) ? nil : $0 }
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.label = "flightlog"

@@ -367,6 +367,38 @@ import Testing
         try await self.expectIndexedAndClean(store)
     }
 
+    /// A full-text file that is a database but no index (no `events_fts`, no `fts_progress`: a file from elsewhere
+    /// under that name) does not stop the reader: searches without `--match` work, `--match` says there is no
+    /// complete index, and the whole index counts as trailing.
+    @Test func aDatabaseThatIsNoIndexFileIsNotSearched() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        do {
+            let store = try SQLiteStore(path: path)
+            try await self.stored(store, TestAgent(name: "ft-foreign"), batches: 2)
+            try await store.drainFullTextIndex()
+        }
+        let second = FullTextLayout.path(for: path, file: 1)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: second + suffix) }
+        let foreign = try DatabaseQueue(path: second)
+        try await foreign.write { db in try db.execute(sql: "CREATE TABLE unrelated (x)") }
+        try foreign.close()
+
+        let reader = try SQLiteStore(readOnlyPath: path)
+        var host = EventQuery()
+        host.host = "ft-foreign"
+        #expect(try reader.countEvents(host) == 10)
+        #expect(try await reader.fullTextProgress() == FullTextProgress(indexedThrough: 0, latestEventID: 10))
+        var match = EventQuery()
+        match.match = "\"203.0.113.77\""
+        #expect {
+            try reader.countEvents(match)
+        } throws: { error in
+            "\(error)".contains("hold no complete index")
+        }
+    }
+
     /// Reads both watermarks of the full-text file.
     private func watermarks(_ path: String) throws -> (line: Int64, attrs: Int64) {
         let fts = try DatabaseQueue(path: FullTextLayout.path(for: path, file: 0))

@@ -26,8 +26,9 @@ public protocol EvidenceStore: Sendable {
     /// Updates an agent's last-seen time (heartbeats).
     func touchAgent(id: Int64, atNanos: Int64) async throws
 
-    /// Keeps secondary indexes (the full-text index) up with committed events until the task is cancelled, calling
-    /// `report` as they progress. A store that indexes inside the commit returns at once.
+    /// Keeps secondary indexes (the full-text index) up with committed events, and does whatever other background
+    /// work the store's commits leave (SQLite's WAL checkpoints), until the task is cancelled, calling `report` as
+    /// the indexes progress. A store that indexes inside the commit returns at once.
     func maintainIndexes(report: @escaping @Sendable (FullTextProgress) -> Void) async throws
 }
 

@@ -2,16 +2,19 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
-    /// Runs the full-text indexers (see ``FullTextIndexer``), one per file, until the task is cancelled, calling
-    /// `report` after every indexing transaction of any of them. While they run, ingestion waits whenever one trails
-    /// by more than ``maxFullTextLag`` events.
+    /// Runs the full-text indexers (see ``FullTextIndexer``), one per file, and the WAL checkpointer (see
+    /// ``WALCheckpointer``), until the task is cancelled, calling `report` after every indexing transaction of any
+    /// indexer. While they run, ingestion waits whenever one trails by more than ``maxFullTextLag`` events, and the
+    /// writer leaves copying its WAL into the database to the checkpointer.
     ///
     /// The progress `report` gets covers every file (``FullTextProgress/combined(_:)``), except
     /// ``FullTextProgress/failure``: set only when the transaction just reported failed, so that each failed
     /// attempt is reported once, while ``FullTextProgress/failingFiles`` counts the files still failing.
     public func maintainIndexes(report: @escaping @Sendable (FullTextProgress) -> Void) async throws {
         let indexers = self.indexers
+        let checkpointer = self.checkpointer
         try await withThrowingDiscardingTaskGroup { group in
+            if let checkpointer { group.addTask { await checkpointer.run() } }
             for indexer in indexers {
                 group.addTask {
                     try await indexer.run { own in

@@ -19,6 +19,7 @@ extension SQLiteStore {
 
     public func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome] {
         for indexer in self.indexers { await indexer.waitForLag(atMost: Self.maxFullTextLag) }
+        await self.checkpointer?.catchUpIfNeeded()
         let (outcomes, latest) = try await self.write { db in
             var outcomes: [IngestOutcome] = []
             outcomes.reserveCapacity(items.count)
@@ -29,6 +30,7 @@ extension SQLiteStore {
             return (outcomes, latest)
         }
         for indexer in self.indexers { indexer.noteCommitted(latestEventID: latest) }
+        self.checkpointer?.noteCommitted()
         return outcomes
     }
 

@@ -17,6 +17,9 @@ public final class SQLiteStore: EvidenceStore {
     /// Write the full-text index, one per file of it (see ``FullTextLayout``); none when opened read-only, or when
     /// a file was left out as unreadable.
     let indexers: [FullTextIndexer]
+    /// Copies the WAL into the database off the writer while `serve` runs (see ``WALCheckpointer``); none when
+    /// opened read-only.
+    let checkpointer: WALCheckpointer?
     /// How many committed events the full-text index may trail by while an indexer runs, before ingestion waits.
     public static let maxFullTextLag: Int64 = 2_000_000
 
@@ -48,12 +51,18 @@ public final class SQLiteStore: EvidenceStore {
     /// Opens (creating when needed) the database at `path` for writing and migrates it to the current schema; a
     /// damaged full-text file is handled as `onDamagedIndex` says.
     public convenience init(path: String, onDamagedIndex: DamagedIndex = .fail) throws(StoreError) {
-        try self.init(path: path, fullTextBusyTimeout: 30, onDamagedIndex: onDamagedIndex)
+        try self.init(path: path, fullTextBusyTimeout: 30, walRestartFrames: nil, onDamagedIndex: onDamagedIndex)
     }
 
     /// ``init(path:onDamagedIndex:)`` with the full-text indexer's busy timeout: how long it waits for a lock
     /// another connection holds on the full-text file before its transaction fails (and is retried).
-    init(path: String, fullTextBusyTimeout: TimeInterval, onDamagedIndex: DamagedIndex = .fail) throws(StoreError) {
+    /// `walRestartFrames` overrides ``WALCheckpointer/restartFrames``.
+    init(
+        path: String,
+        fullTextBusyTimeout: TimeInterval,
+        walRestartFrames: Int? = nil,
+        onDamagedIndex: DamagedIndex = .fail
+    ) throws(StoreError) {
         Self.tuneSQLite()
         self.path = path
         self.isImmutable = false
@@ -118,6 +127,7 @@ public final class SQLiteStore: EvidenceStore {
             try Migrations.migrator.migrate(self.pool)
             for indexer in indexers { try indexer.attach(databasePath: path) }
             self.indexers = indexers
+            self.checkpointer = try WALCheckpointer(path: path, restartFrames: walRestartFrames)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -198,6 +208,7 @@ public final class SQLiteStore: EvidenceStore {
             throw StoreError.cannotOpen(path: path, reason: "no such file")
         }
         self.indexers = []
+        self.checkpointer = nil
         self.movedDamagedFullText = []
         let leaveOut = onDamagedIndex == .leaveOut
         do {

@@ -84,7 +84,12 @@ final class WALCheckpointer: Sendable {
     /// more, waits for a checkpoint of everything, so that the transaction starts the WAL over.
     func catchUpIfNeeded() async {
         let behind = self.state.withLock { $0.running && $0.frames >= self.restartFrames }
-        if behind { await self.checkpoint() }
+        guard behind, let result = await self.checkpoint() else { return }
+        // Everything copied: the transaction about to begin starts the WAL over, and the checkpoint after its commit
+        // says how large the WAL is then. Until that one ends, the next commit must not wait again.
+        if result.checkpointedFrameCount == result.walFrameCount {
+            self.state.withLock { $0.frames = 0 }
+        }
     }
 
     /// One PASSIVE checkpoint on this connection (checkpoints here never overlap: the queue runs one at a time).
@@ -92,10 +97,12 @@ final class WALCheckpointer: Sendable {
     /// One that fails (the writer's own holds the checkpoint lock: SQLITE_BUSY; a full disk) leaves the WAL as it
     /// is; the next one copies it. An interrupted one (``run()`` cancelled) stops between pages, which SQLite
     /// allows at any point.
-    private func checkpoint() async {
+    @discardableResult
+    private func checkpoint() async -> (walFrameCount: Int, checkpointedFrameCount: Int)? {
         guard let result = try? await self.queue.writeWithoutTransaction({ db in try db.checkpoint(.passive) }) else {
-            return
+            return nil
         }
         self.state.withLock { $0.frames = result.walFrameCount }
+        return result
     }
 }

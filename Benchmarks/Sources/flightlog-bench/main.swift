@@ -58,6 +58,17 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
     let databasePath = keptPath ?? dir + "/bench.db"
     let store = try SQLiteStore(path: databasePath)
     let eventsBefore = try await store.counts().events
+    // Into a database that already holds events, the lines' times continue after the newest stored one, as a fleet's
+    // would; replayed as they are, every new entry of the time-ordered indexes would land between the stored ones.
+    var newest = EventQuery()
+    newest.order = .desc
+    newest.limit = 1
+    var latestStored: Int64 = 0
+    try store.forEachEvent(newest) { event in
+        latestStored = event.timeNanos
+        return false
+    }
+    var timeShift: Int64?
     let run = UUID().uuidString.prefix(8)
     // FLIGHTLOG_BENCH_BATCH: events per batch (default 1,000); small batches from many connections are what a fleet
     // of quiet workstations sends.
@@ -83,11 +94,17 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
                 lineBytes += line.count
                 let observed = 1_795_000_000_000_000_000 + Int64(sequence * eventsPerBatch + n)
                 let parsed = parser.parse(line, observedNanos: observed)
+                var time = parsed.timeNanos ?? observed
+                if eventsBefore > 0 {
+                    let shift = timeShift ?? (latestStored + 1_000_000_000 - time)
+                    timeShift = shift
+                    time += shift
+                }
                 events.append(
                     Event(
-                        timeNanos: parsed.timeNanos ?? observed,
+                        timeNanos: time,
                         observedNanos: observed,
-                        flags: parsed.timeNanos == nil ? [] : .timeFromLine,
+                        flags: parsed.timeNanos == nil || eventsBefore > 0 ? [] : .timeFromLine,
                         host: "bench-\(index)",
                         source: "/var/log/bench.log",
                         line: line,

@@ -432,7 +432,12 @@ func investigate(total: Int, path: String) async throws {
             )
             previous[host] = batch.hash
             pending.append(
-                try IngestItem(agentID: agentIDs[host], batch: batch, events: events, receivedNanos: events[0].timeNanos)
+                try IngestItem(
+                    agentID: agentIDs[host],
+                    batch: batch,
+                    events: events,
+                    receivedNanos: events[0].timeNanos
+                )
             )
             if pending.count == 64 || b == batches - 1 {
                 _ = try await store.ingest(pending)

@@ -51,7 +51,7 @@ public final class SQLiteStore: EvidenceStore {
     /// Opens (creating when needed) the database at `path` for writing and migrates it to the current schema; a
     /// damaged full-text file is handled as `onDamagedIndex` says.
     public convenience init(path: String, onDamagedIndex: DamagedIndex = .fail) throws(StoreError) {
-        try self.init(path: path, fullTextBusyTimeout: 30, walRestartFrames: nil, onDamagedIndex: onDamagedIndex)
+        try self.init(path: path, fullTextBusyTimeout: 30, onDamagedIndex: onDamagedIndex)
     }
 
     /// ``init(path:onDamagedIndex:)`` with the full-text indexer's busy timeout: how long it waits for a lock
@@ -156,7 +156,8 @@ public final class SQLiteStore: EvidenceStore {
     /// lines, 8 connections, alternating, BENCHMARKS.md "Checkpoint interval"): a database with 4 KiB pages 84.6 and
     /// 84.0 k events/s acknowledged and indexed against 80.9 and 78.2 k (91 k acknowledged against 82-84 k); with
     /// 64 KiB pages, where the default is already 64 MB, no difference beyond the VM's noise. Durability does not
-    /// change: every commit still syncs the WAL.
+    /// change: every commit still syncs the WAL. While `serve` runs, ``WALCheckpointer`` copies the WAL after each
+    /// commit, so this checkpoint finds little left to copy: what it still does is let the WAL start over.
     static let walCheckpointBytes = 128 << 20
 
     /// ``walCheckpointBytes`` in pages of `pageSize` bytes, never fewer than SQLite's default 1,000.

@@ -11,7 +11,7 @@ import Synchronization
 /// stored nothing while it checkpointed (~0.7 s of `fdatasync` on the database file alone in a 20 s, 2 M-event
 /// ingest, ~10 % of both cores idle). Here a PASSIVE checkpoint runs on another thread, concurrently with the
 /// writer's next transaction: SQLite allows that (a checkpoint takes the checkpoint lock, never the write lock, and
-/// copies only frames no reader still needs). Measured in BENCHMARKS.md ("Checkpoints off the writer").
+/// copies only frames no reader still needs). Measured in BENCHMARKS.md ("WAL checkpoints off the writer").
 ///
 /// **The WAL still starts over.** SQLite rewinds the WAL to its start only in a write transaction that begins with
 /// every frame copied, which a checkpointer running alongside the writer's commits rarely leaves it. Two things

@@ -116,7 +116,8 @@ struct Session {
             agentID: nil,
             agentName: hello.agentName,
             epoch: hello.epoch,
-            skewNanos: hello.agentTimeNanos - helloNanos,
+            // Any i64 is a legal agent clock (§4.1) and skew never refuses a session (§7.2.7): saturate, never trap.
+            skewNanos: hello.agentTimeNanos.subtractingSaturating(helloNanos),
             outcome: "accepted"
         )
         func refuse(_ code: ErrorCode, _ message: String) async throws -> Never {
@@ -353,6 +354,8 @@ struct Session {
                         "Agent sent an error",
                         metadata: ["code": "\(error.rawCode)", "message": "\(error.message)"]
                     )
+                    // Every ERROR is fatal (§4.8): the receiver closes, and answers nothing, not even GOODBYE.
+                    ending = End(frame: nil, reason: "agent sent ERROR \(error.rawCode)")
                     break reading
                 case .hello, .challenge, .proof, .welcome, .ack:
                     ending = End(

@@ -127,8 +127,9 @@ struct Session {
             throw End(frame: ErrorMessage(code: code, message: message), reason: "handshake refused: \(code)")
         }
         let message = Handshake.proofMessage(nonce: nonce, publicKey: hello.publicKey, epoch: hello.epoch)
-        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: hello.publicKey.bytes),
-            key.isValidSignature(proof.signature, for: message)
+        // A key of small order or non-canonical encoding fails here too: with one, a proof needs no private key.
+        guard let key = try? Ed25519.publicKey(hello.publicKey.bytes),
+            Ed25519.isValidSignature(proof.signature, for: message, publicKey: key)
         else {
             try await refuse(.badProof, "the proof signature does not verify")
         }

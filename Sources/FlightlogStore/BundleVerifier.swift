@@ -98,13 +98,16 @@ public enum BundleVerifier {
         {
             for agent in object["agents"] as? [[String: Any]] ?? [] {
                 guard let name = agent["name"] as? String, let text = agent["public_key"] as? String,
-                    let raw = Data(base64Encoded: text),
-                    let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+                    let raw = Data(base64Encoded: text)
                 else {
                     report.problems.append("keys.json: an agent entry has no valid Ed25519 public key")
                     continue
                 }
-                keys[name] = key
+                do {
+                    keys[name] = try Ed25519.publicKey(raw)
+                } catch {
+                    report.problems.append("keys.json: the public key of \(name) is refused: \(error)")
+                }
             }
         } else {
             report.problems.append("keys.json is missing or is not JSON")

@@ -103,7 +103,7 @@ public struct SignedCheckpoint: Equatable, Sendable {
         let text = Array(self.checkpoint.text.utf8)
         for signature in self.signatures where signature.name == verifier.name && signature.keyHash == verifier.keyHash
         {
-            if verifier.publicKey.isValidSignature(signature.signature, for: text) { return }
+            if Ed25519.isValidSignature(signature.signature, for: text, publicKey: verifier.publicKey) { return }
         }
         throw CheckpointError.badSignature
     }
@@ -180,7 +180,7 @@ public struct CheckpointVerifier: Sendable, Equatable {
     public init(verifierKey: String) throws(CheckpointError) {
         let parts = verifierKey.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", maxSplits: 2)
         guard parts.count == 3, let blob = Data(base64Encoded: String(parts[2])), blob.count == 33, blob.first == 1,
-            let key = try? Curve25519.Signing.PublicKey(rawRepresentation: blob.dropFirst())
+            let key = try? Ed25519.publicKey(blob.dropFirst())
         else { throw CheckpointError.malformed("not an Ed25519 verifier key (name+hash+base64)") }
         self.init(publicKey: key)
         guard self.name == String(parts[0]), String(format: "%08x", self.keyHash) == String(parts[1]) else {

@@ -199,7 +199,11 @@ extension IntegrityChecker {
         do {
             try batch.verifySignature(publicKey: key)
         } catch {
-            report(.badSignature, "Ed25519 signature does not verify under \(agent.name)'s enrolled key")
+            if let defect = agent.keyDefect {
+                report(.badSignature, "signed under \(agent.name)'s enrolled key, which proves nothing: \(defect)")
+            } else {
+                report(.badSignature, "Ed25519 signature does not verify under \(agent.name)'s enrolled key")
+            }
             return result
         }
         if let received {

@@ -19,6 +19,8 @@ struct IntegrityChecker {
         var id: Int64
         var name: String
         var publicKey: Curve25519.Signing.PublicKey?
+        /// Why the enrolled key is refused (small order, not canonical); its signatures then verify nothing.
+        var keyDefect: Ed25519.Defect?
         var keyID: Bytes32?
         var enrolledNanos: Int64?
         var revokedNanos: Int64?
@@ -237,6 +239,19 @@ struct IntegrityChecker {
                     )
                 )
                 continue
+            }
+            if let raw, let defect = Ed25519.defect(publicKey: raw) {
+                // Enrolled before enrolment refused such keys, or written into the table by hand.
+                agent.keyDefect = defect
+                self.add(
+                    IntegrityFinding(
+                        .forgeableKey,
+                        agent: name,
+                        agentID: id,
+                        "enrolled public key \(raw.hexString) is refused: \(defect); every batch stored under it is "
+                            + "reported as bad_signature"
+                    )
+                )
             }
             if let key, keyID != KeyID.of(key) {
                 self.add(

@@ -13,6 +13,9 @@ public struct IntegrityFinding: Equatable, Sendable, Codable {
         case unknownKey = "unknown_key"
         /// An agent's stored key id is not SHA-256 of its stored public key, or the key is not an Ed25519 key.
         case agentKeyAltered = "agent_key_altered"
+        /// An agent's enrolled public key is of small order or not canonically encoded (PROTOCOL.md §1.1): anyone can
+        /// make a signature that verifies under a key of small order, so the batches it signed prove no origin.
+        case forgeableKey = "forgeable_key"
         /// The batch was received before its agent's enrolment or after its revocation.
         case keyNotValidAtReceipt = "key_not_valid_at_receipt"
         /// A batch row's columns (epoch, sequence, previous hash, times, event count) disagree with its envelope.

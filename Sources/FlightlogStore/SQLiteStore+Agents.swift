@@ -14,10 +14,14 @@ extension SQLiteStore {
         guard let data = Data(base64Encoded: publicKeyBase64.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw StoreError.invalidPublicKey("not base64")
         }
-        guard data.count == 32, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: data),
-            let raw = Bytes32(data)
-        else {
-            throw StoreError.invalidPublicKey("an Ed25519 public key is 32 bytes, this is \(data.count)")
+        let key: Curve25519.Signing.PublicKey
+        do {
+            key = try Ed25519.publicKey(data)
+        } catch {
+            throw StoreError.invalidPublicKey("\(error)")
+        }
+        guard let raw = Bytes32(data) else {
+            throw StoreError.invalidPublicKey("\(Ed25519.Defect.keyLength(data.count))")
         }
         let keyID = KeyID.of(key)
         return try await self.write { db in

@@ -146,7 +146,7 @@ public struct SignedBatch: Equatable, Sendable {
     /// its signature verifies. Call this before ``decodeEvents()``: nothing unauthenticated is inflated.
     public func verifySignature(publicKey: Curve25519.Signing.PublicKey) throws(WireError) {
         guard self.keyID == KeyID.of(publicKey) else { throw WireError.keyMismatch }
-        guard publicKey.isValidSignature(self.signature, for: self.signedMessage) else {
+        guard Ed25519.isValidSignature(self.signature, for: self.signedMessage, publicKey: publicKey) else {
             throw WireError.badSignature
         }
     }

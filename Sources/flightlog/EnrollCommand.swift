@@ -6,8 +6,10 @@ struct EnrollCommand: AsyncParsableCommand {
         commandName: "enroll",
         abstract: "Enrol an agent by name and public key; only enrolled agents may ship batches.",
         discussion: """
-            The public key is the base64 line printed by `flightlog-agent keygen` (or `flightlog-agent pubkey`). \
-            The database is created on first use.
+            The public key is the base64 line printed by `flightlog-agent keygen` (or `flightlog-agent pubkey`): \
+            the standard base64 of the 32 raw bytes, 44 characters ending in '=' (PROTOCOL.md §1.1). A key of \
+            small order (the all-zero key, the identity point, …) or not canonically encoded is refused: anyone \
+            could sign for it. The database is created on first use.
 
             Example:
               flightlog enroll --db flightlog.db --name cc-ws-602 --public-key 'mZ3x…Q='

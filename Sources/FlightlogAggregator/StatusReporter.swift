@@ -76,7 +76,7 @@ public struct StatusDocument: Codable, Sendable {
     public var counters: [String: Int64]
 
     /// How old the counters may be before `flightlog status` calls them stale: a few missed rewrites.
-    public var staleAfterSeconds: Double { Double(max(10, 5 * (self.intervalSeconds ?? 2))) }
+    public var staleAfterSeconds: Double { max(10, 5 * Double(self.intervalSeconds ?? 2)) }
 }
 
 extension JSONEncoder {

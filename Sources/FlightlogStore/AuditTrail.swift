@@ -104,8 +104,14 @@ public enum AuditTrail {
                         )
                     }
                     let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
-                    stored.id = ((last?["id"] as Int64?) ?? 0) + 1
-                    stored.previousHash = (last?["hash"] as Data?).map { Array($0) } ?? [UInt8](repeating: 0, count: 32)
+                    let lastID = try last?.decode(Int64.self, forColumn: "id") ?? 0
+                    guard lastID < Int64.max else {
+                        throw StoreError.database("the audit trail's last row id is \(lastID): no id is left after it")
+                    }
+                    stored.id = lastID + 1
+                    stored.previousHash =
+                        try last?.decode(Data?.self, forColumn: "hash").map { Array($0) }
+                        ?? [UInt8](repeating: 0, count: 32)
                     stored.hash = Self.hash(stored)
                     try db.execute(
                         sql: """
@@ -176,16 +182,17 @@ extension SQLiteStore {
             return try self.pool.read { db in
                 guard try db.tableExists("audit") else { return [] }
                 return try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id").map { row in
-                    AuditEntry(
-                        id: row["id"],
-                        atNanos: row["at_ns"],
-                        who: row["who"],
-                        command: row["command"],
-                        arguments: AuditTrail.arguments(fromJSON: row["arguments"]) ?? [row["arguments"]],
-                        resultCount: row["result_count"],
-                        outcome: row["outcome"],
-                        previousHash: Array(row["prev_hash"] as Data? ?? Data()),
-                        hash: Array(row["hash"] as Data? ?? Data())
+                    let arguments = try row.decode(String.self, forColumn: "arguments")
+                    return AuditEntry(
+                        id: try row.decode(Int64.self, forColumn: "id"),
+                        atNanos: try row.decode(Int64.self, forColumn: "at_ns"),
+                        who: try row.decode(String.self, forColumn: "who"),
+                        command: try row.decode(String.self, forColumn: "command"),
+                        arguments: AuditTrail.arguments(fromJSON: arguments) ?? [arguments],
+                        resultCount: try row.decode(Int64?.self, forColumn: "result_count"),
+                        outcome: try row.decode(String.self, forColumn: "outcome"),
+                        previousHash: Array(try row.decode(Data?.self, forColumn: "prev_hash") ?? Data()),
+                        hash: Array(try row.decode(Data?.self, forColumn: "hash") ?? Data())
                     )
                 }
             }
@@ -218,9 +225,11 @@ extension AuditTrail {
         var expectedID: Int64 = 1
         var head: String?
         for row in rows {
-            let id: Int64 = row["id"]
-            let storedPrevious = Array(row["prev_hash"] as Data? ?? Data())
-            let storedHash = Array(row["hash"] as Data? ?? Data())
+            // Read without GRDB's subscripts, which stop the process on a value of another type: an edited row is a
+            // problem to report. The id is the rowid, always an integer.
+            let id = Int64.fromDatabaseValue(row["id"]) ?? 0
+            let storedPrevious = Array(Data.fromDatabaseValue(row["prev_hash"]) ?? Data())
+            let storedHash = Array(Data.fromDatabaseValue(row["hash"]) ?? Data())
             if id != expectedID {
                 problems.append(AuditProblem(id: id, detail: "expected row \(expectedID) here: rows are missing"))
             }
@@ -232,21 +241,34 @@ extension AuditTrail {
                     )
                 )
             }
-            let argumentsText: String = row["arguments"] ?? ""
+            let argumentsText = String.fromDatabaseValue(row["arguments"]) ?? ""
             guard let arguments = AuditTrail.arguments(fromJSON: argumentsText) else {
                 problems.append(AuditProblem(id: id, detail: "its arguments are not a JSON array of strings"))
                 previous = storedHash
-                expectedID = id + 1
+                expectedID = id.addingSaturating(1)
+                continue
+            }
+            let resultCount = row["result_count"] as DatabaseValue
+            guard let atNanos = Int64.fromDatabaseValue(row["at_ns"]), let who = String.fromDatabaseValue(row["who"]),
+                let command = String.fromDatabaseValue(row["command"]),
+                let outcome = String.fromDatabaseValue(row["outcome"]),
+                resultCount.isNull || Int64.fromDatabaseValue(resultCount) != nil
+            else {
+                problems.append(
+                    AuditProblem(id: id, detail: "a value is not of its column's type (the row was edited)")
+                )
+                previous = storedHash
+                expectedID = id.addingSaturating(1)
                 continue
             }
             let entry = AuditEntry(
                 id: id,
-                atNanos: row["at_ns"],
-                who: row["who"],
-                command: row["command"],
+                atNanos: atNanos,
+                who: who,
+                command: command,
                 arguments: arguments,
-                resultCount: row["result_count"],
-                outcome: row["outcome"],
+                resultCount: Int64.fromDatabaseValue(resultCount),
+                outcome: outcome,
                 previousHash: storedPrevious
             )
             if AuditTrail.argumentsJSON(arguments) != argumentsText || AuditTrail.hash(entry) != storedHash {
@@ -255,7 +277,7 @@ extension AuditTrail {
                 )
             }
             previous = storedHash
-            expectedID = id + 1
+            expectedID = id.addingSaturating(1)
             head = storedHash.hexString
         }
         return AuditVerification(rows: rows.count, headHash: head, problems: problems)

@@ -425,12 +425,12 @@ extension SQLiteStore {
                 )
             else { return nil }
             return ExportedBatch(
-                agentID: row[0],
-                agent: row[1],
-                epoch: (row[2] as Int64).unsignedValue,
-                sequence: (row[3] as Int64).unsignedValue,
-                hash: (row[4] as Data).hexString,
-                envelope: Array(row[5] as Data),
+                agentID: try row.decode(Int64.self, atIndex: 0),
+                agent: try row.decode(String.self, atIndex: 1),
+                epoch: try row.decode(Int64.self, atIndex: 2).unsignedValue,
+                sequence: try row.decode(Int64.self, atIndex: 3).unsignedValue,
+                hash: try row.decode(Data.self, atIndex: 4).hexString,
+                envelope: Array(try row.decode(Data.self, atIndex: 5)),
                 leafIndex: Int64.fromDatabaseValue(row[6]).flatMap { $0 >= 0 ? UInt64($0) : nil }
             )
         }
@@ -438,7 +438,7 @@ extension SQLiteStore {
 
     func exportAgents(ids: Set<Int64>) throws -> [AgentRecord] {
         try self.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM agents ORDER BY name").compactMap(AgentRecord.init(row:))
+            try Row.fetchAll(db, sql: "SELECT * FROM agents ORDER BY name").compactMap { try AgentRecord(row: $0) }
                 .filter { ids.contains($0.id) }
         }
     }

@@ -216,11 +216,11 @@ extension FullTextCheck.IndexScan {
         @inline(__always)
         mutating func visit(_ doc: Int64, _ count: Int32, _ digest: UInt64) {
             guard self.layout.file(of: doc) == self.file else {
-                self.misplaced[self.file, default: [:]][doc, default: 0] += count
+                self.misplaced[self.file, default: [:]][doc, default: 0] &+= count
                 return
             }
             guard doc >= 1, doc <= self.size else {
-                self.extra[doc, default: (0, 0)].count += count
+                self.extra[doc, default: (0, 0)].count &+= count
                 self.extra[doc, default: (0, 0)].digest &+= digest
                 return
             }
@@ -235,7 +235,7 @@ extension FullTextCheck.IndexScan {
         @inline(__always)
         private func apply(_ index: Int) {
             let pending = self.ring[index]
-            self.tally.slots[pending.slot].count += pending.count
+            self.tally.slots[pending.slot].count &+= pending.count
             self.tally.slots[pending.slot].digest &+= pending.digest
         }
 

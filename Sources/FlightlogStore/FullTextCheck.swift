@@ -303,7 +303,7 @@ struct FullTextCheck {
                 report(IntegrityFinding(.ftsMismatch, rowID: id, "the row is not in the full-text index"))
                 continue
             }
-            let stored = Self.varints(Array(blob)).map { $0.reduce(0, +) }
+            let stored = Self.varints(Array(blob)).map { $0.reduce(Int64(0)) { $0.addingSaturating($1) } }
             if stored != Int64(expected) {
                 report(
                     IntegrityFinding(
@@ -323,7 +323,10 @@ struct FullTextCheck {
             while let row = try documents.next() {
                 let id: Int64 = row[0]
                 if self.layout.file(of: id) != file {
-                    let size = Self.varints(Array(row[1] as Data? ?? Data())).map { $0.reduce(0, +) } ?? 0
+                    let size =
+                        Self.varints(Array(Data.fromDatabaseValue(row[1]) ?? Data())).map {
+                            $0.reduce(Int64(0)) { $0.addingSaturating($1) }
+                        } ?? 0
                     report(self.misplaced(id: id, count: Int32(clamping: size), in: file))
                     continue
                 }

@@ -73,7 +73,11 @@ final class FullTextIndexer: @unchecked Sendable {
         try migrator.migrate(self.queue)
         let (watermark, split) = try self.queue.read { db in
             let row = try Row.fetchOne(db, sql: "SELECT indexed_through, split_after FROM fts_progress")
-            return (row?[0] as Int64? ?? 0, row?[1] as Int64? ?? 0)
+            // Read without GRDB's trapping decode: an index file is not trusted to hold an integer there.
+            return (
+                max(0, row.flatMap { Int64.fromDatabaseValue($0[0]) } ?? 0),
+                row.flatMap { Int64.fromDatabaseValue($0[1]) } ?? 0
+            )
         }
         self.state.indexedThrough = watermark
         self.layout = FullTextLayout(splitAfter: split)
@@ -515,7 +519,7 @@ public struct FullTextProgress: Sendable, Equatable {
     public var failingFiles = 0
 
     /// Events committed but not yet in the full-text index.
-    public var lag: Int64 { max(0, self.latestEventID - self.indexedThrough) }
+    public var lag: Int64 { max(0, self.latestEventID.subtractingSaturating(self.indexedThrough)) }
 
     /// The lowest ``lag`` since the indexer started: its lag then (a whole store, for an index file being rebuilt),
     /// then after each indexing transaction; 0 once it has caught up.
@@ -528,7 +532,7 @@ public struct FullTextProgress: Sendable, Equatable {
     /// `maxLag`. Holding ingestion back until a rebuilt index trailed by less than `maxLag` stopped acknowledgements
     /// for minutes after an upgrade, and could not make the one-core indexer any faster.
     public func isWithinBound(_ maxLag: Int64) -> Bool {
-        self.lag <= self.lowestLag + maxLag
+        self.lag <= self.lowestLag.addingSaturating(maxLag)
     }
 
     /// The progress of the whole index from that of its files: indexed through the lowest watermark, up to the
@@ -599,7 +603,11 @@ private struct DocumentInserter {
             let json = String(decoding: fields, as: UTF8.self)
             let pairs = (try? Row.fetchAll(self.pairs, arguments: [json])) ?? []
             let text = AttributeText.text(
-                pairs: pairs.map { row in (key: (row[0] as String?) ?? "", value: (row[1] as String?) ?? "") }
+                // Not GRDB's subscripts, which stop the process on a value that is not text: a tampered row's JSON
+                // may be an array (integer keys) or hold numbers, and the indexer would stop at it on every start.
+                pairs: pairs.map { row in
+                    (key: String.fromDatabaseValue(row[0]) ?? "", value: String.fromDatabaseValue(row[1]) ?? "")
+                }
             )
             RawBind.text(statement, 4, text)
         }

@@ -139,10 +139,12 @@ struct AttachedFullText {
                 db,
                 sql: "SELECT indexed_through\(hasSplit ? ", split_after" : "") FROM \(schema).fts_progress"
             )
-            self.watermarks.append(row?[0] as Int64? ?? 0)
+            self.watermarks.append(max(0, row.flatMap { Int64.fromDatabaseValue($0[0]) } ?? 0))
             self.current.append(try FullTextCheck.hasCurrentLayout(db, schema: schema))
             // The first file decides; a first file from before the split holds every event.
-            if split == nil { split = hasSplit ? (row?[1] as Int64? ?? 0) : (file == 0 ? .max : 0) }
+            if split == nil {
+                split = hasSplit ? (row.flatMap { Int64.fromDatabaseValue($0[1]) } ?? 0) : (file == 0 ? .max : 0)
+            }
         }
         self.layout = FullTextLayout(splitAfter: split ?? 0)
         self.hasView =

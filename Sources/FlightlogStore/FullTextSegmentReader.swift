@@ -126,9 +126,10 @@ struct FullTextSegmentReader {
             if try cursor.varint() > 0 { merging = true }
             let count = try cursor.varint()
             for _ in 0..<count {
-                let id = Int64(try cursor.varint())
-                let first = Int64(try cursor.varint())
-                let last = Int64(try cursor.varint())
+                // Varints of an index file may be up to 2^64 − 1: converted exactly, or the record is refused.
+                guard let id = Int64(exactly: try cursor.varint()), let first = Int64(exactly: try cursor.varint()),
+                    let last = Int64(exactly: try cursor.varint())
+                else { throw Unsupported("structure record lists an impossible segment") }
                 guard id > 0, id < 1 << 16, first >= 1, last < 1 << 31, ids.insert(id).inserted else {
                     throw Unsupported("structure record lists an impossible segment")
                 }
@@ -235,7 +236,7 @@ struct LeafParser<Visitor: SegmentVisitor> {
         var last = 0
         while at < page.count {
             let previous = terms.last ?? 0
-            last += Int(try Self.varint(page, &at, end: page.count))
+            last += try Self.length(page, &at, end: page.count)
             guard last >= 4, footer > last, last > previous else {
                 throw FullTextSegmentReader.Unsupported("leaf footer out of range")
             }
@@ -263,7 +264,7 @@ struct LeafParser<Visitor: SegmentVisitor> {
             }
             if number == 0 {
                 // The first term on a page is written whole.
-                let length = Int(try Self.varint(page, &position, end: footer))
+                let length = try Self.length(page, &position, end: footer)
                 guard length > 0, position + length <= footer else {
                     throw FullTextSegmentReader.Unsupported("bad term")
                 }
@@ -277,8 +278,8 @@ struct LeafParser<Visitor: SegmentVisitor> {
             } else {
                 // The others share a prefix with the one before: FTS5 stores the longest, so the suffix's first
                 // byte must sort after the previous term's byte there.
-                let shared = Int(try Self.varint(page, &position, end: footer))
-                let suffix = Int(try Self.varint(page, &position, end: footer))
+                let shared = try Self.length(page, &position, end: footer)
+                let suffix = try Self.length(page, &position, end: footer)
                 guard shared <= self.term.count, suffix > 0, position + suffix <= footer,
                     shared == self.term.count || page[position] > self.term[shared]
                 else { throw FullTextSegmentReader.Unsupported("bad or out-of-order term") }
@@ -369,22 +370,27 @@ struct LeafParser<Visitor: SegmentVisitor> {
                 self.state = size == 0 ? .idle : .positions(Int(size >> 1))
             case .positions(let left):
                 let start = position
-                let value = try Self.varint(page, &position, end: min(end, position + left))
+                let value = try Self.varint(page, &position, end: left <= end - position ? position + left : end)
                 let used = position - start
                 if self.columnComes {
+                    // events_fts has three columns; anything else is not FTS5's.
+                    guard value < 3 else { throw FullTextSegmentReader.Unsupported("column out of range") }
                     self.column = Int(value)
                     self.offset = 0
                     self.columnComes = false
                 } else if value == 1 {
                     self.columnComes = true
                 } else if value >= 2 {
-                    self.offset += Int(value - 2)
+                    guard let step = Int(exactly: value - 2),
+                        case (let offset, false) = self.offset.addingReportingOverflow(step)
+                    else { throw FullTextSegmentReader.Unsupported("position out of range") }
+                    self.offset = offset
                     self.pendingDigest &+= FullTextCheck.digest(
                         termState: self.termState,
                         FullTextCheck.position(column: self.column, offset: self.offset),
                         keys: self.keys
                     )
-                    self.pendingCount += 1
+                    self.pendingCount &+= 1
                     self.instances += 1
                 } else {
                     throw FullTextSegmentReader.Unsupported("zero in a position list")
@@ -402,6 +408,13 @@ struct LeafParser<Visitor: SegmentVisitor> {
     }
 
     @inline(__always)
+    /// A varint that counts bytes of the page: never more than the page holds, so sums of them cannot overflow.
+    static func length(_ page: UnsafeRawBufferPointer, _ position: inout Int, end: Int) throws -> Int {
+        let value = try Self.varint(page, &position, end: end)
+        guard value <= UInt64(page.count) else { throw FullTextSegmentReader.Unsupported("length past the page") }
+        return Int(value)
+    }
+
     static func varint(_ page: UnsafeRawBufferPointer, _ position: inout Int, end: Int) throws -> UInt64 {
         var value: UInt64 = 0
         var step = 0

@@ -283,8 +283,11 @@ extension IntegrityChecker {
                 )
             }
         }
-        if old < size {
-            for index in old..<size {
+        // The size is implied by the highest leaf index, which the database holds: one edited index near 2^63
+        // would make this loop run for ever. A count that disagrees is reported above; check what rows exist.
+        let checkedSize = min(size, UInt64(max(0, count)))
+        if old < checkedSize {
+            for index in old..<checkedSize {
                 var position = index
                 var level = 0
                 while position & 1 == 1 {
@@ -358,7 +361,8 @@ extension IntegrityChecker {
             sql: "SELECT b.received_ns FROM merkle_leaves l JOIN batches b ON b.id = l.batch_id WHERE l.leaf_index = ?",
             arguments: [Int64(covered)]
         )
-        guard let received, self.options.nowNanos - received > self.options.checkpointGraceNanos else { return }
+        guard let received, self.options.nowNanos.subtractingSaturating(received) > self.options.checkpointGraceNanos
+        else { return }
         self.add(
             IntegrityFinding(
                 .checkpointMissing,

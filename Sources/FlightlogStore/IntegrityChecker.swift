@@ -109,7 +109,7 @@ struct IntegrityChecker {
         self.maxEventID = try Int64.fetchOne(self.db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
         self.fullText.latestEventID = self.maxEventID
         let indexedThrough = index.layout.files.map { self.fullText.watermarks[$0] }.min() ?? 0
-        self.fullTextLag = max(0, self.maxEventID - indexedThrough)
+        self.fullTextLag = max(0, self.maxEventID.subtractingSaturating(indexedThrough))
         if self.mode == .incremental {
             self.baseline = try Self.lastCleanBaseline(self.db)
             if self.baseline == nil { self.mode = .full }
@@ -129,11 +129,15 @@ struct IntegrityChecker {
                 else { throw StoreError.database("the full-text index file \(file) is attached without a file name") }
                 files.append(FullTextCheck.IndexScan.File(file: file, path: path))
             }
+            // The scan keeps a slot per id up to this size (16 bytes each) and the rest apart: sized by the largest
+            // id alone, one row inserted with an id near 2^62 would ask for exabytes. Ids are dense (1 up, one
+            // per event), so the row count bounds it on an untampered store.
+            let rows = try Int64.fetchOne(self.db, sql: "SELECT COUNT(*) FROM events") ?? 0
             indexScan = FullTextCheck.IndexScan(
                 files: files,
                 layout: index.layout,
                 immutable: self.immutable,
-                expectedDocuments: Int(clamping: self.maxEventID)
+                expectedDocuments: Int(clamping: min(self.maxEventID, rows.addingSaturating(1 << 20)))
             )
         }
         try self.checkBatchesAndRows()
@@ -295,8 +299,9 @@ struct IntegrityChecker {
     }
 
     private mutating func checkBatchesAndRows() throws {
-        let lowBatch = self.mode == .incremental ? (self.baseline?.maxBatchID ?? 0) + 1 : 0
-        let lowEvent = self.mode == .incremental ? (self.baseline?.maxEventID ?? 0) + 1 : 0
+        // The baseline is read back from the database: saturate, an id of 2^63 − 1 there must not trap.
+        let lowBatch = self.mode == .incremental ? (self.baseline?.maxBatchID ?? 0).addingSaturating(1) : 0
+        let lowEvent = self.mode == .incremental ? (self.baseline?.maxEventID ?? 0).addingSaturating(1) : 0
         let scope = self.scopeSQL
         let total =
             try Int.fetchOne(
@@ -362,7 +367,9 @@ struct IntegrityChecker {
     /// checkable" for the ids of a batch whose events are not authentic.
     private mutating func expectFullText(_ checked: BatchExamination) {
         let b = checked.columns
-        guard b.inScope, b.agentID != nil, let firstEventID = b.firstEventID else { return }
+        guard b.inScope, b.agentID != nil, let firstEventID = b.firstEventID,
+            firstEventID <= Int64.max - Int64(checked.eventCount)
+        else { return }
         for index in 0..<checked.eventCount {
             let id = firstEventID + Int64(index)
             if let tokens = checked.events?.tokens, index < tokens.count {
@@ -388,6 +395,13 @@ struct IntegrityChecker {
         }
         let inScope = b.inScope
         let count = Int64(checked.eventCount)
+        guard firstEventID <= Int64.max - count else {
+            // Ids past 2^63 − 1: the column was edited (ingest assigns ids from 1 up).
+            self.add(
+                IntegrityFinding(.batchRowMismatch, batchID: batchID, "first event id \(firstEventID) is out of range")
+            )
+            return
+        }
         // Rows before this batch's range that no earlier range took belong to no batch.
         while let rowID = rows.id, rowID < firstEventID {
             self.reportInserted(rows, rowID: rowID)
@@ -473,7 +487,8 @@ struct IntegrityChecker {
                     sequence: seq.unsignedValue,
                     hash: Bytes32(data: Data.fromDatabaseValue(row[4])),
                     previousHash: Bytes32(data: Data.fromDatabaseValue(row[5])),
-                    eventCount: Int64.fromDatabaseValue(row[6]) ?? 0,
+                    // Bounded as the pass bounds it: the column is not trusted, and chains sum it.
+                    eventCount: min(max(0, Int64.fromDatabaseValue(row[6]) ?? 0), Int64(WireLimits.maxEventsPerBatch)),
                     inScope: false
                 )
             )

@@ -56,7 +56,9 @@ extension SQLiteStore {
                     arguments: [name]
                 )
             else { throw StoreError.unknownAgent(name: name) }
-            guard (revoked["revoked_ns"] as Int64?) == nil else { throw StoreError.alreadyRevoked(name: name) }
+            guard try revoked.decode(Int64?.self, forColumn: "revoked_ns") == nil else {
+                throw StoreError.alreadyRevoked(name: name)
+            }
             try db.execute(sql: "UPDATE agents SET revoked_ns = ? WHERE name = ?", arguments: [atNanos, name])
         }
     }
@@ -79,18 +81,18 @@ extension SQLiteStore {
                     FROM agents a ORDER BY a.name
                     """
             )
-            return rows.compactMap { row -> AgentSummary? in
-                guard let agent = AgentRecord(row: row) else { return nil }
+            return try rows.compactMap { row -> AgentSummary? in
+                guard let agent = try AgentRecord(row: row) else { return nil }
                 return AgentSummary(
                     agent: agent,
-                    currentEpoch: (row["cur_epoch"] as Int64?)?.unsignedValue,
-                    lastSequence: (row["cur_seq"] as Int64?)?.unsignedValue,
-                    epochs: row["n_epochs"],
-                    batches: row["n_batches"],
-                    events: row["n_events"],
-                    gaps: row["n_gaps"],
-                    equivocations: row["n_equiv"],
-                    openFindings: row["n_findings"]
+                    currentEpoch: try row.decode(Int64?.self, forColumn: "cur_epoch")?.unsignedValue,
+                    lastSequence: try row.decode(Int64?.self, forColumn: "cur_seq")?.unsignedValue,
+                    epochs: try row.decode(Int.self, forColumn: "n_epochs"),
+                    batches: try row.decode(Int64.self, forColumn: "n_batches"),
+                    events: try row.decode(Int64.self, forColumn: "n_events"),
+                    gaps: try row.decode(Int.self, forColumn: "n_gaps"),
+                    equivocations: try row.decode(Int.self, forColumn: "n_equiv"),
+                    openFindings: try row.decode(Int.self, forColumn: "n_findings")
                 )
             }
         }
@@ -109,7 +111,7 @@ extension SQLiteStore {
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM findings ORDER BY id")
             }
-            return rows.compactMap(Finding.init(row:))
+            return try rows.compactMap(Finding.init(row:))
         }
     }
 
@@ -141,38 +143,44 @@ extension SQLiteStore {
 
 // MARK: - Rows
 
+// Rows are decoded with `Row.decode`, which throws, never with GRDB's subscripts, which stop the process on a value
+// of another type: the tables are not STRICT, and whoever can write the file can store text in an integer column.
+
 extension AgentRecord {
-    init?(row: Row) {
-        guard let key = Bytes32(data: row["public_key"] as Data?), let keyID = Bytes32(data: row["key_id"] as Data?)
+    /// Nil for a row whose key or key id is not 32 bytes; throws for a value of the wrong type.
+    init?(row: Row) throws {
+        guard let key = Bytes32(data: try row.decode(Data?.self, forColumn: "public_key")),
+            let keyID = Bytes32(data: try row.decode(Data?.self, forColumn: "key_id"))
         else { return nil }
         self.init(
-            id: row["id"],
-            name: row["name"],
+            id: try row.decode(Int64.self, forColumn: "id"),
+            name: try row.decode(String.self, forColumn: "name"),
             publicKey: key,
             keyID: keyID,
-            enrolledNanos: row["enrolled_ns"],
-            revokedNanos: row["revoked_ns"],
-            lastSeenNanos: row["last_seen_ns"],
-            lastSkewNanos: row["last_skew_ns"],
-            lastAddress: row["last_address"]
+            enrolledNanos: try row.decode(Int64.self, forColumn: "enrolled_ns"),
+            revokedNanos: try row.decode(Int64?.self, forColumn: "revoked_ns"),
+            lastSeenNanos: try row.decode(Int64?.self, forColumn: "last_seen_ns"),
+            lastSkewNanos: try row.decode(Int64?.self, forColumn: "last_skew_ns"),
+            lastAddress: try row.decode(String?.self, forColumn: "last_address")
         )
     }
 }
 
 extension Finding {
-    init?(row: Row) {
-        guard let kind = Finding.Kind(rawValue: row["kind"]) else { return nil }
+    /// Nil for a kind this release does not know; throws for a value of the wrong type.
+    init?(row: Row) throws {
+        guard let kind = Finding.Kind(rawValue: try row.decode(String.self, forColumn: "kind")) else { return nil }
         self.init(
-            id: row["id"],
+            id: try row.decode(Int64.self, forColumn: "id"),
             kind: kind,
-            agentID: row["agent_id"],
-            epoch: (row["epoch"] as Int64?)?.unsignedValue,
-            fromSequence: (row["from_seq"] as Int64?)?.unsignedValue,
-            toSequence: (row["to_seq"] as Int64?)?.unsignedValue,
-            batchHash: Bytes32(data: row["batch_hash"] as Data?),
-            otherHash: Bytes32(data: row["other_hash"] as Data?),
-            detail: row["detail"],
-            atNanos: row["at_ns"]
+            agentID: try row.decode(Int64?.self, forColumn: "agent_id"),
+            epoch: try row.decode(Int64?.self, forColumn: "epoch")?.unsignedValue,
+            fromSequence: try row.decode(Int64?.self, forColumn: "from_seq")?.unsignedValue,
+            toSequence: try row.decode(Int64?.self, forColumn: "to_seq")?.unsignedValue,
+            batchHash: Bytes32(data: try row.decode(Data?.self, forColumn: "batch_hash")),
+            otherHash: Bytes32(data: try row.decode(Data?.self, forColumn: "other_hash")),
+            detail: try row.decode(String.self, forColumn: "detail"),
+            atNanos: try row.decode(Int64.self, forColumn: "at_ns")
         )
     }
 }

@@ -1,3 +1,4 @@
+import FlightlogWire
 import GRDB
 
 extension SQLiteStore {
@@ -20,7 +21,7 @@ extension SQLiteStore {
             let runner = CorrelationRunner(db: db, rules: rules, query: query, narrowing: narrowing)
             var hits = try runner.hits(correlation, reference: rule.name ?? rule.id ?? rule.title, depth: 0)
             if query.order == .desc { hits.reverse() }
-            if let limit = query.limit, hits.count > limit { hits.removeLast(hits.count - limit) }
+            if let limit = query.limit, hits.count > max(0, limit) { hits.removeLast(hits.count - max(0, limit)) }
             return hits
         }
     }
@@ -123,8 +124,8 @@ struct CorrelationRunner {
         let span = correlation.timespanNanos
         var windows: [[String]: [(Int64, Int64)]] = [:]
         for input in found {
-            let from = correlation.kind == .temporalOrdered ? input.start : input.start.subtractingClamped(span)
-            windows[input.key, default: []].append((from, input.end.addingClamped(span)))
+            let from = correlation.kind == .temporalOrdered ? input.start : input.start.subtractingSaturating(span)
+            windows[input.key, default: []].append((from, input.end.addingSaturating(span)))
         }
         for (key, list) in windows {
             var merged: [(Int64, Int64)] = []
@@ -205,7 +206,9 @@ struct CorrelationRunner {
         for (number, match) in previous.enumerated() {
             arguments.append(number.databaseValue)
             arguments += match.key.map(\.databaseValue)
-            arguments += [match.end.databaseValue, match.start.addingClamped(correlation.timespanNanos).databaseValue]
+            arguments += [
+                match.end.databaseValue, match.start.addingSaturating(correlation.timespanNanos).databaseValue,
+            ]
         }
         let sql =
             "WITH a(" + names.joined(separator: ",") + ") AS (VALUES "
@@ -279,17 +282,5 @@ struct CorrelationRunner {
             )
         }
         return found
-    }
-}
-
-extension Int64 {
-    fileprivate func addingClamped(_ other: Int64) -> Int64 {
-        let (sum, overflow) = self.addingReportingOverflow(other)
-        return overflow ? .max : sum
-    }
-
-    fileprivate func subtractingClamped(_ other: Int64) -> Int64 {
-        let (difference, overflow) = self.subtractingReportingOverflow(other)
-        return overflow ? .min : difference
     }
 }

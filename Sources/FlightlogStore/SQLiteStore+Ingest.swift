@@ -7,9 +7,9 @@ extension SQLiteStore {
     public func agent(publicKey: Bytes32) async throws -> AgentRecord? {
         let key = publicKey.data
         return try await self.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE public_key = ?", arguments: [key]).flatMap(
-                AgentRecord.init(row:)
-            )
+            try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE public_key = ?", arguments: [key]).flatMap {
+                try AgentRecord(row: $0)
+            }
         }
     }
 
@@ -76,9 +76,9 @@ extension SQLiteStore {
                 db.cachedStatement(sql: "SELECT head_seq, head_hash FROM chains WHERE agent_id = ? AND epoch = ?"),
                 arguments: [agentID, epoch.sqlValue]
             ),
-            let hash = Bytes32(data: row["head_hash"] as Data?)
+            let hash = Bytes32(data: try row.decode(Data?.self, forColumn: "head_hash"))
         else { return nil }
-        return ChainLink.Head(sequence: (row["head_seq"] as Int64).unsignedValue, hash: hash)
+        return ChainLink.Head(sequence: try row.decode(Int64.self, forColumn: "head_seq").unsignedValue, hash: hash)
     }
 
     private static func ingest(_ db: Database, _ item: IngestItem) throws -> IngestOutcome {
@@ -195,6 +195,13 @@ extension SQLiteStore {
         // Cached statements: this runs once per batch, and a fleet sends many small ones.
         let firstEventID =
             (try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM events"))) ?? 1
+        // Ids run from 1 up, one per event: 2^63 − 1 of them is beyond any store, so an id near it was written by
+        // hand. Refusing the batch (storageFailure, retried) beats trapping on every batch of every agent.
+        guard firstEventID >= 1, firstEventID <= Int64.max - Int64(batch.eventCount) else {
+            throw StoreError.database(
+                "no event id left after the largest stored one (\(firstEventID.subtractingSaturating(1)))"
+            )
+        }
         try db.cachedStatement(
             sql: """
                 INSERT INTO batches (agent_id, epoch, seq, hash, prev_hash, created_ns, first_ns, last_ns, event_count,

@@ -56,7 +56,7 @@ extension SQLiteStore {
             }
             let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments))
                 .map {
-                    String(describing: $0["detail"] as String? ?? "")
+                    String.fromDatabaseValue($0["detail"]) ?? ""
                 }
             let shown = arguments.map { value -> String in
                 switch value.storage {
@@ -111,8 +111,12 @@ extension SQLiteStore {
             guard
                 let center = try Int64.fetchOne(db, sql: "SELECT \(time) FROM events e WHERE e.id = ?", arguments: [id])
             else { throw QueryError.unknownEvent(id) }
-            since = max(since ?? Int64.min, center - query.aroundWindowNanos)
-            until = min(until ?? Int64.max, center + query.aroundWindowNanos + 1)
+            // The centre is an event time an agent chose (any i64), the window a flag: saturate, never trap.
+            since = max(since ?? Int64.min, center.subtractingSaturating(query.aroundWindowNanos))
+            // The window ends at centre + window included; `until` excludes. Up to 2^63 − 1 there is no time after it
+            // to exclude, so the bound is left as it was.
+            let end = center.addingSaturating(query.aroundWindowNanos)
+            if end < Int64.max { until = min(until ?? Int64.max, end + 1) }
         }
         if let since {
             terms.append("\(time) >= ?")
@@ -201,7 +205,7 @@ extension SQLiteStore {
         let watermark = index.indexedThrough
         let stored = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
         let cap = max(Int64(Self.fullTextCandidateFloor), stored / Int64(Self.fullTextCandidateShare))
-        let unindexed = max(0, stored - watermark)
+        let unindexed = max(0, stored.subtractingSaturating(watermark))
         guard unindexed <= cap else { return nil }
         var arguments: [DatabaseValue] = []
         let search = candidates.sql(&arguments)

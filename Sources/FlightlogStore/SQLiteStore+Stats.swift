@@ -173,8 +173,8 @@ extension SQLiteStore {
                 arguments: StatementArguments(arguments)
             )
             for row in rows {
-                let a: String = row[0]
-                let b: String = row[1]
+                let a = try row.decode(String.self, atIndex: 0)
+                let b = try row.decode(String.self, atIndex: 1)
                 let seen =
                     try Bool.fetchOne(
                         db,
@@ -187,7 +187,9 @@ extension SQLiteStore {
                 let detail =
                     kind == .newUserOnHost
                     ? "user \(b) on host \(a) for the first time" : "user \(a) from source IP \(b) for the first time"
-                notes.append(StatsReport.Note(kind: kind, timeNanos: row[2], detail: detail))
+                notes.append(
+                    StatsReport.Note(kind: kind, timeNanos: try row.decode(Int64.self, atIndex: 2), detail: detail)
+                )
             }
         }
         return notes

@@ -43,7 +43,7 @@ extension SQLiteStore {
             var agents: [AgentRecord] = []
             for id in agentIDs {
                 if let row = try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE id = ?", arguments: [id]),
-                    let agent = AgentRecord(row: row)
+                    let agent = try AgentRecord(row: row)
                 {
                     agents.append(agent)
                 }
@@ -82,7 +82,7 @@ extension SQLiteStore {
         )
         var markers: [TimelineMarker] = []
         for row in rows {
-            guard let finding = Finding(row: row) else { continue }
+            guard let finding = try Finding(row: row) else { continue }
             if finding.kind == .gap, let epoch = finding.epoch, let from = finding.fromSequence,
                 let to = finding.toSequence
             {
@@ -150,14 +150,16 @@ extension SQLiteStore {
         var coveredUntil = since
         var atStart = true
         func silence(from start: Int64, to end: Int64, _ edge: String) {
-            guard end - start > threshold else { return }
+            // Batch times are whatever agents signed (any i64): saturate rather than trap.
+            let length = end.subtractingSaturating(start)
+            guard length > threshold else { return }
             markers.append(
                 TimelineMarker(
                     kind: .silence,
                     timeNanos: start,
                     agent: agent.name,
                     detail:
-                        "no events for \(DurationText.describe(end - start)) (\(Timestamp.rfc3339(start)) → \(Timestamp.rfc3339(end))\(edge))"
+                        "no events for \(DurationText.describe(length)) (\(Timestamp.rfc3339(start)) → \(Timestamp.rfc3339(end))\(edge))"
                 )
             )
         }

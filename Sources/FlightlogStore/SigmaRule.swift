@@ -260,6 +260,11 @@ struct SigmaError: Error, CustomStringConvertible {
 struct SigmaTranslator {
     let selections: [String: Any]
     var arguments: [String] = []
+    /// How deep `not` and parentheses nest where the parser is; bounded, since each level is a recursive call and
+    /// a rule file is input: thousands of levels would overflow the stack.
+    private var depth = 0
+    /// The deepest nesting accepted; SigmaHQ's rules nest a few levels.
+    static let maxDepth = 64
 
     init(selections: [String: Any]) {
         self.selections = selections
@@ -338,6 +343,11 @@ struct SigmaTranslator {
 
     mutating func parseNot(_ tokens: inout ArraySlice<String>) throws -> Part {
         guard let token = tokens.first else { throw SigmaError("the condition ends too early") }
+        self.depth += 1
+        defer { self.depth -= 1 }
+        guard self.depth <= Self.maxDepth else {
+            throw SigmaError("the condition nests 'not' and parentheses deeper than \(Self.maxDepth) levels")
+        }
         switch token.lowercased() {
         case "not":
             tokens.removeFirst()

@@ -22,22 +22,42 @@ public enum TimeExpression {
             return midnight + seconds * 1_000_000_000
         }
         guard let days = reader.date() else { throw QueryError.badTime(text) }
-        if reader.atEnd { return days * 86_400_000_000_000 }
+        if reader.atEnd {
+            guard let nanos = Self.nanos(seconds: days * 86_400, fraction: 0) else { throw QueryError.badTime(text) }
+            return nanos
+        }
         guard let separator = reader.next(),
             separator == UInt8(ascii: "T") || separator == UInt8(ascii: "t")
                 || separator == UInt8(ascii: " "),
             let seconds = reader.timeOfDay()
         else { throw QueryError.badTime(text) }
         let fraction = reader.fraction()
-        guard let offset = reader.zoneOffset(), reader.atEnd else { throw QueryError.badTime(text) }
-        return days * 86_400_000_000_000 + (seconds - offset) * 1_000_000_000 + fraction
+        guard let offset = reader.zoneOffset(), reader.atEnd,
+            let nanos = Self.nanos(seconds: days * 86_400 + seconds - offset, fraction: fraction)
+        else { throw QueryError.badTime(text) }
+        return nanos
+    }
+
+    /// `seconds` since the Unix epoch plus `fraction` ns (0 ..< 10^9), or nil past the range of an `Int64` of
+    /// nanoseconds (1677-09-21T00:12:43.145224192Z … 2262-04-11T23:47:16.854775807Z). A date has four digits, so
+    /// `seconds` itself never overflows.
+    static func nanos(seconds: Int64, fraction: Int64) -> Int64? {
+        // Below zero the whole seconds are taken one short, so that −2^63 itself is reachable.
+        let whole = seconds < 0 && fraction > 0 ? seconds + 1 : seconds
+        let part = seconds < 0 && fraction > 0 ? fraction - 1_000_000_000 : fraction
+        let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return nil }
+        let (sum, carry) = scaled.addingReportingOverflow(part)
+        return carry ? nil : sum
     }
 
     /// Parses a duration such as `10m`, `2h`, `3d`, `90s`, `1w` (a bare number is seconds), in ns.
     public static func parseDuration(_ text: String) throws(QueryError) -> Int64 {
         let trimmed = text.trimmingWhitespace
         if let value = Self.duration(trimmed) { return value }
-        if let seconds = Int64(trimmed), seconds >= 0, seconds < 1_000_000_000_000 { return seconds * 1_000_000_000 }
+        if let seconds = Int64(trimmed), seconds >= 0, seconds <= Int64.max / 1_000_000_000 {
+            return seconds * 1_000_000_000
+        }
         throw QueryError.badDuration(text)
     }
 

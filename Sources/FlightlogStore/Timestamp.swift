@@ -28,12 +28,20 @@ extension Timestamp {
     ///
     /// Every field is non-negative: an `Int64` of nanoseconds spans the years 1677 to 2262.
     public static func appendRFC3339(_ nanos: Int64, to out: inout [UInt8]) {
-        var seconds = nanos / 1_000_000_000
-        var fraction = nanos % 1_000_000_000
-        if fraction < 0 {
-            fraction += 1_000_000_000
-            seconds -= 1
-        }
+        let (seconds, fraction) = Self.split(nanos)
+        Self.appendRFC3339(seconds: seconds, fraction: fraction, to: &out)
+    }
+
+    /// Whole seconds since the Unix epoch (rounded down) and the nanoseconds past them (0 ..< 10^9).
+    static func split(_ nanos: Int64) -> (seconds: Int64, fraction: Int64) {
+        let fraction = nanos % 1_000_000_000
+        return fraction < 0
+            ? (nanos / 1_000_000_000 - 1, fraction + 1_000_000_000) : (nanos / 1_000_000_000, fraction)
+    }
+
+    /// ``appendRFC3339(_:to:)`` of a time given in seconds and nanoseconds: a local time (a zone's offset added to
+    /// the seconds) may lie past the range of an `Int64` of nanoseconds, never past that of its seconds.
+    static func appendRFC3339(seconds: Int64, fraction: Int64, to out: inout [UInt8]) {
         var days = seconds / 86_400
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 {

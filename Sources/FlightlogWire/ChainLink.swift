@@ -26,8 +26,9 @@ public enum ChainLink: Equatable, Sendable {
     /// Classifies a batch with `sequence` and `previousHash` against `head` (nil when the epoch has no batch yet).
     public static func classify(sequence: UInt64, previousHash: Bytes32, head: Head?) -> ChainLink {
         guard let head else {
-            if sequence == 1 {
-                return previousHash == .zero ? .genesis : .broken
+            // Sequence 0 does not exist (§8); SignedBatch refuses it, and here it must not reach `sequence - 1`.
+            if sequence <= 1 {
+                return sequence == 1 && previousHash == .zero ? .genesis : .broken
             }
             return .gap(missing: 1...(sequence - 1))
         }

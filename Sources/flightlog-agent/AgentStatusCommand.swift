@@ -54,7 +54,7 @@ struct AgentStatusCommand: AsyncParsableCommand {
             Output.line("no status.json: the agent has not run yet")
             return
         }
-        let age = Double(Int64(Date().timeIntervalSince1970 * 1e9) - status.writtenNanos) / 1e9
+        let age = Date().timeIntervalSince1970 - Double(status.writtenNanos) / 1e9
         Output.line(
             "agent \(status.state) (pid \(status.pid), updated \(String(format: "%.1f", age)) s ago) → \(status.aggregator)"
         )
@@ -62,7 +62,7 @@ struct AgentStatusCommand: AsyncParsableCommand {
         if let error = status.notes["last_error"] { Output.line("last error: \(error)") }
         Output.line("spool: \(status.spoolBatches) batches, \(status.spoolBytes) bytes of \(status.spoolMaxBytes)")
         if let ack = status.counters["last_ack_ns"] {
-            let ago = Double(status.writtenNanos - Int64(ack)) / 1e9
+            let ago = (Double(status.writtenNanos) - Double(ack)) / 1e9
             Output.line(
                 "last ack: sequence \(status.counters["last_acked_sequence"] ?? 0), \(String(format: "%.1f", ago)) s before update"
             )

@@ -75,6 +75,10 @@ struct HuntCommand: ParsableCommand {
     )
     var tz: String?
 
+    func validate() throws {
+        if let limit = self.limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+    }
+
     func run() throws {
         let db = self.database.db
         var query = try self.filters.queryOrExit()

@@ -94,12 +94,14 @@ struct ServeCommand: AsyncParsableCommand {
     var checkpointInterval: Int64 = 60
 
     func validate() throws {
-        guard self.checkpointInterval >= 1 else {
-            throw ValidationError("--checkpoint-interval must be at least 1 second")
+        guard (1...31_536_000).contains(self.checkpointInterval) else {
+            throw ValidationError("--checkpoint-interval must be between 1 second and a year (31536000)")
         }
         guard (1...1024).contains(self.window) else { throw ValidationError("--window must be between 1 and 1024") }
         guard self.heartbeat >= 1 else { throw ValidationError("--heartbeat must be at least 1 second") }
-        guard self.maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard (1...1_000_000).contains(self.maxConnections) else {
+            throw ValidationError("--max-connections must be between 1 and 1000000")
+        }
         guard (1...3600).contains(self.handshakeTimeout) else {
             throw ValidationError("--handshake-timeout must be between 1 and 3600 seconds")
         }

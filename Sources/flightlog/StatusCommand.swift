@@ -44,7 +44,7 @@ struct StatusCommand: AsyncParsableCommand {
             Output.error("\(path) is not a Flightlog status file")
             throw ExitCode(2)
         }
-        let age = Double(nowNanos() - status.writtenNanos) / 1e9
+        let age = (Double(nowNanos()) - Double(status.writtenNanos)) / 1e9
         switch self.format {
         case .jsonl:
             Output.line(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\n", with: ""))

@@ -58,6 +58,10 @@ struct TimelineCommand: ParsableCommand {
 
     static let verification = "signed-stored"
 
+    func validate() throws {
+        if let limit = self.limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+    }
+
     func run() throws {
         let db = self.database.db
         var query: EventQuery
@@ -106,7 +110,9 @@ struct TimelineCommand: ParsableCommand {
                 agent.lastSkewNanos.map { nanos in
                     nanos == 0
                         ? "in step with the aggregator"
-                        : "\(DurationText.describe(abs(nanos))) \(nanos > 0 ? "ahead of" : "behind") the aggregator"
+                        // describe() takes the magnitude itself: abs(−2^63), a skew an agent can report, traps.
+                        : "\(DurationText.describe(nanos).drop { $0 == "-" }) \(nanos > 0 ? "ahead of" : "behind") "
+                            + "the aggregator"
                 } ?? "unknown (no handshake recorded)"
             switch self.format {
             case .text:

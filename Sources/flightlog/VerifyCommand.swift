@@ -246,7 +246,8 @@ struct VerifyCommand: AsyncParsableCommand {
             for run in runs {
                 rows.append([
                     String(run.id), Timestamp.rfc3339(run.startedNanos),
-                    String(format: "%.2f", Double(run.finishedNanos - run.startedNanos) / 1e9), run.mode, run.scope,
+                    String(format: "%.2f", (Double(run.finishedNanos) - Double(run.startedNanos)) / 1e9), run.mode,
+                    run.scope,
                     run.outcome, String(run.batches), String(run.events), String(run.findings), String(run.treeSize),
                 ])
             }
@@ -274,25 +275,10 @@ struct VerifyCommand: AsyncParsableCommand {
         return parts.joined(separator: " ") + ": " + finding.detail
     }
 
-    /// An RFC 3339 UTC time (`2026-11-24T09:00:00Z`, fraction optional) or an age (`90m`, `24h`, `7d`, `30s`).
+    /// An RFC 3339 time (`2026-11-24T09:00:00Z`, fraction optional), a date or an age (`90m`, `24h`, `7d`, `30s`);
+    /// nil when it is none of them or lies outside the years an `Int64` of nanoseconds holds.
     static func parseSince(_ text: String, now: Int64) -> Int64? {
-        if let unit = text.last, let value = Int64(text.dropLast()), value >= 0 {
-            let seconds: Int64? =
-                switch unit {
-                case "s": 1
-                case "m": 60
-                case "h": 3600
-                case "d": 86_400
-                default: nil
-                }
-            if let seconds { return now - value * seconds * 1_000_000_000 }
-        }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1e9) }
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1e9) }
-        return nil
+        try? TimeExpression.parseInstant(text, now: now)
     }
 }
 

@@ -100,6 +100,27 @@ struct HuntCommandTests {
         #expect(rule.unsupported.contains { $0.contains(reason) }, "\(rule.unsupported)")
     }
 
+    /// A rule file is input: a condition nesting `not` and parentheses thousands deep overflowed the stack of the
+    /// recursive parser. The nesting is bounded; what SigmaHQ's rules use (a few levels) is far below it.
+    @Test(arguments: [
+        String(repeating: "not ", count: 100_000) + "sel",
+        String(repeating: "(", count: 100_000) + "sel" + String(repeating: ")", count: 100_000),
+    ])
+    func aConditionNestedThousandsDeepIsRefused(condition: String) {
+        let rule = SigmaRule(
+            file: "t.yml",
+            yaml: "title: t\ndetection:\n  sel:\n    user: x\n  condition: \(condition)\n"
+        )
+        #expect(rule.condition == nil)
+        #expect(rule.unsupported.contains { $0.contains("deeper than 64 levels") }, "\(rule.unsupported.prefix(3))")
+        let shallow = SigmaRule(
+            file: "t.yml",
+            yaml: "title: t\ndetection:\n  sel:\n    user: x\n  condition: "
+                + String(repeating: "not (", count: 30) + "sel" + String(repeating: ")", count: 30) + "\n"
+        )
+        #expect(shallow.condition != nil, "\(shallow.unsupported)")
+    }
+
     @Test func runsApproximationsAndSaysSo() {
         let rule = SigmaRule(
             file: "t.yml",

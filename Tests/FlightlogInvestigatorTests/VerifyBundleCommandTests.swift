@@ -51,6 +51,20 @@ struct VerifyBundleCommandTests {
         }
     }
 
+    /// A bundle is input from whoever handed it over: a receipt time past the range of an i64 of nanoseconds (year
+    /// 3000) stopped `verify --bundle` before any signature was checked; now the line is a problem in the report.
+    @Test func aReceiptTimePastTheRangeOfI64IsAProblemNotACrash() async throws {
+        let fixture = try await SharedIncident.shared.get()
+        let bundle = try self.export(fixture)
+        let events = String(decoding: try BundleFiles.read(bundle, "events.jsonl"), as: UTF8.self)
+        let edited = events.replacing(/"received":"[^"]*"/, with: #""received":"3000-01-01T00:00:00Z""#)
+        #expect(edited != events)
+        try BundleFiles.replace(bundle, "events.jsonl", with: Data(edited.utf8))
+        let result = try FlightlogCLI.run(["verify", "--bundle", bundle])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("not an exported event object"), "\(result.stdout)")
+    }
+
     @Test(arguments: [
         ["--db", "flightlog.db"], ["--incremental"], ["--history"], ["--agent", "cc-ws-602"], ["--since", "24h"],
         ["--deep"],

@@ -48,6 +48,15 @@ public actor Journal {
             guard self.state.version == 1 else {
                 throw AgentError.badState(path: path, reason: "format version \(self.state.version) is not supported")
             }
+            // Sequences start at 1 (PROTOCOL.md §8) and the next one must exist: 0 or 2^64 − 1 was written by hand
+            // or by damage, and would make the next batch's arithmetic overflow.
+            guard (1..<UInt64.max).contains(self.state.nextSequence) else {
+                throw AgentError.badState(
+                    path: path,
+                    reason: "nextSequence \(self.state.nextSequence) is outside 1 … 2^64 − 2; move it away to start a "
+                        + "new chain"
+                )
+            }
         } else {
             // A fresh chain: the epoch is the creation time, unique per agent in practice and readable by people.
             self.state = ChainState(epoch: UInt64(max(nowNanos, 1)), createdNanos: nowNanos)

@@ -31,7 +31,8 @@ struct Fingerprint: Equatable {
 
     /// Whether `bytes` (the file's first bytes, at least ``length`` of them) start with the hashed prefix.
     func matches(_ bytes: [UInt8]) -> Bool {
-        guard bytes.count >= self.length else { return false }
+        // `length` comes from the state file: a negative one would trap in prefix(_:).
+        guard self.length >= 0, bytes.count >= self.length else { return false }
         return Fingerprint(of: bytes.prefix(self.length), count: self.length).hex == self.hex
     }
 }

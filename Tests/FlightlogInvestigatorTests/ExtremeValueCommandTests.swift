@@ -1,0 +1,209 @@
+import FlightlogStore
+import FlightlogTestSupport
+import FlightlogWire
+import Foundation
+import NIOCore
+import Testing
+
+/// A store holding what an enrolled agent may legally send at the ends of every range (PROTOCOL.md §1: any i64 time,
+/// any u64 epoch, sequences from 1 to 2^64 − 1, an agent clock of −2^63), built through the real server.
+///
+/// Epoch 2^64 − 1. Batches: 2^63 (a gap from 1; events at −2^63 and 2^63 − 1), 2^63 + 1 (extends; an event at
+/// −2^63 + 1 and one at 2026-11-24T10:00Z), 5 (late, in the gap; 2026-11-24T10:05Z) and 2^64 − 1 (a gap after
+/// 2^63 + 1; 2026-11-24T10:10Z).
+struct ExtremeStore {
+    let directory: TempDirectory
+    var database: String { self.directory.file("flightlog.db") }
+    static let agent = TestAgent(name: "ws-edge", epoch: .max)
+    static let sequences: [UInt64] = [1 << 63, 1 << 63 + 1, 5, .max]
+
+    static func make() async throws -> ExtremeStore {
+        let store = ExtremeStore(directory: try TempDirectory())
+        let agent = Self.agent
+        func event(_ time: Int64, _ line: String) -> Event {
+            Event(
+                timeNanos: time,
+                observedNanos: time,
+                flags: .timeFromLine,
+                host: agent.name,
+                source: "/var/log/auth.log",
+                line: Array(line.utf8),
+                fields: [Event.Field("program", "sshd"), Event.Field("user", "mchen")]
+            )
+        }
+        let tenOClock = try TimeExpression.parseInstant("2026-11-24T10:00:00Z", now: 0)
+        let first = try agent.batch(
+            sequence: 1 << 63,
+            previous: .zero,
+            events: [event(.min, "edge earliest"), event(.max, "edge latest")]
+        )
+        let second = try agent.batch(
+            sequence: 1 << 63 + 1,
+            previous: first.hash,
+            events: [event(.min + 1, "edge second earliest"), event(tenOClock, "edge ten")]
+        )
+        let late = try agent.batch(
+            sequence: 5,
+            previous: .zero,
+            events: [event(tenOClock + 300_000_000_000, "edge late")]
+        )
+        let last = try agent.batch(
+            sequence: .max,
+            previous: .zero,
+            events: [event(tenOClock + 600_000_000_000, "edge last")]
+        )
+        try await withServer(database: store.database) { port, sqlite, _ in
+            try await sqlite.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+            let connection = try await TestConnection.connect(port: port)
+            // The agent's clock at the very start of i64: the recorded skew saturates at −2^63.
+            try await connection.send(
+                .hello(
+                    Hello(publicKey: agent.publicKey, epoch: agent.epoch, agentTimeNanos: .min, agentName: agent.name)
+                )
+            )
+            guard case .challenge(let challenge) = try await connection.receive() else {
+                throw TestFailure("expected CHALLENGE")
+            }
+            let message = Handshake.proofMessage(nonce: challenge.nonce, publicKey: agent.publicKey, epoch: agent.epoch)
+            try await connection.send(.proof(Proof(signature: Array(try agent.key.signature(for: message)))))
+            guard case .welcome = try await connection.receive() else { throw TestFailure("expected WELCOME") }
+            for batch in [first, second, late, last] {
+                try await connection.send(.batch(ByteBuffer(bytes: batch.bytes)))
+                guard case .ack(let ack) = try await connection.receiveSkippingHeartbeats(), ack.status == .stored
+                else { throw TestFailure("expected a stored ACK for \(batch.sequence)") }
+            }
+            await connection.close()
+            try await sqlite.drainFullTextIndex()
+        }
+        return store
+    }
+
+    func cli(_ subcommand: String, _ arguments: String...) throws -> FlightlogCLI.Result {
+        try FlightlogCLI.run([subcommand, "--db", self.database] + arguments)
+    }
+
+    /// The id of the event whose line is `line`.
+    func id(of line: String) throws -> Int64 {
+        let result = try self.cli("query", "--match", "\"\(line)\"", "--format", "jsonl")
+        for text in result.lines where text.contains("\"\(line)\"") {
+            if let id = try jsonObject(text)["id"] as? NSNumber { return id.int64Value }
+        }
+        throw TestFailure("no event '\(line)': \(result.stdout)\(result.stderr)")
+    }
+}
+
+actor SharedExtremeStore {
+    static let shared = SharedExtremeStore()
+    private var store: ExtremeStore?
+
+    func get() async throws -> ExtremeStore {
+        if let store { return store }
+        let made = try await ExtremeStore.make()
+        self.store = made
+        return made
+    }
+}
+
+/// Every investigator command on values at the ends of their ranges (issue: arithmetic audit): each answers, none
+/// stops the process. A trap shows as a status above 128 (a signal), never 0, 1 or 2.
+@Suite("Investigator commands at the ends of every range")
+struct ExtremeValueCommandTests {
+    static func expectAnswered(_ result: FlightlogCLI.Result, _ what: String, allowed: Set<Int32> = [0]) {
+        #expect(allowed.contains(result.status), "\(what): status \(result.status)\n\(result.stderr)")
+    }
+
+    @Test func queryTimelineAndStatsAnswerForEventTimesAtTheEndsOfI64InEveryZoneAndFormat() async throws {
+        let store = try await SharedExtremeStore.shared.get()
+        for zone in ["UTC", "Europe/Paris", "America/New_York", "Pacific/Kiritimati", "Etc/GMT+12"] {
+            for format in ["table", "jsonl", "csv", "timesketch"] {
+                let result = try store.cli("query", "--tz", zone, "--format", format)
+                Self.expectAnswered(result, "query --tz \(zone) --format \(format)")
+                #expect(result.stdout.contains("edge latest"), "\(zone) \(format)")
+            }
+            Self.expectAnswered(try store.cli("timeline", "--tz", zone), "timeline --tz \(zone)")
+            Self.expectAnswered(try store.cli("stats", "--tz", zone), "stats --tz \(zone)")
+        }
+        // 2^63 − 1 ns is 2262-04-11T23:47:16.854775807Z; at +01:00 that is past the range of an i64 of ns.
+        let east = try store.cli("query", "--tz", "Etc/GMT-1", "--match", "\"edge latest\"", "--format", "jsonl")
+        #expect(east.stdout.contains("2262-04-12T00:47:16.854775807+01:00"), "\(east.stdout)")
+        let west = try store.cli("query", "--tz", "Etc/GMT+5", "--match", "\"edge earliest\"", "--format", "jsonl")
+        #expect(west.stdout.contains("1677-09-20T19:12:43.145224192-05:00"), "\(west.stdout)")
+    }
+
+    @Test func timelineShowsSilenceAcrossTheWholeRangeAndASkewOfMinusTwoToThe63() async throws {
+        let store = try await SharedExtremeStore.shared.get()
+        let result = try store.cli("timeline")
+        Self.expectAnswered(result, "timeline")
+        #expect(result.stdout.contains("# clock: ws-edge: agent clock"), "\(result.stdout)")
+        #expect(result.stdout.contains("behind the aggregator"), "\(result.stdout)")
+        let jsonl = try store.cli("timeline", "--format", "jsonl", "--since", "2026-11-24T09:00Z")
+        Self.expectAnswered(jsonl, "timeline --format jsonl --since")
+    }
+
+    @Test func aroundAnEventAtEitherEndAnswersWithAnyWindow() async throws {
+        let store = try await SharedExtremeStore.shared.get()
+        for line in ["edge earliest", "edge latest"] {
+            let id = try store.id(of: line)
+            for window in ["10m", "15250w", "9223372036"] {
+                let result = try store.cli("query", "--around", "\(id)", "--window", window, "--format", "jsonl")
+                Self.expectAnswered(result, "query --around \(line) --window \(window)")
+                #expect(result.stdout.contains(line), "\(line) \(window): \(result.stdout)")
+            }
+        }
+    }
+
+    @Test func timesAndDurationsPastTheRangeOfI64AreRefusedWithAMessage() async throws {
+        let store = try await SharedExtremeStore.shared.get()
+        for arguments in [
+            ["query", "--since", "3000-01-01"], ["query", "--until", "1600-01-01T00:00Z"],
+            ["timeline", "--since", "2263-01-01"], ["stats", "--since", "9999-12-31T23:59:59Z"],
+            ["query", "--around", "1", "--window", "9223372037"], ["timeline", "--silence", "99999999999999"],
+            ["verify", "--since", "3000-01-01"], ["verify", "--since", "99999999999d"],
+        ] {
+            let result = try FlightlogCLI.run([arguments[0], "--db", store.database] + arguments.dropFirst())
+            Self.expectAnswered(result, arguments.joined(separator: " "), allowed: [2, 64])
+            #expect(
+                result.stderr.contains("1678 and 2261") || result.stderr.contains("292 years")
+                    || result.stderr.contains("--since"),
+                "\(arguments): \(result.stderr)"
+            )
+        }
+        // The edges themselves are times an i64 holds.
+        let edge = try store.cli(
+            "query",
+            "--since",
+            "1677-09-21T00:12:43.145224192Z",
+            "--until",
+            "2262-04-11T23:47:16.854775807Z"
+        )
+        Self.expectAnswered(edge, "query at the edges")
+    }
+
+    @Test func aNegativeLimitIsRefused() async throws {
+        let store = try await SharedExtremeStore.shared.get()
+        let rules = store.directory.file("rules")
+        try FileManager.default.createDirectory(atPath: rules, withIntermediateDirectories: true)
+        try """
+        title: two logins
+        name: edge_login
+        logsource: {product: linux}
+        detection:
+          selection: {program: sshd}
+          condition: selection
+        ---
+        title: repeated
+        correlation:
+          type: event_count
+          rules: [edge_login]
+          group-by: [host]
+          timespan: 1h
+          condition: {gte: 1}
+        """.write(toFile: rules + "/edge.yml", atomically: true, encoding: .utf8)
+        for command in ["hunt", "timeline", "query"] {
+            let extra = command == "hunt" ? ["--rules", rules] : []
+            let result = try FlightlogCLI.run([command, "--db", store.database, "--limit=-1"] + extra)
+            #expect([2, 64].contains(result.status), "\(command): \(result.status) \(result.stderr)")
+            #expect(result.stderr.contains("--limit must be 0 or more"), "\(command): \(result.stderr)")
+        }
+    }
+}

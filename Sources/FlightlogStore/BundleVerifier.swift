@@ -48,13 +48,17 @@ public enum BundleVerifier {
             report.problems.append("manifest.json is missing or is not JSON")
             return report
         }
-        guard manifest["format"] as? String == EvidenceExporter.format else {
+        let format = manifest["format"] as? String
+        guard let format, EvidenceExporter.verifiedFormats.contains(format) else {
             if manifest["format"] as? String == "flightlog-evidence-bundle-1" {
                 report.problems.append(
                     "manifest.json is a flightlog-evidence-bundle-1 manifest: its batches carry no inclusion proofs; export it again"
                 )
             } else {
-                report.problems.append("manifest.json is not a \(EvidenceExporter.format) manifest")
+                report.problems.append(
+                    "manifest.json is not a manifest of the formats "
+                        + EvidenceExporter.verifiedFormats.joined(separator: " or ")
+                )
             }
             return report
         }
@@ -229,7 +233,9 @@ public enum BundleVerifier {
                     sequence: sequence,
                     index: index,
                     batchID: 0
-                )
+                ),
+                // Bundles before format 3 repeat a repeated key, as the store holds it.
+                groupRepeatedKeys: format == EvidenceExporter.format
             )
             if expected != Array(line) {
                 report.problems.append(

@@ -23,7 +23,7 @@ public struct TimeFormatter: Sendable {
 /// ```
 /// {"id":…,"time":"…","received":"…","observed":"…","host":…,"agent":…,"source":…,"program":…,"pid":…,
 ///  "user":…,"ip":…,"severity":…,"time_from_line":true|false,"message":"raw line",["message_b64":"…",]
-///  "fields":{…},"batch":{"agent":…,"epoch":…,"seq":…,"index":…}}
+///  "fields":{"key":"value","repeated":["first","second"],…},"batch":{"agent":…,"epoch":…,"seq":…,"index":…}}
 /// ```
 ///
 /// `message` is the raw line; when it is not valid UTF-8, `message` carries it with U+FFFD replacements and
@@ -36,11 +36,14 @@ public enum EventJSON {
         case timesketch(clock: EventQuery.Clock)
     }
 
-    /// Appends the object for `event`, without a newline.
+    /// Appends the object for `event`, without a newline. Its `fields` group repeated keys into arrays
+    /// (``FieldsJSON/appendGroupingRepeatedKeys(_:to:)``); `groupRepeatedKeys: false` writes them repeated, as
+    /// evidence bundles before `flightlog-evidence-bundle-3` hold them.
     public static func append(
         _ event: EventRecord,
         style: Style = .plain,
         times: TimeFormatter = .utc,
+        groupRepeatedKeys: Bool = true,
         to out: inout [UInt8]
     ) {
         var first = true
@@ -83,7 +86,12 @@ public enum EventJSON {
         if case .plain = style { string("message", message) }
         if text == nil { string("message_b64", Data(event.line).base64EncodedString()) }
         key("fields")
-        out += event.fieldsJSON.utf8
+        if groupRepeatedKeys {
+            var fields = event.fieldsJSON
+            fields.withUTF8 { FieldsJSON.appendGroupingRepeatedKeys($0, to: &out) }
+        } else {
+            out += event.fieldsJSON.utf8
+        }
         key("batch")
         out += "{\"agent\":".utf8
         FieldsJSON.appendString(event.agent, to: &out)
@@ -91,10 +99,15 @@ public enum EventJSON {
     }
 
     /// The object for `event` as bytes.
-    public static func encode(_ event: EventRecord, style: Style = .plain, times: TimeFormatter = .utc) -> [UInt8] {
+    public static func encode(
+        _ event: EventRecord,
+        style: Style = .plain,
+        times: TimeFormatter = .utc,
+        groupRepeatedKeys: Bool = true
+    ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + event.line.count + event.fieldsJSON.utf8.count)
-        Self.append(event, style: style, times: times, to: &out)
+        Self.append(event, style: style, times: times, groupRepeatedKeys: groupRepeatedKeys, to: &out)
         return out
     }
 }

@@ -57,7 +57,11 @@ public struct BundleCheckpointKey: Sendable {
 /// ```
 public enum EvidenceExporter {
     /// Version 2 added the checkpoint, the aggregator key and the inclusion proofs.
-    public static let format = "flightlog-evidence-bundle-2"
+    /// The bundle format this release writes. Version 3 writes a repeated field key once, with an array of its
+    /// values (``FieldsJSON/appendGroupingRepeatedKeys(_:to:)``); version 2 repeated the key, and is still verified.
+    public static let format = "flightlog-evidence-bundle-3"
+    /// Formats `verify --bundle` checks: this release's and the one before, whose events.jsonl repeats keys.
+    public static let verifiedFormats = [Self.format, "flightlog-evidence-bundle-2"]
     /// The bundle's copy of the signed checkpoint the proofs lead to.
     public static let checkpointFile = "checkpoint.txt"
     /// The bundle's copy of the aggregator's verifier key.
@@ -347,8 +351,10 @@ public enum EvidenceExporter {
 
             What is here
               events.jsonl    the selected events, one JSON object a line. "message" is the raw log line; when it is
-                              not valid UTF-8, "message_b64" holds the exact bytes. "batch" names the signed batch
-                              (agent, epoch, seq) and the event's index inside it. Times are UTC, RFC 3339.
+                              not valid UTF-8, "message_b64" holds the exact bytes. "fields" holds the parsed
+                              fields; a key the line carries more than once has an array of its values, in order.
+                              "batch" names the signed batch (agent, epoch, seq) and the event's index inside it.
+                              Times are UTC, RFC 3339.
               batches/        every signed batch that holds an exported event, byte for byte as the agent signed it
                               (format: protocol/PROTOCOL.md of Flightlog, "FLB1" envelopes, Ed25519 signatures).
               keys.json       the agents' Ed25519 public keys (base64) as enrolled on the aggregator.

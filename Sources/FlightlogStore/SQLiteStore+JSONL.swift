@@ -94,7 +94,11 @@ extension EventJSON {
         }
         out += #","fields":"#.utf8
         let fields = RawColumn.bytes(row, 13)
-        if sqlite3_column_type(row, 13) == SQLITE_NULL { out += "{}".utf8 } else { out.append(contentsOf: fields) }
+        if sqlite3_column_type(row, 13) == SQLITE_NULL {
+            out += "{}".utf8
+        } else {
+            FieldsJSON.appendGroupingRepeatedKeys(fields, to: &out)
+        }
         out += #","batch":{"agent":"#.utf8
         JSONBytes.text(row, 14, to: &out)
         out += #","epoch":"#.utf8

@@ -146,17 +146,20 @@ extension SQLiteStore {
             terms.append("e.id IN (SELECT id FROM \(FullTextLayout.view) WHERE line MATCH ?)")
             arguments.append(match.databaseValue)
         }
+        // A key may repeat in one event (PROTOCOL.md §6): a condition holds when any of its values meets it, and
+        // `!=` when none equals the value. json_extract would read only the first of them.
         for condition in query.conditions {
+            let values = "SELECT 1 FROM json_each(e.fields) WHERE key = ? AND value"
             switch condition.op {
             case .equals:
-                terms.append("json_extract(e.fields, ?) = ?")
+                terms.append("EXISTS (\(values) = ?)")
             case .notEquals:
-                terms.append("json_extract(e.fields, ?) IS NOT ?")
+                terms.append("NOT EXISTS (\(values) = ?)")
             case .matches:
                 try RegexFunction.validate(condition.value)
-                terms.append("json_extract(e.fields, ?) REGEXP ?")
+                terms.append("EXISTS (\(values) REGEXP ?)")
             }
-            arguments += [condition.jsonPath.databaseValue, condition.value.databaseValue]
+            arguments += [condition.field.databaseValue, condition.value.databaseValue]
         }
         if let ids = query.eventIDs {
             terms.append("e.id IN (" + Array(repeating: "?", count: ids.count).joined(separator: ",") + ")")

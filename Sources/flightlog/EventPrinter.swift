@@ -51,7 +51,8 @@ struct EventPrinter {
             let cells: [String?] = [
                 String(event.id), self.times.format(event.timeNanos), self.times.format(event.receivedNanos),
                 event.host, event.agent, event.source, event.program, event.pid.map { String($0) }, event.user,
-                event.sourceIP, event.severity, String(decoding: event.line, as: UTF8.self), event.fieldsJSON,
+                event.sourceIP, event.severity, String(decoding: event.line, as: UTF8.self),
+                FieldsJSON.groupingRepeatedKeys(event.fieldsJSON),
                 String(event.epoch), String(event.sequence), String(event.index),
             ]
             self.out.write(cells.map { self.csvCell($0 ?? "") }.joined(separator: ",") + "\r\n")

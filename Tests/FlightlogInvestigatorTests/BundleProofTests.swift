@@ -33,7 +33,7 @@ struct BundleProofTests {
         let manifest = try #require(
             try JSONSerialization.jsonObject(with: try BundleFiles.read(bundle, "manifest.json")) as? [String: Any]
         )
-        #expect(manifest["format"] as? String == "flightlog-evidence-bundle-2")
+        #expect(manifest["format"] as? String == "flightlog-evidence-bundle-3")
         let transparency = try #require(manifest["transparency"] as? [String: Any])
         #expect(transparency["checkpoint"] as? String == "checkpoint.txt")
         #expect(transparency["aggregator_key"] as? String == "aggregator.pub")

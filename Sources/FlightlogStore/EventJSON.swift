@@ -26,6 +26,8 @@ public struct TimeFormatter: Sendable {
 ///  "fields":{"key":"value","repeated":["first","second"],…},"batch":{"agent":…,"epoch":…,"seq":…,"index":…}}
 /// ```
 ///
+/// `epoch` and `seq` are the unsigned 64-bit values (PROTOCOL.md §8), written in full.
+///
 /// `message` is the raw line; when it is not valid UTF-8, `message` carries it with U+FFFD replacements and
 /// `message_b64` the exact bytes. Timesketch's form puts `message`, `datetime` and `timestamp_desc` first.
 public enum EventJSON {

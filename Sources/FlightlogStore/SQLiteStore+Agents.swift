@@ -126,6 +126,7 @@ extension SQLiteStore {
     }
 
     /// The raw lines stored for an agent, in chain order (epoch of first sight, then sequence, then position).
+    /// Sequences are stored as the signed integer with the same bits, so `seq < 0` (2^63 and above) sorts last.
     public func lines(agentName: String? = nil) async throws(StoreError) -> [[UInt8]] {
         try await self.read { db in
             let sql = """
@@ -133,7 +134,7 @@ extension SQLiteStore {
                 JOIN batches b ON b.id = e.batch_id
                 JOIN chains c ON c.agent_id = b.agent_id AND c.epoch = b.epoch
                 \(agentName == nil ? "" : "WHERE a.name = ?")
-                ORDER BY c.first_seen_ns, b.seq, e.idx
+                ORDER BY c.first_seen_ns, b.seq < 0, b.seq, e.idx
                 """
             let arguments: StatementArguments = agentName.map { [$0] } ?? []
             return try Data.fetchAll(db, sql: sql, arguments: arguments).map { Array($0) }

@@ -101,10 +101,11 @@ extension EventJSON {
         }
         out += #","batch":{"agent":"#.utf8
         JSONBytes.text(row, 14, to: &out)
+        // Stored as the signed integer with the same bits (Migrations): written as the unsigned value it is.
         out += #","epoch":"#.utf8
-        JSONBytes.integer(sqlite3_column_int64(row, 15), to: &out)
+        JSONBytes.unsigned(UInt64(bitPattern: sqlite3_column_int64(row, 15)), to: &out)
         out += #","seq":"#.utf8
-        JSONBytes.integer(sqlite3_column_int64(row, 16), to: &out)
+        JSONBytes.unsigned(UInt64(bitPattern: sqlite3_column_int64(row, 16)), to: &out)
         out += #","index":"#.utf8
         JSONBytes.integer(sqlite3_column_int64(row, 17), to: &out)
         out += "}}".utf8
@@ -183,6 +184,10 @@ private struct JSONBytes {
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         out.append(UInt8(ascii: "\""))
+    }
+
+    static func unsigned(_ value: UInt64, to out: inout [UInt8]) {
+        out += String(value).utf8
     }
 
     static func integer(_ value: Int64, to out: inout [UInt8]) {

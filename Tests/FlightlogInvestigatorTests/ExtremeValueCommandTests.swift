@@ -73,6 +73,8 @@ struct ExtremeStore {
                 else { throw TestFailure("expected a stored ACK for \(batch.sequence)") }
             }
             await connection.close()
+            let signer = try AggregatorKeyFile.loadOrCreate(AggregatorKeyFile.defaultPath(database: store.database))
+            _ = try await sqlite.makeCheckpoint(signer: signer, atNanos: Int64(Date().timeIntervalSince1970 * 1e9))
             try await sqlite.drainFullTextIndex()
         }
         return store
@@ -205,5 +207,65 @@ struct ExtremeValueCommandTests {
             #expect([2, 64].contains(result.status), "\(command): \(result.status) \(result.stderr)")
             #expect(result.stderr.contains("--limit must be 0 or more"), "\(command): \(result.stderr)")
         }
+    }
+
+    /// Epochs and sequences of 2^63 and above (stored as negative SQLite integers) print as the unsigned numbers
+    /// they are in every command and format, sort in chain order, and give exactly the gaps the chain has.
+    @Test func epochsAndSequencesFrom2To63PrintUnsignedAndKeepTheirOrder() async throws {
+        let store = try await SharedExtremeStore.shared.get()
+        let epoch = "18446744073709551615"
+        let sequences: Set<String> = ["9223372036854775808", "9223372036854775809", "5", "18446744073709551615"]
+        for format in ["jsonl", "timesketch"] {
+            let result = try store.cli("query", "--format", format)
+            #expect(result.status == 0, "\(result.stderr)")
+            for line in result.lines {
+                let batch = try #require(try jsonObject(line)["batch"] as? [String: Any])
+                #expect((batch["epoch"] as? NSNumber)?.stringValue == epoch, "\(format): \(line)")
+                #expect(sequences.contains((batch["seq"] as? NSNumber)?.stringValue ?? ""), "\(format): \(line)")
+            }
+            #expect(!result.stdout.contains("\"seq\":-"), "\(format)")
+        }
+        let csv = try store.cli("query", "--format", "csv")
+        #expect(csv.stdout.contains(",\(epoch),9223372036854775808,0"), "\(csv.stdout)")
+        #expect(csv.stdout.contains(",\(epoch),18446744073709551615,0"), "\(csv.stdout)")
+        for format in ["text", "jsonl"] {
+            let timeline = try store.cli("timeline", "--format", format)
+            #expect(timeline.stdout.contains("batches 1…9223372036854775807 are missing from epoch \(epoch)"))
+            #expect(timeline.stdout.contains("batches 9223372036854775810…18446744073709551614 are missing"))
+        }
+        let agents = try store.cli("agents", "--format", "jsonl")
+        let agent = try jsonObject(agents.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect((agent["epoch"] as? NSNumber)?.stringValue == epoch, "\(agents.stdout)")
+        #expect((agent["last_sequence"] as? NSNumber)?.stringValue == "18446744073709551615", "\(agents.stdout)")
+        #expect(try store.cli("agents").stdout.contains("\(epoch)  18446744073709551615"))
+
+        // verify finds the three gaps of this chain, unsigned, and nothing a signed order would invent.
+        let verify = try store.cli("verify", "--format", "json")
+        #expect(verify.status == 1)
+        let report = try #require(try jsonObject(verify.stdout)["report"] as? [String: Any])
+        let findings = try #require(report["findings"] as? [[String: Any]])
+        #expect(findings.compactMap { $0["kind"] as? String } == ["gap", "gap", "gap"], "\(verify.stdout)")
+        let details = Set(findings.compactMap { $0["detail"] as? String })
+        #expect(details.contains("batches 1…4 of epoch \(epoch) are missing"), "\(details)")
+        #expect(details.contains("batches 6…9223372036854775807 of epoch \(epoch) are missing"), "\(details)")
+        #expect(details.contains("batches 9223372036854775810…18446744073709551614 of epoch \(epoch) are missing"))
+
+        // Chain order: 5, then 2^63, 2^63 + 1, 2^64 − 1.
+        let lines = try await SQLiteStore(readOnlyPath: store.database).lines(agentName: ExtremeStore.agent.name)
+        #expect(
+            lines.map { String(decoding: $0, as: UTF8.self) } == [
+                "edge late", "edge earliest", "edge latest", "edge second earliest", "edge ten", "edge last",
+            ]
+        )
+
+        // An evidence bundle carries them, names its files by them, and verifies.
+        let out = store.directory.file("bundle-\(UUID().uuidString)")
+        let export = try store.cli("export", "--out", out)
+        #expect(export.status == 0, "\(export.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out + "/batches").sorted()
+        #expect(files.contains("ws-edge-e\(epoch)-s18446744073709551615.flb"), "\(files)")
+        #expect(files.contains("ws-edge-e\(epoch)-s9223372036854775808.flb"), "\(files)")
+        let bundle = try FlightlogCLI.run(["verify", "--bundle", out])
+        #expect(bundle.status == 0, "\(bundle.stdout)\(bundle.stderr)")
     }
 }

@@ -87,7 +87,7 @@ let package = Package(
             name: "FlightlogStoreTests",
             dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogWire", crypto]
         ),
-        .testTarget(name: "FlightlogAgentTests", dependencies: ["FlightlogAgent", "FlightlogWire"]),
+        .testTarget(name: "FlightlogAgentTests", dependencies: ["FlightlogAgent", "FlightlogWire", crypto]),
         .testTarget(
             name: "FlightlogAggregatorTests",
             dependencies: [

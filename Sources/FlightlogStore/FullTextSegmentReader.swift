@@ -407,7 +407,6 @@ struct LeafParser<Visitor: SegmentVisitor> {
         }
     }
 
-    @inline(__always)
     /// A varint that counts bytes of the page: never more than the page holds, so sums of them cannot overflow.
     static func length(_ page: UnsafeRawBufferPointer, _ position: inout Int, end: Int) throws -> Int {
         let value = try Self.varint(page, &position, end: end)
@@ -415,6 +414,7 @@ struct LeafParser<Visitor: SegmentVisitor> {
         return Int(value)
     }
 
+    @inline(__always)
     static func varint(_ page: UnsafeRawBufferPointer, _ position: inout Int, end: Int) throws -> UInt64 {
         var value: UInt64 = 0
         var step = 0

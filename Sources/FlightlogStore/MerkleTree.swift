@@ -30,8 +30,8 @@ public enum MerkleTree {
     /// The largest power of two strictly smaller than `n` (n ≥ 2): RFC 6962's split point `k`.
     static func split(_ n: UInt64) -> UInt64 {
         var k: UInt64 = 1
-        // 2k < n, written so that it holds up to n = 2^64 − 1 (k << 1 wraps to 0 at k = 2^63).
-        while k <= (n - 1) >> 1 { k <<= 1 }
+        // 2k < n, written so that it holds up to n = 2^64 − 1 (k << 1 wraps to 0 at k = 2^63); 1 below n = 2.
+        while n >= 2, k <= (n - 1) >> 1 { k <<= 1 }
         return k
     }
 

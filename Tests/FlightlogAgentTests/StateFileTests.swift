@@ -1,3 +1,4 @@
+import Crypto
 import FlightlogWire
 import Foundation
 import Testing
@@ -40,5 +41,31 @@ struct StateFileTests {
     func aFingerprintOfAnyLengthMatchesWithoutTrapping(_ length: Int) {
         let saved = Fingerprint(hex: String(repeating: "0", count: 64), length: length)
         #expect(!saved.matches(Array(repeating: 0x61, count: Fingerprint.maxLength)))
+    }
+
+    /// 2^64 − 2 opens and builds its batch; the batch after it would need a sequence past 2^64 − 1, and is refused
+    /// with a message instead of trapping on the increment.
+    @Test func theLastSequenceIsRefusedAtCommitInsteadOfTrapping() async throws {
+        let directory = try TemporaryDirectory()
+        try self.write(nextSequence: .max - 1, to: directory.path)
+        let journal = try Journal(directory: directory.path, maxSpoolBytes: 1 << 20, nowNanos: 1)
+        let key = Curve25519.Signing.PrivateKey()
+        func batch(_ sequence: UInt64) throws -> SignedBatch {
+            let event = Event(timeNanos: 1, observedNanos: 1, host: "h", source: "s", line: [0x61], fields: [])
+            return try SignedBatch.build(
+                events: [event],
+                header: BatchHeader(
+                    keyID: KeyID.of(key.publicKey),
+                    epoch: 7,
+                    sequence: sequence,
+                    previousHash: .zero,
+                    createdNanos: 1,
+                    events: [event]
+                ),
+                signingKey: key
+            )
+        }
+        try await journal.commit(try batch(.max - 1), tailer: TailerState())
+        await #expect(throws: AgentError.self) { try await journal.commit(try batch(.max), tailer: TailerState()) }
     }
 }

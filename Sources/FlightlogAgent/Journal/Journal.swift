@@ -128,6 +128,13 @@ public actor Journal {
         guard batch.sequence == self.state.nextSequence, batch.epoch == self.state.epoch else {
             throw AgentError.badState(path: self.statePath, reason: "batch \(batch.sequence) built out of order")
         }
+        // 2^64 − 1 is the last sequence there is (§8): a state file edited to reach it ends here, not in a trap.
+        guard batch.sequence < UInt64.max else {
+            throw AgentError.badState(
+                path: self.statePath,
+                reason: "the chain has used its last sequence; move the state away to start a new chain"
+            )
+        }
         let path = self.spoolPath(batch.sequence)
         try DurableFile.write(batch.bytes, to: path)
         var next = self.state

@@ -29,7 +29,14 @@ struct BatchVerifier: Sendable {
         do {
             batch = try SignedBatch(buffer: body)
         } catch {
-            return .failure(Rejection(code: .malformedBatch, sequence: 0, message: "batch envelope: \(error)"))
+            // The sequence is named whenever the body reaches it, even when the envelope is malformed (§7.5).
+            return .failure(
+                Rejection(
+                    code: .malformedBatch,
+                    sequence: SignedBatch.sequence(namedBy: body),
+                    message: "batch envelope: \(error)"
+                )
+            )
         }
         guard batch.keyID == self.keyID else {
             return .failure(

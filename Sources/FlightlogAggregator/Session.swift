@@ -63,13 +63,9 @@ struct Session {
         do {
             return try await frames.next()
         } catch let error as WireError {
-            let code: ErrorCode
-            switch error {
-            case .lengthExceedsLimit(what: "frame", _, _): code = .frameTooLarge
-            case .badMagic: code = .badMagic
-            case .unsupportedVersion: code = .unsupportedVersion
-            default: code = .malformedFrame
-            }
+            // Decoded before the state is looked at (§3 rule 7): a frame that does not decode gets its decoding
+            // code whatever the session expected.
+            let code = error.frameErrorCode
             self.metrics.add("frames_rejected.\(code)")
             throw End(
                 frame: ErrorMessage(code: code, sequence: sequence, message: "\(error)"),
@@ -274,6 +270,7 @@ struct Session {
                         ending = End(
                             frame: ErrorMessage(
                                 code: .windowExceeded,
+                                sequence: SignedBatch.sequence(namedBy: body),
                                 message: "more than \(window) batches unacknowledged"
                             ),
                             reason: "window exceeded"

@@ -78,6 +78,12 @@ public struct SignedBatch: Equatable, Sendable {
         try self.init(buffer: &buffer, raw: bytes)
     }
 
+    /// The sequence an ERROR about the BATCH body `buffer` names (PROTOCOL.md §7.5): the `u64` at offset 48 when
+    /// the body holds at least 56 bytes, whatever else is wrong with it; 0 when it is shorter.
+    public static func sequence(namedBy buffer: ByteBuffer) -> UInt64 {
+        buffer.getInteger(at: buffer.readerIndex + 48, endianness: .big, as: UInt64.self) ?? 0
+    }
+
     /// Parses an envelope held in a buffer (for example a `BATCH` frame's body).
     public init(buffer: ByteBuffer) throws(WireError) {
         var copy = buffer

@@ -31,3 +31,30 @@ public enum WireError: Error, Equatable, Sendable {
     /// The batch's codec byte names no known codec.
     case unknownCodec(UInt8)
 }
+
+extension WireError {
+    /// The code an aggregator sends when a frame fails to decode with this error (PROTOCOL.md §3 rule 7): the
+    /// HELLO checks have their own codes, a length past the limit is `frameTooLarge`, anything else
+    /// `malformedFrame`. An agent sends `malformedFrame` for the HELLO ones too: `badMagic` and
+    /// `unsupportedVersion` are the aggregator's answers to a HELLO.
+    public var frameErrorCode: ErrorCode {
+        switch self {
+        case .badMagic: .badMagic
+        case .unsupportedVersion: .unsupportedVersion
+        case .lengthExceedsLimit(what: Self.frameLengthField, _, _): .frameTooLarge
+        default: .malformedFrame
+        }
+    }
+
+    /// The code a receiver sends when a batch fails its checks with this error (PROTOCOL.md §5, §7.5).
+    public var batchErrorCode: ErrorCode {
+        switch self {
+        case .keyMismatch: .keyMismatch
+        case .badSignature: .badSignature
+        default: .malformedBatch
+        }
+    }
+
+    /// The `what` of the frame length's ``lengthExceedsLimit(what:length:limit:)``.
+    static let frameLengthField = "frame"
+}

@@ -1,6 +1,7 @@
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
+import Glibc
 import Testing
 
 /// A peer that has proved no key, against the real `flightlog serve` process: whatever it sends, the process keeps
@@ -45,5 +46,94 @@ struct HostilePeerTests {
         #expect(welcome.lastSequence == 0)
         await connection.close()
         #expect(server.isRunning)
+    }
+
+    /// The agent against an aggregator whose CHALLENGE does not decode (malformed.json tcId 14: its frame length
+    /// says 40, three bytes short): the agent answers ERROR malformedFrame and closes (PROTOCOL.md §3 rule 7).
+    @Test func anAgentAnswersAFrameThatDoesNotDecodeWithMalformedFrame() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanup() }
+        let listener = try RawListener()
+        defer { listener.close() }
+        let keygen = try Harness.run("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
+        #expect(keygen.code == 0, "\(keygen.err)")
+        try Data().write(to: URL(fileURLWithPath: scratch.file("app.log")))
+        let agent = try Harness.start(
+            "flightlog-agent",
+            [
+                "run", "--aggregator", "127.0.0.1:\(listener.port)", "--key", scratch.file("agent.key"),
+                "--state-dir", scratch.file("state"), "--watch", scratch.file("app.log"), "--hostname", "ws-raw",
+                "--insecure-plaintext",
+            ],
+            log: scratch.file("agent.log")
+        )
+        defer { Harness.killHard(agent) }
+        let connection = try listener.accept(seconds: 60)
+        defer { Glibc.close(connection) }
+        let hello = try RawListener.readFrame(connection, seconds: 60)
+        #expect(hello.type == 0x01)
+        // A CHALLENGE whose length field lies: 40 where 43 are needed, so the body ends inside the clock.
+        let lying: [UInt8] = [0, 0, 0, 40, 0x02, 0, 1] + Array(0xa0...0xbf) + [0x18, 0xeb, 0x8c, 0xb8, 0x63]
+        _ = lying.withUnsafeBytes { Glibc.send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let reply = try RawListener.readFrame(connection, seconds: 60)
+        #expect(reply.type == 0x30, "an ERROR frame")
+        #expect(reply.body.prefix(2) == [0, 1], "code 1, malformedFrame: \(reply.body)")
+    }
+}
+
+/// A listening TCP socket on 127.0.0.1 for tests that play the aggregator byte by byte.
+struct RawListener {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0, listen(fd, 4) == 0 else { throw HarnessError("bind or listen failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { Glibc.close(self.fd) }
+
+    /// Waits up to `seconds` for a connection.
+    func accept(seconds: Int32) throws -> Int32 {
+        var poller = pollfd(fd: self.fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, seconds * 1000) == 1 else { throw HarnessError("no connection within \(seconds) s") }
+        let connection = Glibc.accept(self.fd, nil, nil)
+        guard connection >= 0 else { throw HarnessError("accept failed") }
+        return connection
+    }
+
+    /// Reads one frame (length, type, body), waiting up to `seconds` for each read.
+    static func readFrame(_ fd: Int32, seconds: Int32) throws -> (type: UInt8, body: [UInt8]) {
+        func read(_ count: Int) throws -> [UInt8] {
+            var bytes: [UInt8] = []
+            while bytes.count < count {
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&poller, 1, seconds * 1000) == 1 else { throw HarnessError("nothing within \(seconds) s") }
+                var chunk = [UInt8](repeating: 0, count: count - bytes.count)
+                let got = chunk.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
+                guard got > 0 else { throw HarnessError("the peer closed after \(bytes.count) bytes") }
+                bytes += chunk.prefix(got)
+            }
+            return bytes
+        }
+        let header = try read(5)
+        let length = header[0..<4].reduce(0) { $0 << 8 | Int($1) }
+        guard length >= 1, length <= 1 << 23 else { throw HarnessError("frame length \(length)") }
+        return (header[4], try read(length - 1))
     }
 }

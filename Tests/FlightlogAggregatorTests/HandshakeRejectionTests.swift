@@ -194,7 +194,10 @@ struct HandshakeRejectionTests {
             try await blocker.release()
             // What was accepted before the violation is still committed and acked, then the error comes.
             try await expectStored(connection, Array(batches.prefix(2)))
-            #expect(errorCode(try await connection.receiveSkippingHeartbeats()) == .windowExceeded)
+            let refusal = try await connection.receiveSkippingHeartbeats()
+            #expect(errorCode(refusal) == .windowExceeded)
+            // The ERROR names the batch that exceeded the window (PROTOCOL.md §7.4), not 0.
+            if case .error(let error) = refusal { #expect(error.sequence == 3) }
             try await connection.waitClosed()
         }
     }

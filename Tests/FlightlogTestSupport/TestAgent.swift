@@ -11,8 +11,8 @@ public struct TestAgent: Sendable {
     public var name: String
     public var epoch: UInt64
 
-    public init(name: String, epoch: UInt64 = 1) {
-        self.key = Curve25519.Signing.PrivateKey()
+    public init(name: String, epoch: UInt64 = 1, key: Curve25519.Signing.PrivateKey = Curve25519.Signing.PrivateKey()) {
+        self.key = key
         self.name = name
         self.epoch = epoch
     }

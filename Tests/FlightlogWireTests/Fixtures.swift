@@ -125,25 +125,6 @@ extension WireError {
         case .unknownCodec: "unknownCodec"
         }
     }
-
-    /// The error code an aggregator sends when a frame fails to decode with this error (PROTOCOL.md §4.8).
-    var frameErrorCode: ErrorCode {
-        switch self {
-        case .badMagic: .badMagic
-        case .unsupportedVersion: .unsupportedVersion
-        case .lengthExceedsLimit(what: "frame", _, _): .frameTooLarge
-        default: .malformedFrame
-        }
-    }
-
-    /// The error code an aggregator sends when a batch fails its checks with this error (PROTOCOL.md §5).
-    var batchErrorCode: ErrorCode {
-        switch self {
-        case .keyMismatch: .keyMismatch
-        case .badSignature: .badSignature
-        default: .malformedBatch
-        }
-    }
 }
 
 /// The repository's `protocol/` directory, found by walking up from this file (vectors are not test resources).

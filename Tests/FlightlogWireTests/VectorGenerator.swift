@@ -412,21 +412,31 @@ enum VectorGenerator {
             ("GOODBYE with one trailing byte", f(0x31, [0, 1, 0x61, 0x62]), .trailingBytes(what: "", count: 0)),
         ]
         let frameTests = frames.enumerated().map { index, item in
-            MalformedVector(
+            let length = item.1.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+            let code = item.2.frameErrorCode
+            let beforeWelcome: ErrorCode =
+                code == .frameTooLarge || length > WireLimits.maxHandshakeFrameLength ? .frameTooLarge : code
+            let agent: ErrorCode = code == .frameTooLarge ? .frameTooLarge : .malformedFrame
+            return MalformedVector(
                 tcId: index + 1,
                 comment: item.0,
                 input: item.1.hexString,
                 error: item.2.caseName,
-                errorCode: "\(item.2.frameErrorCode)",
+                errorCode: "\(code)",
+                errorCodeBeforeWelcome: beforeWelcome == code ? nil : "\(beforeWelcome)",
+                agentErrorCode: "\(agent)",
                 result: "invalid"
             )
         }
-        let incomplete: [(String, [UInt8])] = [
-            ("three bytes of a length", [0, 0, 0]),
-            ("a HELLO length and type, body still missing", Array(session[0].2.encoded.readableBytesView.prefix(20))),
+        let incomplete: [(String, [UInt8], Int)] = [
+            ("three bytes of a length (either side)", [0, 0, 0], 0),
             (
-                "a complete CHALLENGE then half a WELCOME",
-                challenge + Array(session[3].2.encoded.readableBytesView.prefix(30))
+                "a HELLO length and type, body still missing (what an aggregator receives)",
+                Array(session[0].2.encoded.readableBytesView.prefix(20)), 0,
+            ),
+            (
+                "a complete CHALLENGE then half a WELCOME (what an agent receives): one frame, then the receiver waits",
+                challenge + Array(session[3].2.encoded.readableBytesView.prefix(30)), 1,
             ),
         ]
         let incompleteTests = incomplete.enumerated().map { index, item in
@@ -436,6 +446,7 @@ enum VectorGenerator {
                 input: item.1.hexString,
                 error: nil,
                 errorCode: nil,
+                framesBefore: item.2,
                 result: "invalid"
             )
         }
@@ -446,6 +457,7 @@ enum VectorGenerator {
                 input: item.1.hexString,
                 error: item.2.caseName,
                 errorCode: "\(item.2.batchErrorCode)",
+                errorSequence: String(SignedBatch.sequence(namedBy: ByteBuffer(bytes: item.1))),
                 result: "invalid"
             )
         }
@@ -453,10 +465,15 @@ enum VectorGenerator {
             algorithm: "FLIGHTLOG-MALFORMED-V1",
             notes: """
                 Inputs a receiver must refuse. `MalformedFrameTest`: a byte stream whose first frame fails to \
-                decode (PROTOCOL.md §3–4). `IncompleteFrameTest`: a stream that ends inside a frame; a parser \
-                yields nothing and waits. `MalformedBatchTest`: the body of a BATCH frame, checked in the order of \
-                PROTOCOL.md §5 against `publicKey`; envelopes that must reach a later check carry a valid \
-                signature. `error` names the WireError case, `errorCode` the ErrorCode an aggregator sends.
+                decode (PROTOCOL.md §3–4), on either side: frames are decoded before the session state is looked \
+                at. `errorCode` is what an aggregator sends once the handshake is done, `errorCodeBeforeWelcome` \
+                what it sends before WELCOME where that differs (§3 rule 2), `agentErrorCode` what an agent sends. \
+                `IncompleteFrameTest`: a stream that ends inside a frame; a parser yields `framesBefore` complete \
+                frames, then nothing, and waits. `MalformedBatchTest`: the body of a BATCH frame, checked in the \
+                order of PROTOCOL.md §5 against `publicKey` (epoch 81985529216486895); envelopes that must reach a \
+                later check carry a valid signature. `errorCode` is the ERROR an aggregator sends, \
+                `errorSequence` the sequence it names (§7.5). `error` names the reference implementation's \
+                WireError case.
                 """,
             testGroups: [
                 MalformedGroup(type: "MalformedFrameTest", publicKey: nil, tests: frameTests),
@@ -520,6 +537,10 @@ enum VectorGenerator {
         let otherEnvelope = try Fixtures.batch(events, key: Fixtures.otherKey).bytes
         return [
             ("187 bytes: shorter than any envelope", Array(good.bytes.prefix(187)), .truncated(what: "")),
+            (
+                "55 bytes: ends inside the sequence, so the ERROR names 0", Array(good.bytes.prefix(55)),
+                .truncated(what: "")
+            ),
             ("magic FLB2", try patched(0, Array("FLB2".utf8)), .badMagic(what: "")),
             ("format version 2", try patched(4, [2]), .unsupportedVersion(what: "", version: 0)),
             ("codec 2", try patched(5, [2]), .unknownCodec(0)),

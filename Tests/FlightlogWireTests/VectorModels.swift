@@ -207,7 +207,19 @@ struct MalformedVector: Codable, Sendable {
     var input: String
     /// The `WireError` case the check fails with; absent for incomplete frames.
     var error: String?
-    /// The `ErrorCode` an aggregator sends for it; absent for incomplete frames.
+    /// The `ErrorCode` an aggregator sends for it once the handshake is done (frames are decoded before the
+    /// session state is looked at, so it is the same in every state but the one below); absent for incomplete
+    /// frames.
     var errorCode: String?
+    /// Frames: what the aggregator sends before WELCOME, when it differs (a length over
+    /// `maxHandshakeFrameLength` is `frameTooLarge` there, PROTOCOL.md §3 rule 2).
+    var errorCodeBeforeWelcome: String?
+    /// Frames: what an agent sends (it answers a HELLO it cannot decode with `malformedFrame`, not the
+    /// aggregator's HELLO codes).
+    var agentErrorCode: String?
+    /// Batches: the sequence the ERROR names (PROTOCOL.md §7.5), as a decimal string.
+    var errorSequence: String?
+    /// Incomplete streams: how many complete frames come before the receiver waits.
+    var framesBefore: Int?
     var result: String
 }

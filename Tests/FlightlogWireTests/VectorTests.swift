@@ -208,13 +208,19 @@ struct VectorTests {
                     } catch {
                         #expect(error.caseName == test.error, "tcId \(test.tcId): \(error)")
                         #expect("\(error.frameErrorCode)" == test.errorCode, "tcId \(test.tcId)")
+                        #expect(test.agentErrorCode != nil, "tcId \(test.tcId)")
                     }
                 case "IncompleteFrameTest":
                     var buffer = ByteBuffer(bytes: input)
                     var parser = FrameParser()
                     var consumed = 0
-                    while let frame = try parser.nextFrame(buffer: &buffer) { consumed += frame.encoded.readableBytes }
+                    var frames = 0
+                    while let frame = try parser.nextFrame(buffer: &buffer) {
+                        consumed += frame.encoded.readableBytes
+                        frames += 1
+                    }
                     #expect(consumed < input.count, "tcId \(test.tcId)")
+                    #expect(frames == test.framesBefore, "tcId \(test.tcId)")
                     #expect(test.error == nil && test.errorCode == nil)
                 case "MalformedBatchTest":
                     let key = try Curve25519.Signing.PublicKey(
@@ -229,6 +235,8 @@ struct VectorTests {
                         #expect(error.caseName == test.error, "tcId \(test.tcId): \(error)")
                         #expect("\(error.batchErrorCode)" == test.errorCode, "tcId \(test.tcId)")
                     }
+                    let named = input.count >= 56 ? input[48..<56].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } : 0
+                    #expect(test.errorSequence == String(named), "tcId \(test.tcId)")
                 default:
                     Issue.record("unknown group type \(group.type)")
                 }

@@ -95,28 +95,49 @@ public final class Shipper: Service {
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            var frames = inbound.makeAsyncIterator()
-            let welcome = try await self.handshake(frames: &frames, outbound: outbound)
-            // From now on the aggregator sends something at least every H seconds; 3 × H of silence is a dead peer.
-            let timeout = TimeAmount.seconds(3 * Int64(welcome.heartbeatIntervalSeconds))
-            try await channel.channel.pipeline.removeHandler(name: "idle").get()
-            let pipeline = channel.channel.pipeline
-            try await channel.channel.eventLoop.submit {
-                try pipeline.syncOperations.addHandler(
-                    IdleStateHandler(readTimeout: timeout),
-                    name: "idle",
-                    position: .before(try pipeline.syncOperations.handler(type: IdleCloseHandler.self))
-                )
-            }.get()
-            self.counters.note("connection", "connected")
-            self.counters.set("connected_since_ns", UInt64(max(0, WallClock.nowNanos())))
-            return try await self.stream(
-                welcome: welcome,
-                channel: channel.channel,
-                frames: &frames,
-                outbound: outbound
-            )
+            do {
+                return try await self.converse(channel, inbound, outbound)
+            } catch let error as WireError {
+                // A frame that does not decode (§3 rule 7): say so, then close. badMagic and unsupportedVersion
+                // are the aggregator's answers to a HELLO; from the agent every decoding failure is malformedFrame
+                // (frameTooLarge for a length past the limit).
+                let code = error.frameErrorCode == .frameTooLarge ? ErrorCode.frameTooLarge : .malformedFrame
+                try? await outbound.write(.error(ErrorMessage(code: code, message: "\(error)")))
+                throw SessionEnd(reason: "the aggregator sent a frame that does not decode: \(error)", retryable: true)
+            } catch AgentError.protocolViolation(let what) {
+                try? await outbound.write(.error(ErrorMessage(code: .unexpectedFrame, message: what)))
+                throw AgentError.protocolViolation(what)
+            }
         }
+    }
+
+    /// The handshake and the stream of one connection.
+    private func converse(
+        _ channel: NIOAsyncChannel<Frame, Frame>,
+        _ inbound: NIOAsyncChannelInboundStream<Frame>,
+        _ outbound: NIOAsyncChannelOutboundWriter<Frame>
+    ) async throws -> Bool {
+        var frames = inbound.makeAsyncIterator()
+        let welcome = try await self.handshake(frames: &frames, outbound: outbound)
+        // From now on the aggregator sends something at least every H seconds; 3 × H of silence is a dead peer.
+        let timeout = TimeAmount.seconds(3 * Int64(welcome.heartbeatIntervalSeconds))
+        try await channel.channel.pipeline.removeHandler(name: "idle").get()
+        let pipeline = channel.channel.pipeline
+        try await channel.channel.eventLoop.submit {
+            try pipeline.syncOperations.addHandler(
+                IdleStateHandler(readTimeout: timeout),
+                name: "idle",
+                position: .before(try pipeline.syncOperations.handler(type: IdleCloseHandler.self))
+            )
+        }.get()
+        self.counters.note("connection", "connected")
+        self.counters.set("connected_since_ns", UInt64(max(0, WallClock.nowNanos())))
+        return try await self.stream(
+            welcome: welcome,
+            channel: channel.channel,
+            frames: &frames,
+            outbound: outbound
+        )
     }
 
     private func next(

@@ -14,7 +14,11 @@ let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
 let grdbSQLite: Target.Dependency = .product(name: "GRDBSQLite", package: "GRDB.swift")
 let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
 let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
+let asn1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
 
 let package = Package(
     name: "flightlog",
@@ -35,6 +39,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
     ],
     targets: [
         // MARK: - Libraries
@@ -43,18 +50,23 @@ let package = Package(
         .systemLibrary(name: "CSQLiteTuning", path: "Sources/CSQLiteTuning"),
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", providers: [.apt(["libdeflate-dev"])]),
         .target(name: "FlightlogWire", dependencies: ["CZlib", nioCore, crypto]),
+        .target(name: "FlightlogTLS", dependencies: [nioCore, nioSSL, x509, asn1, crypto]),
         .target(
             name: "FlightlogStore",
             dependencies: ["FlightlogWire", "CSQLiteTuning", "CDeflate", grdb, grdbSQLite, crypto, logging, yams]
         ),
         .target(
             name: "FlightlogAgent",
-            dependencies: ["FlightlogWire", nioCore, nioPosix, nioConcurrency, crypto, logging, serviceLifecycle, yams]
+            dependencies: [
+                "FlightlogWire", "FlightlogTLS", nioCore, nioPosix, nioConcurrency, nioSSL, crypto, logging,
+                serviceLifecycle, yams,
+            ]
         ),
         .target(
             name: "FlightlogAggregator",
             dependencies: [
-                "FlightlogWire", "FlightlogStore", nioCore, nioPosix, nioConcurrency, crypto, logging, serviceLifecycle,
+                "FlightlogWire", "FlightlogStore", "FlightlogTLS", nioCore, nioPosix, nioConcurrency, nioSSL, crypto,
+                logging, serviceLifecycle, unixSignals,
             ]
         ),
 
@@ -62,7 +74,8 @@ let package = Package(
         .executableTarget(
             name: "flightlog",
             dependencies: [
-                "FlightlogWire", "FlightlogStore", "FlightlogAggregator", argumentParser, logging, serviceLifecycle,
+                "FlightlogWire", "FlightlogStore", "FlightlogAggregator", "FlightlogTLS", argumentParser, logging,
+                serviceLifecycle, yams, x509,
             ]
         ),
         .executableTarget(
@@ -99,7 +112,7 @@ let package = Package(
             name: "FlightlogInvestigatorTests",
             dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogWire", grdb, nioCore, crypto]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["FlightlogStore", "FlightlogTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FlightlogStore", "FlightlogTestSupport", "FlightlogTLS", x509]),
     ]
 )
 

@@ -1,3 +1,4 @@
+import FlightlogTLS
 public import Logging
 import NIOCore
 import ServiceLifecycle
@@ -24,12 +25,23 @@ public enum Agent {
             counters: counters,
             logger: logger
         )
+        let tls: ShipperTLS?
+        if configuration.insecurePlaintext {
+            tls = nil
+        } else {
+            do {
+                tls = try ShipperTLS(trust: AggregatorTrust(caPath: configuration.caPath, pins: configuration.pins))
+            } catch {
+                throw AgentError.configuration("\(error)")
+            }
+        }
         let shipper = Shipper(
             configuration: configuration,
             journal: journal,
             signingKey: key,
             counters: counters,
-            logger: logger
+            logger: logger,
+            tls: tls
         )
         let status = AgentStatusWriter(configuration: configuration, journal: journal, counters: counters)
         // Shut down in reverse order: the collector first (final batch), then the shipper (delivers it), then status.

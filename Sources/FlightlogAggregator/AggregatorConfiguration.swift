@@ -1,5 +1,9 @@
+public import FlightlogTLS
+
 /// Everything `flightlog serve` can be told.
 public struct AggregatorConfiguration: Sendable {
+    /// The certificate and key agents are served TLS 1.3 with; nil serves plaintext (`--insecure-plaintext`).
+    public var tls: ServerCredentials?
     /// Address to listen on.
     public var host: String
     /// TCP port; 0 picks a free one (tests).
@@ -35,8 +39,10 @@ public struct AggregatorConfiguration: Sendable {
         maxEventsPerCommit: Int = 65_536,
         maxPendingBytes: Int = 256 * 1024 * 1024,
         statusPath: String? = nil,
-        statusIntervalSeconds: Int64 = 2
+        statusIntervalSeconds: Int64 = 2,
+        tls: ServerCredentials? = nil
     ) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.window = window

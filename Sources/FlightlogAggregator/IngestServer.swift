@@ -52,6 +52,10 @@ public final class IngestServer: Service {
                 .bind(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
+                        // TLS or plaintext, told apart by the first byte; the mismatch is answered, not guessed at.
+                        try sync.addHandler(
+                            TransportGate(credentials: configuration.tls, metrics: metrics, logger: logger)
+                        )
                         // Until WELCOME, only frames of the handshake's size: a peer that has not proved its key
                         // cannot make the server buffer a 4 MiB frame.
                         let handshakeLimit = HandshakeLimit()

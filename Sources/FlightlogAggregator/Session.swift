@@ -48,6 +48,10 @@ struct Session {
                     }
                 }
             }
+        } catch let error where TLSFailure(error) != nil {
+            let failure = TLSFailure(error) ?? .other("")
+            self.metrics.add("tls_failures.\(failure.counter)")
+            self.logger.warning("TLS handshake with an agent failed", metadata: ["tls.cause": "\(failure)"])
         } catch {
             self.logger.info("Connection ended with an error", metadata: ["error": "\(error)"])
         }

@@ -42,6 +42,12 @@ public enum ErrorCode: UInt16, CaseIterable, Sendable {
     case wrongEpoch = 19
     /// An unexpected internal failure on the sending side.
     case internalError = 20
+    /// The aggregator requires TLS and the agent spoke plaintext (PROTOCOL.md §2): sent in plaintext, before
+    /// anything else, by an aggregator that tells the two apart by the first byte.
+    case tlsRequired = 21
+    /// The agent started TLS and the aggregator runs without it (`--insecure-plaintext`): sent in plaintext, which
+    /// the agent's TLS layer reports as an answer that is not TLS.
+    case tlsNotEnabled = 22
 
     /// Whether an agent should reconnect later after receiving this code (as opposed to needing an operator).
     public var isRetryable: Bool {
@@ -50,7 +56,7 @@ public enum ErrorCode: UInt16, CaseIterable, Sendable {
             .unexpectedFrame:
             return true
         case .badMagic, .unsupportedVersion, .unknownAgent, .revokedAgent, .badProof, .frameTooLarge, .badSignature,
-            .malformedBatch, .chainBroken, .equivocation, .keyMismatch, .wrongEpoch:
+            .malformedBatch, .chainBroken, .equivocation, .keyMismatch, .wrongEpoch, .tlsRequired, .tlsNotEnabled:
             return false
         }
     }

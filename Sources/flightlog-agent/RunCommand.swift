@@ -13,8 +13,14 @@ struct RunCommand: AsyncParsableCommand {
             crash (even kill -9) neither loses nor duplicates a line. On SIGTERM the agent commits a final batch \
             with its stop event and tries for a few seconds to ship it.
 
+            TLS 1.3 is required unless --insecure-plaintext: the aggregator is trusted by --ca (its certificate must \
+            chain to that CA and name the host given to --aggregator) and/or --pin (one of the certificates it \
+            presents must have a pinned public key; a CA's pin also verifies the chain below it).
+
             Examples:
               flightlog-agent run --config /etc/flightlog/agent.yaml
+              flightlog-agent run --aggregator logs.example:7514 --key agent.key --state-dir state \\
+                  --watch '/var/log/auth.log' --pin sha256:3b1f…
               flightlog-agent run --aggregator 127.0.0.1:7514 --key agent.key --state-dir state \\
                   --watch '/var/log/auth.log' --watch '/var/log/app/*.log' --insecure-plaintext
             """
@@ -47,6 +53,24 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(help: "Ship without TLS (loopback or an isolated network only).")
     var insecurePlaintext = false
+
+    @Option(
+        help: ArgumentHelp(
+            "PEM file of the CA the aggregator's certificate must chain to, for the aggregator's host name. "
+                + "Example: --ca /etc/flightlog/ca.pem",
+            valueName: "path"
+        )
+    )
+    var ca: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "SHA-256 of a public key (SubjectPublicKeyInfo) of the aggregator's chain, as `flightlog tls-init` "
+                + "prints it; repeatable, one must match. Example: --pin sha256:3b1f…",
+            valueName: "sha256:hex"
+        )
+    )
+    var pin: [String] = []
 
     @Flag(help: "Read files seen for the first time from their end instead of their beginning.")
     var startAtEnd = false
@@ -82,6 +106,8 @@ struct RunCommand: AsyncParsableCommand {
             if !self.watch.isEmpty { configuration.watch = self.watch }
             if let hostname = self.hostname { configuration.hostname = hostname }
             if self.insecurePlaintext { configuration.insecurePlaintext = true }
+            if let ca = self.ca { configuration.caPath = ca }
+            if !self.pin.isEmpty { configuration.pins = self.pin }
             if self.startAtEnd { configuration.startAtEnd = true }
             if let cap = self.spoolMaxBytes { configuration.spoolMaxBytes = cap }
             if let flush = self.flushIntervalMs { configuration.flushIntervalMilliseconds = flush }

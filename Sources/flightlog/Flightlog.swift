@@ -25,6 +25,7 @@ struct Flightlog: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self,
+            TLSInitCommand.self,
             StatusCommand.self,
             EnrollCommand.self,
             RevokeCommand.self,

@@ -1,9 +1,11 @@
 import ArgumentParser
 import FlightlogAggregator
 import FlightlogStore
+import FlightlogTLS
 import Foundation
 import Logging
 import ServiceLifecycle
+import Yams
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,55 +26,105 @@ struct ServeCommand: AsyncParsableCommand {
             with the aggregator key, is stored at start, every --checkpoint-interval seconds while the tree grows, \
             and at shutdown. Copy them off the machine with `flightlog checkpoint --out FILE`.
 
-            TLS arrives in a later release; until then the server only starts with --insecure-plaintext, which \
-            keeps working afterwards for loopback demos and tests.
+            Agents are served over TLS 1.3 with --tls-cert and --tls-key (`flightlog tls-init` makes a private CA \
+            and a server certificate for deployments without a PKI); the files are read again on SIGHUP and when \
+            they change, for new connections. A plaintext agent gets a plaintext ERROR tlsRequired that says so. \
+            --insecure-plaintext serves without TLS, for loopback demos and tests only. Settings can come from a \
+            YAML file (--config, see aggregator/flightlog-serve.yaml); flags override it.
 
             Examples:
-              flightlog serve --db flightlog.db --listen 0.0.0.0:7514 --insecure-plaintext
+              flightlog serve --config /etc/flightlog/aggregator.yaml
+              flightlog serve --db flightlog.db --listen 0.0.0.0:7514 --tls-cert tls/server.pem --tls-key tls/server.key
               flightlog serve --db /tmp/t.db --listen 127.0.0.1:0 --insecure-plaintext --log-level debug
             """
     )
 
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var log: LogOptions
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The Flightlog database file (SQLite); default flightlog.db. Example: --db /var/lib/flightlog/flightlog.db",
+            valueName: "path"
+        )
+    )
+    var db: String?
 
     @Option(
         help: ArgumentHelp(
-            "Address to listen on; port 0 picks a free port. Example: --listen 0.0.0.0:7514",
+            "A YAML file with any of these settings (aggregator/flightlog-serve.yaml); flags override it. "
+                + "Example: --config /etc/flightlog/aggregator.yaml",
+            valueName: "path"
+        )
+    )
+    var config: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Log level: trace, debug, info, notice, warning, error, critical (default info). Example: --log-level debug"
+        )
+    )
+    var logLevel: Logger.Level?
+
+    @Option(
+        help: ArgumentHelp(
+            "Address to listen on (default 0.0.0.0:7514); port 0 picks a free port. Example: --listen 0.0.0.0:7514",
             valueName: "host:port"
         )
     )
-    var listen: HostPort = HostPort(host: "0.0.0.0", port: 7514)
+    var listen: HostPort?
+
+    @Option(
+        help: ArgumentHelp(
+            "PEM certificate chain served to agents (TLS 1.3), the server's certificate first; re-read on SIGHUP "
+                + "and when the file changes. Example: --tls-cert /etc/flightlog/tls/server.pem",
+            valueName: "path"
+        )
+    )
+    var tlsCert: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "PEM private key of --tls-cert (mode 0600). Example: --tls-key /etc/flightlog/tls/server.key",
+            valueName: "path"
+        )
+    )
+    var tlsKey: String?
 
     @Flag(help: "Serve without TLS. Logs carry PII: use only on loopback or a trusted, isolated network.")
     var insecurePlaintext = false
 
-    @Option(help: "Batches an agent may send before waiting for acks (1–1024). Example: --window 64")
-    var window: UInt16 = 64
+    @Option(help: "Batches an agent may send before waiting for acks (1–1024, default 64). Example: --window 64")
+    var window: UInt16?
 
-    @Option(help: "Seconds of silence before a heartbeat; 3× this closes an idle connection. Example: --heartbeat 15")
-    var heartbeat: UInt16 = 15
+    @Option(
+        help:
+            "Seconds of silence before a heartbeat (default 15); 3× this closes an idle connection. Example: --heartbeat 15"
+    )
+    var heartbeat: UInt16?
 
     @Option(
         help: ArgumentHelp(
-            "Connections served at once; more are refused with serverBusy. The open-file limit is raised to fit "
-                + "them (up to the hard limit, else fewer are served, with a warning). Example: --max-connections 4096",
+            "Connections served at once (default 4096); more are refused with serverBusy. The open-file limit is "
+                + "raised to fit them (up to the hard limit, else fewer are served, with a warning). "
+                + "Example: --max-connections 4096",
             valueName: "count"
         )
     )
-    var maxConnections: Int = 4096
+    var maxConnections: Int?
 
     @Option(
         help: ArgumentHelp(
-            "Seconds from accepting a connection to a completed handshake (1–3600). Example: --handshake-timeout 10",
+            "Seconds from accepting a connection to a completed handshake (1–3600, default 10). "
+                + "Example: --handshake-timeout 10",
             valueName: "seconds"
         )
     )
-    var handshakeTimeout: Int64 = 10
+    var handshakeTimeout: Int64?
 
     @Option(
         help: ArgumentHelp(
-            "Where to write running counters (JSON). Example: --status-file /run/flightlog/status.json",
+            "Where to write running counters (JSON; default DB.status.json). "
+                + "Example: --status-file /run/flightlog/status.json",
             valueName: "path"
         )
     )
@@ -89,11 +141,116 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "Seconds between signed checkpoints of the transparency log while it grows. Example: --checkpoint-interval 60"
+            "Seconds between signed checkpoints of the transparency log while it grows (default 60). Example: --checkpoint-interval 60"
     )
+    var checkpointInterval: Int64?
+
+    func run() async throws {
+        let settings: ServeSettings
+        do {
+            settings = try ServeSettings(self)
+        } catch let error as ValidationError {
+            // Worded like ArgumentParser's usage errors, with the same exit code.
+            FileHandle.standardError.write(
+                Data("Error: \(error.message)\n  See 'flightlog serve --help' for more information.\n".utf8)
+            )
+            throw ExitCode.validationFailure
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        try await settings.serve()
+    }
+}
+
+/// `serve`'s settings: the flags over the YAML file over the defaults, checked together.
+struct ServeSettings {
+    var db = "flightlog.db"
+    var logLevel = Logger.Level.info
+    var listen = HostPort(host: "0.0.0.0", port: 7514)
+    var tlsCert: String?
+    var tlsKey: String?
+    var insecurePlaintext = false
+    var window: UInt16 = 64
+    var heartbeat: UInt16 = 15
+    var maxConnections = 4096
+    var handshakeTimeout: Int64 = 10
+    var statusFile: String?
+    var aggregatorKey: String?
     var checkpointInterval: Int64 = 60
 
-    func validate() throws {
+    /// The keys of the YAML file, as in `aggregator/flightlog-serve.yaml`.
+    struct File: Decodable {
+        var db: String?
+        var log_level: String?
+        var listen: String?
+        var tls_cert: String?
+        var tls_key: String?
+        var insecure_plaintext: Bool?
+        var window: UInt16?
+        var heartbeat: UInt16?
+        var max_connections: Int?
+        var handshake_timeout: Int64?
+        var status_file: String?
+        var aggregator_key: String?
+        var checkpoint_interval: Int64?
+    }
+
+    init(_ command: ServeCommand) throws {
+        if let path = command.config {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("--config: cannot read \(path)")
+            }
+            let file: File
+            do {
+                file = try YAMLDecoder().decode(File.self, from: data)
+            } catch {
+                throw ValidationError("\(path): \(error)")
+            }
+            if let db = file.db { self.db = db }
+            if let level = file.log_level {
+                guard let parsed = Logger.Level(rawValue: level) else {
+                    throw ValidationError(
+                        "\(path): log_level must be one of trace, debug, info, notice, warning, error, critical"
+                    )
+                }
+                self.logLevel = parsed
+            }
+            if let listen = file.listen {
+                guard let parsed = HostPort(argument: listen) else {
+                    throw ValidationError("\(path): listen must be HOST:PORT, got '\(listen)'")
+                }
+                self.listen = parsed
+            }
+            self.tlsCert = file.tls_cert ?? self.tlsCert
+            self.tlsKey = file.tls_key ?? self.tlsKey
+            self.insecurePlaintext = file.insecure_plaintext ?? self.insecurePlaintext
+            self.window = file.window ?? self.window
+            self.heartbeat = file.heartbeat ?? self.heartbeat
+            self.maxConnections = file.max_connections ?? self.maxConnections
+            self.handshakeTimeout = file.handshake_timeout ?? self.handshakeTimeout
+            self.statusFile = file.status_file ?? self.statusFile
+            self.aggregatorKey = file.aggregator_key ?? self.aggregatorKey
+            self.checkpointInterval = file.checkpoint_interval ?? self.checkpointInterval
+        }
+        self.db = command.db ?? self.db
+        self.logLevel = command.logLevel ?? self.logLevel
+        self.listen = command.listen ?? self.listen
+        self.tlsCert = command.tlsCert ?? self.tlsCert
+        self.tlsKey = command.tlsKey ?? self.tlsKey
+        if command.insecurePlaintext { self.insecurePlaintext = true }
+        self.window = command.window ?? self.window
+        self.heartbeat = command.heartbeat ?? self.heartbeat
+        self.maxConnections = command.maxConnections ?? self.maxConnections
+        self.handshakeTimeout = command.handshakeTimeout ?? self.handshakeTimeout
+        self.statusFile = command.statusFile ?? self.statusFile
+        self.aggregatorKey = command.aggregatorKey ?? self.aggregatorKey
+        self.checkpointInterval = command.checkpointInterval ?? self.checkpointInterval
+        try self.check()
+    }
+
+    /// What `serve --help` promises of each value, checked once flags and file are merged.
+    func check() throws {
         guard (1...31_536_000).contains(self.checkpointInterval) else {
             throw ValidationError("--checkpoint-interval must be between 1 second and a year (31536000)")
         }
@@ -105,33 +262,50 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...3600).contains(self.handshakeTimeout) else {
             throw ValidationError("--handshake-timeout must be between 1 and 3600 seconds")
         }
+        switch (self.tlsCert, self.tlsKey, self.insecurePlaintext) {
+        case (nil, nil, false):
+            throw ValidationError(
+                "agents are served over TLS: give --tls-cert and --tls-key (`flightlog tls-init` makes them), or "
+                    + "--insecure-plaintext for loopback or an isolated network"
+            )
+        case (.some, nil, _), (nil, .some, _):
+            throw ValidationError("--tls-cert and --tls-key go together")
+        case (.some, .some, true):
+            throw ValidationError("--insecure-plaintext and --tls-cert contradict each other: drop one")
+        default:
+            return
+        }
     }
 
-    func run() async throws {
-        // Checked here, not in validate(): ArgumentParser runs validate() before it reports an unknown option, so a
-        // mistyped `--insecure-plaintex` was answered with "pass --insecure-plaintext" instead of naming the typo.
-        guard self.insecurePlaintext else {
-            // Worded like ArgumentParser's usage errors, with the same exit code.
-            let message = """
-                Error: TLS is not available in this release yet; pass --insecure-plaintext to serve without \
-                encryption (loopback or an isolated network only).
-                  See 'flightlog serve --help' for more information.
-
-                """
-            FileHandle.standardError.write(Data(message.utf8))
-            throw ExitCode.validationFailure
+    func serve() async throws {
+        let credentials: ServerCredentials?
+        if let certificate = self.tlsCert, let key = self.tlsKey {
+            do {
+                credentials = try ServerCredentials(certificatePath: certificate, keyPath: key)
+            } catch {
+                Output.error("TLS: \(error)")
+                throw ExitCode(2)
+            }
+        } else {
+            credentials = nil
         }
         let lock: ServeLock
         do {
-            lock = try ServeLock.acquire(databasePath: self.database.db)
+            lock = try ServeLock.acquire(databasePath: self.db)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
         }
-        let logger = self.log.bootstrap(label: "flightlog.serve")
+        let level = self.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "flightlog.serve")
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(path: self.database.db, onDamagedIndex: .moveAsideAndRebuild)
+            store = try SQLiteStore(path: self.db, onDamagedIndex: .moveAsideAndRebuild)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
@@ -160,13 +334,13 @@ struct ServeCommand: AsyncParsableCommand {
         let signer: CheckpointSigner
         do {
             signer = try AggregatorKeyFile.loadOrCreate(
-                self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.database.db)
+                self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.db)
             )
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
         }
-        let statusPath = self.statusFile ?? self.database.db + ".status.json"
+        let statusPath = self.statusFile ?? self.db + ".status.json"
         // Once the database is open (its files count): each connection needs a file descriptor.
         let files = OpenFileLimit.prepare(maxConnections: self.maxConnections)
         if let report = files.report {
@@ -179,7 +353,8 @@ struct ServeCommand: AsyncParsableCommand {
             heartbeatIntervalSeconds: self.heartbeat,
             handshakeTimeoutSeconds: self.handshakeTimeout,
             maxConnections: files.connections,
-            statusPath: statusPath
+            statusPath: statusPath,
+            tls: credentials
         )
         let metrics = AggregatorMetrics()
         let server: IngestServer
@@ -195,7 +370,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let bound = HostPort(host: self.listen.host, port: server.port)
-        Output.line("flightlog: listening on \(bound)")
+        Output.line("flightlog: listening on \(bound) (\(credentials == nil ? "plaintext" : "TLS 1.3"))")
         lock.describe("pid \(getpid()), listening on \(bound)")
         let reporter = StatusReporter(
             metrics: metrics,
@@ -218,7 +393,10 @@ struct ServeCommand: AsyncParsableCommand {
                     ),
                     .init(service: reporter),
                     .init(service: server),
-                ],
+                ]
+                    + (credentials.map {
+                        [.init(service: TLSReloader(credentials: $0, metrics: metrics, logger: logger))]
+                    } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

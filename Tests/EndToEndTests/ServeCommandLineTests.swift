@@ -25,8 +25,9 @@ struct ServeCommandLineTests {
         let db = scratch.file("flightlog.db")
         let result = try Harness.run("flightlog", ["serve", "--db", db, "--listen", "127.0.0.1:0"])
         #expect(result.code == 64)
-        #expect(result.err.contains("TLS is not available in this release yet"), "\(result.err)")
-        #expect(result.err.contains("pass --insecure-plaintext"), "\(result.err)")
+        #expect(result.err.contains("agents are served over TLS: give --tls-cert and --tls-key"), "\(result.err)")
+        #expect(result.err.contains("`flightlog tls-init` makes them"), "\(result.err)")
+        #expect(result.err.contains("--insecure-plaintext for loopback"), "\(result.err)")
         #expect(result.err.contains("flightlog serve --help"), "\(result.err)")
         #expect(!FileManager.default.fileExists(atPath: db))
     }

@@ -1,3 +1,4 @@
+import FlightlogTLS
 import Foundation
 import Yams
 
@@ -17,6 +18,11 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var hostname: String
     /// Ship without TLS (tests, loopback demos).
     public var insecurePlaintext: Bool
+    /// PEM file of the CA (or CAs) whose chain the aggregator's certificate must lead to, for its host name.
+    public var caPath: String?
+    /// Pins (`sha256:HEX`, SHA-256 of a SubjectPublicKeyInfo) of which one must match a certificate the aggregator
+    /// presents.
+    public var pins: [String]
     /// Start new files at their end instead of their beginning.
     public var startAtEnd: Bool
     /// Spool cap in bytes; reading pauses when it is reached.
@@ -41,6 +47,8 @@ public struct AgentConfiguration: Sendable, Equatable {
         watch: [String] = [],
         hostname: String = AgentConfiguration.machineHostname(),
         insecurePlaintext: Bool = false,
+        caPath: String? = nil,
+        pins: [String] = [],
         startAtEnd: Bool = false,
         spoolMaxBytes: Int = 1 << 30,
         batchMaxEvents: Int = 5000,
@@ -56,6 +64,8 @@ public struct AgentConfiguration: Sendable, Equatable {
         self.watch = watch
         self.hostname = hostname
         self.insecurePlaintext = insecurePlaintext
+        self.caPath = caPath
+        self.pins = pins
         self.startAtEnd = startAtEnd
         self.spoolMaxBytes = spoolMaxBytes
         self.batchMaxEvents = batchMaxEvents
@@ -78,6 +88,8 @@ public struct AgentConfiguration: Sendable, Equatable {
         var watch: [String]?
         var hostname: String?
         var insecure_plaintext: Bool?
+        var ca: String?
+        var pins: [String]?
         var start_at_end: Bool?
         var spool_max_bytes: Int?
         var batch_max_events: Int?
@@ -105,6 +117,8 @@ public struct AgentConfiguration: Sendable, Equatable {
         if let watch = file.watch { configuration.watch = watch }
         if let hostname = file.hostname { configuration.hostname = hostname }
         if let plain = file.insecure_plaintext { configuration.insecurePlaintext = plain }
+        if let ca = file.ca { configuration.caPath = ca }
+        if let pins = file.pins { configuration.pins = pins }
         if let end = file.start_at_end { configuration.startAtEnd = end }
         if let cap = file.spool_max_bytes { configuration.spoolMaxBytes = cap }
         if let events = file.batch_max_events { configuration.batchMaxEvents = events }
@@ -133,11 +147,26 @@ public struct AgentConfiguration: Sendable, Equatable {
         guard !self.watch.isEmpty else {
             throw AgentError.configuration("nothing to watch: give --watch GLOB or `watch:`")
         }
-        guard self.insecurePlaintext else {
-            throw AgentError.configuration(
-                "TLS is not available in this release yet; set insecure_plaintext: true (or --insecure-plaintext) "
-                    + "for loopback or an isolated network"
-            )
+        if self.insecurePlaintext {
+            guard self.caPath == nil, self.pins.isEmpty else {
+                throw AgentError.configuration(
+                    "insecure_plaintext and ca/pins contradict each other: drop insecure_plaintext to ship over TLS"
+                )
+            }
+        } else {
+            guard self.caPath != nil || !self.pins.isEmpty else {
+                throw AgentError.configuration(
+                    "the aggregator cannot be authenticated: give ca: PEM or pins: [sha256:…] (--ca, --pin; "
+                        + "`flightlog tls-init` prints the pin), or insecure_plaintext: true on loopback"
+                )
+            }
+            for pin in self.pins {
+                do {
+                    _ = try CertificatePin(pin)
+                } catch {
+                    throw AgentError.configuration("\(error)")
+                }
+            }
         }
         guard self.spoolMaxBytes >= 1 << 20 else {
             throw AgentError.configuration("spool_max_bytes must be at least 1 MiB")

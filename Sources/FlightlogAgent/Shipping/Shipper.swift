@@ -3,6 +3,7 @@ import FlightlogWire
 public import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 public import ServiceLifecycle
 
 /// Sends spooled batches to the aggregator and deletes them once acknowledged (PROTOCOL.md §7).
@@ -19,6 +20,8 @@ public final class Shipper: Service {
     private let logger: Logger
     /// Seconds allowed, after a graceful shutdown began, to ship what is spooled (the stop event included).
     private let drainSeconds: Int64
+    /// TLS to the aggregator; nil with `insecure_plaintext`.
+    private let tls: ShipperTLS?
 
     public init(
         configuration: AgentConfiguration,
@@ -26,6 +29,7 @@ public final class Shipper: Service {
         signingKey: Curve25519.Signing.PrivateKey,
         counters: AgentCounters,
         logger: Logger,
+        tls: ShipperTLS?,
         drainSeconds: Int64 = 5
     ) {
         self.configuration = configuration
@@ -33,6 +37,7 @@ public final class Shipper: Service {
         self.signingKey = signingKey
         self.counters = counters
         self.logger = logger
+        self.tls = tls
         self.drainSeconds = drainSeconds
     }
 
@@ -81,12 +86,27 @@ public final class Shipper: Service {
 
     /// One connection. Returns true when it ended because the agent is stopping and everything was shipped.
     private func session(shuttingDown: Bool) async throws -> Bool {
+        do {
+            return try await self.connection(shuttingDown: shuttingDown)
+        } catch let error as NIOSSLError {
+            self.counters.add("tls_failures")
+            throw SessionEnd(reason: self.tls?.describe(error) ?? "\(error)", retryable: true)
+        } catch let error as BoringSSLError {
+            self.counters.add("tls_failures")
+            throw SessionEnd(reason: self.tls?.describe(error) ?? "\(error)", retryable: true)
+        }
+    }
+
+    private func connection(shuttingDown: Bool) async throws -> Bool {
+        let host = self.configuration.aggregatorHost
+        let tls = self.tls
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: self.configuration.aggregatorHost, port: self.configuration.aggregatorPort) { channel in
+            .connect(host: host, port: self.configuration.aggregatorPort) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(try tls.handler(host: host)) }
                     try sync.addHandler(ByteToMessageHandler(FrameDecoder()))
                     try sync.addHandler(MessageToByteHandler(FrameEncoder()))
                     try sync.addHandler(IdleStateHandler(readTimeout: .seconds(30)), name: "idle")

@@ -1,0 +1,269 @@
+import FlightlogStore
+import FlightlogTLS
+import FlightlogTestSupport
+import Foundation
+import Testing
+import X509
+
+/// TLS between the real `flightlog serve` and the real `flightlog-agent`, with certificates made at test time by
+/// `flightlog tls-init` (and by its library for dates it will not make): each way of trusting the aggregator
+/// ships, each way of failing is named on both sides and counted by `serve`.
+@Suite("TLS between the real programs", .serialized)
+struct TLSTests {
+    /// One aggregator with its database, certificates and log; agents are started against it.
+    final class Site: @unchecked Sendable {
+        let scratch: Scratch
+        let db: String
+        let port: Int
+        var server: Subprocess?
+        var agents: [Subprocess] = []
+        let pin: String
+
+        init(tlsName: String = "localhost", tlsIP: String = "127.0.0.1", plaintext: Bool = false) throws {
+            self.scratch = try Scratch()
+            self.db = self.scratch.file("flightlog.db")
+            self.port = try Harness.freePort()
+            var arguments = ["tls-init", "--out", self.scratch.file("tls"), "--name", tlsName]
+            if !tlsIP.isEmpty { arguments += ["--ip", tlsIP] }
+            let made = try Harness.run("flightlog", arguments)
+            guard made.code == 0, let pin = made.out.split(separator: "\n").last(where: { $0.hasPrefix("pin: ") })
+            else {
+                throw HarnessError("tls-init failed: \(made.err)")
+            }
+            self.pin = String(pin.dropFirst(5))
+            let keygen = try Harness.run("flightlog-agent", ["keygen", "--key", self.scratch.file("agent.key")])
+            let enroll = try Harness.run(
+                "flightlog",
+                ["enroll", "--db", self.db, "--name", "ws-tls", "--public-key", keygen.out.trimmed]
+            )
+            guard enroll.code == 0 else { throw HarnessError("enroll failed: \(enroll.err)") }
+            try "first line\n".write(toFile: self.scratch.file("app.log"), atomically: false, encoding: .utf8)
+            try self.startServe(plaintext: plaintext)
+        }
+
+        func startServe(plaintext: Bool = false, certificate: String? = nil, key: String? = nil) throws {
+            var arguments = ["serve", "--db", self.db, "--listen", "127.0.0.1:\(self.port)", "--log-level", "info"]
+            if plaintext {
+                arguments.append("--insecure-plaintext")
+            } else {
+                arguments += [
+                    "--tls-cert", certificate ?? self.scratch.file("tls/server.pem"),
+                    "--tls-key", key ?? self.scratch.file("tls/server.key"),
+                ]
+            }
+            self.server = try Harness.start("flightlog", arguments, log: self.scratch.file("serve.log"))
+        }
+
+        func waitListening() async throws {
+            try await Harness.eventuallyAsync(seconds: 60, "serve listens") { Harness.isListening(self.port) }
+        }
+
+        @discardableResult
+        func startAgent(
+            _ trust: [String],
+            host: String = "127.0.0.1",
+            log: String = "agent.log",
+            watch: String = "app.log"
+        ) throws -> Subprocess {
+            let agent = try Harness.start(
+                "flightlog-agent",
+                [
+                    "run", "--aggregator", "\(host):\(self.port)", "--key", self.scratch.file("agent.key"),
+                    "--state-dir", self.scratch.file("state-" + log), "--watch", self.scratch.file(watch),
+                    "--hostname", "ws-tls", "--flush-interval-ms", "50",
+                ] + trust,
+                log: self.scratch.file(log)
+            )
+            self.agents.append(agent)
+            return agent
+        }
+
+        func log(_ name: String) -> String {
+            (try? String(contentsOfFile: self.scratch.file(name), encoding: .utf8)) ?? ""
+        }
+
+        /// Waits until `name`'s log holds `text`.
+        func expectLog(_ name: String, _ text: String, seconds: Double = 60) async throws {
+            try await Harness.eventuallyAsync(seconds: seconds, "\(name) says '\(text)'") {
+                self.log(name).contains(text)
+            }
+        }
+
+        /// Waits until the status file's counter `name` is at least 1.
+        func expectCounter(_ name: String) async throws {
+            try await Harness.eventuallyAsync(seconds: 60, "status counter \(name)") {
+                guard let data = FileManager.default.contents(atPath: self.db + ".status.json"),
+                    let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                    let counters = document["counters"] as? [String: Any]
+                else { return false }
+                return ((counters[name] as? NSNumber)?.int64Value ?? 0) >= 1
+            }
+        }
+
+        /// Waits until `line` is stored.
+        func expectStored(_ line: String) async throws {
+            try await Harness.eventuallyAsync(seconds: 60, "'\(line)' stored") {
+                let result = try Harness.run(
+                    "flightlog",
+                    ["query", "--db", self.db, "--match", "\"\(line)\"", "--count"]
+                )
+                return result.out.trimmed == "1"
+            }
+        }
+
+        func stop() {
+            for agent in self.agents { Harness.killHard(agent) }
+            if let server { Harness.killHard(server) }
+            self.scratch.cleanup()
+        }
+    }
+
+    @Test func aCAPinALeafPinAndTheCAFileEachShipOverTLS() async throws {
+        let site = try Site()
+        defer { site.stop() }
+        try await site.waitListening()
+        #expect(site.log("serve.log").contains("(TLS 1.3)"))
+        let leafPin = try CertificatePin(try AggregatorTrust.readCertificates(site.scratch.file("tls/server.pem"))[0])
+        for (index, trust) in [
+            ["--pin", site.pin], ["--pin", leafPin.description], ["--ca", site.scratch.file("tls/ca.pem")],
+        ].enumerated() {
+            let agent = try site.startAgent(
+                trust,
+                host: index == 2 ? "localhost" : "127.0.0.1",
+                log: "agent\(index).log"
+            )
+            try await site.expectLog("serve.log", "Agent connected")
+            try LogWriter(path: site.scratch.file("app.log")).append(["shipped over tls \(index)"])
+            try await site.expectStored("shipped over tls \(index)")
+            Harness.killHard(agent)
+        }
+    }
+
+    @Test func aPinOrCAThatDoesNotMatchIsNamedOnBothSidesAndCounted() async throws {
+        let site = try Site()
+        defer { site.stop() }
+        try await site.waitListening()
+        try site.startAgent(["--pin", "sha256:" + String(repeating: "0", count: 64)], log: "pin.log")
+        try await site.expectLog(
+            "pin.log",
+            "pin mismatch: no certificate the aggregator presented has a pinned public key"
+        )
+        try await site.expectLog("pin.log", site.pin)
+        try await site.expectLog("serve.log", "the agent refused this aggregator's certificate")
+        try await site.expectCounter("tls_failures.certificate_refused")
+
+        let other = site.scratch.file("other")
+        #expect(try Harness.run("flightlog", ["tls-init", "--out", other, "--name", "localhost"]).code == 0)
+        try site.startAgent(["--ca", other + "/ca.pem"], log: "ca.log")
+        try await site.expectLog(
+            "ca.log",
+            "unknown CA: the aggregator's certificate (CN=localhost) is not signed by the CA of"
+        )
+    }
+
+    @Test func aCertificateForAnotherNameIsANameMismatch() async throws {
+        let site = try Site(tlsName: "other.example", tlsIP: "")
+        defer { site.stop() }
+        try await site.waitListening()
+        try site.startAgent(["--ca", site.scratch.file("tls/ca.pem")], log: "name.log")
+        try await site.expectLog(
+            "name.log",
+            "name mismatch: the aggregator's certificate is for other.example, not 127.0.0.1"
+        )
+        // The pin needs no name: the key is the identity.
+        try site.startAgent(["--pin", site.pin], log: "pinned.log")
+        try await site.expectStored("first line")
+    }
+
+    @Test(arguments: ["expired", "not yet valid"])
+    func anExpiredOrNotYetValidCertificateIsNamed(_ kind: String) async throws {
+        let site = try Site()
+        defer { site.stop() }
+        try await site.waitListening()
+        let ca = try AggregatorTrust.readCertificates(site.scratch.file("tls/ca.pem"))[0]
+        let caKey = try Certificate.PrivateKey(
+            pemEncoded: try String(contentsOfFile: site.scratch.file("tls/ca.key"), encoding: .utf8)
+        )
+        let now = Date()
+        let (start, end) =
+            kind == "expired"
+            ? (now.addingTimeInterval(-2 * 86_400), now.addingTimeInterval(-86_400))
+            : (now.addingTimeInterval(86_400), now.addingTimeInterval(2 * 86_400))
+        let (certificate, key) = try PrivateCA.issue(
+            names: ["localhost"],
+            addresses: ["127.0.0.1"],
+            by: ca,
+            key: caKey,
+            notBefore: start,
+            notAfter: end
+        )
+        let dated = site.scratch.file("dated")
+        try FileManager.default.createDirectory(atPath: dated, withIntermediateDirectories: true)
+        try PrivateCA.write(try PrivateCA.pem(certificate) + PrivateCA.pem(ca), to: dated + "/server.pem", mode: 0o644)
+        try PrivateCA.write(try PrivateCA.pem(key), to: dated + "/server.key", mode: 0o600)
+        if let server = site.server { Harness.killHard(server) }
+        try site.startServe(certificate: dated + "/server.pem", key: dated + "/server.key")
+        try await site.waitListening()
+        try site.startAgent(["--pin", site.pin], log: "dated.log")
+        try await site.expectLog(
+            "dated.log",
+            kind == "expired"
+                ? "the aggregator's certificate expired on" : "the aggregator's certificate is not valid yet"
+        )
+    }
+
+    @Test func plaintextAndTLSMeetingEachOtherSayWhichIsWhich() async throws {
+        let site = try Site()
+        defer { site.stop() }
+        try await site.waitListening()
+        try site.startAgent(["--insecure-plaintext"], log: "plain.log")
+        try await site.expectLog("plain.log", "ERROR tlsRequired")
+        try await site.expectLog("plain.log", "this aggregator requires TLS")
+        try await site.expectLog("serve.log", "An agent connected in plaintext; this aggregator requires TLS")
+        try await site.expectCounter("tls_failures.plaintext_agent")
+
+        if let server = site.server { Harness.killHard(server) }
+        try site.startServe(plaintext: true)
+        try await site.waitListening()
+        try site.startAgent(["--pin", site.pin], log: "tls.log")
+        try await site.expectLog("tls.log", "the aggregator answered in plaintext: it runs with --insecure-plaintext")
+        try await site.expectLog("serve.log", "An agent started TLS; this aggregator runs with --insecure-plaintext")
+        try await site.expectCounter("tls_failures.tls_agent")
+    }
+
+    /// A renewed certificate (`tls-init --renew`) is served to new connections within seconds, while an agent keeps
+    /// shipping on its open session: every line it wrote is stored once.
+    @Test func aRenewedCertificateIsServedWithoutDroppingSessionsOrLines() async throws {
+        let site = try Site()
+        defer { site.stop() }
+        try await site.waitListening()
+        try site.startAgent(["--pin", site.pin], log: "steady.log")
+        try await site.expectStored("first line")
+        let writer = LogWriter(path: site.scratch.file("app.log"))
+        let before = try AggregatorTrust.readCertificates(site.scratch.file("tls/server.pem"))[0]
+        for round in 0..<20 { try writer.append(["steady before renewal \(round)"]) }
+        let renewed = try Harness.run(
+            "flightlog",
+            ["tls-init", "--out", site.scratch.file("tls"), "--name", "localhost", "--ip", "127.0.0.1", "--renew"]
+        )
+        #expect(renewed.code == 0, "\(renewed.err)")
+        #expect(renewed.out.contains("agents keep their pin: \(site.pin)"))
+        try await site.expectLog("serve.log", "Serving a new TLS certificate to new connections")
+        for round in 0..<20 { try writer.append(["steady after renewal \(round)"]) }
+        let after = try AggregatorTrust.readCertificates(site.scratch.file("tls/server.pem"))[0]
+        #expect(before.serialNumber != after.serialNumber)
+        // A new connection gets the new certificate, and the pin of the CA still holds.
+        try "".write(toFile: site.scratch.file("other.log"), atomically: false, encoding: .utf8)
+        try site.startAgent(["--pin", try CertificatePin(after).description], log: "new.log", watch: "other.log")
+        try await site.expectLog("serve.log", "Agent connected")
+        try await Harness.eventuallyAsync(seconds: 60, "every line stored once") {
+            let result = try Harness.run("flightlog", ["query", "--db", site.db, "--match", "steady", "--count"])
+            return result.out.trimmed == "40"
+        }
+        #expect(!site.log("steady.log").contains("Connection to the aggregator ended"), "the open session was kept")
+    }
+}
+
+extension String {
+    fileprivate var trimmed: String { self.trimmingCharacters(in: .whitespacesAndNewlines) }
+}

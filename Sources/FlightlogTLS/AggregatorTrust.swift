@@ -39,6 +39,12 @@ public struct AggregatorTrust: Sendable {
 
     /// The certificates of a PEM file.
     public static func readCertificates(_ path: String) throws(TLSError) -> [Certificate] {
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw TLSError.badFile(
+                path: path,
+                reason: FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions)" : "does not exist"
+            )
+        }
         do {
             return try NIOSSLCertificate.fromPEMFile(path).map { try Certificate(derEncoded: try $0.toDERBytes()) }
         } catch {

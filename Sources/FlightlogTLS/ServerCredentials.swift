@@ -74,6 +74,12 @@ public final class ServerCredentials: Sendable {
 
     /// A TLS 1.3 server context for the chain in `certificatePath` and the key in `keyPath`.
     static func load(certificatePath: String, keyPath: String) throws(TLSError) -> (NIOSSLContext, Certificate) {
+        for path in [certificatePath, keyPath] where !FileManager.default.isReadableFile(atPath: path) {
+            throw TLSError.badFile(
+                path: path,
+                reason: FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions)" : "does not exist"
+            )
+        }
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMFile(certificatePath)

@@ -9,20 +9,20 @@ struct TLSInitCommand: ParsableCommand {
         abstract: "Make a private CA and a server certificate for serve, and print the pin agents trust it by.",
         discussion: """
             For deployments without a PKI. Writes into DIR (created if missing):
-              ca.pem        the CA certificate (ECDSA P-256, 10 years, may sign server certificates only)
-              ca.key        its private key (mode 0600): keep it off the aggregator once the certificate is made
-              server.pem    the server certificate (397 days, for every --name and --ip) followed by ca.pem
-              server.key    its private key (mode 0600)
-            and prints the CA's pin. Agents trust the aggregator with `--pin PIN` or `--ca ca.pem`; the pin is the CA's
-            key, so it survives renewals. Existing files are never overwritten.
+              ca.pem      the CA certificate (P-256, 10 years, signs servers only)
+              ca.key      its key (0600): keep it off the aggregator between renewals
+              server.pem  the server certificate (397 days, every --name/--ip), ca.pem
+              server.key  its key (0600)
+            and prints the CA's pin. Agents trust the aggregator with `--pin PIN` or `--ca ca.pem`; \
+            the pin is the CA's key, so it survives renewals. Existing files are never overwritten.
 
-            --renew issues a new server certificate and key with the CA already in DIR (ca.pem, ca.key) and replaces
-            server.pem and server.key atomically; a running serve picks them up within seconds (or on SIGHUP),
-            without dropping sessions, and agents keep their pin.
+            --renew issues a new server certificate and key with the CA already in DIR (ca.pem, ca.key) \
+            and replaces server.pem and server.key atomically; a running serve picks them up within \
+            seconds (or on SIGHUP), without dropping sessions, and agents keep their pin.
 
             Examples:
-              flightlog tls-init --out /etc/flightlog/tls --name logs.callcenter.example --ip 10.0.0.5
-              flightlog tls-init --out /etc/flightlog/tls --name logs.callcenter.example --renew
+              flightlog tls-init --out /etc/flightlog/tls --name logs.example --ip 10.0.0.5
+              flightlog tls-init --out /etc/flightlog/tls --name logs.example --renew
             """
     )
 

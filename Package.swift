@@ -80,7 +80,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "flightlog-agent",
-            dependencies: ["FlightlogAgent", "CMalloc", argumentParser, logging]
+            dependencies: ["FlightlogAgent", "FlightlogTLS", "CMalloc", argumentParser, logging, crypto]
         ),
 
         // MARK: - Tests

@@ -1,4 +1,5 @@
 import FlightlogTLS
+import Foundation
 public import Logging
 import NIOCore
 import ServiceLifecycle
@@ -12,6 +13,15 @@ public enum Agent {
         // One connection at a time needs one event loop; fewer threads keep the agent small.
         NIOSingletons.groupLoopCountSuggestion = 1
         let key = try KeyFile.load(configuration.keyPath)
+        try DurableFile.makeDirectory(configuration.stateDirectory)
+        let lock = try StateLock.acquire(directory: configuration.stateDirectory, purpose: "run")
+        defer { withExtendedLifetime(lock) {} }
+        if FileManager.default.fileExists(atPath: configuration.stateDirectory + "/rotation.pending") {
+            throw AgentError.badState(
+                path: configuration.stateDirectory,
+                reason: "a key rotation is not finished: run `flightlog-agent rotate-key` again to finish it"
+            )
+        }
         let journal = try Journal(
             directory: configuration.stateDirectory,
             maxSpoolBytes: configuration.spoolMaxBytes,

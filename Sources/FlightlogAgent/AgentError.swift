@@ -14,6 +14,8 @@ public enum AgentError: Error, Equatable, Sendable, CustomStringConvertible {
     case refused(code: String, message: String)
     /// The aggregator broke the protocol.
     case protocolViolation(String)
+    /// The aggregator could not be reached or authenticated (TLS).
+    case connection(String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum AgentError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badState(let path, let reason): "state \(path): \(reason)"
         case .refused(let code, let message): "aggregator refused: \(code): \(message)"
         case .protocolViolation(let message): "protocol violation by the aggregator: \(message)"
+        case .connection(let message): message
         }
     }
 }

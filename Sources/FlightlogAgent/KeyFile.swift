@@ -6,6 +6,11 @@ import Glibc
 public enum KeyFile {
     /// Creates a new key at `path`; refuses to overwrite an existing file. Returns the public key.
     public static func generate(at path: String) throws(AgentError) -> Curve25519.Signing.PublicKey {
+        try Self.generate(privateKeyAt: path).publicKey
+    }
+
+    /// Creates a new key at `path` (mode 0600, synced); refuses to overwrite an existing file.
+    public static func generate(privateKeyAt path: String) throws(AgentError) -> Curve25519.Signing.PrivateKey {
         let key = Curve25519.Signing.PrivateKey()
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
@@ -21,7 +26,7 @@ public enum KeyFile {
         guard written == line.count, fsync(fd) == 0 else {
             throw AgentError.io(path: path, reason: String(cString: strerror(errno)))
         }
-        return key.publicKey
+        return key
     }
 
     /// Loads the key at `path`.

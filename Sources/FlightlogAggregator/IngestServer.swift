@@ -17,6 +17,7 @@ public final class IngestServer: Service {
     /// The counters, shared with the status reporter.
     public let metrics: AggregatorMetrics
     private let active = NIOLockedValueBox(0)
+    private let enrolments = EnrolmentLimiter()
 
     /// The port actually bound (useful when the configuration asked for port 0).
     public let port: Int
@@ -188,7 +189,9 @@ public final class IngestServer: Service {
                         metrics: self.metrics,
                         configuration: self.configuration,
                         logger: logger,
-                        peer: peer
+                        peer: peer,
+                        peerHost: connection.channel.remoteAddress?.ipAddress ?? peer,
+                        enrolments: self.enrolments
                     )
                     group.addTask {
                         await withGracefulShutdownHandler {

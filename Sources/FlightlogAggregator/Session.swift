@@ -14,6 +14,9 @@ struct Session {
     let configuration: AggregatorConfiguration
     var logger: Logger
     let peer: String
+    /// The peer's address without its port: what failed enrolments are counted by.
+    let peerHost: String
+    let enrolments: EnrolmentLimiter
 
     /// Why a session ended early; carries the error frame to send when there is one.
     private struct End: Error {
@@ -106,9 +109,6 @@ struct Session {
 
         guard let second = try await self.next(&frames) else { throw End(frame: nil, reason: "closed before PROOF") }
         try Self.endIfTheAgentEnded(second)
-        guard case .proof(let proof) = second else {
-            throw End(frame: ErrorMessage(code: .unexpectedFrame, message: "expected PROOF"), reason: "no PROOF")
-        }
         var record = HandshakeRecord(
             atNanos: helloNanos,
             peer: self.peer,
@@ -126,33 +126,64 @@ struct Session {
             try? await self.store.recordHandshake(record)
             throw End(frame: ErrorMessage(code: code, message: message), reason: "handshake refused: \(code)")
         }
-        let message = Handshake.proofMessage(nonce: nonce, publicKey: hello.publicKey, epoch: hello.epoch)
-        // A key of small order or non-canonical encoding fails here too: with one, a proof needs no private key.
-        guard let key = try? Ed25519.publicKey(hello.publicKey.bytes),
-            Ed25519.isValidSignature(proof.signature, for: message, publicKey: key)
-        else {
-            try await refuse(.badProof, "the proof signature does not verify")
+        func storeFailed(_ error: any Error) -> End {
+            End(frame: ErrorMessage(code: .storageFailure, message: "store unavailable"), reason: "\(error)")
         }
-        let agent: AgentRecord?
-        do {
-            agent = try await self.store.agent(publicKey: hello.publicKey)
-        } catch {
-            throw End(frame: ErrorMessage(code: .storageFailure, message: "store unavailable"), reason: "\(error)")
+        // PROOF (§4.3), or in version 2 ENROLL (§4.10) or ROTATE (§4.12) in its place.
+        var epoch = hello.epoch
+        let agent: AgentRecord
+        switch second {
+        case .proof(let proof):
+            let message = Handshake.proofMessage(nonce: nonce, publicKey: hello.publicKey, epoch: hello.epoch)
+            // A key of small order or non-canonical encoding fails here too: with one, a proof needs no private key.
+            guard let key = try? Ed25519.publicKey(hello.publicKey.bytes),
+                Ed25519.isValidSignature(proof.signature, for: message, publicKey: key)
+            else {
+                try await refuse(.badProof, "the proof signature does not verify")
+            }
+            let found: AgentRecord?
+            do {
+                found = try await self.store.agent(publicKey: hello.publicKey)
+            } catch {
+                throw storeFailed(error)
+            }
+            guard let found else {
+                // A key that was rotated out or replaced by a re-enrolment is named as such.
+                if let holder = try? await self.store.keyHolder(publicKey: hello.publicKey),
+                    let until = holder.untilNanos
+                {
+                    try await refuse(
+                        .revokedAgent,
+                        "this key was \(holder.name)'s until \(Timestamp.rfc3339(until)) and was replaced: use the new key"
+                    )
+                }
+                try await refuse(.unknownAgent, "this key is not enrolled")
+            }
+            agent = found
+        case .enroll(let enroll) where version >= 2:
+            agent = try await self.enrol(enroll, hello: hello, nonce: nonce, record: &record, outbound: outbound)
+        case .rotate(let rotation) where version >= 2:
+            agent = try await self.rotate(rotation, hello: hello, record: &record, outbound: outbound)
+            epoch = rotation.newEpoch
+        default:
+            throw End(frame: ErrorMessage(code: .unexpectedFrame, message: "expected PROOF"), reason: "no PROOF")
         }
-        guard let agent else { try await refuse(.unknownAgent, "this key is not enrolled") }
+        guard let key = try? Ed25519.publicKey(agent.publicKey.bytes) else {
+            try await refuse(.badProof, "the enrolled key is not a key Flightlog accepts")
+        }
         record.agentID = agent.id
         guard agent.revokedNanos == nil else { try await refuse(.revokedAgent, "this key was revoked") }
         let head: ChainLink.Head?
         do {
-            head = try await self.store.chainHead(agentID: agent.id, epoch: hello.epoch)
+            head = try await self.store.chainHead(agentID: agent.id, epoch: epoch)
             try await self.store.recordHandshake(record)
         } catch {
-            throw End(frame: ErrorMessage(code: .storageFailure, message: "store unavailable"), reason: "\(error)")
+            throw storeFailed(error)
         }
         try await outbound.write(
             .welcome(
                 Welcome(
-                    epoch: hello.epoch,
+                    epoch: epoch,
                     lastSequence: head?.sequence ?? 0,
                     lastBatchHash: head?.hash ?? .zero,
                     window: self.configuration.window,
@@ -165,12 +196,130 @@ struct Session {
         self.logger.info(
             "Agent connected",
             metadata: [
-                "agent.name": "\(agent.name)", "chain.epoch": "\(hello.epoch)",
+                "agent.name": "\(agent.name)", "chain.epoch": "\(epoch)",
                 "chain.head": "\(head?.sequence ?? 0)",
                 "agent.skew_ms": "\(record.skewNanos.map { $0 / 1_000_000 } ?? 0)",
             ]
         )
-        return Established(agent: agent, verifier: BatchVerifier(publicKey: key, epoch: hello.epoch))
+        return Established(agent: agent, verifier: BatchVerifier(publicKey: key, epoch: epoch))
+    }
+
+    /// ENROLL (§4.10): the signature proves the key of HELLO, the token enrols it; ENROLLED, then the session goes
+    /// on as after a PROOF. Failures are counted per address, past a limit answered `rateLimited` unlooked.
+    private func enrol(
+        _ enroll: Enroll,
+        hello: Hello,
+        nonce: Bytes32,
+        record: inout HandshakeRecord,
+        outbound: NIOAsyncChannelOutboundWriter<Frame>
+    ) async throws -> AgentRecord {
+        let now = WallClock.nowNanos()
+        func refuse(_ code: ErrorCode, _ message: String, counter: String) async throws -> Never {
+            record.outcome = "\(code)"
+            self.metrics.add("enrolments_refused.\(counter)")
+            self.enrolments.fail(self.peerHost, nowNanos: now)
+            try? await self.store.recordHandshake(record)
+            self.logger.warning("Enrolment refused", metadata: ["enrolment.reason": "\(message)"])
+            throw End(frame: ErrorMessage(code: code, message: message), reason: "enrolment refused: \(message)")
+        }
+        guard self.enrolments.allows(self.peerHost, nowNanos: now) else {
+            self.metrics.add("enrolment_rate_limited")
+            record.outcome = "rateLimited"
+            try? await self.store.recordHandshake(record)
+            throw End(
+                frame: ErrorMessage(
+                    code: .rateLimited,
+                    message: "too many failed enrolments from this address; retry in a minute"
+                ),
+                reason: "enrolment rate-limited"
+            )
+        }
+        let message = Handshake.enrolmentMessage(
+            nonce: nonce,
+            publicKey: hello.publicKey,
+            epoch: hello.epoch,
+            token: enroll.token
+        )
+        guard let key = try? Ed25519.publicKey(hello.publicKey.bytes),
+            Ed25519.isValidSignature(enroll.signature, for: message, publicKey: key)
+        else {
+            try await refuse(.badProof, "the enrolment signature does not verify", counter: "badProof")
+        }
+        let outcome: Result<AgentRecord, EnrolmentRefusal>
+        do {
+            outcome = try await self.store.redeem(
+                token: enroll.token,
+                publicKey: hello.publicKey,
+                peer: self.peer,
+                atNanos: now
+            )
+        } catch {
+            throw End(frame: ErrorMessage(code: .storageFailure, message: "store unavailable"), reason: "\(error)")
+        }
+        switch outcome {
+        case .success(let agent):
+            self.metrics.add("enrolments")
+            self.logger.notice("Agent enrolled with a token", metadata: ["agent.name": "\(agent.name)"])
+            try await outbound.write(.enrolled(Enrolled(agentName: agent.name)))
+            return agent
+        case .failure(let refusal):
+            let counter: String
+            switch refusal {
+            case .unknownToken: counter = "unknown"
+            case .expired: counter = "expired"
+            case .used: counter = "used"
+            case .revoked: counter = "revoked"
+            case .nameTaken: counter = "name_taken"
+            case .keyEnrolled: counter = "key_enrolled"
+            case .badKey: counter = "bad_key"
+            }
+            try await refuse(.badToken, "\(refusal)", counter: counter)
+        }
+    }
+
+    /// ROTATE (§4.12): the record names the key and epoch of HELLO; the store checks it against the chain and
+    /// makes the new key the agent's. ROTATED, then the session goes on under the new key and epoch.
+    private func rotate(
+        _ rotation: RotationRecord,
+        hello: Hello,
+        record: inout HandshakeRecord,
+        outbound: NIOAsyncChannelOutboundWriter<Frame>
+    ) async throws -> AgentRecord {
+        func refuse(_ message: String) async throws -> Never {
+            record.outcome = "rotationRefused"
+            self.metrics.add("rotations_refused")
+            try? await self.store.recordHandshake(record)
+            self.logger.warning("Key rotation refused", metadata: ["rotation.reason": "\(message)"])
+            throw End(
+                frame: ErrorMessage(code: .rotationRefused, message: message),
+                reason: "rotation refused: \(message)"
+            )
+        }
+        guard rotation.oldPublicKey == hello.publicKey, rotation.oldEpoch == hello.epoch else {
+            try await refuse("the rotation must name the key and epoch of HELLO")
+        }
+        let outcome: Result<AgentRecord, RotationRefusal>
+        do {
+            outcome = try await self.store.rotate(rotation, atNanos: WallClock.nowNanos())
+        } catch {
+            throw End(frame: ErrorMessage(code: .storageFailure, message: "store unavailable"), reason: "\(error)")
+        }
+        switch outcome {
+        case .success(let agent):
+            self.metrics.add("rotations")
+            self.logger.notice(
+                "Agent key rotated",
+                metadata: ["agent.name": "\(agent.name)", "chain.epoch": "\(rotation.newEpoch)"]
+            )
+            record.publicKey = rotation.newPublicKey
+            record.epoch = rotation.newEpoch
+            try await outbound.write(
+                .rotated(Rotated(newPublicKey: rotation.newPublicKey, newEpoch: rotation.newEpoch))
+            )
+            return agent
+        case .failure(let refusal):
+            try await refuse(refusal.reason)
+        }
     }
 
     // MARK: - Batches and acks
@@ -359,7 +508,7 @@ struct Session {
                     // Every ERROR is fatal (§4.8): the receiver closes, and answers nothing, not even GOODBYE.
                     ending = End(frame: nil, reason: "agent sent ERROR \(error.rawCode)")
                     break reading
-                case .hello, .challenge, .proof, .welcome, .ack:
+                case .hello, .challenge, .proof, .welcome, .ack, .enroll, .enrolled, .rotate, .rotated:
                     ending = End(
                         frame: ErrorMessage(
                             code: .unexpectedFrame,

@@ -98,31 +98,7 @@ public enum AuditTrail {
             return try queue.writeWithoutTransaction { db in
                 var stored = entry
                 try db.inTransaction(.immediate) {
-                    guard try db.tableExists("audit") else {
-                        throw StoreError.database(
-                            "the database has no audit table yet: run `flightlog serve` of this version on it once to migrate it"
-                        )
-                    }
-                    let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
-                    let lastID = try last?.decode(Int64.self, forColumn: "id") ?? 0
-                    guard lastID < Int64.max else {
-                        throw StoreError.database("the audit trail's last row id is \(lastID): no id is left after it")
-                    }
-                    stored.id = lastID + 1
-                    stored.previousHash =
-                        try last?.decode(Data?.self, forColumn: "hash").map { Array($0) }
-                        ?? [UInt8](repeating: 0, count: 32)
-                    stored.hash = Self.hash(stored)
-                    try db.execute(
-                        sql: """
-                            INSERT INTO audit (id, at_ns, who, command, arguments, result_count, outcome, prev_hash, hash)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            stored.id, stored.atNanos, stored.who, stored.command, Self.argumentsJSON(stored.arguments),
-                            stored.resultCount, stored.outcome, Data(stored.previousHash), Data(stored.hash),
-                        ]
-                    )
+                    stored = try Self.append(entry, to: db)
                     return .commit
                 }
                 return stored
@@ -132,6 +108,37 @@ public enum AuditTrail {
         } catch {
             throw StoreError.database("cannot record the audit entry: \(error)")
         }
+    }
+
+    /// Appends `entry` inside the caller's write transaction, chained to the last row; returns it as stored. For
+    /// records that must commit with what they record (a token redeemed and the agent it enrolled).
+    static func append(_ entry: AuditEntry, to db: Database) throws -> AuditEntry {
+        guard try db.tableExists("audit") else {
+            throw StoreError.database(
+                "the database has no audit table yet: run `flightlog serve` of this version on it once to migrate it"
+            )
+        }
+        var stored = entry
+        let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
+        let lastID = try last?.decode(Int64.self, forColumn: "id") ?? 0
+        guard lastID < Int64.max else {
+            throw StoreError.database("the audit trail's last row id is \(lastID): no id is left after it")
+        }
+        stored.id = lastID + 1
+        stored.previousHash =
+            try last?.decode(Data?.self, forColumn: "hash").map { Array($0) } ?? [UInt8](repeating: 0, count: 32)
+        stored.hash = Self.hash(stored)
+        try db.execute(
+            sql: """
+                INSERT INTO audit (id, at_ns, who, command, arguments, result_count, outcome, prev_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                stored.id, stored.atNanos, stored.who, stored.command, Self.argumentsJSON(stored.arguments),
+                stored.resultCount, stored.outcome, Data(stored.previousHash), Data(stored.hash),
+            ]
+        )
+        return stored
     }
 
     /// The chained hash of `entry` (its `previousHash` included).

@@ -96,7 +96,7 @@ public enum BundleVerifier {
         }
 
         // 2. Keys.
-        var keys: [String: Curve25519.Signing.PublicKey] = [:]
+        var keys: [String: [Curve25519.Signing.PublicKey]] = [:]
         if let data = contents["keys.json"],
             let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         {
@@ -108,9 +108,38 @@ public enum BundleVerifier {
                     continue
                 }
                 do {
-                    keys[name] = try Ed25519.publicKey(raw)
+                    keys[name, default: []].append(try Ed25519.publicKey(raw))
                 } catch {
                     report.problems.append("keys.json: the public key of \(name) is refused: \(error)")
+                }
+                // Keys held before (format 3): rotated ones must each be handed over to by a signed record.
+                var handedOver: Set<[UInt8]> = []
+                for hex in agent["rotations"] as? [String] ?? [] {
+                    guard let bytes = [UInt8](hex: hex), let record = try? RotationRecord(bytes: bytes) else {
+                        report.problems.append("keys.json: a rotation record of \(name) does not parse")
+                        continue
+                    }
+                    if let problem = record.signatureProblem {
+                        report.problems.append("keys.json: a rotation record of \(name): \(problem)")
+                        continue
+                    }
+                    handedOver.insert(record.newPublicKey.bytes)
+                }
+                for previous in agent["previous_keys"] as? [[String: Any]] ?? [] {
+                    guard let text = previous["public_key"] as? String, let raw = Data(base64Encoded: text),
+                        let key = try? Ed25519.publicKey(raw)
+                    else {
+                        report.problems.append("keys.json: a previous key of \(name) is not a valid Ed25519 key")
+                        continue
+                    }
+                    keys[name, default: []].append(key)
+                    if previous["how"] as? String == "rotated" {
+                        if !handedOver.contains(Array(raw)) {
+                            report.problems.append(
+                                "keys.json: the previous key \(Array(raw).hexString.prefix(16))… of \(name) is linked by no signed rotation record"
+                            )
+                        }
+                    }
                 }
             }
         } else {
@@ -148,12 +177,14 @@ public enum BundleVerifier {
                 continue
             }
             report.batches += 1
-            guard let key = keys[agent] else {
+            guard let agentKeys = keys[agent], !agentKeys.isEmpty else {
                 report.problems.append("\(file): no public key for agent \(agent) in keys.json")
                 continue
             }
             do {
                 let batch = try SignedBatch(bytes: Array(data))
+                // The key the batch names among the agent's keys (its current one, or one it held before).
+                let key = agentKeys.first { KeyID.of($0) == batch.keyID } ?? agentKeys[0]
                 let provenReceipt = checkpoint.flatMap {
                     Self.verifyInclusion(file: file, entry: entry, batch: batch, against: $0, report: &report)
                 }

@@ -47,7 +47,8 @@ public struct BundleCheckpointKey: Sendable {
 /// ```
 /// DIR/events.jsonl        one EventJSON object a line, times in UTC
 /// DIR/batches/*.flb       each batch's signed envelope, byte for byte as the agent signed it
-/// DIR/keys.json           {"agents":[{"name","public_key" (base64),"key_id" (hex),"enrolled","revoked"}]}
+/// DIR/keys.json           {"agents":[{"name","public_key" (base64),"key_id" (hex),"enrolled","revoked",
+///                          "previous_keys":[{"public_key","from","until","how"}],"rotations":[hex records]}]}
 /// DIR/checkpoint.txt      a C2SP signed-note checkpoint (origin, tree size, root) covering every batch
 /// DIR/aggregator.pub      the aggregator's signed-note verifier key, name+keyhash+base64(0x01 ‖ Ed25519 key)
 /// DIR/manifest.json       format, who/when/command/filters, counts, "transparency" (checkpoint file, key file,
@@ -163,7 +164,20 @@ public enum EvidenceExporter {
                 .utf8
             keys += ",\"enrolled\":\"\(Timestamp.rfc3339(agent.enrolledNanos))\",\"revoked\":".utf8
             keys += (agent.revokedNanos.map { "\"\(Timestamp.rfc3339($0))\"" } ?? "null").utf8
-            keys += "}".utf8
+            // Keys held before the current one (rotated or re-enrolled), and the signed hand-overs between them:
+            // batches signed by an earlier key verify against it.
+            let history = try store.exportKeyHistory(agentID: agent.id)
+            keys += ",\"previous_keys\":[".utf8
+            for (position, held) in history.keys.enumerated() {
+                keys += (position > 0 ? "," : "").utf8
+                keys +=
+                    "{\"public_key\":\"\(Data(held.0.bytes).base64EncodedString())\",\"from\":\"\(Timestamp.rfc3339(held.1))\""
+                    .utf8
+                keys += ",\"until\":\"\(held.2.map(Timestamp.rfc3339) ?? "")\",\"how\":\"\(held.3)\"}".utf8
+            }
+            keys += "],\"rotations\":[".utf8
+            keys += history.rotations.map { "\"\($0.hexString)\"" }.joined(separator: ",").utf8
+            keys += "]}".utf8
         }
         keys += "\n]}\n".utf8
         files.append(("keys.json", keys.count, try Self.write(keys, to: directory + "/keys.json")))
@@ -446,6 +460,34 @@ extension SQLiteStore {
         try self.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM agents ORDER BY name").compactMap { try AgentRecord(row: $0) }
                 .filter { ids.contains($0.id) }
+        }
+    }
+
+    /// The keys an agent held before its current one (oldest first: raw key, from, until, how) and its rotation
+    /// records, for keys.json.
+    func exportKeyHistory(agentID: Int64) throws -> (keys: [(Bytes32, Int64, Int64?, String)], rotations: [[UInt8]]) {
+        try self.pool.read { db in
+            guard try db.tableExists("agent_keys") else { return ([], []) }
+            let keys = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT public_key, from_ns, until_ns, how FROM agent_keys
+                    WHERE agent_id = ? AND until_ns IS NOT NULL ORDER BY from_ns, id
+                    """,
+                arguments: [agentID]
+            ).compactMap { row -> (Bytes32, Int64, Int64?, String)? in
+                guard let key = Bytes32(data: try row.decode(Data.self, atIndex: 0)) else { return nil }
+                return (
+                    key, try row.decode(Int64.self, atIndex: 1), try row.decode(Int64?.self, atIndex: 2),
+                    try row.decode(String.self, atIndex: 3)
+                )
+            }
+            let rotations = try Data.fetchAll(
+                db,
+                sql: "SELECT record FROM rotations WHERE agent_id = ? ORDER BY id",
+                arguments: [agentID]
+            ).map { Array($0) }
+            return (keys, rotations)
         }
     }
 }

@@ -26,6 +26,23 @@ public protocol EvidenceStore: Sendable {
     /// Updates an agent's last-seen time (heartbeats).
     func touchAgent(id: Int64, atNanos: Int64) async throws
 
+    /// Enrols `publicKey` with a one-time token (PROTOCOL.md §4.10): the token's use, the agent and the audit record
+    /// commit together, or nothing does and the refusal says why.
+    func redeem(
+        token: String,
+        publicKey: Bytes32,
+        peer: String,
+        atNanos: Int64
+    ) async throws -> Result<
+        AgentRecord, EnrolmentRefusal
+    >
+
+    /// Hands an agent's chain over to a new key (PROTOCOL.md §4.12) and returns the agent with its new key.
+    func rotate(_ record: RotationRecord, atNanos: Int64) async throws -> Result<AgentRecord, RotationRefusal>
+
+    /// The agent that holds or held `publicKey`, and until when (nil: it still does).
+    func keyHolder(publicKey: Bytes32) async throws -> (name: String, untilNanos: Int64?)?
+
     /// Keeps secondary indexes (the full-text index) up with committed events, and does whatever other background
     /// work the store's commits leave (SQLite's WAL checkpoints), until the task is cancelled, calling `report` as
     /// the indexes progress. A store that indexes inside the commit returns at once.

@@ -16,6 +16,12 @@ public struct Finding: Equatable, Sendable {
         case lateBatch = "late_batch"
         /// A batch failed signature or format checks.
         case rejectedBatch = "rejected_batch"
+        /// An agent's name was enrolled again with a new key (a token issued with `--reenroll`): its old key is
+        /// retired.
+        case reenrolled
+        /// An enrolment was refused: the token was unknown, expired, used or revoked, or named an agent already
+        /// enrolled with another key.
+        case enrolmentRefused = "enrolment_refused"
     }
 
     public var id: Int64?

@@ -78,7 +78,7 @@ extension IntegrityChecker {
             inScope: false
         )
         result.entry = entry
-        if let hash, let keyID = agents[agentID]?.keyID, let received = b.receivedNanos {
+        if let hash, let received = b.receivedNanos, let keyID = agents[agentID]?.keyID(at: received) {
             result.leaf =
                 TransparencyLeaf(
                     keyID: keyID,
@@ -189,17 +189,17 @@ extension IntegrityChecker {
                     batchHash: hash
                 ).hash
         }
-        guard let key = agent.publicKey, batch.keyID == agent.keyID, batch.keyID == KeyID.of(key) else {
+        guard let held = agent.key(id: batch.keyID), let key = held.publicKey, batch.keyID == KeyID.of(key) else {
             report(
                 .unknownKey,
-                "batch is signed by key id \(batch.keyID.hex.prefix(16))…, not \(agent.name)'s enrolled key"
+                "batch is signed by key id \(batch.keyID.hex.prefix(16))…, not a key \(agent.name) was enrolled with"
             )
             return result
         }
         do {
             try batch.verifySignature(publicKey: key)
         } catch {
-            if let defect = agent.keyDefect {
+            if let defect = held.defect {
                 report(.badSignature, "signed under \(agent.name)'s enrolled key, which proves nothing: \(defect)")
             } else {
                 report(.badSignature, "Ed25519 signature does not verify under \(agent.name)'s enrolled key")
@@ -207,6 +207,18 @@ extension IntegrityChecker {
             return result
         }
         if let received {
+            if held.how != "enrolled", let from = held.fromNanos, received < from {
+                report(
+                    .keyNotValidAtReceipt,
+                    "received \(Timestamp.rfc3339(received)), before its key became \(agent.name)'s at \(Timestamp.rfc3339(from))"
+                )
+            }
+            if let until = held.untilNanos, received >= until {
+                report(
+                    .keyNotValidAtReceipt,
+                    "received \(Timestamp.rfc3339(received)), after its key was replaced at \(Timestamp.rfc3339(until))"
+                )
+            }
             if let enrolled = agent.enrolledNanos, received < enrolled {
                 report(
                     .keyNotValidAtReceipt,

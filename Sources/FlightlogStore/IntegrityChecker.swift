@@ -24,6 +24,30 @@ struct IntegrityChecker {
         var keyID: Bytes32?
         var enrolledNanos: Int64?
         var revokedNanos: Int64?
+        /// Every key the agent has held (enrolment, rotations, re-enrolments), oldest first; the current one last.
+        var keys: [HeldKey] = []
+
+        /// The key of the agent whose id is `keyID`.
+        func key(id keyID: Bytes32) -> HeldKey? { self.keys.first { $0.keyID == keyID } }
+
+        /// The id of the key the agent held at `nanos` (the current key when none covers it).
+        func keyID(at nanos: Int64) -> Bytes32? {
+            self.keys.first { key in
+                (key.fromNanos.map { nanos >= $0 } ?? true) && (key.untilNanos.map { nanos < $0 } ?? true)
+            }?.keyID ?? self.keyID
+        }
+    }
+
+    /// One key an agent held, and when.
+    struct HeldKey: Sendable {
+        var raw: Data
+        var publicKey: Curve25519.Signing.PublicKey?
+        var keyID: Bytes32
+        var defect: Ed25519.Defect?
+        var fromNanos: Int64?
+        var untilNanos: Int64?
+        /// `enrolled`, `rotated` or `reenrolled`.
+        var how: String
     }
 
     /// A batch's place in its chain, from its envelope when that parses (else from its columns).
@@ -272,11 +296,154 @@ struct IntegrityChecker {
             }
             self.agents[id] = agent
         }
+        try self.loadKeyHistory()
         if let name = self.options.agentName {
             guard let agent = self.agents.values.first(where: { $0.name == name }) else {
                 throw StoreError.unknownAgent(name: name)
             }
             self.scopeAgentID = agent.id
+        }
+    }
+
+    /// Every agent's keys from `agent_keys`; an agent without rows there (enrolled by hand into `agents`) holds
+    /// its one key from its enrolment on.
+    private mutating func loadKeyHistory() throws {
+        var byAgent: [Int64: [HeldKey]] = [:]
+        if try self.db.tableExists("agent_keys") {
+            let rows = try Row.fetchAll(
+                self.db,
+                sql: "SELECT agent_id, public_key, key_id, from_ns, until_ns, how FROM agent_keys ORDER BY from_ns, id"
+            )
+            for row in rows {
+                guard let agentID = Int64.fromDatabaseValue(row[0]), let raw = Data.fromDatabaseValue(row[1]),
+                    let keyID = Bytes32(data: Data.fromDatabaseValue(row[2]))
+                else { continue }
+                let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+                if key.map({ KeyID.of($0) != keyID }) ?? true {
+                    self.add(
+                        IntegrityFinding(
+                            .agentKeyAltered,
+                            agent: self.agents[agentID]?.name,
+                            agentID: agentID,
+                            "a key in the agent's key history is not an Ed25519 key, or its key id is not its SHA-256"
+                        )
+                    )
+                }
+                byAgent[agentID, default: []].append(
+                    HeldKey(
+                        raw: raw,
+                        publicKey: key,
+                        keyID: keyID,
+                        defect: Ed25519.defect(publicKey: raw),
+                        fromNanos: Int64.fromDatabaseValue(row[3]),
+                        untilNanos: Int64.fromDatabaseValue(row[4]),
+                        how: String.fromDatabaseValue(row[5]) ?? "?"
+                    )
+                )
+            }
+        }
+        for (id, agent) in self.agents {
+            var keys = byAgent[id] ?? []
+            // The history's open key (no end) must be the enrolled one: a key swapped into `agents` or into the
+            // history by hand leaves them apart, and then neither is trusted.
+            let open = keys.filter { $0.untilNanos == nil }
+            if !open.isEmpty, open.count != 1 || open.first?.keyID != agent.keyID {
+                self.add(
+                    IntegrityFinding(
+                        .agentKeyAltered,
+                        agent: agent.name,
+                        agentID: id,
+                        "the enrolled key is not the current key of the agent's key history: a key was replaced outside "
+                            + "enrolment and rotation"
+                    )
+                )
+                keys.removeAll { $0.untilNanos == nil }
+            }
+            if let keyID = agent.keyID, !keys.contains(where: { $0.keyID == keyID }) {
+                // The current key, when the history does not hold it: held from enrolment, or from the end of the
+                // last key the history holds.
+                keys.append(
+                    HeldKey(
+                        raw: agent.publicKey.map { Data($0.rawRepresentation) } ?? Data(),
+                        publicKey: agent.publicKey,
+                        keyID: keyID,
+                        defect: agent.keyDefect,
+                        fromNanos: keys.last?.untilNanos ?? agent.enrolledNanos,
+                        untilNanos: nil,
+                        how: keys.isEmpty ? "enrolled" : "unknown"
+                    )
+                )
+            }
+            self.agents[id]?.keys = keys
+        }
+        try self.checkRotations()
+    }
+
+    /// Each stored rotation record against the keys and chains it names, and each key added as a rotation against
+    /// a record that hands over to it (PROTOCOL.md §4.12).
+    private mutating func checkRotations() throws {
+        var handedOver: Set<Data> = []
+        if try self.db.tableExists("rotations") {
+            let rows = try Row.fetchAll(self.db, sql: "SELECT agent_id, record, received_ns FROM rotations ORDER BY id")
+            for row in rows {
+                let agentID = Int64.fromDatabaseValue(row[0]) ?? -1
+                let agent = self.agents[agentID]
+                func report(_ detail: String) {
+                    self.add(IntegrityFinding(.rotationInvalid, agent: agent?.name, agentID: agentID, detail))
+                }
+                guard let bytes = Data.fromDatabaseValue(row[1]), let record = try? RotationRecord(bytes: bytes) else {
+                    report("a stored rotation record does not parse")
+                    continue
+                }
+                if let problem = record.signatureProblem {
+                    report("rotation to epoch \(record.newEpoch): \(problem)")
+                    continue
+                }
+                handedOver.insert(Data(record.newPublicKey.bytes))
+                guard let agent else {
+                    report("rotation to epoch \(record.newEpoch) belongs to no agent")
+                    continue
+                }
+                let old = agent.keys.first { $0.raw == Data(record.oldPublicKey.bytes) }
+                let new = agent.keys.first { $0.raw == Data(record.newPublicKey.bytes) }
+                guard let old, let new else {
+                    report("rotation to epoch \(record.newEpoch) names a key \(agent.name) never held")
+                    continue
+                }
+                let received = Int64.fromDatabaseValue(row[2])
+                if old.untilNanos == nil || old.untilNanos != received || new.fromNanos != received {
+                    report(
+                        "rotation to epoch \(record.newEpoch): the key history does not hand over from the old key to "
+                            + "the new one at the rotation's receipt"
+                    )
+                }
+                let head = try Row.fetchOne(
+                    self.db,
+                    sql:
+                        "SELECT seq, hash FROM batches WHERE agent_id = ? AND epoch = ? ORDER BY seq < 0 DESC, seq DESC LIMIT 1",
+                    arguments: [agentID, record.oldEpoch.sqlValue]
+                )
+                let storedSequence = head.flatMap { Int64.fromDatabaseValue($0[0]) }?.unsignedValue ?? 0
+                let storedHash = head.flatMap { Bytes32(data: Data.fromDatabaseValue($0[1])) } ?? .zero
+                if storedSequence != record.oldHeadSequence || storedHash != record.oldHeadHash {
+                    report(
+                        "rotation to epoch \(record.newEpoch) names batch \(record.oldHeadSequence) as the last of epoch "
+                            + "\(record.oldEpoch); the store's last is \(storedSequence)"
+                    )
+                }
+            }
+        }
+        for agent in self.agents.values {
+            for key in agent.keys where key.how == "rotated" && !handedOver.contains(key.raw) {
+                self.add(
+                    IntegrityFinding(
+                        .rotationInvalid,
+                        agent: agent.name,
+                        agentID: agent.id,
+                        "key \(key.keyID.hex.prefix(16))… was added as a rotation, but no signed record hands over to it"
+                    )
+                )
+            }
         }
     }
 

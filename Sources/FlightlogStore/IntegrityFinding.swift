@@ -16,6 +16,9 @@ public struct IntegrityFinding: Equatable, Sendable, Codable {
         /// An agent's enrolled public key is of small order or not canonically encoded (PROTOCOL.md §1.1): anyone can
         /// make a signature that verifies under a key of small order, so the batches it signed prove no origin.
         case forgeableKey = "forgeable_key"
+        /// A key rotation does not hold: its record's signatures, the keys it names, the old chain's head it names,
+        /// or a key added as a rotation with no signed record handing over to it (PROTOCOL.md §4.12).
+        case rotationInvalid = "rotation_invalid"
         /// The batch was received before its agent's enrolment or after its revocation.
         case keyNotValidAtReceipt = "key_not_valid_at_receipt"
         /// A batch row's columns (epoch, sequence, previous hash, times, event count) disagree with its envelope.

@@ -162,6 +162,48 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v6 enrolment tokens, key history, rotations") { db in
+            // Tokens are stored as SHA-256 of the secret: the database never holds one that could enrol a key.
+            // agents.public_key stays the current key (the one handshakes are checked against); agent_keys holds
+            // every key an agent has had, with when it held it, so that verify checks each batch against the key
+            // of its time; rotations holds the signed hand-over records.
+            try db.execute(
+                sql: """
+                    CREATE TABLE enrolment_tokens (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        token_hash BLOB NOT NULL UNIQUE,
+                        created_ns INTEGER NOT NULL,
+                        expires_ns INTEGER NOT NULL,
+                        reenroll INTEGER NOT NULL DEFAULT 0,
+                        created_by TEXT NOT NULL,
+                        used_ns INTEGER,
+                        used_key BLOB,
+                        used_peer TEXT,
+                        revoked_ns INTEGER
+                    );
+                    CREATE TABLE agent_keys (
+                        id INTEGER PRIMARY KEY,
+                        agent_id INTEGER NOT NULL REFERENCES agents(id),
+                        public_key BLOB NOT NULL UNIQUE,
+                        key_id BLOB NOT NULL UNIQUE,
+                        from_ns INTEGER NOT NULL,
+                        until_ns INTEGER,
+                        how TEXT NOT NULL
+                    );
+                    CREATE INDEX agent_keys_agent ON agent_keys(agent_id, from_ns);
+                    CREATE TABLE rotations (
+                        id INTEGER PRIMARY KEY,
+                        agent_id INTEGER NOT NULL REFERENCES agents(id),
+                        new_epoch INTEGER NOT NULL,
+                        record BLOB NOT NULL UNIQUE,
+                        received_ns INTEGER NOT NULL
+                    );
+                    INSERT INTO agent_keys (agent_id, public_key, key_id, from_ns, until_ns, how)
+                        SELECT id, public_key, key_id, enrolled_ns, NULL, 'enrolled' FROM agents;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -28,16 +28,27 @@ extension SQLiteStore {
             let clash =
                 try Int.fetchOne(
                     db,
-                    sql: "SELECT COUNT(*) FROM agents WHERE name = ? OR public_key = ?",
-                    arguments: [trimmedName, raw.data]
+                    sql: """
+                        SELECT (SELECT COUNT(*) FROM agents WHERE name = ? OR public_key = ?)
+                             + (SELECT COUNT(*) FROM agent_keys WHERE public_key = ?)
+                        """,
+                    arguments: [trimmedName, raw.data, raw.data]
                 ) ?? 0
             guard clash == 0 else { throw StoreError.alreadyEnrolled(name: trimmedName) }
             try db.execute(
                 sql: "INSERT INTO agents (name, public_key, key_id, enrolled_ns) VALUES (?, ?, ?, ?)",
                 arguments: [trimmedName, raw.data, keyID.data, atNanos]
             )
+            let agentID = db.lastInsertedRowID
+            try db.execute(
+                sql: """
+                    INSERT INTO agent_keys (agent_id, public_key, key_id, from_ns, until_ns, how)
+                    VALUES (?, ?, ?, ?, NULL, 'enrolled')
+                    """,
+                arguments: [agentID, raw.data, keyID.data, atNanos]
+            )
             return AgentRecord(
-                id: db.lastInsertedRowID,
+                id: agentID,
                 name: trimmedName,
                 publicKey: raw,
                 keyID: keyID,

@@ -168,7 +168,13 @@ extension SQLiteStore {
                         sql: "SELECT COUNT(*) FROM chains WHERE agent_id = ? AND epoch != ?",
                         arguments: [item.agentID, batch.epoch.sqlValue]
                     ) ?? 0
-                if others > 0 {
+                // A chain a signed rotation started is the old chain's continuation, not a wiped agent.
+                let rotation =
+                    try Int.fetchOne(
+                        db.cachedStatement(sql: "SELECT COUNT(*) FROM rotations WHERE agent_id = ? AND new_epoch = ?"),
+                        arguments: [item.agentID, batch.epoch.sqlValue]
+                    ) ?? 0
+                if others > 0 && rotation == 0 {
                     try finding(
                         .newEpoch,
                         from: batch.sequence,

@@ -90,8 +90,8 @@ extension SQLiteStore {
                 let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT l.leaf_index, b.epoch, b.seq, b.received_ns, b.hash, a.key_id FROM merkle_leaves l
-                        JOIN batches b ON b.id = l.batch_id JOIN agents a ON a.id = b.agent_id WHERE l.batch_id = ?
+                        SELECT l.leaf_index, b.epoch, b.seq, b.received_ns, b.hash, substr(b.envelope, 9, 32)
+                        FROM merkle_leaves l JOIN batches b ON b.id = l.batch_id WHERE l.batch_id = ?
                         """,
                     arguments: [batchID]
                 ),
@@ -101,6 +101,8 @@ extension SQLiteStore {
                 let hash = Bytes32(data: Data.fromDatabaseValue(row[4])),
                 let keyID = Bytes32(data: Data.fromDatabaseValue(row[5]))
             else { return nil }
+            // The key id the batch itself names (envelope bytes 8 ..< 40), as ingest put it in the leaf: after a
+            // rotation the agent's current key is another.
             let leaf = TransparencyLeaf(
                 keyID: keyID,
                 epoch: epoch.unsignedValue,

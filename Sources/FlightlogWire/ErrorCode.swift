@@ -48,15 +48,24 @@ public enum ErrorCode: UInt16, CaseIterable, Sendable {
     /// The agent started TLS and the aggregator runs without it (`--insecure-plaintext`): sent in plaintext, which
     /// the agent's TLS layer reports as an answer that is not TLS.
     case tlsNotEnabled = 22
+    /// The enrolment token is unknown, expired, already used or revoked (the message says which), or names an
+    /// agent already enrolled with another key.
+    case badToken = 23
+    /// Too many failed enrolment attempts from this address; retry later.
+    case rateLimited = 24
+    /// The rotation does not hold: a signature, the old chain's head, or a new key already in use (the message
+    /// says which).
+    case rotationRefused = 25
 
     /// Whether an agent should reconnect later after receiving this code (as opposed to needing an operator).
     public var isRetryable: Bool {
         switch self {
         case .timeout, .serverBusy, .storageFailure, .shuttingDown, .internalError, .windowExceeded, .malformedFrame,
-            .unexpectedFrame:
+            .unexpectedFrame, .rateLimited:
             return true
         case .badMagic, .unsupportedVersion, .unknownAgent, .revokedAgent, .badProof, .frameTooLarge, .badSignature,
-            .malformedBatch, .chainBroken, .equivocation, .keyMismatch, .wrongEpoch, .tlsRequired, .tlsNotEnabled:
+            .malformedBatch, .chainBroken, .equivocation, .keyMismatch, .wrongEpoch, .tlsRequired, .tlsNotEnabled,
+            .badToken, .rotationRefused:
             return false
         }
     }

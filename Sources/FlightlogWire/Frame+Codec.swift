@@ -62,6 +62,19 @@ extension ByteBuffer {
                 goodbye.message.truncatedToUTF8Length(WireLimits.maxMessageLength),
                 prefix: UInt16.self
             )
+        case .enroll(let enroll):
+            self.writeWireString(String(enroll.token.prefix(WireLimits.maxTokenLength)), prefix: UInt8.self)
+            self.writeBytes(enroll.signature)
+        case .enrolled(let enrolled):
+            self.writeWireString(
+                enrolled.agentName.truncatedToUTF8Length(WireLimits.maxAgentNameLength),
+                prefix: UInt8.self
+            )
+        case .rotate(let record):
+            self.writeBytes(record.bytes)
+        case .rotated(let rotated):
+            self.writeBytes(rotated.newPublicKey.bytes)
+            self.writeInteger(rotated.newEpoch, endianness: .big)
         }
         let length = self.writerIndex - lengthIndex - 4
         self.setInteger(UInt32(length), at: lengthIndex, endianness: .big)
@@ -174,6 +187,28 @@ extension Frame {
                 limit: WireLimits.maxMessageLength
             )
             frame = .goodbye(Goodbye(message: message))
+        case .enroll:
+            let token = try body.readWireString("ENROLL token", prefix: UInt8.self, limit: WireLimits.maxTokenLength)
+            guard !token.isEmpty, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+                throw WireError.invalidValue(
+                    what: "ENROLL token (printable ASCII, 1 … 64 bytes)",
+                    value: token.utf8.count
+                )
+            }
+            frame = .enroll(Enroll(token: token, signature: try body.readWireBytes(64, "ENROLL signature")))
+        case .enrolled:
+            let name = try body.readWireString(
+                "ENROLLED agent name",
+                prefix: UInt8.self,
+                limit: WireLimits.maxAgentNameLength
+            )
+            frame = .enrolled(Enrolled(agentName: name))
+        case .rotate:
+            frame = .rotate(try RotationRecord(buffer: &body))
+        case .rotated:
+            let key = try body.readWire32("ROTATED new public key")
+            let epoch = try body.readWireInteger("ROTATED new epoch", as: UInt64.self)
+            frame = .rotated(Rotated(newPublicKey: key, newEpoch: epoch))
         }
         guard body.readableBytes == 0 else {
             throw WireError.trailingBytes(what: "\(type) frame", count: body.readableBytes)

@@ -23,6 +23,10 @@ public enum Frame: Equatable, Sendable {
     case heartbeat(Heartbeat)
     case error(ErrorMessage)
     case goodbye(Goodbye)
+    case enroll(Enroll)
+    case enrolled(Enrolled)
+    case rotate(RotationRecord)
+    case rotated(Rotated)
 
     /// The frame's type byte.
     public var type: FrameType {
@@ -36,6 +40,10 @@ public enum Frame: Equatable, Sendable {
         case .heartbeat: .heartbeat
         case .error: .error
         case .goodbye: .goodbye
+        case .enroll: .enroll
+        case .enrolled: .enrolled
+        case .rotate: .rotate
+        case .rotated: .rotated
         }
     }
 }
@@ -255,6 +263,59 @@ public struct Goodbye: Equatable, Sendable {
 
 /// Protocol versions.
 public enum ProtocolVersion {
-    /// The version this implementation speaks.
-    public static let current: UInt16 = 1
+    /// The highest version this implementation speaks: 2 adds enrolment by token and key rotation (PROTOCOL.md
+    /// §4.10–4.13); everything of version 1 is unchanged, and version-1 peers are served.
+    public static let current: UInt16 = 2
+    /// The first version, still spoken.
+    public static let first: UInt16 = 1
+}
+
+/// `ENROLL` (0x05), agent → aggregator, protocol version 2, in place of `PROOF` (PROTOCOL.md §4.10).
+///
+/// ```
+/// offset size field
+///  0      1   token length t (u8, 1 … 64)
+///  1      t   token, ASCII
+///  1+t   64   Ed25519 signature over the enrolment message (Handshake.enrolmentMessage)
+/// ```
+public struct Enroll: Equatable, Sendable {
+    public var token: String
+    public var signature: [UInt8]
+
+    public init(token: String, signature: [UInt8]) {
+        self.token = token
+        self.signature = signature
+    }
+}
+
+/// `ENROLLED` (0x06), aggregator → agent: the key of `HELLO` is enrolled under `agentName` (PROTOCOL.md §4.11).
+///
+/// ```
+/// offset size field
+///  0      1   name length n (u8)
+///  1      n   agent name, UTF-8
+/// ```
+public struct Enrolled: Equatable, Sendable {
+    public var agentName: String
+
+    public init(agentName: String) {
+        self.agentName = agentName
+    }
+}
+
+/// `ROTATED` (0x08), aggregator → agent: the rotation is stored (PROTOCOL.md §4.13).
+///
+/// ```
+/// offset size field
+///  0     32   new public key
+/// 32      8   new epoch (u64)
+/// ```
+public struct Rotated: Equatable, Sendable {
+    public var newPublicKey: Bytes32
+    public var newEpoch: UInt64
+
+    public init(newPublicKey: Bytes32, newEpoch: UInt64) {
+        self.newPublicKey = newPublicKey
+        self.newEpoch = newEpoch
+    }
 }

@@ -18,4 +18,14 @@ public enum FrameType: UInt8, CaseIterable, Sendable {
     case error = 0x30
     /// Either direction: an orderly close.
     case goodbye = 0x31
+    /// Agent → aggregator, protocol version 2, in place of `PROOF`: a one-time enrolment token and a signature
+    /// proving possession of the key named in `HELLO`.
+    case enroll = 0x05
+    /// Aggregator → agent, version 2: the key is enrolled under this name; `WELCOME` follows.
+    case enrolled = 0x06
+    /// Agent → aggregator, version 2, in place of `PROOF`: hands the chain over from the key in `HELLO` to a new
+    /// key, signed by both.
+    case rotate = 0x07
+    /// Aggregator → agent, version 2: the rotation is stored; `WELCOME` for the new key's epoch follows.
+    case rotated = 0x08
 }

@@ -307,4 +307,9 @@ public enum KeyID {
     public static func of(_ publicKey: Curve25519.Signing.PublicKey) -> Bytes32 {
         Bytes32(unchecked: Array(SHA256.hash(data: publicKey.rawRepresentation)))
     }
+
+    /// SHA-256 of a raw 32-byte public key.
+    public static func of(publicKeyBytes: Bytes32) -> Bytes32 {
+        Bytes32(unchecked: Array(SHA256.hash(data: publicKeyBytes.bytes)))
+    }
 }

@@ -56,4 +56,7 @@ public enum WireLimits {
 
     /// Largest window an aggregator may grant: batches sent and not yet acknowledged, PROTOCOL.md §7.
     public static let maxWindow = 1024
+
+    /// Longest enrolment token in `ENROLL`, bytes (PROTOCOL.md §4.10): the issued form is 56.
+    public static let maxTokenLength = 64
 }

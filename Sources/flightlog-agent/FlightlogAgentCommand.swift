@@ -15,7 +15,10 @@ struct FlightlogAgentCommand: AsyncParsableCommand {
                   --watch '/var/log/*.log' --insecure-plaintext
               flightlog-agent status --state-dir /var/lib/flightlog-agent
             """,
-        subcommands: [KeygenCommand.self, PubkeyCommand.self, RunCommand.self, AgentStatusCommand.self]
+        subcommands: [
+            KeygenCommand.self, PubkeyCommand.self, EnrollCommand.self, RunCommand.self, RotateKeyCommand.self,
+            AgentStatusCommand.self,
+        ]
     )
 
     static func main() async {

@@ -22,7 +22,14 @@ struct AgentsCommand: AsyncParsableCommand {
     @Option(help: "Output format: table or jsonl. Example: --format jsonl")
     var format: ListFormat = .table
 
+    @Flag(help: "List the enrolment tokens instead: name, state (unused, used, expired, revoked), who used them.")
+    var tokens = false
+
     func run() async throws {
+        if self.tokens {
+            try await self.listTokens()
+            return
+        }
         let summaries: [AgentSummary]
         do {
             let store = try SQLiteStore(readOnlyPath: self.database.db, onDamagedIndex: .leaveOut)
@@ -83,4 +90,47 @@ struct AgentsCommand: AsyncParsableCommand {
             }
         }
     }
+
+    private func listTokens() async throws {
+        let tokens: [EnrolmentToken]
+        do {
+            tokens = try await SQLiteStore(readOnlyPath: self.database.db, onDamagedIndex: .leaveOut).tokens()
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        let now = nowNanos()
+        func time(_ nanos: Int64?) -> String { nanos.map(Timestamp.rfc3339) ?? "-" }
+        switch self.format {
+        case .table:
+            var rows = [["ID", "NAME", "STATE", "ISSUED", "EXPIRES", "BY", "USED", "USED FROM", "KEY"]]
+            for token in tokens {
+                rows.append([
+                    String(token.id), token.name + (token.reenroll ? " (re-enrol)" : ""), token.state(nowNanos: now),
+                    time(token.createdNanos), time(token.expiresNanos), token.createdBy, time(token.usedNanos),
+                    token.usedPeer ?? "-",
+                    token.usedKey.map { "sha256:" + String(KeyText.fingerprint($0).prefix(16)) } ?? "-",
+                ])
+            }
+            Output.line(Output.table(rows))
+        case .jsonl:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            for token in tokens {
+                let object: [String: String?] = [
+                    "id": String(token.id), "name": token.name, "state": token.state(nowNanos: now),
+                    "reenroll": token.reenroll ? "true" : "false", "issued": time(token.createdNanos),
+                    "expires": time(token.expiresNanos), "created_by": token.createdBy,
+                    "used": token.usedNanos.map(Timestamp.rfc3339), "used_from": token.usedPeer,
+                    "used_key": token.usedKey.map { Data($0.bytes).base64EncodedString() },
+                ]
+                if let data = try? encoder.encode(object) { Output.line(String(decoding: data, as: UTF8.self)) }
+            }
+        }
+    }
+}
+
+/// Key fingerprints as `flightlog agents` shows them.
+enum KeyText {
+    static func fingerprint(_ key: Bytes32) -> String { KeyID.of(publicKeyBytes: key).hex }
 }

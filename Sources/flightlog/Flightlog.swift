@@ -28,6 +28,8 @@ struct Flightlog: AsyncParsableCommand {
             TLSInitCommand.self,
             StatusCommand.self,
             EnrollCommand.self,
+            EnrollTokenCommand.self,
+            RevokeTokenCommand.self,
             RevokeCommand.self,
             AgentsCommand.self,
             QueryCommand.self,

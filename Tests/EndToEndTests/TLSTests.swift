@@ -10,116 +10,8 @@ import X509
 /// ships, each way of failing is named on both sides and counted by `serve`.
 @Suite("TLS between the real programs", .serialized)
 struct TLSTests {
-    /// One aggregator with its database, certificates and log; agents are started against it.
-    final class Site: @unchecked Sendable {
-        let scratch: Scratch
-        let db: String
-        let port: Int
-        var server: Subprocess?
-        var agents: [Subprocess] = []
-        let pin: String
-
-        init(tlsName: String = "localhost", tlsIP: String = "127.0.0.1", plaintext: Bool = false) throws {
-            self.scratch = try Scratch()
-            self.db = self.scratch.file("flightlog.db")
-            self.port = try Harness.freePort()
-            var arguments = ["tls-init", "--out", self.scratch.file("tls"), "--name", tlsName]
-            if !tlsIP.isEmpty { arguments += ["--ip", tlsIP] }
-            let made = try Harness.run("flightlog", arguments)
-            guard made.code == 0, let pin = made.out.split(separator: "\n").last(where: { $0.hasPrefix("pin: ") })
-            else {
-                throw HarnessError("tls-init failed: \(made.err)")
-            }
-            self.pin = String(pin.dropFirst(5))
-            let keygen = try Harness.run("flightlog-agent", ["keygen", "--key", self.scratch.file("agent.key")])
-            let enroll = try Harness.run(
-                "flightlog",
-                ["enroll", "--db", self.db, "--name", "ws-tls", "--public-key", keygen.out.trimmed]
-            )
-            guard enroll.code == 0 else { throw HarnessError("enroll failed: \(enroll.err)") }
-            try "first line\n".write(toFile: self.scratch.file("app.log"), atomically: false, encoding: .utf8)
-            try self.startServe(plaintext: plaintext)
-        }
-
-        func startServe(plaintext: Bool = false, certificate: String? = nil, key: String? = nil) throws {
-            var arguments = ["serve", "--db", self.db, "--listen", "127.0.0.1:\(self.port)", "--log-level", "info"]
-            if plaintext {
-                arguments.append("--insecure-plaintext")
-            } else {
-                arguments += [
-                    "--tls-cert", certificate ?? self.scratch.file("tls/server.pem"),
-                    "--tls-key", key ?? self.scratch.file("tls/server.key"),
-                ]
-            }
-            self.server = try Harness.start("flightlog", arguments, log: self.scratch.file("serve.log"))
-        }
-
-        func waitListening() async throws {
-            try await Harness.eventuallyAsync(seconds: 60, "serve listens") { Harness.isListening(self.port) }
-        }
-
-        @discardableResult
-        func startAgent(
-            _ trust: [String],
-            host: String = "127.0.0.1",
-            log: String = "agent.log",
-            watch: String = "app.log"
-        ) throws -> Subprocess {
-            let agent = try Harness.start(
-                "flightlog-agent",
-                [
-                    "run", "--aggregator", "\(host):\(self.port)", "--key", self.scratch.file("agent.key"),
-                    "--state-dir", self.scratch.file("state-" + log), "--watch", self.scratch.file(watch),
-                    "--hostname", "ws-tls", "--flush-interval-ms", "50",
-                ] + trust,
-                log: self.scratch.file(log)
-            )
-            self.agents.append(agent)
-            return agent
-        }
-
-        func log(_ name: String) -> String {
-            (try? String(contentsOfFile: self.scratch.file(name), encoding: .utf8)) ?? ""
-        }
-
-        /// Waits until `name`'s log holds `text`.
-        func expectLog(_ name: String, _ text: String, seconds: Double = 60) async throws {
-            try await Harness.eventuallyAsync(seconds: seconds, "\(name) says '\(text)'") {
-                self.log(name).contains(text)
-            }
-        }
-
-        /// Waits until the status file's counter `name` is at least 1.
-        func expectCounter(_ name: String) async throws {
-            try await Harness.eventuallyAsync(seconds: 60, "status counter \(name)") {
-                guard let data = FileManager.default.contents(atPath: self.db + ".status.json"),
-                    let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                    let counters = document["counters"] as? [String: Any]
-                else { return false }
-                return ((counters[name] as? NSNumber)?.int64Value ?? 0) >= 1
-            }
-        }
-
-        /// Waits until `line` is stored.
-        func expectStored(_ line: String) async throws {
-            try await Harness.eventuallyAsync(seconds: 60, "'\(line)' stored") {
-                let result = try Harness.run(
-                    "flightlog",
-                    ["query", "--db", self.db, "--match", "\"\(line)\"", "--count"]
-                )
-                return result.out.trimmed == "1"
-            }
-        }
-
-        func stop() {
-            for agent in self.agents { Harness.killHard(agent) }
-            if let server { Harness.killHard(server) }
-            self.scratch.cleanup()
-        }
-    }
-
     @Test func aCAPinALeafPinAndTheCAFileEachShipOverTLS() async throws {
-        let site = try Site()
+        let site = try TLSSite()
         defer { site.stop() }
         try await site.waitListening()
         #expect(site.log("serve.log").contains("(TLS 1.3)"))
@@ -140,7 +32,7 @@ struct TLSTests {
     }
 
     @Test func aPinOrCAThatDoesNotMatchIsNamedOnBothSidesAndCounted() async throws {
-        let site = try Site()
+        let site = try TLSSite()
         defer { site.stop() }
         try await site.waitListening()
         try site.startAgent(["--pin", "sha256:" + String(repeating: "0", count: 64)], log: "pin.log")
@@ -162,7 +54,7 @@ struct TLSTests {
     }
 
     @Test func aCertificateForAnotherNameIsANameMismatch() async throws {
-        let site = try Site(tlsName: "other.example", tlsIP: "")
+        let site = try TLSSite(tlsName: "other.example", tlsIP: "")
         defer { site.stop() }
         try await site.waitListening()
         try site.startAgent(["--ca", site.scratch.file("tls/ca.pem")], log: "name.log")
@@ -177,7 +69,7 @@ struct TLSTests {
 
     @Test(arguments: ["expired", "not yet valid"])
     func anExpiredOrNotYetValidCertificateIsNamed(_ kind: String) async throws {
-        let site = try Site()
+        let site = try TLSSite()
         defer { site.stop() }
         try await site.waitListening()
         let ca = try AggregatorTrust.readCertificates(site.scratch.file("tls/ca.pem"))[0]
@@ -213,7 +105,7 @@ struct TLSTests {
     }
 
     @Test func plaintextAndTLSMeetingEachOtherSayWhichIsWhich() async throws {
-        let site = try Site()
+        let site = try TLSSite()
         defer { site.stop() }
         try await site.waitListening()
         try site.startAgent(["--insecure-plaintext"], log: "plain.log")
@@ -234,7 +126,7 @@ struct TLSTests {
     /// A renewed certificate (`tls-init --renew`) is served to new connections within seconds, while an agent keeps
     /// shipping on its open session: every line it wrote is stored once.
     @Test func aRenewedCertificateIsServedWithoutDroppingSessionsOrLines() async throws {
-        let site = try Site()
+        let site = try TLSSite()
         defer { site.stop() }
         try await site.waitListening()
         try site.startAgent(["--pin", site.pin], log: "steady.log")
@@ -262,8 +154,4 @@ struct TLSTests {
         }
         #expect(!site.log("steady.log").contains("Connection to the aggregator ended"), "the open session was kept")
     }
-}
-
-extension String {
-    fileprivate var trimmed: String { self.trimmingCharacters(in: .whitespacesAndNewlines) }
 }

@@ -497,7 +497,8 @@ struct VerifyTamperingTests {
             INSERT INTO fts1.events_fts (events_fts, rowid, line)
                 SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE agent_id = 1 AND id % 2 = 1;
             DELETE FROM events WHERE agent_id = 1; DELETE FROM batches WHERE agent_id = 1;
-            DELETE FROM chains WHERE agent_id = 1; DELETE FROM agents WHERE id = 1;
+            DELETE FROM chains WHERE agent_id = 1; DELETE FROM agent_keys WHERE agent_id = 1;
+            DELETE FROM agents WHERE id = 1;
             DELETE FROM merkle_leaves WHERE batch_id <= 4;
             """
         )
@@ -525,8 +526,18 @@ struct VerifyTamperingTests {
             arguments: [impostor.rawRepresentation, Data(KeyID.of(impostor).bytes)]
         )
         let report = try await fixture.verify()
-        #expect(report.kinds == [.unknownKey])
-        #expect(report.findings.count == 4)
+        // The enrolled key is no longer the one its key history holds: the history's key is not trusted either,
+        // so its four batches are signed by no key ws-a holds.
+        #expect(report.kinds == [.unknownKey, .agentKeyAltered])
+        #expect(report.findings.filter { $0.kind == .unknownKey }.count == 4)
+        // The insider rewrites the history too: the batches still name a key ws-a was never enrolled with.
+        try fixture.tamper(
+            "UPDATE agent_keys SET public_key = ?, key_id = ? WHERE agent_id = (SELECT id FROM agents WHERE name = 'ws-a')",
+            arguments: [impostor.rawRepresentation, Data(KeyID.of(impostor).bytes)]
+        )
+        let rewritten = try await fixture.verify()
+        #expect(rewritten.kinds == [.unknownKey])
+        #expect(rewritten.findings.count == 4)
         // Only the key, not its id: the stored pair no longer matches.
         try fixture.tamper("UPDATE agents SET key_id = ? WHERE name = 'ws-a'", arguments: [Data(fixture.a.keyID.bytes)])
         #expect(try await fixture.verify().kinds.contains(.agentKeyAltered))

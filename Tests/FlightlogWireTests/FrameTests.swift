@@ -51,6 +51,23 @@ struct FrameTests {
         .error(ErrorMessage(code: .serverBusy, message: "")),
         .goodbye(Goodbye(message: "agent stopping")),
         .goodbye(Goodbye(message: "ünïcödé ✓")),
+        .enroll(Enroll(token: "flt1_abcdefghijklmnopqrstuvwxyz234567", signature: Array(64..<128))),
+        .enroll(Enroll(token: String(repeating: "~", count: WireLimits.maxTokenLength), signature: Array(0..<64))),
+        .enrolled(Enrolled(agentName: "cc-ws-602")),
+        .rotate(
+            RotationRecord(
+                oldPublicKey: Fixtures.agentPublicKey,
+                oldEpoch: .max,
+                oldHeadSequence: 0,
+                oldHeadHash: .zero,
+                newPublicKey: Fixtures.nonce,
+                newEpoch: 1,
+                timeNanos: .min,
+                oldSignature: Array(0..<64),
+                newSignature: Array(64..<128)
+            )
+        ),
+        .rotated(Rotated(newPublicKey: Fixtures.nonce, newEpoch: .max)),
     ]
 
     @Test("every frame type has a sample")
@@ -78,7 +95,7 @@ struct FrameTests {
             agentName: "ab"
         )
         let expected: [UInt8] =
-            [0, 0, 0, 58, 0x01] + Array("FLOG".utf8) + [0, 1] + Array(repeating: 0xaa, count: 32)
+            [0, 0, 0, 58, 0x01] + Array("FLOG".utf8) + [0, 2] + Array(repeating: 0xaa, count: 32)
             + [1, 2, 3, 4, 5, 6, 7, 8] + [0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18] + [2, 0x61, 0x62]
         #expect(Array(Frame.hello(hello).encoded.readableBytesView) == expected)
     }

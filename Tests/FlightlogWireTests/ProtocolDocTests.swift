@@ -49,6 +49,7 @@ struct ProtocolDocTests {
         "maxHeartbeatCounters": WireLimits.maxHeartbeatCounters,
         "maxCounterNameLength": WireLimits.maxCounterNameLength,
         "maxWindow": WireLimits.maxWindow,
+        "maxTokenLength": WireLimits.maxTokenLength,
     ]
 
     @Test("every WireLimits constant, read from its source file, is in the limits table with its value")

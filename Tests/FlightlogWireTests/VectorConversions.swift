@@ -50,6 +50,24 @@ extension FrameFields {
             )
         case .goodbye(let m):
             self.init(message: m.message)
+        case .enroll(let m):
+            self.init(signature: m.signature.hexString, token: m.token)
+        case .enrolled(let m):
+            self.init(agentName: m.agentName)
+        case .rotate(let m):
+            self.init(
+                timeNanos: String(m.timeNanos),
+                oldPublicKey: m.oldPublicKey.hex,
+                oldEpoch: String(m.oldEpoch),
+                oldHeadSequence: String(m.oldHeadSequence),
+                oldHeadHash: m.oldHeadHash.hex,
+                newPublicKey: m.newPublicKey.hex,
+                newEpoch: String(m.newEpoch),
+                oldSignature: m.oldSignature.hexString,
+                newSignature: m.newSignature.hexString
+            )
+        case .rotated(let m):
+            self.init(newPublicKey: m.newPublicKey.hex, newEpoch: String(m.newEpoch))
         }
     }
 
@@ -114,6 +132,37 @@ extension FrameFields {
         case .goodbye:
             guard let message else { return nil }
             return .goodbye(Goodbye(message: message))
+        case .enroll:
+            guard let token, let signature = signature.flatMap({ [UInt8](hex: $0) }) else { return nil }
+            return .enroll(Enroll(token: token, signature: signature))
+        case .enrolled:
+            guard let agentName else { return nil }
+            return .enrolled(Enrolled(agentName: agentName))
+        case .rotate:
+            guard let old = oldPublicKey.flatMap(Bytes32.init(hex:)), let oldEpoch = oldEpoch.flatMap(UInt64.init),
+                let head = oldHeadSequence.flatMap(UInt64.init), let hash = oldHeadHash.flatMap(Bytes32.init(hex:)),
+                let new = newPublicKey.flatMap(Bytes32.init(hex:)), let newEpoch = newEpoch.flatMap(UInt64.init),
+                let time = timeNanos.flatMap(Int64.init), let oldSignature = oldSignature.flatMap({ [UInt8](hex: $0) }),
+                let newSignature = newSignature.flatMap({ [UInt8](hex: $0) })
+            else { return nil }
+            return .rotate(
+                RotationRecord(
+                    oldPublicKey: old,
+                    oldEpoch: oldEpoch,
+                    oldHeadSequence: head,
+                    oldHeadHash: hash,
+                    newPublicKey: new,
+                    newEpoch: newEpoch,
+                    timeNanos: time,
+                    oldSignature: oldSignature,
+                    newSignature: newSignature
+                )
+            )
+        case .rotated:
+            guard let key = newPublicKey.flatMap(Bytes32.init(hex:)), let epoch = newEpoch.flatMap(UInt64.init) else {
+                return nil
+            }
+            return .rotated(Rotated(newPublicKey: key, newEpoch: epoch))
         }
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import FlightlogWire
+import Foundation
 import NIOCore
 
 /// Builds every test vector from the fixed key and nonce of ``Fixtures`` (PROTOCOL.md §12).
@@ -63,6 +64,39 @@ enum VectorGenerator {
             ),
             ("GOODBYE with a reason", "either", sessionFrames()[7].2),
             ("GOODBYE with non-ASCII text", "either", .goodbye(Goodbye(message: "arrêt — maintenance"))),
+            (
+                "ENROLL (version 2) with the fixed token, signed for the fixed nonce, key and epoch",
+                "agent→aggregator",
+                .enroll(
+                    Enroll(
+                        token: Self.token,
+                        signature: Array(
+                            (try? Fixtures.agentKey.signature(
+                                for: Handshake.enrolmentMessage(
+                                    nonce: Fixtures.nonce,
+                                    publicKey: Fixtures.agentPublicKey,
+                                    epoch: Fixtures.epoch,
+                                    token: Self.token
+                                )
+                            )) ?? Data()
+                        )
+                    )
+                )
+            ),
+            ("ENROLLED (version 2)", "aggregator→agent", .enrolled(Enrolled(agentName: Fixtures.agentName))),
+            (
+                "ROTATE (version 2): the fixed key hands chain batch 3 over to the second key", "agent→aggregator",
+                .rotate(try Self.rotation())
+            ),
+            (
+                "ROTATED (version 2)", "aggregator→agent",
+                .rotated(
+                    Rotated(
+                        newPublicKey: Bytes32(Fixtures.otherKey.publicKey.rawRepresentation) ?? .zero,
+                        newEpoch: Fixtures.epoch + 1
+                    )
+                )
+            ),
         ]
         let frameTests = samples.enumerated().map { index, sample in
             vector(tcId: index + 1, comment: sample.0, direction: sample.1, frame: sample.2)
@@ -158,6 +192,25 @@ enum VectorGenerator {
     static func sessionFramesChecked() throws -> [(String, String, Frame)] {
         _ = try chain()
         return sessionFrames()
+    }
+
+    /// The enrolment token of the vectors (the issued form: `flt1_` and 32 base32 characters).
+    static let token = "flt1_abcdefghijklmnopqrstuvwxyz234567"
+
+    /// The fixed key hands the chain of batches.json (head: batch 3) over to the second key, epoch + 1.
+    static func rotation() throws -> RotationRecord {
+        let head = try chain().last
+        var record = RotationRecord(
+            oldPublicKey: Fixtures.agentPublicKey,
+            oldEpoch: Fixtures.epoch,
+            oldHeadSequence: 3,
+            oldHeadHash: head?.hash ?? .zero,
+            newPublicKey: Bytes32(Fixtures.otherKey.publicKey.rawRepresentation) ?? .zero,
+            newEpoch: Fixtures.epoch + 1,
+            timeNanos: Fixtures.baseTime + 3_600_000_000_000
+        )
+        try record.sign(old: Fixtures.agentKey, new: Fixtures.otherKey)
+        return record
     }
 
     static var proofMessage: [UInt8] {
@@ -345,7 +398,7 @@ enum VectorGenerator {
             ),
             ("length 0xffffffff", [0xff, 0xff, 0xff, 0xff], .lengthExceedsLimit(what: "frame", length: 0, limit: 0)),
             ("unknown frame type 0x7f", f(0x7f, []), .unknownFrameType(0)),
-            ("unknown frame type 0x05", f(0x05, Array(repeating: 0, count: 8)), .unknownFrameType(0)),
+            ("unknown frame type 0x09", f(0x09, Array(repeating: 0, count: 8)), .unknownFrameType(0)),
             ("HELLO with only its type byte", f(0x01, []), .truncated(what: "")),
             ("HELLO cut after the public key", f(0x01, Array(hello[..<38])), .truncated(what: "")),
             (

@@ -81,6 +81,17 @@ struct FrameFields: Codable, Equatable, Sendable {
     var code: Int?
     var codeName: String?
     var message: String?
+    /// ENROLL.
+    var token: String?
+    /// ROTATE: the record's fields and both signatures.
+    var oldPublicKey: String?
+    var oldEpoch: String?
+    var oldHeadSequence: String?
+    var oldHeadHash: String?
+    var newPublicKey: String?
+    var newEpoch: String?
+    var oldSignature: String?
+    var newSignature: String?
 
     struct CounterVector: Codable, Equatable, Sendable {
         var name: String

@@ -109,6 +109,18 @@ public actor Journal {
         return self.spoolDirectory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".flb"
     }
 
+    /// Starts a new chain at `epoch` (a key rotation): sequence 1, the zero hash, the same file offsets, so that
+    /// no line is read twice. Only with an empty spool: its batches belong to the old chain.
+    public func startChain(epoch: UInt64, nowNanos: Int64) throws(AgentError) {
+        guard self.spooled.isEmpty else {
+            throw AgentError.badState(path: self.statePath, reason: "the spool must be empty to start a new chain")
+        }
+        var next = ChainState(epoch: epoch, createdNanos: nowNanos)
+        next.tailer = self.state.tailer
+        try DurableFile.write(try Self.encode(next), to: self.statePath)
+        self.state = next
+    }
+
     // MARK: - Building side
 
     /// The chain position the next batch is built at.

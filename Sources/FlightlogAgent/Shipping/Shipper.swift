@@ -197,7 +197,8 @@ public final class Shipper: Service {
         guard case .challenge(let challenge) = try await self.next(&frames) else {
             throw AgentError.protocolViolation("expected CHALLENGE")
         }
-        guard challenge.version == ProtocolVersion.current else {
+        // Shipping is the same in versions 1 and 2; an aggregator of either is served.
+        guard (ProtocolVersion.first...ProtocolVersion.current).contains(challenge.version) else {
             try? await outbound.write(.goodbye(Goodbye(message: "version \(challenge.version) not supported")))
             throw SessionEnd(reason: "aggregator selected protocol version \(challenge.version)", retryable: false)
         }

@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "FlightlogStore", targets: ["FlightlogStore"]),
         .library(name: "FlightlogAgent", targets: ["FlightlogAgent"]),
         .library(name: "FlightlogAggregator", targets: ["FlightlogAggregator"]),
+        .library(name: "FlightlogTLS", targets: ["FlightlogTLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Steady-state footprint of the agent at a given rate (default 1,000 lines/s for 60 s), release build, against a
 # real aggregator on loopback. Prints the agent's RSS (steady and peak) and CPU as % of one core.
-# Usage: [FLIGHTLOG_AGENT_BIN=path] bash Benchmarks/footprint.sh [RATE] [SECONDS]
+# Usage: [FLIGHTLOG_AGENT_BIN=path] [FLIGHTLOG_TLS=0] bash Benchmarks/footprint.sh [RATE] [SECONDS]
+# Over TLS 1.3 as deployed (a CA from `flightlog tls-init`, the agent trusting its pin); FLIGHTLOG_TLS=0: plaintext.
 set -euo pipefail
 RATE="${1:-1000}"; SECONDS_TOTAL="${2:-60}"
 cd "$(dirname "$0")"
@@ -16,14 +17,22 @@ AGENT_BIN="${FLIGHTLOG_AGENT_BIN:-$BIN/flightlog-agent}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/flightlog-footprint.XXXXXX")"
 trap 'kill $AGENT_PID $SERVE_PID $WRITER_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/logs"
+if [ "${FLIGHTLOG_TLS:-1}" = 1 ]; then
+    PIN="$("$BIN/flightlog" tls-init --out "$WORK/tls" --name localhost --ip 127.0.0.1 | sed -n 's/^pin: //p')"
+    SERVE_TRANSPORT=(--tls-cert "$WORK/tls/server.pem" --tls-key "$WORK/tls/server.key")
+    AGENT_TRANSPORT=(--pin "$PIN")
+else
+    SERVE_TRANSPORT=(--insecure-plaintext)
+    AGENT_TRANSPORT=(--insecure-plaintext)
+fi
 "$AGENT_BIN" keygen --key "$WORK/agent.key" > "$WORK/pub"
 "$BIN/flightlog" enroll --db "$WORK/fl.db" --name fp --public-key "$(cat "$WORK/pub")" >/dev/null
-"$BIN/flightlog" serve --db "$WORK/fl.db" --listen 127.0.0.1:0 --insecure-plaintext --log-level error > "$WORK/serve.out" &
+"$BIN/flightlog" serve --db "$WORK/fl.db" --listen 127.0.0.1:0 "${SERVE_TRANSPORT[@]}" --log-level error > "$WORK/serve.out" &
 SERVE_PID=$!
 for _ in $(seq 1 100); do grep -q listening "$WORK/serve.out" && break; sleep 0.1; done
-PORT="$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$WORK/serve.out")"
+PORT="$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' "$WORK/serve.out")"
 "$AGENT_BIN" run --aggregator "127.0.0.1:$PORT" --key "$WORK/agent.key" --state-dir "$WORK/state" \
-    --watch "$WORK/logs/*.log" --insecure-plaintext --log-level error &
+    --watch "$WORK/logs/*.log" "${AGENT_TRANSPORT[@]}" --log-level error &
 AGENT_PID=$!
 python3 - "$WORK/logs/app.log" "$RATE" "$SECONDS_TOTAL" <<'PY' &
 import sys, time, random
@@ -50,5 +59,5 @@ RSS=$(awk '/VmRSS/ {print $2}' "/proc/$AGENT_PID/status"); HWM=$(awk '/VmHWM/ {p
 wait $WRITER_PID || true
 python3 -c "
 t=$T1-$T0; c=($C1-$C0)/$HZ
-print(f'agent at $RATE lines/s: CPU {100*c/t:.2f} % of one core over {t:.0f} s; RSS {$RSS/1024:.1f} MiB (peak {$HWM/1024:.1f} MiB)')"
+print(f'agent at $RATE lines/s ($([ "${FLIGHTLOG_TLS:-1}" = 1 ] && echo TLS 1.3 || echo plaintext)): CPU {100*c/t:.2f} % of one core over {t:.0f} s; RSS {$RSS/1024:.1f} MiB (peak {$HWM/1024:.1f} MiB)')"
 "$AGENT_BIN" status --state-dir "$WORK/state" | sed -n '1p;/lines_read/p;/batches_acked/p'

@@ -124,6 +124,14 @@ struct Session {
             record.outcome = "\(code)"
             self.metrics.add("handshakes_rejected.\(code)")
             try? await self.store.recordHandshake(record)
+            // The cause in words, with the name the agent gave and its key, so that an operator can find the host.
+            self.logger.warning(
+                "Handshake refused: \(message)",
+                metadata: [
+                    "handshake.code": "\(code)", "agent.claimed_name": "\(hello.agentName)",
+                    "agent.key_id": "\(KeyID.of(publicKeyBytes: hello.publicKey).hex)",
+                ]
+            )
             throw End(frame: ErrorMessage(code: code, message: message), reason: "handshake refused: \(code)")
         }
         func storeFailed(_ error: any Error) -> End {

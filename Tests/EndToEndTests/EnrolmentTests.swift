@@ -90,6 +90,77 @@ struct EnrolmentTests {
         try await site.expectLog("serve.log", "Enrolment refused")
     }
 
+    /// Issue 24's target: no private key or token ever appears in a log line, a status file or command, an error
+    /// message or a process's arguments; here with the real programs after an enrolment, a shipment and the errors
+    /// of each program handed the other's secret.
+    @Test func noPrivateKeyOrTokenAppearsInLogsStatusErrorsOrArguments() async throws {
+        let site = try TLSSite(enroll: false)
+        defer { site.stop() }
+        try await site.waitListening()
+        let (file, token) = try Self.token(site, name: "cc-ws-777")
+        let enrolled = try Self.enroll(site, tokenFile: file, key: "secret.key")
+        #expect(enrolled.code == 0, "\(enrolled.err)")
+        let agent = try site.startAgent(["--pin", site.pin], key: "secret.key")
+        try await site.expectStored("first line")
+        try await site.expectCounter("enrolments")
+        let agentKey = try String(contentsOfFile: site.scratch.file("secret.key"), encoding: .utf8).trimmed
+        // The PEM body's lines: a leak of any part of the key shows as one of them.
+        let tlsKeyLines = try String(contentsOfFile: site.scratch.file("tls/server.key"), encoding: .utf8)
+            .split(separator: "\n").map(String.init).filter { !$0.hasPrefix("-----") && $0.count >= 16 }
+        let secrets = [token, agentKey] + tlsKeyLines
+        #expect(agentKey.count >= 40 && !tlsKeyLines.isEmpty)
+
+        // Each program handed the other's secret as its own key says what is wrong without echoing it.
+        let badTLSKey = try Harness.run(
+            "flightlog",
+            [
+                "serve", "--db", site.scratch.file("other.db"), "--listen", "127.0.0.1:\(try Harness.freePort())",
+                "--tls-cert", site.scratch.file("tls/server.pem"), "--tls-key", site.scratch.file("secret.key"),
+            ]
+        )
+        #expect(badTLSKey.code != 0 && badTLSKey.err.contains("secret.key"), "\(badTLSKey.err)")
+        let badAgentKey = try Harness.run(
+            "flightlog-agent",
+            [
+                "run", "--aggregator", "127.0.0.1:\(site.port)", "--key", site.scratch.file("tls/server.key"),
+                "--state-dir", site.scratch.file("state-bad"), "--watch", site.scratch.file("app.log"), "--pin",
+                site.pin,
+            ]
+        )
+        #expect(badAgentKey.code != 0 && badAgentKey.err.contains("server.key"), "\(badAgentKey.err)")
+        let tokenAsKey = try Harness.run("flightlog-agent", ["pubkey", "--key", file])
+        #expect(tokenAsKey.code != 0, "\(tokenAsKey.out)")
+
+        let serveStatus = try Harness.run("flightlog", ["status", "--db", site.db, "--format", "jsonl"])
+        let agentStatus = try Harness.run(
+            "flightlog-agent",
+            ["status", "--state-dir", site.scratch.file("state-agent.log"), "--json"]
+        )
+        #expect(agentStatus.out.contains("ws-tls") || agentStatus.out.contains("127.0.0.1"), "\(agentStatus.out)")
+        func arguments(_ pid: Int32) -> String {
+            let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
+            return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+        }
+        let texts: [(String, String)] = [
+            ("serve.log", site.log("serve.log")), ("agent.log", site.log("agent.log")),
+            ("serve's status file", site.log("flightlog.db.status.json")),
+            ("the agent's status file", site.log("state-agent.log/status.json")),
+            ("enroll's output", enrolled.out + enrolled.err),
+            ("serve's error", badTLSKey.out + badTLSKey.err), ("the agent's error", badAgentKey.out + badAgentKey.err),
+            ("pubkey's error", tokenAsKey.out + tokenAsKey.err),
+            ("flightlog status", serveStatus.out + serveStatus.err),
+            ("flightlog-agent status", agentStatus.out + agentStatus.err),
+            ("serve's arguments", arguments(site.server?.processIdentifier ?? 0)),
+            ("the agent's arguments", arguments(agent.processIdentifier)),
+        ]
+        #expect(!texts[0].1.isEmpty && !texts[2].1.isEmpty && !texts[3].1.isEmpty && !texts[10].1.isEmpty)
+        for (name, text) in texts {
+            for secret in secrets {
+                #expect(!text.contains(secret), "\(name) holds a secret")
+            }
+        }
+    }
+
     @Test func tooManyFailedEnrolmentsFromOneAddressAreRateLimited() async throws {
         let site = try TLSSite(enroll: false)
         defer { site.stop() }

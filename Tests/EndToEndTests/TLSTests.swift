@@ -123,6 +123,80 @@ struct TLSTests {
         try await site.expectCounter("tls_failures.tls_agent")
     }
 
+    /// TLS 1.2 on either side is a protocol-version failure, named on both sides and counted. The other peer is the
+    /// real `openssl` tool (OpenSSL 3, Debian's `openssl` package), limited to TLS 1.2.
+    @Test func aPeerWithoutTLS13IsAProtocolVersionFailureOnBothSides() async throws {
+        let site = try TLSSite()
+        defer { site.stop() }
+        try await site.waitListening()
+        let client = try Subprocess.run(
+            "/usr/bin/openssl",
+            ["s_client", "-connect", "127.0.0.1:\(site.port)", "-tls1_2", "-servername", "localhost"]
+        )
+        #expect(client.status != 0, "openssl's TLS 1.2 client was served: \(client.stdout)")
+        try await site.expectLog("serve.log", "the agent does not offer TLS 1.3")
+        try await site.expectCounter("tls_failures.protocol_version")
+
+        // An aggregator's address answered by a TLS 1.2-only server (an old proxy, a misconfigured balancer).
+        let port = try Harness.freePort()
+        let server = try Subprocess(
+            "/usr/bin/openssl",
+            [
+                "s_server", "-accept", "127.0.0.1:\(port)", "-tls1_2", "-cert", site.scratch.file("tls/server.pem"),
+                "-key", site.scratch.file("tls/server.key"), "-quiet",
+            ],
+            stdout: site.scratch.file("openssl.log"),
+            stderr: site.scratch.file("openssl.log")
+        )
+        defer { Harness.killHard(server) }
+        try await Harness.eventuallyAsync(seconds: 30, "openssl s_server listens") { Harness.isListening(port) }
+        let agent = try Harness.start(
+            "flightlog-agent",
+            [
+                "run", "--aggregator", "127.0.0.1:\(port)", "--key", site.scratch.file("agent.key"), "--state-dir",
+                site.scratch.file("state-old"), "--watch", site.scratch.file("app.log"), "--pin", site.pin,
+            ],
+            log: site.scratch.file("old.log")
+        )
+        site.agents.append(agent)
+        try await site.expectLog("old.log", "TLS: the aggregator does not speak TLS 1.3")
+        // flightlog-agent status shows the last failure and how many there were.
+        try await Harness.eventuallyAsync(seconds: 30, "the agent's status names the failure") {
+            let status = try Harness.run("flightlog-agent", ["status", "--state-dir", site.scratch.file("state-old")])
+            return status.out.contains("last error: TLS: the aggregator does not speak TLS 1.3")
+                && status.out.contains("tls_failures ")
+        }
+    }
+
+    /// A key the aggregator does not know, or one it revoked, is refused inside TLS: the agent logs the aggregator's
+    /// ERROR, serve logs the refusal, and both are counted.
+    @Test func anUnknownOrRevokedAgentKeyIsRefusedOverTLSOnBothSides() async throws {
+        let site = try TLSSite()
+        defer { site.stop() }
+        try await site.waitListening()
+        #expect(try Harness.run("flightlog-agent", ["keygen", "--key", site.scratch.file("stranger.key")]).code == 0)
+        try site.startAgent(["--pin", site.pin], log: "stranger.log", key: "stranger.key")
+        try await site.expectLog("stranger.log", "ERROR unknownAgent")
+        try await site.expectLog("serve.log", "Handshake refused: this key is not enrolled")
+        try await site.expectCounter("handshakes_rejected.unknownAgent")
+
+        try site.startAgent(["--pin", site.pin], log: "enrolled.log")
+        try await site.expectStored("first line")
+        let revoked = try Harness.run("flightlog", ["revoke", "--db", site.db, "--name", "ws-tls"])
+        #expect(revoked.code == 0, "\(revoked.err)")
+        try site.startAgent(["--pin", site.pin], log: "revoked.log", state: "state-revoked")
+        try await site.expectLog("revoked.log", "ERROR revokedAgent")
+        try await site.expectLog("serve.log", "Handshake refused: this key was revoked")
+        try await site.expectCounter("handshakes_rejected.revokedAgent")
+        try await Harness.eventuallyAsync(seconds: 30, "the agent's status names the refusal") {
+            let status = try Harness.run(
+                "flightlog-agent",
+                ["status", "--state-dir", site.scratch.file("state-revoked")]
+            )
+            return status.out.contains("last error: ERROR revokedAgent") && status.out.contains("errors_received ")
+        }
+    }
+
     /// A renewed certificate (`tls-init --renew`) is served to new connections within seconds, while an agent keeps
     /// shipping on its open session: every line it wrote is stored once.
     @Test func aRenewedCertificateIsServedWithoutDroppingSessionsOrLines() async throws {

@@ -2,6 +2,7 @@ import Crypto
 import FlightlogAgent
 import FlightlogAggregator
 import FlightlogStore
+import FlightlogTLS
 import FlightlogWire
 import Foundation
 import Logging
@@ -17,6 +18,11 @@ import Synchronization
 //                                                 FLIGHTLOG_BENCH_LINES=FILE: the lines of FILE (cycled), e.g.
 //                                                 shared/bench/peers/lib/gen_logs.py's ~200-byte lines;
 //                                                 FLIGHTLOG_BENCH_BATCH=N: N events per batch (default 1,000)
+//                                                 FLIGHTLOG_BENCH_TLS=1: over TLS 1.3 (a private CA made for the run,
+//                                                 the agent's own client side: ShipperTLS with the CA's pin)
+// flightlog-bench storm [CONNECTIONS]             a reconnect storm: CONNECTIONS (2,000) agents connect at once over
+//                                                 TLS 1.3, shake hands (HELLO…WELCOME) and have one batch of 10 events
+//                                                 acknowledged each; FLIGHTLOG_BENCH_TLS=0 for plaintext
 // flightlog-bench agent [LINES]                   agent catch-up: tail + parse + batch + compress + sign + spool
 
 let arguments = CommandLine.arguments
@@ -47,6 +53,24 @@ func cpuSeconds() -> Double {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
         + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+// MARK: - TLS
+
+/// A private CA and server certificate for 127.0.0.1, as `flightlog tls-init` makes them, and the agent's client side
+/// trusting the CA by its pin (what tls-init prints).
+func makeTLS(in dir: String) throws -> (ServerCredentials, ShipperTLS) {
+    let ca = try PrivateCA.make(names: ["localhost"], addresses: ["127.0.0.1"])
+    try PrivateCA.write(
+        try PrivateCA.pem(ca.serverCertificate) + PrivateCA.pem(ca.caCertificate),
+        to: dir + "/server.pem",
+        mode: 0o644
+    )
+    try PrivateCA.write(try PrivateCA.pem(ca.serverKey), to: dir + "/server.key", mode: 0o600)
+    let credentials = try ServerCredentials(certificatePath: dir + "/server.pem", keyPath: dir + "/server.key")
+    let pin = try CertificatePin(ca.caCertificate)
+    let client = try ShipperTLS(trust: AggregatorTrust(roots: [], pins: [pin]))
+    return (credentials, client)
 }
 
 // MARK: - Ingest
@@ -134,8 +158,10 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
     var logger = Logger(label: "bench")
     logger.logLevel = .error
     let metrics = AggregatorMetrics()
+    let tls = ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_TLS"] == "1" ? try makeTLS(in: dir) : nil
+    print("ingest: transport \(tls == nil ? "plaintext" : "TLS 1.3")")
     let server = try await IngestServer(
-        configuration: AggregatorConfiguration(host: "127.0.0.1", port: 0),
+        configuration: AggregatorConfiguration(host: "127.0.0.1", port: 0, tls: tls?.0),
         store: store,
         metrics: metrics,
         logger: logger
@@ -177,7 +203,7 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
         defer { monitor.cancel() }
         try await withThrowingTaskGroup(of: Void.self) { clients in
             for (key, batches) in plans {
-                clients.addTask { try await ship(key: key, batches: batches, port: port) }
+                clients.addTask { try await ship(key: key, batches: batches, port: port, tls: tls?.1) }
             }
             try await clients.waitForAll()
         }
@@ -233,10 +259,18 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
 }
 
 /// One agent connection: handshake, then batches with a window of 64, counting acks.
-func ship(key: Curve25519.Signing.PrivateKey, batches: [SignedBatch], port: Int) async throws {
+func ship(
+    key: Curve25519.Signing.PrivateKey,
+    batches: [SignedBatch],
+    port: Int,
+    tls: ShipperTLS?,
+    heartbeat: Bool = true
+) async throws {
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connectTimeout(.seconds(60))
         .connect(host: "127.0.0.1", port: port) { channel in
             channel.eventLoop.makeCompletedFuture {
+                if let tls { try channel.pipeline.syncOperations.addHandler(try tls.handler(host: "127.0.0.1")) }
                 try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
                 try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
                 return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
@@ -253,7 +287,7 @@ func ship(key: Curve25519.Signing.PrivateKey, batches: [SignedBatch], port: Int)
         // As an agent does while it waits for acks: a HEARTBEAT every H seconds, so that a long commit queue (2,000
         // connections) is not taken for a silent peer (3 × H closes it).
         let heartbeats = Task {
-            while !Task.isCancelled {
+            while heartbeat && !Task.isCancelled {
                 try await Task.sleep(for: .seconds(Int(welcome.heartbeatIntervalSeconds)))
                 try await outbound.write(.heartbeat(Heartbeat(timeNanos: 0)))
             }
@@ -356,6 +390,104 @@ func agentCatchUp(lines: Int) async throws {
         )
         print(
             "agent: \(counters["batches_built"]) batches, spool \(spool.bytes / 1_048_576) MiB (compression \(String(format: "%.1f", Double(bytes) / Double(max(spool.bytes, 1))))×), peak RSS \(String(format: "%.0f", rssMiB())) MiB"
+        )
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+}
+
+// MARK: - Reconnect storm
+
+/// `connections` enrolled agents connect at the same moment (an aggregator restart, a network back after an outage),
+/// each shaking hands over TLS and having one batch of 10 events acknowledged, on a new connection. Prints the time
+/// until the last ack, the handshake rate and each connection's time from connect to ack (p50, p99, max).
+func storm(connections: Int) async throws {
+    let dir = NSTemporaryDirectory() + "flightlog-bench-storm-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try SQLiteStore(path: dir + "/bench.db")
+    let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
+    var generator = LineGenerator()
+    var plans: [(Curve25519.Signing.PrivateKey, SignedBatch)] = []
+    for index in 0..<connections {
+        let key = Curve25519.Signing.PrivateKey()
+        try await store.enroll(
+            name: "storm-\(index)",
+            publicKeyBase64: key.publicKey.rawRepresentation.base64EncodedString(),
+            atNanos: 1
+        )
+        let events = (0..<10).map { n in
+            let line = generator.lineBytes()
+            let observed = 1_795_000_000_000_000_000 + Int64(index * 10 + n)
+            let parsed = parser.parse(line, observedNanos: observed)
+            return Event(
+                timeNanos: parsed.timeNanos ?? observed,
+                observedNanos: observed,
+                flags: parsed.timeNanos == nil ? [] : .timeFromLine,
+                host: "storm-\(index)",
+                source: "/var/log/bench.log",
+                line: line,
+                fields: parsed.fields
+            )
+        }
+        let header = BatchHeader(
+            keyID: KeyID.of(key.publicKey),
+            epoch: 1,
+            sequence: 1,
+            previousHash: .zero,
+            createdNanos: 1,
+            events: events
+        )
+        plans.append((key, try SignedBatch.build(events: events, header: header, signingKey: key)))
+    }
+    let tls = ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_TLS"] == "0" ? nil : try makeTLS(in: dir)
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    let metrics = AggregatorMetrics()
+    let server = try await IngestServer(
+        configuration: AggregatorConfiguration(host: "127.0.0.1", port: 0, tls: tls?.0),
+        store: store,
+        metrics: metrics,
+        logger: logger
+    )
+    let group = ServiceGroup(services: [server], logger: logger)
+    let port = server.port
+    print("storm: \(connections) agents, transport \(tls == nil ? "plaintext" : "TLS 1.3 (P-256 certificate, CA pin)")")
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        let cpuBefore = cpuSeconds()
+        let start = now()
+        let latencies = try await withThrowingTaskGroup(of: Double.self) { clients in
+            for (key, batch) in plans {
+                clients.addTask {
+                    try await ship(key: key, batches: [batch], port: port, tls: tls?.1, heartbeat: false)
+                    return now() - start
+                }
+            }
+            var latencies: [Double] = []
+            for try await latency in clients { latencies.append(latency) }
+            return latencies.sorted()
+        }
+        let elapsed = now() - start
+        let cpu = cpuSeconds() - cpuBefore
+        let counts = try await store.counts()
+        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        print(
+            String(
+                format:
+                    "storm: %d connections acknowledged in %.2f s = %.0f handshakes/s; connect to ack p50 %.2f s, p99 %.2f s, max %.2f s; CPU %.1f s (%.2f ms/connection, client included)",
+                latencies.count,
+                elapsed,
+                Double(latencies.count) / elapsed,
+                percentile(0.5),
+                percentile(0.99),
+                latencies.last ?? 0,
+                cpu,
+                cpu / Double(latencies.count) * 1000
+            )
+        )
+        print(
+            "storm: stored batches \(counts.batches), events \(counts.events), handshakes accepted \(metrics["handshakes_accepted"]), timed out \(metrics["handshakes_timed_out"]), peak RSS \(String(format: "%.0f", rssMiB())) MiB"
         )
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()
@@ -537,6 +669,8 @@ case "ingest":
     let events = arguments.count > 2 ? Int(arguments[2]) ?? 400_000 : 400_000
     let connections = arguments.count > 3 ? Int(arguments[3]) ?? 8 : 8
     try await ingest(totalEvents: events, connections: connections, keptPath: arguments.count > 4 ? arguments[4] : nil)
+case "storm":
+    try await storm(connections: arguments.count > 2 ? Int(arguments[2]) ?? 2000 : 2000)
 case "agent":
     let lines = arguments.count > 2 ? Int(arguments[2]) ?? 1_000_000 : 1_000_000
     try await agentCatchUp(lines: lines)
@@ -545,5 +679,7 @@ case "investigate":
     let path = arguments.count > 3 ? arguments[3] : NSTemporaryDirectory() + "flightlog-bench-10m.db"
     try await investigate(total: events, path: path)
 default:
-    print("usage: flightlog-bench ingest [EVENTS] [CONNECTIONS] [DBPATH] | agent [LINES]")
+    print(
+        "usage: flightlog-bench ingest [EVENTS] [CONNECTIONS] [DBPATH] | storm [CONNECTIONS] | agent [LINES] | investigate [EVENTS] [DBPATH]"
+    )
 }

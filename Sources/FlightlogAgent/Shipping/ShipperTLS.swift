@@ -1,6 +1,6 @@
 public import FlightlogTLS
 import NIOCore
-import NIOSSL
+public import NIOSSL
 import Synchronization
 
 /// The agent's side of TLS (PROTOCOL.md §2): a TLS 1.3 client context, and the aggregator's certificate checked
@@ -24,8 +24,9 @@ public final class ShipperTLS: Sendable {
         self.trust = trust
     }
 
-    /// The TLS handler for a connection to `host` (SNI carries names, never IP literals).
-    func handler(host: String) throws -> NIOSSLClientHandler {
+    /// The TLS handler for a connection to `host` (SNI carries names, never IP literals). Public for the benchmark
+    /// client, which shakes hands as the agent does.
+    public func handler(host: String) throws -> NIOSSLClientHandler {
         self.lastRefusal.withLock { $0 = nil }
         let callback = self.trust.verificationCallback(host: host) { [self] refusal in
             self.lastRefusal.withLock { $0 = refusal }

@@ -31,6 +31,39 @@ struct TLSTests {
         }
     }
 
+    /// What `tls-init` makes, read by a tool that is not ours (OpenSSL 3): the chain verifies, the SANs and key
+    /// usage are the ones asked for, the keys are private, and the printed pin is SHA-256 of the CA's DER
+    /// SubjectPublicKeyInfo as openssl computes it.
+    @Test func tlsInitFilesAndPinAgreeWithOpenSSL() throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanup() }
+        let dir = scratch.file("tls")
+        let made = try Harness.run(
+            "flightlog",
+            ["tls-init", "--out", dir, "--name", "logs.example", "--ip", "10.0.0.5"]
+        )
+        #expect(made.code == 0, "\(made.err)")
+        let pin = made.out.split(separator: "\n").last.map { String($0.dropFirst("pin: ".count)) } ?? ""
+        func sh(_ command: String) throws -> String {
+            let result = try Subprocess.run("/bin/sh", ["-c", command])
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+            return result.stdout
+        }
+        let digest = try sh(
+            "openssl x509 -in '\(dir)/ca.pem' -pubkey -noout | openssl pkey -pubin -outform der | sha256sum"
+        )
+        #expect(pin == "sha256:" + (digest.split(separator: " ").first.map(String.init) ?? "-"), "\(pin) \(digest)")
+        #expect(try sh("openssl verify -CAfile '\(dir)/ca.pem' '\(dir)/server.pem'").contains(": OK"))
+        let text = try sh("openssl x509 -in '\(dir)/server.pem' -noout -text")
+        #expect(text.contains("DNS:logs.example") && text.contains("IP Address:10.0.0.5"), "\(text)")
+        #expect(text.contains("TLS Web Server Authentication") && text.contains("CA:FALSE"), "\(text)")
+        #expect(try sh("openssl x509 -in '\(dir)/ca.pem' -noout -text").contains("CA:TRUE"))
+        for key in ["ca.key", "server.key"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: dir + "/" + key)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(key) has mode \(String(mode ?? 0, radix: 8))")
+        }
+    }
+
     @Test func aPinOrCAThatDoesNotMatchIsNamedOnBothSidesAndCounted() async throws {
         let site = try TLSSite()
         defer { site.stop() }

@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "flightlog", targets: ["flightlog"]),
         .executable(name: "flightlog-agent", targets: ["flightlog-agent"]),
         .library(name: "FlightlogWire", targets: ["FlightlogWire"]),
+        .library(name: "FlightlogEvidence", targets: ["FlightlogEvidence"]),
         .library(name: "FlightlogStore", targets: ["FlightlogStore"]),
         .library(name: "FlightlogAgent", targets: ["FlightlogAgent"]),
         .library(name: "FlightlogAggregator", targets: ["FlightlogAggregator"]),
@@ -52,9 +53,14 @@ let package = Package(
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", providers: [.apt(["libdeflate-dev"])]),
         .target(name: "FlightlogWire", dependencies: ["CZlib", nioCore, crypto]),
         .target(name: "FlightlogTLS", dependencies: [nioCore, nioSSL, x509, asn1, crypto]),
+        // Pure: what a recipient needs to check evidence offline. Never GRDB, NIO sockets, logging or the store.
+        .target(name: "FlightlogEvidence", dependencies: ["FlightlogWire", crypto]),
         .target(
             name: "FlightlogStore",
-            dependencies: ["FlightlogWire", "CSQLiteTuning", "CDeflate", grdb, grdbSQLite, crypto, logging, yams]
+            dependencies: [
+                "FlightlogWire", "FlightlogEvidence", "CSQLiteTuning", "CDeflate", grdb, grdbSQLite, crypto, logging,
+                yams,
+            ]
         ),
         .target(
             name: "FlightlogAgent",
@@ -66,8 +72,8 @@ let package = Package(
         .target(
             name: "FlightlogAggregator",
             dependencies: [
-                "FlightlogWire", "FlightlogStore", "FlightlogTLS", nioCore, nioPosix, nioConcurrency, nioSSL, crypto,
-                logging, serviceLifecycle, unixSignals,
+                "FlightlogWire", "FlightlogEvidence", "FlightlogStore", "FlightlogTLS", nioCore, nioPosix, nioConcurrency,
+                nioSSL, crypto, logging, serviceLifecycle, unixSignals,
             ]
         ),
 
@@ -75,8 +81,8 @@ let package = Package(
         .executableTarget(
             name: "flightlog",
             dependencies: [
-                "FlightlogWire", "FlightlogStore", "FlightlogAggregator", "FlightlogTLS", argumentParser, logging,
-                serviceLifecycle, yams, x509,
+                "FlightlogWire", "FlightlogEvidence", "FlightlogStore", "FlightlogAggregator", "FlightlogTLS",
+                argumentParser, logging, serviceLifecycle, yams, x509,
             ]
         ),
         .executableTarget(
@@ -88,8 +94,8 @@ let package = Package(
         .target(
             name: "FlightlogTestSupport",
             dependencies: [
-                "FlightlogAggregator", "FlightlogStore", "FlightlogWire", nioCore, nioPosix, nioConcurrency, crypto,
-                logging, serviceLifecycle,
+                "FlightlogAggregator", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", nioCore, nioPosix,
+                nioConcurrency, crypto, logging, serviceLifecycle,
             ],
             path: "Tests/FlightlogTestSupport"
         ),
@@ -97,23 +103,29 @@ let package = Package(
             name: "FlightlogWireTests",
             dependencies: ["FlightlogWire", nioCore, nioTestUtils, nioEmbedded, crypto]
         ),
+        .testTarget(name: "FlightlogEvidenceTests", dependencies: ["FlightlogEvidence", "FlightlogWire", crypto]),
         .testTarget(
             name: "FlightlogStoreTests",
-            dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogWire", crypto]
+            dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", crypto]
         ),
         .testTarget(name: "FlightlogAgentTests", dependencies: ["FlightlogAgent", "FlightlogWire", crypto]),
         .testTarget(
             name: "FlightlogAggregatorTests",
             dependencies: [
-                "FlightlogTestSupport", "FlightlogAggregator", "FlightlogStore", "FlightlogWire", grdb, nioCore, crypto,
-                logging, serviceLifecycle, nioEmbedded, nioConcurrency,
+                "FlightlogTestSupport", "FlightlogAggregator", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb,
+                nioCore, crypto, logging, serviceLifecycle, nioEmbedded, nioConcurrency,
             ]
         ),
         .testTarget(
             name: "FlightlogInvestigatorTests",
-            dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogWire", grdb, nioCore, crypto]
+            dependencies: [
+                "FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb, nioCore, crypto,
+            ]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["FlightlogStore", "FlightlogTestSupport", "FlightlogTLS", x509]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["FlightlogStore", "FlightlogEvidence", "FlightlogTestSupport", "FlightlogTLS", x509]
+        ),
     ]
 )
 

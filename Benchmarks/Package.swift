@@ -17,6 +17,7 @@ let package = Package(
             name: "flightlog-bench",
             dependencies: [
                 .product(name: "FlightlogWire", package: "flightlog"),
+                .product(name: "FlightlogEvidence", package: "flightlog"),
                 .product(name: "FlightlogStore", package: "flightlog"),
                 .product(name: "FlightlogAgent", package: "flightlog"),
                 .product(name: "FlightlogAggregator", package: "flightlog"),

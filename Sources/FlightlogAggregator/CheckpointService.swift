@@ -1,3 +1,4 @@
+public import FlightlogEvidence
 public import FlightlogStore
 public import Logging
 public import ServiceLifecycle

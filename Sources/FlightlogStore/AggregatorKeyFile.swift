@@ -1,4 +1,5 @@
 import Crypto
+public import FlightlogEvidence
 import Foundation
 import Glibc
 
@@ -12,14 +13,14 @@ public enum AggregatorKeyFile {
     }
 
     /// Loads the key at `path`, creating it (and `PATH.pub`) when there is no file yet.
-    public static func loadOrCreate(_ path: String) throws(CheckpointError) -> CheckpointSigner {
+    public static func loadOrCreate(_ path: String) throws(EvidenceError) -> CheckpointSigner {
         if FileManager.default.fileExists(atPath: path) { return try Self.load(path) }
         let key = Curve25519.Signing.PrivateKey()
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             // Another process created it first: use theirs.
             if errno == EEXIST { return try Self.load(path) }
-            throw CheckpointError.keyFile(path: path, reason: String(cString: strerror(errno)))
+            throw EvidenceError.keyFile(path: path, reason: String(cString: strerror(errno)))
         }
         let line = Array((key.rawRepresentation.base64EncodedString() + "\n").utf8)
         let written = line.withUnsafeBytes { raw -> Int in
@@ -29,7 +30,7 @@ public enum AggregatorKeyFile {
         let synced = fsync(fd) == 0
         close(fd)
         guard written == line.count, synced else {
-            throw CheckpointError.keyFile(path: path, reason: "could not write the new key")
+            throw EvidenceError.keyFile(path: path, reason: "could not write the new key")
         }
         let signer = CheckpointSigner(privateKey: key)
         let pub = Data((signer.verifier.verifierKey + "\n").utf8)
@@ -38,24 +39,24 @@ public enum AggregatorKeyFile {
     }
 
     /// Loads an existing private key file.
-    public static func load(_ path: String) throws(CheckpointError) -> CheckpointSigner {
+    public static func load(_ path: String) throws(EvidenceError) -> CheckpointSigner {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CheckpointError.keyFile(path: path, reason: "cannot read it")
+            throw EvidenceError.keyFile(path: path, reason: "cannot read it")
         }
-        guard data.count <= 4096 else { throw CheckpointError.keyFile(path: path, reason: "too large for a key file") }
+        guard data.count <= 4096 else { throw EvidenceError.keyFile(path: path, reason: "too large for a key file") }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let raw = Data(base64Encoded: text), raw.count == 32,
             let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
         else {
-            throw CheckpointError.keyFile(path: path, reason: "not an aggregator key (one base64 line of 32 bytes)")
+            throw EvidenceError.keyFile(path: path, reason: "not an aggregator key (one base64 line of 32 bytes)")
         }
         return CheckpointSigner(privateKey: key)
     }
 
     /// The verifier to trust, from a private key file or a verifier key file (`name+hash+base64`, as in `PATH.pub`).
-    public static func loadVerifier(_ path: String) throws(CheckpointError) -> CheckpointVerifier {
+    public static func loadVerifier(_ path: String) throws(EvidenceError) -> CheckpointVerifier {
         guard let data = FileManager.default.contents(atPath: path), data.count <= 4096 else {
-            throw CheckpointError.keyFile(path: path, reason: "cannot read it")
+            throw EvidenceError.keyFile(path: path, reason: "cannot read it")
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if let verifier = try? CheckpointVerifier(verifierKey: text) { return verifier }

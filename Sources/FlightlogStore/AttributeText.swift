@@ -1,3 +1,4 @@
+import FlightlogEvidence
 import FlightlogWire
 
 /// The text the full-text indexer writes into the `fields` column of `events_fts` for one event: each parsed field that Sigma

@@ -1,4 +1,5 @@
 import Crypto
+import FlightlogEvidence
 import FlightlogWire
 import Foundation
 import GRDB

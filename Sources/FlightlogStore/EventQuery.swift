@@ -1,3 +1,4 @@
+public import FlightlogEvidence
 import GRDB
 
 /// What an investigator asks for: a filter over stored events, shared by query, timeline, stats, hunt and export.
@@ -5,12 +6,7 @@ import GRDB
 /// Every value is bound as an SQL parameter; nothing typed by the user is spliced into SQL text.
 public struct EventQuery: Sendable, Equatable {
     /// Which of an event's two times filters and orders.
-    public enum Clock: String, Sendable, CaseIterable {
-        /// The event's own time (parsed from the line, or when the agent read it).
-        case event
-        /// When the aggregator received the batch holding it.
-        case received
-    }
+    public typealias Clock = EventClock
 
     /// Ascending (oldest first) or descending.
     public enum Order: String, Sendable, CaseIterable {

@@ -1,4 +1,5 @@
 import Crypto
+public import FlightlogEvidence
 import FlightlogWire
 import Foundation
 import GRDB
@@ -40,34 +41,11 @@ public struct BundleCheckpointKey: Sendable {
     }
 }
 
-/// Writes an evidence bundle: the selected events, the signed batches holding them, the agents' public keys, a
-/// signed checkpoint of the aggregator's transparency log with its verifier key, a manifest of SHA-256 hashes and
-/// inclusion proofs, and a README, so that a recipient can check it offline with ``BundleVerifier``.
-///
-/// ```
-/// DIR/events.jsonl        one EventJSON object a line, times in UTC
-/// DIR/batches/*.flb       each batch's signed envelope, byte for byte as the agent signed it
-/// DIR/keys.json           {"agents":[{"name","public_key" (base64),"key_id" (hex),"enrolled","revoked",
-///                          "previous_keys":[{"public_key","from","until","how"}],"rotations":[hex records]}]}
-/// DIR/checkpoint.txt      a C2SP signed-note checkpoint (origin, tree size, root) covering every batch
-/// DIR/aggregator.pub      the aggregator's signed-note verifier key, name+keyhash+base64(0x01 ‖ Ed25519 key)
-/// DIR/manifest.json       format, who/when/command/filters, counts, "transparency" (checkpoint file, key file,
-///                         origin, tree size), per batch its receive time, leaf index and audit path (hex), and
-///                         path + bytes + sha256 of every file
-/// DIR/README.txt          what the recipient has and how to check it
-/// ```
+/// Writes an evidence bundle (``BundleFormat``): the selected events, the signed batches holding them, the agents'
+/// public keys, a signed checkpoint of the aggregator's transparency log with its verifier key, a manifest of
+/// SHA-256 hashes and inclusion proofs, and a README, so that a recipient can check it offline with
+/// ``BundleVerifier``.
 public enum EvidenceExporter {
-    /// Version 2 added the checkpoint, the aggregator key and the inclusion proofs.
-    /// The bundle format this release writes. Version 3 writes a repeated field key once, with an array of its
-    /// values (``FieldsJSON/appendGroupingRepeatedKeys(_:to:)``); version 2 repeated the key, and is still verified.
-    public static let format = "flightlog-evidence-bundle-3"
-    /// Formats `verify --bundle` checks: this release's and the one before, whose events.jsonl repeats keys.
-    public static let verifiedFormats = [Self.format, "flightlog-evidence-bundle-2"]
-    /// The bundle's copy of the signed checkpoint the proofs lead to.
-    public static let checkpointFile = "checkpoint.txt"
-    /// The bundle's copy of the aggregator's verifier key.
-    public static let aggregatorKeyFile = "aggregator.pub"
-
     /// Exports what `query` selects into the new (or empty) directory `directory`, with inclusion proofs of its
     /// batches against the latest checkpoint signed by `checkpointKey` (or a fresh one when that does not cover
     /// them). Throws ``StoreError/cannotExport(_:)`` when no checkpoint can be had, or when the stored tree does not
@@ -86,7 +64,7 @@ public enum EvidenceExporter {
         try FileManager.default.createDirectory(atPath: directory + "/batches", withIntermediateDirectories: false)
         var files: [(path: String, bytes: Int, sha256: String)] = []
 
-        let events = try BufferedWriter(creatingFile: directory + "/events.jsonl")
+        let events = try BufferedWriter(creatingFile: directory + "/" + BundleFormat.eventsFile)
         var batchIDs: [Int64] = []
         var seenBatches = Set<Int64>()
         let count = try store.forEachEvent(query) { event in
@@ -96,7 +74,7 @@ public enum EvidenceExporter {
             if seenBatches.insert(event.batchID).inserted { batchIDs.append(event.batchID) }
             return true
         }
-        files.append(("events.jsonl", events.byteCount, try events.finish() ?? ""))
+        files.append((BundleFormat.eventsFile, events.byteCount, try events.finish() ?? ""))
 
         var bundled: [BundledBatch] = []
         var agentIDs = Set<Int64>()
@@ -120,67 +98,60 @@ public enum EvidenceExporter {
         // The proofs: every batch against one signed tree size that covers them all.
         let covering = (bundled.map(\.leafIndex).max()).map { $0 + 1 } ?? 0
         let anchor = try await Self.checkpoint(covering: covering, store: store, key: checkpointKey)
-        var batchEntries: [String] = []
+        var batchEntries: [BundleManifest.Batch] = []
         for batch in bundled {
-            var entry: [UInt8] = Array("{\"file\":".utf8)
-            FieldsJSON.appendString(batch.file, to: &entry)
-            entry += ",\"agent\":".utf8
-            FieldsJSON.appendString(batch.batch.agent, to: &entry)
-            entry +=
-                ",\"epoch\":\(batch.batch.epoch),\"seq\":\(batch.batch.sequence),\"batch_hash\":\"\(batch.batch.hash)\""
-                .utf8
-            if let anchor {
-                let proof = try await Self.proof(of: batch, against: anchor.signed.checkpoint, store: store)
-                entry += ",\"received_ns\":\(proof.leaf.receivedNanos),\"leaf_index\":\(proof.leafIndex)".utf8
-                entry += ",\"audit_path\":[".utf8
-                entry += proof.path.map { "\"\($0.hex)\"" }.joined(separator: ",").utf8
-                entry += "]".utf8
-            }
-            entry += "}".utf8
-            batchEntries.append(String(decoding: entry, as: UTF8.self))
-        }
-        if let anchor, let key = checkpointKey {
-            let note = Array(anchor.signed.note.utf8)
-            files.append(
-                (Self.checkpointFile, note.count, try Self.write(note, to: directory + "/" + Self.checkpointFile))
-            )
-            let verifierKey = Array((key.verifier.verifierKey + "\n").utf8)
-            files.append(
-                (
-                    Self.aggregatorKeyFile, verifierKey.count,
-                    try Self.write(verifierKey, to: directory + "/" + Self.aggregatorKeyFile)
+            var proof: InclusionProof?
+            if let anchor { proof = try await Self.proof(of: batch, against: anchor.signed.checkpoint, store: store) }
+            batchEntries.append(
+                BundleManifest.Batch(
+                    file: batch.file,
+                    agent: batch.batch.agent,
+                    epoch: batch.batch.epoch,
+                    sequence: batch.batch.sequence,
+                    batchHash: batch.batch.hash,
+                    receivedNanos: proof?.leaf.receivedNanos,
+                    leafIndex: proof?.leafIndex,
+                    auditPath: proof?.path.map(\.hex)
                 )
             )
         }
+        if let anchor, let key = checkpointKey {
+            let note = Array(anchor.signed.note.utf8)
+            let checkpointFile = BundleFormat.checkpointFile
+            files.append((checkpointFile, note.count, try Self.write(note, to: directory + "/" + checkpointFile)))
+            let verifierKey = Array((key.verifier.verifierKey + "\n").utf8)
+            let keyFile = BundleFormat.aggregatorKeyFile
+            files.append((keyFile, verifierKey.count, try Self.write(verifierKey, to: directory + "/" + keyFile)))
+        }
 
         let agents = try store.exportAgents(ids: agentIDs)
-        var keys: [UInt8] = Array("{\"agents\":[\n".utf8)
-        for (index, agent) in agents.enumerated() {
-            keys += (index > 0 ? ",\n" : "").utf8
-            keys += "  {\"name\":".utf8
-            FieldsJSON.appendString(agent.name, to: &keys)
-            keys +=
-                ",\"public_key\":\"\(Data(agent.publicKey.bytes).base64EncodedString())\",\"key_id\":\"\(agent.keyID.hex)\""
-                .utf8
-            keys += ",\"enrolled\":\"\(Timestamp.rfc3339(agent.enrolledNanos))\",\"revoked\":".utf8
-            keys += (agent.revokedNanos.map { "\"\(Timestamp.rfc3339($0))\"" } ?? "null").utf8
+        var entries: [BundleKeys.Agent] = []
+        for agent in agents {
             // Keys held before the current one (rotated or re-enrolled), and the signed hand-overs between them:
             // batches signed by an earlier key verify against it.
             let history = try store.exportKeyHistory(agentID: agent.id)
-            keys += ",\"previous_keys\":[".utf8
-            for (position, held) in history.keys.enumerated() {
-                keys += (position > 0 ? "," : "").utf8
-                keys +=
-                    "{\"public_key\":\"\(Data(held.0.bytes).base64EncodedString())\",\"from\":\"\(Timestamp.rfc3339(held.1))\""
-                    .utf8
-                keys += ",\"until\":\"\(held.2.map(Timestamp.rfc3339) ?? "")\",\"how\":\"\(held.3)\"}".utf8
-            }
-            keys += "],\"rotations\":[".utf8
-            keys += history.rotations.map { "\"\($0.hexString)\"" }.joined(separator: ",").utf8
-            keys += "]}".utf8
+            entries.append(
+                BundleKeys.Agent(
+                    name: agent.name,
+                    publicKey: Data(agent.publicKey.bytes).base64EncodedString(),
+                    keyID: agent.keyID.hex,
+                    enrolled: Timestamp.rfc3339(agent.enrolledNanos),
+                    revoked: agent.revokedNanos.map(Timestamp.rfc3339),
+                    previousKeys: history.keys.map {
+                        BundleKeys.PreviousKey(
+                            publicKey: Data($0.0.bytes).base64EncodedString(),
+                            from: Timestamp.rfc3339($0.1),
+                            until: $0.2.map(Timestamp.rfc3339) ?? "",
+                            how: $0.3
+                        )
+                    },
+                    rotations: history.rotations.map(\.hexString)
+                )
+            )
         }
-        keys += "\n]}\n".utf8
-        files.append(("keys.json", keys.count, try Self.write(keys, to: directory + "/keys.json")))
+        let keys = try BundleKeys(agents: entries).encoded()
+        let keysFile = BundleFormat.keysFile
+        files.append((keysFile, keys.count, try Self.write(keys, to: directory + "/" + keysFile)))
 
         let readme = Self.readme(
             events: count,
@@ -191,45 +162,31 @@ public enum EvidenceExporter {
             now: now
         )
         files.append(
-            ("README.txt", readme.utf8.count, try Self.write(Array(readme.utf8), to: directory + "/README.txt"))
+            (
+                BundleFormat.readmeFile, readme.utf8.count,
+                try Self.write(Array(readme.utf8), to: directory + "/" + BundleFormat.readmeFile)
+            )
         )
 
-        var manifest: [UInt8] = Array(
-            "{\n  \"format\": \"\(Self.format)\",\n  \"created\": \"\(Timestamp.rfc3339(now))\",\n  \"created_by\": "
-                .utf8
-        )
-        FieldsJSON.appendString(who, to: &manifest)
-        manifest += ",\n  \"command\": ".utf8
-        manifest += AuditTrail.argumentsJSON(command).utf8
-        manifest += ",\n  \"filters\": {".utf8
-        for (index, filter) in filters.enumerated() {
-            if index > 0 { manifest.append(UInt8(ascii: ",")) }
-            FieldsJSON.appendString(filter.0, to: &manifest)
-            manifest.append(UInt8(ascii: ":"))
-            FieldsJSON.appendString(filter.1, to: &manifest)
-        }
-        manifest +=
-            "},\n  \"counts\": {\"events\": \(count), \"batches\": \(batchIDs.count), \"agents\": \(agents.count)},\n"
-            .utf8
-        if let anchor {
-            let checkpoint = anchor.signed.checkpoint
-            manifest +=
-                "  \"transparency\": {\"checkpoint\": \"\(Self.checkpointFile)\", \"aggregator_key\": \"\(Self.aggregatorKeyFile)\", \"origin\": "
-                .utf8
-            FieldsJSON.appendString(checkpoint.origin, to: &manifest)
-            manifest += ", \"tree_size\": \(checkpoint.size)},\n".utf8
-        }
-        manifest += "  \"batches\": [\n    ".utf8
-        manifest += batchEntries.joined(separator: ",\n    ").utf8
-        manifest += "\n  ],\n  \"files\": [\n".utf8
-        for (index, file) in files.enumerated() {
-            manifest += "    {\"path\":".utf8
-            FieldsJSON.appendString(file.path, to: &manifest)
-            manifest +=
-                ",\"bytes\":\(file.bytes),\"sha256\":\"\(file.sha256)\"}\(index == files.count - 1 ? "" : ",")\n".utf8
-        }
-        manifest += "  ]\n}\n".utf8
-        let manifestHash = try Self.write(manifest, to: directory + "/manifest.json")
+        let manifest = try BundleManifest(
+            format: BundleFormat.current,
+            created: Timestamp.rfc3339(now),
+            createdBy: who,
+            command: command,
+            filters: Dictionary(filters, uniquingKeysWith: { first, _ in first }),
+            counts: BundleManifest.Counts(events: count, batches: batchIDs.count, agents: agents.count),
+            transparency: anchor.map {
+                BundleManifest.Transparency(
+                    checkpoint: BundleFormat.checkpointFile,
+                    aggregatorKey: BundleFormat.aggregatorKeyFile,
+                    origin: $0.signed.checkpoint.origin,
+                    treeSize: $0.signed.checkpoint.size
+                )
+            },
+            batches: batchEntries,
+            files: files.map { BundleManifest.File(path: $0.path, bytes: $0.bytes, sha256: $0.sha256) }
+        ).encoded()
+        let manifestHash = try Self.write(manifest, to: directory + "/" + BundleFormat.manifestFile)
         return ExportSummary(
             events: count,
             batches: batchIDs.count,

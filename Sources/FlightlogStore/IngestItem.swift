@@ -1,3 +1,4 @@
+import FlightlogEvidence
 public import FlightlogWire
 
 /// A batch that passed every check that does not need the database (format, key, signature, payload).

@@ -1,5 +1,6 @@
 import Crypto
 import Dispatch
+import FlightlogEvidence
 import FlightlogWire
 import Foundation
 import GRDB

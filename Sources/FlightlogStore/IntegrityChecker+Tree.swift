@@ -1,3 +1,4 @@
+import FlightlogEvidence
 import FlightlogWire
 import Foundation
 import GRDB
@@ -49,7 +50,7 @@ extension IntegrityChecker {
                 )
             }
             if let verifier {
-                do throws(CheckpointError) {
+                do throws(EvidenceError) {
                     try signed.verify(verifier)
                 } catch {
                     self.add(IntegrityFinding(.checkpointBadSignature, "\(source): \(error)"))
@@ -83,7 +84,7 @@ extension IntegrityChecker {
                     )
                     continue
                 }
-                do throws(CheckpointError) {
+                do throws(EvidenceError) {
                     try signed.verify(verifier)
                     claims.append(
                         CheckpointClaim(source: source, size: signed.checkpoint.size, root: signed.checkpoint.rootHash)

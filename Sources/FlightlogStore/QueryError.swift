@@ -1,9 +1,5 @@
 /// What an investigator's query can get wrong, each case explained in plain words.
 public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// A `--since`/`--until` value in none of the accepted forms.
-    case badTime(String)
-    /// A duration (`--window`, `--silence`, `--bucket`) in none of the accepted forms.
-    case badDuration(String)
     /// A `--where` condition that is not `field=value`, `field!=value` or `field~regex`.
     case badCondition(String)
     /// A regular expression that does not compile.
@@ -19,12 +15,6 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .badTime(let text):
-            "cannot read the time '\(text)': use RFC 3339 (2026-11-24T09:00:00Z), a date (2026-11-24), an age "
-                + "(15m, 2h, 3d, 1w) or a time of day in UTC (11:00), between the years 1678 and 2261"
-        case .badDuration(let text):
-            "cannot read the duration '\(text)': use a number with s, m, h, d or w (90s, 10m, 2h, 3d, 1w), at most "
-                + "292 years"
         case .badCondition(let text):
             "cannot read the condition '\(text)': use field=value, field!=value or field~regex, where the field "
                 + "name is letters, digits, '_', '-' or '.' (example: --where action=login)"

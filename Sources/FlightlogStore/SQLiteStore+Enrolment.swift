@@ -1,4 +1,5 @@
 import Crypto
+import FlightlogEvidence
 public import FlightlogWire
 import Foundation
 import GRDB

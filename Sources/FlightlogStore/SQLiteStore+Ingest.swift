@@ -1,3 +1,4 @@
+import FlightlogEvidence
 public import FlightlogWire
 import Foundation
 import GRDB

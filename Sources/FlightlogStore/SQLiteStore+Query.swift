@@ -1,3 +1,4 @@
+public import FlightlogEvidence
 import FlightlogWire
 import Foundation
 import GRDB

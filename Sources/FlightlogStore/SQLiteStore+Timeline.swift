@@ -1,3 +1,4 @@
+import FlightlogEvidence
 import FlightlogWire
 import GRDB
 

@@ -1,3 +1,4 @@
+public import FlightlogEvidence
 public import FlightlogWire
 import Foundation
 import GRDB

@@ -1,3 +1,4 @@
+public import FlightlogEvidence
 /// What `verify` is asked to check.
 public struct VerifyOptions: Sendable {
     /// Full re-checks everything; incremental checks batches stored since the last clean full-scope run plus the
@@ -13,7 +14,7 @@ public struct VerifyOptions: Sendable {
     /// Only batches received at or after this time, ns.
     public var sinceNanos: Int64?
     /// Checkpoint notes from outside the database (`--checkpoints FILE`), as parsed.
-    public var externalCheckpoints: [Result<SignedCheckpoint, CheckpointError>]
+    public var externalCheckpoints: [Result<SignedCheckpoint, EvidenceError>]
     /// The trusted aggregator key; nil when none could be found (reported as a finding when checkpoints exist).
     public var verifier: CheckpointVerifier?
     /// A checkpoint is due within this many ns of a batch being stored (missing checkpoints older than this are
@@ -31,7 +32,7 @@ public struct VerifyOptions: Sendable {
         mode: Mode = .full,
         agentName: String? = nil,
         sinceNanos: Int64? = nil,
-        externalCheckpoints: [Result<SignedCheckpoint, CheckpointError>] = [],
+        externalCheckpoints: [Result<SignedCheckpoint, EvidenceError>] = [],
         verifier: CheckpointVerifier?,
         checkpointGraceNanos: Int64 = 600_000_000_000,
         nowNanos: Int64,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlightlogEvidence
 import FlightlogStore
 
 /// The filters shared by query, timeline, stats, hunt and export.
@@ -80,14 +81,11 @@ struct EventFilterOptions: ParsableArguments {
     var clock: ClockArgument = .event
 
     /// The filter these options describe, relative times measured from `now`.
-    func query(now: Int64) throws(QueryError) -> EventQuery {
+    /// Throws ``EvidenceError`` for a time or duration, ``QueryError`` for a condition.
+    func query(now: Int64) throws -> EventQuery {
         var query = EventQuery()
-        query.sinceNanos = try self.since.map { text throws(QueryError) in
-            try TimeExpression.parseInstant(text, now: now)
-        }
-        query.untilNanos = try self.until.map { text throws(QueryError) in
-            try TimeExpression.parseInstant(text, now: now)
-        }
+        query.sinceNanos = try self.since.map { try TimeExpression.parseInstant($0, now: now) }
+        query.untilNanos = try self.until.map { try TimeExpression.parseInstant($0, now: now) }
         query.host = self.host
         query.agent = self.agent
         query.user = self.user

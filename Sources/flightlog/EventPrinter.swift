@@ -1,3 +1,4 @@
+import FlightlogEvidence
 import FlightlogStore
 import FlightlogWire
 import Foundation

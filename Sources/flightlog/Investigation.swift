@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlightlogEvidence
 import FlightlogStore
 import Foundation
 

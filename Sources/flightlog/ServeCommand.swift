@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlightlogAggregator
+import FlightlogEvidence
 import FlightlogStore
 import FlightlogTLS
 import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlightlogEvidence
 import FlightlogStore
 import Foundation
 
@@ -81,7 +82,7 @@ struct VerifyBundleCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         }
-        var external: [Result<SignedCheckpoint, CheckpointError>]?
+        var external: [Result<SignedCheckpoint, EvidenceError>]?
         if let checkpoints {
             guard let data = FileManager.default.contents(atPath: checkpoints) else {
                 Output.error("cannot read checkpoints file \(checkpoints)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlightlogEvidence
 import FlightlogStore
 import Foundation
 import Glibc
@@ -166,7 +167,7 @@ struct VerifyCommand: AsyncParsableCommand {
             try await self.printHistory(store)
             return
         }
-        var external: [Result<SignedCheckpoint, CheckpointError>] = []
+        var external: [Result<SignedCheckpoint, EvidenceError>] = []
         if let path = self.checkpoints {
             guard let data = FileManager.default.contents(atPath: path) else {
                 Output.error("cannot read checkpoints file \(path)")

@@ -1,4 +1,5 @@
 import FlightlogAggregator
+import FlightlogEvidence
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation

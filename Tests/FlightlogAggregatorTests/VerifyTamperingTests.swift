@@ -1,5 +1,6 @@
 import Crypto
 import FlightlogAggregator
+import FlightlogEvidence
 import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire

@@ -1,5 +1,5 @@
 import Crypto
-import FlightlogStore
+import FlightlogEvidence
 import FlightlogWire
 import Foundation
 import Testing
@@ -42,9 +42,9 @@ struct CheckpointTests {
         let signed = try self.signer.sign(self.checkpoint())
         var altered = signed
         altered.checkpoint.size = 8
-        #expect(throws: CheckpointError.badSignature) { try altered.verify(self.signer.verifier) }
+        #expect(throws: EvidenceError.badSignature) { try altered.verify(self.signer.verifier) }
         let other = CheckpointSigner(privateKey: Curve25519.Signing.PrivateKey())
-        #expect(throws: CheckpointError.self) { try signed.verify(other.verifier) }
+        #expect(throws: EvidenceError.self) { try signed.verify(other.verifier) }
         // Same name and key hash, signed by another key.
         let signature = Array(try other.privateKey.signature(for: Array(self.checkpoint().text.utf8)))
         let forged = SignedCheckpoint(
@@ -53,14 +53,14 @@ struct CheckpointTests {
                 .init(name: self.signer.verifier.name, keyHash: self.signer.verifier.keyHash, signature: signature)
             ]
         )
-        #expect(throws: CheckpointError.badSignature) { try forged.verify(self.signer.verifier) }
+        #expect(throws: EvidenceError.badSignature) { try forged.verify(self.signer.verifier) }
     }
 
     @Test func verifierKeyRoundTrips() throws {
         let text = self.signer.verifier.verifierKey
         #expect(text.hasPrefix(self.signer.verifier.name + "+"))
         #expect(try CheckpointVerifier(verifierKey: text) == self.signer.verifier)
-        #expect(throws: CheckpointError.self) { try CheckpointVerifier(verifierKey: "nonsense") }
+        #expect(throws: EvidenceError.self) { try CheckpointVerifier(verifierKey: "nonsense") }
     }
 
     @Test func fileOfNotesParsesEachNote() throws {
@@ -75,6 +75,6 @@ struct CheckpointTests {
 
     @Test(arguments: ["", "origin\n1\n", "o\nx\nAAAA\n\n— o AAAA\n", "o\n1\nAAAA\n\n— o AAAA\n"])
     func malformedNotesAreRefused(note: String) {
-        #expect(throws: CheckpointError.self) { try SignedCheckpoint(note: note) }
+        #expect(throws: EvidenceError.self) { try SignedCheckpoint(note: note) }
     }
 }

@@ -2,7 +2,7 @@ import FlightlogWire
 import Foundation
 import Testing
 
-@testable import FlightlogStore
+@testable import FlightlogEvidence
 
 @Suite("FieldsJSON: the events.fields column")
 struct FieldsJSONTests {

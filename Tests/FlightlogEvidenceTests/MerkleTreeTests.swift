@@ -1,7 +1,7 @@
 import FlightlogWire
 import Testing
 
-@testable import FlightlogStore
+@testable import FlightlogEvidence
 
 @Suite("RFC 6962 Merkle tree, proofs and verifiers")
 struct MerkleTreeTests {

@@ -1,4 +1,4 @@
-import FlightlogStore
+import FlightlogEvidence
 import Foundation
 import Testing
 

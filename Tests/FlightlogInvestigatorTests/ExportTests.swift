@@ -1,4 +1,5 @@
 import Crypto
+import FlightlogEvidence
 import FlightlogStore
 import FlightlogTestSupport
 import Foundation

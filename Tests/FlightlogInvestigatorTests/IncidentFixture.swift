@@ -1,3 +1,4 @@
+import FlightlogEvidence
 import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire

@@ -1,6 +1,7 @@
 import Crypto
 import FlightlogAgent
 import FlightlogAggregator
+import FlightlogEvidence
 import FlightlogStore
 import FlightlogTLS
 import FlightlogWire

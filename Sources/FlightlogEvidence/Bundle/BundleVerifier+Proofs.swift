@@ -9,14 +9,14 @@ extension BundleVerifier {
     /// bundle's aggregator.pub), and one of the external checkpoints when those are given. Returns it only when its
     /// signature verified: proofs against an unsigned root would prove nothing.
     static func verifyCheckpoint(
-        manifest: [String: Any],
+        manifest: BundleManifest,
         contents: [String: Data],
         hasBatches: Bool,
         trustedKey: CheckpointVerifier?,
-        externalCheckpoints: [Result<SignedCheckpoint, CheckpointError>]?,
+        externalCheckpoints: [Result<SignedCheckpoint, EvidenceError>]?,
         report: inout BundleReport
     ) -> Checkpoint? {
-        guard let transparency = manifest["transparency"] as? [String: Any] else {
+        guard let transparency = manifest.transparency else {
             if hasBatches || trustedKey != nil || externalCheckpoints != nil {
                 report.problems.append(
                     "manifest.json names no checkpoint: the batches carry no proof of inclusion in the aggregator's log"
@@ -24,9 +24,7 @@ extension BundleVerifier {
             }
             return nil
         }
-        guard let checkpointPath = transparency["checkpoint"] as? String,
-            let keyPath = transparency["aggregator_key"] as? String
-        else {
+        guard let checkpointPath = transparency.checkpoint, let keyPath = transparency.aggregatorKey else {
             report.problems.append("manifest.json: \"transparency\" names no checkpoint or aggregator_key file")
             return nil
         }
@@ -35,7 +33,7 @@ extension BundleVerifier {
             return nil
         }
         let signed: SignedCheckpoint
-        do throws(CheckpointError) {
+        do throws(EvidenceError) {
             signed = try SignedCheckpoint(note: String(decoding: noteData, as: UTF8.self))
         } catch {
             report.problems.append("\(checkpointPath): \(error)")
@@ -43,7 +41,7 @@ extension BundleVerifier {
         }
         var bundledKey: CheckpointVerifier?
         if let keyData = contents[keyPath] {
-            do throws(CheckpointError) {
+            do throws(EvidenceError) {
                 bundledKey = try CheckpointVerifier(verifierKey: String(decoding: keyData, as: UTF8.self))
             } catch {
                 report.problems.append("\(keyPath): \(error)")
@@ -58,7 +56,7 @@ extension BundleVerifier {
         }
         guard let verifier = trustedKey ?? bundledKey else { return nil }
         let whose = trustedKey != nil ? "the trusted aggregator key \(verifier.name)" : "\(keyPath) (\(verifier.name))"
-        do throws(CheckpointError) {
+        do throws(EvidenceError) {
             try signed.verify(verifier)
         } catch {
             let why =
@@ -70,7 +68,7 @@ extension BundleVerifier {
             return nil
         }
         let checkpoint = signed.checkpoint
-        if let size = (transparency["tree_size"] as? NSNumber)?.uint64Value, size != checkpoint.size {
+        if let size = transparency.treeSize, size != checkpoint.size {
             report.problems.append(
                 "manifest.json: tree_size \(size), but \(checkpointPath) is signed for tree size \(checkpoint.size)"
             )
@@ -89,7 +87,7 @@ extension BundleVerifier {
     private static func matchExternal(
         _ checkpoint: Checkpoint,
         _ checkpointPath: String,
-        _ external: [Result<SignedCheckpoint, CheckpointError>],
+        _ external: [Result<SignedCheckpoint, EvidenceError>],
         _ verifier: CheckpointVerifier,
         _ whose: String,
         _ report: inout BundleReport
@@ -100,7 +98,7 @@ extension BundleVerifier {
             case .failure(let error):
                 report.problems.append("external checkpoint \(index + 1): \(error)")
             case .success(let note):
-                do throws(CheckpointError) {
+                do throws(EvidenceError) {
                     try note.verify(verifier)
                     valid.append(note.checkpoint)
                 } catch {
@@ -130,15 +128,12 @@ extension BundleVerifier {
     /// time when proven.
     static func verifyInclusion(
         file: String,
-        entry: [String: Any],
+        entry: BundleManifest.Batch,
         batch: SignedBatch,
         against checkpoint: Checkpoint,
         report: inout BundleReport
     ) -> Int64? {
-        guard let received = (entry["received_ns"] as? NSNumber)?.int64Value,
-            let index = (entry["leaf_index"] as? NSNumber)?.uint64Value,
-            let pathText = entry["audit_path"] as? [String]
-        else {
+        guard let received = entry.receivedNanos, let index = entry.leafIndex, let pathText = entry.auditPath else {
             report.problems.append("\(file): manifest.json gives no received_ns, leaf_index or audit_path for it")
             return nil
         }

@@ -2,26 +2,6 @@ import Crypto
 import FlightlogWire
 import Foundation
 
-/// The outcome of checking an evidence bundle.
-public struct BundleReport: Sendable, Equatable {
-    public var events = 0
-    public var batches = 0
-    public var files = 0
-    /// Batches whose inclusion proof leads to the root of the verified checkpoint.
-    public var proofs = 0
-    /// The bundle's checkpoint, once its signature verified.
-    public var checkpoint: Checkpoint?
-    /// The name of the key the checkpoint verified under.
-    public var checkpointKey: String?
-    /// Whether that key was given by the caller (trusted out of band) rather than read from the bundle.
-    public var keyTrusted = false
-    /// Whether the checkpoint is one of the caller's external checkpoints.
-    public var matchedExternalCheckpoint = false
-    /// Everything that does not check out, each naming the file, batch or event concerned.
-    public var problems: [String] = []
-    public var isValid: Bool { self.problems.isEmpty }
-}
-
 /// Checks an evidence bundle written by ``EvidenceExporter`` offline, with no database: the SHA-256 of every file
 /// against the manifest, every batch's Ed25519 signature against keys.json, that every exported event is byte for
 /// byte the event at its index inside its signed batch, the checkpoint's signature, and every batch's inclusion
@@ -37,27 +17,28 @@ public enum BundleVerifier {
     public static func verify(
         directory: String,
         trustedKey: CheckpointVerifier? = nil,
-        externalCheckpoints: [Result<SignedCheckpoint, CheckpointError>]? = nil
+        externalCheckpoints: [Result<SignedCheckpoint, EvidenceError>]? = nil
     ) -> BundleReport {
         var report = BundleReport()
         let root = URL(fileURLWithPath: directory)
         guard
-            let manifestData = FileManager.default.contents(atPath: root.appendingPathComponent("manifest.json").path),
-            let manifest = (try? JSONSerialization.jsonObject(with: manifestData)) as? [String: Any]
+            let manifestData = FileManager.default.contents(
+                atPath: root.appendingPathComponent(BundleFormat.manifestFile).path
+            ),
+            let manifest = BundleManifest.decode(manifestData)
         else {
             report.problems.append("manifest.json is missing or is not JSON")
             return report
         }
-        let format = manifest["format"] as? String
-        guard let format, EvidenceExporter.verifiedFormats.contains(format) else {
-            if manifest["format"] as? String == "flightlog-evidence-bundle-1" {
+        guard let format = manifest.format, BundleFormat.verified.contains(format) else {
+            if manifest.format == BundleFormat.withoutProofs {
                 report.problems.append(
                     "manifest.json is a flightlog-evidence-bundle-1 manifest: its batches carry no inclusion proofs; export it again"
                 )
             } else {
                 report.problems.append(
                     "manifest.json is not a manifest of the formats "
-                        + EvidenceExporter.verifiedFormats.joined(separator: " or ")
+                        + BundleFormat.verified.joined(separator: " or ")
                 )
             }
             return report
@@ -65,9 +46,9 @@ public enum BundleVerifier {
 
         // 1. Every listed file is present and hashes to what the manifest says; nothing unlisted hides among them.
         var contents: [String: Data] = [:]
-        let listed = manifest["files"] as? [[String: Any]] ?? []
+        let listed = manifest.files ?? []
         for entry in listed {
-            guard let path = entry["path"] as? String, let expected = entry["sha256"] as? String else {
+            guard let path = entry.path, let expected = entry.sha256 else {
                 report.problems.append("manifest.json has a file entry without path or sha256")
                 continue
             }
@@ -89,21 +70,19 @@ public enum BundleVerifier {
             contents[path] = data
         }
         let present =
-            ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("batches").path)) ?? [])
-            .map { "batches/" + $0 }
-        for path in present where contents[path] == nil && !listed.contains(where: { $0["path"] as? String == path }) {
+            ((try? FileManager.default.contentsOfDirectory(
+                atPath: root.appendingPathComponent(BundleFormat.batchesFolder).path
+            )) ?? [])
+            .map { BundleFormat.batchesFolder + "/" + $0 }
+        for path in present where contents[path] == nil && !listed.contains(where: { $0.path == path }) {
             report.problems.append("\(path): present but not listed in the manifest")
         }
 
         // 2. Keys.
         var keys: [String: [Curve25519.Signing.PublicKey]] = [:]
-        if let data = contents["keys.json"],
-            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-        {
-            for agent in object["agents"] as? [[String: Any]] ?? [] {
-                guard let name = agent["name"] as? String, let text = agent["public_key"] as? String,
-                    let raw = Data(base64Encoded: text)
-                else {
+        if let data = contents[BundleFormat.keysFile], let object = BundleKeys.decode(data) {
+            for agent in object.agents ?? [] {
+                guard let name = agent.name, let text = agent.publicKey, let raw = Data(base64Encoded: text) else {
                     report.problems.append("keys.json: an agent entry has no valid Ed25519 public key")
                     continue
                 }
@@ -114,7 +93,7 @@ public enum BundleVerifier {
                 }
                 // Keys held before (format 3): rotated ones must each be handed over to by a signed record.
                 var handedOver: Set<[UInt8]> = []
-                for hex in agent["rotations"] as? [String] ?? [] {
+                for hex in agent.rotations ?? [] {
                     guard let bytes = [UInt8](hex: hex), let record = try? RotationRecord(bytes: bytes) else {
                         report.problems.append("keys.json: a rotation record of \(name) does not parse")
                         continue
@@ -125,15 +104,15 @@ public enum BundleVerifier {
                     }
                     handedOver.insert(record.newPublicKey.bytes)
                 }
-                for previous in agent["previous_keys"] as? [[String: Any]] ?? [] {
-                    guard let text = previous["public_key"] as? String, let raw = Data(base64Encoded: text),
+                for previous in agent.previousKeys ?? [] {
+                    guard let text = previous.publicKey, let raw = Data(base64Encoded: text),
                         let key = try? Ed25519.publicKey(raw)
                     else {
                         report.problems.append("keys.json: a previous key of \(name) is not a valid Ed25519 key")
                         continue
                     }
                     keys[name, default: []].append(key)
-                    if previous["how"] as? String == "rotated" {
+                    if previous.how == "rotated" {
                         if !handedOver.contains(Array(raw)) {
                             report.problems.append(
                                 "keys.json: the previous key \(Array(raw).hexString.prefix(16))… of \(name) is linked by no signed rotation record"
@@ -147,7 +126,7 @@ public enum BundleVerifier {
         }
 
         // 3. The checkpoint: its signature, under the trusted key when one is given.
-        let batchEntries = manifest["batches"] as? [[String: Any]] ?? []
+        let batchEntries = manifest.batches ?? []
         let checkpoint = Self.verifyCheckpoint(
             manifest: manifest,
             contents: contents,
@@ -165,9 +144,7 @@ public enum BundleVerifier {
         }
         var decoded: [BatchKey: (events: [Event], receivedNanos: Int64?)] = [:]
         for entry in batchEntries {
-            guard let file = entry["file"] as? String, let agent = entry["agent"] as? String,
-                let epoch = (entry["epoch"] as? NSNumber)?.uint64Value,
-                let sequence = (entry["seq"] as? NSNumber)?.uint64Value
+            guard let file = entry.file, let agent = entry.agent, let epoch = entry.epoch, let sequence = entry.sequence
             else {
                 report.problems.append("manifest.json has a batch entry without file, agent, epoch or seq")
                 continue
@@ -205,20 +182,19 @@ public enum BundleVerifier {
 
         // 5. Events: each line must be exactly what the signed event at its index encodes to, received when the
         // signed log says its batch was.
-        guard let events = contents["events.jsonl"] else {
+        guard let events = contents[BundleFormat.eventsFile] else {
             report.problems.append("events.jsonl is missing")
             return report
         }
         var lineNumber = 0
+        let decoder = JSONDecoder()
         for line in events.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
             lineNumber += 1
             report.events += 1
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
-                let batch = object["batch"] as? [String: Any], let agent = batch["agent"] as? String,
-                let epoch = (batch["epoch"] as? NSNumber)?.uint64Value,
-                let sequence = (batch["seq"] as? NSNumber)?.uint64Value,
-                let index = (batch["index"] as? NSNumber)?.intValue, let id = (object["id"] as? NSNumber)?.int64Value,
-                let receivedText = object["received"] as? String,
+            guard let object = try? decoder.decode(ExportedEventReference.self, from: Data(line)),
+                let id = object.id, let receivedText = object.received, let batch = object.batch,
+                let agent = batch.agent, let epoch = batch.epoch, let sequence = batch.sequence,
+                let index = batch.index,
                 let received = try? TimeExpression.parseInstant(receivedText, now: 0)
             else {
                 report.problems.append("events.jsonl line \(lineNumber): not an exported event object")
@@ -266,7 +242,7 @@ public enum BundleVerifier {
                     batchID: 0
                 ),
                 // Bundles before format 3 repeat a repeated key, as the store holds it.
-                groupRepeatedKeys: format == EvidenceExporter.format
+                groupRepeatedKeys: format == BundleFormat.current
             )
             if expected != Array(line) {
                 report.problems.append(
@@ -274,11 +250,29 @@ public enum BundleVerifier {
                 )
             }
         }
-        if let counts = manifest["counts"] as? [String: Any], let expected = (counts["events"] as? NSNumber)?.intValue,
-            expected != report.events
-        {
+        if let expected = manifest.counts?.events, expected != report.events {
             report.problems.append("events.jsonl has \(report.events) events, the manifest says \(expected)")
         }
         return report
+    }
+}
+
+/// What the verifier reads of an exported event object (``EventJSON``) before comparing the whole line with the
+/// event it claims to be: its id, receive time and place in a signed batch.
+struct ExportedEventReference: Decodable {
+    var id: Int64?
+    var received: String?
+    var batch: Place?
+
+    struct Place: Decodable {
+        var agent: String?
+        var epoch: UInt64?
+        var sequence: UInt64?
+        var index: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case agent, epoch, index
+            case sequence = "seq"
+        }
     }
 }

@@ -70,7 +70,7 @@ public struct EventRecord: Sendable, Equatable {
     }
 
     /// The time on `clock`.
-    public func time(on clock: EventQuery.Clock) -> Int64 {
+    public func time(on clock: EventClock) -> Int64 {
         clock == .event ? self.timeNanos : self.receivedNanos
     }
 }

@@ -25,7 +25,7 @@ public enum FieldsJSON {
     }
 
     /// The most bytes ``write(_:_:to:at:)`` writes for `entry`: every byte escaped as `\u00XX`.
-    static func maxLength(_ layout: EventLayout, _ entry: EventLayout.Entry) -> Int {
+    package static func maxLength(_ layout: EventLayout, _ entry: EventLayout.Entry) -> Int {
         var length = 2
         for index in entry.fieldRange {
             let field = layout.fields[index]
@@ -37,7 +37,7 @@ public enum FieldsJSON {
     /// Writes the bytes ``encode(_:)`` returns for the fields of `entry` at `out + position`, which has room for
     /// ``maxLength(_:_:)`` bytes, and moves `position` past them. Raw writes: `verify` encodes every stored event's
     /// fields, and appending byte by byte to an array cost it more than the escaping.
-    static func write(
+    package static func write(
         _ layout: EventLayout,
         _ entry: EventLayout.Entry,
         to out: UnsafeMutablePointer<UInt8>,
@@ -125,8 +125,8 @@ public enum FieldsJSON {
     /// Whether any of 8 bytes is a control character, a quote or a backslash. Never false when one is (the tests
     /// of "some byte is zero" and "some byte is below n" are exact); may be true when none is, which only sends
     /// those bytes through the byte-by-byte check.
-    @inline(__always)
-    static func mayNeedEscape(_ word: UInt64) -> Bool {
+    @inlinable @inline(__always)
+    package static func mayNeedEscape(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let high: UInt64 = 0x8080_8080_8080_8080
         func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & high != 0 }

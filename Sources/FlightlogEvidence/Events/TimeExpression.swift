@@ -11,30 +11,30 @@ public enum TimeExpression {
     /// Accepted: `2026-11-24T09:00:00.5Z`, `2026-11-24T09:00Z`, `2026-11-24 09:00:00+02:00` (RFC 3339, seconds and
     /// fraction optional), `2026-11-24` (midnight UTC), `2h` / `3d` / `15m` / `90s` / `1w` (that long before `now`),
     /// and `11:00` or `11:00:30` (that time today, UTC).
-    public static func parseInstant(_ text: String, now: Int64) throws(QueryError) -> Int64 {
+    public static func parseInstant(_ text: String, now: Int64) throws(EvidenceError) -> Int64 {
         let trimmed = text.trimmingWhitespace
         if let age = Self.duration(trimmed) { return now - age }
         let bytes = Array(trimmed.utf8)
         var reader = DigitReader(bytes: bytes)
         if bytes.count >= 4, bytes.count <= 8, bytes.contains(UInt8(ascii: ":")) {
-            guard let seconds = reader.timeOfDay(), reader.atEnd else { throw QueryError.badTime(text) }
+            guard let seconds = reader.timeOfDay(), reader.atEnd else { throw EvidenceError.badTime(text) }
             let midnight = Self.floor(now, 86_400_000_000_000)
             return midnight + seconds * 1_000_000_000
         }
-        guard let days = reader.date() else { throw QueryError.badTime(text) }
+        guard let days = reader.date() else { throw EvidenceError.badTime(text) }
         if reader.atEnd {
-            guard let nanos = Self.nanos(seconds: days * 86_400, fraction: 0) else { throw QueryError.badTime(text) }
+            guard let nanos = Self.nanos(seconds: days * 86_400, fraction: 0) else { throw EvidenceError.badTime(text) }
             return nanos
         }
         guard let separator = reader.next(),
             separator == UInt8(ascii: "T") || separator == UInt8(ascii: "t")
                 || separator == UInt8(ascii: " "),
             let seconds = reader.timeOfDay()
-        else { throw QueryError.badTime(text) }
+        else { throw EvidenceError.badTime(text) }
         let fraction = reader.fraction()
         guard let offset = reader.zoneOffset(), reader.atEnd,
             let nanos = Self.nanos(seconds: days * 86_400 + seconds - offset, fraction: fraction)
-        else { throw QueryError.badTime(text) }
+        else { throw EvidenceError.badTime(text) }
         return nanos
     }
 
@@ -52,13 +52,13 @@ public enum TimeExpression {
     }
 
     /// Parses a duration such as `10m`, `2h`, `3d`, `90s`, `1w` (a bare number is seconds), in ns.
-    public static func parseDuration(_ text: String) throws(QueryError) -> Int64 {
+    public static func parseDuration(_ text: String) throws(EvidenceError) -> Int64 {
         let trimmed = text.trimmingWhitespace
         if let value = Self.duration(trimmed) { return value }
         if let seconds = Int64(trimmed), seconds >= 0, seconds <= Int64.max / 1_000_000_000 {
             return seconds * 1_000_000_000
         }
-        throw QueryError.badDuration(text)
+        throw EvidenceError.badDuration(text)
     }
 
     private static func duration(_ text: String) -> Int64? {
@@ -169,7 +169,7 @@ private struct DigitReader {
 }
 
 extension String {
-    var trimmingWhitespace: String {
+    package var trimmingWhitespace: String {
         String(self.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }

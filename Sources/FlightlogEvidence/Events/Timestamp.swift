@@ -107,7 +107,7 @@ extension Timestamp {
 
     /// Appends the decimal digits of a non-negative `value`, zero-padded to at least `width`, in place (no
     /// temporary array or string).
-    static func appendDigits(_ value: Int64, width: Int, to out: inout [UInt8]) {
+    package static func appendDigits(_ value: Int64, width: Int, to out: inout [UInt8]) {
         var count = 1
         var rest = value / 10
         while rest > 0 {
@@ -125,5 +125,24 @@ extension Timestamp {
                 index -= 1
             } while rest > 0
         }
+    }
+}
+
+extension Timestamp {
+    /// RFC 3339 with nanoseconds at a fixed offset east of UTC: `…T10:00:00.000000000+01:00` (`Z` at offset 0).
+    public static func rfc3339(_ nanos: Int64, offsetSeconds: Int) -> String {
+        guard offsetSeconds != 0 else { return Self.rfc3339(nanos) }
+        // In seconds: an event time near either end of i64 plus the offset is past the range of its nanoseconds.
+        let (seconds, fraction) = Self.split(nanos)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(35)
+        Self.appendRFC3339(seconds: seconds + Int64(offsetSeconds), fraction: fraction, to: &bytes)
+        let local = String(decoding: bytes.dropLast(), as: UTF8.self)
+        let magnitude = abs(offsetSeconds)
+        let hours = magnitude / 3600
+        let minutes = magnitude / 60 % 60
+        let sign = offsetSeconds < 0 ? "-" : "+"
+        return local + sign + (hours < 10 ? "0" : "") + String(hours) + ":" + (minutes < 10 ? "0" : "")
+            + String(minutes)
     }
 }

@@ -58,16 +58,3 @@ public struct TransparencyLeaf: Equatable, Sendable {
         }
     }
 }
-
-extension TransparencyLeaf {
-    /// The leaf for a batch being stored now.
-    init(_ item: IngestItem, hash: Bytes32) {
-        self.init(
-            keyID: item.batch.keyID,
-            epoch: item.batch.epoch,
-            sequence: item.batch.sequence,
-            receivedNanos: item.receivedNanos,
-            batchHash: hash
-        )
-    }
-}

@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(name: "FlightlogEvidenceTests", dependencies: ["FlightlogEvidence", "FlightlogWire", crypto]),
         .testTarget(
             name: "FlightlogStoreTests",
-            dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", crypto]
+            dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb, crypto]
         ),
         .testTarget(name: "FlightlogAgentTests", dependencies: ["FlightlogAgent", "FlightlogWire", crypto]),
         .testTarget(

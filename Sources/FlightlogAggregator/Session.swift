@@ -461,7 +461,7 @@ struct Session {
                         metrics.add("batches_rejected.\(rejection.code)")
                         let now = WallClock.nowNanos()
                         try? await store.recordFinding(
-                            Finding(
+                            ChainFinding(
                                 kind: .rejectedBatch,
                                 agentID: agentID,
                                 epoch: session.verifier.epoch,

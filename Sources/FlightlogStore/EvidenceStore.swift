@@ -21,7 +21,7 @@ public protocol EvidenceStore: Sendable {
     func recordHandshake(_ record: HandshakeRecord) async throws
 
     /// Records a finding outside ingestion (for example a batch refused for a bad signature).
-    func recordFinding(_ finding: Finding) async throws
+    func recordFinding(_ finding: ChainFinding) async throws
 
     /// Updates an agent's last-seen time (heartbeats).
     func touchAgent(id: Int64, atNanos: Int64) async throws

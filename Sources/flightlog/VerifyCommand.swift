@@ -262,7 +262,7 @@ struct VerifyCommand: AsyncParsableCommand {
         }
     }
 
-    static func text(_ finding: IntegrityFinding) -> String {
+    static func text(_ finding: VerifyFinding) -> String {
         var parts = [finding.kind.rawValue]
         if let agent = finding.agent {
             parts.append("agent=\(agent)")

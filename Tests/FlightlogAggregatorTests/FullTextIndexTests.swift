@@ -57,7 +57,7 @@ import Testing
     }
 
     /// What `verify` found wrong with the full-text indexes.
-    private static func indexFindings(_ report: VerifyReport) -> [IntegrityFinding] {
+    private static func indexFindings(_ report: VerifyReport) -> [VerifyFinding] {
         report.findings.filter { $0.kind == .ftsMismatch || $0.kind == .ftsOrphan }
     }
 
@@ -594,16 +594,15 @@ import Testing
             let pairs = try db.read { db in
                 try Row.fetchAll(db, sql: "SELECT key, CAST(value AS TEXT) FROM json_each(?)", arguments: [json])
             }
-            let expected = AttributeText.text(
+            let expected = FieldsDocument.text(
                 pairs: pairs.map { (key: ($0[0] as String?) ?? "", value: ($0[1] as String?) ?? "") }
             )
-            #expect(AttributeText.text(fieldsJSON: json) == expected, "\(json)")
+            #expect(FieldsDocument.text(fieldsJSON: json) == expected, "\(json)")
         }
-        #expect(
-            AttributeText.text(fieldsJSON: #"{"action":"login","user":"mchen","Src_IP":"1.2.3.4"}"#) == "action login\n"
-        )
-        #expect(AttributeText.text(fieldsJSON: #"{"a":"\ud83d\ude00"}"#) == nil)
-        #expect(AttributeText.text(fieldsJSON: #"{"a":1}"#) == nil)
-        #expect(AttributeText.text(fieldsJSON: #"{"a":"b"} x"#) == nil)
+        let mapped = #"{"action":"login","user":"mchen","Src_IP":"1.2.3.4"}"#
+        #expect(FieldsDocument.text(fieldsJSON: mapped) == "action login\n")
+        #expect(FieldsDocument.text(fieldsJSON: #"{"a":"\ud83d\ude00"}"#) == nil)
+        #expect(FieldsDocument.text(fieldsJSON: #"{"a":1}"#) == nil)
+        #expect(FieldsDocument.text(fieldsJSON: #"{"a":"b"} x"#) == nil)
     }
 }

@@ -93,8 +93,8 @@ func ship(_ agent: TestAgent, _ batches: [SignedBatch], port: Int) async throws 
 }
 
 extension VerifyReport {
-    var kinds: Set<IntegrityFinding.Kind> { Set(self.findings.map(\.kind)) }
-    func first(_ kind: IntegrityFinding.Kind) -> IntegrityFinding? { self.findings.first { $0.kind == kind } }
+    var kinds: Set<VerifyFinding.Kind> { Set(self.findings.map(\.kind)) }
+    func first(_ kind: VerifyFinding.Kind) -> VerifyFinding? { self.findings.first { $0.kind == kind } }
 }
 
 @Suite("flightlog verify against real tampered databases")

@@ -80,10 +80,10 @@ struct EventLayoutTests {
                 let stored = FieldsJSON.encode(event.fields)
                 #expect(derived.withFields(index) { Array($0) } == Array(stored.utf8))
                 // What verify expects in events_attrs equals what the indexer writes from the stored JSON.
-                AttributeText.append(layout, entry, to: &attributes)
-                let indexed = AttributeText.text(pairs: event.fields.map { (key: $0.key, value: $0.value) })
+                FieldsDocument.append(layout, entry, to: &attributes)
+                let indexed = FieldsDocument.text(pairs: event.fields.map { (key: $0.key, value: $0.value) })
                 #expect(attributes == Array(indexed.utf8))
-                if let fast = AttributeText.text(fieldsJSON: stored) { #expect(Array(fast.utf8) == attributes) }
+                if let fast = FieldsDocument.text(fieldsJSON: stored) { #expect(Array(fast.utf8) == attributes) }
             }
         }
     }
@@ -154,13 +154,13 @@ struct EventLayoutTests {
 
     @Test("the hunt text leaves out exactly the fields Sigma reads from a column, whatever their ASCII case")
     func columnNamesLeftOut() {
-        let names = AttributeText.columnNames.sorted()
+        let names = FieldsDocument.columnNames.sorted()
         var keys = names + names.map { $0.uppercased() } + names.map { $0.prefix(1).uppercased() + $0.dropFirst() }
         keys += names.map { $0 + "x" } + names.map { String($0.dropLast()) } + names.map { "x" + $0 }
         keys += ["", "pid", "action", "src_port", "sourceipaddress", "hostnames", "ünicode", "Ip", "iP", "IP "]
         for key in keys {
-            let text = AttributeText.text(pairs: [(key: key, value: "v")])
-            let isColumn = AttributeText.columnNames.contains(key.lowercased())
+            let text = FieldsDocument.text(pairs: [(key: key, value: "v")])
+            let isColumn = FieldsDocument.columnNames.contains(key.lowercased())
             #expect(text == (isColumn ? "" : "\(key) v\n"), "\(key)")
         }
     }

@@ -1,0 +1,166 @@
+import Crypto
+import FlightlogWire
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    /// Enrols an agent by its base64 public key (as `flightlog-agent keygen` prints it).
+    @discardableResult
+    public func enroll(name: String, publicKeyBase64: String, atNanos: Int64) async throws(StoreError) -> AgentRecord {
+        let trimmedName = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmedName.isEmpty, trimmedName.utf8.count <= WireLimits.maxAgentNameLength else {
+            throw StoreError.invalidPublicKey("the agent name must be 1 to 255 bytes")
+        }
+        guard let data = Data(base64Encoded: publicKeyBase64.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw StoreError.invalidPublicKey("not base64")
+        }
+        let key: Curve25519.Signing.PublicKey
+        do {
+            key = try Ed25519.publicKey(data)
+        } catch {
+            throw StoreError.invalidPublicKey("\(error)")
+        }
+        guard let raw = Bytes32(data) else {
+            throw StoreError.invalidPublicKey("\(Ed25519.Defect.keyLength(data.count))")
+        }
+        let keyID = KeyID.of(key)
+        return try await self.write { db in
+            let clash =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT (SELECT COUNT(*) FROM agents WHERE name = ? OR public_key = ?)
+                             + (SELECT COUNT(*) FROM agent_keys WHERE public_key = ?)
+                        """,
+                    arguments: [trimmedName, raw.data, raw.data]
+                ) ?? 0
+            guard clash == 0 else { throw StoreError.alreadyEnrolled(name: trimmedName) }
+            try db.execute(
+                sql: "INSERT INTO agents (name, public_key, key_id, enrolled_ns) VALUES (?, ?, ?, ?)",
+                arguments: [trimmedName, raw.data, keyID.data, atNanos]
+            )
+            let agentID = db.lastInsertedRowID
+            try db.execute(
+                sql: """
+                    INSERT INTO agent_keys (agent_id, public_key, key_id, from_ns, until_ns, how)
+                    VALUES (?, ?, ?, ?, NULL, 'enrolled')
+                    """,
+                arguments: [agentID, raw.data, keyID.data, atNanos]
+            )
+            return AgentRecord(
+                id: agentID,
+                name: trimmedName,
+                publicKey: raw,
+                keyID: keyID,
+                enrolledNanos: atNanos
+            )
+        }
+    }
+
+    /// Revokes an agent: its key is refused from now on; what it stored stays.
+    public func revoke(name: String, atNanos: Int64) async throws(StoreError) {
+        try await self.write { db in
+            guard
+                let revoked = try Row.fetchOne(
+                    db,
+                    sql: "SELECT revoked_ns FROM agents WHERE name = ?",
+                    arguments: [name]
+                )
+            else { throw StoreError.unknownAgent(name: name) }
+            guard try revoked.decode(Int64?.self, forColumn: "revoked_ns") == nil else {
+                throw StoreError.alreadyRevoked(name: name)
+            }
+            try db.execute(sql: "UPDATE agents SET revoked_ns = ? WHERE name = ?", arguments: [atNanos, name])
+        }
+    }
+
+    /// Every agent with its chain position, counts and open findings, by name.
+    public func agentSummaries() async throws(StoreError) -> [AgentSummary] {
+        try await self.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.*,
+                        (SELECT epoch FROM chains c WHERE c.agent_id = a.id ORDER BY updated_ns DESC LIMIT 1) AS cur_epoch,
+                        (SELECT head_seq FROM chains c WHERE c.agent_id = a.id ORDER BY updated_ns DESC LIMIT 1) AS cur_seq,
+                        (SELECT COUNT(*) FROM chains c WHERE c.agent_id = a.id) AS n_epochs,
+                        (SELECT COALESCE(SUM(batches), 0) FROM chains c WHERE c.agent_id = a.id) AS n_batches,
+                        (SELECT COALESCE(SUM(events), 0) FROM chains c WHERE c.agent_id = a.id) AS n_events,
+                        (SELECT COUNT(*) FROM findings f WHERE f.agent_id = a.id AND f.kind = 'gap') AS n_gaps,
+                        (SELECT COUNT(*) FROM findings f WHERE f.agent_id = a.id AND f.kind = 'equivocation') AS n_equiv,
+                        (SELECT COUNT(*) FROM findings f WHERE f.agent_id = a.id) AS n_findings
+                    FROM agents a ORDER BY a.name
+                    """
+            )
+            return try rows.compactMap { row -> AgentSummary? in
+                guard let agent = try AgentRecord(row: row) else { return nil }
+                return AgentSummary(
+                    agent: agent,
+                    currentEpoch: try row.decode(Int64?.self, forColumn: "cur_epoch")?.unsignedValue,
+                    lastSequence: try row.decode(Int64?.self, forColumn: "cur_seq")?.unsignedValue,
+                    epochs: try row.decode(Int.self, forColumn: "n_epochs"),
+                    batches: try row.decode(Int64.self, forColumn: "n_batches"),
+                    events: try row.decode(Int64.self, forColumn: "n_events"),
+                    gaps: try row.decode(Int.self, forColumn: "n_gaps"),
+                    equivocations: try row.decode(Int.self, forColumn: "n_equiv"),
+                    openFindings: try row.decode(Int.self, forColumn: "n_findings")
+                )
+            }
+        }
+    }
+
+    /// Findings, oldest first, optionally for one agent.
+    public func findings(agentID: Int64? = nil) async throws(StoreError) -> [ChainFinding] {
+        try await self.read { db in
+            let rows: [Row]
+            if let agentID {
+                rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM findings WHERE agent_id = ? ORDER BY id",
+                    arguments: [agentID]
+                )
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM findings ORDER BY id")
+            }
+            return try rows.compactMap(ChainFinding.init(row:))
+        }
+    }
+
+    /// Stored counts, for tests and status.
+    public func counts() async throws(StoreError) -> (batches: Int, events: Int, fullText: Int) {
+        try await self.read { db in
+            let batches = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batches") ?? 0
+            let events = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
+            let text = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(FullTextLayout.view)") ?? 0
+            return (batches, events, text)
+        }
+    }
+
+    /// The raw lines stored for an agent, in chain order (epoch of first sight, then sequence, then position).
+    /// Sequences are stored as the signed integer with the same bits, so `seq < 0` (2^63 and above) sorts last.
+    public func lines(agentName: String? = nil) async throws(StoreError) -> [[UInt8]] {
+        try await self.read { db in
+            let sql = """
+                SELECT e.line FROM events e JOIN agents a ON a.id = e.agent_id
+                JOIN batches b ON b.id = e.batch_id
+                JOIN chains c ON c.agent_id = b.agent_id AND c.epoch = b.epoch
+                \(agentName == nil ? "" : "WHERE a.name = ?")
+                ORDER BY c.first_seen_ns, b.seq < 0, b.seq, e.idx
+                """
+            let arguments: StatementArguments = agentName.map { [$0] } ?? []
+            return try Data.fetchAll(db, sql: sql, arguments: arguments).map { Array($0) }
+        }
+    }
+}
+
+// MARK: - Rows
+
+// Rows are decoded with `Row.decode`, which throws, never with GRDB's subscripts, which stop the process on a value
+// of another type: the tables are not STRICT, and whoever can write the file can store text in an integer column.
+
+extension SQLiteStore {
+    /// Outcomes of recorded handshakes, oldest first (`accepted` or an error code name).
+    public func handshakeOutcomes() async throws(StoreError) -> [String] {
+        try await self.read { db in try String.fetchAll(db, sql: "SELECT outcome FROM handshakes ORDER BY id") }
+    }
+}

@@ -1,0 +1,293 @@
+import FlightlogEvidence
+public import FlightlogWire
+import Foundation
+import GRDB
+import GRDBSQLite
+
+extension SQLiteStore {
+    public func agent(publicKey: Bytes32) async throws -> AgentRecord? {
+        let key = publicKey.data
+        return try await self.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM agents WHERE public_key = ?", arguments: [key]).flatMap {
+                try AgentRecord(row: $0)
+            }
+        }
+    }
+
+    public func chainHead(agentID: Int64, epoch: UInt64) async throws -> ChainLink.Head? {
+        try await self.read { db in try Self.head(db, agentID: agentID, epoch: epoch) }
+    }
+
+    public func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome] {
+        for indexer in self.indexers { await indexer.waitForLag(atMost: Self.maxFullTextLag) }
+        await self.checkpointer?.catchUpIfNeeded()
+        let (outcomes, latest) = try await self.write { db in
+            var outcomes: [IngestOutcome] = []
+            outcomes.reserveCapacity(items.count)
+            for item in items {
+                outcomes.append(try Self.ingest(db, item))
+            }
+            let latest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
+            return (outcomes, latest)
+        }
+        for indexer in self.indexers { indexer.noteCommitted(latestEventID: latest) }
+        self.checkpointer?.noteCommitted()
+        return outcomes
+    }
+
+    public func recordHandshake(_ record: HandshakeRecord) async throws {
+        try await self.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO handshakes (at_ns, peer, public_key, agent_id, agent_name, epoch, skew_ns, outcome)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    record.atNanos, record.peer, record.publicKey?.data, record.agentID, record.agentName,
+                    record.epoch?.sqlValue, record.skewNanos, record.outcome,
+                ]
+            )
+            if let agentID = record.agentID, record.outcome == "accepted" {
+                try db.execute(
+                    sql: "UPDATE agents SET last_seen_ns = ?, last_skew_ns = ?, last_address = ? WHERE id = ?",
+                    arguments: [record.atNanos, record.skewNanos, record.peer, agentID]
+                )
+            }
+        }
+    }
+
+    public func recordFinding(_ finding: ChainFinding) async throws {
+        try await self.write { db in try Self.insert(db, finding) }
+    }
+
+    public func touchAgent(id: Int64, atNanos: Int64) async throws {
+        try await self.write { db in
+            try db.execute(
+                sql: "UPDATE agents SET last_seen_ns = MAX(COALESCE(last_seen_ns, 0), ?) WHERE id = ?",
+                arguments: [atNanos, id]
+            )
+        }
+    }
+
+    // MARK: - Inside the write transaction
+
+    static func head(_ db: Database, agentID: Int64, epoch: UInt64) throws -> ChainLink.Head? {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT head_seq, head_hash FROM chains WHERE agent_id = ? AND epoch = ?"),
+                arguments: [agentID, epoch.sqlValue]
+            ),
+            let hash = Bytes32(data: try row.decode(Data?.self, forColumn: "head_hash"))
+        else { return nil }
+        return ChainLink.Head(sequence: try row.decode(Int64.self, forColumn: "head_seq").unsignedValue, hash: hash)
+    }
+
+    private static func ingest(_ db: Database, _ item: IngestItem) throws -> IngestOutcome {
+        let batch = item.batch
+        // Revocation takes effect on live sessions too: checked in the transaction that would store the batch, by
+        // the rule `verify` applies afterwards (a batch received at or after the revocation is not valid evidence).
+        let revoked = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT revoked_ns FROM agents WHERE id = ?"),
+            arguments: [item.agentID]
+        )
+        if let revoked, item.receivedNanos >= revoked {
+            try Self.insert(
+                db,
+                ChainFinding(
+                    kind: .rejectedBatch,
+                    agentID: item.agentID,
+                    epoch: batch.epoch,
+                    fromSequence: batch.sequence,
+                    toSequence: batch.sequence,
+                    batchHash: batch.hash,
+                    detail: "revokedAgent: batch \(batch.sequence) received \(Timestamp.rfc3339(item.receivedNanos)), "
+                        + "after the key was revoked at \(Timestamp.rfc3339(revoked))",
+                    atNanos: item.receivedNanos
+                )
+            )
+            return .refused(.revokedAgent, "this key was revoked")
+        }
+        let head = try Self.head(db, agentID: item.agentID, epoch: batch.epoch)
+        let link = ChainLink.classify(sequence: batch.sequence, previousHash: batch.previousHash, head: head)
+        let hash = batch.hash
+        func finding(
+            _ kind: ChainFinding.Kind,
+            from: UInt64? = nil,
+            to: UInt64? = nil,
+            other: Bytes32? = nil,
+            _ detail: String
+        ) throws {
+            try Self.insert(
+                db,
+                ChainFinding(
+                    kind: kind,
+                    agentID: item.agentID,
+                    epoch: batch.epoch,
+                    fromSequence: from ?? batch.sequence,
+                    toSequence: to ?? batch.sequence,
+                    batchHash: hash,
+                    otherHash: other,
+                    detail: detail,
+                    atNanos: item.receivedNanos
+                )
+            )
+        }
+        switch link {
+        case .alreadySeen:
+            let stored = try Data.fetchOne(
+                db,
+                sql: "SELECT hash FROM batches WHERE agent_id = ? AND epoch = ? AND seq = ?",
+                arguments: [item.agentID, batch.epoch.sqlValue, batch.sequence.sqlValue]
+            )
+            if let stored {
+                if stored == hash.data { return .duplicate }
+                try finding(
+                    .equivocation,
+                    other: Bytes32(data: stored),
+                    "sequence \(batch.sequence) was already stored with hash \(stored.hexString); refused a different batch \(hash.hex)"
+                )
+                return .refused(.equivocation, "sequence \(batch.sequence) is already stored with different content")
+            }
+            try finding(.lateBatch, "batch \(batch.sequence) arrived after later batches of its chain")
+            try Self.store(db, item, hash: hash, moveHead: false)
+            return .stored
+        case .broken:
+            try finding(
+                .chainBroken,
+                other: batch.previousHash,
+                "batch \(batch.sequence) names previous hash \(batch.previousHash.hex), which is not the stored predecessor"
+            )
+            return .refused(
+                .chainBroken,
+                "batch \(batch.sequence) does not link to the stored batch \(batch.sequence - 1)"
+            )
+        case .genesis, .gap, .extends:
+            if head == nil {
+                let others =
+                    try Int.fetchOne(
+                        db,
+                        sql: "SELECT COUNT(*) FROM chains WHERE agent_id = ? AND epoch != ?",
+                        arguments: [item.agentID, batch.epoch.sqlValue]
+                    ) ?? 0
+                // A chain a signed rotation started is the old chain's continuation, not a wiped agent.
+                let rotation =
+                    try Int.fetchOne(
+                        db.cachedStatement(sql: "SELECT COUNT(*) FROM rotations WHERE agent_id = ? AND new_epoch = ?"),
+                        arguments: [item.agentID, batch.epoch.sqlValue]
+                    ) ?? 0
+                if others > 0 && rotation == 0 {
+                    try finding(
+                        .newEpoch,
+                        from: batch.sequence,
+                        to: batch.sequence,
+                        "agent started a new chain, epoch \(batch.epoch)"
+                    )
+                }
+            }
+            if case .gap(let missing) = link {
+                try finding(
+                    .gap,
+                    from: missing.lowerBound,
+                    to: missing.upperBound,
+                    "batches \(missing.lowerBound)…\(missing.upperBound) of epoch \(batch.epoch) are missing"
+                )
+            }
+            try Self.store(db, item, hash: hash, moveHead: true)
+            return .stored
+        }
+    }
+
+    private static func store(_ db: Database, _ item: IngestItem, hash: Bytes32, moveHead: Bool) throws {
+        let batch = item.batch
+        // Cached statements: this runs once per batch, and a fleet sends many small ones.
+        let firstEventID =
+            (try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM events"))) ?? 1
+        // Ids run from 1 up, one per event: 2^63 − 1 of them is beyond any store, so an id near it was written by
+        // hand. Refusing the batch (storageFailure, retried) beats trapping on every batch of every agent.
+        guard firstEventID >= 1, firstEventID <= Int64.max - Int64(batch.eventCount) else {
+            throw StoreError.database(
+                "no event id left after the largest stored one (\(firstEventID.subtractingSaturating(1)))"
+            )
+        }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO batches (agent_id, epoch, seq, hash, prev_hash, created_ns, first_ns, last_ns, event_count,
+                                     received_ns, first_event_id, envelope)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            item.agentID, batch.epoch.sqlValue, batch.sequence.sqlValue, hash.data, batch.previousHash.data,
+            batch.createdNanos, batch.firstEventNanos, batch.lastEventNanos, batch.eventCount, item.receivedNanos,
+            firstEventID, Data(batch.bytes),
+        ])
+        let batchID = db.lastInsertedRowID
+        try TransparencyLog.append(db, batchID: batchID, leaf: TransparencyLeaf(item, hash: hash))
+        let insertEvent = try db.cachedStatement(
+            sql: """
+                INSERT INTO events (id, batch_id, idx, agent_id, time_ns, observed_ns, received_ns, flags, host, source,
+                                    program, pid, user, src_ip, severity, line, fields)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        )
+        // Raw binds: this loop runs once per stored event on the single writer, so it avoids building
+        // StatementArguments per row.
+        let events = insertEvent.sqliteStatement
+        try item.withRows { index, entry, columns, payload, fieldsJSON in
+            func bytes(_ span: EventLayout.Span) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(rebasing: payload[span.start..<(span.start + span.count)])
+            }
+            sqlite3_reset(events)
+            sqlite3_bind_int64(events, 1, firstEventID + Int64(index))
+            sqlite3_bind_int64(events, 2, batchID)
+            sqlite3_bind_int64(events, 3, Int64(index))
+            sqlite3_bind_int64(events, 4, item.agentID)
+            sqlite3_bind_int64(events, 5, entry.timeNanos)
+            sqlite3_bind_int64(events, 6, entry.observedNanos)
+            sqlite3_bind_int64(events, 7, item.receivedNanos)
+            sqlite3_bind_int64(events, 8, Int64(entry.flags.rawValue))
+            RawBind.text(events, 9, bytes(entry.host))
+            RawBind.text(events, 10, bytes(entry.source))
+            RawBind.text(events, 11, columns.program.map(bytes))
+            if let pid = columns.pid { sqlite3_bind_int64(events, 12, pid) } else { sqlite3_bind_null(events, 12) }
+            RawBind.text(events, 13, columns.user.map(bytes))
+            RawBind.text(events, 14, columns.sourceIP.map(bytes))
+            RawBind.text(events, 15, columns.severity.map(bytes))
+            RawBind.blob(events, 16, bytes(entry.line))
+            RawBind.text(events, 17, fieldsJSON)
+            try RawBind.step(events, db)
+        }
+        if moveHead {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO chains (agent_id, epoch, first_seen_ns, updated_ns, head_seq, head_hash, batches, events)
+                    VALUES (?1, ?2, ?3, ?3, ?4, ?5, 1, ?6)
+                    ON CONFLICT (agent_id, epoch) DO UPDATE SET
+                        updated_ns = excluded.updated_ns, head_seq = excluded.head_seq, head_hash = excluded.head_hash,
+                        batches = batches + 1, events = events + excluded.events
+                    """
+            ).execute(arguments: [
+                item.agentID, batch.epoch.sqlValue, item.receivedNanos, batch.sequence.sqlValue, hash.data,
+                batch.eventCount,
+            ])
+        } else {
+            try db.execute(
+                sql: "UPDATE chains SET batches = batches + 1, events = events + ? WHERE agent_id = ? AND epoch = ?",
+                arguments: [batch.eventCount, item.agentID, batch.epoch.sqlValue]
+            )
+        }
+    }
+
+    static func insert(_ db: Database, _ finding: ChainFinding) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO findings (kind, agent_id, epoch, from_seq, to_seq, batch_hash, other_hash, detail, at_ns)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                finding.kind.rawValue, finding.agentID, finding.epoch?.sqlValue, finding.fromSequence?.sqlValue,
+                finding.toSequence?.sqlValue, finding.batchHash?.data, finding.otherHash?.data, finding.detail,
+                finding.atNanos,
+            ]
+        )
+    }
+}

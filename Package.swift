@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "flightlog-agent", targets: ["flightlog-agent"]),
         .library(name: "FlightlogWire", targets: ["FlightlogWire"]),
         .library(name: "FlightlogEvidence", targets: ["FlightlogEvidence"]),
+        .library(name: "FlightlogSigma", targets: ["FlightlogSigma"]),
         .library(name: "FlightlogStore", targets: ["FlightlogStore"]),
         .library(name: "FlightlogAgent", targets: ["FlightlogAgent"]),
         .library(name: "FlightlogAggregator", targets: ["FlightlogAggregator"]),
@@ -55,11 +56,13 @@ let package = Package(
         .target(name: "FlightlogTLS", dependencies: [nioCore, nioSSL, x509, asn1, crypto]),
         // Pure: what a recipient needs to check evidence offline. Never GRDB, NIO sockets, logging or the store.
         .target(name: "FlightlogEvidence", dependencies: ["FlightlogWire", crypto]),
+        // Pure: the Sigma rule language parsed into a typed tree. Never SQL: a store compiles the tree.
+        .target(name: "FlightlogSigma", dependencies: [yams]),
         .target(
             name: "FlightlogStore",
             dependencies: [
-                "FlightlogWire", "FlightlogEvidence", "CSQLiteTuning", "CDeflate", grdb, grdbSQLite, crypto, logging,
-                yams,
+                "FlightlogWire", "FlightlogEvidence", "FlightlogSigma", "CSQLiteTuning", "CDeflate", grdb, grdbSQLite,
+                crypto, logging,
             ]
         ),
         .target(
@@ -81,8 +84,8 @@ let package = Package(
         .executableTarget(
             name: "flightlog",
             dependencies: [
-                "FlightlogWire", "FlightlogEvidence", "FlightlogStore", "FlightlogAggregator", "FlightlogTLS",
-                argumentParser, logging, serviceLifecycle, yams, x509,
+                "FlightlogWire", "FlightlogEvidence", "FlightlogSigma", "FlightlogStore", "FlightlogAggregator",
+                "FlightlogTLS", argumentParser, logging, serviceLifecycle, yams, x509,
             ]
         ),
         .executableTarget(
@@ -104,6 +107,7 @@ let package = Package(
             dependencies: ["FlightlogWire", nioCore, nioTestUtils, nioEmbedded, crypto]
         ),
         .testTarget(name: "FlightlogEvidenceTests", dependencies: ["FlightlogEvidence", "FlightlogWire", crypto]),
+        .testTarget(name: "FlightlogSigmaTests", dependencies: ["FlightlogSigma", yams]),
         .testTarget(
             name: "FlightlogStoreTests",
             dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb, crypto]
@@ -119,7 +123,8 @@ let package = Package(
         .testTarget(
             name: "FlightlogInvestigatorTests",
             dependencies: [
-                "FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb, nioCore, crypto,
+                "FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogSigma", "FlightlogWire", grdb,
+                nioCore, crypto,
             ]
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlightlogEvidence
+import FlightlogSigma
 import FlightlogStore
 import Foundation
 
@@ -126,9 +127,9 @@ struct HuntCommand: ParsableCommand {
                         printer: printer,
                         out: out
                     )
-                } else if let condition = rule.condition {
+                } else if let detection = rule.detection {
                     var ruleQuery = query
-                    ruleQuery.rule = condition
+                    ruleQuery.rule = SigmaSQLCompiler.compile(detection)
                     matched = try self.printMatches(
                         rule,
                         hit: nil,

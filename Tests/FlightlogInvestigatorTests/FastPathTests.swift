@@ -1,4 +1,5 @@
 import FlightlogEvidence
+import FlightlogSigma
 import FlightlogStore
 import FlightlogTestSupport
 import Foundation
@@ -59,7 +60,7 @@ struct FastPathTests {
         rules += Self.extraRules
         var accelerated = 0
         for rule in rules {
-            let condition = try #require(rule.condition, "\(rule.file): \(rule.unsupported)")
+            let condition = SigmaSQLCompiler.compile(try #require(rule.detection, "\(rule.file): \(rule.unsupported)"))
             if condition.fullTextExpression != nil { accelerated += 1 }
             let scanned = try Self.ids(store, condition.scanning)
             #expect(try Self.ids(store, condition) == scanned, "\(rule.title): \(condition.fullTextExpression ?? "-")")
@@ -75,7 +76,7 @@ struct FastPathTests {
         let rules = try SigmaRule.load(directory: HuntCommandTests.rulePack).filter { $0.correlation == nil }
         #expect(rules.count == 6)
         for rule in rules {
-            let condition = try #require(rule.condition, "\(rule.file)")
+            let condition = SigmaSQLCompiler.compile(try #require(rule.detection, "\(rule.file)"))
             let expression = try #require(condition.fullTextExpression, "\(rule.file) has no full-text side")
             #expect(expression.contains("attrs: "), "\(rule.file): \(expression)")
             var query = EventQuery()
@@ -99,7 +100,7 @@ struct FastPathTests {
             let store = try SQLiteStore(readOnlyPath: fixture.database)
             var matched = 0
             for rule in rules {
-                let condition = try #require(rule.condition)
+                let condition = SigmaSQLCompiler.compile(try #require(rule.detection))
                 let scanned = try Self.ids(store, condition.scanning)
                 #expect(try Self.ids(store, condition) == scanned, "\(state), \(rule.title)")
                 matched += scanned.isEmpty ? 0 : 1
@@ -160,8 +161,9 @@ struct FastPathTests {
             ("user", "equals", "mchen", nil),
         ] as [(String, String, String, String?)]
     )
-    func comparisonCandidates(field: String, modifier: String, value: String, expected: String?) {
-        #expect(SigmaRule.candidateDescription(field: field, modifier: modifier, value: value) == expected)
+    func comparisonCandidates(field: String, modifier: String, value: String, expected: String?) throws {
+        let modifier = try #require(SigmaModifier(rawValue: modifier))
+        #expect(SigmaSQLCompiler.candidateDescription(field: field, modifier: modifier, value: value) == expected)
     }
 
     @Test(
@@ -175,6 +177,6 @@ struct FastPathTests {
         ] as [(String, String?)]
     )
     func keywordPhrases(keyword: String, phrase: String?) {
-        #expect(SigmaRule.fullTextPhrase(keyword) == phrase)
+        #expect(SigmaSQLCompiler.fullTextPhrase(keyword) == phrase)
     }
 }

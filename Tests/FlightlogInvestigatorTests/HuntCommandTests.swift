@@ -1,3 +1,4 @@
+import FlightlogSigma
 import FlightlogStore
 import FlightlogTestSupport
 import Foundation
@@ -76,14 +77,16 @@ struct HuntCommandTests {
             ("detection:\n  s1:\n    program: crm-audit\n  s2:\n    user: mchen\n  condition: all of s*", 2),
             ("detection:\n  s1:\n    program: crm-audit\n  s2:\n    program: kernel\n  condition: 1 of them", 3),
             ("detection:\n  sel:\n    - user: tpatel\n      action: login\n    - program: kernel\n  condition: sel", 2),
+            // An empty value list matches nothing (it compiled to `()`, an SQL syntax error, before the typed tree).
+            ("detection:\n  sel:\n    user: []\n  condition: sel", 0),
         ] as [(String, Int)]
     )
     func translatesTheSupportedSubset(yaml: String, expected: Int) async throws {
         let fixture = try await SharedIncident.shared.get()
         let rule = SigmaRule(file: "t.yml", yaml: "title: t\n" + yaml)
-        let condition = try #require(rule.condition, "\(rule.unsupported)")
+        let detection = try #require(rule.detection, "\(rule.unsupported)")
         var query = EventQuery()
-        query.rule = condition
+        query.rule = SigmaSQLCompiler.compile(detection)
         let store = try SQLiteStore(readOnlyPath: fixture.database)
         #expect(try store.countEvents(query) == expected, "\(yaml)")
     }
@@ -96,7 +99,7 @@ struct HuntCommandTests {
     ])
     func reportsWhatItCannotTranslate(yaml: String, reason: String) {
         let rule = SigmaRule(file: "t.yml", yaml: "title: t\n" + yaml)
-        #expect(rule.condition == nil)
+        #expect(rule.detection == nil)
         #expect(rule.unsupported.contains { $0.contains(reason) }, "\(rule.unsupported)")
     }
 
@@ -111,14 +114,14 @@ struct HuntCommandTests {
             file: "t.yml",
             yaml: "title: t\ndetection:\n  sel:\n    user: x\n  condition: \(condition)\n"
         )
-        #expect(rule.condition == nil)
+        #expect(rule.detection == nil)
         #expect(rule.unsupported.contains { $0.contains("deeper than 64 levels") }, "\(rule.unsupported.prefix(3))")
         let shallow = SigmaRule(
             file: "t.yml",
             yaml: "title: t\ndetection:\n  sel:\n    user: x\n  condition: "
                 + String(repeating: "not (", count: 30) + "sel" + String(repeating: ")", count: 30) + "\n"
         )
-        #expect(shallow.condition != nil, "\(shallow.unsupported)")
+        #expect(shallow.detection != nil, "\(shallow.unsupported)")
     }
 
     @Test func runsApproximationsAndSaysSo() {
@@ -127,7 +130,7 @@ struct HuntCommandTests {
             yaml:
                 "title: t\ndetection:\n  sel:\n    action: login\n  timeframe: 5m\n  condition: sel | count() by src_ip > 10\n"
         )
-        #expect(rule.condition != nil)
+        #expect(rule.detection != nil)
         #expect(rule.unsupported.contains { $0.contains("timeframe") })
         #expect(rule.unsupported.contains { $0.contains("aggregation") })
     }

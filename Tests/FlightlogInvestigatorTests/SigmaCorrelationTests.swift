@@ -1,3 +1,4 @@
+import FlightlogSigma
 import FlightlogStore
 import FlightlogTestSupport
 import Foundation

@@ -169,7 +169,7 @@ private struct DigitReader {
 }
 
 extension String {
-    package var trimmingWhitespace: String {
+    var trimmingWhitespace: String {
         String(self.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }

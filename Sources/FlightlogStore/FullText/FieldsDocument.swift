@@ -1,17 +1,17 @@
 import FlightlogEvidence
 import FlightlogWire
 
-/// The text the full-text indexer writes into the `fields` column of `events_fts` for one event: each parsed field that Sigma
-/// looks up in `fields` (see ``SigmaRule``), as `key value` on a line of its own.
+/// The text the full-text indexer writes into the `fields` column of `events_fts` for one event: each parsed field a
+/// hunt looks up in `fields` (see ``SigmaSQLCompiler``), as `key value` on a line of its own.
 ///
-/// That column (with `program`) lets a hunt reach the events whose `program` or parsed fields can match a condition without
-/// scanning every event; the exact SQL comparison still runs on each candidate. For that to lose nothing, a field
+/// That column (with `program`) lets a hunt reach the events whose `program` or parsed fields can match a condition
+/// without scanning every event; the exact SQL comparison still runs on each candidate. For that to lose nothing, a field
 /// with value `v` must yield the words of `key` followed by the words of `v`, exactly as `json_extract` decodes
-/// them. Fields whose name Sigma maps to a column (`message`, `user`, `src_ip`, …) are left out: a rule never
+/// them. Fields whose name maps to a column (``EventColumn``: `message`, `user`, `src_ip`, …) are left out: a rule never
 /// reads them from `fields`, and `message` would index the line a second time.
 enum FieldsDocument {
-    /// Field names a Sigma rule reads from a column, never from `fields` (lowercased).
-    static let columnNames: Set<String> = Set(SigmaRule.columns.keys)
+    /// Field names a rule reads from a column, never from `fields` (lowercased).
+    static let columnNames: Set<String> = Set(EventColumn.aliases.keys)
 
     /// The indexed text for a `fields` JSON object, or nil when it is not a flat object of strings this decoder
     /// reads with certainty (the caller then asks SQLite's own JSON decoder, the one `json_extract` uses).

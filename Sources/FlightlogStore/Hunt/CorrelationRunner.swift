@@ -1,3 +1,4 @@
+import FlightlogSigma
 import FlightlogWire
 import GRDB
 
@@ -56,7 +57,8 @@ struct CorrelationRunner {
                         eventIDs: hit.eventIDs
                     )
                 }
-            } else if let condition = target.condition {
+            } else if let detection = target.detection {
+                let condition = SigmaSQLCompiler.compile(detection)
                 if index > 0, correlation.kind == .temporalOrdered, let previous,
                     let next = try self.firstMatches(
                         condition,
@@ -139,8 +141,7 @@ struct CorrelationRunner {
     /// The SQL columns of the group-by `fields` when narrowing is on and every one has an index to narrow with
     /// (host, user, source IP), else nil.
     func indexedColumns(_ fields: [String]) -> [String]? {
-        let columns = fields.compactMap { SigmaRule.columns[$0.lowercased()] }
-            .filter { ["e.host", "e.user", "e.src_ip"].contains($0) }
+        let columns = fields.compactMap(EventColumn.named).filter { [.host, .user, .sourceIP].contains($0) }.map(\.sql)
         return self.narrowing && columns.count == fields.count ? columns : nil
     }
 
@@ -221,7 +222,7 @@ struct CorrelationRunner {
         query.restriction = restriction
         var selectArguments: [DatabaseValue] = []
         let expressions = (fields + (valueField.map { [$0] } ?? [])).map { field -> String in
-            if let column = SigmaRule.columns[field.lowercased()] { return column }
+            if let column = EventColumn.named(field) { return column.sql }
             selectArguments.append(FieldCondition.jsonPath(field).databaseValue)
             return "json_extract(e.fields, ?)"
         }

@@ -1,3 +1,4 @@
+public import FlightlogSigma
 import FlightlogWire
 import GRDB
 

@@ -1,7 +1,7 @@
 import Testing
 import Yams
 
-@testable import FlightlogStore
+@testable import FlightlogSigma
 
 /// The correlation windows on hand-made matches (times in seconds).
 @Suite("Sigma correlation windows")

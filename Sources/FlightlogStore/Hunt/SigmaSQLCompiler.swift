@@ -1,0 +1,218 @@
+public import FlightlogSigma
+import Foundation
+
+/// Compiles a Sigma detection (``SigmaExpression``) into SQL over the indexed columns and
+/// `json_extract(fields, …)`, with the full-text searches that find its candidates.
+///
+/// Matching is case-insensitive for ASCII, as Sigma specifies (`=` `COLLATE NOCASE`, and SQLite's `LIKE`), except
+/// `re` (`REGEXP`, as written).
+///
+/// Full-text candidates: when every event the condition can match must be found by some full-text searches, the
+/// query first takes those events from the full-text index and runs the exact condition on them only, instead of
+/// scanning every event. Its columns serve: `line` holds the raw line's words (keywords, and comparisons other than
+/// `re` on `message`/`line`/`raw`), `program` and `fields` hold `program` and each parsed field as `key value` (see
+/// ``FieldsDocument``). The index knows words, not substrings, so a keyword is found where a word begins:
+/// `export` finds `report export` and `export_job` but not `reexport`. See ``fullTextPhrase(_:prefix:)``. Searches
+/// on `program` and `fields` lose nothing: equality and `startswith` search the value's start, `contains`/`endswith`/`re`
+/// on a field search for the field's name. Events the indexer has not reached yet are always checked too.
+public enum SigmaSQLCompiler {
+    /// The condition to run for `detection`.
+    public static func compile(_ detection: SigmaExpression) -> TranslatedCondition {
+        var arguments: [String] = []
+        let part = Self.part(detection, &arguments)
+        return TranslatedCondition(sql: part.sql, arguments: arguments, candidates: part.candidates)
+    }
+
+    /// The full-text searches a comparison `field|modifier: value` is narrowed by, in the words of
+    /// ``TranslatedCondition/fullTextExpression`` (for tests and `--help`), or nil when it is scanned.
+    public static func candidateDescription(
+        field: String,
+        modifier: SigmaModifier = .equals,
+        value: String
+    ) -> String? {
+        Self.candidates(column: EventColumn.named(field), field: field, modifier: modifier, text: value)?.description
+    }
+
+    /// A compiled piece of the condition: its SQL, and a set of full-text searches that every event it matches is
+    /// found by (nil when none is known).
+    struct Part {
+        var sql: String
+        var candidates: CandidateSet?
+
+        /// Both hold: the candidates need whichever of the two are known.
+        static func all(_ parts: [Part]) -> Part {
+            guard !parts.isEmpty else { return Part(sql: "1") }
+            let known = parts.compactMap(\.candidates)
+            return Part(
+                sql: parts.count == 1 ? parts[0].sql : "(" + parts.map(\.sql).joined(separator: " AND ") + ")",
+                candidates: known.isEmpty ? nil : known.count == 1 ? known[0] : .all(known)
+            )
+        }
+
+        /// Either holds: the candidates are known only when they are known for every alternative.
+        static func any(_ parts: [Part]) -> Part {
+            guard !parts.isEmpty else { return Part(sql: "0") }
+            let known = parts.compactMap(\.candidates)
+            return Part(
+                sql: parts.count == 1 ? parts[0].sql : "(" + parts.map(\.sql).joined(separator: " OR ") + ")",
+                candidates: known.count < parts.count ? nil : known.count == 1 ? known[0] : .any(known)
+            )
+        }
+    }
+
+    static func part(_ expression: SigmaExpression, _ arguments: inout [String]) -> Part {
+        switch expression {
+        case .all(let parts): return Part.all(parts.map { Self.part($0, &arguments) })
+        case .any(let parts): return Part.any(parts.map { Self.part($0, &arguments) })
+        case .not(let inner):
+            // Nothing is known about what a negation matches.
+            return Part(sql: "NOT COALESCE(" + Self.part(inner, &arguments).sql + ", 0)")
+        case .always: return Part(sql: "1")
+        case .keyword(let text):
+            return Part(
+                sql: Self.like(EventColumn.line.sql, "%" + Self.likePattern(text) + "%", &arguments),
+                candidates: Self.fullTextPhrase(text).map(CandidateSet.line)
+            )
+        case .match(let match): return Self.match(match, &arguments)
+        }
+    }
+
+    static func match(_ match: SigmaFieldMatch, _ arguments: inout [String]) -> Part {
+        let column = EventColumn.named(match.field)
+        let columnSQL = column?.sql ?? "json_extract(e.fields, ?)"
+        guard case .text(let text) = match.value else {
+            if column == nil { arguments.append(FieldCondition.jsonPath(match.field)) }
+            return Part(sql: columnSQL + " IS NULL")
+        }
+        // A cheap necessary condition first: `fields` is the JSON text FieldsJSON wrote, which copies a value
+        // unchanged unless it holds `"`, `\` or a control character, so a value that matches also matches somewhere
+        // in that text; most rows then skip json_extract's parse.
+        var textPrefilter: String?
+        if column == nil, match.modifier != .re,
+            !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+        {
+            textPrefilter = Self.like("e.fields", "%" + Self.likePattern(text) + "%", &arguments)
+        }
+        if column == nil { arguments.append(FieldCondition.jsonPath(match.field)) }
+        var sql: String
+        switch match.modifier {
+        case .re:
+            arguments.append(text)
+            sql = columnSQL + " REGEXP ?"
+        case .contains: sql = Self.like(columnSQL, "%" + Self.likePattern(text) + "%", &arguments)
+        case .startswith: sql = Self.like(columnSQL, Self.likePattern(text) + "%", &arguments)
+        case .endswith: sql = Self.like(columnSQL, "%" + Self.likePattern(text), &arguments)
+        case .equals:
+            if text.contains("*") || text.contains("?") {
+                sql = Self.like(columnSQL, Self.likePattern(text), &arguments)
+            } else {
+                arguments.append(text)
+                sql = columnSQL + " = ? COLLATE NOCASE"
+            }
+        }
+        if let textPrefilter { sql = "(" + textPrefilter + " AND " + sql + ")" }
+        return Part(
+            sql: sql,
+            candidates: Self.candidates(column: column, field: match.field, modifier: match.modifier, text: text)
+        )
+    }
+
+    static func like(_ column: String, _ pattern: String, _ arguments: inout [String]) -> String {
+        arguments.append(pattern)
+        return column + " LIKE ? ESCAPE '\\'"
+    }
+
+    // MARK: - Full text
+
+    /// The full-text search implied by one field comparison, or nil when none is.
+    ///
+    /// - The raw line (`message`, `line`, `raw`): the `line` column, with the word-start rule of
+    ///   ``fullTextPhrase(_:prefix:)``. `endswith` on the line ends at the line's end and starts where it likes,
+    ///   which that rule covers like `contains`.
+    /// - `program`, and parsed fields: the `program` and `fields` columns (each field as `key value`, see
+    ///   ``FieldsDocument``). These are whatever the agent sent, not necessarily in the line, hence their own
+    ///   columns. Here nothing is approximated: an equality, a `startswith` or a wildcard pattern's literal start is
+    ///   where the value begins, so the value's words are found exactly; `contains`, `endswith` and `re` on a parsed
+    ///   field need the field to be present, so its name is searched; on `program` they have no full-text side.
+    /// - The other columns (host, user, source IP, source, severity) have B-tree indexes, not full-text ones.
+    static func candidates(
+        column: EventColumn?,
+        field name: String,
+        modifier: SigmaModifier,
+        text: String
+    ) -> CandidateSet? {
+        switch column {
+        case .line:
+            guard modifier != .re else { return nil }
+            return Self.fullTextPhrase(text).map(CandidateSet.line)
+        case .program:
+            guard let start = Self.literalStart(modifier: modifier, text: text),
+                let phrase = Self.fullTextPhrase(start.text, prefix: !start.whole)
+            else { return nil }
+            return .attrs("{program} : " + phrase)
+        case nil:
+            if let start = Self.literalStart(modifier: modifier, text: text),
+                let phrase = Self.fullTextPhrase(name + " " + start.text, prefix: !start.whole)
+            {
+                return .attrs("{fields} : " + phrase)
+            }
+            return Self.fullTextPhrase(name + " ", prefix: false).map { .attrs("{fields} : " + $0) }
+        case .host, .user, .sourceIP, .source, .severity:
+            return nil
+        }
+    }
+
+    /// What a comparison says about the start of the value: all of it (`whole`, an equality without wildcards),
+    /// or its first characters (a `startswith`, or a pattern up to its first wildcard); nil when nothing (`contains`,
+    /// `endswith`, `re`, or an escape, which is left to the scan).
+    static func literalStart(modifier: SigmaModifier, text: String) -> (text: String, whole: Bool)? {
+        guard modifier == .equals || modifier == .startswith, !text.contains("\\") else { return nil }
+        guard let wildcard = text.firstIndex(where: { $0 == "*" || $0 == "?" }) else {
+            return (text, modifier == .equals)
+        }
+        return (String(text[..<wildcard]), false)
+    }
+
+    /// An FTS5 phrase for a keyword: its words in order, the last one as a prefix (`"bulk export" *` for
+    /// `bulk_export`).
+    ///
+    /// The index uses `unicode61`: ASCII letters and digits make words, everything else separates them, case is
+    /// folded. A line that contains the keyword therefore holds this phrase, except when the keyword starts in the
+    /// middle of a word (`xbulk_export`): a full-text search cannot find word endings, so a keyword is found where
+    /// a word begins. The exact LIKE comparison still runs on every candidate. Nil (no full-text side, a scan)
+    /// when the keyword has Sigma wildcards or escapes, non-ASCII characters, or no letter or digit at all.
+    public static func fullTextPhrase(_ text: String, prefix: Bool = true) -> String? {
+        let bytes = Array(text.utf8)
+        func isWordByte(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        guard let last = bytes.last, bytes.allSatisfy({ $0 < 0x80 && $0 >= 0x20 }), bytes.contains(where: isWordByte),
+            !bytes.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "\\") })
+        else { return nil }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            + (prefix && isWordByte(last) ? " *" : "")
+    }
+
+    /// Sigma wildcards (`*`, `?`, with `\` escaping) as a LIKE pattern whose own `%`, `_` and `\` are escaped.
+    static func likePattern(_ text: String) -> String {
+        var out = ""
+        var escaped = false
+        for character in text {
+            if escaped {
+                out += character == "*" || character == "?" ? String(character) : "\\\\" + String(character)
+                escaped = false
+                continue
+            }
+            switch character {
+            case "\\": escaped = true
+            case "*": out += "%"
+            case "?": out += "_"
+            case "%", "_": out += "\\" + String(character)
+            default: out.append(character)
+            }
+        }
+        if escaped { out += "\\\\" }
+        return out
+    }
+}

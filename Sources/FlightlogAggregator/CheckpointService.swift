@@ -6,12 +6,12 @@ public import ServiceLifecycle
 /// Signs a checkpoint of the transparency log when `serve` starts, every `interval` while the tree grows, and once
 /// more on graceful shutdown, so that a checkpoint always follows the last accepted batch closely.
 public struct CheckpointService: Service {
-    private let store: SQLiteStore
+    private let store: any TransparencyStore
     private let signer: CheckpointSigner
     private let interval: Duration
     private let logger: Logger
 
-    public init(store: SQLiteStore, signer: CheckpointSigner, intervalSeconds: Int64, logger: Logger) {
+    public init(store: any TransparencyStore, signer: CheckpointSigner, intervalSeconds: Int64, logger: Logger) {
         self.store = store
         self.signer = signer
         self.interval = .seconds(intervalSeconds)

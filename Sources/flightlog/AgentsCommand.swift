@@ -33,7 +33,7 @@ struct AgentsCommand: AsyncParsableCommand {
         }
         let summaries: [AgentSummary]
         do {
-            let store = try SQLiteStore(readOnlyPath: self.database.db, onDamagedIndex: .leaveOut)
+            let store = try Storage.openReadOnly(path: self.database.db, onDamagedIndex: .leaveOut)
             summaries = try await store.agentSummaries()
         } catch {
             Output.error("\(error)")
@@ -95,7 +95,7 @@ struct AgentsCommand: AsyncParsableCommand {
     private func listTokens() async throws {
         let tokens: [EnrolmentToken]
         do {
-            tokens = try await SQLiteStore(readOnlyPath: self.database.db, onDamagedIndex: .leaveOut).tokens()
+            tokens = try await Storage.openReadOnly(path: self.database.db, onDamagedIndex: .leaveOut).tokens()
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)

@@ -48,7 +48,7 @@ struct CheckpointCommand: AsyncParsableCommand {
             let signer = try AggregatorKeyFile.loadOrCreate(
                 self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.database.db)
             )
-            let store = try SQLiteStore(path: self.database.db, onDamagedIndex: .leaveOut)
+            let store = try Storage.open(path: self.database.db, onDamagedIndex: .leaveOut)
             guard let signed = try await store.makeCheckpoint(signer: signer, atNanos: nowNanos()) else {
                 Output.error("no checkpoint was made")
                 throw ExitCode(2)

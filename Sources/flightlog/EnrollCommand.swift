@@ -31,7 +31,7 @@ struct EnrollCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let store = try SQLiteStore(path: self.database.db, onDamagedIndex: .leaveOut)
+            let store = try Storage.open(path: self.database.db, onDamagedIndex: .leaveOut)
             let agent = try await store.enroll(name: self.name, publicKeyBase64: self.publicKey, atNanos: nowNanos())
             Output.line("enrolled \(agent.name) \(agent.fingerprint)")
         } catch {

@@ -71,7 +71,7 @@ struct EnrollTokenCommand: AsyncParsableCommand {
         let now = nowNanos()
         let expires = now.addingSaturating((try? TimeExpression.parseDuration(self.expires)) ?? 0)
         do {
-            let store = try SQLiteStore(path: self.database.db, onDamagedIndex: .leaveOut)
+            let store = try Storage.open(path: self.database.db, onDamagedIndex: .leaveOut)
             if self.names != nil { Output.line("name,token,expires") }
             for name in names {
                 let issued = try await store.issueToken(
@@ -123,7 +123,7 @@ struct RevokeTokenCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let store = try SQLiteStore(path: self.database.db, onDamagedIndex: .leaveOut)
+            let store = try Storage.open(path: self.database.db, onDamagedIndex: .leaveOut)
             let count = try await store.revokeTokens(
                 name: self.name,
                 id: self.id,

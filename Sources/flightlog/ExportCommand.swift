@@ -72,9 +72,8 @@ struct ExportCommand: AsyncParsableCommand {
         let checkpointKey = try self.checkpointKey(database: db)
         let summary: ExportSummary
         do {
-            summary = try await EvidenceExporter.export(
-                store: store,
-                query: query,
+            summary = try await store.export(
+                query,
                 to: self.out,
                 checkpointKey: checkpointKey,
                 who: AuditTrail.currentUser(),
@@ -140,7 +139,7 @@ struct ExportCommand: AsyncParsableCommand {
         let path = self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: database)
         if FileManager.default.isReadableFile(atPath: path), let signer = try? AggregatorKeyFile.load(path) {
             return BundleCheckpointKey(verifier: signer.verifier) {
-                let store = try SQLiteStore(path: database, onDamagedIndex: .leaveOut)
+                let store = try Storage.open(path: database, onDamagedIndex: .leaveOut)
                 guard let signed = try await store.makeCheckpoint(signer: signer, atNanos: nowNanos()) else {
                     throw StoreError.cannotExport("no checkpoint was made")
                 }

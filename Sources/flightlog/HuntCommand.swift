@@ -186,7 +186,7 @@ struct HuntCommand: ParsableCommand {
     private func runCorrelation(
         _ rule: SigmaRule,
         set: SigmaRuleSet,
-        store: SQLiteStore,
+        store: any FlightlogStorage,
         query: EventQuery,
         times: TimeFormatter,
         printer: EventPrinter,
@@ -247,7 +247,7 @@ struct HuntCommand: ParsableCommand {
     private func printMatches(
         _ rule: SigmaRule,
         hit: Int?,
-        store: SQLiteStore,
+        store: any FlightlogStorage,
         chunks: [EventQuery],
         times: TimeFormatter,
         printer: EventPrinter,

@@ -5,11 +5,11 @@ import Foundation
 
 /// What every investigator command does around its work: open the database read-only, and record the audit entry.
 enum Investigation {
-    static func openStore(_ path: String) throws(ExitCode) -> SQLiteStore {
-        let store: SQLiteStore
+    static func openStore(_ path: String) throws(ExitCode) -> any FlightlogStorage {
+        let store: any FlightlogStorage
         do {
             // An unreadable full-text file (derived, rebuilt by serve) does not stop what does not need it.
-            store = try SQLiteStore(readOnlyPath: path, onDamagedIndex: .leaveOut)
+            store = try Storage.openReadOnly(path: path, onDamagedIndex: .leaveOut)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
@@ -31,7 +31,7 @@ enum Investigation {
     static func audit(_ command: String, database: String, count: Int?, outcome: String) throws(ExitCode) {
         // A copy on a read-only file system (a write-blocked disk) cannot take the entry; the live store's trail is
         // the one that records investigators' work, and nothing on such media can change.
-        if SQLiteStore.isOnReadOnlyMedia(database) {
+        if Storage.isOnReadOnlyMedia(database) {
             Output.error(
                 "note: \(database) is on a read-only file system: this \(command) is not recorded in its audit trail"
             )

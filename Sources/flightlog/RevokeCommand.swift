@@ -21,7 +21,7 @@ struct RevokeCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let store = try SQLiteStore(path: self.database.db, onDamagedIndex: .leaveOut)
+            let store = try Storage.open(path: self.database.db, onDamagedIndex: .leaveOut)
             try await store.revoke(name: self.name, atNanos: nowNanos())
             Output.line("revoked \(self.name)")
         } catch {

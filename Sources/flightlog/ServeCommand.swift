@@ -304,9 +304,9 @@ struct ServeSettings {
             return handler
         }
         let logger = Logger(label: "flightlog.serve")
-        let store: SQLiteStore
+        let store: any FlightlogStorage
         do {
-            store = try SQLiteStore(path: self.db, onDamagedIndex: .moveAsideAndRebuild)
+            store = try Storage.open(path: self.db, onDamagedIndex: .moveAsideAndRebuild)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)

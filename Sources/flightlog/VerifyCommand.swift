@@ -151,14 +151,14 @@ struct VerifyCommand: AsyncParsableCommand {
             Output.error("no database at \(self.database): pass --db, or --bundle DIR to check an evidence bundle")
             throw ExitCode(2)
         }
-        let store: SQLiteStore
+        let store: any FlightlogStorage
         do {
             // A copy on read-only media (a write-blocked disk) is checked read-only; its run cannot be recorded. An
             // unreadable full-text file does not stop the check of the evidence: it is reported as a finding.
             store =
-                SQLiteStore.isOnReadOnlyMedia(self.database)
-                ? try SQLiteStore(readOnlyPath: self.database, onDamagedIndex: .leaveOut)
-                : try SQLiteStore(path: self.database, onDamagedIndex: .leaveOut)
+                Storage.isOnReadOnlyMedia(self.database)
+                ? try Storage.openReadOnly(path: self.database, onDamagedIndex: .leaveOut)
+                : try Storage.open(path: self.database, onDamagedIndex: .leaveOut)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
@@ -231,7 +231,7 @@ struct VerifyCommand: AsyncParsableCommand {
         if !report.isClean { throw ExitCode(1) }
     }
 
-    private func printHistory(_ store: SQLiteStore) async throws {
+    private func printHistory(_ store: any FlightlogStorage) async throws {
         let runs: [VerifyRun]
         do {
             runs = try await store.verifyRuns()

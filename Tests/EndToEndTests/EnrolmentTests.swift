@@ -1,7 +1,8 @@
-import FlightlogStore
 import FlightlogTestSupport
 import Foundation
 import Testing
+
+@testable import FlightlogStore
 
 /// One-step enrolment with tokens and key rotation between the real programs, over TLS (PROTOCOL.md §4.10–4.13).
 @Suite("Enrolment with tokens and key rotation, end to end", .serialized)

@@ -1,8 +1,9 @@
-import FlightlogStore
 import FlightlogTestSupport
 import Foundation
 import Glibc
 import Testing
+
+@testable import FlightlogStore
 
 /// The real executables over real loopback TCP and real files: `kill -9` of the agent (many times) and of the
 /// aggregator (once) while lines are written and files rotate; every line must be indexed exactly once.

@@ -1,7 +1,8 @@
-import FlightlogStore
 import FlightlogTestSupport
 import Foundation
 import Testing
+
+@testable import FlightlogStore
 
 /// `flightlog serve` run as the operator runs it: with the flags mistyped or missing (each gets a message that names
 /// what is wrong, exit code 64, and no database is created), and on a database whose full-text index is damaged.

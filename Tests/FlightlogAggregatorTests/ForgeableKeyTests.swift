@@ -1,12 +1,13 @@
 import Crypto
 import FlightlogAggregator
-import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import GRDB
 import NIOCore
 import Testing
+
+@testable import FlightlogStore
 
 /// Public keys of small order (PROTOCOL.md §1.1): with one, a signature verifies under swift-crypto alone whatever
 /// the message, so a peer holding no private key could pass the handshake and have forged batches stored.

@@ -1,5 +1,4 @@
 import FlightlogAggregator
-import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
@@ -7,6 +6,8 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Testing
+
+@testable import FlightlogStore
 
 @Suite("Graceful shutdown")
 struct GracefulShutdownTests {

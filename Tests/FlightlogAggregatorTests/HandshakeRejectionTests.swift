@@ -1,11 +1,12 @@
 import Crypto
 import FlightlogAggregator
-import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import NIOCore
 import Testing
+
+@testable import FlightlogStore
 
 @Suite("Refused handshakes and batches")
 struct HandshakeRejectionTests {

@@ -1,11 +1,12 @@
 import Crypto
 import FlightlogAggregator
-import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import GRDB
 import Testing
+
+@testable import FlightlogStore
 
 /// A database edited by whoever can write its files (issue: arithmetic audit, RELIABILITY.md): values no release
 /// writes (ids at the end of i64, text in integer columns, a JSON array for fields, a hostile index watermark) give

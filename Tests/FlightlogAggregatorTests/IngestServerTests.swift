@@ -1,11 +1,12 @@
 import FlightlogAggregator
-import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import Logging
 import NIOCore
 import Testing
+
+@testable import FlightlogStore
 
 @Suite("Ingest server over real TCP and SQLite")
 struct IngestServerTests {

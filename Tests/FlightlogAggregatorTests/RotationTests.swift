@@ -1,12 +1,13 @@
 import Crypto
 import FlightlogAggregator
-import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import GRDB
 import NIOCore
 import Testing
+
+@testable import FlightlogStore
 
 /// ROTATE and ENROLL against the real session (PROTOCOL.md §4.10–4.13): every way a rotation can be wrong is
 /// refused with `rotationRefused` and stores nothing; version-1 sessions know neither frame; verify finds a key

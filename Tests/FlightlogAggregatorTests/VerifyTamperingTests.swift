@@ -1,7 +1,6 @@
 import Crypto
 import FlightlogAggregator
 import FlightlogEvidence
-import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
@@ -10,6 +9,8 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Testing
+
+@testable import FlightlogStore
 
 /// A database built by the real server from real signed batches: agents ws-a then ws-b, four batches of five
 /// events each (leaves 0–3 are ws-a's, 4–7 ws-b's), and a signed checkpoint of all eight leaves.

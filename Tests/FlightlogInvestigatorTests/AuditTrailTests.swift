@@ -1,7 +1,8 @@
-import FlightlogStore
 import FlightlogTestSupport
 import Foundation
 import Testing
+
+@testable import FlightlogStore
 
 @Suite("Audit trail")
 struct AuditTrailTests {

@@ -1,9 +1,10 @@
 import Crypto
 import FlightlogEvidence
-import FlightlogStore
 import FlightlogWire
 import Foundation
 import Testing
+
+@testable import FlightlogStore
 
 @Suite("export bundles: checkpoint and inclusion proofs")
 struct BundleProofTests {

@@ -1,10 +1,11 @@
 import FlightlogEvidence
-import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import NIOCore
 import Testing
+
+@testable import FlightlogStore
 
 /// A store holding what an enrolled agent may legally send at the ends of every range (PROTOCOL.md §1: any i64 time,
 /// any u64 epoch, sequences from 1 to 2^64 − 1, an agent clock of −2^63), built through the real server.

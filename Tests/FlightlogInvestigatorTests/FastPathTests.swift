@@ -1,10 +1,11 @@
 import FlightlogEvidence
 import FlightlogSigma
-import FlightlogStore
 import FlightlogTestSupport
 import Foundation
 import GRDB
 import Testing
+
+@testable import FlightlogStore
 
 /// The export and hunt fast paths must give exactly what the general paths give.
 @Suite("fast paths agree with the general ones")

@@ -1,8 +1,9 @@
 import FlightlogSigma
-import FlightlogStore
 import FlightlogTestSupport
 import Foundation
 import Testing
+
+@testable import FlightlogStore
 
 @Suite("flightlog hunt with Sigma rules")
 struct HuntCommandTests {

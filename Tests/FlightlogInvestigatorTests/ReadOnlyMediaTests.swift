@@ -1,8 +1,9 @@
-import FlightlogStore
 import FlightlogTestSupport
 import Foundation
 import GRDB
 import Testing
+
+@testable import FlightlogStore
 
 /// A copy of the evidence on read-only media (a write-blocked disk), as an investigator receives it: a real
 /// read-only bind mount, so SQLite can create no `-shm` file and nothing, not even root, can write.

@@ -1,10 +1,11 @@
 import Crypto
 import FlightlogEvidence
-import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import NIOCore
+
+@testable import FlightlogStore
 
 /// An agent that ships chosen events as real signed, chained batches to the real server over loopback TCP.
 struct ShippingAgent: Sendable {

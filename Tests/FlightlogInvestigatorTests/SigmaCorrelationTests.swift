@@ -1,8 +1,9 @@
 import FlightlogSigma
-import FlightlogStore
 import FlightlogTestSupport
 import Foundation
 import Testing
+
+@testable import FlightlogStore
 
 /// Sigma correlation rules over the incident database (built through the real ingestion path).
 @Suite("Sigma correlation rules")

@@ -1,8 +1,10 @@
 public import FlightlogAggregator
-public import FlightlogStore
 import Foundation
 import Logging
 import ServiceLifecycle
+
+@testable public import FlightlogStore
+@testable import FlightlogStore
 
 /// A fresh temporary directory, removed by `cleanup()`.
 public struct TempDirectory: Sendable {

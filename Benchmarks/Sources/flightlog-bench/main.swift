@@ -81,7 +81,7 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let databasePath = keptPath ?? dir + "/bench.db"
-    let store = try SQLiteStore(path: databasePath)
+    let store = try Storage.open(path: databasePath)
     let eventsBefore = try await store.counts().events
     // Into a database that already holds events, the lines' times continue after the newest stored one, as a fleet's
     // would; replayed as they are, every new entry of the time-ordered indexes would land between the stored ones.
@@ -406,7 +406,7 @@ func storm(connections: Int) async throws {
     let dir = NSTemporaryDirectory() + "flightlog-bench-storm-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let store = try SQLiteStore(path: dir + "/bench.db")
+    let store = try Storage.open(path: dir + "/bench.db")
     let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
     var generator = LineGenerator()
     var plans: [(Curve25519.Signing.PrivateKey, SignedBatch)] = []
@@ -505,7 +505,7 @@ func investigate(total: Int, path: String) async throws {
     let day: Int64 = 86_400_000_000_000
     let start: Int64 = 1_795_000_000_000_000_000  // 2026-11-17
     if !FileManager.default.fileExists(atPath: path) {
-        let store = try SQLiteStore(path: path)
+        let store = try Storage.open(path: path)
         let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
         var keys: [Curve25519.Signing.PrivateKey] = []
         var agentIDs: [Int64] = []
@@ -591,7 +591,7 @@ func investigate(total: Int, path: String) async throws {
     // No server ran, so no indexer ran alongside (and a database of an older schema migrates here): build the
     // full-text index now. A no-op when it is complete.
     let indexing = now()
-    try await SQLiteStore(path: path).drainFullTextIndex()
+    try await Storage.open(path: path).drainFullTextIndex()
     print(String(format: "investigate: full-text index ready in %.0f s", now() - indexing))
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     print("investigate: database \(path), \(size / 1_048_576) MiB")

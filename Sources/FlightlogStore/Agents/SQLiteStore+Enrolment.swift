@@ -1,6 +1,6 @@
 import Crypto
 import FlightlogEvidence
-public import FlightlogWire
+import FlightlogWire
 import Foundation
 import GRDB
 

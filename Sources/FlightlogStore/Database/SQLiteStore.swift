@@ -8,7 +8,7 @@ import GRDB
 /// Durability: `synchronous = FULL`. In WAL mode, `NORMAL` syncs only at checkpoints, so a power cut can roll back
 /// transactions that were reported committed; `FULL` syncs the WAL at every commit, which is what lets an `ACK`
 /// mean durable. Group commit (many batches per transaction) pays for that one fsync.
-public final class SQLiteStore: EvidenceStore {
+final class SQLiteStore: FlightlogStorage {
     let pool: DatabasePool
     /// Whether the files were opened immutable, on read-only media (see ``init(readOnlyPath:)``): nothing, not even
     /// an audit or verify record, can be written.
@@ -26,32 +26,13 @@ public final class SQLiteStore: EvidenceStore {
 
     /// Where full-text files found damaged at open were moved (see ``init(path:onDamagedIndex:)``).
     public let movedDamagedFullText: [String]
-    /// The full-text files left out of this open (``DamagedIndex/leaveOut``: they are not readable databases), and
+    /// The full-text files left out of this open (``DamagedIndexPolicy/leaveOut``: they are not readable databases), and
     /// why: queries and `verify` then run without them.
     public let leftOutFullText: [UnreadableIndexFile]
 
-    /// A full-text file that could not be read as a database.
-    public struct UnreadableIndexFile: Sendable, Equatable {
-        public let path: String
-        public let reason: String
-    }
-
-    /// What opening a store does with a full-text file (`DB.fts`, `DB.fts1`: derived from the stored events) that
-    /// is not a readable database.
-    public enum DamagedIndex: Sendable {
-        /// Fail the open with ``StoreError/fullTextDamaged(path:reason:)`` (the commands that need the index).
-        case fail
-        /// Rename it `DB.fts.damaged-<time>` (kept, never deleted) and fill a new one from the stored events
-        /// (`serve`, which must keep storing evidence).
-        case moveAsideAndRebuild
-        /// Open without it, leaving it untouched (`verify`, which still checks the evidence and reports the index,
-        /// and the commands that do not need it).
-        case leaveOut
-    }
-
     /// Opens (creating when needed) the database at `path` for writing and migrates it to the current schema; a
     /// damaged full-text file is handled as `onDamagedIndex` says.
-    public convenience init(path: String, onDamagedIndex: DamagedIndex = .fail) throws(StoreError) {
+    public convenience init(path: String, onDamagedIndex: DamagedIndexPolicy = .fail) throws(StoreError) {
         try self.init(path: path, fullTextBusyTimeout: 30, onDamagedIndex: onDamagedIndex)
     }
 
@@ -62,7 +43,7 @@ public final class SQLiteStore: EvidenceStore {
         path: String,
         fullTextBusyTimeout: TimeInterval,
         walRestartFrames: Int? = nil,
-        onDamagedIndex: DamagedIndex = .fail
+        onDamagedIndex: DamagedIndexPolicy = .fail
     ) throws(StoreError) {
         Self.tuneSQLite()
         self.path = path
@@ -201,9 +182,9 @@ public final class SQLiteStore: EvidenceStore {
     /// immutable open would not see: that is refused with what to do instead.
     ///
     /// A full-text file that is not a readable database fails the open with
-    /// ``StoreError/fullTextDamaged(path:reason:)``, unless `onDamagedIndex` is ``DamagedIndex/leaveOut`` (it is
+    /// ``StoreError/fullTextDamaged(path:reason:)``, unless `onDamagedIndex` is ``DamagedIndexPolicy/leaveOut`` (it is
     /// never moved from here).
-    public init(readOnlyPath path: String, onDamagedIndex: DamagedIndex = .fail) throws(StoreError) {
+    public init(readOnlyPath path: String, onDamagedIndex: DamagedIndexPolicy = .fail) throws(StoreError) {
         Self.tuneSQLite()
         self.path = path
         guard FileManager.default.fileExists(atPath: path) else {

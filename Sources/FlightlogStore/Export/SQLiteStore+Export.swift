@@ -65,4 +65,25 @@ extension SQLiteStore {
             return (keys, rotations)
         }
     }
+
+    public func export(
+        _ query: EventQuery,
+        to directory: String,
+        checkpointKey: BundleCheckpointKey?,
+        who: String,
+        command: [String],
+        filters: [(String, String)],
+        now: Int64
+    ) async throws -> ExportSummary {
+        try await EvidenceExporter.export(
+            store: self,
+            query: query,
+            to: directory,
+            checkpointKey: checkpointKey,
+            who: who,
+            command: command,
+            filters: filters,
+            now: now
+        )
+    }
 }

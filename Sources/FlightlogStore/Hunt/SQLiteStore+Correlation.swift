@@ -1,4 +1,4 @@
-public import FlightlogSigma
+import FlightlogSigma
 import FlightlogWire
 import GRDB
 

@@ -1,5 +1,5 @@
 import FlightlogEvidence
-public import FlightlogWire
+import FlightlogWire
 import Foundation
 import GRDB
 import GRDBSQLite

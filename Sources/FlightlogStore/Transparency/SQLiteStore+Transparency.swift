@@ -1,5 +1,5 @@
-public import FlightlogEvidence
-public import FlightlogWire
+import FlightlogEvidence
+import FlightlogWire
 import Foundation
 import GRDB
 

@@ -81,7 +81,7 @@ struct EventFilterOptions: ParsableArguments {
     var clock: ClockArgument = .event
 
     /// The filter these options describe, relative times measured from `now`.
-    /// Throws ``EvidenceError`` for a time or duration, ``QueryError`` for a condition.
+    /// Throws ``EvidenceError`` for a time or duration, ``StoreError`` for a condition.
     func query(now: Int64) throws -> EventQuery {
         var query = EventQuery()
         query.sinceNanos = try self.since.map { try TimeExpression.parseInstant($0, now: now) }

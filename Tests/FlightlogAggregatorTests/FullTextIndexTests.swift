@@ -349,7 +349,7 @@ import Testing
         var match = EventQuery()
         match.match = "\"203.0.113.77\""
         #expect(
-            throws: QueryError.database(
+            throws: StoreError.database(
                 "\(StoreError.fullTextDamaged(path: ftsPath, reason: "file is not a database"))"
             )
         ) {

@@ -4,7 +4,6 @@ import Logging
 import ServiceLifecycle
 
 @testable public import FlightlogStore
-@testable import FlightlogStore
 
 /// A fresh temporary directory, removed by `cleanup()`.
 public struct TempDirectory: Sendable {

@@ -37,12 +37,12 @@ enum RegexFunction {
         return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
-    /// Throws ``QueryError/badRegex(pattern:reason:)`` unless `pattern` compiles.
-    static func validate(_ pattern: String) throws(QueryError) {
+    /// Throws ``StoreError/badRegex(pattern:reason:)`` unless `pattern` compiles.
+    static func validate(_ pattern: String) throws(StoreError) {
         do {
             _ = try NSRegularExpression(pattern: pattern)
         } catch {
-            throw QueryError.badRegex(pattern: pattern, reason: error.localizedDescription)
+            throw StoreError.badRegex(pattern: pattern, reason: error.localizedDescription)
         }
     }
 }

@@ -27,7 +27,7 @@ struct CorrelationRunner {
 
     func hits(_ correlation: SigmaCorrelation, reference: String, depth: Int) throws -> [CorrelationHit] {
         guard depth < Self.maximumDepth else {
-            throw QueryError.database(
+            throw StoreError.database(
                 "correlation rules nest deeper than \(Self.maximumDepth) levels at '\(reference)'"
             )
         }

@@ -675,6 +675,9 @@ struct IntegrityChecker {
         return chains
     }
 
+    /// Stands for a hash column that does not read as 32 bytes in ``checkChains()`` (no SHA-256 output is it).
+    private static let unreadableHash = Bytes32([UInt8](repeating: 0xff, count: 32)) ?? .zero
+
     private mutating func checkChains() {
         for (key, unsorted) in self.chainsByKey().sorted(by: {
             ($0.key.agentID, $0.key.epoch) < ($1.key.agentID, $1.key.epoch)
@@ -697,28 +700,36 @@ struct IntegrityChecker {
                         )
                     )
                 }
-                guard let previous else {
-                    if entry.sequence > 1 {
-                        finding(.gap, "batches 1…\(entry.sequence - 1) of epoch \(key.epoch) are missing")
-                    } else if entry.previousHash != .zero {
-                        finding(.chainBroken, "the first batch of the epoch names a non-zero previous hash")
-                    }
-                    continue
-                }
-                if entry.sequence == previous.sequence {
-                    finding(
-                        .equivocation,
-                        "batches \(previous.batchID) and \(entry.batchID) both claim sequence \(entry.sequence)"
-                    )
-                } else if entry.sequence > previous.sequence + 1 {
+                // The rule ingest applies (PROTOCOL.md §8), on the stored batches in sequence order. A hash column
+                // that does not read as 32 bytes (the batch pass reports the row) names no batch: it links only to
+                // another unreadable one.
+                let head = previous.map { ChainLink.Head(sequence: $0.sequence, hash: $0.hash ?? Self.unreadableHash) }
+                let named = entry.previousHash ?? Self.unreadableHash
+                switch ChainLink.classify(sequence: entry.sequence, previousHash: named, head: head) {
+                case .genesis, .extends:
+                    break
+                case .gap(let missing):
                     finding(
                         .gap,
-                        "batches \(previous.sequence + 1)…\(entry.sequence - 1) of epoch \(key.epoch) are missing"
+                        "batches \(missing.lowerBound)…\(missing.upperBound) of epoch \(key.epoch) are missing"
                     )
-                } else if entry.previousHash != previous.hash {
+                case .broken:
+                    if let previous {
+                        finding(
+                            .chainBroken,
+                            "batch does not name the hash of stored batch \(previous.sequence) (batch id \(previous.batchID))"
+                        )
+                    } else if entry.sequence == 0 {
+                        finding(.chainBroken, "sequence 0 does not exist: an epoch's first batch is sequence 1")
+                    } else {
+                        finding(.chainBroken, "the first batch of the epoch names a non-zero previous hash")
+                    }
+                case .alreadySeen:
+                    // In sequence order, a stored batch at or below the one before has the same sequence.
+                    let other = previous?.batchID ?? entry.batchID
                     finding(
-                        .chainBroken,
-                        "batch does not name the hash of stored batch \(previous.sequence) (batch id \(previous.batchID))"
+                        .equivocation,
+                        "batches \(other) and \(entry.batchID) both claim sequence \(entry.sequence)"
                     )
                 }
             }

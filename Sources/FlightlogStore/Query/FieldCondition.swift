@@ -20,9 +20,9 @@ public struct FieldCondition: Sendable, Equatable {
     }
 
     /// Parses `field=value`, `field!=value` or `field~regex`; the first operator wins, so values may contain `=`.
-    public init(parsing text: String) throws(QueryError) {
+    public init(parsing text: String) throws(StoreError) {
         guard let index = text.firstIndex(where: { $0 == "=" || $0 == "~" || $0 == "!" }) else {
-            throw QueryError.badCondition(text)
+            throw StoreError.badCondition(text)
         }
         let field = String(text[..<index])
         let rest = text[index...]
@@ -33,9 +33,9 @@ public struct FieldCondition: Sendable, Equatable {
         } else if rest.hasPrefix("~") {
             self.init(field: field, op: .matches, value: String(rest.dropFirst()))
         } else {
-            throw QueryError.badCondition(text)
+            throw StoreError.badCondition(text)
         }
-        guard Self.isValidFieldName(field) else { throw QueryError.badCondition(text) }
+        guard Self.isValidFieldName(field) else { throw StoreError.badCondition(text) }
     }
 
     /// Field names are restricted so that they can sit inside a JSON path without quoting problems.

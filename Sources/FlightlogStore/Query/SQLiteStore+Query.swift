@@ -102,7 +102,7 @@ extension SQLiteStore {
         if let id = query.aroundEventID {
             guard
                 let center = try Int64.fetchOne(db, sql: "SELECT \(time) FROM events e WHERE e.id = ?", arguments: [id])
-            else { throw QueryError.unknownEvent(id) }
+            else { throw StoreError.unknownEvent(id) }
             // The centre is an event time an agent chose (any i64), the window a flag: saturate, never trap.
             since = max(since ?? Int64.min, center.subtractingSaturating(query.aroundWindowNanos))
             // The window ends at centre + window included; `until` excludes. Up to 2^63 − 1 there is no time after it
@@ -129,7 +129,7 @@ extension SQLiteStore {
         if query.ip != nil { terms.append(Self.sourceIPRangeTerm) }
         if let agent = query.agent {
             guard let agentID = try Int64.fetchOne(db, sql: "SELECT id FROM agents WHERE name = ?", arguments: [agent])
-            else { throw QueryError.unknownAgent(agent) }
+            else { throw StoreError.unknownAgent(name: agent) }
             terms.append("e.agent_id = ?")
             arguments.append(agentID.databaseValue)
         }
@@ -242,18 +242,18 @@ extension SQLiteStore {
 
     // MARK: - Errors
 
-    /// Runs `body` in a read transaction; SQLite's full-text syntax errors become ``QueryError/badMatch(expression:reason:)``.
+    /// Runs `body` in a read transaction; SQLite's full-text syntax errors become ``StoreError/badMatch(expression:reason:)``.
     func readTranslatingErrors<T>(_ query: EventQuery, _ body: (Database) throws -> T) throws -> T {
         do {
             return try self.pool.read(body)
-        } catch let error as QueryError {
+        } catch let error as StoreError {
             throw error
         } catch let error as DatabaseError {
             let message = error.message ?? "\(error)"
             if message.contains("no such table: \(FullTextLayout.view)") {
                 // Opened without the full-text files because they cannot be read.
                 if let file = self.leftOutFullText.first {
-                    throw QueryError.database("\(StoreError.fullTextDamaged(path: file.path, reason: file.reason))")
+                    throw StoreError.database("\(StoreError.fullTextDamaged(path: file.path, reason: file.reason))")
                 }
                 // A full-text file is missing (removed to be rebuilt, or never created by this database's serve), or
                 // is a database without an index in it.
@@ -261,7 +261,7 @@ extension SQLiteStore {
                 let problem =
                     paths.first { !FileManager.default.fileExists(atPath: $0) }.map { "\($0) is missing" }
                     ?? "\(paths.joined(separator: " and ")) hold no complete index"
-                throw QueryError.database(
+                throw StoreError.database(
                     "no full-text index: \(problem). `flightlog serve` "
                         + "rebuilds it from the stored events when it starts; searches without --match work meanwhile"
                 )
@@ -270,9 +270,9 @@ extension SQLiteStore {
                 message.contains("fts5") || message.contains("no such column") || message.contains("unterminated")
                     || message.contains("unknown special query")
             {
-                throw QueryError.badMatch(expression: match, reason: message)
+                throw StoreError.badMatch(expression: match, reason: message)
             }
-            throw QueryError.database(message)
+            throw StoreError.database(message)
         }
     }
 }

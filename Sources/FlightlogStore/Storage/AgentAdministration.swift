@@ -4,6 +4,7 @@ public import FlightlogWire
 /// with their chains, findings, tokens and rotations.
 public protocol AgentAdministration: Sendable {
     /// Enrols a key (standard base64 of the 32 raw bytes) under `name`.
+    @discardableResult
     func enroll(name: String, publicKeyBase64: String, atNanos: Int64) async throws(StoreError) -> AgentRecord
 
     /// Revokes the agent named `name`: its handshakes and batches are refused from `atNanos` on.

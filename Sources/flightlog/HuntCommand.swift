@@ -69,13 +69,7 @@ struct HuntCommand: ParsableCommand {
     )
     var format: ListFormat = .table
 
-    @Option(
-        help: ArgumentHelp(
-            "Print times in this IANA time zone instead of UTC. Example: --tz Europe/Paris",
-            valueName: "zone"
-        )
-    )
-    var tz: String?
+    @OptionGroup var timeZone: TimeZoneOptions
 
     func validate() throws {
         if let limit = self.limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
@@ -85,7 +79,7 @@ struct HuntCommand: ParsableCommand {
         let db = self.database.db
         var query = try self.filters.queryOrExit()
         query.limit = self.limit
-        let times = try Investigation.zone(self.tz)
+        let times = try self.timeZone.formatter()
         let loaded: [SigmaRule]
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: self.rules, isDirectory: &isDirectory), isDirectory.boolValue

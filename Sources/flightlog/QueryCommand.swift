@@ -40,15 +40,9 @@ struct QueryCommand: ParsableCommand {
     var count = false
 
     @Option(help: "Output format: table, jsonl, csv or timesketch. Example: --format jsonl")
-    var format: EventFormatArgument = .table
+    var format: EventFormat = .table
 
-    @Option(
-        help: ArgumentHelp(
-            "Print times in this IANA time zone instead of UTC. Example: --tz Europe/Paris",
-            valueName: "zone"
-        )
-    )
-    var tz: String?
+    @OptionGroup var timeZone: TimeZoneOptions
 
     @Flag(help: "Write CSV cells exactly, without the guard against spreadsheet formulas.")
     var csvRaw = false
@@ -65,7 +59,7 @@ struct QueryCommand: ParsableCommand {
         var query = try self.filters.queryOrExit()
         query.limit = self.limit
         query.order = self.order.order
-        let times = try Investigation.zone(self.tz)
+        let times = try self.timeZone.formatter()
         let store = try Investigation.openStore(db)
         if query.match != nil, let progress = try? store.fullTextProgressNow(), progress.lag > 0 {
             // The index trails the commit (a running aggregator catches up): say what --match cannot see yet.
@@ -93,7 +87,7 @@ struct QueryCommand: ParsableCommand {
                 out.write(String(matched) + "\n")
             } else {
                 let printer = EventPrinter(
-                    format: self.format.format,
+                    format: self.format,
                     times: times,
                     clock: query.clock,
                     out: out,
@@ -122,30 +116,5 @@ struct QueryCommand: ParsableCommand {
         }
         try Investigation.audit("query", database: db, count: matched, outcome: matched > 0 ? "ok" : "no match")
         if matched == 0 { throw ExitCode(1) }
-    }
-}
-
-enum EventFormatArgument: String, ExpressibleByArgument, CaseIterable {
-    case table
-    case jsonl
-    case csv
-    case timesketch
-
-    var format: EventFormat {
-        switch self {
-        case .table: .table
-        case .jsonl: .jsonl
-        case .csv: .csv
-        case .timesketch: .timesketch
-        }
-    }
-
-    /// The JSON flavour written straight from the store, or nil for the formats the printer lays out.
-    func jsonStyle(clock: EventQuery.Clock) -> EventJSON.Style? {
-        switch self {
-        case .jsonl: .plain
-        case .timesketch: .timesketch(clock: clock)
-        case .table, .csv: nil
-        }
     }
 }

@@ -341,68 +341,31 @@ struct ServeSettings {
             Output.error("\(error)")
             throw ExitCode(2)
         }
-        let statusPath = self.statusFile ?? self.db + ".status.json"
-        // Once the database is open (its files count): each connection needs a file descriptor.
-        let files = OpenFileLimit.prepare(maxConnections: self.maxConnections)
-        if let report = files.report {
-            if files.isShort { logger.warning("\(report)") } else { logger.info("\(report)") }
-        }
         let configuration = AggregatorConfiguration(
             host: self.listen.host,
             port: self.listen.port,
             window: self.window,
             heartbeatIntervalSeconds: self.heartbeat,
             handshakeTimeoutSeconds: self.handshakeTimeout,
-            maxConnections: files.connections,
-            statusPath: statusPath,
+            maxConnections: self.maxConnections,
+            statusPath: self.statusFile ?? self.db + ".status.json",
             tls: credentials
         )
-        let metrics = AggregatorMetrics()
-        let server: IngestServer
+        let setup = Aggregator.Setup(
+            configuration: configuration,
+            signer: signer,
+            checkpointIntervalSeconds: self.checkpointInterval
+        )
         do {
-            server = try await IngestServer(
-                configuration: configuration,
-                store: store,
-                metrics: metrics,
-                logger: logger
-            )
-        } catch {
+            try await Aggregator.run(setup, store: store, logger: logger) { port in
+                let bound = HostPort(host: self.listen.host, port: port)
+                Output.line("flightlog: listening on \(bound) (\(credentials == nil ? "plaintext" : "TLS 1.3"))")
+                lock.describe("pid \(getpid()), listening on \(bound)")
+            }
+        } catch let error as AggregatorError {
             Output.error("\(error)")
             throw ExitCode(2)
         }
-        let bound = HostPort(host: self.listen.host, port: server.port)
-        Output.line("flightlog: listening on \(bound) (\(credentials == nil ? "plaintext" : "TLS 1.3"))")
-        lock.describe("pid \(getpid()), listening on \(bound)")
-        let reporter = StatusReporter(
-            metrics: metrics,
-            path: statusPath,
-            intervalSeconds: configuration.statusIntervalSeconds,
-            listen: bound.description,
-            logger: logger
-        )
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                // Shut down in reverse order: the last checkpoint is signed after the server's last commit.
-                services: [
-                    .init(
-                        service: CheckpointService(
-                            store: store,
-                            signer: signer,
-                            intervalSeconds: self.checkpointInterval,
-                            logger: logger
-                        )
-                    ),
-                    .init(service: reporter),
-                    .init(service: server),
-                ]
-                    + (credentials.map {
-                        [.init(service: TLSReloader(credentials: $0, metrics: metrics, logger: logger))]
-                    } ?? []),
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        try await group.run()
         lock.release()
     }
 }

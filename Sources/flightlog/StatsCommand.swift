@@ -38,13 +38,7 @@ struct StatsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Working hours, HH-HH, in --tz. Example: --work-hours 07-19", valueName: "range"))
     var workHours: String = "07-19"
 
-    @Option(
-        help: ArgumentHelp(
-            "Time zone for printed times and working hours. Example: --tz Europe/Paris",
-            valueName: "zone"
-        )
-    )
-    var tz: String?
+    @OptionGroup var timeZone: TimeZoneOptions
 
     @Option(help: "Output format: table or jsonl. Example: --format jsonl")
     var format: ListFormat = .table
@@ -67,7 +61,7 @@ struct StatsCommand: ParsableCommand {
             Output.error("--bucket must be positive and --work-hours must read HH-HH, e.g. 07-19")
             throw ExitCode(2)
         }
-        let times = try Investigation.zone(self.tz)
+        let times = try self.timeZone.formatter()
         let zone = times.zone
         let hours = WorkHours(startHour: parts[0], endHour: parts[1]) { nanos in
             zone?.secondsFromGMT(for: Date(timeIntervalSince1970: Double(nanos / 1_000_000_000))) ?? 0

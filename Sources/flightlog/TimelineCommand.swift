@@ -44,13 +44,7 @@ struct TimelineCommand: ParsableCommand {
     @Option(help: "Output format: text or jsonl. Example: --format jsonl")
     var format: TimelineFormat = .text
 
-    @Option(
-        help: ArgumentHelp(
-            "Print times in this IANA time zone instead of UTC. Example: --tz America/New_York",
-            valueName: "zone"
-        )
-    )
-    var tz: String?
+    @OptionGroup var timeZone: TimeZoneOptions
 
     enum TimelineFormat: String, ExpressibleByArgument, CaseIterable {
         case text
@@ -75,7 +69,7 @@ struct TimelineCommand: ParsableCommand {
             throw ExitCode(2)
         }
         query.limit = self.limit
-        let times = try Investigation.zone(self.tz)
+        let times = try self.timeZone.formatter()
         let store = try Investigation.openStore(db)
         Terminal.ignoreBrokenPipe()
         let out = BufferedWriter.standardOutput()

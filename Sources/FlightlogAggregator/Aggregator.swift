@@ -1,0 +1,90 @@
+public import FlightlogEvidence
+public import FlightlogStore
+public import Logging
+import ServiceLifecycle
+
+/// The whole aggregator as `flightlog serve` runs it: the ingest server, the status file, the periodic signed
+/// checkpoint and the certificate reloader in one service group, stopped by SIGTERM or SIGINT.
+public enum Aggregator {
+    /// What the caller decided before the aggregator runs: where it listens and how, and its checkpoint key.
+    public struct Setup: Sendable {
+        public var configuration: AggregatorConfiguration
+        /// Signs the transparency log's checkpoints.
+        public var signer: CheckpointSigner
+        /// Seconds between signed checkpoints (only when the log has grown).
+        public var checkpointIntervalSeconds: Int64
+
+        public init(configuration: AggregatorConfiguration, signer: CheckpointSigner, checkpointIntervalSeconds: Int64)
+        {
+            self.configuration = configuration
+            self.signer = signer
+            self.checkpointIntervalSeconds = checkpointIntervalSeconds
+        }
+    }
+
+    /// Binds the listening socket, calls `listening` with the bound port (port 0 picks one), and runs until a
+    /// signal stops it. The connection limit is fitted to the process's open-file limit first (see
+    /// ``OpenFileLimit``); throws ``AggregatorError/cannotListen(_:)`` when the address cannot be bound.
+    public static func run(
+        _ setup: Setup,
+        store: any EvidenceStore & TransparencyStore,
+        logger: Logger,
+        listening: (_ port: Int) -> Void
+    ) async throws {
+        var configuration = setup.configuration
+        // Once the storage is open (its files count): each connection needs a file descriptor.
+        let files = OpenFileLimit.prepare(maxConnections: configuration.maxConnections)
+        if let report = files.report {
+            if files.isShort { logger.warning("\(report)") } else { logger.info("\(report)") }
+        }
+        configuration.maxConnections = files.connections
+        let metrics = AggregatorMetrics()
+        let server = try await IngestServer(
+            configuration: configuration,
+            store: store,
+            metrics: metrics,
+            logger: logger
+        )
+        listening(server.port)
+        // `[v6]:port` for IPv6, as the status file and `flightlog status` show it.
+        let bound =
+            configuration.host.contains(":")
+            ? "[\(configuration.host)]:\(server.port)" : "\(configuration.host):\(server.port)"
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            // Shut down in reverse order: the last checkpoint is signed after the server's last commit.
+            .init(
+                service: CheckpointService(
+                    store: store,
+                    signer: setup.signer,
+                    intervalSeconds: setup.checkpointIntervalSeconds,
+                    logger: logger
+                )
+            )
+        ]
+        if let statusPath = configuration.statusPath {
+            services.append(
+                .init(
+                    service: StatusReporter(
+                        metrics: metrics,
+                        path: statusPath,
+                        intervalSeconds: configuration.statusIntervalSeconds,
+                        listen: bound,
+                        logger: logger
+                    )
+                )
+            )
+        }
+        services.append(.init(service: server))
+        if let credentials = configuration.tls {
+            services.append(.init(service: TLSReloader(credentials: credentials, metrics: metrics, logger: logger)))
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}

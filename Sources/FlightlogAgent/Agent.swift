@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// The whole agent: collector, shipper and status writer in one service group, stopped by SIGTERM or SIGINT.
 public enum Agent {

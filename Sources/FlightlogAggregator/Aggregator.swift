@@ -2,6 +2,7 @@ public import FlightlogEvidence
 public import FlightlogStore
 public import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// The whole aggregator as `flightlog serve` runs it: the ingest server, the status file, the periodic signed
 /// checkpoint and the certificate reloader in one service group, stopped by SIGTERM or SIGINT.

@@ -1,3 +1,4 @@
+import FlightlogWire
 import Synchronization
 
 /// Failed enrolment attempts per source address: past `maxFailures` within `windowNanos`, an address is answered

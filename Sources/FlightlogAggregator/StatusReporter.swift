@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import NIOCore
 public import ServiceLifecycle
 
 /// Writes the aggregator's counters to a JSON file every few seconds, atomically, so that `flightlog status` can

@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 public import ServiceLifecycle
 import UnixSignals
+import X509
 
 /// Reads the TLS certificate and key again on SIGHUP and when their files change (checked every few seconds), so
 /// that a renewed certificate is served without a restart; sessions already open keep the one they started with. A

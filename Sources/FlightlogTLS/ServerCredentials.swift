@@ -1,5 +1,6 @@
 import Foundation
 public import NIOSSL
+import SwiftASN1
 import Synchronization
 public import X509
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import FlightlogAgent
 
 struct KeygenCommand: AsyncParsableCommand {

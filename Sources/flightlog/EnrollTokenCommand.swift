@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlightlogEvidence
 import FlightlogStore
+import FlightlogWire
 import Foundation
 
 struct EnrollTokenCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlightlogEvidence
 import FlightlogStore
+import FlightlogWire
 import Foundation
 
 /// `flightlog verify-bundle DIR`: the first spelling of `flightlog verify --bundle DIR`, kept for scripts.

@@ -1,4 +1,5 @@
 import FlightlogTestSupport
+import FlightlogWire
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import FlightlogEvidence
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation

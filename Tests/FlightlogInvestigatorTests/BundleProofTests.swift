@@ -1,5 +1,6 @@
 import Crypto
 import FlightlogEvidence
+import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import Crypto
 import FlightlogEvidence
 import FlightlogTestSupport
 import FlightlogWire

@@ -1,3 +1,4 @@
+import FlightlogWire
 public import Foundation
 
 /// The JSON object of one event, as `query --format jsonl`, `timesketch` and `export` write it.

@@ -1,4 +1,5 @@
 import FlightlogEvidence
+import Foundation
 
 /// The outcome of one `verify` run.
 public struct VerifyReport: Sendable, Codable, Equatable {

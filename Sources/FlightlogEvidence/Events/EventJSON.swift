@@ -1,5 +1,5 @@
 import FlightlogWire
-public import Foundation
+import Foundation
 
 /// The JSON object of one event, as `query --format jsonl`, `timesketch` and `export` write it.
 ///

@@ -1,5 +1,5 @@
 public import Crypto
-public import FlightlogWire
+import FlightlogWire
 import Foundation
 
 /// The aggregator's checkpoint signing key: an Ed25519 key with a signed-note name.

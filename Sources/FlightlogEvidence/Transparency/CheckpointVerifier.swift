@@ -1,5 +1,5 @@
 public import Crypto
-public import FlightlogWire
+import FlightlogWire
 import Foundation
 
 /// A checkpoint verifier key: the public half, its signed-note name and key hash.

@@ -1,5 +1,5 @@
-public import Crypto
-public import FlightlogWire
+import Crypto
+import FlightlogWire
 import Foundation
 
 /// A checkpoint with its signature lines, parsed from or written as note text.

@@ -27,11 +27,6 @@ enum Output {
     }
 }
 
-/// An error already explained to the user; the command exits with `code`.
-struct ReportedFailure: Error {
-    var code: Int32
-}
-
 /// Current wall-clock time in ns since the Unix epoch.
 func nowNanos() -> Int64 {
     Int64(Date().timeIntervalSince1970 * 1_000_000_000)

@@ -11,9 +11,3 @@ struct DatabaseOptions: ParsableArguments {
     )
     var db: String = "flightlog.db"
 }
-
-/// Output formats of listing commands.
-enum ListFormat: String, ExpressibleByArgument, CaseIterable {
-    case table
-    case jsonl
-}

@@ -424,8 +424,8 @@ struct ShipperStateMachineTests {
         )
     }
 
-    /// Codes this agent does not know (0 is reserved; 26 and up are later additions) are accepted and logged
-    /// with their number. The agent retries them with the usual backoff, which PROTOCOL.md §4.8 does not say.
+    /// Codes this agent does not know (0 is reserved; 26 and up may be added by a later aggregator) are accepted,
+    /// named by their number, and not retryable (§4.8): the agent reconnects slowly rather than hammering.
     @Test(arguments: [UInt16(0), 26, .max])
     func anErrorWithAnUnknownCodeIsNamedByItsNumber(_ raw: UInt16) throws {
         var machine = Self.machine(in: .streaming)
@@ -438,7 +438,7 @@ struct ShipperStateMachineTests {
         let frame = try Frame.decode(typeByte: FrameType.error.rawValue, body: &body)
         #expect(
             machine.received(frame, now: Self.start) == [
-                .countErrorReceived, .close(.ended(reason: "ERROR \(raw) sequence 0: new", retryable: true)),
+                .countErrorReceived, .close(.ended(reason: "ERROR \(raw) sequence 0: new", retryable: false)),
             ]
         )
     }

@@ -316,11 +316,13 @@ struct ShipperStateMachine {
         return [.open(silenceTimeout: session.silenceTimeout)]
     }
 
-    /// ERROR from the aggregator: retryable or not by its code (§4.8).
+    /// ERROR from the aggregator: retryable or not by its code (§4.8). A code this agent does not know (0, or one
+    /// added later) is named by its number and is not retryable, as §4.8 says: the agent keeps spooling and
+    /// reconnects slowly.
     private mutating func peerSentError(_ error: ErrorMessage) -> [Action] {
         let name = error.code.map { "\($0)" } ?? "\(error.rawCode)"
         let reason = "ERROR \(name) sequence \(error.sequence): \(error.message)"
-        return [.countErrorReceived] + self.close(.ended(reason: reason, retryable: error.code?.isRetryable ?? true))
+        return [.countErrorReceived] + self.close(.ended(reason: reason, retryable: error.code?.isRetryable ?? false))
     }
 
     /// A frame that decodes but is not allowed now: ERROR `unexpectedFrame` (§3 rule 7, §7.2 rule 6), then close.

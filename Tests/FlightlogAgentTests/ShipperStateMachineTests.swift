@@ -175,19 +175,19 @@ struct ShipperStateMachineTests {
     }
 
     /// §7.2 rule 6: during the handshake, anything but the frame expected next is `unexpectedFrame`.
-    @Test(arguments: Self.frames(except: .challenge))
+    @Test(arguments: Self.frames(except: .challenge, .goodbye))
     func anyFrameButChallengeAfterHelloIsUnexpected(_ frame: Frame) {
         var machine = Self.machine(in: .awaitingChallenge)
         #expect(machine.received(frame, now: Self.start) == Self.violation("expected CHALLENGE"))
     }
 
-    @Test(arguments: Self.frames(except: .welcome))
+    @Test(arguments: Self.frames(except: .welcome, .goodbye))
     func anyFrameButWelcomeAfterProofIsUnexpected(_ frame: Frame) {
         var machine = Self.machine(in: .awaitingWelcome)
         #expect(machine.received(frame, now: Self.start) == Self.violation("expected WELCOME"))
     }
 
-    @Test(arguments: Self.everyFrame)
+    @Test(arguments: Self.frames(except: .goodbye))
     func anyFrameBeforeHelloIsUnexpected(_ frame: Frame) {
         var machine = Self.machine(in: .idle)
         #expect(machine.received(frame, now: Self.start) == Self.violation("unexpected \(frame.type) before HELLO"))
@@ -394,17 +394,19 @@ struct ShipperStateMachineTests {
         #expect(machine.spoolRequest == Machine.SpoolRequest(after: 1, limit: 3))
     }
 
-    /// §7.8: GOODBYE from the aggregator (it is shutting down) is retried with backoff.
-    @Test func aGoodbyeFromTheAggregatorEndsTheConnectionToBeRetried() {
-        var machine = Self.machine(in: .streaming)
+    // MARK: - ERROR and GOODBYE (§4.8, §4.9)
+
+    /// GOODBYE is allowed in every state (§7.2 rule 6) and ends the session without an answer: the aggregator
+    /// closes after it (§4.9). It is retried with backoff (§7.8).
+    @Test(arguments: Phase.allCases)
+    func aGoodbyeFromTheAggregatorEndsTheConnectionToBeRetried(_ phase: Phase) {
+        var machine = Self.machine(in: phase)
         #expect(
             machine.received(.goodbye(Goodbye(message: "closing")), now: Self.start) == [
                 .close(.ended(reason: "aggregator said goodbye: closing", retryable: true))
             ]
         )
     }
-
-    // MARK: - ERROR (§4.8)
 
     /// Every ERROR is fatal, in every state; its code says whether to reconnect soon (§7.8).
     @Test(arguments: Phase.allCases, ErrorCode.allCases)

@@ -144,8 +144,12 @@ struct ShipperStateMachine {
     /// A frame arrived.
     mutating func received(_ frame: Frame, now: ContinuousClock.Instant) -> [Action] {
         if case .closed = self.state { return [] }
-        // Every ERROR is fatal, in every state (§4.8).
+        // ERROR and GOODBYE are allowed in every state and end the session (§7.2 rule 6): ERROR is fatal (§4.8),
+        // GOODBYE an orderly close, to be retried (§7.8).
         if case .error(let error) = frame { return self.peerSentError(error) }
+        if case .goodbye(let goodbye) = frame {
+            return self.close(.ended(reason: "aggregator said goodbye: \(goodbye.message)", retryable: true))
+        }
         switch self.state {
         case .idle:
             return self.violation("unexpected \(frame.type) before HELLO")
@@ -291,8 +295,8 @@ struct ShipperStateMachine {
         return [.findResumeBatch(sequence: welcome.lastSequence)]
     }
 
-    /// After WELCOME: ACKs match the window, HEARTBEATs are signs of life, GOODBYE ends the connection (to be
-    /// retried, §7.8), anything else is unexpected.
+    /// After WELCOME: ACKs match the window, HEARTBEATs are signs of life, anything else (but ERROR and GOODBYE)
+    /// is unexpected.
     private mutating func receivedInSession(_ frame: Frame, session: inout StreamingState) -> [Action] {
         switch frame {
         case .ack(let ack):
@@ -300,8 +304,6 @@ struct ShipperStateMachine {
             return [.acknowledged(sequence: ack.sequence, status: ack.status)]
         case .heartbeat:
             return []
-        case .goodbye(let goodbye):
-            return self.close(.ended(reason: "aggregator said goodbye: \(goodbye.message)", retryable: true))
         default:
             return self.violation("unexpected \(frame.type)")
         }

@@ -486,6 +486,24 @@ struct ShipperStateMachineTests {
         #expect(machine.outcome == .ended(reason: "the aggregator closed the connection", retryable: true))
     }
 
+    // MARK: - Silence (§7.6)
+
+    /// The read timeout closed the connection: named as silence, with the timeout of the state (30 s before
+    /// WELCOME, 3 × H after), and retried.
+    @Test(arguments: [
+        (Phase.idle, UInt16(15), 30), (.awaitingChallenge, 15, 30), (.awaitingWelcome, 15, 30), (.resuming, 15, 30),
+        (.streaming, 15, 45), (.streaming, 1, 3),
+    ])
+    func silenceEndsTheConnectionNamedAsSilence(_ phase: Phase, _ heartbeat: UInt16, _ seconds: Int) {
+        var machine = Self.machine(in: phase, heartbeat: heartbeat)
+        let outcome = Machine.Outcome.ended(
+            reason: "nothing received from the aggregator for \(seconds) s",
+            retryable: true
+        )
+        #expect(machine.silenceTimedOut() == [.close(outcome)])
+        #expect(machine.silenceTimedOut() == [], "once")
+    }
+
     // MARK: - Heartbeats (§7.6)
 
     @Test(arguments: [UInt16(1), 15, 300])
@@ -645,6 +663,7 @@ struct ShipperStateMachineTests {
         #expect(machine.received(.error(ErrorMessage(code: .timeout, message: "late")), now: Self.start) == [])
         #expect(machine.receivedUndecodable(.unknownFrameType(0x99)) == [])
         #expect(machine.connectionClosed() == [])
+        #expect(machine.silenceTimedOut() == [])
         #expect(machine.spoolRead(spool) == [])
         #expect(machine.batchLoaded(Self.batch(2)) == [])
         #expect(machine.shutdownRequested(spool: spool, now: Self.start) == [])

@@ -77,13 +77,15 @@ final class ShipperConnection: Sendable {
 
     // MARK: - Tasks
 
-    /// The next event from the aggregator: a frame, the end of the stream, or a frame that does not decode.
+    /// The next event from the aggregator: a frame, the end of the stream, a frame that does not decode, or silence.
     private func read(_ frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator) async -> [Action] {
         do {
             guard let frame = try await frames.next() else { return self.handle { $0.connectionClosed() } }
             return self.handle { $0.received(frame, now: .now) }
         } catch let error as WireError {
             return self.handle { $0.receivedUndecodable(error) }
+        } catch is IdleCloseHandler.Silence {
+            return self.handle { $0.silenceTimedOut() }
         } catch {
             self.fail(error)
             return []

@@ -189,6 +189,23 @@ struct ShipperStateMachine {
         return self.close(.ended(reason: "the aggregator closed the connection", retryable: true))
     }
 
+    /// Nothing arrived from the aggregator for the silence timeout of the state (``handshakeSilenceTimeout``, then
+    /// ``StreamingState/silenceTimeout``): it is gone, and the connection was closed.
+    ///
+    /// PROTOCOL.md §7.6 asks for ERROR `timeout` before the close; the agent sends none (the close is the read
+    /// timeout handler's), as before this machine existed.
+    mutating func silenceTimedOut() -> [Action] {
+        let timeout: Duration
+        switch self.state {
+        case .closed: return []
+        case .streaming(let streaming): timeout = streaming.silenceTimeout
+        case .idle, .awaitingChallenge, .awaitingWelcome, .resuming: timeout = Self.handshakeSilenceTimeout
+        }
+        return self.close(
+            .ended(reason: "nothing received from the aggregator for \(timeout.components.seconds) s", retryable: true)
+        )
+    }
+
     /// The hash of the agent's own batch at WELCOME's last sequence, nil when it no longer has that batch.
     mutating func resumeBatchFound(hash: Bytes32?, now: ContinuousClock.Instant) -> [Action] {
         guard case .resuming(let resuming) = self.state else { return [] }

@@ -69,7 +69,6 @@ public actor Collector: Service {
         if await !self.journal.isFull { _ = try await self.step(draining: true) }
         self.lifecycle("stop", "flightlog-agent stopping pid=\(ProcessInfo.processInfo.processIdentifier)")
         try await self.cut()
-        await self.journal.wakeAll()
     }
 
     /// One round: poll, maybe cut. Returns whether anything was read or cut.

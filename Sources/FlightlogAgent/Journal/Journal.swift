@@ -1,6 +1,7 @@
 public import FlightlogWire
 import Foundation
 import Glibc
+import Synchronization
 
 /// The agent's durable state: the chain position, the tailer offsets and the spool of built, unacknowledged
 /// batches, advanced together (see ``ChainState``).
@@ -18,7 +19,12 @@ public actor Journal {
     private(set) var state: ChainState
     private var spooled: [UInt64: Int] = [:]
     private(set) var spoolBytes = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Commits and acknowledgements so far: what ``waitForChange(after:)`` compares against.
+    private var changes: UInt64 = 0
+    private var nextWaiter = 0
+    /// Tasks suspended in ``waitForChange(after:)``, by a number of their own. Behind a lock rather than isolated
+    /// to the actor because a cancellation handler, which runs outside it, takes its waiter out and resumes it.
+    private nonisolated let waiters = Mutex<[Int: CheckedContinuation<Void, Never>]>([:])
 
     /// Largest chain.json accepted on load.
     static let maxStateFileLength = 64 * 1024 * 1024
@@ -157,15 +163,19 @@ public actor Journal {
         self.state = next
         self.spooled[batch.sequence] = batch.bytes.count
         self.spoolBytes += batch.bytes.count
-        for waiter in self.waiters { waiter.resume() }
-        self.waiters.removeAll()
+        self.changed()
     }
 
     // MARK: - Shipping side
 
-    /// Committed spooled sequences above `sequence`, oldest first, at most `limit`.
-    public func spooledSequences(after sequence: UInt64, limit: Int) -> [UInt64] {
-        Array(self.spooled.keys.filter { $0 > sequence }.sorted().prefix(limit))
+    /// The spool as the shipper decides on it: the change it was taken at, its depth, and the committed spooled
+    /// sequences above `sequence`, oldest first, at most `limit`.
+    public func spoolSnapshot(after sequence: UInt64, limit: Int) -> SpoolSnapshot {
+        SpoolSnapshot(
+            change: self.changes,
+            batches: self.spooled.count,
+            sequences: limit > 0 ? Array(self.spooled.keys.filter { $0 > sequence }.sorted().prefix(limit)) : []
+        )
     }
 
     /// The oldest spooled sequence.
@@ -186,18 +196,44 @@ public actor Journal {
             self.spoolBytes -= self.spooled[stored] ?? 0
             self.spooled[stored] = nil
         }
-        for waiter in self.waiters { waiter.resume() }
-        self.waiters.removeAll()
+        self.changed()
     }
 
-    /// Suspends until the journal changes (a batch committed or acknowledged).
-    public func waitForChange() async {
-        await withCheckedContinuation { self.waiters.append($0) }
+    // MARK: - Waiting for a change
+
+    /// Suspends until a batch is committed or acknowledged after the snapshot whose ``SpoolSnapshot/change`` is
+    /// `change`, or until the task is cancelled.
+    ///
+    /// Returns at once when that happened already, so a decision to wait taken on a snapshot misses nothing that
+    /// changed between the snapshot and the wait.
+    public func waitForChange(after change: UInt64) async {
+        guard self.changes == change, !Task.isCancelled else { return }
+        let id = self.nextWaiter
+        self.nextWaiter += 1
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                // This runs on the actor, so no commit or acknowledgement comes between this check and the
+                // registration, and `changed()` finds the continuation.
+                let changed = self.changes != change
+                let registered = self.waiters.withLock { waiters in
+                    // Cancelled before the handler below could find the continuation: it never will.
+                    guard !changed, !Task.isCancelled else { return false }
+                    waiters[id] = continuation
+                    return true
+                }
+                if !registered { continuation.resume() }
+            }
+        } onCancel: {
+            self.waiters.withLock { $0.removeValue(forKey: id) }?.resume()
+        }
     }
 
-    /// Wakes everything waiting in ``waitForChange()`` (shutdown).
-    public func wakeAll() {
-        for waiter in self.waiters { waiter.resume() }
-        self.waiters.removeAll()
+    private func changed() {
+        self.changes += 1
+        let waiting = self.waiters.withLock { waiters in
+            defer { waiters.removeAll() }
+            return Array(waiters.values)
+        }
+        for waiter in waiting { waiter.resume() }
     }
 }

@@ -43,13 +43,15 @@ public final class Shipper: Service {
     }
 
     public func run() async throws {
-        var backoff = 1.0
+        var backoff = ReconnectBackoff()
         var attempt = 0
         while !Task.isCancelled {
             if Task.isShuttingDownGracefully, await self.journal.spoolStatus.batches == 0 { return }
             attempt += 1
             if attempt > 1 { self.counters.add("reconnects") }
             self.counters.note("connection", "connecting")
+            let ackedBefore = self.counters["batches_acked"] + self.counters["batches_acked_duplicate"]
+            let ceiling: Double
             do {
                 switch try await self.session() {
                 case .drained:
@@ -63,21 +65,19 @@ public final class Shipper: Service {
                     } else {
                         self.logger.warning("Connection to the aggregator ended", metadata: ["reason": "\(reason)"])
                     }
-                    if !retryable {
-                        // An operator must act (enrol the key, look at a broken chain). Keep spooling, retry slowly.
-                        backoff = 60
-                    }
+                    // After a refusal an operator must act on (enrol the key, look at a broken chain): keep
+                    // spooling, retry slowly.
+                    let acked = self.counters["batches_acked"] + self.counters["batches_acked_duplicate"]
+                    ceiling = backoff.sessionEnded(acknowledged: acked > ackedBefore, retryable: retryable)
                 }
             } catch {
                 self.counters.note("connection", "disconnected: \(error)")
                 self.counters.note("last_error", "\(error)")
                 self.logger.info("Cannot reach the aggregator", metadata: ["error": "\(error)"])
+                ceiling = backoff.attemptFailed()
             }
             if Task.isShuttingDownGracefully { return }
-            let jitter = Double.random(in: 0.5...1.0)
-            let delay = Duration.milliseconds(Int64(backoff * jitter * 1000))
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
-            backoff = min(backoff * 2, 60)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: ReconnectBackoff.jittered(ceiling)) }
         }
     }
 

@@ -13,7 +13,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case alreadyRevoked(name: String)
     /// SQLite reported an error.
     case database(String)
-    /// The full-text index file (`DB.fts`, derived from the stored events) is not a readable database. The
+    /// A full-text index file (`DB.fts` or `DB.fts1`, derived from the stored events) is not a readable database. The
     /// evidence database itself is not affected.
     case fullTextDamaged(path: String, reason: String)
     /// An evidence bundle could not be completed (no checkpoint covers its batches, or the store disagrees with

@@ -23,7 +23,7 @@ struct FlightlogAgentCommand: AsyncParsableCommand {
 
     static func main() async {
         // One malloc arena, set before any thread allocates: the agent is small and mostly idle, and glibc's
-        // per-thread arenas would otherwise keep a few MiB of freed memory each (BENCHMARKS.md, footprint).
+        // per-thread arenas would otherwise keep a few MiB of freed memory each (docs/benchmarks/agent.md, footprint).
         _ = flightlog_set_malloc_arenas(1)
         do {
             var command = try Self.parseAsRoot()

@@ -123,7 +123,7 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         // Start-up (arguments, YAML, key, time zone data) touches code the agent never runs again; once it runs,
-        // only what it keeps using should stay mapped (BENCHMARKS.md, footprint).
+        // only what it keeps using should stay mapped (docs/benchmarks/agent.md, footprint).
         let release = Task {
             try await Task.sleep(for: .seconds(5))
             _ = flightlog_release_read_only_pages()

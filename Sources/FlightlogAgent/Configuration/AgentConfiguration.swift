@@ -34,7 +34,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// A line is shipped within this many milliseconds of being read.
     public var flushIntervalMilliseconds: Int
     /// zlib level 1 (fast) … 9 (small). Level 1 by default: on a workstation CPU is scarcer than bandwidth
-    /// (measured: level 1 compresses ~2.4×, level 6 ~3.1× at 40 % more CPU per line; BENCHMARKS.md).
+    /// (level 1 compresses ~2.4×, level 6 ~3.1× at 40 % more CPU per line; docs/benchmarks/agent.md).
     public var compressionLevel: Int
     /// Zone for timestamps that carry none (an IANA name such as `Europe/Berlin`); default: the host's zone.
     public var timeZone: String?

@@ -122,11 +122,8 @@ final class SQLiteStore: FlightlogStorage {
     /// The page size of a new evidence database, fixed when the file is created; an existing file keeps its own.
     ///
     /// 64 KiB (SQLite's largest) rather than its default 4 KiB: the writer's rows and its four indexes take fewer
-    /// pages, page splits and WAL frames. Measured 2026-11-27 (release, 2 M events of ~200-byte lines, 8 connections,
-    /// alternating runs, BENCHMARKS.md "After midnight"): CPU per event while ingesting 20.4–22.4 µs with 4 KiB pages,
-    /// 19.0–20.6 with 16 KiB, 18.2–18.9 with 32 KiB, 17.4–17.7 with 64 KiB; events/s acknowledged 80–88 k, 88–95 k,
-    /// 95–99 k, 103–104 k. Reads on the same 2 M events were as fast or faster (a 60,000-event JSONL export
-    /// 0.32 s against 0.28 s); the largest WAL grows from ~61 to ~100–125 MB.
+    /// pages, page splits and WAL frames, ~20 % less CPU per ingested event than 4 KiB pages, with reads as fast and
+    /// a larger WAL (up to ~125 MB). The series is in docs/benchmarks/ingest.md ("after midnight").
     static let pageSize = 65_536
 
     /// How much WAL the writer lets accumulate before its automatic (PASSIVE) checkpoint copies it into the database.
@@ -134,10 +131,8 @@ final class SQLiteStore: FlightlogStorage {
     /// SQLite's default is 1,000 pages whatever their size: 4 MB in a database with 4 KiB pages (every one created
     /// before 64 KiB pages), a checkpoint after nearly every commit. A page that several commits rewrite (the last
     /// page of `events`, the leaves of its indexes, the source-IP index's newest subtree) is copied into the database
-    /// once per checkpoint, so fewer checkpoints copy less. Measured 2026-11-27 (release, 2 M events of ~200-byte
-    /// lines, 8 connections, alternating, BENCHMARKS.md "Checkpoint interval"): a database with 4 KiB pages 84.6 and
-    /// 84.0 k events/s acknowledged and indexed against 80.9 and 78.2 k (91 k acknowledged against 82-84 k); with
-    /// 64 KiB pages, where the default is already 64 MB, no difference beyond the VM's noise. Durability does not
+    /// once per checkpoint, so fewer checkpoints copy less: ~5 % more events/s on a database with 4 KiB pages, no
+    /// difference with 64 KiB ones (docs/benchmarks/ingest.md, "the checkpoint interval"). Durability does not
     /// change: every commit still syncs the WAL. While `serve` runs, ``WALCheckpointer`` copies the WAL after each
     /// commit, so this checkpoint finds little left to copy: what it still does is let the WAL start over.
     static let walCheckpointBytes = 128 << 20

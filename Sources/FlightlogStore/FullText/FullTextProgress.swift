@@ -26,10 +26,10 @@ public struct FullTextProgress: Sendable, Equatable {
 
     /// Whether ingestion may go on under a lag bound of `maxLag` events: the lag may exceed the lowest it has been
     /// by at most that much. On a caught-up index that is a lag of at most `maxLag`. On an index being rebuilt (an
-    /// upgraded or damaged `DB.fts`: the whole store to index) ingestion is not held back while the indexer gains on
-    /// it; only when ingestion outruns it does it wait, so the lag never grows past where the rebuild started plus
-    /// `maxLag`. Holding ingestion back until a rebuilt index trailed by less than `maxLag` stopped acknowledgements
-    /// for minutes after an upgrade, and could not make the one-core indexer any faster.
+    /// upgraded, removed or damaged `DB.fts` or `DB.fts1`: the whole store to index) ingestion is not held back while
+    /// the indexer gains on it; only when ingestion outruns it does it wait, so the lag never grows past where the
+    /// rebuild started plus `maxLag`. (Holding ingestion back until a rebuilt index trailed by less than `maxLag`
+    /// would stop acknowledgements for minutes after an upgrade, and make no indexer faster.)
     public func isWithinBound(_ maxLag: Int64) -> Bool {
         self.lag <= self.lowestLag.addingSaturating(maxLag)
     }

@@ -85,14 +85,8 @@ public struct BundleKeys: Codable, Sendable, Equatable {
         }
     }
 
-    /// As the exporter writes it: indented, keys sorted, `/` not escaped.
-    public func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
-    }
+    /// As the exporter writes it (see ``BundleJSON``).
+    public func encoded() throws -> [UInt8] { try BundleJSON.encode(self) }
 
-    public static func decode(_ data: Data) -> BundleKeys? {
-        try? JSONDecoder().decode(BundleKeys.self, from: data)
-    }
+    public static func decode(_ data: Data) -> BundleKeys? { BundleJSON.decode(Self.self, data) }
 }

@@ -143,16 +143,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         }
     }
 
-    /// The manifest as the exporter writes it: indented, keys sorted (the same bundle, the same bytes), `/` not
-    /// escaped.
-    public func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
-    }
+    /// The manifest as the exporter writes it (see ``BundleJSON``).
+    public func encoded() throws -> [UInt8] { try BundleJSON.encode(self) }
 
     /// Reads a manifest; nil when the bytes are not a JSON object of this shape.
-    public static func decode(_ data: Data) -> BundleManifest? {
-        try? JSONDecoder().decode(BundleManifest.self, from: data)
-    }
+    public static func decode(_ data: Data) -> BundleManifest? { BundleJSON.decode(Self.self, data) }
 }

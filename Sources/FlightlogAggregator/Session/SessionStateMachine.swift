@@ -9,7 +9,9 @@ import NIOCore
 /// Every protocol decision is made here: which frame answers which, which ERROR code, when to close, the window,
 /// the order of ACKs, what each state accepts and which version allows what. Nothing is done here: no channel, no
 /// task, no clock (the time an event happened comes with it), no store (a store request is an ``Action`` whose
-/// answer comes back as an event). ``Session`` feeds the events in and carries the actions out, in order.
+/// answer comes back as an event). ``Session`` feeds the events in and carries the actions out, in order. The timers
+/// (handshake deadline, idle timeout, heartbeats) are ``SessionDeadlines``'s: they fire on the event loop, where the
+/// channel's read state is known, even while the session's task waits.
 ///
 /// ```
 ///  awaitingHello ─HELLO─► awaitingProof ─PROOF─► lookingUpAgent ─not enrolled─► lookingUpKeyHolder ─► refused

@@ -1,13 +1,12 @@
 import FlightlogStore
 import FlightlogWire
 import Logging
-import NIOCore
 
 /// Merges verified batches from every connection into few durable transactions (group commit).
 ///
-/// Connections `enqueue` a batch with a promise and carry on reading; the committer's `run()` loop takes whatever
-/// has accumulated (up to `maxBatchesPerCommit`), stores it in one transaction and fulfils the promises only after
-/// the commit returned, so that an ACK always means durable.
+/// Connections `enqueue` a batch with a reply and carry on reading; the committer's `run()` loop takes whatever has
+/// accumulated (up to `maxBatchesPerCommit`), stores it in one transaction and replies only after the commit
+/// returned, so that an ACK always means durable.
 ///
 /// Memory: before a connection inflates and decodes a batch it calls ``reserve(_:)`` with the batch's estimated
 /// size in memory, which suspends while more than `maxPendingBytes` are reserved: the connection then holds only
@@ -15,9 +14,14 @@ import NIOCore
 /// before, let every connection hold a decoded batch while it waited: 1,000 connections with one 1 MB batch each
 /// took the process from 2.0 to 9.7 GB.
 actor GroupCommitter {
+    /// Receives the outcome of a queued batch once its transaction committed or failed. A session passes one that
+    /// yields into its own event stream (an `AsyncStream` continuation): it returns at once and never blocks the
+    /// commit loop.
+    typealias Reply = @Sendable (Result<IngestOutcome, AggregatorError>) -> Void
+
     private struct Pending {
         var item: IngestItem
-        var promise: EventLoopPromise<IngestOutcome>
+        var reply: Reply
         var bytes: Int
     }
 
@@ -54,7 +58,7 @@ actor GroupCommitter {
     }
 
     /// Waits until less than `maxPendingBytes` is reserved, then reserves `bytes` for a batch about to be decoded
-    /// and queued; false when shutting down (nothing reserved). Pass the same `bytes` to ``enqueue(_:promise:bytes:)``
+    /// and queued; false when shutting down (nothing reserved). Pass the same `bytes` to ``enqueue(_:bytes:reply:)``
     /// or give them back with ``release(_:)``.
     func reserve(_ bytes: Int) async -> Bool {
         if self.pendingBytes >= self.maxPendingBytes && !self.stopping {
@@ -75,15 +79,15 @@ actor GroupCommitter {
         self.wakeSpaceWaiters()
     }
 
-    /// Queues `item`, whose `bytes` were reserved; `promise` is completed after the transaction holding it commits
-    /// (or fails).
-    func enqueue(_ item: IngestItem, promise: EventLoopPromise<IngestOutcome>, bytes: Int) {
+    /// Queues `item`, whose `bytes` were reserved; `reply` is called after the transaction holding it commits (or
+    /// fails).
+    func enqueue(_ item: IngestItem, bytes: Int, reply: @escaping Reply) {
         if self.stopping {
             self.release(bytes)
-            promise.fail(AggregatorError.shuttingDown)
+            reply(.failure(.shuttingDown))
             return
         }
-        self.pending.append(Pending(item: item, promise: promise, bytes: bytes))
+        self.pending.append(Pending(item: item, reply: reply, bytes: bytes))
         self.metrics.set("commit_queue_batches", Int64(self.pending.count))
         self.wakeUp?.resume()
         self.wakeUp = nil
@@ -146,7 +150,7 @@ actor GroupCommitter {
                     elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
                 )
                 for (entry, outcome) in zip(group, outcomes) {
-                    entry.promise.succeed(outcome)
+                    entry.reply(.success(outcome))
                 }
                 self.metrics.add("commits")
             } catch {
@@ -160,7 +164,7 @@ actor GroupCommitter {
                         metadata: ["error": "\(error)", "batches": "\(group.count)", "failures": "\(failures)"]
                     )
                 }
-                for entry in group { entry.promise.fail(AggregatorError.storage("\(error)")) }
+                for entry in group { entry.reply(.failure(.storage("\(error)"))) }
             }
             self.metrics.set("commit_batches_in_transaction", 0)
             self.pendingBytes -= group.reduce(0) { $0 + $1.bytes }

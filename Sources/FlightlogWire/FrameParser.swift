@@ -33,11 +33,7 @@ public struct FrameParser: Sendable {
                 guard let length = buffer.readInteger(endianness: .big, as: UInt32.self) else { return nil }
                 guard length >= 1 else { throw WireError.invalidValue(what: "frame length", value: 0) }
                 guard Int(length) <= self.maxFrameLength else {
-                    throw WireError.lengthExceedsLimit(
-                        what: WireError.frameLengthField,
-                        length: Int(length),
-                        limit: self.maxFrameLength
-                    )
+                    throw WireError.frameTooLarge(length: Int(length), limit: self.maxFrameLength)
                 }
                 self.state = .waitingForBody(length: Int(length))
             case .waitingForBody(let length):

@@ -6,6 +6,9 @@ public enum WireError: Error, Equatable, Sendable {
     case truncated(what: String)
     /// A length field exceeds the limit named in `limit`.
     case lengthExceedsLimit(what: String, length: Int, limit: Int)
+    /// A frame's length field exceeds the receiver's maximum frame length (PROTOCOL.md §3 rules 1–2): `limit` is
+    /// ``WireLimits/maxFrameLength``, or the smaller maximum the receiver applies (the aggregator's before WELCOME).
+    case frameTooLarge(length: Int, limit: Int)
     /// A length field disagrees with the bytes actually present.
     case lengthMismatch(what: String, declared: Int, actual: Int)
     /// The frame type byte names no known frame.
@@ -41,7 +44,7 @@ extension WireError {
         switch self {
         case .badMagic: .badMagic
         case .unsupportedVersion: .unsupportedVersion
-        case .lengthExceedsLimit(what: Self.frameLengthField, _, _): .frameTooLarge
+        case .frameTooLarge: .frameTooLarge
         default: .malformedFrame
         }
     }
@@ -54,7 +57,4 @@ extension WireError {
         default: .malformedBatch
         }
     }
-
-    /// The `what` of the frame length's ``lengthExceedsLimit(what:length:limit:)``.
-    static let frameLengthField = "frame"
 }

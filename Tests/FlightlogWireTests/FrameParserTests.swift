@@ -53,7 +53,7 @@ struct FrameParserTests {
     func oversized() throws {
         var parser = FrameParser()
         var buffer = ByteBuffer(bytes: [0x00, 0x40, 0x04, 0x01])
-        #expect(throws: WireError.lengthExceedsLimit(what: "frame", length: 4_195_329, limit: 4_195_328)) {
+        #expect(throws: WireError.frameTooLarge(length: 4_195_329, limit: 4_195_328)) {
             try parser.nextFrame(buffer: &buffer)
         }
         var largest = FrameParser()
@@ -61,16 +61,33 @@ struct FrameParserTests {
         #expect(try largest.nextFrame(buffer: &exact) == nil)
         var smaller = FrameParser(maxFrameLength: 100)
         var hundredOne = ByteBuffer(bytes: [0, 0, 0, 101])
-        #expect(throws: WireError.lengthExceedsLimit(what: "frame", length: 101, limit: 100)) {
+        #expect(throws: WireError.frameTooLarge(length: 101, limit: 100)) {
             try smaller.nextFrame(buffer: &hundredOne)
         }
         var larger = FrameParser(maxFrameLength: .max)
         var huge = ByteBuffer(bytes: [0xff, 0xff, 0xff, 0xff])
-        #expect(
-            throws: WireError.lengthExceedsLimit(what: "frame", length: 0xffff_ffff, limit: WireLimits.maxFrameLength)
-        ) {
+        #expect(throws: WireError.frameTooLarge(length: 0xffff_ffff, limit: WireLimits.maxFrameLength)) {
             try larger.nextFrame(buffer: &huge)
         }
+    }
+
+    /// The code is chosen by the case, never by a field's name: another length past its limit that happens to be
+    /// called "frame" is still `malformedFrame`.
+    @Test(
+        "each decoding error maps to the ERROR code of PROTOCOL.md §3 rule 7",
+        arguments: [
+            (WireError.frameTooLarge(length: 4_195_329, limit: 4_195_328), ErrorCode.frameTooLarge),
+            (.frameTooLarge(length: 1038, limit: 1037), .frameTooLarge),
+            (.lengthExceedsLimit(what: "frame", length: 2, limit: 1), .malformedFrame),
+            (.lengthExceedsLimit(what: "GOODBYE message", length: 1025, limit: 1024), .malformedFrame),
+            (.badMagic(what: "HELLO"), .badMagic),
+            (.unsupportedVersion(what: "HELLO", version: 0), .unsupportedVersion),
+            (.truncated(what: "HELLO"), .malformedFrame),
+            (.unknownFrameType(0x7f), .malformedFrame),
+        ]
+    )
+    func frameErrorCode(_ error: WireError, _ code: ErrorCode) {
+        #expect(error.frameErrorCode == code)
     }
 
     @Test("a zero length is refused")
@@ -114,7 +131,7 @@ struct FrameParserTests {
         let before = EmbeddedChannel(handler: ByteToMessageHandler(FrameDecoder(handshake: limit)))
         try before.writeInbound(large.encoded)
         #expect(try before.readInbound(as: Frame.self) == large)
-        #expect(throws: WireError.lengthExceedsLimit(what: "frame", length: 4096, limit: 1037)) {
+        #expect(throws: WireError.frameTooLarge(length: 4096, limit: 1037)) {
             try before.writeInbound(ByteBuffer(bytes: oversized))
         }
 

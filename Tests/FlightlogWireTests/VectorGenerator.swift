@@ -394,9 +394,9 @@ enum VectorGenerator {
             ("length 0", [0, 0, 0, 0], .invalidValue(what: "", value: 0)),
             (
                 "length one past the maximum frame length (4195329)", [0x00, 0x40, 0x04, 0x01],
-                .lengthExceedsLimit(what: "frame", length: 0, limit: 0)
+                .frameTooLarge(length: 0, limit: 0)
             ),
-            ("length 0xffffffff", [0xff, 0xff, 0xff, 0xff], .lengthExceedsLimit(what: "frame", length: 0, limit: 0)),
+            ("length 0xffffffff", [0xff, 0xff, 0xff, 0xff], .frameTooLarge(length: 0, limit: 0)),
             ("unknown frame type 0x7f", f(0x7f, []), .unknownFrameType(0)),
             ("unknown frame type 0x09", f(0x09, Array(repeating: 0, count: 8)), .unknownFrameType(0)),
             ("HELLO with only its type byte", f(0x01, []), .truncated(what: "")),

@@ -448,7 +448,7 @@ struct ShipperStateMachineTests {
     // MARK: - Frames that do not decode (§3 rules 7–8)
 
     static let undecodable: [(WireError, ErrorCode)] = [
-        (.lengthExceedsLimit(what: "frame", length: 5_000_000, limit: WireLimits.maxFrameLength), .frameTooLarge),
+        (.frameTooLarge(length: 5_000_000, limit: WireLimits.maxFrameLength), .frameTooLarge),
         (.lengthExceedsLimit(what: "message", length: 2000, limit: WireLimits.maxMessageLength), .malformedFrame),
         (.truncated(what: "CHALLENGE"), .malformedFrame),
         (.unknownFrameType(0x99), .malformedFrame),

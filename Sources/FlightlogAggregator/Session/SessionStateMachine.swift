@@ -2,6 +2,7 @@ import Crypto
 import FlightlogEvidence
 import FlightlogStore
 import FlightlogWire
+import Logging
 import NIOCore
 
 /// The aggregator's side of one session (PROTOCOL.md §7) as a plain state machine: events in, actions out.

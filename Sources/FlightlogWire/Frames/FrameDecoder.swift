@@ -37,28 +37,3 @@ public struct FrameDecoder: ByteToMessageDecoder, Sendable {
         try self.decode(context: context, buffer: &buffer)
     }
 }
-
-/// Whether one connection's handshake is complete, shared by its frame decoder (which accepts only small frames
-/// until then) and the handler that sees WELCOME go out.
-public final class HandshakeLimit: Sendable {
-    private let complete = Atomic<Bool>(false)
-
-    public init() {}
-
-    /// Whether WELCOME has been sent.
-    public var isComplete: Bool { self.complete.load(ordering: .acquiring) }
-
-    /// Called when WELCOME is written: frames up to ``WireLimits/maxFrameLength`` are accepted from then on.
-    public func markComplete() { self.complete.store(true, ordering: .releasing) }
-}
-
-/// NIO outbound encoder: ``Frame``s to bytes.
-public struct FrameEncoder: MessageToByteEncoder, Sendable {
-    public typealias OutboundIn = Frame
-
-    public init() {}
-
-    public func encode(data: Frame, out: inout ByteBuffer) throws {
-        out.writeFrame(data)
-    }
-}

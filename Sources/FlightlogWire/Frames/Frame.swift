@@ -125,7 +125,7 @@ public struct Proof: Equatable, Sendable {
 ///
 /// ```
 /// offset size field
-///  0      8   epoch (u64), echoed from HELLO
+///  0      8   epoch (u64): HELLO's, or the new one after a rotation (§4.12)
 ///  8      8   last sequence stored for (agent, epoch) (u64; 0 = none)
 /// 16     32   hash of that batch (zero when none)
 /// 48      2   window: most unacknowledged batches allowed (u16)

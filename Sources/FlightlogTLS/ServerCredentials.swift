@@ -1,3 +1,6 @@
+// The members of `stat` and `timespec` are attributed to CoreFoundation (whose headers include the C ones),
+// so MemberImportVisibility needs it imported.
+import CoreFoundation
 import Foundation
 public import NIOSSL
 import SwiftASN1

@@ -52,8 +52,11 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CSQLiteTuning", path: "Sources/CSQLiteTuning"),
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", providers: [.apt(["libdeflate-dev"])]),
+        // The C structs of POSIX (stat, timespec, rlimit) behind Swift types, so that no other module reads their
+        // members (see the settings below).
+        .target(name: "FlightlogSystem"),
         .target(name: "FlightlogWire", dependencies: ["CZlib", nioCore, crypto]),
-        .target(name: "FlightlogTLS", dependencies: [nioCore, nioSSL, x509, asn1, crypto]),
+        .target(name: "FlightlogTLS", dependencies: ["FlightlogSystem", nioCore, nioSSL, x509, asn1, crypto]),
         // Pure: what a recipient needs to check evidence offline. Never GRDB, NIO sockets, logging or the store.
         .target(name: "FlightlogEvidence", dependencies: ["FlightlogWire", crypto]),
         // Pure: the Sigma rule language parsed into a typed tree. Never SQL: a store compiles the tree.
@@ -61,22 +64,22 @@ let package = Package(
         .target(
             name: "FlightlogStore",
             dependencies: [
-                "FlightlogWire", "FlightlogEvidence", "FlightlogSigma", "CSQLiteTuning", "CDeflate", grdb, grdbSQLite,
-                crypto, logging,
+                "FlightlogWire", "FlightlogEvidence", "FlightlogSigma", "FlightlogSystem", "CSQLiteTuning", "CDeflate",
+                grdb, grdbSQLite, crypto, logging,
             ]
         ),
         .target(
             name: "FlightlogAgent",
             dependencies: [
-                "FlightlogWire", "FlightlogTLS", nioCore, nioPosix, nioConcurrency, nioSSL, crypto, logging,
-                serviceLifecycle, yams,
+                "FlightlogWire", "FlightlogTLS", "FlightlogSystem", nioCore, nioPosix, nioConcurrency, nioSSL, crypto,
+                logging, serviceLifecycle, yams,
             ]
         ),
         .target(
             name: "FlightlogAggregator",
             dependencies: [
-                "FlightlogWire", "FlightlogEvidence", "FlightlogStore", "FlightlogTLS", nioCore, nioPosix, nioConcurrency,
-                nioSSL, crypto, logging, serviceLifecycle, unixSignals,
+                "FlightlogWire", "FlightlogEvidence", "FlightlogStore", "FlightlogTLS", "FlightlogSystem", nioCore,
+                nioPosix, nioConcurrency, nioSSL, crypto, logging, serviceLifecycle, unixSignals,
             ]
         ),
 
@@ -112,7 +115,10 @@ let package = Package(
             name: "FlightlogStoreTests",
             dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb, crypto]
         ),
-        .testTarget(name: "FlightlogAgentTests", dependencies: ["FlightlogAgent", "FlightlogWire", crypto]),
+        .testTarget(
+            name: "FlightlogAgentTests",
+            dependencies: ["FlightlogAgent", "FlightlogWire", "FlightlogSystem", crypto]
+        ),
         .testTarget(
             name: "FlightlogAggregatorTests",
             dependencies: [
@@ -140,7 +146,12 @@ for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
-    // A member is visible only where its module is imported: the imports of a file say what it depends on.
-    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    // A member is visible only where its module is imported: the imports of a file say what it depends on. Not in
+    // FlightlogSystem: on Linux the members of a C struct such as `stat` belong to whichever module's headers first
+    // included it in that compilation (Glibc, CoreFoundation, CDispatch…), which differs from build to build; the
+    // other modules read those structs only through FlightlogSystem's Swift types.
+    if target.name != "FlightlogSystem" {
+        settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    }
     target.swiftSettings = settings
 }

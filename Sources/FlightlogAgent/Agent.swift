@@ -1,3 +1,4 @@
+import FlightlogSystem
 import FlightlogTLS
 import Foundation
 public import Logging

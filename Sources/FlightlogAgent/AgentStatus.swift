@@ -1,3 +1,4 @@
+import FlightlogSystem
 import Foundation
 public import ServiceLifecycle
 

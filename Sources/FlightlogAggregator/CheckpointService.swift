@@ -1,5 +1,6 @@
 public import FlightlogEvidence
 public import FlightlogStore
+import FlightlogSystem
 public import Logging
 public import ServiceLifecycle
 

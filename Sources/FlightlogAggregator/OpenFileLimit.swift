@@ -1,3 +1,4 @@
+import FlightlogSystem
 import Foundation
 import Glibc
 
@@ -32,8 +33,7 @@ public struct OpenFileLimit: Sendable, Equatable {
     /// and returns what fits. Call it once the database is open (its files count as in use).
     public static func prepare(maxConnections: Int) -> OpenFileLimit {
         let inUse = Self.descriptorsInUse()
-        var limit = rlimit()
-        guard getrlimit(Self.resource, &limit) == 0 else {
+        guard let limit = OpenFileLimits.current() else {
             // No limit to read: nothing to adjust; serve what was asked.
             return OpenFileLimit(
                 previousSoft: UInt64.max,
@@ -44,14 +44,12 @@ public struct OpenFileLimit: Sendable, Equatable {
                 connections: maxConnections
             )
         }
-        let previousSoft = UInt64(limit.rlim_cur)
-        let hard = UInt64(limit.rlim_max)
+        let previousSoft = limit.soft
+        let hard = limit.hard
         let needed = UInt64(inUse + Self.headroom) + UInt64(max(maxConnections, 0))
         var soft = previousSoft
         if soft < needed {
-            var raised = limit
-            raised.rlim_cur = rlim_t(min(needed, hard))
-            if setrlimit(Self.resource, &raised) == 0 { soft = UInt64(raised.rlim_cur) }
+            if let raised = OpenFileLimits.setSoft(min(needed, hard)) { soft = raised }
         }
         let room = soft >= UInt64(Int.max) ? Int.max : Int(soft) - inUse - Self.headroom
         return OpenFileLimit(
@@ -86,8 +84,6 @@ public struct OpenFileLimit: Sendable, Equatable {
     private static func describe(_ value: UInt64) -> String {
         value == UInt64(rlim_t.max) ? "unlimited" : String(value)
     }
-
-    private static var resource: __rlimit_resource_t { __rlimit_resource_t(RLIMIT_NOFILE.rawValue) }
 
     /// The entries of /proc/self/fd (one of them the directory being read), or a guess where /proc is missing.
     private static func descriptorsInUse() -> Int {

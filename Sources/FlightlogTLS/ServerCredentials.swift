@@ -1,6 +1,4 @@
-// The members of `stat` and `timespec` are attributed to CoreFoundation (whose headers include the C ones),
-// so MemberImportVisibility needs it imported.
-import CoreFoundation
+import FlightlogSystem
 import Foundation
 public import NIOSSL
 import SwiftASN1
@@ -67,11 +65,8 @@ public final class ServerCredentials: Sendable {
 
     private static func stamp(_ certificate: String, _ key: String) -> FileStamp {
         func of(_ path: String) -> [Int] {
-            var info = stat()
-            guard stat(path, &info) == 0 else { return [] }
-            return [
-                Int(info.st_ino), Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec),
-            ]
+            guard let info = FileStatus.of(path: path) else { return [] }
+            return [Int(truncatingIfNeeded: info.inode), Int(clamping: info.size), Int(info.modifiedNanos)]
         }
         return FileStamp(certificate: of(certificate), key: of(key))
     }

@@ -1,3 +1,4 @@
+import FlightlogSystem
 import Foundation
 import Glibc
 
@@ -65,9 +66,7 @@ final class TemporaryDirectory {
     }
 
     func inode(_ name: String) -> UInt64? {
-        var info = stat()
-        guard stat(self.file(name), &info) == 0 else { return nil }
-        return UInt64(info.st_ino)
+        FileStatus.of(path: self.file(name))?.inode
     }
 
     /// An open write descriptor, for writing to a file after it was renamed.

@@ -1,4 +1,5 @@
 public import Crypto
+import FlightlogSystem
 import FlightlogWire
 import Foundation
 public import Logging

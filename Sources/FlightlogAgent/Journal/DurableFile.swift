@@ -1,3 +1,4 @@
+import FlightlogSystem
 import Glibc
 
 /// Crash-safe file writes: temp file, fsync, rename, fsync of the directory.
@@ -48,12 +49,13 @@ enum DurableFile {
             throw AgentError.io(path: path, reason: Self.errnoText())
         }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw AgentError.io(path: path, reason: Self.errnoText()) }
-        guard Int(info.st_size) <= limit else {
+        guard let info = FileStatus.of(descriptor: fd) else {
+            throw AgentError.io(path: path, reason: Self.errnoText())
+        }
+        guard info.size <= UInt64(max(limit, 0)) else {
             throw AgentError.io(path: path, reason: "larger than \(limit) bytes")
         }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var bytes = [UInt8](repeating: 0, count: Int(info.size))
         var done = 0
         while done < bytes.count {
             let result = bytes.withUnsafeMutableBytes { raw -> Int in

@@ -1,3 +1,4 @@
+import FlightlogSystem
 public import FlightlogWire
 import Foundation
 import Glibc
@@ -92,10 +93,9 @@ public actor Journal {
                 unlink(path)  // built but never committed: its lines are read again
                 continue
             }
-            var info = stat()
-            guard stat(path, &info) == 0 else { continue }
-            spooled[sequence] = Int(info.st_size)
-            total += Int(info.st_size)
+            guard let size = FileStatus.of(path: path)?.size else { continue }
+            spooled[sequence] = Int(clamping: size)
+            total += Int(clamping: size)
         }
         return (spooled, total)
     }

@@ -1,4 +1,5 @@
 public import Crypto
+import FlightlogSystem
 public import FlightlogWire
 import Foundation
 import NIOCore

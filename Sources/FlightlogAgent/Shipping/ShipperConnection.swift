@@ -1,4 +1,5 @@
 import Crypto
+import FlightlogSystem
 import FlightlogWire
 import Logging
 import NIOCore

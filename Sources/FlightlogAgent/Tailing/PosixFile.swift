@@ -1,6 +1,4 @@
-// The members of `stat` and `timespec` are attributed to CoreFoundation (whose headers include the C ones),
-// so MemberImportVisibility needs it imported.
-import CoreFoundation
+import FlightlogSystem
 import Glibc
 
 /// Thin, non-throwing wrappers over the POSIX calls the tailer uses.
@@ -32,25 +30,21 @@ enum PosixFile {
 
     /// `stat(2)` following symlinks; nil unless it names a regular file.
     static func status(path: String) -> Status? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return self.status(info)
+        FileStatus.of(path: path).flatMap(Self.status)
     }
 
     /// `fstat(2)`; nil on failure or if the descriptor is not a regular file.
     static func status(fd: Int32) -> Status? {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return nil }
-        return self.status(info)
+        FileStatus.of(descriptor: fd).flatMap(Self.status)
     }
 
-    private static func status(_ info: stat) -> Status? {
-        guard (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+    private static func status(_ info: FileStatus) -> Status? {
+        guard info.isRegularFile else { return nil }
         return Status(
-            identity: FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)),
-            size: UInt64(max(0, info.st_size)),
-            linkCount: UInt64(info.st_nlink),
-            modifiedNanos: Int64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtim.tv_nsec)
+            identity: FileIdentity(device: info.device, inode: info.inode),
+            size: info.size,
+            linkCount: info.linkCount,
+            modifiedNanos: info.modifiedNanos
         )
     }
 

@@ -1,4 +1,5 @@
 import FlightlogStore
+import FlightlogSystem
 import FlightlogWire
 import Logging
 import NIOCore

@@ -1,3 +1,4 @@
+import FlightlogSystem
 import FlightlogWire
 import NIOCore
 

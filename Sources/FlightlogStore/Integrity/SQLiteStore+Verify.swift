@@ -1,4 +1,5 @@
 import FlightlogEvidence
+import FlightlogSystem
 import Foundation
 import GRDB
 
@@ -94,9 +95,5 @@ extension SQLiteStore {
         }
     }
 
-    static func wallClockNanos() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
+    static func wallClockNanos() -> Int64 { WallClock.nowNanos() }
 }

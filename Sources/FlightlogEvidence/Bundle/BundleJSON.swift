@@ -14,3 +14,27 @@ enum BundleJSON {
         try? JSONDecoder().decode(type, from: data)
     }
 }
+
+extension KeyedDecodingContainer {
+    /// The value at `key`, or nil when it is absent, null or of another type: one bad member is that member's
+    /// problem, reported by the verifier, not a reason to refuse the whole file.
+    func lenient<T: Decodable>(_ key: Key) -> T? {
+        (try? self.decodeIfPresent(T.self, forKey: key)) ?? nil
+    }
+
+    /// A list whose elements are decoded one by one: an element that does not decode is kept as `empty` (every
+    /// member nil) so that the verifier reports it, and the list's other elements are still checked.
+    func lenientList<T: Decodable>(_ key: Key, empty: T) -> [T]? {
+        guard let list = (try? self.decodeIfPresent([Lenient<T>].self, forKey: key)) ?? nil else { return nil }
+        return list.map { $0.value ?? empty }
+    }
+}
+
+/// An element that may not decode.
+struct Lenient<T: Decodable>: Decodable {
+    let value: T?
+
+    init(from decoder: any Decoder) throws {
+        self.value = try? T(from: decoder)
+    }
+}

@@ -3,11 +3,19 @@ public import Foundation
 /// `keys.json` of an evidence bundle: the public keys of the agents whose batches it holds, with the keys they held
 /// before and the signed records that handed each rotated key over to the next.
 ///
-/// As in ``BundleManifest``, members are optional when decoded so that one bad entry is that entry's problem.
+/// As in ``BundleManifest``, a member that is absent, null or of the wrong type decodes as nil, so that one bad entry
+/// is that entry's problem.
 public struct BundleKeys: Codable, Sendable, Equatable {
     public var agents: [Agent]?
 
     public init(agents: [Agent]) { self.agents = agents }
+
+    enum CodingKeys: String, CodingKey { case agents }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.agents = c.lenientList(.agents, empty: Agent())
+    }
 
     public struct Agent: Codable, Sendable, Equatable {
         /// The enrolled name.
@@ -43,11 +51,25 @@ public struct BundleKeys: Codable, Sendable, Equatable {
             self.rotations = rotations
         }
 
+        /// An entry with no member: what an entry that is not an object decodes as.
+        init() {}
+
         enum CodingKeys: String, CodingKey {
             case name, enrolled, revoked, rotations
             case publicKey = "public_key"
             case keyID = "key_id"
             case previousKeys = "previous_keys"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.name = c.lenient(.name)
+            self.publicKey = c.lenient(.publicKey)
+            self.keyID = c.lenient(.keyID)
+            self.enrolled = c.lenient(.enrolled)
+            self.revoked = c.lenient(.revoked)
+            self.previousKeys = c.lenientList(.previousKeys, empty: PreviousKey())
+            self.rotations = c.lenient(.rotations)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -79,9 +101,20 @@ public struct BundleKeys: Codable, Sendable, Equatable {
             self.how = how
         }
 
+        /// An entry with no member: what an entry that is not an object decodes as.
+        init() {}
+
         enum CodingKeys: String, CodingKey {
             case from, until, how
             case publicKey = "public_key"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.publicKey = c.lenient(.publicKey)
+            self.from = c.lenient(.from)
+            self.until = c.lenient(.until)
+            self.how = c.lenient(.how)
         }
     }
 

@@ -2,8 +2,9 @@ public import Foundation
 
 /// `manifest.json` of an evidence bundle: written by the exporter, read by ``BundleVerifier``.
 ///
-/// Every member a verifier needs is optional when decoded, so that one incomplete entry is reported as that entry's
-/// problem instead of making the whole manifest unreadable; the exporter always writes them all.
+/// Every member is optional when decoded, and one that is absent, null or of the wrong type decodes as nil (see
+/// ``BundleJSON``), so that one bad entry is reported as that entry's problem instead of making the whole manifest
+/// unreadable; the exporter always writes them all.
 public struct BundleManifest: Codable, Sendable, Equatable {
     public var format: String?
     /// When the bundle was made, RFC 3339 UTC.
@@ -48,6 +49,19 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         case createdBy = "created_by"
     }
 
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.format = c.lenient(.format)
+        self.created = c.lenient(.created)
+        self.createdBy = c.lenient(.createdBy)
+        self.command = c.lenient(.command)
+        self.filters = c.lenient(.filters)
+        self.counts = c.lenient(.counts)
+        self.transparency = c.lenient(.transparency)
+        self.batches = c.lenientList(.batches, empty: Batch())
+        self.files = c.lenientList(.files, empty: File())
+    }
+
     public struct Counts: Codable, Sendable, Equatable {
         public var events: Int?
         public var batches: Int?
@@ -57,6 +71,15 @@ public struct BundleManifest: Codable, Sendable, Equatable {
             self.events = events
             self.batches = batches
             self.agents = agents
+        }
+
+        enum CodingKeys: String, CodingKey { case events, batches, agents }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.events = c.lenient(.events)
+            self.batches = c.lenient(.batches)
+            self.agents = c.lenient(.agents)
         }
     }
 
@@ -80,6 +103,14 @@ public struct BundleManifest: Codable, Sendable, Equatable {
             case checkpoint, origin
             case aggregatorKey = "aggregator_key"
             case treeSize = "tree_size"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.checkpoint = c.lenient(.checkpoint)
+            self.aggregatorKey = c.lenient(.aggregatorKey)
+            self.origin = c.lenient(.origin)
+            self.treeSize = c.lenient(.treeSize)
         }
     }
 
@@ -119,6 +150,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
             self.auditPath = auditPath
         }
 
+        /// An entry with no member: what an entry that is not an object decodes as.
+        init() {}
+
         enum CodingKeys: String, CodingKey {
             case file, agent, epoch
             case sequence = "seq"
@@ -126,6 +160,18 @@ public struct BundleManifest: Codable, Sendable, Equatable {
             case receivedNanos = "received_ns"
             case leafIndex = "leaf_index"
             case auditPath = "audit_path"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.file = c.lenient(.file)
+            self.agent = c.lenient(.agent)
+            self.epoch = c.lenient(.epoch)
+            self.sequence = c.lenient(.sequence)
+            self.batchHash = c.lenient(.batchHash)
+            self.receivedNanos = c.lenient(.receivedNanos)
+            self.leafIndex = c.lenient(.leafIndex)
+            self.auditPath = c.lenient(.auditPath)
         }
     }
 
@@ -140,6 +186,18 @@ public struct BundleManifest: Codable, Sendable, Equatable {
             self.path = path
             self.bytes = bytes
             self.sha256 = sha256
+        }
+
+        /// An entry with no member: what an entry that is not an object decodes as.
+        init() {}
+
+        enum CodingKeys: String, CodingKey { case path, bytes, sha256 }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.path = c.lenient(.path)
+            self.bytes = c.lenient(.bytes)
+            self.sha256 = c.lenient(.sha256)
         }
     }
 

@@ -135,7 +135,9 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FlightlogStore", "FlightlogEvidence", "FlightlogTestSupport", "FlightlogTLS", x509]
+            dependencies: [
+                "FlightlogStore", "FlightlogEvidence", "FlightlogSystem", "FlightlogTestSupport", "FlightlogTLS", x509,
+            ]
         ),
     ]
 )

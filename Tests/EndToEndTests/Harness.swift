@@ -1,3 +1,4 @@
+import FlightlogSystem
 import FlightlogTestSupport
 import Foundation
 import Glibc
@@ -67,24 +68,9 @@ enum Harness {
 
     /// A TCP port that was free a moment ago on 127.0.0.1.
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else { throw HarnessError("bind failed") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard let (fd, port) = LoopbackTCP.bind() else { throw HarnessError("bind to 127.0.0.1 failed") }
+        close(fd)
+        return port
     }
 
     /// Starts a long-running command with its open-file limit set first (`ulimit -n hard` sets both limits, then
@@ -114,22 +100,7 @@ enum Harness {
 
     /// A plain TCP connection to 127.0.0.1:`port` (its descriptor; the caller closes it), or nil.
     static func connect(_ port: Int) -> Int32? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard result == 0 else {
-            close(fd)
-            return nil
-        }
-        return fd
+        LoopbackTCP.connect(port: port)
     }
 
     /// kill -9.

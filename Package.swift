@@ -94,13 +94,19 @@ let package = Package(
         ),
 
         // MARK: - Tests
+        // What any test target may use: temporary directories, child processes, the built executables, a protocol
+        // client made of FlightlogWire alone. Never the store or the aggregator.
         .target(
             name: "FlightlogTestSupport",
-            dependencies: [
-                "FlightlogAggregator", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", nioCore, nioPosix,
-                nioConcurrency, crypto, logging, serviceLifecycle,
-            ],
+            dependencies: ["FlightlogWire", nioCore, nioPosix, nioConcurrency, crypto],
             path: "Tests/FlightlogTestSupport"
+        ),
+        // Evidence databases built through the store's ingest, with no server: for the tests of the store, of the
+        // `flightlog` executable and of what the aggregator leaves in a database. Never the aggregator.
+        .target(
+            name: "FlightlogStoreTestSupport",
+            dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb],
+            path: "Tests/FlightlogStoreTestSupport"
         ),
         .testTarget(
             name: "FlightlogWireTests",
@@ -112,19 +118,23 @@ let package = Package(
             name: "FlightlogStoreTests",
             dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb, crypto]
         ),
-        .testTarget(name: "FlightlogAgentTests", dependencies: ["FlightlogAgent", "FlightlogWire", crypto]),
+        .testTarget(
+            name: "FlightlogAgentTests",
+            dependencies: ["FlightlogTestSupport", "FlightlogAgent", "FlightlogWire", crypto]
+        ),
         .testTarget(
             name: "FlightlogAggregatorTests",
             dependencies: [
-                "FlightlogTestSupport", "FlightlogAggregator", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb,
-                nioCore, crypto, logging, serviceLifecycle, nioEmbedded, nioConcurrency,
+                "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogAggregator", "FlightlogStore",
+                "FlightlogEvidence", "FlightlogWire", grdb, nioCore, crypto, logging, serviceLifecycle, nioEmbedded,
+                nioConcurrency,
             ]
         ),
         .testTarget(
             name: "FlightlogInvestigatorTests",
             dependencies: [
-                "FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogSigma", "FlightlogWire", grdb,
-                nioCore, crypto,
+                "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogStore", "FlightlogEvidence",
+                "FlightlogSigma", "FlightlogWire", grdb, crypto,
             ]
         ),
         .testTarget(

@@ -107,13 +107,13 @@ struct ForgeableKeyTests {
             #expect(key.isValidSignature(batch.signature, for: batch.signedMessage), "the forgery works on its own")
             #expect(throws: WireError.badSignature) { try batch.verifySignature(publicKey: key) }
             let outcomes = try await store.ingest([
-                try IngestItem(agentID: agentID, batch: batch, events: events, receivedNanos: now())
+                try IngestItem(agentID: agentID, batch: batch, events: events, receivedNanos: nowNanos())
             ])
             #expect(outcomes == [.stored])
             previous = batch.hash
         }
         try await store.drainFullTextIndex()
-        let report = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: now()))
+        let report = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: nowNanos()))
         let forgeable = report.findings.filter { $0.kind == .forgeableKey }
         #expect(forgeable.count == 1)
         #expect(forgeable.first?.agent == "ws-forged")

@@ -1,5 +1,6 @@
 import FlightlogAggregator
 import FlightlogEvidence
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation

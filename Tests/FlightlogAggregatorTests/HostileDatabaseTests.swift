@@ -32,7 +32,12 @@ struct HostileDatabaseTests {
         )
         for batch in try self.agent.chain(count, eventsPerBatch: 3) {
             let outcomes = try await store.ingest([
-                try IngestItem(agentID: record.id, batch: batch, events: try batch.decodeEvents(), receivedNanos: now())
+                try IngestItem(
+                    agentID: record.id,
+                    batch: batch,
+                    events: try batch.decodeEvents(),
+                    receivedNanos: nowNanos()
+                )
             ])
             #expect(outcomes == [.stored])
         }
@@ -56,11 +61,16 @@ struct HostileDatabaseTests {
         let agentID = try #require(try await store.agent(publicKey: self.agent.publicKey)?.id)
         await #expect(throws: StoreError.self) {
             _ = try await store.ingest([
-                try IngestItem(agentID: agentID, batch: next, events: try next.decodeEvents(), receivedNanos: now())
+                try IngestItem(
+                    agentID: agentID,
+                    batch: next,
+                    events: try next.decodeEvents(),
+                    receivedNanos: nowNanos()
+                )
             ])
         }
         // verify reads the same ids and reports them.
-        let report = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: now()))
+        let report = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: nowNanos()))
         #expect(report.findings.contains { $0.kind == .rowInserted || $0.kind == .rowDeleted }, "\(report.findings)")
     }
 
@@ -100,7 +110,7 @@ struct HostileDatabaseTests {
         try self.tamper("UPDATE events SET fields = '[1, 2, 3]' WHERE id = 1")
         try self.tamper("UPDATE events SET fields = '{\"user\": 5, \"pid\": 1.5}' WHERE id = 2")
         try await store.drainFullTextIndex()
-        let report = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: now()))
+        let report = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: nowNanos()))
         #expect(report.findings.filter { $0.kind == .rowEdited }.map(\.rowID) == [1, 2], "\(report.findings)")
     }
 
@@ -116,7 +126,7 @@ struct HostileDatabaseTests {
             )
         }
         let reopened = try SQLiteStore(path: self.path, onDamagedIndex: .leaveOut)
-        _ = try await reopened.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: now()))
+        _ = try await reopened.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: nowNanos()))
         _ = try await reopened.counts()
     }
 
@@ -124,7 +134,7 @@ struct HostileDatabaseTests {
         defer { self.dir.cleanup() }
         _ = try await self.stored(1)
         let entry = AuditEntry(
-            atNanos: now(),
+            atNanos: nowNanos(),
             who: "investigator",
             command: "query",
             arguments: ["--user", "mchen"],

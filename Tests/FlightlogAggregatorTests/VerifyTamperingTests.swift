@@ -31,12 +31,12 @@ struct EvidenceFixture {
         try await withServer(database: self.path) { port, store, _ in
             try await store.enroll(name: a.name, publicKeyBase64: a.publicKeyBase64, atNanos: 1)
             try await store.enroll(name: b.name, publicKeyBase64: b.publicKeyBase64, atNanos: 1)
-            for agent in [a, b] { try await ship(agent, try agent.chain(4), port: port) }
+            for agent in [a, b] { try await agent.ship(try agent.chain(4), port: port) }
         }
         let store = try SQLiteStore(path: self.path)
         // Verify checks the full-text index only up to the indexer's watermark: complete it first.
         try await store.drainFullTextIndex()
-        self.externalNote = try #require(try await store.makeCheckpoint(signer: self.signer, atNanos: now())).note
+        self.externalNote = try #require(try await store.makeCheckpoint(signer: self.signer, atNanos: nowNanos())).note
     }
 
     func verify(
@@ -52,7 +52,7 @@ struct EvidenceFixture {
             agentName: agent,
             externalCheckpoints: external.map { SignedCheckpoint.parseFile($0) } ?? [],
             verifier: self.signer.verifier,
-            nowNanos: now()
+            nowNanos: nowNanos()
         )
         options.deep = deep
         return try await store.verify(options)
@@ -79,18 +79,6 @@ struct EvidenceFixture {
             try Data.fetchOne(db, sql: "SELECT envelope FROM batches WHERE id = ?", arguments: [batchID])
         } ?? Data()
     }
-}
-
-func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
-
-/// Ships `batches` on a fresh connection and waits for every ack.
-func ship(_ agent: TestAgent, _ batches: [SignedBatch], port: Int) async throws {
-    let (connection, _) = try await agent.open(port: port)
-    for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
-    for _ in batches {
-        guard case .ack = try await connection.receiveSkippingHeartbeats() else { throw TestFailure("expected ACK") }
-    }
-    await connection.close()
 }
 
 extension VerifyReport {
@@ -128,9 +116,8 @@ struct VerifyTamperingTests {
             return agent
         }()
         try await withServer(database: fixture.path) { port, _, _ in
-            try await ship(reborn, try reborn.chain(2, tag: "after restart"), port: port)
-            try await ship(
-                fixture.b,
+            try await reborn.ship(try reborn.chain(2, tag: "after restart"), port: port)
+            try await fixture.b.ship(
                 [
                     try fixture.b.batch(
                         sequence: 5,
@@ -142,7 +129,7 @@ struct VerifyTamperingTests {
             )
         }
         let store = try SQLiteStore(path: fixture.path)
-        _ = try await store.makeCheckpoint(signer: fixture.signer, atNanos: now())
+        _ = try await store.makeCheckpoint(signer: fixture.signer, atNanos: nowNanos())
         let incremental = try await fixture.verify(mode: .incremental, external: fixture.externalNote)
         #expect(incremental.findings == [])
         #expect(incremental.batchesChecked == 3)
@@ -153,8 +140,7 @@ struct VerifyTamperingTests {
         // An old row edited after a clean run is left to the next full run; a new one is caught by incremental.
         try fixture.tamper("UPDATE events SET user = 'nobody' WHERE id = (SELECT MAX(id) FROM events)")
         try await withServer(database: fixture.path) { port, _, _ in
-            try await ship(
-                reborn,
+            try await reborn.ship(
                 [
                     try reborn.batch(
                         sequence: 3,
@@ -221,7 +207,7 @@ struct VerifyTamperingTests {
         for command in ["query", "export"] {
             _ = try AuditTrail.record(
                 AuditEntry(
-                    atNanos: now(),
+                    atNanos: nowNanos(),
                     who: "inv",
                     command: command,
                     arguments: ["--user", "mchen"],
@@ -403,12 +389,12 @@ struct VerifyTamperingTests {
         }
         try await withServer(database: path) { port, store, _ in
             try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
-            try await ship(agent, [try agent.batch(sequence: 1, previous: .zero, events: events)], port: port)
+            try await agent.ship([try agent.batch(sequence: 1, previous: .zero, events: events)], port: port)
         }
         let store = try SQLiteStore(path: path)
         try await store.drainFullTextIndex()
         let signer = try AggregatorKeyFile.loadOrCreate(dir.file("aggregator.key"))
-        let options = VerifyOptions(mode: .full, verifier: signer.verifier, nowNanos: now())
+        let options = VerifyOptions(mode: .full, verifier: signer.verifier, nowNanos: nowNanos())
         let clean = try await store.verify(options)
         #expect(clean.findings == [])
         #expect(clean.eventsChecked == 4)
@@ -580,7 +566,7 @@ struct VerifyTamperingTests {
         #expect(try await fixture.verify().kinds == [.checkpointBadSignature])
         // Without the trusted key nothing can be authenticated: that is a failure too.
         let store = try SQLiteStore(path: fixture.path)
-        let blind = try await store.verify(VerifyOptions(verifier: nil, nowNanos: now()))
+        let blind = try await store.verify(VerifyOptions(verifier: nil, nowNanos: nowNanos()))
         #expect(blind.kinds.contains(.checkpointUnverifiable))
     }
 
@@ -590,7 +576,7 @@ struct VerifyTamperingTests {
         try fixture.tamper("DELETE FROM checkpoints")
         let store = try SQLiteStore(path: fixture.path)
         let later = try await store.verify(
-            VerifyOptions(verifier: fixture.signer.verifier, nowNanos: now() + 3_600_000_000_000)
+            VerifyOptions(verifier: fixture.signer.verifier, nowNanos: nowNanos() + 3_600_000_000_000)
         )
         #expect(later.kinds == [.checkpointMissing])
     }
@@ -634,7 +620,7 @@ struct VerifyTamperingTests {
         let group = ServiceGroup(services: [checkpoints, server], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await ship(agent, try agent.chain(3), port: server.port)
+            try await agent.ship(try agent.chain(3), port: server.port)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }

@@ -1,5 +1,6 @@
 import Crypto
 import FlightlogEvidence
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation

@@ -1,6 +1,7 @@
 import Crypto
 import FlightlogEvidence
 import FlightlogStore
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import Foundation
 import Testing

@@ -1,15 +1,16 @@
 import Crypto
 import FlightlogEvidence
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
-import NIOCore
 import Testing
 
 @testable import FlightlogStore
 
 /// A store holding what an enrolled agent may legally send at the ends of every range (PROTOCOL.md §1: any i64 time,
-/// any u64 epoch, sequences from 1 to 2^64 − 1, an agent clock of −2^63), built through the real server.
+/// any u64 epoch, sequences from 1 to 2^64 − 1, an agent clock of −2^63), stored as the server stores them: the
+/// handshake's skew is −2^63, where the server saturates that clock (`ExtremeValueSessionTests` holds it to that).
 ///
 /// Epoch 2^64 − 1. Batches: 2^63 (a gap from 1; events at −2^63 and 2^63 − 1), 2^63 + 1 (extends; an event at
 /// −2^63 + 1 and one at 2026-11-24T10:00Z), 5 (late, in the gap; 2026-11-24T10:05Z) and 2^64 − 1 (a gap after
@@ -17,7 +18,7 @@ import Testing
 struct ExtremeStore {
     let directory: TempDirectory
     var database: String { self.directory.file("flightlog.db") }
-    static let agent = TestAgent(name: "ws-edge", epoch: .max)
+    static let agent = TestAgent(name: "ws-edge", epoch: .max, clockOffsetNanos: .min)
     static let sequences: [UInt64] = [1 << 63, 1 << 63 + 1, 5, .max]
 
     static func make() async throws -> ExtremeStore {
@@ -55,31 +56,12 @@ struct ExtremeStore {
             previous: .zero,
             events: [event(tenOClock + 600_000_000_000, "edge last")]
         )
-        try await withServer(database: store.database) { port, sqlite, _ in
-            try await sqlite.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
-            let connection = try await TestConnection.connect(port: port)
-            // The agent's clock at the very start of i64: the recorded skew saturates at −2^63.
-            try await connection.send(
-                .hello(
-                    Hello(publicKey: agent.publicKey, epoch: agent.epoch, agentTimeNanos: .min, agentName: agent.name)
-                )
-            )
-            guard case .challenge(let challenge) = try await connection.receive() else {
-                throw TestFailure("expected CHALLENGE")
-            }
-            let message = Handshake.proofMessage(nonce: challenge.nonce, publicKey: agent.publicKey, epoch: agent.epoch)
-            try await connection.send(.proof(Proof(signature: Array(try agent.key.signature(for: message)))))
-            guard case .welcome = try await connection.receive() else { throw TestFailure("expected WELCOME") }
-            for batch in [first, second, late, last] {
-                try await connection.send(.batch(ByteBuffer(bytes: batch.bytes)))
-                guard case .ack(let ack) = try await connection.receiveSkippingHeartbeats(), ack.status == .stored
-                else { throw TestFailure("expected a stored ACK for \(batch.sequence)") }
-            }
-            await connection.close()
-            let signer = try AggregatorKeyFile.loadOrCreate(AggregatorKeyFile.defaultPath(database: store.database))
-            _ = try await sqlite.makeCheckpoint(signer: signer, atNanos: Int64(Date().timeIntervalSince1970 * 1e9))
-            try await sqlite.drainFullTextIndex()
-        }
+        let sqlite = try SQLiteStore(path: store.database)
+        try await sqlite.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+        try await agent.ingest([first, second, late, last], into: sqlite)
+        let signer = try AggregatorKeyFile.loadOrCreate(AggregatorKeyFile.defaultPath(database: store.database))
+        _ = try await sqlite.makeCheckpoint(signer: signer, atNanos: nowNanos())
+        try await sqlite.drainFullTextIndex()
         return store
     }
 

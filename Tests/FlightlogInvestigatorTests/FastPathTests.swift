@@ -1,5 +1,6 @@
 import FlightlogEvidence
 import FlightlogSigma
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import Foundation
 import GRDB
@@ -48,7 +49,7 @@ struct FastPathTests {
         let fixture = try await SharedIncident.shared.get()
         let store = try SQLiteStore(readOnlyPath: fixture.database)
         // The detection rules (a correlation has none of its own: its parts are checked here).
-        var rules = try SigmaRule.load(directory: HuntCommandTests.rulePack).filter { $0.correlation == nil }
+        var rules = try SigmaRule.load(directory: RepositoryFiles.rulePack).filter { $0.correlation == nil }
         for yaml in [
             "detection:\n  keywords:\n    - anydesk\n    - 'password reset'\n  condition: keywords",
             "detection:\n  sel:\n    message|contains|all: [reset, INC-4711]\n  condition: sel",
@@ -74,7 +75,7 @@ struct FastPathTests {
     @Test func everyStarterRuleNarrowsThroughTheIndexes() async throws {
         let fixture = try await SharedIncident.shared.get()
         let store = try SQLiteStore(readOnlyPath: fixture.database)
-        let rules = try SigmaRule.load(directory: HuntCommandTests.rulePack).filter { $0.correlation == nil }
+        let rules = try SigmaRule.load(directory: RepositoryFiles.rulePack).filter { $0.correlation == nil }
         #expect(rules.count == 6)
         for rule in rules {
             let condition = SigmaSQLCompiler.compile(try #require(rule.detection, "\(rule.file)"))
@@ -96,7 +97,7 @@ struct FastPathTests {
         let fixture = try await IncidentFixture.make()
         defer { fixture.cleanup() }
         let rules =
-            try SigmaRule.load(directory: HuntCommandTests.rulePack).filter { $0.correlation == nil } + Self.extraRules
+            try SigmaRule.load(directory: RepositoryFiles.rulePack).filter { $0.correlation == nil } + Self.extraRules
         func expectScanResults(_ state: String) throws {
             let store = try SQLiteStore(readOnlyPath: fixture.database)
             var matched = 0

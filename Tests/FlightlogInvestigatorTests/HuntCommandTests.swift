@@ -1,4 +1,5 @@
 import FlightlogSigma
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import Foundation
 import Testing
@@ -7,12 +8,9 @@ import Testing
 
 @Suite("flightlog hunt with Sigma rules")
 struct HuntCommandTests {
-    static let rulePack = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("aggregator/rules").path
-
     @Test func starterPackFindsEachIncidentStepInOrder() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("hunt", "--rules", Self.rulePack, "--format", "jsonl")
+        let result = try fixture.cli("hunt", "--rules", RepositoryFiles.rulePack, "--format", "jsonl")
         #expect(result.status == 0, "\(result.stderr)")
         let objects = try result.lines.map(jsonObject)
         var matches: [String: [[String: Any]]] = [:]
@@ -60,7 +58,7 @@ struct HuntCommandTests {
         #expect(rules.allSatisfy { ($0["notes"] as? [String])?.isEmpty == false })
         #expect(rules.contains { $0["correlation"] as? String == "temporal_ordered" })
         // Correlations find rules by name or id: the pack's must be unique.
-        let pack = try SigmaRule.load(directory: Self.rulePack)
+        let pack = try SigmaRule.load(directory: RepositoryFiles.rulePack)
         let ids = pack.compactMap(\.id)
         #expect(ids.count == pack.count && Set(ids).count == ids.count, "\(ids)")
     }

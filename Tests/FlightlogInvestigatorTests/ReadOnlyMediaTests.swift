@@ -1,3 +1,4 @@
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import Foundation
 import GRDB
@@ -108,7 +109,7 @@ struct ReadOnlyMediaTests {
         #expect(match.status == 0, "\(match.stderr)")
         #expect(match.lines.count == 1)
 
-        let arguments = ["hunt", "--rules", HuntCommandTests.rulePack, "--format", "jsonl"]
+        let arguments = ["hunt", "--rules", RepositoryFiles.rulePack, "--format", "jsonl"]
         let current = try FlightlogCLI.run(arguments + ["--db", fixture.database])
         let older = try FlightlogCLI.run(arguments + ["--db", copy.database])
         #expect(older.status == current.status, "\(older.stderr)")

@@ -1,5 +1,6 @@
 import FlightlogEvidence
 import FlightlogStore
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
@@ -13,7 +14,7 @@ struct RepeatedKeyStore {
 
     static func make() async throws -> RepeatedKeyStore {
         let store = RepeatedKeyStore(directory: try TempDirectory())
-        let agent = ShippingAgent(name: "cc-ws-702")
+        let agent = TestAgent(name: "cc-ws-702")
         let chain = try agent.chain([
             [
                 try agent.event(
@@ -30,13 +31,12 @@ struct RepeatedKeyStore {
                 ),
             ]
         ])
-        try await withServer(database: store.database) { port, sqlite, _ in
-            try await sqlite.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
-            try await agent.ship(chain, port: port, store: sqlite)
-            let signer = try AggregatorKeyFile.loadOrCreate(AggregatorKeyFile.defaultPath(database: store.database))
-            _ = try await sqlite.makeCheckpoint(signer: signer, atNanos: Int64(Date().timeIntervalSince1970 * 1e9))
-            try await sqlite.drainFullTextIndex()
-        }
+        let sqlite = try Storage.open(path: store.database)
+        try await sqlite.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+        try await agent.ingest(chain, into: sqlite)
+        let signer = try AggregatorKeyFile.loadOrCreate(AggregatorKeyFile.defaultPath(database: store.database))
+        _ = try await sqlite.makeCheckpoint(signer: signer, atNanos: nowNanos())
+        try await sqlite.drainFullTextIndex()
         return store
     }
 
@@ -111,8 +111,7 @@ struct RepeatedFieldKeyTests {
 
         // Written by the release before (format 2, events.jsonl with the keys repeated): still verifies, and an
         // event edited in it is still caught.
-        let legacy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/bundle-2-repeated-keys").path
+        let legacy = RepositoryFiles.fixtures.appendingPathComponent("bundle-2-repeated-keys").path
         let old = try FlightlogCLI.run(["verify", "--bundle", legacy])
         #expect(old.status == 0, "\(old.stdout)\(old.stderr)")
         let copy = store.directory.file("legacy")

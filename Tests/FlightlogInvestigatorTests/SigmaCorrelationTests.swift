@@ -1,4 +1,5 @@
 import FlightlogSigma
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import Foundation
 import Testing

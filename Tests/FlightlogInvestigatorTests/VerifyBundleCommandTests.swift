@@ -1,4 +1,5 @@
 import FlightlogStore
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import Foundation
 import Testing

@@ -1,11 +1,11 @@
 import FlightlogEvidence
 import FlightlogStore
-import FlightlogTestSupport
+public import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 
-/// A database built through the real ingestion path (agents → loopback TCP → IngestServer → SQLite) holding a
-/// multi-host call-center intrusion:
+/// A database holding a multi-host call-center intrusion, stored as the aggregator stores what agents ship (real
+/// signed, chained batches through the store's ingest, each agent's handshake recorded), with no server:
 ///
 /// 1. 10:02 help-desk password reset, 10:03 MFA reset for mchen on cc-ws-602 (ticket INC-4711)
 /// 2. 10:09 mchen logs in from a never-seen IP, 203.0.113.77
@@ -18,18 +18,22 @@ import Foundation
 /// aggregator key is created next to the database and a checkpoint of all five batches is signed, as `serve` does.
 ///
 /// Transparency-log leaves: cc-ws-602 seq 1…3 are leaves 0…2, cc-ws-611 seq 1 and 3 are leaves 3 and 4.
-struct IncidentFixture {
-    let directory: TempDirectory
-    var database: String { self.directory.file("flightlog.db") }
+public struct IncidentFixture: Sendable {
+    public let directory: TempDirectory
+    public var database: String { self.directory.file("flightlog.db") }
     /// The aggregator's private key file (`serve`'s default place); its verifier key is `aggregatorKey + ".pub"`.
-    var aggregatorKey: String { AggregatorKeyFile.defaultPath(database: self.database) }
+    public var aggregatorKey: String { AggregatorKeyFile.defaultPath(database: self.database) }
 
-    static let workstation = ShippingAgent(name: "cc-ws-602", clockOffsetNanos: 2_500_000_000)
-    static let otherHost = ShippingAgent(name: "cc-ws-611")
-    static let invalidUTF8Line: [UInt8] = Array("kernel: usb 1-1: bad descriptor ".utf8) + [0xff, 0xfe, 0x41]
+    public static let workstation = TestAgent(name: "cc-ws-602", clockOffsetNanos: 2_500_000_000)
+    public static let otherHost = TestAgent(name: "cc-ws-611")
+    public static let invalidUTF8Line: [UInt8] = Array("kernel: usb 1-1: bad descriptor ".utf8) + [0xff, 0xfe, 0x41]
 
-    static func make(signCheckpoint: Bool = true) async throws -> IncidentFixture {
-        let fixture = IncidentFixture(directory: try TempDirectory())
+    /// Builds the incident in `directory` (a fresh one when nil).
+    public static func make(
+        signCheckpoint: Bool = true,
+        in directory: TempDirectory? = nil
+    ) async throws -> IncidentFixture {
+        let fixture = IncidentFixture(directory: try directory ?? TempDirectory())
         let ws602 = Self.workstation
         let ws611 = Self.otherHost
         var odd = try ws602.event("2026-11-24T10:20:00Z", "", [("program", "kernel")])
@@ -142,50 +146,19 @@ struct IncidentFixture {
                 ),
             ],
         ])
-        try await withServer(database: fixture.database) { port, store, _ in
-            try await store.enroll(name: ws602.name, publicKeyBase64: ws602.publicKeyBase64, atNanos: 1)
-            try await store.enroll(name: ws611.name, publicKeyBase64: ws611.publicKeyBase64, atNanos: 1)
-            try await ws602.ship(chain602, port: port, store: store)
-            try await ws611.ship(chain611, only: [0, 2], port: port, store: store)
-            if signCheckpoint {
-                let signer = try AggregatorKeyFile.loadOrCreate(fixture.aggregatorKey)
-                _ = try await store.makeCheckpoint(signer: signer, atNanos: Int64(Date().timeIntervalSince1970 * 1e9))
-            }
-            // The full-text index trails the acks; `query --match` below needs it complete.
-            try await store.drainFullTextIndex()
+        let store = try Storage.open(path: fixture.database)
+        try await store.enroll(name: ws602.name, publicKeyBase64: ws602.publicKeyBase64, atNanos: 1)
+        try await store.enroll(name: ws611.name, publicKeyBase64: ws611.publicKeyBase64, atNanos: 1)
+        try await ws602.ingest(chain602, into: store)
+        try await ws611.ingest([chain611[0], chain611[2]], into: store)
+        if signCheckpoint {
+            let signer = try AggregatorKeyFile.loadOrCreate(fixture.aggregatorKey)
+            _ = try await store.makeCheckpoint(signer: signer, atNanos: nowNanos())
         }
+        // The full-text index trails the commit; `query --match` and hunts need it complete.
+        try await store.drainFullTextIndex()
         return fixture
     }
 
-    func cleanup() { self.directory.cleanup() }
-
-    /// Runs `flightlog SUBCOMMAND --db DB ARGUMENTS…`.
-    func cli(_ subcommand: String, _ arguments: String...) throws -> FlightlogCLI.Result {
-        try FlightlogCLI.run([subcommand, "--db", self.database] + arguments)
-    }
-
-    func cli(_ subcommand: String, arguments: [String]) throws -> FlightlogCLI.Result {
-        try FlightlogCLI.run([subcommand, "--db", self.database] + arguments)
-    }
-}
-
-/// Decodes one JSONL line into a dictionary.
-func jsonObject(_ line: String) throws -> [String: Any] {
-    guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-        throw TestFailure("not a JSON object: \(line)")
-    }
-    return object
-}
-
-/// One incident database shared by tests that only read it (their audit rows pile up there, harmlessly).
-actor SharedIncident {
-    static let shared = SharedIncident()
-    private var fixture: IncidentFixture?
-
-    func get() async throws -> IncidentFixture {
-        if let fixture { return fixture }
-        let made = try await IncidentFixture.make()
-        self.fixture = made
-        return made
-    }
+    public func cleanup() { self.directory.cleanup() }
 }

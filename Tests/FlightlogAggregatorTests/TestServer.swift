@@ -1,38 +1,22 @@
-public import FlightlogAggregator
-import Foundation
+import FlightlogAggregator
 import Logging
 import ServiceLifecycle
 
-@testable public import FlightlogStore
-
-/// A fresh temporary directory, removed by `cleanup()`.
-public struct TempDirectory: Sendable {
-    public let path: String
-
-    public init() throws {
-        let path = NSTemporaryDirectory() + "flightlog-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        self.path = path
-    }
-
-    public func file(_ name: String) -> String { self.path + "/" + name }
-
-    public func cleanup() { try? FileManager.default.removeItem(atPath: self.path) }
-}
+@testable import FlightlogStore
 
 extension AggregatorConfiguration {
     /// Loopback, a free port, and a handshake deadline no test runs into by accident. The test process runs every
     /// test at once on a two-core machine; a test's client task can wait seconds for a thread while synchronous
     /// tests hold them, and the default 10 s deadline once closed a handshake in CI before the client sent its
     /// PROOF ("I/O on closed channel"). Tests of the deadline set their own.
-    public static func loopback() -> AggregatorConfiguration {
+    static func loopback() -> AggregatorConfiguration {
         AggregatorConfiguration(host: "127.0.0.1", port: 0, handshakeTimeoutSeconds: 600)
     }
 }
 
 /// Runs a real `IngestServer` on an ephemeral loopback port over a real SQLite file for the duration of `body`,
 /// then shuts it down gracefully. `store`: one opened by the caller on `database` (with its own settings).
-public func withServer<T: Sendable>(
+func withServer<T: Sendable>(
     database: String,
     store: SQLiteStore? = nil,
     configuration: AggregatorConfiguration = .loopback(),
@@ -56,14 +40,5 @@ public func withServer<T: Sendable>(
             try? await tasks.waitForAll()
             throw error
         }
-    }
-}
-
-/// Polls `condition` until it holds or `seconds` pass.
-public func eventually(seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(seconds) s") }
-        try await Task.sleep(for: .milliseconds(10))
     }
 }

@@ -116,7 +116,10 @@ let package = Package(
         .testTarget(name: "FlightlogSigmaTests", dependencies: ["FlightlogSigma", yams]),
         .testTarget(
             name: "FlightlogStoreTests",
-            dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb, crypto]
+            dependencies: [
+                "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogStore", "FlightlogEvidence",
+                "FlightlogWire", grdb, crypto, nioConcurrency,
+            ]
         ),
         .testTarget(
             name: "FlightlogAgentTests",

@@ -1,5 +1,6 @@
 import Crypto
 import FlightlogAggregator
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation

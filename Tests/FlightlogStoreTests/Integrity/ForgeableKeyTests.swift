@@ -1,10 +1,9 @@
 import Crypto
-import FlightlogAggregator
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import GRDB
-import NIOCore
 import Testing
 
 @testable import FlightlogStore
@@ -13,11 +12,6 @@ import Testing
 /// the message, so a peer holding no private key could pass the handshake and have forged batches stored.
 @Suite("Keys anyone could sign for")
 struct ForgeableKeyTests {
-    /// The identity point: [h]A is the identity for every h, so R = identity and S = 0 verify for any message.
-    static let identity = Bytes32([1] + [UInt8](repeating: 0, count: 31)) ?? .zero
-    /// A signature made without any private key: R = the identity, S = 0.
-    static let forged: [UInt8] = [1] + [UInt8](repeating: 0, count: 63)
-
     /// Keys of each refused class, as `flightlog enroll` receives them (base64).
     static let refused: [(String, String)] = [
         ("the all-zero key (order 4)", String(repeating: "00", count: 32)),
@@ -48,62 +42,23 @@ struct ForgeableKeyTests {
         try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
     }
 
-    /// Writes the identity as an enrolled key, as an earlier release's `enroll` did; returns its agent id.
-    private static func enrollIdentityByHand(_ path: String) throws -> Int64 {
-        let queue = try DatabaseQueue(path: path)
-        return try queue.write { db in
-            try db.execute(
-                sql: "INSERT INTO agents (name, public_key, key_id, enrolled_ns) VALUES (?, ?, ?, ?)",
-                arguments: [
-                    "ws-forged", Data(Self.identity.bytes), Data(SHA256.hash(data: Self.identity.bytes)), Int64(1),
-                ]
-            )
-            return db.lastInsertedRowID
-        }
-    }
-
-    @Test func aPeerWithoutAPrivateKeyCannotPassTheHandshakeForAnIdentityKeyEnrolledEarlier() async throws {
-        let dir = try TempDirectory()
-        defer { dir.cleanup() }
-        let path = dir.file("db.sqlite")
-        _ = try SQLiteStore(path: path)
-        _ = try Self.enrollIdentityByHand(path)
-        try await withServer(database: path) { port, _, metrics in
-            let connection = try await TestConnection.connect(port: port)
-            try await connection.send(
-                .hello(Hello(publicKey: Self.identity, epoch: 1, agentTimeNanos: 0, agentName: "forger"))
-            )
-            guard case .challenge(let challenge) = try await connection.receive() else {
-                throw TestFailure("no CHALLENGE")
-            }
-            // The forgery verifies under swift-crypto alone: this is what the handshake accepted before.
-            let message = Handshake.proofMessage(nonce: challenge.nonce, publicKey: Self.identity, epoch: 1)
-            let key = try Curve25519.Signing.PublicKey(rawRepresentation: Self.identity.bytes)
-            #expect(key.isValidSignature(Self.forged, for: message))
-            try await connection.send(.proof(Proof(signature: Self.forged)))
-            #expect(errorCode(try await connection.receive()) == .badProof)
-            try await connection.waitClosed()
-            #expect(metrics["handshakes_accepted"] == 0)
-        }
-    }
-
     @Test func verifyReportsAForgeableKeyAlreadyEnrolledAndEveryBatchItSigned() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let path = dir.file("db.sqlite")
         let store = try SQLiteStore(path: path)
-        let agentID = try Self.enrollIdentityByHand(path)
+        let agentID = try ForgeableKey.enrollIdentityByHand(path)
         // Two forged batches, stored as an earlier release stored them after its handshake and signature check.
-        let events = TestAgent(name: "ws-forged").events(2, prefix: "forged")
+        let forger = TestAgent(name: "ws-forged")
+        let events = forger.events(2, prefix: "forged")
         var previous = Bytes32.zero
         for sequence in UInt64(1)...2 {
-            var envelope = try RawBatch(epoch: 1, sequence: sequence, previousHash: previous, events: events)
-                .envelope(signedBy: Curve25519.Signing.PrivateKey())
+            var envelope = try forger.batch(sequence: sequence, previous: previous, events: events).bytes
             // Key id of the identity, and the forged signature in place of the real one.
-            envelope.replaceSubrange(8..<40, with: Array(SHA256.hash(data: Self.identity.bytes)))
-            envelope.replaceSubrange((envelope.count - 64)..., with: Self.forged)
+            envelope.replaceSubrange(8..<40, with: Array(SHA256.hash(data: ForgeableKey.identity.bytes)))
+            envelope.replaceSubrange((envelope.count - 64)..., with: ForgeableKey.forgedSignature)
             let batch = try SignedBatch(bytes: envelope)
-            let key = try Curve25519.Signing.PublicKey(rawRepresentation: Self.identity.bytes)
+            let key = try Curve25519.Signing.PublicKey(rawRepresentation: ForgeableKey.identity.bytes)
             #expect(key.isValidSignature(batch.signature, for: batch.signedMessage), "the forgery works on its own")
             #expect(throws: WireError.badSignature) { try batch.verifySignature(publicKey: key) }
             let outcomes = try await store.ingest([

@@ -1,5 +1,4 @@
 import Crypto
-import FlightlogAggregator
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
@@ -72,36 +71,6 @@ struct HostileDatabaseTests {
         // verify reads the same ids and reports them.
         let report = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: nowNanos()))
         #expect(report.findings.contains { $0.kind == .rowInserted || $0.kind == .rowDeleted }, "\(report.findings)")
-    }
-
-    @Test func textInIntegerColumnsIsAStorageErrorAtTheHandshakeAndServeGoesOn() async throws {
-        defer { self.dir.cleanup() }
-        _ = try await self.stored(2)
-        try self.tamper("UPDATE chains SET head_seq = 'two'")
-        try await withServer(database: self.path) { port, store, _ in
-            let connection = try await self.agent.connect(port: port)
-            try await connection.send(self.agent.hello())
-            guard case .challenge(let challenge) = try await connection.receive() else {
-                throw TestFailure("no CHALLENGE")
-            }
-            let message = Handshake.proofMessage(
-                nonce: challenge.nonce,
-                publicKey: self.agent.publicKey,
-                epoch: self.agent.epoch
-            )
-            try await connection.send(.proof(Proof(signature: Array(try self.agent.key.signature(for: message)))))
-            #expect(errorCode(try await connection.receive()) == .storageFailure)
-            try await connection.waitClosed()
-            // A second agent, whose rows are intact, is still served.
-            let other = TestAgent(name: "ws-intact")
-            try await store.enroll(name: other.name, publicKeyBase64: other.publicKeyBase64, atNanos: 1)
-            let (intact, welcome) = try await other.open(port: port)
-            #expect(welcome.lastSequence == 0)
-            await intact.close()
-        }
-        try self.tamper("UPDATE agents SET enrolled_ns = 'yesterday'")
-        let store = try SQLiteStore(path: self.path)
-        await #expect(throws: StoreError.self) { _ = try await store.agentSummaries() }
     }
 
     @Test func aFieldsColumnHoldingAJSONArrayOrNumbersIsIndexedWithoutStopping() async throws {

@@ -1,95 +1,19 @@
 import Crypto
-import FlightlogAggregator
 import FlightlogEvidence
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import GRDB
-import Logging
-import NIOCore
-import ServiceLifecycle
 import Testing
 
 @testable import FlightlogStore
 
-/// A database built by the real server from real signed batches: agents ws-a then ws-b, four batches of five
-/// events each (leaves 0–3 are ws-a's, 4–7 ws-b's), and a signed checkpoint of all eight leaves.
-struct EvidenceFixture {
-    let dir: TempDirectory
-    let path: String
-    let signer: CheckpointSigner
-    let a = TestAgent(name: "ws-a")
-    let b = TestAgent(name: "ws-b")
-    /// The first checkpoint's note, as `flightlog checkpoint --out` would have copied it off the machine.
-    var externalNote = ""
-
-    init() async throws {
-        self.dir = try TempDirectory()
-        self.path = self.dir.file("db.sqlite")
-        self.signer = try AggregatorKeyFile.loadOrCreate(self.dir.file("aggregator.key"))
-        let (a, b) = (self.a, self.b)
-        try await withServer(database: self.path) { port, store, _ in
-            try await store.enroll(name: a.name, publicKeyBase64: a.publicKeyBase64, atNanos: 1)
-            try await store.enroll(name: b.name, publicKeyBase64: b.publicKeyBase64, atNanos: 1)
-            for agent in [a, b] { try await agent.ship(try agent.chain(4), port: port) }
-        }
-        let store = try SQLiteStore(path: self.path)
-        // Verify checks the full-text index only up to the indexer's watermark: complete it first.
-        try await store.drainFullTextIndex()
-        self.externalNote = try #require(try await store.makeCheckpoint(signer: self.signer, atNanos: nowNanos())).note
-    }
-
-    func verify(
-        mode: VerifyOptions.Mode = .full,
-        external: String? = nil,
-        agent: String? = nil,
-        deep: Bool = false
-    ) async throws -> VerifyReport {
-        // As `flightlog verify` opens it: an unreadable index file is a finding, not a reason to stop.
-        let store = try SQLiteStore(path: self.path, onDamagedIndex: .leaveOut)
-        var options = VerifyOptions(
-            mode: mode,
-            agentName: agent,
-            externalCheckpoints: external.map { SignedCheckpoint.parseFile($0) } ?? [],
-            verifier: self.signer.verifier,
-            nowNanos: nowNanos()
-        )
-        options.deep = deep
-        return try await store.verify(options)
-    }
-
-    /// Runs `sql` on the file with a plain SQLite connection, as an insider with write access would.
-    func tamper(_ sql: String, arguments: StatementArguments = []) throws {
-        let queue = try DatabaseQueue(path: self.path)
-        try queue.writeWithoutTransaction { db in
-            // The full-text index lives in files of its own (even event ids in `fts`, odd ones in `fts1`); the
-            // insider attaches them as the store's readers do.
-            try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [FullTextLayout.path(for: self.path, file: 0)])
-            try db.execute(sql: "ATTACH DATABASE ? AS fts1", arguments: [FullTextLayout.path(for: self.path, file: 1)])
-            try db.inTransaction {
-                try db.execute(sql: sql, arguments: arguments)
-                return .commit
-            }
-        }
-    }
-
-    func envelope(batchID: Int64) throws -> Data {
-        let queue = try DatabaseQueue(path: self.path)
-        return try queue.read { db in
-            try Data.fetchOne(db, sql: "SELECT envelope FROM batches WHERE id = ?", arguments: [batchID])
-        } ?? Data()
-    }
-}
-
-extension VerifyReport {
-    var kinds: Set<VerifyFinding.Kind> { Set(self.findings.map(\.kind)) }
-    func first(_ kind: VerifyFinding.Kind) -> VerifyFinding? { self.findings.first { $0.kind == kind } }
-}
-
+/// One test per kind of tampering, each on a copy of its own of the ``EvidenceFixture`` database.
 @Suite("flightlog verify against real tampered databases")
 struct VerifyTamperingTests {
     @Test func cleanDatabaseVerifiesClean() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         let report = try await fixture.verify(external: fixture.externalNote)
         #expect(report.findings == [])
@@ -107,7 +31,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func cleanAfterRestartAndNewEpochAndIncrementalSeesOnlyNewBatches() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         #expect(try await fixture.verify().findings == [])
         let reborn = {
@@ -115,20 +39,18 @@ struct VerifyTamperingTests {
             agent.epoch = 2
             return agent
         }()
-        try await withServer(database: fixture.path) { port, _, _ in
-            try await reborn.ship(try reborn.chain(2, tag: "after restart"), port: port)
-            try await fixture.b.ship(
-                [
-                    try fixture.b.batch(
-                        sequence: 5,
-                        previous: try fixture.b.chain(4)[3].hash,
-                        events: fixture.b.events(3, prefix: "more")
-                    )
-                ],
-                port: port
-            )
-        }
         let store = try SQLiteStore(path: fixture.path)
+        try await reborn.ingest(try reborn.chain(2, tag: "after restart"), into: store)
+        try await fixture.b.ingest(
+            [
+                try fixture.b.batch(
+                    sequence: 5,
+                    previous: try fixture.b.chain(4)[3].hash,
+                    events: fixture.b.events(3, prefix: "more")
+                )
+            ],
+            into: store
+        )
         _ = try await store.makeCheckpoint(signer: fixture.signer, atNanos: nowNanos())
         let incremental = try await fixture.verify(mode: .incremental, external: fixture.externalNote)
         #expect(incremental.findings == [])
@@ -139,25 +61,23 @@ struct VerifyTamperingTests {
         #expect(full.treeSize == 11)
         // An old row edited after a clean run is left to the next full run; a new one is caught by incremental.
         try fixture.tamper("UPDATE events SET user = 'nobody' WHERE id = (SELECT MAX(id) FROM events)")
-        try await withServer(database: fixture.path) { port, _, _ in
-            try await reborn.ship(
-                [
-                    try reborn.batch(
-                        sequence: 3,
-                        previous: try reborn.chain(2, tag: "after restart")[1].hash,
-                        events: reborn.events(1, prefix: "x")
-                    )
-                ],
-                port: port
-            )
-        }
+        try await reborn.ingest(
+            [
+                try reborn.batch(
+                    sequence: 3,
+                    previous: try reborn.chain(2, tag: "after restart")[1].hash,
+                    events: reborn.events(1, prefix: "x")
+                )
+            ],
+            into: store
+        )
         try fixture.tamper("UPDATE events SET user = 'nobody' WHERE id = (SELECT MAX(id) FROM events)")
         let caught = try await fixture.verify(mode: .incremental)
         #expect(caught.kinds == [.rowEdited])
     }
 
     @Test func flippedByteInAStoredBatch() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         var bytes = try fixture.envelope(batchID: 2)
         bytes[130] ^= 0x01
@@ -180,7 +100,7 @@ struct VerifyTamperingTests {
         ("UPDATE events SET host = CAST(host AS BLOB) WHERE id = 8", "host"),
     ])
     func editedRow(sql: String, column: String) async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper(sql)
         let report = try await fixture.verify()
@@ -192,7 +112,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func deletedRow() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper("DELETE FROM events WHERE id = 6")
         let report = try await fixture.verify()
@@ -202,7 +122,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func editedAuditTrailRow() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         for command in ["query", "export"] {
             _ = try AuditTrail.record(
@@ -226,7 +146,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func insertedRow() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper(
             """
@@ -242,7 +162,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func fullTextIndexEntriesRemovedOrForged() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         // Hide row 7 from search (contentless delete needs the original text, which the row still has).
         try fixture.tamper(
@@ -261,7 +181,7 @@ struct VerifyTamperingTests {
     /// A page of the line index's segments deleted by hand: the index cannot be read, which is a finding (the
     /// rest of the store is still checked and reported), not a run that could not complete.
     @Test func fullTextIndexPageRemoved() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper("DELETE FROM fts.events_fts_data WHERE id = (SELECT max(id) FROM fts.events_fts_data)")
         try fixture.tamper("UPDATE events SET user = 'nobody' WHERE id = 3")
@@ -276,7 +196,7 @@ struct VerifyTamperingTests {
     /// the open with "the full-text index … is damaged" and check nothing.
     @Test(arguments: 0..<FullTextLayout.fileCount)
     func anUnreadableIndexFileIsAFindingAndTheEvidenceIsStillChecked(file: Int) async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         #expect(try await fixture.verify().findings == [])
         try fixture.tamper("UPDATE events SET user = 'nobody' WHERE id = 3")
@@ -299,7 +219,7 @@ struct VerifyTamperingTests {
     /// Row 7 re-indexed with row 8's text: the same number of tokens, other words. Only the full run's digest of
     /// (term, position) sees it.
     @Test func fullTextEntryReplacedWithTextOfTheSameLength() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper(
             """
@@ -316,7 +236,7 @@ struct VerifyTamperingTests {
     /// The hunt columns of the full-text index (`program` and the parsed fields) hide events from `hunt` when
     /// edited: a row's entry replaced, a document planted for no event.
     @Test func huntIndexEntriesReplacedOrPlanted() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         #expect(try await fixture.verify().findings == [])
         try fixture.tamper(
@@ -339,7 +259,7 @@ struct VerifyTamperingTests {
     /// file, indexed in the second too): `--match` would find the event twice, or find it in a file it was moved to
     /// when the other is rebuilt. A finding of its own, naming both files.
     @Test func aDocumentInTheWrongIndexFile() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper(
             "INSERT INTO fts1.events_fts (rowid, line) SELECT id, CAST(line AS TEXT) FROM events WHERE id = 8"
@@ -354,7 +274,7 @@ struct VerifyTamperingTests {
     /// An incremental run (after a clean full one) finds a document planted past the last clean run in the file
     /// that should not hold it, through its per-row look-ups instead of the full scan.
     @Test func aDocumentInTheWrongIndexFileAfterACleanRun() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         #expect(try await fixture.verify().findings == [])
         // Event 42 does not exist; the layout would give it to the first file.
@@ -387,11 +307,9 @@ struct VerifyTamperingTests {
             event.fields.append(Event.Field("action", "consent to \"Data Loader\"\t\(n)"))
             return event
         }
-        try await withServer(database: path) { port, store, _ in
-            try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
-            try await agent.ship([try agent.batch(sequence: 1, previous: .zero, events: events)], port: port)
-        }
         let store = try SQLiteStore(path: path)
+        try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+        try await agent.ingest([try agent.batch(sequence: 1, previous: .zero, events: events)], into: store)
         try await store.drainFullTextIndex()
         let signer = try AggregatorKeyFile.loadOrCreate(dir.file("aggregator.key"))
         let options = VerifyOptions(mode: .full, verifier: signer.verifier, nowNanos: nowNanos())
@@ -414,7 +332,7 @@ struct VerifyTamperingTests {
     /// An insider rewrites the definition of the host index so that its entries no longer match the rows (the
     /// effect of editing its pages): filtered queries would miss rows. Only SQLite's own check (`--deep`) sees it.
     @Test func editedSecondaryIndexIsCaughtByTheDeepCheck() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         #expect(try await fixture.verify(deep: true).findings == [])
         let queue = try DatabaseQueue(path: fixture.path)
@@ -435,7 +353,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func deletedBatch() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper("DELETE FROM events WHERE batch_id = 2; DELETE FROM batches WHERE id = 2")
         let report = try await fixture.verify()
@@ -448,7 +366,7 @@ struct VerifyTamperingTests {
     /// The insider removes ws-b's last two batches with everything that points at them: rows, full-text entries,
     /// chain head, leaves, tree nodes and stored checkpoints. Only a checkpoint copied off the machine sees it.
     @Test func deletedTailOfAChainWithCoverUp() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper(
             """
@@ -476,7 +394,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func deletedAgentWithCoverUpIsCaughtByTheCheckpoint() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper(
             """
@@ -495,7 +413,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func swappedEnvelopes() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         let (one, two) = (try fixture.envelope(batchID: 1), try fixture.envelope(batchID: 2))
         try fixture.tamper("UPDATE batches SET envelope = ? WHERE id = 1", arguments: [two])
@@ -506,7 +424,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func replacedAgentKey() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         let impostor = Curve25519.Signing.PrivateKey().publicKey
         try fixture.tamper(
@@ -532,7 +450,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func batchReceivedAfterRevocation() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper("UPDATE agents SET revoked_ns = 2 WHERE name = 'ws-b'")
         let report = try await fixture.verify()
@@ -541,7 +459,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func rewrittenMerkleTables() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 1")
         #expect(try await fixture.verify().kinds.contains(.treeMismatch))
@@ -555,7 +473,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func forgedStoredCheckpoint() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         let forger = CheckpointSigner(privateKey: Curve25519.Signing.PrivateKey())
         let forged = try forger.sign(Checkpoint(origin: fixture.signer.verifier.name, size: 3, rootHash: .zero))
@@ -571,7 +489,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func missingCheckpointLongAfterStoring() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper("DELETE FROM checkpoints")
         let store = try SQLiteStore(path: fixture.path)
@@ -582,7 +500,7 @@ struct VerifyTamperingTests {
     }
 
     @Test func truncatedDatabaseFileIsReportedNotCrashed() async throws {
-        let fixture = try await EvidenceFixture()
+        let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         let size = try #require(try FileManager.default.attributesOfItem(atPath: fixture.path)[.size] as? Int)
         let handle = try #require(FileHandle(forUpdatingAtPath: fixture.path))
@@ -595,49 +513,5 @@ struct VerifyTamperingTests {
             // Could not run: the command exits 2.
             #expect(error is StoreError)
         }
-    }
-
-    @Test func checkpointServiceSignsAfterTheLastCommit() async throws {
-        let dir = try TempDirectory()
-        defer { dir.cleanup() }
-        let path = dir.file("db.sqlite")
-        let agent = TestAgent(name: "ws-c")
-        let signer = try AggregatorKeyFile.loadOrCreate(dir.file("k"))
-        let attributes = try FileManager.default.attributesOfItem(atPath: dir.file("k"))
-        #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        #expect(try AggregatorKeyFile.loadVerifier(dir.file("k.pub")) == signer.verifier)
-        let store = try SQLiteStore(path: path)
-        try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
-        var logger = Logger(label: "test.checkpoint")
-        logger.logLevel = .warning
-        let server = try await IngestServer(
-            configuration: AggregatorConfiguration.loopback(),
-            store: store,
-            metrics: AggregatorMetrics(),
-            logger: logger
-        )
-        let checkpoints = CheckpointService(store: store, signer: signer, intervalSeconds: 3600, logger: logger)
-        let group = ServiceGroup(services: [checkpoints, server], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            try await agent.ship(try agent.chain(3), port: server.port)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
-        let stored = try await store.checkpoints()
-        #expect(stored.last?.signed.checkpoint.size == 3)
-        try stored.last?.signed.verify(signer.verifier)
-        let proof = try #require(try await store.inclusionProof(batchID: 2, treeSize: 3))
-        let root = try await store.treeRoot(size: 3)
-        #expect(
-            MerkleTree.verifyInclusion(
-                leafHash: proof.leaf.hash,
-                index: proof.leafIndex,
-                size: 3,
-                proof: proof.path,
-                root: root
-            )
-        )
-        #expect(root == stored.last?.signed.checkpoint.rootHash)
     }
 }

@@ -118,7 +118,7 @@ let package = Package(
             name: "FlightlogStoreTests",
             dependencies: [
                 "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogStore", "FlightlogEvidence",
-                "FlightlogWire", grdb, crypto, nioConcurrency,
+                "FlightlogSigma", "FlightlogWire", grdb, crypto, nioConcurrency,
             ]
         ),
         .testTarget(
@@ -133,8 +133,9 @@ let package = Package(
                 nioConcurrency,
             ]
         ),
+        // The `flightlog` executable as a process.
         .testTarget(
-            name: "FlightlogInvestigatorTests",
+            name: "FlightlogCLITests",
             dependencies: [
                 "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogStore", "FlightlogEvidence",
                 "FlightlogSigma", "FlightlogWire", grdb, crypto,

@@ -8,41 +8,10 @@ import Testing
 
 @testable import FlightlogStore
 
-/// The export and hunt fast paths must give exactly what the general paths give.
-@Suite("fast paths agree with the general ones")
-struct FastPathTests {
-    @Test(arguments: [nil, "Europe/Paris"] as [String?])
-    func jsonFromTheStatementIsTheRecordsJSON(zone: String?) async throws {
-        let fixture = try await SharedIncident.shared.get()
-        let store = try SQLiteStore(readOnlyPath: fixture.database)
-        let times = TimeFormatter(zone: zone.flatMap(TimeZone.init(identifier:)))
-        for style in [EventJSON.Style.plain, .timesketch(clock: .event), .timesketch(clock: .received)] {
-            var expected: [[UInt8]] = []
-            try store.forEachEvent(EventQuery()) { event in
-                expected.append(EventJSON.encode(event, style: style, times: times))
-                return true
-            }
-            var actual: [[UInt8]] = []
-            try store.forEachEventJSON(EventQuery(), style: style, times: times) { object in
-                actual.append(object)
-                return true
-            }
-            #expect(expected.count > 10)
-            #expect(actual.count == expected.count)
-            for (got, want) in zip(actual, expected) {
-                #expect(String(decoding: got, as: UTF8.self) == String(decoding: want, as: UTF8.self))
-            }
-        }
-    }
-
-    @Test func timestampBytesAreTheString() {
-        for nanos: Int64 in [0, 1, -1, 999_999_999, 1_795_000_000_123_456_789, -86_400_000_000_001, .max, .min] {
-            var bytes: [UInt8] = []
-            Timestamp.appendRFC3339(nanos, to: &bytes)
-            #expect(String(decoding: bytes, as: UTF8.self) == Timestamp.rfc3339(nanos))
-        }
-    }
-
+/// The hunt's fast paths (candidates read from the full-text index) must find exactly what a scan of every row
+/// finds.
+@Suite("hunt fast paths agree with the general ones")
+struct HuntFastPathTests {
     /// Every starter rule, and every rule of the translation table, finds through the full-text index exactly
     /// the events it finds by scanning.
     @Test func fullTextCandidatesLoseNothingOnTheIncident() async throws {

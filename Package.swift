@@ -110,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FlightlogWireTests",
-            dependencies: ["FlightlogWire", nioCore, nioTestUtils, nioEmbedded, crypto]
+            dependencies: ["FlightlogTestSupport", "FlightlogWire", nioCore, nioTestUtils, nioEmbedded, crypto]
         ),
         .testTarget(name: "FlightlogEvidenceTests", dependencies: ["FlightlogEvidence", "FlightlogWire", crypto]),
         .testTarget(name: "FlightlogSigmaTests", dependencies: ["FlightlogSigma", yams]),

@@ -1,3 +1,4 @@
+import FlightlogTestSupport
 import FlightlogWire
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 /// `verify` inflates stored batches with libdeflate; ingest and every other reader with zlib. The two must give the
 /// same bytes, and for anything libdeflate does not decode exactly, the same error.
 @Suite("LibdeflateInflater: libdeflate inflates as Zlib.inflate does")
-struct StoredPayloadTests {
+struct LibdeflateInflaterTests {
     /// The outcome of one inflate: its bytes or its error.
     static func outcome(_ body: () throws(WireError) -> [UInt8]) -> Result<[UInt8], WireError> {
         do throws(WireError) { return .success(try body()) } catch { return .failure(error) }
@@ -14,7 +15,7 @@ struct StoredPayloadTests {
 
     @Test("equal output on valid streams, equal errors on damaged ones and wrong lengths")
     func agreesWithZlib() throws {
-        var random = EventLayoutTests.Random(state: 0x1234_5678_9ABC_DEF1)
+        var random = SeededRandom(state: 0x1234_5678_9ABC_DEF1)
         var compared = 0
         for round in 0..<60 {
             // Text-like data (compressible) of varied sizes, empty included.

@@ -97,40 +97,51 @@ let package = Package(
         ),
 
         // MARK: - Tests
+        // What any test target may use: temporary directories, child processes, the built executables, a protocol
+        // client made of FlightlogWire alone. Never the store or the aggregator.
         .target(
             name: "FlightlogTestSupport",
-            dependencies: [
-                "FlightlogAggregator", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", nioCore, nioPosix,
-                nioConcurrency, crypto, logging, serviceLifecycle,
-            ],
+            dependencies: ["FlightlogWire", "FlightlogSystem", nioCore, nioPosix, nioConcurrency, crypto],
             path: "Tests/FlightlogTestSupport"
+        ),
+        // Evidence databases built through the store's ingest, with no server: for the tests of the store, of the
+        // `flightlog` executable and of what the aggregator leaves in a database. Never the aggregator.
+        .target(
+            name: "FlightlogStoreTestSupport",
+            dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb],
+            path: "Tests/FlightlogStoreTestSupport"
         ),
         .testTarget(
             name: "FlightlogWireTests",
-            dependencies: ["FlightlogWire", nioCore, nioTestUtils, nioEmbedded, crypto]
+            dependencies: ["FlightlogTestSupport", "FlightlogWire", nioCore, nioTestUtils, nioEmbedded, crypto]
         ),
         .testTarget(name: "FlightlogEvidenceTests", dependencies: ["FlightlogEvidence", "FlightlogWire", crypto]),
         .testTarget(name: "FlightlogSigmaTests", dependencies: ["FlightlogSigma", yams]),
         .testTarget(
             name: "FlightlogStoreTests",
-            dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb, crypto]
+            dependencies: [
+                "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogStore", "FlightlogEvidence",
+                "FlightlogSigma", "FlightlogWire", grdb, crypto, nioConcurrency,
+            ]
         ),
         .testTarget(
             name: "FlightlogAgentTests",
-            dependencies: ["FlightlogAgent", "FlightlogWire", "FlightlogSystem", crypto]
+            dependencies: ["FlightlogTestSupport", "FlightlogAgent", "FlightlogWire", crypto]
         ),
         .testTarget(
             name: "FlightlogAggregatorTests",
             dependencies: [
-                "FlightlogTestSupport", "FlightlogAggregator", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb,
-                nioCore, crypto, logging, serviceLifecycle, nioEmbedded, nioConcurrency,
+                "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogAggregator", "FlightlogStore",
+                "FlightlogEvidence", "FlightlogWire", grdb, nioCore, crypto, logging, serviceLifecycle, nioEmbedded,
+                nioConcurrency,
             ]
         ),
+        // The `flightlog` executable as a process.
         .testTarget(
-            name: "FlightlogInvestigatorTests",
+            name: "FlightlogCLITests",
             dependencies: [
-                "FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogSigma", "FlightlogWire", grdb,
-                nioCore, crypto,
+                "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogStore", "FlightlogEvidence",
+                "FlightlogSigma", "FlightlogWire", grdb, crypto,
             ]
         ),
         .testTarget(

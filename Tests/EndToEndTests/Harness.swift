@@ -3,33 +3,18 @@ import FlightlogTestSupport
 import Foundation
 import Glibc
 
-/// Finds and runs the real `flightlog` and `flightlog-agent` executables built next to the test bundle.
+/// Runs the real `flightlog` and `flightlog-agent` executables built next to the test bundle.
 enum Harness {
-    /// The directory holding the built executables.
-    static func binDirectory() throws -> String {
-        var candidates: [String] = []
-        let argv0 = URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent()
-        candidates.append(argv0.path)
-        candidates.append(argv0.deletingLastPathComponent().path)
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug").path)
-        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate + "/flightlog-agent") {
-            return candidate
-        }
-        throw HarnessError("flightlog executables not found near \(candidates); run `swift build` first")
-    }
-
     /// Runs a command to completion and returns its exit code and standard output.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
-        let result = try Subprocess.run(try binDirectory() + "/" + executable, arguments)
+        let result = try Subprocess.run(try Executables.path(executable), arguments)
         return (result.status, result.stdout, result.stderr)
     }
 
     /// Starts a long-running command; its output is appended to `log`.
     static func start(_ executable: String, _ arguments: [String], log: String) throws -> Subprocess {
-        try Subprocess(try binDirectory() + "/" + executable, arguments, stdout: log, stderr: log)
+        try Subprocess(try Executables.path(executable), arguments, stdout: log, stderr: log)
     }
 
     /// Starts `flightlog serve --db db --listen 127.0.0.1:port --insecure-plaintext`; its output is appended to `log`.
@@ -85,7 +70,7 @@ enum Harness {
         let limits = (hard.map { "ulimit -n \($0) && " } ?? "") + "ulimit -S -n \(soft)"
         return try Subprocess(
             "/bin/sh",
-            ["-c", limits + " && exec \"$0\" \"$@\"", try binDirectory() + "/" + executable] + arguments,
+            ["-c", limits + " && exec \"$0\" \"$@\"", try Executables.path(executable)] + arguments,
             stdout: log,
             stderr: log
         )
@@ -131,20 +116,6 @@ enum Harness {
 struct HarnessError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// A temporary directory for one test.
-struct Scratch {
-    let path: String
-
-    init() throws {
-        self.path = NSTemporaryDirectory() + "flightlog-e2e-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: self.path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { self.path + "/" + name }
-
-    func cleanup() { try? FileManager.default.removeItem(atPath: self.path) }
 }
 
 /// Appends lines to a file with plain POSIX writes, as a logging daemon would.

@@ -13,7 +13,7 @@ struct HostilePeerTests {
     /// agent clock is far from the server's, then any PROOF (64 zero bytes, from a key nobody enrolled), trapped on
     /// the skew's overflow and ended the process.
     @Test func aHelloWithAnExtremeClockAndAZeroProofDoesNotStopServe() async throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         let agent = TestAgent(name: "ws-after")
@@ -52,7 +52,7 @@ struct HostilePeerTests {
     /// The agent against an aggregator whose CHALLENGE does not decode (malformed.json tcId 14: its frame length
     /// says 40, three bytes short): the agent answers ERROR malformedFrame and closes (PROTOCOL.md §3 rule 7).
     @Test func anAgentAnswersAFrameThatDoesNotDecodeWithMalformedFrame() async throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let listener = try RawListener()
         defer { listener.close() }

@@ -10,8 +10,9 @@ import Testing
 @Suite("End to end: kill -9 mid-stream", .serialized)
 struct KillNineTests {
     @Test func everyLineIsIndexedExactlyOnceAcrossKills() async throws {
-        let scratch = try Scratch()
-        defer { if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] == nil { scratch.cleanup() } }
+        let scratch = try TempDirectory()
+        if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
+        defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         let logs = scratch.file("logs")
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)

@@ -11,7 +11,7 @@ struct OpenFileLimitTests {
     /// A soft limit below what `--max-connections` needs is raised (the hard limit allows it): with 120 connections
     /// held open, more than a soft limit of 64 allows, an enrolled agent still completes its handshake.
     @Test func aLowSoftLimitIsRaised() async throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let (port, agent) = try Self.enrolledAgent(scratch)
         let server = try Harness.start(
@@ -41,7 +41,7 @@ struct OpenFileLimitTests {
     /// with `serverBusy` (instead of leaving it unanswered in the backlog), says so in its log and status, and
     /// serves the agent once connections close.
     @Test func aLowHardLimitRefusesWithServerBusy() async throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let (port, agent) = try Self.enrolledAgent(scratch)
         let server = try Harness.start(
@@ -88,7 +88,7 @@ struct OpenFileLimitTests {
 
     // MARK: - Helpers
 
-    private static func enrolledAgent(_ scratch: Scratch) throws -> (port: Int, agent: TestAgent) {
+    private static func enrolledAgent(_ scratch: TempDirectory) throws -> (port: Int, agent: TestAgent) {
         let agent = TestAgent(name: "ws-files")
         let enroll = try Harness.run(
             "flightlog",
@@ -102,7 +102,7 @@ struct OpenFileLimitTests {
     }
 
     /// Connections that never say HELLO stay open for the whole test (`--handshake-timeout 600`).
-    private static func serveArguments(_ scratch: Scratch, port: Int) -> [String] {
+    private static func serveArguments(_ scratch: TempDirectory, port: Int) -> [String] {
         [
             "serve", "--db", scratch.file("flightlog.db"), "--listen", "127.0.0.1:\(port)", "--insecure-plaintext",
             "--handshake-timeout", "600", "--log-level", "info",

@@ -10,7 +10,7 @@ import Testing
 @Suite("flightlog serve: what the operator sees")
 struct ServeCommandLineTests {
     @Test func aMistypedPlaintextFlagIsNamed() throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         let result = try Harness.run("flightlog", ["serve", "--db", db, "--insecure-plaintex"])
@@ -22,7 +22,7 @@ struct ServeCommandLineTests {
     }
 
     @Test func withoutThePlaintextFlagServeExplainsWhy() throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         let result = try Harness.run("flightlog", ["serve", "--db", db, "--listen", "127.0.0.1:0"])
@@ -36,7 +36,7 @@ struct ServeCommandLineTests {
 
     /// A damaged full-text index does not keep `serve` from storing evidence: it is moved aside (kept) and rebuilt.
     @Test func aDamagedFullTextIndexDoesNotStopServe() async throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         let enroll = try Harness.run(
@@ -82,7 +82,7 @@ struct ServeCommandLineTests {
     /// damaged one; an upgrade that changes the index's layout is the same): `serve` says so in its log, with how
     /// many events, and fills it while it serves.
     @Test func aServeThatMustIndexStoredEventsSaysSo() async throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         do {
@@ -117,7 +117,7 @@ struct ServeCommandLineTests {
     }
 
     @Test func aBadValueIsNamed() throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         let result = try Harness.run("flightlog", ["serve", "--db", db, "--insecure-plaintext", "--window", "0"])

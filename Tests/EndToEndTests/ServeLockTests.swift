@@ -8,7 +8,7 @@ import Testing
 @Suite("flightlog serve: one server per database", .serialized)
 struct ServeLockTests {
     @Test func aSecondServerOnTheSameDatabaseRefusesAndNamesTheFirst() async throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         let first = try Harness.freePort()

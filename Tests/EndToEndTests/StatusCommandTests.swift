@@ -9,7 +9,7 @@ import Testing
 @Suite("flightlog status: current, killed, stale", .serialized)
 struct StatusCommandTests {
     @Test func aKilledServerIsReportedAsGone() async throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         let server = try await Harness.startServeAndWait(db: db, log: scratch.file("serve.log"))
@@ -28,7 +28,7 @@ struct StatusCommandTests {
     }
 
     @Test func aCleanStopIsNotAWarning() async throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         let server = try await Harness.startServeAndWait(db: db, log: scratch.file("serve.log"))
@@ -44,7 +44,7 @@ struct StatusCommandTests {
 
     /// A file `serve` stopped rewriting two minutes ago, its process (here: this test's own) still alive.
     @Test func countersThatStoppedBeingRewrittenAreCalledStale() throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let path = scratch.file("status.json")
         let written = Int64(Date().timeIntervalSince1970 - 120) * 1_000_000_000

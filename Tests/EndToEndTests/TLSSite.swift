@@ -6,7 +6,7 @@ import Testing
 
 /// One aggregator with its database, certificates and log; agents are started against it.
 final class TLSSite: @unchecked Sendable {
-    let scratch: Scratch
+    let scratch: TempDirectory
     let db: String
     let port: Int
     var server: Subprocess?
@@ -19,7 +19,7 @@ final class TLSSite: @unchecked Sendable {
         plaintext: Bool = false,
         enroll: Bool = true
     ) throws {
-        self.scratch = try Scratch()
+        self.scratch = try TempDirectory()
         self.db = self.scratch.file("flightlog.db")
         self.port = try Harness.freePort()
         var arguments = ["tls-init", "--out", self.scratch.file("tls"), "--name", tlsName]

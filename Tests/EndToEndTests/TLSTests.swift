@@ -35,7 +35,7 @@ struct TLSTests {
     /// usage are the ones asked for, the keys are private, and the printed pin is SHA-256 of the CA's DER
     /// SubjectPublicKeyInfo as openssl computes it.
     @Test func tlsInitFilesAndPinAgreeWithOpenSSL() throws {
-        let scratch = try Scratch()
+        let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let dir = scratch.file("tls")
         let made = try Harness.run(

@@ -1,4 +1,5 @@
 import Crypto
+import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import Logging
@@ -7,10 +8,10 @@ import Testing
 @testable import FlightlogAgent
 
 @Suite struct CollectorTests {
-    let dir: TemporaryDirectory
+    let dir: TempDirectory
 
     init() throws {
-        self.dir = try TemporaryDirectory()
+        self.dir = try TempDirectory()
     }
 
     private func collector(spoolCap: Int) async throws -> (Collector, Journal, AgentCounters) {

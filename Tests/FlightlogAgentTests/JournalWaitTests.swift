@@ -1,4 +1,5 @@
 import Crypto
+import FlightlogTestSupport
 import FlightlogWire
 import Testing
 
@@ -27,7 +28,7 @@ struct JournalWaitTests {
     }
 
     @Test func theSnapshotListsWhatComesAfterAndCountsEveryChange() async throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TempDirectory()
         let journal = try Journal(directory: directory.path, maxSpoolBytes: 1 << 20, nowNanos: 1)
         let epoch = await journal.nextBatch.epoch
         let empty = await journal.spoolSnapshot(after: 0, limit: 10)
@@ -45,7 +46,7 @@ struct JournalWaitTests {
     }
 
     @Test func aWaitOnAnOlderSnapshotReturnsAtOnce() async throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TempDirectory()
         let journal = try Journal(directory: directory.path, maxSpoolBytes: 1 << 20, nowNanos: 1)
         let before = await journal.spoolSnapshot(after: 0, limit: 0)
         await journal.acknowledge(through: 0)
@@ -57,7 +58,7 @@ struct JournalWaitTests {
     }
 
     @Test func aCommitWakesAWaiter() async throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TempDirectory()
         let journal = try Journal(directory: directory.path, maxSpoolBytes: 1 << 20, nowNanos: 1)
         let epoch = await journal.nextBatch.epoch
         let before = await journal.spoolSnapshot(after: 0, limit: 0)
@@ -74,7 +75,7 @@ struct JournalWaitTests {
     /// next batch.
     @Test(arguments: [0, 50])
     func cancellingAWaiterEndsItsWait(_ delayMilliseconds: Int) async throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TempDirectory()
         let journal = try Journal(directory: directory.path, maxSpoolBytes: 1 << 20, nowNanos: 1)
         let before = await journal.spoolSnapshot(after: 0, limit: 0)
         let waiter = Task {

@@ -1,4 +1,5 @@
 import Crypto
+import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import Testing
@@ -18,7 +19,7 @@ struct StateFileTests {
 
     @Test(arguments: [UInt64(0), .max])
     func aNextSequenceWithoutANextIsRefused(_ next: UInt64) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TempDirectory()
         try self.write(nextSequence: next, to: directory.path)
         do {
             _ = try Journal(directory: directory.path, maxSpoolBytes: 1 << 20, nowNanos: 1)
@@ -31,7 +32,7 @@ struct StateFileTests {
 
     @Test(arguments: [UInt64(1), UInt64(1) << 63, UInt64.max - 1])
     func everyOtherNextSequenceOpens(_ next: UInt64) throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TempDirectory()
         try self.write(nextSequence: next, to: directory.path)
         _ = try Journal(directory: directory.path, maxSpoolBytes: 1 << 20, nowNanos: 1)
     }
@@ -46,7 +47,7 @@ struct StateFileTests {
     /// 2^64 − 2 opens and builds its batch; the batch after it would need a sequence past 2^64 − 1, and is refused
     /// with a message instead of trapping on the increment.
     @Test func theLastSequenceIsRefusedAtCommitInsteadOfTrapping() async throws {
-        let directory = try TemporaryDirectory()
+        let directory = try TempDirectory()
         try self.write(nextSequence: .max - 1, to: directory.path)
         let journal = try Journal(directory: directory.path, maxSpoolBytes: 1 << 20, nowNanos: 1)
         let key = Curve25519.Signing.PrivateKey()

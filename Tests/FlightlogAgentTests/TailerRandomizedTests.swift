@@ -1,4 +1,5 @@
 import FlightlogAgent
+import FlightlogTestSupport
 import Foundation
 import Testing
 
@@ -21,7 +22,7 @@ struct SeededGenerator: RandomNumberGenerator {
     /// comes out exactly once and in order.
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func everyLineExactlyOnceInOrder(seed: UInt64) throws {
-        let dir = try TemporaryDirectory()
+        let dir = try TempDirectory()
         var random = SeededGenerator(state: seed)
         let options = TailerOptions(globs: [dir.file("app.log*")], maxLineLength: 300)
         try dir.append("app.log", "")

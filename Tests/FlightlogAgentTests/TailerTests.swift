@@ -1,4 +1,5 @@
 import FlightlogAgent
+import FlightlogTestSupport
 import Foundation
 import Testing
 
@@ -24,10 +25,10 @@ extension Tailer {
 }
 
 @Suite struct TailerTests {
-    let dir: TemporaryDirectory
+    let dir: TempDirectory
 
     init() throws {
-        self.dir = try TemporaryDirectory()
+        self.dir = try TempDirectory()
     }
 
     func tailer(
@@ -92,10 +93,10 @@ extension Tailer {
 
         let writer = try dir.openForAppend("app.log")
         defer { close(writer) }
-        try TemporaryDirectory.writeAll(writer, Array("l3\n".utf8))
+        try TempDirectory.writeAll(writer, Array("l3\n".utf8))
         try dir.rename("app.log", "app.log.1")
         // The writer has not reopened yet: these land in the renamed file.
-        try TemporaryDirectory.writeAll(writer, Array("l4\nl5-partial".utf8))
+        try TempDirectory.writeAll(writer, Array("l4\nl5-partial".utf8))
         try dir.append("app.log", lines: ["n1", "n2"])
 
         let result = tailer.drain()
@@ -109,7 +110,7 @@ extension Tailer {
             // Still matched: followed by identity, the partial line waits for its newline.
             #expect(result.texts == ["l3", "l4", "n1", "n2"])
             #expect(Set(tailer.state.files.map(\.path)) == [dir.file("app.log"), dir.file("app.log.1")])
-            try TemporaryDirectory.writeAll(writer, Array(" done\n".utf8))
+            try TempDirectory.writeAll(writer, Array(" done\n".utf8))
             #expect(tailer.drain().texts == ["l5-partial done"])
         }
         try dir.append("app.log", lines: ["n3"])
@@ -139,7 +140,7 @@ extension Tailer {
         try dir.append("app.log", "")
         #expect(tailer.drain().lines.isEmpty)
         // Written after the poll that saw the rotation, before the writer reopened: still read.
-        try TemporaryDirectory.writeAll(writer, Array("late\n".utf8))
+        try TempDirectory.writeAll(writer, Array("late\n".utf8))
         try dir.append("app.log", lines: ["new"])
         #expect(tailer.drain().texts == ["late", "new"])
         #expect(tailer.state.files.count == 1)

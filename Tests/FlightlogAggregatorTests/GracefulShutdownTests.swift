@@ -1,4 +1,5 @@
 import FlightlogAggregator
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation

@@ -1,5 +1,6 @@
 import Crypto
 import FlightlogAggregator
+import FlightlogStoreTestSupport
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
@@ -72,7 +73,7 @@ struct RotationTests {
         try await withServer(database: dir.file("db.sqlite")) { port, store, metrics in
             try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
             try await store.enroll(name: other.name, publicKeyBase64: other.publicKeyBase64, atNanos: 1)
-            try await ship(agent, chain, port: port)
+            try await agent.ship(chain, port: port)
             let head = (UInt64(2), chain[1].hash)
             let new = Curve25519.Signing.PrivateKey()
             var badSignature = try self.record(agent, to: new, head: head)
@@ -127,12 +128,12 @@ struct RotationTests {
             #expect(metrics["rotations_refused"] == 6)
             // The new key ships the new epoch; the first batch is no new_epoch finding.
             let rotatedAgent = TestAgent(name: agent.name, epoch: 99, key: new)
-            try await ship(rotatedAgent, try rotatedAgent.chain(1), port: port)
+            try await rotatedAgent.ship(try rotatedAgent.chain(1), port: port)
         }
         let store = try SQLiteStore(path: dir.file("db.sqlite"))
         #expect(try await store.findings().filter { $0.kind == .newEpoch }.isEmpty)
         try await store.drainFullTextIndex()
-        let clean = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: now()))
+        let clean = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: nowNanos()))
         #expect(clean.findings == [], "\(clean.findings)")
 
         // An insider edits the stored record, or adds a key to the history as if rotated.
@@ -140,7 +141,7 @@ struct RotationTests {
         try await queue.write { db in
             try db.execute(sql: "UPDATE rotations SET record = substr(record, 1, 200) || zeroblob(56)")
         }
-        let edited = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: now()))
+        let edited = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: nowNanos()))
         #expect(edited.kinds.contains(.rotationInvalid), "\(edited.findings)")
         let planted = Curve25519.Signing.PrivateKey().publicKey
         try await queue.write { db in
@@ -150,7 +151,7 @@ struct RotationTests {
                 arguments: [planted.rawRepresentation, Data(KeyID.of(planted).bytes)]
             )
         }
-        let report = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: now()))
+        let report = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: nowNanos()))
         #expect(
             report.findings.contains {
                 $0.kind == .rotationInvalid && $0.detail.contains("no signed record hands over to it")

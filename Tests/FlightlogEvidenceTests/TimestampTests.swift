@@ -41,4 +41,12 @@ struct TimestampTests {
         #expect(Timestamp.rfc3339(Int64.max).hasPrefix("2262-04-11T23:47:16.854775807Z"))
         #expect(Timestamp.rfc3339(Int64.min).hasSuffix("Z"))
     }
+
+    @Test func timestampBytesAreTheString() {
+        for nanos: Int64 in [0, 1, -1, 999_999_999, 1_795_000_000_123_456_789, -86_400_000_000_001, .max, .min] {
+            var bytes: [UInt8] = []
+            Timestamp.appendRFC3339(nanos, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == Timestamp.rfc3339(nanos))
+        }
+    }
 }

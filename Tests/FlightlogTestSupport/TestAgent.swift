@@ -1,20 +1,28 @@
 public import Crypto
 public import FlightlogWire
 import Foundation
-import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 
-/// A protocol client built from FlightlogWire alone, driving the real server over loopback TCP.
+/// An agent made of FlightlogWire alone: it builds real signed, chained batches of chosen events, and ships them to a
+/// real server over loopback TCP (the protocol client of the tests).
 public struct TestAgent: Sendable {
     public let key: Curve25519.Signing.PrivateKey
     public var name: String
     public var epoch: UInt64
+    /// The agent's clock minus the aggregator's. A server measures it from HELLO; a fixture that stores batches
+    /// without a server records it as the skew of the agent's handshake.
+    public var clockOffsetNanos: Int64
 
-    public init(name: String, epoch: UInt64 = 1, key: Curve25519.Signing.PrivateKey = Curve25519.Signing.PrivateKey()) {
+    public init(
+        name: String,
+        epoch: UInt64 = 1,
+        key: Curve25519.Signing.PrivateKey = Curve25519.Signing.PrivateKey(),
+        clockOffsetNanos: Int64 = 0
+    ) {
         self.key = key
         self.name = name
         self.epoch = epoch
+        self.clockOffsetNanos = clockOffsetNanos
     }
 
     public var publicKey: Bytes32 { Bytes32(self.key.publicKey.rawRepresentation) ?? .zero }
@@ -32,6 +40,8 @@ public struct TestAgent: Sendable {
         )
     }
 
+    // MARK: - Events and batches
+
     /// Events with distinct lines `"\(prefix) n"`.
     public func events(_ count: Int, prefix: String) -> [Event] {
         (0..<count).map { n in
@@ -46,8 +56,34 @@ public struct TestAgent: Sendable {
         }
     }
 
-    public func batch(sequence: UInt64, previous: Bytes32, events: [Event], epoch: UInt64? = nil) throws -> SignedBatch
-    {
+    /// One event at `time` (UTC to the second, `2026-11-24T10:02:00Z`) with a raw line and parsed fields, as the
+    /// agent's parser would produce them; read a millisecond later.
+    public func event(
+        _ time: String,
+        _ line: String,
+        _ fields: [(String, String)],
+        source: String = "/var/log/app.log"
+    ) throws -> Event {
+        guard let date = ISO8601DateFormatter().date(from: time) else { throw TestFailure("not a UTC time: \(time)") }
+        let nanos = Int64(date.timeIntervalSince1970) * 1_000_000_000
+        return Event(
+            timeNanos: nanos,
+            observedNanos: nanos + 1_000_000,
+            flags: .timeFromLine,
+            host: self.name,
+            source: source,
+            line: Array(line.utf8),
+            fields: fields.map { Event.Field($0.0, $0.1) }
+        )
+    }
+
+    public func batch(
+        sequence: UInt64,
+        previous: Bytes32,
+        events: [Event],
+        epoch: UInt64? = nil,
+        createdNanos: Int64 = 1_700_000_000_000_000_000
+    ) throws -> SignedBatch {
         try SignedBatch.build(
             events: events,
             header: BatchHeader(
@@ -55,7 +91,7 @@ public struct TestAgent: Sendable {
                 epoch: epoch ?? self.epoch,
                 sequence: sequence,
                 previousHash: previous,
-                createdNanos: 1_700_000_000_000_000_000,
+                createdNanos: createdNanos,
                 events: events
             ),
             signingKey: self.key
@@ -77,6 +113,26 @@ public struct TestAgent: Sendable {
         }
         return batches
     }
+
+    /// A chain starting at sequence 1 with one batch per element of `batches`, each created when its last event was
+    /// read.
+    public func chain(_ batches: [[Event]]) throws -> [SignedBatch] {
+        var previous = Bytes32.zero
+        var chain: [SignedBatch] = []
+        for (index, events) in batches.enumerated() {
+            let batch = try self.batch(
+                sequence: UInt64(index + 1),
+                previous: previous,
+                events: events,
+                createdNanos: events.last?.observedNanos ?? 0
+            )
+            previous = batch.hash
+            chain.append(batch)
+        }
+        return chain
+    }
+
+    // MARK: - Sessions over TCP
 
     public func connect(port: Int) async throws -> TestConnection {
         try await TestConnection.connect(port: port)
@@ -100,103 +156,17 @@ public struct TestAgent: Sendable {
         }
         return (connection, welcome)
     }
-}
 
-public struct TestFailure: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// One client connection; frames received are buffered and taken with a deadline.
-public final class TestConnection: Sendable {
-    private let channel: any Channel
-    private let inbox: Inbox
-
-    final class Inbox: ChannelInboundHandler, Sendable {
-        typealias InboundIn = Frame
-        let state = NIOLockedValueBox<(frames: [Frame], closed: Bool, error: (any Error)?)>(([], false, nil))
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let frame = Self.unwrapInboundIn(data)
-            self.state.withLockedValue { $0.frames.append(frame) }
-        }
-
-        func channelInactive(context: ChannelHandlerContext) {
-            self.state.withLockedValue { $0.closed = true }
-        }
-
-        func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            self.state.withLockedValue { $0.error = error }
-            context.close(promise: nil)
-        }
-    }
-
-    private init(channel: any Channel, inbox: Inbox) {
-        self.channel = channel
-        self.inbox = inbox
-    }
-
-    public static func connect(port: Int) async throws -> TestConnection {
-        let inbox = Inbox()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
-                    try channel.pipeline.syncOperations.addHandler(inbox)
-                }
+    /// Ships `batches` on a session of its own and waits until each is acknowledged as stored.
+    public func ship(_ batches: [SignedBatch], port: Int) async throws {
+        let (connection, _) = try await self.open(port: port)
+        for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
+        for batch in batches {
+            guard case .ack(let ack) = try await connection.receiveSkippingHeartbeats(), ack.status == .stored else {
+                await connection.close()
+                throw TestFailure("expected a stored ACK for batch \(batch.sequence)")
             }
-            .connect(host: "127.0.0.1", port: port).get()
-        return TestConnection(channel: channel, inbox: inbox)
-    }
-
-    public func send(_ frame: Frame) async throws {
-        try await self.channel.writeAndFlush(frame)
-    }
-
-    public func sendRaw(_ bytes: [UInt8]) async throws {
-        let buffer = ByteBuffer(bytes: bytes)
-        // Below the encoder: raw bytes go straight to the socket.
-        try await self.channel.pipeline.context(handlerType: ByteToMessageHandler<FrameDecoder>.self).flatMap {
-            context in
-            context.writeAndFlush(NIOAny(buffer))
-        }.get()
-    }
-
-    /// The next frame, or nil once the server closed the connection; throws after `seconds` without either.
-    public func receive(seconds: Double = 60) async throws -> Frame? {
-        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
-        while true {
-            let next = self.inbox.state.withLockedValue { state -> (Frame?, Bool) in
-                if !state.frames.isEmpty { return (state.frames.removeFirst(), false) }
-                return (nil, state.closed)
-            }
-            if let frame = next.0 { return frame }
-            if next.1 { return nil }
-            guard ContinuousClock.now < deadline else { throw TestFailure("no frame within \(seconds) s") }
-            try await Task.sleep(for: .milliseconds(5))
         }
-    }
-
-    /// Receives frames, skipping heartbeats, until one that is not a heartbeat (or the close).
-    public func receiveSkippingHeartbeats(seconds: Double = 60) async throws -> Frame? {
-        while true {
-            let frame = try await self.receive(seconds: seconds)
-            if case .heartbeat = frame { continue }
-            return frame
-        }
-    }
-
-    /// Waits until the server closed the connection.
-    public func waitClosed(seconds: Double = 60) async throws {
-        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
-        while !self.inbox.state.withLockedValue({ $0.closed }) {
-            guard ContinuousClock.now < deadline else { throw TestFailure("connection still open after \(seconds) s") }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-
-    public func close() async {
-        try? await self.channel.close()
+        await connection.close()
     }
 }

@@ -25,6 +25,7 @@ import Synchronization
 //                                                 TLS 1.3, shake hands (HELLO…WELCOME) and have one batch of 10 events
 //                                                 acknowledged each; FLIGHTLOG_BENCH_TLS=0 for plaintext
 // flightlog-bench agent [LINES]                   agent catch-up: tail + parse + batch + compress + sign + spool
+// flightlog-bench parse [LINES]                   the agent's line parser alone on LINES (30,000) lines of three formats
 
 let arguments = CommandLine.arguments
 let mode = arguments.count > 1 ? arguments[1] : "ingest"
@@ -675,12 +676,14 @@ case "storm":
 case "agent":
     let lines = arguments.count > 2 ? Int(arguments[2]) ?? 1_000_000 : 1_000_000
     try await agentCatchUp(lines: lines)
+case "parse":
+    try parserThroughput(lines: arguments.count > 2 ? Int(arguments[2]) ?? 30_000 : 30_000)
 case "investigate":
     let events = arguments.count > 2 ? Int(arguments[2]) ?? 10_000_000 : 10_000_000
     let path = arguments.count > 3 ? arguments[3] : NSTemporaryDirectory() + "flightlog-bench-10m.db"
     try await investigate(total: events, path: path)
 default:
     print(
-        "usage: flightlog-bench ingest [EVENTS] [CONNECTIONS] [DBPATH] | storm [CONNECTIONS] | agent [LINES] | investigate [EVENTS] [DBPATH]"
+        "usage: flightlog-bench ingest [EVENTS] [CONNECTIONS] [DBPATH] | storm [CONNECTIONS] | agent [LINES] | parse [LINES] | investigate [EVENTS] [DBPATH]"
     )
 }

@@ -1,0 +1,20 @@
+import FlightlogTestSupport
+import Foundation
+
+/// Runs the built `flightlog` executable as a real process.
+enum FlightlogCLI {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var lines: [String] { self.stdout.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
+    }
+
+    static func run(_ arguments: [String], user: String = "investigator-test") throws -> Result {
+        var environment = ProcessInfo.processInfo.environment
+        environment["USER"] = user
+        environment["SUDO_USER"] = nil
+        let result = try Subprocess.run(try Executables.path("flightlog"), arguments, environment: environment)
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
+    }
+}

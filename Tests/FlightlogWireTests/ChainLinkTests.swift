@@ -18,6 +18,11 @@ struct ChainLinkTests {
     static let cases: [Case] = [
         Case(sequence: 1, previousHash: .zero, head: nil, expected: .genesis),
         Case(sequence: 1, previousHash: h2, head: nil, expected: .broken),
+        // Sequence 0 does not exist (§8). A stored one (an edited database, met by verify) is broken, not a gap of
+        // 2^64 − 1 batches and not a trap on `sequence - 1`.
+        Case(sequence: 0, previousHash: .zero, head: nil, expected: .broken),
+        Case(sequence: 0, previousHash: h2, head: nil, expected: .broken),
+        Case(sequence: 0, previousHash: .zero, head: head, expected: .alreadySeen),
         Case(sequence: 2, previousHash: h2, head: nil, expected: .gap(missing: 1...1)),
         Case(sequence: 10, previousHash: .zero, head: nil, expected: .gap(missing: 1...9)),
         Case(sequence: 6, previousHash: h1, head: head, expected: .extends),

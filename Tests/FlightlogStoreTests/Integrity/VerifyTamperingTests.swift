@@ -363,6 +363,22 @@ struct VerifyTamperingTests {
         #expect(report.first(.batchDeleted)?.batchID == 2)
     }
 
+    /// Sequence 0 does not exist (§8); a row edited to it, or to −1 (2^64 − 1 read unsigned), meets the chain rule in
+    /// verify and must be a finding, not a trap on `sequence - 1` or a gap of 2^64 − 2 batches.
+    @Test(arguments: [0, -1])
+    func batchRowEditedToAnImpossibleSequence(_ sequence: Int64) async throws {
+        let fixture = try await EvidenceFixture.make()
+        defer { fixture.dir.cleanup() }
+        #expect(try await fixture.verify().findings == [])
+        try fixture.tamper("UPDATE batches SET seq = ? WHERE id = 1", arguments: [sequence])
+        let full = try await fixture.verify()
+        #expect(full.kinds.contains(.batchRowMismatch))
+        #expect(full.first(.batchRowMismatch)?.batchID == 1)
+        #expect(!full.kinds.contains(.gap), "no gap is invented from an impossible sequence")
+        let incremental = try await fixture.verify(mode: .incremental)
+        #expect(!incremental.kinds.contains(.gap))
+    }
+
     /// The insider removes ws-b's last two batches with everything that points at them: rows, full-text entries,
     /// chain head, leaves, tree nodes and stored checkpoints. Only a checkpoint copied off the machine sees it.
     @Test func deletedTailOfAChainWithCoverUp() async throws {

@@ -176,6 +176,7 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
             fields: [
                 "hostname": "ws-602", "program": "sshd", "pid": "4242",
                 "message": "pam_unix(sshd:session): session opened for user mchen(uid=1001) by (uid=0)",
+                "pam_module": "pam_unix",
                 "action": "session_open", "user": "mchen",
             ]
         ),
@@ -213,7 +214,7 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
                 "hostname": "ws-602", "program": "sudo",
                 "message":
                     "pam_unix(sudo:auth): authentication failure; logname=mchen uid=1001 euid=0 tty=/dev/pts/0 ruser=mchen rhost=  user=mchen",
-                "action": "sudo", "outcome": "failure", "user": "mchen", "tty": "/dev/pts/0",
+                "action": "sudo", "outcome": "failure", "user": "mchen", "tty": "/dev/pts/0", "pam_module": "pam_unix",
             ]
         ),
         ParserCase(
@@ -242,6 +243,7 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
             fields: [
                 "hostname": "ws-602", "program": "su", "pid": "5001",
                 "message": "pam_unix(su:session): session opened for user root(uid=0) by mchen(uid=1001)",
+                "pam_module": "pam_unix",
                 "action": "su", "outcome": "success", "user": "mchen", "target_user": "root",
             ]
         ),
@@ -272,6 +274,7 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
             fields: [
                 "hostname": "ws-602", "program": "passwd", "pid": "777",
                 "message": "pam_unix(passwd:chauthtok): password changed for mchen",
+                "pam_module": "pam_unix",
                 "action": "password_change", "outcome": "success", "user": "mchen",
             ]
         ),

@@ -1,14 +1,28 @@
-/// Who did what in the auth.log messages of sshd, sudo, su, login, passwd, systemd-logind, unix_chkpwd and
-/// PAM modules: adds `user`, `src_ip`, `src_port`, `outcome`, `action`, `target_user`, `command`,
-/// `auth_method` and `tty` to the syslog fields.
+/// Who did what in the auth.log messages of sshd, sudo, su, login, passwd, systemd-logind, unix_chkpwd, ftpd, klogind and
+/// PAM modules: adds `user`, `src_ip`, `src_port`, `src_host`, `outcome`, `action`, `target_user`, `command`,
+/// `auth_method`, `tty`, `pam_module`, `repeat_count` and `more_failures` to the syslog fields.
 ///
-/// Only messages of those programs (or of the `pam_xxx(service:type): …` shape) are looked at; anything
-/// unrecognised adds nothing.
+/// Only messages of those programs (or of the `pam_xxx(service:type): …` shape, or of a legacy `service(pam_xxx)`
+/// tag) are looked at; anything unrecognised adds nothing. The forms are those OpenSSH 6.x–9.x, Linux-PAM, sudo and
+/// shadow write; `Tests/FlightlogAgentTests/RealLogTests.swift` checks them on public samples.
 enum AuthMessage {
-    static let programs: Set<String> = ["sshd", "sudo", "su", "login", "passwd", "systemd-logind", "unix_chkpwd"]
+    static let programs: Set<String> = [
+        "sshd", "sshd-session", "sudo", "su", "login", "passwd", "systemd-logind", "unix_chkpwd", "ftpd", "klogind",
+    ]
 
-    static func extract(program: String?, message: String, into fields: inout FieldList) {
-        let text = Substring(message)
+    /// `pamModule`: the module of a legacy `service(pam_module)[pid]:` tag, whose program is the service.
+    static func extract(program: String?, pamModule: String? = nil, message: String, into fields: inout FieldList) {
+        var text = Substring(message)
+        // rsyslog's and syslog-ng's repeat compression: `message repeated N times: [ MESSAGE]`.
+        if text.startsWith("message repeated "), let (count, inner) = self.repeated(text) {
+            fields.add("repeat_count", count)
+            text = inner
+        }
+        if let pamModule {
+            fields.add("pam_module", pamModule)
+            self.pamBody(text, service: program ?? "", into: &fields)
+            return
+        }
         if text.startsWith("pam_") {
             self.pam(text, into: &fields)
             return
@@ -16,35 +30,83 @@ enum AuthMessage {
         // The switch names exactly `programs`: no set lookup (hashing every line) needed first.
         guard let program else { return }
         switch program {
-        case "sshd": self.sshd(text, into: &fields)
+        case "sshd", "sshd-session": self.sshd(text, into: &fields)
         case "sudo": self.sudo(text, into: &fields)
         case "su": self.su(text, into: &fields)
         case "login": self.login(text, into: &fields)
         case "passwd": self.passwd(text, into: &fields)
         case "systemd-logind": self.logind(text, into: &fields)
         case "unix_chkpwd": self.chkpwd(text, into: &fields)
+        case "ftpd": self.ftpd(text, into: &fields)
+        case "klogind":
+            // Kerberised rlogin: `Authentication failed from IP (HOST): REASON`.
+            if let rest = text.after("Authentication failed from ") {
+                fields.add("action", "login")
+                fields.add("outcome", "failure")
+                self.ipPort(rest, into: &fields)
+            }
         default: break
         }
     }
 
+    /// `message repeated N times: [ MESSAGE]` → (N, MESSAGE).
+    private static func repeated(_ text: Substring) -> (Substring, Substring)? {
+        guard let rest = text.after("message repeated "), let times = rest.firstRange(of: " times: [") else {
+            return nil
+        }
+        let count = rest[..<times.lowerBound]
+        guard !count.isEmpty, count.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        var inner = rest[times.upperBound...].drop { $0 == " " }
+        if inner.hasSuffix("]") { inner = inner.dropLast() }
+        return (count, inner)
+    }
+
     // MARK: - sshd
 
-    private static func sshd(_ text: Substring, into fields: inout FieldList) {
-        if let rest = text.after("Accepted ") ?? text.after("Failed ") {
-            // Accepted|Failed METHOD for [invalid user ]USER from IP port PORT ssh2[: key]
-            let success = text.startsWith("Accepted")
+    private static func sshd(_ message: Substring, into fields: inout FieldList) {
+        var text = message
+        // sshd's own level prefixes and the mark of a message before authentication frame the same messages.
+        if let rest = text.after("error: ") ?? text.after("fatal: ") { text = rest }
+        if text.hasSuffix(" [preauth]") { text = text.dropLast(" [preauth]".count) }
+        if let rest = text.after("Accepted ") ?? text.after("Failed ") ?? text.after("Postponed ") {
+            // Accepted|Failed|Postponed METHOD for [invalid user ]USER from IP port PORT ssh2[: key]
             guard let space = rest.firstCharacterIndex(ascii: UInt8(ascii: " ")) else { return }
             let method = rest[..<space]
             guard var who = rest[space...].after(" for ") else { return }
             if let invalid = who.after("invalid user ") { who = invalid }
             fields.add("action", "login")
-            fields.add("outcome", success ? "success" : "failure")
+            if !text.startsWith("Postponed") {
+                fields.add("outcome", text.startsWith("Accepted") ? "success" : "failure")
+            }
             fields.add("auth_method", method.firstSplit(ascii: UInt8(ascii: "/")))
             self.userFromIPPort(who, into: &fields)
         } else if let rest = text.after("Invalid user ") {
             fields.add("action", "login")
             fields.add("outcome", "failure")
             self.userFromIPPort(rest, into: &fields)
+        } else if let rest = text.after("input_userauth_request: invalid user ") {
+            fields.add("action", "login")
+            fields.add("outcome", "failure")
+            self.addUser(rest, into: &fields)
+        } else if let rest = text.after("maximum authentication attempts exceeded for ") {
+            fields.add("action", "login")
+            fields.add("outcome", "failure")
+            self.userFromIPPort(rest.after("invalid user ") ?? rest, into: &fields)
+        } else if let rest = text.after("Disconnecting: Too many authentication failures") {
+            // OpenSSH < 7.x: `… for USER`; the address is on the connection's other lines.
+            fields.add("action", "login")
+            fields.add("outcome", "failure")
+            if let user = rest.after(" for ") { self.addUser(user, into: &fields) }
+        } else if let rest = text.after("Disconnecting ") {
+            // `Disconnecting {invalid|authenticating} user USER IP port PORT: REASON`
+            let tooMany = rest.firstRange(of: "Too many authentication failures") != nil
+            fields.add("action", tooMany ? "login" : "disconnect")
+            if tooMany { fields.add("outcome", "failure") }
+            if let who = rest.after("invalid user ") ?? rest.after("authenticating user ") {
+                self.userIPPort(who, into: &fields)
+            } else {
+                self.ipPort(rest, into: &fields)
+            }
         } else if let rest = text.after("Disconnected from ") {
             if let who = rest.after("user ") {
                 fields.add("action", "logout")
@@ -56,25 +118,70 @@ enum AuthMessage {
                 fields.add("action", "disconnect")
                 self.ipPort(rest, into: &fields)
             }
-        } else if let rest = text.after("Connection closed by ") ?? text.after("Received disconnect from ") {
+        } else if let rest = text.after("Connection closed by ") ?? text.after("Received disconnect from ")
+            ?? text.after("Connection reset by ") ?? text.after("Did not receive identification string from ")
+            ?? text.after("Timeout before authentication for ") ?? text.after("Unable to negotiate with ")
+            ?? text.after("banner exchange: Connection from ")
+        {
             fields.add("action", "disconnect")
             if let who = rest.after("invalid user ") ?? rest.after("authenticating user ") {
                 self.userIPPort(who, into: &fields)
             } else {
                 self.ipPort(rest, into: &fields)
             }
+        } else if text.startsWith("Bad protocol version identification "), let from = text.lastRange(of: " from ") {
+            fields.add("action", "disconnect")
+            self.ipPort(text[from.upperBound...], into: &fields)
+        } else if let rest = text.after("reverse mapping checking getaddrinfo for ") {
+            // `… for HOST [IP] failed - POSSIBLE BREAK-IN ATTEMPT!`
+            fields.add("action", "reverse_mapping_failed")
+            if let open = rest.firstIndex(of: "["), let close = rest[open...].firstIndex(of: "]") {
+                let ip = rest[rest.index(after: open)..<close]
+                if looksLikeIP(ip) { fields.add("src_ip", ip) }
+                fields.add("src_host", rest[..<open].trimmingTrailingSpaces())
+            }
+        } else if let rest = text.after("Address "), rest.firstRange(of: " maps to ") != nil {
+            // `Address IP maps to HOST, but this does not map back to the address - POSSIBLE BREAK-IN ATTEMPT!`
+            fields.add("action", "reverse_mapping_failed")
+            self.ipPort(rest, into: &fields)
+        } else if let rest = text.after("PAM "), let semicolon = rest.firstRange(of: " more authentication failure") {
+            // `PAM N more authentication failure[s]; logname= uid=0 euid=0 tty=ssh ruser= rhost=HOST [user=USER]`
+            fields.add("action", "login")
+            fields.add("outcome", "failure")
+            fields.add("more_failures", rest[..<semicolon.lowerBound])
+            self.remote(self.keyValues(rest[semicolon.upperBound...]), into: &fields)
+        } else if let rest = text.after("User "), let not = rest.firstRange(of: " not allowed because ") {
+            // `User USER from IP not allowed because …`
+            fields.add("action", "login")
+            fields.add("outcome", "failure")
+            self.userFromIPPort(rest[..<not.lowerBound], into: &fields)
         } else if let rest = text.after("Connection from ") {
             self.ipPort(rest, into: &fields)
+        }
+    }
+
+    /// Adds `text` up to its first space as `user`, unless it is empty.
+    private static func addUser(_ text: Substring, into fields: inout FieldList) {
+        let user = text.prefix { $0 != " " }
+        if !user.isEmpty { fields.add("user", user) }
+    }
+
+    /// `user=` as the requester and `rhost=` as the source of a PAM key=value list.
+    private static func remote(_ pairs: [String: String], into fields: inout FieldList) {
+        if let user = pairs["user"], !user.isEmpty { fields.add("user", user) }
+        if let host = pairs["rhost"], !host.isEmpty {
+            fields.add(looksLikeIP(Substring(host)) ? "src_ip" : "src_host", host)
         }
     }
 
     /// `USER from IP port PORT …` (the user may itself contain spaces, so the last ` from ` wins).
     private static func userFromIPPort(_ text: Substring, into fields: inout FieldList) {
         guard let range = text.lastRange(of: " from ") else {
-            fields.add("user", text)
+            if !text.isEmpty { fields.add("user", text) }
             return
         }
-        fields.add("user", text[..<range.lowerBound])
+        // `Invalid user  from IP`: a client that sent an empty user name names none.
+        if range.lowerBound > text.startIndex { fields.add("user", text[..<range.lowerBound]) }
         self.ipPort(text[range.upperBound...], into: &fields)
     }
 
@@ -89,13 +196,15 @@ enum AuthMessage {
 
     /// `IP[ port PORT]…`.
     private static func ipPort(_ text: Substring, into fields: inout FieldList) {
-        let ip = text.asciiPrefix(
+        var ip = text.asciiPrefix(
             bytes: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: ",") },
             characters: { $0 != " " && $0 != "," }
         )
+        // OpenSSH before 7.x: `Received disconnect from IP: 11: …`; the colon is not part of the address.
+        if ip.hasSuffix(":") { ip = ip.dropLast() }
         guard looksLikeIP(ip) else { return }
         fields.add("src_ip", ip)
-        if let rest = text[ip.endIndex...].after(" port ") {
+        if let rest = text[ip.endIndex...].drop(while: { $0 == ":" }).after(" port ") {
             let port = rest.asciiPrefix(
                 bytes: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") },
                 characters: { $0.isASCII && $0.isNumber }
@@ -258,8 +367,14 @@ enum AuthMessage {
     private static func pam(_ text: Substring, into fields: inout FieldList) {
         guard let open = text.firstIndex(of: "("), let close = text[open...].firstRange(of: "): ") else { return }
         let inside = text[text.index(after: open)..<close.lowerBound]
+        fields.add("pam_module", text[..<open])
         let service = inside.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-        let body = text[close.upperBound...]
+        self.pamBody(text[close.upperBound...], service: service, into: &fields)
+    }
+
+    /// What a PAM module says, in either form: after `pam_MODULE(SERVICE:TYPE): ` or after a legacy
+    /// `SERVICE(pam_MODULE)[PID]: ` tag.
+    private static func pamBody(_ body: Substring, service: String, into fields: inout FieldList) {
         let isSwitch = service == "su" || service == "su-l" || service == "sudo" || service == "sudo-i"
         let switchAction = service.hasPrefix("su-") || service == "su" ? "su" : "sudo"
 
@@ -294,11 +409,28 @@ enum AuthMessage {
                 fields.add("user", requester)
             }
             if let tty = pairs["tty"], !tty.isEmpty { fields.add("tty", tty) }
-            if let host = pairs["rhost"], looksLikeIP(Substring(host)) { fields.add("src_ip", host) }
+            if let host = pairs["rhost"], !host.isEmpty {
+                fields.add(looksLikeIP(Substring(host)) ? "src_ip" : "src_host", host)
+            }
         } else if let rest = body.after("password changed for ") {
             fields.add("action", "password_change")
             fields.add("outcome", "success")
             fields.add("user", rest.prefix { $0 != " " })
+        }
+    }
+
+    // MARK: - ftpd
+
+    /// `connection from IP (HOST) at …` and `ANONYMOUS FTP LOGIN FROM IP, (PASSWORD)` (wu-ftpd, vsftpd's syslog).
+    private static func ftpd(_ text: Substring, into fields: inout FieldList) {
+        if let rest = text.after("connection from ") {
+            fields.add("action", "connect")
+            self.ipPort(rest, into: &fields)
+        } else if let rest = text.after("ANONYMOUS FTP LOGIN FROM ") {
+            fields.add("action", "login")
+            fields.add("outcome", "success")
+            fields.add("user", "anonymous")
+            self.ipPort(rest, into: &fields)
         }
     }
 
@@ -325,6 +457,13 @@ enum AuthMessage {
 }
 
 extension Substring {
+    /// Without the spaces at its end.
+    func trimmingTrailingSpaces() -> Substring {
+        var result = self
+        while result.hasSuffix(" ") { result = result.dropLast() }
+        return result
+    }
+
     /// The first occurrence of `needle` (ASCII), compared byte by byte: both Foundation's `range(of:)` and the
     /// generic collection search are far too slow for the agent's line rate.
     func firstRange(of needle: String) -> Range<Index>? {

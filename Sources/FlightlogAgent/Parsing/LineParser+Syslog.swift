@@ -64,10 +64,12 @@ extension LineParser {
         }
 
         var program: String?
+        var pamModule: String?
         if let tag = Self.tag(bytes, from: index) {
             if let name = Self.text(bytes, tag.program) {
-                program = name
-                fields.add("program", name)
+                // A legacy PAM tag, `sshd(pam_unix)[1234]:`, names the service: `--program sshd` finds it.
+                (program, pamModule) = Self.legacyPAM(name)
+                fields.add("program", program ?? name)
             }
             if let pid = tag.pid { fields.add("pid", utf8: bytes, pid) }
             index = tag.messageStart
@@ -75,7 +77,7 @@ extension LineParser {
         let message = Self.text(bytes, index..<bytes.count)
         if let message { fields.add("message", message) }
         if let message {
-            AuthMessage.extract(program: program, message: message, into: &fields)
+            AuthMessage.extract(program: program, pamModule: pamModule, message: message, into: &fields)
         }
         return ParsedLine(timeNanos: timeNanos, fields: fields.fields, format: .rfc3164)
     }
@@ -202,6 +204,16 @@ extension LineParser {
     @inline(__always)
     static func isSDEscapable(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]")
+    }
+
+    /// `SERVICE(pam_MODULE)` → (SERVICE, pam_MODULE); any other name → (name, nil).
+    static func legacyPAM(_ name: String) -> (String, String?) {
+        guard name.hasSuffix(")"), let open = name.firstIndex(of: "("), open > name.startIndex else {
+            return (name, nil)
+        }
+        let module = name[name.index(after: open)..<name.index(before: name.endIndex)]
+        guard module.hasPrefix("pam_") else { return (name, nil) }
+        return (String(name[..<open]), String(module))
     }
 
     /// Where a syslog TAG was found: `program[pid]: ` or `program: `.

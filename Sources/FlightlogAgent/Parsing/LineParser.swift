@@ -32,7 +32,17 @@ public struct LineParser: Sendable {
     }
 
     /// Parses `line` (raw bytes without the newline), read at `observedNanos`.
+    /// A line ending in CR (a file with CRLF line ends) is parsed without it, so that no value ends in `\r`; the
+    /// caller stores the raw line with its bytes.
     public func parse(_ line: [UInt8], observedNanos: Int64) -> ParsedLine {
+        if line.last == UInt8(ascii: "\r") {
+            let end = line.lastIndex { $0 != UInt8(ascii: "\r") }.map { $0 + 1 } ?? 0
+            return self.parseWithoutCR(Array(line[..<end]), observedNanos: observedNanos)
+        }
+        return self.parseWithoutCR(line, observedNanos: observedNanos)
+    }
+
+    private func parseWithoutCR(_ line: [UInt8], observedNanos: Int64) -> ParsedLine {
         line.withUnsafeBufferPointer { bytes in
             guard let first = bytes.first else { return ParsedLine(timeNanos: nil, fields: [], format: .raw) }
             if first == UInt8(ascii: "{"), let parsed = self.parseJSON(line, observedNanos: observedNanos) {

@@ -138,6 +138,7 @@ struct SigmaConditionParser {
     }
 
     private func field(_ key: String, _ value: Any) throws(SigmaError) -> SigmaExpression {
+        if key.hasPrefix("|") { return try self.keywords(modifiers: key, value) }
         var pieces = key.split(separator: "|").map(String.init)
         let name = pieces.removeFirst()
         var all = false
@@ -174,6 +175,26 @@ struct SigmaConditionParser {
         }
         if matches.count == 1 { return matches[0] }
         return all ? .all(matches) : .any(matches)
+    }
+
+    /// `'|all': [a, b]` (a key with modifiers and no field name): keywords, every one of which must be in the raw
+    /// line with `all`, any one of them otherwise. `contains` changes nothing (a keyword is a substring already).
+    private func keywords(modifiers key: String, _ value: Any) throws(SigmaError) -> SigmaExpression {
+        var all = false
+        for piece in key.split(separator: "|") {
+            switch piece {
+            case "all": all = true
+            case "contains": continue
+            default: throw SigmaError("modifier '\(piece)' on a keyword list is not supported")
+            }
+        }
+        var keywords: [SigmaExpression] = []
+        for item in (value as? [Any]) ?? [value] {
+            guard let text = Self.scalar(item) else { throw SigmaError("keyword lists hold plain values only") }
+            keywords.append(.keyword(text))
+        }
+        if keywords.count == 1 { return keywords[0] }
+        return all ? .all(keywords) : .any(keywords)
     }
 
     /// A YAML scalar as text: strings as they are, numbers and booleans as written out.

@@ -30,24 +30,63 @@ public struct SigmaRule: Sendable {
     /// Whether there is something to run: a detection or a correlation whose rules all resolved.
     public var isRunnable: Bool { self.detection != nil || self.correlation != nil }
 
-    /// Loads every `*.yml` / `*.yaml` file in `directory` (sorted by name); a file that is not YAML becomes a rule
-    /// with no condition and the reason.
-    /// A file may hold several rules as YAML documents separated by `---` (a correlation and the rules it
-    /// relates, as Sigma's specification shows).
+    /// Loads every `*.yml` / `*.yaml` file in `directory` and its subfolders: ``load(paths:)`` of one folder.
     public static func load(directory: String) throws -> [SigmaRule] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
-            .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }.sorted()
-        let rules = names.flatMap { name in
-            let path = (directory as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: path) else {
-                return [SigmaRule(file: name, title: name, detection: nil, unsupported: ["cannot read the file"])]
+        try Self.load(paths: [directory])
+    }
+
+    /// Loads the rules at each of `paths`: a rule file, or every `*.yml` / `*.yaml` file in a folder tree (as
+    /// SigmaHQ's `rules/linux/…` is laid out), sorted by their path under it; hidden files and folders are skipped.
+    /// A file that is not YAML becomes a rule with no condition and the reason. A file may hold several rules as YAML
+    /// documents separated by `---` (a correlation and the rules it relates, as Sigma's specification shows).
+    /// Correlations are resolved across all of them. Throws ``SigmaLoadError`` for a path that is missing or holds
+    /// no rule file: an empty rule set would read as "nothing matched".
+    public static func load(paths: [String]) throws -> [SigmaRule] {
+        var rules: [SigmaRule] = []
+        for path in paths {
+            let files = try Self.ruleFiles(at: path)
+            guard !files.isEmpty else { throw SigmaLoadError.noRuleFiles(path) }
+            for (name, file) in files {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    rules.append(
+                        SigmaRule(file: name, title: name, detection: nil, unsupported: ["cannot read the file"])
+                    )
+                    continue
+                }
+                rules += Self.documents(file: name, yaml: String(decoding: data, as: UTF8.self))
             }
-            return Self.documents(file: name, yaml: String(decoding: data, as: UTF8.self))
         }
         return Self.resolvingCorrelations(rules)
     }
 
-    /// Every rule document in one file's text (correlations not yet resolved: see ``load(directory:)``).
+    /// The rule files at `path` as (name shown, path): the file itself, or the `*.yml` / `*.yaml` files of the
+    /// folder tree, named by their path relative to it.
+    static func ruleFiles(at path: String) throws -> [(String, String)] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw SigmaLoadError.missing(path)
+        }
+        guard isDirectory.boolValue else { return [((path as NSString).lastPathComponent, path)] }
+        let root = URL(fileURLWithPath: path, isDirectory: true)
+        guard
+            let walker = FileManager.default.enumerator(
+                at: root,
+                includingPropertiesForKeys: [.isRegularFileKey],
+                options: [.skipsHiddenFiles]
+            )
+        else { throw SigmaLoadError.unreadable(path) }
+        var found: [(String, String)] = []
+        let prefix = root.standardizedFileURL.path + "/"
+        for case let url as URL in walker where url.pathExtension == "yml" || url.pathExtension == "yaml" {
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
+            let full = url.standardizedFileURL.path
+            let relative = full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : url.lastPathComponent
+            found.append((relative, full))
+        }
+        return found.sorted { $0.0 < $1.0 }
+    }
+
+    /// Every rule document in one file's text (correlations not yet resolved: see ``load(paths:)``).
     public static func documents(file: String, yaml: String) -> [SigmaRule] {
         var documents: [Any] = []
         do {

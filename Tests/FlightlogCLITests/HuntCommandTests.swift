@@ -61,13 +61,64 @@ struct HuntCommandTests {
         #expect(ids.count == pack.count && Set(ids).count == ids.count, "\(ids)")
     }
 
-    @Test func aMissingRulesDirectoryIsAUsageErrorInPlainWords() async throws {
+    @Test func aPathWithNoRuleIsAUsageErrorInPlainWords() async throws {
         let fixture = try await SharedIncident.shared.get()
-        for path in ["/nonexistent-rules", "/etc/hostname"] {
+        let empty = try TempDirectory()
+        defer { empty.cleanup() }
+        try FileManager.default.createDirectory(atPath: empty.file("linux/builtin"), withIntermediateDirectories: true)
+        try Data("not a rule".utf8).write(to: URL(fileURLWithPath: empty.file("linux/builtin/README.txt")))
+        try FileManager.default.createDirectory(atPath: empty.file(".git"), withIntermediateDirectories: true)
+        try Data("title: hidden".utf8).write(to: URL(fileURLWithPath: empty.file(".git/rule.yml")))
+        let cases = [
+            ("/nonexistent-rules", "no file or folder at /nonexistent-rules"),
+            (empty.path, "no Sigma rule (*.yml, *.yaml) in \(empty.path) or any folder under it"),
+        ]
+        for (path, message) in cases {
             let result = try fixture.cli("hunt", "--rules", path)
-            #expect(result.status == 2)
-            #expect(result.stderr.contains("no rules directory at \(path)"), "\(result.stderr)")
+            #expect(result.status == 2, "\(path)")
+            #expect(result.stderr.contains(message), "\(result.stderr)")
             #expect(!result.stderr.contains("NSCocoaErrorDomain"))
         }
+        let none = try fixture.cli("hunt", arguments: [])
+        #expect(none.status != 0)
+        #expect(none.stderr.contains("--rules"), "\(none.stderr)")
+    }
+
+    /// SigmaHQ's layout: rules in folders under folders (`rules/linux/builtin/…`), and single files.
+    @Test func rulesAreFoundInFolderTreesAndSingleFiles() async throws {
+        let fixture = try await SharedIncident.shared.get()
+        let tree = try TempDirectory()
+        defer { tree.cleanup() }
+        for folder in ["linux/builtin/sshd", "web/product", ".hidden"] {
+            try FileManager.default.createDirectory(atPath: tree.file(folder), withIntermediateDirectories: true)
+        }
+        let pack = RepositoryFiles.rulePack + "/"
+        try FileManager.default.copyItem(
+            atPath: pack + "bulk_export_customer_records.yml",
+            toPath: tree.file("linux/builtin/sshd/bulk.yml")
+        )
+        try FileManager.default.copyItem(
+            atPath: pack + "remote_access_tool_launched.yml",
+            toPath: tree.file("web/product/remote.yaml")
+        )
+        try FileManager.default.copyItem(
+            atPath: pack + "oauth_connected_app_consent.yml",
+            toPath: tree.file(".hidden/oauth.yml")
+        )
+        func ruleTitles(_ arguments: [String]) throws -> [String] {
+            let result = try fixture.cli("hunt", arguments: ["--format", "jsonl"] + arguments)
+            #expect(result.status == 0, "\(result.stderr)")
+            return try result.lines.map(jsonObject).filter { $0["type"] as? String == "rule" }
+                .compactMap { $0["rule"] as? String }
+        }
+        let fromTree = try ruleTitles(["--rules", tree.path])
+        #expect(fromTree.count == 2, "\(fromTree)")
+        #expect(fromTree.contains { $0.hasPrefix("Bulk export of customer records") })
+        #expect(fromTree.contains { $0.hasPrefix("Remote-access tool launched") })
+        #expect(!fromTree.contains { $0.hasPrefix("OAuth") }, "hidden folders are skipped")
+        let oneFile = try ruleTitles(["--rules", tree.file("web/product/remote.yaml")])
+        #expect(oneFile.count == 1 && oneFile.first?.hasPrefix("Remote-access tool launched") == true)
+        let both = try ruleTitles(["--rules", tree.file("web"), "--rules", pack + "oauth_connected_app_consent.yml"])
+        #expect(both.count == 2, "\(both)")
     }
 }

@@ -34,6 +34,17 @@ struct SigmaDetectionTests {
         )
     }
 
+    /// Sigma's keyword list with modifiers and no field name (SigmaHQ's `rules/linux` uses `'|all':`): every
+    /// keyword in the line, not a field called `all`.
+    @Test func aKeywordListWithModifiersAndNoFieldName() {
+        let (all, notes) = self.detection("  kw:\n    '|all':\n      - 'rm -rf'\n      - '/var/log'\n  condition: kw\n")
+        #expect(all == .all([.keyword("rm -rf"), .keyword("/var/log")]), "\(notes)")
+        let (any, _) = self.detection("  kw:\n    '|contains': [a, b]\n  condition: kw\n")
+        #expect(any == .any([.keyword("a"), .keyword("b")]))
+        let (_, refused) = self.detection("  kw:\n    '|startswith': [a]\n  condition: kw\n")
+        #expect(refused.contains { $0.contains("modifier 'startswith' on a keyword list") }, "\(refused)")
+    }
+
     @Test func keywordsNullsNumbersAndEmptyMaps() {
         let (keywords, _) = self.detection("  kw:\n    - anydesk\n    - 42\n  condition: kw\n")
         #expect(keywords == .any([.keyword("anydesk"), .keyword("42")]))

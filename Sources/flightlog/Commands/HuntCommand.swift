@@ -9,7 +9,8 @@ struct HuntCommand: ParsableCommand {
         commandName: "hunt",
         abstract: "Run Sigma rules against the store and print the matches of each rule.",
         discussion: """
-            Loads every *.yml / *.yaml file in --rules, translates each rule's detection to SQL over the indexed \
+            Loads each --rules file, and every *.yml / *.yaml file in each --rules folder and the folders under it \
+            (a path with no rule is an error, exit 2), translates each rule's detection to SQL over the indexed \
             columns (host, user, src_ip, program, source, severity, the raw line) and the parsed fields, and runs \
             it with the same filters as `flightlog query`. Supported: selections as maps (AND) and lists (OR), \
             modifiers contains, startswith, endswith, re, all; * and ? wildcards; keywords lists (substring of the \
@@ -53,8 +54,14 @@ struct HuntCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var filters: EventFilterOptions
 
-    @Option(help: ArgumentHelp("Directory of Sigma rules (*.yml). Example: --rules aggregator/rules", valueName: "dir"))
-    var rules: String
+    @Option(
+        help: ArgumentHelp(
+            "A Sigma rule file, or a folder of them searched recursively (*.yml, *.yaml); repeatable. "
+                + "Example: --rules aggregator/rules --rules sigma/rules/linux",
+            valueName: "path"
+        )
+    )
+    var rules: [String] = []
 
     @Option(help: "At most this many matches per rule. Example: --limit 50")
     var limit: Int?
@@ -72,6 +79,7 @@ struct HuntCommand: ParsableCommand {
     @OptionGroup var timeZone: TimeZoneOptions
 
     func validate() throws {
+        if self.rules.isEmpty { throw ValidationError("pass --rules PATH: a Sigma rule file or a folder of them") }
         if let limit = self.limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
     }
 
@@ -81,16 +89,14 @@ struct HuntCommand: ParsableCommand {
         query.limit = self.limit
         let times = try self.timeZone.formatter()
         let loaded: [SigmaRule]
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: self.rules, isDirectory: &isDirectory), isDirectory.boolValue
-        else {
-            Output.error("no rules directory at \(self.rules): pass --rules DIR, a directory of Sigma *.yml files")
-            throw ExitCode(2)
-        }
         do {
-            loaded = try SigmaRule.load(directory: self.rules)
+            loaded = try SigmaRule.load(paths: self.rules)
+        } catch let error as SigmaLoadError {
+            Output.error("\(error): pass --rules PATH, a Sigma rule file or a folder of them (searched recursively)")
+            throw ExitCode(2)
         } catch {
-            Output.error("cannot read the rules directory \(self.rules): \(error.localizedDescription)")
+            let paths = self.rules.joined(separator: ", ")
+            Output.error("cannot read the rules at \(paths): \(error.localizedDescription)")
             throw ExitCode(2)
         }
         let store = try Investigation.openStore(db)

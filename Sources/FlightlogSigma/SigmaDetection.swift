@@ -30,7 +30,7 @@ public struct SigmaFieldMatch: Sendable, Equatable {
     }
 }
 
-/// How a field's value is compared. Matching is case-insensitive for ASCII, as Sigma specifies, except `re`.
+/// How a field's value is compared: case-insensitively, as Sigma specifies (see ``SigmaText``), except `re`.
 public enum SigmaModifier: String, Sendable, CaseIterable {
     /// No modifier: the whole value, with `*` and `?` wildcards.
     case equals

@@ -97,6 +97,7 @@ final class SQLiteStore: FlightlogStorage {
                 sql: db.configuration.readonly ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -262144"
             )
             db.add(function: RegexFunction.function)
+            db.add(function: SigmaMatchFunction.function)
             // Only readers see the full-text files: a writer that had them attached would take their write locks
             // in every BEGIN IMMEDIATE and wait for the indexers.
             if db.configuration.readonly {
@@ -242,6 +243,7 @@ final class SQLiteStore: FlightlogStorage {
         let paths = attach
         config.prepareDatabase { db in
             db.add(function: RegexFunction.function)
+            db.add(function: SigmaMatchFunction.function)
             try FullTextLayout.attach(db, paths: paths, names: names, complete: complete)
         }
         do {

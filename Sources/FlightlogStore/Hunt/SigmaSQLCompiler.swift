@@ -4,15 +4,18 @@ import Foundation
 /// Compiles a Sigma detection (``SigmaExpression``) into SQL over the indexed columns and
 /// `json_extract(fields, …)`, with the full-text searches that find its candidates.
 ///
-/// Matching is case-insensitive for ASCII, as Sigma specifies (`=` `COLLATE NOCASE`, and SQLite's `LIKE`), except
-/// `re` (`REGEXP`, as written).
+/// Comparisons mean what ``SigmaText`` and ``SigmaEvaluator`` say (case-insensitive, keywords and `contains` found
+/// anywhere, any value of a repeated field), except `re` (`REGEXP`, as written); `SigmaDifferentialTests` holds the
+/// compiled SQL to that on random rules and events, with the full-text index in every state.
 ///
 /// Full-text candidates: when every event the condition can match must be found by some full-text searches, the
 /// query first takes those events from the full-text index and runs the exact condition on them only, instead of
 /// scanning every event. Its columns serve: `line` holds the raw line's words (keywords, and comparisons other than
 /// `re` on `message`/`line`/`raw`), `program` and `fields` hold `program` and each parsed field as `key value` (see
-/// ``FieldsDocument``). The index knows words, not substrings, so a keyword is found where a word begins:
-/// `export` finds `report export` and `export_job` but not `reexport`. See ``fullTextPhrase(_:prefix:)``. Searches
+/// ``FieldsDocument``). The index knows where words begin, not substrings, so a keyword's full-text search leaves
+/// out its first word when that word may be the end of a longer one (`bulk export` searches `export`, and `export`
+/// alone is a scan): the result never depends on whether the index was used. See
+/// ``fullTextPhrase(substring:)``. Searches
 /// on `program` and `fields` lose nothing: equality and `startswith` search the value's start, `contains`/`endswith`/`re`
 /// on a field search for the field's name. Events the indexer has not reached yet are always checked too.
 public enum SigmaSQLCompiler {
@@ -70,8 +73,8 @@ public enum SigmaSQLCompiler {
         case .always: return Part(sql: "1")
         case .keyword(let text):
             return Part(
-                sql: Self.like(EventColumn.line.sql, "%" + Self.likePattern(text) + "%", &arguments),
-                candidates: Self.fullTextPhrase(text).map(CandidateSet.line)
+                sql: Self.comparison(EventColumn.line.sql, .contains, text, &arguments),
+                candidates: Self.fullTextPhrase(substring: text).map(CandidateSet.line)
             )
         case .match(let match): return Self.match(match, &arguments)
         }
@@ -79,42 +82,68 @@ public enum SigmaSQLCompiler {
 
     static func match(_ match: SigmaFieldMatch, _ arguments: inout [String]) -> Part {
         let column = EventColumn.named(match.field)
-        let columnSQL = column?.sql ?? "json_extract(e.fields, ?)"
         guard case .text(let text) = match.value else {
-            if column == nil { arguments.append(FieldCondition.jsonPath(match.field)) }
-            return Part(sql: columnSQL + " IS NULL")
+            if let column { return Part(sql: column.sql + " IS NULL") }
+            arguments.append(FieldCondition.jsonPath(match.field))
+            return Part(sql: "json_extract(e.fields, ?) IS NULL")
         }
-        // A cheap necessary condition first: `fields` is the JSON text FieldsJSON wrote, which copies a value
-        // unchanged unless it holds `"`, `\` or a control character, so a value that matches also matches somewhere
-        // in that text; most rows then skip json_extract's parse.
-        var textPrefilter: String?
-        if column == nil, match.modifier != .re,
-            !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+        let candidates = Self.candidates(column: column, field: match.field, modifier: match.modifier, text: text)
+        if let column {
+            return Part(sql: Self.comparison(column.sql, match.modifier, text, &arguments), candidates: candidates)
+        }
+        // A parsed field's key may repeat: `fields` then holds it once per value (FieldsJSON keeps duplicate keys),
+        // and json_extract would read the first only. The comparison holds when any value satisfies it, so it runs
+        // over json_each's members of that key. A cheap necessary condition first: `fields`
+        // is the JSON text FieldsJSON wrote, which copies a value unchanged unless it holds `"`, `\` or a control
+        // character, so a value that matches also matches somewhere in that text (not so when the pattern has a
+        // `?`, which could stand for one of those, written as two characters); most rows then skip the JSON parse.
+        var prefilter: String?
+        if match.modifier != .re,
+            !text.utf8.contains(where: {
+                $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "?")
+            })
         {
-            textPrefilter = Self.like("e.fields", "%" + Self.likePattern(text) + "%", &arguments)
+            prefilter = Self.comparison("e.fields", .contains, text, &arguments)
         }
-        if column == nil { arguments.append(FieldCondition.jsonPath(match.field)) }
-        var sql: String
-        switch match.modifier {
-        case .re:
+        arguments.append(match.field)
+        var sql =
+            "EXISTS (SELECT 1 FROM json_each(e.fields) WHERE key = ? AND "
+            + Self.comparison("value", match.modifier, text, &arguments) + ")"
+        if let prefilter { sql = "(" + prefilter + " AND " + sql + ")" }
+        return Part(sql: sql, candidates: candidates)
+    }
+
+    /// `value` compared with `text` under `modifier`, as ``SigmaText`` defines it. SQLite folds the case of ASCII
+    /// letters only, in `LIKE` and `COLLATE NOCASE`; so these serve text that is all ASCII, and any other text is
+    /// compared by `sigma_match` (``SigmaMatchFunction``), which folds every letter. One known difference: an ASCII
+    /// value's letters also match the two non-ASCII letters that fold to ASCII ones (KELVIN SIGN to `k`, LONG S to
+    /// `s`) under ``SigmaText``, not under `LIKE`.
+    static func comparison(
+        _ value: String,
+        _ modifier: SigmaModifier,
+        _ text: String,
+        _ arguments: inout [String]
+    ) -> String {
+        if modifier == .re {
             arguments.append(text)
-            sql = columnSQL + " REGEXP ?"
-        case .contains: sql = Self.like(columnSQL, "%" + Self.likePattern(text) + "%", &arguments)
-        case .startswith: sql = Self.like(columnSQL, Self.likePattern(text) + "%", &arguments)
-        case .endswith: sql = Self.like(columnSQL, "%" + Self.likePattern(text), &arguments)
-        case .equals:
-            if text.contains("*") || text.contains("?") {
-                sql = Self.like(columnSQL, Self.likePattern(text), &arguments)
-            } else {
-                arguments.append(text)
-                sql = columnSQL + " = ? COLLATE NOCASE"
-            }
+            return value + " REGEXP ?"
         }
-        if let textPrefilter { sql = "(" + textPrefilter + " AND " + sql + ")" }
-        return Part(
-            sql: sql,
-            candidates: Self.candidates(column: column, field: match.field, modifier: match.modifier, text: text)
-        )
+        guard SigmaText.isASCII(text) else {
+            arguments.append(modifier.rawValue)
+            arguments.append(text)
+            return "sigma_match(" + value + ", ?, ?)"
+        }
+        switch modifier {
+        case .contains: return Self.like(value, "%" + Self.likePattern(text) + "%", &arguments)
+        case .startswith: return Self.like(value, Self.likePattern(text) + "%", &arguments)
+        case .endswith: return Self.like(value, "%" + Self.likePattern(text), &arguments)
+        case .equals, .re:
+            if text.contains(where: { $0 == "*" || $0 == "?" || $0 == "\\" }) {
+                return Self.like(value, Self.likePattern(text), &arguments)
+            }
+            arguments.append(text)
+            return value + " = ? COLLATE NOCASE"
+        }
     }
 
     static func like(_ column: String, _ pattern: String, _ arguments: inout [String]) -> String {
@@ -143,8 +172,12 @@ public enum SigmaSQLCompiler {
     ) -> CandidateSet? {
         switch column {
         case .line:
-            guard modifier != .re else { return nil }
-            return Self.fullTextPhrase(text).map(CandidateSet.line)
+            switch modifier {
+            case .re: return nil
+            // The line starts with the value: its first word starts a word of the line.
+            case .equals, .startswith: return Self.fullTextPhrase(text).map(CandidateSet.line)
+            case .contains, .endswith: return Self.fullTextPhrase(substring: text).map(CandidateSet.line)
+            }
         case .program:
             guard let start = Self.literalStart(modifier: modifier, text: text),
                 let phrase = Self.fullTextPhrase(start.text, prefix: !start.whole)
@@ -171,6 +204,27 @@ public enum SigmaSQLCompiler {
             return (text, modifier == .equals)
         }
         return (String(text[..<wildcard]), false)
+    }
+
+    /// An FTS5 phrase that every line holding `text` anywhere holds: ``fullTextPhrase(_:prefix:)`` of `text` without
+    /// its first word when `text` starts with a letter or digit, since that word may end a longer word of the line
+    /// (`export` is in `reexport`, `bulk_export` in `xbulk_export`). Nil, a scan, when no whole word is left
+    /// (`export`, `anydesk`): the full-text index knows where words begin, never where they end, and a keyword is a
+    /// substring wherever it falls (Sigma's `contains`).
+    public static func fullTextPhrase(substring text: String) -> String? {
+        // A wildcard or escape anywhere: what stands before the first word boundary is unknown. A letter that is not
+        // ASCII is part of a word for the index (unicode61), not a boundary.
+        guard SigmaText.isASCII(text), !text.contains(where: { $0 == "*" || $0 == "?" || $0 == "\\" }) else {
+            return nil
+        }
+        guard let first = text.utf8.first, Self.isWordByte(first) else { return Self.fullTextPhrase(text) }
+        guard let separator = text.utf8.firstIndex(where: { !Self.isWordByte($0) }) else { return nil }
+        return Self.fullTextPhrase(String(text[separator...].drop { !$0.isASCII || !$0.isLetter && !$0.isNumber }))
+    }
+
+    static func isWordByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 
     /// An FTS5 phrase for a keyword: its words in order, the last one as a prefix (`"bulk export" *` for
@@ -200,8 +254,14 @@ public enum SigmaSQLCompiler {
         var escaped = false
         for character in text {
             if escaped {
-                out += character == "*" || character == "?" ? String(character) : "\\\\" + String(character)
                 escaped = false
+                // `\*`, `\?`, `\\`: the character itself; before anything else the backslash is itself (SigmaText).
+                switch character {
+                case "*", "?": out += String(character)
+                case "\\": out += "\\\\"
+                case "%", "_": out += "\\\\\\" + String(character)
+                default: out += "\\\\" + String(character)
+                }
                 continue
             }
             switch character {

@@ -14,8 +14,10 @@ struct HuntCommand: ParsableCommand {
             columns (host, user, src_ip, program, source, severity, the raw line) and the parsed fields, and runs \
             it with the same filters as `flightlog query`. Supported: selections as maps (AND) and lists (OR), \
             modifiers contains, startswith, endswith, re, all; * and ? wildcards; keywords lists (substring of the \
-            raw line); conditions with and, or, not, parentheses, 1 of / all of (patterns or them). Matching is \
-            case-insensitive, as Sigma specifies. Every unsupported feature is printed under its rule: a rule \
+            raw line, also '|all': lists); conditions with and, or, not, parentheses, 1 of / all of (patterns or \
+            them). Matching is case-insensitive for every letter, as Sigma specifies; keywords and contains match \
+            anywhere, inside words too; a field that repeats matches when any of its values does. The full-text \
+            index only narrows the search: the result is the same with it or without it. Every unsupported feature is printed under its rule: a rule \
             whose detection cannot be translated is not run; timeframe and aggregations (| count() …) are dropped \
             and the rule is run as an approximation, which is said too.
 

@@ -36,7 +36,9 @@ struct HuntFastPathTests {
             let scanned = try Self.ids(store, condition.scanning)
             #expect(try Self.ids(store, condition) == scanned, "\(rule.title): \(condition.fullTextExpression ?? "-")")
         }
-        #expect(accelerated == rules.count)
+        // Four rules have a keyword or `contains` of one word (anydesk, AnyDesk…, preauth], loader): a word index
+        // cannot find one inside a longer word, so they scan.
+        #expect(accelerated == rules.count - 4)
     }
 
     /// Every starter rule reads its candidates from the index's `program` and `fields` columns (before they were
@@ -48,6 +50,11 @@ struct HuntFastPathTests {
         #expect(rules.count == 6)
         for rule in rules {
             let condition = SigmaSQLCompiler.compile(try #require(rule.detection, "\(rule.file)"))
+            // Its keywords (`AnyDesk`, `TeamViewer`…) are single words, found anywhere, even inside longer words.
+            if rule.file == "remote_access_tool_launched.yml" {
+                #expect(condition.fullTextExpression == nil)
+                continue
+            }
             let expression = try #require(condition.fullTextExpression, "\(rule.file) has no full-text side")
             #expect(expression.contains("attrs: "), "\(rule.file): \(expression)")
             var query = EventQuery()
@@ -128,7 +135,10 @@ struct HuntFastPathTests {
             ("ProcessName", "startswith", "crm", #"attrs: {program} : "crm" *"#),
             ("program", "contains", "desk", nil),
             ("program", "equals", "*desk", nil),
-            ("message", "contains", "reset", #"line: "reset" *"#),
+            ("message", "contains", "reset", nil),
+            ("message", "contains", "password reset", #"line: "reset" *"#),
+            ("message", "startswith", "reset", #"line: "reset" *"#),
+            ("message", "endswith", "reset for", #"line: "for" *"#),
             ("user", "equals", "mchen", nil),
         ] as [(String, String, String, String?)]
     )
@@ -149,5 +159,20 @@ struct HuntFastPathTests {
     )
     func keywordPhrases(keyword: String, phrase: String?) {
         #expect(SigmaSQLCompiler.fullTextPhrase(keyword) == phrase)
+    }
+
+    /// A keyword is a substring wherever it falls: its first word may end a longer word of the line.
+    @Test(
+        arguments: [
+            ("bulk_export", #""export" *"#),
+            ("export", nil),
+            (" export", #"" export" *"#),
+            ("password reset for", #""reset for" *"#),
+            ("a.b.c", #""b.c" *"#),
+            ("4711", nil),
+        ] as [(String, String?)]
+    )
+    func substringPhrases(keyword: String, phrase: String?) {
+        #expect(SigmaSQLCompiler.fullTextPhrase(substring: keyword) == phrase)
     }
 }

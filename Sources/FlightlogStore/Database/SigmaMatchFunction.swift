@@ -1,0 +1,23 @@
+import FlightlogSigma
+import Foundation
+import GRDB
+
+/// `sigma_match(value, modifier, text)`: 1 when `value` satisfies the Sigma comparison (`equals`, `contains`,
+/// `startswith`, `endswith`) with `text` as ``SigmaText`` defines it, 0 when not, NULL when `value` is NULL. Used for
+/// text that is not all ASCII, whose case SQLite's `LIKE` does not fold (see ``SigmaSQLCompiler``).
+enum SigmaMatchFunction {
+    static let function = DatabaseFunction("sigma_match", argumentCount: 3, pure: true) { values in
+        let value: String
+        if let string = String.fromDatabaseValue(values[0]) {
+            value = string
+        } else if let data = Data.fromDatabaseValue(values[0]) {
+            value = String(decoding: data, as: UTF8.self)
+        } else {
+            return nil
+        }
+        guard let name = String.fromDatabaseValue(values[1]), let modifier = SigmaModifier(rawValue: name),
+            let text = String.fromDatabaseValue(values[2])
+        else { return false }
+        return SigmaText.matches(value, modifier, text)
+    }
+}

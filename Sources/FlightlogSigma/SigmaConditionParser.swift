@@ -141,8 +141,12 @@ struct SigmaConditionParser {
         if key.hasPrefix("|") { return try self.keywords(modifiers: key, value) }
         var pieces = key.split(separator: "|").map(String.init)
         let name = pieces.removeFirst()
+        guard SigmaFieldName.isValid(name) else { throw SigmaError("field name '\(name)' cannot be looked up") }
         var all = false
         var modifier = SigmaModifier.equals
+        var transforms: [String] = []
+        var regexFlags = ""
+        var exists = false
         for piece in pieces {
             switch piece {
             case "all": all = true
@@ -150,31 +154,99 @@ struct SigmaConditionParser {
             case "startswith": modifier = .startswith
             case "endswith": modifier = .endswith
             case "re": modifier = .re
+            case "i", "m", "s":
+                // `re`'s flags: case-insensitive, multi-line, dot matches newline.
+                guard modifier == .re else { throw SigmaError("modifier '\(piece)' (on \(name)) needs re before it") }
+                regexFlags += piece
+            case "cidr": modifier = .cidr
+            case "gt": modifier = .gt
+            case "gte": modifier = .gte
+            case "lt": modifier = .lt
+            case "lte": modifier = .lte
+            case "fieldref": modifier = .fieldref
+            case "exists": exists = true
+            case "base64", "base64offset", "windash": transforms.append(piece)
             default: throw SigmaError("modifier '\(piece)' (on \(name)) is not supported")
             }
         }
-        guard SigmaFieldName.isValid(name) else { throw SigmaError("field name '\(name)' cannot be looked up") }
+        if exists {
+            // `field|exists: true` holds when the field is present, `false` when it is absent.
+            guard let wanted = value as? Bool else { throw SigmaError("\(name)|exists takes true or false") }
+            let absent = SigmaExpression.match(SigmaFieldMatch(field: name, modifier: .equals, value: .null))
+            return wanted ? .not(absent) : absent
+        }
         let values: [Any] = (value as? [Any]) ?? [value]
         var matches: [SigmaExpression] = []
         for item in values {
             if item is NSNull {
-                matches.append(.match(SigmaFieldMatch(field: name, modifier: modifier, value: .null)))
+                matches.append(.match(SigmaFieldMatch(field: name, modifier: .equals, value: .null)))
                 continue
             }
             guard let text = Self.scalar(item) else { throw SigmaError("the value of \(name) is not a plain value") }
-            if modifier == .re {
-                do {
-                    _ = try NSRegularExpression(pattern: text)
-                } catch {
-                    throw SigmaError(
-                        "the regular expression '\(text)' does not compile: \(error.localizedDescription)"
-                    )
-                }
+            var texts = [text]
+            for transform in transforms { texts = try Self.transform(texts, transform, field: name) }
+            var alternatives: [SigmaExpression] = []
+            for text in texts {
+                let checked = try Self.checked(text, modifier, flags: regexFlags, field: name)
+                alternatives.append(.match(SigmaFieldMatch(field: name, modifier: modifier, value: .text(checked))))
             }
-            matches.append(.match(SigmaFieldMatch(field: name, modifier: modifier, value: .text(text))))
+            matches.append(alternatives.count == 1 ? alternatives[0] : .any(alternatives))
         }
         if matches.count == 1 { return matches[0] }
         return all ? .all(matches) : .any(matches)
+    }
+
+    /// `text` as the modifier needs it, or why it cannot be used: a regular expression that compiles (its flags
+    /// written into it), a number, a network, a field name.
+    private static func checked(
+        _ text: String,
+        _ modifier: SigmaModifier,
+        flags: String,
+        field: String
+    ) throws(SigmaError) -> String {
+        switch modifier {
+        case .re:
+            let pattern = flags.isEmpty ? text : "(?" + flags + ")" + text
+            do {
+                _ = try NSRegularExpression(pattern: pattern)
+            } catch {
+                throw SigmaError("the regular expression '\(text)' does not compile: \(error.localizedDescription)")
+            }
+            return pattern
+        case .gt, .gte, .lt, .lte:
+            guard SigmaText.number(text) != nil else {
+                throw SigmaError("\(field)|\(modifier.rawValue) needs a number, not '\(text)'")
+            }
+        case .cidr:
+            guard SigmaText.network(text) != nil else {
+                throw SigmaError("\(field)|cidr needs a network such as 10.0.0.0/8, not '\(text)'")
+            }
+        case .fieldref:
+            guard SigmaFieldName.isValid(text) else { throw SigmaError("\(field)|fieldref names no field: '\(text)'") }
+        case .equals, .contains, .startswith, .endswith:
+            break
+        }
+        return text
+    }
+
+    /// The values Sigma's transforming modifiers make of `texts`.
+    private static func transform(_ texts: [String], _ name: String, field: String) throws(SigmaError) -> [String] {
+        var out: [String] = []
+        for text in texts {
+            if name != "windash", text.contains(where: { $0 == "*" || $0 == "?" }) {
+                throw SigmaError("\(field)|\(name): a wildcard cannot be encoded ('\(text)')")
+            }
+            switch name {
+            case "base64": out.append(Data(text.utf8).base64EncodedString())
+            case "base64offset": out += SigmaText.base64Offsets(text)
+            default:
+                guard let variants = SigmaText.windashVariants(text) else {
+                    throw SigmaError("\(field)|windash: more than 3 parameters in '\(text)'")
+                }
+                out += variants
+            }
+        }
+        return out
     }
 
     /// `'|all': [a, b]` (a key with modifiers and no field name): keywords, every one of which must be in the raw

@@ -31,6 +31,8 @@ public struct SigmaFieldMatch: Sendable, Equatable {
 }
 
 /// How a field's value is compared: case-insensitively, as Sigma specifies (see ``SigmaText``), except `re`.
+/// Sigma's value modifiers (`base64`, `base64offset`, `windash`, `exists`, `re`'s flags `i`, `m`, `s`) are applied
+/// when the rule is read: they become values, comparisons and patterns of these kinds.
 public enum SigmaModifier: String, Sendable, CaseIterable {
     /// No modifier: the whole value, with `*` and `?` wildcards.
     case equals
@@ -39,6 +41,12 @@ public enum SigmaModifier: String, Sendable, CaseIterable {
     case endswith
     /// A regular expression (NSRegularExpression syntax), found anywhere in the value.
     case re
+    /// The value is an IPv4 or IPv6 address inside the network (`10.0.0.0/8`, `2001:db8::/32`).
+    case cidr
+    /// The value is a number greater than, at least, less than, at most the rule's (``SigmaText/number(_:)``).
+    case gt, gte, lt, lte
+    /// The value equals (case-insensitively, no wildcards) a value of the field the rule names.
+    case fieldref
 }
 
 /// The value a field is compared with.

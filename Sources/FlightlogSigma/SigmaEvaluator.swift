@@ -30,6 +30,10 @@ public enum SigmaEvaluator {
                 guard let regex = try? NSRegularExpression(pattern: text) else { return false }
                 return values.contains { regex.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }
             }
+            if match.modifier == .fieldref {
+                guard let others = event.values(of: text) else { return false }
+                return values.contains { value in others.contains { SigmaText.sameFolded(value, $0) } }
+            }
             return values.contains { SigmaText.matches($0, match.modifier, text) }
         }
     }

@@ -45,6 +45,65 @@ struct SigmaDetectionTests {
         #expect(refused.contains { $0.contains("modifier 'startswith' on a keyword list") }, "\(refused)")
     }
 
+    /// Sigma's value modifiers, as the specification and pySigma define them.
+    @Test func valueModifiersBecomeValuesComparisonsAndPatterns() {
+        // base64offset of `http://` (the specification's example: the three forms it takes in a longer text).
+        #expect(SigmaText.base64Offsets("http://") == ["aHR0cDovL", "h0dHA6Ly", "odHRwOi8v"])
+        let (offsets, _) = self.detection("  sel:\n    cmd|base64offset|contains: 'http://'\n  condition: sel\n")
+        #expect(
+            offsets
+                == .any(["aHR0cDovL", "h0dHA6Ly", "odHRwOi8v"].map { self.match("cmd", .contains, $0) })
+        )
+        let (base64, _) = self.detection("  sel:\n    cmd|base64: 'ls -la'\n  condition: sel\n")
+        #expect(base64 == self.match("cmd", "bHMgLWxh"))
+        let (windash, _) = self.detection("  sel:\n    cmd|windash|contains: ' -enc '\n  condition: sel\n")
+        #expect(
+            windash
+                == .any(
+                    [" -enc ", " /enc ", " \u{2013}enc ", " \u{2014}enc ", " \u{2015}enc "].map {
+                        self.match("cmd", .contains, $0)
+                    }
+                )
+        )
+        let (present, _) = self.detection("  sel:\n    tty|exists: true\n  condition: sel\n")
+        #expect(present == .not(.match(SigmaFieldMatch(field: "tty", modifier: .equals, value: .null))))
+        let (absent, _) = self.detection("  sel:\n    tty|exists: false\n  condition: sel\n")
+        #expect(absent == .match(SigmaFieldMatch(field: "tty", modifier: .equals, value: .null)))
+        let (regex, _) = self.detection("  sel:\n    cmd|re|i|s: 'a.b'\n  condition: sel\n")
+        #expect(regex == self.match("cmd", .re, "(?is)a.b"))
+        let (number, _) = self.detection("  sel:\n    bytes|gte: 1e3\n  condition: sel\n")
+        #expect(number == self.match("bytes", .gte, "1000.0"))
+        let (network, _) = self.detection("  sel:\n    src_ip|cidr: 10.0.0.0/8\n  condition: sel\n")
+        #expect(network == self.match("src_ip", .cidr, "10.0.0.0/8"))
+        let (reference, _) = self.detection("  sel:\n    user|fieldref: target_user\n  condition: sel\n")
+        #expect(reference == self.match("user", .fieldref, "target_user"))
+        for (yaml, reason) in [
+            ("src_ip|cidr: 10.0.0/8", "needs a network"), ("bytes|gt: ten", "needs a number"),
+            ("cmd|base64: 'a*'", "cannot be encoded"), ("tty|exists: maybe", "takes true or false"),
+            ("cmd|expand: '%x%'", "modifier 'expand'"),
+        ] {
+            let (_, notes) = self.detection("  sel:\n    " + yaml + "\n  condition: sel\n")
+            #expect(notes.contains { $0.contains(reason) }, "\(yaml): \(notes)")
+        }
+    }
+
+    @Test func numbersAndNetworksAsSigmaTextReadsThem() {
+        #expect(SigmaText.number("42") == 42 && SigmaText.number("-1.5") == -1.5 && SigmaText.number("2e3") == 2000)
+        for text in ["", "0x10", "inf", "nan", "1,5", " 1", "1 ", "-", "e3", "1e"] {
+            #expect(SigmaText.number(text) == nil, "\(text)")
+        }
+        #expect(SigmaText.isAddress("10.1.2.3", in: "10.0.0.0/8"))
+        #expect(!SigmaText.isAddress("11.1.2.3", in: "10.0.0.0/8"))
+        #expect(SigmaText.isAddress("2001:db8::7", in: "2001:db8::/32"))
+        #expect(!SigmaText.isAddress("2001:db9::7", in: "2001:db8::/32"))
+        #expect(SigmaText.isAddress("::ffff:1.2.3.4", in: "::ffff:0:0/96"))
+        #expect(!SigmaText.isAddress("10.1.2.3", in: "::/0"), "families do not mix")
+        #expect(SigmaText.isAddress("192.168.1.1", in: "192.168.1.1"))
+        for text in ["1.2.3", "1.2.3.256", "01.2.3.4", "1::2::3", "1:2:3:4:5:6:7:8:9", "x", "1.2.3.4/33"] {
+            #expect(SigmaText.network(text) == nil, "\(text)")
+        }
+    }
+
     @Test func keywordsNullsNumbersAndEmptyMaps() {
         let (keywords, _) = self.detection("  kw:\n    - anydesk\n    - 42\n  condition: kw\n")
         #expect(keywords == .any([.keyword("anydesk"), .keyword("42")]))
@@ -66,7 +125,7 @@ struct SigmaDetectionTests {
     }
 
     @Test(arguments: [
-        ("  sel:\n    user|base64: x\n  condition: sel\n", "modifier 'base64' (on user) is not supported"),
+        ("  sel:\n    user|expand: x\n  condition: sel\n", "modifier 'expand' (on user) is not supported"),
         ("  sel:\n    user: x\n  condition: sel and missing\n", "'missing', which is not defined"),
         ("  sel:\n    user: x\n  condition: (sel\n", "a parenthesis is not closed"),
         ("  sel:\n    user: x\n  condition: 1 of z*\n", "no selection matches 'z*'"),

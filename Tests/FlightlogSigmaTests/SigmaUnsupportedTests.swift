@@ -6,7 +6,7 @@ import Testing
 @Suite("Sigma rules: what is refused or approximated, and said")
 struct SigmaUnsupportedTests {
     @Test(arguments: [
-        ("detection:\n  sel:\n    user|base64: x\n  condition: sel", "modifier 'base64'"),
+        ("detection:\n  sel:\n    user|expand: x\n  condition: sel", "modifier 'expand'"),
         ("detection:\n  sel:\n    user: x\n  condition: sel and missing", "not defined"),
         ("detection:\n  sel:\n    user: x\n  condition: (sel", "parenthesis"),
         ("detection: [", "not valid YAML"),

@@ -98,6 +98,7 @@ final class SQLiteStore: FlightlogStorage {
             )
             db.add(function: RegexFunction.function)
             db.add(function: SigmaMatchFunction.function)
+            db.add(function: SigmaMatchFunction.same)
             // Only readers see the full-text files: a writer that had them attached would take their write locks
             // in every BEGIN IMMEDIATE and wait for the indexers.
             if db.configuration.readonly {
@@ -244,6 +245,7 @@ final class SQLiteStore: FlightlogStorage {
         config.prepareDatabase { db in
             db.add(function: RegexFunction.function)
             db.add(function: SigmaMatchFunction.function)
+            db.add(function: SigmaMatchFunction.same)
             try FullTextLayout.attach(db, paths: paths, names: names, complete: complete)
         }
         do {

@@ -88,6 +88,13 @@ public enum SigmaSQLCompiler {
             return Part(sql: "json_extract(e.fields, ?) IS NULL")
         }
         let candidates = Self.candidates(column: column, field: match.field, modifier: match.modifier, text: text)
+        if match.modifier == .fieldref {
+            // Some value of the field equals some value of the field named, folded as SigmaText folds.
+            let sql = Self.anyValue(match.field, &arguments) { mine, arguments in
+                Self.anyValue(text, &arguments) { theirs, _ in "sigma_same(" + mine + ", " + theirs + ")" }
+            }
+            return Part(sql: sql, candidates: candidates)
+        }
         if let column {
             return Part(sql: Self.comparison(column.sql, match.modifier, text, &arguments), candidates: candidates)
         }
@@ -98,19 +105,32 @@ public enum SigmaSQLCompiler {
         // character, so a value that matches also matches somewhere in that text (not so when the pattern has a
         // `?`, which could stand for one of those, written as two characters); most rows then skip the JSON parse.
         var prefilter: String?
-        if match.modifier != .re,
+        if [.equals, .contains, .startswith, .endswith].contains(match.modifier),
             !text.utf8.contains(where: {
                 $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "?")
             })
         {
             prefilter = Self.comparison("e.fields", .contains, text, &arguments)
         }
-        arguments.append(match.field)
-        var sql =
-            "EXISTS (SELECT 1 FROM json_each(e.fields) WHERE key = ? AND "
-            + Self.comparison("value", match.modifier, text, &arguments) + ")"
+        var sql = Self.anyValue(match.field, &arguments) { value, arguments in
+            Self.comparison(value, match.modifier, text, &arguments)
+        }
         if let prefilter { sql = "(" + prefilter + " AND " + sql + ")" }
         return Part(sql: sql, candidates: candidates)
+    }
+
+    /// SQL that holds when some value of `field` satisfies `predicate` (given the SQL of one value): the column a
+    /// well-known name means, or each member of `fields` under that key.
+    static func anyValue(
+        _ field: String,
+        _ arguments: inout [String],
+        _ predicate: (String, inout [String]) -> String
+    ) -> String {
+        if let column = EventColumn.named(field) { return predicate(column.sql, &arguments) }
+        let alias = "j\(arguments.count)"
+        arguments.append(field)
+        return "EXISTS (SELECT 1 FROM json_each(e.fields) \(alias) WHERE \(alias).key = ? AND "
+            + predicate(alias + ".value", &arguments) + ")"
     }
 
     /// `value` compared with `text` under `modifier`, as ``SigmaText`` defines it. SQLite folds the case of ASCII
@@ -128,7 +148,7 @@ public enum SigmaSQLCompiler {
             arguments.append(text)
             return value + " REGEXP ?"
         }
-        guard SigmaText.isASCII(text) else {
+        guard SigmaText.isASCII(text), [.equals, .contains, .startswith, .endswith].contains(modifier) else {
             arguments.append(modifier.rawValue)
             arguments.append(text)
             return "sigma_match(" + value + ", ?, ?)"
@@ -137,7 +157,7 @@ public enum SigmaSQLCompiler {
         case .contains: return Self.like(value, "%" + Self.likePattern(text) + "%", &arguments)
         case .startswith: return Self.like(value, Self.likePattern(text) + "%", &arguments)
         case .endswith: return Self.like(value, "%" + Self.likePattern(text), &arguments)
-        case .equals, .re:
+        case .equals, .re, .cidr, .gt, .gte, .lt, .lte, .fieldref:
             if text.contains(where: { $0 == "*" || $0 == "?" || $0 == "\\" }) {
                 return Self.like(value, Self.likePattern(text), &arguments)
             }
@@ -173,7 +193,7 @@ public enum SigmaSQLCompiler {
         switch column {
         case .line:
             switch modifier {
-            case .re: return nil
+            case .re, .cidr, .gt, .gte, .lt, .lte, .fieldref: return nil
             // The line starts with the value: its first word starts a word of the line.
             case .equals, .startswith: return Self.fullTextPhrase(text).map(CandidateSet.line)
             case .contains, .endswith: return Self.fullTextPhrase(substring: text).map(CandidateSet.line)

@@ -13,7 +13,8 @@ struct HuntCommand: ParsableCommand {
             (a path with no rule is an error, exit 2), translates each rule's detection to SQL over the indexed \
             columns (host, user, src_ip, program, source, severity, the raw line) and the parsed fields, and runs \
             it with the same filters as `flightlog query`. Supported: selections as maps (AND) and lists (OR), \
-            modifiers contains, startswith, endswith, re, all; * and ? wildcards; keywords lists (substring of the \
+            modifiers contains, startswith, endswith, all, re (with its flags i, m, s), cidr, gt, gte, lt, lte, \
+            fieldref, exists, base64, base64offset, windash (only expand is not); * and ? wildcards; keywords lists (substring of the \
             raw line, also '|all': lists); conditions with and, or, not, parentheses, 1 of / all of (patterns or \
             them). Matching is case-insensitive for every letter, as Sigma specifies; keywords and contains match \
             anywhere, inside words too; a field that repeats matches when any of its values does. The full-text \

@@ -22,7 +22,12 @@ struct SigmaDifferentialTests {
         "back\\slash", "quote\"d", "star*", "what?", "日本語", "Data", "Loader", "preauth]", "x",
     ]
     static let separators = [" ", " ", " ", "-", "_", ".", ": ", ", ", "/", ""]
-    static let fieldKeys = ["user", "src_ip", "program", "action", "event", "app"]
+    static let fieldKeys = ["user", "src_ip", "program", "action", "event", "app", "bytes", "client"]
+    static let numbers = ["10", "2.5", "-3", "1e3", "abc", "007", "1000", "5"]
+    static let addresses = [
+        "10.1.2.3", "10.200.0.1", "192.168.0.1", "2001:db8::1", "2001:db9::5", "::ffff:10.1.2.3", "not-an-ip",
+    ]
+    static let networks = ["10.0.0.0/8", "192.168.0.0/16", "2001:db8::/32", "0.0.0.0/0", "::/0", "10.1.2.3"]
 
     /// One stored event as the evaluator sees it, through the store's column mapping (``EventColumn``): a column
     /// holds the first value of its key, every other field all of its values.
@@ -60,7 +65,14 @@ struct SigmaDifferentialTests {
         (0..<count).map { index in
             var fields: [Event.Field] = []
             for key in Self.fieldKeys where random.next() % 3 != 0 {
-                fields.append(Event.Field(key, Self.text(&random, words: 1 + Int(random.next() % 2))))
+                let value: String
+                switch key {
+                case "bytes": value = random.pick(Self.numbers)
+                case "client": value = random.pick(Self.addresses)
+                case "src_ip" where random.next() % 2 == 0: value = random.pick(Self.addresses)
+                default: value = Self.text(&random, words: 1 + Int(random.next() % 2))
+                }
+                fields.append(Event.Field(key, value))
                 // A repeated key: a JSON array in `fields`.
                 if key == "event", random.next() % 3 == 0 {
                     fields.append(Event.Field(key, Self.text(&random, words: 1)))
@@ -108,7 +120,21 @@ struct SigmaDifferentialTests {
             if random.next() % 12 == 0 {
                 return .match(SigmaFieldMatch(field: field, modifier: .equals, value: .null))
             }
-            let modifier = random.pick([SigmaModifier.equals, .contains, .contains, .startswith, .endswith, .re])
+            let modifier = random.pick([
+                SigmaModifier.equals, .contains, .contains, .startswith, .endswith, .re, .cidr, .gt, .gte, .lt, .lte,
+                .fieldref,
+            ])
+            switch modifier {
+            case .cidr:
+                return .match(SigmaFieldMatch(field: field, modifier: .cidr, value: .text(random.pick(Self.networks))))
+            case .gt, .gte, .lt, .lte:
+                let bound = random.pick(Self.numbers.filter { SigmaText.number($0) != nil })
+                return .match(SigmaFieldMatch(field: field, modifier: modifier, value: .text(bound)))
+            case .fieldref:
+                let other = random.pick(Self.fieldKeys + ["message"])
+                return .match(SigmaFieldMatch(field: field, modifier: .fieldref, value: .text(other)))
+            default: break
+            }
             let whole = stored.values(of: field).map { random.pick($0) }
             var text =
                 modifier == .equals && random.next() % 2 == 0 && whole != nil

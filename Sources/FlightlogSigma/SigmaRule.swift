@@ -15,6 +15,10 @@ public struct SigmaRule: Sendable {
     public var title: String
     public var id: String?
     public var level: String?
+    /// The rule's `logsource` (product, service, category, …), as written; not used to narrow the search.
+    public var logsource: [String: String] = [:]
+    /// Whether the rule names a logsource.
+    public var logsourceNamed: Bool { !self.logsource.isEmpty }
     /// The `name` other rules refer to it by (correlations).
     public var name: String?
     /// The detection's condition, or nil when it could not be read (or the rule is a correlation).
@@ -187,6 +191,9 @@ public struct SigmaRule: Sendable {
         self.title = rule["title"] as? String ?? file
         self.id = rule["id"] as? String
         self.level = rule["level"] as? String
+        if let source = rule["logsource"] as? [String: Any] {
+            self.logsource = source.compactMapValues { SigmaConditionParser.scalar($0) }
+        }
         self.name = rule["name"] as? String
         if let section = rule["correlation"] {
             do {
@@ -200,9 +207,6 @@ public struct SigmaRule: Sendable {
                 self.unsupported.append("not run: \(error)")
             }
             return
-        }
-        if rule["logsource"] != nil {
-            self.unsupported.append("logsource is not used to narrow the search: every stored event is searched")
         }
         guard var detection = rule["detection"] as? [String: Any] else {
             self.unsupported.append("no detection section")

@@ -49,12 +49,19 @@ struct HuntCommandTests {
         #expect((offHours["message"] as? String)?.contains("22:30:00") == true)
         let times = [reset, login, consent, export, remote].map { $0["time"] as? String ?? "" }
         #expect(times == times.sorted(), "incident steps out of order: \(times)")
-        // Five rules run on their own (the correlation's two parts do not, as Sigma specifies), and nothing is
-        // silently ignored: every rule says that logsource does not narrow the search, the correlation for its parts.
+        // Five rules run on their own (the correlation's two parts do not, as Sigma specifies); the summary says
+        // so once, with the logsource that does not narrow the search, instead of a note under every rule.
         let rules = objects.filter { $0["type"] as? String == "rule" }
         #expect(rules.count == 5)
-        #expect(rules.allSatisfy { ($0["notes"] as? [String])?.isEmpty == false })
         #expect(rules.contains { $0["correlation"] as? String == "temporal_ordered" })
+        let summary = try #require(objects.last, "no summary")
+        #expect(summary["type"] as? String == "summary")
+        #expect(summary["loaded"] as? Int == 7)
+        #expect(summary["run"] as? Int == 5)
+        #expect(summary["matched"] as? Int == 5)
+        #expect((summary["not_run"] as? [Any])?.isEmpty == true)
+        #expect((summary["cannot_match"] as? [Any])?.isEmpty == true)
+        #expect(summary["logsource_named"] as? Int == 4, "every rule run on its own but the correlation names one")
         // Correlations find rules by name or id: the pack's must be unique.
         let pack = try SigmaRule.load(directory: RepositoryFiles.rulePack)
         let ids = pack.compactMap(\.id)
@@ -82,6 +89,43 @@ struct HuntCommandTests {
         let none = try fixture.cli("hunt", arguments: [])
         #expect(none.status != 0)
         #expect(none.stderr.contains("--rules"), "\(none.stderr)")
+    }
+
+    /// A rule that tests a field no stored event has is still run, and the summary names it with the field; one that
+    /// cannot be read is named with why.
+    @Test func theSummarySaysWhatCanNeverMatchHereAndWhatWasNotRun() async throws {
+        let fixture = try await SharedIncident.shared.get()
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let rules = [
+            (
+                "process.yml",
+                "title: Shell spawned\nlogsource: {category: process_creation, product: linux}\n"
+                    + "detection:\n  sel:\n    Image|endswith: /bash\n    user: mchen\n  condition: sel\n"
+            ),
+            (
+                "either.yml",
+                "title: Either\ndetection:\n  a:\n    Image: x\n  b:\n    user: mchen\n  condition: a or b\n"
+            ),
+            ("broken.yml", "title: Broken\ndetection:\n  sel:\n    x|expand: '%a%'\n  condition: sel\n"),
+        ]
+        for (name, yaml) in rules { try Data(yaml.utf8).write(to: URL(fileURLWithPath: dir.file(name))) }
+        let result = try fixture.cli("hunt", "--rules", dir.path, "--format", "jsonl")
+        let objects = try result.lines.map(jsonObject)
+        let summary = try #require(objects.last)
+        #expect(summary["loaded"] as? Int == 3)
+        #expect(summary["run"] as? Int == 2)
+        #expect(summary["matched"] as? Int == 1, "Either matches through user")
+        let cannot = try #require(summary["cannot_match"] as? [[String: Any]])
+        #expect(cannot.count == 1)
+        #expect(cannot.first?["rule"] as? String == "Shell spawned")
+        #expect(cannot.first?["absent_fields"] as? [String] == ["Image"])
+        let notRun = try #require(summary["not_run"] as? [[String: Any]])
+        #expect(notRun.first?["rule"] as? String == "Broken")
+        #expect((notRun.first?["why"] as? String)?.contains("expand") == true)
+        let table = try fixture.cli("hunt", "--rules", dir.path)
+        #expect(table.stdout.contains("can never match on this store: no stored event has Image"), "\(table.stdout)")
+        #expect(table.stdout.contains("== summary\n   3 rules loaded, 2 run, 1 matched, 1 not run"), "\(table.stdout)")
     }
 
     /// SigmaHQ's layout: rules in folders under folders (`rules/linux/builtin/…`), and single files.

@@ -229,6 +229,24 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v7 catalogue of field keys, programs and sources") { db in
+            // What `hunt` reports rules against ("a field it tests is in no stored event"). Filled at ingest, one row
+            // per name; here from what is stored (one pass over every event's fields).
+            try db.execute(
+                sql: """
+                    CREATE TABLE catalogue (
+                        kind TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        PRIMARY KEY (kind, name)
+                    ) WITHOUT ROWID;
+                    INSERT OR IGNORE INTO catalogue (kind, name)
+                        SELECT DISTINCT 'field', j.key FROM events e, json_each(e.fields) j WHERE j.key IS NOT NULL;
+                    INSERT OR IGNORE INTO catalogue (kind, name)
+                        SELECT DISTINCT 'program', program FROM events WHERE program IS NOT NULL;
+                    INSERT OR IGNORE INTO catalogue (kind, name) SELECT DISTINCT 'source', source FROM events;
+                    """
+            )
+        }
         return migrator
     }
 

@@ -2,6 +2,7 @@ import FlightlogEvidence
 import FlightlogWire
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded evidence store: one SQLite file in WAL mode, reached through GRDB.
 ///
@@ -21,6 +22,8 @@ final class SQLiteStore: FlightlogStorage {
     /// Copies the WAL into the database off the writer while `serve` runs (see ``WALCheckpointer``); none when
     /// opened read-only.
     let checkpointer: WALCheckpointer?
+    /// Catalogue rows this process has written or found written (see ``ingest(_:)``).
+    let knownCatalogue = Mutex<Set<CatalogueName>>([])
     /// How many committed events the full-text index may trail by while an indexer runs, before ingestion waits.
     public static let maxFullTextLag: Int64 = 2_000_000
 

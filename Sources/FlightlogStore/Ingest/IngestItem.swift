@@ -15,6 +15,8 @@ public struct IngestItem: Sendable {
     let layout: EventLayout
     /// One per event, in order.
     let rows: PreparedRows
+    /// Its distinct field keys, programs and sources, for the catalogue.
+    let catalogue: BatchCatalogue
 
     /// The item for a batch whose payload `layout` located (``SignedBatch/decodeLayout(inflate:)``).
     public init(agentID: Int64, batch: SignedBatch, layout: EventLayout, receivedNanos: Int64) {
@@ -23,6 +25,7 @@ public struct IngestItem: Sendable {
         self.receivedNanos = receivedNanos
         self.layout = layout
         self.rows = PreparedRows(layout)
+        self.catalogue = BatchCatalogue(layout, self.rows.columns)
     }
 
     /// The item for `batch` whose events are `events` (encoded again to locate them: for tests and tools that hold

@@ -2,6 +2,7 @@ import FlightlogEvidence
 import FlightlogWire
 import Foundation
 import GRDB
+import Synchronization
 import GRDBSQLite
 
 extension SQLiteStore {
@@ -21,15 +22,26 @@ extension SQLiteStore {
     public func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome] {
         for indexer in self.indexers { await indexer.waitForLag(atMost: Self.maxFullTextLag) }
         await self.checkpointer?.catchUpIfNeeded()
-        let (outcomes, latest) = try await self.write { db in
+        let known = self.knownCatalogue.withLock { $0 }
+        let (outcomes, latest, added) = try await self.write { db in
             var outcomes: [IngestOutcome] = []
             outcomes.reserveCapacity(items.count)
             for item in items {
                 outcomes.append(try Self.ingest(db, item))
             }
+            // The catalogue's names that this process has not written yet: a few per batch at most, after the first.
+            var added: Set<CatalogueName> = []
+            for (item, outcome) in zip(items, outcomes) where outcome == .stored {
+                for name in item.catalogue.names where !known.contains(name) { added.insert(name) }
+            }
+            if !added.isEmpty {
+                let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO catalogue (kind, name) VALUES (?, ?)")
+                for name in added { try insert.execute(arguments: [name.kind, name.name]) }
+            }
             let latest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
-            return (outcomes, latest)
+            return (outcomes, latest, added)
         }
+        if !added.isEmpty { self.knownCatalogue.withLock { $0.formUnion(added) } }
         for indexer in self.indexers { indexer.noteCommitted(latestEventID: latest) }
         self.checkpointer?.noteCommitted()
         return outcomes

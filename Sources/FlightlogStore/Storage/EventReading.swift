@@ -18,6 +18,9 @@ public protocol EventReading: Sendable {
     /// How many events the query selects.
     func countEvents(_ query: EventQuery) throws -> Int
 
+    /// The field keys, programs and sources some stored event has.
+    func catalogue() throws -> StoreCatalogue
+
     /// How the store would run the query (`query --explain`).
     func explain(_ query: EventQuery, count: Bool) throws -> QueryExplanation
 

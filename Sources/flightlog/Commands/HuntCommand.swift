@@ -115,10 +115,20 @@ struct HuntCommand: ParsableCommand {
         )
         var total = 0
         let set = SigmaRuleSet(rules: loaded)
+        var summary = HuntSummary(loaded: loaded.count)
         do {
+            let catalogue = try store.catalogue()
             for rule in loaded where rule.generated {
-                self.header(rule, out)
-                guard rule.isRunnable else { continue }
+                // Every rule runs; the catalogue only says which cannot match here, and why.
+                let absent = rule.detection?.absentFields(isPresent: catalogue.hasField)?.sorted()
+                self.header(rule, absent: absent, out)
+                if rule.logsourceNamed { summary.logsourceNamed += 1 }
+                guard rule.isRunnable else {
+                    summary.notRun.append((rule, rule.unsupported.first ?? "nothing to run"))
+                    continue
+                }
+                summary.run += 1
+                if let absent { summary.cannotMatch.append((rule, absent)) }
                 let matched: Int
                 if rule.correlation != nil {
                     matched = try self.runCorrelation(
@@ -149,8 +159,10 @@ struct HuntCommand: ParsableCommand {
                     let (one, many) = rule.correlation == nil ? ("match", "matches") : ("hit", "hits")
                     out.write("   \(matched) \(matched == 1 ? one : many)\n\n")
                 }
+                if matched > 0 { summary.matched += 1 }
                 total += matched
             }
+            summary.write(self.format, out)
             _ = try out.finish()
         } catch {
             try Investigation.fail("hunt", database: db, error)
@@ -158,10 +170,14 @@ struct HuntCommand: ParsableCommand {
         try Investigation.audit("hunt", database: db, count: total, outcome: total > 0 ? "ok" : "no match")
         if total == 0 { throw ExitCode(1) }
     }
-    /// The rule's title line and notes (table), or its `rule` object (JSONL).
-    private func header(_ rule: SigmaRule, _ out: BufferedWriter) {
+    /// The rule's title line and notes (table), or its `rule` object (JSONL); `absent`: the fields it tests that no
+    /// stored event has, when they keep it from matching.
+    private func header(_ rule: SigmaRule, absent: [String]?, _ out: BufferedWriter) {
         if self.format == .table {
             out.write("== \(rule.title) [\(rule.level ?? "-")] \(rule.file)\n")
+            if let absent {
+                out.write("   can never match on this store: no stored event has \(absent.joined(separator: ", "))\n")
+            }
             for note in rule.unsupported { out.write("   note: \(note)\n") }
             return
         }
@@ -172,6 +188,16 @@ struct HuntCommand: ParsableCommand {
         if let correlation = rule.correlation {
             line += ",\"correlation\":".utf8
             FieldsJSON.appendString(correlation.kind.rawValue, to: &line)
+        }
+        if let absent {
+            line += ",\"absent_fields\":[".utf8
+            line +=
+                absent.map { name -> String in
+                    var bytes: [UInt8] = []
+                    FieldsJSON.appendString(name, to: &bytes)
+                    return String(decoding: bytes, as: UTF8.self)
+                }.joined(separator: ",").utf8
+            line += "]".utf8
         }
         line += ",\"run\":\(rule.isRunnable),\"notes\":[".utf8
         line +=

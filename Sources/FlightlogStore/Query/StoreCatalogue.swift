@@ -1,0 +1,32 @@
+/// The names stored events carry, from the catalogue the store keeps at ingest: every parsed field key, program and
+/// source that some stored event has. `hunt` reports with it which rules can never match on this store.
+///
+/// It is derived data and not evidence: a name missing from it (an edited database) changes what the report says,
+/// never what a rule finds, since every rule is run.
+public struct StoreCatalogue: Sendable, Equatable {
+    public var fields: Set<String>
+    public var programs: Set<String>
+    public var sources: Set<String>
+
+    public init(fields: Set<String> = [], programs: Set<String> = [], sources: Set<String> = []) {
+        self.fields = fields
+        self.programs = programs
+        self.sources = sources
+    }
+}
+
+extension StoreCatalogue {
+    /// Whether some stored event has a value for `field` as a rule names it: the line, host and source always; the
+    /// indexed columns (`user`, `src_ip`, `program`, `severity` and their aliases) when some event has that key;
+    /// any other name when some event has that key.
+    public func hasField(_ field: String) -> Bool {
+        switch EventColumn.named(field) {
+        case .line, .host, .source: return true
+        case .user: return self.fields.contains("user")
+        case .sourceIP: return self.fields.contains("src_ip")
+        case .program: return self.fields.contains("program")
+        case .severity: return self.fields.contains("severity")
+        case nil: return self.fields.contains(field)
+        }
+    }
+}

@@ -54,7 +54,10 @@ struct BatchCatalogue: Sendable {
 
         func strings(_ payload: UnsafeBufferPointer<UInt8>) -> [String] {
             self.spans.compactMap {
-                String(validating: UnsafeBufferPointer(rebasing: payload[$0.start..<($0.start + $0.count)]), as: UTF8.self)
+                String(
+                    validating: UnsafeBufferPointer(rebasing: payload[$0.start..<($0.start + $0.count)]),
+                    as: UTF8.self
+                )
             }
         }
     }

@@ -2,8 +2,8 @@ import FlightlogEvidence
 import FlightlogWire
 import Foundation
 import GRDB
-import Synchronization
 import GRDBSQLite
+import Synchronization
 
 extension SQLiteStore {
     public func agent(publicKey: Bytes32) async throws -> AgentRecord? {

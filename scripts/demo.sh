@@ -3,9 +3,14 @@
 # over loopback TCP to a real aggregator, which stores them in SQLite; then an investigator queries them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
-swift build
-BIN="$(swift build --show-bin-path)"
+# FLIGHTLOG_BIN: a folder holding flightlog and flightlog-agent already built (the test that runs this script).
+if [ -n "${FLIGHTLOG_BIN:-}" ]; then
+    BIN="$FLIGHTLOG_BIN"
+else
+    bash scripts/deps.sh
+    swift build
+    BIN="$(swift build --show-bin-path)"
+fi
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/flightlog-demo.XXXXXX")"
 SERVE_PID=""; AGENT_PID=""
 cleanup() {
@@ -25,7 +30,7 @@ echo "== 2. aggregator on 127.0.0.1 (plaintext: loopback demo)"
     > "$WORK/serve.out" 2> "$WORK/serve.err" &
 SERVE_PID=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
-PORT="$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$WORK/serve.out")"
+PORT="$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' "$WORK/serve.out")"
 [ -n "$PORT" ] || { echo "the aggregator did not start:"; cat "$WORK/serve.err"; exit 1; }
 echo "listening on 127.0.0.1:$PORT"
 

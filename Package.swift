@@ -116,7 +116,7 @@ let package = Package(
             dependencies: ["FlightlogTestSupport", "FlightlogWire", nioCore, nioTestUtils, nioEmbedded, crypto]
         ),
         .testTarget(name: "FlightlogEvidenceTests", dependencies: ["FlightlogEvidence", "FlightlogWire", crypto]),
-        .testTarget(name: "FlightlogSigmaTests", dependencies: ["FlightlogSigma", yams]),
+        .testTarget(name: "FlightlogSigmaTests", dependencies: ["FlightlogSigma", "FlightlogTestSupport", yams]),
         .testTarget(
             name: "FlightlogStoreTests",
             dependencies: [

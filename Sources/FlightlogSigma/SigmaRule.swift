@@ -19,6 +19,12 @@ public struct SigmaRule: Sendable {
     public var logsource: [String: String] = [:]
     /// Whether the rule names a logsource.
     public var logsourceNamed: Bool { !self.logsource.isEmpty }
+    /// Whether a pipeline's `add_condition` narrowed the search to its logsource (``SigmaPipeline``).
+    public var logsourceNarrowed = false
+    /// The pipeline transformations that applied to it, by id.
+    public var pipelineApplied: [String] = []
+    /// The conditions a pipeline's `add_condition` added to its detection (each a field's values, any of them).
+    public var addedConditions: [SigmaExpression] = []
     /// The `name` other rules refer to it by (correlations).
     public var name: String?
     /// The detection's condition, or nil when it could not be read (or the rule is a correlation).

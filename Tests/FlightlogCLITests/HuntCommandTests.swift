@@ -119,13 +119,50 @@ struct HuntCommandTests {
         let cannot = try #require(summary["cannot_match"] as? [[String: Any]])
         #expect(cannot.count == 1)
         #expect(cannot.first?["rule"] as? String == "Shell spawned")
-        #expect(cannot.first?["absent_fields"] as? [String] == ["Image"])
+        // Named as the pipeline maps the rule's fields (Sysmon's Image is the agent's exe).
+        #expect(cannot.first?["absent_fields"] as? [String] == ["exe"])
         let notRun = try #require(summary["not_run"] as? [[String: Any]])
         #expect(notRun.first?["rule"] as? String == "Broken")
         #expect((notRun.first?["why"] as? String)?.contains("expand") == true)
         let table = try fixture.cli("hunt", "--rules", dir.path)
-        #expect(table.stdout.contains("can never match on this store: no stored event has Image"), "\(table.stdout)")
+        #expect(table.stdout.contains("can never match on this store: no stored event has exe"), "\(table.stdout)")
         #expect(table.stdout.contains("== summary\n   3 rules loaded, 2 run, 1 matched, 1 not run"), "\(table.stdout)")
+    }
+
+    /// The built-in pipeline maps Sysmon's names and narrows a logsource to its programs; --no-default-pipeline
+    /// runs the rule as written; a pipeline that cannot be used stops the hunt with why.
+    @Test func pipelinesMapFieldsAndNarrowLogsources() async throws {
+        let fixture = try await SharedIncident.shared.get()
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let rule =
+            "title: Anything about mchen from sshd\nlogsource: {product: linux, service: sshd}\n"
+            + "detection:\n  kw:\n    - 'mchen'\n  condition: kw\n"
+        try Data(rule.utf8).write(to: URL(fileURLWithPath: dir.file("rule.yml")))
+        let mapped = try fixture.cli("hunt", "--rules", dir.file("rule.yml"), "--format", "jsonl")
+        let summary = try #require(try mapped.lines.map(jsonObject).last)
+        // The incident has no sshd lines: narrowed to sshd's programs, the rule finds nothing, and says why.
+        #expect(summary["logsource_narrowed"] as? Int == 1)
+        #expect(summary["matched"] as? Int == 0, "\(mapped.stdout)")
+        let cannot = try #require(summary["cannot_match"] as? [[String: Any]])
+        #expect(cannot.first?["absent_fields"] as? [String] == ["program sshd|sshd-session"])
+        let asWritten = try fixture.cli(
+            "hunt",
+            "--rules",
+            dir.file("rule.yml"),
+            "--no-default-pipeline",
+            "--format",
+            "jsonl"
+        )
+        let asWrittenSummary = try #require(try asWritten.lines.map(jsonObject).last)
+        #expect(asWrittenSummary["logsource_narrowed"] as? Int == 0)
+        #expect(asWrittenSummary["matched"] as? Int == 1)
+        try Data("transformations:\n  - type: drop_detection_item\n".utf8).write(
+            to: URL(fileURLWithPath: dir.file("bad.yml"))
+        )
+        let bad = try fixture.cli("hunt", "--rules", dir.file("rule.yml"), "--pipeline", dir.file("bad.yml"))
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("transformation type 'drop_detection_item' is not supported"), "\(bad.stderr)")
     }
 
     /// SigmaHQ's layout: rules in folders under folders (`rules/linux/builtin/…`), and single files.

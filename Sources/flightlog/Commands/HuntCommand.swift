@@ -66,6 +66,18 @@ struct HuntCommand: ParsableCommand {
     )
     var rules: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "A Sigma processing pipeline (pySigma's YAML: field_name_mapping, add_condition, logsource conditions) "
+                + "applied after the built-in one; repeatable. Example: --pipeline site-fields.yml",
+            valueName: "file"
+        )
+    )
+    var pipeline: [String] = []
+
+    @Flag(help: "Do not apply the built-in pipeline (aggregator/sigma/flightlog-pipeline.yml): run rules as written.")
+    var noDefaultPipeline = false
+
     @Option(help: "At most this many matches per rule. Example: --limit 50")
     var limit: Int?
 
@@ -91,7 +103,7 @@ struct HuntCommand: ParsableCommand {
         var query = try self.filters.queryOrExit()
         query.limit = self.limit
         let times = try self.timeZone.formatter()
-        let loaded: [SigmaRule]
+        var loaded: [SigmaRule]
         do {
             loaded = try SigmaRule.load(paths: self.rules)
         } catch let error as SigmaLoadError {
@@ -102,6 +114,20 @@ struct HuntCommand: ParsableCommand {
             Output.error("cannot read the rules at \(paths): \(error.localizedDescription)")
             throw ExitCode(2)
         }
+        var pipelines = self.noDefaultPipeline ? [] : [SigmaPipeline.builtIn]
+        for file in self.pipeline {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                Output.error("cannot read the pipeline \(file)")
+                throw ExitCode(2)
+            }
+            do {
+                pipelines.append(try SigmaPipeline(yaml: String(decoding: data, as: UTF8.self)))
+            } catch {
+                Output.error("the pipeline \(file) cannot be used: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        loaded = loaded.map { rule in pipelines.reduce(rule) { $1.apply(to: $0) } }
         let store = try Investigation.openStore(db)
         Terminal.ignoreBrokenPipe()
         let out = BufferedWriter.standardOutput()
@@ -120,9 +146,24 @@ struct HuntCommand: ParsableCommand {
             let catalogue = try store.catalogue()
             for rule in loaded where rule.generated {
                 // Every rule runs; the catalogue only says which cannot match here, and why.
-                let absent = rule.detection?.absentFields(isPresent: catalogue.hasField)?.sorted()
+                var absent = rule.detection?.absentFields(isPresent: catalogue.hasField)?.sorted()
+                // A logsource narrowed to programs none of which wrote a stored event.
+                for condition in rule.addedConditions {
+                    var parts = [condition]
+                    if case .any(let alternatives) = condition { parts = alternatives }
+                    let programs = parts.compactMap { part -> String? in
+                        guard case .match(let match) = part, match.field == "program",
+                            case .text(let name) = match.value
+                        else { return nil }
+                        return name
+                    }
+                    if programs.count == parts.count, !programs.contains(where: catalogue.programs.contains) {
+                        absent = (absent ?? []) + ["program " + programs.joined(separator: "|")]
+                    }
+                }
                 self.header(rule, absent: absent, out)
                 if rule.logsourceNamed { summary.logsourceNamed += 1 }
+                if rule.logsourceNarrowed { summary.logsourceNarrowed += 1 }
                 guard rule.isRunnable else {
                     summary.notRun.append((rule, rule.unsupported.first ?? "nothing to run"))
                     continue
@@ -176,7 +217,9 @@ struct HuntCommand: ParsableCommand {
         if self.format == .table {
             out.write("== \(rule.title) [\(rule.level ?? "-")] \(rule.file)\n")
             if let absent {
-                out.write("   can never match on this store: no stored event has \(absent.joined(separator: ", "))\n")
+                let names = absent.joined(separator: ", ")
+                let mapped = rule.pipelineApplied.isEmpty ? "" : " (its fields as the pipeline maps them)"
+                out.write("   can never match on this store: no stored event has \(names)\(mapped)\n")
             }
             for note in rule.unsupported { out.write("   note: \(note)\n") }
             return

@@ -9,6 +9,7 @@ struct HuntSummary {
     var run = 0
     var matched = 0
     var logsourceNamed = 0
+    var logsourceNarrowed = 0
     var notRun: [(SigmaRule, String)] = []
     var cannotMatch: [(SigmaRule, [String])] = []
 
@@ -35,8 +36,10 @@ struct HuntSummary {
             }
         }
         if self.logsourceNamed > 0 {
-            text += "   logsource (named by \(self.logsourceNamed)) does not narrow the search: every rule searched "
-            text += "every stored event in the window\n"
+            let named = self.logsourceNamed
+            text += "   logsource: \(self.logsourceNarrowed) of the \(named) rules that name one searched "
+            text += "only its programs (the pipeline's add_condition); the others searched every stored event in the "
+            text += "window\n"
         }
         out.write(text)
     }
@@ -57,7 +60,8 @@ struct HuntSummary {
         let line =
             "{\"type\":\"summary\",\"loaded\":\(self.loaded),\"run\":\(self.run),\"matched\":\(self.matched),"
             + "\"not_run\":[" + notRun.joined(separator: ",") + "],\"cannot_match\":["
-            + cannotMatch.joined(separator: ",") + "],\"logsource_named\":\(self.logsourceNamed)}\n"
+            + cannotMatch.joined(separator: ",") + "],\"logsource_named\":\(self.logsourceNamed),"
+            + "\"logsource_narrowed\":\(self.logsourceNarrowed)}\n"
         return Array(line.utf8)
     }
 }

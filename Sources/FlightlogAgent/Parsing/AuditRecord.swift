@@ -409,8 +409,9 @@ extension AuditRecord {
         }
 
         static func isChunk(_ bytes: UnsafeBufferPointer<UInt8>, _ key: Range<Int>) -> Bool {
-            bytes[key.upperBound - 1] == UInt8(ascii: "]") && !(bytes[key.upperBound - 2] == UInt8(ascii: "0")
-                && bytes[key.upperBound - 3] == UInt8(ascii: "["))
+            bytes[key.upperBound - 1] == UInt8(ascii: "]")
+                && !(bytes[key.upperBound - 2] == UInt8(ascii: "0")
+                    && bytes[key.upperBound - 3] == UInt8(ascii: "["))
         }
 
         /// Adds an argument (or the next part of one) to the command line.

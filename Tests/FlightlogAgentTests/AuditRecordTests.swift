@@ -461,3 +461,70 @@ struct AuditRecordTests {
         )
     }
 }
+
+@Suite("auditd's records carried by syslog")
+struct AuditSyslogTests {
+    static func parse(_ line: String) -> ParsedLine {
+        AuditRecordTests.parser.parse(Array(line.utf8), observedNanos: 1_587_404_600_000_000_000)
+    }
+
+    /// The kernel's own audit messages, as AppArmor's log parser tests quote one (apparmor/apparmor,
+    /// `utils/test/test-logparser.py` at 74d40ce26fa3bac212e6aeff074ebd7af740da78, from
+    /// https://bugs.launchpad.net/apparmor/+bug/1399027).
+    @Test func theKernelsAppArmorRecord() {
+        let parsed = Self.parse(
+            #"Dec  7 13:18:59 rosa kernel: audit: type=1400 audit(1417954745.397:82): apparmor="ALLOWED" operation="open" profile="/home/simi/bin/aa-test" name="/usr/bin/" pid=3231 comm="ls" requested_mask="r" denied_mask="r" fsuid=1000 ouid=0"#
+        )
+        #expect(parsed.format == .rfc3164)
+        #expect(parsed.timeNanos == 1_417_954_745_397_000_000, "the record's own time, with its year")
+        #expect(parsed[field: "hostname"] == "rosa")
+        #expect(parsed[field: "program"] == "kernel", "the syslog tag stays the program")
+        #expect(parsed[field: "audit_type"] == "AVC", "type 1400 named")
+        #expect(parsed[field: "audit_serial"] == "82")
+        #expect(parsed[field: "apparmor"] == "ALLOWED")
+        #expect(parsed[field: "profile"] == "/home/simi/bin/aa-test")
+        #expect(parsed[field: "comm"] == "ls")
+        #expect(parsed[field: "requested_mask"] == "r")
+    }
+
+    /// audispd's syslog plugin, as a host wrote it to /var/log/messages (linux-audit mailing list, "Re: Help to
+    /// understand audit messages", Alok Jain, 2020-04-20; the mail wrapped the line, joined again here).
+    @Test func audispdsRecord() {
+        let parsed = Self.parse(
+            #"Apr 20 17:42:44 mylinux audispd: node=mylinux type=EXECVE msg=audit(1587404564.745:5901346): argc=4 a0="mount" a1="-v" a2="UUID=b1d54239-2b18-44b3-a4bf-5e0ca32b8f78" a3="/tmp/aj/m1""#
+        )
+        #expect(parsed.timeNanos == 1_587_404_564_745_000_000)
+        #expect(parsed[field: "program"] == "audispd")
+        #expect(parsed[field: "node"] == "mylinux")
+        #expect(parsed[field: "audit_type"] == "EXECVE")
+        #expect(parsed[field: "audit_serial"] == "5901346")
+        #expect(parsed[field: "command"] == "mount -v UUID=b1d54239-2b18-44b3-a4bf-5e0ca32b8f78 /tmp/aj/m1")
+    }
+
+    /// rsyslog escapes the enrichment separator as `#035` (its default `$EscapeControlCharactersOnReceive`). Written
+    /// here in that form, not copied from a host: the syslog header and the record's start are those of a published
+    /// `audisp-syslog` line, the pairs after `exit=0` shortened and the enrichment added.
+    @Test func rsyslogsEscapedSeparator() {
+        let parsed = Self.parse(
+            ##"Aug 28 19:03:26 web audisp-syslog: type=SYSCALL msg=audit(1724871806.719:135): arch=c000003e syscall=268 success=yes exit=0 auid=1000 uid=0 comm="chmod" exe="/usr/bin/chmod" key="nginx_conf_changes"#035ARCH=x86_64 SYSCALL=fchmodat AUID="vagrant" UID="root""##
+        )
+        #expect(parsed[field: "key"] == "nginx_conf_changes")
+        #expect(parsed[field: "AUID"] == "vagrant")
+        #expect(parsed[field: "user"] == "vagrant")
+        #expect(parsed[field: "program"] == "audisp-syslog")
+    }
+
+    @Test func otherSyslogMessagesAreUntouched() {
+        let ufw = Self.parse(
+            "Nov 24 10:00:00 ws-1 kernel: [ 1234.567890] UFW BLOCK IN=eth0 OUT= SRC=203.0.113.7 DST=10.0.0.5 LEN=60"
+        )
+        #expect(ufw[field: "audit_type"] == nil)
+        #expect(ufw.timeNanos != nil)
+        let kernel = Self.parse(
+            "Nov 24 10:00:00 ws-1 kernel: [ 1234.567890] audit: type=1400 audit(1795500000.123:7): apparmor=\"DENIED\""
+        )
+        #expect(kernel[field: "audit_type"] == "AVC")
+        #expect(kernel[field: "apparmor"] == "DENIED")
+        #expect(kernel.timeNanos == 1_795_500_000_123_000_000)
+    }
+}

@@ -42,12 +42,36 @@ enum AuditRecord {
         var timeNanos: Int64?
     }
 
+    /// A record carried by a syslog message, or nil (with nothing added): audispd's and `audisp-syslog`'s
+    /// `[node=NAME ]type=TYPE msg=audit(…): …`, and the kernel's `[ SECONDS.MICROS] audit: type=NUMBER audit(…): …`.
+    /// rsyslog's escape of the enrichment separator, `#035`, counts as the separator.
+    static func parse(syslogMessage message: String, into fields: inout FieldList) -> Header? {
+        guard let first = message.utf8.first,
+            first == UInt8(ascii: "t") || first == UInt8(ascii: "n") || first == UInt8(ascii: "a")
+                || first == UInt8(ascii: "[")
+        else { return nil }
+        var message = message
+        return message.withUTF8 { bytes -> Header? in
+            var start = 0
+            if first == UInt8(ascii: "[") {
+                // The kernel's own time stamp, `[ 1234.567890] `.
+                var close = 1
+                while close < min(bytes.count, 32), bytes[close] != UInt8(ascii: "]") { close += 1 }
+                guard close < bytes.count, bytes[close] == UInt8(ascii: "]") else { return nil }
+                start = Self.skipSpaces(bytes, close + 1, bytes.count)
+            }
+            if Self.starts(bytes, start, bytes.count, "audit: ") { start += 7 }
+            return Self.parse(bytes, start..<bytes.count, into: &fields, escapedSeparator: true)
+        }
+    }
+
     /// Parses the record in `range` (starting at `node=` or `type=`) into `fields`; nil, with nothing added, if the
     /// text does not start that way.
     static func parse(
         _ bytes: UnsafeBufferPointer<UInt8>,
         _ range: Range<Int>,
-        into fields: inout FieldList
+        into fields: inout FieldList,
+        escapedSeparator: Bool = false
     ) -> Header? {
         var index = range.lowerBound
         let end = range.upperBound
@@ -79,10 +103,21 @@ enum AuditRecord {
         if let node, let value = Self.text(bytes, node) { scanner.append("node", value) }
         // `log_format = ENRICHED`: the names auditd resolved follow a 0x1D (group separator).
         var bodyEnd = index
-        while bodyEnd < end, bytes[bodyEnd] != 0x1D { bodyEnd += 1 }
+        var separatorLength = 1
+        while bodyEnd < end, bytes[bodyEnd] != 0x1D {
+            if escapedSeparator, bytes[bodyEnd] == UInt8(ascii: "#"), Self.starts(bytes, bodyEnd, end, "#035") {
+                separatorLength = 4
+                break
+            }
+            bodyEnd += 1
+        }
         scanner.scan(index..<bodyEnd, inner: false)
-        if bodyEnd < end { scanner.scan(bodyEnd + 1..<end, inner: false) }
-        scanner.finish(serial: serial.flatMap { Self.text(bytes, $0) }, into: &fields)
+        if bodyEnd < end { scanner.scan(bodyEnd + separatorLength..<end, inner: false) }
+        scanner.finish(
+            serial: serial.flatMap { Self.text(bytes, $0) },
+            into: &fields,
+            keepingSyslogFields: escapedSeparator
+        )
         return header
     }
 
@@ -489,19 +524,24 @@ extension AuditRecord {
             }
         }
 
-        /// Adds the record's fields: type and serial, the standard fields, then the pairs as far as they fit.
-        mutating func finish(serial: String?, into fields: inout FieldList) {
+        /// Adds the record's fields: type and serial, the standard fields, then the pairs as far as they fit. In a
+        /// syslog message (`keepingSyslogFields`), a standard field the syslog header already gave (`program`: the
+        /// `kernel` or `audispd` tag) stays as it is.
+        mutating func finish(serial: String?, into fields: inout FieldList, keepingSyslogFields: Bool = false) {
+            func standard(_ key: String, _ value: String) {
+                if keepingSyslogFields { fields.addIfAbsent(key, value) } else { fields.add(key, value) }
+            }
             if let type { fields.add("audit_type", type) }
             if let serial { fields.add("audit_serial", serial) }
-            if let user = self.acct ?? self.enrichedAUID ?? self.enrichedUID { fields.add("user", user) }
-            if let address { fields.add("src_ip", address) }
-            if let program = self.comm ?? self.exe.map(Self.lastComponent) { fields.add("program", program) }
-            if let outcome = Self.outcome(self.res) ?? Self.outcome(self.success) { fields.add("outcome", outcome) }
+            if let user = self.acct ?? self.enrichedAUID ?? self.enrichedUID { standard("user", user) }
+            if let address { standard("src_ip", address) }
+            if let program = self.comm ?? self.exe.map(Self.lastComponent) { standard("program", program) }
+            if let outcome = Self.outcome(self.res) ?? Self.outcome(self.success) { standard("outcome", outcome) }
             if self.isExecve, !self.arguments.isEmpty {
                 if self.argumentsCut { self.truncated = true }
-                if let command = Self.boundedText(self.arguments) { fields.add("command", command) }
+                if let command = Self.boundedText(self.arguments) { standard("command", command) }
             } else if let command = self.type == "PROCTITLE" ? self.proctitle : self.cmd {
-                fields.add("command", command)
+                standard("command", command)
             }
             let room = WireLimits.maxFieldsPerEvent - fields.fields.count
             if !self.truncated && self.pairs.count <= room {

@@ -61,17 +61,17 @@ enum AuditRecord {
                 start = Self.skipSpaces(bytes, close + 1, bytes.count)
             }
             if Self.starts(bytes, start, bytes.count, "audit: ") { start += 7 }
-            return Self.parse(bytes, start..<bytes.count, into: &fields, escapedSeparator: true)
+            return Self.parse(bytes, start..<bytes.count, into: &fields, inSyslog: true)
         }
     }
 
     /// Parses the record in `range` (starting at `node=` or `type=`) into `fields`; nil, with nothing added, if the
-    /// text does not start that way.
+    /// text does not start that way. `inSyslog`: the record is a syslog message's, whose fields `fields` holds.
     static func parse(
         _ bytes: UnsafeBufferPointer<UInt8>,
         _ range: Range<Int>,
         into fields: inout FieldList,
-        escapedSeparator: Bool = false
+        inSyslog: Bool = false
     ) -> Header? {
         var index = range.lowerBound
         let end = range.upperBound
@@ -105,7 +105,7 @@ enum AuditRecord {
         var bodyEnd = index
         var separatorLength = 1
         while bodyEnd < end, bytes[bodyEnd] != 0x1D {
-            if escapedSeparator, bytes[bodyEnd] == UInt8(ascii: "#"), Self.starts(bytes, bodyEnd, end, "#035") {
+            if inSyslog, bytes[bodyEnd] == UInt8(ascii: "#"), Self.starts(bytes, bodyEnd, end, "#035") {
                 separatorLength = 4
                 break
             }
@@ -116,7 +116,7 @@ enum AuditRecord {
         scanner.finish(
             serial: serial.flatMap { Self.text(bytes, $0) },
             into: &fields,
-            keepingSyslogFields: escapedSeparator
+            keepingSyslogFields: inSyslog
         )
         return header
     }

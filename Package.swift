@@ -136,12 +136,12 @@ let package = Package(
                 nioConcurrency,
             ]
         ),
-        // The `flightlog` executable as a process.
+        // The `flightlog` executable as a process; the agent's parser to store lines as an agent ships them.
         .testTarget(
             name: "FlightlogCLITests",
             dependencies: [
                 "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogStore", "FlightlogEvidence",
-                "FlightlogSigma", "FlightlogWire", grdb, crypto,
+                "FlightlogSigma", "FlightlogWire", "FlightlogAgent", grdb, crypto,
             ]
         ),
         .testTarget(

@@ -6,6 +6,8 @@ public enum LineFormat: String, Sendable {
     case rfc3164
     /// A JSON object on one line.
     case json
+    /// A record of auditd's `audit.log`: `type=TYPE msg=audit(SECONDS.MS:SERIAL): …`.
+    case audit
     /// Nothing recognised: no time, no fields.
     case raw
 }

@@ -77,7 +77,11 @@ extension LineParser {
         let message = Self.text(bytes, index..<bytes.count)
         if let message { fields.add("message", message) }
         if let message {
-            AuthMessage.extract(program: program, pamModule: pamModule, message: message, into: &fields)
+            if let audit = AuditRecord.parse(syslogMessage: message, into: &fields) {
+                timeNanos = audit.timeNanos ?? timeNanos
+            } else {
+                AuthMessage.extract(program: program, pamModule: pamModule, message: message, into: &fields)
+            }
         }
         return ParsedLine(timeNanos: timeNanos, fields: fields.fields, format: .rfc3164)
     }
@@ -137,7 +141,11 @@ extension LineParser {
         }
         if index < bytes.count, let message = Self.text(bytes, index..<bytes.count) {
             fields.add("message", message)
-            AuthMessage.extract(program: program, message: message, into: &fields)
+            if let audit = AuditRecord.parse(syslogMessage: message, into: &fields) {
+                timeNanos = audit.timeNanos ?? timeNanos
+            } else {
+                AuthMessage.extract(program: program, message: message, into: &fields)
+            }
         }
         return ParsedLine(timeNanos: timeNanos, fields: fields.fields, format: .rfc5424)
     }

@@ -1,7 +1,8 @@
 public import Foundation
 
 /// Turns one raw line into an event time and fields: RFC 5424 and traditional syslog (with the auth.log
-/// messages of sshd, sudo, su, login, passwd, systemd-logind and PAM), JSON objects, or nothing (raw).
+/// messages of sshd, sudo, su, login, passwd, systemd-logind and PAM), JSON objects, auditd's audit.log records
+/// (``AuditRecord``), or nothing (raw).
 ///
 /// Parsing works on bytes without Foundation formatters or regular expressions, because the agent must
 /// keep up with well over 150,000 lines per second on one core. JSON lines of the usual flat shape are read by
@@ -46,6 +47,10 @@ public struct LineParser: Sendable {
         line.withUnsafeBufferPointer { bytes in
             guard let first = bytes.first else { return ParsedLine(timeNanos: nil, fields: [], format: .raw) }
             if first == UInt8(ascii: "{"), let parsed = self.parseJSON(line, observedNanos: observedNanos) {
+                return parsed
+            }
+            // auditd's audit.log: `type=…`, or `node=… type=…`.
+            if first == UInt8(ascii: "t") || first == UInt8(ascii: "n"), let parsed = self.parseAudit(bytes) {
                 return parsed
             }
             return self.parseSyslog(bytes, observedNanos: observedNanos)

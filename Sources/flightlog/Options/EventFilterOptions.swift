@@ -21,8 +21,20 @@ struct EventFilterOptions: ParsableArguments {
     )
     var until: String?
 
-    @Option(help: "Only events from this host. Example: --host cc-ws-602")
+    @Option(
+        help: "Only events from this host: the name the shipping agent gives its workstation. Example: --host cc-ws-602"
+    )
     var host: String?
+
+    @Option(
+        name: .customLong("log-host"),
+        help: ArgumentHelp(
+            "Only events whose line names this host itself (the syslog header's host, field hostname): a relay or "
+                + "a forwarded log may name another host than the agent's. Example: --log-host relay-01",
+            valueName: "name"
+        )
+    )
+    var logHost: String?
 
     @Option(help: "Only events shipped by this agent (its enrolled name). Example: --agent cc-ws-602")
     var agent: String?
@@ -93,6 +105,9 @@ struct EventFilterOptions: ParsableArguments {
         query.source = self.source
         query.ip = self.ip
         query.match = self.match
+        if let logHost = self.logHost {
+            query.conditions.append(FieldCondition(field: "hostname", op: .equals, value: logHost))
+        }
         for text in self.conditions {
             query.conditions.append(try FieldCondition(parsing: text))
         }

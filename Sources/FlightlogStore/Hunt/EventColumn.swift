@@ -1,3 +1,5 @@
+import FlightlogEvidence
+
 /// The indexed columns of `events` a field name can mean: what a Sigma rule's `user` or `src_ip` reads, and what the
 /// full-text index therefore leaves out of its `fields` column (see ``FieldsDocument``).
 enum EventColumn: Sendable, Equatable {
@@ -20,8 +22,10 @@ enum EventColumn: Sendable, Equatable {
         "message": .line, "line": .line, "raw": .line,
     ]
 
-    /// The column a field name means, if any (case-insensitive).
-    static func named(_ field: String) -> EventColumn? { Self.aliases[field.lowercased()] }
+    /// The column a field name means, if any (case-insensitive; an ECS name as ``FieldSchema`` maps it).
+    static func named(_ field: String) -> EventColumn? {
+        Self.aliases[FieldSchema.flightlogName(field).lowercased()]
+    }
 
     /// The SQL expression of the column over `events e`; the line as text, so that LIKE and REGEXP see characters.
     var sql: String {

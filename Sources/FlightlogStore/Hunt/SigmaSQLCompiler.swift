@@ -1,3 +1,4 @@
+import FlightlogEvidence
 public import FlightlogSigma
 import Foundation
 
@@ -84,10 +85,15 @@ public enum SigmaSQLCompiler {
         let column = EventColumn.named(match.field)
         guard case .text(let text) = match.value else {
             if let column { return Part(sql: column.sql + " IS NULL") }
-            arguments.append(FieldCondition.jsonPath(match.field))
+            arguments.append(FieldCondition.jsonPath(FieldSchema.flightlogName(match.field)))
             return Part(sql: "json_extract(e.fields, ?) IS NULL")
         }
-        let candidates = Self.candidates(column: column, field: match.field, modifier: match.modifier, text: text)
+        let candidates = Self.candidates(
+            column: column,
+            field: FieldSchema.flightlogName(match.field),
+            modifier: match.modifier,
+            text: text
+        )
         if match.modifier == .fieldref {
             // Some value of the field equals some value of the field named, folded as SigmaText folds.
             let sql = Self.anyValue(match.field, &arguments) { mine, arguments in
@@ -128,7 +134,7 @@ public enum SigmaSQLCompiler {
     ) -> String {
         if let column = EventColumn.named(field) { return predicate(column.sql, &arguments) }
         let alias = "j\(arguments.count)"
-        arguments.append(field)
+        arguments.append(FieldSchema.flightlogName(field))
         return "EXISTS (SELECT 1 FROM json_each(e.fields) \(alias) WHERE \(alias).key = ? AND "
             + predicate(alias + ".value", &arguments) + ")"
     }

@@ -13,8 +13,9 @@ public struct FieldCondition: Sendable, Equatable {
     public var op: Operator
     public var value: String
 
+    /// `field` may be an Elastic Common Schema name (`user.name`): it is read as the agent's (``FieldSchema``).
     public init(field: String, op: Operator, value: String) {
-        self.field = field
+        self.field = FieldSchema.flightlogName(field)
         self.op = op
         self.value = value
     }

@@ -1,3 +1,5 @@
+import FlightlogEvidence
+
 /// The names stored events carry, from the catalogue the store keeps at ingest: every parsed field key, program and
 /// source that some stored event has. `hunt` reports with it which rules can never match on this store.
 ///
@@ -26,7 +28,7 @@ extension StoreCatalogue {
         case .sourceIP: return self.fields.contains("src_ip")
         case .program: return self.fields.contains("program")
         case .severity: return self.fields.contains("severity")
-        case nil: return self.fields.contains(field)
+        case nil: return self.fields.contains(FieldSchema.flightlogName(field))
         }
     }
 }

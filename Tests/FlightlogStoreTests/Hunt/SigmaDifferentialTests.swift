@@ -46,7 +46,7 @@ struct SigmaDifferentialTests {
             case .sourceIP: found = Array(all("src_ip").prefix(1))
             case .program: found = Array(all("program").prefix(1))
             case .severity: found = Array(all("severity").prefix(1))
-            case nil: found = all(field)
+            case nil: found = all(FieldSchema.flightlogName(field))
             }
             return found.isEmpty ? nil : found
         }
@@ -116,7 +116,7 @@ struct SigmaDifferentialTests {
         switch random.next() % (depth > 0 ? 7 : 4) {
         case 0: return .keyword(Self.value(&random, from: stored.line))
         case 1, 2, 3:
-            let field = random.pick(Self.fieldKeys + ["message", "missing"])
+            let field = random.pick(Self.fieldKeys + ["message", "missing", "user.name", "source.ip", "event.action"])
             if random.next() % 12 == 0 {
                 return .match(SigmaFieldMatch(field: field, modifier: .equals, value: .null))
             }

@@ -1,0 +1,54 @@
+/// The names of the fields the agent's parsers write, and the Elastic Common Schema name each answers to.
+///
+/// Events keep the agent's short names (what they are stored and signed with); every place an investigator or a
+/// rule names a field (`--where`, Sigma rules, the hunt's catalogue) also accepts the ECS name, so that rules and
+/// habits from other tools work unchanged. `docs/SCHEMA.md` is this table in words (a test keeps them equal).
+public enum FieldSchema {
+    public struct Entry: Sendable, Equatable {
+        /// The Elastic Common Schema name (https://www.elastic.co/guide/en/ecs/current/).
+        public var ecs: String
+        /// The name the agent writes.
+        public var flightlog: String
+        public var meaning: String
+    }
+
+    public static let entries: [Entry] = [
+        Entry(ecs: "message", flightlog: "message", meaning: "the message part of a syslog line"),
+        Entry(ecs: "log.syslog.hostname", flightlog: "hostname", meaning: "the host the line names (`--log-host`)"),
+        Entry(ecs: "log.syslog.facility.name", flightlog: "facility", meaning: "syslog facility"),
+        Entry(ecs: "log.syslog.severity.name", flightlog: "severity", meaning: "syslog severity"),
+        Entry(ecs: "process.name", flightlog: "program", meaning: "the program (syslog tag; a PAM service)"),
+        Entry(ecs: "process.pid", flightlog: "pid", meaning: "its process id"),
+        Entry(ecs: "process.parent.pid", flightlog: "ppid", meaning: "the parent's process id (audit)"),
+        Entry(ecs: "process.executable", flightlog: "exe", meaning: "the executable's path (audit)"),
+        Entry(ecs: "process.command_line", flightlog: "command", meaning: "the command run (sudo, cron, audit)"),
+        Entry(ecs: "process.working_directory", flightlog: "cwd", meaning: "working directory (audit)"),
+        Entry(ecs: "user.name", flightlog: "user", meaning: "who acts: logs in, runs sudo, fails a password"),
+        Entry(ecs: "user.target.name", flightlog: "target_user", meaning: "whom it is done to or as (sudo, su)"),
+        Entry(ecs: "group.name", flightlog: "group", meaning: "a group added, removed or joined"),
+        Entry(ecs: "source.ip", flightlog: "src_ip", meaning: "the remote address (`--ip`)"),
+        Entry(ecs: "source.port", flightlog: "src_port", meaning: "its port"),
+        Entry(ecs: "source.domain", flightlog: "src_host", meaning: "a remote host given by name (PAM's rhost)"),
+        Entry(ecs: "destination.ip", flightlog: "dst_ip", meaning: "the destination address (firewall)"),
+        Entry(ecs: "destination.port", flightlog: "dst_port", meaning: "the destination port (firewall)"),
+        Entry(ecs: "network.transport", flightlog: "protocol", meaning: "tcp, udp, icmp (firewall)"),
+        Entry(ecs: "event.action", flightlog: "action", meaning: "what happened: login, logout, sudo, su…"),
+        Entry(ecs: "event.outcome", flightlog: "outcome", meaning: "success or failure"),
+        Entry(ecs: "http.request.method", flightlog: "method", meaning: "HTTP method (access logs)"),
+        Entry(ecs: "url.original", flightlog: "url", meaning: "the requested URL (access logs)"),
+        Entry(ecs: "http.response.status_code", flightlog: "status", meaning: "HTTP status (access logs)"),
+        Entry(ecs: "http.response.body.bytes", flightlog: "bytes", meaning: "response size (access logs)"),
+        Entry(ecs: "http.request.referrer", flightlog: "referrer", meaning: "the referring page (access logs)"),
+        Entry(ecs: "user_agent.original", flightlog: "user_agent", meaning: "the client's user agent (access logs)"),
+    ]
+
+    private static let byECS: [String: String] = Dictionary(
+        Self.entries.map { ($0.ecs.lowercased(), $0.flightlog) },
+        uniquingKeysWith: { first, _ in first }
+    )
+
+    /// The agent's name for `name` when it is an ECS name the table knows (case-insensitive); else `name`.
+    public static func flightlogName(_ name: String) -> String {
+        Self.byECS[name.lowercased()] ?? name
+    }
+}

@@ -285,6 +285,7 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
             fields: [
                 "hostname": "ws-602", "program": "systemd-logind", "pid": "612",
                 "message": "New session 12 of user mchen.", "action": "session_open", "user": "mchen",
+                "session_id": "12",
             ]
         ),
         ParserCase(

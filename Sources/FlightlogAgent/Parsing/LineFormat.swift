@@ -6,6 +6,12 @@ public enum LineFormat: String, Sendable {
     case rfc3164
     /// A JSON object on one line.
     case json
+    /// A web server's access log line, Common or Combined Log Format (Apache, nginx).
+    case accessLog
+    /// An Apache or nginx error log line.
+    case webErrorLog
+    /// A service's own log file that is not syslog (xrdp, vsftpd).
+    case serviceLog
     /// Nothing recognised: no time, no fields.
     case raw
 }

@@ -59,15 +59,8 @@ extension LineParser {
             index += 1
         }
         guard let stamp = found else { return nil }
-        // The two words before the time are ident and user; everything before them is the client.
-        let userStart = Self.wordStart(bytes, before: open)
-        guard userStart >= 2, userStart < open else { return nil }
-        let identStart = Self.wordStart(bytes, before: userStart - 1)
-        guard identStart >= 2, identStart < userStart - 1 else { return nil }
         var fields = FieldList()
-        Self.addClient(bytes, 0..<identStart - 1, into: &fields)
-        Self.addUnlessDash("ident", bytes, identStart..<userStart - 1, into: &fields)
-        Self.addUnlessDash("user", bytes, userStart..<open, into: &fields)
+        guard Self.addClientIdentUser(bytes, before: open, into: &fields) else { return nil }
 
         var cursor = index
         if CivilTime.byte(bytes, cursor) == UInt8(ascii: " ") { cursor += 1 }
@@ -109,6 +102,45 @@ extension LineParser {
             fields: fields.fields,
             format: .accessLog
         )
+    }
+
+    /// The words before the time: CLIENT IDENT USER. The client may be several words (a virtual host, forwarded-for
+    /// addresses) and a user name may contain spaces, so the first `-` word after the client is taken as the ident
+    /// (which almost every server writes as `-`) and the rest as the user; without such a `-`, only three words (client,
+    /// ident, user) can be told apart, and with more the user is left out. False if there are fewer than three words.
+    private static func addClientIdentUser(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        before end: Int,
+        into fields: inout FieldList
+    ) -> Bool {
+        var words: [Range<Int>] = []
+        var index = 0
+        while index < end, words.count < 32 {
+            let start = index
+            while index < end, bytes[index] != UInt8(ascii: " ") { index += 1 }
+            if index > start { words.append(start..<index) }
+            index += 1
+        }
+        guard words.count >= 3 else { return false }
+        let isDash = { (word: Range<Int>) in word.count == 1 && bytes[word.lowerBound] == UInt8(ascii: "-") }
+        if let dash = words.indices.dropFirst().first(where: { isDash(words[$0]) }) {
+            Self.addClient(bytes, 0..<words[dash - 1].upperBound, into: &fields)
+            if dash + 1 < words.count {
+                let user = words[dash + 1].lowerBound..<end
+                // A custom format's extra `-` columns are not a user.
+                if !bytes[user].allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: " ") }) {
+                    fields.add("user", utf8: bytes, user)
+                }
+            }
+        } else {
+            let count = words.count
+            Self.addClient(bytes, 0..<words[count - 3].upperBound, into: &fields)
+            if count == 3 {
+                fields.add("ident", utf8: bytes, words[1])
+                fields.add("user", utf8: bytes, words[2])
+            }
+        }
+        return true
     }
 
     /// The client field: one address; a virtual host and an address; several forwarded-for addresses; a host name.
@@ -177,13 +209,6 @@ extension LineParser {
     ) {
         guard !range.isEmpty, !(range.count == 1 && bytes[range.lowerBound] == UInt8(ascii: "-")) else { return }
         fields.add(key, utf8: bytes, range)
-    }
-
-    /// The start of the word that ends at `end` (after the last space before it).
-    private static func wordStart(_ bytes: UnsafeBufferPointer<UInt8>, before end: Int) -> Int {
-        var index = end
-        while index > 0, bytes[index - 1] != UInt8(ascii: " ") { index -= 1 }
-        return index
     }
 
     // MARK: Apache error logs

@@ -46,6 +46,8 @@ struct HeldOutSampleTests {
                     figures.ipsFound += 1
                 } else if let other = parsed[field: "src_ip"] {
                     figures.ipsWrong.append("\(other) for \(host): \(line)")
+                } else {
+                    print("  missed \(host) in \(name): \(line)")
                 }
             }
             if let user = expected["user"] as? String {

@@ -22,16 +22,17 @@
 /// | unix_chkpwd             | `action`=`auth`, `outcome`, `user`                                                  |
 /// | ftpd                    | `action` (`connect`, `login`), `outcome`, `user`, `src_ip`                          |
 /// | klogind                 | `action`=`login`, `outcome`, `src_ip`                                               |
+/// | httpd, apache2, nginx   | the fields of their error logs (`LineParser+WebLogs.swift`) from the message        |
 /// | PAM (any program; also  | `pam_module`, `action` (`session_open`, `session_close`, `su`, `sudo`, `login`,     |
 /// | `pam: SERVICE[PID]: …`) | `auth`, `password_change`), `outcome`, `user`, `target_user`, `tty`, `src_ip`,      |
 /// |                         | `src_host`                                                                          |
 enum AuthMessage {
-    /// The programs `extract` dispatches on, for documentation and tests (the switch does not consult it).
+    /// The programs `extract` dispatches on, for documentation and tests (the switches do not consult it).
     static let programs: Set<String> = [
         "sshd", "sshd-session", "sudo", "su", "login", "passwd", "systemd-logind", "elogind", "unix_chkpwd", "ftpd",
         "klogind", "pam", "useradd", "adduser", "usermod", "userdel", "groupadd", "groupdel", "gpasswd", "chage",
         "chfn", "CRON", "cron", "CROND", "crond", "crontab", "polkitd", "polkitd(authority=local)", "xrdp",
-        "xrdp-sesman", "vsftpd", "kernel",
+        "xrdp-sesman", "vsftpd", "kernel", "httpd", "apache2", "apache", "nginx",
     ]
 
     /// `pamModule`: the module of a legacy `service(pam_module)[pid]:` tag, whose program is the service.
@@ -62,33 +63,85 @@ enum AuthMessage {
             FirewallMessage.extract(text, into: &fields)
             return
         }
-        // The switch names exactly `programs`: no set lookup (hashing every line) needed first.
+        // A switch on the first byte, then on the name: a line of a program not named here costs one or two string
+        // comparisons, not one per name (and no set lookup, hashing every line).
+        let handled: Bool
+        switch program.utf8.first {
+        case UInt8(ascii: "s"): handled = self.programS(program, text, into: &fields)
+        case UInt8(ascii: "C"), UInt8(ascii: "c"): handled = self.programC(program, text, into: &fields)
+        case UInt8(ascii: "u"), UInt8(ascii: "g"), UInt8(ascii: "a"):
+            handled = self.programAccount(program, text, into: &fields)
+        case UInt8(ascii: "k"): handled = self.programK(program, text, into: &fields)
+        case UInt8(ascii: "p"): handled = self.programP(program, text, into: &fields)
+        case UInt8(ascii: "l"):
+            handled = program == "login"
+            if handled { self.login(text, into: &fields) }
+        case UInt8(ascii: "e"):
+            handled = program == "elogind"
+            if handled { self.logind(text, into: &fields) }
+        case UInt8(ascii: "f"):
+            handled = program == "ftpd"
+            if handled { self.ftpd(text, into: &fields) }
+        case UInt8(ascii: "x"):
+            handled = program == "xrdp" || program == "xrdp-sesman"
+            if handled { ServiceMessage.xrdp(text, into: &fields) }
+        case UInt8(ascii: "v"):
+            handled = program == "vsftpd"
+            // gh-3954 of fail2ban: PAM's failure without its module's prefix.
+            if handled, text.startsWith("authentication failure;") {
+                self.pamBody(text, service: program, into: &fields)
+            } else if handled {
+                ServiceMessage.vsftpd(text, into: &fields)
+            }
+        case UInt8(ascii: "h"), UInt8(ascii: "n"):
+            handled = program == "httpd" || program == "nginx"
+            if handled { LineParser.webServerMessage(program: program, text, into: &fields) }
+        default:
+            handled = false
+        }
+        // A LOG prefix that looks like a tag (`DENY: IN=eth0 OUT= …`, no host name): three bytes to rule it out.
+        if !handled, text.startsWith("IN=") { FirewallMessage.extract(text, into: &fields) }
+    }
+
+    private static func programS(_ program: String, _ text: Substring, into fields: inout FieldList) -> Bool {
         switch program {
         case "sshd", "sshd-session": self.sshd(text, into: &fields)
         case "sudo": self.sudo(text, into: &fields)
         case "su": self.su(text, into: &fields)
-        case "login": self.login(text, into: &fields)
-        case "passwd": self.passwd(text, into: &fields)
-        case "systemd-logind", "elogind": self.logind(text, into: &fields)
+        case "systemd-logind": self.logind(text, into: &fields)
+        default: return false
+        }
+        return true
+    }
+
+    private static func programC(_ program: String, _ text: Substring, into fields: inout FieldList) -> Bool {
+        switch program {
+        case "CRON", "cron", "CROND", "crond", "crontab": ServiceMessage.cron(text, into: &fields)
+        case "chage", "chfn": AccountMessage.extract(text, into: &fields)
+        default: return false
+        }
+        return true
+    }
+
+    private static func programAccount(_ program: String, _ text: Substring, into fields: inout FieldList) -> Bool {
+        switch program {
+        case "useradd", "adduser", "usermod", "userdel", "groupadd", "groupdel", "gpasswd":
+            AccountMessage.extract(text, into: &fields)
         case "unix_chkpwd": self.chkpwd(text, into: &fields)
-        case "ftpd": self.ftpd(text, into: &fields)
+        case "apache2", "apache": LineParser.webServerMessage(program: program, text, into: &fields)
+        default: return false
+        }
+        return true
+    }
+
+    private static func programK(_ program: String, _ text: Substring, into fields: inout FieldList) -> Bool {
+        switch program {
         case "kernel":
             // elogind writes through the kernel's log on some systems: `kernel: elogind[1622]: New session c2 of user …`.
             if text.startsWith("elogind["), let tag = text.firstRange(of: "]: ") {
                 self.logind(text[tag.upperBound...], into: &fields)
             } else {
                 FirewallMessage.extract(text, into: &fields)
-            }
-        case "useradd", "adduser", "usermod", "userdel", "groupadd", "groupdel", "gpasswd", "chage", "chfn":
-            AccountMessage.extract(text, into: &fields)
-        case "CRON", "cron", "CROND", "crond", "crontab": ServiceMessage.cron(text, into: &fields)
-        case "polkitd", "polkitd(authority=local)": ServiceMessage.polkit(text, into: &fields)
-        case "xrdp", "xrdp-sesman": ServiceMessage.xrdp(text, into: &fields)
-        case "vsftpd": ServiceMessage.vsftpd(text, into: &fields)
-        case "pam":
-            // `pam: gdm-password[1600]: pam_unix(gdm-password:session): …`: the real tag is inside the message.
-            if let tag = text.firstRange(of: ": pam_") {
-                self.pam(text[text.index(tag.lowerBound, offsetBy: 2)...], into: &fields)
             }
         case "klogind":
             // Kerberised rlogin: `Authentication failed from IP (HOST): REASON`.
@@ -97,10 +150,23 @@ enum AuthMessage {
                 fields.add("outcome", "failure")
                 self.ipPort(rest, into: &fields)
             }
-        default:
-            // A LOG prefix that looks like a tag (`DENY: IN=eth0 OUT= …`, no host name): three bytes to rule it out.
-            if text.startsWith("IN=") { FirewallMessage.extract(text, into: &fields) }
+        default: return false
         }
+        return true
+    }
+
+    private static func programP(_ program: String, _ text: Substring, into fields: inout FieldList) -> Bool {
+        switch program {
+        case "passwd": self.passwd(text, into: &fields)
+        case "polkitd", "polkitd(authority=local)": ServiceMessage.polkit(text, into: &fields)
+        case "pam":
+            // `pam: gdm-password[1600]: pam_unix(gdm-password:session): …`: the real tag is inside the message.
+            if let tag = text.firstRange(of: ": pam_") {
+                self.pam(text[text.index(tag.lowerBound, offsetBy: 2)...], into: &fields)
+            }
+        default: return false
+        }
+        return true
     }
 
     /// `message repeated N times: [ MESSAGE]` → (N, MESSAGE).

@@ -218,9 +218,28 @@ extension LineParser {
     func parseApacheError(_ bytes: UnsafeBufferPointer<UInt8>, observedNanos: Int64) -> ParsedLine? {
         var index = 1
         guard let stamp = CivilTime.parseCTime(bytes, &index), CivilTime.byte(bytes, index) == UInt8(ascii: "]"),
-            CivilTime.byte(bytes, index + 1) == UInt8(ascii: " "), CivilTime.byte(bytes, index + 2) == UInt8(ascii: "[")
+            CivilTime.byte(bytes, index + 1) == UInt8(ascii: " ")
         else { return nil }
-        let levelStart = index + 3
+        var fields = FieldList()
+        guard Self.apacheErrorBody(bytes, from: index + 2, addingMessage: true, into: &fields) else { return nil }
+        return ParsedLine(
+            timeNanos: self.nanos(of: stamp, observedNanos: observedNanos),
+            fields: fields.fields,
+            format: .webErrorLog
+        )
+    }
+
+    /// An Apache error log line after its time, `[[module]:level] [pid N[:tid M]] [client ADDRESS[:PORT]] MESSAGE`, as
+    /// the file has it or as Apache sends it to syslog (`ErrorLog syslog`). False if `bytes` do not start with a level;
+    /// `severity` and `pid` are not added when the syslog header already gave them.
+    static func apacheErrorBody(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        from start: Int,
+        addingMessage: Bool,
+        into fields: inout FieldList
+    ) -> Bool {
+        guard CivilTime.byte(bytes, start) == UInt8(ascii: "[") else { return false }
+        let levelStart = start + 1
         var close = levelStart
         while close < min(bytes.count, levelStart + 64), bytes[close] != UInt8(ascii: "]"),
             bytes[close] != UInt8(ascii: " ")
@@ -228,17 +247,16 @@ extension LineParser {
             close += 1
         }
         guard CivilTime.byte(bytes, close) == UInt8(ascii: "]"), let tag = Self.text(bytes, levelStart..<close) else {
-            return nil
+            return false
         }
         let module = tag.lastIndex(of: ":").map { tag[..<$0] }
         let level = tag.lastIndex(of: ":").map { tag[tag.index(after: $0)...] } ?? Substring(tag)
-        guard let severity = Self.webSeverity(level) else { return nil }
-        var fields = FieldList()
-        fields.add("severity", severity)
+        guard let severity = Self.webSeverity(level) else { return false }
+        fields.addIfAbsent("severity", severity)
         if let module, !module.isEmpty { fields.add("module", module) }
         // 2.4's header (a module, or a pid) writes the client with its port; 2.2's without.
         var isModern = module != nil
-        index = close + 1
+        var index = close + 1
         var sawPID = false
         var sawClient = false
         while CivilTime.byte(bytes, index) == UInt8(ascii: " "), CivilTime.byte(bytes, index + 1) == UInt8(ascii: "[") {
@@ -247,7 +265,7 @@ extension LineParser {
                 var end = inner + 4
                 while CivilTime.isDigit(CivilTime.byte(bytes, end)) { end += 1 }
                 guard end > inner + 4 else { break }
-                fields.add("pid", utf8: bytes, inner + 4..<end)
+                if let pid = Self.text(bytes, inner + 4..<end) { fields.addIfAbsent("pid", pid) }
                 if Self.hasPrefix(bytes, at: end, ":tid ") {
                     let tidStart = end + 5
                     end = tidStart
@@ -280,7 +298,7 @@ extension LineParser {
         }
         if CivilTime.byte(bytes, index) == UInt8(ascii: " ") { index += 1 }
         if index < bytes.count, let message = Self.text(bytes, index..<bytes.count) {
-            fields.add("message", message)
+            if addingMessage { fields.add("message", message) }
             var text = Substring(message)
             if text.startsWith("AH"), text.count > 8,
                 text.dropFirst(2).prefix(5).allSatisfy({ $0.isASCII && $0.isNumber }),
@@ -292,21 +310,36 @@ extension LineParser {
             if let rest = text.after("Digest: ") { text = rest }
             Self.apacheAuthFailure(text, into: &fields)
         }
-        return ParsedLine(
-            timeNanos: self.nanos(of: stamp, observedNanos: observedNanos),
-            fields: fields.fields,
-            format: .webErrorLog
-        )
+        return true
     }
 
-    /// `1.2.3.4:5678`, `[2001:db8::1]:5678`, `::ffff:1.2.3.4:5678` (2.4) or `1.2.3.4`, `2001:db8::1` (2.2). A bare IPv6
-    /// address in a 2.4 line may end in its port: ambiguous, so nothing.
+    /// `1.2.3.4:5678`, `[2001:db8::1]:5678`, `::ffff:1.2.3.4:5678` (2.4; 2.2 with mod_security too) or `1.2.3.4`,
+    /// `2001:db8::1` (2.2). A bare IPv6 address in a 2.4 line may end in its port: ambiguous, so nothing.
     private static func addApacheClient(_ token: Substring, withPort: Bool, into fields: inout FieldList) {
-        if !withPort {
+        if !withPort, IPAddress.isValid(IPAddress.unmapped(token)) {
             ServiceMessage.address(token, port: nil, into: &fields)
         } else {
             ServiceMessage.addressWithPort(token, into: &fields)
         }
+    }
+
+    /// The message of an Apache (`httpd`, `apache2`) or nginx syslog line: the error log's fields without its time.
+    static func webServerMessage(program: String, _ text: Substring, into fields: inout FieldList) {
+        if program == "nginx" {
+            // Only an error log line (`2024/01/01 12:00:00 [error] …`, or from its level on): nginx's access lines sent
+            // to syslog are frequent and are not read here.
+            let bytes = text.utf8
+            guard let first = bytes.first,
+                first == UInt8(ascii: "[") || (bytes.count > 5 && bytes.dropFirst(4).first == UInt8(ascii: "/"))
+            else { return }
+            Self.nginxContext(text, into: &fields)
+            return
+        }
+        var local = fields
+        let done: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            Self.apacheErrorBody(bytes, from: 0, addingMessage: false, into: &local)
+        }
+        if done == true { fields = local }
     }
 
     /// mod_auth_basic, mod_auth_digest and mod_authz_* failures (Apache 2.2 and 2.4 wordings): the user is the
@@ -389,7 +422,7 @@ extension LineParser {
 
     /// `…, client: ADDRESS, server: NAME, request: "METHOD URL HTTP/x.y", …` and the user of an auth_basic failure. The
     /// user, the request and the referrer are the client's words and may repeat `, client: `: then nothing is taken.
-    private static func nginxContext(_ text: Substring, into fields: inout FieldList) {
+    static func nginxContext(_ text: Substring, into fields: inout FieldList) {
         guard let client = text.uniqueRange(of: ", client: ") else { return }
         let rest = text[client.upperBound...]
         let address = rest.prefix { $0 != "," && $0 != " " }

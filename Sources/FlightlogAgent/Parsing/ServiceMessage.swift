@@ -30,33 +30,53 @@ enum ServiceMessage {
     // MARK: - cron
 
     /// `(USER) CMD (COMMAND)` of cron and `(USER) REPLACE (OWNER)` of crontab; cron's own notes, `(CRON) …` and
-    /// `(*system*) …`, name no user.
+    /// `(*system*) …`, name no user. Read on bytes: cron lines are frequent.
     static func cron(_ text: Substring, into fields: inout FieldList) {
-        guard text.startsWith("("), let close = text.firstCharacterIndex(ascii: UInt8(ascii: ")")) else { return }
-        let user = text[text.index(after: text.startIndex)..<close]
-        guard !user.isEmpty, user != "CRON", !user.startsWith("*"), !user.contains(" ") else { return }
-        let rest = text[text.index(after: close)...].drop { $0 == " " }
-        guard let open = rest.firstRange(of: " (") else { return }
-        var argument = rest[open.upperBound...]
-        if argument.hasSuffix(")") { argument = argument.dropLast() }
+        _ = text.utf8.withContiguousStorageIfAvailable { bytes in self.cron(bytes, into: &fields) }
+    }
+
+    private static func cron(_ bytes: UnsafeBufferPointer<UInt8>, into fields: inout FieldList) {
+        guard CivilTime.byte(bytes, 0) == UInt8(ascii: "("),
+            let close = bytes.firstIndex(of: UInt8(ascii: ")")), close > 1
+        else { return }
+        let user = 1..<close
+        guard bytes[1] != UInt8(ascii: "*"), !bytes[user].contains(UInt8(ascii: " ")),
+            !UnsafeBufferPointer(rebasing: bytes[user]).elementsEqual("CRON".utf8)
+        else { return }
+        var verbStart = close + 1
+        while CivilTime.byte(bytes, verbStart) == UInt8(ascii: " ") { verbStart += 1 }
+        var verbEnd = verbStart
+        while verbEnd + 1 < bytes.count,
+            !(bytes[verbEnd] == UInt8(ascii: " ") && bytes[verbEnd + 1] == UInt8(ascii: "("))
+        {
+            verbEnd += 1
+        }
+        guard verbEnd + 1 < bytes.count else { return }
+        var argument = verbEnd + 2..<bytes.count
+        if !argument.isEmpty, bytes[argument.upperBound - 1] == UInt8(ascii: ")") { argument = argument.dropLast() }
+        let verb = UnsafeBufferPointer(rebasing: bytes[verbStart..<verbEnd])
         let action: String
-        switch rest[..<open.lowerBound] {
-        case "CMD":
+        switch verb.count {
+        case 3 where verb.elementsEqual("CMD".utf8):
             fields.add("action", "cron_command")
-            fields.add("user", user)
-            fields.add("command", argument.drop { $0 == " " })
+            fields.add("user", utf8: bytes, user)
+            while !argument.isEmpty, bytes[argument.lowerBound] == UInt8(ascii: " ") { argument = argument.dropFirst() }
+            fields.add("command", utf8: bytes, argument)
             return
-        case "REPLACE": action = "crontab_replace"
-        case "DELETE": action = "crontab_delete"
-        case "BEGIN EDIT": action = "crontab_edit_begin"
-        case "END EDIT": action = "crontab_edit_end"
-        case "LIST": action = "crontab_list"
-        case "RELOAD": action = "crontab_reload"
+        case 7 where verb.elementsEqual("REPLACE".utf8): action = "crontab_replace"
+        case 6 where verb.elementsEqual("DELETE".utf8): action = "crontab_delete"
+        case 10 where verb.elementsEqual("BEGIN EDIT".utf8): action = "crontab_edit_begin"
+        case 8 where verb.elementsEqual("END EDIT".utf8): action = "crontab_edit_end"
+        case 4 where verb.elementsEqual("LIST".utf8): action = "crontab_list"
+        case 6 where verb.elementsEqual("RELOAD".utf8): action = "crontab_reload"
         default: return
         }
         fields.add("action", action)
-        fields.add("user", user)
-        if !argument.isEmpty, !argument.contains("/"), !argument.contains(" ") { fields.add("target_user", argument) }
+        fields.add("user", utf8: bytes, user)
+        let owner = bytes[argument]
+        if !owner.isEmpty, !owner.contains(UInt8(ascii: "/")), !owner.contains(UInt8(ascii: " ")) {
+            fields.add("target_user", utf8: bytes, argument)
+        }
     }
 
     // MARK: - polkit

@@ -47,7 +47,7 @@ struct HeldOutSampleTests {
                 } else if let other = parsed[field: "src_ip"] {
                     figures.ipsWrong.append("\(other) for \(host): \(line)")
                 } else {
-                    print("  missed \(host) in \(name): \(line)")
+                    print("  no address for \(host) in \(name): \(line)")
                 }
             }
             if let user = expected["user"] as? String {
@@ -84,6 +84,8 @@ struct HeldOutSampleTests {
         )
         print("loghub Apache_2k (held out): \(figures)")
         #expect(figures.ips > 0, "the sample names addresses: \(figures)")
+        // 32 of 32 when first scored, and since.
+        #expect(figures.ipsFound * 100 >= figures.ips * 98, "\(figures)")
         #expect(figures.ipsWrong.isEmpty, "\(figures.ipsWrong.prefix(5))")
         #expect(figures.carriageReturns == 0)
     }
@@ -97,6 +99,9 @@ struct HeldOutSampleTests {
         let figures = Self.total(all)
         print("fail2ban, held out, together: \(figures)")
         #expect(figures.ips > 50, "the samples name addresses: \(figures)")
+        // 77 of 81 when first scored, 78 since (an Apache 2.2 client with its port). The three left are journal entries
+        // rendered without a time (`host nginx[2833]: …`), which no log file holds.
+        #expect(figures.ipsFound >= 78, "\(figures)")
         #expect(figures.ipsWrong.isEmpty, "\(figures.ipsWrong.prefix(5))")
         #expect(figures.usersWrong.isEmpty, "\(figures.usersWrong.prefix(5))")
     }
@@ -110,6 +115,10 @@ struct HeldOutSampleTests {
         let figures = Self.total(all)
         print("fail2ban, read while writing, together: \(figures)")
         #expect(figures.ips > 50, "the samples name addresses: \(figures)")
+        // 77 of 85 when first run, 81 since (Apache's and nginx's error lines in syslog, vsftpd's PAM line without its
+        // module). Left: a user name that repeats `, client: ` (ambiguous on purpose), journal entries rendered without
+        // a time, and an Apache instance tagged `httpd/backend1`.
+        #expect(figures.ipsFound >= 81, "\(figures)")
         #expect(figures.ipsWrong.isEmpty, "\(figures.ipsWrong.prefix(5))")
         #expect(figures.usersWrong.isEmpty, "\(figures.usersWrong.prefix(5))")
     }

@@ -95,7 +95,8 @@ enum FirewallMessage {
         if CivilTime.byte(bytes, 0) == UInt8(ascii: "[") {
             var close = 1
             while close < start,
-                bytes[close] == UInt8(ascii: " ") || bytes[close] == UInt8(ascii: ".") || CivilTime.isDigit(bytes[close])
+                bytes[close] == UInt8(ascii: " ") || bytes[close] == UInt8(ascii: ".")
+                    || CivilTime.isDigit(bytes[close])
             {
                 close += 1
             }
@@ -140,7 +141,8 @@ enum FirewallMessage {
     }
 
     /// Whether `word` (upper-case ASCII) occurs in `range`, in any case.
-    private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ word: StaticString) -> Bool {
+    private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ word: StaticString) -> Bool
+    {
         let count = word.utf8CodeUnitCount
         guard range.count >= count else { return false }
         for start in range.lowerBound...(range.upperBound - count) {

@@ -135,9 +135,16 @@ struct RealFirewallTests {
         }
     }
 
-    /// Kernel lines that are not netfilter's, and a netfilter line whose source is not an address, add no packet fields.
-    @Test func otherKernelLinesAddNothing() {
+    /// Kernel lines that are not netfilter's, and a netfilter line whose source is not an address, add no packet
+    /// fields; the same line with an address does.
+    @Test func onlyNetfilterShapedKernelLinesGiveAddresses() {
         let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
+        let good = parser.parse(
+            Array("Nov 24 10:00:00 ws-602 kernel: [UFW BLOCK] IN=eth0 OUT= SRC=192.0.2.9 DST=10.0.0.1 PROTO=TCP".utf8),
+            observedNanos: 1_795_521_600 * 1_000_000_000
+        )
+        #expect(good[field: "src_ip"] == "192.0.2.9")
+        #expect(good[field: "action"] == "block")
         for line in [
             "Nov 24 10:00:00 ws-602 kernel: [ 12.345] usb 1-1: new device",
             "Nov 24 10:00:00 ws-602 kernel: [UFW BLOCK] IN=eth0 OUT= SRC=not-an-address DST=10.0.0.1 PROTO=TCP",

@@ -358,7 +358,7 @@ struct RealWebLogTests {
         }
     }
 
-    /// Lines that start like a web log but are not one keep their old reading.
+    /// Lines that start like a web log but are not one keep their old reading; the ones that are, are read as such.
     @Test(arguments: [
         ("[1,2,3]", LineFormat.raw),
         ("2026-11-24T10:00:00Z host prog[1]: 10.0.0.1 - - [x]", LineFormat.rfc3164),
@@ -370,6 +370,9 @@ struct RealWebLogTests {
         ),
         ("Feb 24 00:13:02 precise32 sudo: x", LineFormat.rfc3164),
         ("fe80::1 said hello", LineFormat.raw),
+        (#"fe80::1 - - [24/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1"#, LineFormat.accessLog),
+        ("2024/01/01 12:00:00 [error] 1#0: *1 open() failed, client: 192.0.2.1, server: x", LineFormat.webErrorLog),
+        ("[Wed Oct 11 14:32:52 2000] [error] [client 192.0.2.1] File does not exist: /x", LineFormat.webErrorLog),
     ])
     func otherLinesKeepTheirFormat(line: String, format: LineFormat) {
         let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)

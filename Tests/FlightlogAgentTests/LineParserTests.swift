@@ -285,6 +285,7 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
             fields: [
                 "hostname": "ws-602", "program": "systemd-logind", "pid": "612",
                 "message": "New session 12 of user mchen.", "action": "session_open", "user": "mchen",
+                "session_id": "12",
             ]
         ),
         ParserCase(
@@ -454,6 +455,25 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         #expect(parsed[field: "user"] == nil)
     }
 
+    /// An access log's user may contain a space: the ident is the first `-` after the client and the user all that
+    /// follows it; without a `-`, more than three words cannot be told apart and no user is taken (the client still is).
+    @Test(
+        arguments: [
+            (#"1.2.3.4 - John Smith [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1"#, "John Smith"),
+            (#"1.2.3.4 - a - b [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1"#, "a - b"),
+            (#"1.2.3.4 - - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1"#, nil),
+            (#"1.2.3.4 alice frank extra [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1"#, nil),
+            (#"1.2.3.4 alice frank [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1"#, "frank"),
+        ] as [(String, String?)]
+    )
+    func accessLogUsersWithSpaces(line: String, user: String?) {
+        let parsed = self.parser.parse(Array(line.utf8), observedNanos: observed)
+        #expect(parsed.format == .accessLog)
+        #expect(parsed[field: "src_ip"] == "1.2.3.4")
+        #expect(parsed[field: "user"] == user)
+        #expect(parsed.timeNanos == isoNanos("2000-10-10T20:55:36Z"))
+    }
+
     @Test func arbitraryBytesNeverCrash() {
         var random = SeededGenerator(state: 99)
         let seeds: [[UInt8]] = [
@@ -461,8 +481,36 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
             Array("Nov 24 10:00:00 host sshd[1]: Failed password for invalid user a from 1.2.3.4 port 5".utf8),
             Array("{\"ts\":1795514400,\"user\":{\"name\":\"x\"}}".utf8),
             Array("2026-11-24T10:00:00.123456+01:00 host sudo: u : TTY=x ; USER=root ; COMMAND=/bin/sh".utf8),
+            Array(
+                #"1.2.3.4 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326 "http://r/" "UA""#.utf8
+            ),
+            Array(#"2001:db8::1, 10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 -"#.utf8),
+            Array(
+                "[Wed Oct 11 14:32:52.1 2000] [core:error] [pid 1:tid 2] [client [::1]:5] AH00124: user x not found: /"
+                    .utf8
+            ),
+            Array(
+                #"2024/01/01 12:00:00 [error] 1#0: *1 user "u": password mismatch, client: 1.2.3.4, server: x, request: "GET / HTTP/1.1""#
+                    .utf8
+            ),
+            Array(
+                "Nov 24 10:00:00 h kernel: [UFW BLOCK] IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 PROTO=TCP SPT=1 DPT=22 [SRC=1"
+                    .utf8
+            ),
+            Array(
+                "[20240328-16:23:39] [INFO ] ++ created session (access granted): username u, ip ::ffff:1.2.3.4:5 - s"
+                    .utf8
+            ),
+            Array(#"Wed Jul 27 18:32:27 2016 [pid 2] [u] OK UPLOAD: Client "1.2.3.4", "/a", 1 bytes"#.utf8),
+            Array(
+                "Nov 24 10:00:00 h useradd[1]: new user: name=a, UID=1, GID=1, home=/h, shell=/s, from=/dev/pts/1".utf8
+            ),
+            Array(
+                "Nov 24 10:00:00 h polkitd[1]: Operator of unix-session:2 FAILED to authenticate to gain x [y] (owned by"
+                    .utf8
+            ),
         ]
-        for _ in 0..<3_000 {
+        for _ in 0..<6_000 {
             var line = seeds[Int.random(in: 0..<seeds.count, using: &random)]
             let cut = Int.random(in: 0...line.count, using: &random)
             line = Array(line[..<cut])

@@ -1,13 +1,38 @@
 /// Who did what in the auth.log messages of sshd, sudo, su, login, passwd, systemd-logind, unix_chkpwd, ftpd, klogind and
-/// PAM modules: adds `user`, `src_ip`, `src_port`, `src_host`, `outcome`, `action`, `target_user`, `command`,
-/// `auth_method`, `tty`, `pam_module`, `repeat_count` and `more_failures` to the syslog fields.
+/// PAM modules, and the dispatch to the other parsers of syslog messages by program name: accounts and groups
+/// (`AccountMessage`), cron, polkit, xrdp and vsftpd (`ServiceMessage`), the kernel's firewall lines (`FirewallMessage`).
 ///
-/// Only messages of those programs (or of the `pam_xxx(service:type): …` shape, or of a legacy `service(pam_xxx)`
-/// tag) are looked at; anything unrecognised adds nothing. The forms are those OpenSSH 6.x–9.x, Linux-PAM, sudo and
-/// shadow write; `Tests/FlightlogAgentTests/RealLogTests.swift` checks them on public samples.
+/// Only messages of the programs named in `extract`'s switch (or of the `pam_xxx(service:type): …` shape, or of a
+/// legacy `service(pam_xxx)` tag) are looked at; anything unrecognised adds nothing. The forms are those OpenSSH
+/// 6.x–9.x, Linux-PAM, sudo and shadow write; `Tests/FlightlogAgentTests/RealLogTests.swift` checks them on public
+/// samples.
+///
+/// Fields this file emits (one place to map to Elastic Common Schema later; the other parsers list theirs):
+///
+/// | parser (program)        | fields                                                                              |
+/// |-------------------------|-------------------------------------------------------------------------------------|
+/// | sshd, sshd-session      | `action` (`login`, `logout`, `disconnect`, `reverse_mapping_failed`), `outcome`,    |
+/// |                         | `user`, `src_ip`, `src_port`, `src_host`, `auth_method`, `more_failures`            |
+/// | any, repeated messages  | `repeat_count` (`message repeated N times: [ … ]`)                                 |
+/// | sudo                    | `action`=`sudo`, `outcome`, `user`, `target_user`, `tty`, `command`                  |
+/// | su                      | `action`=`su`, `outcome`, `user` (who switched), `target_user` (to whom), `tty`      |
+/// | login                   | `action`=`login`, `outcome`, `user`, `tty`                                          |
+/// | passwd                  | `action`=`password_change`, `outcome`, `user` (who), `target_user` (whose)          |
+/// | systemd-logind, elogind | `action` (`session_open`, `logout`, `session_close`), `user`, `session_id`           |
+/// | unix_chkpwd             | `action`=`auth`, `outcome`, `user`                                                  |
+/// | ftpd                    | `action` (`connect`, `login`), `outcome`, `user`, `src_ip`                          |
+/// | klogind                 | `action`=`login`, `outcome`, `src_ip`                                               |
+/// | httpd, apache2, nginx   | the fields of their error logs (`LineParser+WebLogs.swift`) from the message        |
+/// | PAM (any program; also  | `pam_module`, `action` (`session_open`, `session_close`, `su`, `sudo`, `login`,     |
+/// | `pam: SERVICE[PID]: …`) | `auth`, `password_change`), `outcome`, `user`, `target_user`, `tty`, `src_ip`,      |
+/// |                         | `src_host`                                                                          |
 enum AuthMessage {
+    /// The programs `extract` dispatches on, for documentation and tests (the switches do not consult it).
     static let programs: Set<String> = [
-        "sshd", "sshd-session", "sudo", "su", "login", "passwd", "systemd-logind", "unix_chkpwd", "ftpd", "klogind",
+        "sshd", "sshd-session", "sudo", "su", "login", "passwd", "systemd-logind", "elogind", "unix_chkpwd", "ftpd",
+        "klogind", "pam", "useradd", "adduser", "usermod", "userdel", "groupadd", "groupdel", "gpasswd", "chage",
+        "chfn", "CRON", "cron", "CROND", "crond", "crontab", "polkitd", "polkitd(authority=local)", "xrdp",
+        "xrdp-sesman", "vsftpd", "kernel", "httpd", "apache2", "apache", "nginx",
     ]
 
     /// `pamModule`: the module of a legacy `service(pam_module)[pid]:` tag, whose program is the service.
@@ -27,17 +52,97 @@ enum AuthMessage {
             self.pam(text, into: &fields)
             return
         }
-        // The switch names exactly `programs`: no set lookup (hashing every line) needed first.
-        guard let program else { return }
+        if text.startsWith("(pam_"), let close = text.firstRange(of: ") ") {
+            // Linux-PAM before 0.99.2: `(pam_unix) authentication failure; …`, the service being the program.
+            fields.add("pam_module", text[text.index(after: text.startIndex)..<close.lowerBound])
+            self.pamBody(text[close.upperBound...], service: program ?? "", into: &fields)
+            return
+        }
+        // No tag: a firewall line written without `kernel:` (`host [PREFIX] IN=eth0 OUT= …`).
+        guard let program else {
+            FirewallMessage.extract(text, into: &fields)
+            return
+        }
+        // A switch on the first byte, then on the name: a line of a program not named here costs one or two string
+        // comparisons, not one per name (and no set lookup, hashing every line).
+        let handled: Bool
+        switch program.utf8.first {
+        case UInt8(ascii: "s"): handled = self.programS(program, text, into: &fields)
+        case UInt8(ascii: "C"), UInt8(ascii: "c"): handled = self.programC(program, text, into: &fields)
+        case UInt8(ascii: "u"), UInt8(ascii: "g"), UInt8(ascii: "a"):
+            handled = self.programAccount(program, text, into: &fields)
+        case UInt8(ascii: "k"): handled = self.programK(program, text, into: &fields)
+        case UInt8(ascii: "p"): handled = self.programP(program, text, into: &fields)
+        case UInt8(ascii: "l"):
+            handled = program == "login"
+            if handled { self.login(text, into: &fields) }
+        case UInt8(ascii: "e"):
+            handled = program == "elogind"
+            if handled { self.logind(text, into: &fields) }
+        case UInt8(ascii: "f"):
+            handled = program == "ftpd"
+            if handled { self.ftpd(text, into: &fields) }
+        case UInt8(ascii: "x"):
+            handled = program == "xrdp" || program == "xrdp-sesman"
+            if handled { ServiceMessage.xrdp(text, into: &fields) }
+        case UInt8(ascii: "v"):
+            handled = program == "vsftpd"
+            // gh-3954 of fail2ban: PAM's failure without its module's prefix.
+            if handled, text.startsWith("authentication failure;") {
+                self.pamBody(text, service: program, into: &fields)
+            } else if handled {
+                ServiceMessage.vsftpd(text, into: &fields)
+            }
+        case UInt8(ascii: "h"), UInt8(ascii: "n"):
+            handled = program == "httpd" || program == "nginx"
+            if handled { LineParser.webServerMessage(program: program, text, into: &fields) }
+        default:
+            handled = false
+        }
+        // A LOG prefix that looks like a tag (`DENY: IN=eth0 OUT= …`, no host name): three bytes to rule it out.
+        if !handled, text.startsWith("IN=") { FirewallMessage.extract(text, into: &fields) }
+    }
+
+    private static func programS(_ program: String, _ text: Substring, into fields: inout FieldList) -> Bool {
         switch program {
         case "sshd", "sshd-session": self.sshd(text, into: &fields)
         case "sudo": self.sudo(text, into: &fields)
         case "su": self.su(text, into: &fields)
-        case "login": self.login(text, into: &fields)
-        case "passwd": self.passwd(text, into: &fields)
         case "systemd-logind": self.logind(text, into: &fields)
+        default: return false
+        }
+        return true
+    }
+
+    private static func programC(_ program: String, _ text: Substring, into fields: inout FieldList) -> Bool {
+        switch program {
+        case "CRON", "cron", "CROND", "crond", "crontab": ServiceMessage.cron(text, into: &fields)
+        case "chage", "chfn": AccountMessage.extract(text, into: &fields)
+        default: return false
+        }
+        return true
+    }
+
+    private static func programAccount(_ program: String, _ text: Substring, into fields: inout FieldList) -> Bool {
+        switch program {
+        case "useradd", "adduser", "usermod", "userdel", "groupadd", "groupdel", "gpasswd":
+            AccountMessage.extract(text, into: &fields)
         case "unix_chkpwd": self.chkpwd(text, into: &fields)
-        case "ftpd": self.ftpd(text, into: &fields)
+        case "apache2", "apache": LineParser.webServerMessage(program: program, text, into: &fields)
+        default: return false
+        }
+        return true
+    }
+
+    private static func programK(_ program: String, _ text: Substring, into fields: inout FieldList) -> Bool {
+        switch program {
+        case "kernel":
+            // elogind writes through the kernel's log on some systems: `kernel: elogind[1622]: New session c2 of user …`.
+            if text.startsWith("elogind["), let tag = text.firstRange(of: "]: ") {
+                self.logind(text[tag.upperBound...], into: &fields)
+            } else {
+                FirewallMessage.extract(text, into: &fields)
+            }
         case "klogind":
             // Kerberised rlogin: `Authentication failed from IP (HOST): REASON`.
             if let rest = text.after("Authentication failed from ") {
@@ -45,8 +150,23 @@ enum AuthMessage {
                 fields.add("outcome", "failure")
                 self.ipPort(rest, into: &fields)
             }
-        default: break
+        default: return false
         }
+        return true
+    }
+
+    private static func programP(_ program: String, _ text: Substring, into fields: inout FieldList) -> Bool {
+        switch program {
+        case "passwd": self.passwd(text, into: &fields)
+        case "polkitd", "polkitd(authority=local)": ServiceMessage.polkit(text, into: &fields)
+        case "pam":
+            // `pam: gdm-password[1600]: pam_unix(gdm-password:session): …`: the real tag is inside the message.
+            if let tag = text.firstRange(of: ": pam_") {
+                self.pam(text[text.index(tag.lowerBound, offsetBy: 2)...], into: &fields)
+            }
+        default: return false
+        }
+        return true
     }
 
     /// `message repeated N times: [ MESSAGE]` → (N, MESSAGE).
@@ -243,6 +363,8 @@ enum AuthMessage {
         guard !user.isEmpty, !user.contains(" ") else { return }
         fields.add("action", "sudo")
         fields.add("user", user)
+        // A long command goes on in a second line, `USER : (command continued) …`: neither success nor failure.
+        if trimmed[colon.upperBound...].startsWith("(command continued)") { return }
         var failed = false
         var parts: [Substring] = []
         var rest = trimmed[colon.upperBound...]
@@ -292,14 +414,82 @@ enum AuthMessage {
             fields.add("target_user", rest[..<by.lowerBound])
             fields.add("user", rest[by.upperBound...])
         } else if text.startsWith("+ ") || text.startsWith("- ") {
-            // Old shadow su: `+ TTY USER:TARGET`
+            // Old shadow su: `+ TTY USER:TARGET`; some builds write `USER-TARGET`, read only when one dash makes it
+            // unambiguous (user names may contain dashes).
             let parts = text.dropFirst(2).split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, let colon = parts[1].firstIndex(of: ":") else { return }
+            guard parts.count == 2 else { return }
+            let pair = parts[1]
+            let separator: Substring.Index
+            if let colon = pair.firstIndex(of: ":") {
+                separator = colon
+            } else if let dash = pair.firstIndex(of: "-"), pair.lastIndex(of: "-") == dash {
+                separator = dash
+            } else {
+                return
+            }
+            let user = pair[..<separator]
+            let target = pair[pair.index(after: separator)...]
+            guard !user.isEmpty, !target.isEmpty else { return }
             fields.add("action", "su")
             fields.add("outcome", text.startsWith("+") ? "success" : "failure")
             fields.add("tty", parts[0])
-            fields.add("user", parts[1][..<colon])
-            fields.add("target_user", parts[1][parts[1].index(after: colon)...])
+            fields.add("user", user)
+            fields.add("target_user", target)
+        } else if let rest = text.after("FAILED SU (to ") {
+            // FAILED SU (to root) mmoorcro on pts/0
+            guard let close = rest.firstIndex(of: ")") else { return }
+            fields.add("action", "su")
+            fields.add("outcome", "failure")
+            fields.add("target_user", rest[..<close])
+            self.userOnTTY(rest[rest.index(after: close)...].drop { $0 == " " }, into: &fields)
+        } else if let rest = text.after("BAD SU ") {
+            // BAD SU ger to fwmaster on /dev/ttyp0
+            guard let to = rest.firstRange(of: " to ") else { return }
+            fields.add("action", "su")
+            fields.add("outcome", "failure")
+            fields.add("user", rest[..<to.lowerBound])
+            let after = rest[to.upperBound...]
+            if let on = after.firstRange(of: " on ") {
+                fields.add("target_user", after[..<on.lowerBound])
+                fields.add("tty", after[on.upperBound...])
+            } else {
+                fields.add("target_user", after)
+            }
+        } else if let rest = text.after("failed: ") {
+            // failed: ttyq4 changing from ldap to root
+            guard let changing = rest.firstRange(of: " changing from "),
+                let to = rest[changing.upperBound...].firstRange(of: " to ")
+            else { return }
+            fields.add("action", "su")
+            fields.add("outcome", "failure")
+            fields.add("tty", rest[..<changing.lowerBound])
+            fields.add("user", rest[changing.upperBound..<to.lowerBound])
+            fields.add("target_user", rest[to.upperBound...])
+        } else if let rest = text.after("Authentication failed for ") {
+            // Authentication failed for root
+            guard !rest.isEmpty, !rest.contains(" ") else { return }
+            fields.add("action", "su")
+            fields.add("outcome", "failure")
+            fields.add("target_user", rest)
+        } else {
+            // BSD su: `dcid to root on /dev/ttyp1`
+            let words = text.split(separator: " ")
+            guard words.count == 5, words[1] == "to", words[3] == "on" else { return }
+            fields.add("action", "su")
+            fields.add("outcome", "success")
+            fields.add("user", words[0])
+            fields.add("target_user", words[2])
+            fields.add("tty", words[4])
+        }
+    }
+
+    /// `USER on TTY` or `USER`.
+    private static func userOnTTY(_ text: Substring, into fields: inout FieldList) {
+        if let on = text.firstRange(of: " on ") {
+            fields.add("user", text[..<on.lowerBound])
+            fields.add("tty", text[on.upperBound...])
+        } else if !text.isEmpty {
+            fields.add("user", text)
         }
     }
 
@@ -342,15 +532,29 @@ enum AuthMessage {
         }
     }
 
+    /// `New session 3 of user mchen.`, `Session 3 logged out. Waiting for processes to exit.`, `Removed session 3.`:
+    /// the session id ties the three together (and to pam_systemd's `XDG_SESSION_ID`).
     private static func logind(_ text: Substring, into fields: inout FieldList) {
-        if text.startsWith("New session "), let rest = text.after(" of user ") {
+        if let rest = text.after("New session "), let of = rest.firstRange(of: " of user ") {
             fields.add("action", "session_open")
-            fields.add("user", rest.hasSuffix(".") ? rest.dropLast() : rest)
-        } else if text.startsWith("Removed session ") {
+            let user = rest[of.upperBound...]
+            fields.add("user", user.hasSuffix(".") ? user.dropLast() : user)
+            self.sessionID(rest[..<of.lowerBound], into: &fields)
+        } else if let rest = text.after("Removed session ") {
             fields.add("action", "session_close")
-        } else if text.startsWith("Session "), text.contains(" logged out") {
+            self.sessionID(rest.hasSuffix(".") ? rest.dropLast() : rest, into: &fields)
+        } else if let rest = text.after("Session "), let out = rest.firstRange(of: " logged out") {
             fields.add("action", "logout")
+            self.sessionID(rest[..<out.lowerBound], into: &fields)
         }
+    }
+
+    /// A logind session id: `3`, `c2` (a greeter's), no spaces.
+    private static func sessionID(_ text: Substring, into fields: inout FieldList) {
+        guard !text.isEmpty, text.count <= 32, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            return
+        }
+        fields.add("session_id", text)
     }
 
     private static func chkpwd(_ text: Substring, into fields: inout FieldList) {
@@ -416,6 +620,20 @@ enum AuthMessage {
             fields.add("action", "password_change")
             fields.add("outcome", "success")
             fields.add("user", rest.prefix { $0 != " " })
+        } else if let rest = body.after("authentication success;") {
+            // pam_sss and others: `authentication success; logname= uid=0 euid=0 tty=… ruser= rhost= user=USER`
+            let pairs = self.keyValues(rest)
+            fields.add("outcome", "success")
+            fields.add("action", self.action(forService: service))
+            if let user = pairs["user"], !user.isEmpty { fields.add("user", user) }
+            if let host = pairs["rhost"], !host.isEmpty {
+                fields.add(looksLikeIP(Substring(host)) ? "src_ip" : "src_host", host)
+            }
+        } else if body.startsWith("requirement \""), let by = body.lastRange(of: "\" not met by user \"") {
+            // pam_succeed_if: `requirement "uid >= 1000" not met by user "root"`
+            var user = body[by.upperBound...]
+            if user.hasSuffix("\"") { user = user.dropLast() }
+            if !user.isEmpty { fields.add("user", user) }
         }
     }
 
@@ -439,7 +657,7 @@ enum AuthMessage {
         case "sudo", "sudo-i": return "sudo"
         case "su", "su-l": return "su"
         case "passwd", "chpasswd": return "password_change"
-        case "sshd", "login", "gdm-password", "lightdm", "sddm": return "login"
+        case "sshd", "login", "gdm-password", "lightdm", "sddm", "vsftpd", "xrdp-sesman": return "login"
         default: return "auth"
         }
     }

@@ -140,6 +140,120 @@ enum CivilTime {
         return stamp
     }
 
+    /// Common Log Format `dd/Mon/yyyy:hh:mm:ss[ ±hhmm]` (what access logs write between `[` and `]`); the offset, when
+    /// present, makes the time exact.
+    static func parseCLF(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> Stamp? {
+        var i = index
+        guard let day = digits(bytes, &i, count: 2), byte(bytes, i) == 0x2F, i + 4 <= bytes.count,
+            let month = monthNumber(bytes[i + 1], bytes[i + 2], bytes[i + 3])
+        else { return nil }
+        i += 4
+        guard byte(bytes, i) == 0x2F else { return nil }
+        i += 1
+        guard let year = digits(bytes, &i, count: 4), byte(bytes, i) == 0x3A else { return nil }
+        i += 1
+        guard let (hour, minute, second) = clock(bytes, &i) else { return nil }
+        var stamp = Stamp(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        if byte(bytes, i) == 0x20, byte(bytes, i + 1) == 0x2B || byte(bytes, i + 1) == 0x2D {
+            let sign: Int64 = byte(bytes, i + 1) == 0x2D ? -1 : 1
+            var k = i + 2
+            guard let hours = digits(bytes, &k, count: 2), let minutes = digits(bytes, &k, count: 2), hours <= 23,
+                minutes <= 59
+            else { return nil }
+            stamp.utcOffset = sign * (hours * 3_600 + minutes * 60)
+            i = k
+        }
+        guard stamp.isValid else { return nil }
+        index = i
+        return stamp
+    }
+
+    /// C's `asctime` order, `Www Mmm dd hh:mm:ss[.fraction] yyyy` (day zero- or space-padded), as Apache's error log
+    /// and vsftpd's own log write it.
+    static func parseCTime(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> Stamp? {
+        var i = index
+        guard i + 8 <= bytes.count, isWeekday(bytes[i], bytes[i + 1], bytes[i + 2]), bytes[i + 3] == 0x20,
+            let month = monthNumber(bytes[i + 4], bytes[i + 5], bytes[i + 6]), bytes[i + 7] == 0x20
+        else { return nil }
+        i += 8
+        if byte(bytes, i) == 0x20 { i += 1 }
+        var day: Int64 = 0
+        var dayDigits = 0
+        while dayDigits < 2, isDigit(byte(bytes, i)) {
+            day = day * 10 + Int64(bytes[i] &- 0x30)
+            i += 1
+            dayDigits += 1
+        }
+        guard dayDigits > 0, byte(bytes, i) == 0x20 else { return nil }
+        i += 1
+        guard let (hour, minute, second) = clock(bytes, &i) else { return nil }
+        var nanos: Int64 = 0
+        if byte(bytes, i) == 0x2E {
+            i += 1
+            guard let fraction = fraction(bytes, &i) else { return nil }
+            nanos = fraction
+        }
+        guard byte(bytes, i) == 0x20 else { return nil }
+        i += 1
+        guard let year = digits(bytes, &i, count: 4) else { return nil }
+        var stamp = Stamp(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        stamp.nanos = nanos
+        guard stamp.isValid else { return nil }
+        index = i
+        return stamp
+    }
+
+    /// `yyyy<separator>mm<separator>dd` followed by `<between>hh:mm:ss`: nginx's `2024/01/01 12:00:00` (separator `/`,
+    /// between a space) and xrdp's `20240101-12:00:00` (no separator, between `-`).
+    static func parseCompact(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ index: inout Int,
+        separator: UInt8?,
+        between: UInt8
+    ) -> Stamp? {
+        var i = index
+        guard let year = digits(bytes, &i, count: 4) else { return nil }
+        if let separator {
+            guard byte(bytes, i) == separator else { return nil }
+            i += 1
+        }
+        guard let month = digits(bytes, &i, count: 2) else { return nil }
+        if let separator {
+            guard byte(bytes, i) == separator else { return nil }
+            i += 1
+        }
+        guard let day = digits(bytes, &i, count: 2), byte(bytes, i) == between else { return nil }
+        i += 1
+        guard let (hour, minute, second) = clock(bytes, &i) else { return nil }
+        let stamp = Stamp(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        guard stamp.isValid else { return nil }
+        index = i
+        return stamp
+    }
+
+    /// `hh:mm:ss`.
+    private static func clock(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> (Int64, Int64, Int64)? {
+        var i = index
+        guard let hour = digits(bytes, &i, count: 2), byte(bytes, i) == 0x3A else { return nil }
+        i += 1
+        guard let minute = digits(bytes, &i, count: 2), byte(bytes, i) == 0x3A else { return nil }
+        i += 1
+        guard let second = digits(bytes, &i, count: 2) else { return nil }
+        index = i
+        return (hour, minute, second)
+    }
+
+    /// `Mon`…`Sun` as C's `asctime` writes them.
+    static func isWeekday(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Bool {
+        switch (a, b, c) {
+        case (0x4D, 0x6F, 0x6E), (0x54, 0x75, 0x65), (0x57, 0x65, 0x64), (0x54, 0x68, 0x75), (0x46, 0x72, 0x69),
+            (0x53, 0x61, 0x74), (0x53, 0x75, 0x6E):
+            return true
+        default:
+            return false
+        }
+    }
+
     // MARK: - Bytes
 
     @inline(__always)

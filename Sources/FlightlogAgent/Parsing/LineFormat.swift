@@ -8,6 +8,12 @@ public enum LineFormat: String, Sendable {
     case json
     /// A record of auditd's `audit.log`: `type=TYPE msg=audit(SECONDS.MS:SERIAL): …`.
     case audit
+    /// A web server's access log line, Common or Combined Log Format (Apache, nginx).
+    case accessLog
+    /// An Apache or nginx error log line.
+    case webErrorLog
+    /// A service's own log file that is not syslog (xrdp, vsftpd).
+    case serviceLog
     /// Nothing recognised: no time, no fields.
     case raw
 }

@@ -1,8 +1,10 @@
 public import Foundation
 
-/// Turns one raw line into an event time and fields: RFC 5424 and traditional syslog (with the auth.log
-/// messages of sshd, sudo, su, login, passwd, systemd-logind and PAM), JSON objects, auditd's audit.log records
-/// (``AuditRecord``), or nothing (raw).
+/// Turns one raw line into an event time and fields: RFC 5424 and traditional syslog (with the auth.log messages of
+/// sshd, sudo, su, login, passwd, systemd-logind, PAM, account management, cron, polkit, xrdp, vsftpd and the kernel's
+/// firewall lines), web server access and error logs, xrdp's and vsftpd's own logs, auditd's audit.log records
+/// (``AuditRecord``), JSON objects, or nothing (raw). `docs/FIELDS.md` lists the fields; each parser's file has their
+/// table.
 ///
 /// Parsing works on bytes without Foundation formatters or regular expressions, because the agent must
 /// keep up with well over 150,000 lines per second on one core. JSON lines of the usual flat shape are read by
@@ -53,7 +55,13 @@ public struct LineParser: Sendable {
             if first == UInt8(ascii: "t") || first == UInt8(ascii: "n"), let parsed = self.parseAudit(bytes) {
                 return parsed
             }
-            return self.parseSyslog(bytes, observedNanos: observedNanos)
+            // Web and service logs that are not syslog, told by their first bytes (a syslog line with an ISO time
+            // costs two byte comparisons, one with a BSD time or a PRI one or three).
+            if Self.mayBeServiceLog(first), let parsed = self.parseServiceLog(bytes, observedNanos: observedNanos) {
+                return parsed
+            }
+            if let parsed = self.parseSyslog(bytes, observedNanos: observedNanos) { return parsed }
+            return self.parseServiceLogFallback(bytes, observedNanos: observedNanos)
                 ?? ParsedLine(timeNanos: nil, fields: [], format: .raw)
         }
     }

@@ -1,0 +1,128 @@
+// MARK: - Logs services write themselves (not syslog)
+
+/// Which non-syslog grammar a line may be, decided by its first bytes so that syslog and JSON lines pay one or two byte
+/// comparisons:
+///
+/// | first bytes                         | tried as                                                            |
+/// |-------------------------------------|---------------------------------------------------------------------|
+/// | a digit, `:`, or hex then `:`       | access log (an IPv4 or IPv6 client first); `dddd/` an nginx error  |
+/// |                                     | log; `dddd-` is an ISO syslog time and goes straight to syslog      |
+/// | `[` and a letter                    | Apache error log (`[Wed Oct 11 14:32:52 2000] [error] …`)           |
+/// | `[` and a digit                     | xrdp's own log (`[20220407-12:11:06] [INFO ] …`)                    |
+/// | anything syslog did not take        | vsftpd's own log (`Wed Jul 27 18:32:27 2016 [pid 2] …`), then an   |
+/// |                                     | access log whose client is a host name or follows a virtual host    |
+///
+/// A line that does not have the whole shape falls back to the syslog and raw paths.
+///
+/// Fields of xrdp's and vsftpd's own logs: `severity` (xrdp's level), `program` (`vsftpd`), `pid`, `message`, and what
+/// `ServiceMessage` finds in the message.
+extension LineParser {
+    /// Whether `first` can start a line `parseServiceLog` reads: `[`, a digit, `:` or a hex letter.
+    @inline(__always)
+    static func mayBeServiceLog(_ first: UInt8) -> Bool {
+        first == UInt8(ascii: "[") || first == UInt8(ascii: ":") || IPAddress.isHex(first)
+    }
+
+    /// The non-syslog grammars a line's first bytes point to, or nil.
+    func parseServiceLog(_ bytes: UnsafeBufferPointer<UInt8>, observedNanos: Int64) -> ParsedLine? {
+        let first = bytes[0]
+        if first == UInt8(ascii: "[") {
+            let second = CivilTime.byte(bytes, 1)
+            if CivilTime.isDigit(second) { return self.parseXrdpLog(bytes, observedNanos: observedNanos) }
+            if second &- UInt8(ascii: "A") < 26 { return self.parseApacheError(bytes, observedNanos: observedNanos) }
+            return nil
+        }
+        if CivilTime.isDigit(first) {
+            switch CivilTime.byte(bytes, 4) {
+            case UInt8(ascii: "-"): return nil  // an ISO timestamp: syslog
+            case UInt8(ascii: "/"): return self.parseNginxError(bytes, observedNanos: observedNanos)
+            default: return self.parseAccessLog(bytes, observedNanos: observedNanos)
+            }
+        }
+        // `:` or hex letters up to a `:` (an IPv6 client); `Apr`, `Aug`, `Dec`, `Feb` stop at their second or fourth byte.
+        var index = 0
+        while index < min(bytes.count, 5), IPAddress.isHex(bytes[index]) { index += 1 }
+        guard CivilTime.byte(bytes, index) == UInt8(ascii: ":") else { return nil }
+        return self.parseAccessLog(bytes, observedNanos: observedNanos)
+    }
+
+    /// What syslog did not take: vsftpd's own log, or an access log that starts with a host name.
+    func parseServiceLogFallback(_ bytes: UnsafeBufferPointer<UInt8>, observedNanos: Int64) -> ParsedLine? {
+        if bytes.count > 3, CivilTime.isWeekday(bytes[0], bytes[1], bytes[2]),
+            let parsed = self.parseVsftpdLog(bytes, observedNanos: observedNanos)
+        {
+            return parsed
+        }
+        return self.parseAccessLog(bytes, observedNanos: observedNanos)
+    }
+
+    // MARK: xrdp
+
+    /// `[YYYYMMDD-hh:mm:ss] [LEVEL] MESSAGE` of xrdp.log and xrdp-sesman.log (wall-clock time in the configured zone).
+    func parseXrdpLog(_ bytes: UnsafeBufferPointer<UInt8>, observedNanos: Int64) -> ParsedLine? {
+        var index = 1
+        guard let stamp = CivilTime.parseCompact(bytes, &index, separator: nil, between: UInt8(ascii: "-")),
+            CivilTime.byte(bytes, index) == UInt8(ascii: "]"), CivilTime.byte(bytes, index + 1) == UInt8(ascii: " "),
+            CivilTime.byte(bytes, index + 2) == UInt8(ascii: "[")
+        else { return nil }
+        index += 3
+        let levelStart = index
+        while index < min(bytes.count, levelStart + 8), bytes[index] != UInt8(ascii: "]") { index += 1 }
+        guard CivilTime.byte(bytes, index) == UInt8(ascii: "]") else { return nil }
+        var fields = FieldList()
+        if let level = Self.text(bytes, levelStart..<index) {
+            let severity: String? =
+                switch level.filter({ $0 != " " }) {
+                case "ERROR": "err"
+                case "WARN": "warning"
+                case "INFO": "info"
+                case "DEBUG", "TRACE": "debug"
+                default: nil
+                }
+            if let severity { fields.add("severity", severity) }
+        }
+        index += 1
+        if CivilTime.byte(bytes, index) == UInt8(ascii: " ") { index += 1 }
+        if let message = Self.text(bytes, index..<bytes.count) {
+            fields.add("message", message)
+            ServiceMessage.xrdp(Substring(message), into: &fields)
+        }
+        return ParsedLine(
+            timeNanos: self.nanos(of: stamp, observedNanos: observedNanos),
+            fields: fields.fields,
+            format: .serviceLog
+        )
+    }
+
+    // MARK: vsftpd
+
+    /// `Www Mmm dd hh:mm:ss yyyy [pid N] MESSAGE` of vsftpd.log (wall-clock time in the configured zone).
+    func parseVsftpdLog(_ bytes: UnsafeBufferPointer<UInt8>, observedNanos: Int64) -> ParsedLine? {
+        var index = 0
+        guard let stamp = CivilTime.parseCTime(bytes, &index), CivilTime.byte(bytes, index) == UInt8(ascii: " "),
+            CivilTime.byte(bytes, index + 1) == UInt8(ascii: "["),
+            CivilTime.byte(bytes, index + 2) == UInt8(ascii: "p"),
+            CivilTime.byte(bytes, index + 3) == UInt8(ascii: "i"),
+            CivilTime.byte(bytes, index + 4) == UInt8(ascii: "d"),
+            CivilTime.byte(bytes, index + 5) == UInt8(ascii: " ")
+        else { return nil }
+        index += 6
+        let pidStart = index
+        while index < bytes.count, CivilTime.isDigit(bytes[index]) { index += 1 }
+        guard index > pidStart, CivilTime.byte(bytes, index) == UInt8(ascii: "]") else { return nil }
+        var fields = FieldList()
+        fields.add("program", "vsftpd")
+        fields.add("pid", utf8: bytes, pidStart..<index)
+        index += 1
+        if CivilTime.byte(bytes, index) == UInt8(ascii: " ") { index += 1 }
+        if let message = Self.text(bytes, index..<bytes.count) {
+            fields.add("message", message)
+            ServiceMessage.vsftpd(Substring(message), into: &fields)
+        }
+        return ParsedLine(
+            timeNanos: self.nanos(of: stamp, observedNanos: observedNanos),
+            fields: fields.fields,
+            format: .serviceLog
+        )
+    }
+}

@@ -50,6 +50,8 @@ extension SigmaPipeline {
             #"      cs-referer: referrer"#,
             #"      sc-status: status"#,
             #"      cs-bytes: bytes"#,
+            #"      cs-host: vhost"#,
+            #"      cs-version: http_version"#,
             #"    rule_conditions:"#,
             #"      - type: logsource"#,
             #"        category: webserver"#,

@@ -40,6 +40,9 @@ public enum FieldSchema {
         Entry(ecs: "http.response.body.bytes", flightlog: "bytes", meaning: "response size (access logs)"),
         Entry(ecs: "http.request.referrer", flightlog: "referrer", meaning: "the referring page (access logs)"),
         Entry(ecs: "user_agent.original", flightlog: "user_agent", meaning: "the client's user agent (access logs)"),
+        Entry(ecs: "http.version", flightlog: "http_version", meaning: "HTTP version (access logs)"),
+        Entry(ecs: "observer.ingress.interface.name", flightlog: "in_iface", meaning: "interface in (firewall)"),
+        Entry(ecs: "observer.egress.interface.name", flightlog: "out_iface", meaning: "interface out (firewall)"),
     ]
 
     private static let byECS: [String: String] = Dictionary(

@@ -107,13 +107,9 @@ enum CivilTime {
         return stamp
     }
 
-    /// BSD syslog `Mmm dd hh:mm:ss[.fraction]` (day space-padded or not) starting at `index`.
-    static func parseBSD(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> Stamp? {
+    /// A day of the month, space-padded or not (`" 7"`, `"7"`, `"17"`), and the space after it, at `index`.
+    static func dayOfMonth(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> Int64? {
         var i = index
-        guard i + 3 <= bytes.count, let month = monthNumber(bytes[i], bytes[i + 1], bytes[i + 2]) else { return nil }
-        i += 3
-        guard byte(bytes, i) == 0x20 else { return nil }
-        i += 1
         if byte(bytes, i) == 0x20 { i += 1 }
         var day: Int64 = 0
         var dayDigits = 0
@@ -123,7 +119,18 @@ enum CivilTime {
             dayDigits += 1
         }
         guard dayDigits > 0, byte(bytes, i) == 0x20 else { return nil }
+        index = i + 1
+        return day
+    }
+
+    /// BSD syslog `Mmm dd hh:mm:ss[.fraction]` (day space-padded or not) starting at `index`.
+    static func parseBSD(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> Stamp? {
+        var i = index
+        guard i + 3 <= bytes.count, let month = monthNumber(bytes[i], bytes[i + 1], bytes[i + 2]) else { return nil }
+        i += 3
+        guard byte(bytes, i) == 0x20 else { return nil }
         i += 1
+        guard let day = dayOfMonth(bytes, &i) else { return nil }
         guard let hour = digits(bytes, &i, count: 2), byte(bytes, i) == 0x3A else { return nil }
         i += 1
         guard let minute = digits(bytes, &i, count: 2), byte(bytes, i) == 0x3A else { return nil }
@@ -176,16 +183,7 @@ enum CivilTime {
             let month = monthNumber(bytes[i + 4], bytes[i + 5], bytes[i + 6]), bytes[i + 7] == 0x20
         else { return nil }
         i += 8
-        if byte(bytes, i) == 0x20 { i += 1 }
-        var day: Int64 = 0
-        var dayDigits = 0
-        while dayDigits < 2, isDigit(byte(bytes, i)) {
-            day = day * 10 + Int64(bytes[i] &- 0x30)
-            i += 1
-            dayDigits += 1
-        }
-        guard dayDigits > 0, byte(bytes, i) == 0x20 else { return nil }
-        i += 1
+        guard let day = dayOfMonth(bytes, &i) else { return nil }
         guard let (hour, minute, second) = clock(bytes, &i) else { return nil }
         var nanos: Int64 = 0
         if byte(bytes, i) == 0x2E {

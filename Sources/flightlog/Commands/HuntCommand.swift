@@ -35,9 +35,10 @@ struct HuntCommand: ParsableCommand {
 
             Speed: when every event a rule can match is found by full-text searches, the candidates come from \
             the indexes and the exact comparison runs on those only, unless they are more than 1 event in 50. \
-            Keywords and comparisons on message use the index of the raw line, which knows words, not \
-            substrings: such a keyword matches where a word begins ("export" finds "export_job" but not \
-            "reexport"). Equality and startswith on program or a parsed field use the index of program and \
+            Keywords and comparisons on message use the index of the raw line, which knows where words begin: \
+            it is searched for the words a match must hold whole ("bulk export" for "export"), and a keyword of \
+            one word ("anydesk") scans, since it may sit inside a longer word. The result is the same either \
+            way. Equality and startswith on program or a parsed field use the index of program and \
             fields, exactly; contains, endswith and re on a parsed field narrow to events that have the field. \
             Events the indexer has not reached yet are always checked. Rules that need a negation only, or \
             match many events, scan the whole store; narrow them with --since/--until/--host. --limit stops \
@@ -49,6 +50,7 @@ struct HuntCommand: ParsableCommand {
 
             Examples:
               flightlog hunt --db flightlog.db --rules /etc/flightlog/rules
+              flightlog hunt --db flightlog.db --rules sigma/rules/linux --rules sigma/rules/web --pipeline site.yml
               flightlog hunt --db flightlog.db --rules aggregator/rules --since 2026-11-24 --format jsonl
               flightlog hunt --db flightlog.db --rules aggregator/rules --format jsonl | jq 'select(.type == "hit")'
             """

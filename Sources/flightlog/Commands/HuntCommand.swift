@@ -36,7 +36,7 @@ struct HuntCommand: ParsableCommand {
             Speed: when every event a rule can match is found by full-text searches, the candidates come from \
             the indexes and the exact comparison runs on those only, unless they are more than 1 event in 50. \
             Keywords and comparisons on message use the index of the raw line, which knows where words begin: \
-            it is searched for the words a match must hold whole ("bulk export" for "export"), and a keyword of \
+            it is searched for the words a match must hold whole ("export" for "bulk export"), and a keyword of \
             one word ("anydesk") scans, since it may sit inside a longer word. The result is the same either \
             way. Equality and startswith on program or a parsed field use the index of program and \
             fields, exactly; contains, endswith and re on a parsed field narrow to events that have the field. \

@@ -115,7 +115,7 @@ struct HeldOutSampleTests {
         let figures = Self.total(all)
         print("fail2ban, read while writing, together: \(figures)")
         #expect(figures.ips > 50, "the samples name addresses: \(figures)")
-        // 77 of 85 when first run, 81 since (Apache's and nginx's error lines in syslog, vsftpd's PAM line without its
+        // 77 of 85 when first run, 81 since (Apache's error lines in syslog, an Apache 2.2 client with its port, vsftpd's PAM line without its
         // module). Left: a user name that repeats `, client: ` (ambiguous on purpose), journal entries rendered without
         // a time, and an Apache instance tagged `httpd/backend1`.
         #expect(figures.ipsFound >= 81, "\(figures)")

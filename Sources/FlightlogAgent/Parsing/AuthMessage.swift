@@ -22,7 +22,7 @@
 /// | unix_chkpwd             | `action`=`auth`, `outcome`, `user`                                                  |
 /// | ftpd                    | `action` (`connect`, `login`), `outcome`, `user`, `src_ip`                          |
 /// | klogind                 | `action`=`login`, `outcome`, `src_ip`                                               |
-/// | httpd, apache2, nginx   | the fields of their error logs (`LineParser+WebLogs.swift`) from the message        |
+/// | httpd, apache2, apache  | the fields of Apache's error log (`LineParser+WebLogs.swift`) from the message      |
 /// | PAM (any program; also  | `pam_module`, `action` (`session_open`, `session_close`, `su`, `sudo`, `login`,     |
 /// | `pam: SERVICE[PID]: …`) | `auth`, `password_change`), `outcome`, `user`, `target_user`, `tty`, `src_ip`,      |
 /// |                         | `src_host`                                                                          |
@@ -32,7 +32,7 @@ enum AuthMessage {
         "sshd", "sshd-session", "sudo", "su", "login", "passwd", "systemd-logind", "elogind", "unix_chkpwd", "ftpd",
         "klogind", "pam", "useradd", "adduser", "usermod", "userdel", "groupadd", "groupdel", "gpasswd", "chage",
         "chfn", "CRON", "cron", "CROND", "crond", "crontab", "polkitd", "polkitd(authority=local)", "xrdp",
-        "xrdp-sesman", "vsftpd", "kernel", "httpd", "apache2", "apache", "nginx",
+        "xrdp-sesman", "vsftpd", "kernel", "httpd", "apache2", "apache",
     ]
 
     /// `pamModule`: the module of a legacy `service(pam_module)[pid]:` tag, whose program is the service.
@@ -93,9 +93,10 @@ enum AuthMessage {
             } else if handled {
                 ServiceMessage.vsftpd(text, into: &fields)
             }
-        case UInt8(ascii: "h"), UInt8(ascii: "n"):
-            handled = program == "httpd" || program == "nginx"
-            if handled { LineParser.webServerMessage(program: program, text, into: &fields) }
+        case UInt8(ascii: "h"):
+            // Apache's `ErrorLog syslog`. nginx's lines in syslog are not read: most are access lines, frequent.
+            handled = program == "httpd"
+            if handled { LineParser.apacheMessage(text, into: &fields) }
         default:
             handled = false
         }
@@ -128,7 +129,7 @@ enum AuthMessage {
         case "useradd", "adduser", "usermod", "userdel", "groupadd", "groupdel", "gpasswd":
             AccountMessage.extract(text, into: &fields)
         case "unix_chkpwd": self.chkpwd(text, into: &fields)
-        case "apache2", "apache": LineParser.webServerMessage(program: program, text, into: &fields)
+        case "apache2", "apache": LineParser.apacheMessage(text, into: &fields)
         default: return false
         }
         return true

@@ -27,7 +27,8 @@
 /// |              | `action`, `outcome`, `user` | `login`/`authorize`, `failure` and the user of an HTTP           |
 /// |              |                           | authentication or authorization failure                            |
 /// | Apache error | `module`, `error_code`    | `core`, `AH00124`                                                   |
-/// | nginx error  | `vhost`, `method`, `url`, `http_version` | `server:` and `request:`                             |
+/// | nginx error  | `vhost`, `method`, `url`, `http_version` | `server:` and `request:` (the file's lines; nginx's    |
+/// |              |                           | syslog lines are not read)                                          |
 ///
 /// Where a client-chosen value (a user name, a URL, a referrer) makes a line ambiguous, the parser extracts no address
 /// and no user rather than possibly forged ones.
@@ -323,18 +324,9 @@ extension LineParser {
         }
     }
 
-    /// The message of an Apache (`httpd`, `apache2`) or nginx syslog line: the error log's fields without its time.
-    static func webServerMessage(program: String, _ text: Substring, into fields: inout FieldList) {
-        if program == "nginx" {
-            // Only an error log line (`2024/01/01 12:00:00 [error] …`, or from its level on): nginx's access lines sent
-            // to syslog are frequent and are not read here.
-            let bytes = text.utf8
-            guard let first = bytes.first,
-                first == UInt8(ascii: "[") || (bytes.count > 5 && bytes.dropFirst(4).first == UInt8(ascii: "/"))
-            else { return }
-            Self.nginxContext(text, into: &fields)
-            return
-        }
+    /// The message of an Apache syslog line (`ErrorLog syslog`, programs `httpd`, `apache2`): the error log's fields
+    /// without its time.
+    static func apacheMessage(_ text: Substring, into fields: inout FieldList) {
         var local = fields
         let done: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
             Self.apacheErrorBody(bytes, from: 0, addingMessage: false, into: &local)
@@ -422,7 +414,7 @@ extension LineParser {
 
     /// `…, client: ADDRESS, server: NAME, request: "METHOD URL HTTP/x.y", …` and the user of an auth_basic failure. The
     /// user, the request and the referrer are the client's words and may repeat `, client: `: then nothing is taken.
-    static func nginxContext(_ text: Substring, into fields: inout FieldList) {
+    private static func nginxContext(_ text: Substring, into fields: inout FieldList) {
         guard let client = text.uniqueRange(of: ", client: ") else { return }
         let rest = text[client.upperBound...]
         let address = rest.prefix { $0 != "," && $0 != " " }

@@ -309,6 +309,30 @@ struct RealLogTests {
         #expect(repeated[field: "repeat_count"] == "2")
     }
 
+    /// `ruser=` and `user=` are chosen by the remote client: one that writes `rhost=` or `user=` into them must not
+    /// plant an address or a user (fail2ban's pam-generic test log has such a line).
+    @Test func aClientChosenNameCannotPlantAnAddressOrAUser() {
+        let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
+        let lines = [
+            "Jan 1 00:00:00 host sshd[1]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser=x rhost=6.6.6.6 rhost=203.0.113.9  user=root",
+            "Jan 1 00:00:00 host sshd[1]: PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=x rhost=6.6.6.6",
+            "Jan 1 00:00:00 host sshd(pam_unix)[1]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser=a user=admin rhost=203.0.113.9  user=root",
+        ]
+        for line in lines {
+            let parsed = parser.parse(Array(line.utf8), observedNanos: 1_100_000_000_000_000_000)
+            #expect(parsed[field: "src_ip"] != "6.6.6.6", "\(line)")
+            #expect(parsed[field: "user"] != "admin", "\(line)")
+        }
+        let honest = parser.parse(
+            Array(
+                "Jan 1 00:00:00 host sshd[1]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root"
+                    .utf8
+            ),
+            observedNanos: 1_100_000_000_000_000_000
+        )
+        #expect(honest[field: "src_ip"] == "203.0.113.9" && honest[field: "user"] == "root")
+    }
+
     @Test func aLegacyPAMTagNamesTheServiceAsItsProgram() {
         let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
         // Linux_2k.log, line 1 (CRLF as in the file).

@@ -664,13 +664,23 @@ enum AuthMessage {
     }
 
     /// ` key=value key=value …` as PAM writes it (values never contain spaces; may be empty).
+    ///
+    /// A key that appears twice is left out: `ruser=` and `user=` are names a remote client chooses, so
+    /// `ruser=x rhost=203.0.113.9` inside one of them would otherwise plant an address (or a user) that is not the
+    /// one PAM wrote. An ambiguous line gives no value rather than a possibly forged one.
     private static func keyValues(_ text: Substring) -> [String: String] {
         var result: [String: String] = [:]
+        var repeated: Set<String> = []
         for word in text.split(separator: " ") {
             guard let equals = word.firstIndex(of: "=") else { continue }
             let key = String(word[..<equals])
-            if result[key] == nil { result[key] = String(word[word.index(after: equals)...]) }
+            if result[key] == nil {
+                result[key] = String(word[word.index(after: equals)...])
+            } else {
+                repeated.insert(key)
+            }
         }
+        for key in repeated { result[key] = nil }
         return result
     }
 }

@@ -216,7 +216,8 @@ extension LineParser {
 
     /// `SERVICE(pam_MODULE)` → (SERVICE, pam_MODULE); any other name → (name, nil).
     static func legacyPAM(_ name: String) -> (String, String?) {
-        guard name.hasSuffix(")"), let open = name.firstIndex(of: "("), open > name.startIndex else {
+        // One byte decides for nearly every line (this runs once per syslog line).
+        guard name.utf8.last == UInt8(ascii: ")"), let open = name.firstIndex(of: "("), open > name.startIndex else {
             return (name, nil)
         }
         let module = name[name.index(after: open)..<name.index(before: name.endIndex)]

@@ -47,6 +47,15 @@ public enum SigmaModifier: String, Sendable, CaseIterable {
     case gt, gte, lt, lte
     /// The value equals (case-insensitively, no wildcards) a value of the field the rule names.
     case fieldref
+
+    /// Whether it compares text with a Sigma pattern (wildcards, escapes, case folding): `equals`, `contains`,
+    /// `startswith`, `endswith`.
+    public var comparesText: Bool {
+        switch self {
+        case .equals, .contains, .startswith, .endswith: true
+        case .re, .cidr, .gt, .gte, .lt, .lte, .fieldref: false
+        }
+    }
 }
 
 /// The value a field is compared with.

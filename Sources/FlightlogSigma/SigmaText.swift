@@ -99,7 +99,7 @@ public enum SigmaText {
     /// Whether `value` satisfies `modifier` with `text` (a Sigma value with wildcards, a network, a number); `re` and
     /// `fieldref` need more than two texts and answer false here (see ``SigmaEvaluator``).
     public static func matches(_ value: String, _ modifier: SigmaModifier, _ text: String) -> Bool {
-        let tokens: [Token] = [.equals, .contains, .startswith, .endswith].contains(modifier) ? Self.tokens(text) : []
+        let tokens: [Token] = modifier.comparesText ? Self.tokens(text) : []
         switch modifier {
         case .equals: return Self.matches(value, tokens)
         case .contains: return Self.matches(value, [.anyRun] + tokens + [.anyRun])

@@ -19,14 +19,7 @@ enum SigmaMatchFunction {
     }
 
     static let function = DatabaseFunction("sigma_match", argumentCount: 3, pure: true) { values in
-        let value: String
-        if let string = String.fromDatabaseValue(values[0]) {
-            value = string
-        } else if let data = Data.fromDatabaseValue(values[0]) {
-            value = String(decoding: data, as: UTF8.self)
-        } else {
-            return nil
-        }
+        guard let value = Self.text(values[0]) else { return nil }
         guard let name = String.fromDatabaseValue(values[1]), let modifier = SigmaModifier(rawValue: name),
             let text = String.fromDatabaseValue(values[2])
         else { return false }

@@ -111,7 +111,7 @@ public enum SigmaSQLCompiler {
         // character, so a value that matches also matches somewhere in that text (not so when the pattern has a
         // `?`, which could stand for one of those, written as two characters); most rows then skip the JSON parse.
         var prefilter: String?
-        if [.equals, .contains, .startswith, .endswith].contains(match.modifier),
+        if match.modifier.comparesText,
             !text.utf8.contains(where: {
                 $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "?")
             })
@@ -154,7 +154,7 @@ public enum SigmaSQLCompiler {
             arguments.append(text)
             return value + " REGEXP ?"
         }
-        guard SigmaText.isASCII(text), [.equals, .contains, .startswith, .endswith].contains(modifier) else {
+        guard SigmaText.isASCII(text), modifier.comparesText else {
             arguments.append(modifier.rawValue)
             arguments.append(text)
             return "sigma_match(" + value + ", ?, ?)"
@@ -263,15 +263,12 @@ public enum SigmaSQLCompiler {
     /// when the keyword has Sigma wildcards or escapes, non-ASCII characters, or no letter or digit at all.
     public static func fullTextPhrase(_ text: String, prefix: Bool = true) -> String? {
         let bytes = Array(text.utf8)
-        func isWordByte(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-        }
-        guard let last = bytes.last, bytes.allSatisfy({ $0 < 0x80 && $0 >= 0x20 }), bytes.contains(where: isWordByte),
+        guard let last = bytes.last, bytes.allSatisfy({ $0 < 0x80 && $0 >= 0x20 }),
+            bytes.contains(where: Self.isWordByte),
             !bytes.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "\\") })
         else { return nil }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            + (prefix && isWordByte(last) ? " *" : "")
+            + (prefix && Self.isWordByte(last) ? " *" : "")
     }
 
     /// Sigma wildcards (`*`, `?`, with `\` escaping) as a LIKE pattern whose own `%`, `_` and `\` are escaped.

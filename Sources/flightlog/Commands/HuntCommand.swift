@@ -235,23 +235,12 @@ struct HuntCommand: ParsableCommand {
             FieldsJSON.appendString(correlation.kind.rawValue, to: &line)
         }
         if let absent {
-            line += ",\"absent_fields\":[".utf8
-            line +=
-                absent.map { name -> String in
-                    var bytes: [UInt8] = []
-                    FieldsJSON.appendString(name, to: &bytes)
-                    return String(decoding: bytes, as: UTF8.self)
-                }.joined(separator: ",").utf8
-            line += "]".utf8
+            line += ",\"absent_fields\":".utf8
+            FieldsJSON.appendStringArray(absent, to: &line)
         }
-        line += ",\"run\":\(rule.isRunnable),\"notes\":[".utf8
-        line +=
-            rule.unsupported.map { note -> String in
-                var bytes: [UInt8] = []
-                FieldsJSON.appendString(note, to: &bytes)
-                return String(decoding: bytes, as: UTF8.self)
-            }.joined(separator: ",").utf8
-        line += "]}\n".utf8
+        line += ",\"run\":\(rule.isRunnable),\"notes\":".utf8
+        FieldsJSON.appendStringArray(rule.unsupported, to: &line)
+        line += "}\n".utf8
         out.write(line)
     }
 

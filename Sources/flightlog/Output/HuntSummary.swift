@@ -54,8 +54,10 @@ struct HuntSummary {
             "{\"rule\":\(string(rule.title)),\"file\":\(string(rule.file)),\"why\":\(string(why))}"
         }
         let cannotMatch = self.cannotMatch.map { rule, fields in
-            "{\"rule\":\(string(rule.title)),\"file\":\(string(rule.file)),\"absent_fields\":["
-                + fields.map(string).joined(separator: ",") + "]}"
+            var list: [UInt8] = []
+            FieldsJSON.appendStringArray(fields, to: &list)
+            return "{\"rule\":\(string(rule.title)),\"file\":\(string(rule.file)),\"absent_fields\":"
+                + String(decoding: list, as: UTF8.self) + "}"
         }
         let line =
             "{\"type\":\"summary\",\"loaded\":\(self.loaded),\"run\":\(self.run),\"matched\":\(self.matched),"

@@ -84,13 +84,13 @@ struct AuditEventQueryTests {
             "\(execution.stdout)"
         )
         let syscall = records.first { $0["audit_type"] as? String == "SYSCALL" }
-        #expect(syscall?["exe"] as? String == "/bin/sh4")
+        #expect(syscall?["process.executable"] as? String == "/bin/sh4")
         #expect(syscall?["auid"] as? String == "573")
-        #expect(syscall?["program"] as? String == "ld")
+        #expect(syscall?["process.name"] as? String == "ld")
         let execve = records.first { $0["audit_type"] as? String == "EXECVE" }
-        #expect((execve?["command"] as? String)?.hasPrefix("/bin/sh -efu /usr/bin/ld -plugin ") == true)
+        #expect((execve?["process.command_line"] as? String)?.hasPrefix("/bin/sh -efu /usr/bin/ld -plugin ") == true)
         let cwd = records.first { $0["audit_type"] as? String == "CWD" }
-        #expect(cwd?["cwd"] as? String == "/usr/src/RPM/BUILD/zlib-1.2.11-alt1")
+        #expect(cwd?["process.working_directory"] as? String == "/usr/src/RPM/BUILD/zlib-1.2.11-alt1")
 
         // The same with the host named, and counted; another serial brings only its own records.
         let counted = try store.query("--where", "audit_serial=25618", "--host", AuditStore.host, "--count")
@@ -108,7 +108,7 @@ struct AuditEventQueryTests {
         let store = try await AuditStore.make()
         defer { store.directory.cleanup() }
         let commands = try store.query("--where", "audit_type=EXECVE", "--format", "jsonl", "--order", "asc")
-        let lines = try Self.fields(commands).compactMap { $0["command"] as? String }
+        let lines = try Self.fields(commands).compactMap { $0["process.command_line"] as? String }
         #expect(lines.count == 2, "\(commands.stdout)")
         #expect(lines.last?.hasPrefix("/usr/bin/m4 --nesting-limit=1024 ") == true)
         let programs = try store.query("--program", "m4", "--where", "audit_type=SYSCALL", "--count")

@@ -37,7 +37,7 @@ struct BundleProofTests {
         let manifest = try #require(
             try JSONSerialization.jsonObject(with: try BundleFiles.read(bundle, "manifest.json")) as? [String: Any]
         )
-        #expect(manifest["format"] as? String == "flightlog-evidence-bundle-3")
+        #expect(manifest["format"] as? String == "flightlog-evidence-bundle-4")
         let transparency = try #require(manifest["transparency"] as? [String: Any])
         #expect(transparency["checkpoint"] as? String == "checkpoint.txt")
         #expect(transparency["aggregator_key"] as? String == "aggregator.pub")

@@ -29,12 +29,12 @@ struct HuntCommandTests {
         let reset = try #require(
             correlation.first { ($0["message"] as? String)?.contains("password reset for user=mchen") == true }
         )
-        let login = try #require(correlation.first { ($0["fields"] as? [String: String])?["action"] == "login" })
+        let login = try #require(correlation.first { ($0["fields"] as? [String: String])?["event.action"] == "login" })
         let consent = try first("OAuth or connected-app consent")
         let export = try first("Bulk export of customer records")
         let remote = try first("Remote-access tool launched")
         let offHours = try first("CRM access outside working hours")
-        #expect(login["ip"] as? String == "203.0.113.77")
+        #expect(login["source.ip"] as? String == "203.0.113.77")
         // One hit: mchen, with both resets (password, then MFA) and the first external login after them; the
         // internal logins of the baseline day and of tpatel are not part of it.
         let hits = objects.filter { $0["type"] as? String == "hit" }
@@ -42,7 +42,7 @@ struct HuntCommandTests {
         #expect(hits.first?["group"] as? [String: String] == ["user": "mchen"])
         #expect(hits.first?["matches"] as? Int == 3)
         #expect(correlation.count == 3)
-        #expect(correlation.allSatisfy { $0["user"] as? String == "mchen" })
+        #expect(correlation.allSatisfy { $0["user.name"] as? String == "mchen" })
         #expect((consent["fields"] as? [String: String])?["app"] == "Data Loader")
         #expect((export["fields"] as? [String: String])?["records"] == "48210")
         #expect(remote["host"] as? String == "cc-ws-611")

@@ -138,12 +138,13 @@ struct QueryCommandTests {
         let result = try fixture.cli("query", "--where", "event=oauth_consent", "--format", "jsonl")
         let object = try jsonObject(try #require(result.lines.first))
         for key in [
-            "id", "time", "received", "host", "agent", "source", "program", "user", "ip", "message", "fields", "batch",
+            "id", "time", "received", "host", "agent", "source", "process.name", "user.name", "source.ip", "message",
+            "fields", "batch",
         ] {
             #expect(object[key] != nil, "missing \(key)")
         }
         #expect(object["time"] as? String == "2026-11-24T10:15:40.000000000Z")
-        #expect(object["ip"] as? String == "203.0.113.77")
+        #expect(object["source.ip"] as? String == "203.0.113.77")
         #expect((object["fields"] as? [String: String])?["app"] == "Data Loader")
         let batch = try #require(object["batch"] as? [String: Any])
         #expect(batch["agent"] as? String == "cc-ws-602")
@@ -182,7 +183,7 @@ struct QueryCommandTests {
         let rows = result.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         #expect(rows.count == 3)
         #expect(
-            rows[0] == "id,time,received,host,agent,source,program,pid,user,ip,severity,message,fields,epoch,seq,index"
+            rows[0] == "id,time,received,host,agent,source,process.name,process.pid,user.name,source.ip,log.syslog.severity.name,message,fields,epoch,seq,index"
         )
         #expect(rows[1].contains(#""{""event"":""oauth_consent"",""user"":""mchen"""#))
     }

@@ -54,9 +54,10 @@ struct RepeatedFieldKeyTests {
 
     static func expectBothValues(_ fields: [[String: Any]], _ what: String) {
         #expect(fields.count == 2, "\(what): \(fields)")
-        #expect(fields.first?["src_ip"] as? [String] == ["203.0.113.77", "10.0.0.5"], "\(what): \(fields)")
-        #expect(fields.first?["user"] as? String == "mchen", "\(what)")
-        #expect(fields.last?["group"] as? [String] == ["sales", "export"], "\(what): \(fields)")
+        #expect(fields.first?["source.ip"] as? [String] == ["203.0.113.77", "10.0.0.5"], "\(what): \(fields)")
+        #expect(fields.first?["user.name"] as? String == "mchen", "\(what)")
+        #expect(fields.last?["group.name"] as? [String] == ["sales", "export"], "\(what): \(fields)")
+        #expect(fields.first?["process.name"] as? String == "sshd", "\(what)")
     }
 
     @Test func queryTimesketchTimelineAndCSVKeepEveryValue() async throws {
@@ -76,7 +77,7 @@ struct RepeatedFieldKeyTests {
         let csv = try store.cli("query", "--format", "csv", "--order", "asc")
         #expect(
             csv.stdout.contains(
-                #""{""program"":""sshd"",""user"":""mchen"",""src_ip"":[""203.0.113.77"",""10.0.0.5""]}""#
+                #""{""process.name"":""sshd"",""user.name"":""mchen"",""source.ip"":[""203.0.113.77"",""10.0.0.5""]}""#
             ),
             "\(csv.stdout)"
         )
@@ -109,19 +110,40 @@ struct RepeatedFieldKeyTests {
         let verify = try FlightlogCLI.run(["verify", "--bundle", out])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
 
-        // Written by the release before (format 2, events.jsonl with the keys repeated): still verifies, and an
-        // event edited in it is still caught.
-        let legacy = RepositoryFiles.fixtures.appendingPathComponent("bundle-2-repeated-keys").path
-        let old = try FlightlogCLI.run(["verify", "--bundle", legacy])
-        #expect(old.status == 0, "\(old.stdout)\(old.stderr)")
-        let copy = store.directory.file("legacy")
-        try FileManager.default.copyItem(atPath: legacy, toPath: copy)
-        let text = String(decoding: try BundleFiles.read(copy, "events.jsonl"), as: UTF8.self)
-        let edited = text.replacingOccurrences(of: #""src_ip":"10.0.0.5""#, with: #""src_ip":"10.0.0.6""#)
-        #expect(edited != text)
-        try BundleFiles.replace(copy, "events.jsonl", with: Data(edited.utf8))
-        let caught = try FlightlogCLI.run(["verify", "--bundle", copy])
+        // Written by earlier releases (format 2, events.jsonl with the keys repeated; format 3, the stored names):
+        // each still verifies, and an event edited in it is still caught.
+        for (name, edit) in [
+            ("bundle-2-repeated-keys", (#""src_ip":"10.0.0.5""#, #""src_ip":"10.0.0.6""#)),
+            ("bundle-3-stored-names", (#""src_ip":["203.0.113.77","10.0.0.5"]"#, #""src_ip":["203.0.113.77","10.0.0.6"]"#)),
+            ("bundle-3-stored-names", (#""user":"mchen""#, #""user":"tpatel""#)),
+        ] {
+            let legacy = RepositoryFiles.fixtures.appendingPathComponent(name).path
+            let old = try FlightlogCLI.run(["verify", "--bundle", legacy])
+            #expect(old.status == 0, "\(name): \(old.stdout)\(old.stderr)")
+            let copy = store.directory.file("legacy-" + UUID().uuidString)
+            try FileManager.default.copyItem(atPath: legacy, toPath: copy)
+            let text = String(decoding: try BundleFiles.read(copy, "events.jsonl"), as: UTF8.self)
+            let edited = text.replacingOccurrences(of: edit.0, with: edit.1)
+            #expect(edited != text, "\(name): \(edit.0)")
+            try BundleFiles.replace(copy, "events.jsonl", with: Data(edited.utf8))
+            let caught = try FlightlogCLI.run(["verify", "--bundle", copy])
+            #expect(caught.status == 1, "\(name): \(caught.stdout)")
+            #expect(caught.stdout.contains("differs from event 0 of the signed batch"), "\(name): \(caught.stdout)")
+        }
+    }
+
+    /// A format-4 bundle is checked with the ECS names: relabelling a field back to its stored name is caught.
+    @Test func aCurrentBundleIsCheckedUnderTheECSNames() async throws {
+        let store = try await RepeatedKeyStore.make()
+        defer { store.directory.cleanup() }
+        let out = store.directory.file("bundle")
+        #expect(try store.cli("export", "--user", "mchen", "--out", out).status == 0)
+        let text = String(decoding: try BundleFiles.read(out, "events.jsonl"), as: UTF8.self)
+        #expect(text.contains(#""user.name":"mchen""#), "\(text)")
+        let relabelled = text.replacingOccurrences(of: #""process.name":"sshd","user.name""#, with: #""program":"sshd","user""#)
+        #expect(relabelled != text)
+        try BundleFiles.replace(out, "events.jsonl", with: Data(relabelled.utf8))
+        let caught = try FlightlogCLI.run(["verify", "--bundle", out])
         #expect(caught.status == 1, "\(caught.stdout)")
-        #expect(caught.stdout.contains("differs from event 0 of the signed batch"), "\(caught.stdout)")
     }
 }

@@ -50,4 +50,24 @@ struct StatsCommandTests {
         let offHours = try result.lines.map(jsonObject).filter { $0["type"] as? String == "off_hours" }
         #expect(offHours.count == 3, "09:00, 10:00 on both hosts except … : \(result.stdout)")
     }
+
+    /// `--by` takes the ECS name or the short alias, and says the ECS name; an unknown key is refused (exit 2).
+    @Test func byTakesECSNamesAndTheirAliases() async throws {
+        let fixture = try await SharedIncident.shared.get()
+        var outputs: [String] = []
+        for name in ["source.ip", "ip", "SOURCE.IP"] {
+            let result = try fixture.cli("stats", "--by", name, "--since", "2026-11-24", "--format", "jsonl")
+            #expect(result.status == 0, "\(name): \(result.stderr)")
+            let buckets = try result.lines.map(jsonObject).filter { $0["type"] as? String == "bucket" }
+            #expect(buckets.allSatisfy { $0["by"] as? String == "source.ip" }, "\(name): \(result.stdout)")
+            #expect(buckets.contains { $0["key"] as? String == "203.0.113.77" }, "\(name): \(result.stdout)")
+            outputs.append(result.stdout)
+        }
+        #expect(Set(outputs).count == 1, "the same counts under every name")
+        let table = try fixture.cli("stats", "--by", "process.name", "--since", "2026-11-24")
+        #expect(table.stdout.hasPrefix("PROCESS.NAME"), "\(table.stdout)")
+        let wrong = try fixture.cli("stats", "--by", "user.nam")
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.contains("user.name"), "the choices are named: \(wrong.stderr)")
+    }
 }

@@ -11,16 +11,28 @@
 /// DIR/README.txt          what the recipient has and how to check it
 /// ```
 public enum BundleFormat {
-    /// The format this release writes. Version 3 writes a repeated field key once, with an array of its values
-    /// (``FieldsJSON/appendGroupingRepeatedKeys(_:to:)``); version 2 repeated the key. Version 2 added the
-    /// checkpoint, the aggregator key and the inclusion proofs.
-    public static let current = "flightlog-evidence-bundle-3"
+    /// The format this release writes. Version 4 writes the parsed columns and field keys under their ECS names
+    /// (``EventJSON/Layout/current``); version 3 wrote the stored names. Version 3 writes a repeated field key once,
+    /// with an array of its values (``FieldsJSON/appendForOutput(_:names:to:)``); version 2 repeated the key.
+    /// Version 2 added the checkpoint, the aggregator key and the inclusion proofs.
+    public static let current = "flightlog-evidence-bundle-4"
+    /// Version 3: events.jsonl uses the stored names (`program`, `user`, `src_ip`…).
+    public static let storedNames = "flightlog-evidence-bundle-3"
     /// Version 2: events.jsonl repeats a repeated field key, as the store holds it.
     public static let repeatingKeys = "flightlog-evidence-bundle-2"
     /// Version 1, refused: its batches carry no inclusion proofs.
     public static let withoutProofs = "flightlog-evidence-bundle-1"
     /// The formats `verify --bundle` checks.
-    public static let verified = [Self.current, Self.repeatingKeys]
+    public static let verified = [Self.current, Self.storedNames, Self.repeatingKeys]
+
+    /// How events.jsonl of a bundle in `format` (one of ``verified``) writes an event.
+    public static func layout(_ format: String) -> EventJSON.Layout {
+        switch format {
+        case Self.storedNames: .storedNames
+        case Self.repeatingKeys: .storedNamesRepeatingKeys
+        default: .current
+        }
+    }
 
     public static let manifestFile = "manifest.json"
     public static let keysFile = "keys.json"

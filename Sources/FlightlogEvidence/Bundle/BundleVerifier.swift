@@ -241,8 +241,8 @@ public enum BundleVerifier {
                     index: index,
                     batchID: 0
                 ),
-                // Bundles before format 3 repeat a repeated key, as the store holds it.
-                groupRepeatedKeys: format == BundleFormat.current
+                // Bundles before format 4 use the stored names; before format 3 they repeat a repeated key.
+                layout: BundleFormat.layout(format)
             )
             if expected != Array(line) {
                 report.problems.append(

@@ -4,10 +4,16 @@ import Foundation
 /// The JSON object of one event, as `query --format jsonl`, `timesketch` and `export` write it.
 ///
 /// ```
-/// {"id":…,"time":"…","received":"…","observed":"…","host":…,"agent":…,"source":…,"program":…,"pid":…,
-///  "user":…,"ip":…,"severity":…,"time_from_line":true|false,"message":"raw line",["message_b64":"…",]
-///  "fields":{"key":"value","repeated":["first","second"],…},"batch":{"agent":…,"epoch":…,"seq":…,"index":…}}
+/// {"id":…,"time":"…","received":"…","observed":"…","host":…,"agent":…,"source":…,"process.name":…,
+///  "process.pid":…,"user.name":…,"source.ip":…,"log.syslog.severity.name":…,"time_from_line":true|false,
+///  "message":"raw line",["message_b64":"…",]"fields":{"user.name":"value","repeated":["first","second"],…},
+///  "batch":{"agent":…,"epoch":…,"seq":…,"index":…}}
 /// ```
+///
+/// The record's own keys (`id` to `source`, `time_from_line`, `message`, `batch`) say what Flightlog knows of the
+/// event; the parsed columns and the `fields` keys use their Elastic Common Schema names (``FieldSchema``, the
+/// `layout` `.current`). Evidence bundles of earlier formats used the stored names (`program`, `user`, `ip`…), and
+/// their verification rebuilds those objects with the layout they were written in.
 ///
 /// `epoch` and `seq` are the unsigned 64-bit values (PROTOCOL.md §8), written in full.
 ///
@@ -21,14 +27,31 @@ public enum EventJSON {
         case timesketch(clock: EventClock)
     }
 
-    /// Appends the object for `event`, without a newline. Its `fields` group repeated keys into arrays
-    /// (``FieldsJSON/appendGroupingRepeatedKeys(_:to:)``); `groupRepeatedKeys: false` writes them repeated, as
-    /// evidence bundles before `flightlog-evidence-bundle-3` hold them.
+    /// The names and shape an object is written in.
+    public enum Layout: Sendable {
+        /// ECS names, repeated keys grouped: what this release writes.
+        case current
+        /// The stored names (`program`, `user`, `ip`…), repeated keys grouped: `flightlog-evidence-bundle-3`.
+        case storedNames
+        /// The stored names, repeated keys written repeated: `flightlog-evidence-bundle-2`.
+        case storedNamesRepeatingKeys
+
+        /// The keys of the parsed columns: process name, pid, user, source IP, severity.
+        var columnKeys: (program: String, pid: String, user: String, ip: String, severity: String) {
+            switch self {
+            case .current: ("process.name", "process.pid", "user.name", "source.ip", "log.syslog.severity.name")
+            case .storedNames, .storedNamesRepeatingKeys: ("program", "pid", "user", "ip", "severity")
+            }
+        }
+    }
+
+    /// Appends the object for `event`, without a newline, in `layout`: its `fields` renamed and with repeated keys
+    /// grouped into arrays (``FieldsJSON/appendForOutput(_:names:to:)``), or as an earlier bundle format wrote them.
     public static func append(
         _ event: EventRecord,
         style: Style = .plain,
         times: TimeFormatter = .utc,
-        groupRepeatedKeys: Bool = true,
+        layout: Layout = .current,
         to out: inout [UInt8]
     ) {
         var first = true
@@ -61,21 +84,22 @@ public enum EventJSON {
         string("host", event.host)
         string("agent", event.agent)
         string("source", event.source)
-        string("program", event.program)
-        number("pid", event.pid)
-        string("user", event.user)
-        string("ip", event.sourceIP)
-        string("severity", event.severity)
+        let columns = layout.columnKeys
+        string(columns.program, event.program)
+        number(columns.pid, event.pid)
+        string(columns.user, event.user)
+        string(columns.ip, event.sourceIP)
+        string(columns.severity, event.severity)
         key("time_from_line")
         out += (event.flags.contains(.timeFromLine) ? "true" : "false").utf8
         if case .plain = style { string("message", message) }
         if text == nil { string("message_b64", Data(event.line).base64EncodedString()) }
         key("fields")
-        if groupRepeatedKeys {
-            var fields = event.fieldsJSON
-            fields.withUTF8 { FieldsJSON.appendGroupingRepeatedKeys($0, to: &out) }
-        } else {
-            out += event.fieldsJSON.utf8
+        var fields = event.fieldsJSON
+        switch layout {
+        case .current: fields.withUTF8 { FieldsJSON.appendForOutput($0, names: .ecs, to: &out) }
+        case .storedNames: fields.withUTF8 { FieldsJSON.appendForOutput($0, names: .stored, to: &out) }
+        case .storedNamesRepeatingKeys: out += fields.utf8
         }
         key("batch")
         out += "{\"agent\":".utf8
@@ -88,11 +112,11 @@ public enum EventJSON {
         _ event: EventRecord,
         style: Style = .plain,
         times: TimeFormatter = .utc,
-        groupRepeatedKeys: Bool = true
+        layout: Layout = .current
     ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + event.line.count + event.fieldsJSON.utf8.count)
-        Self.append(event, style: style, times: times, groupRepeatedKeys: groupRepeatedKeys, to: &out)
+        Self.append(event, style: style, times: times, layout: layout, to: &out)
         return out
     }
 }

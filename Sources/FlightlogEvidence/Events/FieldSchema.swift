@@ -1,8 +1,10 @@
 /// The names of the fields the agent's parsers write, and the Elastic Common Schema name each answers to.
 ///
-/// Events keep the agent's short names (what they are stored and signed with); every place an investigator or a
-/// rule names a field (`--where`, Sigma rules, the hunt's catalogue) also accepts the ECS name, so that rules and
-/// habits from other tools work unchanged. `docs/SCHEMA.md` is this table in words (a test keeps them equal).
+/// Events keep the agent's short names on the wire and in the store: they are what agents of every release sign, and
+/// a signed event cannot be renamed. The ECS name is used where names meet people and other tools: every JSON and
+/// CSV output writes it (``ecsName(_:)``), and every place an investigator or a rule names a field (`--where`,
+/// `stats --by`, Sigma rules, the hunt's catalogue) accepts either. `docs/SCHEMA.md` is this table in words (a test
+/// keeps them equal).
 public enum FieldSchema {
     public struct Entry: Sendable, Equatable {
         /// The Elastic Common Schema name (https://www.elastic.co/guide/en/ecs/current/).
@@ -53,5 +55,25 @@ public enum FieldSchema {
     /// The agent's name for `name` when it is an ECS name the table knows (case-insensitive); else `name`.
     public static func flightlogName(_ name: String) -> String {
         Self.byECS[name.lowercased()] ?? name
+    }
+
+    /// The ECS name of the stored name `name` (exact), or `name` when the table has none.
+    public static func ecsName(_ name: String) -> String {
+        Self.renamed.first { $0.stored.elementsEqual(name.utf8) }.map { String(decoding: $0.ecs, as: UTF8.self) }
+            ?? name
+    }
+
+    /// The stored names that output renames, with their ECS names, as bytes for the outputs' hot path.
+    static let renamed: [(stored: [UInt8], ecs: [UInt8])] = Self.entries.filter { $0.ecs != $0.flightlog }.map {
+        (Array($0.flightlog.utf8), Array($0.ecs.utf8))
+    }
+
+    /// The index in ``renamed`` of the stored key `key` (its bytes, unescaped, without quotes), or nil.
+    static func renamedIndex(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+        for index in Self.renamed.indices {
+            let stored = Self.renamed[index].stored
+            if stored.count == key.count, stored.withUnsafeBufferPointer({ $0.elementsEqual(key) }) { return index }
+        }
+        return nil
     }
 }

@@ -2,18 +2,48 @@ import FlightlogWire
 import Foundation
 
 extension FieldsJSON {
-    /// Appends the stored fields object `stored` (as ``encode(_:)`` wrote it) in the form every JSON output uses: a
-    /// key that occurs once keeps its string value; a key that repeats (PROTOCOL.md §6 allows it) is written once,
-    /// where it first occurs, with an array of its values in order.
+    /// The names an output writes its field keys with.
+    public enum OutputNames: Sendable {
+        /// ECS names where ``FieldSchema`` has one (`user` is written `user.name`): what every output of this
+        /// release writes.
+        case ecs
+        /// The stored names, as the agent signed them: evidence bundles before `flightlog-evidence-bundle-4`.
+        case stored
+    }
+
+    /// Appends the stored fields object `stored` (as ``encode(_:)`` wrote it) in the form every JSON output uses:
+    /// keys under their ECS names (``FieldSchema``), unless `names` is `.stored`; a key that occurs once keeps its
+    /// string value; a key that repeats (PROTOCOL.md §6 allows it) is written once, where it first occurs, with an
+    /// array of its values in order. Keys that become equal by renaming (a JSON line's own `user.name` and a parsed
+    /// `user`) count as repeats.
     ///
-    /// The stored column keeps the repeated keys: `json_extract` (`--where`, Sigma) reads the first value of a key,
-    /// and `verify` compares the column with the signed event byte for byte. Only the output changes, because
-    /// `jq`, Python and JavaScript keep just the last of two equal keys and an investigator would silently lose the
-    /// others. An object that is not the flat form ``encode(_:)`` writes (only a tampered row) is copied unchanged.
-    public static func appendGroupingRepeatedKeys(_ stored: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    /// The stored column keeps the agent's names and repeated keys: `json_extract` (`--where`, Sigma) reads the first
+    /// value of a key, and `verify` compares the column with the signed event byte for byte. Only the output changes,
+    /// because `jq`, Python and JavaScript keep just the last of two equal keys and an investigator would silently
+    /// lose the others. An object that is not the flat form ``encode(_:)`` writes (only a tampered row) is copied
+    /// unchanged.
+    public static func appendForOutput(
+        _ stored: UnsafeBufferPointer<UInt8>,
+        names: OutputNames = .ecs,
+        to out: inout [UInt8]
+    ) {
         // Keys and values as (start, end) byte offsets, quotes included; a row holds at most 64 fields (§9).
         withUnsafeTemporaryAllocation(of: Pair.self, capacity: WireLimits.maxFieldsPerEvent) { pairs in
-            guard let count = Self.pairs(stored, into: pairs), Self.repeats(stored, pairs, count) else {
+            guard let count = Self.pairs(stored, into: pairs) else {
+                out.append(contentsOf: stored)
+                return
+            }
+            var renames = false
+            if names == .ecs {
+                for index in 0..<count {
+                    let pair = pairs[index]
+                    pairs[index].renamed =
+                        FieldSchema.renamedIndex(UnsafeBufferPointer(rebasing: stored[(pair.keyStart + 1)..<(pair.keyEnd - 1)]))
+                        ?? -1
+                    renames = renames || pairs[index].renamed >= 0
+                }
+            }
+            guard renames || Self.repeats(stored, pairs, count) else {
                 out.append(contentsOf: stored)
                 return
             }
@@ -21,13 +51,13 @@ extension FieldsJSON {
         }
     }
 
-    /// ``appendGroupingRepeatedKeys(_:to:)`` of a `String`.
-    public static func groupingRepeatedKeys(_ stored: String) -> String {
+    /// ``appendForOutput(_:names:to:)`` of a `String`.
+    public static func forOutput(_ stored: String, names: OutputNames = .ecs) -> String {
         var stored = stored
         var out: [UInt8] = []
         stored.withUTF8 { bytes in
-            out.reserveCapacity(bytes.count + 8)
-            Self.appendGroupingRepeatedKeys(bytes, to: &out)
+            out.reserveCapacity(bytes.count + 32)
+            Self.appendForOutput(bytes, names: names, to: &out)
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -39,6 +69,8 @@ extension FieldsJSON {
         var keyEnd: Int
         var valueStart: Int
         var valueEnd: Int
+        /// The key's index in ``FieldSchema/renamed`` when output writes it under its ECS name, else -1.
+        var renamed = -1
     }
 
     /// The end (one past the closing quote) of the JSON string starting at `start`, or nil.
@@ -80,10 +112,23 @@ extension FieldsJSON {
         }
     }
 
+    /// Whether `a` and `b` are written with the same key (after renaming).
     private static func sameKey(_ bytes: UnsafeBufferPointer<UInt8>, _ a: Pair, _ b: Pair) -> Bool {
-        let length = a.keyEnd - a.keyStart
-        guard length == b.keyEnd - b.keyStart, let base = bytes.baseAddress else { return false }
-        return memcmp(base + a.keyStart, base + b.keyStart, length) == 0
+        switch (a.renamed >= 0, b.renamed >= 0) {
+        case (true, true): return a.renamed == b.renamed
+        case (true, false): return Self.isECSName(a.renamed, bytes, b)
+        case (false, true): return Self.isECSName(b.renamed, bytes, a)
+        case (false, false):
+            let length = a.keyEnd - a.keyStart
+            guard length == b.keyEnd - b.keyStart, let base = bytes.baseAddress else { return false }
+            return memcmp(base + a.keyStart, base + b.keyStart, length) == 0
+        }
+    }
+
+    /// Whether the key of `pair`, as stored, is the ECS name of ``FieldSchema/renamed``[`index`].
+    private static func isECSName(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ pair: Pair) -> Bool {
+        let key = UnsafeBufferPointer(rebasing: bytes[(pair.keyStart + 1)..<(pair.keyEnd - 1)])
+        return FieldSchema.renamed[index].ecs.withUnsafeBufferPointer { $0.elementsEqual(key) }
     }
 
     /// Whether any key occurs twice. The encoder escapes deterministically, so equal keys have equal bytes.
@@ -118,7 +163,13 @@ extension FieldsJSON {
             let same = (index..<count).filter { Self.sameKey(bytes, pairs[$0], pair) }
             if written { out.append(UInt8(ascii: ",")) }
             written = true
-            copy(pair.keyStart, pair.keyEnd)
+            if pair.renamed >= 0 {
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: FieldSchema.renamed[pair.renamed].ecs)
+                out.append(UInt8(ascii: "\""))
+            } else {
+                copy(pair.keyStart, pair.keyEnd)
+            }
             out.append(UInt8(ascii: ":"))
             if same.count == 1 {
                 copy(pair.valueStart, pair.valueEnd)

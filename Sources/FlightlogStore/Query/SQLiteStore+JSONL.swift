@@ -5,7 +5,7 @@ import GRDB
 import GRDBSQLite
 
 extension SQLiteStore {
-    /// Streams the JSON object of each event `query` selects (the bytes ``EventJSON/append(_:style:times:to:)`` would
+    /// Streams the JSON object of each event `query` selects (the bytes ``EventJSON/append(_:style:times:layout:to:)`` would
     /// write, without a newline) into `body`, in the order of ``forEachEvent(_:_:)``; returns how many were passed.
     ///
     /// This is the export hot path: columns are read straight from the SQLite statement into one reusable buffer,
@@ -71,19 +71,19 @@ extension EventJSON {
         JSONBytes.text(row, 14, to: &out)
         out += #","source":"#.utf8
         JSONBytes.text(row, 6, to: &out)
-        out += #","program":"#.utf8
+        out += #","process.name":"#.utf8
         JSONBytes.text(row, 7, to: &out)
-        out += #","pid":"#.utf8
+        out += #","process.pid":"#.utf8
         if sqlite3_column_type(row, 8) == SQLITE_NULL {
             out += "null".utf8
         } else {
             JSONBytes.integer(sqlite3_column_int64(row, 8), to: &out)
         }
-        out += #","user":"#.utf8
+        out += #","user.name":"#.utf8
         JSONBytes.text(row, 9, to: &out)
-        out += #","ip":"#.utf8
+        out += #","source.ip":"#.utf8
         JSONBytes.text(row, 10, to: &out)
-        out += #","severity":"#.utf8
+        out += #","log.syslog.severity.name":"#.utf8
         JSONBytes.text(row, 11, to: &out)
         let fromLine = Event.Flags(rawValue: UInt8(truncatingIfNeeded: sqlite3_column_int64(row, 4))).contains(
             .timeFromLine
@@ -98,7 +98,7 @@ extension EventJSON {
         if sqlite3_column_type(row, 13) == SQLITE_NULL {
             out += "{}".utf8
         } else {
-            FieldsJSON.appendGroupingRepeatedKeys(fields, to: &out)
+            FieldsJSON.appendForOutput(fields, names: .ecs, to: &out)
         }
         out += #","batch":{"agent":"#.utf8
         JSONBytes.text(row, 14, to: &out)

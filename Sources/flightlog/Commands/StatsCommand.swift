@@ -21,15 +21,20 @@ struct StatsCommand: ParsableCommand {
 
             Examples:
               flightlog stats --db flightlog.db --by host --bucket 1h --since 2026-11-24
-              flightlog stats --db flightlog.db --by user --bucket 15m --since 6h --work-hours 07-19 --tz Europe/Paris
-              flightlog stats --db flightlog.db --by ip --bucket 1d --since 7d --format jsonl
+              flightlog stats --db flightlog.db --by user.name --bucket 15m --since 6h --work-hours 07-19 --tz Europe/Paris
+              flightlog stats --db flightlog.db --by source.ip --bucket 1d --since 7d --format jsonl
             """
     )
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var filters: EventFilterOptions
 
-    @Option(help: "Group by host, user, program or ip. Example: --by user")
+    @Option(
+        help: """
+            Group by host (the agent's), user.name, process.name or source.ip; user, program and ip are aliases. \
+            Example: --by user.name
+            """
+    )
     var by: StatsKeyArgument = .host
 
     @Option(help: ArgumentHelp("Bucket width. Example: --bucket 1h", valueName: "duration"))
@@ -119,11 +124,24 @@ struct StatsCommand: ParsableCommand {
     }
 }
 
+/// What `--by` groups on: the agent's host, or a parsed column named by its ECS name or its short alias.
 enum StatsKeyArgument: String, ExpressibleByArgument, CaseIterable {
     case host
-    case user
-    case program
-    case ip
+    case user = "user.name"
+    case program = "process.name"
+    case ip = "source.ip"
+
+    init?(argument: String) {
+        switch argument.lowercased() {
+        case "host", "host.name": self = .host
+        case "user", "user.name": self = .user
+        case "program", "process.name": self = .program
+        case "ip", "src_ip", "source.ip": self = .ip
+        default: return nil
+        }
+    }
+
+    static var allValueStrings: [String] { ["host", "user.name", "process.name", "source.ip"] }
 
     var key: StatsKey {
         switch self {

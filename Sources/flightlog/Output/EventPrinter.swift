@@ -16,8 +16,8 @@ struct EventPrinter {
     let csvRaw: Bool
 
     static let csvHeader = [
-        "id", "time", "received", "host", "agent", "source", "program", "pid", "user", "ip", "severity", "message",
-        "fields", "epoch", "seq", "index",
+        "id", "time", "received", "host", "agent", "source", "process.name", "process.pid", "user.name", "source.ip",
+        "log.syslog.severity.name", "message", "fields", "epoch", "seq", "index",
     ]
 
     func header() {
@@ -46,7 +46,7 @@ struct EventPrinter {
                 String(event.id), self.times.format(event.timeNanos), self.times.format(event.receivedNanos),
                 event.host, event.agent, event.source, event.program, event.pid.map { String($0) }, event.user,
                 event.sourceIP, event.severity, String(decoding: event.line, as: UTF8.self),
-                FieldsJSON.groupingRepeatedKeys(event.fieldsJSON),
+                FieldsJSON.forOutput(event.fieldsJSON),
                 String(event.epoch), String(event.sequence), String(event.index),
             ]
             self.out.write(cells.map { self.csvCell($0 ?? "") }.joined(separator: ",") + "\r\n")

@@ -521,7 +521,8 @@ func investigate(total: Int, path: String) async throws {
             agentIDs.append(agent.id)
         }
         var previous = [Bytes32](repeating: .zero, count: hosts)
-        var generator = LineGenerator()
+        // FLIGHTLOG_BENCH_LINES=FILE: the lines of FILE, cycled (Benchmarks/sigmahq-10m.sh passes public samples).
+        var generator = try LineGenerator(file: ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_LINES"])
         let perBatch = 1000
         let batches = total / perBatch
         // Events spread evenly over 7 days; batch b belongs to host b % hosts.
@@ -534,9 +535,8 @@ func investigate(total: Int, path: String) async throws {
             events.reserveCapacity(perBatch)
             for n in 0..<perBatch {
                 let ordinal = Int64(b * perBatch + n)
-                var text = generator.line()
-                if ordinal % 2_000_003 == 17 { text += " zebracorn-\(ordinal)" }
-                let line = Array(text.utf8)
+                var line = generator.lineBytes()
+                if ordinal % 2_000_003 == 17 { line += Array(" zebracorn-\(ordinal)".utf8) }
                 let time = start + ordinal * step
                 let parsed = parser.parse(line, observedNanos: time)
                 events.append(
@@ -663,6 +663,12 @@ func investigate(total: Int, path: String) async throws {
         try FileManager.default.copyItem(atPath: rules + "/" + rule, toPath: single + "/" + rule)
         try time("hunt " + rule, ["hunt", "--db", path, "--rules", single, "--format", "jsonl"], runs: 1)
         try? FileManager.default.removeItem(atPath: single)
+    }
+    // FLIGHTLOG_BENCH_SIGMA=DIR: SigmaHQ's rules/linux and rules/web trees of a checkout, each in one hunt.
+    if let sigma = ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_SIGMA"] {
+        for tree in ["linux", "web"] {
+            try time("hunt SigmaHQ rules/" + tree, ["hunt", "--db", path, "--rules", sigma + "/rules/" + tree], runs: 1)
+        }
     }
 }
 

@@ -12,15 +12,16 @@ struct QueryCommand: ParsableCommand {
             (who, when, arguments, result count); that record is the only write this command makes.
 
             Times print in UTC (RFC 3339, nanoseconds) unless --tz names a zone. JSONL objects carry id, time, \
-            received, observed, host, agent, source, program, pid, user, ip, severity, message (the raw line; \
-            when it is not UTF-8 also message_b64 with the exact bytes), fields and batch {agent, epoch, seq, \
-            index}. CSV cells that a spreadsheet would run as a formula get a leading ' unless --csv-raw.
+            received, observed, host, agent, source, process.name, process.pid, user.name, source.ip, \
+            log.syslog.severity.name, message (the raw line; when it is not UTF-8 also message_b64 with the exact \
+            bytes), fields (keys under their Elastic Common Schema names, docs/SCHEMA.md) and batch {agent, epoch, \
+            seq, index}. Field names in --where may be the ECS name or the short one (user.name or user). CSV cells that a spreadsheet would run as a formula get a leading ' unless --csv-raw.
 
             Examples:
               flightlog query --db flightlog.db --user mchen --since 2026-11-24T09:00Z --format table
               flightlog query --db flightlog.db --ip 203.0.113.77 --format jsonl | jq .
-              flightlog query --db flightlog.db --match '"data loader"' --where action=consent
-              flightlog query --db flightlog.db --where 'src_ip~^203\\.0\\.113\\.' --since 3d --count
+              flightlog query --db flightlog.db --match '"data loader"' --where event.action=consent
+              flightlog query --db flightlog.db --where 'source.ip~^203\\.0\\.113\\.' --since 3d --count
               flightlog query --db flightlog.db --around 4711 --window 5m --tz Europe/Paris
               flightlog query --db flightlog.db --host cc-ws-602 --since 11:00 --until 12:00 --explain
               flightlog query --db flightlog.db --since 2026-11-24 --format timesketch > case.jsonl

@@ -68,8 +68,8 @@ struct EventFilterOptions: ParsableArguments {
     @Option(
         name: .customLong("where"),
         help: ArgumentHelp(
-            "A condition on a parsed field: field=value, field!=value or field~regex; repeatable, all must hold. "
-                + "Example: --where action=login --where 'src_ip~^203\\.'",
+            "A condition on a parsed field (ECS name or short name): field=value, field!=value or field~regex; "
+                + "repeatable, all must hold. Example: --where event.action=login --where 'source.ip~^203\\.'",
             valueName: "condition"
         )
     )

@@ -13,7 +13,7 @@ This is an emulation of analysisd's decoding, written for this comparison, not W
 (`offset="after_regex"` going on from the previous sibling's match). OS_Regex is translated to Python's `re`: its
 classes (\\w is [-@_0-9A-Za-z], \\p punctuation, \\. any character), case-insensitive literals, and `+`/`*` matching
 as few characters as will do, as OS_Regex's matcher stops a repeated class where the next pattern character
-matches. Each `.ini` section names the parent decoder Wazuh must reach (`decoder =`); `decoder_expected` and
+matches (and as many as match at the pattern's end). Each `.ini` section names the parent decoder Wazuh must reach (`decoder =`); `decoder_expected` and
 `decoder` in the output let the caller check the emulation against it.
 """
 
@@ -68,7 +68,9 @@ def os_regex(pattern):
                 index += 2
                 piece = CLASSES.get(code, re.escape(code))
                 if code in CLASSES and index < len(alternative) and alternative[index] in "+*":
-                    piece += alternative[index] + "?"
+                    # Lazy where a pattern character follows (OS_Regex stops there), greedy at the pattern's end.
+                    rest = alternative[index + 1 :].replace(")", "").replace("$", "")
+                    piece += alternative[index] + ("?" if rest else "")
                     index += 1
                 out += piece
                 continue
@@ -107,10 +109,12 @@ def compile_pattern(text, kind):
 
 def search(patterns, text, start):
     """The first alternative that matches text from start on, as (end, captured values); None if none does."""
+    # On a slice, so that `^` means the offset the decoder starts from, as in analysisd.
+    rest = text[start:]
     for pattern in patterns:
-        found = pattern.search(text, start)
+        found = pattern.search(rest)
         if found:
-            return found.end(), [value for value in found.groups() if value is not None]
+            return start + found.end(), [value for value in found.groups() if value is not None]
     return None
 
 
@@ -132,8 +136,10 @@ class Decoder:
         regex_text, regex_type = "", "osregex"
         for tag, attributes, value in TAG.findall(body):
             attributes = dict(ATTRIBUTE.findall(attributes))
-            value = (value or "").strip()
-            value = value.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+            # Patterns keep their spaces (a trailing one matters); names and lists do not.
+            value = (value or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+            if tag not in ("prematch", "regex"):
+                value = value.strip()
             if tag == "parent":
                 self.parent = value
             elif tag == "program_name":

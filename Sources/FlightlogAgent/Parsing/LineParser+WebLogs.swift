@@ -1,6 +1,7 @@
 // MARK: - Web server logs
 
-/// Access logs in the Common and Combined Log Formats (Apache, nginx) and the error logs of Apache 2.2/2.4 and nginx.
+/// Access logs in the Common and Combined Log Formats (Apache, nginx), mod_ssl's request log, and the error logs of
+/// Apache 2.2/2.4 and nginx.
 /// The event time is the line's own: an access log's `[10/Oct/2000:13:55:36 -0700]` is exact, an error log's
 /// zone-less time is wall-clock time in the configured zone. Values are kept as the server wrote them (Apache's `\"`
 /// and `\xhh` escapes included).

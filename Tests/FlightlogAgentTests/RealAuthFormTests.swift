@@ -410,7 +410,45 @@ struct RealAuthFormTests {
         ),
     ]
 
-    static let all = su + sudo + sessions + accounts + services
+    /// Forms the comparison with Wazuh found missed (docs/benchmarks/extraction.md); Wazuh's decoders give the same user
+    /// and address (`srcuser`/`user`, `srcip`).
+    static let fromComparisons: [Case] = [
+        // macOS's `log show --style syslog`: a time with a space and a zone, two spaces before the host.
+        Case(
+            line:
+                "2020-03-25 08:01:34.584936-0700  localhost sshd[1551]: Failed keyboard-interactive/pam for invalid user user from 172.18.1.1 port 32982 ssh2",
+            fields: [
+                "hostname": "localhost", "program": "sshd", "action": "login", "outcome": "failure", "user": "user",
+                "src_ip": "172.18.1.1",
+            ],
+            source: "\(wazuh)/a42268a27c555d9348d5598fb8751eaf4c8e9024/ruleset/testing/tests/sshd.ini"
+        ),
+        // OpenSSH's auth-pam.c: `PAM: %s for %s%.100s from %.100s`.
+        Case(
+            line:
+                "2013-10-30T14:51:24.139258+01:00 srv sshd[12664]: error: PAM: User not known to the underlying authentication module for illegal user warez from 192.241.237.101",
+            fields: ["action": "login", "outcome": "failure", "user": "warez", "src_ip": "192.241.237.101"],
+            source: "\(wazuh)/a42268a27c555d9348d5598fb8751eaf4c8e9024/ruleset/testing/tests/sshd.ini"
+        ),
+        // A legacy PAM tag with the count of further failures.
+        Case(
+            line:
+                "Nov 11 22:46:29 localhost sshd(pam_unix)[15794]: 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.3.1  user=root",
+            fields: [
+                "program": "sshd", "pam_module": "pam_unix", "outcome": "failure", "more_failures": "2", "user": "root",
+                "src_ip": "10.0.3.1",
+            ],
+            source: "\(wazuh)/a42268a27c555d9348d5598fb8751eaf4c8e9024/ruleset/testing/tests/pam.ini"
+        ),
+        // An application's log with a space-separated time and no zone stays unread as syslog.
+        Case(
+            line: "2026-11-24 10:00:00,123 INFO sshd[1]: Failed password for root from 203.0.113.9 port 1 ssh2",
+            fields: ["hostname": nil, "user": nil, "src_ip": nil],
+            source: "by hand"
+        ),
+    ]
+
+    static let all = su + sudo + sessions + accounts + services + fromComparisons
 
     @Test(arguments: all)
     func findsWhoDidWhat(_ row: Case) {

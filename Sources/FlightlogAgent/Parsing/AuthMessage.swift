@@ -205,6 +205,14 @@ enum AuthMessage {
             fields.add("action", "login")
             fields.add("outcome", "failure")
             self.userFromIPPort(rest, into: &fields)
+        } else if let rest = text.after("PAM: "), let forRange = rest.firstRange(of: " for "),
+            rest[forRange.upperBound...].lastRange(of: " from ") != nil
+        {
+            // auth-pam.c: `error: PAM: MESSAGE for [illegal user ]USER from HOST` (the message is PAM's, never " for ").
+            fields.add("action", "login")
+            fields.add("outcome", "failure")
+            let who = rest[forRange.upperBound...]
+            self.userFromIPPort(who.after("illegal user ") ?? who, into: &fields)
         } else if let rest = text.after("input_userauth_request: invalid user ") {
             fields.add("action", "login")
             fields.add("outcome", "failure")
@@ -599,6 +607,15 @@ enum AuthMessage {
             let target = rest.prefix { $0 != "(" && $0 != " " }
             fields.add("action", "session_close")
             fields.add(isSwitch ? "target_user" : "user", target)
+        } else if let more = body.firstRange(of: " more authentication failure"), more.lowerBound > body.startIndex,
+            body[..<more.lowerBound].allSatisfy({ $0.isASCII && $0.isNumber }),
+            let semicolon = body[more.upperBound...].firstIndex(of: ";")
+        {
+            // Under a legacy tag: `sshd(pam_unix)[15794]: 2 more authentication failures; … rhost=HOST  user=USER`.
+            fields.add("action", self.action(forService: service))
+            fields.add("outcome", "failure")
+            fields.add("more_failures", body[..<more.lowerBound])
+            self.remote(self.keyValues(body[body.index(after: semicolon)...]), into: &fields)
         } else if let rest = body.after("authentication failure;") {
             let pairs = self.keyValues(rest)
             fields.add("outcome", "failure")

@@ -151,7 +151,15 @@ enum CivilTime {
     /// present, makes the time exact.
     static func parseCLF(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> Stamp? {
         var i = index
-        guard let day = digits(bytes, &i, count: 2), byte(bytes, i) == 0x2F, i + 4 <= bytes.count,
+        // Servers write two digits; a one-digit day is read too (it costs nothing and some generators write it).
+        let day: Int64?
+        if isDigit(byte(bytes, i)), byte(bytes, i + 1) == 0x2F {
+            day = Int64(bytes[i] &- 0x30)
+            i += 1
+        } else {
+            day = digits(bytes, &i, count: 2)
+        }
+        guard let day, byte(bytes, i) == 0x2F, i + 4 <= bytes.count,
             let month = monthNumber(bytes[i + 1], bytes[i + 2], bytes[i + 3])
         else { return nil }
         i += 4

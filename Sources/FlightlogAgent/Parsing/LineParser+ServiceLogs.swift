@@ -8,7 +8,8 @@
 /// | a digit, `:`, or hex then `:`       | access log (an IPv4 or IPv6 client first); `dddd/` an nginx error  |
 /// |                                     | log; `dddd-` is an ISO syslog time and goes straight to syslog      |
 /// | `[` and a letter                    | Apache error log (`[Wed Oct 11 14:32:52 2000] [error] …`)           |
-/// | `[` and a digit                     | xrdp's own log (`[20220407-12:11:06] [INFO ] …`)                    |
+/// | `[` and a digit                     | xrdp's own log (`[20220407-12:11:06] [INFO ] …`); `[dd/Mon/` is     |
+/// |                                     | mod_ssl's request log (`[10/Aug/2018:09:45:56 +0200] 192.0.2.7 …`)  |
 /// | anything syslog did not take        | vsftpd's own log (`Wed Jul 27 18:32:27 2016 [pid 2] …`), then an   |
 /// |                                     | access log whose client is a host name or follows a virtual host    |
 ///
@@ -28,7 +29,13 @@ extension LineParser {
         let first = bytes[0]
         if first == UInt8(ascii: "[") {
             let second = CivilTime.byte(bytes, 1)
-            if CivilTime.isDigit(second) { return self.parseXrdpLog(bytes, observedNanos: observedNanos) }
+            if CivilTime.isDigit(second) {
+                // `[dd/Mon/…` or `[d/Mon/…`: mod_ssl's request log; `[YYYYMMDD-…`: xrdp.
+                if CivilTime.byte(bytes, 2) == UInt8(ascii: "/") || CivilTime.byte(bytes, 3) == UInt8(ascii: "/") {
+                    return self.parseSSLRequestLog(bytes, observedNanos: observedNanos)
+                }
+                return self.parseXrdpLog(bytes, observedNanos: observedNanos)
+            }
             if second &- UInt8(ascii: "A") < 26 { return self.parseApacheError(bytes, observedNanos: observedNanos) }
             return nil
         }

@@ -40,10 +40,22 @@ extension LineParser {
         }
 
         var stamp = CivilTime.parseBSD(bytes, &index)
-        // Without a PRI, only the RFC 3339 form rsyslog writes (with "T") counts: "2026-11-24 10:00:00,123 INFO …"
-        // is an application log, not a syslog header with host "INFO".
-        let isoAllowed = priority != nil || CivilTime.byte(bytes, index + 10) | 0x20 == UInt8(ascii: "t")
-        if stamp == nil && isoAllowed { stamp = CivilTime.parseISO(bytes, &index) }
+        // Without a PRI, only the RFC 3339 form rsyslog writes (with "T") counts, or a time with a space and a zone, as
+        // macOS's `log show --style syslog` writes it ("2020-03-25 08:01:34.584936-0700  host sshd[1551]: …", two
+        // spaces after it): "2026-11-24 10:00:00,123 INFO …" is an application log, not a syslog header with host "INFO".
+        if stamp == nil {
+            let separator = CivilTime.byte(bytes, index + 10)
+            if priority != nil || separator | 0x20 == UInt8(ascii: "t") {
+                stamp = CivilTime.parseISO(bytes, &index)
+            } else if separator == UInt8(ascii: " ") {
+                var end = index
+                if let zoned = CivilTime.parseISO(bytes, &end), zoned.utcOffset != nil {
+                    stamp = zoned
+                    index = end
+                    if CivilTime.byte(bytes, index + 1) == UInt8(ascii: " ") { index += 1 }
+                }
+            }
+        }
         var timeNanos: Int64?
         if let stamp {
             guard CivilTime.byte(bytes, index) == UInt8(ascii: " ") else { return nil }

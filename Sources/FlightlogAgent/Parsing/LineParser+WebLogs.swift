@@ -1,6 +1,7 @@
 // MARK: - Web server logs
 
-/// Access logs in the Common and Combined Log Formats (Apache, nginx) and the error logs of Apache 2.2/2.4 and nginx.
+/// Access logs in the Common and Combined Log Formats (Apache, nginx), mod_ssl's request log, and the error logs of
+/// Apache 2.2/2.4 and nginx.
 /// The event time is the line's own: an access log's `[10/Oct/2000:13:55:36 -0700]` is exact, an error log's
 /// zone-less time is wall-clock time in the configured zone. Values are kept as the server wrote them (Apache's `\"`
 /// and `\xhh` escapes included).
@@ -105,6 +106,41 @@ extension LineParser {
         )
     }
 
+    /// mod_ssl's request log, `[dd/Mon/yyyy:hh:mm:ss ±hhmm] CLIENT PROTOCOL CIPHER "REQUEST" BYTES`: the
+    /// `ssl_request_log` that Apache's stock `ssl.conf` writes with `"%t %h %{SSL_PROTOCOL}x %{SSL_CIPHER}x \"%r\" %b"`.
+    func parseSSLRequestLog(_ bytes: UnsafeBufferPointer<UInt8>, observedNanos: Int64) -> ParsedLine? {
+        var index = 1
+        guard let stamp = CivilTime.parseCLF(bytes, &index), CivilTime.byte(bytes, index) == UInt8(ascii: "]"),
+            CivilTime.byte(bytes, index + 1) == UInt8(ascii: " ")
+        else { return nil }
+        index += 2
+        let client = index..<Self.wordEnd(bytes, from: index)
+        guard !client.isEmpty else { return nil }
+        index = client.upperBound
+        for _ in 0..<2 {
+            guard CivilTime.byte(bytes, index) == UInt8(ascii: " ") else { return nil }
+            let end = Self.wordEnd(bytes, from: index + 1)
+            guard end > index + 1 else { return nil }
+            index = end
+        }
+        guard CivilTime.byte(bytes, index) == UInt8(ascii: " "), let request = Self.quoted(bytes, at: index + 1) else {
+            return nil
+        }
+        var fields = FieldList()
+        Self.addClient(bytes, client, into: &fields)
+        Self.addRequest(bytes, request.value, into: &fields)
+        if CivilTime.byte(bytes, request.end) == UInt8(ascii: " ") {
+            var end = request.end + 1
+            while end < bytes.count, CivilTime.isDigit(bytes[end]) { end += 1 }
+            if end > request.end + 1 { fields.add("bytes", utf8: bytes, request.end + 1..<end) }
+        }
+        return ParsedLine(
+            timeNanos: self.nanos(of: stamp, observedNanos: observedNanos),
+            fields: fields.fields,
+            format: .accessLog
+        )
+    }
+
     /// The words before the time: CLIENT IDENT USER. The client may be several words (a virtual host, forwarded-for
     /// addresses) and a user name may contain spaces, so the first `-` word after the client is taken as the ident
     /// (which almost every server writes as `-`) and the rest as the user; without such a `-`, only three words (client,
@@ -135,7 +171,8 @@ extension LineParser {
             }
         } else {
             let count = words.count
-            Self.addClient(bytes, 0..<words[count - 3].upperBound, into: &fields)
+            // The client is a guess here (more than three words, no `-`): no virtual host is split off it.
+            Self.addClientWords(Substring(Self.text(bytes, 0..<words[count - 3].upperBound) ?? ""), into: &fields)
             if count == 3 {
                 fields.add("ident", utf8: bytes, words[1])
                 fields.add("user", utf8: bytes, words[2])
@@ -144,13 +181,33 @@ extension LineParser {
         return true
     }
 
-    /// The client field: one address; a virtual host and an address; several forwarded-for addresses; a host name.
+    /// The client field, where a `-` ident ends it: one address; a virtual host and the client; several forwarded-for
+    /// addresses; a host name.
+    ///
+    /// A first word that is followed by more and does not end in a comma is a virtual host (Apache's `%v %h`, nginx's
+    /// `$host $remote_addr`), as Filebeat reads it: a forwarded-for list separates its addresses with commas, and its
+    /// quoted form starts with a quote.
     private static func addClient(
         _ bytes: UnsafeBufferPointer<UInt8>,
         _ range: Range<Int>,
         into fields: inout FieldList
     ) {
         guard let text = Self.text(bytes, range) else { return }
+        if text.first != "\"", let space = text.firstIndex(of: " "), space > text.startIndex,
+            text[text.index(before: space)] != ","
+        {
+            let client = text[text.index(after: space)...].drop { $0 == " " }
+            if !client.isEmpty {
+                Self.addClientWords(Substring(client), into: &fields)
+                fields.add("vhost", String(text[..<space]))
+                return
+            }
+        }
+        Self.addClientWords(Substring(text), into: &fields)
+    }
+
+    /// One address (after a virtual host when the second of two words), several forwarded-for addresses, or a host name.
+    private static func addClientWords(_ text: Substring, into fields: inout FieldList) {
         let words = text.split { $0 == " " || $0 == "," || $0 == "\"" }
         guard !words.isEmpty, words.count <= 16 else { return }
         let addresses = words.map(IPAddress.unmapped).filter(IPAddress.isValid)
@@ -162,7 +219,7 @@ extension LineParser {
             if words.count == 2, IPAddress.unmapped(words[1]) == addresses[0] { fields.add("vhost", words[0]) }
         default:
             fields.add("src_ip", addresses.first { !IPAddress.isInternal($0) } ?? addresses[0])
-            fields.add("src_ip_list", text)
+            fields.add("src_ip_list", String(text))
         }
     }
 

@@ -68,4 +68,53 @@ import Testing
         #expect(lines.contains("third line"))
         #expect(lines.contains { $0.hasPrefix("flightlog-agent spool was full") })
     }
+
+    /// The events of every committed batch, in order.
+    private func committedEvents(_ journal: Journal) async throws -> [Event] {
+        var events: [Event] = []
+        let next = await journal.nextBatch.sequence
+        for sequence in 0..<next {
+            guard let bytes = try? await journal.envelope(sequence) else { continue }
+            events += try SignedBatch(bytes: bytes).decodeEvents()
+        }
+        return events
+    }
+
+    /// auditd's records read from a real file: an exec whose CWD record is not written yet (a half event at the
+    /// file's end) gets its process-creation view when the CWD comes; after a restart between its records, the rest
+    /// get none, and every record is still an event. Records of Filebeat's RHEL 7 host (serials 689 and 513).
+    @Test func auditRecordsAreLinkedAcrossPollsAndNotAcrossRestarts() async throws {
+        let raw = try Data(
+            contentsOf: RepositoryFiles.fixtures.appendingPathComponent("auditd/filebeat-audit-rhel7.log")
+        )
+        let lines = raw.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
+        let curl = lines.filter { $0.contains(":689):") }
+        let grep = lines.filter { $0.contains(":513):") }
+        #expect(curl.count == 5 && grep.count >= 3)
+        func views(_ events: [Event]) -> [Event] {
+            events.filter { $0.fields.contains { $0.key == "audit_view" } }
+        }
+        do {
+            let (collector, journal, _) = try await self.collector(spoolCap: 1 << 20)
+            try dir.append("app.log", lines: Array(curl.prefix(2)))
+            _ = try await collector.step(draining: true)
+            #expect(views(try await self.committedEvents(journal)).isEmpty)
+            try dir.append("app.log", lines: Array(curl.dropFirst(2)) + Array(grep.prefix(2)))
+            _ = try await collector.step(draining: true)
+            let linked = views(try await self.committedEvents(journal))
+            #expect(linked.count == 1)
+            let view = try #require(linked.first)
+            #expect(String(decoding: view.line, as: UTF8.self) == curl[2])
+            #expect(view.fields.contains(Event.Field("command", "curl elastic.co")))
+            #expect(view.fields.contains(Event.Field("exe", "/usr/bin/curl")))
+        }
+        // Restarted: the journal resumes after serial 513's SYSCALL and EXECVE; its CWD and PATHs get no view.
+        let (collector, journal, _) = try await self.collector(spoolCap: 1 << 20)
+        try dir.append("app.log", lines: Array(grep.dropFirst(2)))
+        _ = try await collector.step(draining: true)
+        let events = try await self.committedEvents(journal)
+        #expect(views(events).count == 1)
+        let audit = events.filter { $0.fields.first?.key == "audit_type" }
+        #expect(audit.count == curl.count + grep.count)
+    }
 }

@@ -119,13 +119,17 @@ struct HuntCommandTests {
         let cannot = try #require(summary["cannot_match"] as? [[String: Any]])
         #expect(cannot.count == 1)
         #expect(cannot.first?["rule"] as? String == "Shell spawned")
-        // Named as the pipeline maps the rule's fields (Sysmon's Image is the agent's exe).
-        #expect(cannot.first?["absent_fields"] as? [String] == ["exe"])
+        // Named as the pipeline maps the rule's fields (Sysmon's Image is the agent's exe), and by its category: no
+        // stored event is a linked audit exec.
+        #expect(cannot.first?["absent_fields"] as? [String] == ["exe", "audit_view process_creation"])
         let notRun = try #require(summary["not_run"] as? [[String: Any]])
         #expect(notRun.first?["rule"] as? String == "Broken")
         #expect((notRun.first?["why"] as? String)?.contains("expand") == true)
         let table = try fixture.cli("hunt", "--rules", dir.path)
-        #expect(table.stdout.contains("can never match on this store: no stored event has exe"), "\(table.stdout)")
+        #expect(
+            table.stdout.contains("can never match on this store: no stored event has exe, audit_view process_creation"),
+            "\(table.stdout)"
+        )
         #expect(table.stdout.contains("== summary\n   3 rules loaded, 2 run, 1 matched, 1 not run"), "\(table.stdout)")
     }
 

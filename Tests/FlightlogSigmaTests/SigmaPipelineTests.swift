@@ -44,6 +44,22 @@ struct SigmaPipelineTests {
         )
         #expect(applied.logsourceNarrowed)
         #expect(applied.pipelineApplied == ["linux_process_fields", "linux_sshd_programs"])
+        // A Sysmon category: the audit view the agent links (docs/FIELDS.md), with Sysmon's names mapped.
+        for (category, view) in [
+            ("process_creation", "process_creation"), ("network_connection", "network_connection"),
+            ("file_event", "file_event"), ("file_change", "file_change"),
+        ] {
+            let rule = self.rule(
+                "title: t\nlogsource: {product: linux, category: \(category)}\ndetection:\n  s:\n"
+                    + "    ParentImage|endswith: /bash\n  condition: s\n"
+            )
+            let narrowed = SigmaPipeline.builtIn.apply(to: rule)
+            #expect(
+                narrowed.detection
+                    == .all([self.match("parent_exe", .endswith, "/bash"), self.match("audit_view", .equals, view)])
+            )
+            #expect(narrowed.pipelineApplied == ["linux_process_fields", "linux_\(category)_view"])
+        }
         // Another product: nothing applies.
         let windows = self.rule(
             "title: t\nlogsource: {product: windows}\ndetection:\n  s:\n    Image: x\n  condition: s\n"

@@ -23,6 +23,8 @@ public actor Collector: Service {
     private let keyID: Bytes32
     private let parser: LineParser
     private let tailer: Tailer
+    /// The audit records of one event, linked into process-creation, network and file views.
+    private var auditLinker = AuditEventLinker()
 
     private var pending: [Event] = []
     private var pendingBytes = 0
@@ -119,6 +121,7 @@ public actor Collector: Service {
     private func add(_ line: TailedLine) {
         let parsed = self.parser.parse(line.bytes, observedNanos: line.observedNanos)
         var fields = parsed.fields
+        if parsed.format == .audit { self.auditLinker.link(&fields, line: line.bytes, source: line.source) }
         if line.isSplitPart {
             if fields.count >= WireLimits.maxFieldsPerEvent { fields.removeLast() }
             fields.append(Event.Field("flightlog.split", line.isSplitContinuation ? "continuation" : "first"))

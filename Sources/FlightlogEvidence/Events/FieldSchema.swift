@@ -25,6 +25,17 @@ public enum FieldSchema {
         Entry(ecs: "process.executable", flightlog: "exe", meaning: "the executable's path (audit)"),
         Entry(ecs: "process.command_line", flightlog: "command", meaning: "the command run (sudo, cron, audit)"),
         Entry(ecs: "process.working_directory", flightlog: "cwd", meaning: "working directory (audit)"),
+        Entry(
+            ecs: "process.parent.executable",
+            flightlog: "parent_exe",
+            meaning: "the parent's executable, from its last exec the agent saw (audit)"
+        ),
+        Entry(
+            ecs: "process.parent.command_line",
+            flightlog: "parent_command",
+            meaning: "the parent's command line, from the same exec (audit)"
+        ),
+        Entry(ecs: "file.path", flightlog: "path", meaning: "a file created (audit), sent or received (vsftpd)"),
         Entry(ecs: "user.name", flightlog: "user", meaning: "who acts: logs in, runs sudo, fails a password"),
         Entry(ecs: "user.target.name", flightlog: "target_user", meaning: "whom it is done to or as (sudo, su)"),
         Entry(ecs: "group.name", flightlog: "group", meaning: "a group added, removed or joined"),

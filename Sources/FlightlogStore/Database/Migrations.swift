@@ -247,6 +247,17 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v8 catalogue of audit views") { db in
+            // The values of `audit_view` (the agent's linked audit events), which hunt checks a Sysmon category
+            // against. Filled at ingest; here from what is stored, for a store that holds the field from elsewhere.
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO catalogue (kind, name)
+                        SELECT DISTINCT 'audit_view', json_extract(fields, '$.audit_view') FROM events
+                        WHERE fields LIKE '%"audit_view"%' AND json_extract(fields, '$.audit_view') IS NOT NULL;
+                    """
+            )
+        }
         return migrator
     }
 

@@ -1,7 +1,7 @@
 import GRDB
 
 extension SQLiteStore {
-    /// The catalogue of field keys, programs and sources (``StoreCatalogue``).
+    /// The catalogue of field keys, programs, sources and audit views (``StoreCatalogue``).
     public func catalogue() throws -> StoreCatalogue {
         do {
             return try self.pool.read { db in
@@ -14,6 +14,7 @@ extension SQLiteStore {
                     case "field": catalogue.fields.insert(name)
                     case "program": catalogue.programs.insert(name)
                     case "source": catalogue.sources.insert(name)
+                    case StoreCatalogue.auditViewKey: catalogue.auditViews.insert(name)
                     default: continue
                     }
                 }

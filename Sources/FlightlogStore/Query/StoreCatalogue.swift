@@ -1,7 +1,8 @@
 import FlightlogEvidence
 
-/// The names stored events carry, from the catalogue the store keeps at ingest: every parsed field key, program and
-/// source that some stored event has. `hunt` reports with it which rules can never match on this store.
+/// The names stored events carry, from the catalogue the store keeps at ingest: every parsed field key, program,
+/// source and audit view (the value of `audit_view`, which the agent writes on the record that completes a linked
+/// audit event) that some stored event has. `hunt` reports with it which rules can never match on this store.
 ///
 /// It is derived data and not evidence: a name missing from it (an edited database) changes what the report says,
 /// never what a rule finds, since every rule is run.
@@ -9,11 +10,23 @@ public struct StoreCatalogue: Sendable, Equatable {
     public var fields: Set<String>
     public var programs: Set<String>
     public var sources: Set<String>
+    /// The values of `audit_view`: `process_creation`, `network_connection`, `file_event`.
+    public var auditViews: Set<String>
 
-    public init(fields: Set<String> = [], programs: Set<String> = [], sources: Set<String> = []) {
+    /// The field whose values the catalogue keeps (its kind in the catalogue table): the pipeline narrows a Sysmon
+    /// category to one of them.
+    public static let auditViewKey = "audit_view"
+
+    public init(
+        fields: Set<String> = [],
+        programs: Set<String> = [],
+        sources: Set<String> = [],
+        auditViews: Set<String> = []
+    ) {
         self.fields = fields
         self.programs = programs
         self.sources = sources
+        self.auditViews = auditViews
     }
 }
 

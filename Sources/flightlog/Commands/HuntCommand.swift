@@ -147,20 +147,28 @@ struct HuntCommand: ParsableCommand {
         do {
             let catalogue = try store.catalogue()
             for rule in loaded where rule.generated {
-                // Every rule runs; the catalogue only says which cannot match here, and why.
-                var absent = rule.detection?.absentFields(isPresent: catalogue.hasField)?.sorted()
-                // A logsource narrowed to programs none of which wrote a stored event.
+                // Every rule runs; the catalogue only says which cannot match here, and why. `audit_view` is checked
+                // by its values below, as the logsource it stands for.
+                var absent = rule.detection?.absentFields {
+                    $0 == StoreCatalogue.auditViewKey || catalogue.hasField($0)
+                }?.sorted()
+                // A logsource narrowed to programs none of which wrote a stored event, or to an audit view no stored
+                // event carries.
                 for condition in rule.addedConditions {
                     var parts = [condition]
                     if case .any(let alternatives) = condition { parts = alternatives }
-                    let programs = parts.compactMap { part -> String? in
-                        guard case .match(let match) = part, match.field == "program",
-                            case .text(let name) = match.value
-                        else { return nil }
-                        return name
-                    }
-                    if programs.count == parts.count, !programs.contains(where: catalogue.programs.contains) {
-                        absent = (absent ?? []) + ["program " + programs.joined(separator: "|")]
+                    for (field, known) in [
+                        ("program", catalogue.programs), (StoreCatalogue.auditViewKey, catalogue.auditViews),
+                    ] {
+                        let names = parts.compactMap { part -> String? in
+                            guard case .match(let match) = part, match.field == field,
+                                case .text(let name) = match.value
+                            else { return nil }
+                            return name
+                        }
+                        if !names.isEmpty, names.count == parts.count, !names.contains(where: known.contains) {
+                            absent = (absent ?? []) + [field + " " + names.joined(separator: "|")]
+                        }
                     }
                 }
                 self.header(rule, absent: absent, out)

@@ -38,8 +38,8 @@ struct HuntSummary {
         if self.logsourceNamed > 0 {
             let named = self.logsourceNamed
             text += "   logsource: \(self.logsourceNarrowed) of the \(named) rules that name one searched "
-            text += "only its programs (the pipeline's add_condition); the others searched every stored event in the "
-            text += "window\n"
+            text += "only its programs or audit view (the pipeline's add_condition); the others searched every stored "
+            text += "event in the window\n"
         }
         out.write(text)
     }

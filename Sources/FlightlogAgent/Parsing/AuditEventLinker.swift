@@ -42,7 +42,11 @@ public struct AuditEventLinker: Sendable {
         "exe", "comm", "program", "pid", "ppid", "uid", "auid", "euid", "ses", "tty", "user", "outcome", "key",
     ]
 
+    /// The streams other than the current one.
     private var streams: [String: Stream] = [:]
+    /// The stream of the last record, kept out of the dictionary: records come in runs of one file.
+    private var currentKey: String?
+    private var current = Stream()
 
     /// A linker that has seen no record.
     public init() {}
@@ -88,8 +92,13 @@ public struct AuditEventLinker: Sendable {
         if line.first == UInt8(ascii: "n"), let node = fields.first(where: { $0.key == "node" }) {
             key += "\u{0}" + node.value
         }
-        if self.streams[key] == nil, self.streams.count >= Self.streamLimit { self.streams.removeAll() }
-        self.streams[key, default: Stream()].link(&fields, type: type, serial: serial)
+        if self.currentKey != key {
+            if let previous = self.currentKey { self.streams[previous] = self.current }
+            if self.streams[key] == nil, self.streams.count >= Self.streamLimit { self.streams.removeAll() }
+            self.current = self.streams.removeValue(forKey: key) ?? Stream()
+            self.currentKey = key
+        }
+        self.current.link(&fields, type: type, serial: serial)
     }
 }
 
@@ -119,10 +128,14 @@ extension AuditEventLinker.Stream {
         case "CWD":
             let cwd = fields.first { $0.key == "cwd" }?.value
             self.open[index].cwd = cwd
+            // Checked before the event is copied: most CWD records are not an exec's.
+            guard self.open[index].command != nil, self.open[index].success == "yes" else { return }
             self.processCreation(self.open[index], into: &fields)
         case "SOCKADDR":
             self.networkConnection(self.open[index], into: &fields)
         case "PATH":
+            // An exec's PATH records name the program and its loader, never a file it created.
+            guard self.open[index].command == nil, self.open[index].success == "yes" else { return }
             self.fileEvent(self.open[index], into: &fields)
         default:
             self.open.remove(at: index)
@@ -211,7 +224,6 @@ extension AuditEventLinker.Stream {
     }
 
     private func fileEvent(_ event: OpenEvent, into fields: inout [Event.Field]) {
-        // An exec's PATH records name the program and its loader, never a file it created.
         guard event.command == nil, event.success == "yes",
             let nametype = fields.first(where: { $0.key == "nametype" || $0.key == "objtype" })?.value,
             nametype == "CREATE",

@@ -59,7 +59,9 @@ struct AuditEventLinkerTests {
             else { return nil }
             return line[line.index(after: colon)..<close]
         }
-        let succeeded = Set(text.filter { $0.hasPrefix("type=SYSCALL") && $0.contains(" success=yes ") }.compactMap(serial))
+        let succeeded = Set(
+            text.filter { $0.hasPrefix("type=SYSCALL") && $0.contains(" success=yes ") }.compactMap(serial)
+        )
         let execs = Set(text.filter { $0.hasPrefix("type=EXECVE") }.compactMap(serial)).intersection(succeeded)
             .intersection(text.filter { $0.hasPrefix("type=CWD") }.compactMap(serial))
         #expect(execs.count == 185 && !execs.contains("904"))
@@ -82,7 +84,9 @@ struct AuditEventLinkerTests {
         #expect(curl["parent_command"] != nil)
         // The SYSCALL and EXECVE records are unchanged: neither has what the other holds.
         let records = events.filter { $0["audit_serial"] == "689" && $0["audit_view"] == nil }
-        #expect(records.contains { $0["audit_type"] == "SYSCALL" && $0["exe"] == "/usr/bin/curl" && $0["command"] == nil })
+        #expect(
+            records.contains { $0["audit_type"] == "SYSCALL" && $0["exe"] == "/usr/bin/curl" && $0["command"] == nil }
+        )
         #expect(records.contains { $0["audit_type"] == "EXECVE" && $0["exe"] == nil })
         // A failed exec (serial 483, /usr/local/sbin/ip: ENOENT) has no view: its exe would be the caller's.
         #expect(!views.contains { $0["audit_serial"] == "483" })

@@ -56,7 +56,9 @@ struct AuditViewHuntTests {
             let folder = try TempDirectory()
             defer { folder.cleanup() }
             for (name, yaml) in rules { try Data(yaml.utf8).write(to: URL(fileURLWithPath: folder.file(name))) }
-            let result = try FlightlogCLI.run(["hunt", "--db", self.database, "--rules", folder.path, "--format", "jsonl"])
+            let result = try FlightlogCLI.run([
+                "hunt", "--db", self.database, "--rules", folder.path, "--format", "jsonl",
+            ])
             #expect(result.status == 0 || result.status == 1, "\(result.stderr)")
             return try result.lines.map(jsonObject)
         }

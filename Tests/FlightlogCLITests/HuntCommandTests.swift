@@ -127,7 +127,9 @@ struct HuntCommandTests {
         #expect((notRun.first?["why"] as? String)?.contains("expand") == true)
         let table = try fixture.cli("hunt", "--rules", dir.path)
         #expect(
-            table.stdout.contains("can never match on this store: no stored event has exe, audit_view process_creation"),
+            table.stdout.contains(
+                "can never match on this store: no stored event has exe, audit_view process_creation"
+            ),
             "\(table.stdout)"
         )
         #expect(table.stdout.contains("== summary\n   3 rules loaded, 2 run, 1 matched, 1 not run"), "\(table.stdout)")

@@ -142,40 +142,56 @@ extension AuditEventLinker.Stream {
         }
     }
 
-    /// What a SYSCALL record gives the records after it: one pass over its fields, one switch a field.
+    /// What a SYSCALL record gives the records after it: one pass over its fields, the key's length telling which
+    /// few names to compare it with (most of a SYSCALL record's keys are not wanted).
     private static func syscall(_ fields: [Event.Field], serial: String) -> OpenEvent {
         var event = OpenEvent(serial: serial)
         var slots = [String?](repeating: nil, count: AuditEventLinker.processKeys.count)
-        func keep(_ slot: Int, _ value: String) { if slots[slot] == nil { slots[slot] = value } }
         for field in fields {
-            switch field.key {
-            case "arch": event.arch = field.value
-            case "syscall": event.syscall = field.value
-            case "SYSCALL": event.syscallName = field.value
-            case "a0": event.firstArgument = field.value
-            case "success": event.success = field.value
-            case "exit": event.exit = field.value
-            case "exe":
-                if event.exe == nil { event.exe = field.value }
-                keep(0, field.value)
-            case "comm": keep(1, field.value)
-            case "program": keep(2, field.value)
-            case "pid":
-                if event.pid == nil { event.pid = field.value }
-                keep(3, field.value)
-            case "ppid":
-                if event.ppid == nil { event.ppid = field.value }
-                keep(4, field.value)
-            case "uid": keep(5, field.value)
-            case "auid": keep(6, field.value)
-            case "euid": keep(7, field.value)
-            case "ses": keep(8, field.value)
-            case "tty": keep(9, field.value)
-            case "user": keep(10, field.value)
-            case "outcome": keep(11, field.value)
-            case "key": keep(12, field.value)
+            let key = field.key
+            var slot: Int?
+            switch key.utf8.count {
+            case 2:
+                if key == "a0" { event.firstArgument = field.value }
+            case 3:
+                switch key {
+                case "pid":
+                    slot = 3
+                    if event.pid == nil { event.pid = field.value }
+                case "uid": slot = 5
+                case "exe":
+                    slot = 0
+                    if event.exe == nil { event.exe = field.value }
+                case "tty": slot = 9
+                case "ses": slot = 8
+                case "key": slot = 12
+                default: break
+                }
+            case 4:
+                switch key {
+                case "arch": event.arch = field.value
+                case "exit": event.exit = field.value
+                case "ppid":
+                    slot = 4
+                    if event.ppid == nil { event.ppid = field.value }
+                case "auid": slot = 6
+                case "euid": slot = 7
+                case "comm": slot = 1
+                case "user": slot = 10
+                default: break
+                }
+            case 7:
+                switch key {
+                case "syscall": event.syscall = field.value
+                case "success": event.success = field.value
+                case "SYSCALL": event.syscallName = field.value
+                case "program": slot = 2
+                case "outcome": slot = 11
+                default: break
+                }
             default: break
             }
+            if let slot, slots[slot] == nil { slots[slot] = field.value }
         }
         event.process.reserveCapacity(slots.count)
         for (slot, value) in slots.enumerated() {

@@ -105,10 +105,11 @@ struct AuditViewHuntTests {
         #expect(curl.count == 1, "\(objects)")
         #expect(curl.first?["audit_serial"] == "689")
         #expect(curl.first?["audit_view"] == "process_creation")
-        #expect(curl.first?["command"] == "curl elastic.co")
+        // Outputs name the fields in ECS (docs/SCHEMA.md): `command` is process.command_line.
+        #expect(curl.first?["process.command_line"] == "curl elastic.co")
         let parent = Self.matches(objects, "Curl started by a shell")
         #expect(parent.count == 1)
-        #expect(parent.first?["parent_exe"] == "/usr/bin/bash")
+        #expect(parent.first?["process.parent.executable"] == "/usr/bin/bash")
         let summary = try #require(objects.last)
         #expect((summary["cannot_match"] as? [Any])?.isEmpty == true, "\(summary)")
         #expect(summary["logsource_narrowed"] as? Int == 2)

@@ -183,7 +183,8 @@ struct QueryCommandTests {
         let rows = result.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         #expect(rows.count == 3)
         #expect(
-            rows[0] == "id,time,received,host,agent,source,process.name,process.pid,user.name,source.ip,log.syslog.severity.name,message,fields,epoch,seq,index"
+            rows[0]
+                == "id,time,received,host,agent,source,process.name,process.pid,user.name,source.ip,log.syslog.severity.name,message,fields,epoch,seq,index"
         )
         #expect(rows[1].contains(#""{""event"":""oauth_consent"",""user"":""mchen"""#))
     }

@@ -114,7 +114,10 @@ struct RepeatedFieldKeyTests {
         // each still verifies, and an event edited in it is still caught.
         for (name, edit) in [
             ("bundle-2-repeated-keys", (#""src_ip":"10.0.0.5""#, #""src_ip":"10.0.0.6""#)),
-            ("bundle-3-stored-names", (#""src_ip":["203.0.113.77","10.0.0.5"]"#, #""src_ip":["203.0.113.77","10.0.0.6"]"#)),
+            (
+                "bundle-3-stored-names",
+                (#""src_ip":["203.0.113.77","10.0.0.5"]"#, #""src_ip":["203.0.113.77","10.0.0.6"]"#)
+            ),
             ("bundle-3-stored-names", (#""user":"mchen""#, #""user":"tpatel""#)),
         ] {
             let legacy = RepositoryFiles.fixtures.appendingPathComponent(name).path
@@ -140,7 +143,10 @@ struct RepeatedFieldKeyTests {
         #expect(try store.cli("export", "--user", "mchen", "--out", out).status == 0)
         let text = String(decoding: try BundleFiles.read(out, "events.jsonl"), as: UTF8.self)
         #expect(text.contains(#""user.name":"mchen""#), "\(text)")
-        let relabelled = text.replacingOccurrences(of: #""process.name":"sshd","user.name""#, with: #""program":"sshd","user""#)
+        let relabelled = text.replacingOccurrences(
+            of: #""process.name":"sshd","user.name""#,
+            with: #""program":"sshd","user""#
+        )
         #expect(relabelled != text)
         try BundleFiles.replace(out, "events.jsonl", with: Data(relabelled.utf8))
         let caught = try FlightlogCLI.run(["verify", "--bundle", out])

@@ -38,7 +38,9 @@ extension FieldsJSON {
                 for index in 0..<count {
                     let pair = pairs[index]
                     pairs[index].renamed =
-                        FieldSchema.renamedIndex(UnsafeBufferPointer(rebasing: stored[(pair.keyStart + 1)..<(pair.keyEnd - 1)]))
+                        FieldSchema.renamedIndex(
+                            UnsafeBufferPointer(rebasing: stored[(pair.keyStart + 1)..<(pair.keyEnd - 1)])
+                        )
                         ?? -1
                     renames = renames || pairs[index].renamed >= 0
                 }

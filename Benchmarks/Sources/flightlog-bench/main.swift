@@ -508,6 +508,7 @@ func investigate(total: Int, path: String) async throws {
     if !FileManager.default.fileExists(atPath: path) {
         let store = try Storage.open(path: path)
         let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
+        var linker = AuditEventLinker()
         var keys: [Curve25519.Signing.PrivateKey] = []
         var agentIDs: [Int64] = []
         for index in 0..<hosts {
@@ -539,6 +540,9 @@ func investigate(total: Int, path: String) async throws {
                 if ordinal % 2_000_003 == 17 { line += Array(" zebracorn-\(ordinal)".utf8) }
                 let time = start + ordinal * step
                 let parsed = parser.parse(line, observedNanos: time)
+                var fields = parsed.fields
+                // As the collector does: an audit event's records linked into its process, network or file view.
+                if parsed.format == .audit { linker.link(&fields, line: line, source: "/var/log/audit/audit.log") }
                 events.append(
                     Event(
                         timeNanos: time,
@@ -546,7 +550,7 @@ func investigate(total: Int, path: String) async throws {
                         host: String(format: "cc-ws-%03d", host),
                         source: "/var/log/auth.log",
                         line: line,
-                        fields: parsed.fields
+                        fields: fields
                     )
                 )
             }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The names of the fields the agent's parsers write, and the Elastic Common Schema name each answers to.
 ///
 /// Events keep the agent's short names on the wire and in the store: they are what agents of every release sign, and
@@ -79,12 +81,23 @@ public enum FieldSchema {
         (Array($0.flightlog.utf8), Array($0.ecs.utf8))
     }
 
-    /// The index in ``renamed`` of the stored key `key` (its bytes, unescaped, without quotes), or nil.
+    /// The index in ``renamed`` of the stored key `key` (its bytes, unescaped, without quotes), or nil. Runs for
+    /// every key of every exported event: candidates are found by length, then compared with `memcmp`.
     static func renamedIndex(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
-        for index in Self.renamed.indices {
-            let stored = Self.renamed[index].stored
-            if stored.count == key.count, stored.withUnsafeBufferPointer({ $0.elementsEqual(key) }) { return index }
+        guard key.count < Self.renamedByLength.count, let base = key.baseAddress else { return nil }
+        for index in Self.renamedByLength[key.count] {
+            let equal = Self.renamed[index].stored.withUnsafeBufferPointer { stored in
+                stored.baseAddress.map { memcmp($0, base, key.count) == 0 } ?? false
+            }
+            if equal { return index }
         }
         return nil
     }
+
+    /// The indices in ``renamed`` of the stored names of each length.
+    private static let renamedByLength: [[Int]] = {
+        var lists = [[Int]](repeating: [], count: (Self.renamed.map(\.stored.count).max() ?? 0) + 1)
+        for (index, entry) in Self.renamed.enumerated() { lists[entry.stored.count].append(index) }
+        return lists
+    }()
 }

@@ -45,11 +45,14 @@ extension FieldsJSON {
                     renames = renames || pairs[index].renamed >= 0
                 }
             }
-            guard renames || Self.repeats(stored, pairs, count) else {
+            let repeats = Self.repeats(stored, pairs, count)
+            if repeats {
+                Self.appendGrouped(stored, pairs, count, to: &out)
+            } else if renames {
+                Self.appendRenamed(stored, pairs, count, to: &out)
+            } else {
                 out.append(contentsOf: stored)
-                return
             }
-            Self.appendGrouped(stored, pairs, count, to: &out)
         }
     }
 
@@ -147,6 +150,35 @@ extension FieldsJSON {
         return false
     }
 
+    /// Appends the key of `pair`, quotes included: its ECS name, or its stored bytes.
+    private static func appendKey(_ bytes: UnsafeBufferPointer<UInt8>, _ pair: Pair, to out: inout [UInt8]) {
+        if pair.renamed >= 0 {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: FieldSchema.renamed[pair.renamed].ecs)
+            out.append(UInt8(ascii: "\""))
+        } else {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[pair.keyStart..<pair.keyEnd]))
+        }
+    }
+
+    /// The object with its keys renamed, when no key repeats (most rows): each pair in order.
+    private static func appendRenamed(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ pairs: UnsafeMutableBufferPointer<Pair>,
+        _ count: Int,
+        to out: inout [UInt8]
+    ) {
+        out.append(UInt8(ascii: "{"))
+        for index in 0..<count {
+            let pair = pairs[index]
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            Self.appendKey(bytes, pair, to: &out)
+            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[pair.valueStart..<pair.valueEnd]))
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     private static func appendGrouped(
         _ bytes: UnsafeBufferPointer<UInt8>,
         _ pairs: UnsafeMutableBufferPointer<Pair>,
@@ -165,13 +197,7 @@ extension FieldsJSON {
             let same = (index..<count).filter { Self.sameKey(bytes, pairs[$0], pair) }
             if written { out.append(UInt8(ascii: ",")) }
             written = true
-            if pair.renamed >= 0 {
-                out.append(UInt8(ascii: "\""))
-                out.append(contentsOf: FieldSchema.renamed[pair.renamed].ecs)
-                out.append(UInt8(ascii: "\""))
-            } else {
-                copy(pair.keyStart, pair.keyEnd)
-            }
+            Self.appendKey(bytes, pair, to: &out)
             out.append(UInt8(ascii: ":"))
             if same.count == 1 {
                 copy(pair.valueStart, pair.valueEnd)

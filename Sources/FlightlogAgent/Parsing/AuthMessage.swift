@@ -188,7 +188,7 @@ enum AuthMessage {
         var text = message
         // sshd's own level prefixes and the mark of a message before authentication frame the same messages.
         if let rest = text.after("error: ") ?? text.after("fatal: ") { text = rest }
-        if text.hasSuffix(" [preauth]") { text = text.dropLast(" [preauth]".count) }
+        if let inner = text.removingSuffix(" [preauth]") { text = inner }
         if let rest = text.after("Accepted ") ?? text.after("Failed ") ?? text.after("Postponed ") {
             // Accepted|Failed|Postponed METHOD for [invalid user ]USER from IP port PORT ssh2[: key]
             guard let space = rest.firstCharacterIndex(ascii: UInt8(ascii: " ")) else { return }
@@ -322,10 +322,10 @@ enum AuthMessage {
             characters: { $0 != " " && $0 != "," }
         )
         // OpenSSH before 7.x: `Received disconnect from IP: 11: …`; the colon is not part of the address.
-        if ip.hasSuffix(":") { ip = ip.dropLast() }
+        if let address = ip.removingSuffix(":") { ip = address }
         guard looksLikeIP(ip) else { return }
         fields.add("src_ip", ip)
-        if let rest = text[ip.endIndex...].drop(while: { $0 == ":" }).after(" port ") {
+        if let rest = text[ip.endIndex...].dropping(ascii: UInt8(ascii: ":")).after(" port ") {
             let port = rest.asciiPrefix(
                 bytes: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") },
                 characters: { $0.isASCII && $0.isNumber }
@@ -358,23 +358,27 @@ enum AuthMessage {
     /// `USER : [REASON ; ]TTY=… ; PWD=… ; USER=… ; COMMAND=…`; a reason (wrong passwords, not in sudoers)
     /// means the attempt failed.
     private static func sudo(_ text: Substring, into fields: inout FieldList) {
-        let trimmed = text.drop { $0 == " " }
+        let trimmed = text.dropping(ascii: UInt8(ascii: " "))
         guard let colon = trimmed.firstRange(of: " : ") else { return }
         let user = trimmed[..<colon.lowerBound]
-        guard !user.isEmpty, !user.contains(" ") else { return }
+        let userHasSpace = user.isASCII ? user.utf8.contains(UInt8(ascii: " ")) : user.contains(" ")
+        guard !user.isEmpty, !userHasSpace else { return }
         fields.add("action", "sudo")
         fields.add("user", user)
         // A long command goes on in a second line, `USER : (command continued) …`: neither success nor failure.
         if trimmed[colon.upperBound...].startsWith("(command continued)") { return }
         var failed = false
-        var parts: [Substring] = []
-        var rest = trimmed[colon.upperBound...]
-        while let separator = rest.firstRange(of: " ; ") {
-            parts.append(rest[..<separator.lowerBound])
-            rest = rest[separator.upperBound...]
-        }
-        parts.append(rest)
-        for part in parts where !part.isEmpty {
+        var rest: Substring? = trimmed[colon.upperBound...]
+        while let remaining = rest {
+            let part: Substring
+            if let separator = remaining.firstRange(of: " ; ") {
+                part = remaining[..<separator.lowerBound]
+                rest = remaining[separator.upperBound...]
+            } else {
+                part = remaining
+                rest = nil
+            }
+            guard !part.isEmpty else { continue }
             if let value = part.after("TTY=") {
                 fields.add("tty", value)
             } else if let value = part.after("USER=") {
@@ -570,10 +574,19 @@ enum AuthMessage {
 
     /// `pam_MODULE(SERVICE:TYPE): TEXT` — sessions, authentication failures and password changes.
     private static func pam(_ text: Substring, into fields: inout FieldList) {
-        guard let open = text.firstIndex(of: "("), let close = text[open...].firstRange(of: "): ") else { return }
-        let inside = text[text.index(after: open)..<close.lowerBound]
+        guard let open = text.firstCharacterIndex(ascii: UInt8(ascii: "(")),
+            let close = text[open...].firstRange(of: "): ")
+        else { return }
+        let inside = text[text.utf8.index(after: open)..<close.lowerBound]
         fields.add("pam_module", text[..<open])
-        let service = inside.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+        let service: String
+        if inside.isASCII {
+            // The first piece between colons that is not empty, as `split(separator: ":")` gives it.
+            let piece = inside.dropping(ascii: UInt8(ascii: ":"))
+            service = String(piece[..<(piece.utf8.firstIndex(of: UInt8(ascii: ":")) ?? piece.endIndex)])
+        } else {
+            service = inside.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+        }
         self.pamBody(text[close.upperBound...], service: service, into: &fields)
     }
 
@@ -584,8 +597,10 @@ enum AuthMessage {
         let switchAction = service.hasPrefix("su-") || service == "su" ? "su" : "sudo"
 
         if let rest = body.after("session opened for user ") {
-            let target = rest.prefix { $0 != "(" && $0 != " " }
-            let by = rest.after(" by ")?.prefix { $0 != "(" && $0 != " " } ?? ""
+            let target = rest.asciiPrefix(bytes: Self.isNotParenOrSpace, characters: { $0 != "(" && $0 != " " })
+            let by =
+                rest.after(" by ")?.asciiPrefix(bytes: Self.isNotParenOrSpace, characters: { $0 != "(" && $0 != " " })
+                ?? ""
             if isSwitch {
                 fields.add("action", switchAction)
                 fields.add("outcome", "success")
@@ -596,7 +611,7 @@ enum AuthMessage {
                 fields.add("user", target)
             }
         } else if let rest = body.after("session closed for user ") {
-            let target = rest.prefix { $0 != "(" && $0 != " " }
+            let target = rest.asciiPrefix(bytes: Self.isNotParenOrSpace, characters: { $0 != "(" && $0 != " " })
             fields.add("action", "session_close")
             fields.add(isSwitch ? "target_user" : "user", target)
         } else if let rest = body.after("authentication failure;") {
@@ -638,6 +653,10 @@ enum AuthMessage {
         }
     }
 
+    private static func isNotParenOrSpace(_ byte: UInt8) -> Bool {
+        byte != UInt8(ascii: "(") && byte != UInt8(ascii: " ")
+    }
+
     // MARK: - ftpd
 
     /// `connection from IP (HOST) at …` and `ANONYMOUS FTP LOGIN FROM IP, (PASSWORD)` (wu-ftpd, vsftpd's syslog).
@@ -669,6 +688,7 @@ enum AuthMessage {
     /// `ruser=x rhost=203.0.113.9` inside one of them would otherwise plant an address (or a user) that is not the
     /// one PAM wrote. An ambiguous line gives no value rather than a possibly forged one.
     private static func keyValues(_ text: Substring) -> [String: String] {
+        if let result = self.asciiKeyValues(text) { return result }
         var result: [String: String] = [:]
         var repeated: Set<String> = []
         for word in text.split(separator: " ") {
@@ -682,6 +702,40 @@ enum AuthMessage {
         }
         for key in repeated { result[key] = nil }
         return result
+    }
+
+    /// ``keyValues(_:)`` on bytes for ASCII text (where every byte is one Character, so splitting on bytes splits
+    /// as the Characters do); nil for other text.
+    private static func asciiKeyValues(_ text: Substring) -> [String: String]? {
+        let found: [String: String]?? = text.utf8.withContiguousStorageIfAvailable { bytes -> [String: String]? in
+            var result: [String: String] = [:]
+            var repeated: [String] = []
+            var index = 0
+            while index < bytes.count {
+                let wordStart = index
+                var equals = -1
+                while index < bytes.count, bytes[index] != UInt8(ascii: " ") {
+                    if bytes[index] >= 0x80 { return nil }
+                    if equals < 0, bytes[index] == UInt8(ascii: "=") { equals = index }
+                    index += 1
+                }
+                let wordEnd = index
+                index += 1
+                guard equals >= wordStart else { continue }
+                let key = String(decoding: UnsafeBufferPointer(rebasing: bytes[wordStart..<equals]), as: UTF8.self)
+                if result[key] == nil {
+                    result[key] = String(
+                        decoding: UnsafeBufferPointer(rebasing: bytes[equals + 1..<wordEnd]),
+                        as: UTF8.self
+                    )
+                } else {
+                    repeated.append(key)
+                }
+            }
+            for key in repeated { result[key] = nil }
+            return result
+        }
+        return found ?? nil
     }
 }
 
@@ -775,6 +829,47 @@ extension Substring {
             return self[..<self.utf8.index(self.startIndex, offsetBy: end)]
         }
         return self.prefix(while: characters)
+    }
+
+    /// `hasSuffix(suffix) ? dropLast(suffix.count) : nil` for an ASCII `suffix` without a line feed. On bytes when the
+    /// suffix's bytes and the byte before them are ASCII (then each is one Character and none joins its neighbour);
+    /// otherwise the Character comparison decides.
+    func removingSuffix(_ suffix: String) -> Substring? {
+        var suffix = suffix
+        let length: Int?? = self.utf8.withContiguousStorageIfAvailable { text -> Int? in
+            suffix.withUTF8 { pattern -> Int? in
+                guard pattern.count <= text.count else { return nil }
+                let start = text.count - pattern.count
+                if start > 0, text[start - 1] >= 0x80 { return -1 }
+                var matches = true
+                for offset in 0..<pattern.count {
+                    let byte = text[start + offset]
+                    if byte >= 0x80 { return -1 }
+                    if byte != pattern[offset] { matches = false }
+                }
+                return matches ? pattern.count : nil
+            }
+        }
+        switch length {
+        case .some(.some(let count)) where count >= 0:
+            return self[..<self.utf8.index(self.endIndex, offsetBy: -count)]
+        case .some(.none):
+            return nil
+        default:
+            return self.hasSuffix(suffix) ? self.dropLast(suffix.count) : nil
+        }
+    }
+
+    /// Whether every byte is ASCII (then every byte is one Character, the text holding no line feed).
+    var isASCII: Bool {
+        self.utf8.withContiguousStorageIfAvailable { bytes in bytes.allSatisfy { $0 < 0x80 } }
+            ?? self.utf8.allSatisfy { $0 < 0x80 }
+    }
+
+    /// `drop(while: { $0 == Character(byte) })` for an ASCII byte that is not a control character.
+    func dropping(ascii byte: UInt8) -> Substring {
+        let character = Character(Unicode.Scalar(byte))
+        return self[self.asciiPrefix(bytes: { $0 == byte }, characters: { $0 == character }).endIndex...]
     }
 
     /// `firstIndex(of: Character(byte))` for an ASCII byte that is not a control character.

@@ -317,6 +317,13 @@ enum AuthMessage {
 
     /// `IP[ port PORT]…`.
     private static func ipPort(_ text: Substring, into fields: inout FieldList) {
+        // On bytes when the text is ASCII (every byte one Character): the same steps as below, without slicing.
+        let done: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return false }
+            Self.ipPort(ascii: bytes, into: &fields)
+            return true
+        }
+        if done == true { return }
         var ip = text.asciiPrefix(
             bytes: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: ",") },
             characters: { $0 != " " && $0 != "," }
@@ -334,8 +341,42 @@ enum AuthMessage {
         }
     }
 
+    /// ``ipPort(_:into:)`` for ASCII text.
+    private static func ipPort(ascii bytes: UnsafeBufferPointer<UInt8>, into fields: inout FieldList) {
+        var end = 0
+        while end < bytes.count, bytes[end] != UInt8(ascii: " "), bytes[end] != UInt8(ascii: ",") { end += 1 }
+        if end > 0, bytes[end - 1] == UInt8(ascii: ":") { end -= 1 }
+        guard Self.looksLikeIP(UnsafeBufferPointer(rebasing: bytes[0..<end])) else { return }
+        fields.add("src_ip", utf8: bytes, 0..<end)
+        var index = end
+        while index < bytes.count, bytes[index] == UInt8(ascii: ":") { index += 1 }
+        // `after(" port ")`: its first occurrence from here.
+        let pattern: StaticString = " port "
+        let count = pattern.utf8CodeUnitCount
+        var start = index
+        while start + count <= bytes.count {
+            var matched = 0
+            while matched < count, bytes[start + matched] == pattern.utf8Start[matched] { matched += 1 }
+            if matched == count { break }
+            start += 1
+        }
+        guard start + count <= bytes.count else { return }
+        let portStart = start + count
+        var portEnd = portStart
+        while portEnd < bytes.count, CivilTime.isDigit(bytes[portEnd]) { portEnd += 1 }
+        if portEnd > portStart { fields.add("src_port", utf8: bytes, portStart..<portEnd) }
+    }
+
     static func looksLikeIP(_ text: Substring) -> Bool {
-        let bytes = text.utf8
+        text.utf8.withContiguousStorageIfAvailable(Self.looksLikeIP) ?? Self.looksLikeIP(Array(text.utf8))
+    }
+
+    private static func looksLikeIP(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer(Self.looksLikeIP)
+    }
+
+    /// Whether the bytes could be an IPv4 (four dotted decimals) or IPv6 (two colons or more) address.
+    static func looksLikeIP(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !bytes.isEmpty, bytes.count <= 45 else { return false }
         var dots = 0
         var colons = 0
@@ -798,6 +839,8 @@ extension Substring {
 
     /// Whether the text starts with the ASCII `prefix`, compared byte by byte.
     func startsWith(_ prefix: String) -> Bool {
+        // The first byte rules out nearly every prefix of the parsers' if-chains without the byte loop.
+        if let first = prefix.utf8.first, first != self.utf8.first { return false }
         var prefix = prefix
         let result: Bool? = self.utf8.withContiguousStorageIfAvailable { text in
             prefix.withUTF8 { pattern in
@@ -906,6 +949,7 @@ extension Substring {
     /// The text after `prefix`, if this starts with it; for a prefix starting with a space, after its first
     /// occurrence anywhere.
     func after(_ prefix: String) -> Substring? {
+        if let first = prefix.utf8.first, first != UInt8(ascii: " "), first != self.utf8.first { return nil }
         if self.startsWith(prefix) { return self[self.utf8.index(self.startIndex, offsetBy: prefix.utf8.count)...] }
         if prefix.utf8.first == UInt8(ascii: " "), let range = self.firstRange(of: prefix) {
             return self[range.upperBound...]

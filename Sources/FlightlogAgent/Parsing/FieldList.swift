@@ -37,6 +37,11 @@ struct FieldList {
         self.add(key, String(value))
     }
 
+    /// The same as the generic `add` for the parsers' usual value, without the generic String initialiser.
+    mutating func add(_ key: String, _ value: Substring) {
+        self.add(key, String(value))
+    }
+
     /// Adds the field only if no field with that key exists yet.
     mutating func addIfAbsent<S: StringProtocol>(_ key: String, _ value: S) {
         guard !self.contains(key) else { return }

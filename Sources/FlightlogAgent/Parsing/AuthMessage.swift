@@ -806,16 +806,24 @@ extension Substring {
                 guard !pattern.isEmpty, pattern.count <= haystack.count else { return nil }
                 let first = pattern[0]
                 let lastStart = haystack.count - pattern.count
-                var candidate = last ? lastStart : 0
-                while last ? candidate >= 0 : candidate <= lastStart {
-                    if haystack[candidate] == first {
-                        var matched = 1
-                        while matched < pattern.count && haystack[candidate + matched] == pattern[matched] {
-                            matched += 1
-                        }
-                        if matched == pattern.count { return candidate }
+                @inline(__always) func matches(at candidate: Int) -> Bool {
+                    var matched = 1
+                    while matched < pattern.count && haystack[candidate + matched] == pattern[matched] { matched += 1 }
+                    return matched == pattern.count
+                }
+                // One loop per direction: the scan runs over most of a message, once per searched phrase.
+                if last {
+                    var candidate = lastStart
+                    while candidate >= 0 {
+                        if haystack[candidate] == first, matches(at: candidate) { return candidate }
+                        candidate -= 1
                     }
-                    candidate += last ? -1 : 1
+                } else {
+                    var candidate = 0
+                    while candidate <= lastStart {
+                        if haystack[candidate] == first, matches(at: candidate) { return candidate }
+                        candidate += 1
+                    }
                 }
                 return nil
             }

@@ -26,6 +26,12 @@ import Synchronization
 //                                                 acknowledged each; FLIGHTLOG_BENCH_TLS=0 for plaintext
 // flightlog-bench agent [LINES]                   agent catch-up: tail + parse + batch + compress + sign + spool
 // flightlog-bench parse [LINES]                   the agent's line parser alone on LINES (30,000) lines of three formats
+//                                                 FLIGHTLOG_BENCH_CORPUS=generated|mixed (agent, parse): the agent's
+//                                                 generated lines, or the mixed corpus of MixedCorpus.swift (public
+//                                                 samples of every grammar, ISO and BSD times); parse then reads that
+//                                                 corpus instead of the three formats
+// flightlog-bench parse-dump FILE…                every line of the files (and variants with non-ASCII text) parsed,
+//                                                 one result a line: two builds' outputs must be equal
 
 let arguments = CommandLine.arguments
 let mode = arguments.count > 1 ? arguments[1] : "ingest"
@@ -319,26 +325,26 @@ func agentCatchUp(lines: Int) async throws {
     let dir = NSTemporaryDirectory() + "flightlog-bench-agent-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    var generator = LineGenerator()
+    var corpus = try BenchCorpus.fromEnvironment()
     guard FileManager.default.createFile(atPath: dir + "/logs/big.log", contents: nil) else {
         throw BenchError("cannot create \(dir)/logs/big.log")
     }
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/logs/big.log"))
-    var chunk = ""
+    var chunk: [UInt8] = []
     var bytes = 0
     for index in 0..<lines {
-        let line = generator.line()
-        bytes += line.utf8.count + 1
+        let line = corpus.lineBytes()
+        bytes += line.count + 1
         chunk += line
-        chunk += "\n"
+        chunk.append(0x0a)
         if index % 10_000 == 9_999 {
-            handle.write(Data(chunk.utf8))
-            chunk = ""
+            handle.write(Data(chunk))
+            chunk.removeAll(keepingCapacity: true)
         }
     }
-    handle.write(Data(chunk.utf8))
+    handle.write(Data(chunk))
     try handle.close()
-    print("agent: \(lines) lines, \(bytes / 1_048_576) MiB, avg \(bytes / lines) bytes")
+    print("agent: \(lines) lines (\(corpus.name) corpus), \(bytes / 1_048_576) MiB, avg \(bytes / lines) bytes")
 
     let key = Curve25519.Signing.PrivateKey()
     var configuration = AgentConfiguration(
@@ -688,6 +694,8 @@ case "agent":
     try await agentCatchUp(lines: lines)
 case "parse":
     try parserThroughput(lines: arguments.count > 2 ? Int(arguments[2]) ?? 30_000 : 30_000)
+case "parse-dump":
+    try parseDump(files: Array(arguments.dropFirst(2)))
 case "investigate":
     let events = arguments.count > 2 ? Int(arguments[2]) ?? 10_000_000 : 10_000_000
     let path = arguments.count > 3 ? arguments[3] : NSTemporaryDirectory() + "flightlog-bench-10m.db"

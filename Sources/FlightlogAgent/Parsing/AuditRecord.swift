@@ -494,6 +494,14 @@ extension AuditRecord {
 
         /// Notes the values the standard fields are made of.
         private mutating func note(_ key: String, _ value: String) {
+            // Most keys are none of these: their first byte says so without ten string comparisons.
+            switch key.utf8.first {
+            case UInt8(ascii: "a"), UInt8(ascii: "A"), UInt8(ascii: "U"), UInt8(ascii: "c"), UInt8(ascii: "e"),
+                UInt8(ascii: "r"), UInt8(ascii: "s"), UInt8(ascii: "p"):
+                break
+            default:
+                return
+            }
             switch key {
             case "acct": if self.acct == nil, Self.names(value) { self.acct = value }
             case "AUID": if self.enrichedAUID == nil, Self.names(value) { self.enrichedAUID = value }

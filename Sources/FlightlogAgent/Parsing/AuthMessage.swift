@@ -188,7 +188,7 @@ enum AuthMessage {
         var text = message
         // sshd's own level prefixes and the mark of a message before authentication frame the same messages.
         if let rest = text.after("error: ") ?? text.after("fatal: ") { text = rest }
-        if text.hasSuffix(" [preauth]") { text = text.dropLast(" [preauth]".count) }
+        if let inner = text.removingSuffix(" [preauth]") { text = inner }
         if let rest = text.after("Accepted ") ?? text.after("Failed ") ?? text.after("Postponed ") {
             // Accepted|Failed|Postponed METHOD for [invalid user ]USER from IP port PORT ssh2[: key]
             guard let space = rest.firstCharacterIndex(ascii: UInt8(ascii: " ")) else { return }
@@ -325,15 +325,22 @@ enum AuthMessage {
 
     /// `IP[ port PORT]…`.
     private static func ipPort(_ text: Substring, into fields: inout FieldList) {
+        // On bytes when the text is ASCII (every byte one Character): the same steps as below, without slicing.
+        let done: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return false }
+            Self.ipPort(ascii: bytes, into: &fields)
+            return true
+        }
+        if done == true { return }
         var ip = text.asciiPrefix(
             bytes: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: ",") },
             characters: { $0 != " " && $0 != "," }
         )
         // OpenSSH before 7.x: `Received disconnect from IP: 11: …`; the colon is not part of the address.
-        if ip.hasSuffix(":") { ip = ip.dropLast() }
+        if let address = ip.removingSuffix(":") { ip = address }
         guard looksLikeIP(ip) else { return }
         fields.add("src_ip", ip)
-        if let rest = text[ip.endIndex...].drop(while: { $0 == ":" }).after(" port ") {
+        if let rest = text[ip.endIndex...].dropping(ascii: UInt8(ascii: ":")).after(" port ") {
             let port = rest.asciiPrefix(
                 bytes: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") },
                 characters: { $0.isASCII && $0.isNumber }
@@ -342,8 +349,42 @@ enum AuthMessage {
         }
     }
 
+    /// ``ipPort(_:into:)`` for ASCII text.
+    private static func ipPort(ascii bytes: UnsafeBufferPointer<UInt8>, into fields: inout FieldList) {
+        var end = 0
+        while end < bytes.count, bytes[end] != UInt8(ascii: " "), bytes[end] != UInt8(ascii: ",") { end += 1 }
+        if end > 0, bytes[end - 1] == UInt8(ascii: ":") { end -= 1 }
+        guard Self.looksLikeIP(UnsafeBufferPointer(rebasing: bytes[0..<end])) else { return }
+        fields.add("src_ip", utf8: bytes, 0..<end)
+        var index = end
+        while index < bytes.count, bytes[index] == UInt8(ascii: ":") { index += 1 }
+        // `after(" port ")`: its first occurrence from here.
+        let pattern: StaticString = " port "
+        let count = pattern.utf8CodeUnitCount
+        var start = index
+        while start + count <= bytes.count {
+            var matched = 0
+            while matched < count, bytes[start + matched] == pattern.utf8Start[matched] { matched += 1 }
+            if matched == count { break }
+            start += 1
+        }
+        guard start + count <= bytes.count else { return }
+        let portStart = start + count
+        var portEnd = portStart
+        while portEnd < bytes.count, CivilTime.isDigit(bytes[portEnd]) { portEnd += 1 }
+        if portEnd > portStart { fields.add("src_port", utf8: bytes, portStart..<portEnd) }
+    }
+
     static func looksLikeIP(_ text: Substring) -> Bool {
-        let bytes = text.utf8
+        text.utf8.withContiguousStorageIfAvailable(Self.looksLikeIP) ?? Self.looksLikeIP(Array(text.utf8))
+    }
+
+    private static func looksLikeIP(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer(Self.looksLikeIP)
+    }
+
+    /// Whether the bytes could be an IPv4 (four dotted decimals) or IPv6 (two colons or more) address.
+    static func looksLikeIP(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !bytes.isEmpty, bytes.count <= 45 else { return false }
         var dots = 0
         var colons = 0
@@ -366,23 +407,27 @@ enum AuthMessage {
     /// `USER : [REASON ; ]TTY=… ; PWD=… ; USER=… ; COMMAND=…`; a reason (wrong passwords, not in sudoers)
     /// means the attempt failed.
     private static func sudo(_ text: Substring, into fields: inout FieldList) {
-        let trimmed = text.drop { $0 == " " }
+        let trimmed = text.dropping(ascii: UInt8(ascii: " "))
         guard let colon = trimmed.firstRange(of: " : ") else { return }
         let user = trimmed[..<colon.lowerBound]
-        guard !user.isEmpty, !user.contains(" ") else { return }
+        let userHasSpace = user.isASCII ? user.utf8.contains(UInt8(ascii: " ")) : user.contains(" ")
+        guard !user.isEmpty, !userHasSpace else { return }
         fields.add("action", "sudo")
         fields.add("user", user)
         // A long command goes on in a second line, `USER : (command continued) …`: neither success nor failure.
         if trimmed[colon.upperBound...].startsWith("(command continued)") { return }
         var failed = false
-        var parts: [Substring] = []
-        var rest = trimmed[colon.upperBound...]
-        while let separator = rest.firstRange(of: " ; ") {
-            parts.append(rest[..<separator.lowerBound])
-            rest = rest[separator.upperBound...]
-        }
-        parts.append(rest)
-        for part in parts where !part.isEmpty {
+        var rest: Substring? = trimmed[colon.upperBound...]
+        while let remaining = rest {
+            let part: Substring
+            if let separator = remaining.firstRange(of: " ; ") {
+                part = remaining[..<separator.lowerBound]
+                rest = remaining[separator.upperBound...]
+            } else {
+                part = remaining
+                rest = nil
+            }
+            guard !part.isEmpty else { continue }
             if let value = part.after("TTY=") {
                 fields.add("tty", value)
             } else if let value = part.after("USER=") {
@@ -578,10 +623,19 @@ enum AuthMessage {
 
     /// `pam_MODULE(SERVICE:TYPE): TEXT` — sessions, authentication failures and password changes.
     private static func pam(_ text: Substring, into fields: inout FieldList) {
-        guard let open = text.firstIndex(of: "("), let close = text[open...].firstRange(of: "): ") else { return }
-        let inside = text[text.index(after: open)..<close.lowerBound]
+        guard let open = text.firstCharacterIndex(ascii: UInt8(ascii: "(")),
+            let close = text[open...].firstRange(of: "): ")
+        else { return }
+        let inside = text[text.utf8.index(after: open)..<close.lowerBound]
         fields.add("pam_module", text[..<open])
-        let service = inside.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+        let service: String
+        if inside.isASCII {
+            // The first piece between colons that is not empty, as `split(separator: ":")` gives it.
+            let piece = inside.dropping(ascii: UInt8(ascii: ":"))
+            service = String(piece[..<(piece.utf8.firstIndex(of: UInt8(ascii: ":")) ?? piece.endIndex)])
+        } else {
+            service = inside.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+        }
         self.pamBody(text[close.upperBound...], service: service, into: &fields)
     }
 
@@ -592,8 +646,10 @@ enum AuthMessage {
         let switchAction = service.hasPrefix("su-") || service == "su" ? "su" : "sudo"
 
         if let rest = body.after("session opened for user ") {
-            let target = rest.prefix { $0 != "(" && $0 != " " }
-            let by = rest.after(" by ")?.prefix { $0 != "(" && $0 != " " } ?? ""
+            let target = rest.asciiPrefix(bytes: Self.isNotParenOrSpace, characters: { $0 != "(" && $0 != " " })
+            let by =
+                rest.after(" by ")?.asciiPrefix(bytes: Self.isNotParenOrSpace, characters: { $0 != "(" && $0 != " " })
+                ?? ""
             if isSwitch {
                 fields.add("action", switchAction)
                 fields.add("outcome", "success")
@@ -604,7 +660,7 @@ enum AuthMessage {
                 fields.add("user", target)
             }
         } else if let rest = body.after("session closed for user ") {
-            let target = rest.prefix { $0 != "(" && $0 != " " }
+            let target = rest.asciiPrefix(bytes: Self.isNotParenOrSpace, characters: { $0 != "(" && $0 != " " })
             fields.add("action", "session_close")
             fields.add(isSwitch ? "target_user" : "user", target)
         } else if let more = body.firstRange(of: " more authentication failure"), more.lowerBound > body.startIndex,
@@ -655,6 +711,10 @@ enum AuthMessage {
         }
     }
 
+    private static func isNotParenOrSpace(_ byte: UInt8) -> Bool {
+        byte != UInt8(ascii: "(") && byte != UInt8(ascii: " ")
+    }
+
     // MARK: - ftpd
 
     /// `connection from IP (HOST) at …` and `ANONYMOUS FTP LOGIN FROM IP, (PASSWORD)` (wu-ftpd, vsftpd's syslog).
@@ -686,6 +746,7 @@ enum AuthMessage {
     /// `ruser=x rhost=203.0.113.9` inside one of them would otherwise plant an address (or a user) that is not the
     /// one PAM wrote. An ambiguous line gives no value rather than a possibly forged one.
     private static func keyValues(_ text: Substring) -> [String: String] {
+        if let result = self.asciiKeyValues(text) { return result }
         var result: [String: String] = [:]
         var repeated: Set<String> = []
         for word in text.split(separator: " ") {
@@ -699,6 +760,40 @@ enum AuthMessage {
         }
         for key in repeated { result[key] = nil }
         return result
+    }
+
+    /// ``keyValues(_:)`` on bytes for ASCII text (where every byte is one Character, so splitting on bytes splits
+    /// as the Characters do); nil for other text.
+    private static func asciiKeyValues(_ text: Substring) -> [String: String]? {
+        let found: [String: String]?? = text.utf8.withContiguousStorageIfAvailable { bytes -> [String: String]? in
+            var result: [String: String] = [:]
+            var repeated: [String] = []
+            var index = 0
+            while index < bytes.count {
+                let wordStart = index
+                var equals = -1
+                while index < bytes.count, bytes[index] != UInt8(ascii: " ") {
+                    if bytes[index] >= 0x80 { return nil }
+                    if equals < 0, bytes[index] == UInt8(ascii: "=") { equals = index }
+                    index += 1
+                }
+                let wordEnd = index
+                index += 1
+                guard equals >= wordStart else { continue }
+                let key = String(decoding: UnsafeBufferPointer(rebasing: bytes[wordStart..<equals]), as: UTF8.self)
+                if result[key] == nil {
+                    result[key] = String(
+                        decoding: UnsafeBufferPointer(rebasing: bytes[equals + 1..<wordEnd]),
+                        as: UTF8.self
+                    )
+                } else {
+                    repeated.append(key)
+                }
+            }
+            for key in repeated { result[key] = nil }
+            return result
+        }
+        return found ?? nil
     }
 }
 
@@ -728,16 +823,24 @@ extension Substring {
                 guard !pattern.isEmpty, pattern.count <= haystack.count else { return nil }
                 let first = pattern[0]
                 let lastStart = haystack.count - pattern.count
-                var candidate = last ? lastStart : 0
-                while last ? candidate >= 0 : candidate <= lastStart {
-                    if haystack[candidate] == first {
-                        var matched = 1
-                        while matched < pattern.count && haystack[candidate + matched] == pattern[matched] {
-                            matched += 1
-                        }
-                        if matched == pattern.count { return candidate }
+                @inline(__always) func matches(at candidate: Int) -> Bool {
+                    var matched = 1
+                    while matched < pattern.count && haystack[candidate + matched] == pattern[matched] { matched += 1 }
+                    return matched == pattern.count
+                }
+                // One loop per direction: the scan runs over most of a message, once per searched phrase.
+                if last {
+                    var candidate = lastStart
+                    while candidate >= 0 {
+                        if haystack[candidate] == first, matches(at: candidate) { return candidate }
+                        candidate -= 1
                     }
-                    candidate += last ? -1 : 1
+                } else {
+                    var candidate = 0
+                    while candidate <= lastStart {
+                        if haystack[candidate] == first, matches(at: candidate) { return candidate }
+                        candidate += 1
+                    }
                 }
                 return nil
             }
@@ -761,6 +864,8 @@ extension Substring {
 
     /// Whether the text starts with the ASCII `prefix`, compared byte by byte.
     func startsWith(_ prefix: String) -> Bool {
+        // The first byte rules out nearly every prefix of the parsers' if-chains without the byte loop.
+        if let first = prefix.utf8.first, first != self.utf8.first { return false }
         var prefix = prefix
         let result: Bool? = self.utf8.withContiguousStorageIfAvailable { text in
             prefix.withUTF8 { pattern in
@@ -792,6 +897,47 @@ extension Substring {
             return self[..<self.utf8.index(self.startIndex, offsetBy: end)]
         }
         return self.prefix(while: characters)
+    }
+
+    /// `hasSuffix(suffix) ? dropLast(suffix.count) : nil` for an ASCII `suffix` without a line feed. On bytes when the
+    /// suffix's bytes and the byte before them are ASCII (then each is one Character and none joins its neighbour);
+    /// otherwise the Character comparison decides.
+    func removingSuffix(_ suffix: String) -> Substring? {
+        var suffix = suffix
+        let length: Int?? = self.utf8.withContiguousStorageIfAvailable { text -> Int? in
+            suffix.withUTF8 { pattern -> Int? in
+                guard pattern.count <= text.count else { return nil }
+                let start = text.count - pattern.count
+                if start > 0, text[start - 1] >= 0x80 { return -1 }
+                var matches = true
+                for offset in 0..<pattern.count {
+                    let byte = text[start + offset]
+                    if byte >= 0x80 { return -1 }
+                    if byte != pattern[offset] { matches = false }
+                }
+                return matches ? pattern.count : nil
+            }
+        }
+        switch length {
+        case .some(.some(let count)) where count >= 0:
+            return self[..<self.utf8.index(self.endIndex, offsetBy: -count)]
+        case .some(.none):
+            return nil
+        default:
+            return self.hasSuffix(suffix) ? self.dropLast(suffix.count) : nil
+        }
+    }
+
+    /// Whether every byte is ASCII (then every byte is one Character, the text holding no line feed).
+    var isASCII: Bool {
+        self.utf8.withContiguousStorageIfAvailable { bytes in bytes.allSatisfy { $0 < 0x80 } }
+            ?? self.utf8.allSatisfy { $0 < 0x80 }
+    }
+
+    /// `drop(while: { $0 == Character(byte) })` for an ASCII byte that is not a control character.
+    func dropping(ascii byte: UInt8) -> Substring {
+        let character = Character(Unicode.Scalar(byte))
+        return self[self.asciiPrefix(bytes: { $0 == byte }, characters: { $0 == character }).endIndex...]
     }
 
     /// `firstIndex(of: Character(byte))` for an ASCII byte that is not a control character.
@@ -828,6 +974,7 @@ extension Substring {
     /// The text after `prefix`, if this starts with it; for a prefix starting with a space, after its first
     /// occurrence anywhere.
     func after(_ prefix: String) -> Substring? {
+        if let first = prefix.utf8.first, first != UInt8(ascii: " "), first != self.utf8.first { return nil }
         if self.startsWith(prefix) { return self[self.utf8.index(self.startIndex, offsetBy: prefix.utf8.count)...] }
         if prefix.utf8.first == UInt8(ascii: " "), let range = self.firstRange(of: prefix) {
             return self[range.upperBound...]

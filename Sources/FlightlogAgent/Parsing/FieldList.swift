@@ -5,7 +5,9 @@ struct FieldList {
     private(set) var fields: [Event.Field] = []
 
     init() {
-        self.fields.reserveCapacity(8)
+        // An sshd login line has ten fields, an audit record often more: growing from 8 copied the list for most of
+        // the auth lines.
+        self.fields.reserveCapacity(16)
     }
 
     var isFull: Bool { self.fields.count >= WireLimits.maxFieldsPerEvent }
@@ -18,6 +20,11 @@ struct FieldList {
     /// character boundary.
     mutating func add(_ key: String, _ value: String) {
         guard !self.isFull, !key.isEmpty else { return }
+        // Nearly every key and value is within the limits: no call into the cutting code for them.
+        if key.utf8.count <= WireLimits.maxFieldKeyLength, value.utf8.count <= WireLimits.maxFieldValueLength {
+            self.fields.append(Event.Field(key, value))
+            return
+        }
         self.fields.append(
             Event.Field(
                 key.truncatedToUTF8Length(WireLimits.maxFieldKeyLength),
@@ -27,6 +34,11 @@ struct FieldList {
     }
 
     mutating func add<S: StringProtocol>(_ key: String, _ value: S) {
+        self.add(key, String(value))
+    }
+
+    /// The same as the generic `add` for the parsers' usual value, without the generic String initialiser.
+    mutating func add(_ key: String, _ value: Substring) {
         self.add(key, String(value))
     }
 

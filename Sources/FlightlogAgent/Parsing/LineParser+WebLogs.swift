@@ -208,7 +208,14 @@ extension LineParser {
 
     /// One address (after a virtual host when the second of two words), several forwarded-for addresses, or a host name.
     private static func addClientWords(_ text: Substring, into fields: inout FieldList) {
-        let words = text.split { $0 == " " || $0 == "," || $0 == "\"" }
+        let words: [Substring]
+        if !text.utf8.contains(where: { $0 >= 0x80 }) {
+            // ASCII: every byte is one Character, so the bytes split as the Characters do.
+            words = text.utf8.split { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") }
+                .map { text[$0.startIndex..<$0.endIndex] }
+        } else {
+            words = text.split { $0 == " " || $0 == "," || $0 == "\"" }
+        }
         guard !words.isEmpty, words.count <= 16 else { return }
         let addresses = words.map(IPAddress.unmapped).filter(IPAddress.isValid)
         switch addresses.count {
@@ -474,10 +481,16 @@ extension LineParser {
     private static func nginxContext(_ text: Substring, into fields: inout FieldList) {
         guard let client = text.uniqueRange(of: ", client: ") else { return }
         let rest = text[client.upperBound...]
-        let address = rest.prefix { $0 != "," && $0 != " " }
+        let address = rest.asciiPrefix(
+            bytes: { $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: " ") },
+            characters: { $0 != "," && $0 != " " }
+        )
         ServiceMessage.address(address, port: nil, into: &fields)
         if let server = rest.firstRange(of: ", server: ") {
-            let name = rest[server.upperBound...].prefix { $0 != "," }
+            let name = rest[server.upperBound...].asciiPrefix(
+                bytes: { $0 != UInt8(ascii: ",") },
+                characters: { $0 != "," }
+            )
             if !name.isEmpty { fields.add("vhost", name) }
         }
         if let start = rest.firstRange(of: ", request: \""),
@@ -485,11 +498,26 @@ extension LineParser {
         {
             let request = rest[start.upperBound...]
             let line = request[..<end]
-            let words = line.split(separator: " ", omittingEmptySubsequences: false)
-            if words.count == 3, words[2].startsWith("HTTP/"), words[0].allSatisfy({ $0.isASCII && $0.isUppercase }) {
-                fields.add("method", words[0])
-                fields.add("url", words[1])
-                fields.add("http_version", words[2].dropFirst(5))
+            if line.isASCII {
+                // Every byte one Character: the same words, split on bytes.
+                let words = line.utf8.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+                    .map { line[$0.startIndex..<$0.endIndex] }
+                if words.count == 3, words[2].startsWith("HTTP/"),
+                    words[0].utf8.allSatisfy({ $0 &- UInt8(ascii: "A") < 26 })
+                {
+                    fields.add("method", words[0])
+                    fields.add("url", words[1])
+                    fields.add("http_version", words[2][words[2].utf8.index(words[2].startIndex, offsetBy: 5)...])
+                }
+            } else {
+                let words = line.split(separator: " ", omittingEmptySubsequences: false)
+                if words.count == 3, words[2].startsWith("HTTP/"),
+                    words[0].allSatisfy({ $0.isASCII && $0.isUppercase })
+                {
+                    fields.add("method", words[0])
+                    fields.add("url", words[1])
+                    fields.add("http_version", words[2].dropFirst(5))
+                }
             }
         }
         let head = text[..<client.lowerBound]

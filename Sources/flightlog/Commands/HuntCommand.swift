@@ -146,7 +146,8 @@ struct HuntCommand: ParsableCommand {
         var summary = HuntSummary(loaded: loaded.count)
         do {
             let catalogue = try store.catalogue()
-            for rule in loaded where rule.generated {
+            let shared = try Self.sharedPasses(loaded, store: store, query: query)
+            for (position, rule) in loaded.enumerated() where rule.generated {
                 // Every rule runs; the catalogue only says which cannot match here, and why. `audit_view` is checked
                 // by its values below, as the logsource it stands for.
                 var absent = rule.detection?.absentFields {
@@ -194,11 +195,17 @@ struct HuntCommand: ParsableCommand {
                 } else if let detection = rule.detection {
                     var ruleQuery = query
                     ruleQuery.rule = SigmaSQLCompiler.compile(detection)
+                    if let ids = shared[position] {
+                        // Found in a pass shared with rules of the same candidates: read those events only.
+                        ruleQuery.rule = TranslatedCondition.everyEvent
+                        ruleQuery.eventIDs = ids
+                    }
                     matched = try self.printMatches(
                         rule,
                         hit: nil,
                         store: store,
-                        chunks: [ruleQuery],
+                        // No event of a shared pass: nothing to read.
+                        chunks: ruleQuery.eventIDs?.isEmpty == true ? [] : [ruleQuery],
                         times: times,
                         printer: printer,
                         out: out
@@ -315,6 +322,36 @@ struct HuntCommand: ParsableCommand {
     }
 
     /// Prints the events each query selects, as table rows or `match` objects; returns how many.
+    /// At most this many ids go into one query as `id IN (…)` (SQLite takes 32,766 parameters): a rule matching more
+    /// reads the store on its own.
+    static let sharedPassMaxMatches = 10_000
+
+    /// The events each single rule (no correlation) selects, found in one pass per group of rules whose full-text
+    /// candidates are the same, by the rule's position in `rules`; a rule not in the result runs on its own.
+    static func sharedPasses(
+        _ rules: [SigmaRule],
+        store: any FlightlogStorage,
+        query: EventQuery
+    ) throws -> [Int: [Int64]] {
+        guard query.eventIDs == nil else { return [:] }
+        var groups: [String: [(position: Int, condition: TranslatedCondition)]] = [:]
+        for (position, rule) in rules.enumerated()
+        where rule.generated && rule.isRunnable && rule.correlation == nil {
+            guard let detection = rule.detection else { continue }
+            let condition = SigmaSQLCompiler.compile(detection)
+            guard let key = condition.candidatesKey else { continue }
+            groups[key, default: []].append((position, condition))
+        }
+        var found: [Int: [Int64]] = [:]
+        for group in groups.values where group.count > 1 {
+            guard let sets = try store.matchingEventIDs(group.map(\.condition), query) else { continue }
+            for (member, ids) in zip(group, sets) where ids.count <= Self.sharedPassMaxMatches {
+                found[member.position] = ids
+            }
+        }
+        return found
+    }
+
     private func printMatches(
         _ rule: SigmaRule,
         hit: Int?,

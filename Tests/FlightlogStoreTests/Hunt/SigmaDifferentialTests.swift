@@ -192,7 +192,52 @@ struct SigmaDifferentialTests {
             if !expected.isEmpty { matched += 1 }
             if SigmaSQLCompiler.compile(rule).candidates != nil { accelerated += 1 }
         }
+        try Self.compareSharedPasses(state, store: store, events: events, rules: rules)
         return (matched, accelerated)
+    }
+
+    /// The hunt's shared passes (``SQLiteStore/matchingEventIDs(_:_:)``) find what the evaluator finds, for rules
+    /// that share their candidates: the random rules grouped by candidates, and each rule that has none joined to one
+    /// that has (`all(base, rule)` has the base's candidates), so that many rules meet in one statement, each with
+    /// its own parameters. Returns how many rules were answered by a shared pass.
+    @discardableResult
+    static func compareSharedPasses(
+        _ state: String,
+        store: SQLiteStore,
+        events: [Event],
+        rules: [SigmaExpression]
+    ) throws -> Int {
+        var groups: [String: [SigmaExpression]] = [:]
+        for rule in rules {
+            if let key = SigmaSQLCompiler.compile(rule).candidatesKey { groups[key, default: []].append(rule) }
+        }
+        if let base = rules.first(where: { SigmaSQLCompiler.compile($0).candidates != nil }) {
+            let joined = rules.filter { SigmaSQLCompiler.compile($0).candidates == nil }.map {
+                SigmaExpression.all([base, $0])
+            }
+            if let key = SigmaSQLCompiler.compile(base).candidatesKey, !joined.isEmpty {
+                groups["joined " + key] = joined
+            }
+        }
+        var answered = 0
+        for group in groups.values {
+            #expect(Set(group.map { SigmaSQLCompiler.compile($0).candidatesKey }).count == 1, "one candidate set")
+            guard let sets = try store.matchingEventIDs(group.map(SigmaSQLCompiler.compile), EventQuery()) else {
+                continue
+            }
+            #expect(sets.count == group.count)
+            for (rule, found) in zip(group, sets) {
+                let expected = Set(
+                    events.indices.filter { SigmaEvaluator.matches(rule, StoredEvent(event: events[$0])) }.map {
+                        Int64($0 + 1)
+                    }
+                )
+                #expect(Set(found) == expected, "\(state), shared pass of \(group.count): \(rule)")
+                #expect(found.count == Set(found).count, "each event once")
+                answered += 1
+            }
+        }
+        return answered
     }
 
     @Test(arguments: [1 as UInt64, 2, 3])
@@ -219,6 +264,8 @@ struct SigmaDifferentialTests {
             // Caught up.
             try await store.drainFullTextIndex()
             let caughtUp = try Self.compare("caught up", store: store, events: first, rules: rules)
+            let shared = try Self.compareSharedPasses("caught up", store: store, events: first, rules: rules)
+            #expect(shared > rules.count / 2, "most rules answered by shared passes, index current: \(shared)")
             // Trailing: the last 100 events stored after the index caught up.
             try await agent.ingest(Array(batches.dropFirst(6)), into: store)
             _ = try Self.compare("trailing", store: store, events: events, rules: rules)

@@ -18,9 +18,9 @@ public protocol EventReading: Sendable {
     /// How many events the query selects.
     func countEvents(_ query: EventQuery) throws -> Int
 
-    /// For rules with the same full-text candidates, the ids of the events each selects under `query`'s filters, in
-    /// one pass over the candidates; nil when each rule must run alone (no candidates, or too many).
-    func matchingEventIDs(_ rules: [TranslatedCondition], _ query: EventQuery) throws -> [[Int64]]?
+    /// The ids of the events each rule selects under `query`'s filters, found in passes shared by rules that need
+    /// the same full-text search, or share a scan; nil for a rule left to run alone.
+    func matchingEventIDs(_ rules: [TranslatedCondition], _ query: EventQuery, maxMatches: Int) throws -> [[Int64]?]
 
     /// The field keys, programs and sources some stored event has.
     func catalogue() throws -> StoreCatalogue

@@ -326,29 +326,26 @@ struct HuntCommand: ParsableCommand {
     /// reads the store on its own.
     static let sharedPassMaxMatches = 10_000
 
-    /// The events each single rule (no correlation) selects, found in one pass per group of rules whose full-text
-    /// candidates are the same, by the rule's position in `rules`; a rule not in the result runs on its own.
+    /// The events each single rule (no correlation) selects, by the rule's position in `rules`, found in passes that
+    /// rules needing the same full-text search (or a scan) share; a rule not in the result runs on its own.
     static func sharedPasses(
         _ rules: [SigmaRule],
         store: any FlightlogStorage,
         query: EventQuery
     ) throws -> [Int: [Int64]] {
         guard query.eventIDs == nil else { return [:] }
-        var groups: [String: [(position: Int, condition: TranslatedCondition)]] = [:]
+        var positions: [Int] = []
+        var conditions: [TranslatedCondition] = []
         for (position, rule) in rules.enumerated()
         where rule.generated && rule.isRunnable && rule.correlation == nil {
             guard let detection = rule.detection else { continue }
-            let condition = SigmaSQLCompiler.compile(detection)
-            guard let key = condition.candidatesKey else { continue }
-            groups[key, default: []].append((position, condition))
+            positions.append(position)
+            conditions.append(SigmaSQLCompiler.compile(detection))
         }
+        guard conditions.count > 1 else { return [:] }
         var found: [Int: [Int64]] = [:]
-        for group in groups.values where group.count > 1 {
-            guard let sets = try store.matchingEventIDs(group.map(\.condition), query) else { continue }
-            for (member, ids) in zip(group, sets) where ids.count <= Self.sharedPassMaxMatches {
-                found[member.position] = ids
-            }
-        }
+        let sets = try store.matchingEventIDs(conditions, query, maxMatches: Self.sharedPassMaxMatches)
+        for (position, ids) in zip(positions, sets) { found[position] = ids }
         return found
     }
 

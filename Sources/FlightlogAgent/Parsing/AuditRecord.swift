@@ -60,7 +60,7 @@ enum AuditRecord {
                 guard close < bytes.count, bytes[close] == UInt8(ascii: "]") else { return nil }
                 start = Self.skipSpaces(bytes, close + 1, bytes.count)
             }
-            if Self.starts(bytes, start, bytes.count, "audit: ") { start += 7 }
+            if CivilTime.starts(bytes, start, bytes.count, "audit: ") { start += 7 }
             return Self.parse(bytes, start..<bytes.count, into: &fields, inSyslog: true)
         }
     }
@@ -76,13 +76,13 @@ enum AuditRecord {
         var index = range.lowerBound
         let end = range.upperBound
         var node: Range<Int>?
-        if Self.starts(bytes, index, end, "node=") {
+        if CivilTime.starts(bytes, index, end, "node=") {
             let start = index + 5
             index = Self.wordEnd(bytes, start, end)
             node = start..<index
             index = Self.skipSpaces(bytes, index, end)
         }
-        guard Self.starts(bytes, index, end, "type=") else { return nil }
+        guard CivilTime.starts(bytes, index, end, "type=") else { return nil }
         let typeStart = index + 5
         index = Self.wordEnd(bytes, typeStart, end)
         let typeRange = typeStart..<index
@@ -90,7 +90,7 @@ enum AuditRecord {
 
         var header = Header()
         var serial: Range<Int>?
-        if Self.starts(bytes, index, end, "msg=audit(") || Self.starts(bytes, index, end, "audit(") {
+        if CivilTime.starts(bytes, index, end, "msg=audit(") || CivilTime.starts(bytes, index, end, "audit(") {
             let open = index + (bytes[index] == UInt8(ascii: "m") ? 10 : 6)
             if let stamp = Self.stamp(bytes, open, end) {
                 header.timeNanos = stamp.nanos
@@ -105,7 +105,7 @@ enum AuditRecord {
         var bodyEnd = index
         var separatorLength = 1
         while bodyEnd < end, bytes[bodyEnd] != 0x1D {
-            if inSyslog, bytes[bodyEnd] == UInt8(ascii: "#"), Self.starts(bytes, bodyEnd, end, "#035") {
+            if inSyslog, bytes[bodyEnd] == UInt8(ascii: "#"), CivilTime.starts(bytes, bodyEnd, end, "#035") {
                 separatorLength = 4
                 break
             }
@@ -186,14 +186,6 @@ enum AuditRecord {
     ]
 
     // MARK: Bytes
-
-    static func starts(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int, _ end: Int, _ prefix: StaticString) -> Bool {
-        let count = prefix.utf8CodeUnitCount
-        guard end - index >= count else { return false }
-        let pattern = prefix.utf8Start
-        for offset in 0..<count where bytes[index + offset] != pattern[offset] { return false }
-        return true
-    }
 
     static func wordEnd(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int {
         var index = start
@@ -329,9 +321,9 @@ extension AuditRecord {
                 if index == end || bytes[index] == UInt8(ascii: " ") {
                     // A word without `=`: text such as `avc:  denied` or `auditd start,`, or RHEL 6's `old`/`new`.
                     let length = index - wordStart
-                    if !inner, length == 3, AuditRecord.starts(bytes, wordStart, index, "old") {
+                    if !inner, length == 3, CivilTime.starts(bytes, wordStart, index, "old") {
                         prefix = "old_"
-                    } else if !inner, length == 3, AuditRecord.starts(bytes, wordStart, index, "new") {
+                    } else if !inner, length == 3, CivilTime.starts(bytes, wordStart, index, "new") {
                         prefix = "new_"
                     } else {
                         prefix = nil
@@ -357,7 +349,7 @@ extension AuditRecord {
                     self.pair(keyRange, prefix: prefix, value: index + 1..<close, quoted: true)
                     index = close + 1
                 } else if !inner, index < end, bytes[index] == UInt8(ascii: "'"), keyRange.count == 3,
-                    AuditRecord.starts(bytes, keyRange.lowerBound, keyRange.upperBound, "msg")
+                    CivilTime.starts(bytes, keyRange.lowerBound, keyRange.upperBound, "msg")
                 {
                     // A user-space record's own pairs, up to the last quote (or the end of a line that was cut).
                     var close = end - 1

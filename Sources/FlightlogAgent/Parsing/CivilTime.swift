@@ -267,6 +267,15 @@ enum CivilTime {
         index < bytes.count ? bytes[index] : 0
     }
 
+    /// Whether the bytes from `index` (before `end`) start with `prefix`, exactly.
+    static func starts(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int, _ end: Int, _ prefix: StaticString) -> Bool {
+        let count = prefix.utf8CodeUnitCount
+        guard index >= 0, end - index >= count, end <= bytes.count else { return false }
+        let pattern = prefix.utf8Start
+        for offset in 0..<count where bytes[index + offset] != pattern[offset] { return false }
+        return true
+    }
+
     @inline(__always)
     static func isDigit(_ byte: UInt8) -> Bool {
         byte &- 0x30 < 10

@@ -77,7 +77,8 @@ enum FirewallMessage {
                 packet.source = value
             case (3, UInt8(ascii: "D"), UInt8(ascii: "S")) where bytes[wordStart + 2] == UInt8(ascii: "T"):
                 packet.destination = value
-            case (5, UInt8(ascii: "P"), UInt8(ascii: "R")) where self.matches(bytes, wordStart, "PROTO"):
+            case (5, UInt8(ascii: "P"), UInt8(ascii: "R"))
+            where CivilTime.starts(bytes, wordStart, bytes.count, "PROTO"):
                 packet.proto = value
             case (3, UInt8(ascii: "S"), UInt8(ascii: "P")) where bytes[wordStart + 2] == UInt8(ascii: "T"):
                 packet.sourcePort = value
@@ -127,7 +128,7 @@ enum FirewallMessage {
     /// UFW's `UFW BLOCK`, `UFW ALLOW`, `UFW AUDIT`, `UFW LIMIT BLOCK`, `UFW AUDIT INVALID`; otherwise a word in the prefix
     /// (any case).
     private static func action(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: Range<Int>) -> String? {
-        if self.matches(bytes, prefix.lowerBound, "UFW ") {
+        if CivilTime.starts(bytes, prefix.lowerBound, bytes.count, "UFW ") {
             if self.contains(bytes, prefix, "BLOCK") { return "block" }
             if self.contains(bytes, prefix, "ALLOW") { return "allow" }
             if self.contains(bytes, prefix, "AUDIT") { return "audit" }
@@ -151,14 +152,6 @@ enum FirewallMessage {
             if offset == count { return true }
         }
         return false
-    }
-
-    /// Whether `word` is at `start`.
-    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ word: StaticString) -> Bool {
-        let count = word.utf8CodeUnitCount
-        guard start + count <= bytes.count else { return false }
-        for offset in 0..<count where bytes[start + offset] != word.utf8Start[offset] { return false }
-        return true
     }
 
     private static func isPort(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {

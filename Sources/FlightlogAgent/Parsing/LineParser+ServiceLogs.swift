@@ -88,17 +88,7 @@ extension LineParser {
                 }
             if let severity { fields.add("severity", severity) }
         }
-        index += 1
-        if CivilTime.byte(bytes, index) == UInt8(ascii: " ") { index += 1 }
-        if let message = Self.text(bytes, index..<bytes.count) {
-            fields.add("message", message)
-            ServiceMessage.xrdp(Substring(message), into: &fields)
-        }
-        return ParsedLine(
-            timeNanos: self.nanos(of: stamp, observedNanos: observedNanos),
-            fields: fields.fields,
-            format: .serviceLog
-        )
+        return self.serviceLine(bytes, message: index + 1, stamp, observedNanos, fields, ServiceMessage.xrdp)
     }
 
     // MARK: vsftpd
@@ -106,12 +96,7 @@ extension LineParser {
     /// `Www Mmm dd hh:mm:ss yyyy [pid N] MESSAGE` of vsftpd.log (wall-clock time in the configured zone).
     func parseVsftpdLog(_ bytes: UnsafeBufferPointer<UInt8>, observedNanos: Int64) -> ParsedLine? {
         var index = 0
-        guard let stamp = CivilTime.parseCTime(bytes, &index), CivilTime.byte(bytes, index) == UInt8(ascii: " "),
-            CivilTime.byte(bytes, index + 1) == UInt8(ascii: "["),
-            CivilTime.byte(bytes, index + 2) == UInt8(ascii: "p"),
-            CivilTime.byte(bytes, index + 3) == UInt8(ascii: "i"),
-            CivilTime.byte(bytes, index + 4) == UInt8(ascii: "d"),
-            CivilTime.byte(bytes, index + 5) == UInt8(ascii: " ")
+        guard let stamp = CivilTime.parseCTime(bytes, &index), CivilTime.starts(bytes, index, bytes.count, " [pid ")
         else { return nil }
         index += 6
         let pidStart = index
@@ -120,11 +105,24 @@ extension LineParser {
         var fields = FieldList()
         fields.add("program", "vsftpd")
         fields.add("pid", utf8: bytes, pidStart..<index)
-        index += 1
-        if CivilTime.byte(bytes, index) == UInt8(ascii: " ") { index += 1 }
+        return self.serviceLine(bytes, message: index + 1, stamp, observedNanos, fields, ServiceMessage.vsftpd)
+    }
+
+    /// A service log line once its header is read: the message from `start` (after one space, if any) kept and read
+    /// by `reading`, the time from the header's `stamp`.
+    private func serviceLine(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        message start: Int,
+        _ stamp: CivilTime.Stamp,
+        _ observedNanos: Int64,
+        _ header: FieldList,
+        _ reading: (Substring, inout FieldList) -> Void
+    ) -> ParsedLine {
+        var fields = header
+        let index = CivilTime.byte(bytes, start) == UInt8(ascii: " ") ? start + 1 : start
         if let message = Self.text(bytes, index..<bytes.count) {
             fields.add("message", message)
-            ServiceMessage.vsftpd(Substring(message), into: &fields)
+            reading(Substring(message), &fields)
         }
         return ParsedLine(
             timeNanos: self.nanos(of: stamp, observedNanos: observedNanos),

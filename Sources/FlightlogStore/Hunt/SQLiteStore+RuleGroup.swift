@@ -66,12 +66,12 @@ extension SQLiteStore {
         _ maxMatches: Int,
         _ found: inout [[Int64]?]
     ) throws {
+        var (clause, filterArguments) = try Self.whereClause(db, filters)
+        if let term { clause += clause.isEmpty ? "\nWHERE " + term.sql : "\n  AND " + term.sql }
         var start = 0
         while start < members.count {
             let chunk = Array(members[start..<min(start + Self.rulesPerPass, members.count)])
             start += chunk.count
-            var (clause, filterArguments) = try Self.whereClause(db, filters)
-            if let term { clause += clause.isEmpty ? "\nWHERE " + term.sql : "\n  AND " + term.sql }
             // A rule holds for a row exactly when its condition would pass a WHERE: true, not 0 and not NULL.
             var columns: [String] = []
             var arguments: [DatabaseValue] = []

@@ -194,11 +194,12 @@ struct HuntCommand: ParsableCommand {
                     )
                 } else if let detection = rule.detection {
                     var ruleQuery = query
-                    ruleQuery.rule = SigmaSQLCompiler.compile(detection)
                     if let ids = shared[position] {
-                        // Found in a pass shared with rules of the same candidates: read those events only.
+                        // Found in a pass shared with rules that need the same search: read those events only.
                         ruleQuery.rule = TranslatedCondition.everyEvent
                         ruleQuery.eventIDs = ids
+                    } else {
+                        ruleQuery.rule = SigmaSQLCompiler.compile(detection)
                     }
                     matched = try self.printMatches(
                         rule,

@@ -152,7 +152,10 @@ struct IngestServerTests {
         let agent = TestAgent(name: "ws-paused")
         let path = dir.file("db.sqlite")
         var configuration = AggregatorConfiguration.loopback()
-        configuration.heartbeatIntervalSeconds = 1  // silence for 3 s would end the session
+        // Silence for 9 s would end the session. Once the database moves, the 16 batches must be committed and acked
+        // inside that window (the agent here never sends a heartbeat): at 1 s (a 3 s window) a clean-clone CI run on
+        // two busy cores missed it once.
+        configuration.heartbeatIntervalSeconds = 3
         configuration.maxPendingBytes = 1  // one batch waiting for the database pauses every reader
         try await withServer(database: path, configuration: configuration) { port, store, metrics in
             try await self.enrolled(store, agent)

@@ -52,6 +52,8 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CSQLiteTuning", path: "Sources/CSQLiteTuning"),
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", providers: [.apt(["libdeflate-dev"])]),
+        // libsystemd's sd-journal, for the agent's journal source; Linux only.
+        .systemLibrary(name: "CSystemdJournal", path: "Sources/CSystemdJournal", providers: [.apt(["libsystemd-dev"])]),
         // The C structs of POSIX (stat, timespec, rlimit) behind Swift types, so that no other module reads their
         // members (see the settings below).
         .target(name: "FlightlogSystem"),
@@ -72,7 +74,7 @@ let package = Package(
             name: "FlightlogAgent",
             dependencies: [
                 "FlightlogWire", "FlightlogTLS", "FlightlogSystem", nioCore, nioPosix, nioConcurrency, nioSSL, crypto,
-                logging, serviceLifecycle, yams,
+                logging, serviceLifecycle, yams, .target(name: "CSystemdJournal", condition: .when(platforms: [.linux])),
             ]
         ),
         .target(

@@ -30,7 +30,7 @@ public enum Agent {
             nowNanos: WallClock.nowNanos()
         )
         let counters = AgentCounters()
-        let collector = await Collector(
+        let collector = try await Collector(
             configuration: configuration,
             journal: journal,
             signingKey: key,

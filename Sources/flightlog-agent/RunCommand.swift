@@ -10,7 +10,9 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Settings come from --config (YAML, see agent/flightlog-agent.yaml) and the flags below override them. \
             New files are read from their beginning; offsets, the chain head and the spool advance together, so a \
-            crash (even kill -9) neither loses nor duplicates a line. On SIGTERM the agent commits a final batch \
+            crash (even kill -9) neither loses nor duplicates a line. With --journal the systemd journal is read \
+            through libsystemd from its first entry, and its cursor advances with the spool in the same way; \
+            entries that vanished before they were read (vacuumed, rotated away) ship as a journal_gap event. On SIGTERM the agent commits a final batch \
             with its stop event and tries for a few seconds to ship it.
 
             TLS 1.3 is required unless --insecure-plaintext: the aggregator is trusted by --ca (its certificate must \
@@ -23,6 +25,8 @@ struct RunCommand: AsyncParsableCommand {
                   --watch '/var/log/auth.log' --pin sha256:3b1f…
               flightlog-agent run --aggregator 127.0.0.1:7514 --key agent.key --state-dir state \\
                   --watch '/var/log/auth.log' --watch '/var/log/app/*.log' --insecure-plaintext
+              flightlog-agent run --config /etc/flightlog/agent.yaml --journal \\
+                  --journal-match _SYSTEMD_UNIT=ssh.service --journal-match SYSLOG_IDENTIFIER=sudo
             """
     )
 
@@ -83,6 +87,27 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "A line ships within this many ms of being read (default 1000). Example: --flush-interval-ms 200")
     var flushIntervalMs: Int?
 
+    @Flag(help: "Read the systemd journal (the local system journal unless --journal-directory).")
+    var journal = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Read the journal files of this folder instead of the system journal, as `journalctl -D` (implies "
+                + "--journal). Example: --journal-directory /var/log/journal/remote",
+            valueName: "dir"
+        )
+    )
+    var journalDirectory: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Only journal entries with FIELD=value; repeatable: the same field twice is either value, different "
+                + "fields must all match (implies --journal). Example: --journal-match _SYSTEMD_UNIT=ssh.service",
+            valueName: "FIELD=value"
+        )
+    )
+    var journalMatch: [String] = []
+
     @Option(
         help: ArgumentHelp(
             "Log level: trace, debug, info, notice, warning, error, critical. Example: --log-level debug"
@@ -111,6 +136,12 @@ struct RunCommand: AsyncParsableCommand {
             if self.startAtEnd { configuration.startAtEnd = true }
             if let cap = self.spoolMaxBytes { configuration.spoolMaxBytes = cap }
             if let flush = self.flushIntervalMs { configuration.flushIntervalMilliseconds = flush }
+            if self.journal || self.journalDirectory != nil || !self.journalMatch.isEmpty {
+                var options = configuration.journal ?? AgentConfiguration.JournalOptions()
+                if let directory = self.journalDirectory { options.directory = directory }
+                if !self.journalMatch.isEmpty { options.matches = self.journalMatch }
+                configuration.journal = options
+            }
             try configuration.validate()
         } catch {
             Output.error("\(error)")

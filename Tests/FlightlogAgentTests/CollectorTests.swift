@@ -28,7 +28,7 @@ import Testing
         let counters = AgentCounters()
         var logger = Logger(label: "test.collector")
         logger.logLevel = .critical
-        let collector = await Collector(
+        let collector = try await Collector(
             configuration: configuration,
             journal: journal,
             signingKey: Curve25519.Signing.PrivateKey(),

@@ -15,19 +15,21 @@ public actor Collector: Service {
     /// The source name of the agent's own lifecycle events.
     public static let lifecycleSource = "flightlog-agent"
 
-    private let configuration: AgentConfiguration
+    let configuration: AgentConfiguration
     private let journal: Journal
-    private let counters: AgentCounters
-    private let logger: Logger
+    let counters: AgentCounters
+    let logger: Logger
     private let signingKey: Curve25519.Signing.PrivateKey
     private let keyID: Bytes32
-    private let parser: LineParser
+    let parser: LineParser
     private let tailer: Tailer
+    /// The systemd journal, when configured.
+    private let journalSource: JournalSource?
     /// The audit records of one event, linked into process-creation, network and file views.
     private var auditLinker = AuditEventLinker()
 
-    private var pending: [Event] = []
-    private var pendingBytes = 0
+    private(set) var pending: [Event] = []
+    private(set) var pendingBytes = 0
     private var oldestPendingNanos: Int64?
     private var spoolFullSinceNanos: Int64?
 
@@ -37,7 +39,7 @@ public actor Collector: Service {
         signingKey: Curve25519.Signing.PrivateKey,
         counters: AgentCounters,
         logger: Logger
-    ) async {
+    ) async throws(AgentError) {
         self.configuration = configuration
         self.journal = journal
         self.counters = counters
@@ -51,6 +53,16 @@ public actor Collector: Service {
             options: TailerOptions(globs: configuration.watch, startAtEnd: configuration.startAtEnd),
             state: saved.files.isEmpty ? nil : saved
         )
+        if let options = configuration.journal {
+            self.journalSource = try JournalSource(
+                directory: options.directory,
+                matches: options.matches,
+                startAtEnd: configuration.startAtEnd,
+                saved: await journal.journalPosition
+            )
+        } else {
+            self.journalSource = nil
+        }
     }
 
     public func run() async throws {
@@ -103,6 +115,9 @@ public actor Collector: Service {
             readSomething = !lines.isEmpty
             self.counters.add("lines_read", UInt64(lines.count))
         }
+        if let source = self.journalSource {
+            readSomething = self.pollJournal(source, nowNanos: now) || readSomething
+        }
         let full =
             self.pending.count >= self.configuration.batchMaxEvents
             || self.pendingBytes >= self.configuration.batchMaxBytes / 2
@@ -139,7 +154,7 @@ public actor Collector: Service {
         self.append(event)
     }
 
-    private func append(_ event: Event) {
+    func append(_ event: Event) {
         if self.oldestPendingNanos == nil { self.oldestPendingNanos = event.observedNanos }
         self.pending.append(event)
         self.pendingBytes += EventCodec.encodedSize(event)
@@ -216,7 +231,7 @@ public actor Collector: Service {
             signingKey: self.signingKey,
             compressionLevel: Int32(self.configuration.compressionLevel)
         )
-        try await self.journal.commit(batch, tailer: self.tailer.state)
+        try await self.journal.commit(batch, tailer: self.tailer.state, journal: self.journalSource?.position)
         self.pending.removeAll(keepingCapacity: true)
         self.pendingBytes = 0
         self.oldestPendingNanos = nil

@@ -38,6 +38,22 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var compressionLevel: Int
     /// Zone for timestamps that carry none (an IANA name such as `Europe/Berlin`); default: the host's zone.
     public var timeZone: String?
+    /// The systemd journal source, when enabled.
+    public var journal: JournalOptions?
+
+    /// What to read from the systemd journal.
+    public struct JournalOptions: Sendable, Equatable {
+        /// A folder of journal files to read instead of the system journal (as `journalctl -D`).
+        public var directory: String?
+        /// `FIELD=value` matches (as journalctl's): the same field twice is either value, different fields must
+        /// all match. None: every entry.
+        public var matches: [String]
+
+        public init(directory: String? = nil, matches: [String] = []) {
+            self.directory = directory
+            self.matches = matches
+        }
+    }
 
     public init(
         aggregatorHost: String = "127.0.0.1",
@@ -55,7 +71,8 @@ public struct AgentConfiguration: Sendable, Equatable {
         batchMaxBytes: Int = 1 << 20,
         flushIntervalMilliseconds: Int = 1000,
         compressionLevel: Int = 1,
-        timeZone: String? = nil
+        timeZone: String? = nil,
+        journal: JournalOptions? = nil
     ) {
         self.aggregatorHost = aggregatorHost
         self.aggregatorPort = aggregatorPort
@@ -73,6 +90,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         self.flushIntervalMilliseconds = flushIntervalMilliseconds
         self.compressionLevel = compressionLevel
         self.timeZone = timeZone
+        self.journal = journal
     }
 
     /// The machine's host name.
@@ -97,6 +115,27 @@ public struct AgentConfiguration: Sendable, Equatable {
         var flush_interval_ms: Int?
         var compression_level: Int?
         var timezone: String?
+        var journal: JournalFile?
+    }
+
+    /// `journal: true`, or `journal:` with `directory:` and `matches:` (and `enabled: false` to turn it off).
+    struct JournalFile: Decodable {
+        var enabled: Bool
+        var directory: String?
+        var matches: [String]?
+
+        enum CodingKeys: String, CodingKey { case enabled, directory, matches }
+
+        init(from decoder: any Decoder) throws {
+            if let flag = try? decoder.singleValueContainer().decode(Bool.self) {
+                self.enabled = flag
+                return
+            }
+            let keyed = try decoder.container(keyedBy: CodingKeys.self)
+            self.enabled = try keyed.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+            self.directory = try keyed.decodeIfPresent(String.self, forKey: .directory)
+            self.matches = try keyed.decodeIfPresent([String].self, forKey: .matches)
+        }
     }
 
     /// Reads a YAML configuration file over the defaults.
@@ -126,6 +165,9 @@ public struct AgentConfiguration: Sendable, Equatable {
         if let flush = file.flush_interval_ms { configuration.flushIntervalMilliseconds = flush }
         if let level = file.compression_level { configuration.compressionLevel = level }
         if let zone = file.timezone { configuration.timeZone = zone }
+        if let journal = file.journal, journal.enabled {
+            configuration.journal = JournalOptions(directory: journal.directory, matches: journal.matches ?? [])
+        }
         return configuration
     }
 
@@ -142,10 +184,30 @@ public struct AgentConfiguration: Sendable, Equatable {
         self.aggregatorPort = port
     }
 
+    /// Whether `match` is `FIELD=value` as sd-journal takes it: a field name of upper-case letters, digits and `_`,
+    /// not starting with a digit.
+    static func isJournalMatch(_ match: String) -> Bool {
+        guard let equals = match.utf8.firstIndex(of: UInt8(ascii: "=")) else { return false }
+        let name = match.utf8[..<equals]
+        guard let first = name.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first), name.count <= 64
+        else { return false }
+        return name.allSatisfy {
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "_")
+        }
+    }
+
     /// Checks the values together; the message says what to change.
     public func validate() throws(AgentError) {
-        guard !self.watch.isEmpty else {
-            throw AgentError.configuration("nothing to watch: give --watch GLOB or `watch:`")
+        guard !self.watch.isEmpty || self.journal != nil else {
+            throw AgentError.configuration(
+                "no source: give --watch GLOB or `watch:`, or --journal or `journal:` (at least one source)"
+            )
+        }
+        for match in self.journal?.matches ?? [] where !Self.isJournalMatch(match) {
+            throw AgentError.configuration(
+                "journal match '\(match)' must be FIELD=value with FIELD of A–Z, 0–9 and _ (e.g. _SYSTEMD_UNIT=ssh.service)"
+            )
         }
         if self.insecurePlaintext {
             guard self.caPath == nil, self.pins.isEmpty else {

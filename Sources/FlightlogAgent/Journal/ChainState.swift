@@ -1,6 +1,7 @@
 public import FlightlogWire
 
-/// What the agent commits atomically with every batch: the chain position and the file offsets the batch covers.
+/// What the agent commits atomically with every batch: the chain position and the file offsets and journal cursor
+/// the batch covers.
 ///
 /// Stored as `chain.json` in the state directory. Its rename is the commit point of a batch: a spool file whose
 /// sequence is not below `nextSequence` is an orphan of a crash before the commit, never shipped, and is deleted
@@ -16,6 +17,9 @@ public struct ChainState: Codable, Sendable, Equatable {
     public var headHash: String
     /// File offsets just after the last line in a built batch.
     public var tailer: TailerState
+    /// The systemd journal's cursor just after the last entry in a built batch (nil: no journal source yet; a
+    /// state file written before the journal source has none).
+    public var journal: JournalPosition?
     /// When the chain was created, ns since the Unix epoch.
     public var createdNanos: Int64
 

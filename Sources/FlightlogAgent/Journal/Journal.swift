@@ -4,8 +4,8 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// The agent's durable state: the chain position, the tailer offsets and the spool of built, unacknowledged
-/// batches, advanced together (see ``ChainState``).
+/// The agent's durable state: the chain position, the tailer offsets, the journal cursor and the spool of built,
+/// unacknowledged batches, advanced together (see ``ChainState``).
 ///
 /// Layout of the state directory:
 /// ```
@@ -123,6 +123,7 @@ public actor Journal {
         }
         var next = ChainState(epoch: epoch, createdNanos: nowNanos)
         next.tailer = self.state.tailer
+        next.journal = self.state.journal
         try DurableFile.write(try Self.encode(next), to: self.statePath)
         self.state = next
     }
@@ -134,15 +135,23 @@ public actor Journal {
         (self.state.epoch, self.state.nextSequence, self.state.head, self.state.tailer)
     }
 
+    /// The journal cursor committed with the last batch.
+    public var journalPosition: JournalPosition? { self.state.journal }
+
     /// Whether the spool is at its cap: the collector stops reading until acks free space.
     public var isFull: Bool { self.spoolBytes >= self.maxSpoolBytes }
 
     /// Spool depth and size.
     public var spoolStatus: (batches: Int, bytes: Int) { (self.spooled.count, self.spoolBytes) }
 
-    /// Commits `batch` (which must be built at ``nextBatch``) with the tailer offsets it covers: the spool file is
-    /// durable first, then the state rename makes both visible at once.
-    public func commit(_ batch: SignedBatch, tailer: TailerState) throws(AgentError) {
+    /// Commits `batch` (which must be built at ``nextBatch``) with the tailer offsets and journal cursor it covers
+    /// (nil: keep the committed one): the spool file is durable first, then the state rename makes them all visible
+    /// at once.
+    public func commit(
+        _ batch: SignedBatch,
+        tailer: TailerState,
+        journal: JournalPosition? = nil
+    ) throws(AgentError) {
         guard batch.sequence == self.state.nextSequence, batch.epoch == self.state.epoch else {
             throw AgentError.badState(path: self.statePath, reason: "batch \(batch.sequence) built out of order")
         }
@@ -159,6 +168,7 @@ public actor Journal {
         next.nextSequence = batch.sequence + 1
         next.headHash = batch.hash.hex
         next.tailer = tailer
+        if let journal { next.journal = journal }
         try DurableFile.write(try Self.encode(next), to: self.statePath)
         self.state = next
         self.spooled[batch.sequence] = batch.bytes.count

@@ -1,4 +1,5 @@
 public import FlightlogWire
+import Foundation
 
 /// One stored event with where it came from: what query, timeline and export print.
 public struct EventRecord: Sendable, Equatable {
@@ -67,6 +68,24 @@ public struct EventRecord: Sendable, Equatable {
         self.sequence = sequence
         self.index = index
         self.batchID = batchID
+    }
+
+    /// What is wrong with the program an event claims, when the agent found its identifier disagreeing with the
+    /// process that sent it (`identity_mismatch`, journal entries): printed before the message, because anyone may
+    /// write `logger -t sshd …`.
+    public var identityMismatch: String? {
+        guard self.fieldsJSON.utf8.count > 20, self.fieldsJSON.contains("\"identity_mismatch\":\"") else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(self.fieldsJSON.utf8)) as? [String: Any] else {
+            return nil
+        }
+        return object["identity_mismatch"] as? String ?? (object["identity_mismatch"] as? [String])?.first
+    }
+
+    /// The line as text, with ``identityMismatch`` before it in brackets when there is one.
+    public var displayedLine: String {
+        let text = String(decoding: self.line, as: UTF8.self)
+        guard let mismatch = self.identityMismatch else { return text }
+        return "[identity: \(mismatch)] " + text
     }
 
     /// The time on `clock`.

@@ -58,6 +58,16 @@ public enum FieldSchema {
         Entry(ecs: "http.version", flightlog: "http_version", meaning: "HTTP version (access logs)"),
         Entry(ecs: "observer.ingress.interface.name", flightlog: "in_iface", meaning: "interface in (firewall)"),
         Entry(ecs: "observer.egress.interface.name", flightlog: "out_iface", meaning: "interface out (firewall)"),
+        Entry(ecs: "user.id", flightlog: "_UID", meaning: "the sending process's user id, as journald saw it"),
+        Entry(ecs: "group.id", flightlog: "_GID", meaning: "its group id, as journald saw it"),
+        Entry(ecs: "systemd.unit", flightlog: "_SYSTEMD_UNIT", meaning: "the systemd unit it runs in (journal)"),
+        Entry(ecs: "systemd.transport", flightlog: "_TRANSPORT", meaning: "how journald received it (journal)"),
+        Entry(ecs: "host.boot.id", flightlog: "_BOOT_ID", meaning: "the boot it was logged in (journal)"),
+        Entry(
+            ecs: "flightlog.identity_mismatch",
+            flightlog: "identity_mismatch",
+            meaning: "the claimed program is not the process journald saw (journal)"
+        ),
     ]
 
     private static let byECS: [String: String] = Dictionary(

@@ -146,7 +146,7 @@ struct TimelineCommand: ParsableCommand {
                 EventPrinter.fit(EventPrinter.printable(event.agent), 14),
                 EventPrinter.fit("e\(event.epoch)/s\(event.sequence)", 10), EventPrinter.fit(Self.verification, 13),
             ]
-            var message = EventPrinter.printable(String(decoding: event.line, as: UTF8.self))
+            var message = EventPrinter.printable(event.displayedLine)
             let prefix = cells.joined(separator: "  ") + "  "
             if let width { message = EventPrinter.truncate(message, max(10, width - prefix.count)) }
             out.write(prefix + message + "\n")

@@ -54,7 +54,7 @@ struct EventPrinter {
             self.out.write(
                 self.tableLine([
                     String(event.id), self.times.format(event.time(on: self.clock)), event.host, event.user ?? "-",
-                    event.program ?? "-", String(decoding: event.line, as: UTF8.self),
+                    event.program ?? "-", event.displayedLine,
                 ])
             )
         }

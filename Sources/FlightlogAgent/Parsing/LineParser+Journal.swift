@@ -1,0 +1,98 @@
+import FlightlogWire
+
+// MARK: - systemd journal entries
+
+/// A journal entry turned into what an event carries: its time, the line to sign and the fields.
+struct JournalEvent {
+    /// `__REALTIME_TIMESTAMP` in ns.
+    var timeNanos: Int64
+    /// `MESSAGE`, byte for byte (a binary message is kept as it is); at most ``WireLimits/maxLineLength``.
+    var line: [UInt8]
+    var fields: [Event.Field]
+}
+
+extension LineParser {
+    /// Trusted fields, set by journald from the sending process (a client cannot write a field starting with `_`),
+    /// kept under their journald names so that nothing a message claims (a `uid=` an account message names, sudo's
+    /// `command`) is mixed with them. `_PID` and `_HOSTNAME` are read apart, as `pid` and `hostname`.
+    static let journalTrustedFields = [
+        "_UID", "_GID", "_COMM", "_EXE", "_CMDLINE", "_SYSTEMD_UNIT", "_BOOT_ID", "_TRANSPORT",
+    ]
+
+    /// Maps one journal entry onto the schema, the way a syslog line of the same message maps:
+    ///
+    /// - `_HOSTNAME` → `hostname`, `SYSLOG_IDENTIFIER` → `program` (the parsers choose by it, as by a syslog tag;
+    ///   `_COMM` when there is none), `_PID` → `pid` (`SYSLOG_PID` when journald recorded none), `PRIORITY` and
+    ///   `SYSLOG_FACILITY` → `severity` and `facility`, `MESSAGE` → the line and `message`, parsed by the same
+    ///   message parsers as a file line (sshd, PAM, sudo, su, accounts, the kernel's firewall lines…);
+    /// - the trusted fields ``journalTrustedFields``, apart from what the sender claims;
+    /// - `identity_mismatch` when the identifier names another program than the process journald saw (`_COMM`,
+    ///   `_EXE`): anyone may run `logger -t sshd`, and the hunt and the investigator must see it.
+    func parseJournal(_ entry: [(name: String, value: [UInt8])], realtimeMicros: UInt64) -> JournalEvent {
+        var message: [UInt8] = []
+        var values: [String: String] = [:]
+        values.reserveCapacity(entry.count)
+        for (name, value) in entry {
+            if name == "MESSAGE" {
+                message = value
+                continue
+            }
+            // The few fields read below; binary or duplicate values of the others are not needed.
+            guard Self.journalNamesRead.contains(name), values[name] == nil else { continue }
+            values[name] = value.withUnsafeBufferPointer(String.init(utf8Validating:))
+        }
+        var fields = FieldList()
+        if let host = values["_HOSTNAME"] { fields.add("hostname", host) }
+        var program: String?
+        var pamModule: String?
+        if let identifier = values["SYSLOG_IDENTIFIER"] ?? values["_COMM"] {
+            (program, pamModule) = Self.legacyPAM(identifier)
+            fields.add("program", program ?? identifier)
+        }
+        if let pid = values["_PID"] ?? values["SYSLOG_PID"] { fields.add("pid", pid) }
+        if let priority = values["PRIORITY"].flatMap(Int.init), (0..<8).contains(priority) {
+            fields.add("severity", Self.severityNames[priority])
+        }
+        if let facility = values["SYSLOG_FACILITY"].flatMap(Int.init), Self.facilityNames.indices.contains(facility) {
+            fields.add("facility", Self.facilityNames[facility])
+        }
+        var timeNanos = realtimeMicros > UInt64(Int64.max / 1000) ? Int64.max : Int64(realtimeMicros) * 1000
+        if message.count > WireLimits.maxLineLength {
+            message.removeSubrange(WireLimits.maxLineLength...)
+            fields.add("flightlog.truncated", "MESSAGE")
+        }
+        if let text = message.withUnsafeBufferPointer(String.init(utf8Validating:)) {
+            let trimmed = text.utf8.last == UInt8(ascii: "\n") ? String(text.dropLast()) : text
+            fields.add("message", trimmed)
+            if let audit = AuditRecord.parse(syslogMessage: trimmed, into: &fields) {
+                timeNanos = audit.timeNanos ?? timeNanos
+            } else {
+                AuthMessage.extract(program: program, pamModule: pamModule, message: trimmed, into: &fields)
+            }
+        }
+        for name in Self.journalTrustedFields {
+            if let value = values[name] { fields.add(name, value) }
+        }
+        if let mismatch = Self.identityMismatch(values) { fields.add("identity_mismatch", mismatch) }
+        return JournalEvent(timeNanos: timeNanos, line: message, fields: fields.fields)
+    }
+
+    /// The journal fields ``parseJournal(_:realtimeMicros:)`` reads besides `MESSAGE`.
+    private static let journalNamesRead: Set<String> = Set(
+        ["_HOSTNAME", "_PID", "SYSLOG_IDENTIFIER", "SYSLOG_PID", "PRIORITY", "SYSLOG_FACILITY"]
+            + Self.journalTrustedFields
+    )
+
+    /// What is wrong when `SYSLOG_IDENTIFIER` (the sender's claim) names neither `_COMM` nor the file name of
+    /// `_EXE` (what journald saw); nil when they agree or there is nothing to compare. `_COMM` is the kernel's
+    /// 15-byte task name, so an identifier it begins counts as agreeing, and case is ignored (`CRON` is `cron`).
+    static func identityMismatch(_ values: [String: String]) -> String? {
+        guard let claimed = values["SYSLOG_IDENTIFIER"], let comm = values["_COMM"] else { return nil }
+        let program = Self.legacyPAM(claimed).0.lowercased()
+        let task = comm.lowercased()
+        if program == task || (task.utf8.count == 15 && program.hasPrefix(task)) { return nil }
+        let exe = values["_EXE"]
+        if let exe, exe.split(separator: "/").last.map({ $0.lowercased() == program }) == true { return nil }
+        return "SYSLOG_IDENTIFIER=\(claimed) but _COMM=\(comm)" + (exe.map { " _EXE=\($0)" } ?? "")
+    }
+}

@@ -1,0 +1,173 @@
+import FlightlogTestSupport
+import Foundation
+import Glibc
+import Testing
+
+@testable import FlightlogStore
+
+/// The journal source end to end: real journal files (systemd-journal-remote) grown while a real agent reads them
+/// with `--journal-directory`, `kill -9` of the agent many times and of the aggregator once; every entry must be
+/// indexed exactly once, and the investigator's commands must find users and addresses as they do in a file.
+@Suite("End to end: the journal source", .serialized)
+struct JournalEndToEndTests {
+    @Test func everyEntryIsIndexedExactlyOnceAcrossKills() async throws {
+        let scratch = try TempDirectory()
+        if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
+        defer { scratch.cleanup() }
+        let db = scratch.file("flightlog.db")
+        let journalDirectory = scratch.file("journal")
+        try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true)
+        let journalFile = journalDirectory + "/remote.journal"
+
+        let keygen = try Harness.run("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
+        #expect(keygen.code == 0)
+        let publicKey = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let enroll = try Harness.run("flightlog", ["enroll", "--db", db, "--name", "ws-j", "--public-key", publicKey])
+        #expect(enroll.code == 0, "\(enroll.err)")
+
+        let port = try Harness.freePort()
+        func startServer() throws -> Subprocess {
+            let server = try Harness.start(
+                "flightlog",
+                [
+                    "serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level",
+                    "warning",
+                ],
+                log: scratch.file("serve.log")
+            )
+            try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
+            return server
+        }
+        func startAgent() throws -> Subprocess {
+            try Harness.start(
+                "flightlog-agent",
+                [
+                    "run", "--aggregator", "127.0.0.1:\(port)", "--key", scratch.file("agent.key"), "--state-dir",
+                    scratch.file("state"), "--journal-directory", journalDirectory, "--hostname", "ws-j",
+                    "--insecure-plaintext", "--flush-interval-ms", "50", "--log-level", "info",
+                ],
+                log: scratch.file("agent.log")
+            )
+        }
+
+        var server = try startServer()
+        var agent = try startAgent()
+        defer {
+            for process in [agent, server] where process.isRunning { Harness.killHard(process) }
+        }
+        var expected: [String] = []
+        var random = SystemRandomNumberGenerator()
+        let start = JournalFiles.nowMicros()
+        var written: UInt64 = 0
+        let rounds = 8
+        for round in 0..<rounds {
+            for chunk in 0..<4 {
+                var entries: [JournalFiles.Entry] = []
+                for n in 0..<30 {
+                    let message =
+                        "Failed password for u\(n % 5) from 203.0.113.\(round) port \(40000 + chunk * 100 + n) ssh2"
+                    entries.append(
+                        JournalFiles.Entry([
+                            ("_HOSTNAME", "ws-j"), ("SYSLOG_IDENTIFIER", "sshd"), ("_COMM", "sshd"),
+                            ("_PID", "\(1000 + round)"), ("_UID", "0"), ("MESSAGE", message),
+                        ])
+                    )
+                    expected.append(message)
+                }
+                try JournalFiles.append(entries, to: journalFile, firstMicros: start + written)
+                written += UInt64(entries.count)
+                usleep(UInt32.random(in: 1_000...20_000, using: &random))
+            }
+            usleep(UInt32.random(in: 0...150_000, using: &random))
+            Harness.killHard(agent)
+            if round == rounds / 2 {
+                Harness.killHard(server)
+                server = try startServer()
+            }
+            agent = try startAgent()
+        }
+        // One entry whose identifier lies about its process, as `logger -t sshd` would write it.
+        let forged = "Accepted password for root from 198.51.100.66 port 4444 ssh2"
+        try JournalFiles.append(
+            [
+                JournalFiles.Entry([
+                    ("_HOSTNAME", "ws-j"), ("SYSLOG_IDENTIFIER", "sshd"), ("_COMM", "logger"),
+                    ("_EXE", "/usr/bin/logger"), ("_PID", "4242"), ("MESSAGE", forged),
+                ])
+            ],
+            to: journalFile,
+            firstMicros: start + written
+        )
+        expected.append(forged)
+
+        let reader = { @Sendable () async throws -> [String] in
+            let store = try SQLiteStore(readOnlyPath: db)
+            return try await store.lines(agentName: "ws-j").map { String(decoding: $0, as: UTF8.self) }
+                .filter { !$0.hasPrefix("flightlog-agent ") }
+        }
+        let total = expected.count
+        do {
+            try await Harness.eventuallyAsync(seconds: 120, "all \(total) entries indexed") {
+                ((try? await reader().count) ?? 0) >= total
+            }
+        } catch {
+            let have = (try? await reader().count) ?? -1
+            let agentLog = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
+            Issue.record("indexed \(have) of \(total); agent log:\n\(agentLog.suffix(3000))")
+            throw error
+        }
+        try await Harness.eventuallyAsync(seconds: 30, "agent connected") {
+            let status = try? Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")])
+            return status?.out.contains("connection: connected") ?? false
+        }
+        agent.terminate()
+        agent.waitUntilExit()
+        server.terminate()
+        server.waitUntilExit()
+
+        let stored = try await reader()
+        var counts: [String: Int] = [:]
+        for line in stored { counts[line, default: 0] += 1 }
+        #expect(counts.filter { $0.value > 1 }.isEmpty, "duplicated: \(counts.filter { $0.value > 1 }.keys.prefix(5))")
+        #expect(
+            Set(expected).subtracting(counts.keys).isEmpty,
+            "missing: \(Set(expected).subtracting(counts.keys).prefix(5))"
+        )
+        #expect(stored.count == expected.count)
+        // In journal order, as written.
+        let firstDifference = zip(stored, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(firstDifference == nil, "order differs at \(firstDifference ?? 0)")
+
+        // The agent's own story: it resumed at its cursor after kills, saw the boot once, lost nothing.
+        let lifecycle = try await SQLiteStore(readOnlyPath: db).lines(agentName: "ws-j")
+            .map { String(decoding: $0, as: UTF8.self) }.filter { $0.hasPrefix("flightlog-agent") }
+        #expect(lifecycle.contains { $0.contains("at the committed cursor") })
+        #expect(lifecycle.filter { $0.contains("new boot") }.count == 1)
+        #expect(!lifecycle.contains { $0.contains("vanish before it read them") })
+
+        // The investigator's commands read journal entries as they read file lines.
+        let byIP = try Harness.run("flightlog", ["query", "--db", db, "--ip", "203.0.113.3", "--format", "jsonl"])
+        #expect(byIP.code == 0, "\(byIP.err)")
+        #expect(byIP.out.split(separator: "\n").count == 120)
+        let byUser = try Harness.run("flightlog", ["query", "--db", db, "--user", "u2", "--format", "jsonl"])
+        #expect(byUser.out.split(separator: "\n").count == expected.filter { $0.contains("for u2 ") }.count)
+        // The forged entry is flagged where the investigator reads it.
+        let table = try Harness.run("flightlog", ["query", "--db", db, "--ip", "198.51.100.66"])
+        #expect(
+            table.out.contains("[identity: SYSLOG_IDENTIFIER=sshd but _COMM=logger _EXE=/usr/bin/logger]"),
+            "\(table.out)"
+        )
+        let timeline = try Harness.run("flightlog", ["timeline", "--db", db])
+        #expect(
+            timeline.out.contains("[identity: SYSLOG_IDENTIFIER=sshd but _COMM=logger"),
+            "\(timeline.out.suffix(2000))"
+        )
+        let json = try Harness.run("flightlog", ["query", "--db", db, "--ip", "198.51.100.66", "--format", "jsonl"])
+        #expect(
+            json.out.contains("\"flightlog.identity_mismatch\":\"SYSLOG_IDENTIFIER=sshd but _COMM=logger"),
+            "\(json.out)"
+        )
+        let verify = try Harness.run("flightlog", ["verify", "--db", db])
+        #expect(verify.code == 0, "\(verify.out)\(verify.err)")
+    }
+}

@@ -24,9 +24,7 @@ import Testing
     }
 
     private func messages(_ read: JournalSource.Read) -> [String] {
-        read.entries.compactMap { entry in
-            entry.fields.first { $0.name == "MESSAGE" }.map { String(decoding: $0.value, as: UTF8.self) }
-        }
+        read.entries.compactMap { entry in entry.message.map { String(decoding: $0, as: UTF8.self) } }
     }
 
     private func source(
@@ -214,7 +212,7 @@ import Testing
         var differences: [String] = []
         for (line, entry) in zip(lines, read.entries) {
             let fromFile = parser.parse(Array(line.utf8), observedNanos: 0).fields
-            let fromJournal = parser.parseJournal(entry.fields, realtimeMicros: entry.realtimeMicros).fields
+            let fromJournal = parser.parseJournal(entry).fields
             for key in compared {
                 let a = fromFile.first { $0.key == key }?.value
                 let b = fromJournal.first { $0.key == key }?.value
@@ -233,7 +231,7 @@ import Testing
     let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
 
     private func map(_ fields: [(String, String)], micros: UInt64 = 1_765_000_000_000_000) -> JournalEvent {
-        self.parser.parseJournal(fields.map { ($0.0, Array($0.1.utf8)) }, realtimeMicros: micros)
+        self.parser.parseJournal(JournalEntry(realtimeMicros: micros, pairs: fields.map { ($0.0, Array($0.1.utf8)) }))
     }
 
     private func value(_ event: JournalEvent, _ key: String) -> String? {
@@ -294,8 +292,10 @@ import Testing
     /// A binary MESSAGE is kept as its bytes; a message over the line limit is cut and says so.
     @Test func binaryAndOverlongMessages() {
         let binary = self.parser.parseJournal(
-            [("MESSAGE", [0x61, 0x00, 0xff, 0x62]), ("SYSLOG_IDENTIFIER", Array("app".utf8))],
-            realtimeMicros: 5
+            JournalEntry(
+                realtimeMicros: 5,
+                pairs: [("MESSAGE", [0x61, 0x00, 0xff, 0x62]), ("SYSLOG_IDENTIFIER", Array("app".utf8))]
+            )
         )
         #expect(binary.line == [0x61, 0x00, 0xff, 0x62])
         #expect(!binary.fields.contains { $0.key == "message" })
@@ -316,6 +316,15 @@ import Testing
         #expect(parsed?.seqnumID == "d7b2")
         #expect(parsed?.seqnum == 31)
         #expect(parsed?.realtimeMicros == 0x6_6200_6f52_7221)
+        // The per-entry reader takes the id and number from the C string, sharing the id's string between entries.
+        var cache = ""
+        let text = "s=d7b284080b55498294ac93e980d49a50;i=2a;b=0123;m=3e8;t=662006f527221;x=4c85"
+        let fromC = text.withCString { JournalCursor(cString: $0, idCache: &cache) }
+        #expect(fromC?.seqnumID == "d7b284080b55498294ac93e980d49a50")
+        #expect(fromC?.seqnum == 42)
+        #expect(cache == "d7b284080b55498294ac93e980d49a50")
+        #expect("s=abc;x=1".withCString { JournalCursor(cString: $0, idCache: &cache) } == nil)
+        #expect("i=1;s=abc".withCString { JournalCursor(cString: $0, idCache: &cache) } == nil)
         #expect(JournalCursor("garbage") == nil)
         #expect(JournalCursor("s=;i=1;b=0;t=1") == nil)
     }

@@ -25,6 +25,8 @@ import Synchronization
 //                                                 TLS 1.3, shake hands (HELLO…WELCOME) and have one batch of 10 events
 //                                                 acknowledged each; FLIGHTLOG_BENCH_TLS=0 for plaintext
 // flightlog-bench agent [LINES]                   agent catch-up: tail + parse + batch + compress + sign + spool
+// flightlog-bench journal [ENTRIES]               the journal source: ENTRIES (200,000) entries caught up, as many
+//                                                 followed while systemd-journal-remote appends them (JournalBench.swift)
 // flightlog-bench parse [LINES]                   the agent's line parser alone on LINES (30,000) lines of three formats
 //                                                 FLIGHTLOG_BENCH_CORPUS=generated|mixed (agent, parse): the agent's
 //                                                 generated lines, or the mixed corpus of MixedCorpus.swift (public
@@ -367,7 +369,7 @@ func agentCatchUp(lines: Int) async throws {
     let counters = AgentCounters()
     var logger = Logger(label: "bench")
     logger.logLevel = .error
-    let collector = await Collector(
+    let collector = try await Collector(
         configuration: configuration,
         journal: journal,
         signingKey: key,
@@ -677,7 +679,11 @@ func investigate(total: Int, path: String) async throws {
     // FLIGHTLOG_BENCH_SIGMA=DIR: SigmaHQ's rules/linux and rules/web trees of a checkout, each in one hunt.
     if let sigma = ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_SIGMA"] {
         for tree in ["linux", "web"] {
-            try time("hunt SigmaHQ rules/" + tree, ["hunt", "--db", path, "--rules", sigma + "/rules/" + tree], runs: 1)
+            try time(
+                "hunt SigmaHQ rules/" + tree,
+                ["hunt", "--db", path, "--rules", sigma + "/rules/" + tree],
+                runs: 1
+            )
         }
     }
 }
@@ -692,6 +698,8 @@ case "storm":
 case "agent":
     let lines = arguments.count > 2 ? Int(arguments[2]) ?? 1_000_000 : 1_000_000
     try await agentCatchUp(lines: lines)
+case "journal":
+    try await journalRead(entries: arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000)
 case "parse":
     try parserThroughput(lines: arguments.count > 2 ? Int(arguments[2]) ?? 30_000 : 30_000)
 case "parse-dump":
@@ -702,6 +710,6 @@ case "investigate":
     try await investigate(total: events, path: path)
 default:
     print(
-        "usage: flightlog-bench ingest [EVENTS] [CONNECTIONS] [DBPATH] | storm [CONNECTIONS] | agent [LINES] | parse [LINES] | investigate [EVENTS] [DBPATH]"
+        "usage: flightlog-bench ingest [EVENTS] [CONNECTIONS] [DBPATH] | storm [CONNECTIONS] | agent [LINES] | journal [ENTRIES] | parse [LINES] | investigate [EVENTS] [DBPATH]"
     )
 }

@@ -13,7 +13,7 @@ extension Collector {
             source.name.utf8.count <= WireLimits.maxSourceLength
             ? source.name : source.name.truncatedToUTF8Length(WireLimits.maxSourceLength)
         for entry in read.entries {
-            let mapped = self.parser.parseJournal(entry.fields, realtimeMicros: entry.realtimeMicros)
+            let mapped = self.parser.parseJournal(entry)
             self.append(
                 Event(
                     timeNanos: mapped.timeNanos,

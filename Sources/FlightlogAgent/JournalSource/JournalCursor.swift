@@ -10,6 +10,43 @@ struct JournalCursor: Equatable, Sendable {
     var bootID: String
     var realtimeMicros: UInt64
 
+    /// Reads the sequence-number id and number of a cursor as sd-journal writes it (`s=…;i=…;`, always first), from
+    /// its C string: per entry, without the allocations of splitting a string. `idCache` holds the last id read, so
+    /// that the entries of one journal share one string.
+    init?(cString: UnsafePointer<CChar>, idCache: inout String) {
+        let bytes = UnsafeRawPointer(cString).assumingMemoryBound(to: UInt8.self)
+        guard bytes[0] == UInt8(ascii: "s"), bytes[1] == UInt8(ascii: "=") else { return nil }
+        var index = 2
+        while bytes[index] != 0, bytes[index] != UInt8(ascii: ";") { index += 1 }
+        guard index > 2, bytes[index] == UInt8(ascii: ";"), bytes[index + 1] == UInt8(ascii: "i"),
+            bytes[index + 2] == UInt8(ascii: "=")
+        else { return nil }
+        let idBytes = UnsafeBufferPointer(start: bytes + 2, count: index - 2)
+        if !idCache.utf8.elementsEqual(idBytes) { idCache = String(decoding: idBytes, as: UTF8.self) }
+        let id = idCache
+        index += 3
+        var seqnum: UInt64 = 0
+        var digits = 0
+        while digits < 16 {
+            let byte = bytes[index]
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+            default: value = 0xff
+            }
+            guard value != 0xff else { break }
+            seqnum = seqnum << 4 | UInt64(value)
+            digits += 1
+            index += 1
+        }
+        guard digits > 0, bytes[index] == UInt8(ascii: ";") || bytes[index] == 0 else { return nil }
+        self.seqnumID = id
+        self.seqnum = seqnum
+        self.bootID = ""
+        self.realtimeMicros = 0
+    }
+
     /// Parses a cursor as sd-journal formats it; nil when a part is missing or malformed.
     init?(_ text: String) {
         var seqnumID: String?

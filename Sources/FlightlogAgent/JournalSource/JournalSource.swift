@@ -4,12 +4,7 @@
 /// Like the file tailer it hands out entries and keeps a ``position`` just after the last one; the collector
 /// commits that position with the batch holding them, so a restart resumes exactly there.
 ///
-/// Gaps are found by sequence numbers. Within one sequence-number id (one journald, over all its files) sd-journal
-/// returns entries in sequence order, so with no matches a jump of the number is that many entries never read:
-/// journald vacuumed or rotated them away first, or their file is unreadable. With matches the numbers also skip
-/// the entries the matches leave out, so a gap is only reported where the committed entry itself is gone, with
-/// its count unknown. A different sequence-number id (new journal files, another machine's) cannot be compared
-/// either: "count unknown".
+/// Gaps are found from sequence numbers (``JournalGapTracker``).
 final class JournalSource {
     /// What the source reports besides entries, shipped by the collector as the agent's own events.
     enum Notice: Equatable {
@@ -23,7 +18,7 @@ final class JournalSource {
 
     /// The entries read, with the position after the last of them.
     struct Read {
-        var entries: [SystemJournal.Entry] = []
+        var entries: [JournalEntry] = []
         var notices: [Notice] = []
         var bytes = 0
     }
@@ -56,8 +51,8 @@ final class JournalSource {
             self.pendingNotices.append(.opened(name: self.name, resumed: true))
         } else if startAtEnd {
             if let last = self.journal.seekLastEntry() {
-                self.position.cursor = last.cursor
-                self.gaps.read(JournalCursor(last.cursor))
+                self.position.cursor = self.journal.lastCursorText
+                self.gaps.read(last.cursor)
             }
             self.pendingNotices.append(.opened(name: self.name, resumed: false))
         } else {
@@ -82,21 +77,20 @@ final class JournalSource {
                     continue
                 }
             }
-            if let gap = self.gaps.read(JournalCursor(entry.cursor)) {
+            if let gap = self.gaps.read(entry.cursor) {
                 read.notices.append(.gap(missing: gap.missing, detail: gap.detail))
             }
             if let boot = self.boot(of: entry) { read.notices.append(boot) }
-            self.position.cursor = entry.cursor
-            read.bytes += entry.fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.count + 2 }
+            read.bytes += (entry.message?.count ?? 0) + 256
             read.entries.append(entry)
         }
+        if !read.entries.isEmpty { self.position.cursor = self.journal.lastCursorText }
         return read
     }
 
-    private func boot(of entry: SystemJournal.Entry) -> Notice? {
-        guard let bootField = entry.fields.first(where: { $0.name == "_BOOT_ID" }) else { return nil }
-        let boot = String(decoding: bootField.value, as: UTF8.self)
-        let host = entry.fields.first { $0.name == "_HOSTNAME" }.map { String(decoding: $0.value, as: UTF8.self) } ?? ""
+    private func boot(of entry: JournalEntry) -> Notice? {
+        guard let boot = entry[.bootID] else { return nil }
+        let host = entry[.hostname] ?? ""
         let previous = self.position.boots[host]
         guard previous != boot else { return nil }
         if previous == nil, self.position.boots.count >= Self.maxTrackedHosts { self.position.boots.removeAll() }

@@ -9,23 +9,16 @@ import Glibc
 /// a file it cannot iterate (a corrupt or truncated one) and keeps reading the others, as journalctl does; it
 /// notices new, rotated and deleted files when ``process()`` runs.
 final class SystemJournal {
-    /// One entry's data objects as `FIELD=value` byte strings, its time and its cursor.
-    struct Entry {
-        /// `__REALTIME_TIMESTAMP`: µs since the Unix epoch, when journald received the entry.
-        var realtimeMicros: UInt64
-        /// Every readable data object, `FIELD=value`, value bytes unchanged (binary fields kept).
-        var fields: [(name: String, value: [UInt8])]
-        /// The entry's cursor (`s=…;i=…;b=…;m=…;t=…;x=…`).
-        var cursor: String
-    }
-
     /// The largest data object read whole: longer ones come cut at this many bytes (sd-journal's data threshold).
     /// A `MESSAGE=` of up to the wire's line limit fits.
     static let dataThreshold = 64 * 1024 + 16
 
     #if canImport(CSystemdJournal)
     private let handle: OpaquePointer
+    /// The cursor of the entry read last (sd-journal's allocation, freed when replaced).
+    private var lastCursor: UnsafeMutablePointer<CChar>?
     #endif
+    private var seqnumIDCache = ""
 
     /// Opens the local system journal, or the journal files of `directory` (as `journalctl -D`), and keeps to
     /// entries that pass `matches` (`FIELD=value`; the same field twice is either value, different fields must all
@@ -61,7 +54,17 @@ final class SystemJournal {
 
     deinit {
         #if canImport(CSystemdJournal)
+        free(self.lastCursor)
         sd_journal_close(self.handle)
+        #endif
+    }
+
+    /// The cursor of the entry read last, as text; nil before the first.
+    var lastCursorText: String? {
+        #if canImport(CSystemdJournal)
+        return self.lastCursor.map { String(cString: $0) }
+        #else
+        return nil
         #endif
     }
 
@@ -80,7 +83,7 @@ final class SystemJournal {
     }
 
     /// On the last entry, so that ``next()`` returns only entries written after it; nil when the journal is empty.
-    func seekLastEntry() -> Entry? {
+    func seekLastEntry() -> JournalEntry? {
         #if canImport(CSystemdJournal)
         _ = sd_journal_seek_tail(self.handle)
         guard sd_journal_previous(self.handle) > 0 else { return nil }
@@ -110,7 +113,7 @@ final class SystemJournal {
     }
 
     /// Moves to the next entry and reads it; nil at the end (or on an error, which ends this round).
-    func next() -> Entry? {
+    func next() -> JournalEntry? {
         #if canImport(CSystemdJournal)
         guard sd_journal_next(self.handle) > 0 else { return nil }
         return self.current()
@@ -120,27 +123,31 @@ final class SystemJournal {
     }
 
     #if canImport(CSystemdJournal)
-    private func current() -> Entry? {
+    private func current() -> JournalEntry? {
         var cursorPointer: UnsafeMutablePointer<CChar>?
         guard sd_journal_get_cursor(self.handle, &cursorPointer) >= 0, let cursorPointer else { return nil }
-        let cursor = String(cString: cursorPointer)
-        free(cursorPointer)
+        free(self.lastCursor)
+        self.lastCursor = cursorPointer
         var realtime: UInt64 = 0
         _ = sd_journal_get_realtime_usec(self.handle, &realtime)
-        var fields: [(name: String, value: [UInt8])] = []
-        fields.reserveCapacity(24)
+        var entry = JournalEntry(
+            realtimeMicros: realtime,
+            cursor: JournalCursor(cString: cursorPointer, idCache: &self.seqnumIDCache)
+        )
         var data: UnsafeRawPointer?
         var length = 0
         sd_journal_restart_data(self.handle)
-        // The available data only: a corrupt object is skipped, as journalctl skips it.
+        // The available data only: a corrupt object is skipped, as journalctl skips it. Only the fields the agent
+        // reads become Swift values.
         while sd_journal_enumerate_available_data(self.handle, &data, &length) > 0 {
-            guard let data else { continue }
-            let bytes = UnsafeRawBufferPointer(start: data, count: length)
-            guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")), equals > 0 else { continue }
-            let name = String(decoding: bytes[..<equals], as: UTF8.self)
-            fields.append((name, Array(bytes[(equals + 1)...])))
+            guard let data, let equals = memchr(data, Int32(UInt8(ascii: "=")), length) else { continue }
+            let nameLength = data.distance(to: UnsafeRawPointer(equals))
+            guard let field = JournalField.named(UnsafeRawBufferPointer(start: data, count: nameLength)) else {
+                continue
+            }
+            entry.set(field, UnsafeRawBufferPointer(start: data + nameLength + 1, count: length - nameLength - 1))
         }
-        return Entry(realtimeMicros: realtime, fields: fields, cursor: cursor)
+        return entry
     }
 
     private static func describe(_ result: Int32, _ what: String) -> String {

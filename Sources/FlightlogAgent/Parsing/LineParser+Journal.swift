@@ -15,9 +15,7 @@ extension LineParser {
     /// Trusted fields, set by journald from the sending process (a client cannot write a field starting with `_`),
     /// kept under their journald names so that nothing a message claims (a `uid=` an account message names, sudo's
     /// `command`) is mixed with them. `_PID` and `_HOSTNAME` are read apart, as `pid` and `hostname`.
-    static let journalTrustedFields = [
-        "_UID", "_GID", "_COMM", "_EXE", "_CMDLINE", "_SYSTEMD_UNIT", "_BOOT_ID", "_TRANSPORT",
-    ]
+    static let journalTrustedFields: [JournalField] = [.uid, .gid, .comm, .exe, .cmdline, .unit, .bootID, .transport]
 
     /// Maps one journal entry onto the schema, the way a syslog line of the same message maps:
     ///
@@ -28,35 +26,25 @@ extension LineParser {
     /// - the trusted fields ``journalTrustedFields``, apart from what the sender claims;
     /// - `identity_mismatch` when the identifier names another program than the process journald saw (`_COMM`,
     ///   `_EXE`): anyone may run `logger -t sshd`, and the hunt and the investigator must see it.
-    func parseJournal(_ entry: [(name: String, value: [UInt8])], realtimeMicros: UInt64) -> JournalEvent {
-        var message: [UInt8] = []
-        var values: [String: String] = [:]
-        values.reserveCapacity(entry.count)
-        for (name, value) in entry {
-            if name == "MESSAGE" {
-                message = value
-                continue
-            }
-            // The few fields read below; binary or duplicate values of the others are not needed.
-            guard Self.journalNamesRead.contains(name), values[name] == nil else { continue }
-            values[name] = value.withUnsafeBufferPointer(String.init(utf8Validating:))
-        }
+    func parseJournal(_ entry: JournalEntry) -> JournalEvent {
         var fields = FieldList()
-        if let host = values["_HOSTNAME"] { fields.add("hostname", host) }
+        if let host = entry[.hostname] { fields.add("hostname", host) }
         var program: String?
         var pamModule: String?
-        if let identifier = values["SYSLOG_IDENTIFIER"] ?? values["_COMM"] {
+        if let identifier = entry[.identifier] ?? entry[.comm] {
             (program, pamModule) = Self.legacyPAM(identifier)
             fields.add("program", program ?? identifier)
         }
-        if let pid = values["_PID"] ?? values["SYSLOG_PID"] { fields.add("pid", pid) }
-        if let priority = values["PRIORITY"].flatMap(Int.init), (0..<8).contains(priority) {
+        if let pid = entry[.pid] ?? entry[.syslogPID] { fields.add("pid", pid) }
+        if let priority = entry[.priority].flatMap(Int.init), (0..<8).contains(priority) {
             fields.add("severity", Self.severityNames[priority])
         }
-        if let facility = values["SYSLOG_FACILITY"].flatMap(Int.init), Self.facilityNames.indices.contains(facility) {
+        if let facility = entry[.facility].flatMap(Int.init), Self.facilityNames.indices.contains(facility) {
             fields.add("facility", Self.facilityNames[facility])
         }
-        var timeNanos = realtimeMicros > UInt64(Int64.max / 1000) ? Int64.max : Int64(realtimeMicros) * 1000
+        let micros = entry.realtimeMicros
+        var timeNanos = micros > UInt64(Int64.max / 1000) ? Int64.max : Int64(micros) * 1000
+        var message = entry.message ?? []
         if message.count > WireLimits.maxLineLength {
             message.removeSubrange(WireLimits.maxLineLength...)
             fields.add("flightlog.truncated", "MESSAGE")
@@ -70,28 +58,22 @@ extension LineParser {
                 AuthMessage.extract(program: program, pamModule: pamModule, message: trimmed, into: &fields)
             }
         }
-        for name in Self.journalTrustedFields {
-            if let value = values[name] { fields.add(name, value) }
+        for field in Self.journalTrustedFields {
+            if let value = entry[field] { fields.add(field.name, value) }
         }
-        if let mismatch = Self.identityMismatch(values) { fields.add("identity_mismatch", mismatch) }
+        if let mismatch = Self.identityMismatch(entry) { fields.add("identity_mismatch", mismatch) }
         return JournalEvent(timeNanos: timeNanos, line: message, fields: fields.fields)
     }
-
-    /// The journal fields ``parseJournal(_:realtimeMicros:)`` reads besides `MESSAGE`.
-    private static let journalNamesRead: Set<String> = Set(
-        ["_HOSTNAME", "_PID", "SYSLOG_IDENTIFIER", "SYSLOG_PID", "PRIORITY", "SYSLOG_FACILITY"]
-            + Self.journalTrustedFields
-    )
 
     /// What is wrong when `SYSLOG_IDENTIFIER` (the sender's claim) names neither `_COMM` nor the file name of
     /// `_EXE` (what journald saw); nil when they agree or there is nothing to compare. `_COMM` is the kernel's
     /// 15-byte task name, so an identifier it begins counts as agreeing, and case is ignored (`CRON` is `cron`).
-    static func identityMismatch(_ values: [String: String]) -> String? {
-        guard let claimed = values["SYSLOG_IDENTIFIER"], let comm = values["_COMM"] else { return nil }
+    static func identityMismatch(_ entry: JournalEntry) -> String? {
+        guard let claimed = entry[.identifier], let comm = entry[.comm] else { return nil }
         let program = Self.legacyPAM(claimed).0.lowercased()
         let task = comm.lowercased()
         if program == task || (task.utf8.count == 15 && program.hasPrefix(task)) { return nil }
-        let exe = values["_EXE"]
+        let exe = entry[.exe]
         if let exe, exe.split(separator: "/").last.map({ $0.lowercased() == program }) == true { return nil }
         return "SYSLOG_IDENTIFIER=\(claimed) but _COMM=\(comm)" + (exe.map { " _EXE=\($0)" } ?? "")
     }

@@ -15,19 +15,21 @@ public actor Collector: Service {
     /// The source name of the agent's own lifecycle events.
     public static let lifecycleSource = "flightlog-agent"
 
-    private let configuration: AgentConfiguration
-    private let journal: Journal
-    private let counters: AgentCounters
+    let configuration: AgentConfiguration
+    let journal: Journal
+    let counters: AgentCounters
     private let logger: Logger
     private let signingKey: Curve25519.Signing.PrivateKey
     private let keyID: Bytes32
-    private let parser: LineParser
+    let parser: LineParser
     private let tailer: Tailer
+    /// Received syslog messages (``SyslogReceiver``), drained in each step (Collector+Syslog.swift).
+    let syslog: SyslogQueue?
     /// The audit records of one event, linked into process-creation, network and file views.
     private var auditLinker = AuditEventLinker()
 
-    private var pending: [Event] = []
-    private var pendingBytes = 0
+    private(set) var pending: [Event] = []
+    private(set) var pendingBytes = 0
     private var oldestPendingNanos: Int64?
     private var spoolFullSinceNanos: Int64?
 
@@ -36,9 +38,11 @@ public actor Collector: Service {
         journal: Journal,
         signingKey: Curve25519.Signing.PrivateKey,
         counters: AgentCounters,
-        logger: Logger
+        logger: Logger,
+        syslog: SyslogQueue? = nil
     ) async {
         self.configuration = configuration
+        self.syslog = syslog
         self.journal = journal
         self.counters = counters
         self.logger = logger
@@ -70,6 +74,7 @@ public actor Collector: Service {
         }
         // Stopping: read what is there, say so, and commit it so the shipper can still send it.
         if await !self.journal.isFull { _ = try await self.step(draining: true) }
+        try await self.drainSyslogAtStop()
         self.lifecycle("stop", "flightlog-agent stopping pid=\(ProcessInfo.processInfo.processIdentifier)")
         try await self.cut()
     }
@@ -103,6 +108,7 @@ public actor Collector: Service {
             readSomething = !lines.isEmpty
             self.counters.add("lines_read", UInt64(lines.count))
         }
+        if self.drainSyslog() { readSomething = true }
         let full =
             self.pending.count >= self.configuration.batchMaxEvents
             || self.pendingBytes >= self.configuration.batchMaxBytes / 2
@@ -139,7 +145,7 @@ public actor Collector: Service {
         self.append(event)
     }
 
-    private func append(_ event: Event) {
+    func append(_ event: Event) {
         if self.oldestPendingNanos == nil { self.oldestPendingNanos = event.observedNanos }
         self.pending.append(event)
         self.pendingBytes += EventCodec.encodedSize(event)

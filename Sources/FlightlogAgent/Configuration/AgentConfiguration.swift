@@ -38,6 +38,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var compressionLevel: Int
     /// Zone for timestamps that carry none (an IANA name such as `Europe/Berlin`); default: the host's zone.
     public var timeZone: String?
+    /// Syslog messages received on a Unix socket, UDP or TCP; none by default.
+    public var syslog: SyslogConfiguration
 
     public init(
         aggregatorHost: String = "127.0.0.1",
@@ -55,7 +57,8 @@ public struct AgentConfiguration: Sendable, Equatable {
         batchMaxBytes: Int = 1 << 20,
         flushIntervalMilliseconds: Int = 1000,
         compressionLevel: Int = 1,
-        timeZone: String? = nil
+        timeZone: String? = nil,
+        syslog: SyslogConfiguration = SyslogConfiguration()
     ) {
         self.aggregatorHost = aggregatorHost
         self.aggregatorPort = aggregatorPort
@@ -73,6 +76,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         self.flushIntervalMilliseconds = flushIntervalMilliseconds
         self.compressionLevel = compressionLevel
         self.timeZone = timeZone
+        self.syslog = syslog
     }
 
     /// The machine's host name.
@@ -97,6 +101,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         var flush_interval_ms: Int?
         var compression_level: Int?
         var timezone: String?
+        var syslog: SyslogConfiguration.File?
     }
 
     /// Reads a YAML configuration file over the defaults.
@@ -126,6 +131,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         if let flush = file.flush_interval_ms { configuration.flushIntervalMilliseconds = flush }
         if let level = file.compression_level { configuration.compressionLevel = level }
         if let zone = file.timezone { configuration.timeZone = zone }
+        if let syslog = file.syslog { try configuration.syslog.apply(syslog) }
         return configuration
     }
 
@@ -144,9 +150,14 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     /// Checks the values together; the message says what to change.
     public func validate() throws(AgentError) {
-        guard !self.watch.isEmpty else {
-            throw AgentError.configuration("nothing to watch: give --watch GLOB or `watch:`")
+        // At least one source of lines.
+        guard !self.watch.isEmpty || self.syslog.isEnabled else {
+            throw AgentError.configuration(
+                "no source of lines: give at least one source (--watch GLOB or `watch:`, --syslog-unix PATH, "
+                    + "--syslog-udp HOST:PORT, --syslog-tcp HOST:PORT or `syslog:`)"
+            )
         }
+        try self.syslog.validate()
         if self.insecurePlaintext {
             guard self.caPath == nil, self.pins.isEmpty else {
                 throw AgentError.configuration(

@@ -128,7 +128,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FlightlogAgentTests",
-            dependencies: ["FlightlogTestSupport", "FlightlogAgent", "FlightlogWire", crypto]
+            dependencies: [
+                "FlightlogTestSupport", "FlightlogAgent", "FlightlogWire", "FlightlogSystem", crypto, nioCore,
+                nioTestUtils,
+            ]
         ),
         .testTarget(
             name: "FlightlogAggregatorTests",

@@ -30,12 +30,16 @@ public enum Agent {
             nowNanos: WallClock.nowNanos()
         )
         let counters = AgentCounters()
+        let syslogQueue =
+            configuration.syslog.isEnabled
+            ? SyslogQueue(capacity: configuration.syslog.queueMaxMessages, counters: counters) : nil
         let collector = try await Collector(
             configuration: configuration,
             journal: journal,
             signingKey: key,
             counters: counters,
-            logger: logger
+            logger: logger,
+            syslog: syslogQueue
         )
         let tls: ShipperTLS?
         if configuration.insecurePlaintext {
@@ -56,10 +60,23 @@ public enum Agent {
             tls: tls
         )
         let status = AgentStatusWriter(configuration: configuration, journal: journal, counters: counters)
-        // Shut down in reverse order: the collector first (final batch), then the shipper (delivers it), then status.
+        // Bound last, once everything else is ready: a socket path or address in use stops the agent here.
+        var syslogServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let syslogQueue {
+            let receiver = try await SyslogReceiver.bind(
+                configuration: configuration.syslog,
+                queue: syslogQueue,
+                counters: counters,
+                logger: logger
+            )
+            syslogServices.append(.init(service: receiver))
+        }
+        // Shut down in reverse order: the syslog inputs first (nothing more is received), the collector (final
+        // batch), then the shipper (delivers it), then status.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: status), .init(service: shipper), .init(service: collector)],
+                services: [.init(service: status), .init(service: shipper), .init(service: collector)]
+                    + syslogServices,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -16,6 +16,10 @@ public enum AgentError: Error, Equatable, Sendable, CustomStringConvertible {
     case protocolViolation(String)
     /// The aggregator could not be reached or authenticated (TLS).
     case connection(String)
+    /// A syslog sender broke its framing (RFC 6587); its connection is closed.
+    case badSyslogFrame(String)
+    /// A syslog input could not be opened.
+    case cannotListen(String)
 
     public var description: String {
         switch self {
@@ -27,6 +31,8 @@ public enum AgentError: Error, Equatable, Sendable, CustomStringConvertible {
         case .refused(let code, let message): "aggregator refused: \(code): \(message)"
         case .protocolViolation(let message): "protocol violation by the aggregator: \(message)"
         case .connection(let message): message
+        case .badSyslogFrame(let message): "bad syslog frame: \(message)"
+        case .cannotListen(let message): "cannot listen for syslog: \(message)"
         }
     }
 }

@@ -27,6 +27,16 @@ struct RunCommand: AsyncParsableCommand {
                   --watch '/var/log/auth.log' --watch '/var/log/app/*.log' --insecure-plaintext
               flightlog-agent run --config /etc/flightlog/agent.yaml --journal \\
                   --journal-match _SYSTEMD_UNIT=ssh.service --journal-match SYSLOG_IDENTIFIER=sudo
+              flightlog-agent run --config /etc/flightlog/agent.yaml --syslog-unix /dev/log \\
+                  --syslog-udp 127.0.0.1:5514 --syslog-tcp 127.0.0.1:5514
+
+            Syslog inputs (--syslog-unix, --syslog-udp, --syslog-tcp, or `syslog:`) receive what applications send \
+            with syslog(3) or `logger`, parsed like lines of a file. They are acknowledged only as far as the \
+            protocol allows: nothing for a datagram (when the agent's queue is full, datagrams are dropped and the \
+            count is shipped as a `syslog_dropped` event), and TCP has no application acknowledgement (a full queue \
+            holds senders back; messages queued at a kill -9 are lost). A message is durable once in a committed \
+            batch. Messages on the Unix socket carry the sender's pid, uid and gid as the kernel reports them \
+            (peer_pid, peer_uid, peer_gid), apart from the tag and pid the message claims.
             """
     )
 
@@ -51,6 +61,32 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("File glob to tail; repeatable. Example: --watch '/var/log/*.log'", valueName: "glob"))
     var watch: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Receive syslog on a Unix datagram socket at this path (/dev/log only where no syslog daemon holds it). "
+                + "Example: --syslog-unix /run/flightlog/log.sock",
+            valueName: "path"
+        )
+    )
+    var syslogUnix: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Receive syslog over UDP (RFC 3164 or 5424, one message per datagram). Example: --syslog-udp 127.0.0.1:5514",
+            valueName: "host:port"
+        )
+    )
+    var syslogUdp: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Receive syslog over TCP (octet counting or one message per line, RFC 6587). "
+                + "Example: --syslog-tcp 127.0.0.1:5514",
+            valueName: "host:port"
+        )
+    )
+    var syslogTcp: String?
 
     @Option(help: "Host name events carry (default: the machine's). Example: --hostname cc-ws-602")
     var hostname: String?
@@ -129,6 +165,13 @@ struct RunCommand: AsyncParsableCommand {
             if let key = self.key { configuration.keyPath = key }
             if let dir = self.stateDir { configuration.stateDirectory = dir }
             if !self.watch.isEmpty { configuration.watch = self.watch }
+            if let path = self.syslogUnix { configuration.syslog.unixPath = path }
+            if let udp = self.syslogUdp {
+                configuration.syslog.udp = try SyslogConfiguration.Address(parsing: udp, option: "--syslog-udp")
+            }
+            if let tcp = self.syslogTcp {
+                configuration.syslog.tcp = try SyslogConfiguration.Address(parsing: tcp, option: "--syslog-tcp")
+            }
             if let hostname = self.hostname { configuration.hostname = hostname }
             if self.insecurePlaintext { configuration.insecurePlaintext = true }
             if let ca = self.ca { configuration.caPath = ca }

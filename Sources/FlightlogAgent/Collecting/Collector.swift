@@ -16,7 +16,7 @@ public actor Collector: Service {
     public static let lifecycleSource = "flightlog-agent"
 
     let configuration: AgentConfiguration
-    private let journal: Journal
+    let journal: Journal
     let counters: AgentCounters
     let logger: Logger
     private let signingKey: Curve25519.Signing.PrivateKey
@@ -25,6 +25,8 @@ public actor Collector: Service {
     private let tailer: Tailer
     /// The systemd journal, when configured.
     private let journalSource: JournalSource?
+    /// Received syslog messages (``SyslogReceiver``), drained in each step (Collector+Syslog.swift).
+    let syslog: SyslogQueue?
     /// The audit records of one event, linked into process-creation, network and file views.
     private var auditLinker = AuditEventLinker()
 
@@ -38,9 +40,11 @@ public actor Collector: Service {
         journal: Journal,
         signingKey: Curve25519.Signing.PrivateKey,
         counters: AgentCounters,
-        logger: Logger
+        logger: Logger,
+        syslog: SyslogQueue? = nil
     ) async throws(AgentError) {
         self.configuration = configuration
+        self.syslog = syslog
         self.journal = journal
         self.counters = counters
         self.logger = logger
@@ -82,6 +86,7 @@ public actor Collector: Service {
         }
         // Stopping: read what is there, say so, and commit it so the shipper can still send it.
         if await !self.journal.isFull { _ = try await self.step(draining: true) }
+        try await self.drainSyslogAtStop()
         self.lifecycle("stop", "flightlog-agent stopping pid=\(ProcessInfo.processInfo.processIdentifier)")
         try await self.cut()
     }
@@ -118,6 +123,7 @@ public actor Collector: Service {
         if let source = self.journalSource {
             readSomething = self.pollJournal(source, nowNanos: now) || readSomething
         }
+        if self.drainSyslog() { readSomething = true }
         let full =
             self.pending.count >= self.configuration.batchMaxEvents
             || self.pendingBytes >= self.configuration.batchMaxBytes / 2

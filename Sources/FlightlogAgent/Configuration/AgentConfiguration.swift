@@ -54,6 +54,8 @@ public struct AgentConfiguration: Sendable, Equatable {
             self.matches = matches
         }
     }
+    /// Syslog messages received on a Unix socket, UDP or TCP; none by default.
+    public var syslog: SyslogConfiguration
 
     public init(
         aggregatorHost: String = "127.0.0.1",
@@ -72,7 +74,8 @@ public struct AgentConfiguration: Sendable, Equatable {
         flushIntervalMilliseconds: Int = 1000,
         compressionLevel: Int = 1,
         timeZone: String? = nil,
-        journal: JournalOptions? = nil
+        journal: JournalOptions? = nil,
+        syslog: SyslogConfiguration = SyslogConfiguration()
     ) {
         self.aggregatorHost = aggregatorHost
         self.aggregatorPort = aggregatorPort
@@ -91,6 +94,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         self.compressionLevel = compressionLevel
         self.timeZone = timeZone
         self.journal = journal
+        self.syslog = syslog
     }
 
     /// The machine's host name.
@@ -115,6 +119,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         var flush_interval_ms: Int?
         var compression_level: Int?
         var timezone: String?
+        var syslog: SyslogConfiguration.File?
         var journal: JournalFile?
     }
 
@@ -168,6 +173,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         if let journal = file.journal, journal.enabled {
             configuration.journal = JournalOptions(directory: journal.directory, matches: journal.matches ?? [])
         }
+        if let syslog = file.syslog { try configuration.syslog.apply(syslog) }
         return configuration
     }
 
@@ -199,9 +205,10 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     /// Checks the values together; the message says what to change.
     public func validate() throws(AgentError) {
-        guard !self.watch.isEmpty || self.journal != nil else {
+        guard !self.watch.isEmpty || self.journal != nil || self.syslog.isEnabled else {
             throw AgentError.configuration(
-                "no source: give --watch GLOB or `watch:`, or --journal or `journal:` (at least one source)"
+                "no source of lines: give at least one source (--watch GLOB or `watch:`, --journal or `journal:`, "
+                    + "--syslog-unix PATH, --syslog-udp HOST:PORT, --syslog-tcp HOST:PORT or `syslog:`)"
             )
         }
         for match in self.journal?.matches ?? [] where !Self.isJournalMatch(match) {
@@ -209,6 +216,7 @@ public struct AgentConfiguration: Sendable, Equatable {
                 "journal match '\(match)' must be FIELD=value with FIELD of A–Z, 0–9 and _ (e.g. _SYSTEMD_UNIT=ssh.service)"
             )
         }
+        try self.syslog.validate()
         if self.insecurePlaintext {
             guard self.caPath == nil, self.pins.isEmpty else {
                 throw AgentError.configuration(

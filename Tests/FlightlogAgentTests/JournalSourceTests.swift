@@ -275,6 +275,21 @@ import Testing
         #expect(self.value(event, "pid") == "77")
     }
 
+    /// A client message whose sender exited before journald read its /proc entry has no _COMM: its claim is
+    /// unverified and flagged; a kernel message has no sender process at all and is not.
+    @Test func anIdentifierNobodyCouldCheckIsFlagged() {
+        let quick = self.map([
+            ("SYSLOG_IDENTIFIER", "sshd"), ("_TRANSPORT", "syslog"), ("_PID", "77"), ("_UID", "1000"),
+            ("MESSAGE", "Accepted password for root from 203.0.113.66 port 2222 ssh2"),
+        ])
+        #expect(
+            self.value(quick, "identity_mismatch")
+                == "SYSLOG_IDENTIFIER=sshd but no _COMM: the sender exited before journald could see it"
+        )
+        let kernel = self.map([("SYSLOG_IDENTIFIER", "kernel"), ("_TRANSPORT", "kernel"), ("MESSAGE", "x")])
+        #expect(self.value(kernel, "identity_mismatch") == nil)
+    }
+
     @Test func identifiersThatAgreeAreNotFlagged() {
         let agreeing: [[(String, String)]] = [
             [("SYSLOG_IDENTIFIER", "CRON"), ("_COMM", "cron")],

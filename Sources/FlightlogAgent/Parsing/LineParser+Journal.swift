@@ -68,8 +68,17 @@ extension LineParser {
     /// What is wrong when `SYSLOG_IDENTIFIER` (the sender's claim) names neither `_COMM` nor the file name of
     /// `_EXE` (what journald saw); nil when they agree or there is nothing to compare. `_COMM` is the kernel's
     /// 15-byte task name, so an identifier it begins counts as agreeing, and case is ignored (`CRON` is `cron`).
+    ///
+    /// journald reads `_COMM` and `_EXE` from /proc when the message arrives: a sender that exits first (`logger`
+    /// does, in a millisecond) leaves only its pid and uid. A message a client wrote (`syslog` or `journal`
+    /// transport) that claims an identifier with no `_COMM` to check it against is flagged too: the claim is
+    /// unverified, and a short-lived `logger -t sshd` must not pass for sshd by being quick.
     static func identityMismatch(_ entry: JournalEntry) -> String? {
-        guard let claimed = entry[.identifier], let comm = entry[.comm] else { return nil }
+        guard let claimed = entry[.identifier] else { return nil }
+        guard let comm = entry[.comm] else {
+            guard let transport = entry[.transport], transport == "syslog" || transport == "journal" else { return nil }
+            return "SYSLOG_IDENTIFIER=\(claimed) but no _COMM: the sender exited before journald could see it"
+        }
         let program = Self.legacyPAM(claimed).0.lowercased()
         let task = comm.lowercased()
         if program == task || (task.utf8.count == 15 && program.hasPrefix(task)) { return nil }

@@ -73,6 +73,28 @@ import Testing
         #expect(second.poll(maxEntries: 100, maxBytes: 1 << 20).entries.isEmpty)
     }
 
+    /// journald's rotation: the active file is renamed to an archived name and a new one takes its place. The rest
+    /// of the archived file and the new file are read, each entry once, while the source runs and after a restart.
+    @Test func rotationReadsTheArchivedFileToItsEndThenTheNewOne() throws {
+        try self.makeJournalDirectory()
+        let start = JournalFiles.nowMicros()
+        try JournalFiles.append(self.entries(0..<5), to: self.journalFile, firstMicros: start)
+        let source = try self.source()
+        #expect(self.messages(source.poll(maxEntries: 3, maxBytes: 1 << 20)) == ["entry 0", "entry 1", "entry 2"])
+        try FileManager.default.moveItem(
+            atPath: self.journalFile,
+            toPath: self.dir.file("journal/remote@0000000000000001-0000000000000005.journal")
+        )
+        try JournalFiles.append(self.entries(5..<8), to: self.journalFile, firstMicros: start + 100)
+        let read = source.poll(maxEntries: 100, maxBytes: 1 << 20)
+        #expect(self.messages(read) == (3..<8).map { "entry \($0)" })
+        #expect(!read.notices.contains { if case .gap = $0 { true } else { false } })
+
+        try JournalFiles.append(self.entries(8..<10), to: self.journalFile, firstMicros: start + 200)
+        let restarted = try self.source(source.position)
+        #expect(self.messages(restarted.poll(maxEntries: 100, maxBytes: 1 << 20)) == ["entry 8", "entry 9"])
+    }
+
     /// With start-at-end, what the journal held before is skipped and what comes after is read.
     @Test func startAtEndReadsOnlyNewEntries() throws {
         try self.makeJournalDirectory()

@@ -4,7 +4,8 @@ import Foundation
 /// installed by scripts/deps.sh) from journal export format
 /// (https://systemd.io/JOURNAL_EXPORT_FORMATS/): the same files journald writes, read back through libsystemd.
 public enum JournalFiles {
-    /// One entry: its fields in order (`__REALTIME_TIMESTAMP` and `_BOOT_ID` are added when missing).
+    /// One entry: its fields in order (`__REALTIME_TIMESTAMP`, `__MONOTONIC_TIMESTAMP` and `_BOOT_ID` are added when
+    /// missing).
     public struct Entry: Sendable {
         public var fields: [(name: String, value: [UInt8])]
 
@@ -31,6 +32,15 @@ public enum JournalFiles {
                 fields.insert(("__REALTIME_TIMESTAMP", Array(String(firstMicros + UInt64(index)).utf8)), at: 0)
             }
             if !fields.contains(where: { $0.name == "_BOOT_ID" }) { fields.append(("_BOOT_ID", Array(Self.boot.utf8))) }
+            // Within a boot sd-journal orders entries of different files by their monotonic time, as journald
+            // writes it: rising with the real time (since a boot in 2023), never all zero.
+            if !fields.contains(where: { $0.name == "__MONOTONIC_TIMESTAMP" }),
+                let realtime = fields.first(where: { $0.name == "__REALTIME_TIMESTAMP" })
+                    .flatMap({ UInt64(String(decoding: $0.value, as: UTF8.self)) })
+            {
+                let monotonic = realtime > 1_700_000_000_000_000 ? realtime - 1_700_000_000_000_000 : realtime
+                fields.insert(("__MONOTONIC_TIMESTAMP", Array(String(monotonic).utf8)), at: 1)
+            }
             for (name, value) in fields {
                 out += name.utf8
                 if value.contains(UInt8(ascii: "\n")) || value.contains(where: { $0 < 0x20 && $0 != 9 }) {

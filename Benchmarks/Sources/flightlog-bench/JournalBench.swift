@@ -85,16 +85,26 @@ private func rssParts() -> (anon: Double, file: Double) {
 }
 
 func journalRead(entries: Int) async throws {
-    let dir = NSTemporaryDirectory() + "flightlog-bench-journal-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: dir + "/journal", withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+    // FLIGHTLOG_BENCH_JOURNAL=DIR keeps the journal and its inputs in DIR and reuses them, and skips the follow
+    // phase: for profiling the catch-up.
+    let kept = ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_JOURNAL"]
+    let dir = kept ?? NSTemporaryDirectory() + "flightlog-bench-journal-" + UUID().uuidString
     let journalFile = dir + "/journal/remote.journal"
+    let reuse = kept != nil && FileManager.default.fileExists(atPath: journalFile)
+    try FileManager.default.createDirectory(atPath: dir + "/journal", withIntermediateDirectories: true)
+    defer {
+        if kept == nil { try? FileManager.default.removeItem(atPath: dir) }
+        try? FileManager.default.removeItem(atPath: dir + "/state")
+    }
     let micros = UInt64(Date().timeIntervalSince1970 * 1_000_000)
-    try journalExport(count: entries, first: 0, micros: micros).write(to: URL(fileURLWithPath: dir + "/a.export"))
-    try journalExport(count: entries, first: entries, micros: micros).write(to: URL(fileURLWithPath: dir + "/b.export"))
     var started = now()
-    guard try journalRemote(dir + "/a.export", journalFile) == 0 else {
-        throw BenchError("systemd-journal-remote failed")
+    if !reuse {
+        try journalExport(count: entries, first: 0, micros: micros).write(to: URL(fileURLWithPath: dir + "/a.export"))
+        try journalExport(count: entries, first: entries, micros: micros)
+            .write(to: URL(fileURLWithPath: dir + "/b.export"))
+        guard try journalRemote(dir + "/a.export", journalFile) == 0 else {
+            throw BenchError("systemd-journal-remote failed")
+        }
     }
     let size = (try? FileManager.default.attributesOfItem(atPath: journalFile)[.size] as? Int) ?? 0
     print(
@@ -162,26 +172,29 @@ func journalRead(entries: Int) async throws {
                 Double(entries) / cpu
             )
         )
-        // Follow: systemd-journal-remote appends as many again while the agent reads.
+        // Follow: systemd-journal-remote appends as many again while the agent reads (not with a kept journal, which
+        // is for profiling the catch-up).
         cpuBefore = cpuSeconds()
         start = now()
-        let writer = Task.detached { try journalRemote(dir + "/b.export", journalFile) }
-        while counters["journal_entries_read"] < UInt64(2 * entries) {
+        let writer = Task.detached { kept == nil ? try journalRemote(dir + "/b.export", journalFile) : 0 }
+        while kept == nil, counters["journal_entries_read"] < UInt64(2 * entries) {
             try await Task.sleep(for: .milliseconds(20))
             sample()
         }
         _ = try await writer.value
         cpu = cpuSeconds() - cpuBefore
-        print(
-            String(
-                format:
-                    "journal: follow %d entries appended while reading, done in %.2f s; agent CPU %.2f s = %.0f entries per CPU-second",
-                entries,
-                now() - start,
-                cpu,
-                Double(entries) / cpu
+        if kept == nil {
+            print(
+                String(
+                    format:
+                        "journal: follow %d entries appended while reading, done in %.2f s; agent CPU %.2f s = %.0f entries per CPU-second",
+                    entries,
+                    now() - start,
+                    cpu,
+                    Double(entries) / cpu
+                )
             )
-        )
+        }
         print(
             String(
                 format:

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The journal fields the agent reads from an entry; the others are left in the journal file.
 enum JournalField: Int, CaseIterable {
     case message, hostname, identifier, pid, syslogPID, priority, facility
@@ -32,11 +34,15 @@ enum JournalField: Int, CaseIterable {
         return table
     }()
 
-    /// The field named by `name` (the bytes before `=` of a data object), if the agent reads it.
+    /// The field named by `name` (the bytes before `=` of a data object), if the agent reads it. Runs for every data
+    /// object of every entry (~25 an entry, most of them not read): length first, then `memcmp`.
     static func named(_ name: UnsafeRawBufferPointer) -> JournalField? {
-        guard name.count < Self.byNameLength.count else { return nil }
-        for candidate in Self.byNameLength[name.count] where candidate.name.elementsEqual(name) {
-            return candidate.field
+        guard name.count < Self.byNameLength.count, let base = name.baseAddress else { return nil }
+        for candidate in Self.byNameLength[name.count] {
+            let equal = candidate.name.withUnsafeBytes {
+                $0.baseAddress.map { memcmp($0, base, name.count) == 0 } ?? false
+            }
+            if equal { return candidate.field }
         }
         return nil
     }

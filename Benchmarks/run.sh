@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Release-mode benchmarks (not run by CI). Usage:
 #   bash Benchmarks/run.sh [ingest EVENTS CONNECTIONS [DBPATH] | storm CONNECTIONS | agent LINES | parse LINES |
-#                           investigate EVENTS DBPATH]
+#                           journal ENTRIES | investigate EVENTS DBPATH]
 # TLS against plaintext: FLIGHTLOG_BENCH_TLS=1 bash Benchmarks/run.sh ingest 2000000 8 (and =0); a reconnect storm of
 # 2,000 agents over TLS (HELLO…WELCOME and one acknowledged batch each): bash Benchmarks/run.sh storm 2000
 # ingest on the peer harness's ~200-byte lines instead of the built-in generator's ~160-byte ones (gen_logs.py is

@@ -167,6 +167,20 @@ struct JournalEndToEndTests {
             json.out.contains("\"flightlog.identity_mismatch\":\"SYSLOG_IDENTIFIER=sshd but _COMM=logger"),
             "\(json.out)"
         )
+        // A hunt prints the flag beside its match too.
+        try FileManager.default.createDirectory(atPath: scratch.file("rules"), withIntermediateDirectories: true)
+        let rule = [
+            "title: Root password login over ssh", "id: 5d0c3a57-2f55-4d6a-9a55-2d1c07a1c001",
+            "logsource:", "  product: linux", "  service: sshd", "detection:", "  selection:", "    program: sshd",
+            "    message|contains: 'Accepted password for root'", "  condition: selection", "level: high",
+        ]
+        try rule.joined(separator: "\n").write(
+            toFile: scratch.file("rules/root-login.yml"),
+            atomically: true,
+            encoding: .utf8
+        )
+        let hunt = try Harness.run("flightlog", ["hunt", "--db", db, "--rules", scratch.file("rules")])
+        #expect(hunt.out.contains("[identity: SYSLOG_IDENTIFIER=sshd but _COMM=logger"), "\(hunt.out)")
         let verify = try Harness.run("flightlog", ["verify", "--db", db])
         #expect(verify.code == 0, "\(verify.out)\(verify.err)")
     }

@@ -95,6 +95,16 @@ import Testing
         #expect(self.messages(restarted.poll(maxEntries: 100, maxBytes: 1 << 20)) == ["entry 8", "entry 9"])
     }
 
+    /// An empty folder (journald not storing yet) is said once; what is written later is read.
+    @Test func noJournalFileIsReportedThenFilesAreRead() throws {
+        try self.makeJournalDirectory()
+        let source = try self.source()
+        let first = source.poll(maxEntries: 100, maxBytes: 1 << 20)
+        #expect(first.notices == [.opened(name: source.name, resumed: false), .noFiles(name: source.name)])
+        try JournalFiles.append(self.entries(0..<2), to: self.journalFile, firstMicros: JournalFiles.nowMicros())
+        #expect(self.messages(source.poll(maxEntries: 100, maxBytes: 1 << 20)) == ["entry 0", "entry 1"])
+    }
+
     /// With start-at-end, what the journal held before is skipped and what comes after is read.
     @Test func startAtEndReadsOnlyNewEntries() throws {
         try self.makeJournalDirectory()

@@ -41,6 +41,17 @@ extension Collector {
                         ? "at the committed cursor" : self.configuration.startAtEnd ? "at its end" : "at its start"),
                 [Event.Field("path", name)]
             )
+        case .noFiles(let name):
+            self.counters.add("journal_no_files")
+            self.logger.warning(
+                "No journal file found: is journald running and storing (/var/log/journal, /run/log/journal), and may this user read it (root or group systemd-journal)?",
+                metadata: ["journal": "\(name)"]
+            )
+            self.lifecycle(
+                "journal_no_files",
+                "flightlog-agent found no journal file in \(name); it reads what journald writes from now on",
+                [Event.Field("path", name)]
+            )
         case .gap(let missing, let detail):
             self.counters.add("journal_gaps")
             if let missing { self.counters.add("journal_entries_missed", missing) }

@@ -10,6 +10,8 @@ final class JournalSource {
     enum Notice: Equatable {
         /// Reading starts (`resumed`: at the committed cursor; else at the head or, with start-at-end, the tail).
         case opened(name: String, resumed: Bool)
+        /// No journal file was found when reading started: nothing to read until journald writes one.
+        case noFiles(name: String)
         /// Entries vanished before they were read: `missing` of them, or an unknown number. `detail` says where.
         case gap(missing: UInt64?, detail: String)
         /// The first entry of a boot of `host` (`_BOOT_ID` differs from the previous entry of that host).
@@ -59,6 +61,7 @@ final class JournalSource {
             self.journal.seekHead()
             self.pendingNotices.append(.opened(name: self.name, resumed: false))
         }
+        if self.journal.usageBytes == 0 { self.pendingNotices.append(.noFiles(name: self.name)) }
     }
 
     /// Reads up to `maxEntries` entries and about `maxBytes` of their data.

@@ -68,6 +68,16 @@ final class SystemJournal {
         #endif
     }
 
+    /// Bytes of journal files found; 0 when there is none (journald not running, or not storing, or no permission).
+    var usageBytes: UInt64 {
+        #if canImport(CSystemdJournal)
+        var bytes: UInt64 = 0
+        return sd_journal_get_usage(self.handle, &bytes) >= 0 ? bytes : 0
+        #else
+        return 0
+        #endif
+    }
+
     /// Takes in what changed on disk since the last call (new entries, new, rotated or deleted files).
     func process() {
         #if canImport(CSystemdJournal)

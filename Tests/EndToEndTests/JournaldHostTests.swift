@@ -119,15 +119,16 @@ struct JournaldHostTests {
         #expect(su.code == 0, "\(su.err)")
         #expect(su.out.contains("\"user.target.name\":\"nobody\""), "\(su.out)")
         #expect(su.out.contains("\"event.action\":\"su\""), "\(su.out)")
-        // journald's own view of the sender: su's real executable, its uid.
-        #expect(su.out.contains("\"_EXE\":\"/usr/bin/su\""), "\(su.out)")
+        // journald's own view of the sender: its uid, from the socket's credentials (always there). `_COMM` and
+        // `_EXE` are read from /proc and may be missing for a process that exited first, as su does under load.
         #expect(su.out.contains("\"user.id\":\"0\""), "\(su.out)")
         // The line that claims sshd is found by its address, and flagged: as logger's when journald saw logger, as
         // unverified when logger exited before journald could read its /proc entry (both happen).
         let claimed = try Harness.run("flightlog", ["query", "--db", db, "--ip", "203.0.113.99"])
         #expect(claimed.out.contains("mallory"), "\(claimed.out)")
+        // (`_EXE` may be missing even when `_COMM` is there: journald reads them one after the other.)
         #expect(
-            claimed.out.contains("[identity: SYSLOG_IDENTIFIER=sshd but _COMM=logger _EXE=/usr/bin/logger]")
+            claimed.out.contains("[identity: SYSLOG_IDENTIFIER=sshd but _COMM=logger")
                 || claimed.out.contains("[identity: SYSLOG_IDENTIFIER=sshd but no _COMM: the sender exited"),
             "\(claimed.out)"
         )

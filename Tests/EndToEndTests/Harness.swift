@@ -17,6 +17,32 @@ enum Harness {
         try Subprocess(try Executables.path(executable), arguments, stdout: log, stderr: log)
     }
 
+    /// Makes an agent key at `keyPath` and enrolls its public key in `db` as `name` (`flightlog-agent keygen`, then
+    /// `flightlog enroll`, as an operator does); throws when either fails.
+    static func enrollNewAgent(keyPath: String, db: String, name: String) throws {
+        let keygen = try Self.run("flightlog-agent", ["keygen", "--key", keyPath])
+        guard keygen.code == 0 else { throw HarnessError("keygen failed: \(keygen.err)") }
+        let publicKey = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let enroll = try Self.run("flightlog", ["enroll", "--db", db, "--name", name, "--public-key", publicKey])
+        guard enroll.code == 0 else { throw HarnessError("enroll failed: \(enroll.err)") }
+    }
+
+    /// ``startServe(db:port:log:)`` with `--log-level warning`, then waits until the port accepts connections.
+    static func startQuietServeAndWaitForPort(db: String, port: Int, log: String) throws -> Subprocess {
+        let server = try Self.start(
+            "flightlog",
+            ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level", "warning"],
+            log: log
+        )
+        do {
+            try Self.eventually(seconds: 30, "server listening") { Self.isListening(port) }
+        } catch {
+            Self.killHard(server)
+            throw error
+        }
+        return server
+    }
+
     /// Starts `flightlog serve --db db --listen 127.0.0.1:port --insecure-plaintext`; its output is appended to `log`.
     static func startServe(db: String, port: Int, log: String) throws -> Subprocess {
         try Self.start(

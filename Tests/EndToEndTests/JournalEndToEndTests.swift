@@ -19,24 +19,10 @@ struct JournalEndToEndTests {
         try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true)
         let journalFile = journalDirectory + "/remote.journal"
 
-        let keygen = try Harness.run("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
-        #expect(keygen.code == 0)
-        let publicKey = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
-        let enroll = try Harness.run("flightlog", ["enroll", "--db", db, "--name", "ws-j", "--public-key", publicKey])
-        #expect(enroll.code == 0, "\(enroll.err)")
-
+        try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-j")
         let port = try Harness.freePort()
         func startServer() throws -> Subprocess {
-            let server = try Harness.start(
-                "flightlog",
-                [
-                    "serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level",
-                    "warning",
-                ],
-                log: scratch.file("serve.log")
-            )
-            try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
-            return server
+            try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
         }
         func startAgent() throws -> Subprocess {
             try Harness.start(

@@ -52,19 +52,10 @@ struct JournaldHostTests {
         if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
-        let keygen = try Harness.run("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
-        #expect(keygen.code == 0)
-        let publicKey = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
-        let enroll = try Harness.run("flightlog", ["enroll", "--db", db, "--name", "ws-jd", "--public-key", publicKey])
-        #expect(enroll.code == 0, "\(enroll.err)")
+        try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-jd")
         let port = try Harness.freePort()
-        let server = try Harness.start(
-            "flightlog",
-            ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level", "warning"],
-            log: scratch.file("serve.log")
-        )
+        let server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
         defer { if server.isRunning { Harness.killHard(server) } }
-        try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
 
         // The documented configuration: the journal, nothing else to read.
         let config = """

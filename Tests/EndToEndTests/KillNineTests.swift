@@ -17,27 +17,10 @@ struct KillNineTests {
         let logs = scratch.file("logs")
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
 
-        let keygen = try Harness.run("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
-        #expect(keygen.code == 0)
-        let publicKey = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
-        let enroll = try Harness.run(
-            "flightlog",
-            ["enroll", "--db", db, "--name", "ws-e2e", "--public-key", publicKey]
-        )
-        #expect(enroll.code == 0, "\(enroll.err)")
-
+        try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-e2e")
         let port = try Harness.freePort()
         func startServer() throws -> Subprocess {
-            let server = try Harness.start(
-                "flightlog",
-                [
-                    "serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level",
-                    "warning",
-                ],
-                log: scratch.file("serve.log")
-            )
-            try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
-            return server
+            try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
         }
         func startAgent() throws -> Subprocess {
             try Harness.start(

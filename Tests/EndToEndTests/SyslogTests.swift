@@ -16,14 +16,7 @@ struct SyslogTests {
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         let socketPath = scratch.file("log.sock")
-        let keygen = try Harness.run("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
-        #expect(keygen.code == 0)
-        let publicKey = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
-        let enroll = try Harness.run(
-            "flightlog",
-            ["enroll", "--db", db, "--name", "ws-syslog", "--public-key", publicKey]
-        )
-        #expect(enroll.code == 0, "\(enroll.err)")
+        try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-syslog")
         let port = try Harness.freePort()
         let server = try Harness.startServe(db: db, port: port, log: scratch.file("serve.log"))
         let syslogPort = try Harness.freePort()

@@ -69,15 +69,8 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("flightlog-agent spool was full") })
     }
 
-    /// The events of every committed batch, in order.
     private func committedEvents(_ journal: Journal) async throws -> [Event] {
-        var events: [Event] = []
-        let next = await journal.nextBatch.sequence
-        for sequence in 0..<next {
-            guard let bytes = try? await journal.envelope(sequence) else { continue }
-            events += try SignedBatch(bytes: bytes).decodeEvents()
-        }
-        return events
+        try await journal.committedEvents()
     }
 
     /// auditd's records read from a real file: an exec whose CWD record is not written yet (a half event at the
@@ -116,5 +109,18 @@ import Testing
         #expect(views(events).count == 1)
         let audit = events.filter { $0.fields.first?.key == "audit_type" }
         #expect(audit.count == curl.count + grep.count)
+    }
+}
+
+extension Journal {
+    /// The events of every committed batch still in the spool, in order.
+    func committedEvents() async throws -> [Event] {
+        var events: [Event] = []
+        let next = self.nextBatch.sequence
+        for sequence in 0..<next {
+            guard let bytes = try? self.envelope(sequence) else { continue }
+            events += try SignedBatch(bytes: bytes).decodeEvents()
+        }
+        return events
     }
 }

@@ -88,15 +88,8 @@ import Testing
         }
     }
 
-    /// The events of every committed batch, in order.
     private func committedEvents(_ journal: Journal) async throws -> [Event] {
-        var events: [Event] = []
-        let next = await journal.nextBatch.sequence
-        for sequence in 0..<next {
-            guard let bytes = try? await journal.envelope(sequence) else { continue }
-            events += try SignedBatch(bytes: bytes).decodeEvents()
-        }
-        return events
+        try await journal.committedEvents()
     }
 
     /// Steps the collector until a committed event satisfies `match`; returns it.
@@ -164,8 +157,19 @@ import Testing
         #expect(throws: SocketError.inUse(path: stale)) { try UnixDatagramSocket.bind(path: stale) }
         socket.close()
         #expect(!FileManager.default.fileExists(atPath: live))
-        let replaced = try UnixDatagramSocket.bind(path: stale)
-        replaced.close()
+        // Until then the socket may live on for a moment in a child another test is spawning (fork copies the
+        // descriptor until exec closes it): wait for it to be gone, with a deadline.
+        let deadline = Date().addingTimeInterval(10)
+        var replaced: UnixDatagramSocket?
+        while replaced == nil {
+            do {
+                replaced = try UnixDatagramSocket.bind(path: stale)
+            } catch {
+                guard case .inUse = error, Date() < deadline else { throw error }
+                usleep(10_000)
+            }
+        }
+        replaced?.close()
 
         try self.dir.append("plain", "not a socket")
         #expect(throws: SocketError.notASocket(path: self.dir.file("plain"))) {

@@ -137,17 +137,7 @@ func journalRead(entries: Int) async throws {
         timeZone: "UTC",
         journal: AgentConfiguration.JournalOptions(directory: dir + "/journal")
     )
-    let journal = try Journal(directory: configuration.stateDirectory, maxSpoolBytes: 1 << 40, nowNanos: 1)
-    let counters = AgentCounters()
-    var logger = Logger(label: "bench")
-    logger.logLevel = .error
-    let collector = try await Collector(
-        configuration: configuration,
-        journal: journal,
-        signingKey: Curve25519.Signing.PrivateKey(),
-        counters: counters,
-        logger: logger
-    )
+    let (collector, _, counters, logger) = try await benchCollector(configuration, key: Curve25519.Signing.PrivateKey())
     let group = ServiceGroup(services: [collector], logger: logger)
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         var peak = rssParts()

@@ -323,6 +323,30 @@ struct BenchError: Error, CustomStringConvertible {
 
 // MARK: - Agent catch-up
 
+/// A collector on a fresh state directory of `configuration`, logging errors only: the agent's reading path without
+/// its shipper.
+func benchCollector(
+    _ configuration: AgentConfiguration,
+    key: Curve25519.Signing.PrivateKey
+) async throws -> (Collector, Journal, AgentCounters, Logger) {
+    let journal = try Journal(
+        directory: configuration.stateDirectory,
+        maxSpoolBytes: configuration.spoolMaxBytes,
+        nowNanos: 1
+    )
+    let counters = AgentCounters()
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    let collector = try await Collector(
+        configuration: configuration,
+        journal: journal,
+        signingKey: key,
+        counters: counters,
+        logger: logger
+    )
+    return (collector, journal, counters, logger)
+}
+
 func agentCatchUp(lines: Int) async throws {
     let dir = NSTemporaryDirectory() + "flightlog-bench-agent-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
@@ -361,21 +385,7 @@ func agentCatchUp(lines: Int) async throws {
     if let level = ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_ZLIB"], let value = Int(level) {
         configuration.compressionLevel = value
     }
-    let journal = try Journal(
-        directory: configuration.stateDirectory,
-        maxSpoolBytes: configuration.spoolMaxBytes,
-        nowNanos: 1
-    )
-    let counters = AgentCounters()
-    var logger = Logger(label: "bench")
-    logger.logLevel = .error
-    let collector = try await Collector(
-        configuration: configuration,
-        journal: journal,
-        signingKey: key,
-        counters: counters,
-        logger: logger
-    )
+    let (collector, journal, counters, logger) = try await benchCollector(configuration, key: key)
     let group = ServiceGroup(services: [collector], logger: logger)
     let cpuBefore = cpuSeconds()
     let start = now()

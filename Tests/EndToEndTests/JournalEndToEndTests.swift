@@ -86,40 +86,16 @@ struct JournalEndToEndTests {
         )
         expected.append(forged)
 
-        let reader = { @Sendable () async throws -> [String] in
-            let store = try SQLiteStore(readOnlyPath: db)
-            return try await store.lines(agentName: "ws-j").map { String(decoding: $0, as: UTF8.self) }
-                .filter { !$0.hasPrefix("flightlog-agent ") }
-        }
-        let total = expected.count
-        do {
-            try await Harness.eventuallyAsync(seconds: 120, "all \(total) entries indexed") {
-                ((try? await reader().count) ?? 0) >= total
-            }
-        } catch {
-            let have = (try? await reader().count) ?? -1
-            let agentLog = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
-            Issue.record("indexed \(have) of \(total); agent log:\n\(agentLog.suffix(3000))")
-            throw error
-        }
-        try await Harness.eventuallyAsync(seconds: 30, "agent connected") {
-            let status = try? Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")])
-            return status?.out.contains("connection: connected") ?? false
-        }
-        agent.terminate()
-        agent.waitUntilExit()
-        server.terminate()
-        server.waitUntilExit()
-
-        let stored = try await reader()
-        var counts: [String: Int] = [:]
-        for line in stored { counts[line, default: 0] += 1 }
-        #expect(counts.filter { $0.value > 1 }.isEmpty, "duplicated: \(counts.filter { $0.value > 1 }.keys.prefix(5))")
-        #expect(
-            Set(expected).subtracting(counts.keys).isEmpty,
-            "missing: \(Set(expected).subtracting(counts.keys).prefix(5))"
+        let index = IndexedLines(db: db, agent: "ws-j")
+        try await index.waitFor(count: expected.count, scratch: scratch)
+        let agentStatus = try await IndexedLines.stop(
+            agent: agent,
+            server: server,
+            stateDirectory: scratch.file("state")
         )
-        #expect(stored.count == expected.count)
+        #expect(agentStatus == 0)
+        let stored = try await index.read()
+        IndexedLines.expectExactlyOnce(stored, expected)
         // In journal order, as written.
         let firstDifference = zip(stored, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         #expect(firstDifference == nil, "order differs at \(firstDifference ?? 0)")

@@ -71,48 +71,16 @@ struct KillNineTests {
         }
 
         // Let the agent catch up, then check the index.
-        let reader = { @Sendable () async throws -> [String] in
-            let store = try SQLiteStore(readOnlyPath: db)
-            return try await store.lines(agentName: "ws-e2e")
-                .map { String(decoding: $0, as: UTF8.self) }
-                .filter { !$0.hasPrefix("flightlog-agent ") }
-        }
-        let total = expected.count
-        do {
-            try await Harness.eventuallyAsync(seconds: 120, "all \(total) lines indexed") {
-                ((try? await reader().count) ?? 0) >= total
-            }
-        } catch {
-            let have = (try? await reader().count) ?? -1
-            let agentLog = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
-            let serveLog = (try? String(contentsOfFile: scratch.file("serve.log"), encoding: .utf8)) ?? ""
-            let status = try? Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")])
-            Issue.record(
-                "indexed \(have) of \(total); agent status:\n\(status?.out ?? "")\nagent log:\n\(agentLog.suffix(3000))\nserve log:\n\(serveLog.suffix(2000))"
-            )
-            throw error
-        }
-        // SIGTERM only once the agent is up (a signal before its handlers exist would just end the process).
-        try await Harness.eventuallyAsync(seconds: 30, "agent connected") {
-            let status = try? Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")])
-            return status?.out.contains("connection: connected") ?? false
-        }
-        agent.terminate()
-        agent.waitUntilExit()
-        #expect(agent.terminationStatus == 0)
-        server.terminate()
-        server.waitUntilExit()
-
-        let stored = try await reader()
-        var counts: [String: Int] = [:]
-        for line in stored { counts[line, default: 0] += 1 }
-        let duplicates = counts.filter { $0.value > 1 }
-        let missing = Set(expected).subtracting(counts.keys)
-        let unexpected = Set(counts.keys).subtracting(expected)
-        #expect(duplicates.isEmpty, "duplicated lines: \(duplicates.keys.prefix(5))")
-        #expect(missing.isEmpty, "missing lines: \(missing.prefix(5))")
-        #expect(unexpected.isEmpty, "lines never written: \(unexpected.prefix(5))")
-        #expect(stored.count == expected.count)
+        let index = IndexedLines(db: db, agent: "ws-e2e")
+        try await index.waitFor(count: expected.count, scratch: scratch)
+        let agentStatus = try await IndexedLines.stop(
+            agent: agent,
+            server: server,
+            stateDirectory: scratch.file("state")
+        )
+        #expect(agentStatus == 0)
+        let stored = try await index.read()
+        IndexedLines.expectExactlyOnce(stored, expected)
 
         // Lines of one file keep their order within the index.
         let authStored = stored.filter { $0.contains("sshd[") }

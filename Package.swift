@@ -170,6 +170,9 @@ for target in package.targets where target.type != .system {
     // other modules read those structs only through FlightlogSystem's Swift types.
     if target.name != "FlightlogSystem" {
         settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    } else {
+        // Failpoints (Failpoint.swift) exist in debug builds, which the tests run, and never in a release build.
+        settings.append(.define("FLIGHTLOG_FAILPOINTS", .when(configuration: .debug)))
     }
     target.swiftSettings = settings
 }

@@ -1,4 +1,5 @@
 import FlightlogStore
+import FlightlogSystem
 import FlightlogWire
 import Logging
 
@@ -144,6 +145,7 @@ actor GroupCommitter {
             do {
                 let started = ContinuousClock.now
                 let outcomes = try await self.store.ingest(group.map(\.item))
+                Failpoint.hit("aggregator.committed-before-ack")
                 let elapsed = ContinuousClock.now - started
                 self.metrics.add(
                     "commit_us",

@@ -194,6 +194,8 @@ public actor Collector: Service {
         case .rotated(let path):
             self.counters.add("rotations")
             self.lifecycle("rotation", "flightlog-agent saw \(path) rotated", [Event.Field("path", path)])
+            // Killed here, the agent has read lines of the rotated file that no committed batch holds yet.
+            Failpoint.hit("agent.rotation-seen-before-commit")
         case .truncated(let path, let old, let size):
             self.counters.add("truncations")
             self.lifecycle(

@@ -4,7 +4,12 @@ import Glibc
 /// Crash-safe file writes: temp file, fsync, rename, fsync of the directory.
 enum DurableFile {
     /// Replaces `path` with `bytes` so that after a crash the file holds either the old or the new content.
-    static func write(_ bytes: [UInt8], to path: String, syncDirectory: Bool = true) throws(AgentError) {
+    static func write(
+        _ bytes: [UInt8],
+        to path: String,
+        syncDirectory: Bool = true,
+        beforeRename: () -> Void = {}
+    ) throws(AgentError) {
         let temp = path + ".tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AgentError.io(path: temp, reason: Self.errnoText()) }
@@ -28,6 +33,7 @@ enum DurableFile {
             throw AgentError.io(path: temp, reason: "fsync: \(reason)")
         }
         close(fd)
+        beforeRename()
         guard rename(temp, path) == 0 else { throw AgentError.io(path: path, reason: "rename: \(Self.errnoText())") }
         if syncDirectory { try Self.syncDirectory(of: path) }
     }

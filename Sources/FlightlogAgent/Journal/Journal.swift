@@ -164,12 +164,15 @@ public actor Journal {
         }
         let path = self.spoolPath(batch.sequence)
         try DurableFile.write(batch.bytes, to: path)
+        Failpoint.hit("agent.commit.after-spool-write")
         var next = self.state
         next.nextSequence = batch.sequence + 1
         next.headHash = batch.hash.hex
         next.tailer = tailer
         if let journal { next.journal = journal }
-        try DurableFile.write(try Self.encode(next), to: self.statePath)
+        try DurableFile.write(try Self.encode(next), to: self.statePath) {
+            Failpoint.hit("agent.commit.state-synced-before-rename")
+        }
         self.state = next
         self.spooled[batch.sequence] = batch.bytes.count
         self.spoolBytes += batch.bytes.count
@@ -199,14 +202,19 @@ public actor Journal {
         return bytes
     }
 
-    /// Removes every spooled batch up to and including `sequence`: the aggregator holds them durably.
-    public func acknowledge(through sequence: UInt64) {
+    /// Removes every spooled batch up to and including `sequence`: the aggregator holds them durably. Returns how many
+    /// were still spooled.
+    @discardableResult
+    public func acknowledge(through sequence: UInt64) -> Int {
+        var removed = 0
         for stored in self.spooled.keys where stored <= sequence {
             unlink(self.spoolPath(stored))
             self.spoolBytes -= self.spooled[stored] ?? 0
             self.spooled[stored] = nil
+            removed += 1
         }
         self.changed()
+        return removed
     }
 
     // MARK: - Waiting for a change

@@ -173,7 +173,10 @@ final class ShipperConnection: Sendable {
                     metadata: ["batch.seq": "\(sequence)"]
                 )
             case .deleteSpooled(let sequence):
-                await self.journal.acknowledge(through: sequence)
+                // Batches the aggregator stored without the agent getting their ACK (a connection or the aggregator
+                // lost between commit and ACK): its WELCOME says so, and they are not sent again.
+                let removed = await self.journal.acknowledge(through: sequence)
+                self.counters.add("batches_acked_by_welcome", UInt64(removed))
             case .acknowledged(let sequence, let status):
                 await self.journal.acknowledge(through: sequence)
                 self.counters.add(status == .stored ? "batches_acked" : "batches_acked_duplicate")

@@ -47,6 +47,20 @@ public enum LoopbackTCP {
         return fd
     }
 
+    /// Makes `recv` on `fd` give up after `milliseconds` (EAGAIN), so that a thread blocked in it can look up.
+    public static func setReceiveTimeout(_ fd: Int32, milliseconds: Int) {
+        var timeout = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Closes `fd` with a TCP reset (SO_LINGER 0) instead of an orderly FIN: what a crashed middlebox or a pulled
+    /// cable after a timeout looks like to the peer.
+    public static func resetAndClose(_ fd: Int32) {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+        close(fd)
+    }
+
     private static func address(port: Int) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

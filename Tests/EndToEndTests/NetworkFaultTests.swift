@@ -5,13 +5,14 @@ import Testing
 
 /// The real agent and aggregator with a fault-injecting proxy between them (``FaultProxy``): resets, ACKs lost,
 /// a frame cut in half, a black hole, a slow link. Lines are written all along; once the network is sound again
-/// every line must be indexed exactly once (issue 21: network faults, plaintext).
+/// every line must be indexed exactly once (issue 21: network faults, over plaintext and TLS 1.3).
 @Suite("End to end: network faults through a proxy", .serialized)
 struct NetworkFaultTests {
     /// The agent, the aggregator (heartbeats every second, so that silence is noticed in 3 s) and the proxy; `fault`
     /// runs while a writer adds a chunk of lines every 100 ms.
     private func run(
         _ name: String,
+        tls: Bool = false,
         initialMode: FaultProxy.Mode = .pass(),
         fault: @Sendable (FaultProxy) async throws -> Void,
         check: (FaultProxy, _ agentCounters: String) -> Void
@@ -24,12 +25,27 @@ struct NetworkFaultTests {
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-net")
         let port = try Harness.freePort()
+        // Over TLS: a private CA and a certificate for 127.0.0.1, the agent trusting the CA's pin.
+        var serveTransport = ["--insecure-plaintext"]
+        var agentTransport = ["--insecure-plaintext"]
+        if tls {
+            let made = try Harness.run(
+                "flightlog",
+                ["tls-init", "--out", scratch.file("tls"), "--name", "localhost", "--ip", "127.0.0.1"]
+            )
+            guard made.code == 0, let pin = made.out.split(separator: "\n").last(where: { $0.hasPrefix("pin: ") })
+            else {
+                throw HarnessError("tls-init failed: \(made.err)")
+            }
+            serveTransport = [
+                "--tls-cert", scratch.file("tls/server.pem"), "--tls-key", scratch.file("tls/server.key"),
+            ]
+            agentTransport = ["--pin", String(pin.dropFirst(5))]
+        }
         let server = try Harness.start(
             "flightlog",
-            [
-                "serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--heartbeat", "1",
-                "--log-level", "warning",
-            ],
+            ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--heartbeat", "1", "--log-level", "warning"]
+                + serveTransport,
             log: scratch.file("serve.log")
         )
         defer { if server.isRunning { Harness.killHard(server) } }
@@ -41,9 +57,9 @@ struct NetworkFaultTests {
             "flightlog-agent",
             [
                 "run", "--aggregator", "127.0.0.1:\(proxy.port)", "--key", scratch.file("agent.key"), "--state-dir",
-                scratch.file("state"), "--watch", logs + "/app.log", "--hostname", "ws-net", "--insecure-plaintext",
-                "--flush-interval-ms", "50",
-            ],
+                scratch.file("state"), "--watch", logs + "/app.log", "--hostname", "ws-net", "--flush-interval-ms",
+                "50",
+            ] + agentTransport,
             log: scratch.file("agent.log")
         )
         defer { if agent.isRunning { Harness.killHard(agent) } }
@@ -87,8 +103,9 @@ struct NetworkFaultTests {
             .flatMap { Int($0) } ?? 0
     }
 
-    @Test func connectionsResetMidStream() async throws {
-        try await self.run("resets") { proxy in
+    /// Over TLS a reset is a truncation without close_notify.
+    @Test(arguments: [false, true]) func connectionsResetMidStream(tls: Bool) async throws {
+        try await self.run("resets", tls: tls) { proxy in
             // Four times: wait for the agent's next connection, let it stream, reset it.
             for round in 1...4 {
                 try await Harness.eventuallyAsync(seconds: 30, "connection \(round)") {
@@ -104,8 +121,8 @@ struct NetworkFaultTests {
 
     /// ACKs and heartbeats lost for longer than the agent waits: it gives up on the connection, and the batches
     /// the aggregator stored meanwhile are answered from what it holds (the next WELCOME, or a duplicate ACK).
-    @Test func acksLostInTransit() async throws {
-        try await self.run("acks-lost") { proxy in
+    @Test(arguments: [false, true]) func acksLostInTransit(tls: Bool) async throws {
+        try await self.run("acks-lost", tls: tls) { proxy in
             proxy.set(.dropToAgent)
             try await Task.sleep(for: .seconds(4))
         } check: { proxy, counters in
@@ -116,10 +133,10 @@ struct NetworkFaultTests {
         }
     }
 
-    /// Half of a frame reaches the aggregator, then both sides are reset: the partial frame is dropped with its
-    /// connection, nothing of it is stored, and the agent sends the whole batch again.
-    @Test func aFrameCutInHalf() async throws {
-        try await self.run("cut") { proxy in
+    /// Half of a frame (over TLS: of a TLS record) reaches the aggregator, then both sides are reset: the partial
+    /// frame is dropped with its connection, nothing of it is stored, and the agent sends the whole batch again.
+    @Test(arguments: [false, true]) func aFrameCutInHalf(tls: Bool) async throws {
+        try await self.run("cut", tls: tls) { proxy in
             proxy.set(.cutNextChunk)
             try await Task.sleep(for: .seconds(1))
         } check: { proxy, _ in

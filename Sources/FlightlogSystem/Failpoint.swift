@@ -10,6 +10,9 @@ import Synchronization
 /// `FLIGHTLOG_FAILPOINT=NAME` kills the process at the first hit of `NAME`, `NAME@N` at the N-th. Before dying it
 /// writes `NAME` to the file `FLIGHTLOG_FAILPOINT_MARK` (when set), so that the test can assert that the point was
 /// reached rather than that the process merely died.
+///
+/// `FLIGHTLOG_FAILPOINT_ERROR=NAME@N:K` makes ``fails(_:)`` answer true at the N-th to the (N+K−1)-th hit of `NAME`:
+/// an error the system would report (an fsync that fails, which tmpfs never does) injected where the code asks.
 public enum Failpoint {
     #if FLIGHTLOG_FAILPOINTS
     private static let armed: (name: String, hit: Int, mark: String?)? = {
@@ -19,7 +22,31 @@ public enum Failpoint {
         return (String(parts[0]), max(1, hit), getenv("FLIGHTLOG_FAILPOINT_MARK").map { String(cString: $0) })
     }()
     private static let hits = Atomic<Int>(0)
+    private static let failing: (name: String, first: Int, count: Int)? = {
+        guard let raw = getenv("FLIGHTLOG_FAILPOINT_ERROR").map({ String(cString: $0) }), !raw.isEmpty else {
+            return nil
+        }
+        let parts = raw.split(separator: "@", maxSplits: 1)
+        let range = parts.count == 2 ? parts[1].split(separator: ":", maxSplits: 1) : []
+        let first = range.first.flatMap { Int($0) } ?? 1
+        let count = range.count == 2 ? Int(range[1]) ?? 1 : 1
+        return (String(parts[0]), max(1, first), max(1, count))
+    }()
+    private static let failingHits = Atomic<Int>(0)
     #endif
+
+    /// Whether the operation at `name` must fail this time (see `FLIGHTLOG_FAILPOINT_ERROR`); always false in a
+    /// release build.
+    @inline(__always)
+    public static func fails(_ name: StaticString) -> Bool {
+        #if FLIGHTLOG_FAILPOINTS
+        guard let failing = Self.failing, failing.name == name.description else { return false }
+        let count = Self.failingHits.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
+        return count >= failing.first && count < failing.first + failing.count
+        #else
+        return false
+        #endif
+    }
 
     /// The point `name` is reached.
     @inline(__always)

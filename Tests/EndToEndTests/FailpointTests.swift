@@ -3,6 +3,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import FlightlogStore
+
 /// `kill -9` at chosen points rather than at random moments (issue 21): a debug build's failpoint (Failpoint.swift)
 /// kills the process exactly there, and writes the point's name first, so each test asserts that its point was
 /// reached. After a restart every line is indexed exactly once and `verify` is clean.
@@ -124,5 +126,52 @@ struct FailpointTests {
         #expect(verify.code == 0, "\(verify.out)\(verify.err)")
         let integrity = try Harness.run("flightlog", ["status", "--db", db])
         #expect(integrity.code == 0)
+    }
+
+    /// tmpfs never fails an fsync, so a test build injects the failure (`FLIGHTLOG_FAILPOINT_ERROR`): three fsyncs
+    /// of the agent's durable writes fail. The batch is not taken as committed: reading pauses, the commit is retried,
+    /// the pause ships as a `spool_write_failed` event, and every line arrives once.
+    @Test func anFsyncErrorIsNeverTakenForSuccess() async throws {
+        let scratch = try TempDirectory()
+        defer { scratch.cleanup() }
+        let db = scratch.file("flightlog.db")
+        try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-fsync")
+        let port = try Harness.freePort()
+        let server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+        defer { if server.isRunning { Harness.killHard(server) } }
+        var environment = ProcessInfo.processInfo.environment
+        environment["FLIGHTLOG_FAILPOINT_ERROR"] = "agent.durable-write.fsync@4:3"
+        let agent = try Subprocess(
+            try Executables.path("flightlog-agent"),
+            [
+                "run", "--aggregator", "127.0.0.1:\(port)", "--key", scratch.file("agent.key"), "--state-dir",
+                scratch.file("state"), "--watch", scratch.file("app.log"), "--hostname", "ws-fsync",
+                "--insecure-plaintext", "--flush-interval-ms", "50",
+            ],
+            environment: environment,
+            stdout: scratch.file("agent.log"),
+            stderr: scratch.file("agent.log")
+        )
+        defer { if agent.isRunning { Harness.killHard(agent) } }
+        let app = LogWriter(path: scratch.file("app.log"))
+        var expected: [String] = []
+        for chunk in 0..<8 {
+            let lines = (0..<10).map { "fsync chunk=\(chunk) n=\($0)" }
+            try app.append(lines)
+            expected += lines
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let index = IndexedLines(db: db, agent: "ws-fsync")
+        try await index.waitFor(count: expected.count, scratch: scratch)
+        let status = try await IndexedLines.stop(agent: agent, server: server, stateDirectory: scratch.file("state"))
+        #expect(status == 0)
+        IndexedLines.expectExactlyOnce(try await index.read(), expected)
+        let log = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
+        #expect(log.contains("EIO injected by a test build"), "\(log.suffix(2000))")
+        let store = try await SQLiteStore(readOnlyPath: db).lines(agentName: "ws-fsync")
+            .map { String(decoding: $0, as: UTF8.self) }
+        #expect(store.contains { $0.hasPrefix("flightlog-agent could not write its spool for") }, "\(store.suffix(5))")
+        let verify = try Harness.run("flightlog", ["verify", "--db", db])
+        #expect(verify.code == 0, "\(verify.out)\(verify.err)")
     }
 }

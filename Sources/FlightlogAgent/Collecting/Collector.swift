@@ -34,6 +34,11 @@ public actor Collector: Service {
     private(set) var pendingBytes = 0
     private var oldestPendingNanos: Int64?
     private var spoolFullSinceNanos: Int64?
+    /// Since when committing a batch fails (a full or failing disk under the state directory), the next attempt, and
+    /// the last error: reading is paused meanwhile, and the pause is shipped as an event once a commit succeeds.
+    private var commitFailingSinceNanos: Int64?
+    private var nextCommitAttemptNanos: Int64 = 0
+    private var lastCommitError = ""
 
     public init(
         configuration: AgentConfiguration,
@@ -88,12 +93,23 @@ public actor Collector: Service {
         if await !self.journal.isFull { _ = try await self.step(draining: true) }
         try await self.drainSyslogAtStop()
         self.lifecycle("stop", "flightlog-agent stopping pid=\(ProcessInfo.processInfo.processIdentifier)")
-        try await self.cut()
+        do {
+            try await self.cut()
+        } catch let error as AgentError {
+            guard case .io = error else { throw error }
+            // Nothing is lost: the offsets were not committed either, and the lines are read again at the next start.
+            self.logger.error(
+                "Cannot write the final batch; its lines will be read again at the next start",
+                metadata: ["error": "\(error)"]
+            )
+        }
     }
 
     /// One round: poll, maybe cut. Returns whether anything was read or cut.
     func step(draining: Bool = false) async throws -> Bool {
         let now = WallClock.nowNanos()
+        // Committing failed: nothing more is read until the next attempt.
+        if self.commitFailingSinceNanos != nil, now < self.nextCommitAttemptNanos { return false }
         if await self.journal.isFull {
             if self.spoolFullSinceNanos == nil {
                 self.spoolFullSinceNanos = now
@@ -128,10 +144,46 @@ public actor Collector: Service {
             self.pending.count >= self.configuration.batchMaxEvents
             || self.pendingBytes >= self.configuration.batchMaxBytes / 2
         if !self.pending.isEmpty && (full || self.isDue(now) || draining) {
-            try await self.cut()
-            return true
+            return try await self.cutOrPause(now)
         }
         return readSomething
+    }
+
+    /// Cuts a batch; when the spool or the state cannot be written (a full or failing disk), pauses reading instead of
+    /// stopping the agent: the lines stay in memory and in their files, their offsets uncommitted, and the shipper
+    /// goes on (its acknowledgements free space). Retries every second; a success ships the pause as an event.
+    private func cutOrPause(_ now: Int64) async throws -> Bool {
+        do {
+            try await self.cut()
+        } catch let error as AgentError {
+            guard case .io = error else { throw error }
+            if self.commitFailingSinceNanos == nil {
+                self.commitFailingSinceNanos = now
+                self.counters.add("spool_write_failures")
+                self.logger.error(
+                    "Cannot write the spool: reading paused, nothing is lost; retrying every second",
+                    metadata: ["error": "\(error)"]
+                )
+            }
+            self.lastCommitError = "\(error)"
+            self.nextCommitAttemptNanos = now + 1_000_000_000
+            return false
+        }
+        if let since = self.commitFailingSinceNanos {
+            self.commitFailingSinceNanos = nil
+            let pausedMs = max(0, (now - since) / 1_000_000)
+            self.counters.add("spool_write_failed_ms", UInt64(pausedMs))
+            self.logger.notice(
+                "The spool can be written again; reading resumes",
+                metadata: ["paused_ms": "\(pausedMs)"]
+            )
+            self.lifecycle(
+                "spool_write_failed",
+                "flightlog-agent could not write its spool for \(pausedMs) ms (\(self.lastCommitError)); reading was "
+                    + "paused and nothing was lost"
+            )
+        }
+        return true
     }
 
     private func isDue(_ now: Int64) -> Bool {

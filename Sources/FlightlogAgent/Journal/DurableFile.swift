@@ -23,18 +23,27 @@ enum DurableFile {
                 if errno == EINTR { continue }
                 let reason = Self.errnoText()
                 close(fd)
+                unlink(temp)  // a half-written temporary file would hold space a full disk needs back
                 throw AgentError.io(path: temp, reason: reason)
             }
             written += result
         }
-        guard fsync(fd) == 0 else {
-            let reason = Self.errnoText()
+        // A test build can make this fsync fail (tmpfs cannot): a failed fsync is never taken for success.
+        let synced = fsync(fd) == 0
+        let injected = synced && Failpoint.fails("agent.durable-write.fsync")
+        guard synced && !injected else {
+            let reason = injected ? "EIO injected by a test build" : Self.errnoText()
             close(fd)
+            unlink(temp)
             throw AgentError.io(path: temp, reason: "fsync: \(reason)")
         }
         close(fd)
         beforeRename()
-        guard rename(temp, path) == 0 else { throw AgentError.io(path: path, reason: "rename: \(Self.errnoText())") }
+        guard rename(temp, path) == 0 else {
+            let reason = Self.errnoText()
+            unlink(temp)
+            throw AgentError.io(path: path, reason: "rename: \(reason)")
+        }
         if syncDirectory { try Self.syncDirectory(of: path) }
     }
 

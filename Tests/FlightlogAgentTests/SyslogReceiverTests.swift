@@ -290,7 +290,7 @@ import Testing
             defer { close(connection) }
             let messages = (0..<40).map { "<13>Nov 24 10:00:00 h app: held \($0)" }
             try TempDirectory.writeAll(connection, Array(messages.map { $0 + "\n" }.joined().utf8))
-            try await eventually(seconds: 30) { rig.counters["syslog_received"] == 2 }
+            try await eventually(seconds: 120) { rig.counters["syslog_received"] == 2 }
             #expect(rig.counters["syslog_dropped"] == 0)
             _ = try await self.waitForEvent(rig) { Self.text($0).hasSuffix("held 39") }
             let lines = try await self.committedEvents(rig.journal).map(Self.text).filter { $0.contains("held") }

@@ -1,0 +1,53 @@
+import FlightlogAggregator
+import FlightlogSystem
+import FlightlogTestSupport
+import FlightlogWire
+import Foundation
+import Glibc
+import NIOCore
+import Testing
+
+@testable import FlightlogStore
+
+/// Slowloris (issue 21: hostile input): 1,000 connections that never finish a handshake, half of them silent and half
+/// stuck in the middle of a frame header, while a well-behaved agent ships. The agent's batches are stored, and the
+/// aggregator closes every idle connection at its handshake deadline.
+@Suite struct SlowlorisTests {
+    @Test func aThousandIdleConnectionsDoNotKeepAnAgentOutAndAreClosedAtTheDeadline() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        var configuration = AggregatorConfiguration.loopback()
+        configuration.handshakeTimeoutSeconds = 3
+        let agent = TestAgent(name: "ws-steady")
+        try await withServer(database: dir.file("db.sqlite"), configuration: configuration) { port, store, _ in
+            try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+            var idle: [Int32] = []
+            defer { for fd in idle { close(fd) } }
+            for index in 0..<1000 {
+                guard let fd = LoopbackTCP.connect(port: port) else {
+                    Issue.record("connection \(index) refused")
+                    break
+                }
+                // Every other connection sends 3 of a frame header's 4 length bytes, and nothing more.
+                if index % 2 == 1 { _ = [UInt8]([0, 0, 0]).withUnsafeBytes { send(fd, $0.baseAddress, 3, 0) } }
+                idle.append(fd)
+            }
+            #expect(idle.count == 1000)
+
+            // The agent ships while they hold their connections.
+            let batches = try agent.chain(5)
+            try await agent.ship(batches, port: port)
+            #expect(try await store.counts().batches == 5)
+
+            // Each idle connection is closed by the aggregator once its handshake deadline passes.
+            let open = { () -> Int in
+                idle.filter { fd in
+                    var byte: UInt8 = 0
+                    let result = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+                    return result < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+                }.count
+            }
+            try await eventually(seconds: 120) { open() == 0 }
+        }
+    }
+}

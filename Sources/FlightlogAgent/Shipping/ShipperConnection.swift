@@ -177,6 +177,12 @@ final class ShipperConnection: Sendable {
                 // lost between commit and ACK): its WELCOME says so, and they are not sent again.
                 let removed = await self.journal.acknowledge(through: sequence)
                 self.counters.add("batches_acked_by_welcome", UInt64(removed))
+                if removed > 0 {
+                    self.logger.info(
+                        "The aggregator already holds spooled batches whose ACK never came; not sending them again",
+                        metadata: ["batches": "\(removed)", "batch.seq": "\(sequence)"]
+                    )
+                }
             case .acknowledged(let sequence, let status):
                 await self.journal.acknowledge(through: sequence)
                 self.counters.add(status == .stored ? "batches_acked" : "batches_acked_duplicate")

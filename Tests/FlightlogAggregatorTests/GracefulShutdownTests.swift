@@ -39,7 +39,10 @@ struct GracefulShutdownTests {
             let blocker = try await WriteLockHolder(path)
             let batches = try agent.chain(10)
             for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
-            try await eventually { metrics["bytes_received"] >= Int64(batches.reduce(0) { $0 + $1.bytes.count }) }
+            // A generous deadline: on a loaded CI machine this took over a minute once.
+            try await eventually(seconds: 300) {
+                metrics["bytes_received"] >= Int64(batches.reduce(0) { $0 + $1.bytes.count })
+            }
 
             await group.triggerGracefulShutdown()
             try await blocker.release()

@@ -76,6 +76,8 @@ struct IngestServerTests {
         let agents = (0..<10).map { TestAgent(name: "ws-memory-\($0)") }
         var configuration = AggregatorConfiguration.loopback()
         configuration.maxPendingBytes = 1  // one batch reserved fills the budget
+        // The test's connections send no heartbeats: on a loaded machine the default 45 s of silence closed one.
+        configuration.heartbeatIntervalSeconds = 600
         try await withServer(database: path, configuration: configuration) { port, store, metrics in
             for agent in agents { try await self.enrolled(store, agent) }
             var connections: [(TestConnection, [SignedBatch])] = []
@@ -86,7 +88,7 @@ struct IngestServerTests {
             }
             // The first batch took the budget and waits for the database; every connection's next batch waits for
             // memory, still compressed.
-            try await eventually { metrics["connections_waiting_for_memory"] == Int64(agents.count) }
+            try await eventually(seconds: 300) { metrics["connections_waiting_for_memory"] == Int64(agents.count) }
             #expect(metrics["batches_decoded"] == 1)
             try await blocker.release()
             for (connection, batches) in connections {

@@ -130,6 +130,54 @@ actor GroupCommitter {
         return take
     }
 
+    /// The batches of the next transaction, taken out of `pending`. When all that is pending fits (the usual case),
+    /// all of it, in arrival order. When more is pending than one transaction takes, the agents take turns, each
+    /// with its own batches in the order they came: an agent with a full window (or many) cannot keep another
+    /// agent's batch out of the next commit.
+    private func nextGroup() -> [Pending] {
+        let fifo = self.commitSize()
+        if fifo == self.pending.count {
+            defer { self.pending.removeAll(keepingCapacity: true) }
+            return self.pending
+        }
+        var queues: [Int64: [Int]] = [:]
+        var agents: [Int64] = []
+        for (index, entry) in self.pending.enumerated() {
+            if queues[entry.item.agentID] == nil { agents.append(entry.item.agentID) }
+            queues[entry.item.agentID, default: []].append(index)
+        }
+        var chosen = [Bool](repeating: false, count: self.pending.count)
+        var take = 0
+        var events = 0
+        var next = [Int](repeating: 0, count: agents.count)
+        turns: while true {
+            var progressed = false
+            for (slot, agent) in agents.enumerated() {
+                guard let queue = queues[agent], next[slot] < queue.count else { continue }
+                let index = queue[next[slot]]
+                let count = self.pending[index].item.batch.eventCount
+                guard take < self.maxBatchesPerCommit, take == 0 || events + count <= self.maxEventsPerCommit else {
+                    break turns
+                }
+                chosen[index] = true
+                next[slot] += 1
+                take += 1
+                events += count
+                progressed = true
+            }
+            if !progressed { break }
+        }
+        var group: [Pending] = []
+        var rest: [Pending] = []
+        group.reserveCapacity(take)
+        rest.reserveCapacity(self.pending.count - take)
+        for (index, entry) in self.pending.enumerated() {
+            if chosen[index] { group.append(entry) } else { rest.append(entry) }
+        }
+        self.pending = rest
+        return group
+    }
+
     private func commitLoop() async {
         while true {
             if self.pending.isEmpty {
@@ -137,9 +185,8 @@ actor GroupCommitter {
                 await withCheckedContinuation { self.wakeUp = $0 }
                 continue
             }
-            let take = self.commitSize()
-            let group = Array(self.pending.prefix(take))
-            self.pending.removeFirst(take)
+            let group = self.nextGroup()
+            let take = group.count
             self.metrics.set("commit_queue_batches", Int64(self.pending.count))
             self.metrics.set("commit_batches_in_transaction", Int64(take))
             do {

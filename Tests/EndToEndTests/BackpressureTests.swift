@@ -25,14 +25,11 @@ struct BackpressureTests {
         try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-slow")
         let port = try Harness.freePort()
         let server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
-        let agent = try Harness.start(
-            "flightlog-agent",
-            [
-                "run", "--aggregator", "127.0.0.1:\(port)", "--key", scratch.file("agent.key"), "--state-dir",
-                scratch.file("state"), "--watch", scratch.file("app.log"), "--hostname", "ws-slow",
-                "--insecure-plaintext", "--flush-interval-ms", "50",
-            ],
-            log: scratch.file("agent.log")
+        let agent = try Harness.startAgent(
+            scratch: scratch,
+            port: port,
+            hostname: "ws-slow",
+            sources: ["--watch", scratch.file("app.log")]
         )
         defer {
             kill(server.processIdentifier, SIGCONT)

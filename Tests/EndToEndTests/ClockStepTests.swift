@@ -21,16 +21,12 @@ struct ClockStepTests {
         try "0".write(toFile: offset, atomically: true, encoding: .utf8)
         var environment = ProcessInfo.processInfo.environment
         environment["FLIGHTLOG_CLOCK_OFFSET_FILE"] = offset
-        let agent = try Subprocess(
-            try Executables.path("flightlog-agent"),
-            [
-                "run", "--aggregator", "127.0.0.1:\(port)", "--key", scratch.file("agent.key"), "--state-dir",
-                scratch.file("state"), "--watch", scratch.file("app.log"), "--hostname", "ws-clock",
-                "--insecure-plaintext", "--flush-interval-ms", "50",
-            ],
-            environment: environment,
-            stdout: scratch.file("agent.log"),
-            stderr: scratch.file("agent.log")
+        let agent = try Harness.startAgent(
+            scratch: scratch,
+            port: port,
+            hostname: "ws-clock",
+            sources: ["--watch", scratch.file("app.log")],
+            environment: environment
         )
         defer {
             for process in [agent, server] where process.isRunning { Harness.killHard(process) }

@@ -62,16 +62,12 @@ struct FailpointTests {
             return server
         }
         func startAgent(armed: Bool) throws -> Subprocess {
-            try Subprocess(
-                try Executables.path("flightlog-agent"),
-                [
-                    "run", "--aggregator", "127.0.0.1:\(port)", "--key", scratch.file("agent.key"), "--state-dir",
-                    scratch.file("state"), "--watch", logs + "/app.log*", "--hostname", "ws-fp",
-                    "--insecure-plaintext", "--flush-interval-ms", "50",
-                ],
-                environment: armed ? environment : nil,
-                stdout: scratch.file("agent.log"),
-                stderr: scratch.file("agent.log")
+            try Harness.startAgent(
+                scratch: scratch,
+                port: port,
+                hostname: "ws-fp",
+                sources: ["--watch", logs + "/app.log*"],
+                environment: armed ? environment : nil
             )
         }
 
@@ -141,16 +137,12 @@ struct FailpointTests {
         defer { if server.isRunning { Harness.killHard(server) } }
         var environment = ProcessInfo.processInfo.environment
         environment["FLIGHTLOG_FAILPOINT_ERROR"] = "agent.durable-write.fsync@4:3"
-        let agent = try Subprocess(
-            try Executables.path("flightlog-agent"),
-            [
-                "run", "--aggregator", "127.0.0.1:\(port)", "--key", scratch.file("agent.key"), "--state-dir",
-                scratch.file("state"), "--watch", scratch.file("app.log"), "--hostname", "ws-fsync",
-                "--insecure-plaintext", "--flush-interval-ms", "50",
-            ],
-            environment: environment,
-            stdout: scratch.file("agent.log"),
-            stderr: scratch.file("agent.log")
+        let agent = try Harness.startAgent(
+            scratch: scratch,
+            port: port,
+            hostname: "ws-fsync",
+            sources: ["--watch", scratch.file("app.log")],
+            environment: environment
         )
         defer { if agent.isRunning { Harness.killHard(agent) } }
         let app = LogWriter(path: scratch.file("app.log"))

@@ -27,6 +27,32 @@ enum Harness {
         guard enroll.code == 0 else { throw HarnessError("enroll failed: \(enroll.err)") }
     }
 
+    /// `flightlog-agent run` shipping over plaintext to 127.0.0.1:`port` with a 50 ms flush, its key and state
+    /// in `scratch` (`agent.key`, `state` unless given), reading `sources` (`--watch GLOB`, `--journal-directory DIR`…),
+    /// named `hostname`; output appended to `agent.log` (or `log`). `environment` replaces the test process's.
+    static func startAgent(
+        scratch: TempDirectory,
+        port: Int,
+        hostname: String,
+        sources: [String],
+        key: String = "agent.key",
+        state: String = "state",
+        log: String = "agent.log",
+        extra: [String] = ["--insecure-plaintext"],
+        environment: [String: String]? = nil
+    ) throws -> Subprocess {
+        try Subprocess(
+            try Executables.path("flightlog-agent"),
+            [
+                "run", "--aggregator", "127.0.0.1:\(port)", "--key", scratch.file(key), "--state-dir",
+                scratch.file(state), "--hostname", hostname, "--flush-interval-ms", "50",
+            ] + sources + extra,
+            environment: environment,
+            stdout: scratch.file(log),
+            stderr: scratch.file(log)
+        )
+    }
+
     /// ``startServe(db:port:log:)`` with `--log-level warning`, then waits until the port accepts connections.
     static func startQuietServeAndWaitForPort(db: String, port: Int, log: String) throws -> Subprocess {
         let server = try Self.start(
@@ -78,10 +104,19 @@ enum Harness {
     }
 
     /// A TCP port that was free a moment ago on 127.0.0.1.
+    ///
+    /// Chosen at random below Linux's ephemeral range (32768–60999), where the kernel never hands out a port on its
+    /// own: a port the kernel chose for one test (bind to port 0, an outgoing connection) can then not be the one
+    /// another test is about to listen on, which happened with the fault proxy's listener.
     static func freePort() throws -> Int {
-        guard let (fd, port) = LoopbackTCP.bind() else { throw HarnessError("bind to 127.0.0.1 failed") }
-        close(fd)
-        return port
+        for _ in 0..<200 {
+            let candidate = Int.random(in: 20_000..<32_768)
+            if let (fd, port) = LoopbackTCP.bind(port: candidate) {
+                close(fd)
+                return port
+            }
+        }
+        throw HarnessError("no free port on 127.0.0.1 in 20000–32767")
     }
 
     /// Starts a long-running command with its open-file limit set first (`ulimit -n hard` sets both limits, then

@@ -25,14 +25,11 @@ struct JournalEndToEndTests {
             try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
         }
         func startAgent() throws -> Subprocess {
-            try Harness.start(
-                "flightlog-agent",
-                [
-                    "run", "--aggregator", "127.0.0.1:\(port)", "--key", scratch.file("agent.key"), "--state-dir",
-                    scratch.file("state"), "--journal-directory", journalDirectory, "--hostname", "ws-j",
-                    "--insecure-plaintext", "--flush-interval-ms", "50", "--log-level", "info",
-                ],
-                log: scratch.file("agent.log")
+            try Harness.startAgent(
+                scratch: scratch,
+                port: port,
+                hostname: "ws-j",
+                sources: ["--journal-directory", journalDirectory]
             )
         }
 

@@ -23,14 +23,11 @@ struct KillNineTests {
             try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
         }
         func startAgent() throws -> Subprocess {
-            try Harness.start(
-                "flightlog-agent",
-                [
-                    "run", "--aggregator", "127.0.0.1:\(port)", "--key", scratch.file("agent.key"),
-                    "--state-dir", scratch.file("state"), "--watch", logs + "/app.log*", "--watch", logs + "/auth.log",
-                    "--hostname", "ws-e2e", "--insecure-plaintext", "--flush-interval-ms", "50", "--log-level", "info",
-                ],
-                log: scratch.file("agent.log")
+            try Harness.startAgent(
+                scratch: scratch,
+                port: port,
+                hostname: "ws-e2e",
+                sources: ["--watch", logs + "/app.log*", "--watch", logs + "/auth.log"]
             )
         }
 

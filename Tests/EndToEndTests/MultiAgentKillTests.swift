@@ -41,14 +41,14 @@ struct MultiAgentKillTests {
             return server
         }
         func startAgent(_ name: String) throws -> Subprocess {
-            try Harness.start(
-                "flightlog-agent",
-                [
-                    "run", "--aggregator", "127.0.0.1:\(port)", "--key", scratch.file("\(name).key"), "--state-dir",
-                    scratch.file("state-\(name)"), "--watch", scratch.file("\(name).log"), "--hostname", name,
-                    "--insecure-plaintext", "--flush-interval-ms", "50",
-                ],
-                log: scratch.file("agent-\(name).log")
+            try Harness.startAgent(
+                scratch: scratch,
+                port: port,
+                hostname: name,
+                sources: ["--watch", scratch.file("\(name).log")],
+                key: "\(name).key",
+                state: "state-\(name)",
+                log: "agent-\(name).log"
             )
         }
         /// Batches this agent process learned were stored without their ACK: answered again, or retired by a WELCOME.

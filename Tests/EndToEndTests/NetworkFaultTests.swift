@@ -53,14 +53,12 @@ struct NetworkFaultTests {
         let proxy = try FaultProxy(upstreamPort: port)
         defer { proxy.stop() }
         proxy.set(initialMode)
-        let agent = try Harness.start(
-            "flightlog-agent",
-            [
-                "run", "--aggregator", "127.0.0.1:\(proxy.port)", "--key", scratch.file("agent.key"), "--state-dir",
-                scratch.file("state"), "--watch", logs + "/app.log", "--hostname", "ws-net", "--flush-interval-ms",
-                "50",
-            ] + agentTransport,
-            log: scratch.file("agent.log")
+        let agent = try Harness.startAgent(
+            scratch: scratch,
+            port: proxy.port,
+            hostname: "ws-net",
+            sources: ["--watch", logs + "/app.log"],
+            extra: agentTransport
         )
         defer { if agent.isRunning { Harness.killHard(agent) } }
 

@@ -19,14 +19,12 @@ struct SpoolCapTests {
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-cap")
         let port = try Harness.freePort()
-        let agent = try Harness.start(
-            "flightlog-agent",
-            [
-                "run", "--aggregator", "127.0.0.1:\(port)", "--key", scratch.file("agent.key"), "--state-dir",
-                scratch.file("state"), "--watch", logs + "/app.log*", "--hostname", "ws-cap", "--insecure-plaintext",
-                "--flush-interval-ms", "50", "--spool-max-bytes", "1048576",
-            ],
-            log: scratch.file("agent.log")
+        let agent = try Harness.startAgent(
+            scratch: scratch,
+            port: port,
+            hostname: "ws-cap",
+            sources: ["--watch", logs + "/app.log*"],
+            extra: ["--insecure-plaintext", "--spool-max-bytes", "1048576"]
         )
         defer { if agent.isRunning { Harness.killHard(agent) } }
         let app = LogWriter(path: logs + "/app.log")

@@ -5,80 +5,86 @@ import Testing
 
 @testable import FlightlogStore
 
-/// The agent's clock stepped back by 3 hours, then forward by 5, mid-stream (issue 21: clocks), through a debug
-/// build's test clock (`FLIGHTLOG_CLOCK_OFFSET_FILE`, never the machine's clock): nothing is refused, the batches stay
-/// in sequence order, and the aggregator notes each skew at the agent's next handshake.
-@Suite("End to end: the agent's clock steps", .serialized)
-struct ClockStepTests {
-    @Test func backAndForwardByHoursLosesNothingAndIsNoted() async throws {
-        let scratch = try TempDirectory()
-        defer { scratch.cleanup() }
-        let db = scratch.file("flightlog.db")
-        try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-clock")
-        let port = try Harness.freePort()
-        var server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
-        let offset = scratch.file("clock-offset")
-        try "0".write(toFile: offset, atomically: true, encoding: .utf8)
-        var environment = ProcessInfo.processInfo.environment
-        environment["FLIGHTLOG_CLOCK_OFFSET_FILE"] = offset
-        let agent = try Harness.startAgent(
-            scratch: scratch,
-            port: port,
-            hostname: "ws-clock",
-            sources: ["--watch", scratch.file("app.log")],
-            environment: environment
-        )
-        defer {
-            for process in [agent, server] where process.isRunning { Harness.killHard(process) }
-        }
-        let app = LogWriter(path: scratch.file("app.log"))
-        let index = IndexedLines(db: db, agent: "ws-clock")
-        var expected: [String] = []
-        func write(_ phase: String) async throws {
-            for chunk in 0..<3 {
-                let lines = (0..<10).map { "clock \(phase) chunk=\(chunk) n=\($0)" }
-                try app.append(lines)
-                expected += lines
-                try await Task.sleep(for: .milliseconds(150))
+extension FaultInjectionTests {
+    /// The agent's clock stepped back by 3 hours, then forward by 5, mid-stream (issue 21: clocks), through a debug
+    /// build's test clock (`FLIGHTLOG_CLOCK_OFFSET_FILE`, never the machine's clock): nothing is refused, the batches stay
+    /// in sequence order, and the aggregator notes each skew at the agent's next handshake.
+    @Suite("End to end: the agent's clock steps", .serialized)
+    struct ClockStepTests {
+        @Test func backAndForwardByHoursLosesNothingAndIsNoted() async throws {
+            let scratch = try TempDirectory()
+            defer { scratch.cleanup() }
+            let db = scratch.file("flightlog.db")
+            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-clock")
+            let port = try Harness.freePort()
+            var server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+            let offset = scratch.file("clock-offset")
+            try "0".write(toFile: offset, atomically: true, encoding: .utf8)
+            var environment = ProcessInfo.processInfo.environment
+            environment["FLIGHTLOG_CLOCK_OFFSET_FILE"] = offset
+            let agent = try Harness.startAgent(
+                scratch: scratch,
+                port: port,
+                hostname: "ws-clock",
+                sources: ["--watch", scratch.file("app.log")],
+                environment: environment
+            )
+            defer {
+                for process in [agent, server] where process.isRunning { Harness.killHard(process) }
             }
-            try await index.waitFor(count: expected.count, scratch: scratch)
-        }
-        /// The skew the aggregator recorded at the agent's last handshake, in seconds.
-        func recordedSkewSeconds() throws -> Int? {
-            let agents = try Harness.run("flightlog", ["agents", "--db", db, "--format", "jsonl"]).out
-            guard let range = agents.range(of: "\"clock_skew_ms\":") else { return nil }
-            let digits = agents[range.upperBound...].prefix { $0 == "-" || $0.isNumber }
-            return Int(digits).map { $0 / 1000 }
-        }
-        /// Restarts the aggregator, so that the agent shakes hands again and reports its clock.
-        func reconnect(expectingSkew seconds: Int) async throws {
-            server.terminate()
-            server.waitUntilExit()
-            server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
-            try await Harness.eventuallyAsync(seconds: 60, "skew of \(seconds) s recorded") {
-                guard let skew = try recordedSkewSeconds() else { return false }
-                return abs(skew - seconds) < 60
+            let app = LogWriter(path: scratch.file("app.log"))
+            let index = IndexedLines(db: db, agent: "ws-clock")
+            var expected: [String] = []
+            func write(_ phase: String) async throws {
+                for chunk in 0..<3 {
+                    let lines = (0..<10).map { "clock \(phase) chunk=\(chunk) n=\($0)" }
+                    try app.append(lines)
+                    expected += lines
+                    try await Task.sleep(for: .milliseconds(150))
+                }
+                try await index.waitFor(count: expected.count, scratch: scratch)
             }
+            /// The skew the aggregator recorded at the agent's last handshake, in seconds.
+            func recordedSkewSeconds() throws -> Int? {
+                let agents = try Harness.run("flightlog", ["agents", "--db", db, "--format", "jsonl"]).out
+                guard let range = agents.range(of: "\"clock_skew_ms\":") else { return nil }
+                let digits = agents[range.upperBound...].prefix { $0 == "-" || $0.isNumber }
+                return Int(digits).map { $0 / 1000 }
+            }
+            /// Restarts the aggregator, so that the agent shakes hands again and reports its clock.
+            func reconnect(expectingSkew seconds: Int) async throws {
+                server.terminate()
+                server.waitUntilExit()
+                server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+                try await Harness.eventuallyAsync(seconds: 60, "skew of \(seconds) s recorded") {
+                    guard let skew = try recordedSkewSeconds() else { return false }
+                    return abs(skew - seconds) < 60
+                }
+            }
+
+            try await write("before")
+            try "-10800".write(toFile: offset, atomically: true, encoding: .utf8)
+            try await write("three-hours-back")
+            try await reconnect(expectingSkew: -10_800)
+            try "18000".write(toFile: offset, atomically: true, encoding: .utf8)
+            try await write("five-hours-ahead")
+            try await reconnect(expectingSkew: 18_000)
+            try await write("after")
+
+            let status = try await IndexedLines.stop(
+                agent: agent,
+                server: server,
+                stateDirectory: scratch.file("state")
+            )
+            #expect(status == 0)
+            let stored = try await index.read()
+            IndexedLines.expectExactlyOnce(stored, expected)
+            // In sequence order, whatever the clock said.
+            #expect(stored == expected)
+            let findings = try await SQLiteStore(readOnlyPath: db).findings()
+            #expect(findings.isEmpty, "\(findings)")
+            let timeline = try Harness.run("flightlog", ["timeline", "--db", db]).out
+            #expect(timeline.contains("# clock: ws-clock: agent clock"), "\(timeline.prefix(600))")
         }
-
-        try await write("before")
-        try "-10800".write(toFile: offset, atomically: true, encoding: .utf8)
-        try await write("three-hours-back")
-        try await reconnect(expectingSkew: -10_800)
-        try "18000".write(toFile: offset, atomically: true, encoding: .utf8)
-        try await write("five-hours-ahead")
-        try await reconnect(expectingSkew: 18_000)
-        try await write("after")
-
-        let status = try await IndexedLines.stop(agent: agent, server: server, stateDirectory: scratch.file("state"))
-        #expect(status == 0)
-        let stored = try await index.read()
-        IndexedLines.expectExactlyOnce(stored, expected)
-        // In sequence order, whatever the clock said.
-        #expect(stored == expected)
-        let findings = try await SQLiteStore(readOnlyPath: db).findings()
-        #expect(findings.isEmpty, "\(findings)")
-        let timeline = try Harness.run("flightlog", ["timeline", "--db", db]).out
-        #expect(timeline.contains("# clock: ws-clock: agent clock"), "\(timeline.prefix(600))")
     }
 }

@@ -5,165 +5,178 @@ import Testing
 
 @testable import FlightlogStore
 
-/// `kill -9` at chosen points rather than at random moments (issue 21): a debug build's failpoint (Failpoint.swift)
-/// kills the process exactly there, and writes the point's name first, so each test asserts that its point was
-/// reached. After a restart every line is indexed exactly once and `verify` is clean.
-@Suite("End to end: kill -9 at chosen points", .serialized)
-struct FailpointTests {
-    enum Victim { case agent, aggregator }
+extension FaultInjectionTests {
+    /// `kill -9` at chosen points rather than at random moments (issue 21): a debug build's failpoint (Failpoint.swift)
+    /// kills the process exactly there, and writes the point's name first, so each test asserts that its point was
+    /// reached. After a restart every line is indexed exactly once and `verify` is clean.
+    @Suite("End to end: kill -9 at chosen points", .serialized)
+    struct FailpointTests {
+        enum Victim { case agent, aggregator }
 
-    struct Point: CustomTestStringConvertible, Sendable {
-        var name: String
-        var hit: Int
-        var victim: Victim
-        var rotate: Bool
-        var testDescription: String { self.name }
-    }
-
-    static let points: [Point] = [
-        // The batch's spool file is durable; chain.json does not name it yet: an orphan, deleted on start, its lines
-        // read again.
-        Point(name: "agent.commit.after-spool-write", hit: 3, victim: .agent, rotate: false),
-        // chain.json's new content is fsynced under its temporary name, not renamed: the old state stands.
-        Point(name: "agent.commit.state-synced-before-rename", hit: 3, victim: .agent, rotate: false),
-        // A rotation seen and its lines read, nothing of it committed yet.
-        Point(name: "agent.rotation-seen-before-commit", hit: 1, victim: .agent, rotate: true),
-        // The transaction committed, no ACK sent: the agent must send the batches again and they must not be stored
-        // twice.
-        Point(name: "aggregator.committed-before-ack", hit: 3, victim: .aggregator, rotate: false),
-    ]
-
-    @Test(arguments: Self.points) func aKillAtThePointLosesAndRepeatsNothing(_ point: Point) async throws {
-        let scratch = try TempDirectory()
-        if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
-        defer { scratch.cleanup() }
-        let db = scratch.file("flightlog.db")
-        let logs = scratch.file("logs")
-        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-        try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-fp")
-        let port = try Harness.freePort()
-        let mark = scratch.file("failpoint.reached")
-        var environment = ProcessInfo.processInfo.environment
-        environment["FLIGHTLOG_FAILPOINT"] = "\(point.name)@\(point.hit)"
-        environment["FLIGHTLOG_FAILPOINT_MARK"] = mark
-
-        func startServer(armed: Bool) throws -> Subprocess {
-            let server = try Subprocess(
-                try Executables.path("flightlog"),
-                [
-                    "serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level",
-                    "warning",
-                ],
-                environment: armed ? environment : nil,
-                stdout: scratch.file("serve.log"),
-                stderr: scratch.file("serve.log")
-            )
-            try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
-            return server
+        struct Point: CustomTestStringConvertible, Sendable {
+            var name: String
+            var hit: Int
+            var victim: Victim
+            var rotate: Bool
+            var testDescription: String { self.name }
         }
-        func startAgent(armed: Bool) throws -> Subprocess {
-            try Harness.startAgent(
+
+        static let points: [Point] = [
+            // The batch's spool file is durable; chain.json does not name it yet: an orphan, deleted on start, its lines
+            // read again.
+            Point(name: "agent.commit.after-spool-write", hit: 3, victim: .agent, rotate: false),
+            // chain.json's new content is fsynced under its temporary name, not renamed: the old state stands.
+            Point(name: "agent.commit.state-synced-before-rename", hit: 3, victim: .agent, rotate: false),
+            // A rotation seen and its lines read, nothing of it committed yet.
+            Point(name: "agent.rotation-seen-before-commit", hit: 1, victim: .agent, rotate: true),
+            // The transaction committed, no ACK sent: the agent must send the batches again and they must not be stored
+            // twice.
+            Point(name: "aggregator.committed-before-ack", hit: 3, victim: .aggregator, rotate: false),
+        ]
+
+        @Test(arguments: Self.points) func aKillAtThePointLosesAndRepeatsNothing(_ point: Point) async throws {
+            let scratch = try TempDirectory()
+            if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
+            defer { scratch.cleanup() }
+            let db = scratch.file("flightlog.db")
+            let logs = scratch.file("logs")
+            try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-fp")
+            let port = try Harness.freePort()
+            let mark = scratch.file("failpoint.reached")
+            var environment = ProcessInfo.processInfo.environment
+            environment["FLIGHTLOG_FAILPOINT"] = "\(point.name)@\(point.hit)"
+            environment["FLIGHTLOG_FAILPOINT_MARK"] = mark
+
+            func startServer(armed: Bool) throws -> Subprocess {
+                let server = try Subprocess(
+                    try Executables.path("flightlog"),
+                    [
+                        "serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level",
+                        "warning",
+                    ],
+                    environment: armed ? environment : nil,
+                    stdout: scratch.file("serve.log"),
+                    stderr: scratch.file("serve.log")
+                )
+                try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
+                return server
+            }
+            func startAgent(armed: Bool) throws -> Subprocess {
+                try Harness.startAgent(
+                    scratch: scratch,
+                    port: port,
+                    hostname: "ws-fp",
+                    sources: ["--watch", logs + "/app.log*"],
+                    environment: armed ? environment : nil
+                )
+            }
+
+            var server = try startServer(armed: point.victim == .aggregator)
+            var agent = try startAgent(armed: point.victim == .agent)
+            defer {
+                for process in [agent, server] where process.isRunning { Harness.killHard(process) }
+            }
+            let app = LogWriter(path: logs + "/app.log")
+            var expected: [String] = []
+            var chunk = 0
+            func writeChunk() throws {
+                let lines = (0..<20).map { "app chunk=\(chunk) n=\($0) \(point.name)" }
+                try app.append(lines)
+                expected += lines
+                if point.rotate && chunk % 3 == 2 { try app.rotate(keep: 4) }
+                chunk += 1
+            }
+            // Write until the failpoint fires, each chunk after the previous one was read (each makes a batch).
+            let victim = point.victim == .agent ? agent : server
+            try await Harness.eventuallyAsync(seconds: 90, "failpoint \(point.name) reached") {
+                if FileManager.default.fileExists(atPath: mark) { return true }
+                try writeChunk()
+                try await Task.sleep(for: .milliseconds(150))
+                return FileManager.default.fileExists(atPath: mark)
+            }
+            #expect(victim.waitUntilExit() == 128 + SIGKILL, "the failpoint kills with SIGKILL")
+            #expect(try String(contentsOfFile: mark, encoding: .utf8) == point.name)
+
+            if point.victim == .agent {
+                agent = try startAgent(armed: false)
+            } else {
+                server = try startServer(armed: false)
+            }
+            for _ in 0..<3 { try writeChunk() }
+
+            let index = IndexedLines(db: db, agent: "ws-fp")
+            try await index.waitFor(count: expected.count, scratch: scratch)
+            let status = try await IndexedLines.stop(
+                agent: agent,
+                server: server,
+                stateDirectory: scratch.file("state")
+            )
+            #expect(status == 0)
+            IndexedLines.expectExactlyOnce(try await index.read(), expected)
+            if point.victim == .aggregator {
+                // The batches committed before the kill were never acknowledged; the new aggregator's WELCOME named them
+                // stored, and the agent dropped them from its spool without sending them again.
+                let counters = try Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")]).out
+                let line = counters.split(separator: "\n").first { $0.contains("batches_acked_by_welcome") }
+                let count = line.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "=" }).last }
+                    .flatMap { Int($0) }
+                #expect((count ?? 0) >= 1, "\(counters)")
+            }
+            let verify = try Harness.run("flightlog", ["verify", "--db", db])
+            #expect(verify.code == 0, "\(verify.out)\(verify.err)")
+            let integrity = try Harness.run("flightlog", ["status", "--db", db])
+            #expect(integrity.code == 0)
+        }
+
+        /// tmpfs never fails an fsync, so a test build injects the failure (`FLIGHTLOG_FAILPOINT_ERROR`): three fsyncs
+        /// of the agent's durable writes fail. The batch is not taken as committed: reading pauses, the commit is retried,
+        /// the pause ships as a `spool_write_failed` event, and every line arrives once.
+        @Test func anFsyncErrorIsNeverTakenForSuccess() async throws {
+            let scratch = try TempDirectory()
+            defer { scratch.cleanup() }
+            let db = scratch.file("flightlog.db")
+            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-fsync")
+            let port = try Harness.freePort()
+            let server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+            defer { if server.isRunning { Harness.killHard(server) } }
+            var environment = ProcessInfo.processInfo.environment
+            environment["FLIGHTLOG_FAILPOINT_ERROR"] = "agent.durable-write.fsync@4:3"
+            let agent = try Harness.startAgent(
                 scratch: scratch,
                 port: port,
-                hostname: "ws-fp",
-                sources: ["--watch", logs + "/app.log*"],
-                environment: armed ? environment : nil
+                hostname: "ws-fsync",
+                sources: ["--watch", scratch.file("app.log")],
+                environment: environment
             )
+            defer { if agent.isRunning { Harness.killHard(agent) } }
+            let app = LogWriter(path: scratch.file("app.log"))
+            var expected: [String] = []
+            for chunk in 0..<8 {
+                let lines = (0..<10).map { "fsync chunk=\(chunk) n=\($0)" }
+                try app.append(lines)
+                expected += lines
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let index = IndexedLines(db: db, agent: "ws-fsync")
+            try await index.waitFor(count: expected.count, scratch: scratch)
+            let status = try await IndexedLines.stop(
+                agent: agent,
+                server: server,
+                stateDirectory: scratch.file("state")
+            )
+            #expect(status == 0)
+            IndexedLines.expectExactlyOnce(try await index.read(), expected)
+            let log = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
+            #expect(log.contains("EIO injected by a test build"), "\(log.suffix(2000))")
+            let store = try await SQLiteStore(readOnlyPath: db).lines(agentName: "ws-fsync")
+                .map { String(decoding: $0, as: UTF8.self) }
+            #expect(
+                store.contains { $0.hasPrefix("flightlog-agent could not write its spool for") },
+                "\(store.suffix(5))"
+            )
+            let verify = try Harness.run("flightlog", ["verify", "--db", db])
+            #expect(verify.code == 0, "\(verify.out)\(verify.err)")
         }
-
-        var server = try startServer(armed: point.victim == .aggregator)
-        var agent = try startAgent(armed: point.victim == .agent)
-        defer {
-            for process in [agent, server] where process.isRunning { Harness.killHard(process) }
-        }
-        let app = LogWriter(path: logs + "/app.log")
-        var expected: [String] = []
-        var chunk = 0
-        func writeChunk() throws {
-            let lines = (0..<20).map { "app chunk=\(chunk) n=\($0) \(point.name)" }
-            try app.append(lines)
-            expected += lines
-            if point.rotate && chunk % 3 == 2 { try app.rotate(keep: 4) }
-            chunk += 1
-        }
-        // Write until the failpoint fires, each chunk after the previous one was read (each makes a batch).
-        let victim = point.victim == .agent ? agent : server
-        try await Harness.eventuallyAsync(seconds: 90, "failpoint \(point.name) reached") {
-            if FileManager.default.fileExists(atPath: mark) { return true }
-            try writeChunk()
-            try await Task.sleep(for: .milliseconds(150))
-            return FileManager.default.fileExists(atPath: mark)
-        }
-        #expect(victim.waitUntilExit() == 128 + SIGKILL, "the failpoint kills with SIGKILL")
-        #expect(try String(contentsOfFile: mark, encoding: .utf8) == point.name)
-
-        if point.victim == .agent {
-            agent = try startAgent(armed: false)
-        } else {
-            server = try startServer(armed: false)
-        }
-        for _ in 0..<3 { try writeChunk() }
-
-        let index = IndexedLines(db: db, agent: "ws-fp")
-        try await index.waitFor(count: expected.count, scratch: scratch)
-        let status = try await IndexedLines.stop(agent: agent, server: server, stateDirectory: scratch.file("state"))
-        #expect(status == 0)
-        IndexedLines.expectExactlyOnce(try await index.read(), expected)
-        if point.victim == .aggregator {
-            // The batches committed before the kill were never acknowledged; the new aggregator's WELCOME named them
-            // stored, and the agent dropped them from its spool without sending them again.
-            let counters = try Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")]).out
-            let line = counters.split(separator: "\n").first { $0.contains("batches_acked_by_welcome") }
-            let count = line.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "=" }).last }
-                .flatMap { Int($0) }
-            #expect((count ?? 0) >= 1, "\(counters)")
-        }
-        let verify = try Harness.run("flightlog", ["verify", "--db", db])
-        #expect(verify.code == 0, "\(verify.out)\(verify.err)")
-        let integrity = try Harness.run("flightlog", ["status", "--db", db])
-        #expect(integrity.code == 0)
-    }
-
-    /// tmpfs never fails an fsync, so a test build injects the failure (`FLIGHTLOG_FAILPOINT_ERROR`): three fsyncs
-    /// of the agent's durable writes fail. The batch is not taken as committed: reading pauses, the commit is retried,
-    /// the pause ships as a `spool_write_failed` event, and every line arrives once.
-    @Test func anFsyncErrorIsNeverTakenForSuccess() async throws {
-        let scratch = try TempDirectory()
-        defer { scratch.cleanup() }
-        let db = scratch.file("flightlog.db")
-        try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-fsync")
-        let port = try Harness.freePort()
-        let server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
-        defer { if server.isRunning { Harness.killHard(server) } }
-        var environment = ProcessInfo.processInfo.environment
-        environment["FLIGHTLOG_FAILPOINT_ERROR"] = "agent.durable-write.fsync@4:3"
-        let agent = try Harness.startAgent(
-            scratch: scratch,
-            port: port,
-            hostname: "ws-fsync",
-            sources: ["--watch", scratch.file("app.log")],
-            environment: environment
-        )
-        defer { if agent.isRunning { Harness.killHard(agent) } }
-        let app = LogWriter(path: scratch.file("app.log"))
-        var expected: [String] = []
-        for chunk in 0..<8 {
-            let lines = (0..<10).map { "fsync chunk=\(chunk) n=\($0)" }
-            try app.append(lines)
-            expected += lines
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        let index = IndexedLines(db: db, agent: "ws-fsync")
-        try await index.waitFor(count: expected.count, scratch: scratch)
-        let status = try await IndexedLines.stop(agent: agent, server: server, stateDirectory: scratch.file("state"))
-        #expect(status == 0)
-        IndexedLines.expectExactlyOnce(try await index.read(), expected)
-        let log = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
-        #expect(log.contains("EIO injected by a test build"), "\(log.suffix(2000))")
-        let store = try await SQLiteStore(readOnlyPath: db).lines(agentName: "ws-fsync")
-            .map { String(decoding: $0, as: UTF8.self) }
-        #expect(store.contains { $0.hasPrefix("flightlog-agent could not write its spool for") }, "\(store.suffix(5))")
-        let verify = try Harness.run("flightlog", ["verify", "--db", db])
-        #expect(verify.code == 0, "\(verify.out)\(verify.err)")
     }
 }

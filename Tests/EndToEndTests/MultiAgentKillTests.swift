@@ -3,127 +3,135 @@ import Foundation
 import Glibc
 import Testing
 
-/// Three agents streaming to one aggregator while both sides are killed with `kill -9` (issue 21): 5 rounds in CI, 50
-/// with `scripts/test.sh --long` (`FLIGHTLOG_LONG=1`). Each round kills one agent and the aggregator; after each
-/// restart of the aggregator, `flightlog verify --deep` (every chain, every row, SQLite's integrity check) is clean.
-/// The first aggregator dies at its commit-before-ACK failpoint, so that batches stored but never acknowledged are
-/// certain to be sent again or retired by a WELCOME.
-@Suite("End to end: kill -9 of both sides, several agents", .serialized)
-struct MultiAgentKillTests {
-    static let rounds = ProcessInfo.processInfo.environment["FLIGHTLOG_LONG"] == "1" ? 50 : 5
+extension FaultInjectionTests {
+    /// Three agents streaming to one aggregator while both sides are killed with `kill -9` (issue 21): 5 rounds in CI, 50
+    /// with `scripts/test.sh --long` (`FLIGHTLOG_LONG=1`). Each round kills one agent and the aggregator; after each
+    /// restart of the aggregator, `flightlog verify --deep` (every chain, every row, SQLite's integrity check) is clean.
+    /// The first aggregator dies at its commit-before-ACK failpoint, so that batches stored but never acknowledged are
+    /// certain to be sent again or retired by a WELCOME.
+    @Suite("End to end: kill -9 of both sides, several agents", .serialized)
+    struct MultiAgentKillTests {
+        static let rounds = ProcessInfo.processInfo.environment["FLIGHTLOG_LONG"] == "1" ? 50 : 5
 
-    @Test func everyLineOnceAcrossKillsOfBothSides() async throws {
-        let scratch = try TempDirectory()
-        if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
-        defer { scratch.cleanup() }
-        let db = scratch.file("flightlog.db")
-        let names = ["ws-m0", "ws-m1", "ws-m2"]
-        for name in names { try Harness.enrollNewAgent(keyPath: scratch.file("\(name).key"), db: db, name: name) }
-        let port = try Harness.freePort()
+        @Test func everyLineOnceAcrossKillsOfBothSides() async throws {
+            let scratch = try TempDirectory()
+            if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
+            defer { scratch.cleanup() }
+            let db = scratch.file("flightlog.db")
+            let names = ["ws-m0", "ws-m1", "ws-m2"]
+            for name in names { try Harness.enrollNewAgent(keyPath: scratch.file("\(name).key"), db: db, name: name) }
+            let port = try Harness.freePort()
 
-        func startServer(failpoint: Bool = false) throws -> Subprocess {
-            var environment = ProcessInfo.processInfo.environment
-            if failpoint {
-                environment["FLIGHTLOG_FAILPOINT"] = "aggregator.committed-before-ack@4"
-                environment["FLIGHTLOG_FAILPOINT_MARK"] = scratch.file("failpoint.reached")
-            }
-            let server = try Subprocess(
-                try Executables.path("flightlog"),
-                [
-                    "serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level",
-                    "warning",
-                ],
-                environment: environment,
-                stdout: scratch.file("serve.log"),
-                stderr: scratch.file("serve.log")
-            )
-            try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
-            return server
-        }
-        func startAgent(_ name: String) throws -> Subprocess {
-            try Harness.startAgent(
-                scratch: scratch,
-                port: port,
-                hostname: name,
-                sources: ["--watch", scratch.file("\(name).log")],
-                key: "\(name).key",
-                state: "state-\(name)",
-                log: "agent-\(name).log"
-            )
-        }
-        /// Batches this agent process learned were stored without their ACK: answered again, or retired by a WELCOME.
-        func resent(_ name: String) throws -> Int {
-            let status = try Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state-\(name)")])
-                .out
-            return ["batches_acked_by_welcome", "batches_acked_duplicate"].reduce(0) { total, counter in
-                let line = status.split(separator: "\n").first { $0.contains(counter) }
-                return total + (line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0)
-            }
-        }
-
-        var server = try startServer(failpoint: true)
-        var agents = try names.map(startAgent)
-        defer {
-            for process in agents + [server] where process.isRunning { Harness.killHard(process) }
-        }
-        var expected: [String: [String]] = [:]
-        var random = SeededRandom(state: 0x00C0_FFEE)
-        var resends = 0
-        for round in 0..<Self.rounds {
-            for chunk in 0..<3 {
-                for name in names {
-                    let lines = (0..<15).map { "\(name) round=\(round) chunk=\(chunk) n=\($0)" }
-                    try LogWriter(path: scratch.file("\(name).log")).append(lines)
-                    expected[name, default: []] += lines
+            func startServer(failpoint: Bool = false) throws -> Subprocess {
+                var environment = ProcessInfo.processInfo.environment
+                if failpoint {
+                    environment["FLIGHTLOG_FAILPOINT"] = "aggregator.committed-before-ack@4"
+                    environment["FLIGHTLOG_FAILPOINT_MARK"] = scratch.file("failpoint.reached")
                 }
-                try await Task.sleep(for: .milliseconds(Int(20 + random.next() % 80)))
+                let server = try Subprocess(
+                    try Executables.path("flightlog"),
+                    [
+                        "serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level",
+                        "warning",
+                    ],
+                    environment: environment,
+                    stdout: scratch.file("serve.log"),
+                    stderr: scratch.file("serve.log")
+                )
+                try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
+                return server
             }
-            // One agent, at a moment of its own.
-            let victim = round % names.count
-            try await Task.sleep(for: .milliseconds(Int(random.next() % 150)))
-            resends += try resent(names[victim])
-            Harness.killHard(agents[victim])
-            agents[victim] = try startAgent(names[victim])
-            // The aggregator (the first one may have killed itself at its failpoint already).
-            try await Task.sleep(for: .milliseconds(Int(random.next() % 150)))
-            if server.isRunning { Harness.killHard(server) } else { server.waitUntilExit() }
-            server = try startServer()
-            let verify = try Harness.run("flightlog", ["verify", "--db", db, "--deep"])
-            #expect(verify.code == 0, "round \(round): \(verify.out)\(verify.err)")
-        }
-        #expect(FileManager.default.fileExists(atPath: scratch.file("failpoint.reached")), "the failpoint was reached")
-
-        for name in names {
-            let index = IndexedLines(db: db, agent: name)
-            try await index.waitFor(count: expected[name, default: []].count, scratch: scratch)
-        }
-        for (slot, name) in names.enumerated() {
-            try await Harness.eventuallyAsync(seconds: 30, "\(name) connected") {
-                let status = try? Harness.run(
+            func startAgent(_ name: String) throws -> Subprocess {
+                try Harness.startAgent(
+                    scratch: scratch,
+                    port: port,
+                    hostname: name,
+                    sources: ["--watch", scratch.file("\(name).log")],
+                    key: "\(name).key",
+                    state: "state-\(name)",
+                    log: "agent-\(name).log"
+                )
+            }
+            /// Batches this agent process learned were stored without their ACK: answered again, or retired by a WELCOME.
+            func resent(_ name: String) throws -> Int {
+                let status = try Harness.run(
                     "flightlog-agent",
                     ["status", "--state-dir", scratch.file("state-\(name)")]
                 )
-                return status?.out.contains("connection: connected") ?? false
+                .out
+                return ["batches_acked_by_welcome", "batches_acked_duplicate"].reduce(0) { total, counter in
+                    let line = status.split(separator: "\n").first { $0.contains(counter) }
+                    return total + (line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0)
+                }
             }
-            resends += try resent(name)
-            agents[slot].terminate()
-            #expect(agents[slot].waitUntilExit() == 0)
+
+            var server = try startServer(failpoint: true)
+            var agents = try names.map(startAgent)
+            defer {
+                for process in agents + [server] where process.isRunning { Harness.killHard(process) }
+            }
+            var expected: [String: [String]] = [:]
+            var random = SeededRandom(state: 0x00C0_FFEE)
+            var resends = 0
+            for round in 0..<Self.rounds {
+                for chunk in 0..<3 {
+                    for name in names {
+                        let lines = (0..<15).map { "\(name) round=\(round) chunk=\(chunk) n=\($0)" }
+                        try LogWriter(path: scratch.file("\(name).log")).append(lines)
+                        expected[name, default: []] += lines
+                    }
+                    try await Task.sleep(for: .milliseconds(Int(20 + random.next() % 80)))
+                }
+                // One agent, at a moment of its own.
+                let victim = round % names.count
+                try await Task.sleep(for: .milliseconds(Int(random.next() % 150)))
+                resends += try resent(names[victim])
+                Harness.killHard(agents[victim])
+                agents[victim] = try startAgent(names[victim])
+                // The aggregator (the first one may have killed itself at its failpoint already).
+                try await Task.sleep(for: .milliseconds(Int(random.next() % 150)))
+                if server.isRunning { Harness.killHard(server) } else { server.waitUntilExit() }
+                server = try startServer()
+                let verify = try Harness.run("flightlog", ["verify", "--db", db, "--deep"])
+                #expect(verify.code == 0, "round \(round): \(verify.out)\(verify.err)")
+            }
+            #expect(
+                FileManager.default.fileExists(atPath: scratch.file("failpoint.reached")),
+                "the failpoint was reached"
+            )
+
+            for name in names {
+                let index = IndexedLines(db: db, agent: name)
+                try await index.waitFor(count: expected[name, default: []].count, scratch: scratch)
+            }
+            for (slot, name) in names.enumerated() {
+                try await Harness.eventuallyAsync(seconds: 30, "\(name) connected") {
+                    let status = try? Harness.run(
+                        "flightlog-agent",
+                        ["status", "--state-dir", scratch.file("state-\(name)")]
+                    )
+                    return status?.out.contains("connection: connected") ?? false
+                }
+                resends += try resent(name)
+                agents[slot].terminate()
+                #expect(agents[slot].waitUntilExit() == 0)
+            }
+            server.terminate()
+            server.waitUntilExit()
+            for name in names {
+                let stored = try await IndexedLines(db: db, agent: name).read()
+                IndexedLines.expectExactlyOnce(stored, expected[name, default: []])
+                #expect(stored == expected[name, default: []], "\(name): lines out of order")
+            }
+            // Counters die with a killed process; the agents' logs (appended across restarts) keep the WELCOMEs that
+            // retired batches stored without their ACK.
+            let retired = names.filter { name in
+                let log = (try? String(contentsOfFile: scratch.file("agent-\(name).log"), encoding: .utf8)) ?? ""
+                return log.contains("already holds spooled batches whose ACK never came")
+            }
+            #expect(resends >= 1 || !retired.isEmpty, "no batch was ever sent again or retired by a WELCOME")
+            let verify = try Harness.run("flightlog", ["verify", "--db", db, "--deep"])
+            #expect(verify.code == 0, "\(verify.out)\(verify.err)")
         }
-        server.terminate()
-        server.waitUntilExit()
-        for name in names {
-            let stored = try await IndexedLines(db: db, agent: name).read()
-            IndexedLines.expectExactlyOnce(stored, expected[name, default: []])
-            #expect(stored == expected[name, default: []], "\(name): lines out of order")
-        }
-        // Counters die with a killed process; the agents' logs (appended across restarts) keep the WELCOMEs that
-        // retired batches stored without their ACK.
-        let retired = names.filter { name in
-            let log = (try? String(contentsOfFile: scratch.file("agent-\(name).log"), encoding: .utf8)) ?? ""
-            return log.contains("already holds spooled batches whose ACK never came")
-        }
-        #expect(resends >= 1 || !retired.isEmpty, "no batch was ever sent again or retired by a WELCOME")
-        let verify = try Harness.run("flightlog", ["verify", "--db", db, "--deep"])
-        #expect(verify.code == 0, "\(verify.out)\(verify.err)")
     }
 }

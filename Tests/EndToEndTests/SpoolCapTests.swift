@@ -5,75 +5,77 @@ import Testing
 
 @testable import FlightlogStore
 
-/// The aggregator down while the agent's spool reaches its cap and logrotate keeps rotating and deleting (issue 21):
-/// the documented policy holds. The agent stops reading; a file it had open is still read to its end after it was
-/// renamed and even deleted (the descriptor keeps it); only a file created and deleted while it was not reading is
-/// lost, and that loss is exactly the lines of that file. The pause ships as a `spool_full` event.
-@Suite("End to end: the spool at its cap", .serialized)
-struct SpoolCapTests {
-    @Test func atTheCapOnlyFilesTheAgentNeverOpenedAreLost() async throws {
-        let scratch = try TempDirectory()
-        defer { scratch.cleanup() }
-        let db = scratch.file("flightlog.db")
-        let logs = scratch.file("logs")
-        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-        try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-cap")
-        let port = try Harness.freePort()
-        let agent = try Harness.startAgent(
-            scratch: scratch,
-            port: port,
-            hostname: "ws-cap",
-            sources: ["--watch", logs + "/app.log*"],
-            extra: ["--insecure-plaintext", "--spool-max-bytes", "1048576"]
-        )
-        defer { if agent.isRunning { Harness.killHard(agent) } }
-        let app = LogWriter(path: logs + "/app.log")
-        var random = SeededRandom(state: 0xCA9_0001)
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-        func lines(_ tag: String, _ count: Int) -> [String] {
-            (0..<count).map { n in
-                "\(tag) n=\(n) " + String((0..<120).map { _ in alphabet[Int(random.next() % 36)] })
+extension FaultInjectionTests {
+    /// The aggregator down while the agent's spool reaches its cap and logrotate keeps rotating and deleting (issue 21):
+    /// the documented policy holds. The agent stops reading; a file it had open is still read to its end after it was
+    /// renamed and even deleted (the descriptor keeps it); only a file created and deleted while it was not reading is
+    /// lost, and that loss is exactly the lines of that file. The pause ships as a `spool_full` event.
+    @Suite("End to end: the spool at its cap", .serialized)
+    struct SpoolCapTests {
+        @Test func atTheCapOnlyFilesTheAgentNeverOpenedAreLost() async throws {
+            let scratch = try TempDirectory()
+            defer { scratch.cleanup() }
+            let db = scratch.file("flightlog.db")
+            let logs = scratch.file("logs")
+            try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-cap")
+            let port = try Harness.freePort()
+            let agent = try Harness.startAgent(
+                scratch: scratch,
+                port: port,
+                hostname: "ws-cap",
+                sources: ["--watch", logs + "/app.log*"],
+                extra: ["--insecure-plaintext", "--spool-max-bytes", "1048576"]
+            )
+            defer { if agent.isRunning { Harness.killHard(agent) } }
+            let app = LogWriter(path: logs + "/app.log")
+            var random = SeededRandom(state: 0xCA9_0001)
+            let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+            func lines(_ tag: String, _ count: Int) -> [String] {
+                (0..<count).map { n in
+                    "\(tag) n=\(n) " + String((0..<120).map { _ in alphabet[Int(random.next() % 36)] })
+                }
             }
-        }
-        func status() throws -> String {
-            try Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")]).out
-        }
+            func status() throws -> String {
+                try Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")]).out
+            }
 
-        // 1. No aggregator: the spool fills to its cap (1 MiB) and reading stops.
-        var kept: [String] = []
-        let first = lines("first", 12_000)
-        try app.append(first)
-        kept += first
-        try await Harness.eventuallyAsync(seconds: 60, "spool at its cap") {
-            try status().split(separator: "\n").contains { $0.contains("spool_full") }
-        }
-        // 2. While it does not read: the open file is rotated (renamed, then deleted by the next rotation), and a file
-        //    that appears after the pause is rotated and deleted before the agent ever opens it.
-        let tail = lines("open-file-tail", 500)
-        try app.append(tail)
-        kept += tail
-        try app.rotate(keep: 1)  // app.log → app.log.1 (the agent's open file), a new empty app.log
-        let unseen = lines("never-opened", 700)
-        try app.append(unseen)  // into the new app.log, which the agent has not opened
-        try app.rotate(keep: 1)  // the new file → app.log.1 (the agent's file, renamed away, is gone from the path)
-        #expect(unlink(logs + "/app.log.1") == 0)  // the unseen file deleted: those lines are lost
-        let after = lines("after", 300)
-        try app.append(after)
-        kept += after
+            // 1. No aggregator: the spool fills to its cap (1 MiB) and reading stops.
+            var kept: [String] = []
+            let first = lines("first", 12_000)
+            try app.append(first)
+            kept += first
+            try await Harness.eventuallyAsync(seconds: 60, "spool at its cap") {
+                try status().split(separator: "\n").contains { $0.contains("spool_full") }
+            }
+            // 2. While it does not read: the open file is rotated (renamed, then deleted by the next rotation), and a file
+            //    that appears after the pause is rotated and deleted before the agent ever opens it.
+            let tail = lines("open-file-tail", 500)
+            try app.append(tail)
+            kept += tail
+            try app.rotate(keep: 1)  // app.log → app.log.1 (the agent's open file), a new empty app.log
+            let unseen = lines("never-opened", 700)
+            try app.append(unseen)  // into the new app.log, which the agent has not opened
+            try app.rotate(keep: 1)  // the new file → app.log.1 (the agent's file, renamed away, is gone from the path)
+            #expect(unlink(logs + "/app.log.1") == 0)  // the unseen file deleted: those lines are lost
+            let after = lines("after", 300)
+            try app.append(after)
+            kept += after
 
-        // 3. The aggregator comes up: the spool drains, reading resumes, the open file is read to its end.
-        let server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
-        defer { if server.isRunning { Harness.killHard(server) } }
-        let index = IndexedLines(db: db, agent: "ws-cap")
-        try await index.waitFor(count: kept.count, scratch: scratch)
-        let exit = try await IndexedLines.stop(agent: agent, server: server, stateDirectory: scratch.file("state"))
-        #expect(exit == 0)
-        let stored = try await index.read()
-        // Every line of a file the agent had open arrived once; the lost lines are exactly the unseen file's.
-        IndexedLines.expectExactlyOnce(stored, kept)
-        #expect(Set(stored).isDisjoint(with: unseen))
-        let own = try await SQLiteStore(readOnlyPath: db).lines(agentName: "ws-cap")
-            .map { String(decoding: $0, as: UTF8.self) }
-        #expect(own.contains { $0.hasPrefix("flightlog-agent spool was full; reading paused for") })
+            // 3. The aggregator comes up: the spool drains, reading resumes, the open file is read to its end.
+            let server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+            defer { if server.isRunning { Harness.killHard(server) } }
+            let index = IndexedLines(db: db, agent: "ws-cap")
+            try await index.waitFor(count: kept.count, scratch: scratch)
+            let exit = try await IndexedLines.stop(agent: agent, server: server, stateDirectory: scratch.file("state"))
+            #expect(exit == 0)
+            let stored = try await index.read()
+            // Every line of a file the agent had open arrived once; the lost lines are exactly the unseen file's.
+            IndexedLines.expectExactlyOnce(stored, kept)
+            #expect(Set(stored).isDisjoint(with: unseen))
+            let own = try await SQLiteStore(readOnlyPath: db).lines(agentName: "ws-cap")
+                .map { String(decoding: $0, as: UTF8.self) }
+            #expect(own.contains { $0.hasPrefix("flightlog-agent spool was full; reading paused for") })
+        }
     }
 }

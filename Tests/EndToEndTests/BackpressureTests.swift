@@ -25,7 +25,11 @@ extension FaultInjectionTests {
             let db = scratch.file("flightlog.db")
             try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-slow")
             let port = try Harness.freePort()
-            let server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+            let server = try await Harness.startQuietServeAndWaitForPort(
+                db: db,
+                port: port,
+                log: scratch.file("serve.log")
+            )
             let agent = try Harness.startAgent(
                 scratch: scratch,
                 port: port,

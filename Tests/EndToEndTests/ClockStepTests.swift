@@ -17,7 +17,11 @@ extension FaultInjectionTests {
             let db = scratch.file("flightlog.db")
             try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-clock")
             let port = try Harness.freePort()
-            var server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+            var server = try await Harness.startQuietServeAndWaitForPort(
+                db: db,
+                port: port,
+                log: scratch.file("serve.log")
+            )
             let offset = scratch.file("clock-offset")
             try "0".write(toFile: offset, atomically: true, encoding: .utf8)
             var environment = ProcessInfo.processInfo.environment
@@ -55,7 +59,11 @@ extension FaultInjectionTests {
             func reconnect(expectingSkew seconds: Int) async throws {
                 server.terminate()
                 server.waitUntilExit()
-                server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+                server = try await Harness.startQuietServeAndWaitForPort(
+                    db: db,
+                    port: port,
+                    log: scratch.file("serve.log")
+                )
                 try await Harness.eventuallyAsync(seconds: 60, "skew of \(seconds) s recorded") {
                     guard let skew = try recordedSkewSeconds() else { return false }
                     return abs(skew - seconds) < 60

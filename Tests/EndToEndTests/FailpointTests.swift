@@ -48,7 +48,7 @@ extension FaultInjectionTests {
             environment["FLIGHTLOG_FAILPOINT"] = "\(point.name)@\(point.hit)"
             environment["FLIGHTLOG_FAILPOINT_MARK"] = mark
 
-            func startServer(armed: Bool) throws -> Subprocess {
+            func startServer(armed: Bool) async throws -> Subprocess {
                 let server = try Subprocess(
                     try Executables.path("flightlog"),
                     [
@@ -59,7 +59,7 @@ extension FaultInjectionTests {
                     stdout: scratch.file("serve.log"),
                     stderr: scratch.file("serve.log")
                 )
-                try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
+                try await Harness.eventuallyAsync(seconds: 60, "server listening") { Harness.isListening(port) }
                 return server
             }
             func startAgent(armed: Bool) throws -> Subprocess {
@@ -72,7 +72,7 @@ extension FaultInjectionTests {
                 )
             }
 
-            var server = try startServer(armed: point.victim == .aggregator)
+            var server = try await startServer(armed: point.victim == .aggregator)
             var agent = try startAgent(armed: point.victim == .agent)
             defer {
                 for process in [agent, server] where process.isRunning { Harness.killHard(process) }
@@ -101,7 +101,7 @@ extension FaultInjectionTests {
             if point.victim == .agent {
                 agent = try startAgent(armed: false)
             } else {
-                server = try startServer(armed: false)
+                server = try await startServer(armed: false)
             }
             for _ in 0..<3 { try writeChunk() }
 
@@ -138,7 +138,11 @@ extension FaultInjectionTests {
             let db = scratch.file("flightlog.db")
             try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-fsync")
             let port = try Harness.freePort()
-            let server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+            let server = try await Harness.startQuietServeAndWaitForPort(
+                db: db,
+                port: port,
+                log: scratch.file("serve.log")
+            )
             defer { if server.isRunning { Harness.killHard(server) } }
             var environment = ProcessInfo.processInfo.environment
             environment["FLIGHTLOG_FAILPOINT_ERROR"] = "agent.durable-write.fsync@4:3"

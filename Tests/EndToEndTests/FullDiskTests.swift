@@ -59,7 +59,7 @@ extension FaultInjectionTests {
                 stderr: scratch.file("serve.log")
             )
             defer { if namespace.isRunning { namespace.signal(SIGKILL) } }
-            try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
+            try await Harness.eventuallyAsync(seconds: 60, "server listening") { Harness.isListening(port) }
             let servePID = try String(contentsOfFile: scratch.file("serve.pid"), encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             func inNamespace(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
@@ -183,7 +183,11 @@ extension FaultInjectionTests {
             try await Task.sleep(for: .seconds(1))
             #expect(namespace.isRunning, "the agent keeps running with a full disk: \(log().suffix(2000))")
 
-            let server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+            let server = try await Harness.startQuietServeAndWaitForPort(
+                db: db,
+                port: port,
+                log: scratch.file("serve.log")
+            )
             defer { if server.isRunning { Harness.killHard(server) } }
             let index = IndexedLines(db: db, agent: "ws-spool")
             try await index.waitFor(count: expected.count, scratch: scratch)

@@ -54,14 +54,14 @@ enum Harness {
     }
 
     /// ``startServe(db:port:log:)`` with `--log-level warning`, then waits until the port accepts connections.
-    static func startQuietServeAndWaitForPort(db: String, port: Int, log: String) throws -> Subprocess {
+    static func startQuietServeAndWaitForPort(db: String, port: Int, log: String) async throws -> Subprocess {
         let server = try Self.start(
             "flightlog",
             ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level", "warning"],
             log: log
         )
         do {
-            try Self.eventually(seconds: 30, "server listening") { Self.isListening(port) }
+            try await Self.eventuallyAsync(seconds: 60, "server listening") { Self.isListening(port) }
         } catch {
             Self.killHard(server)
             throw error

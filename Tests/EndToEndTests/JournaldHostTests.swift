@@ -55,7 +55,11 @@ extension FaultInjectionTests {
             let db = scratch.file("flightlog.db")
             try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-jd")
             let port = try Harness.freePort()
-            let server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+            let server = try await Harness.startQuietServeAndWaitForPort(
+                db: db,
+                port: port,
+                log: scratch.file("serve.log")
+            )
             defer { if server.isRunning { Harness.killHard(server) } }
 
             // The documented configuration: the journal, nothing else to read.

@@ -20,8 +20,8 @@ extension FaultInjectionTests {
 
             try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-e2e")
             let port = try Harness.freePort()
-            func startServer() throws -> Subprocess {
-                try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+            func startServer() async throws -> Subprocess {
+                try await Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
             }
             func startAgent() throws -> Subprocess {
                 try Harness.startAgent(
@@ -32,7 +32,7 @@ extension FaultInjectionTests {
                 )
             }
 
-            var server = try startServer()
+            var server = try await startServer()
             var agent = try startAgent()
             // Whatever happens below, leave no process behind.
             defer {
@@ -63,7 +63,7 @@ extension FaultInjectionTests {
                 Harness.killHard(agent)
                 if round == rounds / 2 {
                     Harness.killHard(server)
-                    server = try startServer()
+                    server = try await startServer()
                 }
                 agent = try startAgent()
             }

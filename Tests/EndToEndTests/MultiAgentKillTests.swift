@@ -22,7 +22,7 @@ extension FaultInjectionTests {
             for name in names { try Harness.enrollNewAgent(keyPath: scratch.file("\(name).key"), db: db, name: name) }
             let port = try Harness.freePort()
 
-            func startServer(failpoint: Bool = false) throws -> Subprocess {
+            func startServer(failpoint: Bool = false) async throws -> Subprocess {
                 var environment = ProcessInfo.processInfo.environment
                 if failpoint {
                     environment["FLIGHTLOG_FAILPOINT"] = "aggregator.committed-before-ack@4"
@@ -38,7 +38,7 @@ extension FaultInjectionTests {
                     stdout: scratch.file("serve.log"),
                     stderr: scratch.file("serve.log")
                 )
-                try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
+                try await Harness.eventuallyAsync(seconds: 60, "server listening") { Harness.isListening(port) }
                 return server
             }
             func startAgent(_ name: String) throws -> Subprocess {
@@ -65,7 +65,7 @@ extension FaultInjectionTests {
                 }
             }
 
-            var server = try startServer(failpoint: true)
+            var server = try await startServer(failpoint: true)
             var agents = try names.map(startAgent)
             defer {
                 for process in agents + [server] where process.isRunning { Harness.killHard(process) }
@@ -91,7 +91,7 @@ extension FaultInjectionTests {
                 // The aggregator (the first one may have killed itself at its failpoint already).
                 try await Task.sleep(for: .milliseconds(Int(random.next() % 150)))
                 if server.isRunning { Harness.killHard(server) } else { server.waitUntilExit() }
-                server = try startServer()
+                server = try await startServer()
                 let verify = try Harness.run("flightlog", ["verify", "--db", db, "--deep"])
                 #expect(verify.code == 0, "round \(round): \(verify.out)\(verify.err)")
             }

@@ -50,7 +50,7 @@ extension FaultInjectionTests {
                 log: scratch.file("serve.log")
             )
             defer { if server.isRunning { Harness.killHard(server) } }
-            try Harness.eventually(seconds: 30, "server listening") { Harness.isListening(port) }
+            try await Harness.eventuallyAsync(seconds: 60, "server listening") { Harness.isListening(port) }
             let proxy = try FaultProxy(upstreamPort: port)
             defer { proxy.stop() }
             proxy.set(initialMode)

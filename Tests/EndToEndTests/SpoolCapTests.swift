@@ -63,7 +63,11 @@ extension FaultInjectionTests {
             kept += after
 
             // 3. The aggregator comes up: the spool drains, reading resumes, the open file is read to its end.
-            let server = try Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
+            let server = try await Harness.startQuietServeAndWaitForPort(
+                db: db,
+                port: port,
+                log: scratch.file("serve.log")
+            )
             defer { if server.isRunning { Harness.killHard(server) } }
             let index = IndexedLines(db: db, agent: "ws-cap")
             try await index.waitFor(count: kept.count, scratch: scratch)

@@ -49,8 +49,8 @@ extension FaultInjectionTests {
                 try await index.waitFor(count: expected.count, scratch: scratch)
             }
             /// The skew the aggregator recorded at the agent's last handshake, in seconds.
-            func recordedSkewSeconds() throws -> Int? {
-                let agents = try Harness.run("flightlog", ["agents", "--db", db, "--format", "jsonl"]).out
+            func recordedSkewSeconds() async throws -> Int? {
+                let agents = try await Harness.runAsync("flightlog", ["agents", "--db", db, "--format", "jsonl"]).out
                 guard let range = agents.range(of: "\"clock_skew_ms\":") else { return nil }
                 let digits = agents[range.upperBound...].prefix { $0 == "-" || $0.isNumber }
                 return Int(digits).map { $0 / 1000 }
@@ -58,14 +58,14 @@ extension FaultInjectionTests {
             /// Restarts the aggregator, so that the agent shakes hands again and reports its clock.
             func reconnect(expectingSkew seconds: Int) async throws {
                 server.terminate()
-                server.waitUntilExit()
+                await server.exited()
                 server = try await Harness.startQuietServeAndWaitForPort(
                     db: db,
                     port: port,
                     log: scratch.file("serve.log")
                 )
                 try await Harness.eventuallyAsync(seconds: 60, "skew of \(seconds) s recorded") {
-                    guard let skew = try recordedSkewSeconds() else { return false }
+                    guard let skew = try await recordedSkewSeconds() else { return false }
                     return abs(skew - seconds) < 60
                 }
             }
@@ -91,7 +91,7 @@ extension FaultInjectionTests {
             #expect(stored == expected)
             let findings = try await SQLiteStore(readOnlyPath: db).findings()
             #expect(findings.isEmpty, "\(findings)")
-            let timeline = try Harness.run("flightlog", ["timeline", "--db", db]).out
+            let timeline = try await Harness.runAsync("flightlog", ["timeline", "--db", db]).out
             #expect(timeline.contains("# clock: ws-clock: agent clock"), "\(timeline.prefix(600))")
         }
     }

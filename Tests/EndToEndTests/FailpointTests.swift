@@ -95,7 +95,7 @@ extension FaultInjectionTests {
                 try await Task.sleep(for: .milliseconds(150))
                 return FileManager.default.fileExists(atPath: mark)
             }
-            #expect(victim.waitUntilExit() == 128 + SIGKILL, "the failpoint kills with SIGKILL")
+            #expect(await victim.exited() == 128 + SIGKILL, "the failpoint kills with SIGKILL")
             #expect(try String(contentsOfFile: mark, encoding: .utf8) == point.name)
 
             if point.victim == .agent {
@@ -117,15 +117,18 @@ extension FaultInjectionTests {
             if point.victim == .aggregator {
                 // The batches committed before the kill were never acknowledged; the new aggregator's WELCOME named them
                 // stored, and the agent dropped them from its spool without sending them again.
-                let counters = try Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")]).out
+                let counters = try await Harness.runAsync(
+                    "flightlog-agent",
+                    ["status", "--state-dir", scratch.file("state")]
+                ).out
                 let line = counters.split(separator: "\n").first { $0.contains("batches_acked_by_welcome") }
                 let count = line.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "=" }).last }
                     .flatMap { Int($0) }
                 #expect((count ?? 0) >= 1, "\(counters)")
             }
-            let verify = try Harness.run("flightlog", ["verify", "--db", db])
+            let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db])
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
-            let integrity = try Harness.run("flightlog", ["status", "--db", db])
+            let integrity = try await Harness.runAsync("flightlog", ["status", "--db", db])
             #expect(integrity.code == 0)
         }
 
@@ -179,7 +182,7 @@ extension FaultInjectionTests {
                 store.contains { $0.hasPrefix("flightlog-agent could not write its spool for") },
                 "\(store.suffix(5))"
             )
-            let verify = try Harness.run("flightlog", ["verify", "--db", db])
+            let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db])
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
         }
     }

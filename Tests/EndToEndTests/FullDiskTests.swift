@@ -62,8 +62,8 @@ extension FaultInjectionTests {
             try await Harness.eventuallyAsync(seconds: 60, "server listening") { Harness.isListening(port) }
             let servePID = try String(contentsOfFile: scratch.file("serve.pid"), encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-            func inNamespace(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-                try Subprocess.run("/usr/bin/nsenter", ["-t", servePID, "-m"] + arguments)
+            func inNamespace(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+                try await Subprocess.runAsync("/usr/bin/nsenter", ["-t", servePID, "-m"] + arguments)
             }
 
             let agent = try Harness.start(
@@ -86,8 +86,11 @@ extension FaultInjectionTests {
                 expected += lines
                 chunk += 1
             }
-            func agentCounter(_ name: String) throws -> Int {
-                let status = try Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")]).out
+            func agentCounter(_ name: String) async throws -> Int {
+                let status = try await Harness.runAsync(
+                    "flightlog-agent",
+                    ["status", "--state-dir", scratch.file("state")]
+                ).out
                 let line = status.split(separator: "\n").first { $0.contains(name) }
                 return line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
             }
@@ -95,10 +98,10 @@ extension FaultInjectionTests {
             // Streaming normally.
             try writeChunk()
             try await Harness.eventuallyAsync(seconds: 30, "first batch acknowledged") {
-                try agentCounter("batches_acked") >= 1
+                try await agentCounter("batches_acked") >= 1
             }
             // Fill the file system (dd stops at ENOSPC), then keep writing lines.
-            _ = try inNamespace(["/bin/dd", "if=/dev/zero", "of=\(dbdir)/filler", "bs=64k"])
+            _ = try await inNamespace(["/bin/dd", "if=/dev/zero", "of=\(dbdir)/filler", "bs=64k"])
             for _ in 0..<10 {
                 try writeChunk()
                 try await Task.sleep(for: .milliseconds(200))
@@ -106,26 +109,29 @@ extension FaultInjectionTests {
             // A commit that failed is not acknowledged: the agent is told (`storageFailure`) and keeps the batch. (Commits
             // that still fit in pages SQLite already holds succeed and are acknowledged: they are durable.)
             try await Harness.eventuallyAsync(seconds: 30, "commit failures reported to the agent") {
-                try agentCounter("errors_received") >= 1
+                try await agentCounter("errors_received") >= 1
             }
-            #expect(try inNamespace(["/bin/ls", dbdir]).stdout.contains("flightlog.db"))
+            #expect(try await inNamespace(["/bin/ls", dbdir]).stdout.contains("flightlog.db"))
 
             // Space returns: ingestion resumes and the spool drains.
-            #expect(try inNamespace(["/bin/rm", "\(dbdir)/filler"]).status == 0)
+            #expect(try await inNamespace(["/bin/rm", "\(dbdir)/filler"]).status == 0)
             for _ in 0..<3 { try writeChunk() }
             try await Harness.eventuallyAsync(seconds: 120, "everything acknowledged") {
-                let status = try Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")]).out
+                let status = try await Harness.runAsync(
+                    "flightlog-agent",
+                    ["status", "--state-dir", scratch.file("state")]
+                ).out
                 return status.contains("spool: 0 batches")
             }
             agent.terminate()
-            #expect(agent.waitUntilExit() == 0)
+            #expect(await agent.exited() == 0)
             kill(pid_t(servePID) ?? 0, SIGTERM)
-            #expect(namespace.waitUntilExit() == 0)
+            #expect(await namespace.exited() == 0)
 
             let db = scratch.file("out/flightlog.db")
             let index = IndexedLines(db: db, agent: "ws-full")
             IndexedLines.expectExactlyOnce(try await index.read(), expected)
-            let verify = try Harness.run("flightlog", ["verify", "--db", db])
+            let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db])
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
             let serveLog = (try? String(contentsOfFile: scratch.file("serve.log"), encoding: .utf8)) ?? ""
             #expect(serveLog.contains("Commit failed"), "\(serveLog.suffix(2000))")
@@ -194,14 +200,14 @@ extension FaultInjectionTests {
             let agentPID = try String(contentsOfFile: scratch.file("agent.pid"), encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             kill(pid_t(agentPID) ?? 0, SIGTERM)
-            #expect(namespace.waitUntilExit() == 0)
+            #expect(await namespace.exited() == 0)
             server.terminate()
-            server.waitUntilExit()
+            await server.exited()
             IndexedLines.expectExactlyOnce(try await index.read(), expected)
             let own = try await SQLiteStore(readOnlyPath: db).lines(agentName: "ws-spool")
                 .map { String(decoding: $0, as: UTF8.self) }
             #expect(own.contains { $0.hasPrefix("flightlog-agent could not write its spool for") })
-            let verify = try Harness.run("flightlog", ["verify", "--db", db])
+            let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db])
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
         }
     }

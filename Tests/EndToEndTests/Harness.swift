@@ -12,6 +12,15 @@ enum Harness {
         return (result.status, result.stdout, result.stderr)
     }
 
+    /// ``run(_:_:)`` without holding a thread while the command runs (for async tests).
+    static func runAsync(
+        _ executable: String,
+        _ arguments: [String]
+    ) async throws -> (code: Int32, out: String, err: String) {
+        let result = try await Subprocess.runAsync(try Executables.path(executable), arguments)
+        return (result.status, result.stdout, result.stderr)
+    }
+
     /// Starts a long-running command; its output is appended to `log`.
     static func start(_ executable: String, _ arguments: [String], log: String) throws -> Subprocess {
         try Subprocess(try Executables.path(executable), arguments, stdout: log, stderr: log)

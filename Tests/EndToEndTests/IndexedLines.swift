@@ -44,9 +44,9 @@ struct IndexedLines {
             return status?.out.contains("connection: connected") ?? false
         }
         agent.terminate()
-        let status = agent.waitUntilExit()
+        let status = await agent.exited()
         server.terminate()
-        server.waitUntilExit()
+        await server.exited()
         return status
     }
 

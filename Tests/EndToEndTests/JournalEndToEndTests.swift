@@ -106,23 +106,29 @@ extension FaultInjectionTests {
             #expect(!lifecycle.contains { $0.contains("vanish before it read them") })
 
             // The investigator's commands read journal entries as they read file lines.
-            let byIP = try Harness.run("flightlog", ["query", "--db", db, "--ip", "203.0.113.3", "--format", "jsonl"])
+            let byIP = try await Harness.runAsync(
+                "flightlog",
+                ["query", "--db", db, "--ip", "203.0.113.3", "--format", "jsonl"]
+            )
             #expect(byIP.code == 0, "\(byIP.err)")
             #expect(byIP.out.split(separator: "\n").count == 120)
-            let byUser = try Harness.run("flightlog", ["query", "--db", db, "--user", "u2", "--format", "jsonl"])
+            let byUser = try await Harness.runAsync(
+                "flightlog",
+                ["query", "--db", db, "--user", "u2", "--format", "jsonl"]
+            )
             #expect(byUser.out.split(separator: "\n").count == expected.filter { $0.contains("for u2 ") }.count)
             // The forged entry is flagged where the investigator reads it.
-            let table = try Harness.run("flightlog", ["query", "--db", db, "--ip", "198.51.100.66"])
+            let table = try await Harness.runAsync("flightlog", ["query", "--db", db, "--ip", "198.51.100.66"])
             #expect(
                 table.out.contains("[identity: SYSLOG_IDENTIFIER=sshd but _COMM=logger _EXE=/usr/bin/logger]"),
                 "\(table.out)"
             )
-            let timeline = try Harness.run("flightlog", ["timeline", "--db", db])
+            let timeline = try await Harness.runAsync("flightlog", ["timeline", "--db", db])
             #expect(
                 timeline.out.contains("[identity: SYSLOG_IDENTIFIER=sshd but _COMM=logger"),
                 "\(timeline.out.suffix(2000))"
             )
-            let json = try Harness.run(
+            let json = try await Harness.runAsync(
                 "flightlog",
                 ["query", "--db", db, "--ip", "198.51.100.66", "--format", "jsonl"]
             )
@@ -142,9 +148,9 @@ extension FaultInjectionTests {
                 atomically: true,
                 encoding: .utf8
             )
-            let hunt = try Harness.run("flightlog", ["hunt", "--db", db, "--rules", scratch.file("rules")])
+            let hunt = try await Harness.runAsync("flightlog", ["hunt", "--db", db, "--rules", scratch.file("rules")])
             #expect(hunt.out.contains("[identity: SYSLOG_IDENTIFIER=sshd but _COMM=logger"), "\(hunt.out)")
-            let verify = try Harness.run("flightlog", ["verify", "--db", db])
+            let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db])
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
         }
     }

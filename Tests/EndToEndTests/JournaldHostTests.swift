@@ -108,10 +108,13 @@ extension FaultInjectionTests {
             )
             #expect(pid != nil)
             if let pid { kill(pid, SIGTERM) }
-            #expect(host.waitUntilExit() == 0)
+            #expect(await host.exited() == 0)
 
             // su's session: the target user as the file parser finds it in auth.log.
-            let su = try Harness.run("flightlog", ["query", "--db", db, "--program", "su", "--format", "jsonl"])
+            let su = try await Harness.runAsync(
+                "flightlog",
+                ["query", "--db", db, "--program", "su", "--format", "jsonl"]
+            )
             #expect(su.code == 0, "\(su.err)")
             #expect(su.out.contains("\"user.target.name\":\"nobody\""), "\(su.out)")
             #expect(su.out.contains("\"event.action\":\"su\""), "\(su.out)")
@@ -120,7 +123,7 @@ extension FaultInjectionTests {
             #expect(su.out.contains("\"user.id\":\"0\""), "\(su.out)")
             // The line that claims sshd is found by its address, and flagged: as logger's when journald saw logger, as
             // unverified when logger exited before journald could read its /proc entry (both happen).
-            let claimed = try Harness.run("flightlog", ["query", "--db", db, "--ip", "203.0.113.99"])
+            let claimed = try await Harness.runAsync("flightlog", ["query", "--db", db, "--ip", "203.0.113.99"])
             #expect(claimed.out.contains("mallory"), "\(claimed.out)")
             // (`_EXE` may be missing even when `_COMM` is there: journald reads them one after the other.)
             #expect(

@@ -53,8 +53,8 @@ extension FaultInjectionTests {
                 )
             }
             /// Batches this agent process learned were stored without their ACK: answered again, or retired by a WELCOME.
-            func resent(_ name: String) throws -> Int {
-                let status = try Harness.run(
+            func resent(_ name: String) async throws -> Int {
+                let status = try await Harness.runAsync(
                     "flightlog-agent",
                     ["status", "--state-dir", scratch.file("state-\(name)")]
                 )
@@ -85,14 +85,14 @@ extension FaultInjectionTests {
                 // One agent, at a moment of its own.
                 let victim = round % names.count
                 try await Task.sleep(for: .milliseconds(Int(random.next() % 150)))
-                resends += try resent(names[victim])
+                resends += try await resent(names[victim])
                 Harness.killHard(agents[victim])
                 agents[victim] = try startAgent(names[victim])
                 // The aggregator (the first one may have killed itself at its failpoint already).
                 try await Task.sleep(for: .milliseconds(Int(random.next() % 150)))
-                if server.isRunning { Harness.killHard(server) } else { server.waitUntilExit() }
+                if server.isRunning { Harness.killHard(server) } else { await server.exited() }
                 server = try await startServer()
-                let verify = try Harness.run("flightlog", ["verify", "--db", db, "--deep"])
+                let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db, "--deep"])
                 #expect(verify.code == 0, "round \(round): \(verify.out)\(verify.err)")
             }
             #expect(
@@ -112,12 +112,12 @@ extension FaultInjectionTests {
                     )
                     return status?.out.contains("connection: connected") ?? false
                 }
-                resends += try resent(name)
+                resends += try await resent(name)
                 agents[slot].terminate()
-                #expect(agents[slot].waitUntilExit() == 0)
+                #expect(await agents[slot].exited() == 0)
             }
             server.terminate()
-            server.waitUntilExit()
+            await server.exited()
             for name in names {
                 let stored = try await IndexedLines(db: db, agent: name).read()
                 IndexedLines.expectExactlyOnce(stored, expected[name, default: []])
@@ -130,7 +130,7 @@ extension FaultInjectionTests {
                 return log.contains("already holds spooled batches whose ACK never came")
             }
             #expect(resends >= 1 || !retired.isEmpty, "no batch was ever sent again or retired by a WELCOME")
-            let verify = try Harness.run("flightlog", ["verify", "--db", db, "--deep"])
+            let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db, "--deep"])
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
         }
     }

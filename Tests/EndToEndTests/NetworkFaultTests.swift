@@ -30,7 +30,7 @@ extension FaultInjectionTests {
             var serveTransport = ["--insecure-plaintext"]
             var agentTransport = ["--insecure-plaintext"]
             if tls {
-                let made = try Harness.run(
+                let made = try await Harness.runAsync(
                     "flightlog",
                     ["tls-init", "--out", scratch.file("tls"), "--name", "localhost", "--ip", "127.0.0.1"]
                 )
@@ -92,10 +92,13 @@ extension FaultInjectionTests {
             )
             #expect(status == 0)
             // The counters the agent wrote as it stopped.
-            let counters = try Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")]).out
+            let counters = try await Harness.runAsync(
+                "flightlog-agent",
+                ["status", "--state-dir", scratch.file("state")]
+            ).out
             IndexedLines.expectExactlyOnce(try await index.read(), expected)
             check(proxy, counters)
-            let verify = try Harness.run("flightlog", ["verify", "--db", db])
+            let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db])
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
         }
 

@@ -36,8 +36,8 @@ extension FaultInjectionTests {
                     "\(tag) n=\(n) " + String((0..<120).map { _ in alphabet[Int(random.next() % 36)] })
                 }
             }
-            func status() throws -> String {
-                try Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")]).out
+            func status() async throws -> String {
+                try await Harness.runAsync("flightlog-agent", ["status", "--state-dir", scratch.file("state")]).out
             }
 
             // 1. No aggregator: the spool fills to its cap (1 MiB) and reading stops.
@@ -46,7 +46,7 @@ extension FaultInjectionTests {
             try app.append(first)
             kept += first
             try await Harness.eventuallyAsync(seconds: 60, "spool at its cap") {
-                try status().split(separator: "\n").contains { $0.contains("spool_full") }
+                try await status().split(separator: "\n").contains { $0.contains("spool_full") }
             }
             // 2. While it does not read: the open file is rotated (renamed, then deleted by the next rotation), and a file
             //    that appears after the pause is rotated and deleted before the agent ever opens it.

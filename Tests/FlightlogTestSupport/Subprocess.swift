@@ -86,6 +86,33 @@ public final class Subprocess: @unchecked Sendable {
         return self.record(raw)
     }
 
+    /// Waits for the child to end without holding a thread: for async tests, whose pool has one thread a core
+    /// (blocking in `waitpid` there starves every other test of the process).
+    @discardableResult
+    public func exited() async -> Int32 {
+        while self.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        return self.waitUntilExit()
+    }
+
+    /// ``run(_:_:environment:)`` without holding a thread while the child runs.
+    public static func runAsync(
+        _ path: String,
+        _ arguments: [String],
+        environment: [String: String]? = nil
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let directory = NSTemporaryDirectory() + "flightlog-subprocess-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let out = directory + "/out"
+        let err = directory + "/err"
+        let process = try Subprocess(path, arguments, environment: environment, stdout: out, stderr: err)
+        let status = await process.exited()
+        func read(_ path: String) -> String {
+            String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+        }
+        return (status, read(out), read(err))
+    }
+
     /// The exit status once the child has ended (see ``waitUntilExit()``).
     public var terminationStatus: Int32 { self.waitUntilExit() }
 

@@ -12,6 +12,14 @@ extension FaultInjectionTests {
     /// exactly once.
     @Suite("End to end: a full disk under the aggregator", .serialized)
     struct FullDiskTests {
+        /// Kills (SIGKILL) the process whose pid the file at `path` holds, if any.
+        static func killRecorded(_ path: String) {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1
+            else { return }
+            kill(pid, SIGKILL)
+        }
+
         static var canRun: Bool {
             getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
                 && FileManager.default.isExecutableFile(atPath: "/usr/bin/nsenter")
@@ -58,7 +66,11 @@ extension FaultInjectionTests {
                 stdout: scratch.file("serve.log"),
                 stderr: scratch.file("serve.log")
             )
-            defer { if namespace.isRunning { namespace.signal(SIGKILL) } }
+            defer {
+                // The aggregator inside the namespace is the script's child: killing the script alone would leave it.
+                Self.killRecorded(scratch.file("serve.pid"))
+                if namespace.isRunning { namespace.signal(SIGKILL) }
+            }
             try await Harness.eventuallyAsync(seconds: 60, "server listening") { Harness.isListening(port) }
             let servePID = try String(contentsOfFile: scratch.file("serve.pid"), encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -181,7 +193,10 @@ extension FaultInjectionTests {
                 stdout: scratch.file("agent.log"),
                 stderr: scratch.file("agent.log")
             )
-            defer { if namespace.isRunning { namespace.signal(SIGKILL) } }
+            defer {
+                Self.killRecorded(scratch.file("agent.pid"))
+                if namespace.isRunning { namespace.signal(SIGKILL) }
+            }
             let log = { (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? "" }
             try await Harness.eventuallyAsync(seconds: 60, "the spool's file system is full") {
                 log().contains("Cannot write the spool")

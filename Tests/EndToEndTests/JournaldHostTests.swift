@@ -36,6 +36,7 @@ extension FaultInjectionTests {
             umount "$scratch/host-dev"
             /lib/systemd/systemd-journald >"$scratch/journald.log" 2>&1 &
             journald=$!
+            echo $journald >"$scratch/journald.pid"
             trap 'kill $journald 2>/dev/null || true' EXIT
             for i in $(seq 200); do [ -S /run/systemd/journal/dev-log ] && break; sleep 0.05; done
             "$agent" run --config "$config" >"$scratch/agent.log" 2>&1 &
@@ -83,7 +84,12 @@ extension FaultInjectionTests {
                 stdout: scratch.file("host.log"),
                 stderr: scratch.file("host.log")
             )
-            defer { if host.isRunning { host.signal(SIGKILL) } }
+            defer {
+                // The agent inside the namespace is the script's child: killing the script alone would leave it.
+                FullDiskTests.killRecorded(scratch.file("agent.pid"))
+                FullDiskTests.killRecorded(scratch.file("journald.pid"))
+                if host.isRunning { host.signal(SIGKILL) }
+            }
 
             let lines = { @Sendable () async throws -> [String] in
                 let store = try SQLiteStore(readOnlyPath: db)

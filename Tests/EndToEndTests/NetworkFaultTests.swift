@@ -127,8 +127,10 @@ extension FaultInjectionTests {
 
         /// ACKs and heartbeats lost for longer than the agent waits: it gives up on the connection, and the batches
         /// the aggregator stored meanwhile are answered from what it holds (the next WELCOME, or a duplicate ACK).
-        @Test(arguments: [false, true]) func acksLostInTransit(tls: Bool) async throws {
-            try await self.run("acks-lost", tls: tls) { proxy in
+        /// (Plaintext only: over TLS the agent's handshakes fail while the ACKs are dropped, its backoff grows, and the
+        /// test took 37 s to show what the plaintext one shows.)
+        @Test func acksLostInTransit() async throws {
+            try await self.run("acks-lost") { proxy in
                 proxy.set(.dropToAgent)
                 try await Task.sleep(for: .seconds(4))
             } check: { proxy, counters in

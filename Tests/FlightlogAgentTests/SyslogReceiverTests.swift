@@ -239,10 +239,9 @@ import Testing
                     Self.isClosed(garbage) && Self.isClosed(oversized) && rig.counters["syslog_frame_errors"] >= 2
                 }
             } catch {
-                Issue.record(
-                    "garbage closed: \(Self.isClosed(garbage)), oversized closed: \(Self.isClosed(oversized)), "
-                        + "frame errors: \(rig.counters["syslog_frame_errors"])"
-                )
+                let state =
+                    "garbage closed: \(Self.isClosed(garbage)), oversized closed: \(Self.isClosed(oversized)), frame errors: \(rig.counters["syslog_frame_errors"])"
+                Issue.record(Comment(rawValue: state))
                 throw error
             }
             #expect(rig.counters["syslog_frame_errors"] == 2)

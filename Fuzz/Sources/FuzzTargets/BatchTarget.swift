@@ -64,7 +64,9 @@ public enum BatchTarget {
     }
 
     static func envelopeRoundTrip(_ payload: [UInt8], count: Int) {
-        guard let events = Self.decodePayload(payload, count: count), let key = Self.signingKey else { return }
+        // A payload of no events decodes (to nothing), but a batch holds 1 … 65,536 of them (PROTOCOL.md §5).
+        guard let events = Self.decodePayload(payload, count: count), !events.isEmpty, let key = Self.signingKey
+        else { return }
         let header = BatchHeader(
             keyID: KeyID.of(key.publicKey),
             epoch: 1,

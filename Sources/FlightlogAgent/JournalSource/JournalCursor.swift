@@ -7,8 +7,6 @@
 struct JournalCursor: Equatable, Sendable {
     var seqnumID: String
     var seqnum: UInt64
-    var bootID: String
-    var realtimeMicros: UInt64
 
     /// Reads the sequence-number id and number of a cursor as sd-journal writes it (`s=…;i=…;`, always first), from
     /// its C string: per entry, without the allocations of splitting a string. `idCache` holds the last id read, so
@@ -43,32 +41,13 @@ struct JournalCursor: Equatable, Sendable {
         guard digits > 0, bytes[index] == UInt8(ascii: ";") || bytes[index] == 0 else { return nil }
         self.seqnumID = id
         self.seqnum = seqnum
-        self.bootID = ""
-        self.realtimeMicros = 0
     }
 
-    /// Parses a cursor as sd-journal formats it; nil when a part is missing or malformed.
+    /// A cursor as text (the one committed in `chain.json`), read by the same parser.
     init?(_ text: String) {
-        var seqnumID: String?
-        var seqnum: UInt64?
-        var bootID: String?
-        var realtime: UInt64?
-        for part in text.split(separator: ";") {
-            guard let equals = part.firstIndex(of: "=") else { return nil }
-            let value = part[part.index(after: equals)...]
-            switch part[..<equals] {
-            case "s": seqnumID = String(value)
-            case "i": seqnum = UInt64(value, radix: 16)
-            case "b": bootID = String(value)
-            case "t": realtime = UInt64(value, radix: 16)
-            default: break
-            }
-        }
-        guard let seqnumID, let seqnum, let bootID, let realtime, !seqnumID.isEmpty else { return nil }
-        self.seqnumID = seqnumID
-        self.seqnum = seqnum
-        self.bootID = bootID
-        self.realtimeMicros = realtime
+        var cache = ""
+        guard let parsed = text.withCString({ JournalCursor(cString: $0, idCache: &cache) }) else { return nil }
+        self = parsed
     }
 }
 

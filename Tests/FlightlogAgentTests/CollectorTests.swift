@@ -1,8 +1,10 @@
 import Crypto
+import FlightlogSystem
 import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import FlightlogAgent
@@ -14,14 +16,18 @@ import Testing
         self.dir = try TempDirectory()
     }
 
-    private func collector(spoolCap: Int) async throws -> (Collector, Journal, AgentCounters) {
+    private func collector(
+        spoolCap: Int,
+        flushIntervalMilliseconds: Int = 10,
+        wallClock: @escaping @Sendable () -> Int64 = { WallClock.nowNanos() }
+    ) async throws -> (Collector, Journal, AgentCounters) {
         let configuration = AgentConfiguration(
             keyPath: dir.file("key"),
             stateDirectory: dir.file("state"),
             watch: [dir.file("app.log")],
             hostname: "ws-test",
             insecurePlaintext: true,
-            flushIntervalMilliseconds: 10,
+            flushIntervalMilliseconds: flushIntervalMilliseconds,
             timeZone: "UTC"
         )
         let journal = try Journal(directory: configuration.stateDirectory, maxSpoolBytes: spoolCap, nowNanos: 1)
@@ -33,9 +39,36 @@ import Testing
             journal: journal,
             signingKey: Curve25519.Signing.PrivateKey(),
             counters: counters,
-            logger: logger
+            logger: logger,
+            wallClock: wallClock
         )
         return (collector, journal, counters)
+    }
+
+    /// A wall clock stepped back by three hours while lines wait for their batch does not hold the batch back for three
+    /// hours: the flush interval runs on the monotonic clock, and the events keep the times the wall clock gave.
+    @Test func aWallClockSteppedBackDoesNotHoldTheBatch() async throws {
+        let offset = Atomic<Int64>(0)
+        try dir.append("app.log", lines: ["read with the start event"])
+        let (collector, journal, _) = try await self.collector(spoolCap: 1 << 20, flushIntervalMilliseconds: 200) {
+            WallClock.nowNanos() &+ offset.load(ordering: .relaxed)
+        }
+        _ = try await collector.step(draining: true)
+        let first = await journal.nextBatch.sequence
+        try dir.append("app.log", lines: ["read before the step"])
+        var rounds = 0
+        while await collector.pending.isEmpty, rounds < 100 {
+            _ = try await collector.step()
+            rounds += 1
+        }
+        #expect(await collector.pending.count == 1)
+        #expect(await journal.nextBatch.sequence == first)
+        offset.store(-3 * 3600 * 1_000_000_000, ordering: .relaxed)
+        try await Task.sleep(for: .milliseconds(250))
+        _ = try await collector.step()
+        #expect(await journal.nextBatch.sequence == first + 1, "the batch waits for the wall clock to catch up")
+        let lines = try await journal.committedEvents().map { String(decoding: $0.line, as: UTF8.self) }
+        #expect(lines.contains("read before the step"))
     }
 
     /// When the spool is at its cap the collector reads nothing (the lines wait in their file and the offsets do not

@@ -32,13 +32,17 @@ public actor Collector: Service {
 
     private(set) var pending: [Event] = []
     private(set) var pendingBytes = 0
-    private var oldestPendingNanos: Int64?
-    private var spoolFullSinceNanos: Int64?
+    /// Deadlines and pauses are measured on the monotonic clock: a wall clock stepped back by hours (NTP, an operator,
+    /// an attacker) must not hold a batch, or a retry, back by as long. Events keep wall-clock times.
+    private var oldestPending: ContinuousClock.Instant?
+    private var spoolFullSince: ContinuousClock.Instant?
     /// Since when committing a batch fails (a full or failing disk under the state directory), the next attempt, and
     /// the last error: reading is paused meanwhile, and the pause is shipped as an event once a commit succeeds.
-    private var commitFailingSinceNanos: Int64?
-    private var nextCommitAttemptNanos: Int64 = 0
+    private var commitFailingSince: ContinuousClock.Instant?
+    private var nextCommitAttempt: ContinuousClock.Instant?
     private var lastCommitError = ""
+    /// Wall-clock time for events and batch headers; ``WallClock/nowNanos()`` unless a test steps it.
+    private let wallClock: @Sendable () -> Int64
 
     public init(
         configuration: AgentConfiguration,
@@ -46,9 +50,11 @@ public actor Collector: Service {
         signingKey: Curve25519.Signing.PrivateKey,
         counters: AgentCounters,
         logger: Logger,
-        syslog: SyslogQueue? = nil
+        syslog: SyslogQueue? = nil,
+        wallClock: (@Sendable () -> Int64)? = nil
     ) async throws(AgentError) {
         self.configuration = configuration
+        self.wallClock = wallClock ?? { WallClock.nowNanos() }
         self.syslog = syslog
         self.journal = journal
         self.counters = counters
@@ -107,21 +113,22 @@ public actor Collector: Service {
 
     /// One round: poll, maybe cut. Returns whether anything was read or cut.
     func step(draining: Bool = false) async throws -> Bool {
-        let now = WallClock.nowNanos()
+        let now = self.wallClock()
+        let tick = ContinuousClock.now
         // Committing failed: nothing more is read until the next attempt.
-        if self.commitFailingSinceNanos != nil, now < self.nextCommitAttemptNanos { return false }
+        if self.commitFailingSince != nil, let next = self.nextCommitAttempt, tick < next { return false }
         if await self.journal.isFull {
-            if self.spoolFullSinceNanos == nil {
-                self.spoolFullSinceNanos = now
+            if self.spoolFullSince == nil {
+                self.spoolFullSince = tick
                 self.counters.add("spool_full")
                 self.logger.warning("Spool full: reading paused until the aggregator acknowledges batches")
             }
             // Lines already read stay in memory until there is room; their offsets are not committed yet.
             return false
         }
-        if let since = self.spoolFullSinceNanos {
-            self.spoolFullSinceNanos = nil
-            let pausedMs = (now - since) / 1_000_000
+        if let since = self.spoolFullSince {
+            self.spoolFullSince = nil
+            let pausedMs = Self.milliseconds(since.duration(to: tick))
             self.counters.add("spool_full_ms", UInt64(max(0, pausedMs)))
             self.lifecycle("spool_full", "flightlog-agent spool was full; reading paused for \(pausedMs) ms")
         }
@@ -143,8 +150,8 @@ public actor Collector: Service {
         let full =
             self.pending.count >= self.configuration.batchMaxEvents
             || self.pendingBytes >= self.configuration.batchMaxBytes / 2
-        if !self.pending.isEmpty && (full || self.isDue(now) || draining) {
-            return try await self.cutOrPause(now)
+        if !self.pending.isEmpty && (full || self.isDue(tick) || draining) {
+            return try await self.cutOrPause(tick)
         }
         return readSomething
     }
@@ -152,13 +159,13 @@ public actor Collector: Service {
     /// Cuts a batch; when the spool or the state cannot be written (a full or failing disk), pauses reading instead of
     /// stopping the agent: the lines stay in memory and in their files, their offsets uncommitted, and the shipper
     /// goes on (its acknowledgements free space). Retries every second; a success ships the pause as an event.
-    private func cutOrPause(_ now: Int64) async throws -> Bool {
+    private func cutOrPause(_ now: ContinuousClock.Instant) async throws -> Bool {
         do {
             try await self.cut()
         } catch let error as AgentError {
             guard case .io = error else { throw error }
-            if self.commitFailingSinceNanos == nil {
-                self.commitFailingSinceNanos = now
+            if self.commitFailingSince == nil {
+                self.commitFailingSince = now
                 self.counters.add("spool_write_failures")
                 self.logger.error(
                     "Cannot write the spool: reading paused, nothing is lost; retrying every second",
@@ -166,12 +173,12 @@ public actor Collector: Service {
                 )
             }
             self.lastCommitError = "\(error)"
-            self.nextCommitAttemptNanos = now + 1_000_000_000
+            self.nextCommitAttempt = now + .seconds(1)
             return false
         }
-        if let since = self.commitFailingSinceNanos {
-            self.commitFailingSinceNanos = nil
-            let pausedMs = max(0, (now - since) / 1_000_000)
+        if let since = self.commitFailingSince {
+            self.commitFailingSince = nil
+            let pausedMs = Self.milliseconds(since.duration(to: now))
             self.counters.add("spool_write_failed_ms", UInt64(pausedMs))
             self.logger.notice(
                 "The spool can be written again; reading resumes",
@@ -186,9 +193,14 @@ public actor Collector: Service {
         return true
     }
 
-    private func isDue(_ now: Int64) -> Bool {
-        guard let oldest = self.oldestPendingNanos else { return false }
-        return now - oldest >= Int64(self.configuration.flushIntervalMilliseconds) * 1_000_000
+    private func isDue(_ now: ContinuousClock.Instant) -> Bool {
+        guard let oldest = self.oldestPending else { return false }
+        return oldest.duration(to: now) >= .milliseconds(self.configuration.flushIntervalMilliseconds)
+    }
+
+    /// Whole milliseconds of a non-negative duration.
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        max(0, duration.components.seconds &* 1000 &+ duration.components.attoseconds / 1_000_000_000_000_000)
     }
 
     private func add(_ line: TailedLine) {
@@ -213,14 +225,14 @@ public actor Collector: Service {
     }
 
     func append(_ event: Event) {
-        if self.oldestPendingNanos == nil { self.oldestPendingNanos = event.observedNanos }
+        if self.oldestPending == nil { self.oldestPending = ContinuousClock.now }
         self.pending.append(event)
         self.pendingBytes += EventCodec.encodedSize(event)
     }
 
     /// Adds one of the agent's own lifecycle events.
     func lifecycle(_ action: String, _ text: String, _ extra: [Event.Field] = []) {
-        let now = WallClock.nowNanos()
+        let now = self.wallClock()
         self.append(
             Event(
                 timeNanos: now,
@@ -282,7 +294,7 @@ public actor Collector: Service {
             epoch: position.epoch,
             sequence: position.sequence,
             previousHash: position.previous,
-            createdNanos: WallClock.nowNanos(),
+            createdNanos: self.wallClock(),
             events: events
         )
         let batch = try SignedBatch.build(
@@ -294,7 +306,7 @@ public actor Collector: Service {
         try await self.journal.commit(batch, tailer: self.tailer.state, journal: self.journalSource?.position)
         self.pending.removeAll(keepingCapacity: true)
         self.pendingBytes = 0
-        self.oldestPendingNanos = nil
+        self.oldestPending = nil
         self.counters.add("batches_built")
         self.counters.add("events_built", UInt64(events.count))
     }

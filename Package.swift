@@ -57,6 +57,9 @@ let package = Package(
         // The C structs of POSIX (stat, timespec, rlimit) behind Swift types, so that no other module reads their
         // members (see the settings below).
         .target(name: "FlightlogSystem"),
+        // A pass-through SQLite VFS whose syncs a test build can make fail (RELIABILITY.md); registered only when a
+        // test asks for it (`Failpoint`).
+        .target(name: "CSQLiteFaults", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(name: "FlightlogWire", dependencies: ["CZlib", nioCore, crypto]),
         .target(name: "FlightlogTLS", dependencies: ["FlightlogSystem", nioCore, nioSSL, x509, asn1, crypto]),
         // Pure: what a recipient needs to check evidence offline. Never GRDB, NIO sockets, logging or the store.
@@ -67,7 +70,7 @@ let package = Package(
             name: "FlightlogStore",
             dependencies: [
                 "FlightlogWire", "FlightlogEvidence", "FlightlogSigma", "FlightlogSystem", "CSQLiteTuning", "CDeflate",
-                grdb, grdbSQLite, crypto, logging,
+                "CSQLiteFaults", grdb, grdbSQLite, crypto, logging,
             ]
         ),
         .target(

@@ -48,6 +48,16 @@ public enum Failpoint {
         #endif
     }
 
+    /// Whether a test asked this process to kill itself or fail at `name`: lets the code set up what injecting there
+    /// needs (a wrapping VFS, say) only when asked; always false in a release build.
+    public static func isArmed(_ name: StaticString) -> Bool {
+        #if FLIGHTLOG_FAILPOINTS
+        return Self.armed?.name == name.description || Self.failing?.name == name.description
+        #else
+        return false
+        #endif
+    }
+
     /// The point `name` is reached.
     @inline(__always)
     public static func hit(_ name: StaticString) {

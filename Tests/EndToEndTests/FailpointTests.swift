@@ -185,5 +185,56 @@ extension FaultInjectionTests {
             let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db])
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
         }
+
+        /// The same under the aggregator's SQLite: a test build's VFS (CSQLiteFaults) makes syncs 3 to 6 of `serve`
+        /// fail with SQLITE_IOERR_FSYNC, so commits fail as on a disk whose fsync reports EIO: none of them is
+        /// acknowledged, the agent keeps and resends its batches, the database stays whole.
+        @Test func anSQLiteFsyncErrorIsNeverAcknowledged() async throws {
+            let scratch = try TempDirectory()
+            defer { scratch.cleanup() }
+            let db = scratch.file("flightlog.db")
+            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-sqlite-fsync")
+            let port = try Harness.freePort()
+            var environment = ProcessInfo.processInfo.environment
+            environment["FLIGHTLOG_FAILPOINT_ERROR"] = "sqlite.fsync@3:4"
+            let server = try await Harness.startQuietServeAndWaitForPort(
+                db: db,
+                port: port,
+                log: scratch.file("serve.log"),
+                environment: environment
+            )
+            defer { if server.isRunning { Harness.killHard(server) } }
+            let agent = try Harness.startAgent(
+                scratch: scratch,
+                port: port,
+                hostname: "ws-sqlite-fsync",
+                sources: ["--watch", scratch.file("app.log")]
+            )
+            defer { if agent.isRunning { Harness.killHard(agent) } }
+            let app = LogWriter(path: scratch.file("app.log"))
+            var expected: [String] = []
+            for chunk in 0..<8 {
+                let lines = (0..<10).map { "sqlite fsync chunk=\(chunk) n=\($0)" }
+                try app.append(lines)
+                expected += lines
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let index = IndexedLines(db: db, agent: "ws-sqlite-fsync")
+            try await index.waitFor(count: expected.count, scratch: scratch)
+            let status = try await IndexedLines.stop(
+                agent: agent,
+                server: server,
+                stateDirectory: scratch.file("state")
+            )
+            #expect(status == 0)
+            IndexedLines.expectExactlyOnce(try await index.read(), expected)
+            // The point was reached: a commit failed on the injected error and was answered as a storage failure.
+            let serveLog = (try? String(contentsOfFile: scratch.file("serve.log"), encoding: .utf8)) ?? ""
+            #expect(serveLog.contains("Commit failed") && serveLog.contains("disk I/O error"), "\(serveLog.suffix(2000))")
+            let agentLog = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
+            #expect(agentLog.contains("storageFailure"), "\(agentLog.suffix(2000))")
+            let verify = try await Harness.runAsync("flightlog", ["verify", "--deep", "--db", db])
+            #expect(verify.code == 0, "\(verify.out)\(verify.err)")
+        }
     }
 }

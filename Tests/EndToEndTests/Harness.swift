@@ -63,11 +63,19 @@ enum Harness {
     }
 
     /// ``startServe(db:port:log:)`` with `--log-level warning`, then waits until the port accepts connections.
-    static func startQuietServeAndWaitForPort(db: String, port: Int, log: String) async throws -> Subprocess {
-        let server = try Self.start(
-            "flightlog",
+    /// `environment` replaces the test process's.
+    static func startQuietServeAndWaitForPort(
+        db: String,
+        port: Int,
+        log: String,
+        environment: [String: String]? = nil
+    ) async throws -> Subprocess {
+        let server = try Subprocess(
+            try Executables.path("flightlog"),
             ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level", "warning"],
-            log: log
+            environment: environment,
+            stdout: log,
+            stderr: log
         )
         do {
             try await Self.eventuallyAsync(seconds: 60, "server listening") { Self.isListening(port) }

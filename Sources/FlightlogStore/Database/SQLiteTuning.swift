@@ -1,4 +1,6 @@
+import CSQLiteFaults
 import CSQLiteTuning
+import FlightlogSystem
 import GRDB
 
 extension SQLiteStore {
@@ -11,9 +13,25 @@ extension SQLiteStore {
     /// (`verify` spent a third of its CPU time in futex calls with its two index scans on two threads).
     static func tuneSQLite() {
         _ = Self.tuning
+        _ = Self.faultInjection
     }
 
     private static let tuning: Int32 = flightlog_sqlite_disable_memstatus()
+
+    /// A test build asked to fail SQLite's syncs (`FLIGHTLOG_FAILPOINT_ERROR=sqlite.fsync@N:K`, ``Failpoint``) gets a
+    /// VFS whose N-th to (N+K−1)-th sync of an evidence database's write-ahead log (the `-wal` file; not the
+    /// full-text index's `.fts` files, whose commits run on their own schedule) return SQLITE_IOERR_FSYNC without
+    /// syncing: tmpfs cannot fail an fsync. Release builds, and test builds not asked, keep SQLite's own VFS.
+    private static let faultInjection: Bool = {
+        guard Failpoint.isArmed("sqlite.fsync") else { return false }
+        let registered = flightlog_sqlite_register_fault_vfs { path in
+            guard let path else { return 0 }
+            let name = String(cString: path)
+            guard name.hasSuffix("-wal"), !name.contains(".fts") else { return 0 }
+            return Failpoint.fails("sqlite.fsync") ? 1 : 0
+        }
+        return registered == SQLITE_OK
+    }()
 
     /// Puts a connection's database in WAL mode, choosing `pageSize` first when the file is still empty (SQLite fixes
     /// the page size with the first page it writes; an existing file keeps its own).

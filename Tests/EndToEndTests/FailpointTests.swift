@@ -230,7 +230,10 @@ extension FaultInjectionTests {
             IndexedLines.expectExactlyOnce(try await index.read(), expected)
             // The point was reached: a commit failed on the injected error and was answered as a storage failure.
             let serveLog = (try? String(contentsOfFile: scratch.file("serve.log"), encoding: .utf8)) ?? ""
-            #expect(serveLog.contains("Commit failed") && serveLog.contains("disk I/O error"), "\(serveLog.suffix(2000))")
+            #expect(
+                serveLog.contains("Commit failed") && serveLog.contains("disk I/O error"),
+                "\(serveLog.suffix(2000))"
+            )
             let agentLog = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
             #expect(agentLog.contains("storageFailure"), "\(agentLog.suffix(2000))")
             let verify = try await Harness.runAsync("flightlog", ["verify", "--deep", "--db", db])

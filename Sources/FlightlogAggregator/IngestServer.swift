@@ -18,6 +18,7 @@ public final class IngestServer: Service {
     public let metrics: AggregatorMetrics
     private let active = NIOLockedValueBox(0)
     private let enrolments = EnrolmentLimiter()
+    private let sessions = SessionRegistry()
 
     /// The port actually bound (useful when the configuration asked for port 0).
     public let port: Int
@@ -191,7 +192,8 @@ public final class IngestServer: Service {
                         logger: logger,
                         peer: peer,
                         peerHost: connection.channel.remoteAddress?.ipAddress ?? peer,
-                        enrolments: self.enrolments
+                        enrolments: self.enrolments,
+                        sessions: self.sessions
                     )
                     group.addTask {
                         await withGracefulShutdownHandler {

@@ -24,6 +24,7 @@ enum Step: Equatable {
 
     case read
     case send(Frame)
+    case claim(agentID: Int64)
     case ask(Question)
     case checkEnrolmentRate(Int64)
     case failedEnrolment(Int64)
@@ -53,6 +54,7 @@ extension SessionStateMachine.Action {
         switch self {
         case .readFrame: .read
         case .send(let frame): .send(frame)
+        case .claimSession(let agentID): .claim(agentID: agentID)
         case .ask(let request):
             switch request {
             case .agent(let key): .ask(.agent(key))

@@ -403,8 +403,10 @@ struct SessionStateMachineTests {
         #expect(record.skewNanos == -2_000_000)
         #expect(record.peer == Self.peer)
         let welcome = machine.storeAnswered(.handshakeRecorded, at: Self.t0 + 4)
+        // The agent's session is claimed (an older one closed) before WELCOME.
         #expect(
             welcome.steps.filter(\.isProtocol) == [
+                .claim(agentID: Self.agentID),
                 .send(
                     .welcome(
                         Welcome(

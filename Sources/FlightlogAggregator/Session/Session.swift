@@ -22,6 +22,8 @@ struct Session {
     /// The peer's address without its port: what failed enrolments are counted by.
     let peerHost: String
     let enrolments: EnrolmentLimiter
+    /// Which session each agent has: one at a time.
+    let sessions: SessionRegistry
 
     /// What the session's child tasks and the committer report to its loop.
     private enum Event: Sendable {
@@ -60,6 +62,9 @@ struct Session {
         )
         let (events, eventSink) = AsyncStream.makeStream(of: Event.self)
         let (reads, readSink) = AsyncStream.makeStream(of: Void.self)
+        let token = self.sessions.makeToken()
+        var claimed: Int64?
+        defer { if let claimed { self.sessions.release(claimed, token: token) } }
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await Self.readFrames(inbound, asked: reads, into: eventSink) }
             var pending = events.makeAsyncIterator()
@@ -77,6 +82,19 @@ struct Session {
                         readSink.yield()
                     case .send(let frame):
                         try await outbound.write(frame)
+                    case .claimSession(let agentID):
+                        claimed = agentID
+                        let channel = self.channel.channel
+                        if self.sessions.claim(agentID, token: token, close: { channel.close(promise: nil) }) {
+                            self.metrics.add("sessions_replaced")
+                            self.logger.notice(
+                                "A newer session of this agent replaced the older one, which is closed",
+                                metadata: [
+                                    "agent.id": "\(agentID)",
+                                    "hint": "a reconnect; if it repeats, two hosts share one key",
+                                ]
+                            )
+                        }
                     case .ask(let request):
                         let answer = await self.ask(request)
                         let now = WallClock.nowNanos()

@@ -12,6 +12,8 @@ extension SessionStateMachine {
         case readFrame
         /// Write a frame that does not end the session (CHALLENGE, ENROLLED, ROTATED, WELCOME, ACK).
         case send(Frame)
+        /// Make this the agent's one session, closing an older one (``SessionRegistry``); right before WELCOME.
+        case claimSession(agentID: Int64)
         /// Ask the store: answered by `storeAnswered` or, when the store fails, `storeFailed`.
         case ask(StoreRequest)
         /// Ask whether the peer's address may try an enrolment token now: answered by `enrolmentRateChecked`.

@@ -393,7 +393,7 @@ struct SessionStateMachine {
             aggregatorTimeNanos: now
         )
         return [
-            .send(.welcome(welcome)), .count("handshakes_accepted"),
+            .claimSession(agentID: agent.id), .send(.welcome(welcome)), .count("handshakes_accepted"),
             .log(
                 LogLine(
                     level: .info,

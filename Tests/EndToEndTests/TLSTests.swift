@@ -251,9 +251,16 @@ struct TLSTests {
         for round in 0..<20 { try writer.append(["steady after renewal \(round)"]) }
         let after = try AggregatorTrust.readCertificates(site.scratch.file("tls/server.pem"))[0]
         #expect(before.serialNumber != after.serialNumber)
-        // A new connection gets the new certificate, and the pin of the CA still holds.
+        // A new connection gets the new certificate, and the pin of the CA still holds. (Another agent, with its own
+        // key: a second session of the first one's key would replace its session, PROTOCOL.md §7.2 rule 8.)
         try "".write(toFile: site.scratch.file("other.log"), atomically: false, encoding: .utf8)
-        try site.startAgent(["--pin", try CertificatePin(after).description], log: "new.log", watch: "other.log")
+        try Harness.enrollNewAgent(keyPath: site.scratch.file("other.key"), db: site.db, name: "ws-tls-other")
+        try site.startAgent(
+            ["--pin", try CertificatePin(after).description],
+            log: "new.log",
+            watch: "other.log",
+            key: "other.key"
+        )
         try await site.expectLog("serve.log", "Agent connected")
         try await Harness.eventuallyAsync(seconds: 60, "every line stored once") {
             let result = try Harness.run("flightlog", ["query", "--db", site.db, "--match", "steady", "--count"])

@@ -138,42 +138,12 @@ extension FaultInjectionTests {
         @Test func anFsyncErrorIsNeverTakenForSuccess() async throws {
             let scratch = try TempDirectory()
             defer { scratch.cleanup() }
-            let db = scratch.file("flightlog.db")
-            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-fsync")
-            let port = try Harness.freePort()
-            let server = try await Harness.startQuietServeAndWaitForPort(
-                db: db,
-                port: port,
-                log: scratch.file("serve.log")
+            let db = try await Self.streamWithInjectedError(
+                "agent.durable-write.fsync@4:3",
+                into: .agent,
+                agent: "ws-fsync",
+                scratch: scratch
             )
-            defer { if server.isRunning { Harness.killHard(server) } }
-            var environment = ProcessInfo.processInfo.environment
-            environment["FLIGHTLOG_FAILPOINT_ERROR"] = "agent.durable-write.fsync@4:3"
-            let agent = try Harness.startAgent(
-                scratch: scratch,
-                port: port,
-                hostname: "ws-fsync",
-                sources: ["--watch", scratch.file("app.log")],
-                environment: environment
-            )
-            defer { if agent.isRunning { Harness.killHard(agent) } }
-            let app = LogWriter(path: scratch.file("app.log"))
-            var expected: [String] = []
-            for chunk in 0..<8 {
-                let lines = (0..<10).map { "fsync chunk=\(chunk) n=\($0)" }
-                try app.append(lines)
-                expected += lines
-                try await Task.sleep(for: .milliseconds(200))
-            }
-            let index = IndexedLines(db: db, agent: "ws-fsync")
-            try await index.waitFor(count: expected.count, scratch: scratch)
-            let status = try await IndexedLines.stop(
-                agent: agent,
-                server: server,
-                stateDirectory: scratch.file("state")
-            )
-            #expect(status == 0)
-            IndexedLines.expectExactlyOnce(try await index.read(), expected)
             let log = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
             #expect(log.contains("EIO injected by a test build"), "\(log.suffix(2000))")
             let store = try await SQLiteStore(readOnlyPath: db).lines(agentName: "ws-fsync")
@@ -182,8 +152,6 @@ extension FaultInjectionTests {
                 store.contains { $0.hasPrefix("flightlog-agent could not write its spool for") },
                 "\(store.suffix(5))"
             )
-            let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db])
-            #expect(verify.code == 0, "\(verify.out)\(verify.err)")
         }
 
         /// The same under the aggregator's SQLite: a test build's VFS (CSQLiteFaults) makes syncs 3 to 6 of `serve`
@@ -192,42 +160,12 @@ extension FaultInjectionTests {
         @Test func anSQLiteFsyncErrorIsNeverAcknowledged() async throws {
             let scratch = try TempDirectory()
             defer { scratch.cleanup() }
-            let db = scratch.file("flightlog.db")
-            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-sqlite-fsync")
-            let port = try Harness.freePort()
-            var environment = ProcessInfo.processInfo.environment
-            environment["FLIGHTLOG_FAILPOINT_ERROR"] = "sqlite.fsync@3:4"
-            let server = try await Harness.startQuietServeAndWaitForPort(
-                db: db,
-                port: port,
-                log: scratch.file("serve.log"),
-                environment: environment
+            _ = try await Self.streamWithInjectedError(
+                "sqlite.fsync@3:4",
+                into: .aggregator,
+                agent: "ws-sqlite-fsync",
+                scratch: scratch
             )
-            defer { if server.isRunning { Harness.killHard(server) } }
-            let agent = try Harness.startAgent(
-                scratch: scratch,
-                port: port,
-                hostname: "ws-sqlite-fsync",
-                sources: ["--watch", scratch.file("app.log")]
-            )
-            defer { if agent.isRunning { Harness.killHard(agent) } }
-            let app = LogWriter(path: scratch.file("app.log"))
-            var expected: [String] = []
-            for chunk in 0..<8 {
-                let lines = (0..<10).map { "sqlite fsync chunk=\(chunk) n=\($0)" }
-                try app.append(lines)
-                expected += lines
-                try await Task.sleep(for: .milliseconds(200))
-            }
-            let index = IndexedLines(db: db, agent: "ws-sqlite-fsync")
-            try await index.waitFor(count: expected.count, scratch: scratch)
-            let status = try await IndexedLines.stop(
-                agent: agent,
-                server: server,
-                stateDirectory: scratch.file("state")
-            )
-            #expect(status == 0)
-            IndexedLines.expectExactlyOnce(try await index.read(), expected)
             // The point was reached: a commit failed on the injected error and was answered as a storage failure.
             let serveLog = (try? String(contentsOfFile: scratch.file("serve.log"), encoding: .utf8)) ?? ""
             #expect(
@@ -236,8 +174,57 @@ extension FaultInjectionTests {
             )
             let agentLog = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
             #expect(agentLog.contains("storageFailure"), "\(agentLog.suffix(2000))")
+        }
+
+        /// Streams 80 lines (8 chunks, 200 ms apart) from a real agent to a real aggregator, `victim` run with
+        /// `FLIGHTLOG_FAILPOINT_ERROR=failpoint`; stops both and checks that the agent exited cleanly, every line is
+        /// indexed exactly once and `verify --deep` is clean. Returns the database's path.
+        private static func streamWithInjectedError(
+            _ failpoint: String,
+            into victim: Victim,
+            agent name: String,
+            scratch: TempDirectory
+        ) async throws -> String {
+            let db = scratch.file("flightlog.db")
+            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: name)
+            let port = try Harness.freePort()
+            var injected = ProcessInfo.processInfo.environment
+            injected["FLIGHTLOG_FAILPOINT_ERROR"] = failpoint
+            let server = try await Harness.startQuietServeAndWaitForPort(
+                db: db,
+                port: port,
+                log: scratch.file("serve.log"),
+                environment: victim == .aggregator ? injected : nil
+            )
+            defer { if server.isRunning { Harness.killHard(server) } }
+            let agent = try Harness.startAgent(
+                scratch: scratch,
+                port: port,
+                hostname: name,
+                sources: ["--watch", scratch.file("app.log")],
+                environment: victim == .agent ? injected : nil
+            )
+            defer { if agent.isRunning { Harness.killHard(agent) } }
+            let app = LogWriter(path: scratch.file("app.log"))
+            var expected: [String] = []
+            for chunk in 0..<8 {
+                let lines = (0..<10).map { "\(name) chunk=\(chunk) n=\($0)" }
+                try app.append(lines)
+                expected += lines
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let index = IndexedLines(db: db, agent: name)
+            try await index.waitFor(count: expected.count, scratch: scratch)
+            let status = try await IndexedLines.stop(
+                agent: agent,
+                server: server,
+                stateDirectory: scratch.file("state")
+            )
+            #expect(status == 0)
+            IndexedLines.expectExactlyOnce(try await index.read(), expected)
             let verify = try await Harness.runAsync("flightlog", ["verify", "--deep", "--db", db])
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
+            return db
         }
     }
 }

@@ -64,6 +64,8 @@ let package = Package(
         .target(name: "FlightlogTLS", dependencies: ["FlightlogSystem", nioCore, nioSSL, x509, asn1, crypto]),
         // Pure: what a recipient needs to check evidence offline. Never GRDB, NIO sockets, logging or the store.
         .target(name: "FlightlogEvidence", dependencies: ["FlightlogWire", crypto]),
+        // Pure: made-up call-center logs with a scripted incident, for the demo, the tests and the benchmarks.
+        .target(name: "FlightlogSimulator"),
         // Pure: the Sigma rule language parsed into a typed tree. Never SQL: a store compiles the tree.
         .target(name: "FlightlogSigma", dependencies: [yams]),
         .target(
@@ -93,7 +95,7 @@ let package = Package(
             name: "flightlog",
             dependencies: [
                 "FlightlogWire", "FlightlogEvidence", "FlightlogSigma", "FlightlogStore", "FlightlogAggregator",
-                "FlightlogTLS", argumentParser, logging, serviceLifecycle, yams, x509,
+                "FlightlogTLS", "FlightlogSimulator", argumentParser, logging, serviceLifecycle, yams, x509,
             ]
         ),
         .executableTarget(
@@ -132,8 +134,8 @@ let package = Package(
         .testTarget(
             name: "FlightlogAgentTests",
             dependencies: [
-                "FlightlogTestSupport", "FlightlogAgent", "FlightlogWire", "FlightlogSystem", crypto, nioCore,
-                nioTestUtils,
+                "FlightlogTestSupport", "FlightlogAgent", "FlightlogWire", "FlightlogSystem", "FlightlogSimulator", crypto,
+                nioCore, nioTestUtils,
             ]
         ),
         .testTarget(

@@ -13,6 +13,7 @@ struct Flightlog: AsyncParsableCommand {
             Investigation: query, timeline, stats, hunt, export (see docs/INVESTIGATING.md) \
             Integrity:     verify (a database, or a bundle with --bundle; verify-bundle is its old spelling),
                            checkpoint
+            Trying it out: simulate (made-up call-center logs, with a vishing incident on request)
 
             Examples:
               flightlog enroll --db /var/lib/flightlog/flightlog.db --name cc-ws-602 --public-key 'q0n…='
@@ -40,6 +41,7 @@ struct Flightlog: AsyncParsableCommand {
             VerifyBundleCommand.self,
             VerifyCommand.self,
             CheckpointCommand.self,
+            SimulateCommand.self,
         ]
     )
 

@@ -375,10 +375,41 @@ let observed: Int64 = 1_795_521_600 * 1_000_000_000
         ParserCase(line: "<999>Nov 24 10:00:00 host x: y", format: .raw, time: nil, fields: [:]),
         ParserCase(line: "Nov 34 10:00:00 host x: y", format: .raw, time: nil, fields: [:]),
         ParserCase(line: "", format: .raw, time: nil, fields: [:]),
-        ParserCase(line: "2026-11-24 10:00:00,123 INFO [main] c.e.App - started", format: .raw, time: nil, fields: [:]),
+        ParserCase(line: "2026-11-24 is the date", format: .raw, time: nil, fields: [:]),
     ]
 
-    @Test(arguments: syslogCases + authCases + jsonCases + hostileJSONCases + rawCases)
+    /// Applications' own logs: log4j's and Python logging's default layouts, a softphone's.
+    static let applicationLogCases: [ParserCase] = [
+        ParserCase(
+            line: "2026-11-24 10:00:00,123 INFO [main] c.e.App - started",
+            format: .serviceLog,
+            time: "2026-11-24T10:00:00.123Z",
+            fields: ["severity": "info", "message": "[main] c.e.App - started"]
+        ),
+        ParserCase(
+            line: "2026-11-24 10:00:01,5 WARNING:root:disk almost full",
+            format: .serviceLog,
+            time: "2026-11-24T10:00:01.5Z",
+            fields: ["severity": "warning", "message": "root:disk almost full"]
+        ),
+        ParserCase(
+            line: #"2026-12-07 09:41:00.000 INFO call.start call_id=9d1e0c4a number="+1 202 555 0114" queue=helpdesk"#,
+            format: .serviceLog,
+            time: "2026-12-07T09:41:00Z",
+            fields: [
+                "severity": "info",
+                "message": #"call.start call_id=9d1e0c4a number="+1 202 555 0114" queue=helpdesk"#,
+            ]
+        ),
+        ParserCase(
+            line: "2026-11-24 10:00:00 Backup finished",
+            format: .serviceLog,
+            time: "2026-11-24T10:00:00Z",
+            fields: ["message": "Backup finished"]
+        ),
+    ]
+
+    @Test(arguments: syslogCases + authCases + jsonCases + hostileJSONCases + rawCases + applicationLogCases)
     func parsesRealWorldLines(_ row: ParserCase) throws {
         let parsed = self.parser.parse(Array(row.line.utf8), observedNanos: observed)
         #expect(parsed.format == row.format)

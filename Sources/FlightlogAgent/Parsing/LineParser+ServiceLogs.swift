@@ -53,8 +53,13 @@ extension LineParser {
         return self.parseAccessLog(bytes, observedNanos: observedNanos)
     }
 
-    /// What syslog did not take: vsftpd's own log, or an access log that starts with a host name.
+    /// What syslog did not take: an application's own log, vsftpd's, or an access log that starts with a host name.
     func parseServiceLogFallback(_ bytes: UnsafeBufferPointer<UInt8>, observedNanos: Int64) -> ParsedLine? {
+        if CivilTime.isDigit(bytes[0]), CivilTime.byte(bytes, 4) == UInt8(ascii: "-"),
+            let parsed = self.parseApplicationLog(bytes, observedNanos: observedNanos)
+        {
+            return parsed
+        }
         if bytes.count > 3, CivilTime.isWeekday(bytes[0], bytes[1], bytes[2]),
             let parsed = self.parseVsftpdLog(bytes, observedNanos: observedNanos)
         {
@@ -89,6 +94,46 @@ extension LineParser {
             if let severity { fields.add("severity", severity) }
         }
         return self.serviceLine(bytes, message: index + 1, stamp, observedNanos, fields, ServiceMessage.xrdp)
+    }
+
+    // MARK: Application logs
+
+    /// `YYYY-MM-DD hh:mm:ss[.,fraction][zone] [LEVEL] MESSAGE`: an application's own log, as Python's `logging`,
+    /// log4j's and logback's usual layouts and many desktop programs (a softphone) write it. Its time (wall-clock in
+    /// the configured zone unless the stamp names one), the level as `severity`, the rest as `message`. Syslog takes
+    /// such a line first when its time has a zone and a host and tag follow (macOS's `log show --style syslog`).
+    func parseApplicationLog(_ bytes: UnsafeBufferPointer<UInt8>, observedNanos: Int64) -> ParsedLine? {
+        var index = 0
+        // A time of day must follow the date (`YYYY-MM-DD hh:mm`), or it is not a log line's stamp.
+        guard CivilTime.byte(bytes, 13) == UInt8(ascii: ":"), let stamp = CivilTime.parseISO(bytes, &index),
+            stamp.isValid, CivilTime.byte(bytes, index) == UInt8(ascii: " ")
+        else { return nil }
+        index += 1
+        var fields = FieldList()
+        let levelStart = index
+        while index < min(bytes.count, levelStart + 9), bytes[index] &- UInt8(ascii: "A") < 26 { index += 1 }
+        if index > levelStart, index == bytes.count || bytes[index] == UInt8(ascii: " ") || bytes[index] == 0x3A,
+            let level = Self.text(bytes, levelStart..<index), let severity = Self.severity(ofLevel: level)
+        {
+            fields.add("severity", severity)
+            if CivilTime.byte(bytes, index) == 0x3A { index += 1 }
+        } else {
+            index = levelStart
+        }
+        return self.serviceLine(bytes, message: index, stamp, observedNanos, fields) { _, _ in }
+    }
+
+    /// The syslog severity name of a logging library's level word, or nil for a word that is not one.
+    static func severity(ofLevel level: String) -> String? {
+        switch level {
+        case "FATAL", "CRITICAL", "CRIT": "crit"
+        case "ERROR", "ERR", "SEVERE": "err"
+        case "WARN", "WARNING": "warning"
+        case "NOTICE": "notice"
+        case "INFO": "info"
+        case "DEBUG", "TRACE", "FINE", "FINER", "FINEST": "debug"
+        default: nil
+        }
     }
 
     // MARK: vsftpd

@@ -95,6 +95,7 @@ enum Incident {
                     "\(SimulatedTime.softphone(end)) INFO call.end call_id=9d1e0c4a agent=\(helpDesk) duration_s=312"
                 )
             case .passwordReset, .mfaReset:
+                // `user` is the account reset, `actor` the help-desk employee, as the starter rules read it.
                 let event = step.kind == .passwordReset ? "helpdesk.password_reset" : "helpdesk.mfa_reset"
                 add(
                     t,
@@ -102,10 +103,10 @@ enum Incident {
                     CRMLine.json(
                         t,
                         event,
-                        user: helpDesk,
+                        user: victim,
                         address: "10.20.0.10",
                         [
-                            ("target_user", CRMLine.string(victim)), ("channel", CRMLine.string("phone")),
+                            ("actor", CRMLine.string(helpDesk)), ("channel", CRMLine.string("phone")),
                             ("caller", CRMLine.string(simulation.attackerPhone)),
                         ]
                     )

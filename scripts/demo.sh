@@ -1,66 +1,122 @@
 #!/usr/bin/env bash
-# The main job end to end on the embedded default: a real agent tails sample call-center logs, ships signed batches
-# over loopback TCP to a real aggregator, which stores them in SQLite; then an investigator queries them.
+# The README's first command: Flightlog end to end on the embedded default, with a vishing incident to investigate.
+# An aggregator on 127.0.0.1 (TLS, SQLite under a local folder), three call-center workstations as real
+# flightlog-agent processes tailing logs that `flightlog simulate` writes in real time, the attacker stopping the
+# agent on the victim's workstation and deleting their lines from its auth.log; then the investigator's commands.
+# Builds in release mode (FLIGHTLOG_BIN: a folder with flightlog and flightlog-agent already built, as the test of
+# this script uses). Leaves no process behind; the files stay in the folder it names at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# FLIGHTLOG_BIN: a folder holding flightlog and flightlog-agent already built (the test that runs this script).
 if [ -n "${FLIGHTLOG_BIN:-}" ]; then
     BIN="$FLIGHTLOG_BIN"
 else
     bash scripts/deps.sh
-    swift build
-    BIN="$(swift build --show-bin-path)"
+    swift build -c release --product flightlog
+    swift build -c release --product flightlog-agent
+    BIN="$(swift build -c release --show-bin-path)"
 fi
+export TZ=UTC  # the simulated logs are in UTC, and the agents read zone-less times in their own zone
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/flightlog-demo.XXXXXX")"
-SERVE_PID=""; AGENT_PID=""
+PIDS=()
 cleanup() {
-    [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null || true
-    [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null || true
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     echo "demo files kept in $WORK"
 }
 trap cleanup EXIT
-mkdir -p "$WORK/logs"
+DB="$WORK/flightlog.db"
+fl() { "$BIN/flightlog" "$@"; }
+# Prints the command as an investigator would type it, then runs it; a non-zero exit (1 = nothing matched, or
+# findings) is shown, not fatal.
+show() {
+    echo "\$ flightlog $*" | sed "s#$WORK/##g"
+    "$BIN/flightlog" "$@" || echo "(exit status $?)"
+}
 
-echo "== 1. agent key and enrolment"
-"$BIN/flightlog-agent" keygen --key "$WORK/agent.key" > "$WORK/agent.pub"
-"$BIN/flightlog" enroll --db "$WORK/flightlog.db" --name cc-ws-602 --public-key "$(cat "$WORK/agent.pub")"
-
-echo "== 2. aggregator on 127.0.0.1 (plaintext: loopback demo)"
-"$BIN/flightlog" serve --db "$WORK/flightlog.db" --listen 127.0.0.1:0 --insecure-plaintext --log-level warning \
-    > "$WORK/serve.out" 2> "$WORK/serve.err" &
-SERVE_PID=$!
+echo "== 1. an aggregator on 127.0.0.1 with TLS, and three workstations enrolled"
+PIN="$(fl tls-init --out "$WORK/tls" --name localhost --ip 127.0.0.1 | sed -n 's/^pin: //p')"
+"$BIN/flightlog" serve --db "$DB" --listen 127.0.0.1:0 --tls-cert "$WORK/tls/server.pem" --tls-key "$WORK/tls/server.key" \
+    --log-level warning > "$WORK/serve.out" 2> "$WORK/serve.err" &
+SERVE=$!
+PIDS+=($SERVE)
 for _ in $(seq 1 100); do grep -q "listening on" "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
 PORT="$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' "$WORK/serve.out")"
 [ -n "$PORT" ] || { echo "the aggregator did not start:"; cat "$WORK/serve.err"; exit 1; }
-echo "listening on 127.0.0.1:$PORT"
-
-echo "== 3. sample logs of a vishing incident, and the agent"
-cat > "$WORK/logs/auth.log" <<'LOG'
-Nov 24 10:58:02 cc-ws-602 sshd[2211]: Failed password for mchen from 198.51.100.23 port 50122 ssh2
-Nov 24 11:02:17 cc-ws-602 sshd[2230]: Accepted password for mchen from 203.0.113.77 port 52113 ssh2
-Nov 24 11:02:17 cc-ws-602 sshd[2230]: pam_unix(sshd:session): session opened for user mchen(uid=1001) by (uid=0)
-Nov 24 11:04:40 cc-ws-602 sudo:    mchen : TTY=pts/0 ; PWD=/home/mchen ; USER=root ; COMMAND=/usr/bin/anydesk --install
-LOG
-cat > "$WORK/logs/crm.jsonl" <<'LOG'
-{"ts":"2026-11-24T10:55:10Z","event":"helpdesk.mfa_reset","user":"mchen","actor":"helpdesk-07","channel":"phone"}
-{"ts":"2026-11-24T11:03:05Z","event":"oauth.consent","user":"mchen","app":"Data Loader","src_ip":"203.0.113.77"}
-{"ts":"2026-11-24T11:06:44Z","event":"report.export","user":"mchen","object":"Customer","rows":48211,"src_ip":"203.0.113.77"}
-LOG
-"$BIN/flightlog-agent" run --aggregator "127.0.0.1:$PORT" --key "$WORK/agent.key" --state-dir "$WORK/agent-state" \
-    --watch "$WORK/logs/*.log" --watch "$WORK/logs/*.jsonl" --hostname cc-ws-602 --insecure-plaintext \
-    --flush-interval-ms 200 --log-level warning 2> "$WORK/agent.err" &
-AGENT_PID=$!
-for _ in $(seq 1 150); do
-    N="$("$BIN/flightlog" agents --db "$WORK/flightlog.db" --format jsonl 2>/dev/null | sed -n 's/.*"events":\([0-9]*\).*/\1/p')"
-    [ "${N:-0}" -ge 7 ] && break
-    sleep 0.2
+echo "listening on 127.0.0.1:$PORT (TLS 1.3, agents pin $PIN)"
+HOSTS=(cc-ws-001 cc-ws-002 cc-ws-003)
+for host in "${HOSTS[@]}"; do
+    "$BIN/flightlog-agent" keygen --key "$WORK/$host.key" > "$WORK/$host.pub"
+    fl enroll --db "$DB" --name "$host" --public-key "$(cat "$WORK/$host.pub")"
 done
-kill -TERM "$AGENT_PID"; wait "$AGENT_PID" || true; AGENT_PID=""
 
-echo "== 4. the investigator"
-"$BIN/flightlog" agents --db "$WORK/flightlog.db"
 echo
-"$BIN/flightlog" query --db "$WORK/flightlog.db" --user mchen --format table
+echo "== 2. a morning at the call center, simulated 60 times faster than real time, with a vishing incident"
+DAY="$(date -u +%Y-%m-%d)"
+START="${DAY}T09:30:00Z"
+PACE=60
+mkdir -p "$WORK/sim"
+for host in "${HOSTS[@]}"; do mkdir -p "$WORK/sim/$host"; touch "$WORK/sim/$host/auth.log" "$WORK/sim/$host/crm.jsonl" \
+    "$WORK/sim/$host/softphone.log"; done
+declare -A AGENT
+for host in "${HOSTS[@]}"; do
+    "$BIN/flightlog-agent" run --aggregator "127.0.0.1:$PORT" --pin "$PIN" --key "$WORK/$host.key" \
+        --state-dir "$WORK/state-$host" --hostname "$host" --watch "$WORK/sim/$host/*.log" \
+        --watch "$WORK/sim/$host/*.jsonl" --flush-interval-ms 200 --log-level warning 2> "$WORK/agent-$host.err" &
+    AGENT[$host]=$!
+    PIDS+=($!)
+done
+"$BIN/flightlog" simulate --out "$WORK/sim" --hosts 3 --seed 7 --start "$START" --duration 32m --incident-at "${DAY}T09:35:00Z" \
+    --pace "$PACE" > "$WORK/simulate.out" &
+SIMULATE=$!
+PIDS+=($SIMULATE)
+for _ in $(seq 1 50); do [ -s "$WORK/sim/incident.json" ] && break; sleep 0.1; done
+# incident.json holds one step a line: {"kind":"agent_stopped","time":…,"time_ns":N,"host":"cc-ws-00N",…}
+STOPPED="$(grep '"kind":"agent_stopped"' "$WORK/sim/incident.json")"
+VICTIM_HOST="$(echo "$STOPPED" | sed 's/.*"host":"\([^"]*\)".*/\1/')"
+STOP_S="$(( $(echo "$STOPPED" | sed 's/.*"time_ns":\([0-9]*\).*/\1/') / 1000000000 ))"
+# The attacker's `sudo systemctl stop flightlog-agent` on the victim's workstation, when the simulated clock says.
+WAIT_S="$(( (STOP_S - $(date -u -d "$START" +%s)) / PACE ))"
+sleep "$WAIT_S"
+kill -TERM "${AGENT[$VICTIM_HOST]}"
+echo "the attacker stops the agent on $VICTIM_HOST; the simulation goes on"
+wait "$SIMULATE"
+cat "$WORK/simulate.out"
+for host in "${HOSTS[@]}"; do [ "$host" = "$VICTIM_HOST" ] || kill -TERM "${AGENT[$host]}"; done
+for host in "${HOSTS[@]}"; do wait "${AGENT[$host]}" 2>/dev/null || true; done
+ADDRESS="$(sed -n 's/.*"attacker_address":"\([^"]*\)".*/\1/p' "$WORK/sim/incident.json")"
+echo "on $VICTIM_HOST, auth.log now holds $(grep -c "Accepted password" "$WORK/sim/$VICTIM_HOST/auth.log" || true) lines with the attacker's login"
+
 echo
-echo "== 5. the starter Sigma rules: the MFA reset followed by a login from outside, and the rest"
-"$BIN/flightlog" hunt --db "$WORK/flightlog.db" --rules aggregator/rules
+echo "== 3. which agents went silent"
+show agents --db "$DB"
+
+echo
+echo "== 4. the Sigma starter rules"
+show hunt --db "$DB" --rules aggregator/rules
+
+echo
+echo "== 5. the attacker's address: first seen, and the spike"
+show stats --db "$DB" --by source.ip --bucket 10m --since "${DAY}T09:30Z" --until "${DAY}T10:05Z"
+
+echo
+echo "== 6. the victim's workstation around the incident, silence marked (the record views folded)"
+show timeline --db "$DB" --host "$VICTIM_HOST" --since "${DAY}T09:49Z" --until "${DAY}T10:02Z" --silence 3m \
+    | grep -v '"event":"record.view"' | grep -v " call\.\| CRON\[\| search\"" || true
+
+echo
+echo "== 7. the attacker's login, stored and signed although auth.log no longer has it"
+show query --db "$DB" --ip "$ADDRESS" --program sshd
+
+echo
+echo "== 8. integrity: the store as it is, then a copy in which an insider edited the attacker's login"
+kill -TERM "$SERVE"; wait "$SERVE" 2>/dev/null || true  # the aggregator stops; its files are whole
+show verify --db "$DB"
+for file in "$DB"*; do cp "$file" "$WORK/tampered.db${file#"$DB"}"; done
+echo "\$ sqlite3 tampered.db \"UPDATE events SET line = replace(line, '$ADDRESS', '10.20.0.11') WHERE instr(line, '$ADDRESS') > 0 AND program = 'sshd'\""
+sqlite3 "$WORK/tampered.db" "UPDATE events SET line = replace(line, '$ADDRESS', '10.20.0.11') WHERE instr(line, '$ADDRESS') > 0 AND program = 'sshd'"
+show verify --db "$WORK/tampered.db"
+
+echo
+echo "== 9. an evidence bundle of the incident, checked offline"
+show export --db "$DB" --ip "$ADDRESS" --out "$WORK/bundle"
+show verify --bundle "$WORK/bundle" --aggregator-key "$WORK/flightlog-aggregator.key.pub"

@@ -22,6 +22,8 @@ public struct Simulation: Sendable {
         /// Working hours, UTC: from the first hour to the hour before the second.
         public var workingHours: Range<Int>
         public var incident: Bool
+        /// When the incident starts; by default the first working moment after a fifth of the span.
+        public var incidentStartNanos: Int64?
 
         public init(
             hosts: Int = 3,
@@ -30,7 +32,8 @@ public struct Simulation: Sendable {
             durationNanos: Int64,
             linesPerHostPerHour: Double = 600,
             workingHours: Range<Int> = 8..<18,
-            incident: Bool = false
+            incident: Bool = false,
+            incidentStartNanos: Int64? = nil
         ) {
             self.hosts = hosts
             self.seed = seed
@@ -39,6 +42,7 @@ public struct Simulation: Sendable {
             self.linesPerHostPerHour = linesPerHostPerHour
             self.workingHours = workingHours
             self.incident = incident
+            self.incidentStartNanos = incidentStartNanos
         }
     }
 
@@ -99,7 +103,8 @@ public struct Simulation: Sendable {
         self.attackerAddress = "203.0.113.\(1 + random.below(254))"
         self.attackerPhone = "+1 202 555 01\(10 + random.below(90))"
         self.victim = count > 1 ? 1 + random.below(count - 1) : 0
-        self.incidentStart = Self.firstWorkingMoment(settings, after: settings.durationNanos / 5, random: &random)
+        let firstWorking = Self.firstWorkingMoment(settings, after: settings.durationNanos / 5, random: &random)
+        self.incidentStart = settings.incidentStartNanos ?? firstWorking
         self.incident = []
         if settings.incident { self.incident = Incident.script(self) }
     }

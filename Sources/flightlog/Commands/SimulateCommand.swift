@@ -62,6 +62,15 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Add the scripted vishing incident (see above).")
     var incident = false
 
+    @Option(
+        help: ArgumentHelp(
+            "When the incident starts (it lasts about 20 minutes); default: in the first working hours after a fifth "
+                + "of the span. Example: --incident-at 2026-12-07T09:35Z",
+            valueName: "time"
+        )
+    )
+    var incidentAt: String?
+
     @Option(help: "Write in real time, the simulated clock running this many times faster. Example: --pace 60")
     var pace: Double?
 
@@ -88,7 +97,7 @@ struct SimulateCommand: AsyncParsableCommand {
                     withIntermediateDirectories: true
                 )
             }
-            if self.incident {
+            if !simulation.incident.isEmpty {
                 try Data(Self.incidentJSON(simulation).utf8).write(to: folder.appendingPathComponent("incident.json"))
             }
             if let pace = self.pace {
@@ -125,6 +134,14 @@ struct SimulateCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("--start: \(error)")
         }
+        var incidentStartNanos: Int64?
+        if let incidentAt = self.incidentAt {
+            do {
+                incidentStartNanos = try TimeExpression.parseInstant(incidentAt, now: now)
+            } catch {
+                throw ValidationError("--incident-at: \(error)")
+            }
+        }
         let durationNanos: Int64
         do {
             durationNanos = try TimeExpression.parseDuration(self.duration)
@@ -145,7 +162,8 @@ struct SimulateCommand: AsyncParsableCommand {
             durationNanos: durationNanos,
             linesPerHostPerHour: self.rate,
             workingHours: from..<to,
-            incident: self.incident
+            incident: self.incident || self.incidentAt != nil,
+            incidentStartNanos: incidentStartNanos
         )
     }
 

@@ -95,7 +95,7 @@ echo "== 4. the Sigma starter rules"
 show hunt --db "$DB" --rules aggregator/rules
 
 echo
-echo "== 5. the attacker's address: first seen, and the spike"
+echo "== 5. events by source address in 10-minute buckets: the attacker's, seen for the first time"
 show stats --db "$DB" --by source.ip --bucket 10m --since "${DAY}T09:30Z" --until "${DAY}T10:05Z"
 
 echo

@@ -65,7 +65,7 @@ let package = Package(
         // Pure: what a recipient needs to check evidence offline. Never GRDB, NIO sockets, logging or the store.
         .target(name: "FlightlogEvidence", dependencies: ["FlightlogWire", crypto]),
         // Pure: made-up call-center logs with a scripted incident, for the demo, the tests and the benchmarks.
-        .target(name: "FlightlogSimulator"),
+        .target(name: "FlightlogSimulator", dependencies: ["FlightlogEvidence"]),
         // Pure: the Sigma rule language parsed into a typed tree. Never SQL: a store compiles the tree.
         .target(name: "FlightlogSigma", dependencies: [yams]),
         .target(

@@ -1,3 +1,5 @@
+import FlightlogEvidence
+
 /// Times as the simulated logs write them, in UTC, computed without Foundation's formatters (whose output depends on
 /// the locale and the ICU version): the output is a function of the seed and the start alone.
 enum SimulatedTime {
@@ -17,20 +19,11 @@ enum SimulatedTime {
         let millisecond = Int((nanos - seconds * 1_000_000_000) / 1_000_000)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = Int(dayOfYear - (153 * mp + 2) / 5 + 1)
-        let month = Int(mp < 10 ? mp + 3 : mp - 9)
-        let year = Int(yearOfEra + era * 400) + (month <= 2 ? 1 : 0)
+        let date = Timestamp.civil(fromDays: days)
         return Civil(
-            year: year,
-            month: month,
-            day: day,
+            year: Int(date.year),
+            month: Int(date.month),
+            day: Int(date.day),
             hour: secondOfDay / 3600,
             minute: secondOfDay / 60 % 60,
             second: secondOfDay % 60,

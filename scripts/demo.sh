@@ -84,6 +84,7 @@ cat "$WORK/simulate.out"
 for host in "${HOSTS[@]}"; do [ "$host" = "$VICTIM_HOST" ] || kill -TERM "${AGENT[$host]}"; done
 for host in "${HOSTS[@]}"; do wait "${AGENT[$host]}" 2>/dev/null || true; done
 ADDRESS="$(sed -n 's/.*"attacker_address":"\([^"]*\)".*/\1/p' "$WORK/sim/incident.json")"
+VICTIM="$(sed -n 's/.*"victim_user":"\([^"]*\)".*/\1/p' "$WORK/sim/incident.json")"
 echo "on $VICTIM_HOST, auth.log now holds $(grep -c "Accepted password" "$WORK/sim/$VICTIM_HOST/auth.log" || true) lines with the attacker's login"
 
 echo
@@ -99,9 +100,9 @@ echo "== 5. events by source address in 10-minute buckets: the attacker's, seen 
 show stats --db "$DB" --by source.ip --bucket 10m --since "${DAY}T09:30Z" --until "${DAY}T10:05Z"
 
 echo
-echo "== 6. the victim's workstation around the incident, silence marked (the record views folded)"
-show timeline --db "$DB" --host "$VICTIM_HOST" --since "${DAY}T09:49Z" --until "${DAY}T10:02Z" --silence 3m \
-    | grep -v '"event":"record.view"' | grep -v " call\.\| CRON\[\| search\"" || true
+echo "== 6. the victim's account across workstations around the incident, the silence marked (routine CRM work folded)"
+show timeline --db "$DB" --user "$VICTIM" --since "${DAY}T09:36Z" --until "${DAY}T10:02Z" --silence 3m \
+    | grep -v '"event":"record.view"\|"event":"search"\|"event":"record.update"' || true
 
 echo
 echo "== 7. the attacker's login, stored and signed although auth.log no longer has it"

@@ -109,6 +109,10 @@ public struct Simulation: Sendable {
         if settings.incident { self.incident = Incident.script(self) }
     }
 
+    /// The employee whose account the incident takes over, and their workstation.
+    public var victimUser: String { self.users[self.victim] }
+    public var victimHost: String { self.hosts[self.victim] }
+
     /// Record views in the incident's burst before the export.
     public static var burstLength: Int { Incident.burst }
 

@@ -230,9 +230,10 @@ struct SimulateCommand: AsyncParsableCommand {
             "  {\"kind\":\"\(step.kind.rawValue)\",\"time\":\"\(SimulationPrinting.time(step.timeNanos))\","
                 + "\"time_ns\":\(step.timeNanos),\"host\":\"\(step.host)\",\"detail\":\"\(step.detail)\"}"
         }
-        return
+        let head =
             "{\"attacker_address\":\"\(simulation.attackerAddress)\",\"attacker_phone\":\"\(simulation.attackerPhone)\","
-            + "\"steps\":[\n" + steps.joined(separator: ",\n") + "\n]}\n"
+            + "\"victim_user\":\"\(simulation.victimUser)\",\"victim_host\":\"\(simulation.victimHost)\","
+        return head + "\"steps\":[\n" + steps.joined(separator: ",\n") + "\n]}\n"
     }
 }
 

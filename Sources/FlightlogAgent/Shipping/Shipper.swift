@@ -60,10 +60,12 @@ public final class Shipper: Service {
                 case .ended(let reason, let retryable):
                     self.counters.note("connection", "disconnected: \(reason)")
                     self.counters.note("last_error", reason)
+                    var metadata: Logger.Metadata = ["reason": "\(reason)"]
+                    if let hint = ShipperHints.afterRefusal(reason, self.configuration) { metadata["hint"] = "\(hint)" }
                     if Task.isShuttingDownGracefully {
-                        self.logger.info("Connection to the aggregator ended", metadata: ["reason": "\(reason)"])
+                        self.logger.info("Connection to the aggregator ended", metadata: metadata)
                     } else {
-                        self.logger.warning("Connection to the aggregator ended", metadata: ["reason": "\(reason)"])
+                        self.logger.warning("Connection to the aggregator ended", metadata: metadata)
                     }
                     // After a refusal an operator must act on (enrol the key, look at a broken chain): keep
                     // spooling, retry slowly.
@@ -73,7 +75,9 @@ public final class Shipper: Service {
             } catch {
                 self.counters.note("connection", "disconnected: \(error)")
                 self.counters.note("last_error", "\(error)")
-                self.logger.info("Cannot reach the aggregator", metadata: ["error": "\(error)"])
+                var metadata: Logger.Metadata = ["error": "\(error)"]
+                if let hint = ShipperHints.unreachable("\(error)", self.configuration) { metadata["hint"] = "\(hint)" }
+                self.logger.info("Cannot reach the aggregator", metadata: metadata)
                 ceiling = backoff.attemptFailed()
             }
             if Task.isShuttingDownGracefully { return }

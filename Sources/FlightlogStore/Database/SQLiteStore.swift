@@ -188,7 +188,11 @@ final class SQLiteStore: FlightlogStorage {
         Self.tuneSQLite()
         self.path = path
         guard FileManager.default.fileExists(atPath: path) else {
-            throw StoreError.cannotOpen(path: path, reason: "no such file")
+            throw StoreError.cannotOpen(
+                path: path,
+                reason: "no such file (pass --db with the file `flightlog serve` writes, such as "
+                    + "/var/lib/flightlog/flightlog.db; `flightlog enroll` or `serve` creates a new one)"
+            )
         }
         self.indexers = []
         self.checkpointer = nil

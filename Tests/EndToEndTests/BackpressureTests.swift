@@ -20,22 +20,11 @@ extension FaultInjectionTests {
         }
 
         @Test func stopAndGoLosesNothingAndKeepsMemoryBounded() async throws {
-            let scratch = try TempDirectory()
+            let site = try EndToEndSite(agent: "ws-slow")
+            let scratch = site.scratch
             defer { scratch.cleanup() }
-            let db = scratch.file("flightlog.db")
-            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-slow")
-            let port = try Harness.freePort()
-            let server = try await Harness.startQuietServeAndWaitForPort(
-                db: db,
-                port: port,
-                log: scratch.file("serve.log")
-            )
-            let agent = try Harness.startAgent(
-                scratch: scratch,
-                port: port,
-                hostname: "ws-slow",
-                sources: ["--watch", scratch.file("app.log")]
-            )
+            let server = try await site.startServer()
+            let agent = try site.startAgent(sources: ["--watch", scratch.file("app.log")])
             defer {
                 kill(server.processIdentifier, SIGCONT)
                 for process in [agent, server] where process.isRunning { Harness.killHard(process) }
@@ -54,7 +43,7 @@ extension FaultInjectionTests {
                 try writeChunk()
                 try await Task.sleep(for: .milliseconds(100))
             }
-            let index = IndexedLines(db: db, agent: "ws-slow")
+            let index = site.index
             try await index.waitFor(count: expected.count, scratch: scratch)
             let agentBase = try #require(Self.residentMiB(agent.processIdentifier))
             let serverBase = try #require(Self.residentMiB(server.processIdentifier))
@@ -75,13 +64,7 @@ extension FaultInjectionTests {
             }
             try await index.waitFor(count: expected.count, scratch: scratch)
             serverPeak = max(serverPeak, Self.residentMiB(server.processIdentifier) ?? 0)
-            let status = try await IndexedLines.stop(
-                agent: agent,
-                server: server,
-                stateDirectory: scratch.file("state")
-            )
-            #expect(status == 0)
-            IndexedLines.expectExactlyOnce(try await index.read(), expected)
+            try await site.stopAndExpectExactlyOnce(expected, agent: agent, server: server)
 
             // The figures RELIABILITY.md records.
             FileHandle.standardError.write(

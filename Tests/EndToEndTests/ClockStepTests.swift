@@ -12,32 +12,20 @@ extension FaultInjectionTests {
     @Suite("End to end: the agent's clock steps", .serialized)
     struct ClockStepTests {
         @Test func backAndForwardByHoursLosesNothingAndIsNoted() async throws {
-            let scratch = try TempDirectory()
+            let site = try EndToEndSite(agent: "ws-clock")
+            let (scratch, db) = (site.scratch, site.db)
             defer { scratch.cleanup() }
-            let db = scratch.file("flightlog.db")
-            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-clock")
-            let port = try Harness.freePort()
-            var server = try await Harness.startQuietServeAndWaitForPort(
-                db: db,
-                port: port,
-                log: scratch.file("serve.log")
-            )
+            var server = try await site.startServer()
             let offset = scratch.file("clock-offset")
             try "0".write(toFile: offset, atomically: true, encoding: .utf8)
             var environment = ProcessInfo.processInfo.environment
             environment["FLIGHTLOG_CLOCK_OFFSET_FILE"] = offset
-            let agent = try Harness.startAgent(
-                scratch: scratch,
-                port: port,
-                hostname: "ws-clock",
-                sources: ["--watch", scratch.file("app.log")],
-                environment: environment
-            )
+            let agent = try site.startAgent(sources: ["--watch", scratch.file("app.log")], environment: environment)
             defer {
                 for process in [agent, server] where process.isRunning { Harness.killHard(process) }
             }
             let app = LogWriter(path: scratch.file("app.log"))
-            let index = IndexedLines(db: db, agent: "ws-clock")
+            let index = site.index
             var expected: [String] = []
             func write(_ phase: String) async throws {
                 for chunk in 0..<3 {
@@ -59,11 +47,7 @@ extension FaultInjectionTests {
             func reconnect(expectingSkew seconds: Int) async throws {
                 server.terminate()
                 await server.exited()
-                server = try await Harness.startQuietServeAndWaitForPort(
-                    db: db,
-                    port: port,
-                    log: scratch.file("serve.log")
-                )
+                server = try await site.startServer()
                 try await Harness.eventuallyAsync(seconds: 60, "skew of \(seconds) s recorded") {
                     guard let skew = try await recordedSkewSeconds() else { return false }
                     return abs(skew - seconds) < 60
@@ -79,14 +63,7 @@ extension FaultInjectionTests {
             try await reconnect(expectingSkew: 18_000)
             try await write("after")
 
-            let status = try await IndexedLines.stop(
-                agent: agent,
-                server: server,
-                stateDirectory: scratch.file("state")
-            )
-            #expect(status == 0)
-            let stored = try await index.read()
-            IndexedLines.expectExactlyOnce(stored, expected)
+            let stored = try await site.stopAndExpectExactlyOnce(expected, agent: agent, server: server)
             // In sequence order, whatever the clock said.
             #expect(stored == expected)
             let findings = try await SQLiteStore(readOnlyPath: db).findings()

@@ -35,41 +35,21 @@ extension FaultInjectionTests {
         ]
 
         @Test(arguments: Self.points) func aKillAtThePointLosesAndRepeatsNothing(_ point: Point) async throws {
-            let scratch = try TempDirectory()
-            if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
+            let site = try EndToEndSite(agent: "ws-fp")
+            let scratch = site.scratch
             defer { scratch.cleanup() }
-            let db = scratch.file("flightlog.db")
             let logs = scratch.file("logs")
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-fp")
-            let port = try Harness.freePort()
             let mark = scratch.file("failpoint.reached")
             var environment = ProcessInfo.processInfo.environment
             environment["FLIGHTLOG_FAILPOINT"] = "\(point.name)@\(point.hit)"
             environment["FLIGHTLOG_FAILPOINT_MARK"] = mark
 
             func startServer(armed: Bool) async throws -> Subprocess {
-                let server = try Subprocess(
-                    try Executables.path("flightlog"),
-                    [
-                        "serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level",
-                        "warning",
-                    ],
-                    environment: armed ? environment : nil,
-                    stdout: scratch.file("serve.log"),
-                    stderr: scratch.file("serve.log")
-                )
-                try await Harness.eventuallyAsync(seconds: 60, "server listening") { Harness.isListening(port) }
-                return server
+                try await site.startServer(environment: armed ? environment : nil)
             }
             func startAgent(armed: Bool) throws -> Subprocess {
-                try Harness.startAgent(
-                    scratch: scratch,
-                    port: port,
-                    hostname: "ws-fp",
-                    sources: ["--watch", logs + "/app.log*"],
-                    environment: armed ? environment : nil
-                )
+                try site.startAgent(sources: ["--watch", logs + "/app.log*"], environment: armed ? environment : nil)
             }
 
             var server = try await startServer(armed: point.victim == .aggregator)
@@ -105,15 +85,7 @@ extension FaultInjectionTests {
             }
             for _ in 0..<3 { try writeChunk() }
 
-            let index = IndexedLines(db: db, agent: "ws-fp")
-            try await index.waitFor(count: expected.count, scratch: scratch)
-            let status = try await IndexedLines.stop(
-                agent: agent,
-                server: server,
-                stateDirectory: scratch.file("state")
-            )
-            #expect(status == 0)
-            IndexedLines.expectExactlyOnce(try await index.read(), expected)
+            try await site.stopAndExpectExactlyOnce(expected, agent: agent, server: server)
             if point.victim == .aggregator {
                 // The batches committed before the kill were never acknowledged; the new aggregator's WELCOME named them
                 // stored, and the agent dropped them from its spool without sending them again.
@@ -126,9 +98,9 @@ extension FaultInjectionTests {
                     .flatMap { Int($0) }
                 #expect((count ?? 0) >= 1, "\(counters)")
             }
-            let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db])
+            let verify = try await Harness.runAsync("flightlog", ["verify", "--db", site.db])
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
-            let integrity = try await Harness.runAsync("flightlog", ["status", "--db", db])
+            let integrity = try await Harness.runAsync("flightlog", ["status", "--db", site.db])
             #expect(integrity.code == 0)
         }
 
@@ -136,17 +108,12 @@ extension FaultInjectionTests {
         /// of the agent's durable writes fail. The batch is not taken as committed: reading pauses, the commit is retried,
         /// the pause ships as a `spool_write_failed` event, and every line arrives once.
         @Test func anFsyncErrorIsNeverTakenForSuccess() async throws {
-            let scratch = try TempDirectory()
-            defer { scratch.cleanup() }
-            let db = try await Self.streamWithInjectedError(
-                "agent.durable-write.fsync@4:3",
-                into: .agent,
-                agent: "ws-fsync",
-                scratch: scratch
-            )
-            let log = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
+            let site = try EndToEndSite(agent: "ws-fsync")
+            defer { site.scratch.cleanup() }
+            try await Self.streamWithInjectedError("agent.durable-write.fsync@4:3", into: .agent, site: site)
+            let log = (try? String(contentsOfFile: site.scratch.file("agent.log"), encoding: .utf8)) ?? ""
             #expect(log.contains("EIO injected by a test build"), "\(log.suffix(2000))")
-            let store = try await SQLiteStore(readOnlyPath: db).lines(agentName: "ws-fsync")
+            let store = try await SQLiteStore(readOnlyPath: site.db).lines(agentName: "ws-fsync")
                 .map { String(decoding: $0, as: UTF8.self) }
             #expect(
                 store.contains { $0.hasPrefix("flightlog-agent could not write its spool for") },
@@ -158,14 +125,10 @@ extension FaultInjectionTests {
         /// fail with SQLITE_IOERR_FSYNC, so commits fail as on a disk whose fsync reports EIO: none of them is
         /// acknowledged, the agent keeps and resends its batches, the database stays whole.
         @Test func anSQLiteFsyncErrorIsNeverAcknowledged() async throws {
-            let scratch = try TempDirectory()
+            let site = try EndToEndSite(agent: "ws-sqlite-fsync")
+            let scratch = site.scratch
             defer { scratch.cleanup() }
-            _ = try await Self.streamWithInjectedError(
-                "sqlite.fsync@3:4",
-                into: .aggregator,
-                agent: "ws-sqlite-fsync",
-                scratch: scratch
-            )
+            try await Self.streamWithInjectedError("sqlite.fsync@3:4", into: .aggregator, site: site)
             // The point was reached: a commit failed on the injected error and was answered as a storage failure.
             let serveLog = (try? String(contentsOfFile: scratch.file("serve.log"), encoding: .utf8)) ?? ""
             #expect(
@@ -176,55 +139,34 @@ extension FaultInjectionTests {
             #expect(agentLog.contains("storageFailure"), "\(agentLog.suffix(2000))")
         }
 
-        /// Streams 80 lines (8 chunks, 200 ms apart) from a real agent to a real aggregator, `victim` run with
+        /// Streams 80 lines (8 chunks, 200 ms apart) from a real agent to a real aggregator on `site`, `victim` run with
         /// `FLIGHTLOG_FAILPOINT_ERROR=failpoint`; stops both and checks that the agent exited cleanly, every line is
-        /// indexed exactly once and `verify --deep` is clean. Returns the database's path.
+        /// indexed exactly once and `verify --deep` is clean.
         private static func streamWithInjectedError(
             _ failpoint: String,
             into victim: Victim,
-            agent name: String,
-            scratch: TempDirectory
-        ) async throws -> String {
-            let db = scratch.file("flightlog.db")
-            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: name)
-            let port = try Harness.freePort()
+            site: EndToEndSite
+        ) async throws {
             var injected = ProcessInfo.processInfo.environment
             injected["FLIGHTLOG_FAILPOINT_ERROR"] = failpoint
-            let server = try await Harness.startQuietServeAndWaitForPort(
-                db: db,
-                port: port,
-                log: scratch.file("serve.log"),
-                environment: victim == .aggregator ? injected : nil
-            )
+            let server = try await site.startServer(environment: victim == .aggregator ? injected : nil)
             defer { if server.isRunning { Harness.killHard(server) } }
-            let agent = try Harness.startAgent(
-                scratch: scratch,
-                port: port,
-                hostname: name,
-                sources: ["--watch", scratch.file("app.log")],
+            let agent = try site.startAgent(
+                sources: ["--watch", site.scratch.file("app.log")],
                 environment: victim == .agent ? injected : nil
             )
             defer { if agent.isRunning { Harness.killHard(agent) } }
-            let app = LogWriter(path: scratch.file("app.log"))
+            let app = LogWriter(path: site.scratch.file("app.log"))
             var expected: [String] = []
             for chunk in 0..<8 {
-                let lines = (0..<10).map { "\(name) chunk=\(chunk) n=\($0)" }
+                let lines = (0..<10).map { "\(site.agent) chunk=\(chunk) n=\($0)" }
                 try app.append(lines)
                 expected += lines
                 try await Task.sleep(for: .milliseconds(200))
             }
-            let index = IndexedLines(db: db, agent: name)
-            try await index.waitFor(count: expected.count, scratch: scratch)
-            let status = try await IndexedLines.stop(
-                agent: agent,
-                server: server,
-                stateDirectory: scratch.file("state")
-            )
-            #expect(status == 0)
-            IndexedLines.expectExactlyOnce(try await index.read(), expected)
-            let verify = try await Harness.runAsync("flightlog", ["verify", "--deep", "--db", db])
+            try await site.stopAndExpectExactlyOnce(expected, agent: agent, server: server)
+            let verify = try await Harness.runAsync("flightlog", ["verify", "--deep", "--db", site.db])
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
-            return db
         }
     }
 }

@@ -163,12 +163,9 @@ extension FaultInjectionTests {
             """#
 
         @Test(.enabled(if: canRun)) func aFullSpoolFileSystemPausesTheAgentAndLosesNothing() async throws {
-            let scratch = try TempDirectory()
-            if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
+            let site = try EndToEndSite(agent: "ws-spool")
+            let (scratch, db, port) = (site.scratch, site.db, site.port)
             defer { scratch.cleanup() }
-            let db = scratch.file("flightlog.db")
-            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-spool")
-            let port = try Harness.freePort()
             try Self.agentScript.write(toFile: scratch.file("agent.sh"), atomically: true, encoding: .utf8)
             let app = LogWriter(path: scratch.file("app.log"))
             var expected: [String] = []
@@ -204,13 +201,9 @@ extension FaultInjectionTests {
             try await Task.sleep(for: .seconds(1))
             #expect(namespace.isRunning, "the agent keeps running with a full disk: \(log().suffix(2000))")
 
-            let server = try await Harness.startQuietServeAndWaitForPort(
-                db: db,
-                port: port,
-                log: scratch.file("serve.log")
-            )
+            let server = try await site.startServer()
             defer { if server.isRunning { Harness.killHard(server) } }
-            let index = IndexedLines(db: db, agent: "ws-spool")
+            let index = site.index
             try await index.waitFor(count: expected.count, scratch: scratch)
             let agentPID = try String(contentsOfFile: scratch.file("agent.pid"), encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -26,7 +26,10 @@ struct IndexedLines {
         } catch {
             let have = (try? await self.read().count) ?? -1
             let log = { (name: String) in (try? String(contentsOfFile: scratch.file(name), encoding: .utf8)) ?? "" }
-            let status = try? Harness.run("flightlog-agent", ["status", "--state-dir", scratch.file("state")])
+            let status = try? await Harness.runAsync(
+                "flightlog-agent",
+                ["status", "--state-dir", scratch.file("state")]
+            )
             let agentLog = String(log("agent.log").suffix(3000))
             let serveLog = String(log("serve.log").suffix(2000))
             Issue.record(
@@ -40,7 +43,7 @@ struct IndexedLines {
     /// the process), then `server`; returns the agent's exit status.
     static func stop(agent: Subprocess, server: Subprocess, stateDirectory: String) async throws -> Int32 {
         try await Harness.eventuallyAsync(seconds: 30, "agent connected") {
-            let status = try? Harness.run("flightlog-agent", ["status", "--state-dir", stateDirectory])
+            let status = try? await Harness.runAsync("flightlog-agent", ["status", "--state-dir", stateDirectory])
             return status?.out.contains("connection: connected") ?? false
         }
         agent.terminate()

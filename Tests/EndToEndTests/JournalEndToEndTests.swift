@@ -12,26 +12,15 @@ extension FaultInjectionTests {
     @Suite("End to end: the journal source", .serialized)
     struct JournalEndToEndTests {
         @Test func everyEntryIsIndexedExactlyOnceAcrossKills() async throws {
-            let scratch = try TempDirectory()
-            if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
+            let site = try EndToEndSite(agent: "ws-j")
+            let (scratch, db) = (site.scratch, site.db)
             defer { scratch.cleanup() }
-            let db = scratch.file("flightlog.db")
             let journalDirectory = scratch.file("journal")
             try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true)
             let journalFile = journalDirectory + "/remote.journal"
-
-            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-j")
-            let port = try Harness.freePort()
-            func startServer() async throws -> Subprocess {
-                try await Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
-            }
+            func startServer() async throws -> Subprocess { try await site.startServer() }
             func startAgent() throws -> Subprocess {
-                try Harness.startAgent(
-                    scratch: scratch,
-                    port: port,
-                    hostname: "ws-j",
-                    sources: ["--journal-directory", journalDirectory]
-                )
+                try site.startAgent(sources: ["--journal-directory", journalDirectory])
             }
 
             var server = try await startServer()
@@ -60,9 +49,9 @@ extension FaultInjectionTests {
                     }
                     try JournalFiles.append(entries, to: journalFile, firstMicros: start + written)
                     written += UInt64(entries.count)
-                    usleep(UInt32.random(in: 1_000...20_000, using: &random))
+                    try await Task.sleep(for: .microseconds(Int.random(in: 1_000...20_000, using: &random)))
                 }
-                usleep(UInt32.random(in: 0...150_000, using: &random))
+                try await Task.sleep(for: .microseconds(Int.random(in: 0...150_000, using: &random)))
                 Harness.killHard(agent)
                 if round == rounds / 2 {
                     Harness.killHard(server)
@@ -84,16 +73,7 @@ extension FaultInjectionTests {
             )
             expected.append(forged)
 
-            let index = IndexedLines(db: db, agent: "ws-j")
-            try await index.waitFor(count: expected.count, scratch: scratch)
-            let agentStatus = try await IndexedLines.stop(
-                agent: agent,
-                server: server,
-                stateDirectory: scratch.file("state")
-            )
-            #expect(agentStatus == 0)
-            let stored = try await index.read()
-            IndexedLines.expectExactlyOnce(stored, expected)
+            let stored = try await site.stopAndExpectExactlyOnce(expected, agent: agent, server: server)
             // In journal order, as written.
             let firstDifference = zip(stored, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             #expect(firstDifference == nil, "order differs at \(firstDifference ?? 0)")

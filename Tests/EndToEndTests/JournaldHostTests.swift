@@ -50,17 +50,10 @@ extension FaultInjectionTests {
             """#
 
         @Test(.enabled(if: canRun)) func theAgentShipsWhatPAMAndLoggerWroteToJournald() async throws {
-            let scratch = try TempDirectory()
-            if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
+            let site = try EndToEndSite(agent: "ws-jd")
+            let (scratch, db, port) = (site.scratch, site.db, site.port)
             defer { scratch.cleanup() }
-            let db = scratch.file("flightlog.db")
-            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-jd")
-            let port = try Harness.freePort()
-            let server = try await Harness.startQuietServeAndWaitForPort(
-                db: db,
-                port: port,
-                log: scratch.file("serve.log")
-            )
+            let server = try await site.startServer()
             defer { if server.isRunning { Harness.killHard(server) } }
 
             // The documented configuration: the journal, nothing else to read.

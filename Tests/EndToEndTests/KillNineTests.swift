@@ -11,25 +11,13 @@ extension FaultInjectionTests {
     @Suite("End to end: kill -9 mid-stream", .serialized)
     struct KillNineTests {
         @Test func everyLineIsIndexedExactlyOnceAcrossKills() async throws {
-            let scratch = try TempDirectory()
-            if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
-            defer { scratch.cleanup() }
-            let db = scratch.file("flightlog.db")
-            let logs = scratch.file("logs")
+            let site = try EndToEndSite(agent: "ws-e2e")
+            defer { site.scratch.cleanup() }
+            let logs = site.scratch.file("logs")
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-
-            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-e2e")
-            let port = try Harness.freePort()
-            func startServer() async throws -> Subprocess {
-                try await Harness.startQuietServeAndWaitForPort(db: db, port: port, log: scratch.file("serve.log"))
-            }
+            func startServer() async throws -> Subprocess { try await site.startServer() }
             func startAgent() throws -> Subprocess {
-                try Harness.startAgent(
-                    scratch: scratch,
-                    port: port,
-                    hostname: "ws-e2e",
-                    sources: ["--watch", logs + "/app.log*", "--watch", logs + "/auth.log"]
-                )
+                try site.startAgent(sources: ["--watch", logs + "/app.log*", "--watch", logs + "/auth.log"])
             }
 
             var server = try await startServer()
@@ -56,10 +44,10 @@ extension FaultInjectionTests {
                     try auth.append([authLine])
                     expected.append(authLine)
                     if chunk == 5 && round % 3 == 1 { try app.rotate(keep: 3) }
-                    usleep(UInt32.random(in: 1_000...8_000, using: &random))
+                    try await Task.sleep(for: .microseconds(Int.random(in: 1_000...8_000, using: &random)))
                 }
                 // kill -9 the agent at an arbitrary moment, sometimes before it could ship anything.
-                usleep(UInt32.random(in: 0...150_000, using: &random))
+                try await Task.sleep(for: .microseconds(Int.random(in: 0...150_000, using: &random)))
                 Harness.killHard(agent)
                 if round == rounds / 2 {
                     Harness.killHard(server)
@@ -69,16 +57,7 @@ extension FaultInjectionTests {
             }
 
             // Let the agent catch up, then check the index.
-            let index = IndexedLines(db: db, agent: "ws-e2e")
-            try await index.waitFor(count: expected.count, scratch: scratch)
-            let agentStatus = try await IndexedLines.stop(
-                agent: agent,
-                server: server,
-                stateDirectory: scratch.file("state")
-            )
-            #expect(agentStatus == 0)
-            let stored = try await index.read()
-            IndexedLines.expectExactlyOnce(stored, expected)
+            let stored = try await site.stopAndExpectExactlyOnce(expected, agent: agent, server: server)
 
             // Lines of one file keep their order within the index.
             let authStored = stored.filter { $0.contains("sshd[") }
@@ -86,7 +65,7 @@ extension FaultInjectionTests {
             #expect(authStored == authExpected)
 
             // The agent's own story is in the index too: starts after every kill, and the final stop.
-            let store = try SQLiteStore(readOnlyPath: db)
+            let store = try SQLiteStore(readOnlyPath: site.db)
             let lifecycle = try await store.lines(agentName: "ws-e2e").map { String(decoding: $0, as: UTF8.self) }
                 .filter { $0.hasPrefix("flightlog-agent ") }
             // An agent killed within milliseconds of its launch may die before committing its start; the first and the

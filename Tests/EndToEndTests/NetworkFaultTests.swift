@@ -18,14 +18,11 @@ extension FaultInjectionTests {
             fault: @Sendable (FaultProxy) async throws -> Void,
             check: (FaultProxy, _ agentCounters: String) -> Void
         ) async throws {
-            let scratch = try TempDirectory()
-            if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
+            let site = try EndToEndSite(agent: "ws-net")
+            let (scratch, db, port) = (site.scratch, site.db, site.port)
             defer { scratch.cleanup() }
-            let db = scratch.file("flightlog.db")
             let logs = scratch.file("logs")
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-net")
-            let port = try Harness.freePort()
             // Over TLS: a private CA and a certificate for 127.0.0.1, the agent trusting the CA's pin.
             var serveTransport = ["--insecure-plaintext"]
             var agentTransport = ["--insecure-plaintext"]
@@ -82,21 +79,12 @@ extension FaultInjectionTests {
             writer.cancel()
             _ = await writer.result
 
-            let expected = written.lines
-            let index = IndexedLines(db: db, agent: "ws-net")
-            try await index.waitFor(count: expected.count, scratch: scratch)
-            let status = try await IndexedLines.stop(
-                agent: agent,
-                server: server,
-                stateDirectory: scratch.file("state")
-            )
-            #expect(status == 0)
+            try await site.stopAndExpectExactlyOnce(written.lines, agent: agent, server: server)
             // The counters the agent wrote as it stopped.
             let counters = try await Harness.runAsync(
                 "flightlog-agent",
                 ["status", "--state-dir", scratch.file("state")]
             ).out
-            IndexedLines.expectExactlyOnce(try await index.read(), expected)
             check(proxy, counters)
             let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db])
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")

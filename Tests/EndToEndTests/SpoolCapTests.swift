@@ -13,17 +13,12 @@ extension FaultInjectionTests {
     @Suite("End to end: the spool at its cap", .serialized)
     struct SpoolCapTests {
         @Test func atTheCapOnlyFilesTheAgentNeverOpenedAreLost() async throws {
-            let scratch = try TempDirectory()
+            let site = try EndToEndSite(agent: "ws-cap")
+            let (scratch, db) = (site.scratch, site.db)
             defer { scratch.cleanup() }
-            let db = scratch.file("flightlog.db")
             let logs = scratch.file("logs")
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-            try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-cap")
-            let port = try Harness.freePort()
-            let agent = try Harness.startAgent(
-                scratch: scratch,
-                port: port,
-                hostname: "ws-cap",
+            let agent = try site.startAgent(
                 sources: ["--watch", logs + "/app.log*"],
                 extra: ["--insecure-plaintext", "--spool-max-bytes", "1048576"]
             )
@@ -63,19 +58,10 @@ extension FaultInjectionTests {
             kept += after
 
             // 3. The aggregator comes up: the spool drains, reading resumes, the open file is read to its end.
-            let server = try await Harness.startQuietServeAndWaitForPort(
-                db: db,
-                port: port,
-                log: scratch.file("serve.log")
-            )
+            let server = try await site.startServer()
             defer { if server.isRunning { Harness.killHard(server) } }
-            let index = IndexedLines(db: db, agent: "ws-cap")
-            try await index.waitFor(count: kept.count, scratch: scratch)
-            let exit = try await IndexedLines.stop(agent: agent, server: server, stateDirectory: scratch.file("state"))
-            #expect(exit == 0)
-            let stored = try await index.read()
             // Every line of a file the agent had open arrived once; the lost lines are exactly the unseen file's.
-            IndexedLines.expectExactlyOnce(stored, kept)
+            let stored = try await site.stopAndExpectExactlyOnce(kept, agent: agent, server: server)
             #expect(Set(stored).isDisjoint(with: unseen))
             let own = try await SQLiteStore(readOnlyPath: db).lines(agentName: "ws-cap")
                 .map { String(decoding: $0, as: UTF8.self) }

@@ -64,17 +64,28 @@ public final class Subprocess: @unchecked Sendable {
         _ arguments: [String],
         environment: [String: String]? = nil
     ) throws -> (status: Int32, stdout: String, stderr: String) {
+        let output = try Output()
+        defer { output.remove() }
+        let process = try Subprocess(path, arguments, environment: environment, stdout: output.out, stderr: output.err)
+        return (process.waitUntilExit(), output.read(output.out), output.read(output.err))
+    }
+
+    /// Where ``run(_:_:environment:)`` and ``runAsync(_:_:environment:)`` capture a child's output: a fresh folder
+    /// holding `out` and `err`.
+    private struct Output {
         let directory = NSTemporaryDirectory() + "flightlog-subprocess-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let out = directory + "/out"
-        let err = directory + "/err"
-        let process = try Subprocess(path, arguments, environment: environment, stdout: out, stderr: err)
-        let status = process.waitUntilExit()
+        var out: String { self.directory + "/out" }
+        var err: String { self.directory + "/err" }
+
+        init() throws {
+            try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        }
+
         func read(_ path: String) -> String {
             String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
         }
-        return (status, read(out), read(err))
+
+        func remove() { try? FileManager.default.removeItem(atPath: self.directory) }
     }
 
     /// Waits for the child to end; its exit status, or 128 + the signal that ended it.
@@ -100,17 +111,10 @@ public final class Subprocess: @unchecked Sendable {
         _ arguments: [String],
         environment: [String: String]? = nil
     ) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let directory = NSTemporaryDirectory() + "flightlog-subprocess-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let out = directory + "/out"
-        let err = directory + "/err"
-        let process = try Subprocess(path, arguments, environment: environment, stdout: out, stderr: err)
-        let status = await process.exited()
-        func read(_ path: String) -> String {
-            String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
-        }
-        return (status, read(out), read(err))
+        let output = try Output()
+        defer { output.remove() }
+        let process = try Subprocess(path, arguments, environment: environment, stdout: output.out, stderr: output.err)
+        return (await process.exited(), output.read(output.out), output.read(output.err))
     }
 
     /// The exit status once the child has ended (see ``waitUntilExit()``).

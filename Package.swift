@@ -135,7 +135,7 @@ let package = Package(
             name: "FlightlogAgentTests",
             dependencies: [
                 "FlightlogTestSupport", "FlightlogAgent", "FlightlogWire", "FlightlogSystem", "FlightlogSimulator", crypto,
-                nioCore, nioTestUtils,
+                nioCore, nioPosix, nioTestUtils,
             ]
         ),
         .testTarget(

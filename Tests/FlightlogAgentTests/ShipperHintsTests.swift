@@ -1,3 +1,8 @@
+import FlightlogSystem
+import FlightlogWire
+import Glibc
+import NIOCore
+import NIOPosix
 import Testing
 
 @testable import FlightlogAgent
@@ -15,29 +20,37 @@ import Testing
     )
 
     @Test func aKeyNotEnrolledIsToldHowToEnrolIt() throws {
-        let hint = try #require(
-            ShipperHints.afterRefusal("ERROR unknownAgent sequence 0: this key is not enrolled", self.configuration)
-        )
+        let hint = try #require(ShipperHints.afterRefusal(.unknownAgent, self.configuration))
         #expect(hint.contains("flightlog enroll --db DB --name cc-ws-602"))
         #expect(hint.contains("flightlog-agent pubkey --key /etc/flightlog/agent.key"))
         #expect(hint.contains("flightlog enroll-token --name cc-ws-602"))
     }
 
     @Test func aRevokedKeyIsToldToReenrol() throws {
-        let hint = try #require(ShipperHints.afterRefusal("ERROR revokedAgent sequence 0: revoked", self.configuration))
+        let hint = try #require(ShipperHints.afterRefusal(.revokedAgent, self.configuration))
         #expect(hint.contains("--reenroll"))
     }
 
-    @Test func aRefusedConnectionNamesTheAddressAndServe() throws {
-        let error =
-            "Connection errors: SingleConnectionFailure(target: [IPv4]10.1.2.3/10.1.2.3:7514, error: "
-            + "connection reset (error set): Connection refused) (errno: 111))"
-        let hint = try #require(ShipperHints.unreachable(error, self.configuration))
-        #expect(hint.contains("10.1.2.3:7514") && hint.contains("flightlog serve"))
+    /// A real connection to a port bound on 127.0.0.1 but not listening: the error ClientBootstrap throws.
+    @Test func aRefusedConnectionNamesTheAddressAndServe() async throws {
+        let bound = try #require(LoopbackTCP.bind())
+        defer { close(bound.fd) }
+        var configuration = self.configuration
+        configuration.aggregatorHost = "127.0.0.1"
+        configuration.aggregatorPort = bound.port
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: bound.port).get()
+            try await channel.close()
+            Issue.record("the connection was accepted")
+        } catch {
+            let hint = try #require(ShipperHints.unreachable(error, configuration), "\(error)")
+            #expect(hint.contains("127.0.0.1:\(bound.port)") && hint.contains("flightlog serve"))
+        }
     }
 
     @Test func otherFailuresGetNoMadeUpAdvice() {
-        #expect(ShipperHints.afterRefusal("ERROR chainBroken sequence 4: …", self.configuration) == nil)
-        #expect(ShipperHints.unreachable("something else entirely", self.configuration) == nil)
+        #expect(ShipperHints.afterRefusal(.chainBroken, self.configuration) == nil)
+        #expect(ShipperHints.unreachable(ChannelError.ioOnClosedChannel, self.configuration) == nil)
     }
 }

@@ -419,7 +419,8 @@ struct ShipperStateMachineTests {
                 .close(
                     .ended(
                         reason: "ERROR \(code) sequence 7: why",
-                        retryable: Self.retryableCodes.contains(code.rawValue)
+                        retryable: Self.retryableCodes.contains(code.rawValue),
+                        refusal: code
                     )
                 ),
             ]

@@ -57,11 +57,13 @@ public final class Shipper: Service {
                 case .drained:
                     self.counters.note("connection", "closed: everything was shipped and the agent stopped")
                     return
-                case .ended(let reason, let retryable):
+                case .ended(let reason, let retryable, let refusal):
                     self.counters.note("connection", "disconnected: \(reason)")
                     self.counters.note("last_error", reason)
                     var metadata: Logger.Metadata = ["reason": "\(reason)"]
-                    if let hint = ShipperHints.afterRefusal(reason, self.configuration) { metadata["hint"] = "\(hint)" }
+                    if let hint = refusal.flatMap({ ShipperHints.afterRefusal($0, self.configuration) }) {
+                        metadata["hint"] = "\(hint)"
+                    }
                     if Task.isShuttingDownGracefully {
                         self.logger.info("Connection to the aggregator ended", metadata: metadata)
                     } else {
@@ -76,7 +78,7 @@ public final class Shipper: Service {
                 self.counters.note("connection", "disconnected: \(error)")
                 self.counters.note("last_error", "\(error)")
                 var metadata: Logger.Metadata = ["error": "\(error)"]
-                if let hint = ShipperHints.unreachable("\(error)", self.configuration) { metadata["hint"] = "\(hint)" }
+                if let hint = ShipperHints.unreachable(error, self.configuration) { metadata["hint"] = "\(hint)" }
                 self.logger.info("Cannot reach the aggregator", metadata: metadata)
                 ceiling = backoff.attemptFailed()
             }

@@ -49,8 +49,9 @@ struct ShipperStateMachine {
         /// The agent was stopping and everything spooled was acknowledged: GOODBYE was sent.
         case drained
         /// Anything else: why, for people, and whether to reconnect with the usual backoff (`retryable`) or slowly,
-        /// because an operator must act (PROTOCOL.md §7.8).
-        case ended(reason: String, retryable: Bool)
+        /// because an operator must act (PROTOCOL.md §7.8); `refusal` is the code of the aggregator's ERROR, if one
+        /// ended it.
+        case ended(reason: String, retryable: Bool, refusal: ErrorCode? = nil)
     }
 
     /// What the connection must do.
@@ -341,7 +342,8 @@ struct ShipperStateMachine {
     private mutating func peerSentError(_ error: ErrorMessage) -> [Action] {
         let name = error.code.map { "\($0)" } ?? "\(error.rawCode)"
         let reason = "ERROR \(name) sequence \(error.sequence): \(error.message)"
-        return [.countErrorReceived] + self.close(.ended(reason: reason, retryable: error.code?.isRetryable ?? false))
+        return [.countErrorReceived]
+            + self.close(.ended(reason: reason, retryable: error.code?.isRetryable ?? false, refusal: error.code))
     }
 
     /// A frame that decodes but is not allowed now: ERROR `unexpectedFrame` (§3 rule 7, §7.2 rule 6), then close.

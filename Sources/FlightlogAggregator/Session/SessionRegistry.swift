@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import Synchronization
 
 /// One session per agent (PROTOCOL.md §7.2 rule 8): the newest to complete its handshake is served, and the session
 /// it replaces is closed.
@@ -15,14 +16,11 @@ final class SessionRegistry: Sendable {
     }
 
     private let owners = NIOLockedValueBox<[Int64: Owner]>([:])
-    private let tokens = NIOLockedValueBox<UInt64>(0)
+    private let tokens = Atomic<UInt64>(0)
 
     /// A token that names one session.
     func makeToken() -> UInt64 {
-        self.tokens.withLockedValue {
-            $0 &+= 1
-            return $0
-        }
+        self.tokens.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
     /// Makes the session named `token` the one of `agentID`; closes the one it replaces (with `close` as that one
@@ -43,7 +41,4 @@ final class SessionRegistry: Sendable {
             if owners[agentID]?.token == token { owners[agentID] = nil }
         }
     }
-
-    /// How many agents have a session.
-    var count: Int { self.owners.withLockedValue { $0.count } }
 }

@@ -109,14 +109,14 @@ struct SimulateCommand: AsyncParsableCommand {
             Output.error("cannot write under \(self.out): \(error.localizedDescription)")
             throw ExitCode(2)
         }
-        let start = SimulationPrinting.time(simulation.settings.startNanos)
+        let start = Timestamp.rfc3339(simulation.settings.startNanos)
         Output.line(
             "simulated \(simulation.hosts.count) workstations from \(start) for \(self.duration) (seed \(self.seed)) "
                 + "into \(self.out)"
         )
         for step in simulation.incident {
             Output.line(
-                "  \(SimulationPrinting.time(step.timeNanos))  \(step.host)  \(step.kind.rawValue): \(step.detail)"
+                "  \(Timestamp.rfc3339(step.timeNanos))  \(step.host)  \(step.kind.rawValue): \(step.detail)"
             )
         }
     }
@@ -227,19 +227,12 @@ struct SimulateCommand: AsyncParsableCommand {
 
     private static func incidentJSON(_ simulation: Simulation) -> String {
         let steps = simulation.incident.map { step in
-            "  {\"kind\":\"\(step.kind.rawValue)\",\"time\":\"\(SimulationPrinting.time(step.timeNanos))\","
+            "  {\"kind\":\"\(step.kind.rawValue)\",\"time\":\"\(Timestamp.rfc3339(step.timeNanos))\","
                 + "\"time_ns\":\(step.timeNanos),\"host\":\"\(step.host)\",\"detail\":\"\(step.detail)\"}"
         }
         let head =
             "{\"attacker_address\":\"\(simulation.attackerAddress)\",\"attacker_phone\":\"\(simulation.attackerPhone)\","
             + "\"victim_user\":\"\(simulation.victimUser)\",\"victim_host\":\"\(simulation.victimHost)\","
         return head + "\"steps\":[\n" + steps.joined(separator: ",\n") + "\n]}\n"
-    }
-}
-
-/// Times as the simulate command prints them.
-enum SimulationPrinting {
-    static func time(_ nanos: Int64) -> String {
-        Timestamp.rfc3339(nanos)
     }
 }

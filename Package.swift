@@ -19,6 +19,9 @@ let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
 let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
 let asn1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 
 let package = Package(
     name: "flightlog",
@@ -45,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
         // MARK: - Libraries
@@ -75,18 +80,24 @@ let package = Package(
                 "CSQLiteFaults", grdb, grdbSQLite, crypto, logging,
             ]
         ),
+        // The Prometheus text endpoint both programs can serve (`/metrics`), and the exposition helpers.
+        .target(
+            name: "FlightlogMetrics",
+            dependencies: [nioCore, nioPosix, nioHTTP1, coreMetrics, prometheus, logging, serviceLifecycle]
+        ),
         .target(
             name: "FlightlogAgent",
             dependencies: [
-                "FlightlogWire", "FlightlogTLS", "FlightlogSystem", nioCore, nioPosix, nioConcurrency, nioSSL, crypto,
-                logging, serviceLifecycle, yams, .target(name: "CSystemdJournal", condition: .when(platforms: [.linux])),
+                "FlightlogWire", "FlightlogTLS", "FlightlogSystem", "FlightlogMetrics", nioCore, nioPosix, nioConcurrency,
+                nioSSL, crypto, logging, serviceLifecycle, yams, .target(name: "CSystemdJournal", condition: .when(platforms: [.linux])),
             ]
         ),
         .target(
             name: "FlightlogAggregator",
             dependencies: [
-                "FlightlogWire", "FlightlogEvidence", "FlightlogStore", "FlightlogTLS", "FlightlogSystem", nioCore,
-                nioPosix, nioConcurrency, nioSSL, crypto, logging, serviceLifecycle, unixSignals,
+                "FlightlogWire", "FlightlogEvidence", "FlightlogStore", "FlightlogTLS", "FlightlogSystem", "FlightlogMetrics",
+                nioCore, nioPosix, nioConcurrency, nioSSL, crypto, logging, serviceLifecycle, unixSignals, coreMetrics,
+                prometheus,
             ]
         ),
 
@@ -134,7 +145,8 @@ let package = Package(
         .testTarget(
             name: "FlightlogAgentTests",
             dependencies: [
-                "FlightlogTestSupport", "FlightlogAgent", "FlightlogWire", "FlightlogSystem", "FlightlogSimulator", crypto,
+                "FlightlogTestSupport", "FlightlogAgent", "FlightlogWire", "FlightlogSystem", "FlightlogSimulator",
+                "FlightlogMetrics", crypto,
                 nioCore, nioPosix, nioTestUtils,
             ]
         ),
@@ -142,7 +154,7 @@ let package = Package(
             name: "FlightlogAggregatorTests",
             dependencies: [
                 "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogAggregator", "FlightlogStore",
-                "FlightlogEvidence", "FlightlogWire", grdb, nioCore, crypto, logging, serviceLifecycle, nioEmbedded,
+                "FlightlogEvidence", "FlightlogWire", "FlightlogMetrics", grdb, nioCore, crypto, logging, serviceLifecycle, nioEmbedded,
                 nioConcurrency,
             ]
         ),

@@ -1,3 +1,4 @@
+import FlightlogMetrics
 import FlightlogSystem
 import FlightlogTLS
 import Foundation
@@ -70,6 +71,24 @@ public enum Agent {
                 logger: logger
             )
             syslogServices.append(.init(service: receiver))
+        }
+        if let address = configuration.metricsListen {
+            let endpoint: MetricsEndpoint
+            do {
+                endpoint = try await MetricsEndpoint(host: address.host, port: address.port, logger: logger) {
+                    let spool = await journal.spoolStatus
+                    return AgentExposition.render(
+                        counters: counters.snapshot,
+                        spoolBatches: spool.batches,
+                        spoolBytes: spool.bytes,
+                        spoolMaxBytes: journal.maxSpoolBytes
+                    )
+                }
+            } catch {
+                throw AgentError.configuration("metrics_listen \(address): cannot listen: \(error)")
+            }
+            logger.info("Serving metrics", metadata: ["url": "http://\(address.host):\(endpoint.port)/metrics"])
+            syslogServices.append(.init(service: endpoint))
         }
         // Shut down in reverse order: the syslog inputs first (nothing more is received), the collector (final
         // batch), then the shipper (delivers it), then status.

@@ -1,4 +1,5 @@
 public import FlightlogEvidence
+import FlightlogMetrics
 public import FlightlogStore
 public import Logging
 import ServiceLifecycle
@@ -14,12 +15,40 @@ public enum Aggregator {
         public var signer: CheckpointSigner
         /// Seconds between signed checkpoints (only when the log has grown).
         public var checkpointIntervalSeconds: Int64
+        /// Where to serve `/metrics`, if anywhere (`--metrics-listen`).
+        public var metrics: MetricsSetup?
 
-        public init(configuration: AggregatorConfiguration, signer: CheckpointSigner, checkpointIntervalSeconds: Int64)
-        {
+        public init(
+            configuration: AggregatorConfiguration,
+            signer: CheckpointSigner,
+            checkpointIntervalSeconds: Int64,
+            metrics: MetricsSetup? = nil
+        ) {
             self.configuration = configuration
             self.signer = signer
             self.checkpointIntervalSeconds = checkpointIntervalSeconds
+            self.metrics = metrics
+        }
+    }
+
+    /// The Prometheus endpoint: its address, and how a scrape reads the agents and verify runs from the store.
+    public struct MetricsSetup: Sendable {
+        public var host: String
+        public var port: Int
+        /// Read at each scrape; nil when the store cannot answer (the scrape says so, and goes on).
+        public var fleet: @Sendable () async -> (agents: [AggregatorExposition.AgentRow]?, verifyRuns: [VerifyRun]?)
+
+        public init(
+            host: String,
+            port: Int,
+            fleet:
+                @escaping @Sendable () async -> (
+                    agents: [AggregatorExposition.AgentRow]?, verifyRuns: [VerifyRun]?
+                )
+        ) {
+            self.host = host
+            self.port = port
+            self.fleet = fleet
         }
     }
 
@@ -30,7 +59,8 @@ public enum Aggregator {
         _ setup: Setup,
         store: any EvidenceStore & TransparencyStore,
         logger: Logger,
-        listening: (_ port: Int) -> Void
+        listening: (_ port: Int) -> Void,
+        metricsListening: (_ port: Int) -> Void = { _ in }
     ) async throws {
         var configuration = setup.configuration
         // Once the storage is open (its files count): each connection needs a file descriptor.
@@ -76,6 +106,20 @@ public enum Aggregator {
             )
         }
         services.append(.init(service: server))
+        if let endpoint = setup.metrics {
+            let fleet = endpoint.fleet
+            let server: MetricsEndpoint
+            do {
+                server = try await MetricsEndpoint(host: endpoint.host, port: endpoint.port, logger: logger) {
+                    let (agents, runs) = await fleet()
+                    return AggregatorExposition.render(metrics: metrics, agents: agents, verifyRuns: runs)
+                }
+            } catch {
+                throw AggregatorError.cannotListen("metrics endpoint \(endpoint.host):\(endpoint.port): \(error)")
+            }
+            metricsListening(server.port)
+            services.append(.init(service: server))
+        }
         if let credentials = configuration.tls {
             services.append(.init(service: TLSReloader(credentials: credentials, metrics: metrics, logger: logger)))
         }

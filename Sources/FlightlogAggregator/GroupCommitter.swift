@@ -1,3 +1,4 @@
+import CoreMetrics
 import FlightlogStore
 import FlightlogSystem
 import FlightlogWire
@@ -24,6 +25,8 @@ actor GroupCommitter {
         var item: IngestItem
         var reply: Reply
         var bytes: Int
+        /// When it was queued, for ``AggregatorMetrics/batchDurableLatency``.
+        var queued: ContinuousClock.Instant
     }
 
     private let store: any EvidenceStore
@@ -88,7 +91,7 @@ actor GroupCommitter {
             reply(.failure(.shuttingDown))
             return
         }
-        self.pending.append(Pending(item: item, reply: reply, bytes: bytes))
+        self.pending.append(Pending(item: item, reply: reply, bytes: bytes, queued: .now))
         self.metrics.set("commit_queue_batches", Int64(self.pending.count))
         self.wakeUp?.resume()
         self.wakeUp = nil
@@ -193,12 +196,15 @@ actor GroupCommitter {
                 let started = ContinuousClock.now
                 let outcomes = try await self.store.ingest(group.map(\.item))
                 Failpoint.hit("aggregator.committed-before-ack")
-                let elapsed = ContinuousClock.now - started
+                let finished = ContinuousClock.now
+                let elapsed = finished - started
+                self.metrics.commitDuration.recordNanoseconds(elapsed.nanoseconds)
                 self.metrics.add(
                     "commit_us",
                     elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
                 )
                 for (entry, outcome) in zip(group, outcomes) {
+                    self.metrics.batchDurableLatency.recordNanoseconds((finished - entry.queued).nanoseconds)
                     entry.reply(.success(outcome))
                 }
                 self.metrics.add("commits")
@@ -213,11 +219,24 @@ actor GroupCommitter {
                         metadata: ["error": "\(error)", "batches": "\(group.count)", "failures": "\(failures)"]
                     )
                 }
-                for entry in group { entry.reply(.failure(.storage("\(error)"))) }
+                let finished = ContinuousClock.now
+                for entry in group {
+                    self.metrics.batchDurableLatency.recordNanoseconds((finished - entry.queued).nanoseconds)
+                    entry.reply(.failure(.storage("\(error)")))
+                }
             }
             self.metrics.set("commit_batches_in_transaction", 0)
             self.pendingBytes -= group.reduce(0) { $0 + $1.bytes }
             self.wakeSpaceWaiters()
         }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating (a histogram sample, not a clock).
+    var nanoseconds: Int64 {
+        let (seconds, overflow) = self.components.seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow
+            ? .max : seconds.addingReportingOverflow(self.components.attoseconds / 1_000_000_000).partialValue
     }
 }

@@ -88,6 +88,15 @@ struct RunCommand: AsyncParsableCommand {
     )
     var syslogTcp: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve this agent's counters to Prometheus (GET /metrics) on a loopback address; off by default, since the "
+                + "aggregator's --metrics-listen exports every agent's. Example: --metrics-listen 127.0.0.1:9465",
+            valueName: "host:port"
+        )
+    )
+    var metricsListen: String?
+
     @Option(help: "Host name events carry (default: the machine's). Example: --hostname cc-ws-602")
     var hostname: String?
 
@@ -171,6 +180,12 @@ struct RunCommand: AsyncParsableCommand {
             }
             if let tcp = self.syslogTcp {
                 configuration.syslog.tcp = try SyslogConfiguration.Address(parsing: tcp, option: "--syslog-tcp")
+            }
+            if let metrics = self.metricsListen {
+                configuration.metricsListen = try SyslogConfiguration.Address(
+                    parsing: metrics,
+                    option: "--metrics-listen"
+                )
             }
             if let hostname = self.hostname { configuration.hostname = hostname }
             if self.insecurePlaintext { configuration.insecurePlaintext = true }

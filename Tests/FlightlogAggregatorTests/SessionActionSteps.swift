@@ -38,12 +38,13 @@ enum Step: Equatable {
         touch(Int64)
     case count(String, Int64)
     case log(String)
+    case report(agent: String, counters: [String: UInt64])
     case close(SessionStateMachine.Closing)
 
     /// Whether this is a step of the protocol (not a counter or a log line).
     var isProtocol: Bool {
         switch self {
-        case .count, .log: false
+        case .count, .log, .report: false
         default: true
         }
     }
@@ -76,6 +77,8 @@ extension SessionStateMachine.Action {
         case .note(.touch(_, let at)): .touch(at)
         case .count(let name, let amount): .count(name, amount)
         case .log(let line): .log(line.message)
+        case .report(let agent, let heartbeat, _):
+            .report(agent: agent, counters: Dictionary(heartbeat.counters.map { ($0.name, $0.value) }) { $1 })
         case .close(let closing): .close(closing)
         }
     }

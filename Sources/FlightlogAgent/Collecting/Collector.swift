@@ -111,6 +111,11 @@ public actor Collector: Service {
         }
     }
 
+    /// The `reading_paused` gauge (heartbeats, metrics): 1 while the spool is full or cannot be written.
+    private func notePaused() {
+        self.counters.set("reading_paused", self.spoolFullSince != nil || self.commitFailingSince != nil ? 1 : 0)
+    }
+
     /// One round: poll, maybe cut. Returns whether anything was read or cut.
     func step(draining: Bool = false) async throws -> Bool {
         let now = self.wallClock()
@@ -121,6 +126,7 @@ public actor Collector: Service {
             if self.spoolFullSince == nil {
                 self.spoolFullSince = tick
                 self.counters.add("spool_full")
+                self.notePaused()
                 self.logger.warning("Spool full: reading paused until the aggregator acknowledges batches")
             }
             // Lines already read stay in memory until there is room; their offsets are not committed yet.
@@ -128,6 +134,7 @@ public actor Collector: Service {
         }
         if let since = self.spoolFullSince {
             self.spoolFullSince = nil
+            self.notePaused()
             let pausedMs = Self.milliseconds(since.duration(to: tick))
             self.counters.add("spool_full_ms", UInt64(max(0, pausedMs)))
             self.lifecycle("spool_full", "flightlog-agent spool was full; reading paused for \(pausedMs) ms")
@@ -167,6 +174,7 @@ public actor Collector: Service {
             if self.commitFailingSince == nil {
                 self.commitFailingSince = now
                 self.counters.add("spool_write_failures")
+                self.notePaused()
                 self.logger.error(
                     "Cannot write the spool: reading paused, nothing is lost; retrying every second",
                     metadata: ["error": "\(error)"]
@@ -178,6 +186,7 @@ public actor Collector: Service {
         }
         if let since = self.commitFailingSince {
             self.commitFailingSince = nil
+            self.notePaused()
             let pausedMs = Self.milliseconds(since.duration(to: now))
             self.counters.add("spool_write_failed_ms", UInt64(pausedMs))
             self.logger.notice(

@@ -56,6 +56,9 @@ public struct AgentConfiguration: Sendable, Equatable {
     }
     /// Syslog messages received on a Unix socket, UDP or TCP; none by default.
     public var syslog: SyslogConfiguration
+    /// Where to serve the agent's own `/metrics` (Prometheus text), loopback only; nil (the default) serves none:
+    /// the aggregator exports every agent's heartbeat counters already.
+    public var metricsListen: SyslogConfiguration.Address?
 
     public init(
         aggregatorHost: String = "127.0.0.1",
@@ -121,6 +124,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         var timezone: String?
         var syslog: SyslogConfiguration.File?
         var journal: JournalFile?
+        var metrics_listen: String?
     }
 
     /// `journal: true`, or `journal:` with `directory:` and `matches:` (and `enabled: false` to turn it off).
@@ -174,6 +178,9 @@ public struct AgentConfiguration: Sendable, Equatable {
             configuration.journal = JournalOptions(directory: journal.directory, matches: journal.matches ?? [])
         }
         if let syslog = file.syslog { try configuration.syslog.apply(syslog) }
+        if let metrics = file.metrics_listen {
+            configuration.metricsListen = try SyslogConfiguration.Address(parsing: metrics, option: "metrics_listen")
+        }
         return configuration
     }
 
@@ -203,6 +210,11 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
     }
 
+    /// 127.0.0.0/8, ::1 or localhost.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || (host.hasPrefix("127.") && host.split(separator: ".").count == 4)
+    }
+
     /// Checks the values together; the message says what to change.
     public func validate() throws(AgentError) {
         guard !self.watch.isEmpty || self.journal != nil || self.syslog.isEnabled else {
@@ -217,6 +229,12 @@ public struct AgentConfiguration: Sendable, Equatable {
             )
         }
         try self.syslog.validate()
+        if let metrics = self.metricsListen, !Self.isLoopback(metrics.host) {
+            throw AgentError.configuration(
+                "metrics_listen must be a loopback address (127.0.0.1:PORT or [::1]:PORT), got \(metrics): a "
+                    + "workstation serves nobody else; the aggregator's --metrics-listen exports every agent's counters"
+            )
+        }
         if self.insecurePlaintext {
             guard self.caPath == nil, self.pins.isEmpty else {
                 throw AgentError.configuration(

@@ -16,7 +16,8 @@ import Synchronization
 public actor Journal {
     /// The state directory.
     public nonisolated let directory: String
-    private let maxSpoolBytes: Int
+    /// The spool's cap (`spool_max_bytes`): past it, reading pauses.
+    nonisolated let maxSpoolBytes: Int
     private(set) var state: ChainState
     private var spooled: [UInt64: Int] = [:]
     private(set) var spoolBytes = 0

@@ -159,6 +159,7 @@ final class ShipperConnection: Sendable {
                 let spool = await self.journal.spoolStatus
                 values["spool_batches"] = UInt64(spool.batches)
                 values["spool_bytes"] = UInt64(spool.bytes)
+                values["spool_max_bytes"] = UInt64(self.journal.maxSpoolBytes)
                 let heartbeat = ShipperStateMachine.heartbeat(timeNanos: WallClock.nowNanos(), counters: values)
                 try await self.outbound.write(.heartbeat(heartbeat))
             case .waitForSpoolChange(let change):

@@ -126,6 +126,8 @@ struct Session {
                         await self.note(note)
                     case .count(let name, let amount):
                         self.metrics.add(name, amount)
+                    case .report(let agent, let heartbeat, let atNanos):
+                        self.metrics.noteHeartbeat(agent: agent, heartbeat, receivedNanos: atNanos)
                     case .log(let line):
                         self.logger.log(
                             level: line.level,

@@ -32,6 +32,8 @@ extension SessionStateMachine {
         case note(StoreNote)
         /// Add `amount` to the counter `name` (``AggregatorMetrics``).
         case count(String, Int64 = 1)
+        /// Keep what the agent reported in a HEARTBEAT with counters, for the metrics endpoint.
+        case report(agent: String, Heartbeat, atNanos: Int64)
         /// Log a line.
         case log(LogLine)
         /// End the session: write what `Closing` says, then close the connection. Nothing follows.

@@ -476,9 +476,12 @@ struct SessionStateMachine {
         switch frame {
         case .batch(let body):
             return self.batchArrived(body, streaming, at: now)
-        case .heartbeat:
+        case .heartbeat(let heartbeat):
             var streaming = streaming
             var actions: [Action] = []
+            if !heartbeat.counters.isEmpty {
+                actions.append(.report(agent: streaming.agent.name, heartbeat, atNanos: now))
+            }
             if now.subtractingSaturating(streaming.lastTouchNanos) > Self.touchIntervalNanos {
                 streaming.lastTouchNanos = now
                 actions.append(.note(.touch(agentID: streaming.agent.id, atNanos: now)))

@@ -70,12 +70,22 @@ extension SQLiteStore {
 
     /// Recorded `verify` runs, oldest first.
     public func verifyRuns() async throws(StoreError) -> [VerifyRun] {
+        try await self.verifyRuns(where: "")
+    }
+
+    /// The last recorded run of each mode (full, incremental, deep…), for the metrics endpoint: one indexed row per
+    /// mode however many runs a year of 5-minute checks leaves.
+    public func latestVerifyRuns() async throws(StoreError) -> [VerifyRun] {
+        try await self.verifyRuns(where: "WHERE id IN (SELECT MAX(id) FROM verify_runs GROUP BY mode)")
+    }
+
+    private func verifyRuns(where filter: String) async throws(StoreError) -> [VerifyRun] {
         try await self.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT id, started_ns, finished_ns, mode, scope, outcome, batches, events, findings, tree_size, summary
-                    FROM verify_runs ORDER BY id
+                    FROM verify_runs \(filter) ORDER BY id
                     """
             ).map { row in
                 VerifyRun(

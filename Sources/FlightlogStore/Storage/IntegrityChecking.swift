@@ -7,6 +7,9 @@ public protocol IntegrityChecking: Sendable {
     /// The recorded verify runs, oldest first.
     func verifyRuns() async throws(StoreError) -> [VerifyRun]
 
+    /// The last recorded run of each mode.
+    func latestVerifyRuns() async throws(StoreError) -> [VerifyRun]
+
     /// The audit trail, oldest first.
     func auditEntries() throws(StoreError) -> [AuditEntry]
 

@@ -37,6 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
               flightlog serve --config /etc/flightlog/aggregator.yaml
               flightlog serve --db flightlog.db --listen 0.0.0.0:7514 --tls-cert tls/server.pem --tls-key tls/server.key
               flightlog serve --db /tmp/t.db --listen 127.0.0.1:0 --insecure-plaintext --log-level debug
+              flightlog serve --config /etc/flightlog/aggregator.yaml --metrics-listen 10.0.0.5:9464
             """
     )
 
@@ -146,6 +147,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var checkpointInterval: Int64?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve Prometheus metrics (GET /metrics, text format) on this address: the aggregator's counters and "
+                + "latency histograms, one series per agent from its heartbeats, the last verify runs "
+                + "(docs/METRICS.md). Off by default. Example: --metrics-listen 127.0.0.1:9464",
+            valueName: "host:port"
+        )
+    )
+    var metricsListen: HostPort?
+
     func run() async throws {
         let settings: ServeSettings
         do {
@@ -179,6 +190,7 @@ struct ServeSettings {
     var statusFile: String?
     var aggregatorKey: String?
     var checkpointInterval: Int64 = 60
+    var metricsListen: HostPort?
 
     /// The keys of the YAML file, as in `aggregator/flightlog-serve.yaml`.
     struct File: Decodable {
@@ -195,6 +207,7 @@ struct ServeSettings {
         var status_file: String?
         var aggregator_key: String?
         var checkpoint_interval: Int64?
+        var metrics_listen: String?
     }
 
     init(_ command: ServeCommand) throws {
@@ -233,6 +246,12 @@ struct ServeSettings {
             self.statusFile = file.status_file ?? self.statusFile
             self.aggregatorKey = file.aggregator_key ?? self.aggregatorKey
             self.checkpointInterval = file.checkpoint_interval ?? self.checkpointInterval
+            if let metrics = file.metrics_listen {
+                guard let parsed = HostPort(argument: metrics) else {
+                    throw ValidationError("\(path): metrics_listen must be HOST:PORT, got '\(metrics)'")
+                }
+                self.metricsListen = parsed
+            }
         }
         self.db = command.db ?? self.db
         self.logLevel = command.logLevel ?? self.logLevel
@@ -247,6 +266,7 @@ struct ServeSettings {
         self.statusFile = command.statusFile ?? self.statusFile
         self.aggregatorKey = command.aggregatorKey ?? self.aggregatorKey
         self.checkpointInterval = command.checkpointInterval ?? self.checkpointInterval
+        self.metricsListen = command.metricsListen ?? self.metricsListen
         try self.check()
     }
 
@@ -351,16 +371,27 @@ struct ServeSettings {
             statusPath: self.statusFile ?? self.db + ".status.json",
             tls: credentials
         )
+        let metrics = self.metricsListen.map { address in
+            Aggregator.MetricsSetup(host: address.host, port: address.port) {
+                let agents = try? await store.agentSummaries()
+                let runs = try? await store.latestVerifyRuns()
+                return (agents.map(AggregatorExposition.AgentRow.enrolled), runs)
+            }
+        }
         let setup = Aggregator.Setup(
             configuration: configuration,
             signer: signer,
-            checkpointIntervalSeconds: self.checkpointInterval
+            checkpointIntervalSeconds: self.checkpointInterval,
+            metrics: metrics
         )
         do {
             try await Aggregator.run(setup, store: store, logger: logger) { port in
                 let bound = HostPort(host: self.listen.host, port: port)
                 Output.line("flightlog: listening on \(bound) (\(credentials == nil ? "plaintext" : "TLS 1.3"))")
                 lock.describe("pid \(getpid()), listening on \(bound)")
+            } metricsListening: { port in
+                let bound = HostPort(host: self.metricsListen?.host ?? "", port: port)
+                Output.line("flightlog: metrics on http://\(bound)/metrics")
             }
         } catch let error as AggregatorError {
             Output.error("\(error)")

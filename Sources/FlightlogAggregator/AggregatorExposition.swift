@@ -199,20 +199,20 @@ public enum AggregatorExposition {
     public static func render(metrics: AggregatorMetrics, agents: [AgentRow]?, verifyRuns: [VerifyRun]?) -> String {
         let registry = PrometheusCollectorRegistry()
         Self.catalog.register(metrics.snapshot, in: registry)
-        registry.makeGauge(
-            name: "flightlog_store_readable",
+        registry.gauge(
+            "flightlog_store_readable",
             help: "1 when this scrape could read the agents and verify runs from the database"
         ).set(agents != nil && verifyRuns != nil ? 1.0 : 0.0)
         if let agents { Self.register(agents, reports: metrics.agentReports, in: registry) }
         for run in verifyRuns ?? [] {
             let mode = [("mode", run.mode)]
-            registry.makeGauge(
-                name: "flightlog_verify_last_run_timestamp_seconds",
+            registry.gauge(
+                "flightlog_verify_last_run_timestamp_seconds",
                 labels: mode,
                 help: "When the last `flightlog verify` of this mode finished"
             ).set(Double(run.finishedNanos) / 1e9)
-            registry.makeGauge(
-                name: "flightlog_verify_last_findings",
+            registry.gauge(
+                "flightlog_verify_last_findings",
                 labels: mode,
                 help: "Findings of the last `flightlog verify` of this mode (0: clean)"
             ).set(Double(run.findings))
@@ -225,17 +225,17 @@ public enum AggregatorExposition {
         reports: [String: AggregatorMetrics.AgentReport],
         in registry: PrometheusCollectorRegistry
     ) {
-        registry.makeGauge(name: "flightlog_agents_enrolled", help: "Agents enrolled and not revoked")
+        registry.gauge("flightlog_agents_enrolled", help: "Agents enrolled and not revoked")
             .set(Double(agents.count))
         for agent in agents {
             let label = [("agent", agent.name)]
             let report = reports[agent.name]
             let lastSeen = max(agent.lastSeenNanos ?? 0, report?.receivedNanos ?? 0)
             func gauge(_ name: String, _ help: String, _ value: Double) {
-                registry.makeGauge(name: name, labels: label, help: help).set(value)
+                registry.gauge(name, labels: label, help: help).set(value)
             }
             func counter(_ name: String, _ help: String, _ value: Double) {
-                registry.makeCounter(name: name, labels: label, help: help).increment(by: value)
+                registry.counter(name, labels: label, help: help).increment(by: value)
             }
             if lastSeen > 0 {
                 gauge(
@@ -288,8 +288,8 @@ public enum AggregatorExposition {
             counter("flightlog_agent_reconnects_total", "Times the agent reconnected", value("reconnects"))
             counter("flightlog_agent_read_errors_total", "Errors reading the agent's sources", value("read_errors"))
             for (reason, key) in [("syslog_dropped", "syslog_dropped"), ("journal_missed", "journal_entries_missed")] {
-                registry.makeCounter(
-                    name: "flightlog_agent_lines_not_kept_total",
+                registry.counter(
+                    "flightlog_agent_lines_not_kept_total",
                     labels: label + [("reason", reason)],
                     help: "Lines the agent could not keep: syslog messages dropped, journal entries gone before read"
                 ).increment(by: value(key))

@@ -1,4 +1,5 @@
 public import CoreMetrics
+import FlightlogMetrics
 import FlightlogWire
 import NIOConcurrencyHelpers
 import NIOCore
@@ -31,8 +32,8 @@ public final class AggregatorMetrics: Sendable {
         self.commitDuration = CoreMetrics.Timer(
             label: "flightlog_commit_duration_seconds",
             dimensions: [],
-            handler: self.registry.makeDurationHistogram(
-                name: "flightlog_commit_duration_seconds",
+            handler: self.registry.durationHistogram(
+                "flightlog_commit_duration_seconds",
                 buckets: buckets,
                 help: "Seconds one group commit's transaction took, fsync included"
             )
@@ -40,8 +41,8 @@ public final class AggregatorMetrics: Sendable {
         self.batchDurableLatency = CoreMetrics.Timer(
             label: "flightlog_batch_durable_latency_seconds",
             dimensions: [],
-            handler: self.registry.makeDurationHistogram(
-                name: "flightlog_batch_durable_latency_seconds",
+            handler: self.registry.durationHistogram(
+                "flightlog_batch_durable_latency_seconds",
                 buckets: buckets,
                 help: "Seconds from a verified batch queued for commit to its transaction's outcome (its ACK is due)"
             )

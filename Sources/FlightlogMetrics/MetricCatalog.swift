@@ -67,7 +67,7 @@ public struct MetricCatalog: Sendable {
             }
             guard let entry = self.entries[String(base)] else {
                 let name = self.prefix + key.map { $0.isLetter || $0.isNumber ? $0 : "_" }.map(String.init).joined()
-                registry.makeGauge(name: name, labels: labels, help: Self.uncataloguedHelp).set(Double(raw))
+                registry.gauge(name, labels: labels, help: Self.uncataloguedHelp).set(Double(raw))
                 continue
             }
             var series = labels
@@ -75,10 +75,33 @@ public struct MetricCatalog: Sendable {
             let value = Double(raw) * entry.scale
             switch entry.kind {
             case .counter:
-                registry.makeCounter(name: entry.name, labels: series, help: entry.help).increment(by: max(0, value))
+                registry.counter(entry.name, labels: series, help: entry.help).increment(by: max(0, value))
             case .gauge:
-                registry.makeGauge(name: entry.name, labels: series, help: entry.help).set(value)
+                registry.gauge(entry.name, labels: series, help: entry.help).set(value)
             }
         }
+    }
+}
+
+extension PrometheusCollectorRegistry {
+    /// A counter by its full name (swift-prometheus wants a descriptor; the full name is its metric name).
+    public func counter(_ name: String, labels: [(String, String)] = [], help: String) -> Counter {
+        self.makeCounter(
+            descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help),
+            labels: labels
+        )
+    }
+
+    /// A gauge by its full name.
+    public func gauge(_ name: String, labels: [(String, String)] = [], help: String) -> Gauge {
+        self.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
+    }
+
+    /// A histogram of durations by its full name, in seconds.
+    public func durationHistogram(_ name: String, buckets: [Duration], help: String) -> DurationHistogram {
+        self.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help),
+            buckets: buckets
+        )
     }
 }

@@ -109,6 +109,46 @@ extension SQLiteStore {
         }
     }
 
+    /// Three lookups by index per agent (its last batch by the unique key, that batch's last event by id, its host's
+    /// last line backwards on `events_host_time`), so that `agents` stays instant on a store of millions of events.
+    public func agentActivity() async throws(StoreError) -> [Int64: AgentActivity] {
+        try await self.read { db in
+            var activity: [Int64: AgentActivity] = [:]
+            let lastEvents = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.id AS agent_id, e.host, e.source, e.time_ns, substr(e.line, 1, ?) AS head
+                    FROM agents a
+                    JOIN batches b ON b.id = (
+                        SELECT id FROM batches WHERE agent_id = a.id ORDER BY epoch DESC, seq DESC LIMIT 1)
+                    JOIN events e ON e.id = b.first_event_id + b.event_count - 1
+                    """,
+                arguments: [AgentActivity.stopPrefix.count]
+            )
+            for row in lastEvents {
+                let agentID: Int64 = try row.decode(Int64.self, forColumn: "agent_id")
+                let host: String = try row.decode(String.self, forColumn: "host")
+                let source: String = try row.decode(String.self, forColumn: "source")
+                let head = (try row.decode(Data?.self, forColumn: "head")).map { [UInt8]($0) } ?? []
+                let lastLine = try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT time_ns FROM events INDEXED BY events_host_time
+                        WHERE host = ? AND source <> ? ORDER BY time_ns DESC LIMIT 1
+                        """,
+                    arguments: [host, AgentActivity.lifecycleSource]
+                )
+                activity[agentID] = AgentActivity(
+                    host: host,
+                    lastLineNanos: lastLine,
+                    stopped: source == AgentActivity.lifecycleSource && head == AgentActivity.stopPrefix,
+                    lastEventNanos: try row.decode(Int64.self, forColumn: "time_ns")
+                )
+            }
+            return activity
+        }
+    }
+
     /// Findings, oldest first, optionally for one agent.
     public func findings(agentID: Int64? = nil) async throws(StoreError) -> [ChainFinding] {
         try await self.read { db in

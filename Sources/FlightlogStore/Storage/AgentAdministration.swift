@@ -13,6 +13,9 @@ public protocol AgentAdministration: Sendable {
     /// Every agent with its chains' figures, for `flightlog agents`.
     func agentSummaries() async throws(StoreError) -> [AgentSummary]
 
+    /// Each agent's last line and whether it was stopped, by agent id (agents with no events are absent).
+    func agentActivity() async throws(StoreError) -> [Int64: AgentActivity]
+
     /// The findings recorded at ingest, of one agent or of all.
     func findings(agentID: Int64?) async throws(StoreError) -> [ChainFinding]
 

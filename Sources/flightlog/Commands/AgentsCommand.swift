@@ -9,12 +9,17 @@ struct AgentsCommand: AsyncParsableCommand {
         commandName: "agents",
         abstract: "List enrolled agents: key, enrolment, last seen, chain position, counts and open findings.",
         discussion: """
-            Who is silent? Who has gaps? FINDINGS counts gaps, equivocations, broken links, new epochs and \
-            rejected batches recorded for the agent.
+            Who is silent? Who has gaps? STATE says, from the stored evidence rather than the clock of whoever reads \
+            it (a copy examined days later reads the same): "silent 12m" when the agent's last log line trails the \
+            newest line of the whole fleet by more than --silence, "stopped" when its last event is its own stop \
+            (SIGTERM, `systemctl stop`: on a workstation nobody logged off, an attacker's move), "revoked", else \
+            "active". LAST LINE is the time of its last log line, its own lifecycle events left out. FINDINGS counts \
+            gaps, equivocations, broken links, new epochs and rejected batches recorded for the agent.
 
             Examples:
               flightlog agents --db flightlog.db
-              flightlog agents --db flightlog.db --format jsonl | jq 'select(.gaps > 0)'
+              flightlog agents --db flightlog.db --silence 30m
+              flightlog agents --db flightlog.db --format jsonl | jq 'select(.state != "active")'
             """
     )
 
@@ -22,6 +27,14 @@ struct AgentsCommand: AsyncParsableCommand {
 
     @Option(help: "Output format: table or jsonl. Example: --format jsonl")
     var format: ListFormat = .table
+
+    @Option(
+        help: ArgumentHelp(
+            "Call an agent silent when its last line trails the fleet's newest by more than this. Example: --silence 30m",
+            valueName: "duration"
+        )
+    )
+    var silence: String = "10m"
 
     @Flag(help: "List the enrolment tokens instead: name, state (unused, used, expired, revoked), who used them.")
     var tokens = false
@@ -32,25 +45,35 @@ struct AgentsCommand: AsyncParsableCommand {
             return
         }
         let summaries: [AgentSummary]
+        let activity: [Int64: AgentActivity]
+        let silenceNanos: Int64
         do {
+            silenceNanos = try TimeExpression.parseDuration(self.silence)
             let store = try Storage.openReadOnly(path: self.database.db, onDamagedIndex: .leaveOut)
             summaries = try await store.agentSummaries()
+            activity = try await store.agentActivity()
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
+        }
+        let newestLine = activity.values.compactMap(\.lastLineNanos).max()
+        func state(_ summary: AgentSummary) -> String {
+            Self.state(summary, activity[summary.agent.id], newestLine: newestLine, silenceNanos: silenceNanos)
         }
         func time(_ nanos: Int64?) -> String { nanos.map(Timestamp.rfc3339) ?? "-" }
         switch self.format {
         case .table:
             var rows = [
                 [
-                    "NAME", "KEY", "ENROLLED", "REVOKED", "LAST SEEN", "EPOCH", "LAST SEQ", "BATCHES", "EVENTS", "GAPS",
-                    "EQUIV", "FINDINGS",
+                    "NAME", "STATE", "LAST LINE", "KEY", "ENROLLED", "REVOKED", "LAST SEEN", "EPOCH", "LAST SEQ",
+                    "BATCHES",
+                    "EVENTS", "GAPS", "EQUIV", "FINDINGS",
                 ]
             ]
             for s in summaries {
                 rows.append([
-                    s.agent.name, s.agent.fingerprint, time(s.agent.enrolledNanos), time(s.agent.revokedNanos),
+                    s.agent.name, state(s), time(activity[s.agent.id]?.lastLineNanos), s.agent.fingerprint,
+                    time(s.agent.enrolledNanos), time(s.agent.revokedNanos),
                     time(s.agent.lastSeenNanos), s.currentEpoch.map { String($0) } ?? "-",
                     s.lastSequence.map { String($0) } ?? "-", String(s.batches), String(s.events), String(s.gaps),
                     String(s.equivocations), String(s.openFindings),
@@ -71,6 +94,9 @@ struct AgentsCommand: AsyncParsableCommand {
                     }
                 }
                 add("name", s.agent.name, first: true)
+                add("state", state(s))
+                add("last_line", activity[s.agent.id]?.lastLineNanos.map(Timestamp.rfc3339))
+                add("stopped", activity[s.agent.id]?.stopped == true ? "true" : "false", quoted: false)
                 add("key_fingerprint", s.agent.fingerprint)
                 add("public_key", Data(s.agent.publicKey.bytes).base64EncodedString())
                 add("enrolled", time(s.agent.enrolledNanos))
@@ -90,6 +116,35 @@ struct AgentsCommand: AsyncParsableCommand {
                 Output.line(String(decoding: out, as: UTF8.self))
             }
         }
+    }
+
+    /// STATE: revoked; silent (by how much its last line trails the fleet's newest) and/or stopped; else active.
+    static func state(
+        _ summary: AgentSummary,
+        _ activity: AgentActivity?,
+        newestLine: Int64?,
+        silenceNanos: Int64
+    )
+        -> String
+    {
+        if summary.agent.revokedNanos != nil { return "revoked" }
+        var words: [String] = []
+        if silenceNanos > 0, let newest = newestLine {
+            let trail = newest.subtractingSaturating(activity?.lastLineNanos ?? Int64.min)
+            if trail >= silenceNanos {
+                words.append(activity?.lastLineNanos == nil ? "silent (no lines)" : "silent \(Self.minutes(trail))")
+            }
+        }
+        if activity?.stopped == true { words.append("stopped") }
+        return words.isEmpty ? "active" : words.joined(separator: ", ")
+    }
+
+    /// `12m`, `3h05m`, `2d04h`.
+    static func minutes(_ nanos: Int64) -> String {
+        let minutes = nanos / 60_000_000_000
+        if minutes < 60 { return "\(minutes)m" }
+        if minutes < 48 * 60 { return "\(minutes / 60)h" + String(format: "%02dm", minutes % 60) }
+        return "\(minutes / 1440)d" + String(format: "%02dh", (minutes % 1440) / 60)
     }
 
     private func listTokens() async throws {

@@ -7,7 +7,10 @@ struct AgentStatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Show files and offsets, spool depth, last ack, connection state and counters.",
         discussion: """
-            Reads the state directory; works whether or not the agent runs (the counters are those it last wrote).
+            Reads the state directory; works whether or not the agent runs (the counters are those it last wrote). \
+            The unsent batches are counted in the spool folder itself, so they are exact once the agent has stopped \
+            even if it was killed: `--json` has them as "unsent": {"batches": N, "bytes": B} (scripts/uninstall \
+            refuses while N > 0).
 
             Example:
               flightlog-agent status --state-dir /var/lib/flightlog-agent
@@ -33,19 +36,30 @@ struct AgentStatusCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let status = AgentStatus.read(stateDirectory: self.stateDir)
+        guard let unsent = Journal.unsentBatches(directory: self.stateDir, nextSequence: chain.nextSequence) else {
+            Output.error("cannot list \(self.stateDir)/spool")
+            throw ExitCode(2)
+        }
         if self.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
+            struct Unsent: Encodable {
+                var batches: Int
+                var bytes: Int
+            }
             struct Both: Encodable {
                 var chain: ChainState
                 var status: AgentStatus?
+                var unsent: Unsent
             }
-            if let out = try? encoder.encode(Both(chain: chain, status: status)) {
+            let both = Both(chain: chain, status: status, unsent: Unsent(batches: unsent.batches, bytes: unsent.bytes))
+            if let out = try? encoder.encode(both) {
                 Output.line(String(decoding: out, as: UTF8.self))
             }
             return
         }
         Output.line("epoch \(chain.epoch) · next sequence \(chain.nextSequence) · head \(chain.headHash.prefix(16))…")
+        Output.line("unsent: \(unsent.batches) batches, \(unsent.bytes) bytes in \(self.stateDir)/spool")
         Output.line("files:")
         for file in chain.tailer.files {
             Output.line("  \(file.path)  offset \(file.offset)  inode \(file.identity.inode)")

@@ -101,6 +101,25 @@ public actor Journal {
         return (spooled, total)
     }
 
+    /// The committed batches in the spool of `directory` whose chain is at `nextSequence`, read without opening the
+    /// journal (which takes no lock and removes nothing): what a stopped agent has not shipped yet. Counts exactly
+    /// the files ``init(directory:maxSpoolBytes:nowNanos:)`` would load; nil when the spool cannot be listed.
+    public static func unsentBatches(directory: String, nextSequence: UInt64) -> (batches: Int, bytes: Int)? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory + "/spool") else {
+            return nil
+        }
+        var batches = 0
+        var bytes = 0
+        for name in names {
+            guard name.hasSuffix(".flb"), let sequence = UInt64(name.dropLast(4)), sequence < nextSequence,
+                let size = FileStatus.of(path: directory + "/spool/" + name)?.size
+            else { continue }
+            batches += 1
+            bytes += Int(clamping: size)
+        }
+        return (batches, bytes)
+    }
+
     private static func encode(_ state: ChainState) throws(AgentError) -> [UInt8] {
         do {
             let encoder = JSONEncoder()

@@ -81,15 +81,26 @@ kill -TERM "${AGENT[$VICTIM_HOST]}"
 echo "the attacker stops the agent on $VICTIM_HOST; the simulation goes on"
 wait "$SIMULATE"
 cat "$WORK/simulate.out"
-for host in "${HOSTS[@]}"; do [ "$host" = "$VICTIM_HOST" ] || kill -TERM "${AGENT[$host]}"; done
-for host in "${HOSTS[@]}"; do wait "${AGENT[$host]}" 2>/dev/null || true; done
+wait "${AGENT[$VICTIM_HOST]}" 2>/dev/null || true
+# The other agents keep running, as on a live site: wait until each has read its files to the end and every batch is
+# acknowledged (its status: offsets summing to the files' size, nothing unsent).
+for host in "${HOSTS[@]}"; do
+    [ "$host" = "$VICTIM_HOST" ] && continue
+    for _ in $(seq 1 300); do
+        size="$(cat "$WORK/sim/$host"/* | wc -c)"
+        status="$("$BIN/flightlog-agent" status --state-dir "$WORK/state-$host" --json 2>/dev/null || true)"
+        read="$(echo "$status" | grep -o '"offset":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }')"
+        [ "$read" = "$size" ] && echo "$status" | grep -q '"unsent":{"batches":0' && break
+        sleep 0.1
+    done
+done
 ADDRESS="$(sed -n 's/.*"attacker_address":"\([^"]*\)".*/\1/p' "$WORK/sim/incident.json")"
 VICTIM="$(sed -n 's/.*"victim_user":"\([^"]*\)".*/\1/p' "$WORK/sim/incident.json")"
 echo "on $VICTIM_HOST, auth.log now holds $(grep -c "Accepted password" "$WORK/sim/$VICTIM_HOST/auth.log" || true) lines with the attacker's login"
 
 echo
-echo "== 3. which agents went silent"
-show agents --db "$DB"
+echo "== 3. which agents went silent: the victim's stopped while the others went on logging"
+show agents --db "$DB" --silence 5m
 
 echo
 echo "== 4. the Sigma starter rules"
@@ -110,6 +121,8 @@ show query --db "$DB" --ip "$ADDRESS" --program sshd
 
 echo
 echo "== 8. integrity: the store as it is, then a copy in which an insider edited the attacker's login"
+for host in "${HOSTS[@]}"; do [ "$host" = "$VICTIM_HOST" ] || kill -TERM "${AGENT[$host]}"; done
+for host in "${HOSTS[@]}"; do wait "${AGENT[$host]}" 2>/dev/null || true; done
 kill -TERM "$SERVE"; wait "$SERVE" 2>/dev/null || true  # the aggregator stops; its files are whole
 show verify --db "$DB"
 for file in "$DB"*; do cp "$file" "$WORK/tampered.db${file#"$DB"}"; done

@@ -8,12 +8,17 @@ struct FlightlogAgentCommand: AsyncParsableCommand {
         commandName: "flightlog-agent",
         abstract: "Tail log files and ship them to a Flightlog aggregator as signed, hash-chained batches.",
         discussion: """
-            Examples:
-              flightlog-agent keygen --key /etc/flightlog/agent.key
+            A workstation, worked through (the aggregator's operator gives you its address, the pin \
+            `flightlog tls-init` printed, and a one-time token from `flightlog enroll-token`):
+              flightlog-agent enroll --aggregator logs.example:7514 --pin sha256:… \\
+                  --key /etc/flightlog/agent.key --token-file token.txt
               flightlog-agent run --config /etc/flightlog/agent.yaml
+              flightlog-agent status --state-dir /var/lib/flightlog-agent
+
+            Trying it on loopback, without TLS:
+              flightlog-agent keygen --key agent.key
               flightlog-agent run --aggregator 127.0.0.1:7514 --key agent.key --state-dir state \\
                   --watch '/var/log/*.log' --insecure-plaintext
-              flightlog-agent status --state-dir /var/lib/flightlog-agent
             """,
         subcommands: [
             KeygenCommand.self, PubkeyCommand.self, EnrollCommand.self, RunCommand.self, RotateKeyCommand.self,

@@ -8,20 +8,25 @@ struct Flightlog: AsyncParsableCommand {
         commandName: "flightlog",
         abstract: "Flightlog aggregator and investigator tools: tamper-evident log evidence from agents.",
         discussion: """
-            Aggregator:    serve, status \
-            Enrolment:     enroll, revoke, agents \
-            Investigation: query, timeline, stats, hunt, export (see docs/INVESTIGATING.md) \
-            Integrity:     verify (a database, or a bundle with --bundle; verify-bundle is its old spelling),
-                           checkpoint
-            Trying it out: simulate (made-up call-center logs, with a vishing incident on request)
+            New here? `bash scripts/demo.sh` runs the whole pipeline on made-up call-center logs, with an incident \
+            to investigate, and prints each command it runs.
 
-            Examples:
-              flightlog enroll --db /var/lib/flightlog/flightlog.db --name cc-ws-602 --public-key 'q0n…='
-              flightlog serve --db /var/lib/flightlog/flightlog.db --listen 0.0.0.0:7514 --insecure-plaintext
-              flightlog agents --db /var/lib/flightlog/flightlog.db
-              flightlog query --db /var/lib/flightlog/flightlog.db --user mchen --since 2026-11-24T09:00Z
-              flightlog verify --db /var/lib/flightlog/flightlog.db
-              flightlog export --db /var/lib/flightlog/flightlog.db --user mchen --since 2026-11-24 --out case-4711/
+            Aggregator:    serve, status, tls-init
+            Enrolment:     enroll-token, enroll, revoke-token, revoke, agents
+            Investigation: query, timeline, stats, hunt, export (docs/INVESTIGATING.md)
+            Integrity:     verify (a database, or a bundle with --bundle), checkpoint
+            Trying it out: simulate
+
+            A first site, worked through (DB=/var/lib/flightlog/flightlog.db):
+              flightlog tls-init --out /etc/flightlog/tls --name logs.example --ip 10.0.0.5
+              flightlog serve --db $DB --tls-cert /etc/flightlog/tls/server.pem \\
+                  --tls-key /etc/flightlog/tls/server.key
+              flightlog enroll-token --db $DB --name cc-ws-602
+                (on cc-ws-602: flightlog-agent enroll --token-file - --pin sha256:…)
+              flightlog agents --db $DB
+              flightlog query --db $DB --user mchen --since 2026-11-24T09:00Z
+              flightlog verify --db $DB
+              flightlog export --db $DB --user mchen --since 2026-11-24 --out case-4711/
               flightlog verify --bundle case-4711/ --aggregator-key flightlog-aggregator.key.pub
             """,
         subcommands: [

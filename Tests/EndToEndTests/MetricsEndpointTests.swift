@@ -84,6 +84,21 @@ struct MetricsEndpointTests {
         #expect(try await Self.get(metricsPort, path: "/other").status == 404)
         #expect(try await Self.get(metricsPort, method: "POST").status == 405)
 
+        // An agent pointed at the metrics port by mistake is told what answered and where serve listens.
+        let lost = try Harness.startAgent(
+            scratch: site.scratch,
+            port: metricsPort,
+            hostname: "cc-ws-lost",
+            sources: ["--watch", log],
+            state: "lost-state",
+            log: "lost-agent.log"
+        )
+        defer { Harness.killHard(lost) }
+        try await Harness.eventuallyAsync(seconds: 30, "the lost agent's hint") {
+            let text = (try? String(contentsOfFile: site.scratch.file("lost-agent.log"), encoding: .utf8)) ?? ""
+            return text.contains("answered \"HTTP…\": an HTTP server") && text.contains("flightlog serve --listen")
+        }
+
         // Every metric the sample alerts use is in these scrapes (a renamed metric would silence an alert).
         let rules = try String(
             contentsOfFile: RepositoryFiles.root.appendingPathComponent("aggregator/prometheus/flightlog-alerts.yml")

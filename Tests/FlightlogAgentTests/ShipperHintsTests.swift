@@ -49,6 +49,13 @@ import Testing
         }
     }
 
+    @Test func aWrongPortIsToldWhatAnsweredAndWhereServeListens() {
+        let http = ShipperHints.notAnAggregator(greeting: "HTTP", self.configuration)
+        #expect(http.contains("answered \"HTTP…\": an HTTP server"))
+        #expect(http.contains("flightlog serve --listen"))
+        #expect(ShipperHints.notAnAggregator(greeting: "SSH-", self.configuration).contains("an SSH server"))
+    }
+
     @Test func otherFailuresGetNoMadeUpAdvice() {
         #expect(ShipperHints.afterRefusal(.chainBroken, self.configuration) == nil)
         #expect(ShipperHints.unreachable(ChannelError.ioOnClosedChannel, self.configuration) == nil)

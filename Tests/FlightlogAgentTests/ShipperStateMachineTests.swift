@@ -474,6 +474,25 @@ struct ShipperStateMachineTests {
         )
     }
 
+    /// The agent pointed at an HTTP port reads "HTTP" as a frame length: the outcome names the greeting, so that the
+    /// agent's log can say it reached something other than an aggregator.
+    @Test(arguments: [("HTTP", UInt32(0x4854_5450)), ("SSH-", UInt32(0x5353_482D))])
+    func aTextProtocolsGreetingIsNamed(_ greeting: String, _ length: UInt32) {
+        var machine = Self.machine(in: .awaitingChallenge)
+        let error = WireError.frameTooLarge(length: Int(length), limit: WireLimits.maxFrameLength)
+        let actions = machine.receivedUndecodable(error)
+        #expect(
+            actions.last
+                == .close(
+                    .ended(
+                        reason: "the aggregator sent a frame that does not decode: \(error)",
+                        retryable: true,
+                        foreignGreeting: greeting
+                    )
+                )
+        )
+    }
+
     // MARK: - Close without GOODBYE (§2 rule 6)
 
     @Test(arguments: Phase.allCases)

@@ -57,12 +57,14 @@ public final class Shipper: Service {
                 case .drained:
                     self.counters.note("connection", "closed: everything was shipped and the agent stopped")
                     return
-                case .ended(let reason, let retryable, let refusal):
+                case .ended(let reason, let retryable, let refusal, let greeting):
                     self.counters.note("connection", "disconnected: \(reason)")
                     self.counters.note("last_error", reason)
                     var metadata: Logger.Metadata = ["reason": "\(reason)"]
                     if let hint = refusal.flatMap({ ShipperHints.afterRefusal($0, self.configuration) }) {
                         metadata["hint"] = "\(hint)"
+                    } else if let greeting {
+                        metadata["hint"] = "\(ShipperHints.notAnAggregator(greeting: greeting, self.configuration))"
                     }
                     if Task.isShuttingDownGracefully {
                         self.logger.info("Connection to the aggregator ended", metadata: metadata)

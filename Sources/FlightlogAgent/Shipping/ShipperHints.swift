@@ -21,6 +21,17 @@ enum ShipperHints {
         }
     }
 
+    /// After the peer answered with `greeting`, the first bytes of some other protocol (the wrong port).
+    static func notAnAggregator(greeting: String, _ configuration: AgentConfiguration) -> String {
+        let address = "\(configuration.aggregatorHost):\(configuration.aggregatorPort)"
+        let what =
+            greeting.hasPrefix("HTTP")
+            ? "an HTTP server (a metrics endpoint, a proxy?)"
+            : greeting.hasPrefix("SSH-") ? "an SSH server" : "something that is not a Flightlog aggregator"
+        return "\(address) answered \"\(greeting)…\": \(what). Point the agent at the port of `flightlog serve "
+            + "--listen` (7514 unless changed)"
+    }
+
     /// After a connection could not be made (`error` as ``ClientBootstrap`` threw it), or nil when nothing helps.
     static func unreachable(_ error: any Error, _ configuration: AgentConfiguration) -> String? {
         let address = "\(configuration.aggregatorHost):\(configuration.aggregatorPort)"

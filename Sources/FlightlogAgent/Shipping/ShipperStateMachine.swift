@@ -50,8 +50,9 @@ struct ShipperStateMachine {
         case drained
         /// Anything else: why, for people, and whether to reconnect with the usual backoff (`retryable`) or slowly,
         /// because an operator must act (PROTOCOL.md §7.8); `refusal` is the code of the aggregator's ERROR, if one
-        /// ended it.
-        case ended(reason: String, retryable: Bool, refusal: ErrorCode? = nil)
+        /// ended it; `foreignGreeting` the first bytes of a peer that is not a Flightlog aggregator at all (an HTTP
+        /// server's `HTTP`, an SSH server's `SSH-`), which the agent read as a frame length.
+        case ended(reason: String, retryable: Bool, refusal: ErrorCode? = nil, foreignGreeting: String? = nil)
     }
 
     /// What the connection must do.
@@ -180,8 +181,20 @@ struct ShipperStateMachine {
         if case .closed = self.state { return [] }
         let code: ErrorCode = error.frameErrorCode == .frameTooLarge ? .frameTooLarge : .malformedFrame
         let answer = Action.send(.error(ErrorMessage(code: code, message: "\(error)")))
+        var greeting: String?
+        if case .frameTooLarge(let length, _) = error {
+            // Four printable ASCII bytes where a frame's length goes: a text protocol answered, not an aggregator.
+            let bytes = (0..<4).map { UInt8(truncatingIfNeeded: length >> (24 - 8 * $0)) }
+            if bytes.allSatisfy({ (0x20...0x7E).contains($0) }) { greeting = String(decoding: bytes, as: UTF8.self) }
+        }
         return [answer]
-            + self.close(.ended(reason: "the aggregator sent a frame that does not decode: \(error)", retryable: true))
+            + self.close(
+                .ended(
+                    reason: "the aggregator sent a frame that does not decode: \(error)",
+                    retryable: true,
+                    foreignGreeting: greeting
+                )
+            )
     }
 
     /// The connection ended without GOODBYE: like a network failure (PROTOCOL.md §2 rule 6).

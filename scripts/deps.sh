@@ -3,9 +3,13 @@
 # missing, the openssl tool the TLS tests use as a TLS 1.2-only peer, util-linux's logger (bsdutils) that the syslog
 # tests send with, and systemd-journal-remote, which the journal tests use to write real journal files from
 # export-format input; and the sqlite3 shell, with which the demo plays an insider editing the database. Debian/Ubuntu.
+# --tests: also chromium (about 150 MB to download, 480 MB installed), in which the HTML report tests open report.html
+# headless; scripts/test.sh passes it, the demo does not need it.
 set -euo pipefail
+packages=(libz-dev libsqlite3-dev libdeflate-dev libsystemd-dev systemd-journal-remote openssl bsdutils sqlite3)
+[ "${1:-}" = "--tests" ] && packages+=(chromium)
 missing=()
-for pkg in libz-dev libsqlite3-dev libdeflate-dev libsystemd-dev systemd-journal-remote openssl bsdutils sqlite3; do
+for pkg in "${packages[@]}"; do
     # libz-dev is a virtual package provided by zlib1g-dev.
     probe="$pkg"; [ "$pkg" = libz-dev ] && probe=zlib1g-dev
     dpkg -s "$probe" >/dev/null 2>&1 || missing+=("$pkg")

@@ -9,7 +9,7 @@ if [ "${1:-}" = "--long" ]; then
     export FLIGHTLOG_LONG=1
     shift
 fi
-bash scripts/deps.sh
+bash scripts/deps.sh --tests
 # House style: swift-nio's .swift-format, enforced.
 swift format lint --strict -r Sources Tests
 # The module arrows of ARCHITECTURE.md are the target dependencies of Package.swift; importing a module a target

@@ -25,6 +25,13 @@ enum BundleFiles {
         }
     }
 
+    /// Removes a file's entry from manifest.json, leaving the file in place.
+    static func unlist(_ bundle: String, _ file: String) throws {
+        try Self.editManifest(bundle) { manifest in
+            manifest["files"] = (manifest["files"] as? [[String: Any]] ?? []).filter { $0["path"] as? String != file }
+        }
+    }
+
     /// Rewrites manifest.json after `edit` (it is not itself hashed: only the SHA-256 in the case notes pins it).
     static func editManifest(_ bundle: String, _ edit: (inout [String: Any]) throws -> Void) throws {
         let path = bundle + "/manifest.json"

@@ -23,7 +23,7 @@ struct ExportTests {
         #expect(
             files == [
                 "README.txt", "aggregator.pub", "batches", "checkpoint.txt", "events.jsonl", "keys.json",
-                "manifest.json",
+                "manifest.json", "report.html",
             ]
         )
         #expect(try FileManager.default.contentsOfDirectory(atPath: bundle + "/batches").count == 2)

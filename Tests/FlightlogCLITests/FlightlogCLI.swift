@@ -17,4 +17,17 @@ enum FlightlogCLI {
         let result = try Subprocess.run(try Executables.path("flightlog"), arguments, environment: environment)
         return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
+
+    /// ``run(_:user:)`` without holding one of the test process's few threads while the command runs.
+    static func runAsync(_ arguments: [String], user: String = "investigator-test") async throws -> Result {
+        var environment = ProcessInfo.processInfo.environment
+        environment["USER"] = user
+        environment["SUDO_USER"] = nil
+        let result = try await Subprocess.runAsync(
+            try Executables.path("flightlog"),
+            arguments,
+            environment: environment
+        )
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
+    }
 }

@@ -9,6 +9,9 @@
 /// DIR/manifest.json       who, when, which filters; per batch its inclusion proof; every file's SHA-256
 ///                         (``BundleManifest``)
 /// DIR/README.txt          what the recipient has and how to check it
+/// DIR/report.html         the investigator's report (``ReportRenderer``), a view of the above; since the report
+///                         was added, within format 4: listed and hashed like every other file, absent from older
+///                         bundles
 /// ```
 public enum BundleFormat {
     /// The format this release writes. Version 4 writes the parsed columns and field keys under their ECS names
@@ -38,6 +41,11 @@ public enum BundleFormat {
     public static let keysFile = "keys.json"
     public static let eventsFile = "events.jsonl"
     public static let readmeFile = "README.txt"
+    /// The investigator's HTML report; optional (bundles written before it have none).
+    public static let reportFile = "report.html"
+    /// The version of the report's content, named in its footer: it is a view, not part of what is verified beyond
+    /// its hash.
+    public static let reportFormat = "flightlog-report-1"
     /// The bundle's copy of the signed checkpoint the proofs lead to.
     public static let checkpointFile = "checkpoint.txt"
     /// The bundle's copy of the aggregator's verifier key.

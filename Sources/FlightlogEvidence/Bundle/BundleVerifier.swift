@@ -77,6 +77,13 @@ public enum BundleVerifier {
         for path in present where contents[path] == nil && !listed.contains(where: { $0.path == path }) {
             report.problems.append("\(path): present but not listed in the manifest")
         }
+        // A report is optional (older bundles have none), but one that is there must be the one the manifest hashed.
+        let reportPath = root.appendingPathComponent(BundleFormat.reportFile).path
+        if FileManager.default.fileExists(atPath: reportPath),
+            !listed.contains(where: { $0.path == BundleFormat.reportFile })
+        {
+            report.problems.append("\(BundleFormat.reportFile): present but not listed in the manifest")
+        }
 
         // 2. Keys.
         var keys: [String: [Curve25519.Signing.PublicKey]] = [:]

@@ -21,6 +21,7 @@ enum EvidenceExporter {
         who: String,
         command: [String],
         filters: [(String, String)],
+        report: ReportOptions?,
         now: Int64
     ) async throws -> ExportSummary {
         try Self.prepare(directory)
@@ -116,6 +117,39 @@ enum EvidenceExporter {
         let keysFile = BundleFormat.keysFile
         files.append((keysFile, keys.count, try Self.write(keys, to: directory + "/" + keysFile)))
 
+        var reportSHA256: String?
+        if let report {
+            // The report is a view of what the bundle holds: the same selection, its batches and checkpoint.
+            let custody = IncidentReport.Custody(
+                bundleDirectory: directory,
+                database: store.path,
+                command: command,
+                batchCount: batchEntries.count,
+                batches: Self.custodyBatches(batchEntries),
+                agents: ReportGatherer.agents(agents, batches: Self.custodyBatches(batchEntries)),
+                checkpoint: anchor.map {
+                    IncidentReport.Custody.Checkpoint(
+                        origin: $0.signed.checkpoint.origin,
+                        treeSize: $0.signed.checkpoint.size,
+                        rootHash: Data($0.signed.checkpoint.rootHash.bytes).base64EncodedString(),
+                        verifierKey: checkpointKey?.verifier.verifierKey
+                    )
+                },
+                lastVerify: nil
+            )
+            let model = try await ReportGatherer.report(
+                store: store,
+                query: query,
+                options: report,
+                custody: custody,
+                now: now
+            )
+            let html = Array(ReportRenderer(limits: report.limits).render(model).utf8)
+            let hash = try Self.write(html, to: directory + "/" + BundleFormat.reportFile)
+            files.append((BundleFormat.reportFile, html.count, hash))
+            reportSHA256 = hash
+        }
+
         let readme = Self.readme(
             events: count,
             batches: batchIDs.count,
@@ -156,8 +190,23 @@ enum EvidenceExporter {
             agents: agents.count,
             manifestSHA256: manifestHash,
             checkpoint: anchor?.signed.checkpoint,
-            signedCheckpoint: anchor?.fresh ?? false
+            signedCheckpoint: anchor?.fresh ?? false,
+            reportSHA256: reportSHA256
         )
+    }
+
+    /// The manifest's batch entries as the report's custody section lists them.
+    private static func custodyBatches(_ entries: [BundleManifest.Batch]) -> [IncidentReport.Custody.Batch] {
+        entries.map {
+            IncidentReport.Custody.Batch(
+                agent: $0.agent ?? "",
+                epoch: $0.epoch ?? 0,
+                sequence: $0.sequence ?? 0,
+                hash: $0.batchHash ?? "",
+                receivedNanos: $0.receivedNanos,
+                leafIndex: $0.leafIndex
+            )
+        }
     }
 
     // MARK: - Checkpoint and proofs
@@ -296,6 +345,9 @@ enum EvidenceExporter {
                               batch it accepted): origin, tree size, root hash, and the aggregator's Ed25519
                               signature, in the C2SP signed-note format.
               aggregator.pub  the aggregator's checkpoint verifier key (signed-note form: name+keyhash+base64 key).
+              report.html     the investigator's report: timeline with gaps and findings, events over time per
+                              host, matched hunt rules, chain of custody. Opens in any browser, offline; a view
+                              of the files here, hashed in the manifest like them.
               manifest.json   who exported what, when, with which filters; for every batch its receive time, its
                               leaf index in the log and the audit path (RFC 6962 inclusion proof) from it to the
                               checkpoint's root; and the SHA-256 of every file above.

@@ -16,4 +16,6 @@ public struct ExportSummary: Sendable, Equatable {
     public var checkpoint: Checkpoint?
     /// Whether that checkpoint was signed for this export because no stored one covered every exported batch.
     public var signedCheckpoint: Bool
+    /// SHA-256 (hex) of report.html, when the bundle has one.
+    public var reportSHA256: String?
 }

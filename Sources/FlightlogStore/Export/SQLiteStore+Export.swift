@@ -73,6 +73,7 @@ extension SQLiteStore {
         who: String,
         command: [String],
         filters: [(String, String)],
+        report: ReportOptions?,
         now: Int64
     ) async throws -> ExportSummary {
         try await EvidenceExporter.export(
@@ -83,6 +84,7 @@ extension SQLiteStore {
             who: who,
             command: command,
             filters: filters,
+            report: report,
             now: now
         )
     }

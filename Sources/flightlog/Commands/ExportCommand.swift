@@ -1,21 +1,36 @@
 import ArgumentParser
+import Crypto
 import FlightlogEvidence
+import FlightlogSigma
 import FlightlogStore
+import FlightlogWire
 import Foundation
 
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write an evidence bundle: selected events, the signed batches holding them, keys, manifest, README.",
+        abstract:
+            "Write an evidence bundle (selected events, their signed batches, keys, manifest, README, HTML report), "
+            + "or the HTML report alone.",
         discussion: """
             Takes the same filters as `flightlog query`. The output directory must be new or empty; nothing in it \
             is ever overwritten. It receives events.jsonl (the events, times in UTC), batches/*.flb (each signed \
             batch holding an exported event, byte for byte), keys.json (the agents' public keys), checkpoint.txt \
             (a signed checkpoint of the aggregator's transparency log covering every exported batch), \
             aggregator.pub (its verifier key), manifest.json (who exported what when with which filters, each \
-            batch's receive time, leaf index and inclusion proof, and the SHA-256 of every file) and README.txt. \
-            The SHA-256 of manifest.json is printed: put it in your case notes. The recipient checks the bundle \
-            offline with `flightlog verify --bundle DIR --aggregator-key KEY.pub`.
+            batch's receive time, leaf index and inclusion proof, and the SHA-256 of every file), README.txt and \
+            report.html. The SHA-256 of manifest.json is printed: put it in your case notes. The recipient checks \
+            the bundle offline with `flightlog verify --bundle DIR --aggregator-key KEY.pub`.
+
+            report.html is the investigator's report, one self-contained page that opens offline in any browser: the \
+            window, agents and filters; a summary; events over time per host (SVG charts); the gaps, silences and \
+            findings (as `flightlog timeline` marks them, --silence sets the threshold); the incident timeline \
+            across hosts (the first 500 events, then the count of the rest); the Sigma rules that matched (with \
+            --rules, run as `flightlog hunt` runs them, built-in pipeline applied: each with its count and first 20 \
+            events; without --rules the section says no hunt was run); the chain of custody; and how to verify the \
+            bundle. Everything from the logs is escaped, and the page's Content-Security-Policy allows no script. \
+            It is hashed in manifest.json like every other file. --html FILE writes the report to FILE too; \
+            without --out, FILE alone is written (a view of the database, not evidence: no bundle, nothing signed).
 
             The checkpoint is the latest one stored that covers every exported batch. When there is none (serve \
             signs one every --checkpoint-interval seconds), export signs one with the aggregator's private key, as \
@@ -25,8 +40,8 @@ struct ExportCommand: AsyncParsableCommand {
             latest checkpoint in that off-site copy is used instead (and nothing is signed), so that the recipient \
             can match the bundle against the same copy.
 
-            Exit status: 0 when events were exported, 1 when none matched (the bundle is still written), 2 on an \
-            error. Recorded in the audit trail.
+            Exit status: 0 when events were exported, 1 when none matched (the bundle or report is still written), \
+            2 on an error. Recorded in the audit trail.
 
             Examples:
               flightlog export --db flightlog.db --user mchen --since 2026-11-24 --out case-4711/
@@ -34,6 +49,9 @@ struct ExportCommand: AsyncParsableCommand {
               flightlog export --db /var/lib/flightlog/flightlog.db --host cc-ws-602 --out case-4711/ \\
                   --aggregator-key /var/lib/flightlog/flightlog-aggregator.key.pub
               flightlog export --db flightlog.db --user mchen --out case-4711/ --checkpoints /mnt/worm/checkpoints.txt
+              flightlog export --db flightlog.db --since 2026-11-24T09:00Z --until 2026-11-24T12:00Z \\
+                  --rules aggregator/rules --out case-4711/ --html case-4711-report.html
+              flightlog export --db flightlog.db --host cc-ws-602 --since 1d --html /tmp/cc-ws-602.html
             """
     )
 
@@ -43,7 +61,34 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp("The bundle directory to create (new or empty). Example: --out case-4711/", valueName: "dir")
     )
-    var out: String
+    var out: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Also write the HTML report to this new file; without --out, only the report is written (no bundle). "
+                + "Example: --html case-4711.html",
+            valueName: "file"
+        )
+    )
+    var html: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Sigma rules for the report's hunt section (a file or folder, repeatable, as `flightlog hunt --rules`); "
+                + "default: none, no hunt. Example: --rules aggregator/rules",
+            valueName: "path"
+        )
+    )
+    var rules: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "In the report, mark an agent silent after this long without events, as `flightlog timeline --silence`; "
+                + "0 turns it off. Example: --silence 15m",
+            valueName: "duration"
+        )
+    )
+    var silence: String = "10m"
 
     @Option(
         help: ArgumentHelp(
@@ -65,20 +110,54 @@ struct ExportCommand: AsyncParsableCommand {
     )
     var checkpoints: String?
 
+    func validate() throws {
+        if self.out == nil && self.html == nil {
+            throw ValidationError(
+                "pass --out DIR (an evidence bundle, with report.html) or --html FILE (the report alone)"
+            )
+        }
+    }
+
     func run() async throws {
         let db = self.database.db
         let query = try self.filters.queryOrExit()
+        let silenceNanos: Int64
+        do {
+            silenceNanos = try TimeExpression.parseDuration(self.silence)
+        } catch {
+            Output.error("--silence: \(error)")
+            throw ExitCode(2)
+        }
+        if let html = self.html, FileManager.default.fileExists(atPath: html) {
+            Output.error("\(html) exists: the report is never written over an existing file; choose another name")
+            throw ExitCode(2)
+        }
+        let rules =
+            try self.rules.isEmpty ? [] : HuntCommand.loadRules(self.rules, pipelines: [], defaultPipeline: true)
+        let report = ReportOptions(
+            rules: rules,
+            rulePaths: self.rules,
+            silenceNanos: silenceNanos > 0 ? silenceNanos : nil,
+            who: AuditTrail.currentUser(),
+            command: ["flightlog"] + Array(CommandLine.arguments.dropFirst()),
+            filters: self.describedFilters(query).map { "\($0.0)=\($0.1)" }
+        )
         let store = try Investigation.openStore(db)
+        guard let out = self.out else {
+            try await self.writeReportAlone(query, store: store, options: report, database: db)
+            return
+        }
         let checkpointKey = try self.checkpointKey(database: db)
         let summary: ExportSummary
         do {
             summary = try await store.export(
                 query,
-                to: self.out,
+                to: out,
                 checkpointKey: checkpointKey,
-                who: AuditTrail.currentUser(),
-                command: ["flightlog"] + Array(CommandLine.arguments.dropFirst()),
+                who: report.who,
+                command: report.command,
                 filters: self.describedFilters(query),
+                report: report,
                 now: nowNanos()
             )
         } catch let error as StoreError {
@@ -92,12 +171,20 @@ struct ExportCommand: AsyncParsableCommand {
                         + "aggregator's user, or wait for serve's next one), or pass --aggregator-key with the "
                         + "aggregator's private key")
                 Output.error(
-                    "\(self.out) holds an incomplete bundle (no manifest.json): remove it. Then \(remedy), and export again."
+                    "\(out) holds an incomplete bundle (no manifest.json): remove it. Then \(remedy), and export again."
                 )
             }
             try Investigation.fail("export", database: db, error)
         } catch {
             try Investigation.fail("export", database: db, error)
+        }
+        if let html = self.html {
+            do {
+                try FileManager.default.copyItem(atPath: out + "/" + BundleFormat.reportFile, toPath: html)
+            } catch {
+                Output.error("cannot write the report to \(html): \(error.localizedDescription)")
+                try Investigation.fail("export", database: db, error)
+            }
         }
         try Investigation.audit(
             "export",
@@ -106,7 +193,7 @@ struct ExportCommand: AsyncParsableCommand {
             outcome: (summary.events > 0 ? "ok" : "no match") + " manifest sha256 \(summary.manifestSHA256)"
         )
         Output.line(
-            "exported \(summary.events) events from \(summary.batches) signed batches of \(summary.agents) agents to \(self.out)"
+            "exported \(summary.events) events from \(summary.batches) signed batches of \(summary.agents) agents to \(out)"
         )
         if let checkpoint = summary.checkpoint {
             Output.line(
@@ -114,8 +201,46 @@ struct ExportCommand: AsyncParsableCommand {
                     + (summary.signedCheckpoint ? " (signed now)" : "")
             )
         }
+        if let hash = summary.reportSHA256 {
+            Output.line("report.html sha256 \(hash)" + (self.html.map { ", also written to \($0)" } ?? ""))
+        }
         Output.line("manifest.json sha256 \(summary.manifestSHA256)")
         if summary.events == 0 { throw ExitCode(1) }
+    }
+
+    /// `--html FILE` without `--out`: the report alone, its custody section read from the database.
+    private func writeReportAlone(
+        _ query: EventQuery,
+        store: any FlightlogStorage,
+        options: ReportOptions,
+        database: String
+    ) async throws {
+        guard let path = self.html else { return }
+        let model: IncidentReport
+        do {
+            model = try await store.incidentReport(query, options: options, now: nowNanos())
+        } catch {
+            try Investigation.fail("export", database: database, error)
+        }
+        let bytes = Data(ReportRenderer(limits: options.limits).render(model).utf8)
+        guard FileManager.default.createFile(atPath: path, contents: bytes) else {
+            Output.error("cannot write the report to \(path)")
+            try Investigation.fail(
+                "export",
+                database: database,
+                StoreError.cannotOpen(path: path, reason: "not writable")
+            )
+        }
+        let hash = Array(SHA256.hash(data: bytes)).hexString
+        try Investigation.audit(
+            "export",
+            database: database,
+            count: model.totalEvents,
+            outcome: (model.totalEvents > 0 ? "ok" : "no match") + " report sha256 \(hash)"
+        )
+        Output.line("wrote the report of \(model.totalEvents) events of \(model.agents.count) agents to \(path)")
+        Output.line("report sha256 \(hash) (a view of the database, not evidence: export with --out for a bundle)")
+        if model.totalEvents == 0 { throw ExitCode(1) }
     }
 
     /// The aggregator key as this user can reach it: the private key signs a fresh checkpoint when needed (never

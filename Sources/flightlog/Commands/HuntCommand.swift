@@ -105,31 +105,11 @@ struct HuntCommand: ParsableCommand {
         var query = try self.filters.queryOrExit()
         query.limit = self.limit
         let times = try self.timeZone.formatter()
-        var loaded: [SigmaRule]
-        do {
-            loaded = try SigmaRule.load(paths: self.rules)
-        } catch let error as SigmaLoadError {
-            Output.error("\(error): pass --rules PATH, a Sigma rule file or a folder of them (searched recursively)")
-            throw ExitCode(2)
-        } catch {
-            let paths = self.rules.joined(separator: ", ")
-            Output.error("cannot read the rules at \(paths): \(error.localizedDescription)")
-            throw ExitCode(2)
-        }
-        var pipelines = self.noDefaultPipeline ? [] : [SigmaPipeline.builtIn]
-        for file in self.pipeline {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                Output.error("cannot read the pipeline \(file)")
-                throw ExitCode(2)
-            }
-            do {
-                pipelines.append(try SigmaPipeline(yaml: String(decoding: data, as: UTF8.self)))
-            } catch {
-                Output.error("the pipeline \(file) cannot be used: \(error)")
-                throw ExitCode(2)
-            }
-        }
-        loaded = loaded.map { rule in pipelines.reduce(rule) { $1.apply(to: $0) } }
+        let loaded = try Self.loadRules(
+            self.rules,
+            pipelines: self.pipeline,
+            defaultPipeline: !self.noDefaultPipeline
+        )
         let store = try Investigation.openStore(db)
         Terminal.ignoreBrokenPipe()
         let out = BufferedWriter.standardOutput()
@@ -229,6 +209,42 @@ struct HuntCommand: ParsableCommand {
         try Investigation.audit("hunt", database: db, count: total, outcome: total > 0 ? "ok" : "no match")
         if total == 0 { throw ExitCode(1) }
     }
+
+    /// The Sigma rules at `paths` (files and folder trees), each with the built-in pipeline (unless told not to) and
+    /// then `pipelines` applied; an unreadable path, rule or pipeline is an error (exit 2). Shared with `export
+    /// --rules`.
+    static func loadRules(
+        _ paths: [String],
+        pipelines: [String],
+        defaultPipeline: Bool
+    ) throws(ExitCode) -> [SigmaRule] {
+        var loaded: [SigmaRule]
+        do {
+            loaded = try SigmaRule.load(paths: paths)
+        } catch let error as SigmaLoadError {
+            Output.error("\(error): pass --rules PATH, a Sigma rule file or a folder of them (searched recursively)")
+            throw ExitCode(2)
+        } catch {
+            let paths = paths.joined(separator: ", ")
+            Output.error("cannot read the rules at \(paths): \(error.localizedDescription)")
+            throw ExitCode(2)
+        }
+        var applied = defaultPipeline ? [SigmaPipeline.builtIn] : []
+        for file in pipelines {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                Output.error("cannot read the pipeline \(file)")
+                throw ExitCode(2)
+            }
+            do {
+                applied.append(try SigmaPipeline(yaml: String(decoding: data, as: UTF8.self)))
+            } catch {
+                Output.error("the pipeline \(file) cannot be used: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        return loaded.map { rule in applied.reduce(rule) { $1.apply(to: $0) } }
+    }
+
     /// The rule's title line and notes (table), or its `rule` object (JSONL); `absent`: the fields it tests that no
     /// stored event has, when they keep it from matching.
     private func header(_ rule: SigmaRule, absent: [String]?, _ out: BufferedWriter) {

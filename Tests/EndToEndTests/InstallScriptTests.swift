@@ -1,3 +1,4 @@
+import FlightlogSystem
 import FlightlogTestSupport
 import Foundation
 import Glibc
@@ -348,9 +349,8 @@ struct StagingRoot {
 
     /// Permission bits and owners of a staged file; nil when it does not exist.
     func stat(_ path: String) -> Mode? {
-        var status = Glibc.stat()
-        guard lstat(self.path(path), &status) == 0 else { return nil }
-        return Mode(permissions: UInt32(status.st_mode) & 0o7777, uid: status.st_uid, gid: status.st_gid)
+        guard let status = FileStatus.ofLink(path: self.path(path)) else { return nil }
+        return Mode(permissions: status.permissions, uid: status.uid, gid: status.gid)
     }
 
     /// Runs `scripts/NAME` with `--destdir` this root and `--bin-dir` the test run's executables (for the scripts

@@ -1,4 +1,4 @@
-public import FlightlogEvidence
+import FlightlogEvidence
 import FlightlogWire
 import Foundation
 import GRDB

@@ -107,8 +107,8 @@ echo "== 4. the Sigma starter rules"
 show hunt --db "$DB" --rules aggregator/rules
 
 echo
-echo "== 5. events by source address in 10-minute buckets: the attacker's, seen for the first time"
-show stats --db "$DB" --by source.ip --bucket 10m --since "${DAY}T09:30Z" --until "${DAY}T10:05Z"
+echo "== 5. the victim's activity per workstation in 2-minute buckets: the spike, and the address seen for the first time"
+show stats --db "$DB" --user "$VICTIM" --by host --bucket 2m --since "${DAY}T09:36Z" --until "${DAY}T10:00Z"
 
 echo
 echo "== 6. the victim's account across workstations around the incident, the silence marked (routine CRM work folded)"
@@ -134,3 +134,4 @@ echo
 echo "== 9. an evidence bundle of the incident, checked offline"
 show export --db "$DB" --ip "$ADDRESS" --out "$WORK/bundle"
 show verify --bundle "$WORK/bundle" --aggregator-key "$WORK/flightlog-aggregator.key.pub"
+echo "the bundle's report.html is the picture to hand over: open $WORK/bundle/report.html in a browser (no network needed)"

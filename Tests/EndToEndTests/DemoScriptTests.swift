@@ -31,12 +31,28 @@ struct DemoScriptTests {
             "\(out)"
         )
         #expect(out.contains("auth.log now holds 0 lines with the attacker's login"), "\(out)")
+        let victimHost = try #require(
+            out.split(separator: "\n").first { $0.contains("agent_stopped:") }?.split(separator: " ")
+                .first { $0.hasPrefix("cc-ws-") }.map(String.init),
+            "\(out)"
+        )
+        // agents: the victim's workstation silent and stopped, the others active (they still run).
+        let agentRows = out.split(separator: "\n").filter { $0.hasPrefix("cc-ws-") && $0.contains("sha256:") }
+        #expect(agentRows.count == 3, "\(out)")
+        for row in agentRows {
+            if row.hasPrefix(victimHost) {
+                #expect(row.contains("silent") && row.contains("stopped"), "\(row)")
+            } else {
+                #expect(row.contains(" active "), "\(row)")
+            }
+        }
         // The hunt: the reset-then-login correlation for the victim, the consent and the export.
         #expect(out.contains("hit 1: user=\(victim)"), "\(out)")
         #expect(out.contains("7 rules loaded, 5 run, 3 matched"), "\(out)")
         #expect(out.contains("\"event\":\"report.export\""))
-        // stats: the attacker's address seen for the first time.
+        // stats: the attacker's address seen for the first time, and the burst of records on the victim's host.
         #expect(out.contains("new_ip_for_user  user \(victim) from source IP 203.0.113."), "\(out)")
+        #expect(out.contains("spike  host \(victimHost): "), "\(out)")
         // The timeline marks the victim's workstation silent after its agent was stopped.
         #expect(out.contains("---- SILENT cc-ws-"), "\(out)")
         // The login the attacker deleted from auth.log is in the store.
@@ -46,5 +62,7 @@ struct DemoScriptTests {
         #expect(out.contains("row_edited agent=cc-ws-"), "\(out)")
         #expect(out.contains("verify: 1 findings (row_edited ×1)"), "\(out)")
         #expect(out.contains("OK: ") && out.contains("inclusion proofs against checkpoint"), "\(out)")
+        // The bundle carries the investigator's HTML report, hashed in its manifest.
+        #expect(out.contains("report.html sha256 "), "\(out)")
     }
 }

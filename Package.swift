@@ -36,6 +36,7 @@ let package = Package(
         .library(name: "FlightlogAgent", targets: ["FlightlogAgent"]),
         .library(name: "FlightlogAggregator", targets: ["FlightlogAggregator"]),
         .library(name: "FlightlogTLS", targets: ["FlightlogTLS"]),
+        .library(name: "FlightlogSimulator", targets: ["FlightlogSimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),

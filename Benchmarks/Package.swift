@@ -22,6 +22,7 @@ let package = Package(
                 .product(name: "FlightlogAgent", package: "flightlog"),
                 .product(name: "FlightlogAggregator", package: "flightlog"),
                 .product(name: "FlightlogTLS", package: "flightlog"),
+                .product(name: "FlightlogSimulator", package: "flightlog"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

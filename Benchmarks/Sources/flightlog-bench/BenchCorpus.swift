@@ -1,10 +1,11 @@
 import Foundation
 
 /// The lines `agent` writes and `parse` reads: ``LineGenerator``'s (the default) or ``MixedCorpus``'s, chosen by
-/// `FLIGHTLOG_BENCH_CORPUS` (`generated`, `mixed`).
+/// `FLIGHTLOG_BENCH_CORPUS` (`generated`, `mixed`, `simulated`).
 enum BenchCorpus {
     case generated(LineGenerator)
     case mixed(MixedCorpus)
+    case simulated(SimulatedCorpus)
 
     /// The corpus `FLIGHTLOG_BENCH_CORPUS` names; nil when it is unset.
     static func named() throws -> BenchCorpus? {
@@ -12,7 +13,8 @@ enum BenchCorpus {
         case nil, "": return nil
         case "generated": return .generated(LineGenerator())
         case "mixed": return .mixed(try MixedCorpus())
-        case let other?: throw BenchError("FLIGHTLOG_BENCH_CORPUS=\(other): expected generated or mixed")
+        case "simulated": return .simulated(SimulatedCorpus())
+        case let other?: throw BenchError("FLIGHTLOG_BENCH_CORPUS=\(other): expected generated, mixed or simulated")
         }
     }
 
@@ -25,6 +27,7 @@ enum BenchCorpus {
         switch self {
         case .generated: "generated"
         case .mixed: "mixed"
+        case .simulated: "simulated"
         }
     }
 
@@ -38,6 +41,10 @@ enum BenchCorpus {
         case .mixed(var corpus):
             let line = corpus.lineBytes()
             self = .mixed(corpus)
+            return line
+        case .simulated(var corpus):
+            let line = corpus.lineBytes()
+            self = .simulated(corpus)
             return line
         }
     }

@@ -47,7 +47,7 @@ struct AgentsStateTests {
             try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
             try await agent.ingest(try agent.chain(events), into: store)
         }
-        let table = try FlightlogCLI.run(["agents", "--db", database])
+        let table = try await FlightlogCLI.run(["agents", "--db", database])
         #expect(table.status == 0, "\(table.stderr)")
         let rows = table.stdout.split(separator: "\n").map(String.init)
         func row(_ name: String) -> String { rows.first { $0.hasPrefix(name) } ?? "" }
@@ -59,14 +59,14 @@ struct AgentsStateTests {
         #expect(row("cc-ws-001").contains("active"), "\(table.stdout)")
         #expect(row("cc-ws-002").contains("active"), "\(table.stdout)")
 
-        let strict = try FlightlogCLI.run(["agents", "--db", database, "--silence", "2m", "--format", "jsonl"])
+        let strict = try await FlightlogCLI.run(["agents", "--db", database, "--silence", "2m", "--format", "jsonl"])
         #expect(strict.status == 0, "\(strict.stderr)")
         let states = try strict.stdout.split(separator: "\n").map { try jsonObject(String($0)) }.reduce(
             into: [String: String]()
         ) { $0[$1["name"] as? String ?? "?"] = $1["state"] as? String }
         #expect(states == ["cc-ws-001": "active", "cc-ws-002": "silent 3m", "cc-ws-003": "silent 10m, stopped"])
 
-        let bad = try FlightlogCLI.run(["agents", "--db", database, "--silence", "soon"])
+        let bad = try await FlightlogCLI.run(["agents", "--db", database, "--silence", "soon"])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("soon"), "\(bad.stderr)")
     }

@@ -55,8 +55,8 @@ struct AuditStore {
         return store
     }
 
-    func query(_ arguments: String...) throws -> FlightlogCLI.Result {
-        try FlightlogCLI.run(["query", "--db", self.database] + arguments)
+    func query(_ arguments: String...) async throws -> FlightlogCLI.Result {
+        try await FlightlogCLI.run(["query", "--db", self.database] + arguments)
     }
 }
 
@@ -75,7 +75,7 @@ struct AuditEventQueryTests {
         let store = try await AuditStore.make()
         defer { store.directory.cleanup() }
 
-        let execution = try store.query("--where", "audit_serial=25618", "--format", "jsonl", "--order", "asc")
+        let execution = await try store.query("--where", "audit_serial=25618", "--format", "jsonl", "--order", "asc")
         #expect(execution.status == 0, "\(execution.stderr)")
         let records = try Self.fields(execution)
         #expect(
@@ -93,13 +93,20 @@ struct AuditEventQueryTests {
         #expect(cwd?["process.working_directory"] as? String == "/usr/src/RPM/BUILD/zlib-1.2.11-alt1")
 
         // The same with the host named, and counted; another serial brings only its own records.
-        let counted = try store.query("--where", "audit_serial=25618", "--host", AuditStore.host, "--count")
+        let counted = await try store.query("--where", "audit_serial=25618", "--host", AuditStore.host, "--count")
         #expect(counted.stdout == "7\n", "\(counted.stdout) \(counted.stderr)")
-        let redHat = try store.query("--where", "audit_serial=24287", "--format", "jsonl")
+        let redHat = await try store.query("--where", "audit_serial=24287", "--format", "jsonl")
         #expect(
             try Self.fields(redHat).compactMap { $0["audit_type"] as? String }.sorted() == ["CWD", "PATH", "SYSCALL"]
         )
-        let denied = try store.query("--where", "audit_serial=24287", "--where", "outcome=failure", "--format", "jsonl")
+        let denied = await try store.query(
+            "--where",
+            "audit_serial=24287",
+            "--where",
+            "outcome=failure",
+            "--format",
+            "jsonl"
+        )
         #expect(try Self.fields(denied).compactMap { $0["key"] as? String } == ["sshd_config"])
     }
 
@@ -107,13 +114,13 @@ struct AuditEventQueryTests {
     @Test func commandLinesAndTheirPrograms() async throws {
         let store = try await AuditStore.make()
         defer { store.directory.cleanup() }
-        let commands = try store.query("--where", "audit_type=EXECVE", "--format", "jsonl", "--order", "asc")
+        let commands = await try store.query("--where", "audit_type=EXECVE", "--format", "jsonl", "--order", "asc")
         let lines = try Self.fields(commands).compactMap { $0["process.command_line"] as? String }
         #expect(lines.count == 2, "\(commands.stdout)")
         #expect(lines.last?.hasPrefix("/usr/bin/m4 --nesting-limit=1024 ") == true)
-        let programs = try store.query("--program", "m4", "--where", "audit_type=SYSCALL", "--count")
+        let programs = await try store.query("--program", "m4", "--where", "audit_type=SYSCALL", "--count")
         #expect(programs.stdout == "1\n", "\(programs.stdout) \(programs.stderr)")
-        let cat = try store.query("--program", "cat", "--count")
+        let cat = await try store.query("--program", "cat", "--count")
         #expect(cat.stdout == "1\n", "\(cat.stdout) \(cat.stderr)")
     }
 }

@@ -52,11 +52,11 @@ struct AuditViewHuntTests {
         }
 
         /// Hunts with `rules` (file name → YAML) and returns the JSONL objects.
-        func hunt(_ rules: [(String, String)]) throws -> [[String: Any]] {
+        func hunt(_ rules: [(String, String)]) async throws -> [[String: Any]] {
             let folder = try TempDirectory()
             defer { folder.cleanup() }
             for (name, yaml) in rules { try Data(yaml.utf8).write(to: URL(fileURLWithPath: folder.file(name))) }
-            let result = try FlightlogCLI.run([
+            let result = try await FlightlogCLI.run([
                 "hunt", "--db", self.database, "--rules", folder.path, "--format", "jsonl",
             ])
             #expect(result.status == 0 || result.status == 1, "\(result.stderr)")
@@ -75,7 +75,7 @@ struct AuditViewHuntTests {
     @Test func aProcessCreationRuleNeedingImageAndCommandLineFindsTheExec() async throws {
         let store = try await Store.make()
         defer { store.directory.cleanup() }
-        let objects = try store.hunt([
+        let objects = await try store.hunt([
             (
                 "curl.yml",
                 """
@@ -122,9 +122,11 @@ struct AuditViewHuntTests {
     @Test func theReverseShellRuleNoLongerFiresOnAPlainBashExec() async throws {
         let store = try await Store.make()
         defer { store.directory.cleanup() }
-        let bash = try FlightlogCLI.run(["query", "--db", store.database, "--where", "exe=/usr/bin/bash", "--count"])
+        let bash = try await FlightlogCLI.run([
+            "query", "--db", store.database, "--where", "exe=/usr/bin/bash", "--count",
+        ])
         #expect((Int(bash.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 10, "\(bash.stdout)")
-        let objects = try store.hunt([
+        let objects = await try store.hunt([
             (
                 "net_connection_lnx_back_connect_shell_dev.yml",
                 """
@@ -173,7 +175,7 @@ struct AuditViewHuntTests {
     @Test func aCategoryWithNoStoredViewIsReportedAsTheReason() async throws {
         let store = try await Store.make()
         defer { store.directory.cleanup() }
-        let objects = try store.hunt([
+        let objects = await try store.hunt([
             (
                 "cron.yml",
                 """

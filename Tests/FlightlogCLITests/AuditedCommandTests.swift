@@ -11,10 +11,10 @@ struct AuditedCommandTests {
     @Test func everyCommandIsRecordedAndTheChainVerifies() async throws {
         let fixture = try await IncidentFixture.make()
         defer { fixture.cleanup() }
-        _ = try fixture.cli("query", "--user", "mchen", "--format", "jsonl")
-        _ = try fixture.cli("query", "--user", "nobody")
-        _ = try fixture.cli("timeline", "--host", "cc-ws-611")
-        _ = try fixture.cli("query", "--since", "garbage-in-run")
+        _ = try await fixture.cli("query", "--user", "mchen", "--format", "jsonl")
+        _ = try await fixture.cli("query", "--user", "nobody")
+        _ = try await fixture.cli("timeline", "--host", "cc-ws-611")
+        _ = try await fixture.cli("query", "--since", "garbage-in-run")
         let store = try SQLiteStore(readOnlyPath: fixture.database)
         let entries = try store.auditEntries()
         #expect(entries.map(\.command) == ["query", "query", "timeline"])

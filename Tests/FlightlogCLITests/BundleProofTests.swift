@@ -11,9 +11,9 @@ import Testing
 @Suite("export bundles: checkpoint and inclusion proofs")
 struct BundleProofTests {
     /// A fresh export of mchen's incident events: cc-ws-602 batches 2 and 3 (leaves 1 and 2 of 5).
-    private func export(_ fixture: IncidentFixture) throws -> String {
+    private func export(_ fixture: IncidentFixture) async throws -> String {
         let out = fixture.directory.file("bundle-" + UUID().uuidString)
-        let result = try fixture.cli("export", "--user", "mchen", "--since", "2026-11-24", "--out", out)
+        let result = try await fixture.cli("export", "--user", "mchen", "--since", "2026-11-24", "--out", out)
         #expect(result.status == 0, "\(result.stderr)")
         return out
     }
@@ -24,7 +24,7 @@ struct BundleProofTests {
 
     @Test func bundleCarriesTheCheckpointTheKeyAndAProofPerBatch() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = try self.export(fixture)
+        let bundle = await try self.export(fixture)
         let trusted = try self.trustedKey(fixture)
 
         let note = String(decoding: try BundleFiles.read(bundle, "checkpoint.txt"), as: UTF8.self)
@@ -76,7 +76,7 @@ struct BundleProofTests {
     @Test(arguments: ProofEdit.allCases)
     func editedProofIsNamed(edit: ProofEdit) async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = try self.export(fixture)
+        let bundle = await try self.export(fixture)
         let file = try #require(try BundleFiles.batchFiles(bundle).first)
         try BundleFiles.editBatchEntry(bundle, file) { entry in
             switch edit {
@@ -96,14 +96,14 @@ struct BundleProofTests {
         #expect(report.problems.count == 1, "\(report.problems)")
         #expect(report.problems.first?.hasPrefix("\(file): inclusion proof fails") == true, "\(report.problems)")
         #expect(report.proofs == 1)
-        let cli = try FlightlogCLI.run(["verify", "--bundle", bundle])
+        let cli = try await FlightlogCLI.run(["verify", "--bundle", bundle])
         #expect(cli.status == 1)
         #expect(cli.stdout.contains("FAIL \(file): inclusion proof fails"), "\(cli.stdout)")
     }
 
     @Test func reSignedBatchWithTheManifestRehashedIsCaughtByItsProofAlone() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = try self.export(fixture)
+        let bundle = await try self.export(fixture)
         let file = try #require(try BundleFiles.batchFiles(bundle).first)
         // The agent's own key signs the same events again with another creation time: a valid signature, the
         // same events, another batch than the one the aggregator logged.
@@ -131,7 +131,7 @@ struct BundleProofTests {
 
     @Test func editedCheckpointTextIsNamed() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = try self.export(fixture)
+        let bundle = await try self.export(fixture)
         let note = String(decoding: try BundleFiles.read(bundle, "checkpoint.txt"), as: UTF8.self)
         var lines = note.components(separatedBy: "\n")
         lines[1] = "6"
@@ -146,12 +146,12 @@ struct BundleProofTests {
             "\(report.problems)"
         )
         #expect(report.proofs == 0)
-        #expect(try FlightlogCLI.run(["verify", "--bundle", bundle]).status == 1)
+        #expect(try await FlightlogCLI.run(["verify", "--bundle", bundle]).status == 1)
     }
 
     @Test func editedCheckpointSignatureIsNamed() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = try self.export(fixture)
+        let bundle = await try self.export(fixture)
         let signed = try SignedCheckpoint(
             note: String(decoding: try BundleFiles.read(bundle, "checkpoint.txt"), as: UTF8.self)
         )
@@ -166,7 +166,7 @@ struct BundleProofTests {
                 "checkpoint.txt: not signed by the trusted aggregator key \(trusted.name): the signature does not verify"
             ]
         )
-        let cli = try FlightlogCLI.run([
+        let cli = try await FlightlogCLI.run([
             "verify", "--bundle", bundle, "--aggregator-key", fixture.aggregatorKey + ".pub",
         ])
         #expect(cli.status == 1)
@@ -175,7 +175,7 @@ struct BundleProofTests {
 
     @Test func checkpointReSignedByAnotherKeyFailsAgainstTheTrustedKey() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = try self.export(fixture)
+        let bundle = await try self.export(fixture)
         let genuine = try SignedCheckpoint(
             note: String(decoding: try BundleFiles.read(bundle, "checkpoint.txt"), as: UTF8.self)
         )
@@ -204,7 +204,7 @@ struct BundleProofTests {
                 "checkpoint.txt: not signed by the trusted aggregator key \(trusted.name): it is the checkpoint of another log, \(other.verifier.name)",
             ]
         )
-        let cli = try FlightlogCLI.run([
+        let cli = try await FlightlogCLI.run([
             "verify", "--bundle", bundle, "--aggregator-key", fixture.aggregatorKey + ".pub",
         ])
         #expect(cli.status == 1)
@@ -213,7 +213,7 @@ struct BundleProofTests {
 
     @Test func externalCheckpointsMustHoldTheBundlesCheckpoint() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = try self.export(fixture)
+        let bundle = await try self.export(fixture)
         let signer = try AggregatorKeyFile.load(fixture.aggregatorKey)
         let genuine = try SignedCheckpoint(
             note: String(decoding: try BundleFiles.read(bundle, "checkpoint.txt"), as: UTF8.self)
@@ -223,7 +223,7 @@ struct BundleProofTests {
         )
         let file = fixture.directory.file("checkpoints-\(UUID().uuidString).txt")
         try Data((older.note + "\n" + genuine.note + "\n").utf8).write(to: URL(fileURLWithPath: file))
-        let matched = try FlightlogCLI.run([
+        let matched = try await FlightlogCLI.run([
             "verify", "--bundle", bundle, "--aggregator-key", fixture.aggregatorKey + ".pub", "--checkpoints", file,
         ])
         #expect(matched.status == 0, "\(matched.stdout)")
@@ -263,7 +263,7 @@ struct BundleProofTests {
             Checkpoint(origin: signer.verifier.name, size: 2, rootHash: try await store.treeRoot(size: 2))
         )
         try Data((older.note + "\n").utf8).write(to: URL(fileURLWithPath: offsite))
-        let tooOld = try fixture.cli("export", arguments: mchen + ["--out", out(), "--checkpoints", offsite])
+        let tooOld = try await fixture.cli("export", arguments: mchen + ["--out", out(), "--checkpoints", offsite])
         #expect(tooOld.status == 2)
         #expect(tooOld.stderr.contains("the latest checkpoint covers 2 leaves"), "\(tooOld.stderr)")
         #expect(tooOld.stderr.contains("flightlog checkpoint"), "\(tooOld.stderr)")
@@ -273,16 +273,19 @@ struct BundleProofTests {
             Checkpoint(origin: signer.verifier.name, size: 5, rootHash: MerkleTree.leafHash([7]))
         )
         try CheckpointFile.append(bogus, to: offsite)
-        let disagreeing = try fixture.cli("export", arguments: mchen + ["--out", out(), "--checkpoints", offsite])
+        let disagreeing = try await fixture.cli(
+            "export",
+            arguments: mchen + ["--out", out(), "--checkpoints", offsite]
+        )
         #expect(disagreeing.status == 2)
         #expect(disagreeing.stderr.contains("the store and that checkpoint disagree"), "\(disagreeing.stderr)")
 
         // `flightlog checkpoint --out` appends the current one; export proves against it; the recipient matches it.
-        #expect(try fixture.cli("checkpoint", "--out", offsite).status == 0)
+        #expect(try await fixture.cli("checkpoint", "--out", offsite).status == 0)
         let bundle = out()
-        let exported = try fixture.cli("export", arguments: mchen + ["--out", bundle, "--checkpoints", offsite])
+        let exported = try await fixture.cli("export", arguments: mchen + ["--out", bundle, "--checkpoints", offsite])
         #expect(exported.status == 0, "\(exported.stderr)")
-        let matched = try FlightlogCLI.run([
+        let matched = try await FlightlogCLI.run([
             "verify", "--bundle", bundle, "--aggregator-key", fixture.aggregatorKey + ".pub", "--checkpoints", offsite,
         ])
         // Two signed roots for one tree size in the copy are a finding even though the bundle's is among them.
@@ -307,7 +310,7 @@ struct BundleProofTests {
         func out() -> String { fixture.directory.file("bundle-" + UUID().uuidString) }
 
         // No aggregator key at all: nothing to prove the batches against.
-        let keyless = try fixture.cli("export", arguments: mchen + ["--out", out()])
+        let keyless = try await fixture.cli("export", arguments: mchen + ["--out", out()])
         #expect(keyless.status == 2)
         #expect(keyless.stderr.contains("--aggregator-key"), "\(keyless.stderr)")
 
@@ -321,7 +324,7 @@ struct BundleProofTests {
             fixture.database,
             "INSERT INTO checkpoints (tree_size, root_hash, signed_ns, origin, note) VALUES (2, x'\(small.checkpoint.rootHash.hex)', 1, '\(small.checkpoint.origin)', '\(small.note)')"
         )
-        let publicOnly = try fixture.cli(
+        let publicOnly = try await fixture.cli(
             "export",
             arguments: mchen + ["--out", out(), "--aggregator-key", fixture.aggregatorKey + ".pub"]
         )
@@ -330,7 +333,7 @@ struct BundleProofTests {
 
         // With the private key (serve's default place) export signs and stores a checkpoint of the whole tree.
         let signing = out()
-        let signed = try fixture.cli("export", arguments: mchen + ["--out", signing])
+        let signed = try await fixture.cli("export", arguments: mchen + ["--out", signing])
         #expect(signed.status == 0, "\(signed.stderr)")
         #expect(signed.stdout.contains("tree size 5 (signed now)"), "\(signed.stdout)")
         #expect(try await store.checkpoints().map(\.signed.checkpoint.size) == [2, 5])
@@ -340,7 +343,7 @@ struct BundleProofTests {
 
         // Now a stored checkpoint covers the batches: the verifier key is enough.
         let stored = out()
-        let reused = try fixture.cli(
+        let reused = try await fixture.cli(
             "export",
             arguments: mchen + ["--out", stored, "--aggregator-key", fixture.aggregatorKey + ".pub"]
         )

@@ -8,9 +8,9 @@ import Testing
 
 @Suite("flightlog export and verify-bundle")
 struct ExportTests {
-    private func export(_ fixture: IncidentFixture, _ arguments: String...) throws -> String {
+    private func export(_ fixture: IncidentFixture, _ arguments: String...) async throws -> String {
         let out = fixture.directory.file("bundle-" + UUID().uuidString)
-        let result = try fixture.cli("export", arguments: arguments + ["--out", out])
+        let result = try await fixture.cli("export", arguments: arguments + ["--out", out])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("manifest.json sha256"))
         return out
@@ -18,7 +18,7 @@ struct ExportTests {
 
     @Test func freshBundleVerifies() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = try self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
+        let bundle = await try self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
         let files = try FileManager.default.contentsOfDirectory(atPath: bundle).sorted()
         #expect(
             files == [
@@ -32,13 +32,13 @@ struct ExportTests {
         #expect(report.events == 5)
         #expect(report.batches == 2)
         #expect(report.proofs == 2)
-        let cli = try FlightlogCLI.run(["verify-bundle", bundle])
+        let cli = try await FlightlogCLI.run(["verify-bundle", bundle])
         #expect(cli.status == 0, "\(cli.stdout)")
     }
 
     @Test func bundleWithNonUTF8LineVerifies() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = try self.export(fixture, "--host", "cc-ws-602")
+        let bundle = await try self.export(fixture, "--host", "cc-ws-602")
         let report = BundleVerifier.verify(directory: bundle)
         #expect(report.isValid, "\(report.problems)")
         #expect(report.events == 9)
@@ -46,7 +46,7 @@ struct ExportTests {
 
     @Test func flippedByteInAnEventFailsEvenWithTheManifestFixed() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = try self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
+        let bundle = await try self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
         let path = bundle + "/events.jsonl"
         var data = try #require(FileManager.default.contents(atPath: path))
         let range = try #require(data.range(of: Data("48210".utf8)))
@@ -56,7 +56,7 @@ struct ExportTests {
         #expect(!first.isValid)
         #expect(first.problems.contains { $0.hasPrefix("events.jsonl: SHA-256") })
         #expect(first.problems.contains { $0.contains("differs from event") })
-        #expect(try FlightlogCLI.run(["verify-bundle", bundle]).status == 1)
+        #expect(try await FlightlogCLI.run(["verify-bundle", bundle]).status == 1)
 
         // An editor who also rewrites the manifest hash is still caught by the signed batch.
         try BundleFiles.rehash(bundle, "events.jsonl", data)
@@ -67,7 +67,7 @@ struct ExportTests {
 
     @Test func flippedByteInABatchFails() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = try self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
+        let bundle = await try self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
         let batches = try FileManager.default.contentsOfDirectory(atPath: bundle + "/batches").sorted()
         let path = bundle + "/batches/" + (try #require(batches.first))
         var data = try #require(FileManager.default.contents(atPath: path))
@@ -77,13 +77,13 @@ struct ExportTests {
         let report = BundleVerifier.verify(directory: bundle)
         #expect(!report.isValid)
         #expect(report.problems.contains { $0.contains("not a valid batch signed by") })
-        #expect(try FlightlogCLI.run(["verify-bundle", bundle]).status == 1)
+        #expect(try await FlightlogCLI.run(["verify-bundle", bundle]).status == 1)
     }
 
     @Test func refusesANonEmptyDirectory() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = try self.export(fixture, "--user", "tpatel")
-        let again = try fixture.cli("export", "--user", "tpatel", "--out", bundle)
+        let bundle = await try self.export(fixture, "--user", "tpatel")
+        let again = try await fixture.cli("export", "--user", "tpatel", "--out", bundle)
         #expect(again.status == 2)
     }
 }

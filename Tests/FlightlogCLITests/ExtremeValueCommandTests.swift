@@ -65,13 +65,13 @@ struct ExtremeStore {
         return store
     }
 
-    func cli(_ subcommand: String, _ arguments: String...) throws -> FlightlogCLI.Result {
-        try FlightlogCLI.run([subcommand, "--db", self.database] + arguments)
+    func cli(_ subcommand: String, _ arguments: String...) async throws -> FlightlogCLI.Result {
+        try await FlightlogCLI.run([subcommand, "--db", self.database] + arguments)
     }
 
     /// The id of the event whose line is `line`.
-    func id(of line: String) throws -> Int64 {
-        let result = try self.cli("query", "--match", "\"\(line)\"", "--format", "jsonl")
+    func id(of line: String) async throws -> Int64 {
+        let result = try await self.cli("query", "--match", "\"\(line)\"", "--format", "jsonl")
         for text in result.lines where text.contains("\"\(line)\"") {
             if let id = try jsonObject(text)["id"] as? NSNumber { return id.int64Value }
         }
@@ -103,36 +103,44 @@ struct ExtremeValueCommandTests {
         let store = try await SharedExtremeStore.shared.get()
         for zone in ["UTC", "Europe/Paris", "America/New_York", "Pacific/Kiritimati", "Etc/GMT+12"] {
             for format in ["table", "jsonl", "csv", "timesketch"] {
-                let result = try store.cli("query", "--tz", zone, "--format", format)
+                let result = try await store.cli("query", "--tz", zone, "--format", format)
                 Self.expectAnswered(result, "query --tz \(zone) --format \(format)")
                 #expect(result.stdout.contains("edge latest"), "\(zone) \(format)")
             }
-            Self.expectAnswered(try store.cli("timeline", "--tz", zone), "timeline --tz \(zone)")
-            Self.expectAnswered(try store.cli("stats", "--tz", zone), "stats --tz \(zone)")
+            Self.expectAnswered(try await store.cli("timeline", "--tz", zone), "timeline --tz \(zone)")
+            Self.expectAnswered(try await store.cli("stats", "--tz", zone), "stats --tz \(zone)")
         }
         // 2^63 − 1 ns is 2262-04-11T23:47:16.854775807Z; at +01:00 that is past the range of an i64 of ns.
-        let east = try store.cli("query", "--tz", "Etc/GMT-1", "--match", "\"edge latest\"", "--format", "jsonl")
+        let east = try await store.cli("query", "--tz", "Etc/GMT-1", "--match", "\"edge latest\"", "--format", "jsonl")
         #expect(east.stdout.contains("2262-04-12T00:47:16.854775807+01:00"), "\(east.stdout)")
-        let west = try store.cli("query", "--tz", "Etc/GMT+5", "--match", "\"edge earliest\"", "--format", "jsonl")
+        let west = try await store.cli(
+            "query",
+            "--tz",
+            "Etc/GMT+5",
+            "--match",
+            "\"edge earliest\"",
+            "--format",
+            "jsonl"
+        )
         #expect(west.stdout.contains("1677-09-20T19:12:43.145224192-05:00"), "\(west.stdout)")
     }
 
     @Test func timelineShowsSilenceAcrossTheWholeRangeAndASkewOfMinusTwoToThe63() async throws {
         let store = try await SharedExtremeStore.shared.get()
-        let result = try store.cli("timeline")
+        let result = try await store.cli("timeline")
         Self.expectAnswered(result, "timeline")
         #expect(result.stdout.contains("# clock: ws-edge: agent clock"), "\(result.stdout)")
         #expect(result.stdout.contains("behind the aggregator"), "\(result.stdout)")
-        let jsonl = try store.cli("timeline", "--format", "jsonl", "--since", "2026-11-24T09:00Z")
+        let jsonl = try await store.cli("timeline", "--format", "jsonl", "--since", "2026-11-24T09:00Z")
         Self.expectAnswered(jsonl, "timeline --format jsonl --since")
     }
 
     @Test func aroundAnEventAtEitherEndAnswersWithAnyWindow() async throws {
         let store = try await SharedExtremeStore.shared.get()
         for line in ["edge earliest", "edge latest"] {
-            let id = try store.id(of: line)
+            let id = await try store.id(of: line)
             for window in ["10m", "15250w", "9223372036"] {
-                let result = try store.cli("query", "--around", "\(id)", "--window", window, "--format", "jsonl")
+                let result = try await store.cli("query", "--around", "\(id)", "--window", window, "--format", "jsonl")
                 Self.expectAnswered(result, "query --around \(line) --window \(window)")
                 #expect(result.stdout.contains(line), "\(line) \(window): \(result.stdout)")
             }
@@ -147,7 +155,7 @@ struct ExtremeValueCommandTests {
             ["query", "--around", "1", "--window", "9223372037"], ["timeline", "--silence", "99999999999999"],
             ["verify", "--since", "3000-01-01"], ["verify", "--since", "99999999999d"],
         ] {
-            let result = try FlightlogCLI.run([arguments[0], "--db", store.database] + arguments.dropFirst())
+            let result = try await FlightlogCLI.run([arguments[0], "--db", store.database] + arguments.dropFirst())
             Self.expectAnswered(result, arguments.joined(separator: " "), allowed: [2, 64])
             #expect(
                 result.stderr.contains("1678 and 2261") || result.stderr.contains("292 years")
@@ -156,7 +164,7 @@ struct ExtremeValueCommandTests {
             )
         }
         // The edges themselves are times an i64 holds.
-        let edge = try store.cli(
+        let edge = try await store.cli(
             "query",
             "--since",
             "1677-09-21T00:12:43.145224192Z",
@@ -188,7 +196,7 @@ struct ExtremeValueCommandTests {
         """.write(toFile: rules + "/edge.yml", atomically: true, encoding: .utf8)
         for command in ["hunt", "timeline", "query"] {
             let extra = command == "hunt" ? ["--rules", rules] : []
-            let result = try FlightlogCLI.run([command, "--db", store.database, "--limit=-1"] + extra)
+            let result = try await FlightlogCLI.run([command, "--db", store.database, "--limit=-1"] + extra)
             #expect([2, 64].contains(result.status), "\(command): \(result.status) \(result.stderr)")
             #expect(result.stderr.contains("--limit must be 0 or more"), "\(command): \(result.stderr)")
         }
@@ -201,7 +209,7 @@ struct ExtremeValueCommandTests {
         let epoch = "18446744073709551615"
         let sequences: Set<String> = ["9223372036854775808", "9223372036854775809", "5", "18446744073709551615"]
         for format in ["jsonl", "timesketch"] {
-            let result = try store.cli("query", "--format", format)
+            let result = try await store.cli("query", "--format", format)
             #expect(result.status == 0, "\(result.stderr)")
             for line in result.lines {
                 let batch = try #require(try jsonObject(line)["batch"] as? [String: Any])
@@ -210,22 +218,22 @@ struct ExtremeValueCommandTests {
             }
             #expect(!result.stdout.contains("\"seq\":-"), "\(format)")
         }
-        let csv = try store.cli("query", "--format", "csv")
+        let csv = try await store.cli("query", "--format", "csv")
         #expect(csv.stdout.contains(",\(epoch),9223372036854775808,0"), "\(csv.stdout)")
         #expect(csv.stdout.contains(",\(epoch),18446744073709551615,0"), "\(csv.stdout)")
         for format in ["text", "jsonl"] {
-            let timeline = try store.cli("timeline", "--format", format)
+            let timeline = try await store.cli("timeline", "--format", format)
             #expect(timeline.stdout.contains("batches 1…9223372036854775807 are missing from epoch \(epoch)"))
             #expect(timeline.stdout.contains("batches 9223372036854775810…18446744073709551614 are missing"))
         }
-        let agents = try store.cli("agents", "--format", "jsonl")
+        let agents = try await store.cli("agents", "--format", "jsonl")
         let agent = try jsonObject(agents.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect((agent["epoch"] as? NSNumber)?.stringValue == epoch, "\(agents.stdout)")
         #expect((agent["last_sequence"] as? NSNumber)?.stringValue == "18446744073709551615", "\(agents.stdout)")
-        #expect(try store.cli("agents").stdout.contains("\(epoch)  18446744073709551615"))
+        #expect(try await store.cli("agents").stdout.contains("\(epoch)  18446744073709551615"))
 
         // verify finds the three gaps of this chain, unsigned, and nothing a signed order would invent.
-        let verify = try store.cli("verify", "--format", "json")
+        let verify = try await store.cli("verify", "--format", "json")
         #expect(verify.status == 1)
         let report = try #require(try jsonObject(verify.stdout)["report"] as? [String: Any])
         let findings = try #require(report["findings"] as? [[String: Any]])
@@ -245,12 +253,12 @@ struct ExtremeValueCommandTests {
 
         // An evidence bundle carries them, names its files by them, and verifies.
         let out = store.directory.file("bundle-\(UUID().uuidString)")
-        let export = try store.cli("export", "--out", out)
+        let export = try await store.cli("export", "--out", out)
         #expect(export.status == 0, "\(export.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: out + "/batches").sorted()
         #expect(files.contains("ws-edge-e\(epoch)-s18446744073709551615.flb"), "\(files)")
         #expect(files.contains("ws-edge-e\(epoch)-s9223372036854775808.flb"), "\(files)")
-        let bundle = try FlightlogCLI.run(["verify", "--bundle", out])
+        let bundle = try await FlightlogCLI.run(["verify", "--bundle", out])
         #expect(bundle.status == 0, "\(bundle.stdout)\(bundle.stderr)")
     }
 }

@@ -10,16 +10,10 @@ enum FlightlogCLI {
         var lines: [String] { self.stdout.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
     }
 
-    static func run(_ arguments: [String], user: String = "investigator-test") throws -> Result {
-        var environment = ProcessInfo.processInfo.environment
-        environment["USER"] = user
-        environment["SUDO_USER"] = nil
-        let result = try Subprocess.run(try Executables.path("flightlog"), arguments, environment: environment)
-        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
-    }
-
-    /// ``run(_:user:)`` without holding one of the test process's few threads while the command runs.
-    static func runAsync(_ arguments: [String], user: String = "investigator-test") async throws -> Result {
+    /// Runs `flightlog ARGUMENTS` without holding one of the test process's few threads while the command runs: every
+    /// suite shares one process whose cooperative pool has a thread per core, and a blocked thread starves the
+    /// in-process servers of other suites.
+    static func run(_ arguments: [String], user: String = "investigator-test") async throws -> Result {
         var environment = ProcessInfo.processInfo.environment
         environment["USER"] = user
         environment["SUDO_USER"] = nil

@@ -38,7 +38,7 @@ struct HTMLReportBrowserTests {
     @Test func browserShowsTheReportAndRunsNothingPlanted() async throws {
         let fixture = try await HostileIncident.shared.get()
         let bundle = fixture.directory.file("browser-\(UUID().uuidString)")
-        let export = try await FlightlogCLI.runAsync(
+        let export = try await FlightlogCLI.run(
             ["export", "--db", fixture.database, "--rules", RepositoryFiles.rulePack, "--out", bundle]
                 + HTMLReportTests.window
         )

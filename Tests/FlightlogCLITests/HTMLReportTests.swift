@@ -17,7 +17,7 @@ struct HTMLReportTests {
     @Test func reportAloneShowsTheIncidentAndEscapesPlantedLines() async throws {
         let fixture = try await HostileIncident.shared.get()
         let path = fixture.directory.file("alone-\(UUID().uuidString).html")
-        let result = try await FlightlogCLI.runAsync(
+        let result = try await FlightlogCLI.run(
             ["export", "--db", fixture.database, "--rules", RepositoryFiles.rulePack, "--html", path] + Self.window
         )
         #expect(result.status == 0, "\(result.stderr)")
@@ -38,7 +38,7 @@ struct HTMLReportTests {
         #expect(html.contains(HTMLText.escape(HostileIncident.breakout)))
         #expect(html.contains("[U+001B][31mred[U+001B][0m user=[U+202E]nimda"))
         // Written once: never over an existing file.
-        let again = try await FlightlogCLI.runAsync(["export", "--db", fixture.database, "--html", path])
+        let again = try await FlightlogCLI.run(["export", "--db", fixture.database, "--html", path])
         #expect(again.status == 2)
         #expect(again.stderr.contains("exists"))
     }
@@ -47,7 +47,7 @@ struct HTMLReportTests {
         let fixture = try await HostileIncident.shared.get()
         let bundle = fixture.directory.file("bundle-\(UUID().uuidString)")
         let copy = bundle + ".html"
-        let result = try await FlightlogCLI.runAsync(
+        let result = try await FlightlogCLI.run(
             ["export", "--db", fixture.database, "--out", bundle, "--html", copy] + Self.window
         )
         #expect(result.status == 0, "\(result.stderr)")
@@ -63,14 +63,14 @@ struct HTMLReportTests {
         #expect(html.contains("flightlog verify-bundle \(HTMLText.escape(bundle)) --aggregator-key"))
         #expect(html.contains("No hunt was run for this report"))
         #expect(BundleVerifier.verify(directory: bundle).isValid)
-        #expect(try await FlightlogCLI.runAsync(["verify-bundle", bundle]).status == 0)
+        #expect(try await FlightlogCLI.run(["verify-bundle", bundle]).status == 0)
 
         // One changed character of the report fails the bundle.
         var edited = report
         let at = try #require(edited.range(of: Data("Chain of custody".utf8)))
         edited[at.lowerBound] = UInt8(ascii: "X")
         try edited.write(to: URL(fileURLWithPath: bundle + "/report.html"))
-        let check = try await FlightlogCLI.runAsync(["verify-bundle", bundle])
+        let check = try await FlightlogCLI.run(["verify-bundle", bundle])
         #expect(check.status == 1)
         #expect(check.stdout.contains("report.html: SHA-256"), "\(check.stdout)")
 
@@ -84,7 +84,7 @@ struct HTMLReportTests {
     @Test func reportOfALargeSelectionStaysSmall() async throws {
         let fixture = try await LargeIncident.shared.get()
         let path = fixture.file("large-\(UUID().uuidString).html")
-        let result = try await FlightlogCLI.runAsync(
+        let result = try await FlightlogCLI.run(
             ["export", "--db", fixture.file("flightlog.db"), "--rules", RepositoryFiles.rulePack, "--html", path]
         )
         #expect(result.status == 0, "\(result.stderr)")

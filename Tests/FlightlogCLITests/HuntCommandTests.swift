@@ -8,7 +8,7 @@ import Testing
 struct HuntCommandTests {
     @Test func starterPackFindsEachIncidentStepInOrder() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("hunt", "--rules", RepositoryFiles.rulePack, "--format", "jsonl")
+        let result = try await fixture.cli("hunt", "--rules", RepositoryFiles.rulePack, "--format", "jsonl")
         #expect(result.status == 0, "\(result.stderr)")
         let objects = try result.lines.map(jsonObject)
         var matches: [String: [[String: Any]]] = [:]
@@ -81,12 +81,12 @@ struct HuntCommandTests {
             (empty.path, "no Sigma rule (*.yml, *.yaml) in \(empty.path) or any folder under it"),
         ]
         for (path, message) in cases {
-            let result = try fixture.cli("hunt", "--rules", path)
+            let result = try await fixture.cli("hunt", "--rules", path)
             #expect(result.status == 2, "\(path)")
             #expect(result.stderr.contains(message), "\(result.stderr)")
             #expect(!result.stderr.contains("NSCocoaErrorDomain"))
         }
-        let none = try fixture.cli("hunt", arguments: [])
+        let none = try await fixture.cli("hunt", arguments: [])
         #expect(none.status != 0)
         #expect(none.stderr.contains("--rules"), "\(none.stderr)")
     }
@@ -110,7 +110,7 @@ struct HuntCommandTests {
             ("broken.yml", "title: Broken\ndetection:\n  sel:\n    x|expand: '%a%'\n  condition: sel\n"),
         ]
         for (name, yaml) in rules { try Data(yaml.utf8).write(to: URL(fileURLWithPath: dir.file(name))) }
-        let result = try fixture.cli("hunt", "--rules", dir.path, "--format", "jsonl")
+        let result = try await fixture.cli("hunt", "--rules", dir.path, "--format", "jsonl")
         let objects = try result.lines.map(jsonObject)
         let summary = try #require(objects.last)
         #expect(summary["loaded"] as? Int == 3)
@@ -125,7 +125,7 @@ struct HuntCommandTests {
         let notRun = try #require(summary["not_run"] as? [[String: Any]])
         #expect(notRun.first?["rule"] as? String == "Broken")
         #expect((notRun.first?["why"] as? String)?.contains("expand") == true)
-        let table = try fixture.cli("hunt", "--rules", dir.path)
+        let table = try await fixture.cli("hunt", "--rules", dir.path)
         #expect(
             table.stdout.contains(
                 "can never match on this store: no stored event has exe, audit_view process_creation"
@@ -145,14 +145,14 @@ struct HuntCommandTests {
             "title: Anything about mchen from sshd\nlogsource: {product: linux, service: sshd}\n"
             + "detection:\n  kw:\n    - 'mchen'\n  condition: kw\n"
         try Data(rule.utf8).write(to: URL(fileURLWithPath: dir.file("rule.yml")))
-        let mapped = try fixture.cli("hunt", "--rules", dir.file("rule.yml"), "--format", "jsonl")
+        let mapped = try await fixture.cli("hunt", "--rules", dir.file("rule.yml"), "--format", "jsonl")
         let summary = try #require(try mapped.lines.map(jsonObject).last)
         // The incident has no sshd lines: narrowed to sshd's programs, the rule finds nothing, and says why.
         #expect(summary["logsource_narrowed"] as? Int == 1)
         #expect(summary["matched"] as? Int == 0, "\(mapped.stdout)")
         let cannot = try #require(summary["cannot_match"] as? [[String: Any]])
         #expect(cannot.first?["absent_fields"] as? [String] == ["program sshd|sshd-session"])
-        let asWritten = try fixture.cli(
+        let asWritten = try await fixture.cli(
             "hunt",
             "--rules",
             dir.file("rule.yml"),
@@ -166,7 +166,7 @@ struct HuntCommandTests {
         try Data("transformations:\n  - type: drop_detection_item\n".utf8).write(
             to: URL(fileURLWithPath: dir.file("bad.yml"))
         )
-        let bad = try fixture.cli("hunt", "--rules", dir.file("rule.yml"), "--pipeline", dir.file("bad.yml"))
+        let bad = try await fixture.cli("hunt", "--rules", dir.file("rule.yml"), "--pipeline", dir.file("bad.yml"))
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("transformation type 'drop_detection_item' is not supported"), "\(bad.stderr)")
     }
@@ -192,20 +192,22 @@ struct HuntCommandTests {
             atPath: pack + "oauth_connected_app_consent.yml",
             toPath: tree.file(".hidden/oauth.yml")
         )
-        func ruleTitles(_ arguments: [String]) throws -> [String] {
-            let result = try fixture.cli("hunt", arguments: ["--format", "jsonl"] + arguments)
+        func ruleTitles(_ arguments: [String]) async throws -> [String] {
+            let result = try await fixture.cli("hunt", arguments: ["--format", "jsonl"] + arguments)
             #expect(result.status == 0, "\(result.stderr)")
             return try result.lines.map(jsonObject).filter { $0["type"] as? String == "rule" }
                 .compactMap { $0["rule"] as? String }
         }
-        let fromTree = try ruleTitles(["--rules", tree.path])
+        let fromTree = await try ruleTitles(["--rules", tree.path])
         #expect(fromTree.count == 2, "\(fromTree)")
         #expect(fromTree.contains { $0.hasPrefix("Bulk export of customer records") })
         #expect(fromTree.contains { $0.hasPrefix("Remote-access tool launched") })
         #expect(!fromTree.contains { $0.hasPrefix("OAuth") }, "hidden folders are skipped")
-        let oneFile = try ruleTitles(["--rules", tree.file("web/product/remote.yaml")])
+        let oneFile = await try ruleTitles(["--rules", tree.file("web/product/remote.yaml")])
         #expect(oneFile.count == 1 && oneFile.first?.hasPrefix("Remote-access tool launched") == true)
-        let both = try ruleTitles(["--rules", tree.file("web"), "--rules", pack + "oauth_connected_app_consent.yml"])
+        let both = await try ruleTitles([
+            "--rules", tree.file("web"), "--rules", pack + "oauth_connected_app_consent.yml",
+        ])
         #expect(both.count == 2, "\(both)")
     }
 }

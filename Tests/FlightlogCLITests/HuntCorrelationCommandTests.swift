@@ -24,7 +24,7 @@ struct HuntCorrelationCommandTests {
         for (name, text) in files {
             try text.write(toFile: directory.file(name), atomically: true, encoding: .utf8)
         }
-        let result = try fixture.cli("hunt", "--rules", directory.path, "--format", "jsonl")
+        let result = try await fixture.cli("hunt", "--rules", directory.path, "--format", "jsonl")
         #expect(result.status == 0, "\(result.stderr)")
         let objects = try result.lines.map(jsonObject)
         let rules = objects.filter { $0["type"] as? String == "rule" }
@@ -53,13 +53,13 @@ struct HuntCorrelationCommandTests {
                 == objects.filter { $0["hit"] as? Int == 1 && $0["type"] as? String == "match" }
                 .compactMap { ($0["event"] as? [String: Any])?["id"] as? Int }
         )
-        let table = try fixture.cli("hunt", "--rules", directory.path)
+        let table = try await fixture.cli("hunt", "--rules", directory.path)
         #expect(table.stdout.contains("hit 1: user=mchen, 3 matches, 2026-11-24T10:02:00"), "\(table.stdout)")
         #expect(table.stdout.contains("1 hit\n"))
         // generate: true runs the parts on their own as well.
         try (files["a.yml"] ?? "").replacingOccurrences(of: "title: good\n", with: "title: good\ngenerate: true\n")
             .write(toFile: directory.file("a.yml"), atomically: true, encoding: .utf8)
-        let generated = try fixture.cli("hunt", "--rules", directory.path, "--format", "jsonl")
+        let generated = try await fixture.cli("hunt", "--rules", directory.path, "--format", "jsonl")
         #expect(try generated.lines.map(jsonObject).filter { $0["type"] as? String == "rule" }.count == 9)
     }
 }

@@ -4,12 +4,12 @@ import Foundation
 
 extension IncidentFixture {
     /// Runs `flightlog SUBCOMMAND --db DB ARGUMENTS…`.
-    func cli(_ subcommand: String, _ arguments: String...) throws -> FlightlogCLI.Result {
-        try FlightlogCLI.run([subcommand, "--db", self.database] + arguments)
+    func cli(_ subcommand: String, _ arguments: String...) async throws -> FlightlogCLI.Result {
+        try await FlightlogCLI.run([subcommand, "--db", self.database] + arguments)
     }
 
-    func cli(_ subcommand: String, arguments: [String]) throws -> FlightlogCLI.Result {
-        try FlightlogCLI.run([subcommand, "--db", self.database] + arguments)
+    func cli(_ subcommand: String, arguments: [String]) async throws -> FlightlogCLI.Result {
+        try await FlightlogCLI.run([subcommand, "--db", self.database] + arguments)
     }
 }
 

@@ -32,17 +32,17 @@ struct LogHostTests {
         let store = try Storage.open(path: database)
         try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
         try await agent.ingest(chain, into: store)
-        func count(_ arguments: String...) throws -> String {
-            let result = try FlightlogCLI.run(["query", "--db", database, "--count"] + arguments)
+        func count(_ arguments: String...) async throws -> String {
+            let result = try await FlightlogCLI.run(["query", "--db", database, "--count"] + arguments)
             // Exit status 1 says nothing matched; anything else is an error.
             #expect(result.status == 0 || result.status == 1, "\(result.stderr)")
             return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        #expect(try count("--host", "relay-01") == "2", "both lines were shipped by the relay")
-        #expect(try count("--log-host", "cc-ws-702") == "1")
-        #expect(try count("--log-host", "relay-01") == "1")
-        #expect(try count("--host", "cc-ws-702") == "0")
-        let help = try FlightlogCLI.run(["query", "--help"])
+        await #expect(try count("--host", "relay-01") == "2", "both lines were shipped by the relay")
+        await #expect(try count("--log-host", "cc-ws-702") == "1")
+        await #expect(try count("--log-host", "relay-01") == "1")
+        await #expect(try count("--host", "cc-ws-702") == "0")
+        let help = try await FlightlogCLI.run(["query", "--help"])
         #expect(help.stdout.contains("--log-host <name>"))
     }
 }

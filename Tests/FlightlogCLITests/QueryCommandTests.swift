@@ -12,7 +12,7 @@ struct QueryCommandTests {
 
     @Test func findsEachIncidentStepInOrder() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli(
+        let result = try await fixture.cli(
             "query",
             "--since",
             "2026-11-24T10:00Z",
@@ -56,10 +56,10 @@ struct QueryCommandTests {
     )
     func filter(arguments: [String], expected: Int) async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("query", arguments: arguments + ["--format", "jsonl"])
+        let result = try await fixture.cli("query", arguments: arguments + ["--format", "jsonl"])
         #expect(result.lines.count == expected, "\(arguments): \(result.stdout) \(result.stderr)")
         #expect(result.status == (expected > 0 ? 0 : 1))
-        let count = try fixture.cli("query", arguments: arguments + ["--count"])
+        let count = try await fixture.cli("query", arguments: arguments + ["--count"])
         if !arguments.contains("--limit") {
             #expect(count.stdout == "\(expected)\n", "\(arguments)")
         }
@@ -73,20 +73,20 @@ struct QueryCommandTests {
         for suffix in ["-wal", "-shm"] {
             try? FileManager.default.removeItem(atPath: fixture.database + ".fts" + suffix)
         }
-        let match = try fixture.cli("query", "--match", "anydesk")
+        let match = try await fixture.cli("query", "--match", "anydesk")
         #expect(match.status == 2)
         #expect(match.stderr.contains("no full-text index: \(fixture.database).fts is missing"), "\(match.stderr)")
-        let user = try fixture.cli("query", "--user", "mchen")
+        let user = try await fixture.cli("query", "--user", "mchen")
         #expect(user.status == 0, "\(user.stderr)")
     }
 
     @Test func ordersDescendingAndCounts() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let descending = try fixture.cli("query", "--user", "mchen", "--order", "desc", "--format", "jsonl")
+        let descending = try await fixture.cli("query", "--user", "mchen", "--order", "desc", "--format", "jsonl")
         let times = try descending.lines.map { try jsonObject($0)["time"] as? String ?? "" }
         #expect(times.count == 8)
         #expect(times == times.sorted(by: >))
-        let count = try fixture.cli("query", "--host", "cc-ws-602", "--count")
+        let count = try await fixture.cli("query", "--host", "cc-ws-602", "--count")
         #expect(count.stdout == "9\n")
         #expect(count.status == 0)
     }
@@ -94,9 +94,9 @@ struct QueryCommandTests {
     @Test func receivedClockFiltersOnArrival() async throws {
         let fixture = try await SharedIncident.shared.get()
         // Everything arrived minutes ago, whatever its event time says.
-        let recent = try fixture.cli("query", "--clock", "received", "--since", "1h", "--count")
+        let recent = try await fixture.cli("query", "--clock", "received", "--since", "1h", "--count")
         #expect(recent.stdout == "13\n")
-        let old = try fixture.cli("query", "--clock", "received", "--until", "2026-11-25", "--count")
+        let old = try await fixture.cli("query", "--clock", "received", "--until", "2026-11-25", "--count")
         #expect(old.stdout == "0\n")
         #expect(old.status == 1)
     }
@@ -115,27 +115,27 @@ struct QueryCommandTests {
     ])
     func errorsExitTwoWithAnExplanation(arguments: [String]) async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("query", arguments: arguments)
+        let result = try await fixture.cli("query", arguments: arguments)
         #expect(result.status == 2, "\(arguments): \(result.stdout)")
         #expect(!result.stderr.isEmpty)
     }
 
     @Test func badFullTextSyntaxIsExplainedInPlainWords() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("query", "--match", "\"unterminated")
+        let result = try await fixture.cli("query", "--match", "\"unterminated")
         #expect(result.stderr.contains("not valid FTS5 syntax"))
         #expect(result.stderr.contains("double quotes"))
     }
 
-    @Test func missingDatabaseExitsTwo() throws {
-        let result = try FlightlogCLI.run(["query", "--db", "/nonexistent/flightlog.db"])
+    @Test func missingDatabaseExitsTwo() async throws {
+        let result = try await FlightlogCLI.run(["query", "--db", "/nonexistent/flightlog.db"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("cannot open database"))
     }
 
     @Test func jsonlCarriesEveryAttributeAndExactBytes() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("query", "--where", "event=oauth_consent", "--format", "jsonl")
+        let result = try await fixture.cli("query", "--where", "event=oauth_consent", "--format", "jsonl")
         let object = try jsonObject(try #require(result.lines.first))
         for key in [
             "id", "time", "received", "host", "agent", "source", "process.name", "user.name", "source.ip", "message",
@@ -155,7 +155,7 @@ struct QueryCommandTests {
         )
         #expect(object["message_b64"] == nil)
 
-        let odd = try fixture.cli("query", "--program", "kernel", "--format", "jsonl")
+        let odd = try await fixture.cli("query", "--program", "kernel", "--format", "jsonl")
         let oddObject = try jsonObject(try #require(odd.lines.first))
         let b64 = try #require(oddObject["message_b64"] as? String)
         #expect(Data(base64Encoded: b64) == Data(IncidentFixture.invalidUTF8Line))
@@ -164,7 +164,7 @@ struct QueryCommandTests {
 
     @Test func timeZoneShiftsPrintedTimes() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli(
+        let result = try await fixture.cli(
             "query",
             "--where",
             "event=oauth_consent",
@@ -179,7 +179,7 @@ struct QueryCommandTests {
 
     @Test func csvHasHeaderAndQuotes() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("query", "--program", "crm-audit", "--format", "csv")
+        let result = try await fixture.cli("query", "--program", "crm-audit", "--format", "csv")
         let rows = result.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         #expect(rows.count == 3)
         #expect(
@@ -191,7 +191,7 @@ struct QueryCommandTests {
 
     @Test func timesketchHasItsRequiredKeys() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("query", "--user", "mchen", "--format", "timesketch")
+        let result = try await fixture.cli("query", "--user", "mchen", "--format", "timesketch")
         #expect(result.lines.count == 8)
         for line in result.lines {
             let object = try jsonObject(line)
@@ -204,10 +204,10 @@ struct QueryCommandTests {
 
     @Test func tableAndExplain() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let table = try fixture.cli("query", "--user", "tpatel")
+        let table = try await fixture.cli("query", "--user", "tpatel")
         #expect(table.lines.first?.hasPrefix("ID") == true)
         #expect(table.lines.count == 4)
-        let explain = try fixture.cli("query", "--host", "cc-ws-602", "--since", "2026-11-24", "--explain")
+        let explain = try await fixture.cli("query", "--host", "cc-ws-602", "--since", "2026-11-24", "--explain")
         #expect(explain.status == 0)
         #expect(explain.stdout.contains("e.host = ?"))
         #expect(explain.stdout.contains("'cc-ws-602'"))

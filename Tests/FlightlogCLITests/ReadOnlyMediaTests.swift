@@ -66,16 +66,18 @@ struct ReadOnlyMediaTests {
         #expect(SQLiteStore.isOnReadOnlyMedia(copy.database))
         #expect(!FileManager.default.createFile(atPath: copy.mount.file("probe"), contents: Data()))
 
-        let query = try FlightlogCLI.run(["query", "--db", copy.database, "--user", "mchen", "--count"])
+        let query = try await FlightlogCLI.run(["query", "--db", copy.database, "--user", "mchen", "--count"])
         #expect(query.status == 0, "\(query.stderr)")
         #expect(Int(query.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 0)
         #expect(query.stderr.contains("read-only file system: this query is not recorded"))
 
-        let match = try FlightlogCLI.run(["query", "--db", copy.database, "--match", "AnyDesk", "--format", "jsonl"])
+        let match = try await FlightlogCLI.run([
+            "query", "--db", copy.database, "--match", "AnyDesk", "--format", "jsonl",
+        ])
         #expect(match.status == 0, "\(match.stderr)")
         #expect(match.lines.count == 1)
 
-        let verify = try FlightlogCLI.run([
+        let verify = try await FlightlogCLI.run([
             "verify", "--db", copy.database, "--aggregator-key", copy.mount.file("aggregator.pub"),
         ])
         // The incident has a chain gap on cc-ws-611 (a finding), and nothing else.
@@ -105,18 +107,20 @@ struct ReadOnlyMediaTests {
         }
         let events = try await SQLiteStore(readOnlyPath: fixture.database).counts().events
 
-        let match = try FlightlogCLI.run(["query", "--db", copy.database, "--match", "AnyDesk", "--format", "jsonl"])
+        let match = try await FlightlogCLI.run([
+            "query", "--db", copy.database, "--match", "AnyDesk", "--format", "jsonl",
+        ])
         #expect(match.status == 0, "\(match.stderr)")
         #expect(match.lines.count == 1)
 
         let arguments = ["hunt", "--rules", RepositoryFiles.rulePack, "--format", "jsonl"]
-        let current = try FlightlogCLI.run(arguments + ["--db", fixture.database])
-        let older = try FlightlogCLI.run(arguments + ["--db", copy.database])
+        let current = try await FlightlogCLI.run(arguments + ["--db", fixture.database])
+        let older = try await FlightlogCLI.run(arguments + ["--db", copy.database])
         #expect(older.status == current.status, "\(older.stderr)")
         #expect(!older.lines.isEmpty)
         #expect(older.lines == current.lines)
 
-        let verify = try FlightlogCLI.run([
+        let verify = try await FlightlogCLI.run([
             "verify", "--db", copy.database, "--aggregator-key", copy.mount.file("aggregator.pub"),
         ])
         // The incident's chain gap, and the index reported as not checked rather than as findings.
@@ -129,7 +133,7 @@ struct ReadOnlyMediaTests {
     @Test func aCopyWithALeftoverWriteAheadLogIsRefusedWithAHint() async throws {
         let fixture = try await SharedIncident.shared.get()
         let copy = try ReadOnlyCopy(fixture, extraFiles: ["flightlog.db-wal": Data(repeating: 1, count: 4096)])
-        let query = try FlightlogCLI.run(["query", "--db", copy.database, "--count"])
+        let query = try await FlightlogCLI.run(["query", "--db", copy.database, "--count"])
         #expect(query.status == 2)
         #expect(query.stderr.contains("read-only file system"))
         #expect(query.stderr.contains("wal_checkpoint(TRUNCATE)"))

@@ -40,8 +40,8 @@ struct RepeatedKeyStore {
         return store
     }
 
-    func cli(_ subcommand: String, _ arguments: String...) throws -> FlightlogCLI.Result {
-        try FlightlogCLI.run([subcommand, "--db", self.database] + arguments)
+    func cli(_ subcommand: String, _ arguments: String...) async throws -> FlightlogCLI.Result {
+        try await FlightlogCLI.run([subcommand, "--db", self.database] + arguments)
     }
 }
 
@@ -64,17 +64,17 @@ struct RepeatedFieldKeyTests {
         let store = try await RepeatedKeyStore.make()
         defer { store.directory.cleanup() }
         for format in ["jsonl", "timesketch"] {
-            let result = try store.cli("query", "--format", format, "--order", "asc")
+            let result = try await store.cli("query", "--format", format, "--order", "asc")
             #expect(result.status == 0, "\(result.stderr)")
             Self.expectBothValues(try Self.fields(result), "query --format \(format)")
         }
         // The same through the slow path (a zone makes every row a record first).
-        let zoned = try store.cli("query", "--format", "jsonl", "--order", "asc", "--tz", "Europe/Paris")
+        let zoned = try await store.cli("query", "--format", "jsonl", "--order", "asc", "--tz", "Europe/Paris")
         Self.expectBothValues(try Self.fields(zoned), "query --tz")
-        let timeline = try store.cli("timeline", "--format", "jsonl")
+        let timeline = try await store.cli("timeline", "--format", "jsonl")
         let events = try timeline.lines.map(jsonObject).compactMap { $0["event"] as? [String: Any] }
         Self.expectBothValues(events.compactMap { $0["fields"] as? [String: Any] }, "timeline --format jsonl")
-        let csv = try store.cli("query", "--format", "csv", "--order", "asc")
+        let csv = try await store.cli("query", "--format", "csv", "--order", "asc")
         #expect(
             csv.stdout.contains(
                 #""{""process.name"":""sshd"",""user.name"":""mchen"",""source.ip"":[""203.0.113.77"",""10.0.0.5""]}""#
@@ -87,12 +87,12 @@ struct RepeatedFieldKeyTests {
         let store = try await RepeatedKeyStore.make()
         defer { store.directory.cleanup() }
         for value in ["203.0.113.77", "10.0.0.5"] {
-            let result = try store.cli("query", "--where", "src_ip=\(value)", "--count")
+            let result = try await store.cli("query", "--where", "src_ip=\(value)", "--count")
             #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(value): \(result.stdout)")
         }
-        let none = try store.cli("query", "--where", "src_ip!=10.0.0.5", "--count")
+        let none = try await store.cli("query", "--where", "src_ip!=10.0.0.5", "--count")
         #expect(none.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "the crm line only: \(none.stdout)")
-        let regex = try store.cli("query", "--where", "group~^exp", "--count")
+        let regex = try await store.cli("query", "--where", "group~^exp", "--count")
         #expect(regex.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(regex.stdout)")
     }
 
@@ -100,14 +100,14 @@ struct RepeatedFieldKeyTests {
         let store = try await RepeatedKeyStore.make()
         defer { store.directory.cleanup() }
         let out = store.directory.file("bundle")
-        let export = try store.cli("export", "--user", "mchen", "--out", out)
+        let export = try await store.cli("export", "--user", "mchen", "--out", out)
         #expect(export.status == 0, "\(export.stderr)")
         let lines = String(decoding: try BundleFiles.read(out, "events.jsonl"), as: UTF8.self)
         Self.expectBothValues(
             try lines.split(separator: "\n").map { try jsonObject(String($0))["fields"] as? [String: Any] ?? [:] },
             "bundle"
         )
-        let verify = try FlightlogCLI.run(["verify", "--bundle", out])
+        let verify = try await FlightlogCLI.run(["verify", "--bundle", out])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
 
         // Written by earlier releases (format 2, events.jsonl with the keys repeated; format 3, the stored names):
@@ -121,7 +121,7 @@ struct RepeatedFieldKeyTests {
             ("bundle-3-stored-names", (#""user":"mchen""#, #""user":"tpatel""#)),
         ] {
             let legacy = RepositoryFiles.fixtures.appendingPathComponent(name).path
-            let old = try FlightlogCLI.run(["verify", "--bundle", legacy])
+            let old = try await FlightlogCLI.run(["verify", "--bundle", legacy])
             #expect(old.status == 0, "\(name): \(old.stdout)\(old.stderr)")
             let copy = store.directory.file("legacy-" + UUID().uuidString)
             try FileManager.default.copyItem(atPath: legacy, toPath: copy)
@@ -129,7 +129,7 @@ struct RepeatedFieldKeyTests {
             let edited = text.replacingOccurrences(of: edit.0, with: edit.1)
             #expect(edited != text, "\(name): \(edit.0)")
             try BundleFiles.replace(copy, "events.jsonl", with: Data(edited.utf8))
-            let caught = try FlightlogCLI.run(["verify", "--bundle", copy])
+            let caught = try await FlightlogCLI.run(["verify", "--bundle", copy])
             #expect(caught.status == 1, "\(name): \(caught.stdout)")
             #expect(caught.stdout.contains("differs from event 0 of the signed batch"), "\(name): \(caught.stdout)")
         }
@@ -140,7 +140,7 @@ struct RepeatedFieldKeyTests {
         let store = try await RepeatedKeyStore.make()
         defer { store.directory.cleanup() }
         let out = store.directory.file("bundle")
-        #expect(try store.cli("export", "--user", "mchen", "--out", out).status == 0)
+        #expect(try await store.cli("export", "--user", "mchen", "--out", out).status == 0)
         let text = String(decoding: try BundleFiles.read(out, "events.jsonl"), as: UTF8.self)
         #expect(text.contains(#""user.name":"mchen""#), "\(text)")
         let relabelled = text.replacingOccurrences(
@@ -149,7 +149,7 @@ struct RepeatedFieldKeyTests {
         )
         #expect(relabelled != text)
         try BundleFiles.replace(out, "events.jsonl", with: Data(relabelled.utf8))
-        let caught = try FlightlogCLI.run(["verify", "--bundle", out])
+        let caught = try await FlightlogCLI.run(["verify", "--bundle", out])
         #expect(caught.status == 1, "\(caught.stdout)")
     }
 }

@@ -7,7 +7,7 @@ import Testing
 struct StatsCommandTests {
     @Test func countsAndHighlightsTheUnusual() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli(
+        let result = try await fixture.cli(
             "stats",
             "--by",
             "user",
@@ -36,7 +36,7 @@ struct StatsCommandTests {
 
     @Test func workHoursAreConfigurable() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli(
+        let result = try await fixture.cli(
             "stats",
             "--by",
             "host",
@@ -56,7 +56,7 @@ struct StatsCommandTests {
         let fixture = try await SharedIncident.shared.get()
         var outputs: [String] = []
         for name in ["source.ip", "ip", "SOURCE.IP"] {
-            let result = try fixture.cli("stats", "--by", name, "--since", "2026-11-24", "--format", "jsonl")
+            let result = try await fixture.cli("stats", "--by", name, "--since", "2026-11-24", "--format", "jsonl")
             #expect(result.status == 0, "\(name): \(result.stderr)")
             let buckets = try result.lines.map(jsonObject).filter { $0["type"] as? String == "bucket" }
             #expect(buckets.allSatisfy { $0["by"] as? String == "source.ip" }, "\(name): \(result.stdout)")
@@ -64,9 +64,9 @@ struct StatsCommandTests {
             outputs.append(result.stdout)
         }
         #expect(Set(outputs).count == 1, "the same counts under every name")
-        let table = try fixture.cli("stats", "--by", "process.name", "--since", "2026-11-24")
+        let table = try await fixture.cli("stats", "--by", "process.name", "--since", "2026-11-24")
         #expect(table.stdout.hasPrefix("PROCESS.NAME"), "\(table.stdout)")
-        let wrong = try fixture.cli("stats", "--by", "user.nam")
+        let wrong = try await fixture.cli("stats", "--by", "user.nam")
         #expect(wrong.status == 2)
         #expect(wrong.stderr.contains("user.name"), "the choices are named: \(wrong.stderr)")
     }

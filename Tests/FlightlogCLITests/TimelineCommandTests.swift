@@ -7,7 +7,7 @@ import Testing
 struct TimelineCommandTests {
     @Test func showsTheIncidentInOrderWithGapSilenceAndSkew() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli(
+        let result = try await fixture.cli(
             "timeline",
             "--since",
             "2026-11-24T09:00Z",
@@ -44,7 +44,7 @@ struct TimelineCommandTests {
 
     @Test func jsonlTypesEveryLine() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli(
+        let result = try await fixture.cli(
             "timeline",
             "--host",
             "cc-ws-611",
@@ -66,7 +66,7 @@ struct TimelineCommandTests {
 
     @Test func nothingMatchedExitsOne() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let result = try fixture.cli("timeline", "--user", "nobody")
+        let result = try await fixture.cli("timeline", "--user", "nobody")
         #expect(result.status == 1)
     }
 }

@@ -20,7 +20,7 @@ extension FaultInjectionTests {
         }
 
         @Test func stopAndGoLosesNothingAndKeepsMemoryBounded() async throws {
-            let site = try EndToEndSite(agent: "ws-slow")
+            let site = try await EndToEndSite(agent: "ws-slow")
             let scratch = site.scratch
             defer { scratch.cleanup() }
             let server = try await site.startServer()

@@ -12,7 +12,7 @@ extension FaultInjectionTests {
     @Suite("End to end: the agent's clock steps", .serialized)
     struct ClockStepTests {
         @Test func backAndForwardByHoursLosesNothingAndIsNoted() async throws {
-            let site = try EndToEndSite(agent: "ws-clock")
+            let site = try await EndToEndSite(agent: "ws-clock")
             let (scratch, db) = (site.scratch, site.db)
             defer { scratch.cleanup() }
             var server = try await site.startServer()

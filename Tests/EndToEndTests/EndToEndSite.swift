@@ -11,12 +11,12 @@ struct EndToEndSite {
     let port: Int
     let agent: String
 
-    init(agent: String) throws {
+    init(agent: String) async throws {
         self.scratch = try TempDirectory()
         if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { self.scratch.keep() }
         self.db = self.scratch.file("flightlog.db")
         self.agent = agent
-        try Harness.enrollNewAgent(keyPath: self.scratch.file("agent.key"), db: self.db, name: agent)
+        try await Harness.enrollNewAgent(keyPath: self.scratch.file("agent.key"), db: self.db, name: agent)
         self.port = try Harness.freePort()
     }
 

@@ -35,7 +35,7 @@ extension FaultInjectionTests {
         ]
 
         @Test(arguments: Self.points) func aKillAtThePointLosesAndRepeatsNothing(_ point: Point) async throws {
-            let site = try EndToEndSite(agent: "ws-fp")
+            let site = try await EndToEndSite(agent: "ws-fp")
             let scratch = site.scratch
             defer { scratch.cleanup() }
             let logs = scratch.file("logs")
@@ -108,7 +108,7 @@ extension FaultInjectionTests {
         /// of the agent's durable writes fail. The batch is not taken as committed: reading pauses, the commit is retried,
         /// the pause ships as a `spool_write_failed` event, and every line arrives once.
         @Test func anFsyncErrorIsNeverTakenForSuccess() async throws {
-            let site = try EndToEndSite(agent: "ws-fsync")
+            let site = try await EndToEndSite(agent: "ws-fsync")
             defer { site.scratch.cleanup() }
             try await Self.streamWithInjectedError("agent.durable-write.fsync@4:3", into: .agent, site: site)
             let log = (try? String(contentsOfFile: site.scratch.file("agent.log"), encoding: .utf8)) ?? ""
@@ -125,7 +125,7 @@ extension FaultInjectionTests {
         /// fail with SQLITE_IOERR_FSYNC, so commits fail as on a disk whose fsync reports EIO: none of them is
         /// acknowledged, the agent keeps and resends its batches, the database stays whole.
         @Test func anSQLiteFsyncErrorIsNeverAcknowledged() async throws {
-            let site = try EndToEndSite(agent: "ws-sqlite-fsync")
+            let site = try await EndToEndSite(agent: "ws-sqlite-fsync")
             let scratch = site.scratch
             defer { scratch.cleanup() }
             try await Self.streamWithInjectedError("sqlite.fsync@3:4", into: .aggregator, site: site)

@@ -48,7 +48,7 @@ extension FaultInjectionTests {
             defer { scratch.cleanup() }
             try FileManager.default.createDirectory(atPath: scratch.file("seed"), withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: scratch.file("logs"), withIntermediateDirectories: true)
-            try Harness.enrollNewAgent(
+            try await Harness.enrollNewAgent(
                 keyPath: scratch.file("agent.key"),
                 db: scratch.file("seed/flightlog.db"),
                 name: "ws-full"
@@ -163,7 +163,7 @@ extension FaultInjectionTests {
             """#
 
         @Test(.enabled(if: canRun)) func aFullSpoolFileSystemPausesTheAgentAndLosesNothing() async throws {
-            let site = try EndToEndSite(agent: "ws-spool")
+            let site = try await EndToEndSite(agent: "ws-spool")
             let (scratch, db, port) = (site.scratch, site.db, site.port)
             defer { scratch.cleanup() }
             try Self.agentScript.write(toFile: scratch.file("agent.sh"), atomically: true, encoding: .utf8)

@@ -5,14 +5,9 @@ import Glibc
 
 /// Runs the real `flightlog` and `flightlog-agent` executables built next to the test bundle.
 enum Harness {
-    /// Runs a command to completion and returns its exit code and standard output.
+    /// Runs a command to completion, without holding one of the test process's few threads while it runs, and returns
+    /// its exit code and output.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
-        let result = try Subprocess.run(try Executables.path(executable), arguments)
-        return (result.status, result.stdout, result.stderr)
-    }
-
-    /// ``run(_:_:)`` without holding a thread while the command runs (for async tests).
     static func runAsync(
         _ executable: String,
         _ arguments: [String]
@@ -28,11 +23,14 @@ enum Harness {
 
     /// Makes an agent key at `keyPath` and enrolls its public key in `db` as `name` (`flightlog-agent keygen`, then
     /// `flightlog enroll`, as an operator does); throws when either fails.
-    static func enrollNewAgent(keyPath: String, db: String, name: String) throws {
-        let keygen = try Self.run("flightlog-agent", ["keygen", "--key", keyPath])
+    static func enrollNewAgent(keyPath: String, db: String, name: String) async throws {
+        let keygen = try await Self.runAsync("flightlog-agent", ["keygen", "--key", keyPath])
         guard keygen.code == 0 else { throw HarnessError("keygen failed: \(keygen.err)") }
         let publicKey = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
-        let enroll = try Self.run("flightlog", ["enroll", "--db", db, "--name", name, "--public-key", publicKey])
+        let enroll = try await Self.runAsync(
+            "flightlog",
+            ["enroll", "--db", db, "--name", name, "--public-key", publicKey]
+        )
         guard enroll.code == 0 else { throw HarnessError("enroll failed: \(enroll.err)") }
     }
 

@@ -17,7 +17,7 @@ struct HostilePeerTests {
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         let agent = TestAgent(name: "ws-after")
-        let enroll = try Harness.run(
+        let enroll = try await Harness.runAsync(
             "flightlog",
             ["enroll", "--db", db, "--name", agent.name, "--public-key", agent.publicKeyBase64]
         )
@@ -56,7 +56,7 @@ struct HostilePeerTests {
         defer { scratch.cleanup() }
         let listener = try RawListener()
         defer { listener.close() }
-        let keygen = try Harness.run("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
+        let keygen = try await Harness.runAsync("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
         #expect(keygen.code == 0, "\(keygen.err)")
         try Data().write(to: URL(fileURLWithPath: scratch.file("app.log")))
         let agent = try Harness.start(

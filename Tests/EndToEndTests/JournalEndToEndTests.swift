@@ -12,7 +12,7 @@ extension FaultInjectionTests {
     @Suite("End to end: the journal source", .serialized)
     struct JournalEndToEndTests {
         @Test func everyEntryIsIndexedExactlyOnceAcrossKills() async throws {
-            let site = try EndToEndSite(agent: "ws-j")
+            let site = try await EndToEndSite(agent: "ws-j")
             let (scratch, db) = (site.scratch, site.db)
             defer { scratch.cleanup() }
             let journalDirectory = scratch.file("journal")

@@ -50,7 +50,7 @@ extension FaultInjectionTests {
             """#
 
         @Test(.enabled(if: canRun)) func theAgentShipsWhatPAMAndLoggerWroteToJournald() async throws {
-            let site = try EndToEndSite(agent: "ws-jd")
+            let site = try await EndToEndSite(agent: "ws-jd")
             let (scratch, db, port) = (site.scratch, site.db, site.port)
             defer { scratch.cleanup() }
             let server = try await site.startServer()

@@ -11,7 +11,7 @@ extension FaultInjectionTests {
     @Suite("End to end: kill -9 mid-stream", .serialized)
     struct KillNineTests {
         @Test func everyLineIsIndexedExactlyOnceAcrossKills() async throws {
-            let site = try EndToEndSite(agent: "ws-e2e")
+            let site = try await EndToEndSite(agent: "ws-e2e")
             defer { site.scratch.cleanup() }
             let logs = site.scratch.file("logs")
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)

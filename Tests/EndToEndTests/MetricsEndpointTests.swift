@@ -8,7 +8,7 @@ import Testing
 @Suite("Metrics: Prometheus scrapes serve and the agent", .serialized)
 struct MetricsEndpointTests {
     @Test func serveAndAgentExportWhatHappened() async throws {
-        let site = try EndToEndSite(agent: "cc-ws-metrics")
+        let site = try await EndToEndSite(agent: "cc-ws-metrics")
         defer { site.scratch.cleanup() }
         let metricsPort = try Harness.freePort()
         let agentMetricsPort = try Harness.freePort()

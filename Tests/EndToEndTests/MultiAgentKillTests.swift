@@ -19,7 +19,9 @@ extension FaultInjectionTests {
             defer { scratch.cleanup() }
             let db = scratch.file("flightlog.db")
             let names = ["ws-m0", "ws-m1", "ws-m2"]
-            for name in names { try Harness.enrollNewAgent(keyPath: scratch.file("\(name).key"), db: db, name: name) }
+            for name in names {
+                try await Harness.enrollNewAgent(keyPath: scratch.file("\(name).key"), db: db, name: name)
+            }
             let port = try Harness.freePort()
 
             func startServer(failpoint: Bool = false) async throws -> Subprocess {
@@ -106,7 +108,7 @@ extension FaultInjectionTests {
             }
             for (slot, name) in names.enumerated() {
                 try await Harness.eventuallyAsync(seconds: 30, "\(name) connected") {
-                    let status = try? Harness.run(
+                    let status = try? await Harness.runAsync(
                         "flightlog-agent",
                         ["status", "--state-dir", scratch.file("state-\(name)")]
                     )

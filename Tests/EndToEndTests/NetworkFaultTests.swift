@@ -18,7 +18,7 @@ extension FaultInjectionTests {
             fault: @Sendable (FaultProxy) async throws -> Void,
             check: (FaultProxy, _ agentCounters: String) -> Void
         ) async throws {
-            let site = try EndToEndSite(agent: "ws-net")
+            let site = try await EndToEndSite(agent: "ws-net")
             let (scratch, db, port) = (site.scratch, site.db, site.port)
             defer { scratch.cleanup() }
             let logs = scratch.file("logs")

@@ -13,7 +13,7 @@ struct OpenFileLimitTests {
     @Test func aLowSoftLimitIsRaised() async throws {
         let scratch = try TempDirectory()
         defer { scratch.cleanup() }
-        let (port, agent) = try Self.enrolledAgent(scratch)
+        let (port, agent) = try await Self.enrolledAgent(scratch)
         let server = try Harness.start(
             "flightlog",
             Self.serveArguments(scratch, port: port) + ["--max-connections", "300"],
@@ -43,7 +43,7 @@ struct OpenFileLimitTests {
     @Test func aLowHardLimitRefusesWithServerBusy() async throws {
         let scratch = try TempDirectory()
         defer { scratch.cleanup() }
-        let (port, agent) = try Self.enrolledAgent(scratch)
+        let (port, agent) = try await Self.enrolledAgent(scratch)
         let server = try Harness.start(
             "flightlog",
             Self.serveArguments(scratch, port: port),
@@ -88,9 +88,9 @@ struct OpenFileLimitTests {
 
     // MARK: - Helpers
 
-    private static func enrolledAgent(_ scratch: TempDirectory) throws -> (port: Int, agent: TestAgent) {
+    private static func enrolledAgent(_ scratch: TempDirectory) async throws -> (port: Int, agent: TestAgent) {
         let agent = TestAgent(name: "ws-files")
-        let enroll = try Harness.run(
+        let enroll = try await Harness.runAsync(
             "flightlog",
             [
                 "enroll", "--db", scratch.file("flightlog.db"), "--name", agent.name, "--public-key",

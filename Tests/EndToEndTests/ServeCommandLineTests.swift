@@ -9,11 +9,11 @@ import Testing
 /// what is wrong, exit code 64, and no database is created), and on a database whose full-text index is damaged.
 @Suite("flightlog serve: what the operator sees")
 struct ServeCommandLineTests {
-    @Test func aMistypedPlaintextFlagIsNamed() throws {
+    @Test func aMistypedPlaintextFlagIsNamed() async throws {
         let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
-        let result = try Harness.run("flightlog", ["serve", "--db", db, "--insecure-plaintex"])
+        let result = try await Harness.runAsync("flightlog", ["serve", "--db", db, "--insecure-plaintex"])
         #expect(result.code == 64)
         // Not "pass --insecure-plaintext", which the operator believes they did.
         #expect(result.err.contains("Unknown option '--insecure-plaintex'"), "\(result.err)")
@@ -21,11 +21,11 @@ struct ServeCommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: db))
     }
 
-    @Test func withoutThePlaintextFlagServeExplainsWhy() throws {
+    @Test func withoutThePlaintextFlagServeExplainsWhy() async throws {
         let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
-        let result = try Harness.run("flightlog", ["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        let result = try await Harness.runAsync("flightlog", ["serve", "--db", db, "--listen", "127.0.0.1:0"])
         #expect(result.code == 64)
         #expect(result.err.contains("agents are served over TLS: give --tls-cert and --tls-key"), "\(result.err)")
         #expect(result.err.contains("`flightlog tls-init` makes them"), "\(result.err)")
@@ -39,7 +39,7 @@ struct ServeCommandLineTests {
         let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
-        let enroll = try Harness.run(
+        let enroll = try await Harness.runAsync(
             "flightlog",
             [
                 "enroll", "--db", db, "--name", "ws-1", "--public-key",
@@ -49,18 +49,18 @@ struct ServeCommandLineTests {
         #expect(enroll.code == 0, "\(enroll.err)")
         try Data(repeating: 0x5a, count: 8192).write(to: URL(fileURLWithPath: db + ".fts"))
 
-        let query = try Harness.run("flightlog", ["query", "--db", db, "--match", "sshd"])
+        let query = try await Harness.runAsync("flightlog", ["query", "--db", db, "--match", "sshd"])
         #expect(query.code == 2)
         #expect(query.err.contains("the full-text index \(db).fts is damaged"), "\(query.err)")
         #expect(query.err.contains("The evidence database is not affected"), "\(query.err)")
         // What does not need the index still answers, with a warning.
-        let agents = try Harness.run("flightlog", ["agents", "--db", db])
+        let agents = try await Harness.runAsync("flightlog", ["agents", "--db", db])
         #expect(agents.code == 0 && agents.out.contains("ws-1"), "\(agents.err)")
-        let count = try Harness.run("flightlog", ["query", "--db", db, "--host", "ws-1", "--count"])
+        let count = try await Harness.runAsync("flightlog", ["query", "--db", db, "--host", "ws-1", "--count"])
         #expect(count.code == 1, "no event, and no error: \(count.err)")
         #expect(count.err.contains("warning: the full-text index \(db).fts cannot be read"), "\(count.err)")
         // verify reports the index and checks the rest: a finding (exit 1), not a run that could not start (2).
-        let verify = try Harness.run("flightlog", ["verify", "--db", db])
+        let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db])
         #expect(verify.code == 1, "\(verify.out)\(verify.err)")
         #expect(verify.out.contains("storage_corrupt"), "\(verify.out)")
         #expect(verify.out.contains("cannot be read (file is not a database) and was not checked"), "\(verify.out)")
@@ -74,7 +74,7 @@ struct ServeCommandLineTests {
             $0.hasPrefix("flightlog.db.fts.damaged-")
         }
         #expect(kept.count == 1)
-        let after = try Harness.run("flightlog", ["query", "--db", db, "--match", "sshd"])
+        let after = try await Harness.runAsync("flightlog", ["query", "--db", db, "--match", "sshd"])
         #expect(after.code == 1, "no match, and no error: \(after.err)")
     }
 
@@ -111,16 +111,19 @@ struct ServeCommandLineTests {
         )
         #expect(text.contains("events_to_index=15"), "\(text)")
         try await Harness.eventuallyAsync(seconds: 60, "the index fills") {
-            try Harness.run("flightlog", ["query", "--db", db, "--match", "line", "--count"]).out
+            try await Harness.runAsync("flightlog", ["query", "--db", db, "--match", "line", "--count"]).out
                 .trimmingCharacters(in: .whitespacesAndNewlines) == "15"
         }
     }
 
-    @Test func aBadValueIsNamed() throws {
+    @Test func aBadValueIsNamed() async throws {
         let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
-        let result = try Harness.run("flightlog", ["serve", "--db", db, "--insecure-plaintext", "--window", "0"])
+        let result = try await Harness.runAsync(
+            "flightlog",
+            ["serve", "--db", db, "--insecure-plaintext", "--window", "0"]
+        )
         #expect(result.code == 64)
         #expect(result.err.contains("--window must be between 1 and 1024"), "\(result.err)")
         #expect(!FileManager.default.fileExists(atPath: db))

@@ -13,7 +13,7 @@ extension FaultInjectionTests {
     @Suite("End to end: the spool at its cap", .serialized)
     struct SpoolCapTests {
         @Test func atTheCapOnlyFilesTheAgentNeverOpenedAreLost() async throws {
-            let site = try EndToEndSite(agent: "ws-cap")
+            let site = try await EndToEndSite(agent: "ws-cap")
             let (scratch, db) = (site.scratch, site.db)
             defer { scratch.cleanup() }
             let logs = scratch.file("logs")

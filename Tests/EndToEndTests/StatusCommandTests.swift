@@ -14,13 +14,13 @@ struct StatusCommandTests {
         let db = scratch.file("flightlog.db")
         let server = try await Harness.startServeAndWait(db: db, log: scratch.file("serve.log"))
         defer { Harness.killHard(server) }
-        let live = try Harness.run("flightlog", ["status", "--db", db])
+        let live = try await Harness.runAsync("flightlog", ["status", "--db", db])
         #expect(live.code == 0, "\(live.err)")
         #expect(live.out.contains("state running"))
         #expect(live.err.isEmpty, "\(live.err)")
 
         Harness.killHard(server)
-        let gone = try Harness.run("flightlog", ["status", "--db", db])
+        let gone = try await Harness.runAsync("flightlog", ["status", "--db", db])
         #expect(gone.code == 1)
         #expect(gone.out.contains("state running"), "the last counters are still shown")
         #expect(gone.err.contains("serve (pid \(server.processIdentifier)) is not running"), "\(gone.err)")
@@ -37,13 +37,13 @@ struct StatusCommandTests {
         try await Harness.eventuallyAsync(seconds: 60, "serve writes its final status") {
             Harness.status(db: db)?.state == "stopped"
         }
-        let stopped = try Harness.run("flightlog", ["status", "--db", db])
+        let stopped = try await Harness.runAsync("flightlog", ["status", "--db", db])
         #expect(stopped.code == 0, "\(stopped.err)")
         #expect(stopped.out.contains("state stopped"))
     }
 
     /// A file `serve` stopped rewriting two minutes ago, its process (here: this test's own) still alive.
-    @Test func countersThatStoppedBeingRewrittenAreCalledStale() throws {
+    @Test func countersThatStoppedBeingRewrittenAreCalledStale() async throws {
         let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let path = scratch.file("status.json")
@@ -53,7 +53,7 @@ struct StatusCommandTests {
              "writtenNanos": \(written), "intervalSeconds": 2, "counters": {"commit_failures": 3}}
             """
         try Data(document.utf8).write(to: URL(fileURLWithPath: path))
-        let stale = try Harness.run("flightlog", ["status", "--status-file", path])
+        let stale = try await Harness.runAsync("flightlog", ["status", "--status-file", path])
         #expect(stale.code == 1)
         #expect(stale.out.contains("commit_failures"))
         #expect(stale.err.contains("these counters are 12"), "\(stale.err)")
@@ -64,7 +64,7 @@ struct StatusCommandTests {
         let now = Int64(Date().timeIntervalSince1970) * 1_000_000_000
         try Data(document.replacingOccurrences(of: "\(written)", with: "\(now)").utf8)
             .write(to: URL(fileURLWithPath: path))
-        let current = try Harness.run("flightlog", ["status", "--status-file", path, "--format", "jsonl"])
+        let current = try await Harness.runAsync("flightlog", ["status", "--status-file", path, "--format", "jsonl"])
         #expect(current.code == 0, "\(current.err)")
         #expect(current.err.isEmpty, "\(current.err)")
     }

@@ -16,7 +16,7 @@ struct SyslogTests {
         defer { scratch.cleanup() }
         let db = scratch.file("flightlog.db")
         let socketPath = scratch.file("log.sock")
-        try Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-syslog")
+        try await Harness.enrollNewAgent(keyPath: scratch.file("agent.key"), db: db, name: "ws-syslog")
         let port = try Harness.freePort()
         let server = try Harness.startServe(db: db, port: port, log: scratch.file("serve.log"))
         let syslogPort = try Harness.freePort()
@@ -50,43 +50,46 @@ struct SyslogTests {
         let udp = "Accepted password for mchen from 203.0.113.7 port 4711 ssh2"
         let tcp = "Accepted publickey for akim from 198.51.100.4 port 5000 ssh2"
         #expect(
-            try Subprocess.run(
+            try await Subprocess.runAsync(
                 "/usr/bin/logger",
                 ["--udp", "-n", "127.0.0.1", "-P", String(syslogPort), "--rfc5424", "-t", "sshd", udp]
             ).status == 0
         )
         #expect(
-            try Subprocess.run(
+            try await Subprocess.runAsync(
                 "/usr/bin/logger",
                 ["--tcp", "--octet-count", "-n", "127.0.0.1", "-P", String(syslogPort), "-t", "sshd", tcp]
             ).status == 0
         )
 
-        func query(_ arguments: [String]) throws -> [[String: Any]] {
-            let result = try Harness.run("flightlog", ["query", "--db", db, "--format", "jsonl"] + arguments)
+        func query(_ arguments: [String]) async throws -> [[String: Any]] {
+            let result = try await Harness.runAsync(
+                "flightlog",
+                ["query", "--db", db, "--format", "jsonl"] + arguments
+            )
             return result.out.split(separator: "\n").compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }
         }
         do {
             try await Harness.eventuallyAsync(seconds: 60, "three messages indexed") {
-                try query(["--program", "sshd"]).count >= 3
+                try await query(["--program", "sshd"]).count >= 3
             }
         } catch {
             let agentLog = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
             Issue.record("agent log:\n\(agentLog.suffix(3000))")
             throw error
         }
-        let root = try #require(try query(["--user", "root", "--ip", "203.0.113.9"]).first)
+        let root = try await #require(try query(["--user", "root", "--ip", "203.0.113.9"]).first)
         #expect(root["source"] as? String == "syslog:unix:\(socketPath)")
         let fields = try #require(root["fields"] as? [String: Any])
         #expect(fields["peer_pid"] as? String == String(sender.processIdentifier))
         #expect(fields["peer_uid"] as? String == String(getuid()))
         #expect("\(root["process.pid"] ?? "")" == "4242")
-        let mchen = try #require(try query(["--user", "mchen"]).first)
+        let mchen = try await #require(try query(["--user", "mchen"]).first)
         #expect(mchen["source"] as? String == "syslog:udp:127.0.0.1:\(syslogPort)")
         #expect(mchen["source.ip"] as? String == "203.0.113.7")
-        let akim = try #require(try query(["--user", "akim"]).first)
+        let akim = try await #require(try query(["--user", "akim"]).first)
         #expect(akim["source"] as? String == "syslog:tcp:127.0.0.1:\(syslogPort)")
 
         agent.terminate()

@@ -18,21 +18,24 @@ final class TLSSite: @unchecked Sendable {
         tlsIP: String = "127.0.0.1",
         plaintext: Bool = false,
         enroll: Bool = true
-    ) throws {
+    ) async throws {
         self.scratch = try TempDirectory()
         self.db = self.scratch.file("flightlog.db")
         self.port = try Harness.freePort()
         var arguments = ["tls-init", "--out", self.scratch.file("tls"), "--name", tlsName]
         if !tlsIP.isEmpty { arguments += ["--ip", tlsIP] }
-        let made = try Harness.run("flightlog", arguments)
+        let made = try await Harness.runAsync("flightlog", arguments)
         guard made.code == 0, let pin = made.out.split(separator: "\n").last(where: { $0.hasPrefix("pin: ") })
         else {
             throw HarnessError("tls-init failed: \(made.err)")
         }
         self.pin = String(pin.dropFirst(5))
         if enroll {
-            let keygen = try Harness.run("flightlog-agent", ["keygen", "--key", self.scratch.file("agent.key")])
-            let enrolled = try Harness.run(
+            let keygen = try await Harness.runAsync(
+                "flightlog-agent",
+                ["keygen", "--key", self.scratch.file("agent.key")]
+            )
+            let enrolled = try await Harness.runAsync(
                 "flightlog",
                 ["enroll", "--db", self.db, "--name", "ws-tls", "--public-key", keygen.out.trimmed]
             )
@@ -106,7 +109,7 @@ final class TLSSite: @unchecked Sendable {
     /// Waits until `line` is stored.
     func expectStored(_ line: String) async throws {
         try await Harness.eventuallyAsync(seconds: 60, "'\(line)' stored") {
-            let result = try Harness.run(
+            let result = try await Harness.runAsync(
                 "flightlog",
                 ["query", "--db", self.db, "--match", "\"\(line)\"", "--count"]
             )

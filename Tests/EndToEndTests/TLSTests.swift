@@ -11,7 +11,7 @@ import X509
 @Suite("TLS between the real programs", .serialized)
 struct TLSTests {
     @Test func aCAPinALeafPinAndTheCAFileEachShipOverTLS() async throws {
-        let site = try TLSSite()
+        let site = try await TLSSite()
         defer { site.stop() }
         try await site.waitListening()
         #expect(site.log("serve.log").contains("(TLS 1.3)"))
@@ -34,30 +34,30 @@ struct TLSTests {
     /// What `tls-init` makes, read by a tool that is not ours (OpenSSL 3): the chain verifies, the SANs and key
     /// usage are the ones asked for, the keys are private, and the printed pin is SHA-256 of the CA's DER
     /// SubjectPublicKeyInfo as openssl computes it.
-    @Test func tlsInitFilesAndPinAgreeWithOpenSSL() throws {
+    @Test func tlsInitFilesAndPinAgreeWithOpenSSL() async throws {
         let scratch = try TempDirectory()
         defer { scratch.cleanup() }
         let dir = scratch.file("tls")
-        let made = try Harness.run(
+        let made = try await Harness.runAsync(
             "flightlog",
             ["tls-init", "--out", dir, "--name", "logs.example", "--ip", "10.0.0.5"]
         )
         #expect(made.code == 0, "\(made.err)")
         let pin = made.out.split(separator: "\n").last.map { String($0.dropFirst("pin: ".count)) } ?? ""
-        func sh(_ command: String) throws -> String {
-            let result = try Subprocess.run("/bin/sh", ["-c", command])
+        func sh(_ command: String) async throws -> String {
+            let result = try await Subprocess.runAsync("/bin/sh", ["-c", command])
             #expect(result.status == 0, "\(command): \(result.stderr)")
             return result.stdout
         }
-        let digest = try sh(
+        let digest = try await sh(
             "openssl x509 -in '\(dir)/ca.pem' -pubkey -noout | openssl pkey -pubin -outform der | sha256sum"
         )
         #expect(pin == "sha256:" + (digest.split(separator: " ").first.map(String.init) ?? "-"), "\(pin) \(digest)")
-        #expect(try sh("openssl verify -CAfile '\(dir)/ca.pem' '\(dir)/server.pem'").contains(": OK"))
-        let text = try sh("openssl x509 -in '\(dir)/server.pem' -noout -text")
+        await #expect(try sh("openssl verify -CAfile '\(dir)/ca.pem' '\(dir)/server.pem'").contains(": OK"))
+        let text = try await sh("openssl x509 -in '\(dir)/server.pem' -noout -text")
         #expect(text.contains("DNS:logs.example") && text.contains("IP Address:10.0.0.5"), "\(text)")
         #expect(text.contains("TLS Web Server Authentication") && text.contains("CA:FALSE"), "\(text)")
-        #expect(try sh("openssl x509 -in '\(dir)/ca.pem' -noout -text").contains("CA:TRUE"))
+        await #expect(try sh("openssl x509 -in '\(dir)/ca.pem' -noout -text").contains("CA:TRUE"))
         for key in ["ca.key", "server.key"] {
             let mode = try FileManager.default.attributesOfItem(atPath: dir + "/" + key)[.posixPermissions] as? Int
             #expect(mode == 0o600, "\(key) has mode \(String(mode ?? 0, radix: 8))")
@@ -65,7 +65,7 @@ struct TLSTests {
     }
 
     @Test func aPinOrCAThatDoesNotMatchIsNamedOnBothSidesAndCounted() async throws {
-        let site = try TLSSite()
+        let site = try await TLSSite()
         defer { site.stop() }
         try await site.waitListening()
         try site.startAgent(["--pin", "sha256:" + String(repeating: "0", count: 64)], log: "pin.log")
@@ -78,7 +78,7 @@ struct TLSTests {
         try await site.expectCounter("tls_failures.certificate_refused")
 
         let other = site.scratch.file("other")
-        #expect(try Harness.run("flightlog", ["tls-init", "--out", other, "--name", "localhost"]).code == 0)
+        #expect(try await Harness.runAsync("flightlog", ["tls-init", "--out", other, "--name", "localhost"]).code == 0)
         try site.startAgent(["--ca", other + "/ca.pem"], log: "ca.log")
         try await site.expectLog(
             "ca.log",
@@ -87,7 +87,7 @@ struct TLSTests {
     }
 
     @Test func aCertificateForAnotherNameIsANameMismatch() async throws {
-        let site = try TLSSite(tlsName: "other.example", tlsIP: "")
+        let site = try await TLSSite(tlsName: "other.example", tlsIP: "")
         defer { site.stop() }
         try await site.waitListening()
         try site.startAgent(["--ca", site.scratch.file("tls/ca.pem")], log: "name.log")
@@ -102,7 +102,7 @@ struct TLSTests {
 
     @Test(arguments: ["expired", "not yet valid"])
     func anExpiredOrNotYetValidCertificateIsNamed(_ kind: String) async throws {
-        let site = try TLSSite()
+        let site = try await TLSSite()
         defer { site.stop() }
         try await site.waitListening()
         let ca = try AggregatorTrust.readCertificates(site.scratch.file("tls/ca.pem"))[0]
@@ -138,7 +138,7 @@ struct TLSTests {
     }
 
     @Test func plaintextAndTLSMeetingEachOtherSayWhichIsWhich() async throws {
-        let site = try TLSSite()
+        let site = try await TLSSite()
         defer { site.stop() }
         try await site.waitListening()
         try site.startAgent(["--insecure-plaintext"], log: "plain.log")
@@ -159,10 +159,10 @@ struct TLSTests {
     /// TLS 1.2 on either side is a protocol-version failure, named on both sides and counted. The other peer is the
     /// real `openssl` tool (OpenSSL 3, Debian's `openssl` package), limited to TLS 1.2.
     @Test func aPeerWithoutTLS13IsAProtocolVersionFailureOnBothSides() async throws {
-        let site = try TLSSite()
+        let site = try await TLSSite()
         defer { site.stop() }
         try await site.waitListening()
-        let client = try Subprocess.run(
+        let client = try await Subprocess.runAsync(
             "/usr/bin/openssl",
             ["s_client", "-connect", "127.0.0.1:\(site.port)", "-tls1_2", "-servername", "localhost"]
         )
@@ -195,7 +195,10 @@ struct TLSTests {
         try await site.expectLog("old.log", "TLS: the aggregator does not speak TLS 1.3")
         // flightlog-agent status shows the last failure and how many there were.
         try await Harness.eventuallyAsync(seconds: 30, "the agent's status names the failure") {
-            let status = try Harness.run("flightlog-agent", ["status", "--state-dir", site.scratch.file("state-old")])
+            let status = try await Harness.runAsync(
+                "flightlog-agent",
+                ["status", "--state-dir", site.scratch.file("state-old")]
+            )
             return status.out.contains("last error: TLS: the aggregator does not speak TLS 1.3")
                 && status.out.contains("tls_failures ")
         }
@@ -204,10 +207,13 @@ struct TLSTests {
     /// A key the aggregator does not know, or one it revoked, is refused inside TLS: the agent logs the aggregator's
     /// ERROR, serve logs the refusal, and both are counted.
     @Test func anUnknownOrRevokedAgentKeyIsRefusedOverTLSOnBothSides() async throws {
-        let site = try TLSSite()
+        let site = try await TLSSite()
         defer { site.stop() }
         try await site.waitListening()
-        #expect(try Harness.run("flightlog-agent", ["keygen", "--key", site.scratch.file("stranger.key")]).code == 0)
+        #expect(
+            try await Harness.runAsync("flightlog-agent", ["keygen", "--key", site.scratch.file("stranger.key")]).code
+                == 0
+        )
         try site.startAgent(["--pin", site.pin], log: "stranger.log", key: "stranger.key")
         try await site.expectLog("stranger.log", "ERROR unknownAgent")
         try await site.expectLog("serve.log", "Handshake refused: this key is not enrolled")
@@ -215,14 +221,14 @@ struct TLSTests {
 
         try site.startAgent(["--pin", site.pin], log: "enrolled.log")
         try await site.expectStored("first line")
-        let revoked = try Harness.run("flightlog", ["revoke", "--db", site.db, "--name", "ws-tls"])
+        let revoked = try await Harness.runAsync("flightlog", ["revoke", "--db", site.db, "--name", "ws-tls"])
         #expect(revoked.code == 0, "\(revoked.err)")
         try site.startAgent(["--pin", site.pin], log: "revoked.log", state: "state-revoked")
         try await site.expectLog("revoked.log", "ERROR revokedAgent")
         try await site.expectLog("serve.log", "Handshake refused: this key was revoked")
         try await site.expectCounter("handshakes_rejected.revokedAgent")
         try await Harness.eventuallyAsync(seconds: 30, "the agent's status names the refusal") {
-            let status = try Harness.run(
+            let status = try await Harness.runAsync(
                 "flightlog-agent",
                 ["status", "--state-dir", site.scratch.file("state-revoked")]
             )
@@ -233,7 +239,7 @@ struct TLSTests {
     /// A renewed certificate (`tls-init --renew`) is served to new connections within seconds, while an agent keeps
     /// shipping on its open session: every line it wrote is stored once.
     @Test func aRenewedCertificateIsServedWithoutDroppingSessionsOrLines() async throws {
-        let site = try TLSSite()
+        let site = try await TLSSite()
         defer { site.stop() }
         try await site.waitListening()
         try site.startAgent(["--pin", site.pin], log: "steady.log")
@@ -241,7 +247,7 @@ struct TLSTests {
         let writer = LogWriter(path: site.scratch.file("app.log"))
         let before = try AggregatorTrust.readCertificates(site.scratch.file("tls/server.pem"))[0]
         for round in 0..<20 { try writer.append(["steady before renewal \(round)"]) }
-        let renewed = try Harness.run(
+        let renewed = try await Harness.runAsync(
             "flightlog",
             ["tls-init", "--out", site.scratch.file("tls"), "--name", "localhost", "--ip", "127.0.0.1", "--renew"]
         )
@@ -254,7 +260,7 @@ struct TLSTests {
         // A new connection gets the new certificate, and the pin of the CA still holds. (Another agent, with its own
         // key: a second session of the first one's key would replace its session, PROTOCOL.md §7.2 rule 8.)
         try "".write(toFile: site.scratch.file("other.log"), atomically: false, encoding: .utf8)
-        try Harness.enrollNewAgent(keyPath: site.scratch.file("other.key"), db: site.db, name: "ws-tls-other")
+        try await Harness.enrollNewAgent(keyPath: site.scratch.file("other.key"), db: site.db, name: "ws-tls-other")
         try site.startAgent(
             ["--pin", try CertificatePin(after).description],
             log: "new.log",
@@ -263,7 +269,10 @@ struct TLSTests {
         )
         try await site.expectLog("serve.log", "Agent connected")
         try await Harness.eventuallyAsync(seconds: 60, "every line stored once") {
-            let result = try Harness.run("flightlog", ["query", "--db", site.db, "--match", "steady", "--count"])
+            let result = try await Harness.runAsync(
+                "flightlog",
+                ["query", "--db", site.db, "--match", "steady", "--count"]
+            )
             return result.out.trimmed == "40"
         }
         #expect(!site.log("steady.log").contains("Connection to the aggregator ended"), "the open session was kept")

@@ -177,7 +177,7 @@ import Testing
 
     /// A journal file cut short in the middle is handled as journalctl handles it: the source reads exactly the
     /// entries `journalctl -D` prints, and does not stop at the damaged file.
-    @Test func aTruncatedFileIsReadAsJournalctlReadsIt() throws {
+    @Test func aTruncatedFileIsReadAsJournalctlReadsIt() async throws {
         try self.makeJournalDirectory()
         let start = JournalFiles.nowMicros()
         let long = (0..<400).map {
@@ -189,7 +189,7 @@ import Testing
         let damaged = self.dir.file("journal/damaged.journal")
         #expect(truncate(damaged, 96 * 1024) == 0)
 
-        let journalctl = try Subprocess.run(
+        let journalctl = try await Subprocess.runAsync(
             "/usr/bin/journalctl",
             ["-D", self.dir.file("journal"), "-o", "export", "--no-pager"]
         )

@@ -75,7 +75,7 @@ struct AuditEventQueryTests {
         let store = try await AuditStore.make()
         defer { store.directory.cleanup() }
 
-        let execution = await try store.query("--where", "audit_serial=25618", "--format", "jsonl", "--order", "asc")
+        let execution = try await store.query("--where", "audit_serial=25618", "--format", "jsonl", "--order", "asc")
         #expect(execution.status == 0, "\(execution.stderr)")
         let records = try Self.fields(execution)
         #expect(
@@ -93,13 +93,13 @@ struct AuditEventQueryTests {
         #expect(cwd?["process.working_directory"] as? String == "/usr/src/RPM/BUILD/zlib-1.2.11-alt1")
 
         // The same with the host named, and counted; another serial brings only its own records.
-        let counted = await try store.query("--where", "audit_serial=25618", "--host", AuditStore.host, "--count")
+        let counted = try await store.query("--where", "audit_serial=25618", "--host", AuditStore.host, "--count")
         #expect(counted.stdout == "7\n", "\(counted.stdout) \(counted.stderr)")
-        let redHat = await try store.query("--where", "audit_serial=24287", "--format", "jsonl")
+        let redHat = try await store.query("--where", "audit_serial=24287", "--format", "jsonl")
         #expect(
             try Self.fields(redHat).compactMap { $0["audit_type"] as? String }.sorted() == ["CWD", "PATH", "SYSCALL"]
         )
-        let denied = await try store.query(
+        let denied = try await store.query(
             "--where",
             "audit_serial=24287",
             "--where",
@@ -114,13 +114,13 @@ struct AuditEventQueryTests {
     @Test func commandLinesAndTheirPrograms() async throws {
         let store = try await AuditStore.make()
         defer { store.directory.cleanup() }
-        let commands = await try store.query("--where", "audit_type=EXECVE", "--format", "jsonl", "--order", "asc")
+        let commands = try await store.query("--where", "audit_type=EXECVE", "--format", "jsonl", "--order", "asc")
         let lines = try Self.fields(commands).compactMap { $0["process.command_line"] as? String }
         #expect(lines.count == 2, "\(commands.stdout)")
         #expect(lines.last?.hasPrefix("/usr/bin/m4 --nesting-limit=1024 ") == true)
-        let programs = await try store.query("--program", "m4", "--where", "audit_type=SYSCALL", "--count")
+        let programs = try await store.query("--program", "m4", "--where", "audit_type=SYSCALL", "--count")
         #expect(programs.stdout == "1\n", "\(programs.stdout) \(programs.stderr)")
-        let cat = await try store.query("--program", "cat", "--count")
+        let cat = try await store.query("--program", "cat", "--count")
         #expect(cat.stdout == "1\n", "\(cat.stdout) \(cat.stderr)")
     }
 }

@@ -75,7 +75,7 @@ struct AuditViewHuntTests {
     @Test func aProcessCreationRuleNeedingImageAndCommandLineFindsTheExec() async throws {
         let store = try await Store.make()
         defer { store.directory.cleanup() }
-        let objects = await try store.hunt([
+        let objects = try await store.hunt([
             (
                 "curl.yml",
                 """
@@ -126,7 +126,7 @@ struct AuditViewHuntTests {
             "query", "--db", store.database, "--where", "exe=/usr/bin/bash", "--count",
         ])
         #expect((Int(bash.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 10, "\(bash.stdout)")
-        let objects = await try store.hunt([
+        let objects = try await store.hunt([
             (
                 "net_connection_lnx_back_connect_shell_dev.yml",
                 """
@@ -175,7 +175,7 @@ struct AuditViewHuntTests {
     @Test func aCategoryWithNoStoredViewIsReportedAsTheReason() async throws {
         let store = try await Store.make()
         defer { store.directory.cleanup() }
-        let objects = await try store.hunt([
+        let objects = try await store.hunt([
             (
                 "cron.yml",
                 """

@@ -24,7 +24,7 @@ struct BundleProofTests {
 
     @Test func bundleCarriesTheCheckpointTheKeyAndAProofPerBatch() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture)
+        let bundle = try await self.export(fixture)
         let trusted = try self.trustedKey(fixture)
 
         let note = String(decoding: try BundleFiles.read(bundle, "checkpoint.txt"), as: UTF8.self)
@@ -76,7 +76,7 @@ struct BundleProofTests {
     @Test(arguments: ProofEdit.allCases)
     func editedProofIsNamed(edit: ProofEdit) async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture)
+        let bundle = try await self.export(fixture)
         let file = try #require(try BundleFiles.batchFiles(bundle).first)
         try BundleFiles.editBatchEntry(bundle, file) { entry in
             switch edit {
@@ -103,7 +103,7 @@ struct BundleProofTests {
 
     @Test func reSignedBatchWithTheManifestRehashedIsCaughtByItsProofAlone() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture)
+        let bundle = try await self.export(fixture)
         let file = try #require(try BundleFiles.batchFiles(bundle).first)
         // The agent's own key signs the same events again with another creation time: a valid signature, the
         // same events, another batch than the one the aggregator logged.
@@ -131,7 +131,7 @@ struct BundleProofTests {
 
     @Test func editedCheckpointTextIsNamed() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture)
+        let bundle = try await self.export(fixture)
         let note = String(decoding: try BundleFiles.read(bundle, "checkpoint.txt"), as: UTF8.self)
         var lines = note.components(separatedBy: "\n")
         lines[1] = "6"
@@ -151,7 +151,7 @@ struct BundleProofTests {
 
     @Test func editedCheckpointSignatureIsNamed() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture)
+        let bundle = try await self.export(fixture)
         let signed = try SignedCheckpoint(
             note: String(decoding: try BundleFiles.read(bundle, "checkpoint.txt"), as: UTF8.self)
         )
@@ -175,7 +175,7 @@ struct BundleProofTests {
 
     @Test func checkpointReSignedByAnotherKeyFailsAgainstTheTrustedKey() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture)
+        let bundle = try await self.export(fixture)
         let genuine = try SignedCheckpoint(
             note: String(decoding: try BundleFiles.read(bundle, "checkpoint.txt"), as: UTF8.self)
         )
@@ -213,7 +213,7 @@ struct BundleProofTests {
 
     @Test func externalCheckpointsMustHoldTheBundlesCheckpoint() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture)
+        let bundle = try await self.export(fixture)
         let signer = try AggregatorKeyFile.load(fixture.aggregatorKey)
         let genuine = try SignedCheckpoint(
             note: String(decoding: try BundleFiles.read(bundle, "checkpoint.txt"), as: UTF8.self)

@@ -18,7 +18,7 @@ struct ExportTests {
 
     @Test func freshBundleVerifies() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
+        let bundle = try await self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
         let files = try FileManager.default.contentsOfDirectory(atPath: bundle).sorted()
         #expect(
             files == [
@@ -38,7 +38,7 @@ struct ExportTests {
 
     @Test func bundleWithNonUTF8LineVerifies() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture, "--host", "cc-ws-602")
+        let bundle = try await self.export(fixture, "--host", "cc-ws-602")
         let report = BundleVerifier.verify(directory: bundle)
         #expect(report.isValid, "\(report.problems)")
         #expect(report.events == 9)
@@ -46,7 +46,7 @@ struct ExportTests {
 
     @Test func flippedByteInAnEventFailsEvenWithTheManifestFixed() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
+        let bundle = try await self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
         let path = bundle + "/events.jsonl"
         var data = try #require(FileManager.default.contents(atPath: path))
         let range = try #require(data.range(of: Data("48210".utf8)))
@@ -67,7 +67,7 @@ struct ExportTests {
 
     @Test func flippedByteInABatchFails() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
+        let bundle = try await self.export(fixture, "--user", "mchen", "--since", "2026-11-24")
         let batches = try FileManager.default.contentsOfDirectory(atPath: bundle + "/batches").sorted()
         let path = bundle + "/batches/" + (try #require(batches.first))
         var data = try #require(FileManager.default.contents(atPath: path))
@@ -82,7 +82,7 @@ struct ExportTests {
 
     @Test func refusesANonEmptyDirectory() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture, "--user", "tpatel")
+        let bundle = try await self.export(fixture, "--user", "tpatel")
         let again = try await fixture.cli("export", "--user", "tpatel", "--out", bundle)
         #expect(again.status == 2)
     }

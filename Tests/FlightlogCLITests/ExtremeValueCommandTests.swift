@@ -138,7 +138,7 @@ struct ExtremeValueCommandTests {
     @Test func aroundAnEventAtEitherEndAnswersWithAnyWindow() async throws {
         let store = try await SharedExtremeStore.shared.get()
         for line in ["edge earliest", "edge latest"] {
-            let id = await try store.id(of: line)
+            let id = try await store.id(of: line)
             for window in ["10m", "15250w", "9223372036"] {
                 let result = try await store.cli("query", "--around", "\(id)", "--window", window, "--format", "jsonl")
                 Self.expectAnswered(result, "query --around \(line) --window \(window)")

@@ -198,14 +198,14 @@ struct HuntCommandTests {
             return try result.lines.map(jsonObject).filter { $0["type"] as? String == "rule" }
                 .compactMap { $0["rule"] as? String }
         }
-        let fromTree = await try ruleTitles(["--rules", tree.path])
+        let fromTree = try await ruleTitles(["--rules", tree.path])
         #expect(fromTree.count == 2, "\(fromTree)")
         #expect(fromTree.contains { $0.hasPrefix("Bulk export of customer records") })
         #expect(fromTree.contains { $0.hasPrefix("Remote-access tool launched") })
         #expect(!fromTree.contains { $0.hasPrefix("OAuth") }, "hidden folders are skipped")
-        let oneFile = await try ruleTitles(["--rules", tree.file("web/product/remote.yaml")])
+        let oneFile = try await ruleTitles(["--rules", tree.file("web/product/remote.yaml")])
         #expect(oneFile.count == 1 && oneFile.first?.hasPrefix("Remote-access tool launched") == true)
-        let both = await try ruleTitles([
+        let both = try await ruleTitles([
             "--rules", tree.file("web"), "--rules", pack + "oauth_connected_app_consent.yml",
         ])
         #expect(both.count == 2, "\(both)")

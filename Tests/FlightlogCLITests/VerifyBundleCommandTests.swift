@@ -15,7 +15,7 @@ struct VerifyBundleCommandTests {
 
     @Test func checksABundleWithoutADatabase() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture)
+        let bundle = try await self.export(fixture)
         let trusted = fixture.aggregatorKey + ".pub"
 
         let plain = try await FlightlogCLI.run(["verify", "--bundle", bundle])
@@ -44,7 +44,7 @@ struct VerifyBundleCommandTests {
 
     @Test func aKeyOtherThanTheBundlesFails() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture)
+        let bundle = try await self.export(fixture)
         let otherKey = fixture.directory.file("other-\(UUID().uuidString).key")
         _ = try AggregatorKeyFile.loadOrCreate(otherKey)
         for command in [["verify", "--bundle", bundle], ["verify-bundle", bundle]] {
@@ -59,7 +59,7 @@ struct VerifyBundleCommandTests {
     /// 3000) stopped `verify --bundle` before any signature was checked; now the line is a problem in the report.
     @Test func aReceiptTimePastTheRangeOfI64IsAProblemNotACrash() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture)
+        let bundle = try await self.export(fixture)
         let events = String(decoding: try BundleFiles.read(bundle, "events.jsonl"), as: UTF8.self)
         let edited = events.replacing(/"received":"[^"]*"/, with: #""received":"3000-01-01T00:00:00Z""#)
         #expect(edited != events)
@@ -75,7 +75,7 @@ struct VerifyBundleCommandTests {
     ])
     func databaseOptionsWithABundleAreAUsageError(extra: [String]) async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture)
+        let bundle = try await self.export(fixture)
         let result = try await FlightlogCLI.run(["verify", "--bundle", bundle] + extra)
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("--bundle checks an exported bundle without a database"), "\(result.stderr)")
@@ -84,7 +84,7 @@ struct VerifyBundleCommandTests {
 
     @Test func unreadableInputsExitTwo() async throws {
         let fixture = try await SharedIncident.shared.get()
-        let bundle = await try self.export(fixture)
+        let bundle = try await self.export(fixture)
         let nowhere = fixture.directory.file("no-such-\(UUID().uuidString)")
         let missing = try await FlightlogCLI.run(["verify", "--bundle", nowhere])
         #expect(missing.status == 2)

@@ -154,9 +154,7 @@ struct IngestServerTests {
         let agent = TestAgent(name: "ws-paused")
         let path = dir.file("db.sqlite")
         var configuration = AggregatorConfiguration.loopback()
-        // Silence for 9 s would end the session. Once the database moves, the 16 batches must be committed and acked
-        // inside that window (the agent here never sends a heartbeat): at 1 s (a 3 s window) a clean-clone CI run on
-        // two busy cores missed it once.
+        // Silence for 9 s ends the session once the server reads again.
         configuration.heartbeatIntervalSeconds = 3
         configuration.maxPendingBytes = 1  // one batch waiting for the database pauses every reader
         try await withServer(database: path, configuration: configuration) { port, store, metrics in
@@ -170,7 +168,17 @@ struct IngestServerTests {
             // Two idle periods pass while reading is paused; before, the first one ended the session.
             try await eventually { metrics["idle_while_paused"] >= 2 }
             try await blocker.release()
+            // As a real agent does, it sends a heartbeat every second while it waits for its ACKs: then how long the
+            // 16 commits take on a busy machine does not matter, only that the session was not cut off meanwhile.
+            let heartbeats = Task {
+                while !Task.isCancelled {
+                    try? await connection.send(.heartbeat(Heartbeat(timeNanos: 1_700_000_000_000_000_000)))
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
             try await expectStored(connection, batches)
+            heartbeats.cancel()
+            _ = await heartbeats.value
             #expect(metrics["sessions_timed_out"] == 0)
             // Reading again, the server times out an agent that stays silent, as ever.
             #expect(errorCode(try await connection.receiveSkippingHeartbeats()) == .timeout)

@@ -188,7 +188,7 @@ struct SimulateCommand: AsyncParsableCommand {
             for log in SimulatedLine.Log.allCases {
                 let path = folder.appendingPathComponent(host).appendingPathComponent(log.rawValue).path
                 if !FileManager.default.fileExists(atPath: path) {
-                    FileManager.default.createFile(atPath: path, contents: nil)
+                    _ = FileManager.default.createFile(atPath: path, contents: nil)
                 }
             }
         }

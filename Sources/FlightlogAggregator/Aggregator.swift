@@ -76,7 +76,23 @@ public enum Aggregator {
             metrics: metrics,
             logger: logger
         )
+        // Bound before anything is announced: a port in use stops serve before it says it listens.
+        var metricsService: MetricsEndpoint?
+        if let wanted = setup.metrics {
+            let fleet = wanted.fleet
+            let endpoint: MetricsEndpoint
+            do {
+                endpoint = try await MetricsEndpoint(host: wanted.host, port: wanted.port, logger: logger) {
+                    let (agents, runs) = await fleet()
+                    return AggregatorExposition.render(metrics: metrics, agents: agents, verifyRuns: runs)
+                }
+            } catch {
+                throw AggregatorError.cannotListen("metrics endpoint \(wanted.host):\(wanted.port): \(error)")
+            }
+            metricsService = endpoint
+        }
         listening(server.port)
+        if let metricsService { metricsListening(metricsService.port) }
         // `[v6]:port` for IPv6, as the status file and `flightlog status` show it.
         let bound =
             configuration.host.contains(":")
@@ -106,20 +122,7 @@ public enum Aggregator {
             )
         }
         services.append(.init(service: server))
-        if let endpoint = setup.metrics {
-            let fleet = endpoint.fleet
-            let server: MetricsEndpoint
-            do {
-                server = try await MetricsEndpoint(host: endpoint.host, port: endpoint.port, logger: logger) {
-                    let (agents, runs) = await fleet()
-                    return AggregatorExposition.render(metrics: metrics, agents: agents, verifyRuns: runs)
-                }
-            } catch {
-                throw AggregatorError.cannotListen("metrics endpoint \(endpoint.host):\(endpoint.port): \(error)")
-            }
-            metricsListening(server.port)
-            services.append(.init(service: server))
-        }
+        if let metricsService { services.append(.init(service: metricsService)) }
         if let credentials = configuration.tls {
             services.append(.init(service: TLSReloader(credentials: credentials, metrics: metrics, logger: logger)))
         }

@@ -66,7 +66,7 @@ let package = Package(
         // A pass-through SQLite VFS whose syncs a test build can make fail (RELIABILITY.md); registered only when a
         // test asks for it (`Failpoint`).
         .target(name: "CSQLiteFaults", linkerSettings: [.linkedLibrary("sqlite3")]),
-        .target(name: "FlightlogWire", dependencies: ["CZlib", nioCore, crypto]),
+        .target(name: "FlightlogWire", dependencies: ["CZlib", "CDeflate", nioCore, crypto]),
         .target(name: "FlightlogTLS", dependencies: ["FlightlogSystem", nioCore, nioSSL, x509, asn1, crypto]),
         // Pure: what a recipient needs to check evidence offline. Never GRDB, NIO sockets, logging or the store.
         .target(name: "FlightlogEvidence", dependencies: ["FlightlogWire", crypto]),

@@ -1,6 +1,7 @@
 #ifndef FLIGHTLOG_CDEFLATE_SHIM_H
 #define FLIGHTLOG_CDEFLATE_SHIM_H
-// libdeflate: whole-buffer DEFLATE/zlib decompression, several times faster than zlib's streaming inflate. Used only
-// by the aggregator's `verify` to re-inflate stored batches (see StoredPayload.swift); the agent does not link it.
+// libdeflate: whole-buffer zlib (RFC 1950) compression and decompression, several times faster than zlib's streaming
+// API. The agent compresses its batches with it (Zlib.compress); the aggregator's `verify` re-inflates stored batches
+// with it (LibdeflateInflater.swift). Ingest inflates with zlib, the protocol's reference decoder.
 #include <libdeflate.h>
 #endif

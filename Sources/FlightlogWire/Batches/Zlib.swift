@@ -1,29 +1,27 @@
+import CDeflate
 import CZlib
 
 /// zlib (RFC 1950) compression with a hard bound on inflation.
 public enum Zlib {
-    /// Compresses `input` into one complete zlib stream.
+    /// Compresses `input` into one complete zlib stream, with libdeflate: on the agent's batches (~300 bytes an
+    /// event) its level 1 runs 1.9 times as fast as zlib's level 1 and compresses 10 % smaller (359 against
+    /// 193 MB/s, ratio 5.4 against 4.9, docs/benchmarks/agent.md). The stream is standard zlib: any decoder, the
+    /// aggregator's zlib included, reads it. `level` is libdeflate's, 1 (fastest) to 12.
     public static func compress(_ input: [UInt8], level: Int32 = 6) throws(WireError) -> [UInt8] {
-        var stream = z_stream()
-        guard flightlog_deflateInit(&stream, level) == Z_OK else {
-            throw WireError.corruptCompression("deflateInit failed")
+        guard let compressor = libdeflate_alloc_compressor(min(max(level, 0), 12)) else {
+            throw WireError.corruptCompression("libdeflate could not allocate a compressor")
         }
-        defer { deflateEnd(&stream) }
-        let bound = Int(deflateBound(&stream, uLong(input.count)))
-        var output = [UInt8](repeating: 0, count: bound)
-        let status: Int32 = input.withUnsafeBufferPointer { inPtr in
-            output.withUnsafeMutableBufferPointer { outPtr in
-                stream.next_in = UnsafeMutablePointer(mutating: inPtr.baseAddress)
-                stream.avail_in = uInt(inPtr.count)
-                stream.next_out = outPtr.baseAddress
-                stream.avail_out = uInt(outPtr.count)
-                return deflate(&stream, Z_FINISH)
+        defer { libdeflate_free_compressor(compressor) }
+        let bound = libdeflate_zlib_compress_bound(compressor, input.count)
+        var written = 0
+        let output = [UInt8](unsafeUninitializedCapacity: bound) { outPtr, initialized in
+            written = input.withUnsafeBufferPointer { inPtr in
+                libdeflate_zlib_compress(compressor, inPtr.baseAddress, inPtr.count, outPtr.baseAddress, outPtr.count)
             }
+            initialized = written
         }
-        guard status == Z_STREAM_END else {
-            throw WireError.corruptCompression("deflate returned \(status)")
-        }
-        output.removeSubrange(Int(stream.total_out)...)
+        // The bound always fits; 0 would mean it did not.
+        guard written > 0 else { throw WireError.corruptCompression("libdeflate could not compress the payload") }
         return output
     }
 

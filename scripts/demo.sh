@@ -103,8 +103,8 @@ echo "== 3. which agents went silent: the victim's stopped while the others went
 show agents --db "$DB" --silence 5m
 
 echo
-echo "== 4. the Sigma starter rules"
-show hunt --db "$DB" --rules aggregator/rules
+echo "== 4. the Sigma starter rules that matched"
+show hunt --db "$DB" --rules aggregator/rules --matched-only
 
 echo
 echo "== 5. the victim's activity per workstation in 2-minute buckets: the spike, and the address seen for the first time"

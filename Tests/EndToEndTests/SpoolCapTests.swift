@@ -35,9 +35,10 @@ extension FaultInjectionTests {
                 try await Harness.runAsync("flightlog-agent", ["status", "--state-dir", scratch.file("state")]).out
             }
 
-            // 1. No aggregator: the spool fills to its cap (1 MiB) and reading stops.
+            // 1. No aggregator: the spool fills to its cap (1 MiB) and reading stops. The lines do not compress
+            //    (random letters): 20,000 of them make ~1.7 MiB of batches, well past the cap whatever the compressor.
             var kept: [String] = []
-            let first = lines("first", 12_000)
+            let first = lines("first", 20_000)
             try app.append(first)
             kept += first
             try await Harness.eventuallyAsync(seconds: 60, "spool at its cap") {

@@ -17,9 +17,9 @@ import Testing
         SHA256.hash(data: Data("flip \(n)".utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// A batch of ~3.2 KB (its lines carry tokens that do not compress): ~25,000 variants.
+    /// A batch of ~3.3 KB (its lines carry tokens that do not compress): ~26,000 variants.
     private static func batch(_ agent: TestAgent) throws -> SignedBatch {
-        let events = try (0..<36).map {
+        let events = try (0..<40).map {
             try agent.event(
                 "2026-11-24T10:00:\(String(format: "%02d", $0))Z",
                 "Nov 24 10:00:\(String(format: "%02d", $0)) ws-flip sshd[\($0 + 100)]: Failed password for user\($0) "

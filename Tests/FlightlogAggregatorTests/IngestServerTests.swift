@@ -163,13 +163,14 @@ struct IngestServerTests {
             // Another connection holds the write lock: nothing commits, the session stops taking frames, and the
             // async channel stops reading the socket.
             let blocker = try await WriteLockHolder(path)
-            let batches = try agent.chain(16)
+            // Four batches: each commits alone (one batch of memory), so each waits for a fsync once reading resumes.
+            let batches = try agent.chain(4)
             for batch in batches { try await connection.send(.batch(ByteBuffer(bytes: batch.bytes))) }
             // Two idle periods pass while reading is paused; before, the first one ended the session.
             try await eventually { metrics["idle_while_paused"] >= 2 }
             try await blocker.release()
             // As a real agent does, it sends a heartbeat every second while it waits for its ACKs: then how long the
-            // 16 commits take on a busy machine does not matter, only that the session was not cut off meanwhile.
+            // commits take on a busy machine does not matter, only that the session was not cut off meanwhile.
             let heartbeats = Task {
                 while !Task.isCancelled {
                     try? await connection.send(.heartbeat(Heartbeat(timeNanos: 1_700_000_000_000_000_000)))

@@ -68,6 +68,42 @@ struct HuntCommandTests {
         #expect(ids.count == pack.count && Set(ids).count == ids.count, "\(ids)")
     }
 
+    /// On a big rule set most rules match nothing: --matched-only prints the rules that fired, and the summary still
+    /// counts the rest.
+    @Test func matchedOnlyPrintsTheRulesThatFiredAndCountsTheRest() async throws {
+        let fixture = try await SharedIncident.shared.get()
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        for (name, word) in [("never-a.yml", "zzqx-never-logged"), ("never-b.yml", "qqzx-nor-this")] {
+            let rule = "title: Never \(word)\ndetection:\n  kw:\n    - '\(word)'\n  condition: kw\n"
+            try Data(rule.utf8).write(to: URL(fileURLWithPath: dir.file(name)))
+        }
+        let rules = ["--rules", RepositoryFiles.rulePack, "--rules", dir.path]
+        let all = try await fixture.cli("hunt", arguments: rules)
+        let fired = try await fixture.cli("hunt", arguments: rules + ["--matched-only"])
+        #expect(all.status == 0 && fired.status == 0, "\(all.stderr)\(fired.stderr)")
+        let titles = { (out: String) in out.split(separator: "\n").filter { $0.hasPrefix("== ") && $0 != "== summary" }
+        }
+        let allTitles = titles(all.stdout)
+        let firedTitles = titles(fired.stdout)
+        #expect(!firedTitles.isEmpty && firedTitles.count == allTitles.count - 2, "\(fired.stdout)")
+        #expect(!fired.stdout.contains("Never "), "\(fired.stdout)")
+        #expect(!fired.stdout.contains("   0 matches") && all.stdout.contains("   0 matches"))
+        let unmatched = allTitles.count - firedTitles.count
+        #expect(
+            fired.stdout.contains("\(unmatched) run and matched nothing (not printed: --matched-only)"),
+            "\(fired.stdout)"
+        )
+        // What fired is printed exactly as without the flag.
+        for title in firedTitles { #expect(all.stdout.contains(title)) }
+        #expect(
+            fired.stdout.split(separator: "\n").filter {
+                (try? /^   \d+ (match|matches|hit|hits)$/.wholeMatch(in: $0)) != nil
+            }
+            .count == firedTitles.count
+        )
+    }
+
     @Test func aPathWithNoRuleIsAUsageErrorInPlainWords() async throws {
         let fixture = try await SharedIncident.shared.get()
         let empty = try TempDirectory()

@@ -50,6 +50,7 @@ struct HuntCommand: ParsableCommand {
 
             Examples:
               flightlog hunt --db flightlog.db --rules /etc/flightlog/rules
+              flightlog hunt --db flightlog.db --rules sigma/rules/linux --since 2026-11-24 --matched-only
               flightlog hunt --db flightlog.db --rules sigma/rules/linux --rules sigma/rules/web --pipeline site.yml
               flightlog hunt --db flightlog.db --rules aggregator/rules --since 2026-11-24 --format jsonl
               flightlog hunt --db flightlog.db --rules aggregator/rules --format jsonl | jq 'select(.type == "hit")'
@@ -92,6 +93,14 @@ struct HuntCommand: ParsableCommand {
         )
     )
     var format: ListFormat = .table
+
+    @Flag(
+        help: """
+            Table output: print only the rules that matched; the summary still counts the others, names the rules \
+            not run and those that can never match here, and says how many matched nothing.
+            """
+    )
+    var matchedOnly = false
 
     @OptionGroup var timeZone: TimeZoneOptions
 
@@ -152,7 +161,10 @@ struct HuntCommand: ParsableCommand {
                         }
                     }
                 }
-                self.header(rule, absent: absent, out)
+                // With --matched-only the rule's title and notes wait for its first match.
+                let pending = PendingText()
+                self.header(rule, absent: absent, into: pending)
+                if !self.matchedOnly || self.format != .table { pending.emit(out) }
                 if rule.logsourceNamed { summary.logsourceNamed += 1 }
                 if rule.logsourceNarrowed { summary.logsourceNarrowed += 1 }
                 guard rule.isRunnable else {
@@ -170,6 +182,7 @@ struct HuntCommand: ParsableCommand {
                         query: query,
                         times: times,
                         printer: printer,
+                        pending: pending,
                         out: out
                     )
                 } else if let detection = rule.detection {
@@ -189,16 +202,17 @@ struct HuntCommand: ParsableCommand {
                         chunks: ruleQuery.eventIDs?.isEmpty == true ? [] : [ruleQuery],
                         times: times,
                         printer: printer,
+                        pending: pending,
                         out: out
                     )
                 } else {
                     continue
                 }
-                if self.format == .table {
+                if self.format == .table, matched > 0 || !self.matchedOnly {
                     let (one, many) = rule.correlation == nil ? ("match", "matches") : ("hit", "hits")
                     out.write("   \(matched) \(matched == 1 ? one : many)\n\n")
                 }
-                if matched > 0 { summary.matched += 1 }
+                if matched > 0 { summary.matched += 1 } else if self.matchedOnly { summary.hiddenUnmatched += 1 }
                 total += matched
             }
             summary.write(self.format, out)
@@ -247,7 +261,7 @@ struct HuntCommand: ParsableCommand {
 
     /// The rule's title line and notes (table), or its `rule` object (JSONL); `absent`: the fields it tests that no
     /// stored event has, when they keep it from matching.
-    private func header(_ rule: SigmaRule, absent: [String]?, _ out: BufferedWriter) {
+    private func header(_ rule: SigmaRule, absent: [String]?, into out: PendingText) {
         if self.format == .table {
             out.write("== \(rule.title) [\(rule.level ?? "-")] \(rule.file)\n")
             if let absent {
@@ -285,6 +299,7 @@ struct HuntCommand: ParsableCommand {
         query: EventQuery,
         times: TimeFormatter,
         printer: EventPrinter,
+        pending: PendingText,
         out: BufferedWriter
     ) throws -> Int {
         let hits = try store.correlate(rule, in: set, query: query)
@@ -293,6 +308,7 @@ struct HuntCommand: ParsableCommand {
         eventsQuery.order = .asc
         for (offset, hit) in hits.enumerated() {
             let ordinal = offset + 1
+            pending.emit(out)
             if self.format == .table {
                 let group = hit.group.map { "\($0.field)=\($0.value)" }.joined(separator: " ")
                 out.write(
@@ -331,6 +347,7 @@ struct HuntCommand: ParsableCommand {
                 chunks: chunks,
                 times: times,
                 printer: printer,
+                pending: pending,
                 out: out
             )
             if out.isBroken { break }
@@ -373,6 +390,7 @@ struct HuntCommand: ParsableCommand {
         chunks: [EventQuery],
         times: TimeFormatter,
         printer: EventPrinter,
+        pending: PendingText,
         out: BufferedWriter
     ) throws -> Int {
         var matched = 0
@@ -383,12 +401,14 @@ struct HuntCommand: ParsableCommand {
         for chunk in chunks {
             if self.format == .table {
                 matched += try store.forEachEvent(chunk) { event in
+                    pending.emit(out)
                     if hit != nil { out.write("  ") }
                     printer.print(event)
                     return !out.isBroken
                 }
             } else {
                 matched += try store.forEachEventJSON(chunk, times: times) { (object: inout [UInt8]) -> Bool in
+                    pending.emit(out)
                     out.write(prefix)
                     object += "}\n".utf8
                     out.write(object)
@@ -398,5 +418,22 @@ struct HuntCommand: ParsableCommand {
             if out.isBroken { break }
         }
         return matched
+    }
+}
+
+/// Text held back until something follows it: a rule's title and notes under `--matched-only`, written before its
+/// first match or hit, or never.
+final class PendingText {
+    private var text: [UInt8] = []
+
+    func write(_ line: String) { self.text += line.utf8 }
+
+    func write(_ bytes: [UInt8]) { self.text += bytes }
+
+    /// Writes the held text to `out`, once.
+    func emit(_ out: BufferedWriter) {
+        guard !self.text.isEmpty else { return }
+        out.write(self.text)
+        self.text = []
     }
 }

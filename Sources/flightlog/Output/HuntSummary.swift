@@ -8,6 +8,8 @@ struct HuntSummary {
     var loaded: Int
     var run = 0
     var matched = 0
+    /// Rules run that matched nothing and were not printed (`--matched-only`).
+    var hiddenUnmatched = 0
     var logsourceNamed = 0
     var logsourceNarrowed = 0
     var notRun: [(SigmaRule, String)] = []
@@ -23,6 +25,9 @@ struct HuntSummary {
         var text = "== summary\n"
         text += "   \(self.loaded) rules loaded, \(self.run) run, \(self.matched) matched"
         text += self.notRun.isEmpty ? "\n" : ", \(self.notRun.count) not run\n"
+        if self.hiddenUnmatched > 0 {
+            text += "   \(self.hiddenUnmatched) run and matched nothing (not printed: --matched-only)\n"
+        }
         for (rule, why) in self.notRun { text += "   not run: \(rule.title) (\(rule.file)): \(why)\n" }
         if !self.cannotMatch.isEmpty {
             text += "   \(self.cannotMatch.count) run but can never match on this store: a field they test is in no "

@@ -131,7 +131,8 @@ sqlite3 "$WORK/tampered.db" "UPDATE events SET line = replace(line, '$ADDRESS', 
 show verify --db "$WORK/tampered.db"
 
 echo
-echo "== 9. an evidence bundle of the incident, checked offline"
-show export --db "$DB" --ip "$ADDRESS" --out "$WORK/bundle"
+echo "== 9. an evidence bundle of the victim's account around the incident, with its HTML report, checked offline"
+show export --db "$DB" --user "$VICTIM" --since "${DAY}T09:36Z" --until "${DAY}T10:02Z" --rules aggregator/rules \
+    --silence 3m --out "$WORK/bundle"
 show verify --bundle "$WORK/bundle" --aggregator-key "$WORK/flightlog-aggregator.key.pub"
 echo "the bundle's report.html is the picture to hand over: open $WORK/bundle/report.html in a browser (no network needed)"

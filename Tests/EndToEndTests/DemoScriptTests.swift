@@ -62,7 +62,15 @@ struct DemoScriptTests {
         #expect(out.contains("row_edited agent=cc-ws-"), "\(out)")
         #expect(out.contains("verify: 1 findings (row_edited ×1)"), "\(out)")
         #expect(out.contains("OK: ") && out.contains("inclusion proofs against checkpoint"), "\(out)")
-        // The bundle carries the investigator's HTML report, hashed in its manifest.
+        // The bundle carries the investigator's HTML report, hashed in its manifest, with the silence and the rules.
         #expect(out.contains("report.html sha256 "), "\(out)")
+        let kept = try #require(
+            out.split(separator: "\n").last { $0.hasPrefix("demo files kept in ") }.map {
+                String($0.dropFirst("demo files kept in ".count))
+            }
+        )
+        let report = try String(contentsOfFile: kept + "/bundle/report.html", encoding: .utf8)
+        #expect(report.contains("SILENT") && report.contains(victimHost), "the victim's silence in the report")
+        #expect(report.contains("Bulk export of customer records"), "the matched rules in the report")
     }
 }

@@ -199,10 +199,7 @@ actor GroupCommitter {
                 let finished = ContinuousClock.now
                 let elapsed = finished - started
                 self.metrics.commitDuration.recordNanoseconds(elapsed.nanoseconds)
-                self.metrics.add(
-                    "commit_us",
-                    elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-                )
+                self.metrics.add("commit_us", elapsed.nanoseconds / 1000)
                 for (entry, outcome) in zip(group, outcomes) {
                     self.metrics.batchDurableLatency.recordNanoseconds((finished - entry.queued).nanoseconds)
                     entry.reply(.success(outcome))

@@ -79,45 +79,42 @@ public actor Journal {
         _ spoolDirectory: String,
         nextSequence: UInt64
     ) throws(AgentError) -> ([UInt64: Int], Int) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: spoolDirectory) else {
+        guard let spooled = Self.committedBatches(in: spoolDirectory, nextSequence: nextSequence, removingOthers: true)
+        else {
             throw AgentError.io(path: spoolDirectory, reason: "cannot list")
         }
-        var spooled: [UInt64: Int] = [:]
-        var total = 0
-        for name in names {
-            let path = spoolDirectory + "/" + name
-            guard name.hasSuffix(".flb"), let sequence = UInt64(name.dropLast(4)) else {
-                unlink(path)  // temp files of an interrupted write
-                continue
-            }
-            if sequence >= nextSequence {
-                unlink(path)  // built but never committed: its lines are read again
-                continue
-            }
-            guard let size = FileStatus.of(path: path)?.size else { continue }
-            spooled[sequence] = Int(clamping: size)
-            total += Int(clamping: size)
-        }
-        return (spooled, total)
+        return (spooled, spooled.values.reduce(0, +))
     }
 
     /// The committed batches in the spool of `directory` whose chain is at `nextSequence`, read without opening the
     /// journal (which takes no lock and removes nothing): what a stopped agent has not shipped yet. Counts exactly
     /// the files ``init(directory:maxSpoolBytes:nowNanos:)`` would load; nil when the spool cannot be listed.
     public static func unsentBatches(directory: String, nextSequence: UInt64) -> (batches: Int, bytes: Int)? {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory + "/spool") else {
-            return nil
+        Self.committedBatches(in: directory + "/spool", nextSequence: nextSequence, removingOthers: false).map {
+            ($0.count, $0.values.reduce(0, +))
         }
-        var batches = 0
-        var bytes = 0
+    }
+
+    /// The committed batch files of a spool folder, their bytes by sequence: `N.flb` below `nextSequence`. Nil when
+    /// the folder cannot be listed. `removingOthers` deletes the rest: temp files of an interrupted write, and
+    /// batches built but never committed (their lines are read again).
+    private static func committedBatches(
+        in spoolDirectory: String,
+        nextSequence: UInt64,
+        removingOthers: Bool
+    ) -> [UInt64: Int]? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: spoolDirectory) else { return nil }
+        var spooled: [UInt64: Int] = [:]
         for name in names {
-            guard name.hasSuffix(".flb"), let sequence = UInt64(name.dropLast(4)), sequence < nextSequence,
-                let size = FileStatus.of(path: directory + "/spool/" + name)?.size
-            else { continue }
-            batches += 1
-            bytes += Int(clamping: size)
+            let path = spoolDirectory + "/" + name
+            guard name.hasSuffix(".flb"), let sequence = UInt64(name.dropLast(4)), sequence < nextSequence else {
+                if removingOthers { unlink(path) }
+                continue
+            }
+            guard let size = FileStatus.of(path: path)?.size else { continue }
+            spooled[sequence] = Int(clamping: size)
         }
-        return (batches, bytes)
+        return spooled
     }
 
     private static func encode(_ state: ChainState) throws(AgentError) -> [UInt8] {

@@ -66,8 +66,7 @@ struct AgentsCommand: AsyncParsableCommand {
             var rows = [
                 [
                     "NAME", "STATE", "LAST LINE", "KEY", "ENROLLED", "REVOKED", "LAST SEEN", "EPOCH", "LAST SEQ",
-                    "BATCHES",
-                    "EVENTS", "GAPS", "EQUIV", "FINDINGS",
+                    "BATCHES", "EVENTS", "GAPS", "EQUIV", "FINDINGS",
                 ]
             ]
             for s in summaries {

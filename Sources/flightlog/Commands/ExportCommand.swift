@@ -1,9 +1,7 @@
 import ArgumentParser
-import Crypto
 import FlightlogEvidence
 import FlightlogSigma
 import FlightlogStore
-import FlightlogWire
 import Foundation
 
 struct ExportCommand: AsyncParsableCommand {
@@ -222,16 +220,17 @@ struct ExportCommand: AsyncParsableCommand {
         } catch {
             try Investigation.fail("export", database: database, error)
         }
-        let bytes = Data(ReportRenderer(limits: options.limits).render(model).utf8)
-        guard FileManager.default.createFile(atPath: path, contents: bytes) else {
+        // Created exclusively (never over an existing file, even one made since the check above), synced, hashed:
+        // as every file of a bundle is written.
+        let hash: String
+        do {
+            let writer = try BufferedWriter(creatingFile: path)
+            writer.write(Array(ReportRenderer(limits: options.limits).render(model).utf8))
+            hash = try writer.finish() ?? ""
+        } catch {
             Output.error("cannot write the report to \(path)")
-            try Investigation.fail(
-                "export",
-                database: database,
-                StoreError.cannotOpen(path: path, reason: "not writable")
-            )
+            try Investigation.fail("export", database: database, error)
         }
-        let hash = Array(SHA256.hash(data: bytes)).hexString
         try Investigation.audit(
             "export",
             database: database,

@@ -133,6 +133,8 @@ struct HuntCommand: ParsableCommand {
         var total = 0
         let set = SigmaRuleSet(rules: loaded)
         var summary = HuntSummary(loaded: loaded.count)
+        // --matched-only shapes the table; JSONL always carries every rule.
+        let hidesUnmatched = self.matchedOnly && self.format == .table
         do {
             let catalogue = try store.catalogue()
             let shared = try Self.sharedPasses(loaded, store: store, query: query)
@@ -164,7 +166,7 @@ struct HuntCommand: ParsableCommand {
                 // With --matched-only the rule's title and notes wait for its first match.
                 let pending = PendingText()
                 self.header(rule, absent: absent, into: pending)
-                if !self.matchedOnly || self.format != .table { pending.emit(out) }
+                if !hidesUnmatched { pending.emit(out) }
                 if rule.logsourceNamed { summary.logsourceNamed += 1 }
                 if rule.logsourceNarrowed { summary.logsourceNarrowed += 1 }
                 guard rule.isRunnable else {
@@ -208,11 +210,11 @@ struct HuntCommand: ParsableCommand {
                 } else {
                     continue
                 }
-                if self.format == .table, matched > 0 || !self.matchedOnly {
+                if self.format == .table, matched > 0 || !hidesUnmatched {
                     let (one, many) = rule.correlation == nil ? ("match", "matches") : ("hit", "hits")
                     out.write("   \(matched) \(matched == 1 ? one : many)\n\n")
                 }
-                if matched > 0 { summary.matched += 1 } else if self.matchedOnly { summary.hiddenUnmatched += 1 }
+                if matched > 0 { summary.matched += 1 } else if hidesUnmatched { summary.hiddenUnmatched += 1 }
                 total += matched
             }
             summary.write(self.format, out)

@@ -96,21 +96,18 @@ done
 kill -TERM "$WRITER_PID"; wait "$WRITER_PID" || true
 WRITTEN="$(cat "$WORK/written.txt")"
 # Drained: every id stored (or two minutes, after which the checker reports what is missing).
-count() {
-    python3 - "$WORK/fl.db" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
-rows, distinct = db.execute(
-    "SELECT count(*), count(DISTINCT substr(line, instr(line, 'bp-id='))) FROM events WHERE instr(line, 'bp-id=') > 0"
-).fetchone()
-print(rows, distinct)
-PY
-}
+# The lines live in the signed batches, not in the rows: the loop waits on the row count (the agent's own events
+# left out), then `flightlog query` reads every line back to count distinct ids.
+rows() { sqlite3 "file:$WORK/fl.db?mode=ro" "SELECT count(*) FROM events WHERE source != 'flightlog-agent'"; }
 for _ in $(seq 1 240); do
-    read -r ROWS DISTINCT < <(count)
-    [ "$DISTINCT" -ge "$WRITTEN" ] && break
+    [ "$(rows)" -ge "$WRITTEN" ] && break
     sleep 0.5
 done
+read -r ROWS DISTINCT < <("$BIN/flightlog" query --db "$WORK/fl.db" --match bp --format jsonl --limit 100000000 |
+    python3 -c '
+import json, sys
+ids = [json.loads(l)["message"].split("bp-id=", 1)[1] for l in sys.stdin if "bp-id=" in l]
+print(len(ids), len(set(ids)))')
 touch "$WORK/sampler.stop"; wait "$SAMPLER_PID"
 read -r _ S_FIRST S_PEAK S_LAST < <(grep '^serve' "$WORK/rss.txt")
 read -r _ A_FIRST A_PEAK A_LAST < <(grep '^agent' "$WORK/rss.txt")

@@ -126,8 +126,10 @@ for host in "${HOSTS[@]}"; do wait "${AGENT[$host]}" 2>/dev/null || true; done
 kill -TERM "$SERVE"; wait "$SERVE" 2>/dev/null || true  # the aggregator stops; its files are whole
 show verify --db "$DB"
 for file in "$DB"*; do cp "$file" "$WORK/tampered.db${file#"$DB"}"; done
-echo "\$ sqlite3 tampered.db \"UPDATE events SET line = replace(line, '$ADDRESS', '10.20.0.11') WHERE instr(line, '$ADDRESS') > 0 AND program = 'sshd'\""
-sqlite3 "$WORK/tampered.db" "UPDATE events SET line = replace(line, '$ADDRESS', '10.20.0.11') WHERE instr(line, '$ADDRESS') > 0 AND program = 'sshd'"
+# The insider points the attacker's sshd logins at a colleague's address, so that --ip no longer finds them.
+TAMPER="UPDATE events SET src_ip = '10.20.0.11' WHERE src_ip = '$ADDRESS' AND program = 'sshd'"
+echo "\$ sqlite3 tampered.db \"$TAMPER\""
+sqlite3 "$WORK/tampered.db" "$TAMPER"
 show verify --db "$WORK/tampered.db"
 
 echo

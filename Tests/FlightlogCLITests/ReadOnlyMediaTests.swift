@@ -96,10 +96,7 @@ struct ReadOnlyMediaTests {
             let fts = try DatabaseQueue(path: database + ".fts")
             try fts.writeWithoutTransaction { db in
                 try db.execute(sql: "ATTACH DATABASE ? AS store", arguments: [database])
-                try db.inTransaction {
-                    try db.execute(sql: OlderIndexFile.twoTableLayoutSQL)
-                    return .commit
-                }
+                try OlderIndexFile.writeTwoTableLayout(db)
             }
             try fts.close()
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + ".fts" + suffix) }

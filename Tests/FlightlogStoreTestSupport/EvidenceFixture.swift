@@ -92,6 +92,9 @@ public struct EvidenceFixture: Sendable {
     public func tamper(_ sql: String, arguments: StatementArguments = []) throws {
         let queue = try DatabaseQueue(path: self.path)
         try queue.writeWithoutTransaction { db in
+            // The lines are read from the signed batches, as the store's readers read them (a contentless full-text
+            // delete needs the original text).
+            try EventContentFunctions.register(db)
             // The full-text index lives in files of its own (even event ids in `fts`, odd ones in `fts1`); the
             // insider attaches them as the store's readers do.
             try db.execute(sql: "ATTACH DATABASE ? AS fts", arguments: [FullTextLayout.path(for: self.path, file: 0)])

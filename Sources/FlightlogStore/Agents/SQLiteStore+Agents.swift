@@ -117,7 +117,7 @@ extension SQLiteStore {
             let lastEvents = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT a.id AS agent_id, e.host, e.source, e.time_ns, substr(e.line, 1, ?) AS head
+                    SELECT a.id AS agent_id, e.host, e.source, e.time_ns, substr(\(EventContentFunctions.line()), 1, ?) AS head
                     FROM agents a
                     JOIN batches b ON b.id = (
                         SELECT id FROM batches WHERE agent_id = a.id ORDER BY epoch DESC, seq DESC LIMIT 1)
@@ -181,7 +181,7 @@ extension SQLiteStore {
     public func lines(agentName: String? = nil) async throws(StoreError) -> [[UInt8]] {
         try await self.read { db in
             let sql = """
-                SELECT e.line FROM events e JOIN agents a ON a.id = e.agent_id
+                SELECT \(EventContentFunctions.line()) FROM events e JOIN agents a ON a.id = e.agent_id
                 JOIN batches b ON b.id = e.batch_id
                 JOIN chains c ON c.agent_id = b.agent_id AND c.epoch = b.epoch
                 \(agentName == nil ? "" : "WHERE a.name = ?")

@@ -102,6 +102,7 @@ final class SQLiteStore: FlightlogStorage {
             db.add(function: RegexFunction.function)
             db.add(function: SigmaMatchFunction.function)
             db.add(function: SigmaMatchFunction.same)
+            try EventContentFunctions.register(db, schema: "main")
             // Only readers see the full-text files: a writer that had them attached would take their write locks
             // in every BEGIN IMMEDIATE and wait for the indexers.
             if db.configuration.readonly {
@@ -253,6 +254,7 @@ final class SQLiteStore: FlightlogStorage {
             db.add(function: RegexFunction.function)
             db.add(function: SigmaMatchFunction.function)
             db.add(function: SigmaMatchFunction.same)
+            try EventContentFunctions.register(db, schema: "main")
             try FullTextLayout.attach(db, paths: paths, names: names, complete: complete)
         }
         do {

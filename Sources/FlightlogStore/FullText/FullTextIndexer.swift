@@ -59,6 +59,8 @@ final class FullTextIndexer: @unchecked Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -32768")
+            // Lines and fields are read from the store's batches (attached as `store`, see attach(databasePath:)).
+            try EventContentFunctions.register(db, schema: "store")
         }
         self.queue = try DatabaseQueue(path: self.path, configuration: config)
         try self.queue.writeWithoutTransaction { db in
@@ -219,7 +221,7 @@ final class FullTextIndexer: @unchecked Sendable {
                 // This file's events: every one up to the split for the first file, then those whose id picks it.
                 let rows = try db.cachedStatement(
                     sql: """
-                        SELECT id, line, program, fields FROM store.events
+                        SELECT id, \(EventContentFunctions.line("events")), program, \(EventContentFunctions.fields("events")) FROM store.events
                         WHERE id > ? AND (id <= ? OR id % ? = ?) ORDER BY id LIMIT ?
                         """
                 )

@@ -224,7 +224,7 @@ struct CorrelationRunner {
         let expressions = (fields + (valueField.map { [$0] } ?? [])).map { field -> String in
             if let column = EventColumn.named(field) { return column.sql }
             selectArguments.append(FieldCondition.jsonPath(field).databaseValue)
-            return "json_extract(e.fields, ?)"
+            return "json_extract(\(EventContentFunctions.fields()), ?)"
         }
         let (clause, whereArguments) = try SQLiteStore.whereClause(self.db, query)
         let sql =

@@ -30,7 +30,7 @@ enum EventColumn: Sendable, Equatable {
     /// The SQL expression of the column over `events e`; the line as text, so that LIKE and REGEXP see characters.
     var sql: String {
         switch self {
-        case .line: "CAST(e.line AS TEXT)"
+        case .line: "CAST(\(EventContentFunctions.line()) AS TEXT)"
         case .host: "e.host"
         case .user: "e.user"
         case .sourceIP: "e.src_ip"

@@ -86,7 +86,7 @@ public enum SigmaSQLCompiler {
         guard case .text(let text) = match.value else {
             if let column { return Part(sql: column.sql + " IS NULL") }
             arguments.append(FieldCondition.jsonPath(FieldSchema.flightlogName(match.field)))
-            return Part(sql: "json_extract(e.fields, ?) IS NULL")
+            return Part(sql: "json_extract(\(EventContentFunctions.fields()), ?) IS NULL")
         }
         let candidates = Self.candidates(
             column: column,
@@ -116,7 +116,7 @@ public enum SigmaSQLCompiler {
                 $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "?")
             })
         {
-            prefilter = Self.comparison("e.fields", .contains, text, &arguments)
+            prefilter = Self.comparison(EventContentFunctions.fields(), .contains, text, &arguments)
         }
         var sql = Self.anyValue(match.field, &arguments) { value, arguments in
             Self.comparison(value, match.modifier, text, &arguments)
@@ -135,7 +135,7 @@ public enum SigmaSQLCompiler {
         if let column = EventColumn.named(field) { return predicate(column.sql, &arguments) }
         let alias = "j\(arguments.count)"
         arguments.append(FieldSchema.flightlogName(field))
-        return "EXISTS (SELECT 1 FROM json_each(e.fields) \(alias) WHERE \(alias).key = ? AND "
+        return "EXISTS (SELECT 1 FROM json_each(\(EventContentFunctions.fields())) \(alias) WHERE \(alias).key = ? AND "
             + predicate(alias + ".value", &arguments) + ")"
     }
 

@@ -5,16 +5,17 @@ public import FlightlogWire
 ///
 /// The column values of its rows are computed when the item is made (on the connection's task, in parallel with
 /// other connections), so that the single writer only binds and inserts. They are read in place from the inflated
-/// payload (``EventLayout``), with the same functions `verify` derives them with (``IndexedSpans``,
-/// ``FieldsJSON``): no `String` per value, no second copy of the events.
+/// payload (``EventLayout``), with the function `verify` derives them with (``IndexedSpans``): no `String` per value,
+/// no second copy of the events. The line and the `fields` JSON are not columns of the row (see
+/// ``EventContentFunctions``).
 public struct IngestItem: Sendable {
     public var agentID: Int64
     public var batch: SignedBatch
     public var receivedNanos: Int64
     /// The batch's events, located in its inflated payload.
     let layout: EventLayout
-    /// One per event, in order.
-    let rows: PreparedRows
+    /// Each event's indexed columns, in order.
+    let columns: [IndexedSpans]
     /// Its distinct field keys, programs and sources, for the catalogue.
     let catalogue: BatchCatalogue
 
@@ -24,8 +25,8 @@ public struct IngestItem: Sendable {
         self.batch = batch
         self.receivedNanos = receivedNanos
         self.layout = layout
-        self.rows = PreparedRows(layout)
-        self.catalogue = BatchCatalogue(layout, self.rows.columns)
+        self.columns = layout.entries.map { IndexedSpans(layout, $0) }
+        self.catalogue = BatchCatalogue(layout, self.columns)
     }
 
     /// The item for `batch` whose events are `events` (encoded again to locate them: for tests and tools that hold
@@ -36,16 +37,15 @@ public struct IngestItem: Sendable {
     }
 
     /// Calls `body` with the row values of each event in turn: its entry, its indexed columns, and the payload bytes
-    /// and its `fields` JSON those refer to.
+    /// those refer to.
     func withRows(
         _ body: (
-            _ index: Int, _ entry: EventLayout.Entry, _ columns: IndexedSpans, _ payload: UnsafeBufferPointer<UInt8>,
-            _ fieldsJSON: UnsafeBufferPointer<UInt8>
+            _ index: Int, _ entry: EventLayout.Entry, _ columns: IndexedSpans, _ payload: UnsafeBufferPointer<UInt8>
         ) throws -> Void
     ) rethrows {
         try self.layout.bytes.withUnsafeBufferPointer { payload in
             for (index, entry) in self.layout.entries.enumerated() {
-                try self.rows.withJSON(index) { try body(index, entry, self.rows.columns[index], payload, $0) }
+                try body(index, entry, self.columns[index], payload)
             }
         }
     }

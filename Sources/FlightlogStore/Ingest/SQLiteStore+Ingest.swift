@@ -234,17 +234,20 @@ extension SQLiteStore {
         ])
         let batchID = db.lastInsertedRowID
         try TransparencyLog.append(db, batchID: batchID, leaf: TransparencyLeaf(item, hash: hash))
+        // The line and the `fields` JSON stay in the signed batch just stored, compressed, and nowhere else: the row
+        // holds the empty markers that EventContentFunctions reads them back through (~270 bytes a line less in the
+        // table and its WAL).
         let insertEvent = try db.cachedStatement(
             sql: """
                 INSERT INTO events (id, batch_id, idx, agent_id, time_ns, observed_ns, received_ns, flags, host, source,
                                     program, pid, user, src_ip, severity, line, fields)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'', '')
                 """
         )
         // Raw binds: this loop runs once per stored event on the single writer, so it avoids building
         // StatementArguments per row.
         let events = insertEvent.sqliteStatement
-        try item.withRows { index, entry, columns, payload, fieldsJSON in
+        try item.withRows { index, entry, columns, payload in
             func bytes(_ span: EventLayout.Span) -> UnsafeBufferPointer<UInt8> {
                 UnsafeBufferPointer(rebasing: payload[span.start..<(span.start + span.count)])
             }
@@ -264,8 +267,6 @@ extension SQLiteStore {
             RawBind.text(events, 13, columns.user.map(bytes))
             RawBind.text(events, 14, columns.sourceIP.map(bytes))
             RawBind.text(events, 15, columns.severity.map(bytes))
-            RawBind.blob(events, 16, bytes(entry.line))
-            RawBind.text(events, 17, fieldsJSON)
             try RawBind.step(events, db)
         }
         if moveHead {

@@ -74,12 +74,27 @@ extension IntegrityChecker {
             check(12, text(12, columns.user))
             check(13, text(13, columns.sourceIP))
             check(14, text(14, columns.severity))
-            check(15, layout.withBytes(entry.line) { self.hasBytes(15, type: SQLITE_BLOB, UnsafeRawBufferPointer($0)) })
-            check(16, events.withFields(index) { self.hasBytes(16, type: SQLITE_TEXT, $0) })
+            // The line and the fields are either the empty marker (read from this batch, see EventContentFunctions) or
+            // in clear, as a store written before kept them; in clear they must be the authentic bytes.
+            check(
+                15,
+                self.isEmpty(15, type: SQLITE_BLOB)
+                    || layout.withBytes(entry.line) { self.hasBytes(15, type: SQLITE_BLOB, UnsafeRawBufferPointer($0)) }
+            )
+            check(
+                16,
+                self.isEmpty(16, type: SQLITE_TEXT)
+                    || events.withFields(index) { self.hasBytes(16, type: SQLITE_TEXT, $0) }
+            )
             guard mismatch != 0 else { return [] }
             return (1..<IntegrityChecker.eventColumns.count).compactMap {
                 mismatch & (1 << UInt32($0)) != 0 ? IntegrityChecker.eventColumns[$0] : nil
             }
+        }
+
+        /// Whether the column has storage class `type` and no bytes.
+        private func isEmpty(_ column: Int32, type: Int32) -> Bool {
+            sqlite3_column_type(self.raw, column) == type && sqlite3_column_bytes(self.raw, column) == 0
         }
 
         private func isNull(_ column: Int32) -> Bool {

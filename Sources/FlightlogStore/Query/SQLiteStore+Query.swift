@@ -67,7 +67,7 @@ extension SQLiteStore {
 
     static let selectColumns = """
         SELECT e.id, e.time_ns, e.observed_ns, e.received_ns, e.flags, e.host, e.source, e.program, e.pid, e.user,
-               e.src_ip, e.severity, e.line, e.fields, a.name, b.epoch, b.seq, e.idx, e.batch_id
+               e.src_ip, e.severity, \(EventContentFunctions.line()), \(EventContentFunctions.fields()), a.name, b.epoch, b.seq, e.idx, e.batch_id
         FROM events e CROSS JOIN agents a ON a.id = e.agent_id CROSS JOIN batches b ON b.id = e.batch_id
         """
 
@@ -141,7 +141,7 @@ extension SQLiteStore {
         // A key may repeat in one event (PROTOCOL.md §6): a condition holds when any of its values meets it, and
         // `!=` when none equals the value. json_extract would read only the first of them.
         for condition in query.conditions {
-            let values = "SELECT 1 FROM json_each(e.fields) WHERE key = ? AND value"
+            let values = "SELECT 1 FROM json_each(\(EventContentFunctions.fields())) WHERE key = ? AND value"
             switch condition.op {
             case .equals:
                 terms.append("EXISTS (\(values) = ?)")

@@ -95,11 +95,12 @@ import Testing
         let crashed = try DatabaseQueue(path: FullTextLayout.path(for: path, file: 0))
         try await crashed.writeWithoutTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS store", arguments: [path])
+            try EventContentFunctions.register(db, schema: "store")
             try db.execute(sql: "BEGIN")
             try db.execute(
                 sql: """
                     INSERT INTO events_fts (rowid, line)
-                        SELECT id, CAST(line AS TEXT) FROM store.events WHERE id > 14 AND id % 2 = 0;
+                        SELECT id, CAST(event_line(line, batch_id, idx) AS TEXT) FROM store.events WHERE id > 14 AND id % 2 = 0;
                     UPDATE fts_progress SET indexed_through = 20;
                     """
             )
@@ -374,10 +375,7 @@ import Testing
         let fts = try DatabaseQueue(path: FullTextLayout.path(for: path, file: 0))
         try await fts.writeWithoutTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS store", arguments: [path])
-            try db.inTransaction {
-                try db.execute(sql: OlderIndexFile.twoTableLayoutSQL)
-                return .commit
-            }
+            try OlderIndexFile.writeTwoTableLayout(db)
         }
         try fts.close()
         OlderIndexFile.removeSecondFile(of: path)

@@ -73,8 +73,11 @@ struct EventRowsTests {
                 sql: """
                     SELECT time_ns, observed_ns, received_ns, flags, CAST(host AS BLOB), CAST(source AS BLOB),
                            CAST(program AS BLOB), pid, CAST(user AS BLOB), CAST(src_ip AS BLOB), CAST(severity AS BLOB),
-                           line, CAST(fields AS BLOB), typeof(line),
-                           typeof(host) || typeof(source) || typeof(user) || typeof(src_ip) || typeof(fields)
+                           event_line(line, batch_id, idx), CAST(event_fields(fields, batch_id, idx) AS BLOB),
+                           typeof(event_line(line, batch_id, idx)),
+                           typeof(host) || typeof(source) || typeof(user) || typeof(src_ip)
+                               || typeof(event_fields(fields, batch_id, idx)),
+                           length(line) + length(fields)
                     FROM events ORDER BY id
                     """
             )
@@ -106,6 +109,8 @@ struct EventRowsTests {
                 "text" + "text" + (columns.user == nil ? "null" : "text")
                 + (columns.sourceIP == nil ? "null" : "text") + "text"
             #expect(row[14] as String == types)
+            // Read from the signed batch: the row keeps neither the line nor the fields.
+            #expect(row[15] as Int64 == 0)
         }
         let report = try await store.verify(VerifyOptions(verifier: nil, nowNanos: 1))
         #expect(report.findings.isEmpty, "\(report.findings)")

@@ -21,9 +21,15 @@ import Testing
         let record = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
         let first = agent.events(10, prefix: "before")
         let one = try agent.batch(sequence: 1, previous: .zero, events: first)
-        // ~300-byte lines: ~0.7 MB of rows, more than the room left even with the free pages SQLite keeps (a few
-        // 64 KiB pages after the migrations).
-        let events = agent.events(2_000, prefix: "full-disk " + String(repeating: "x", count: 300))
+        // ~300-byte lines of random hex, which compress to about half: the signed batch alone (the rows keep no
+        // line) is ~0.6 MB, more than the room left even with the free pages SQLite keeps (a few 64 KiB pages after
+        // the migrations).
+        var random = SeededRandom(state: 0x9E37_79B9_7F4A_7C15)
+        let events = agent.events(2_000, prefix: "full-disk").map { event in
+            var event = event
+            event.line += (0..<19).flatMap { _ in Array(String(random.next(), radix: 16).utf8) }
+            return event
+        }
         let two = try agent.batch(sequence: 2, previous: one.hash, events: events)
         let items = try [
             IngestItem(agentID: record.id, batch: one, events: first, receivedNanos: 1),

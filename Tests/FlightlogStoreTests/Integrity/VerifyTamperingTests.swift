@@ -96,7 +96,7 @@ struct VerifyTamperingTests {
         ("UPDATE events SET host = 'elsewhere', fields = '{}' WHERE id = 6", "host"),
         ("UPDATE events SET program = NULL WHERE id = 7", "program"),
         // Same bytes, another storage class: the comparison is on storage class and bytes.
-        ("UPDATE events SET line = CAST(line AS TEXT) WHERE id = 8", "line"),
+        ("UPDATE events SET line = CAST(event_line(line, batch_id, idx) AS TEXT) WHERE id = 8", "line"),
         ("UPDATE events SET host = CAST(host AS BLOB) WHERE id = 8", "host"),
     ])
     func editedRow(sql: String, column: String) async throws {
@@ -109,6 +109,40 @@ struct VerifyTamperingTests {
         #expect(finding.detail.contains(column))
         #expect(finding.batchID == 1 || finding.batchID == 2)
         #expect(finding.rowID != nil)
+    }
+
+    /// Rows of a store written before 2026-12-07 keep their line and fields in clear: they read as the batch's,
+    /// verify clean, and a forged value in clear is still an edit.
+    @Test func rowsKeepingTheirLineInClearReadAndVerifyAsBefore() async throws {
+        let fixture = try await EvidenceFixture.make()
+        defer { fixture.dir.cleanup() }
+        func contents() throws -> [String] {
+            let store = try SQLiteStore(readOnlyPath: fixture.path)
+            var all: [String] = []
+            _ = try store.forEachEvent(EventQuery()) { event in
+                all.append("\(event.id) \(String(decoding: event.line, as: UTF8.self)) \(event.fieldsJSON)")
+                return true
+            }
+            return all
+        }
+        let fromBatches = try contents()
+        #expect(fromBatches.count == 40)
+        try fixture.tamper(
+            "UPDATE events SET line = event_line(line, batch_id, idx), fields = event_fields(fields, batch_id, idx)"
+        )
+        let store = try SQLiteStore(readOnlyPath: fixture.path)
+        let inClear = try await store.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE length(line) > 0 AND length(fields) > 1")
+        }
+        #expect(inClear == 40)
+        #expect(try contents() == fromBatches)
+        #expect(try await fixture.verify().kinds == [])
+
+        try fixture.tamper("UPDATE events SET line = CAST('nothing happened' AS BLOB) WHERE id = 3")
+        #expect(try contents().contains { $0.hasPrefix("3 nothing happened ") })
+        let report = try await fixture.verify()
+        #expect(report.kinds == [.rowEdited])
+        #expect(report.first(.rowEdited)?.rowID == 3)
     }
 
     @Test func deletedRow() async throws {
@@ -166,7 +200,7 @@ struct VerifyTamperingTests {
         defer { fixture.dir.cleanup() }
         // Hide row 7 from search (contentless delete needs the original text, which the row still has).
         try fixture.tamper(
-            "INSERT INTO fts1.events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE id = 7"
+            "INSERT INTO fts1.events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(event_line(line, batch_id, idx) AS TEXT) FROM events WHERE id = 7"
         )
         try fixture.tamper("INSERT INTO fts.events_fts (rowid, line) VALUES (5000, 'planted evidence')")
         let report = try await fixture.verify()
@@ -223,8 +257,8 @@ struct VerifyTamperingTests {
         defer { fixture.dir.cleanup() }
         try fixture.tamper(
             """
-            INSERT INTO fts1.events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE id = 7;
-            INSERT INTO fts1.events_fts (rowid, line) SELECT 7, CAST(line AS TEXT) FROM events WHERE id = 8;
+            INSERT INTO fts1.events_fts (events_fts, rowid, line) SELECT 'delete', id, CAST(event_line(line, batch_id, idx) AS TEXT) FROM events WHERE id = 7;
+            INSERT INTO fts1.events_fts (rowid, line) SELECT 7, CAST(event_line(line, batch_id, idx) AS TEXT) FROM events WHERE id = 8;
             """
         )
         let report = try await fixture.verify()
@@ -242,9 +276,9 @@ struct VerifyTamperingTests {
         try fixture.tamper(
             """
             INSERT INTO fts1.events_fts (events_fts, rowid, line, program, fields)
-                SELECT 'delete', id, CAST(line AS TEXT), program, '' FROM events WHERE id = 7;
+                SELECT 'delete', id, CAST(event_line(line, batch_id, idx) AS TEXT), program, '' FROM events WHERE id = 7;
             INSERT INTO fts1.events_fts (rowid, line, program, fields)
-                SELECT 7, CAST(line AS TEXT), 'cron', '' FROM events WHERE id = 7;
+                SELECT 7, CAST(event_line(line, batch_id, idx) AS TEXT), 'cron', '' FROM events WHERE id = 7;
             INSERT INTO fts.events_fts (rowid, program, fields) VALUES (5000, 'planted', 'action consent');
             """
         )
@@ -262,7 +296,7 @@ struct VerifyTamperingTests {
         let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         try fixture.tamper(
-            "INSERT INTO fts1.events_fts (rowid, line) SELECT id, CAST(line AS TEXT) FROM events WHERE id = 8"
+            "INSERT INTO fts1.events_fts (rowid, line) SELECT id, CAST(event_line(line, batch_id, idx) AS TEXT) FROM events WHERE id = 8"
         )
         let report = try await fixture.verify()
         #expect(report.kinds == [.ftsOrphan])
@@ -387,9 +421,9 @@ struct VerifyTamperingTests {
         try fixture.tamper(
             """
             INSERT INTO fts.events_fts (events_fts, rowid, line)
-                SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE batch_id IN (7, 8) AND id % 2 = 0;
+                SELECT 'delete', id, CAST(event_line(line, batch_id, idx) AS TEXT) FROM events WHERE batch_id IN (7, 8) AND id % 2 = 0;
             INSERT INTO fts1.events_fts (events_fts, rowid, line)
-                SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE batch_id IN (7, 8) AND id % 2 = 1;
+                SELECT 'delete', id, CAST(event_line(line, batch_id, idx) AS TEXT) FROM events WHERE batch_id IN (7, 8) AND id % 2 = 1;
             DELETE FROM events WHERE batch_id IN (7, 8);
             DELETE FROM batches WHERE id IN (7, 8);
             UPDATE chains SET head_seq = 2, head_hash = (SELECT hash FROM batches WHERE id = 6), batches = 2, events = 10
@@ -415,9 +449,9 @@ struct VerifyTamperingTests {
         try fixture.tamper(
             """
             INSERT INTO fts.events_fts (events_fts, rowid, line)
-                SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE agent_id = 1 AND id % 2 = 0;
+                SELECT 'delete', id, CAST(event_line(line, batch_id, idx) AS TEXT) FROM events WHERE agent_id = 1 AND id % 2 = 0;
             INSERT INTO fts1.events_fts (events_fts, rowid, line)
-                SELECT 'delete', id, CAST(line AS TEXT) FROM events WHERE agent_id = 1 AND id % 2 = 1;
+                SELECT 'delete', id, CAST(event_line(line, batch_id, idx) AS TEXT) FROM events WHERE agent_id = 1 AND id % 2 = 1;
             DELETE FROM events WHERE agent_id = 1; DELETE FROM batches WHERE agent_id = 1;
             DELETE FROM chains WHERE agent_id = 1; DELETE FROM agent_keys WHERE agent_id = 1;
             DELETE FROM agents WHERE id = 1;

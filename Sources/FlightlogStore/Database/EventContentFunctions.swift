@@ -1,0 +1,228 @@
+import FlightlogEvidence
+import FlightlogWire
+public import GRDB
+import GRDBSQLite
+
+/// `event_line(line, batch_id, idx)` and `event_fields(fields, batch_id, idx)`: an event's raw line (a blob) and its
+/// `fields` JSON (text), for SQL that reads either.
+///
+/// Ingest keeps neither in the row: `line` is stored as an empty blob and `fields` as empty text, and both are read
+/// from the signed batch the event arrived in (`batches.envelope`), which holds them once, compressed. A row written
+/// before that holds them in clear, and a stored value that is not empty is returned as it is: that is what a reader
+/// of such a store always saw, and what `verify` compares with the signed batch. An empty stored value is only ever
+/// the marker: a line that really is empty is empty in its batch too, and a `fields` JSON is at least `{}`.
+///
+/// The batch is inflated once and kept in a small per-connection cache (``BatchContentCache``): a window query or a
+/// scan in id order touches each batch's events together, so each batch is inflated about once per statement.
+/// A batch whose envelope does not decode fails the statement with a message naming it (`verify` reports why): a
+/// hunt must not pass over evidence it could not read.
+///
+/// Public for tools that open an evidence database with a connection of their own and read events with SQL.
+public enum EventContentFunctions {
+    /// The SQL for an event's line in a query over `events` aliased `alias`.
+    static func line(_ alias: String = "e") -> String {
+        "event_line(\(alias).line, \(alias).batch_id, \(alias).idx)"
+    }
+
+    /// The SQL for an event's `fields` JSON in a query over `events` aliased `alias`.
+    static func fields(_ alias: String = "e") -> String {
+        "event_fields(\(alias).fields, \(alias).batch_id, \(alias).idx)"
+    }
+
+    /// Registers both functions on `db`, reading batches from `schema`'s `batches` table (`main` for the store's
+    /// connections, the name the store is attached under elsewhere).
+    public static func register(_ db: Database, schema: String = "main") throws {
+        let cache = BatchContentCache(schema: schema)
+        for (name, function) in [("event_line", Self.lineFunction), ("event_fields", Self.fieldsFunction)] {
+            // One reference per registration: SQLite calls `destroy` once for each when the connection closes.
+            let data = Unmanaged.passRetained(cache).toOpaque()
+            let code = sqlite3_create_function_v2(
+                db.sqliteConnection,
+                name,
+                3,
+                SQLITE_UTF8,
+                data,
+                function,
+                nil,
+                nil,
+                Self.destroy
+            )
+            guard code == SQLITE_OK else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "cannot register \(name)")
+            }
+        }
+    }
+
+    private static let destroy: @convention(c) (UnsafeMutableRawPointer?) -> Void = { data in
+        guard let data else { return }
+        Unmanaged<BatchContentCache>.fromOpaque(data).release()
+    }
+
+    /// The C signature of an SQL function's implementation.
+    private typealias Implementation =
+        @convention(c) (OpaquePointer?, Int32, UnsafeMutablePointer<OpaquePointer?>?)
+        -> Void
+
+    private static let lineFunction: Implementation = { context, count, arguments in
+        EventContentFunctions.call(context, count, arguments, fields: false)
+    }
+
+    private static let fieldsFunction: Implementation = { context, count, arguments in
+        EventContentFunctions.call(context, count, arguments, fields: true)
+    }
+
+    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+    private static func call(
+        _ context: OpaquePointer?,
+        _ count: Int32,
+        _ arguments: UnsafeMutablePointer<OpaquePointer?>?,
+        fields: Bool
+    ) {
+        guard let context, let arguments, count == 3, let stored = arguments[0] else { return }
+        let type = sqlite3_value_type(stored)
+        // NULL stays NULL (an outer join's missing row); a value in clear is the row's own.
+        if type == SQLITE_NULL || sqlite3_value_bytes(stored) > 0 {
+            sqlite3_result_value(context, stored)
+            return
+        }
+        guard let batchValue = arguments[1], let indexValue = arguments[2],
+            sqlite3_value_type(batchValue) == SQLITE_INTEGER, sqlite3_value_type(indexValue) == SQLITE_INTEGER,
+            let data = sqlite3_user_data(context), let db = sqlite3_context_db_handle(context)
+        else {
+            sqlite3_result_error(context, "event_line/event_fields: batch id and index must be integers", -1)
+            return
+        }
+        let cache = Unmanaged<BatchContentCache>.fromOpaque(data).takeUnretainedValue()
+        let batchID = sqlite3_value_int64(batchValue)
+        let index = sqlite3_value_int64(indexValue)
+        let content: BatchContent
+        do {
+            content = try cache.content(of: batchID, db: db)
+        } catch {
+            sqlite3_result_error(context, error.message, -1)
+            return
+        }
+        guard index >= 0, index < Int64(content.layout.entries.count) else {
+            sqlite3_result_error(
+                context,
+                "event \(index) of batch \(batchID) is not in its signed payload (\(content.layout.entries.count) events); run `flightlog verify`",
+                -1
+            )
+            return
+        }
+        if fields {
+            content.rows.withJSON(Int(index)) { json in
+                if let base = json.baseAddress, json.count > 0 {
+                    base.withMemoryRebound(to: CChar.self, capacity: json.count) {
+                        sqlite3_result_text(context, $0, Int32(json.count), Self.transient)
+                    }
+                } else {
+                    sqlite3_result_text(context, "{}", 2, Self.transient)
+                }
+            }
+        } else {
+            content.layout.withBytes(content.layout.entries[Int(index)].line) { line in
+                if let base = line.baseAddress, line.count > 0 {
+                    sqlite3_result_blob(context, base, Int32(line.count), Self.transient)
+                } else {
+                    sqlite3_result_zeroblob(context, 0)
+                }
+            }
+        }
+    }
+}
+
+/// Why a stored batch's content could not be read.
+struct BatchContentError: Error {
+    var message: String
+}
+
+/// A stored batch's events, located in its inflated payload; their `fields` JSON derived on first use (by the same
+/// ``PreparedRows`` ingest and `verify` use, so the JSON is byte for byte what a row in clear would hold).
+final class BatchContent {
+    let layout: EventLayout
+    private var prepared: PreparedRows?
+
+    init(_ layout: EventLayout) {
+        self.layout = layout
+    }
+
+    var rows: PreparedRows {
+        if let prepared { return prepared }
+        let rows = PreparedRows(self.layout, compact: false)
+        self.prepared = rows
+        return rows
+    }
+
+    /// Roughly the memory it holds: the payload, its spans and, once derived, the JSON (~1.5 times the payload).
+    var bytes: Int { self.layout.bytes.count * (self.prepared == nil ? 2 : 4) }
+}
+
+/// The batches one connection inflated last, most recent last, within ``budget`` bytes.
+///
+/// Unchecked `Sendable`: SQLite calls a function only on the connection it was registered on, one statement step at a
+/// time, and each connection has a cache of its own; nothing else holds a reference.
+final class BatchContentCache: @unchecked Sendable {
+    /// ~32 MiB: a few hundred batches of the agent's usual size, so that a query whose rows interleave many agents'
+    /// batches (a timeline across hosts) still inflates each about once.
+    static let budget = 32 << 20
+
+    let schema: String
+    private var entries: [(id: Int64, content: BatchContent)] = []
+    private var held = 0
+
+    init(schema: String) {
+        self.schema = schema
+    }
+
+    func content(of batchID: Int64, db: OpaquePointer) throws(BatchContentError) -> BatchContent {
+        if let last = self.entries.last, last.id == batchID { return last.content }
+        if let position = self.entries.lastIndex(where: { $0.id == batchID }) {
+            let entry = self.entries.remove(at: position)
+            self.entries.append(entry)
+            return entry.content
+        }
+        let content = BatchContent(try self.load(batchID, db: db))
+        self.entries.append((batchID, content))
+        self.held += content.bytes
+        while self.held > Self.budget, self.entries.count > 1 {
+            self.held -= self.entries.removeFirst().content.bytes
+        }
+        return content
+    }
+
+    private func load(_ batchID: Int64, db: OpaquePointer) throws(BatchContentError) -> EventLayout {
+        var statement: OpaquePointer?
+        let sql = "SELECT envelope FROM \(self.schema).batches WHERE id = ?"
+        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            sqlite3_finalize(statement)
+            throw BatchContentError(message: "cannot read batch \(batchID): \(String(cString: sqlite3_errmsg(db)))")
+        }
+        defer { sqlite3_finalize(statement) }
+        sqlite3_bind_int64(statement, 1, batchID)
+        let step = sqlite3_step(statement)
+        guard step == SQLITE_ROW else {
+            if step == SQLITE_DONE {
+                throw BatchContentError(
+                    message: "batch \(batchID), which a stored event names, is not stored; run `flightlog verify`"
+                )
+            }
+            throw BatchContentError(message: "cannot read batch \(batchID): \(String(cString: sqlite3_errmsg(db)))")
+        }
+        let count = Int(sqlite3_column_bytes(statement, 0))
+        let bytes: [UInt8]
+        if count > 0, let blob = sqlite3_column_blob(statement, 0) {
+            bytes = Array(UnsafeRawBufferPointer(start: blob, count: count))
+        } else {
+            bytes = []
+        }
+        do {
+            return try SignedBatch(bytes: bytes).decodeLayout(inflate: LibdeflateInflater.inflate)
+        } catch {
+            throw BatchContentError(
+                message: "batch \(batchID)'s stored envelope does not decode (\(error)); run `flightlog verify`"
+            )
+        }
+    }
+}

@@ -112,7 +112,7 @@ public enum EventContentFunctions {
             return
         }
         if fields {
-            content.rows.withJSON(Int(index)) { json in
+            cache.withFieldsJSON(content.layout, batchID: batchID, Int(index)) { json in
                 if let base = json.baseAddress, json.count > 0 {
                     base.withMemoryRebound(to: CChar.self, capacity: json.count) {
                         sqlite3_result_text(context, $0, Int32(json.count), Self.transient)
@@ -138,25 +138,16 @@ struct BatchContentError: Error {
     var message: String
 }
 
-/// A stored batch's events, located in its inflated payload; their `fields` JSON derived on first use (by the same
-/// ``PreparedRows`` ingest and `verify` use, so the JSON is byte for byte what a row in clear would hold).
+/// A stored batch's events, located in its inflated payload.
 final class BatchContent {
     let layout: EventLayout
-    private var prepared: PreparedRows?
+    /// Roughly the memory it holds: the payload and its spans.
+    let bytes: Int
 
     init(_ layout: EventLayout) {
         self.layout = layout
+        self.bytes = layout.bytes.count + 64 * layout.entries.count
     }
-
-    var rows: PreparedRows {
-        if let prepared { return prepared }
-        let rows = PreparedRows(self.layout, compact: false)
-        self.prepared = rows
-        return rows
-    }
-
-    /// Roughly the memory it holds: the payload, its spans and, once derived, the JSON (~1.5 times the payload).
-    var bytes: Int { self.layout.bytes.count * (self.prepared == nil ? 2 : 4) }
 }
 
 /// The batches one connection inflated last, most recent last, within ``budget`` bytes.
@@ -171,9 +162,36 @@ final class BatchContentCache: @unchecked Sendable {
     let schema: String
     private var entries: [(id: Int64, content: BatchContent)] = []
     private var held = 0
+    /// Where an event's `fields` JSON is written, reused from call to call (a scan asks for millions), and whose it
+    /// is: a hunt's condition asks for the same event's fields more than once (a `LIKE` before `json_each`).
+    private var scratch: [UInt8] = []
+    private var scratchHolds: (batchID: Int64, index: Int, count: Int)?
 
     init(schema: String) {
         self.schema = schema
+    }
+
+    /// Calls `body` with event `index`'s `fields` JSON, written by the same ``FieldsJSON`` ingest and `verify` use,
+    /// so that it is byte for byte what a row in clear holds.
+    func withFieldsJSON<T>(
+        _ layout: EventLayout,
+        batchID: Int64,
+        _ index: Int,
+        _ body: (UnsafeBufferPointer<UInt8>) -> T
+    ) -> T {
+        if let held = self.scratchHolds, held.batchID == batchID, held.index == index {
+            return self.scratch.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<held.count])) }
+        }
+        let entry = layout.entries[index]
+        let bound = FieldsJSON.maxLength(layout, entry)
+        if self.scratch.count < bound { self.scratch = [UInt8](repeating: 0, count: max(bound, 4096)) }
+        var count = 0
+        self.scratch.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            FieldsJSON.write(layout, entry, to: base, at: &count)
+        }
+        self.scratchHolds = (batchID, index, count)
+        return self.scratch.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
     }
 
     func content(of batchID: Int64, db: OpaquePointer) throws(BatchContentError) -> BatchContent {

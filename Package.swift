@@ -107,7 +107,7 @@ let package = Package(
             name: "flightlog",
             dependencies: [
                 "FlightlogWire", "FlightlogEvidence", "FlightlogSigma", "FlightlogStore", "FlightlogAggregator",
-                "FlightlogTLS", "FlightlogSimulator", argumentParser, logging, serviceLifecycle, yams, x509,
+                "FlightlogTLS", "FlightlogSimulator", "CMalloc", argumentParser, logging, serviceLifecycle, yams, x509,
             ]
         ),
         .executableTarget(

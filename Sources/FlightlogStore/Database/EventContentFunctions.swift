@@ -31,8 +31,15 @@ public enum EventContentFunctions {
 
     /// Registers both functions on `db`, reading batches from `schema`'s `batches` table (`main` for the store's
     /// connections, the name the store is attached under elsewhere).
-    public static func register(_ db: Database, schema: String = "main") throws {
-        let cache = BatchContentCache(schema: schema)
+    ///
+    /// `cacheBytes`: how much inflated content the connection keeps (see ``BatchContentCache``); the full-text
+    /// indexers read in id order and need only a few batches.
+    public static func register(
+        _ db: Database,
+        schema: String = "main",
+        cacheBytes: Int = BatchContentCache.defaultBudget
+    ) throws {
+        let cache = BatchContentCache(schema: schema, budget: cacheBytes)
         for (name, function) in [("event_line", Self.lineFunction), ("event_fields", Self.fieldsFunction)] {
             // One reference per registration: SQLite calls `destroy` once for each when the connection closes.
             let data = Unmanaged.passRetained(cache).toOpaque()
@@ -154,12 +161,13 @@ final class BatchContent {
 ///
 /// Unchecked `Sendable`: SQLite calls a function only on the connection it was registered on, one statement step at a
 /// time, and each connection has a cache of its own; nothing else holds a reference.
-final class BatchContentCache: @unchecked Sendable {
+public final class BatchContentCache: @unchecked Sendable {
     /// ~32 MiB: a few hundred batches of the agent's usual size, so that a query whose rows interleave many agents'
     /// batches (a timeline across hosts) still inflates each about once.
-    static let budget = 32 << 20
+    public static let defaultBudget = 32 << 20
 
     let schema: String
+    let budget: Int
     private var entries: [(id: Int64, content: BatchContent)] = []
     private var held = 0
     /// Where an event's `fields` JSON is written, reused from call to call (a scan asks for millions), and whose it
@@ -167,8 +175,9 @@ final class BatchContentCache: @unchecked Sendable {
     private var scratch: [UInt8] = []
     private var scratchHolds: (batchID: Int64, index: Int, count: Int)?
 
-    init(schema: String) {
+    init(schema: String, budget: Int) {
         self.schema = schema
+        self.budget = budget
     }
 
     /// Calls `body` with event `index`'s `fields` JSON, written by the same ``FieldsJSON`` ingest and `verify` use,
@@ -204,7 +213,7 @@ final class BatchContentCache: @unchecked Sendable {
         let content = BatchContent(try self.load(batchID, db: db))
         self.entries.append((batchID, content))
         self.held += content.bytes
-        while self.held > Self.budget, self.entries.count > 1 {
+        while self.held > self.budget, self.entries.count > 1 {
             self.held -= self.entries.removeFirst().content.bytes
         }
         return content

@@ -60,7 +60,7 @@ final class FullTextIndexer: @unchecked Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -32768")
             // Lines and fields are read from the store's batches (attached as `store`, see attach(databasePath:)).
-            try EventContentFunctions.register(db, schema: "store")
+            try EventContentFunctions.register(db, schema: "store", cacheBytes: 4 << 20)
         }
         self.queue = try DatabaseQueue(path: self.path, configuration: config)
         try self.queue.writeWithoutTransaction { db in

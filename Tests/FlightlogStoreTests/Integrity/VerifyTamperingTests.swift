@@ -145,6 +145,32 @@ struct VerifyTamperingTests {
         #expect(report.first(.rowEdited)?.rowID == 3)
     }
 
+    /// A batch whose stored envelope no longer inflates cannot give its events' lines: a query that needs them fails
+    /// naming the batch (it does not skip them), one that does not need them still answers, and verify reports it.
+    /// A row pointing past its batch's events fails the same way.
+    @Test func aDamagedBatchFailsTheQueriesThatReadItsLinesNamingIt() async throws {
+        let fixture = try await EvidenceFixture.make()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper(
+            "UPDATE batches SET envelope = substr(envelope, 1, 200) || x'00' || substr(envelope, 202) WHERE id = 3"
+        )
+        let store = try SQLiteStore(readOnlyPath: fixture.path)
+        var all = EventQuery()
+        all.agent = "ws-a"
+        let error = #expect(throws: StoreError.self) { _ = try store.forEachEvent(all) { _ in true } }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("batch 3's stored envelope does not decode"))
+        #expect(try store.countEvents(all) == 20)
+        var other = EventQuery()
+        other.agent = "ws-b"
+        #expect(try store.forEachEvent(other) { _ in true } == 20)
+        let report = try await fixture.verify()
+        #expect(report.kinds.contains(.batchMalformed) && report.first(.batchMalformed)?.batchID == 3)
+
+        try fixture.tamper("UPDATE events SET idx = 99 WHERE id = 30")
+        let past = #expect(throws: StoreError.self) { _ = try store.forEachEvent(other) { _ in true } }
+        #expect("\(past.map { "\($0)" } ?? "")".contains("event 99 of batch 6 is not in its signed payload"))
+    }
+
     @Test func deletedRow() async throws {
         let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }

@@ -39,7 +39,11 @@ public enum EventContentFunctions {
         schema: String = "main",
         cacheBytes: Int = BatchContentCache.defaultBudget
     ) throws {
-        let cache = BatchContentCache(schema: schema, budget: cacheBytes)
+        try Self.register(db, cache: BatchContentCache(schema: schema, budget: cacheBytes))
+    }
+
+    /// Registers both functions on `db` with a cache of its own (used on that connection only).
+    static func register(_ db: Database, cache: BatchContentCache) throws {
         for (name, function) in [("event_line", Self.lineFunction), ("event_fields", Self.fieldsFunction)] {
             // One reference per registration: SQLite calls `destroy` once for each when the connection closes.
             let data = Unmanaged.passRetained(cache).toOpaque()

@@ -22,6 +22,8 @@ final class SQLiteStore: FlightlogStorage {
     /// Copies the WAL into the database off the writer while `serve` runs (see ``WALCheckpointer``); none when
     /// opened read-only.
     let checkpointer: WALCheckpointer?
+    /// The batches ingest stored last, decoded, for the indexers (see ``RecentBatches``); nil when opened read-only.
+    let recentBatches: RecentBatches?
     /// Catalogue rows this process has written or found written (see ``ingest(_:)``).
     let knownCatalogue = Mutex<Set<CatalogueName>>([])
     /// How many committed events the full-text index may trail by while an indexer runs, before ingestion waits.
@@ -51,6 +53,8 @@ final class SQLiteStore: FlightlogStorage {
         Self.tuneSQLite()
         self.path = path
         self.isImmutable = false
+        let recentBatches = RecentBatches()
+        self.recentBatches = recentBatches
         var moved: [String] = []
         var leftOut: [UnreadableIndexFile] = []
         var indexers: [FullTextIndexer] = []
@@ -58,7 +62,12 @@ final class SQLiteStore: FlightlogStorage {
             for file in 0..<FullTextLayout.fileCount {
                 let ftsPath = FullTextLayout.path(for: path, file: file)
                 func open() throws -> FullTextIndexer {
-                    try FullTextIndexer(databasePath: path, file: file, busyTimeout: fullTextBusyTimeout)
+                    try FullTextIndexer(
+                        databasePath: path,
+                        file: file,
+                        busyTimeout: fullTextBusyTimeout,
+                        recent: recentBatches
+                    )
                 }
                 do {
                     indexers.append(try open())
@@ -196,6 +205,7 @@ final class SQLiteStore: FlightlogStorage {
             )
         }
         self.indexers = []
+        self.recentBatches = nil
         self.checkpointer = nil
         self.movedDamagedFullText = []
         let leaveOut = onDamagedIndex == .leaveOut

@@ -6,22 +6,30 @@ import GRDBSQLite
 /// The rows one indexing transaction indexes, copied out of the evidence database (see
 /// ``FullTextIndexer/indexNext(limit:)``): one byte buffer and the place of each column in it.
 struct CopiedRows {
-    /// Where one row's columns are in `bytes` (nil: NULL).
+    /// Where one row's line and fields are: in `bytes`, or (the row holds the empty markers, see
+    /// ``EventContentFunctions``) in event `index` of batch `batchID`.
+    enum Content {
+        case inRow(line: Range<Int>, fields: Range<Int>?)
+        case inBatch(batchID: Int64, index: Int)
+    }
+
     private struct Row {
         var id: Int64
-        var line: Range<Int>
         var program: Range<Int>?
-        var fields: Range<Int>?
+        var content: Content
     }
 
     private var bytes: [UInt8] = []
     private var rows: [Row] = []
+    /// The decoded batches the rows in them need, by id (``resolveBatches(_:)``); nil for one that does not decode.
+    private var batches: [Int64: EventLayout?] = [:]
 
     /// How many rows were copied.
     var count: Int { self.rows.count }
 
-    /// Copies up to `limit` rows after event `after` from `select` (`id, line, program, fields` from a bound
-    /// `id > ? AND (id <= ? OR id % ? = ?) … LIMIT ?` query): every row up to `allThrough`, then those of `file`.
+    /// Copies up to `limit` rows after event `after` from `select` (`id, line, program, fields, batch_id, idx` from a
+    /// bound `id > ? AND (id <= ? OR id % ? = ?) … LIMIT ?` query): every row up to `allThrough`, then those of
+    /// `file`.
     mutating func read(
         _ select: SQLiteStatement,
         _ db: Database,
@@ -41,10 +49,45 @@ struct CopiedRows {
         // Stepped by hand, each column copied from where SQLite holds it: a GRDB row, the line as `Data` and the
         // text columns as `String`s cost ~4 % of the indexer's time.
         while try RawBind.nextRow(select, db) {
-            let line = self.append(RawColumn.bytes(select, 1))
+            let id = sqlite3_column_int64(select, 0)
             let program = RawColumn.text(select, 2).map { self.append($0) }
-            let fields = RawColumn.text(select, 3).map { self.append($0) }
-            self.rows.append(Row(id: sqlite3_column_int64(select, 0), line: line, program: program, fields: fields))
+            let line = RawColumn.bytes(select, 1)
+            let fields = RawColumn.text(select, 3)
+            // Either marker empty: both come from the batch (ingest writes both; a row edited to one empty value
+            // indexes what the batch holds, which is what readers show for it).
+            if line.isEmpty || fields?.isEmpty == true {
+                let batchID = sqlite3_column_int64(select, 4)
+                self.rows.append(
+                    Row(
+                        id: id,
+                        program: program,
+                        content: .inBatch(batchID: batchID, index: Int(sqlite3_column_int64(select, 5)))
+                    )
+                )
+                self.batches[batchID] = .some(nil)
+            } else {
+                let line = self.append(line)
+                let fields = fields.map { self.append($0) }
+                self.rows.append(Row(id: id, program: program, content: .inRow(line: line, fields: fields)))
+            }
+        }
+    }
+
+    /// Decodes every batch the copied rows need: from `recent` when ingest still holds it, else from its stored
+    /// envelope through `contents` (in the read transaction that copied the rows).
+    mutating func resolveBatches(
+        _ db: Database,
+        recent: RecentBatches?,
+        contents: BatchContentCache
+    ) {
+        for id in self.batches.keys {
+            if let layout = recent?.layout(id) {
+                self.batches[id] = .some(layout)
+            } else if let connection = db.sqliteConnection {
+                // A batch that does not decode is `verify`'s to report; its rows are indexed without line or fields
+                // rather than stop the index here for good.
+                self.batches[id] = .some(try? contents.content(of: id, db: connection).layout)
+            }
         }
     }
 
@@ -54,20 +97,34 @@ struct CopiedRows {
         return start..<self.bytes.count
     }
 
-    /// Calls `body` with each row's id, line, `program` and `fields` (nil: NULL).
-    func withEach(
-        _ body: (
-            Int64, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?
-        ) throws -> Void
-    ) throws {
+    /// What ``withEach(_:)`` hands over for one row's line and fields.
+    enum Document {
+        /// As the row holds them (`fields` nil: NULL).
+        case inRow(line: UnsafeBufferPointer<UInt8>, fields: UnsafeBufferPointer<UInt8>?)
+        /// Event `index` of a decoded batch; nil when the batch does not decode or has no such event.
+        case inBatch(EventLayout, index: Int)
+        case unreadable
+    }
+
+    /// Calls `body` with each row's id, `program` (nil: NULL) and line and fields.
+    func withEach(_ body: (Int64, UnsafeBufferPointer<UInt8>?, Document) throws -> Void) throws {
         try self.bytes.withUnsafeBufferPointer { all in
             for row in self.rows {
-                try body(
-                    row.id,
-                    UnsafeBufferPointer(rebasing: all[row.line]),
-                    row.program.map { UnsafeBufferPointer(rebasing: all[$0]) },
-                    row.fields.map { UnsafeBufferPointer(rebasing: all[$0]) }
-                )
+                let program = row.program.map { UnsafeBufferPointer(rebasing: all[$0]) }
+                switch row.content {
+                case .inRow(let line, let fields):
+                    let document = Document.inRow(
+                        line: UnsafeBufferPointer(rebasing: all[line]),
+                        fields: fields.map { UnsafeBufferPointer(rebasing: all[$0]) }
+                    )
+                    try body(row.id, program, document)
+                case .inBatch(let batchID, let index):
+                    if let layout = self.batches[batchID] ?? nil, layout.entries.indices.contains(index) {
+                        try body(row.id, program, .inBatch(layout, index: index))
+                    } else {
+                        try body(row.id, program, .unreadable)
+                    }
+                }
             }
         }
     }

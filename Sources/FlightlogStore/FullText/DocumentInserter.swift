@@ -27,6 +27,34 @@ struct DocumentInserter {
     /// Reused for every event's text.
     private var buffer: [UInt8] = []
 
+    /// One copied row (see ``CopiedRows``): its line and fields as the row holds them, or from its batch's
+    /// payload, whose ``FieldsDocument`` is the same text the row's JSON gives (`verify` derives the expected tokens
+    /// from the payload the same way); an unreadable batch's row indexes its program only.
+    mutating func insert(id: Int64, program: UnsafeBufferPointer<UInt8>?, _ document: CopiedRows.Document) throws {
+        switch document {
+        case .inRow(let line, let fields):
+            try self.insert(id: id, line: line, program: program, fields: fields)
+        case .unreadable:
+            try self.insert(id: id, line: UnsafeBufferPointer(start: nil, count: 0), program: program, fields: nil)
+        case .inBatch(let layout, let index):
+            let entry = layout.entries[index]
+            FieldsDocument.append(layout, entry, to: &self.buffer)
+            let statement = self.insert.sqliteStatement
+            sqlite3_reset(statement)
+            sqlite3_bind_int64(statement, 1, id)
+            layout.withBytes(entry.line) { line in
+                if UTF8Text.isValid(line) {
+                    RawBind.text(statement, 2, line)
+                } else {
+                    RawBind.text(statement, 2, String(decoding: line, as: UTF8.self))
+                }
+            }
+            RawBind.text(statement, 3, program)
+            RawBind.text(statement, 4, self.buffer)
+            try RawBind.step(statement, self.db)
+        }
+    }
+
     /// The columns as the row holds them (read in place); a NULL `fields` counts as `{}`.
     mutating func insert(
         id: Int64,

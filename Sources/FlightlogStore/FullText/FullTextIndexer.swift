@@ -28,6 +28,10 @@ final class FullTextIndexer: @unchecked Sendable {
     static let rowsPerTransaction = 20_000
 
     private let queue: DatabaseQueue
+    /// The batches ingest decoded last (nil: none, as for a store opened to rebuild the index), and the batches
+    /// this indexer inflated itself (4 MiB: it reads in id order), used only on `queue`.
+    private let recent: RecentBatches?
+    private let contents: BatchContentCache
     /// Which file of the index this indexer writes (see ``FullTextLayout``), and its path.
     let file: Int
     let path: String
@@ -50,8 +54,11 @@ final class FullTextIndexer: @unchecked Sendable {
     /// Opens (creating when needed) full-text file `file` next to the evidence database and creates its schema.
     /// `busyTimeout`: how long a statement waits for another connection's lock on the file before it fails. The
     /// store then calls ``reconcile(_:)`` with every file's indexer.
-    init(databasePath: String, file: Int, busyTimeout: TimeInterval = 30) throws {
+    init(databasePath: String, file: Int, busyTimeout: TimeInterval = 30, recent: RecentBatches? = nil) throws {
         self.file = file
+        self.recent = recent
+        let contents = BatchContentCache(schema: "store", budget: 4 << 20)
+        self.contents = contents
         self.path = FullTextLayout.path(for: databasePath, file: file)
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
@@ -60,7 +67,7 @@ final class FullTextIndexer: @unchecked Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -32768")
             // Lines and fields are read from the store's batches (attached as `store`, see attach(databasePath:)).
-            try EventContentFunctions.register(db, schema: "store", cacheBytes: 4 << 20)
+            try EventContentFunctions.register(db, cache: contents)
         }
         self.queue = try DatabaseQueue(path: self.path, configuration: config)
         try self.queue.writeWithoutTransaction { db in
@@ -221,7 +228,7 @@ final class FullTextIndexer: @unchecked Sendable {
                 // This file's events: every one up to the split for the first file, then those whose id picks it.
                 let rows = try db.cachedStatement(
                     sql: """
-                        SELECT id, \(EventContentFunctions.line("events")), program, \(EventContentFunctions.fields("events")) FROM store.events
+                        SELECT id, line, program, fields, batch_id, idx FROM store.events
                         WHERE id > ? AND (id <= ? OR id % ? = ?) ORDER BY id LIMIT ?
                         """
                 )
@@ -233,6 +240,7 @@ final class FullTextIndexer: @unchecked Sendable {
                     file: file,
                     limit: limit
                 )
+                copied.resolveBatches(db, recent: self.recent, contents: self.contents)
                 if copied.count < limit {
                     latest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM store.events") ?? 0
                 }
@@ -249,8 +257,8 @@ final class FullTextIndexer: @unchecked Sendable {
                 defer { insert.reset() }
                 var last = watermark
                 var count = 0
-                try copied.withEach { id, line, program, fields in
-                    try insert.insert(id: id, line: line, program: program, fields: fields)
+                try copied.withEach { id, program, document in
+                    try insert.insert(id: id, program: program, document)
                     last = id
                     count += 1
                 }

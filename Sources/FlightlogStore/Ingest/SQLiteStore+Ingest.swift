@@ -23,11 +23,12 @@ extension SQLiteStore {
         for indexer in self.indexers { await indexer.waitForLag(atMost: Self.maxFullTextLag) }
         await self.checkpointer?.catchUpIfNeeded()
         let known = self.knownCatalogue.withLock { $0 }
-        let (outcomes, latest, added) = try await self.write { db in
+        let (outcomes, latest, added, stored) = try await self.write { db in
             var outcomes: [IngestOutcome] = []
             outcomes.reserveCapacity(items.count)
+            var stored: [(id: Int64, layout: EventLayout)] = []
             for item in items {
-                outcomes.append(try Self.ingest(db, item))
+                outcomes.append(try Self.ingest(db, item, stored: &stored))
             }
             // The catalogue's names that this process has not written yet: a few per batch at most, after the first.
             var added: Set<CatalogueName> = []
@@ -39,8 +40,10 @@ extension SQLiteStore {
                 for name in added { try insert.execute(arguments: [name.kind, name.name]) }
             }
             let latest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0
-            return (outcomes, latest, added)
+            return (outcomes, latest, added, stored)
         }
+        // Committed: the indexers may read these rows now, and their lines and fields from here.
+        self.recentBatches?.add(stored)
         if !added.isEmpty { self.knownCatalogue.withLock { $0.formUnion(added) } }
         for indexer in self.indexers { indexer.noteCommitted(latestEventID: latest) }
         self.checkpointer?.noteCommitted()
@@ -94,7 +97,12 @@ extension SQLiteStore {
         return ChainLink.Head(sequence: try row.decode(Int64.self, forColumn: "head_seq").unsignedValue, hash: hash)
     }
 
-    private static func ingest(_ db: Database, _ item: IngestItem) throws -> IngestOutcome {
+    /// Stores `item` when its chain allows, appending its batch id and decoded payload to `stored`.
+    private static func ingest(
+        _ db: Database,
+        _ item: IngestItem,
+        stored batches: inout [(id: Int64, layout: EventLayout)]
+    ) throws -> IngestOutcome {
         let batch = item.batch
         // Revocation takes effect on live sessions too: checked in the transaction that would store the batch, by
         // the rule `verify` applies afterwards (a batch received at or after the revocation is not valid evidence).
@@ -161,7 +169,8 @@ extension SQLiteStore {
                 return .refused(.equivocation, "sequence \(batch.sequence) is already stored with different content")
             }
             try finding(.lateBatch, "batch \(batch.sequence) arrived after later batches of its chain")
-            try Self.store(db, item, hash: hash, moveHead: false)
+            let batchID = try Self.store(db, item, hash: hash, moveHead: false)
+            batches.append((id: batchID, layout: item.layout))
             return .stored
         case .broken:
             try finding(
@@ -204,12 +213,14 @@ extension SQLiteStore {
                     "batches \(missing.lowerBound)…\(missing.upperBound) of epoch \(batch.epoch) are missing"
                 )
             }
-            try Self.store(db, item, hash: hash, moveHead: true)
+            let batchID = try Self.store(db, item, hash: hash, moveHead: true)
+            batches.append((id: batchID, layout: item.layout))
             return .stored
         }
     }
 
-    private static func store(_ db: Database, _ item: IngestItem, hash: Bytes32, moveHead: Bool) throws {
+    /// Inserts the batch and its rows; returns the batch's id.
+    private static func store(_ db: Database, _ item: IngestItem, hash: Bytes32, moveHead: Bool) throws -> Int64 {
         let batch = item.batch
         // Cached statements: this runs once per batch, and a fleet sends many small ones.
         let firstEventID =
@@ -288,6 +299,7 @@ extension SQLiteStore {
                 arguments: [batch.eventCount, item.agentID, batch.epoch.sqlValue]
             )
         }
+        return batchID
     }
 
     static func insert(_ db: Database, _ finding: ChainFinding) throws {

@@ -139,6 +139,43 @@ import Testing
         #expect(try reader.countEvents(query) == 1)
     }
 
+    /// The indexers take each row's line and fields from its batch: the batches ingest just decoded while `serve`
+    /// runs, the stored envelopes after a restart. A batch whose envelope no longer inflates does not stop the
+    /// index: its rows are indexed without line or fields (verify reports the batch), and the rest as before.
+    @Test func indexingReadsTheBatchesAndGoesPastOneThatNoLongerInflates() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.file("db.sqlite")
+        var query = EventQuery()
+        query.match = "\"203.0.113.77\""
+        do {
+            let store = try SQLiteStore(path: path)
+            try await self.stored(store, TestAgent(name: "ft-recent"), batches: 2)
+            try await store.drainFullTextIndex()
+            #expect(try store.countEvents(query) == 2)
+            try await self.stored(store, TestAgent(name: "ft-restart"), batches: 3)
+        }
+        // Batch 4 (ft-restart's second) damaged while the store was closed: its payload no longer inflates.
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(
+                sql:
+                    "UPDATE batches SET envelope = substr(envelope, 1, 200) || x'00' || substr(envelope, 202) WHERE id = 4"
+            )
+        }
+        try queue.close()
+        let store = try SQLiteStore(path: path)
+        try await store.drainFullTextIndex()
+        #expect(try await store.fullTextProgress() == FullTextProgress(indexedThrough: 25, latestEventID: 25))
+        // Every line but the damaged batch's is found; its events are in the index, without their text.
+        #expect(try store.countEvents(query) == 4)
+        query.match = "b3"
+        #expect(try store.countEvents(query) == 5)
+        #expect(try await store.counts().fullText == 25)
+        let report = try await self.verify(store)
+        #expect(report.findings.contains { $0.kind == .batchMalformed && $0.batchID == 4 })
+    }
+
     /// The indexer reads each row in place: a line that is not ASCII is indexed as UTF-8, one that is not UTF-8 as
     /// its bytes with the invalid ones replaced (what `verify` expects from the authentic line), and `program` and
     /// the fields go to the hunt index as read from the row.

@@ -51,8 +51,12 @@ done
 
 echo
 echo "== 2. a morning at the call center, simulated 60 times faster than real time, with a vishing incident"
-DAY="$(date -u +%Y-%m-%d)"
-START="${DAY}T09:30:00Z"
+# The simulated morning starts at the next whole minute, so that the simulated clock (60 times faster) stays ahead of
+# the real one: the agents' own start and stop events carry the real time, and a stop event later than the simulated
+# lines would hide the victim's silence (with a fixed 09:30 start, every run after 10:02 UTC did).
+START_S=$(( ($(date -u +%s) / 60 + 1) * 60 ))
+at() { date -u -d "@$(( START_S + $1 * 60 ))" +%Y-%m-%dT%H:%M:%SZ; }  # $1 minutes after the start
+START="$(at 0)"
 PACE=60
 mkdir -p "$WORK/sim"
 for host in "${HOSTS[@]}"; do mkdir -p "$WORK/sim/$host"; touch "$WORK/sim/$host/auth.log" "$WORK/sim/$host/crm.jsonl" \
@@ -65,7 +69,7 @@ for host in "${HOSTS[@]}"; do
     AGENT[$host]=$!
     PIDS+=($!)
 done
-"$BIN/flightlog" simulate --out "$WORK/sim" --hosts 3 --seed 7 --start "$START" --duration 32m --incident-at "${DAY}T09:35:00Z" \
+"$BIN/flightlog" simulate --out "$WORK/sim" --hosts 3 --seed 7 --start "$START" --duration 32m --incident-at "$(at 5)" \
     --pace "$PACE" > "$WORK/simulate.out" &
 SIMULATE=$!
 PIDS+=($SIMULATE)
@@ -108,11 +112,11 @@ show hunt --db "$DB" --rules aggregator/rules --matched-only
 
 echo
 echo "== 5. the victim's activity per workstation in 2-minute buckets: the spike, and the address seen for the first time"
-show stats --db "$DB" --user "$VICTIM" --by host --bucket 2m --since "${DAY}T09:36Z" --until "${DAY}T10:00Z"
+show stats --db "$DB" --user "$VICTIM" --by host --bucket 2m --since "$(at 6)" --until "$(at 30)"
 
 echo
 echo "== 6. the victim's account across workstations around the incident, the silence marked (routine CRM work folded)"
-show timeline --db "$DB" --user "$VICTIM" --since "${DAY}T09:36Z" --until "${DAY}T10:02Z" --silence 3m \
+show timeline --db "$DB" --user "$VICTIM" --since "$(at 6)" --until "$(at 32)" --silence 3m \
     | grep -v '"event":"record.view"\|"event":"search"\|"event":"record.update"' || true
 
 echo
@@ -134,7 +138,7 @@ show verify --db "$WORK/tampered.db"
 
 echo
 echo "== 9. an evidence bundle of the victim's account around the incident, with its HTML report, checked offline"
-show export --db "$DB" --user "$VICTIM" --since "${DAY}T09:36Z" --until "${DAY}T10:02Z" --rules aggregator/rules \
+show export --db "$DB" --user "$VICTIM" --since "$(at 6)" --until "$(at 32)" --rules aggregator/rules \
     --silence 3m --out "$WORK/bundle"
 show verify --bundle "$WORK/bundle" --aggregator-key "$WORK/flightlog-aggregator.key.pub"
 echo "the bundle's report.html is the picture to hand over: open $WORK/bundle/report.html in a browser (no network needed)"

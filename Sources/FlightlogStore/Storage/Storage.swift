@@ -21,6 +21,14 @@ public protocol FlightlogStorage: EvidenceStore, TransparencyStore, EventReading
 
     /// ``fullTextProgress()``, for synchronous callers (the command line).
     func fullTextProgressNow() throws -> FullTextProgress
+
+    /// Empties the line and fields of rows that still hold them in clear (a store written before 2026-12-07) where
+    /// they equal their signed batch's, so that each is kept once; a row that differs is left for `verify`. Runs in
+    /// transactions of `rowsPerTransaction` rows beside a running `serve`, calling `progress` after each.
+    func compactRows(
+        rowsPerTransaction: Int,
+        progress: @Sendable (RowCompaction) -> Void
+    ) async throws(StoreError) -> RowCompaction
 }
 
 /// A full-text file that could not be read as a database.

@@ -5,6 +5,7 @@ import FlightlogTestSupport
 import FlightlogWire
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 @testable import FlightlogStore
@@ -143,6 +144,48 @@ struct VerifyTamperingTests {
         let report = try await fixture.verify()
         #expect(report.kinds == [.rowEdited])
         #expect(report.first(.rowEdited)?.rowID == 3)
+    }
+
+    /// `compact` empties the rows in clear that equal their batch, leaves an edited one as it is (verify still
+    /// reports it), and changes nothing any reader sees.
+    @Test func compactingRowsInClearKeepsWhatReadersSeeAndLeavesEditsForVerify() async throws {
+        let fixture = try await EvidenceFixture.make()
+        defer { fixture.dir.cleanup() }
+        try fixture.tamper(
+            "UPDATE events SET line = event_line(line, batch_id, idx), fields = event_fields(fields, batch_id, idx)"
+        )
+        try fixture.tamper("UPDATE events SET line = CAST('nothing happened' AS BLOB) WHERE id = 3")
+        try fixture.tamper("UPDATE events SET fields = '{\"user\":\"alice\"}' WHERE id = 4")
+        func contents() throws -> [String] {
+            let store = try SQLiteStore(readOnlyPath: fixture.path)
+            var all: [String] = []
+            _ = try store.forEachEvent(EventQuery()) { event in
+                all.append("\(event.id) \(String(decoding: event.line, as: UTF8.self)) \(event.fieldsJSON)")
+                return true
+            }
+            return all.sorted()
+        }
+        let before = try contents()
+        let store = try SQLiteStore(path: fixture.path)
+        let seen = Mutex<[Int64]>([])
+        let result = try await store.compactRows(rowsPerTransaction: 16) { progress in
+            seen.withLock { $0.append(progress.throughID) }
+        }
+        #expect(result == RowCompaction(emptied: 38, leftInClear: 2, throughID: 40, lastID: 40))
+        #expect(seen.withLock { $0 } == [16, 32, 40])
+        #expect(try contents() == before)
+        let inClear = try await store.pool.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: "SELECT id FROM events WHERE length(line) > 0 OR length(fields) > 0 ORDER BY id"
+            )
+        }
+        #expect(inClear == [3, 4])
+        let report = try await fixture.verify()
+        #expect(report.kinds == [.rowEdited])
+        #expect(Set(report.findings.compactMap(\.rowID)) == [3, 4])
+        // Again: nothing more to do.
+        #expect(try await store.compactRows(rowsPerTransaction: 100) { _ in }.emptied == 0)
     }
 
     /// A batch whose stored envelope no longer inflates cannot give its events' lines: a query that needs them fails

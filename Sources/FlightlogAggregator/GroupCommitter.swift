@@ -52,11 +52,12 @@ actor GroupCommitter {
         self.maxPendingBytes = configuration.maxPendingBytes
     }
 
-    /// The memory a batch takes once decoded, with its prepared rows, while it waits for the database, plus the
-    /// envelope. Since rows are prepared from the payload in place (``IngestItem``), ~200-byte syslog lines take
-    /// ~2.5 times the uncompressed payload (measured: 1.09 MB for a 441 kB payload of 1,000 events); it was ~7.5 times
-    /// with a `String` per value. The estimate stays at 8: a payload of many tiny fields takes up to ~10 times it
-    /// (32 bytes of layout and ~7 of JSON per field of at least 4 bytes), and the budget must hold for those too.
+    /// The memory a batch takes once decoded, with its rows' column spans, while it waits for the database, plus the
+    /// envelope. Since rows are located in the payload in place (``IngestItem``), ~200-byte syslog lines took ~2.5
+    /// times the uncompressed payload with each row's `fields` JSON (measured: 1.09 MB for a 441 kB payload of 1,000
+    /// events), less since the JSON is no longer made at ingest; it was ~7.5 times with a `String` per value. The
+    /// estimate stays at 8: a payload of many tiny fields takes several times it (32 bytes of layout per field of at
+    /// least 4 bytes), and the budget must hold for those too.
     static func estimatedBytes(_ batch: SignedBatch) -> Int {
         batch.bytes.count + 8 * batch.uncompressedLength
     }

@@ -1,37 +1,30 @@
 import FlightlogEvidence
 import FlightlogWire
 
-/// The derived column values of a batch's event rows: each event's indexed columns, and its `fields` JSON, one
-/// after the other in one buffer.
+/// The derived column values of a batch's event rows, as `verify` compares them with a stored row: each event's
+/// indexed columns, and its `fields` JSON (what a row from before lines were kept in their batches holds), one after
+/// the other in one buffer.
 struct PreparedRows: Sendable {
     let columns: [IndexedSpans]
     let json: [UInt8]
     /// Event `i`'s JSON ends at `jsonEnd[i]` (and starts where event `i - 1`'s ends).
     let jsonEnd: [Int]
 
-    /// `compact`: copy the JSON into a buffer of its own size, for rows that wait in the commit queue (see below);
-    /// `verify`'s, used at once, keep the larger buffer.
-    init(_ layout: EventLayout, compact: Bool = true) {
+    /// Used at once by `verify`'s examining threads, so the JSON stays in the buffer its bound sized (six times the
+    /// text, room to escape every byte); nothing waits with it.
+    init(_ layout: EventLayout) {
         self.columns = layout.entries.map { IndexedSpans(layout, $0) }
         var bound = 0
         for entry in layout.entries { bound += FieldsJSON.maxLength(layout, entry) }
         var ends: [Int] = []
         ends.reserveCapacity(layout.entries.count)
-        let json = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+        self.json = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
             guard let base = buffer.baseAddress else { return }
             for entry in layout.entries {
                 FieldsJSON.write(layout, entry, to: base, at: &count)
                 ends.append(count)
             }
         }
-        // The bound leaves room to escape every byte (six times the text); an item waits in the commit queue with
-        // its rows, so they are copied into a buffer of their own size (~0.03 µs per event).
-        self.json =
-            compact
-            ? [UInt8](unsafeUninitializedCapacity: json.count) { buffer, count in
-                _ = buffer.initialize(from: json)
-                count = json.count
-            } : json
         self.jsonEnd = ends
     }
 

@@ -256,7 +256,7 @@ extension IntegrityChecker {
 
         init(_ layout: EventLayout, tokenizer: EventTokenizer) {
             self.layout = layout
-            let rows = PreparedRows(layout, compact: false)
+            let rows = PreparedRows(layout)
             self.rows = rows
             self.tokens = layout.entries.indices.map {
                 tokenizer.tokens(layout, layout.entries[$0], program: rows.columns[$0].program)

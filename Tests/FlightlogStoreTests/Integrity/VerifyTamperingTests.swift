@@ -112,20 +112,23 @@ struct VerifyTamperingTests {
         #expect(finding.rowID != nil)
     }
 
+    /// Every event as a reader sees it (id, line, fields JSON), in id order.
+    private static func contents(_ fixture: EvidenceFixture) throws -> [String] {
+        let store = try SQLiteStore(readOnlyPath: fixture.path)
+        var all: [(Int64, String)] = []
+        _ = try store.forEachEvent(EventQuery()) { event in
+            all.append((event.id, "\(event.id) \(String(decoding: event.line, as: UTF8.self)) \(event.fieldsJSON)"))
+            return true
+        }
+        return all.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
     /// Rows of a store written before 2026-12-07 keep their line and fields in clear: they read as the batch's,
     /// verify clean, and a forged value in clear is still an edit.
     @Test func rowsKeepingTheirLineInClearReadAndVerifyAsBefore() async throws {
         let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
-        func contents() throws -> [String] {
-            let store = try SQLiteStore(readOnlyPath: fixture.path)
-            var all: [String] = []
-            _ = try store.forEachEvent(EventQuery()) { event in
-                all.append("\(event.id) \(String(decoding: event.line, as: UTF8.self)) \(event.fieldsJSON)")
-                return true
-            }
-            return all
-        }
+        func contents() throws -> [String] { try Self.contents(fixture) }
         let fromBatches = try contents()
         #expect(fromBatches.count == 40)
         try fixture.tamper(
@@ -156,15 +159,7 @@ struct VerifyTamperingTests {
         )
         try fixture.tamper("UPDATE events SET line = CAST('nothing happened' AS BLOB) WHERE id = 3")
         try fixture.tamper("UPDATE events SET fields = '{\"user\":\"alice\"}' WHERE id = 4")
-        func contents() throws -> [String] {
-            let store = try SQLiteStore(readOnlyPath: fixture.path)
-            var all: [String] = []
-            _ = try store.forEachEvent(EventQuery()) { event in
-                all.append("\(event.id) \(String(decoding: event.line, as: UTF8.self)) \(event.fieldsJSON)")
-                return true
-            }
-            return all.sorted()
-        }
+        func contents() throws -> [String] { try Self.contents(fixture) }
         let before = try contents()
         let store = try SQLiteStore(path: fixture.path)
         let seen = Mutex<[Int64]>([])

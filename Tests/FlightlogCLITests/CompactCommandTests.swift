@@ -22,7 +22,7 @@ struct CompactCommandTests {
         let run = try await FlightlogCLI.run(["compact", "--db", fixture.path, "--rows", "7"])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stdout.contains("compact: 39 rows now read their line and fields from their signed batch"))
-        #expect(run.stdout.contains("1 rows still hold a line or fields that differ from their batch"))
+        #expect(run.stdout.contains("1 row still holds a line or fields that differ from the batch"))
         #expect(run.stdout.contains("through event 40 of 40"))
         let after = try await FlightlogCLI.run(["query", "--db", fixture.path, "--format", "jsonl", "--limit", "100"])
         #expect(after.stdout == before.stdout)

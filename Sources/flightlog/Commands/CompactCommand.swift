@@ -61,10 +61,12 @@ struct CompactCommand: AsyncParsableCommand {
         } catch {
             try Investigation.fail("compact", database: path, error)
         }
-        var summary = "compact: \(result.emptied) rows now read their line and fields from their signed batch"
+        func rows(_ count: Int) -> String { count == 1 ? "1 row" : "\(count) rows" }
+        var summary = "compact: \(rows(result.emptied)) now read their line and fields from their signed batch"
         if result.leftInClear > 0 {
             summary +=
-                "; \(result.leftInClear) rows still hold a line or fields that differ from their batch: "
+                "; \(rows(result.leftInClear)) still \(result.leftInClear == 1 ? "holds" : "hold") a line or fields "
+                + "that differ from the batch: "
                 + "run `flightlog verify --db \(path)`"
         }
         Output.line(summary)

@@ -98,7 +98,7 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
     newest.order = .desc
     newest.limit = 1
     var latestStored: Int64 = 0
-    try store.forEachEvent(newest) { event in
+    _ = try store.forEachEvent(newest) { event in
         latestStored = event.timeNanos
         return false
     }
@@ -424,7 +424,9 @@ func agentCatchUp(lines: Int) async throws {
 func storm(connections: Int) async throws {
     let dir = NSTemporaryDirectory() + "flightlog-bench-storm-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+    // FLIGHTLOG_BENCH_KEEP=1 keeps the store (2,000 agents with a batch each), to time `flightlog agents` on it.
+    let keep = ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_KEEP"] == "1"
+    defer { if keep { print("storm: store kept in \(dir)/bench.db") } else { try? FileManager.default.removeItem(atPath: dir) } }
     let store = try Storage.open(path: dir + "/bench.db")
     let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
     var generator = LineGenerator()

@@ -104,9 +104,11 @@ final class SQLiteStore: FlightlogStorage {
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.walCheckpointPages(pageSize: pageSize))")
             }
             // The writer inserts into three indexes keyed by host, user and source IP: random pages all over them
-            // once the database outgrows the cache, so it gets a larger one than the readers.
+            // once the database outgrows the cache, so it gets a larger one than the readers. 128 MiB since rows no
+            // longer hold their lines (a quarter of the pages they took): 10 M events ingested at 123,600 events/s
+            // against 119,700 with 256 MiB, and `serve`'s peak RSS ~50 MiB lower (docs/benchmarks/storage.md).
             try db.execute(
-                sql: db.configuration.readonly ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -262144"
+                sql: db.configuration.readonly ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -131072"
             )
             db.add(function: RegexFunction.function)
             db.add(function: SigmaMatchFunction.function)

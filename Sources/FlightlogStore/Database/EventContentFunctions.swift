@@ -30,20 +30,9 @@ public enum EventContentFunctions {
     }
 
     /// Registers both functions on `db`, reading batches from `schema`'s `batches` table (`main` for the store's
-    /// connections, the name the store is attached under elsewhere).
-    ///
-    /// `cacheBytes`: how much inflated content the connection keeps (see ``BatchContentCache``); the full-text
-    /// indexers read in id order and need only a few batches.
-    public static func register(
-        _ db: Database,
-        schema: String = "main",
-        cacheBytes: Int = BatchContentCache.defaultBudget
-    ) throws {
-        try Self.register(db, cache: BatchContentCache(schema: schema, budget: cacheBytes))
-    }
-
-    /// Registers both functions on `db` with a cache of its own (used on that connection only).
-    static func register(_ db: Database, cache: BatchContentCache) throws {
+    /// connections, the name the store is attached under elsewhere), with a cache of the connection's own.
+    public static func register(_ db: Database, schema: String = "main") throws {
+        let cache = BatchContentCache(schema: schema, budget: BatchContentCache.defaultBudget)
         for (name, function) in [("event_line", Self.lineFunction), ("event_fields", Self.fieldsFunction)] {
             // One reference per registration: SQLite calls `destroy` once for each when the connection closes.
             let data = Unmanaged.passRetained(cache).toOpaque()
@@ -107,23 +96,23 @@ public enum EventContentFunctions {
         let cache = Unmanaged<BatchContentCache>.fromOpaque(data).takeUnretainedValue()
         let batchID = sqlite3_value_int64(batchValue)
         let index = sqlite3_value_int64(indexValue)
-        let content: BatchContent
+        let layout: EventLayout
         do {
-            content = try cache.content(of: batchID, db: db)
+            layout = try cache.layout(of: batchID, db: db)
         } catch {
             sqlite3_result_error(context, error.message, -1)
             return
         }
-        guard index >= 0, index < Int64(content.layout.entries.count) else {
+        guard index >= 0, index < Int64(layout.entries.count) else {
             sqlite3_result_error(
                 context,
-                "event \(index) of batch \(batchID) is not in its signed payload (\(content.layout.entries.count) events); run `flightlog verify`",
+                "event \(index) of batch \(batchID) is not in its signed payload (\(layout.entries.count) events); run `flightlog verify`",
                 -1
             )
             return
         }
         if fields {
-            cache.withFieldsJSON(content.layout, batchID: batchID, Int(index)) { json in
+            cache.withFieldsJSON(layout, batchID: batchID, Int(index)) { json in
                 if let base = json.baseAddress, json.count > 0 {
                     base.withMemoryRebound(to: CChar.self, capacity: json.count) {
                         sqlite3_result_text(context, $0, Int32(json.count), Self.transient)
@@ -133,7 +122,7 @@ public enum EventContentFunctions {
                 }
             }
         } else {
-            content.layout.withBytes(content.layout.entries[Int(index)].line) { line in
+            layout.withBytes(layout.entries[Int(index)].line) { line in
                 if let base = line.baseAddress, line.count > 0 {
                     sqlite3_result_blob(context, base, Int32(line.count), Self.transient)
                 } else {
@@ -149,15 +138,29 @@ struct BatchContentError: Error {
     var message: String
 }
 
-/// A stored batch's events, located in its inflated payload.
-final class BatchContent {
-    let layout: EventLayout
-    /// Roughly the memory it holds: the payload and its spans.
-    let bytes: Int
+extension EventLayout {
+    /// Roughly the memory a decoded batch holds: its payload, and the spans of its events and fields. What the caches
+    /// of decoded batches (``BatchContentCache``, ``RecentBatches``) count against their budgets.
+    var retainedBytes: Int { self.bytes.count + 64 * self.entries.count + 32 * self.fields.count }
+}
 
-    init(_ layout: EventLayout) {
-        self.layout = layout
-        self.bytes = layout.bytes.count + 64 * layout.entries.count
+extension FieldsJSON {
+    /// Calls `body` with the `fields` JSON of `entry`, as ingest wrote it into rows in clear, written into
+    /// `scratch` (grown when too small, reused from call to call).
+    static func withJSON<T>(
+        _ layout: EventLayout,
+        _ entry: EventLayout.Entry,
+        scratch: inout [UInt8],
+        _ body: (UnsafeBufferPointer<UInt8>) -> T
+    ) -> T {
+        let bound = Self.maxLength(layout, entry)
+        if scratch.count < bound { scratch = [UInt8](repeating: 0, count: bound) }
+        var count = 0
+        scratch.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            Self.write(layout, entry, to: base, at: &count)
+        }
+        return scratch.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
     }
 }
 
@@ -165,14 +168,14 @@ final class BatchContent {
 ///
 /// Unchecked `Sendable`: SQLite calls a function only on the connection it was registered on, one statement step at a
 /// time, and each connection has a cache of its own; nothing else holds a reference.
-public final class BatchContentCache: @unchecked Sendable {
+final class BatchContentCache: @unchecked Sendable {
     /// ~32 MiB: a few hundred batches of the agent's usual size, so that a query whose rows interleave many agents'
     /// batches (a timeline across hosts) still inflates each about once.
-    public static let defaultBudget = 32 << 20
+    static let defaultBudget = 32 << 20
 
     let schema: String
     let budget: Int
-    private var entries: [(id: Int64, content: BatchContent)] = []
+    private var entries: [(id: Int64, layout: EventLayout)] = []
     private var held = 0
     /// Where an event's `fields` JSON is written, reused from call to call (a scan asks for millions), and whose it
     /// is: a hunt's condition asks for the same event's fields more than once (a `LIKE` before `json_each`).
@@ -195,32 +198,30 @@ public final class BatchContentCache: @unchecked Sendable {
         if let held = self.scratchHolds, held.batchID == batchID, held.index == index {
             return self.scratch.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<held.count])) }
         }
-        let entry = layout.entries[index]
-        let bound = FieldsJSON.maxLength(layout, entry)
-        if self.scratch.count < bound { self.scratch = [UInt8](repeating: 0, count: max(bound, 4096)) }
         var count = 0
-        self.scratch.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            FieldsJSON.write(layout, entry, to: base, at: &count)
+        let result = FieldsJSON.withJSON(layout, layout.entries[index], scratch: &self.scratch) { json in
+            count = json.count
+            return body(json)
         }
         self.scratchHolds = (batchID, index, count)
-        return self.scratch.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
+        return result
     }
 
-    func content(of batchID: Int64, db: OpaquePointer) throws(BatchContentError) -> BatchContent {
-        if let last = self.entries.last, last.id == batchID { return last.content }
+    /// Batch `batchID`'s events, located in its inflated payload: from the cache, or read and inflated.
+    func layout(of batchID: Int64, db: OpaquePointer) throws(BatchContentError) -> EventLayout {
+        if let last = self.entries.last, last.id == batchID { return last.layout }
         if let position = self.entries.lastIndex(where: { $0.id == batchID }) {
             let entry = self.entries.remove(at: position)
             self.entries.append(entry)
-            return entry.content
+            return entry.layout
         }
-        let content = BatchContent(try self.load(batchID, db: db))
-        self.entries.append((batchID, content))
-        self.held += content.bytes
+        let layout = try self.load(batchID, db: db)
+        self.entries.append((batchID, layout))
+        self.held += layout.retainedBytes
         while self.held > self.budget, self.entries.count > 1 {
-            self.held -= self.entries.removeFirst().content.bytes
+            self.held -= self.entries.removeFirst().layout.retainedBytes
         }
-        return content
+        return layout
     }
 
     private func load(_ batchID: Int64, db: OpaquePointer) throws(BatchContentError) -> EventLayout {

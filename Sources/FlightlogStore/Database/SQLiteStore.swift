@@ -110,10 +110,7 @@ final class SQLiteStore: FlightlogStorage {
             try db.execute(
                 sql: db.configuration.readonly ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -131072"
             )
-            db.add(function: RegexFunction.function)
-            db.add(function: SigmaMatchFunction.function)
-            db.add(function: SigmaMatchFunction.same)
-            try EventContentFunctions.register(db, schema: "main")
+            try Self.addFunctions(db)
             // Only readers see the full-text files: a writer that had them attached would take their write locks
             // in every BEGIN IMMEDIATE and wait for the indexers.
             if db.configuration.readonly {
@@ -134,6 +131,15 @@ final class SQLiteStore: FlightlogStorage {
         }
         self.movedDamagedFullText = moved
         self.leftOutFullText = leftOut
+    }
+
+    /// The SQL functions every connection to the store has: `regexp`, `sigma_match`, `sigma_same`, and the events'
+    /// lines and fields read from their batches (``EventContentFunctions``).
+    private static func addFunctions(_ db: Database) throws {
+        db.add(function: RegexFunction.function)
+        db.add(function: SigmaMatchFunction.function)
+        db.add(function: SigmaMatchFunction.same)
+        try EventContentFunctions.register(db, schema: "main")
     }
 
     /// The page size of a new evidence database, fixed when the file is created; an existing file keeps its own.
@@ -263,10 +269,7 @@ final class SQLiteStore: FlightlogStorage {
         let complete = leftOut.isEmpty
         let paths = attach
         config.prepareDatabase { db in
-            db.add(function: RegexFunction.function)
-            db.add(function: SigmaMatchFunction.function)
-            db.add(function: SigmaMatchFunction.same)
-            try EventContentFunctions.register(db, schema: "main")
+            try Self.addFunctions(db)
             try FullTextLayout.attach(db, paths: paths, names: names, complete: complete)
         }
         do {

@@ -21,8 +21,10 @@ struct CopiedRows {
 
     private var bytes: [UInt8] = []
     private var rows: [Row] = []
-    /// The decoded batches the rows in them need, by id (``resolveBatches(_:)``); nil for one that does not decode.
-    private var batches: [Int64: EventLayout?] = [:]
+    /// The batches rows in them need, and those decoded (``resolveBatches(_:recent:contents:)``): a needed batch
+    /// missing from `layouts` does not decode.
+    private var neededBatches: Set<Int64> = []
+    private var layouts: [Int64: EventLayout] = [:]
 
     /// How many rows were copied.
     var count: Int { self.rows.count }
@@ -64,7 +66,7 @@ struct CopiedRows {
                         content: .inBatch(batchID: batchID, index: Int(sqlite3_column_int64(select, 5)))
                     )
                 )
-                self.batches[batchID] = .some(nil)
+                self.neededBatches.insert(batchID)
             } else {
                 let line = self.append(line)
                 let fields = fields.map { self.append($0) }
@@ -80,13 +82,13 @@ struct CopiedRows {
         recent: RecentBatches?,
         contents: BatchContentCache
     ) {
-        for id in self.batches.keys {
+        for id in self.neededBatches {
             if let layout = recent?.layout(id) {
-                self.batches[id] = .some(layout)
+                self.layouts[id] = layout
             } else if let connection = db.sqliteConnection {
                 // A batch that does not decode is `verify`'s to report; its rows are indexed without line or fields
                 // rather than stop the index here for good.
-                self.batches[id] = .some(try? contents.content(of: id, db: connection).layout)
+                self.layouts[id] = try? contents.layout(of: id, db: connection)
             }
         }
     }
@@ -119,7 +121,7 @@ struct CopiedRows {
                     )
                     try body(row.id, program, document)
                 case .inBatch(let batchID, let index):
-                    if let layout = self.batches[batchID] ?? nil, layout.entries.indices.contains(index) {
+                    if let layout = self.layouts[batchID], layout.entries.indices.contains(index) {
                         try body(row.id, program, .inBatch(layout, index: index))
                     } else {
                         try body(row.id, program, .unreadable)

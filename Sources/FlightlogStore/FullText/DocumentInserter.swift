@@ -39,20 +39,29 @@ struct DocumentInserter {
         case .inBatch(let layout, let index):
             let entry = layout.entries[index]
             FieldsDocument.append(layout, entry, to: &self.buffer)
-            let statement = self.insert.sqliteStatement
-            sqlite3_reset(statement)
-            sqlite3_bind_int64(statement, 1, id)
-            layout.withBytes(entry.line) { line in
-                if UTF8Text.isValid(line) {
-                    RawBind.text(statement, 2, line)
-                } else {
-                    RawBind.text(statement, 2, String(decoding: line, as: UTF8.self))
-                }
-            }
-            RawBind.text(statement, 3, program)
+            let statement = layout.withBytes(entry.line) { self.bind(id: id, line: $0, program: program) }
             RawBind.text(statement, 4, self.buffer)
             try RawBind.step(statement, self.db)
         }
+    }
+
+    /// The insert, reset, with its id, line and `program` bound: the line as the writer used to index it, its UTF-8
+    /// with invalid bytes replaced.
+    private func bind(
+        id: Int64,
+        line: UnsafeBufferPointer<UInt8>,
+        program: UnsafeBufferPointer<UInt8>?
+    ) -> SQLiteStatement {
+        let statement = self.insert.sqliteStatement
+        sqlite3_reset(statement)
+        sqlite3_bind_int64(statement, 1, id)
+        if UTF8Text.isValid(line) {
+            RawBind.text(statement, 2, line)
+        } else {
+            RawBind.text(statement, 2, String(decoding: line, as: UTF8.self))
+        }
+        RawBind.text(statement, 3, program)
+        return statement
     }
 
     /// The columns as the row holds them (read in place); a NULL `fields` counts as `{}`.
@@ -62,16 +71,7 @@ struct DocumentInserter {
         program: UnsafeBufferPointer<UInt8>?,
         fields: UnsafeBufferPointer<UInt8>?
     ) throws {
-        let statement = self.insert.sqliteStatement
-        sqlite3_reset(statement)
-        sqlite3_bind_int64(statement, 1, id)
-        // The same text the writer used to index: the line as UTF-8, invalid bytes replaced.
-        if UTF8Text.isValid(line) {
-            RawBind.text(statement, 2, line)
-        } else {
-            RawBind.text(statement, 2, String(decoding: line, as: UTF8.self))
-        }
-        RawBind.text(statement, 3, program)
+        let statement = self.bind(id: id, line: line, program: program)
         switch fields {
         case nil:
             RawBind.text(statement, 4, [])

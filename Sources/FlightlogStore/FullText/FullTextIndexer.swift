@@ -57,8 +57,8 @@ final class FullTextIndexer: @unchecked Sendable {
     init(databasePath: String, file: Int, busyTimeout: TimeInterval = 30, recent: RecentBatches? = nil) throws {
         self.file = file
         self.recent = recent
-        let contents = BatchContentCache(schema: "store", budget: 4 << 20)
-        self.contents = contents
+        // Lines and fields are read from the store's batches (attached as `store`, see attach(databasePath:)).
+        self.contents = BatchContentCache(schema: "store", budget: 4 << 20)
         self.path = FullTextLayout.path(for: databasePath, file: file)
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
@@ -66,8 +66,6 @@ final class FullTextIndexer: @unchecked Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -32768")
-            // Lines and fields are read from the store's batches (attached as `store`, see attach(databasePath:)).
-            try EventContentFunctions.register(db, cache: contents)
         }
         self.queue = try DatabaseQueue(path: self.path, configuration: config)
         try self.queue.writeWithoutTransaction { db in

@@ -30,12 +30,12 @@ final class RecentBatches: Sendable {
         self.state.withLock { state in
             for batch in batches where state.layouts.updateValue(batch.layout, forKey: batch.id) == nil {
                 state.order.append(batch.id)
-                state.bytes += Self.size(batch.layout)
+                state.bytes += batch.layout.retainedBytes
             }
             var dropped = 0
             while state.bytes > self.budget, dropped < state.order.count - 1 {
                 if let layout = state.layouts.removeValue(forKey: state.order[dropped]) {
-                    state.bytes -= Self.size(layout)
+                    state.bytes -= layout.retainedBytes
                 }
                 dropped += 1
             }
@@ -46,9 +46,5 @@ final class RecentBatches: Sendable {
     /// The decoded payload of batch `id`, if it is still held.
     func layout(_ id: Int64) -> EventLayout? {
         self.state.withLock { $0.layouts[id] }
-    }
-
-    private static func size(_ layout: EventLayout) -> Int {
-        layout.bytes.count + 64 * layout.entries.count + 32 * layout.fields.count
     }
 }

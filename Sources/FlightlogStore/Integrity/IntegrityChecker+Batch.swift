@@ -265,14 +265,10 @@ extension IntegrityChecker {
 
         /// Calls `body` with the `fields` JSON of event `index`, as ingest wrote it into rows in clear.
         func withFields<T>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> T) -> T {
-            let entry = self.layout.entries[index]
-            var json = [UInt8](repeating: 0, count: FieldsJSON.maxLength(self.layout, entry))
-            var count = 0
-            json.withUnsafeMutableBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return }
-                FieldsJSON.write(self.layout, entry, to: base, at: &count)
+            var scratch: [UInt8] = []
+            return FieldsJSON.withJSON(self.layout, self.layout.entries[index], scratch: &scratch) {
+                body(UnsafeRawBufferPointer($0))
             }
-            return json.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
     }
 }

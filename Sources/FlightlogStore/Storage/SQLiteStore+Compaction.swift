@@ -3,8 +3,8 @@ import GRDB
 
 extension SQLiteStore {
     public func compactRows(
-        rowsPerTransaction: Int = 20_000,
-        progress: @Sendable (RowCompaction) -> Void = { _ in }
+        rowsPerTransaction: Int,
+        progress: @Sendable (RowCompaction) -> Void
     ) async throws(StoreError) -> RowCompaction {
         let lastID = try await self.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events")
         }

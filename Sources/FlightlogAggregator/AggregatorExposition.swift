@@ -87,6 +87,11 @@ public enum AggregatorExposition {
                 "Batches refused (a finding is recorded), by ERROR code",
                 label: "code"
             ),
+            "batches_held_back": .init(
+                "flightlog_batches_held_back_total",
+                .counter,
+                "Batches not stored because an earlier batch of their session was not; resent by their agent"
+            ),
             "events_stored": .init("flightlog_events_stored_total", .counter, "Events stored"),
             "window_exceeded": .init(
                 "flightlog_window_exceeded_total",

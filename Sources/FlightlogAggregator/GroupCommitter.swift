@@ -10,6 +10,10 @@ import Logging
 /// accumulated (up to `maxBatchesPerCommit`), stores it in one transaction and replies only after the commit
 /// returned, so that an ACK always means durable.
 ///
+/// Each session's batches come through its ``IngestLane``: when one is not stored (a failed commit, a refusal), its
+/// later batches are answered at once without being stored, those already queued and those queued after
+/// (PROTOCOL.md §7.4 rule 4).
+///
 /// Memory: before a connection inflates and decodes a batch it calls ``reserve(_:)`` with the batch's estimated
 /// size in memory, which suspends while more than `maxPendingBytes` are reserved: the connection then holds only
 /// the compressed frame, stops reading, and TCP pushes back on the agent. Decoding first and waiting after, as
@@ -23,6 +27,7 @@ actor GroupCommitter {
 
     private struct Pending {
         var item: IngestItem
+        var lane: IngestLane
         var reply: Reply
         var bytes: Int
         /// When it was queued, for ``AggregatorMetrics/batchDurableLatency``.
@@ -84,15 +89,23 @@ actor GroupCommitter {
         self.wakeSpaceWaiters()
     }
 
-    /// Queues `item`, whose `bytes` were reserved; `reply` is called after the transaction holding it commits (or
-    /// fails).
-    func enqueue(_ item: IngestItem, bytes: Int, reply: @escaping Reply) {
+    /// Queues `item`, whose `bytes` were reserved, behind the earlier batches of its session's `lane`; `reply` is
+    /// called after the transaction holding it commits (or fails), or at once when an earlier batch of the lane was
+    /// not stored.
+    func enqueue(_ item: IngestItem, bytes: Int, lane: IngestLane, reply: @escaping Reply) {
         if self.stopping {
             self.release(bytes)
+            lane.halt(at: item.batch.sequence)
             reply(.failure(.shuttingDown))
             return
         }
-        self.pending.append(Pending(item: item, reply: reply, bytes: bytes, queued: .now))
+        if let halted = lane.halted {
+            self.release(bytes)
+            self.metrics.add("batches_held_back")
+            reply(.failure(.heldBack(sequence: item.batch.sequence, after: halted)))
+            return
+        }
+        self.pending.append(Pending(item: item, lane: lane, reply: reply, bytes: bytes, queued: .now))
         self.metrics.set("commit_queue_batches", Int64(self.pending.count))
         self.wakeUp?.resume()
         self.wakeUp = nil
@@ -203,6 +216,13 @@ actor GroupCommitter {
                 self.metrics.add("commit_us", elapsed.nanoseconds / 1000)
                 for (entry, outcome) in zip(group, outcomes) {
                     self.metrics.batchDurableLatency.recordNanoseconds((finished - entry.queued).nanoseconds)
+                    switch outcome {
+                    case .stored, .duplicate: break
+                    case .refused: entry.lane.halt(at: entry.item.batch.sequence)
+                    case .heldBack:
+                        self.metrics.add("batches_held_back")
+                        entry.lane.halt(at: entry.item.batch.sequence)
+                    }
                     entry.reply(.success(outcome))
                 }
                 self.metrics.add("commits")
@@ -220,13 +240,34 @@ actor GroupCommitter {
                 let finished = ContinuousClock.now
                 for entry in group {
                     self.metrics.batchDurableLatency.recordNanoseconds((finished - entry.queued).nanoseconds)
+                    entry.lane.halt(at: entry.item.batch.sequence)
                     entry.reply(.failure(.storage("\(error)")))
                 }
             }
             self.metrics.set("commit_batches_in_transaction", 0)
             self.pendingBytes -= group.reduce(0) { $0 + $1.bytes }
+            self.dropHaltedLanes()
             self.wakeSpaceWaiters()
         }
+    }
+
+    /// Answers, without storing them, the queued batches of every lane halted by the last transaction: whatever room
+    /// the disk has left for a later commit, they would land after a batch of their session that is not stored.
+    private func dropHaltedLanes() {
+        guard self.pending.contains(where: { $0.lane.halted != nil }) else { return }
+        var kept: [Pending] = []
+        kept.reserveCapacity(self.pending.count)
+        for entry in self.pending {
+            guard let halted = entry.lane.halted else {
+                kept.append(entry)
+                continue
+            }
+            self.pendingBytes -= entry.bytes
+            self.metrics.add("batches_held_back")
+            entry.reply(.failure(.heldBack(sequence: entry.item.batch.sequence, after: halted)))
+        }
+        self.pending = kept
+        self.metrics.set("commit_queue_batches", Int64(self.pending.count))
     }
 }
 

@@ -15,10 +15,12 @@ extension AggregatorConfiguration {
 }
 
 /// Runs a real `IngestServer` on an ephemeral loopback port over a real SQLite file for the duration of `body`,
-/// then shuts it down gracefully. `store`: one opened by the caller on `database` (with its own settings).
+/// then shuts it down gracefully. `store`: one opened by the caller on `database` (with its own settings); `serving`:
+/// what the server stores through, given the SQLite store (a fault injected in front of it).
 func withServer<T: Sendable>(
     database: String,
     store: SQLiteStore? = nil,
+    serving: (SQLiteStore) -> any EvidenceStore = { $0 },
     configuration: AggregatorConfiguration = .loopback(),
     _ body: @Sendable (_ port: Int, _ store: SQLiteStore, _ metrics: AggregatorMetrics) async throws -> T
 ) async throws -> T {
@@ -26,7 +28,12 @@ func withServer<T: Sendable>(
     var logger = Logger(label: "test.server")
     logger.logLevel = .warning
     let metrics = AggregatorMetrics()
-    let server = try await IngestServer(configuration: configuration, store: store, metrics: metrics, logger: logger)
+    let server = try await IngestServer(
+        configuration: configuration,
+        store: serving(store),
+        metrics: metrics,
+        logger: logger
+    )
     let group = ServiceGroup(services: [server], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }

@@ -63,6 +63,8 @@ struct Session {
         let (events, eventSink) = AsyncStream.makeStream(of: Event.self)
         let (reads, readSink) = AsyncStream.makeStream(of: Void.self)
         let token = self.sessions.makeToken()
+        // This session's batches, stored in the order they arrive or not at all (PROTOCOL.md §7.4 rule 4).
+        let lane = IngestLane()
         var claimed: Int64?
         defer { if let claimed { self.sessions.release(claimed, token: token) } }
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -119,7 +121,7 @@ struct Session {
                     case .releaseMemory(let bytes):
                         await self.committer.release(bytes)
                     case .enqueue(let item, let bytes, let ticket):
-                        await self.committer.enqueue(item, bytes: bytes) { outcome in
+                        await self.committer.enqueue(item, bytes: bytes, lane: lane) { outcome in
                             eventSink.yield(.committed(ticket: ticket, outcome))
                         }
                     case .note(let note):

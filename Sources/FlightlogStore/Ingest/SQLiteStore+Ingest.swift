@@ -27,8 +27,18 @@ extension SQLiteStore {
             var outcomes: [IngestOutcome] = []
             outcomes.reserveCapacity(items.count)
             var stored: [(id: Int64, layout: EventLayout)] = []
+            // The first batch refused per chain: a later batch of that chain in this transaction is held back, not
+            // stored after a gap the refusal made (PROTOCOL.md §7.4 rule 4).
+            var refused: [ChainKey: UInt64] = [:]
             for item in items {
-                outcomes.append(try Self.ingest(db, item, stored: &stored))
+                let chain = ChainKey(agentID: item.agentID, epoch: item.batch.epoch)
+                if let first = refused[chain], first < item.batch.sequence {
+                    outcomes.append(.heldBack(after: first))
+                    continue
+                }
+                let outcome = try Self.ingest(db, item, stored: &stored)
+                if case .refused = outcome, refused[chain] == nil { refused[chain] = item.batch.sequence }
+                outcomes.append(outcome)
             }
             // The catalogue's names that this process has not written yet: a few per batch at most, after the first.
             var added: Set<CatalogueName> = []
@@ -82,6 +92,12 @@ extension SQLiteStore {
                 arguments: [atNanos, id]
             )
         }
+    }
+
+    /// One agent's chain: (agent, epoch).
+    private struct ChainKey: Hashable {
+        var agentID: Int64
+        var epoch: UInt64
     }
 
     // MARK: - Inside the write transaction

@@ -92,6 +92,20 @@ struct Streaming {
                         reason: "batch \(first.sequence) refused: \(code)"
                     )
                 )
+            case .success(.heldBack(let after)):
+                // An earlier batch of its chain, from an older session of the agent, was refused in the same
+                // transaction (§7.4 rule 4): not stored, to be sent again.
+                return (
+                    actions,
+                    .error(
+                        ErrorMessage(
+                            code: .storageFailure,
+                            sequence: first.sequence,
+                            message: "not stored, resend later"
+                        ),
+                        reason: "batch \(first.sequence) held back: batch \(after) of its chain was refused"
+                    )
+                )
             case .failure(let error):
                 // Nothing of its transaction is stored: the agent keeps it spooled and sends it again (§7.5).
                 return (

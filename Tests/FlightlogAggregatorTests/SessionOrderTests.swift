@@ -28,11 +28,8 @@ import Testing
         let agent = TestAgent(name: "ws-full-disk")
         let chain = try agent.chain(8)
         let gate = CommitGate()
-        try await withServer(
-            database: path,
-            serving: { FailingCommitStore(store: $0, failing: 7, gate: gate) },
-            configuration: configuration
-        ) { port, store, metrics in
+        let faulty: (SQLiteStore) -> any EvidenceStore = { FailingCommitStore(store: $0, failing: 7, gate: gate) }
+        try await withServer(database: path, serving: faulty, configuration: configuration) { port, store, metrics in
             let record = try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
             let (connection, welcome) = try await agent.open(port: port)
             #expect(welcome.lastSequence == 0)

@@ -20,8 +20,9 @@ public struct AggregatorConfiguration: Sendable {
     public var maxBatchesPerCommit: Int
     /// Events merged into one transaction at most (a batch larger than this still commits, alone).
     public var maxEventsPerCommit: Int
-    /// Memory (estimated: envelope + 8 × uncompressed payload) of batches decoded or about to be decoded and waiting
-    /// for the database, across connections; past it, connections wait before decoding and stop reading.
+    /// Memory of batches decoded or about to be decoded and waiting for the database, across connections; past it,
+    /// connections wait before decoding and stop reading. A batch counts its estimate (envelope + 8 × uncompressed
+    /// payload) while it is decoded, then what it really holds (``IngestItem/retainedBytes``).
     public var maxPendingBytes: Int
     /// Where the running counters are written (JSON), every `statusIntervalSeconds`.
     public var statusPath: String?
@@ -37,7 +38,7 @@ public struct AggregatorConfiguration: Sendable {
         maxConnections: Int = 4096,
         maxBatchesPerCommit: Int = 1024,
         maxEventsPerCommit: Int = 65_536,
-        maxPendingBytes: Int = 256 * 1024 * 1024,
+        maxPendingBytes: Int = 32 * 1024 * 1024,
         statusPath: String? = nil,
         statusIntervalSeconds: Int64 = 2,
         tls: ServerCredentials? = nil

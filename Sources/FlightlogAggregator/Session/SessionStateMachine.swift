@@ -270,7 +270,11 @@ struct SessionStateMachine {
             let item = IngestItem(agentID: streaming.agent.id, batch: batch, layout: layout, receivedNanos: now)
             let ticket = streaming.handOver(batch)
             self.state = .streaming(streaming)
-            return [.count("batches_decoded"), .enqueue(item, bytes: bytes, ticket: ticket), .readFrame]
+            // The reservation bounded the decoding; the queue then holds what the decoded batch really takes (a third
+            // of the estimate for ~120-byte syslog lines), so that its budget counts batches as they are.
+            let held = min(bytes, item.retainedBytes)
+            let surplus: [Action] = held < bytes ? [.releaseMemory(bytes: bytes - held)] : []
+            return surplus + [.count("batches_decoded"), .enqueue(item, bytes: held, ticket: ticket), .readFrame]
         }
     }
 

@@ -104,12 +104,10 @@ final class SQLiteStore: FlightlogStorage {
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.walCheckpointPages(pageSize: pageSize))")
             }
             // The writer inserts into three indexes keyed by host, user and source IP: random pages all over them
-            // once the database outgrows the cache, so it gets a larger one than the readers. 128 MiB since rows no
-            // longer hold their lines (a quarter of the pages they took): 10 M events ingested at 123,600 events/s
-            // against 119,700 with 256 MiB, and `serve`'s peak RSS ~50 MiB lower (docs/benchmarks/storage.md).
-            try db.execute(
-                sql: db.configuration.readonly ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -131072"
-            )
+            // once the database outgrows the cache. 64 MiB since rows no longer hold their lines (a quarter of the
+            // pages they took): on scripts/bench's 1 M lines as fast as 128 MiB, and `serve`'s peak RSS lower
+            // (docs/benchmarks/storage.md). A reader's cache only fills with what it reads.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
             try Self.addFunctions(db)
             // Only readers see the full-text files: a writer that had them attached would take their write locks
             // in every BEGIN IMMEDIATE and wait for the indexers.

@@ -65,7 +65,9 @@ final class FullTextIndexer: @unchecked Sendable {
         config.label = "flightlog-fts"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA cache_size = -32768")
+            // 8 MiB: the pages of the segments being merged. 32 MiB each indexed 1 M lines no faster, and the two
+            // indexers' caches were 48 MiB of `serve`'s peak RSS more (docs/benchmarks/storage.md).
+            try db.execute(sql: "PRAGMA cache_size = -8192")
         }
         self.queue = try DatabaseQueue(path: self.path, configuration: config)
         try self.queue.writeWithoutTransaction { db in

@@ -36,6 +36,12 @@ public struct IngestItem: Sendable {
         self.init(agentID: agentID, batch: batch, layout: layout, receivedNanos: receivedNanos)
     }
 
+    /// The memory the item holds while it waits for its commit: the envelope, the inflated payload with its
+    /// located events and fields, and each event's indexed columns.
+    public var retainedBytes: Int {
+        self.batch.bytes.count + self.layout.retainedBytes + self.columns.count * MemoryLayout<IndexedSpans>.stride
+    }
+
     /// Calls `body` with the row values of each event in turn: its entry, its indexed columns, and the payload bytes
     /// those refer to.
     func withRows(

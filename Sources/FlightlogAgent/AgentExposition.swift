@@ -86,6 +86,11 @@ enum AgentExposition {
                 .counter,
                 "Reconnections where the aggregator's chain head disagreed with the spool (an alarm)"
             ),
+            "resends_past_welcome": .init(
+                "flightlog_agent_resends_past_welcome_total",
+                .counter,
+                "Reconnections where the aggregator's head passed a batch it said it did not store (sent again)"
+            ),
             "read_errors": .init("flightlog_agent_read_errors_total", .counter, "Errors reading watched files"),
             "rotations": .init("flightlog_agent_file_rotations_total", .counter, "Watched files rotated"),
             "truncations": .init("flightlog_agent_file_truncations_total", .counter, "Watched files truncated"),

@@ -254,6 +254,44 @@ struct ShipperStateMachineTests {
         #expect(machine.nextHeartbeat == later + .seconds(15))
     }
 
+    /// An ERROR `storageFailure` names the batch not stored; on the next connection a WELCOME naming a later head
+    /// (an aggregator that broke §7.4 rule 4) does not get that batch deleted: it and those after it are sent again.
+    @Test func aBatchTheAggregatorSaidItDidNotStoreIsSentAgainWhateverTheHead() {
+        var first = Self.machine(in: .streaming)
+        let refusal = ErrorMessage(code: .storageFailure, sequence: 7, message: "not stored, resend later")
+        let ended = first.received(.error(refusal), now: Self.start)
+        guard case .ended(_, true, .storageFailure, nil, let unstored)? = first.outcome else {
+            Issue.record("expected a retryable end naming the batch: \(ended)")
+            return
+        }
+        #expect(unstored == 7)
+
+        var configuration = Self.machine().configuration
+        configuration.resendFrom = unstored
+        var next = Machine(configuration: configuration)
+        _ = next.start(agentTimeNanos: 1)
+        _ = next.received(Self.challenge, now: Self.start)
+        let welcome = Self.welcome(lastSequence: 8, hash: Self.batch(8).hash)
+        #expect(
+            next.received(welcome, now: Self.start) == [
+                .resendingUnstored(from: 7, head: 8), .findResumeBatch(sequence: 8),
+            ]
+        )
+        #expect(
+            next.resumeBatchFound(hash: Self.batch(8).hash, now: Self.start) == [
+                .deleteSpooled(through: 6), .open(silenceTimeout: .seconds(45)),
+            ]
+        )
+        #expect(next.spoolRequest == Machine.SpoolRequest(after: 6, limit: 4), "batch 7 goes out again")
+
+        // A head before the batch not stored is the usual case: nothing changes.
+        var usual = Machine(configuration: configuration)
+        _ = usual.start(agentTimeNanos: 1)
+        _ = usual.received(Self.challenge, now: Self.start)
+        #expect(usual.received(Self.welcome(lastSequence: 6), now: Self.start) == [.findResumeBatch(sequence: 6)])
+        #expect(usual.resumeBatchFound(hash: nil, now: Self.start).first == .deleteSpooled(through: 6))
+    }
+
     /// While the agent looks at its own batch, frames are judged as after WELCOME with nothing in flight.
     @Test func framesWhileResumingAreJudgedAsAfterWelcome() {
         var machine = Self.machine(in: .resuming)
@@ -420,7 +458,9 @@ struct ShipperStateMachineTests {
                     .ended(
                         reason: "ERROR \(code) sequence 7: why",
                         retryable: Self.retryableCodes.contains(code.rawValue),
-                        refusal: code
+                        refusal: code,
+                        // Only a storage failure says the batch it names was not stored.
+                        unstored: code == .storageFailure ? 7 : nil
                     )
                 ),
             ]

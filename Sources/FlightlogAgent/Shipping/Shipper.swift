@@ -45,6 +45,8 @@ public final class Shipper: Service {
     public func run() async throws {
         var backoff = ReconnectBackoff()
         var attempt = 0
+        // The batch the last connection's aggregator said it did not store, for the next WELCOME.
+        var unstored: UInt64?
         while !Task.isCancelled {
             if Task.isShuttingDownGracefully, await self.journal.spoolStatus.batches == 0 { return }
             attempt += 1
@@ -53,11 +55,14 @@ public final class Shipper: Service {
             let ackedBefore = self.counters["batches_acked"] + self.counters["batches_acked_duplicate"]
             let ceiling: Double
             do {
-                switch try await self.session() {
+                let outcome = try await self.session(resendFrom: unstored)
+                unstored = nil
+                switch outcome {
                 case .drained:
                     self.counters.note("connection", "closed: everything was shipped and the agent stopped")
                     return
-                case .ended(let reason, let retryable, let refusal, let greeting):
+                case .ended(let reason, let retryable, let refusal, let greeting, let notStored):
+                    unstored = notStored
                     self.counters.note("connection", "disconnected: \(reason)")
                     self.counters.note("last_error", reason)
                     var metadata: Logger.Metadata = ["reason": "\(reason)"]
@@ -90,9 +95,9 @@ public final class Shipper: Service {
     }
 
     /// One connection, to its end. A failed TLS handshake ends it like any other session, with its cause named.
-    private func session() async throws -> ShipperStateMachine.Outcome {
+    private func session(resendFrom: UInt64?) async throws -> ShipperStateMachine.Outcome {
         do {
-            return try await self.connection()
+            return try await self.connection(resendFrom: resendFrom)
         } catch let error as NIOSSLError {
             self.counters.add("tls_failures")
             return .ended(reason: self.tls?.describe(error) ?? "\(error)", retryable: true)
@@ -102,7 +107,7 @@ public final class Shipper: Service {
         }
     }
 
-    private func connection() async throws -> ShipperStateMachine.Outcome {
+    private func connection(resendFrom: UInt64?) async throws -> ShipperStateMachine.Outcome {
         let host = self.configuration.aggregatorHost
         let tls = self.tls
         let handshakeSilence = TimeAmount(ShipperStateMachine.handshakeSilenceTimeout)
@@ -127,7 +132,8 @@ public final class Shipper: Service {
                 agentName: self.configuration.hostname,
                 epoch: position.epoch,
                 nextSequence: position.sequence,
-                drainPeriod: .seconds(self.drainSeconds)
+                drainPeriod: .seconds(self.drainSeconds),
+                resendFrom: resendFrom
             )
         )
         return try await channel.executeThenClose { inbound, outbound in

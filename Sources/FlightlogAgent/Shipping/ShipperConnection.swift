@@ -184,6 +184,15 @@ final class ShipperConnection: Sendable {
                         metadata: ["batches": "\(removed)", "batch.seq": "\(sequence)"]
                     )
                 }
+            case .resendingUnstored(let from, let head):
+                self.counters.add("resends_past_welcome")
+                self.logger.warning(
+                    "The aggregator names a head past a batch it said it did not store; sending that batch again",
+                    metadata: [
+                        "batch.seq": "\(from)", "welcome.head": "\(head)",
+                        "hint": "an aggregator older than PROTOCOL.md §7.4 rule 4 after a failed commit",
+                    ]
+                )
             case .acknowledged(let sequence, let status):
                 await self.journal.acknowledge(through: sequence)
                 self.counters.add(status == .stored ? "batches_acked" : "batches_acked_duplicate")

@@ -27,6 +27,11 @@ struct ShipperStateMachine {
         var nextSequence: UInt64
         /// How long the connection may go on shipping once the agent is stopping.
         var drainPeriod: Duration
+        /// The batch an aggregator last answered `storageFailure` for, on the connection before this one: it and the
+        /// batches after it are sent again even if WELCOME names a later head, instead of being deleted as stored
+        /// (PROTOCOL.md §7.3 rule 3). An aggregator that keeps §7.4 rule 4 never names such a head; one that does not
+        /// would have the agent delete the one batch it never stored.
+        var resendFrom: UInt64? = nil
     }
 
     enum State: Equatable, Sendable {
@@ -52,7 +57,14 @@ struct ShipperStateMachine {
         /// because an operator must act (PROTOCOL.md §7.8); `refusal` is the code of the aggregator's ERROR, if one
         /// ended it; `foreignGreeting` the first bytes of a peer that is not a Flightlog aggregator at all (an HTTP
         /// server's `HTTP`, an SSH server's `SSH-`), which the agent read as a frame length.
-        case ended(reason: String, retryable: Bool, refusal: ErrorCode? = nil, foreignGreeting: String? = nil)
+        /// `unstored`: the batch an ERROR `storageFailure` named (not stored; see ``Configuration/resendFrom``).
+        case ended(
+            reason: String,
+            retryable: Bool,
+            refusal: ErrorCode? = nil,
+            foreignGreeting: String? = nil,
+            unstored: UInt64? = nil
+        )
     }
 
     /// What the connection must do.
@@ -77,6 +89,9 @@ struct ShipperStateMachine {
         case raiseResumeAlarm(sequence: UInt64)
         /// Delete the spooled batches through `sequence`: WELCOME says the aggregator holds them.
         case deleteSpooled(through: UInt64)
+        /// WELCOME names `head`, past batch `from` that the aggregator said it did not store: the batches from `from`
+        /// on are sent again rather than deleted (``Configuration/resendFrom``); say so.
+        case resendingUnstored(from: UInt64, head: UInt64)
         /// The oldest batch in flight is stored now or was already (`status`): delete it from the spool, count it.
         case acknowledged(sequence: UInt64, status: Ack.Status)
         /// The aggregator sent ERROR: count it.
@@ -227,7 +242,7 @@ struct ShipperStateMachine {
         if let hash, hash != resuming.lastBatchHash {
             actions.append(.raiseResumeAlarm(sequence: resuming.lastSequence))
         }
-        actions.append(.deleteSpooled(through: resuming.lastSequence))
+        if resuming.deleteThrough > 0 { actions.append(.deleteSpooled(through: resuming.deleteThrough)) }
         return actions + self.open(resuming.session, now: now)
     }
 
@@ -313,17 +328,29 @@ struct ShipperStateMachine {
             )
         }
         let heartbeat = Duration.seconds(welcome.heartbeatIntervalSeconds)
+        // What the agent takes as stored: WELCOME's head, but never a batch the aggregator said it did not store.
+        var stored = welcome.lastSequence
+        var actions: [Action] = []
+        if let unstored = self.configuration.resendFrom, unstored >= 1, unstored <= welcome.lastSequence {
+            stored = unstored - 1
+            actions.append(.resendingUnstored(from: unstored, head: welcome.lastSequence))
+        }
         let session = StreamingState(
             epoch: welcome.epoch,
-            window: InFlightWindow(size: Int(welcome.window), lastSent: welcome.lastSequence),
+            window: InFlightWindow(size: Int(welcome.window), lastSent: stored),
             heartbeatInterval: heartbeat,
             nextHeartbeat: now + heartbeat
         )
-        guard welcome.lastSequence > 0 else { return self.open(session, now: now) }
+        guard welcome.lastSequence > 0 else { return actions + self.open(session, now: now) }
         self.state = .resuming(
-            ResumingState(session: session, lastSequence: welcome.lastSequence, lastBatchHash: welcome.lastBatchHash)
+            ResumingState(
+                session: session,
+                lastSequence: welcome.lastSequence,
+                lastBatchHash: welcome.lastBatchHash,
+                deleteThrough: stored
+            )
         )
-        return [.findResumeBatch(sequence: welcome.lastSequence)]
+        return actions + [.findResumeBatch(sequence: welcome.lastSequence)]
     }
 
     /// After WELCOME: ACKs match the window, HEARTBEATs are signs of life, anything else (but ERROR and GOODBYE)
@@ -355,8 +382,16 @@ struct ShipperStateMachine {
     private mutating func peerSentError(_ error: ErrorMessage) -> [Action] {
         let name = error.code.map { "\($0)" } ?? "\(error.rawCode)"
         let reason = "ERROR \(name) sequence \(error.sequence): \(error.message)"
+        let unstored = error.code == .storageFailure && error.sequence > 0 ? error.sequence : nil
         return [.countErrorReceived]
-            + self.close(.ended(reason: reason, retryable: error.code?.isRetryable ?? false, refusal: error.code))
+            + self.close(
+                .ended(
+                    reason: reason,
+                    retryable: error.code?.isRetryable ?? false,
+                    refusal: error.code,
+                    unstored: unstored
+                )
+            )
     }
 
     /// A frame that decodes but is not allowed now: ERROR `unexpectedFrame` (§3 rule 7, §7.2 rule 6), then close.

@@ -9,4 +9,7 @@ struct ResumingState: Equatable, Sendable {
     let lastSequence: UInt64
     /// WELCOME's hash of that batch.
     let lastBatchHash: Bytes32
+    /// The spooled batches to delete as stored once resumed: through `lastSequence`, or through the batch before one
+    /// the aggregator said it did not store (``ShipperStateMachine/Configuration/resendFrom``); 0 for none.
+    let deleteThrough: UInt64
 }

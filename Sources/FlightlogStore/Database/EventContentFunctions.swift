@@ -4,13 +4,17 @@ public import GRDB
 import GRDBSQLite
 
 /// `event_line(line, batch_id, idx)` and `event_fields(fields, batch_id, idx)`: an event's raw line (a blob) and its
-/// `fields` JSON (text), for SQL that reads either.
+/// `fields` JSON (text), for SQL that reads either; `event_observed(observed_ns, batch_id, idx)`: when the agent
+/// read it (an integer).
 ///
 /// Ingest keeps neither in the row: `line` is stored as an empty blob and `fields` as empty text, and both are read
 /// from the signed batch the event arrived in (`batches.envelope`), which holds them once, compressed. A row written
 /// before that holds them in clear, and a stored value that is not empty is returned as it is: that is what a reader
 /// of such a store always saw, and what `verify` compares with the signed batch. An empty stored value is only ever
-/// the marker: a line that really is empty is empty in its batch too, and a `fields` JSON is at least `{}`.
+/// the marker: a line that really is empty is empty in its batch too, and a `fields` JSON is at least `{}`. Likewise
+/// `observed_ns` is stored as 0 (an integer 0 takes no bytes in an SQLite record) and read from the batch: an event
+/// really observed at 0 reads 0 from its batch too. (`received_ns` is stored as 0 the same way; every reader takes it
+/// from the event's batch, which holds the same value: ``receivedColumn(_:)``.)
 ///
 /// The batch is inflated once and kept in a small per-connection cache (``BatchContentCache``): a window query or a
 /// scan in id order touches each batch's events together, so each batch is inflated about once per statement.
@@ -29,11 +33,26 @@ public enum EventContentFunctions {
         "event_fields(\(alias).fields, \(alias).batch_id, \(alias).idx)"
     }
 
-    /// Registers both functions on `db`, reading batches from `schema`'s `batches` table (`main` for the store's
+    /// The SQL for when the agent observed an event, in a query over `events` aliased `alias`.
+    static func observed(_ alias: String = "e") -> String {
+        "event_observed(\(alias).observed_ns, \(alias).batch_id, \(alias).idx)"
+    }
+
+    /// The SQL for when the aggregator received an event: its batch's time (rows written since 2026-12-07 hold 0,
+    /// earlier ones the same value as their batch, which `verify` checks), in a query over `events` aliased `alias`.
+    static func receivedColumn(_ alias: String = "e") -> String {
+        "(SELECT received_ns FROM batches WHERE id = \(alias).batch_id)"
+    }
+
+    /// Registers the functions on `db`, reading batches from `schema`'s `batches` table (`main` for the store's
     /// connections, the name the store is attached under elsewhere), with a cache of the connection's own.
     public static func register(_ db: Database, schema: String = "main") throws {
         let cache = BatchContentCache(schema: schema, budget: BatchContentCache.defaultBudget)
-        for (name, function) in [("event_line", Self.lineFunction), ("event_fields", Self.fieldsFunction)] {
+        let functions = [
+            ("event_line", Self.lineFunction), ("event_fields", Self.fieldsFunction),
+            ("event_observed", Self.observedFunction),
+        ]
+        for (name, function) in functions {
             // One reference per registration: SQLite calls `destroy` once for each when the connection closes.
             let data = Unmanaged.passRetained(cache).toOpaque()
             let code = sqlite3_create_function_v2(
@@ -71,6 +90,18 @@ public enum EventContentFunctions {
         EventContentFunctions.call(context, count, arguments, fields: true)
     }
 
+    private static let observedFunction: Implementation = { context, count, arguments in
+        guard let context, let arguments, count == 3, let stored = arguments[0] else { return }
+        // A value other than the integer 0 is the row's own (NULL stays NULL: an outer join's missing row).
+        guard sqlite3_value_type(stored) == SQLITE_INTEGER, sqlite3_value_int64(stored) == 0 else {
+            sqlite3_result_value(context, stored)
+            return
+        }
+        EventContentFunctions.withEvent(context, arguments) { layout, _, index in
+            sqlite3_result_int64(context, layout.entries[index].observedNanos)
+        }
+    }
+
     private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
     private static func call(
@@ -86,11 +117,27 @@ public enum EventContentFunctions {
             sqlite3_result_value(context, stored)
             return
         }
+        Self.withEvent(context, arguments) { layout, batchID, index in
+            Self.result(context, layout, batchID: batchID, index, fields: fields)
+        }
+    }
+
+    /// Calls `body` with the layout of the batch named by the function's second argument, its id, and the event index
+    /// its third names, or sets the function's error (the batch does not decode, the event is not in it).
+    private static func withEvent(
+        _ context: OpaquePointer,
+        _ arguments: UnsafeMutablePointer<OpaquePointer?>,
+        _ body: (EventLayout, Int64, Int) -> Void
+    ) {
         guard let batchValue = arguments[1], let indexValue = arguments[2],
             sqlite3_value_type(batchValue) == SQLITE_INTEGER, sqlite3_value_type(indexValue) == SQLITE_INTEGER,
             let data = sqlite3_user_data(context), let db = sqlite3_context_db_handle(context)
         else {
-            sqlite3_result_error(context, "event_line/event_fields: batch id and index must be integers", -1)
+            sqlite3_result_error(
+                context,
+                "event_line/event_fields/event_observed: batch id and index must be integers",
+                -1
+            )
             return
         }
         let cache = Unmanaged<BatchContentCache>.fromOpaque(data).takeUnretainedValue()
@@ -111,8 +158,21 @@ public enum EventContentFunctions {
             )
             return
         }
+        body(layout, batchID, Int(index))
+    }
+
+    /// Sets the line or the fields JSON of event `index` of `layout` as the function's result.
+    private static func result(
+        _ context: OpaquePointer,
+        _ layout: EventLayout,
+        batchID: Int64,
+        _ index: Int,
+        fields: Bool
+    ) {
+        guard let data = sqlite3_user_data(context) else { return }
+        let cache = Unmanaged<BatchContentCache>.fromOpaque(data).takeUnretainedValue()
         if fields {
-            cache.withFieldsJSON(layout, batchID: batchID, Int(index)) { json in
+            cache.withFieldsJSON(layout, batchID: batchID, index) { json in
                 if let base = json.baseAddress, json.count > 0 {
                     base.withMemoryRebound(to: CChar.self, capacity: json.count) {
                         sqlite3_result_text(context, $0, Int32(json.count), Self.transient)
@@ -122,7 +182,7 @@ public enum EventContentFunctions {
                 }
             }
         } else {
-            layout.withBytes(layout.entries[Int(index)].line) { line in
+            layout.withBytes(layout.entries[index].line) { line in
                 if let base = line.baseAddress, line.count > 0 {
                     sqlite3_result_blob(context, base, Int32(line.count), Self.transient)
                 } else {

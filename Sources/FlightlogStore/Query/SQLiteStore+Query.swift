@@ -66,13 +66,13 @@ extension SQLiteStore {
     // MARK: - SQL
 
     static let selectColumns = """
-        SELECT e.id, e.time_ns, e.observed_ns, e.received_ns, e.flags, e.host, e.source, e.program, e.pid, e.user,
+        SELECT e.id, e.time_ns, \(EventContentFunctions.observed()), b.received_ns, e.flags, e.host, e.source, e.program, e.pid, e.user,
                e.src_ip, e.severity, \(EventContentFunctions.line()), \(EventContentFunctions.fields()), a.name, b.epoch, b.seq, e.idx, e.batch_id
         FROM events e CROSS JOIN agents a ON a.id = e.agent_id CROSS JOIN batches b ON b.id = e.batch_id
         """
 
     static func timeColumn(_ clock: EventQuery.Clock) -> String {
-        clock == .event ? "e.time_ns" : "e.received_ns"
+        clock == .event ? "e.time_ns" : EventContentFunctions.receivedColumn()
     }
 
     static func selectSQL(_ db: Database, _ query: EventQuery) throws -> (String, [DatabaseValue]) {

@@ -14,14 +14,19 @@ extension SQLiteStore {
             let low = result.throughID
             let high = min(result.lastID, low.addingSaturating(step))
             // One short transaction per range, so that a running `serve` waits at most for one. A row is emptied
-            // only when both values equal the batch's, compared with their storage class (a line rewritten as text
-            // is not equal): an edited row keeps its edit for `verify`.
+            // only when every value it holds in clear equals the batch's, compared with its storage class (a line
+            // rewritten as text is not equal): an edited row keeps its edit for `verify`. The observed and received
+            // times become 0, as ingest writes them since they too are read from the batch.
+            let inClear = "(length(line) > 0 OR length(fields) > 0 OR observed_ns IS NOT 0 OR received_ns IS NOT 0)"
             let (emptied, left) = try await self.write { db -> (Int, Int) in
                 try db.execute(
                     sql: """
-                        UPDATE events SET line = x'', fields = ''
-                        WHERE id > ? AND id <= ? AND (length(line) > 0 OR length(fields) > 0)
-                          AND line = event_line(x'', batch_id, idx) AND fields = event_fields('', batch_id, idx)
+                        UPDATE events SET line = x'', fields = '', observed_ns = 0, received_ns = 0
+                        WHERE id > ? AND id <= ? AND \(inClear)
+                          AND (line IS x'' OR line = event_line(x'', batch_id, idx))
+                          AND (fields IS '' OR fields = event_fields('', batch_id, idx))
+                          AND (observed_ns IS 0 OR observed_ns = event_observed(0, batch_id, idx))
+                          AND (received_ns IS 0 OR received_ns = \(EventContentFunctions.receivedColumn("events")))
                         """,
                     arguments: [low, high]
                 )
@@ -29,8 +34,7 @@ extension SQLiteStore {
                 let left =
                     try Int.fetchOne(
                         db,
-                        sql:
-                            "SELECT COUNT(*) FROM events WHERE id > ? AND id <= ? AND (length(line) > 0 OR length(fields) > 0)",
+                        sql: "SELECT COUNT(*) FROM events WHERE id > ? AND id <= ? AND \(inClear)",
                         arguments: [low, high]
                     ) ?? 0
                 return (emptied, left)

@@ -71,13 +71,14 @@ struct EventRowsTests {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT time_ns, observed_ns, received_ns, flags, CAST(host AS BLOB), CAST(source AS BLOB),
+                    SELECT time_ns, event_observed(observed_ns, batch_id, idx),
+                           (SELECT received_ns FROM batches b WHERE b.id = batch_id), flags, CAST(host AS BLOB), CAST(source AS BLOB),
                            CAST(program AS BLOB), pid, CAST(user AS BLOB), CAST(src_ip AS BLOB), CAST(severity AS BLOB),
                            event_line(line, batch_id, idx), CAST(event_fields(fields, batch_id, idx) AS BLOB),
                            typeof(event_line(line, batch_id, idx)),
                            typeof(host) || typeof(source) || typeof(user) || typeof(src_ip)
                                || typeof(event_fields(fields, batch_id, idx)),
-                           length(line) + length(fields)
+                           length(line) + length(fields) + (observed_ns != 0) + (received_ns != 0)
                     FROM events ORDER BY id
                     """
             )
@@ -109,7 +110,7 @@ struct EventRowsTests {
                 "text" + "text" + (columns.user == nil ? "null" : "text")
                 + (columns.sourceIP == nil ? "null" : "text") + "text"
             #expect(row[14] as String == types)
-            // Read from the signed batch: the row keeps neither the line nor the fields.
+            // Read from the signed batch: the row keeps neither the line, the fields nor the two times.
             #expect(row[15] as Int64 == 0)
         }
         let report = try await store.verify(VerifyOptions(verifier: nil, nowNanos: 1))

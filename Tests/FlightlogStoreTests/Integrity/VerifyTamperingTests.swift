@@ -96,6 +96,9 @@ struct VerifyTamperingTests {
         ("UPDATE events SET time_ns = time_ns + 3600000000000 WHERE id = 5", "time_ns"),
         ("UPDATE events SET host = 'elsewhere', fields = '{}' WHERE id = 6", "host"),
         ("UPDATE events SET program = NULL WHERE id = 7", "program"),
+        // The times the row holds as 0 (read from the batch) are edits when set to anything else.
+        ("UPDATE events SET observed_ns = 1234567 WHERE id = 9", "observed_ns"),
+        ("UPDATE events SET received_ns = 1234567 WHERE id = 9", "received_ns"),
         // Same bytes, another storage class: the comparison is on storage class and bytes.
         ("UPDATE events SET line = CAST(event_line(line, batch_id, idx) AS TEXT) WHERE id = 8", "line"),
         ("UPDATE events SET host = CAST(host AS BLOB) WHERE id = 8", "host"),
@@ -112,31 +115,48 @@ struct VerifyTamperingTests {
         #expect(finding.rowID != nil)
     }
 
-    /// Every event as a reader sees it (id, line, fields JSON), in id order.
+    /// Writes every row as a store written before 2026-12-07 held it: line, fields and times in clear.
+    static let everythingInClear = """
+        UPDATE events SET line = event_line(line, batch_id, idx), fields = event_fields(fields, batch_id, idx),
+            observed_ns = event_observed(observed_ns, batch_id, idx),
+            received_ns = (SELECT received_ns FROM batches b WHERE b.id = batch_id)
+        """
+
+    /// Every event as a reader sees it (id, line, fields JSON, observed and received times), in id order.
     private static func contents(_ fixture: EvidenceFixture) throws -> [String] {
         let store = try SQLiteStore(readOnlyPath: fixture.path)
         var all: [(Int64, String)] = []
         _ = try store.forEachEvent(EventQuery()) { event in
-            all.append((event.id, "\(event.id) \(String(decoding: event.line, as: UTF8.self)) \(event.fieldsJSON)"))
+            let line = String(decoding: event.line, as: UTF8.self)
+            all.append(
+                (
+                    event.id,
+                    "\(event.id) \(line) \(event.fieldsJSON) \(event.observedNanos) \(event.receivedNanos)"
+                )
+            )
             return true
         }
         return all.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
-    /// Rows of a store written before 2026-12-07 keep their line and fields in clear: they read as the batch's,
-    /// verify clean, and a forged value in clear is still an edit.
+    /// Rows of a store written before 2026-12-07 keep their line, fields and times in clear: they read as the
+    /// batch's, verify clean, and a forged value in clear is still an edit.
     @Test func rowsKeepingTheirLineInClearReadAndVerifyAsBefore() async throws {
         let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
         func contents() throws -> [String] { try Self.contents(fixture) }
         let fromBatches = try contents()
         #expect(fromBatches.count == 40)
-        try fixture.tamper(
-            "UPDATE events SET line = event_line(line, batch_id, idx), fields = event_fields(fields, batch_id, idx)"
-        )
+        try fixture.tamper(Self.everythingInClear)
         let store = try SQLiteStore(readOnlyPath: fixture.path)
         let inClear = try await store.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE length(line) > 0 AND length(fields) > 1")
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM events
+                    WHERE length(line) > 0 AND length(fields) > 1 AND observed_ns != 0 AND received_ns != 0
+                    """
+            )
         }
         #expect(inClear == 40)
         #expect(try contents() == fromBatches)
@@ -154,9 +174,7 @@ struct VerifyTamperingTests {
     @Test func compactingRowsInClearKeepsWhatReadersSeeAndLeavesEditsForVerify() async throws {
         let fixture = try await EvidenceFixture.make()
         defer { fixture.dir.cleanup() }
-        try fixture.tamper(
-            "UPDATE events SET line = event_line(line, batch_id, idx), fields = event_fields(fields, batch_id, idx)"
-        )
+        try fixture.tamper(Self.everythingInClear)
         try fixture.tamper("UPDATE events SET line = CAST('nothing happened' AS BLOB) WHERE id = 3")
         try fixture.tamper("UPDATE events SET fields = '{\"user\":\"alice\"}' WHERE id = 4")
         func contents() throws -> [String] { try Self.contents(fixture) }
@@ -172,7 +190,10 @@ struct VerifyTamperingTests {
         let inClear = try await store.pool.read { db in
             try Int64.fetchAll(
                 db,
-                sql: "SELECT id FROM events WHERE length(line) > 0 OR length(fields) > 0 ORDER BY id"
+                sql: """
+                    SELECT id FROM events
+                    WHERE length(line) > 0 OR length(fields) > 0 OR observed_ns != 0 OR received_ns != 0 ORDER BY id
+                    """
             )
         }
         #expect(inClear == [3, 4])

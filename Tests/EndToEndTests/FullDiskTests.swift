@@ -114,14 +114,15 @@ extension FaultInjectionTests {
             }
             // Fill the file system (dd stops at ENOSPC), then keep writing lines.
             _ = try await inNamespace(["/bin/dd", "if=/dev/zero", "of=\(dbdir)/filler", "bs=64k"])
-            for _ in 0..<10 {
+            // A commit that failed is not acknowledged: the agent is told (`storageFailure`) and keeps the batch. Commits
+            // that still fit in pages SQLite already holds (free pages, a write-ahead log it overwrites) succeed and
+            // are acknowledged: they are durable. How many fit depends on the row size (rows of ~100 bytes since the
+            // lines, times and source stay in the batch), so lines keep coming until a commit needs a page the file
+            // system no longer has.
+            try await Harness.eventuallyAsync(seconds: 90, "commit failures reported to the agent") {
                 try writeChunk()
-                try await Task.sleep(for: .milliseconds(200))
-            }
-            // A commit that failed is not acknowledged: the agent is told (`storageFailure`) and keeps the batch. (Commits
-            // that still fit in pages SQLite already holds succeed and are acknowledged: they are durable.)
-            try await Harness.eventuallyAsync(seconds: 30, "commit failures reported to the agent") {
-                try await agentCounter("errors_received") >= 1
+                try await Task.sleep(for: .milliseconds(100))
+                return try await agentCounter("errors_received") >= 1
             }
             #expect(try await inNamespace(["/bin/ls", dbdir]).stdout.contains("flightlog.db"))
 

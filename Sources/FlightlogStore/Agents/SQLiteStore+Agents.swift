@@ -117,7 +117,7 @@ extension SQLiteStore {
             let lastEvents = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT a.id AS agent_id, e.host, e.source, e.time_ns, substr(\(EventContentFunctions.line()), 1, ?) AS head
+                    SELECT a.id AS agent_id, e.host, \(EventContentFunctions.source()) AS source, e.time_ns, substr(\(EventContentFunctions.line()), 1, ?) AS head
                     FROM agents a
                     JOIN batches b ON b.id = (
                         SELECT id FROM batches WHERE agent_id = a.id ORDER BY epoch DESC, seq DESC LIMIT 1)
@@ -133,8 +133,8 @@ extension SQLiteStore {
                 let lastLine = try Int64.fetchOne(
                     db,
                     sql: """
-                        SELECT time_ns FROM events INDEXED BY events_host_time
-                        WHERE host = ? AND source <> ? ORDER BY time_ns DESC LIMIT 1
+                        SELECT time_ns FROM events e INDEXED BY events_host_time
+                        WHERE host = ? AND \(EventContentFunctions.source()) <> ? ORDER BY time_ns DESC LIMIT 1
                         """,
                     arguments: [host, AgentActivity.lifecycleSource]
                 )

@@ -5,7 +5,8 @@ import GRDBSQLite
 
 /// `event_line(line, batch_id, idx)` and `event_fields(fields, batch_id, idx)`: an event's raw line (a blob) and its
 /// `fields` JSON (text), for SQL that reads either; `event_observed(observed_ns, batch_id, idx)`: when the agent
-/// read it (an integer).
+/// read it (an integer); `event_source(source, …)`, `event_severity(severity, …)` and `event_pid(pid, …)`: the file or
+/// input it came from, and the severity and process id parsing found (columns that no B-tree index holds).
 ///
 /// Ingest keeps neither in the row: `line` is stored as an empty blob and `fields` as empty text, and both are read
 /// from the signed batch the event arrived in (`batches.envelope`), which holds them once, compressed. A row written
@@ -14,7 +15,9 @@ import GRDBSQLite
 /// the marker: a line that really is empty is empty in its batch too, and a `fields` JSON is at least `{}`. Likewise
 /// `observed_ns` is stored as 0 (an integer 0 takes no bytes in an SQLite record) and read from the batch: an event
 /// really observed at 0 reads 0 from its batch too. (`received_ns` is stored as 0 the same way; every reader takes it
-/// from the event's batch, which holds the same value: ``receivedColumn(_:)``.)
+/// from the event's batch, which holds the same value: ``receivedColumn(_:)``.) `source` is stored empty, `severity`
+/// and `pid` NULL, and read from the batch: an event whose source really is empty, or that has no severity or pid,
+/// reads the same from its batch (a row of an older store holds them as its batch does, which `verify` checks).
 ///
 /// The batch is inflated once and kept in a small per-connection cache (``BatchContentCache``): a window query or a
 /// scan in id order touches each batch's events together, so each batch is inflated about once per statement.
@@ -38,6 +41,21 @@ public enum EventContentFunctions {
         "event_observed(\(alias).observed_ns, \(alias).batch_id, \(alias).idx)"
     }
 
+    /// The SQL for an event's source (the file or input it came from), over `events` aliased `alias`.
+    static func source(_ alias: String = "e") -> String {
+        "event_source(\(alias).source, \(alias).batch_id, \(alias).idx)"
+    }
+
+    /// The SQL for an event's severity, over `events` aliased `alias`.
+    static func severity(_ alias: String = "e") -> String {
+        "event_severity(\(alias).severity, \(alias).batch_id, \(alias).idx)"
+    }
+
+    /// The SQL for an event's process id, over `events` aliased `alias`.
+    static func pid(_ alias: String = "e") -> String {
+        "event_pid(\(alias).pid, \(alias).batch_id, \(alias).idx)"
+    }
+
     /// The SQL for when the aggregator received an event: its batch's time (rows written since 2026-12-07 hold 0,
     /// earlier ones the same value as their batch, which `verify` checks), in a query over `events` aliased `alias`.
     static func receivedColumn(_ alias: String = "e") -> String {
@@ -50,7 +68,8 @@ public enum EventContentFunctions {
         let cache = BatchContentCache(schema: schema, budget: BatchContentCache.defaultBudget)
         let functions = [
             ("event_line", Self.lineFunction), ("event_fields", Self.fieldsFunction),
-            ("event_observed", Self.observedFunction),
+            ("event_observed", Self.observedFunction), ("event_source", Self.sourceFunction),
+            ("event_severity", Self.severityFunction), ("event_pid", Self.pidFunction),
         ]
         for (name, function) in functions {
             // One reference per registration: SQLite calls `destroy` once for each when the connection closes.
@@ -99,6 +118,58 @@ public enum EventContentFunctions {
         }
         EventContentFunctions.withEvent(context, arguments) { layout, _, index in
             sqlite3_result_int64(context, layout.entries[index].observedNanos)
+        }
+    }
+
+    private static let sourceFunction: Implementation = { context, count, arguments in
+        guard let context, let arguments, count == 3, let stored = arguments[0] else { return }
+        // Anything but empty text is the row's own.
+        guard sqlite3_value_type(stored) == SQLITE_TEXT, sqlite3_value_bytes(stored) == 0 else {
+            sqlite3_result_value(context, stored)
+            return
+        }
+        EventContentFunctions.withEvent(context, arguments) { layout, _, index in
+            Self.resultText(context, layout, layout.entries[index].source)
+        }
+    }
+
+    private static let severityFunction: Implementation = { context, count, arguments in
+        guard let context, let arguments, count == 3, let stored = arguments[0] else { return }
+        guard sqlite3_value_type(stored) == SQLITE_NULL, sqlite3_value_type(arguments[1]) != SQLITE_NULL else {
+            sqlite3_result_value(context, stored)
+            return
+        }
+        EventContentFunctions.withEvent(context, arguments) { layout, _, index in
+            let span = IndexedSpans(layout, layout.entries[index]).severity
+            if let span { Self.resultText(context, layout, span) } else { sqlite3_result_null(context) }
+        }
+    }
+
+    private static let pidFunction: Implementation = { context, count, arguments in
+        guard let context, let arguments, count == 3, let stored = arguments[0] else { return }
+        guard sqlite3_value_type(stored) == SQLITE_NULL, sqlite3_value_type(arguments[1]) != SQLITE_NULL else {
+            sqlite3_result_value(context, stored)
+            return
+        }
+        EventContentFunctions.withEvent(context, arguments) { layout, _, index in
+            if let pid = IndexedSpans(layout, layout.entries[index]).pid {
+                sqlite3_result_int64(context, pid)
+            } else {
+                sqlite3_result_null(context)
+            }
+        }
+    }
+
+    /// Sets the bytes of `span` in `layout`'s payload as the function's text result.
+    private static func resultText(_ context: OpaquePointer, _ layout: EventLayout, _ span: EventLayout.Span) {
+        layout.withBytes(span) { text in
+            if let base = text.baseAddress, text.count > 0 {
+                base.withMemoryRebound(to: CChar.self, capacity: text.count) {
+                    sqlite3_result_text(context, $0, Int32(text.count), Self.transient)
+                }
+            } else {
+                sqlite3_result_text(context, "", 0, Self.transient)
+            }
         }
     }
 

@@ -35,8 +35,8 @@ enum EventColumn: Sendable, Equatable {
         case .user: "e.user"
         case .sourceIP: "e.src_ip"
         case .program: "e.program"
-        case .source: "e.source"
-        case .severity: "e.severity"
+        case .source: EventContentFunctions.source()
+        case .severity: EventContentFunctions.severity()
         }
     }
 }

@@ -261,15 +261,16 @@ extension SQLiteStore {
         ])
         let batchID = db.lastInsertedRowID
         try TransparencyLog.append(db, batchID: batchID, leaf: TransparencyLeaf(item, hash: hash))
-        // The line, the `fields` JSON and the observed time stay in the signed batch just stored, compressed, and
-        // nowhere else, and the received time in the batch's row: the event's row holds the empty markers and zeros
-        // that EventContentFunctions reads them back through (~270 bytes a line less in the table and its WAL, and
-        // 16 for the two times: an integer 0 takes no bytes in an SQLite record).
+        // The line, the `fields` JSON, the observed time, the source, severity and pid stay in the signed batch just
+        // stored, compressed, and nowhere else, and the received time in the batch's row: the event's row holds the
+        // empty markers, zeros and NULLs that EventContentFunctions reads them back through (~270 bytes a line less
+        // in the table and its WAL, 16 for the two times, as many as the source path has for it). The row keeps what
+        // a B-tree index or a filter without the batch needs: time, host, program, user and source IP.
         let insertEvent = try db.cachedStatement(
             sql: """
                 INSERT INTO events (id, batch_id, idx, agent_id, time_ns, observed_ns, received_ns, flags, host, source,
                                     program, pid, user, src_ip, severity, line, fields)
-                VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, x'', '')
+                VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?8, ?9, '', ?11, NULL, ?13, ?14, NULL, x'', '')
                 """
         )
         // Raw binds: this loop runs once per stored event on the single writer, so it avoids building
@@ -287,12 +288,9 @@ extension SQLiteStore {
             sqlite3_bind_int64(events, 5, entry.timeNanos)
             sqlite3_bind_int64(events, 8, Int64(entry.flags.rawValue))
             RawBind.text(events, 9, bytes(entry.host))
-            RawBind.text(events, 10, bytes(entry.source))
             RawBind.text(events, 11, columns.program.map(bytes))
-            if let pid = columns.pid { sqlite3_bind_int64(events, 12, pid) } else { sqlite3_bind_null(events, 12) }
             RawBind.text(events, 13, columns.user.map(bytes))
             RawBind.text(events, 14, columns.sourceIP.map(bytes))
-            RawBind.text(events, 15, columns.severity.map(bytes))
             try RawBind.step(events, db)
         }
         if moveHead {

@@ -70,12 +70,13 @@ extension IntegrityChecker {
             check(6, received.map { self.isInteger(6, 0) || self.isInteger(6, $0) } ?? self.isNull(6))
             check(7, self.isInteger(7, Int64(entry.flags.rawValue)))
             check(8, text(8, entry.host))
-            check(9, text(9, entry.source))
+            // Source, pid and severity: empty or NULL (read from the batch) or, in a store written before, the values.
+            check(9, self.isEmpty(9, type: SQLITE_TEXT) || text(9, entry.source))
             check(10, text(10, columns.program))
-            check(11, columns.pid.map { self.isInteger(11, $0) } ?? self.isNull(11))
+            check(11, self.isNull(11) || columns.pid.map { self.isInteger(11, $0) } ?? false)
             check(12, text(12, columns.user))
             check(13, text(13, columns.sourceIP))
-            check(14, text(14, columns.severity))
+            check(14, self.isNull(14) || text(14, columns.severity))
             // The line and the fields are either the empty marker (read from this batch, see EventContentFunctions) or
             // in clear, as a store written before kept them; in clear they must be the authentic bytes.
             check(

@@ -66,8 +66,9 @@ extension SQLiteStore {
     // MARK: - SQL
 
     static let selectColumns = """
-        SELECT e.id, e.time_ns, \(EventContentFunctions.observed()), b.received_ns, e.flags, e.host, e.source, e.program, e.pid, e.user,
-               e.src_ip, e.severity, \(EventContentFunctions.line()), \(EventContentFunctions.fields()), a.name, b.epoch, b.seq, e.idx, e.batch_id
+        SELECT e.id, e.time_ns, \(EventContentFunctions.observed()), b.received_ns, e.flags, e.host,
+               \(EventContentFunctions.source()), e.program, \(EventContentFunctions.pid()), e.user,
+               e.src_ip, \(EventContentFunctions.severity()), \(EventContentFunctions.line()), \(EventContentFunctions.fields()), a.name, b.epoch, b.seq, e.idx, e.batch_id
         FROM events e CROSS JOIN agents a ON a.id = e.agent_id CROSS JOIN batches b ON b.id = e.batch_id
         """
 
@@ -120,7 +121,7 @@ extension SQLiteStore {
         }
         for (column, value) in [
             ("e.host", query.host), ("e.user", query.user), ("e.program", query.program),
-            ("e.source", query.source), ("e.src_ip", query.ip),
+            (EventContentFunctions.source(), query.source), ("e.src_ip", query.ip),
         ] {
             guard let value else { continue }
             terms.append("\(column) = ?")

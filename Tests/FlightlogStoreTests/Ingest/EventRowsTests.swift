@@ -72,13 +72,16 @@ struct EventRowsTests {
                 db,
                 sql: """
                     SELECT time_ns, event_observed(observed_ns, batch_id, idx),
-                           (SELECT received_ns FROM batches b WHERE b.id = batch_id), flags, CAST(host AS BLOB), CAST(source AS BLOB),
-                           CAST(program AS BLOB), pid, CAST(user AS BLOB), CAST(src_ip AS BLOB), CAST(severity AS BLOB),
+                           (SELECT received_ns FROM batches b WHERE b.id = batch_id), flags, CAST(host AS BLOB),
+                           CAST(event_source(source, batch_id, idx) AS BLOB), CAST(program AS BLOB),
+                           event_pid(pid, batch_id, idx), CAST(user AS BLOB), CAST(src_ip AS BLOB),
+                           CAST(event_severity(severity, batch_id, idx) AS BLOB),
                            event_line(line, batch_id, idx), CAST(event_fields(fields, batch_id, idx) AS BLOB),
                            typeof(event_line(line, batch_id, idx)),
-                           typeof(host) || typeof(source) || typeof(user) || typeof(src_ip)
+                           typeof(host) || typeof(event_source(source, batch_id, idx)) || typeof(user) || typeof(src_ip)
                                || typeof(event_fields(fields, batch_id, idx)),
-                           length(line) + length(fields) + (observed_ns != 0) + (received_ns != 0)
+                           length(line) + length(fields) + (observed_ns != 0) + (received_ns != 0) + length(source)
+                               + (pid IS NOT NULL) + (severity IS NOT NULL)
                     FROM events ORDER BY id
                     """
             )
@@ -110,7 +113,8 @@ struct EventRowsTests {
                 "text" + "text" + (columns.user == nil ? "null" : "text")
                 + (columns.sourceIP == nil ? "null" : "text") + "text"
             #expect(row[14] as String == types)
-            // Read from the signed batch: the row keeps neither the line, the fields nor the two times.
+            // Read from the signed batch: the row keeps neither the line, the fields, the two times, the source, the
+            // pid nor the severity.
             #expect(row[15] as Int64 == 0)
         }
         let report = try await store.verify(VerifyOptions(verifier: nil, nowNanos: 1))

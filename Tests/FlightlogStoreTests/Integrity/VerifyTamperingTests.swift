@@ -99,6 +99,9 @@ struct VerifyTamperingTests {
         // The times the row holds as 0 (read from the batch) are edits when set to anything else.
         ("UPDATE events SET observed_ns = 1234567 WHERE id = 9", "observed_ns"),
         ("UPDATE events SET received_ns = 1234567 WHERE id = 9", "received_ns"),
+        ("UPDATE events SET source = '/var/log/elsewhere' WHERE id = 10", "source"),
+        ("UPDATE events SET pid = 4242 WHERE id = 10", "pid"),
+        ("UPDATE events SET severity = 'debug' WHERE id = 10", "severity"),
         // Same bytes, another storage class: the comparison is on storage class and bytes.
         ("UPDATE events SET line = CAST(event_line(line, batch_id, idx) AS TEXT) WHERE id = 8", "line"),
         ("UPDATE events SET host = CAST(host AS BLOB) WHERE id = 8", "host"),
@@ -119,7 +122,9 @@ struct VerifyTamperingTests {
     static let everythingInClear = """
         UPDATE events SET line = event_line(line, batch_id, idx), fields = event_fields(fields, batch_id, idx),
             observed_ns = event_observed(observed_ns, batch_id, idx),
-            received_ns = (SELECT received_ns FROM batches b WHERE b.id = batch_id)
+            received_ns = (SELECT received_ns FROM batches b WHERE b.id = batch_id),
+            source = event_source(source, batch_id, idx), pid = event_pid(pid, batch_id, idx),
+            severity = event_severity(severity, batch_id, idx)
         """
 
     /// Every event as a reader sees it (id, line, fields JSON, observed and received times), in id order.
@@ -128,12 +133,9 @@ struct VerifyTamperingTests {
         var all: [(Int64, String)] = []
         _ = try store.forEachEvent(EventQuery()) { event in
             let line = String(decoding: event.line, as: UTF8.self)
-            all.append(
-                (
-                    event.id,
-                    "\(event.id) \(line) \(event.fieldsJSON) \(event.observedNanos) \(event.receivedNanos)"
-                )
-            )
+            let times = "\(event.observedNanos) \(event.receivedNanos)"
+            let columns = "\(event.source) \(event.pid.map(String.init) ?? "-") \(event.severity ?? "-")"
+            all.append((event.id, "\(event.id) \(line) \(event.fieldsJSON) \(times) \(columns)"))
             return true
         }
         return all.sorted { $0.0 < $1.0 }.map(\.1)
@@ -192,7 +194,9 @@ struct VerifyTamperingTests {
                 db,
                 sql: """
                     SELECT id FROM events
-                    WHERE length(line) > 0 OR length(fields) > 0 OR observed_ns != 0 OR received_ns != 0 ORDER BY id
+                    WHERE length(line) > 0 OR length(fields) > 0 OR observed_ns != 0 OR received_ns != 0
+                       OR source != '' OR pid IS NOT NULL OR severity IS NOT NULL
+                    ORDER BY id
                     """
             )
         }

@@ -27,33 +27,26 @@ import GRDBSQLite
 /// Public for tools that open an evidence database with a connection of their own and read events with SQL.
 public enum EventContentFunctions {
     /// The SQL for an event's line in a query over `events` aliased `alias`.
-    static func line(_ alias: String = "e") -> String {
-        "event_line(\(alias).line, \(alias).batch_id, \(alias).idx)"
-    }
+    static func line(_ alias: String = "e") -> String { Self.call("event_line", "line", alias) }
 
     /// The SQL for an event's `fields` JSON in a query over `events` aliased `alias`.
-    static func fields(_ alias: String = "e") -> String {
-        "event_fields(\(alias).fields, \(alias).batch_id, \(alias).idx)"
-    }
+    static func fields(_ alias: String = "e") -> String { Self.call("event_fields", "fields", alias) }
 
     /// The SQL for when the agent observed an event, in a query over `events` aliased `alias`.
-    static func observed(_ alias: String = "e") -> String {
-        "event_observed(\(alias).observed_ns, \(alias).batch_id, \(alias).idx)"
-    }
+    static func observed(_ alias: String = "e") -> String { Self.call("event_observed", "observed_ns", alias) }
 
     /// The SQL for an event's source (the file or input it came from), over `events` aliased `alias`.
-    static func source(_ alias: String = "e") -> String {
-        "event_source(\(alias).source, \(alias).batch_id, \(alias).idx)"
-    }
+    static func source(_ alias: String = "e") -> String { Self.call("event_source", "source", alias) }
 
     /// The SQL for an event's severity, over `events` aliased `alias`.
-    static func severity(_ alias: String = "e") -> String {
-        "event_severity(\(alias).severity, \(alias).batch_id, \(alias).idx)"
-    }
+    static func severity(_ alias: String = "e") -> String { Self.call("event_severity", "severity", alias) }
 
     /// The SQL for an event's process id, over `events` aliased `alias`.
-    static func pid(_ alias: String = "e") -> String {
-        "event_pid(\(alias).pid, \(alias).batch_id, \(alias).idx)"
+    static func pid(_ alias: String = "e") -> String { Self.call("event_pid", "pid", alias) }
+
+    /// `function(alias.column, alias.batch_id, alias.idx)`.
+    private static func call(_ function: String, _ column: String, _ alias: String) -> String {
+        "\(function)(\(alias).\(column), \(alias).batch_id, \(alias).idx)"
     }
 
     /// The SQL for when the aggregator received an event: its batch's time (rows written since 2026-12-07 hold 0,

@@ -95,32 +95,20 @@ struct Streaming {
             case .success(.heldBack(let after)):
                 // An earlier batch of its chain, from an older session of the agent, was refused in the same
                 // transaction (§7.4 rule 4): not stored, to be sent again.
-                return (
-                    actions,
-                    .error(
-                        ErrorMessage(
-                            code: .storageFailure,
-                            sequence: first.sequence,
-                            message: "not stored, resend later"
-                        ),
-                        reason: "batch \(first.sequence) held back: batch \(after) of its chain was refused"
-                    )
-                )
+                return (actions, Self.notStored(first, "batch \(first.sequence) held back: batch \(after) was refused"))
             case .failure(let error):
                 // Nothing of its transaction is stored: the agent keeps it spooled and sends it again (§7.5).
-                return (
-                    actions,
-                    .error(
-                        ErrorMessage(
-                            code: .storageFailure,
-                            sequence: first.sequence,
-                            message: "not stored, resend later"
-                        ),
-                        reason: "\(error)"
-                    )
-                )
+                return (actions, Self.notStored(first, "\(error)"))
             }
         }
         return (actions, nil)
+    }
+
+    /// ERROR `storageFailure` naming `batch`: not stored, to be resent (§7.5), and the session ends.
+    private static func notStored(_ batch: Unacked, _ reason: String) -> SessionStateMachine.Closing {
+        .error(
+            ErrorMessage(code: .storageFailure, sequence: batch.sequence, message: "not stored, resend later"),
+            reason: reason
+        )
     }
 }

@@ -7,11 +7,12 @@ struct CompactCommand: AsyncParsableCommand {
         commandName: "compact",
         abstract: "Keep each line once in a store written before 2026-12-07: rows then read their line from its batch.",
         discussion: """
-            Since 2026-12-07 `serve` keeps each event's raw line and parsed fields only in the signed, compressed \
-            batch it arrived in; rows stored before still hold both in clear, and read and verify as they always did. \
-            This empties them in those rows, where they equal the signed batch's, so that an older store keeps each \
-            line once too. A row whose line or fields differ from its batch is left as it is, for `flightlog verify` \
-            to report: emptying it would erase the evidence of an edit.
+            Since 2026-12-07 `serve` keeps each event's raw line, parsed fields, observed time, source, severity and \
+            pid only in the signed, compressed batch it arrived in (and its received time in the batch's row); rows \
+            stored before still hold them in clear, and read and verify as they always did. This clears them in \
+            those rows (empty, 0 or NULL), where they equal the signed batch's, so that an older store keeps each \
+            value once too. A row where any of them differs from its batch is left as it is, for `flightlog verify` \
+            to report: clearing it would erase the evidence of an edit.
 
             It runs beside a running `serve`, in transactions of --rows rows, and can be stopped and run again at \
             any time (10 M rows took 30 s on 2 cores). The database file keeps its size: the pages freed are reused \

@@ -19,7 +19,10 @@ struct GracefulShutdownTests {
         defer { dir.cleanup() }
         let path = dir.file("db.sqlite")
         let agent = TestAgent(name: "ws-shutdown")
-        let store = try SQLiteStore(path: path)
+        // The first commit waits for the lock the test holds until every batch is read: on a loaded machine reading
+        // them took longer than the 30 s a commit normally waits (CI, 2026-12-07: the commit failed, the session
+        // closed, and the batches after it were never read), so this store waits as long as the test does.
+        let store = try SQLiteStore(path: path, fullTextBusyTimeout: 30, busyTimeout: 600)
         try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
         var logger = Logger(label: "test.shutdown")
         logger.logLevel = .warning

@@ -15,7 +15,9 @@ extension AggregatorConfiguration {
 }
 
 /// Runs a real `IngestServer` on an ephemeral loopback port over a real SQLite file for the duration of `body`,
-/// then shuts it down gracefully. `store`: one opened by the caller on `database` (with its own settings); `serving`:
+/// then shuts it down gracefully. The store it opens waits up to 600 s for a lock instead of 30: tests hold the write
+/// lock (`WriteLockHolder`) while batches queue, and on a loaded machine the queueing once outlasted 30 s (the first
+/// commit then failed and closed the session the test was watching). `store`: one opened by the caller on `database` (with its own settings); `serving`:
 /// what the server stores through, given the SQLite store (a fault injected in front of it).
 func withServer<T: Sendable>(
     database: String,
@@ -24,7 +26,7 @@ func withServer<T: Sendable>(
     configuration: AggregatorConfiguration = .loopback(),
     _ body: @Sendable (_ port: Int, _ store: SQLiteStore, _ metrics: AggregatorMetrics) async throws -> T
 ) async throws -> T {
-    let store = try store ?? SQLiteStore(path: database)
+    let store = try store ?? SQLiteStore(path: database, fullTextBusyTimeout: 30, busyTimeout: 600)
     var logger = Logger(label: "test.server")
     logger.logLevel = .warning
     let metrics = AggregatorMetrics()

@@ -42,11 +42,13 @@ final class SQLiteStore: FlightlogStorage {
     }
 
     /// ``init(path:onDamagedIndex:)`` with the full-text indexer's busy timeout: how long it waits for a lock
-    /// another connection holds on the full-text file before its transaction fails (and is retried).
+    /// another connection holds on the full-text file before its transaction fails (and is retried), and the
+    /// database's own (`busyTimeout`, 30 s: how long a commit waits for another connection's lock before it fails).
     /// `walRestartFrames` overrides ``WALCheckpointer/restartFrames``.
     init(
         path: String,
         fullTextBusyTimeout: TimeInterval,
+        busyTimeout: TimeInterval = 30,
         walRestartFrames: Int? = nil,
         onDamagedIndex: DamagedIndexPolicy = .fail
     ) throws(StoreError) {
@@ -95,7 +97,7 @@ final class SQLiteStore: FlightlogStorage {
         let names = FullTextLayout.paths(for: path)
         let attach = names.map { unreadable.contains($0) ? nil : $0 }
         var config = Configuration()
-        config.busyMode = .timeout(30)
+        config.busyMode = .timeout(busyTimeout)
         config.label = "flightlog"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")

@@ -94,57 +94,85 @@ public enum EventContentFunctions {
         @convention(c) (OpaquePointer?, Int32, UnsafeMutablePointer<OpaquePointer?>?)
         -> Void
 
+    /// What a row holds in a column whose value is to be read from the event's batch.
+    private enum Marker {
+        /// An empty value of any storage class but NULL (`line` is `x''`, `fields` is `''`).
+        case empty
+        /// The integer 0 (`observed_ns`).
+        case zero
+        /// Empty text (`source`).
+        case emptyText
+        /// NULL (`pid`, `severity`), in a row: with no batch id it is an outer join's missing row, and stays NULL.
+        case null
+
+        func matches(_ stored: OpaquePointer, batch: OpaquePointer?) -> Bool {
+            let type = sqlite3_value_type(stored)
+            switch self {
+            case .empty: return type != SQLITE_NULL && sqlite3_value_bytes(stored) == 0
+            case .zero: return type == SQLITE_INTEGER && sqlite3_value_int64(stored) == 0
+            case .emptyText: return type == SQLITE_TEXT && sqlite3_value_bytes(stored) == 0
+            case .null: return type == SQLITE_NULL && sqlite3_value_type(batch) != SQLITE_NULL
+            }
+        }
+    }
+
     private static let lineFunction: Implementation = { context, count, arguments in
-        EventContentFunctions.call(context, count, arguments, fields: false)
+        EventContentFunctions.fromBatch(context, count, arguments, marker: .empty) { context, _, layout, _, index in
+            layout.withBytes(layout.entries[index].line) { line in
+                if let base = line.baseAddress, line.count > 0 {
+                    sqlite3_result_blob(context, base, Int32(line.count), Self.transient)
+                } else {
+                    sqlite3_result_zeroblob(context, 0)
+                }
+            }
+        }
     }
 
     private static let fieldsFunction: Implementation = { context, count, arguments in
-        EventContentFunctions.call(context, count, arguments, fields: true)
+        EventContentFunctions.fromBatch(context, count, arguments, marker: .empty) {
+            context,
+            cache,
+            layout,
+            batchID,
+            index in
+            cache.withFieldsJSON(layout, batchID: batchID, index) { json in
+                if let base = json.baseAddress, json.count > 0 {
+                    base.withMemoryRebound(to: CChar.self, capacity: json.count) {
+                        sqlite3_result_text(context, $0, Int32(json.count), Self.transient)
+                    }
+                } else {
+                    sqlite3_result_text(context, "{}", 2, Self.transient)
+                }
+            }
+        }
     }
 
     private static let observedFunction: Implementation = { context, count, arguments in
-        guard let context, let arguments, count == 3, let stored = arguments[0] else { return }
-        // A value other than the integer 0 is the row's own (NULL stays NULL: an outer join's missing row).
-        guard sqlite3_value_type(stored) == SQLITE_INTEGER, sqlite3_value_int64(stored) == 0 else {
-            sqlite3_result_value(context, stored)
-            return
-        }
-        EventContentFunctions.withEvent(context, arguments) { layout, _, index in
+        EventContentFunctions.fromBatch(context, count, arguments, marker: .zero) { context, _, layout, _, index in
             sqlite3_result_int64(context, layout.entries[index].observedNanos)
         }
     }
 
     private static let sourceFunction: Implementation = { context, count, arguments in
-        guard let context, let arguments, count == 3, let stored = arguments[0] else { return }
-        // Anything but empty text is the row's own.
-        guard sqlite3_value_type(stored) == SQLITE_TEXT, sqlite3_value_bytes(stored) == 0 else {
-            sqlite3_result_value(context, stored)
-            return
-        }
-        EventContentFunctions.withEvent(context, arguments) { layout, _, index in
+        EventContentFunctions.fromBatch(context, count, arguments, marker: .emptyText) {
+            context,
+            _,
+            layout,
+            _,
+            index in
             Self.resultText(context, layout, layout.entries[index].source)
         }
     }
 
     private static let severityFunction: Implementation = { context, count, arguments in
-        guard let context, let arguments, count == 3, let stored = arguments[0] else { return }
-        guard sqlite3_value_type(stored) == SQLITE_NULL, sqlite3_value_type(arguments[1]) != SQLITE_NULL else {
-            sqlite3_result_value(context, stored)
-            return
-        }
-        EventContentFunctions.withEvent(context, arguments) { layout, _, index in
+        EventContentFunctions.fromBatch(context, count, arguments, marker: .null) { context, _, layout, _, index in
             let span = IndexedSpans(layout, layout.entries[index]).severity
             if let span { Self.resultText(context, layout, span) } else { sqlite3_result_null(context) }
         }
     }
 
     private static let pidFunction: Implementation = { context, count, arguments in
-        guard let context, let arguments, count == 3, let stored = arguments[0] else { return }
-        guard sqlite3_value_type(stored) == SQLITE_NULL, sqlite3_value_type(arguments[1]) != SQLITE_NULL else {
-            sqlite3_result_value(context, stored)
-            return
-        }
-        EventContentFunctions.withEvent(context, arguments) { layout, _, index in
+        EventContentFunctions.fromBatch(context, count, arguments, marker: .null) { context, _, layout, _, index in
             if let pid = IndexedSpans(layout, layout.entries[index]).pid {
                 sqlite3_result_int64(context, pid)
             } else {
@@ -168,40 +196,27 @@ public enum EventContentFunctions {
 
     private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
-    private static func call(
+    /// The body of every function `f(stored, batch_id, idx)`: a stored value other than `marker` is the row's own and
+    /// the result; for the marker, `body` sets the result from event `idx` of batch `batch_id` (given the context, the
+    /// connection's cache, the batch's layout, its id and the index), or the function fails naming why (the batch
+    /// does not decode, the event is not in it).
+    private static func fromBatch(
         _ context: OpaquePointer?,
         _ count: Int32,
         _ arguments: UnsafeMutablePointer<OpaquePointer?>?,
-        fields: Bool
+        marker: Marker,
+        _ body: (OpaquePointer, BatchContentCache, EventLayout, Int64, Int) -> Void
     ) {
         guard let context, let arguments, count == 3, let stored = arguments[0] else { return }
-        let type = sqlite3_value_type(stored)
-        // NULL stays NULL (an outer join's missing row); a value in clear is the row's own.
-        if type == SQLITE_NULL || sqlite3_value_bytes(stored) > 0 {
+        guard marker.matches(stored, batch: arguments[1]) else {
             sqlite3_result_value(context, stored)
             return
         }
-        Self.withEvent(context, arguments) { layout, batchID, index in
-            Self.result(context, layout, batchID: batchID, index, fields: fields)
-        }
-    }
-
-    /// Calls `body` with the layout of the batch named by the function's second argument, its id, and the event index
-    /// its third names, or sets the function's error (the batch does not decode, the event is not in it).
-    private static func withEvent(
-        _ context: OpaquePointer,
-        _ arguments: UnsafeMutablePointer<OpaquePointer?>,
-        _ body: (EventLayout, Int64, Int) -> Void
-    ) {
         guard let batchValue = arguments[1], let indexValue = arguments[2],
             sqlite3_value_type(batchValue) == SQLITE_INTEGER, sqlite3_value_type(indexValue) == SQLITE_INTEGER,
             let data = sqlite3_user_data(context), let db = sqlite3_context_db_handle(context)
         else {
-            sqlite3_result_error(
-                context,
-                "event_line/event_fields/event_observed: batch id and index must be integers",
-                -1
-            )
+            sqlite3_result_error(context, "event_* functions: batch id and index must be integers", -1)
             return
         }
         let cache = Unmanaged<BatchContentCache>.fromOpaque(data).takeUnretainedValue()
@@ -222,38 +237,7 @@ public enum EventContentFunctions {
             )
             return
         }
-        body(layout, batchID, Int(index))
-    }
-
-    /// Sets the line or the fields JSON of event `index` of `layout` as the function's result.
-    private static func result(
-        _ context: OpaquePointer,
-        _ layout: EventLayout,
-        batchID: Int64,
-        _ index: Int,
-        fields: Bool
-    ) {
-        guard let data = sqlite3_user_data(context) else { return }
-        let cache = Unmanaged<BatchContentCache>.fromOpaque(data).takeUnretainedValue()
-        if fields {
-            cache.withFieldsJSON(layout, batchID: batchID, index) { json in
-                if let base = json.baseAddress, json.count > 0 {
-                    base.withMemoryRebound(to: CChar.self, capacity: json.count) {
-                        sqlite3_result_text(context, $0, Int32(json.count), Self.transient)
-                    }
-                } else {
-                    sqlite3_result_text(context, "{}", 2, Self.transient)
-                }
-            }
-        } else {
-            layout.withBytes(layout.entries[index].line) { line in
-                if let base = line.baseAddress, line.count > 0 {
-                    sqlite3_result_blob(context, base, Int32(line.count), Self.transient)
-                } else {
-                    sqlite3_result_zeroblob(context, 0)
-                }
-            }
-        }
+        body(context, cache, layout, batchID, Int(index))
     }
 }
 

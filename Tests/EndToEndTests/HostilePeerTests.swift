@@ -56,18 +56,7 @@ struct HostilePeerTests {
         defer { scratch.cleanup() }
         let listener = try RawListener()
         defer { listener.close() }
-        let keygen = try await Harness.runAsync("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
-        #expect(keygen.code == 0, "\(keygen.err)")
-        try Data().write(to: URL(fileURLWithPath: scratch.file("app.log")))
-        let agent = try Harness.start(
-            "flightlog-agent",
-            [
-                "run", "--aggregator", "127.0.0.1:\(listener.port)", "--key", scratch.file("agent.key"),
-                "--state-dir", scratch.file("state"), "--watch", scratch.file("app.log"), "--hostname", "ws-raw",
-                "--insecure-plaintext",
-            ],
-            log: scratch.file("agent.log")
-        )
+        let agent = try await listener.startAgent(in: scratch, hostname: "ws-raw", watching: Data())
         defer { Harness.killHard(agent) }
         let connection = try listener.accept(seconds: 60)
         defer { Glibc.close(connection) }
@@ -96,6 +85,28 @@ struct RawListener {
     }
 
     func close() { Glibc.close(self.fd) }
+
+    /// A real `flightlog-agent` with a fresh key in `scratch`, shipping to this listener in plaintext the file
+    /// `app.log`, written first with `lines`; its log goes to `agent.log`.
+    func startAgent(
+        in scratch: TempDirectory,
+        hostname: String,
+        watching lines: Data,
+        arguments: [String] = []
+    ) async throws -> Subprocess {
+        let keygen = try await Harness.runAsync("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
+        #expect(keygen.code == 0, "\(keygen.err)")
+        try lines.write(to: URL(fileURLWithPath: scratch.file("app.log")))
+        return try Harness.start(
+            "flightlog-agent",
+            [
+                "run", "--aggregator", "127.0.0.1:\(self.port)", "--key", scratch.file("agent.key"),
+                "--state-dir", scratch.file("state"), "--watch", scratch.file("app.log"), "--hostname", hostname,
+                "--insecure-plaintext",
+            ] + arguments,
+            log: scratch.file("agent.log")
+        )
+    }
 
     /// Waits up to `seconds` for a connection.
     func accept(seconds: Int32) throws -> Int32 {

@@ -17,17 +17,11 @@ struct OlderAggregatorTests {
         defer { scratch.cleanup() }
         let listener = try RawListener()
         defer { listener.close() }
-        let keygen = try await Harness.runAsync("flightlog-agent", ["keygen", "--key", scratch.file("agent.key")])
-        #expect(keygen.code == 0, "\(keygen.err)")
-        try Data("a line for the first batch\n".utf8).write(to: URL(fileURLWithPath: scratch.file("app.log")))
-        let agent = try Harness.start(
-            "flightlog-agent",
-            [
-                "run", "--aggregator", "127.0.0.1:\(listener.port)", "--key", scratch.file("agent.key"),
-                "--state-dir", scratch.file("state"), "--watch", scratch.file("app.log"), "--hostname", "ws-older",
-                "--insecure-plaintext", "--flush-interval-ms", "50",
-            ],
-            log: scratch.file("agent.log")
+        let agent = try await listener.startAgent(
+            in: scratch,
+            hostname: "ws-older",
+            watching: Data("a line for the first batch\n".utf8),
+            arguments: ["--flush-interval-ms", "50"]
         )
         defer { Harness.killHard(agent) }
 

@@ -98,7 +98,7 @@ enum Harness {
     static func startServeAndWait(db: String, log: String) async throws -> Subprocess {
         let server = try Self.startServe(db: db, port: try Self.freePort(), log: log)
         do {
-            try await Self.eventuallyAsync(seconds: 60, "serve writes its status file") {
+            try await Self.eventuallyAsync(seconds: 60, "serve writes its status file", from: server, log: log) {
                 Self.status(db: db)?.state == "running"
             }
         } catch {
@@ -168,6 +168,28 @@ enum Harness {
     static func killHard(_ process: Subprocess) {
         process.signal(SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// ``eventuallyAsync(seconds:_:_:)`` for a condition only `process` can bring about: if it exits first, fails at
+    /// once with its exit status and the end of its `log`, instead of waiting out the deadline with nothing to show.
+    static func eventuallyAsync(
+        seconds: Double,
+        _ what: String,
+        from process: Subprocess,
+        log: String,
+        _ condition: () async throws -> Bool
+    ) async throws {
+        try await Self.eventuallyAsync(seconds: seconds, what) {
+            if try await condition() { return true }
+            guard process.isRunning else {
+                let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                throw HarnessError(
+                    "\(what): the process exited with status \(process.waitUntilExit()) first; its log ends: "
+                        + String(output.suffix(2_000))
+                )
+            }
+            return false
+        }
     }
 
     /// Polls an async `condition` until it holds or `seconds` pass.

@@ -14,7 +14,12 @@ struct ServeLockTests {
         let first = try Harness.freePort()
         let server = try Harness.startServe(db: db, port: first, log: scratch.file("first.log"))
         defer { Harness.killHard(server) }
-        try await Harness.eventuallyAsync(seconds: 60, "the first server is up") {
+        try await Harness.eventuallyAsync(
+            seconds: 60,
+            "the first server is up",
+            from: server,
+            log: scratch.file("first.log")
+        ) {
             Harness.status(db: db)?.pid == server.processIdentifier
         }
 
@@ -39,7 +44,12 @@ struct ServeLockTests {
         Harness.killHard(server)
         let next = try Harness.startServe(db: db, port: second, log: scratch.file("next.log"))
         defer { Harness.killHard(next) }
-        try await Harness.eventuallyAsync(seconds: 60, "a server starts once the first is gone") {
+        try await Harness.eventuallyAsync(
+            seconds: 60,
+            "a server starts once the first is gone",
+            from: next,
+            log: scratch.file("next.log")
+        ) {
             Harness.status(db: db)?.pid == next.processIdentifier && Harness.isListening(second)
         }
     }

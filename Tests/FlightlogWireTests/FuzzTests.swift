@@ -1,4 +1,5 @@
 import Crypto
+import FlightlogTestSupport
 import FlightlogWire
 import NIOCore
 import Testing
@@ -68,84 +69,92 @@ struct FuzzTests {
     }
 
     @Test("random bytes through FrameParser")
-    func randomFrames() {
-        var random = Random(state: 1)
-        var refused = 0
-        for _ in 0..<Self.iterations {
-            var bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in
-                UInt8.random(in: 0...255, using: &random)
+    func randomFrames() async {
+        await offThePool {
+            var random = Random(state: 1)
+            var refused = 0
+            for _ in 0..<Self.iterations {
+                var bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in
+                    UInt8.random(in: 0...255, using: &random)
+                }
+                if Bool.random(using: &random), bytes.count >= 5 {
+                    // A plausible small length and a real type byte, so that bodies get decoded.
+                    bytes[0...3] = [0, 0, 0, UInt8(bytes.count - 4)]
+                    bytes[4] = FrameType.allCases.randomElement(using: &random)!.rawValue
+                }
+                if Self.parse(bytes) { refused += 1 }
             }
-            if Bool.random(using: &random), bytes.count >= 5 {
-                // A plausible small length and a real type byte, so that bodies get decoded.
-                bytes[0...3] = [0, 0, 0, UInt8(bytes.count - 4)]
-                bytes[4] = FrameType.allCases.randomElement(using: &random)!.rawValue
-            }
-            if Self.parse(bytes) { refused += 1 }
+            #expect(refused > Self.iterations / 4)
         }
-        #expect(refused > Self.iterations / 4)
     }
 
     @Test("mutations of valid frames through FrameParser")
-    func mutatedFrames() {
-        var random = Random(state: 2)
-        let valid = FrameTests.samples.map { Array($0.encoded.readableBytesView) }
-        var refused = 0
-        var decoded = 0
-        for _ in 0..<Self.iterations {
-            let bytes = Self.mutate(valid.randomElement(using: &random)!, &random)
-            if Self.parse(bytes) { refused += 1 } else { decoded += 1 }
+    func mutatedFrames() async {
+        await offThePool {
+            var random = Random(state: 2)
+            let valid = FrameTests.samples.map { Array($0.encoded.readableBytesView) }
+            var refused = 0
+            var decoded = 0
+            for _ in 0..<Self.iterations {
+                let bytes = Self.mutate(valid.randomElement(using: &random)!, &random)
+                if Self.parse(bytes) { refused += 1 } else { decoded += 1 }
+            }
+            #expect(refused > 0)
+            #expect(decoded > 0)
         }
-        #expect(refused > 0)
-        #expect(decoded > 0)
     }
 
     @Test("mutations of a valid batch through parse, verify, inflate and decode")
-    func mutatedBatches() throws {
-        var random = Random(state: 3)
-        let batch = try Fixtures.batch()
-        let key = Fixtures.agentKey.publicKey
-        var outcomes: [String: Int] = [:]
-        for iteration in 0..<Self.iterations {
-            var bytes = Self.mutate(batch.bytes, &random)
-            // Every tenth mutation is re-signed so that inflation and event decoding are reached too.
-            if iteration % 10 == 0, bytes.count >= 188 { bytes = try Fixtures.resign(bytes) }
-            do {
-                let parsed = try SignedBatch(bytes: bytes)
-                // decodeEvents is exercised even on unverified input: it must be safe on its own.
-                if let events = try? parsed.decodeEvents() { _ = events.count }
-                try parsed.verifySignature(publicKey: key)
-                _ = try parsed.decodeEvents()
-                outcomes["accepted", default: 0] += 1
-            } catch {
-                outcomes[error.caseName, default: 0] += 1
+    func mutatedBatches() async throws {
+        try await offThePool {
+            var random = Random(state: 3)
+            let batch = try Fixtures.batch()
+            let key = Fixtures.agentKey.publicKey
+            var outcomes: [String: Int] = [:]
+            for iteration in 0..<Self.iterations {
+                var bytes = Self.mutate(batch.bytes, &random)
+                // Every tenth mutation is re-signed so that inflation and event decoding are reached too.
+                if iteration % 10 == 0, bytes.count >= 188 { bytes = try Fixtures.resign(bytes) }
+                do {
+                    let parsed = try SignedBatch(bytes: bytes)
+                    // decodeEvents is exercised even on unverified input: it must be safe on its own.
+                    if let events = try? parsed.decodeEvents() { _ = events.count }
+                    try parsed.verifySignature(publicKey: key)
+                    _ = try parsed.decodeEvents()
+                    outcomes["accepted", default: 0] += 1
+                } catch {
+                    outcomes[(error as? WireError)?.caseName ?? "\(error)", default: 0] += 1
+                }
             }
+            #expect(outcomes["badSignature", default: 0] > 0)
+            #expect(outcomes.keys.count >= 5, "\(outcomes)")
         }
-        #expect(outcomes["badSignature", default: 0] > 0)
-        #expect(outcomes.keys.count >= 5, "\(outcomes)")
     }
 
     @Test("mutations of a valid payload through EventCodec.decode and of its zlib stream through Zlib.inflate")
-    func mutatedPayloads() throws {
-        var random = Random(state: 4)
-        let payload = try EventCodec.encode(Fixtures.events)
-        let compressed = try Zlib.compress(payload)
-        var refused = 0
-        for _ in 0..<Self.iterations {
-            let mutated = Self.mutate(payload, &random)
-            do {
-                _ = try EventCodec.decode(mutated, count: Int.random(in: 0...4, using: &random))
-            } catch {
-                refused += 1
+    func mutatedPayloads() async throws {
+        try await offThePool {
+            var random = Random(state: 4)
+            let payload = try EventCodec.encode(Fixtures.events)
+            let compressed = try Zlib.compress(payload)
+            var refused = 0
+            for _ in 0..<Self.iterations {
+                let mutated = Self.mutate(payload, &random)
+                do {
+                    _ = try EventCodec.decode(mutated, count: Int.random(in: 0...4, using: &random))
+                } catch {
+                    refused += 1
+                }
+                do {
+                    _ = try Zlib.inflate(
+                        Self.mutate(compressed, &random),
+                        declaredLength: Int.random(in: 0...600, using: &random)
+                    )
+                } catch {
+                    refused += 1
+                }
             }
-            do {
-                _ = try Zlib.inflate(
-                    Self.mutate(compressed, &random),
-                    declaredLength: Int.random(in: 0...600, using: &random)
-                )
-            } catch {
-                refused += 1
-            }
+            #expect(refused > Self.iterations)
         }
-        #expect(refused > Self.iterations)
     }
 }

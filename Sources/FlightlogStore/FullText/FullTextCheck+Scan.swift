@@ -41,8 +41,11 @@ extension FullTextCheck {
         private var scanned: Result<Documents, any Error> = .success(Documents())
 
         /// Starts scanning the index files `files` on another thread; `expectedDocuments` sizes the arrays.
+        ///
+        /// A queue of its own, not `DispatchQueue.global()`: on Linux that is the concurrency pool's own root queue
+        /// (one thread a core), and a scan of seconds there would hold up every task of the process meanwhile.
         init(files: [File], layout: FullTextLayout, immutable: Bool, expectedDocuments: Int) {
-            DispatchQueue.global().async {
+            DispatchQueue(label: "flightlog.verify.index-scan").async {
                 self.scanned = Result {
                     try Self.scan(
                         files: files,

@@ -234,62 +234,65 @@ struct SigmaDifferentialTests {
 
     @Test(arguments: [1 as UInt64, 2, 3])
     func randomRulesAgreeInEveryStateOfTheIndex(seed: UInt64) async throws {
-        let dir = try TempDirectory()
-        defer { dir.cleanup() }
-        var random = SeededRandom(state: 0x9E37_79B9_7F4A_7C15 &* seed)
-        let agent = TestAgent(name: "ws-diff")
-        let first = Self.events(&random, count: 300, agent: agent)
-        let second = Self.events(&random, count: 100, agent: agent)
-        let events = first + second
-        let rules = (0..<150).map { _ in Self.expression(&random, events: events, depth: 2) }
-        let path = dir.file("db.sqlite")
-        do {
-            let store = try SQLiteStore(path: path)
-            try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
-            let batches = try agent.chain(
-                stride(from: 0, to: events.count, by: 50).map { Array(events[$0..<min($0 + 50, events.count)]) }
-            )
+        // Minutes of reference evaluation on a debug build: on a thread of its own (see offThePool).
+        try await offThePool {
+            let dir = try TempDirectory()
+            defer { dir.cleanup() }
+            var random = SeededRandom(state: 0x9E37_79B9_7F4A_7C15 &* seed)
+            let agent = TestAgent(name: "ws-diff")
+            let first = Self.events(&random, count: 300, agent: agent)
+            let second = Self.events(&random, count: 100, agent: agent)
+            let events = first + second
+            let rules = (0..<150).map { _ in Self.expression(&random, events: events, depth: 2) }
+            let path = dir.file("db.sqlite")
+            do {
+                let store = try SQLiteStore(path: path)
+                try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+                let batches = try agent.chain(
+                    stride(from: 0, to: events.count, by: 50).map { Array(events[$0..<min($0 + 50, events.count)]) }
+                )
 
-            // Nothing indexed yet.
-            try await agent.ingest(Array(batches.prefix(6)), into: store)
-            _ = try Self.compare("nothing indexed", store: store, events: first, rules: rules)
-            // Caught up.
-            try await store.drainFullTextIndex()
-            let caughtUp = try Self.compare("caught up", store: store, events: first, rules: rules)
-            let shared = try Self.compareSharedPasses("caught up", store: store, events: first, rules: rules)
-            #expect(shared > rules.count, "most rules answered by shared passes, index current: \(shared)")
-            // A rule matching more than the cap is handed back to run alone, never cut short.
-            let capped = try Self.compareSharedPasses(
-                "caught up, cap 5",
-                store: store,
-                events: first,
-                rules: rules,
-                maxMatches: 5
-            )
-            #expect(capped < shared, "\(capped) of \(shared)")
-            // Trailing: the last 100 events stored after the index caught up.
-            try await agent.ingest(Array(batches.dropFirst(6)), into: store)
-            _ = try Self.compare("trailing", store: store, events: events, rules: rules)
-            try await store.drainFullTextIndex()
-            _ = try Self.compare("caught up again", store: store, events: events, rules: rules)
-            #expect(caughtUp.matched > rules.count / 2, "most rules match: \(caughtUp.matched) of \(rules.count)")
-            #expect(caughtUp.accelerated > rules.count / 5, "many use the full-text index: \(caughtUp.accelerated)")
-        }
+                // Nothing indexed yet.
+                try await agent.ingest(Array(batches.prefix(6)), into: store)
+                _ = try Self.compare("nothing indexed", store: store, events: first, rules: rules)
+                // Caught up.
+                try await store.drainFullTextIndex()
+                let caughtUp = try Self.compare("caught up", store: store, events: first, rules: rules)
+                let shared = try Self.compareSharedPasses("caught up", store: store, events: first, rules: rules)
+                #expect(shared > rules.count, "most rules answered by shared passes, index current: \(shared)")
+                // A rule matching more than the cap is handed back to run alone, never cut short.
+                let capped = try Self.compareSharedPasses(
+                    "caught up, cap 5",
+                    store: store,
+                    events: first,
+                    rules: rules,
+                    maxMatches: 5
+                )
+                #expect(capped < shared, "\(capped) of \(shared)")
+                // Trailing: the last 100 events stored after the index caught up.
+                try await agent.ingest(Array(batches.dropFirst(6)), into: store)
+                _ = try Self.compare("trailing", store: store, events: events, rules: rules)
+                try await store.drainFullTextIndex()
+                _ = try Self.compare("caught up again", store: store, events: events, rules: rules)
+                #expect(caughtUp.matched > rules.count / 2, "most rules match: \(caughtUp.matched) of \(rules.count)")
+                #expect(caughtUp.accelerated > rules.count / 5, "many use the full-text index: \(caughtUp.accelerated)")
+            }
 
-        // Missing: the index files deleted; a read-only open reads without them.
-        let saved = FullTextLayout.paths(for: path).map { ($0, FileManager.default.contents(atPath: $0)) }
-        for (file, _) in saved { try? FileManager.default.removeItem(atPath: file) }
-        let withoutIndex = try SQLiteStore(readOnlyPath: path, onDamagedIndex: .leaveOut)
-        _ = try Self.compare("index missing", store: withoutIndex, events: events, rules: rules)
-        // Damaged: one index file overwritten with garbage, left out of the open.
-        for (file, contents) in saved {
-            if let contents { FileManager.default.createFile(atPath: file, contents: contents) }
+            // Missing: the index files deleted; a read-only open reads without them.
+            let saved = FullTextLayout.paths(for: path).map { ($0, FileManager.default.contents(atPath: $0)) }
+            for (file, _) in saved { try? FileManager.default.removeItem(atPath: file) }
+            let withoutIndex = try SQLiteStore(readOnlyPath: path, onDamagedIndex: .leaveOut)
+            _ = try Self.compare("index missing", store: withoutIndex, events: events, rules: rules)
+            // Damaged: one index file overwritten with garbage, left out of the open.
+            for (file, contents) in saved {
+                if let contents { FileManager.default.createFile(atPath: file, contents: contents) }
+            }
+            if let (file, _) = saved.first {
+                FileManager.default.createFile(atPath: file, contents: Data(repeating: 0x5A, count: 8192))
+            }
+            let damaged = try SQLiteStore(readOnlyPath: path, onDamagedIndex: .leaveOut)
+            _ = try Self.compare("index damaged", store: damaged, events: events, rules: rules)
         }
-        if let (file, _) = saved.first {
-            FileManager.default.createFile(atPath: file, contents: Data(repeating: 0x5A, count: 8192))
-        }
-        let damaged = try SQLiteStore(readOnlyPath: path, onDamagedIndex: .leaveOut)
-        _ = try Self.compare("index damaged", store: damaged, events: events, rules: rules)
     }
 
     /// The cases the random rules are built to meet, each by name.

@@ -26,10 +26,17 @@ struct ReadOnlyMediaTests {
             self.source = try TempDirectory()
             self.mount = try TempDirectory()
             // A consistent copy of each file through SQLite's backup API (the shared fixture stays open elsewhere).
+            // Other tests open and close the shared fixture meanwhile, and the last connection to close checkpoints
+            // and removes the write-ahead log under an exclusive lock: the copy waits for it instead of failing
+            // with "database is locked" (it did once in CI).
+            var patient = Configuration()
+            patient.readonly = true
+            patient.busyMode = .timeout(60)
             let files = [fixture.database] + FullTextLayout.paths(for: fixture.database)
             for from in files {
                 let name = "flightlog.db" + from.dropFirst(fixture.database.count)
-                try DatabaseQueue(path: from).backup(to: DatabaseQueue(path: self.source.file(name)))
+                try DatabaseQueue(path: from, configuration: patient)
+                    .backup(to: DatabaseQueue(path: self.source.file(name)))
                 for suffix in ["-wal", "-shm"] {
                     try? FileManager.default.removeItem(atPath: self.source.file(name) + suffix)
                 }

@@ -116,6 +116,6 @@ echo "backpressure: $RATE lines/s offered, aggregator stopped ${STOP} s and resu
 echo "  written $WRITTEN, stored rows $ROWS, distinct ids $DISTINCT: lost $((WRITTEN - DISTINCT)), duplicates $((ROWS - DISTINCT))"
 DB_MIB="$(du -cm "$WORK"/fl.db* | tail -1 | cut -f1)"
 echo "  aggregator RSS: ${S_FIRST} MiB at the first freeze, peak ${S_PEAK} MiB, ${S_LAST} MiB at the end (database and" \
-    "full-text files: ${DB_MIB} MiB; SQLite's page caches may hold up to 256 MiB of the writer's)"
+    "full-text files: ${DB_MIB} MiB; SQLite's page caches may hold up to 64 MiB of the writer's)"
 echo "  agent RSS:      ${A_FIRST} MiB at the first freeze, peak ${A_PEAK} MiB, ${A_LAST} MiB at the end (spool now: $SPOOL)"
 [ "$WRITTEN" -eq "$DISTINCT" ] && [ "$ROWS" -eq "$DISTINCT" ]

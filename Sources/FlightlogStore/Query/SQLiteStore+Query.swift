@@ -76,7 +76,20 @@ extension SQLiteStore {
         clock == .event ? "e.time_ns" : EventContentFunctions.receivedColumn()
     }
 
-    static func selectSQL(_ db: Database, _ query: EventQuery) throws -> (String, [DatabaseValue]) {
+    /// ``selectColumns`` in the same order, with each stored column as the row holds it (a marker where the value is
+    /// read from the batch, see ``EventContentFunctions``): for readers that resolve markers themselves
+    /// (``BatchBackedRow``), one batch look-up per row instead of one per function.
+    static let storedColumns = """
+        SELECT e.id, e.time_ns, e.observed_ns, b.received_ns, e.flags, e.host, e.source, e.program, e.pid, e.user,
+               e.src_ip, e.severity, e.line, e.fields, a.name, b.epoch, b.seq, e.idx, e.batch_id
+        FROM events e CROSS JOIN agents a ON a.id = e.agent_id CROSS JOIN batches b ON b.id = e.batch_id
+        """
+
+    static func selectSQL(
+        _ db: Database,
+        _ query: EventQuery,
+        columns: String = SQLiteStore.selectColumns
+    ) throws -> (String, [DatabaseValue]) {
         var (clause, arguments) = try Self.whereClause(db, query)
         let direction = query.order == .asc ? "ASC" : "DESC"
         // A rule over the whole store reads every row anyway: in table order, sorting only the matches, rather
@@ -84,7 +97,7 @@ extension SQLiteStore {
         let wholeStoreRule = query.rule != nil && query.sinceNanos == nil && query.untilNanos == nil
         let order = (wholeStoreRule ? "+" : "") + Self.timeColumn(query.clock)
         var sql =
-            Self.selectColumns + clause
+            columns + clause
             + "\nORDER BY \(order) \(direction), e.id \(direction)"
         if let limit = query.limit {
             sql += "\nLIMIT ?"

@@ -1,6 +1,8 @@
 import FlightlogEvidence
 import FlightlogStoreTestSupport
+import FlightlogTestSupport
 import Foundation
+import GRDB
 import Testing
 
 @testable import FlightlogStore
@@ -13,7 +15,45 @@ struct EventJSONFastPathTests {
     func jsonFromTheStatementIsTheRecordsJSON(zone: String?) async throws {
         let fixture = try await SharedIncident.shared.get()
         let store = try SQLiteStore(readOnlyPath: fixture.database)
-        let times = TimeFormatter(zone: zone.flatMap(TimeZone.init(identifier:)))
+        try Self.expectAgreement(store, times: TimeFormatter(zone: zone.flatMap(TimeZone.init(identifier:))))
+    }
+
+    /// The fast path reads the values a row leaves in its batch itself (one look-up per row, not one SQL function
+    /// per column): rows holding them in clear (a store written before 2026-12-07), rows leaving them in the batch,
+    /// both in one store, and a row edited in clear (what it holds is what readers see; `verify` reports it) give
+    /// the general path's JSON.
+    @Test func rowsInClearRowsFromTheirBatchAndAnEditedRowAgree() async throws {
+        let fixture = try await EvidenceFixture.make()
+        defer { fixture.dir.cleanup() }
+        try Self.expectAgreement(try SQLiteStore(readOnlyPath: fixture.path), times: .utc)
+        try fixture.tamper(VerifyTamperingTests.everythingInClear + " WHERE id % 2 = 0")
+        try fixture.tamper(
+            """
+            UPDATE events SET line = CAST('edited' AS BLOB), source = 'elsewhere', pid = 7, severity = 'crit',
+                observed_ns = 5, fields = '{"user":"x","user":"y"}' WHERE id = 3
+            """
+        )
+        let mixed = try SQLiteStore(readOnlyPath: fixture.path)
+        let inClear = try await mixed.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE length(line) > 0")
+        }
+        #expect(inClear == 21)
+        try Self.expectAgreement(mixed, times: .utc)
+        var edited = ""
+        try mixed.forEachEventJSON(EventQuery()) { object in
+            let text = String(decoding: object, as: UTF8.self)
+            if text.hasPrefix(#"{"id":3,"#) { edited = text }
+            return true
+        }
+        #expect(edited.contains(#""source":"elsewhere","process.name""#), "\(edited)")
+        #expect(edited.contains(#""process.pid":7,"#), "\(edited)")
+        #expect(edited.contains(#""log.syslog.severity.name":"crit""#), "\(edited)")
+        #expect(edited.contains(#""message":"edited""#), "\(edited)")
+        #expect(edited.contains(#""fields":{"user.name":["x","y"]}"#), "\(edited)")
+    }
+
+    /// Every event of `store`, in every style: the fast path's JSON is the general path's.
+    private static func expectAgreement(_ store: SQLiteStore, times: TimeFormatter) throws {
         for style in [EventJSON.Style.plain, .timesketch(clock: .event), .timesketch(clock: .received)] {
             var expected: [[UInt8]] = []
             try store.forEachEvent(EventQuery()) { event in

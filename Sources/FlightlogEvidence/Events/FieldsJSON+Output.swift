@@ -1,4 +1,4 @@
-import FlightlogWire
+package import FlightlogWire
 import Foundation
 
 extension FieldsJSON {
@@ -52,6 +52,60 @@ extension FieldsJSON {
                 Self.appendRenamed(stored, pairs, count, to: &out)
             } else {
                 out.append(contentsOf: stored)
+            }
+        }
+    }
+
+    /// ``appendForOutput(_:names:to:)`` of the fields of `entry`, written from its batch's spans with no stored form in
+    /// between (the export's hot path): the same bytes. Returns false, with nothing appended, when a key repeats
+    /// (rare: ``appendForOutput(_:names:to:)`` groups them) or there are more fields than an event may carry.
+    package static func appendForOutput(
+        _ layout: EventLayout,
+        _ entry: EventLayout.Entry,
+        names: OutputNames = .ecs,
+        to out: inout [UInt8]
+    ) -> Bool {
+        let count = entry.fieldRange.count
+        guard count <= WireLimits.maxFieldsPerEvent else { return false }
+        return layout.bytes.withUnsafeBufferPointer { all in
+            func bytes(_ span: EventLayout.Span) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(rebasing: all[span.start..<(span.start + span.count)])
+            }
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: max(count, 1)) { renamed in
+                for (position, index) in entry.fieldRange.enumerated() {
+                    renamed[position] =
+                        names == .ecs ? FieldSchema.renamedIndex(bytes(layout.fields[index].key)) ?? -1 : -1
+                }
+                // Whether two keys are written the same (``sameKey``, on the unescaped bytes: the encoder escapes
+                // deterministically, and no ECS name holds a byte it escapes).
+                func same(_ a: Int, _ b: Int) -> Bool {
+                    let keyA = bytes(layout.fields[entry.firstField + a].key)
+                    let keyB = bytes(layout.fields[entry.firstField + b].key)
+                    switch (renamed[a] >= 0, renamed[b] >= 0) {
+                    case (true, true): return renamed[a] == renamed[b]
+                    case (true, false): return FieldSchema.renamed[renamed[a]].ecs.elementsEqual(keyB)
+                    case (false, true): return FieldSchema.renamed[renamed[b]].ecs.elementsEqual(keyA)
+                    case (false, false): return keyA.elementsEqual(keyB)
+                    }
+                }
+                for later in 1..<max(count, 1) {
+                    for earlier in 0..<later where same(earlier, later) { return false }
+                }
+                out.append(UInt8(ascii: "{"))
+                for (position, index) in entry.fieldRange.enumerated() {
+                    if position > 0 { out.append(UInt8(ascii: ",")) }
+                    if renamed[position] >= 0 {
+                        out.append(UInt8(ascii: "\""))
+                        out.append(contentsOf: FieldSchema.renamed[renamed[position]].ecs)
+                        out.append(UInt8(ascii: "\""))
+                    } else {
+                        Self.appendString(bytes(layout.fields[index].key), to: &out)
+                    }
+                    out.append(UInt8(ascii: ":"))
+                    Self.appendString(bytes(layout.fields[index].value), to: &out)
+                }
+                out.append(UInt8(ascii: "}"))
+                return true
             }
         }
     }

@@ -156,6 +156,8 @@ struct BatchBackedRow {
             }
             return
         }
+        guard !FieldsJSON.appendForOutput(layout, entry, names: .ecs, to: &out) else { return }
+        // A repeated key: through the stored form, which groups its values.
         FieldsJSON.withJSON(layout, entry, scratch: &scratch) { FieldsJSON.appendForOutput($0, names: .ecs, to: &out) }
     }
 }

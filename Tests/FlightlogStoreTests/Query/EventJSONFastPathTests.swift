@@ -1,6 +1,7 @@
 import FlightlogEvidence
 import FlightlogStoreTestSupport
 import FlightlogTestSupport
+import FlightlogWire
 import Foundation
 import GRDB
 import Testing
@@ -52,8 +53,47 @@ struct EventJSONFastPathTests {
         #expect(edited.contains(#""fields":{"user.name":["x","y"]}"#), "\(edited)")
     }
 
+    /// Fields written straight from the batch: renamed keys, a key an ECS name would collide with, repeated keys
+    /// (grouped into arrays through the stored form), escapes, no fields, and a line that is not UTF-8.
+    @Test func fieldsWrittenFromTheBatchAgreeWithTheStoredForm() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agent = TestAgent(name: "ws-fields")
+        let store = try SQLiteStore(path: dir.file("db.sqlite"))
+        try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+        let sets: [[(String, String)]] = [
+            [("user", "mchen"), ("program", "sshd"), ("pid", "42"), ("severity", "info"), ("src_ip", "10.0.0.1")],
+            [("user", "mchen"), ("user.name", "root")],
+            [("event", "a"), ("event", "b"), ("other", "c"), ("event", "d")],
+            [("quote\"key", "tab\tand\\back"), ("ctl", "\u{1}\u{1F}"), ("é", "naïve ✓")],
+            [],
+        ]
+        var events = sets.enumerated().map { index, fields in
+            Event(
+                timeNanos: 1_700_000_000_000_000_000 + Int64(index),
+                observedNanos: 1_700_000_000_000_000_000 + Int64(index),
+                host: agent.name,
+                source: "/var/log/app.log",
+                line: Array("line \(index)".utf8),
+                fields: fields.map { Event.Field($0.0, $0.1) }
+            )
+        }
+        events.append(
+            Event(
+                timeNanos: 1_700_000_000_000_000_100,
+                observedNanos: 1_700_000_000_000_000_100,
+                host: agent.name,
+                source: "/var/log/app.log",
+                line: [0x66, 0xFF, 0xFE, 0x0A],
+                fields: [Event.Field("user", "x"), Event.Field("user", "y")]
+            )
+        )
+        try await agent.ingest(try agent.chain([events]), into: store)
+        try Self.expectAgreement(store, times: .utc, events: 6)
+    }
+
     /// Every event of `store`, in every style: the fast path's JSON is the general path's.
-    private static func expectAgreement(_ store: SQLiteStore, times: TimeFormatter) throws {
+    private static func expectAgreement(_ store: SQLiteStore, times: TimeFormatter, events: Int = 11) throws {
         for style in [EventJSON.Style.plain, .timesketch(clock: .event), .timesketch(clock: .received)] {
             var expected: [[UInt8]] = []
             try store.forEachEvent(EventQuery()) { event in
@@ -65,7 +105,7 @@ struct EventJSONFastPathTests {
                 actual.append(object)
                 return true
             }
-            #expect(expected.count > 10)
+            #expect(expected.count >= events)
             #expect(actual.count == expected.count)
             for (got, want) in zip(actual, expected) {
                 #expect(String(decoding: got, as: UTF8.self) == String(decoding: want, as: UTF8.self))

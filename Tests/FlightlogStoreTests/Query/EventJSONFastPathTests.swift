@@ -68,26 +68,11 @@ struct EventJSONFastPathTests {
             [("quote\"key", "tab\tand\\back"), ("ctl", "\u{1}\u{1F}"), ("é", "naïve ✓")],
             [],
         ]
-        var events = sets.enumerated().map { index, fields in
-            Event(
-                timeNanos: 1_700_000_000_000_000_000 + Int64(index),
-                observedNanos: 1_700_000_000_000_000_000 + Int64(index),
-                host: agent.name,
-                source: "/var/log/app.log",
-                line: Array("line \(index)".utf8),
-                fields: fields.map { Event.Field($0.0, $0.1) }
-            )
-        }
-        events.append(
-            Event(
-                timeNanos: 1_700_000_000_000_000_100,
-                observedNanos: 1_700_000_000_000_000_100,
-                host: agent.name,
-                source: "/var/log/app.log",
-                line: [0x66, 0xFF, 0xFE, 0x0A],
-                fields: [Event.Field("user", "x"), Event.Field("user", "y")]
-            )
-        )
+        // The last line is not UTF-8, with a repeated key.
+        let fields = sets + [[("user", "x"), ("user", "y")]]
+        var events = agent.events(fields.count, prefix: "line")
+        for index in events.indices { events[index].fields = fields[index].map { Event.Field($0.0, $0.1) } }
+        events[events.count - 1].line = [0x66, 0xFF, 0xFE, 0x0A]
         try await agent.ingest(try agent.chain([events]), into: store)
         try Self.expectAgreement(store, times: .utc, events: 6)
     }

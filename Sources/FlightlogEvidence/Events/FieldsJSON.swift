@@ -73,7 +73,7 @@ public enum FieldsJSON {
     }
 
     /// Appends UTF-8 `bytes` as a quoted JSON string.
-    static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    package static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxStringLength(bytes.count)) { buffer in
             guard let base = buffer.baseAddress else { return }
             var count = 0

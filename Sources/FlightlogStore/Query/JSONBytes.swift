@@ -8,8 +8,6 @@ import GRDBSQLite
 struct JSONBytes {
     let times: TimeFormatter
 
-    static let hex: StaticString = "0123456789abcdef"
-
     /// A column as a JSON string, or `null`.
     static func text(_ row: SQLiteStatement, _ index: Int32, to out: inout [UInt8]) {
         if sqlite3_column_type(row, index) == SQLITE_NULL {
@@ -19,29 +17,10 @@ struct JSONBytes {
         }
     }
 
-    /// `bytes` (valid UTF-8) quoted and escaped as ``FieldsJSON/appendString(_:to:)`` does.
+    /// `bytes` (valid UTF-8) quoted and escaped by ``FieldsJSON/appendString(_:to:)``, which finds the bytes to
+    /// escape 8 at a time: a line is mostly bytes that need none.
     static func string(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var start = 0
-        for (offset, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == 0x5C {
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<offset]))
-            start = offset + 1
-            switch byte {
-            case UInt8(ascii: "\""): out += [0x5C, UInt8(ascii: "\"")]
-            case 0x5C: out += [0x5C, 0x5C]
-            case UInt8(ascii: "\n"): out += [0x5C, UInt8(ascii: "n")]
-            case UInt8(ascii: "\r"): out += [0x5C, UInt8(ascii: "r")]
-            case UInt8(ascii: "\t"): out += [0x5C, UInt8(ascii: "t")]
-            default:
-                out += [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")]
-                Self.hex.withUTF8Buffer { digits in
-                    out.append(digits[Int(byte >> 4)])
-                    out.append(digits[Int(byte & 0xf)])
-                }
-            }
-        }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
-        out.append(UInt8(ascii: "\""))
+        FieldsJSON.appendString(bytes, to: &out)
     }
 
     static func unsigned(_ value: UInt64, to out: inout [UInt8]) {

@@ -54,7 +54,8 @@ struct EventJSONFastPathTests {
     }
 
     /// Fields written straight from the batch: renamed keys, a key an ECS name would collide with, repeated keys
-    /// (grouped into arrays through the stored form), escapes, no fields, and a line that is not UTF-8.
+    /// (grouped into arrays through the stored form), escapes in keys, values and a line, no fields, and a line
+    /// that is not UTF-8.
     @Test func fieldsWrittenFromTheBatchAgreeWithTheStoredForm() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
@@ -73,6 +74,7 @@ struct EventJSONFastPathTests {
         var events = agent.events(fields.count, prefix: "line")
         for index in events.indices { events[index].fields = fields[index].map { Event.Field($0.0, $0.1) } }
         events[events.count - 1].line = [0x66, 0xFF, 0xFE, 0x0A]
+        events[3].line = Array("a \"quote\", a back\\slash, a\ttab, \u{1}\u{1F} and more than eight bytes after".utf8)
         try await agent.ingest(try agent.chain([events]), into: store)
         try Self.expectAgreement(store, times: .utc, events: 6)
     }

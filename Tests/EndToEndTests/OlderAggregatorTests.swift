@@ -17,21 +17,8 @@ struct OlderAggregatorTests {
         defer { scratch.cleanup() }
         let listener = try RawListener()
         defer { listener.close() }
-        let agent = try await listener.startAgent(
-            in: scratch,
-            hostname: "ws-older",
-            watching: Data("a line for the first batch\n".utf8),
-            arguments: ["--flush-interval-ms", "50"]
-        )
+        let (agent, epoch, batch) = try await Self.firstBatchNotStored(listener, scratch)
         defer { Harness.killHard(agent) }
-
-        // First connection: batch 1 is "not stored".
-        let first = try listener.accept(seconds: 60)
-        let (epoch, _) = try Self.welcome(first, lastSequence: 0, hash: .zero)
-        let batch = try Self.nextBatch(first)
-        #expect(batch.sequence == 1)
-        try Self.send(first, .error(ErrorMessage(code: .storageFailure, sequence: 1, message: "not stored")))
-        Glibc.close(first)
 
         // Second connection: the aggregator claims batch 1 as its head.
         let second = try listener.accept(seconds: 60)
@@ -43,6 +30,70 @@ struct OlderAggregatorTests {
         #expect(resent.hash == batch.hash)
         let log = (try? String(contentsOfFile: scratch.file("agent.log"), encoding: .utf8)) ?? ""
         #expect(log.contains("names a head past a batch it said it did not store"), "\(log.suffix(2000))")
+    }
+
+    /// The same with the agent killed (`kill -9`) between the two connections: which batch was not stored is kept in
+    /// its state directory, so the restarted agent sends batch 1 again too.
+    @Test func theUnstoredBatchIsSentAgainAfterTheAgentIsKilledAndRestarted() async throws {
+        let scratch = try TempDirectory()
+        defer { scratch.cleanup() }
+        let listener = try RawListener()
+        defer { listener.close() }
+        let (agent, _, batch) = try await Self.firstBatchNotStored(listener, scratch)
+        defer { Harness.killHard(agent) }
+        // The agent writes `unstored` before it reconnects: wait for it, then kill it.
+        try await Harness.eventuallyAsync(seconds: 60, "the agent records the unstored batch") {
+            FileManager.default.fileExists(atPath: scratch.file("state/unstored"))
+        }
+        Harness.killHard(agent)
+
+        let restarted = try Harness.start(
+            "flightlog-agent",
+            [
+                "run", "--aggregator", "127.0.0.1:\(listener.port)", "--key", scratch.file("agent.key"),
+                "--state-dir", scratch.file("state"), "--watch", scratch.file("app.log"), "--hostname", "ws-older",
+                "--insecure-plaintext", "--flush-interval-ms", "50",
+            ],
+            log: scratch.file("agent.log")
+        )
+        defer { Harness.killHard(restarted) }
+        var second = try listener.accept(seconds: 60)
+        // The killed agent may have reconnected once before it died: serve the restarted one.
+        if (try? Self.welcome(second, lastSequence: 1, hash: batch.hash)) == nil {
+            Glibc.close(second)
+            second = try listener.accept(seconds: 60)
+            _ = try Self.welcome(second, lastSequence: 1, hash: batch.hash)
+        }
+        defer { Glibc.close(second) }
+        let resent = try Self.nextBatch(second)
+        #expect(resent.sequence == 1, "the restarted agent must send batch 1 again, not take it as stored")
+        #expect(resent.hash == batch.hash)
+    }
+
+    /// Starts the real agent on one line and plays the first connection: WELCOME with nothing stored, batch 1
+    /// answered ERROR `storageFailure`, the connection closed. Returns the agent, its epoch and batch 1.
+    static func firstBatchNotStored(
+        _ listener: RawListener,
+        _ scratch: TempDirectory
+    ) async throws -> (Subprocess, UInt64, SignedBatch) {
+        let agent = try await listener.startAgent(
+            in: scratch,
+            hostname: "ws-older",
+            watching: Data("a line for the first batch\n".utf8),
+            arguments: ["--flush-interval-ms", "50"]
+        )
+        do {
+            let first = try listener.accept(seconds: 60)
+            defer { Glibc.close(first) }
+            let (epoch, _) = try Self.welcome(first, lastSequence: 0, hash: .zero)
+            let batch = try Self.nextBatch(first)
+            #expect(batch.sequence == 1)
+            try Self.send(first, .error(ErrorMessage(code: .storageFailure, sequence: 1, message: "not stored")))
+            return (agent, epoch, batch)
+        } catch {
+            Harness.killHard(agent)
+            throw error
+        }
     }
 
     /// Reads HELLO, answers CHALLENGE, reads PROOF (not checked: this aggregator trusts anyone), answers WELCOME with

@@ -11,6 +11,7 @@ import Synchronization
 /// ```
 /// chain.json                       ChainState, replaced atomically
 /// spool/00000000000000000042.flb   one signed batch envelope per file, named by sequence
+/// unstored                         "EPOCH SEQUENCE": the batch an aggregator said it did not store
 /// status.json                      counters of the running agent (informational)
 /// ```
 public actor Journal {
@@ -34,6 +35,9 @@ public actor Journal {
     static let maxSpoolFileLength = WireLimits.maxFrameLength
 
     var statePath: String { self.directory + "/chain.json" }
+    nonisolated var unstoredPath: String { self.directory + "/unstored" }
+    /// What `unstored` held at start, or ``noteUnstored(_:)`` set since.
+    private var unstoredSequence: UInt64?
     nonisolated var spoolDirectory: String { self.directory + "/spool" }
 
     /// Opens the state directory, creating a fresh chain (new epoch) when it holds none, and removes spool files
@@ -73,6 +77,32 @@ public actor Journal {
         let (spooled, bytes) = try Self.loadSpool(directory + "/spool", nextSequence: self.state.nextSequence)
         self.spooled = spooled
         self.spoolBytes = bytes
+        // Another chain's (a new epoch after the file was written) or unreadable: nothing to resend.
+        if let bytes = try? DurableFile.read(directory + "/unstored", limit: 64),
+            case let words = String(decoding: bytes, as: UTF8.self).split(separator: " "), words.count == 2,
+            UInt64(words[0]) == self.state.epoch, let sequence = UInt64(words[1])
+        {
+            self.unstoredSequence = sequence
+        }
+    }
+
+    /// The batch of this chain the last aggregator answered ERROR `storageFailure` (not stored), while the spool
+    /// still holds it: sent again whatever the next WELCOME names (PROTOCOL.md §7.3 rule 3), after a restart too.
+    /// Nil once the batch is acknowledged (an aggregator that stores it acknowledges it; the spool drops it).
+    public var unstored: UInt64? {
+        guard let sequence = self.unstoredSequence, self.spooled[sequence] != nil else { return nil }
+        return sequence
+    }
+
+    /// Keeps `sequence` as ``unstored`` (written durably, so that a restart still sends it again), or forgets it.
+    public func noteUnstored(_ sequence: UInt64?) throws(AgentError) {
+        guard sequence != self.unstoredSequence else { return }
+        if let sequence {
+            try DurableFile.write(Array("\(self.state.epoch) \(sequence)".utf8), to: self.unstoredPath)
+        } else if unlink(self.unstoredPath) != 0 && errno != ENOENT {
+            throw AgentError.io(path: self.unstoredPath, reason: DurableFile.errnoText())
+        }
+        self.unstoredSequence = sequence
     }
 
     private static func loadSpool(

@@ -45,8 +45,9 @@ public final class Shipper: Service {
     public func run() async throws {
         var backoff = ReconnectBackoff()
         var attempt = 0
-        // The batch the last connection's aggregator said it did not store, for the next WELCOME.
-        var unstored: UInt64?
+        // The batch the last connection's aggregator said it did not store, for the next WELCOME; kept in the state
+        // directory, so that a restart in between does not forget it.
+        var unstored = await self.journal.unstored
         while !Task.isCancelled {
             if Task.isShuttingDownGracefully, await self.journal.spoolStatus.batches == 0 { return }
             attempt += 1
@@ -63,6 +64,7 @@ public final class Shipper: Service {
                     return
                 case .ended(let reason, let retryable, let refusal, let greeting, let notStored):
                     unstored = notStored
+                    await self.keep(notStored)
                     self.counters.note("connection", "disconnected: \(reason)")
                     self.counters.note("last_error", reason)
                     var metadata: Logger.Metadata = ["reason": "\(reason)"]
@@ -91,6 +93,19 @@ public final class Shipper: Service {
             }
             if Task.isShuttingDownGracefully { return }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: ReconnectBackoff.jittered(ceiling)) }
+        }
+    }
+
+    /// Writes what ``Journal/unstored`` is to be; a failure to write is logged, not fatal (the batch stays in the
+    /// spool, and this process still remembers it).
+    private func keep(_ unstored: UInt64?) async {
+        do {
+            try await self.journal.noteUnstored(unstored)
+        } catch {
+            self.logger.warning(
+                "Cannot record which batch the aggregator did not store; it is sent again unless the agent restarts",
+                metadata: ["error": "\(error)"]
+            )
         }
     }
 

@@ -76,17 +76,9 @@ extension FieldsJSON {
                     renamed[position] =
                         names == .ecs ? FieldSchema.renamedIndex(bytes(layout.fields[index].key)) ?? -1 : -1
                 }
-                // Whether two keys are written the same (``sameKey``, on the unescaped bytes: the encoder escapes
-                // deterministically, and no ECS name holds a byte it escapes).
                 func same(_ a: Int, _ b: Int) -> Bool {
-                    let keyA = bytes(layout.fields[entry.firstField + a].key)
-                    let keyB = bytes(layout.fields[entry.firstField + b].key)
-                    switch (renamed[a] >= 0, renamed[b] >= 0) {
-                    case (true, true): return renamed[a] == renamed[b]
-                    case (true, false): return FieldSchema.renamed[renamed[a]].ecs.elementsEqual(keyB)
-                    case (false, true): return FieldSchema.renamed[renamed[b]].ecs.elementsEqual(keyA)
-                    case (false, false): return keyA.elementsEqual(keyB)
-                    }
+                    let keys = (layout.fields[entry.firstField + a].key, layout.fields[entry.firstField + b].key)
+                    return Self.sameKey(renamed[a], bytes(keys.0), renamed[b], bytes(keys.1))
                 }
                 for later in 1..<max(count, 1) {
                     for earlier in 0..<later where same(earlier, later) { return false }
@@ -173,21 +165,31 @@ extension FieldsJSON {
 
     /// Whether `a` and `b` are written with the same key (after renaming).
     private static func sameKey(_ bytes: UnsafeBufferPointer<UInt8>, _ a: Pair, _ b: Pair) -> Bool {
-        switch (a.renamed >= 0, b.renamed >= 0) {
-        case (true, true): return a.renamed == b.renamed
-        case (true, false): return Self.isECSName(a.renamed, bytes, b)
-        case (false, true): return Self.isECSName(b.renamed, bytes, a)
-        case (false, false):
-            let length = a.keyEnd - a.keyStart
-            guard length == b.keyEnd - b.keyStart, let base = bytes.baseAddress else { return false }
-            return memcmp(base + a.keyStart, base + b.keyStart, length) == 0
+        func key(_ pair: Pair) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: bytes[(pair.keyStart + 1)..<(pair.keyEnd - 1)])
         }
+        return Self.sameKey(a.renamed, key(a), b.renamed, key(b))
     }
 
-    /// Whether the key of `pair`, as stored, is the ECS name of ``FieldSchema/renamed``[`index`].
-    private static func isECSName(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ pair: Pair) -> Bool {
-        let key = UnsafeBufferPointer(rebasing: bytes[(pair.keyStart + 1)..<(pair.keyEnd - 1)])
-        return FieldSchema.renamed[index].ecs.withUnsafeBufferPointer { $0.elementsEqual(key) }
+    /// Whether two keys, each its index in ``FieldSchema/renamed`` (or -1) and its bytes (escaped as stored, or not
+    /// at all: the encoder escapes deterministically, and no ECS name holds a byte it escapes), are written the same
+    /// after renaming: both renamed to the same name, one the ECS name the other is renamed to, or equal bytes.
+    private static func sameKey(
+        _ renamedA: Int,
+        _ keyA: UnsafeBufferPointer<UInt8>,
+        _ renamedB: Int,
+        _ keyB: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        switch (renamedA >= 0, renamedB >= 0) {
+        case (true, true): return renamedA == renamedB
+        case (true, false): return FieldSchema.renamed[renamedA].ecs.withUnsafeBufferPointer { $0.elementsEqual(keyB) }
+        case (false, true): return FieldSchema.renamed[renamedB].ecs.withUnsafeBufferPointer { $0.elementsEqual(keyA) }
+        case (false, false):
+            guard keyA.count == keyB.count, let baseA = keyA.baseAddress, let baseB = keyB.baseAddress else {
+                return keyA.count == keyB.count
+            }
+            return memcmp(baseA, baseB, keyA.count) == 0
+        }
     }
 
     /// Whether any key occurs twice. The encoder escapes deterministically, so equal keys have equal bytes.

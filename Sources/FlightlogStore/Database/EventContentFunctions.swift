@@ -95,7 +95,7 @@ public enum EventContentFunctions {
         -> Void
 
     /// What a row holds in a column whose value is to be read from the event's batch.
-    private enum Marker {
+    enum Marker {
         /// An empty value of any storage class but NULL (`line` is `x''`, `fields` is `''`).
         case empty
         /// The integer 0 (`observed_ns`).
@@ -105,13 +105,37 @@ public enum EventContentFunctions {
         /// NULL (`pid`, `severity`), in a row: with no batch id it is an outer join's missing row, and stays NULL.
         case null
 
+        /// Whether a function's argument `stored` is the marker; `batch` is its batch id argument.
         func matches(_ stored: OpaquePointer, batch: OpaquePointer?) -> Bool {
-            let type = sqlite3_value_type(stored)
+            self.matches(
+                type: sqlite3_value_type(stored),
+                bytes: { sqlite3_value_bytes(stored) },
+                integer: { sqlite3_value_int64(stored) },
+                batchIsNull: sqlite3_value_type(batch) == SQLITE_NULL
+            )
+        }
+
+        /// Whether column `column` of the current row of `row` is the marker; `batchColumn` holds its batch id.
+        func matches(_ row: SQLiteStatement, _ column: Int32, batchColumn: Int32) -> Bool {
+            self.matches(
+                type: sqlite3_column_type(row, column),
+                bytes: { sqlite3_column_bytes(row, column) },
+                integer: { sqlite3_column_int64(row, column) },
+                batchIsNull: sqlite3_column_type(row, batchColumn) == SQLITE_NULL
+            )
+        }
+
+        private func matches(
+            type: Int32,
+            bytes: () -> Int32,
+            integer: () -> Int64,
+            batchIsNull: Bool
+        ) -> Bool {
             switch self {
-            case .empty: return type != SQLITE_NULL && sqlite3_value_bytes(stored) == 0
-            case .zero: return type == SQLITE_INTEGER && sqlite3_value_int64(stored) == 0
-            case .emptyText: return type == SQLITE_TEXT && sqlite3_value_bytes(stored) == 0
-            case .null: return type == SQLITE_NULL && sqlite3_value_type(batch) != SQLITE_NULL
+            case .empty: return type != SQLITE_NULL && bytes() == 0
+            case .zero: return type == SQLITE_INTEGER && integer() == 0
+            case .emptyText: return type == SQLITE_TEXT && bytes() == 0
+            case .null: return type == SQLITE_NULL && !batchIsNull
             }
         }
     }
@@ -221,23 +245,15 @@ public enum EventContentFunctions {
         }
         let cache = Unmanaged<BatchContentCache>.fromOpaque(data).takeUnretainedValue()
         let batchID = sqlite3_value_int64(batchValue)
-        let index = sqlite3_value_int64(indexValue)
         let layout: EventLayout
+        let index: Int
         do {
-            layout = try cache.layout(of: batchID, db: db)
+            (layout, index) = try cache.event(sqlite3_value_int64(indexValue), of: batchID, db: db)
         } catch {
             sqlite3_result_error(context, error.message, -1)
             return
         }
-        guard index >= 0, index < Int64(layout.entries.count) else {
-            sqlite3_result_error(
-                context,
-                "event \(index) of batch \(batchID) is not in its signed payload (\(layout.entries.count) events); run `flightlog verify`",
-                -1
-            )
-            return
-        }
-        body(context, cache, layout, batchID, Int(index))
+        body(context, cache, layout, batchID, index)
     }
 }
 
@@ -313,6 +329,22 @@ final class BatchContentCache: @unchecked Sendable {
         }
         self.scratchHolds = (batchID, index, count)
         return result
+    }
+
+    /// Event `index` of batch `batchID`: the batch's layout (``layout(of:db:)``) and the index, checked to be in it.
+    func event(
+        _ index: Int64,
+        of batchID: Int64,
+        db: OpaquePointer
+    ) throws(BatchContentError) -> (EventLayout, Int) {
+        let layout = try self.layout(of: batchID, db: db)
+        guard index >= 0, index < Int64(layout.entries.count) else {
+            throw BatchContentError(
+                message:
+                    "event \(index) of batch \(batchID) is not in its signed payload (\(layout.entries.count) events); run `flightlog verify`"
+            )
+        }
+        return (layout, Int(index))
     }
 
     /// Batch `batchID`'s events, located in its inflated payload: from the cache, or read and inflated.

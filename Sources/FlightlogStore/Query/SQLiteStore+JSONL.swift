@@ -60,16 +60,12 @@ struct BatchBackedRow {
 
     init(_ row: SQLiteStatement, batches: BatchContentCache, db: Database) throws {
         self.row = row
-        func type(_ column: Int32) -> Int32 { sqlite3_column_type(row, column) }
-        func empty(_ column: Int32) -> Bool { sqlite3_column_bytes(row, column) == 0 }
-        // The markers of EventContentFunctions.Marker, column by column.
+        func holds(_ marker: EventContentFunctions.Marker, _ column: Int32) -> Bool {
+            marker.matches(row, column, batchColumn: 18)
+        }
         self.needs = (
-            line: type(12) != SQLITE_NULL && empty(12),
-            fields: type(13) != SQLITE_NULL && empty(13),
-            observed: type(2) == SQLITE_INTEGER && sqlite3_column_int64(row, 2) == 0,
-            source: type(6) == SQLITE_TEXT && empty(6),
-            pid: type(8) == SQLITE_NULL,
-            severity: type(11) == SQLITE_NULL
+            line: holds(.empty, 12), fields: holds(.empty, 13), observed: holds(.zero, 2),
+            source: holds(.emptyText, 6), pid: holds(.null, 8), severity: holds(.null, 11)
         )
         guard
             self.needs.line || self.needs.fields || self.needs.observed || self.needs.source || self.needs.pid
@@ -78,26 +74,28 @@ struct BatchBackedRow {
             (self.layout, self.entry, self.spans) = (nil, nil, nil)
             return
         }
-        let batchID = sqlite3_column_int64(row, 18)
-        let index = sqlite3_column_int64(row, 17)
-        let layout = try Self.layout(of: batchID, batches, db)
-        guard index >= 0, index < Int64(layout.entries.count) else {
-            throw DatabaseError(
-                message:
-                    "event \(index) of batch \(batchID) is not in its signed payload (\(layout.entries.count) events); run `flightlog verify`"
-            )
-        }
-        let entry = layout.entries[Int(index)]
+        let (layout, index) = try Self.event(
+            sqlite3_column_int64(row, 17),
+            of: sqlite3_column_int64(row, 18),
+            batches,
+            db
+        )
+        let entry = layout.entries[index]
         self.layout = layout
         self.entry = entry
         self.spans = self.needs.pid || self.needs.severity ? IndexedSpans(layout, entry) : nil
     }
 
-    /// Batch `batchID`'s layout, failing as the SQL functions do when it cannot be read.
-    private static func layout(of batchID: Int64, _ batches: BatchContentCache, _ db: Database) throws -> EventLayout {
+    /// ``BatchContentCache/event(_:of:db:)``, failing as the SQL functions do when the event cannot be read.
+    private static func event(
+        _ index: Int64,
+        of batchID: Int64,
+        _ batches: BatchContentCache,
+        _ db: Database
+    ) throws -> (EventLayout, Int) {
         guard let connection = db.sqliteConnection else { throw DatabaseError(message: "the connection is closed") }
         do {
-            return try batches.layout(of: batchID, db: connection)
+            return try batches.event(index, of: batchID, db: connection)
         } catch {
             throw DatabaseError(message: error.message)
         }

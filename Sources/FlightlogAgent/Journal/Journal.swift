@@ -36,7 +36,7 @@ public actor Journal {
 
     var statePath: String { self.directory + "/chain.json" }
     nonisolated var unstoredPath: String { self.directory + "/unstored" }
-    /// What `unstored` held at start, or ``noteUnstored(_:)`` set since.
+    /// What the `unstored` file held at start, or ``noteUnstored(_:)`` set since.
     private var unstoredSequence: UInt64?
     nonisolated var spoolDirectory: String { self.directory + "/spool" }
 
@@ -94,15 +94,15 @@ public actor Journal {
         return sequence
     }
 
-    /// Keeps `sequence` as ``unstored`` (written durably, so that a restart still sends it again), or forgets it.
+    /// Keeps `sequence` as ``unstored``, or forgets it: in memory at once, then in the state directory (written
+    /// durably, so that a restart still sends it again); throws if the file cannot be written or removed.
     public func noteUnstored(_ sequence: UInt64?) throws(AgentError) {
-        guard sequence != self.unstoredSequence else { return }
+        self.unstoredSequence = sequence
         if let sequence {
             try DurableFile.write(Array("\(self.state.epoch) \(sequence)".utf8), to: self.unstoredPath)
         } else if unlink(self.unstoredPath) != 0 && errno != ENOENT {
             throw AgentError.io(path: self.unstoredPath, reason: DurableFile.errnoText())
         }
-        self.unstoredSequence = sequence
     }
 
     private static func loadSpool(

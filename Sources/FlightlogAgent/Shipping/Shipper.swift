@@ -45,9 +45,6 @@ public final class Shipper: Service {
     public func run() async throws {
         var backoff = ReconnectBackoff()
         var attempt = 0
-        // The batch the last connection's aggregator said it did not store, for the next WELCOME; kept in the state
-        // directory, so that a restart in between does not forget it.
-        var unstored = await self.journal.unstored
         while !Task.isCancelled {
             if Task.isShuttingDownGracefully, await self.journal.spoolStatus.batches == 0 { return }
             attempt += 1
@@ -56,14 +53,14 @@ public final class Shipper: Service {
             let ackedBefore = self.counters["batches_acked"] + self.counters["batches_acked_duplicate"]
             let ceiling: Double
             do {
-                let outcome = try await self.session(resendFrom: unstored)
-                unstored = nil
+                // The batch the last connection's aggregator said it did not store, for this WELCOME (kept by the
+                // journal, across restarts too).
+                let outcome = try await self.session(resendFrom: await self.journal.unstored)
                 switch outcome {
                 case .drained:
                     self.counters.note("connection", "closed: everything was shipped and the agent stopped")
                     return
                 case .ended(let reason, let retryable, let refusal, let greeting, let notStored):
-                    unstored = notStored
                     await self.keep(notStored)
                     self.counters.note("connection", "disconnected: \(reason)")
                     self.counters.note("last_error", reason)
@@ -96,8 +93,8 @@ public final class Shipper: Service {
         }
     }
 
-    /// Writes what ``Journal/unstored`` is to be; a failure to write is logged, not fatal (the batch stays in the
-    /// spool, and this process still remembers it).
+    /// Sets what ``Journal/unstored`` is to be; a failure to write it down is logged, not fatal (the batch stays in
+    /// the spool, and the journal still holds it in memory).
     private func keep(_ unstored: UInt64?) async {
         do {
             try await self.journal.noteUnstored(unstored)

@@ -29,6 +29,13 @@ public enum EventContentFunctions {
     /// The SQL for an event's line in a query over `events` aliased `alias`.
     static func line(_ alias: String = "e") -> String { Self.call("event_line", "line", alias) }
 
+    /// The SQL for whether an event's line contains one of the patterns of the next parameter, over `events` aliased
+    /// `alias`: `sigma_contains_any` of ``line(_:)`` (``SubstringSetFunction``), searching the line where it lies in
+    /// the cached batch instead of copying it into an SQL value for each rule that searches it.
+    static func lineContainsAny(_ alias: String = "e") -> String {
+        "event_line_contains_any(\(alias).line, \(alias).batch_id, \(alias).idx, ?)"
+    }
+
     /// The SQL for an event's `fields` JSON in a query over `events` aliased `alias`.
     static func fields(_ alias: String = "e") -> String { Self.call("event_fields", "fields", alias) }
 
@@ -64,13 +71,13 @@ public enum EventContentFunctions {
             ("event_observed", Self.observedFunction), ("event_source", Self.sourceFunction),
             ("event_severity", Self.severityFunction), ("event_pid", Self.pidFunction),
         ]
-        for (name, function) in functions {
+        for (name, function) in functions + [("event_line_contains_any", Self.lineContainsAnyFunction)] {
             // One reference per registration: SQLite calls `destroy` once for each when the connection closes.
             let data = Unmanaged.passRetained(cache).toOpaque()
             let code = sqlite3_create_function_v2(
                 db.sqliteConnection,
                 name,
-                3,
+                name == "event_line_contains_any" ? 4 : 3,
                 SQLITE_UTF8,
                 data,
                 function,
@@ -149,6 +156,24 @@ public enum EventContentFunctions {
                     sqlite3_result_zeroblob(context, 0)
                 }
             }
+        }
+    }
+
+    private static let lineContainsAnyFunction: Implementation = { context, count, arguments in
+        guard let context, let arguments, count == 4, let stored = arguments[0] else { return }
+        let set = SubstringSetFunction.patternSet(context, arguments, 3)
+        // As `CAST(event_line(…) AS TEXT)` would give it: NULL stays NULL, a line in clear is the row's own.
+        guard sqlite3_value_type(stored) != SQLITE_NULL else {
+            sqlite3_result_null(context)
+            return
+        }
+        guard Marker.empty.matches(stored, batch: arguments[1]) else {
+            sqlite3_result_int(context, SubstringSetFunction.withBytes(stored) { set.found(in: $0) } ? 1 : 0)
+            return
+        }
+        EventContentFunctions.fromBatch(context, 3, arguments, marker: .empty) { context, _, layout, _, index in
+            let found = layout.withBytes(layout.entries[index].line) { set.found(in: UnsafeRawBufferPointer($0)) }
+            sqlite3_result_int(context, found ? 1 : 0)
         }
     }
 

@@ -65,9 +65,16 @@ public enum SigmaSQLCompiler {
     }
 
     static func part(_ expression: SigmaExpression, _ arguments: inout [String]) -> Part {
+        // One substring search alone is a list of one (see ``any(_:_:)``).
+        if Self.substringSearch(expression) != nil { return Self.any([expression], &arguments) }
+        return Self.singlePart(expression, &arguments)
+    }
+
+    /// ``part(_:_:)``, with each comparison compiled on its own.
+    static func singlePart(_ expression: SigmaExpression, _ arguments: inout [String]) -> Part {
         switch expression {
         case .all(let parts): return Part.all(parts.map { Self.part($0, &arguments) })
-        case .any(let parts): return Part.any(parts.map { Self.part($0, &arguments) })
+        case .any(let parts): return Self.any(parts, &arguments)
         case .not(let inner):
             // Nothing is known about what a negation matches.
             return Part(sql: "NOT COALESCE(" + Self.part(inner, &arguments).sql + ", 0)")
@@ -79,6 +86,78 @@ public enum SigmaSQLCompiler {
             )
         case .match(let match): return Self.match(match, &arguments)
         }
+    }
+
+    /// Either of `parts` holds. The alternatives that look for a plain ASCII substring in one value (a keyword list
+    /// in the line, `contains` with a list of values on one column or one parsed field, or just one of them) are
+    /// tested by one `sigma_contains_any` of the value (``SubstringSetFunction``) instead of one `LIKE` each: the
+    /// same answer, with the value read and scanned once. Their full-text candidates are theirs, as if they stood
+    /// apart.
+    static func any(_ parts: [SigmaExpression], _ arguments: inout [String]) -> Part {
+        let searches = parts.map(Self.substringSearch)
+        var members: [String: [Int]] = [:]
+        for (index, search) in searches.enumerated() {
+            if let search { members[search.key, default: []].append(index) }
+        }
+        var compiled: [Part] = []
+        for (index, part) in parts.enumerated() {
+            guard let search = searches[index], let group = members[search.key] else {
+                compiled.append(Self.part(part, &arguments))
+                continue
+            }
+            guard group[0] == index else { continue }
+            // Each member compiled apart for its candidates only; its SQL and arguments are not used.
+            var unused: [String] = []
+            let candidates = Part.any(group.map { Self.singlePart(parts[$0], &unused) }).candidates
+            let texts = group.compactMap { searches[$0]?.text }
+            compiled.append(Part(sql: Self.containsAny(search.field, texts, &arguments), candidates: candidates))
+        }
+        return Part.any(compiled)
+    }
+
+    /// A substring search `sigma_contains_any` can make: the value searched (`key`, one per column or parsed field),
+    /// the field (nil: the line) and the text; nil for anything else (wildcards, text that is not ASCII, `re`…).
+    static func substringSearch(_ expression: SigmaExpression) -> (key: String, field: String?, text: String)? {
+        switch expression {
+        case .keyword(let text):
+            guard Self.plainSubstring(text) else { return nil }
+            return (EventColumn.line.sql, nil, text)
+        case .match(let match):
+            guard match.modifier == .contains, case .text(let text) = match.value, Self.plainSubstring(text) else {
+                return nil
+            }
+            if let column = EventColumn.named(match.field) { return (column.sql, match.field, text) }
+            return ("fields:" + FieldSchema.flightlogName(match.field), match.field, text)
+        default: return nil
+        }
+    }
+
+    /// Text that `contains` compiles to a `LIKE` whose only wildcard is `%`: ASCII, without Sigma's `?` (one
+    /// character, which may be several bytes) or escapes; Sigma's `*` is `sigma_contains_any`'s too.
+    static func plainSubstring(_ text: String) -> Bool {
+        SubstringSetFunction.accepts(text)
+            && !text.utf8.contains { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "\\") }
+    }
+
+    /// SQL that holds when some value of `field` (nil: the line) contains one of `texts` (each ``plainSubstring(_:)``).
+    static func containsAny(_ field: String?, _ texts: [String], _ arguments: inout [String]) -> String {
+        let patterns = SubstringSetFunction.argument(texts)
+        func test(_ value: String, _ arguments: inout [String]) -> String {
+            arguments.append(patterns)
+            return SubstringSetFunction.name + "(" + value + ", ?)"
+        }
+        guard let field, EventColumn.named(field) != .line else {
+            arguments.append(patterns)
+            return EventContentFunctions.lineContainsAny()
+        }
+        if EventColumn.named(field) != nil { return Self.anyValue(field, &arguments, test) }
+        // As in ``match(_:_:)``: a value that contains a text makes `fields` contain it when no text holds `"`, `\`
+        // or a control character (FieldsJSON copies the rest unchanged), so most rows skip the JSON parse.
+        guard texts.allSatisfy({ $0.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") } }) else {
+            return Self.anyValue(field, &arguments, test)
+        }
+        let prefilter = test(EventContentFunctions.fields(), &arguments)
+        return "(" + prefilter + " AND " + Self.anyValue(field, &arguments, test) + ")"
     }
 
     static func match(_ match: SigmaFieldMatch, _ arguments: inout [String]) -> Part {

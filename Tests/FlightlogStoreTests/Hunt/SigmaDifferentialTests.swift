@@ -113,7 +113,7 @@ struct SigmaDifferentialTests {
     static func expression(_ random: inout SeededRandom, events: [Event], depth: Int) -> SigmaExpression {
         let event = random.pick(events)
         let stored = StoredEvent(event: event)
-        switch random.next() % (depth > 0 ? 7 : 4) {
+        switch random.next() % (depth > 0 ? 8 : 4) {
         case 0: return .keyword(Self.value(&random, from: stored.line))
         case 1, 2, 3:
             let field = random.pick(Self.fieldKeys + ["message", "missing", "user.name", "source.ip", "event.action"])
@@ -144,6 +144,18 @@ struct SigmaDifferentialTests {
         case 4: return .not(Self.expression(&random, events: events, depth: depth - 1))
         case 5:
             return .all((0..<2).map { _ in Self.expression(&random, events: events, depth: depth - 1) })
+        case 6:
+            // A list, as SigmaHQ writes them: keywords, or `contains` values of one field (one
+            // `sigma_contains_any` in SQL when the texts are plain ASCII), from several events.
+            let field = random.pick(Self.fieldKeys + ["message", "missing", "user.name", "keywords", "keywords"])
+            return .any(
+                (0..<(2 + Int(random.next() % 4))).map { _ in
+                    let stored = StoredEvent(event: random.pick(events))
+                    if field == "keywords" { return .keyword(Self.value(&random, from: stored.line)) }
+                    let text = Self.value(&random, from: stored.values(of: field).map { random.pick($0) })
+                    return .match(SigmaFieldMatch(field: field, modifier: .contains, value: .text(text)))
+                }
+            )
         default:
             return .any((0..<3).map { _ in Self.expression(&random, events: events, depth: depth - 1) })
         }
@@ -292,6 +304,39 @@ struct SigmaDifferentialTests {
             }
             let damaged = try SQLiteStore(readOnlyPath: path, onDamagedIndex: .leaveOut)
             _ = try Self.compare("index damaged", store: damaged, events: events, rules: rules)
+        }
+    }
+
+    /// Keywords and `contains` on the line search the whole line: a NUL byte in it (SQLite's `LIKE` stops there)
+    /// does not hide what follows, alone or in a list, with or without a `*`. (A parsed field's value is read through
+    /// SQLite's `json_each`, which ends a string at an escaped NUL: that is not covered.)
+    @Test func aKeywordAfterANulByteIsFound() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let agent = TestAgent(name: "ws-nul")
+        let store = try SQLiteStore(path: dir.file("db.sqlite"))
+        try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+        let lines = ["login ok\u{0}; rm -rf /var/log", "rm -rf /var/log", "nothing to see"]
+        let events = lines.enumerated().map { index, line in
+            Event(
+                timeNanos: Int64(index),
+                observedNanos: 0,
+                host: "h",
+                source: "s",
+                line: Array(line.utf8),
+                fields: [Event.Field("command", line)]
+            )
+        }
+        try await agent.ingest(try agent.chain([events]), into: store)
+        for rule: SigmaExpression in [
+            .keyword("RM -RF"), .any([.keyword("rm -rf"), .keyword("shred")]), .keyword("rm*/var/log"),
+            .any([.keyword("no such"), .keyword("rm*var")]),
+            .match(SigmaFieldMatch(field: "message", modifier: .contains, value: .text("rm -rf"))),
+        ] {
+            let found = try Self.storeIDs(store, rule)
+            #expect(found.count == 2, "\(rule): \(found)")
+            let expected = events.filter { SigmaEvaluator.matches(rule, StoredEvent(event: $0)) }.count
+            #expect(expected == 2, "the reference evaluator agrees: \(rule)")
         }
     }
 

@@ -108,6 +108,9 @@ enum SubstringSetFunction {
         private let tailStart: [Int]
         /// The patterns starting with byte `b` are `first[b]..<first[b + 1]`.
         private let first: [Int]
+        /// Bit `b0 << 8 | b1` is set when a pattern starts with the bytes `b0 b1`, or with `b0` alone when its first
+        /// part is one byte long: most positions of a value are passed over on this test, without visiting patterns.
+        private let pairs: [UInt64]
         /// Pattern `k`'s parts after a `*`, in order (empty for a pattern without one).
         private let later: [[[UInt8]]]
         /// Whether an empty pattern is among them (it is found in any value).
@@ -127,8 +130,15 @@ enum SubstringSetFunction {
             var tails: [UInt8] = []
             var tailStart: [Int] = [0]
             var first = [Int](repeating: 0, count: 257)
+            var pairs = [UInt64](repeating: 0, count: 65_536 / 64)
             for pattern in patterns {
-                first[Int(pattern[0][0]) + 1] += 1
+                let head = pattern[0]
+                let seconds = head.count > 1 ? head[1]...head[1] : 0...255
+                for second in seconds {
+                    let bit = Int(head[0]) << 8 | Int(second)
+                    pairs[bit >> 6] |= 1 << UInt64(bit & 63)
+                }
+                first[Int(head[0]) + 1] += 1
                 tails += pattern[0].dropFirst()
                 tailStart.append(tails.count)
             }
@@ -136,6 +146,7 @@ enum SubstringSetFunction {
             self.tails = tails
             self.tailStart = tailStart
             self.first = first
+            self.pairs = pairs
             self.later = patterns.map { Array($0.dropFirst()) }
         }
 
@@ -170,38 +181,47 @@ enum SubstringSetFunction {
                 self.tails.withUnsafeBufferPointer { tails in
                     self.tailStart.withUnsafeBufferPointer { tailStart in
                         self.first.withUnsafeBufferPointer { first in
-                            let count = bytes.count
-                            var position = 0
-                            while position < count {
-                                let byte = Int(fold[Int(bytes[position])])
-                                var pattern = first[byte]
-                                let end = first[byte + 1]
-                                while pattern < end {
-                                    let start = tailStart[pattern]
-                                    let length = tailStart[pattern + 1] - start
-                                    if length < count - position {
-                                        var offset = 0
-                                        while offset < length,
-                                            fold[Int(bytes[position + 1 + offset])] == tails[start + offset]
-                                        {
-                                            offset += 1
-                                        }
-                                        if offset == length,
-                                            self.later[pattern].isEmpty
-                                                || self.found(
-                                                    self.later[pattern],
-                                                    in: bytes,
-                                                    from: position + 1 + length
-                                                )
-                                        {
-                                            return true
-                                        }
+                            self.pairs.withUnsafeBufferPointer { pairs in
+                                let count = bytes.count
+                                var position = 0
+                                while position < count {
+                                    let byte = Int(fold[Int(bytes[position])])
+                                    // The byte after (0 past the end, which only a one-byte first part lets through).
+                                    let next = position + 1 < count ? Int(fold[Int(bytes[position + 1])]) : 0
+                                    let bit = byte << 8 | next
+                                    guard pairs[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else {
+                                        position += 1
+                                        continue
                                     }
-                                    pattern += 1
+                                    var pattern = first[byte]
+                                    let end = first[byte + 1]
+                                    while pattern < end {
+                                        let start = tailStart[pattern]
+                                        let length = tailStart[pattern + 1] - start
+                                        if length < count - position {
+                                            var offset = 0
+                                            while offset < length,
+                                                fold[Int(bytes[position + 1 + offset])] == tails[start + offset]
+                                            {
+                                                offset += 1
+                                            }
+                                            if offset == length,
+                                                self.later[pattern].isEmpty
+                                                    || self.found(
+                                                        self.later[pattern],
+                                                        in: bytes,
+                                                        from: position + 1 + length
+                                                    )
+                                            {
+                                                return true
+                                            }
+                                        }
+                                        pattern += 1
+                                    }
+                                    position += 1
                                 }
-                                position += 1
+                                return false
                             }
-                            return false
                         }
                     }
                 }

@@ -161,7 +161,8 @@ public enum EventContentFunctions {
 
     private static let lineContainsAnyFunction: Implementation = { context, count, arguments in
         guard let context, let arguments, count == 4, let stored = arguments[0] else { return }
-        let set = SubstringSetFunction.patternSet(context, arguments, 3)
+        guard let data = sqlite3_user_data(context) else { return }
+        let set = Unmanaged<BatchContentCache>.fromOpaque(data).takeUnretainedValue().patternSets.set(arguments[3])
         // As `CAST(event_line(…) AS TEXT)` would give it: NULL stays NULL, a line in clear is the row's own.
         guard sqlite3_value_type(stored) != SQLITE_NULL else {
             sqlite3_result_null(context)
@@ -323,6 +324,8 @@ final class BatchContentCache: @unchecked Sendable {
     static let defaultBudget = 32 << 20
 
     let schema: String
+    /// The compiled patterns of `event_line_contains_any`.
+    let patternSets = SubstringSetFunction.PatternSetCache()
     let budget: Int
     private var entries: [(id: Int64, layout: EventLayout)] = []
     private var held = 0

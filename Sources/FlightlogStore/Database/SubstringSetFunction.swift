@@ -1,6 +1,10 @@
 import GRDB
 import GRDBSQLite
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `sigma_contains_any(value, patterns)`: 1 when `value` (text or blob) holds one of `patterns` anywhere, ASCII
 /// letters compared without case, a `*` in a pattern standing for any run of characters; 0 when it holds none; NULL
 /// when `value` is NULL. `patterns` is one text, the patterns separated by newlines.
@@ -29,17 +33,18 @@ enum SubstringSetFunction {
         patterns.joined(separator: "\n")
     }
 
+    /// Registers `sigma_contains_any` on `db`, with a cache of compiled patterns of the connection's own.
     static func register(_ db: Database) throws {
         let code = sqlite3_create_function_v2(
             db.sqliteConnection,
             Self.name,
             2,
             SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-            nil,
+            Unmanaged.passRetained(PatternSetCache()).toOpaque(),
             Self.implementation,
             nil,
             nil,
-            nil
+            Self.release
         )
         guard code == SQLITE_OK else {
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "cannot register \(Self.name)")
@@ -51,31 +56,55 @@ enum SubstringSetFunction {
             context,
             count,
             arguments in
-            guard let arguments, count == 2, let value = arguments[0] else { return }
+            guard let arguments, count == 2, let value = arguments[0], let data = sqlite3_user_data(context) else {
+                return
+            }
             guard sqlite3_value_type(value) != SQLITE_NULL else {
                 sqlite3_result_null(context)
                 return
             }
-            let set = Self.patternSet(context, arguments, 1)
+            let set = Unmanaged<PatternSetCache>.fromOpaque(data).takeUnretainedValue().set(arguments[1])
             sqlite3_result_int(context, Self.withBytes(value) { set.found(in: $0) } ? 1 : 0)
         }
 
-    /// The compiled patterns of argument `index` (text), kept by SQLite with the statement while the argument stays
-    /// the same (a bound parameter: the whole statement).
-    static func patternSet(
-        _ context: OpaquePointer?,
-        _ arguments: UnsafeMutablePointer<OpaquePointer?>,
-        _ index: Int32
-    ) -> PatternSet {
-        if let saved = sqlite3_get_auxdata(context, index) {
-            return Unmanaged<PatternSet>.fromOpaque(saved).takeUnretainedValue()
+    private static let release: @convention(c) (UnsafeMutableRawPointer?) -> Void = { data in
+        guard let data else { return }
+        Unmanaged<PatternSetCache>.fromOpaque(data).release()
+    }
+
+    /// One connection's compiled pattern sets, found by the address of the argument's text first.
+    ///
+    /// Not SQLite's auxiliary data: `sqlite3_get_auxdata` searches a list of every call site of the statement, and a
+    /// pass of SigmaHQ's 122 process_creation rules has hundreds (9 % of its time went there). Unchecked `Sendable`
+    /// for the reason ``BatchContentCache`` is: one connection, one statement step at a time.
+    final class PatternSetCache: @unchecked Sendable {
+        /// Recent arguments by their text's address; the text is compared before a set is used.
+        private var recent = [PatternSet?](repeating: nil, count: 256)
+        private var recentAddress = [UnsafeRawPointer?](repeating: nil, count: 256)
+        private var compiled: [[UInt8]: PatternSet] = [:]
+
+        /// The set an argument's text compiles to.
+        func set(_ argument: OpaquePointer?) -> PatternSet {
+            let text = sqlite3_value_text(argument)
+            let bytes = UnsafeRawBufferPointer(start: text, count: text == nil ? 0 : Int(sqlite3_value_bytes(argument)))
+            let slot = Int(bitPattern: UInt(bitPattern: bytes.baseAddress) >> 3) & 255
+            if self.recentAddress[slot] == bytes.baseAddress, let set = self.recent[slot], set.isCompiled(from: bytes) {
+                return set
+            }
+            let source = Array(bytes)
+            let set: PatternSet
+            if let known = self.compiled[source] {
+                set = known
+            } else {
+                // Bounded: a long-lived connection may see many rule sets.
+                if self.compiled.count >= 4_096 { self.compiled.removeAll() }
+                set = PatternSet(source)
+                self.compiled[source] = set
+            }
+            self.recent[slot] = set
+            self.recentAddress[slot] = bytes.baseAddress
+            return set
         }
-        let text = sqlite3_value_text(arguments[Int(index)])
-        let length = Int(sqlite3_value_bytes(arguments[Int(index)]))
-        let set = PatternSet(UnsafeBufferPointer(start: text, count: text == nil ? 0 : length))
-        // SQLite releases it through `release` when it is done with it; `set` stays valid for this call either way.
-        sqlite3_set_auxdata(context, index, Unmanaged.passRetained(set).toOpaque(), Self.release)
-        return set
     }
 
     /// Calls `body` with the bytes of `value`: a blob's, or the text of anything else.
@@ -88,11 +117,6 @@ enum SubstringSetFunction {
         let bytes = sqlite3_value_text(value)
         let length = Int(sqlite3_value_bytes(value))
         return body(UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : length))
-    }
-
-    private static let release: @convention(c) (UnsafeMutableRawPointer?) -> Void = { data in
-        guard let data else { return }
-        Unmanaged<PatternSet>.fromOpaque(data).release()
     }
 
     /// ASCII letters to lower case, every other byte to itself.
@@ -108,15 +132,25 @@ enum SubstringSetFunction {
         private let tailStart: [Int]
         /// The patterns starting with byte `b` are `first[b]..<first[b + 1]`.
         private let first: [Int]
-        /// Bit `b0 << 8 | b1` is set when a pattern starts with the bytes `b0 b1`, or with `b0` alone when its first
-        /// part is one byte long: most positions of a value are passed over on this test, without visiting patterns.
-        private let pairs: [UInt64]
         /// Pattern `k`'s parts after a `*`, in order (empty for a pattern without one).
         private let later: [[[UInt8]]]
         /// Whether an empty pattern is among them (it is found in any value).
         private let hasEmpty: Bool
 
-        init(_ argument: UnsafeBufferPointer<UInt8>) {
+        /// The argument the set was compiled from.
+        private let source: [UInt8]
+
+        /// Whether `text` is the argument this set was compiled from.
+        func isCompiled(from text: UnsafeRawBufferPointer) -> Bool {
+            guard self.source.count == text.count else { return false }
+            return self.source.withUnsafeBytes { mine in
+                guard let mine = mine.baseAddress, let theirs = text.baseAddress else { return true }
+                return memcmp(mine, theirs, text.count) == 0
+            }
+        }
+
+        init(_ argument: [UInt8]) {
+            self.source = argument
             // A pattern is its parts between `*`s, each to be found after the one before; `**` is one `*`.
             var patterns = argument.split(separator: SubstringSetFunction.separator, omittingEmptySubsequences: false)
                 .map { pattern in
@@ -130,15 +164,8 @@ enum SubstringSetFunction {
             var tails: [UInt8] = []
             var tailStart: [Int] = [0]
             var first = [Int](repeating: 0, count: 257)
-            var pairs = [UInt64](repeating: 0, count: 65_536 / 64)
             for pattern in patterns {
-                let head = pattern[0]
-                let seconds = head.count > 1 ? head[1]...head[1] : 0...255
-                for second in seconds {
-                    let bit = Int(head[0]) << 8 | Int(second)
-                    pairs[bit >> 6] |= 1 << UInt64(bit & 63)
-                }
-                first[Int(head[0]) + 1] += 1
+                first[Int(pattern[0][0]) + 1] += 1
                 tails += pattern[0].dropFirst()
                 tailStart.append(tails.count)
             }
@@ -146,7 +173,6 @@ enum SubstringSetFunction {
             self.tails = tails
             self.tailStart = tailStart
             self.first = first
-            self.pairs = pairs
             self.later = patterns.map { Array($0.dropFirst()) }
         }
 
@@ -181,47 +207,38 @@ enum SubstringSetFunction {
                 self.tails.withUnsafeBufferPointer { tails in
                     self.tailStart.withUnsafeBufferPointer { tailStart in
                         self.first.withUnsafeBufferPointer { first in
-                            self.pairs.withUnsafeBufferPointer { pairs in
-                                let count = bytes.count
-                                var position = 0
-                                while position < count {
-                                    let byte = Int(fold[Int(bytes[position])])
-                                    // The byte after (0 past the end, which only a one-byte first part lets through).
-                                    let next = position + 1 < count ? Int(fold[Int(bytes[position + 1])]) : 0
-                                    let bit = byte << 8 | next
-                                    guard pairs[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else {
-                                        position += 1
-                                        continue
-                                    }
-                                    var pattern = first[byte]
-                                    let end = first[byte + 1]
-                                    while pattern < end {
-                                        let start = tailStart[pattern]
-                                        let length = tailStart[pattern + 1] - start
-                                        if length < count - position {
-                                            var offset = 0
-                                            while offset < length,
-                                                fold[Int(bytes[position + 1 + offset])] == tails[start + offset]
-                                            {
-                                                offset += 1
-                                            }
-                                            if offset == length,
-                                                self.later[pattern].isEmpty
-                                                    || self.found(
-                                                        self.later[pattern],
-                                                        in: bytes,
-                                                        from: position + 1 + length
-                                                    )
-                                            {
-                                                return true
-                                            }
+                            let count = bytes.count
+                            var position = 0
+                            while position < count {
+                                let byte = Int(fold[Int(bytes[position])])
+                                var pattern = first[byte]
+                                let end = first[byte + 1]
+                                while pattern < end {
+                                    let start = tailStart[pattern]
+                                    let length = tailStart[pattern + 1] - start
+                                    if length < count - position {
+                                        var offset = 0
+                                        while offset < length,
+                                            fold[Int(bytes[position + 1 + offset])] == tails[start + offset]
+                                        {
+                                            offset += 1
                                         }
-                                        pattern += 1
+                                        if offset == length,
+                                            self.later[pattern].isEmpty
+                                                || self.found(
+                                                    self.later[pattern],
+                                                    in: bytes,
+                                                    from: position + 1 + length
+                                                )
+                                        {
+                                            return true
+                                        }
                                     }
-                                    position += 1
+                                    pattern += 1
                                 }
-                                return false
+                                position += 1
                             }
+                            return false
                         }
                     }
                 }

@@ -65,8 +65,8 @@ public enum SigmaSQLCompiler {
     }
 
     static func part(_ expression: SigmaExpression, _ arguments: inout [String]) -> Part {
-        // One substring search alone is a list of one (see ``any(_:_:)``).
-        if Self.substringSearch(expression) != nil { return Self.any([expression], &arguments) }
+        // One substring search in the line alone is a list of one (see ``any(_:_:)``).
+        if Self.substringSearch(expression)?.key == EventColumn.line.sql { return Self.any([expression], &arguments) }
         return Self.singlePart(expression, &arguments)
     }
 
@@ -89,7 +89,7 @@ public enum SigmaSQLCompiler {
     }
 
     /// Either of `parts` holds. The alternatives that look for a plain ASCII substring in one value (a keyword list
-    /// in the line, `contains` with a list of values on one column or one parsed field, or just one of them) are
+    /// in the line, `contains` with a list of values on one column or one parsed field, or one keyword) are
     /// tested by one `sigma_contains_any` of the value (``SubstringSetFunction``) instead of one `LIKE` each: the
     /// same answer, with the value read and scanned once. Their full-text candidates are theirs, as if they stood
     /// apart.
@@ -101,7 +101,11 @@ public enum SigmaSQLCompiler {
         }
         var compiled: [Part] = []
         for (index, part) in parts.enumerated() {
-            guard let search = searches[index], let group = members[search.key] else {
+            // One value alone stays a `LIKE` (its search is vectorised, ours is not), except on the line, which
+            // `LIKE` would need copied out of its batch first.
+            guard let search = searches[index], let group = members[search.key],
+                group.count > 1 || search.key == EventColumn.line.sql
+            else {
                 compiled.append(Self.part(part, &arguments))
                 continue
             }

@@ -336,6 +336,23 @@ import Testing
         }
     }
 
+    /// Near misses are flagged: a longer or shorter name than the task's, a 15-byte task name the identifier does
+    /// not start with; case is ignored in non-ASCII names too.
+    @Test func identifiersThatDifferOnlyAtTheEdgesAreFlagged() {
+        let differing: [[(String, String)]] = [
+            [("SYSLOG_IDENTIFIER", "sshdx"), ("_COMM", "sshd")],
+            [("SYSLOG_IDENTIFIER", "cro"), ("_COMM", "cron")],
+            [("SYSLOG_IDENTIFIER", "systemd-journa"), ("_COMM", "systemd-journal")],
+            [("SYSLOG_IDENTIFIER", "systemd-journey-x"), ("_COMM", "systemd-journal")],
+            [("SYSLOG_IDENTIFIER", "Überwacher"), ("_COMM", "überwachen")],
+        ]
+        for fields in differing {
+            #expect(self.value(self.map(fields + [("MESSAGE", "x")]), "identity_mismatch") != nil, "\(fields)")
+        }
+        let agreeing = self.map([("SYSLOG_IDENTIFIER", "Überwacher"), ("_COMM", "überwacher"), ("MESSAGE", "x")])
+        #expect(self.value(agreeing, "identity_mismatch") == nil)
+    }
+
     /// A binary MESSAGE is kept as its bytes; a message over the line limit is cut and says so.
     @Test func binaryAndOverlongMessages() {
         let binary = self.parser.parseJournal(

@@ -19,6 +19,9 @@ import GRDBSQLite
 /// and `pid` NULL, and read from the batch: an event whose source really is empty, or that has no severity or pid,
 /// reads the same from its batch (a row of an older store holds them as its batch does, which `verify` checks).
 ///
+/// `event_line_contains_any(line, batch_id, idx, patterns)` searches the line for Sigma substrings where it lies,
+/// registered here with `sigma_contains_any`, which shares its compiled patterns (``SubstringSetFunction``).
+///
 /// The batch is inflated once and kept in a small per-connection cache (``BatchContentCache``): a window query or a
 /// scan in id order touches each batch's events together, so each batch is inflated about once per statement.
 /// A batch whose envelope does not decode fails the statement with a message naming it (`verify` reports why): a
@@ -66,18 +69,19 @@ public enum EventContentFunctions {
     /// connections, the name the store is attached under elsewhere), with a cache of the connection's own.
     public static func register(_ db: Database, schema: String = "main") throws {
         let cache = BatchContentCache(schema: schema, budget: BatchContentCache.defaultBudget)
-        let functions = [
-            ("event_line", Self.lineFunction), ("event_fields", Self.fieldsFunction),
-            ("event_observed", Self.observedFunction), ("event_source", Self.sourceFunction),
-            ("event_severity", Self.severityFunction), ("event_pid", Self.pidFunction),
+        let functions: [(String, Int32, Implementation)] = [
+            ("event_line", 3, Self.lineFunction), ("event_fields", 3, Self.fieldsFunction),
+            ("event_observed", 3, Self.observedFunction), ("event_source", 3, Self.sourceFunction),
+            ("event_severity", 3, Self.severityFunction), ("event_pid", 3, Self.pidFunction),
+            ("event_line_contains_any", 4, Self.lineContainsAnyFunction),
         ]
-        for (name, function) in functions + [("event_line_contains_any", Self.lineContainsAnyFunction)] {
+        for (name, arity, function) in functions {
             // One reference per registration: SQLite calls `destroy` once for each when the connection closes.
             let data = Unmanaged.passRetained(cache).toOpaque()
             let code = sqlite3_create_function_v2(
                 db.sqliteConnection,
                 name,
-                name == "event_line_contains_any" ? 4 : 3,
+                arity,
                 SQLITE_UTF8,
                 data,
                 function,
@@ -89,6 +93,8 @@ public enum EventContentFunctions {
                 throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "cannot register \(name)")
             }
         }
+        // `sigma_contains_any` shares the connection's compiled patterns with `event_line_contains_any`.
+        try SubstringSetFunction.register(db, patternSets: cache.patternSets)
     }
 
     private static let destroy: @convention(c) (UnsafeMutableRawPointer?) -> Void = { data in
@@ -159,20 +165,25 @@ public enum EventContentFunctions {
         }
     }
 
+    /// `event_line_contains_any(line, batch_id, idx, patterns)`: `sigma_contains_any` of `event_line`'s result, the
+    /// line searched where it lies, in the row or in the cached batch.
     private static let lineContainsAnyFunction: Implementation = { context, count, arguments in
-        guard let context, let arguments, count == 4, let stored = arguments[0] else { return }
-        guard let data = sqlite3_user_data(context) else { return }
+        guard let arguments, count == 4, let data = sqlite3_user_data(context) else { return }
         let set = Unmanaged<BatchContentCache>.fromOpaque(data).takeUnretainedValue().patternSets.set(arguments[3])
         // As `CAST(event_line(…) AS TEXT)` would give it: NULL stays NULL, a line in clear is the row's own.
-        guard sqlite3_value_type(stored) != SQLITE_NULL else {
-            sqlite3_result_null(context)
-            return
+        let inRow: (OpaquePointer, OpaquePointer) -> Void = { context, stored in
+            if sqlite3_value_type(stored) == SQLITE_NULL {
+                sqlite3_result_null(context)
+            } else {
+                sqlite3_result_int(context, SubstringSetFunction.withBytes(stored) { set.found(in: $0) } ? 1 : 0)
+            }
         }
-        guard Marker.empty.matches(stored, batch: arguments[1]) else {
-            sqlite3_result_int(context, SubstringSetFunction.withBytes(stored) { set.found(in: $0) } ? 1 : 0)
-            return
-        }
-        EventContentFunctions.fromBatch(context, 3, arguments, marker: .empty) { context, _, layout, _, index in
+        EventContentFunctions.fromBatch(context, count, arguments, marker: .empty, arity: 4, stored: inRow) {
+            context,
+            _,
+            layout,
+            _,
+            index in
             let found = layout.withBytes(layout.entries[index].line) { set.found(in: UnsafeRawBufferPointer($0)) }
             sqlite3_result_int(context, found ? 1 : 0)
         }
@@ -246,20 +257,23 @@ public enum EventContentFunctions {
 
     private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
-    /// The body of every function `f(stored, batch_id, idx)`: a stored value other than `marker` is the row's own and
-    /// the result; for the marker, `body` sets the result from event `idx` of batch `batch_id` (given the context, the
-    /// connection's cache, the batch's layout, its id and the index), or the function fails naming why (the batch
-    /// does not decode, the event is not in it).
+    /// The body of every function `f(stored, batch_id, idx, …)` (`arity` arguments): a stored value other than
+    /// `marker` is the row's own, and `stored` sets the result from it (by default, it is the result); for the
+    /// marker, `body` sets the result from event `idx` of batch `batch_id` (given the context, the connection's
+    /// cache, the batch's layout, its id and the index), or the function fails naming why (the batch does not
+    /// decode, the event is not in it).
     private static func fromBatch(
         _ context: OpaquePointer?,
         _ count: Int32,
         _ arguments: UnsafeMutablePointer<OpaquePointer?>?,
         marker: Marker,
+        arity: Int32 = 3,
+        stored: (OpaquePointer, OpaquePointer) -> Void = { sqlite3_result_value($0, $1) },
         _ body: (OpaquePointer, BatchContentCache, EventLayout, Int64, Int) -> Void
     ) {
-        guard let context, let arguments, count == 3, let stored = arguments[0] else { return }
-        guard marker.matches(stored, batch: arguments[1]) else {
-            sqlite3_result_value(context, stored)
+        guard let context, let arguments, count == arity, let value = arguments[0] else { return }
+        guard marker.matches(value, batch: arguments[1]) else {
+            stored(context, value)
             return
         }
         guard let batchValue = arguments[1], let indexValue = arguments[2],

@@ -133,13 +133,12 @@ final class SQLiteStore: FlightlogStorage {
         self.leftOutFullText = leftOut
     }
 
-    /// The SQL functions every connection to the store has: `regexp`, `sigma_match`, `sigma_same`,
-    /// `sigma_contains_any`, and the events' lines and fields read from their batches (``EventContentFunctions``).
+    /// The SQL functions every connection to the store has: `regexp`, `sigma_match`, `sigma_same`, and the events'
+    /// lines and fields read from their batches, and searched (``EventContentFunctions``).
     private static func addFunctions(_ db: Database) throws {
         db.add(function: RegexFunction.function)
         db.add(function: SigmaMatchFunction.function)
         db.add(function: SigmaMatchFunction.same)
-        try SubstringSetFunction.register(db)
         try EventContentFunctions.register(db, schema: "main")
     }
 

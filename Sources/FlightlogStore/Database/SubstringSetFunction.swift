@@ -10,13 +10,15 @@ import Glibc
 /// when `value` is NULL. `patterns` is one text, the patterns separated by newlines.
 ///
 /// For patterns ``accepts(_:)`` takes (ASCII, no newline, not empty), that is what `value LIKE '%p%' ESCAPE '\'`
-/// OR-ed over the patterns says (with `%`, `_` and `\` of a pattern escaped, and `*` written `%`): SQLite's `LIKE` folds the case of ASCII
-/// letters only, and an ASCII byte of UTF-8 text is always a whole character, so a byte search finds the same. One
-/// difference, on purpose: `LIKE` reads text up to its first NUL byte, so a keyword written after a NUL was not
-/// found; here the whole value is searched, as Sigma's reference evaluator does. What it saves: a Sigma keyword list (SigmaHQ's shell, buffer-overflow and ClamAV
-/// rules list dozens of keywords each) was one `LIKE` per keyword, each reading the event's line from its batch and
-/// scanning it again; here the line is read once and scanned once per rule, each position compared only with the
-/// patterns that start with its letter. The patterns are compiled once per statement (`sqlite3_set_auxdata`).
+/// OR-ed over the patterns says (with `%`, `_` and `\` of a pattern escaped, and `*` written `%`): SQLite's `LIKE`
+/// folds the case of ASCII letters only, and an ASCII byte of UTF-8 text is always a whole character, so a byte
+/// search finds the same. One difference, on purpose: `LIKE` reads text up to its first NUL byte, so a keyword
+/// written after a NUL was not found; here the whole value is searched, as Sigma's reference evaluator does.
+///
+/// What it saves: a Sigma keyword list (SigmaHQ's shell, buffer-overflow and ClamAV rules list dozens of keywords
+/// each) was one `LIKE` per keyword, each reading the event's line from its batch and scanning it again; here the
+/// line is read once and scanned once per rule, each position compared only with the patterns that start with its
+/// letter. The patterns are compiled once per connection (``PatternSetCache``).
 enum SubstringSetFunction {
     static let name = "sigma_contains_any"
     static let separator = UInt8(ascii: "\n")
@@ -33,14 +35,14 @@ enum SubstringSetFunction {
         patterns.joined(separator: "\n")
     }
 
-    /// Registers `sigma_contains_any` on `db`, with a cache of compiled patterns of the connection's own.
-    static func register(_ db: Database) throws {
+    /// Registers `sigma_contains_any` on `db`, compiling its patterns into `patternSets` (the connection's own).
+    static func register(_ db: Database, patternSets: PatternSetCache) throws {
         let code = sqlite3_create_function_v2(
             db.sqliteConnection,
             Self.name,
             2,
             SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-            Unmanaged.passRetained(PatternSetCache()).toOpaque(),
+            Unmanaged.passRetained(patternSets).toOpaque(),
             Self.implementation,
             nil,
             nil,

@@ -143,6 +143,15 @@ public enum SigmaSQLCompiler {
             && !text.utf8.contains { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "\\") }
     }
 
+    /// Whether a value that `text` matches is certain to show `text` in the event's `fields` JSON: FieldsJSON copies
+    /// a value unchanged unless it holds `"`, `\` or a control character, so a text without them (nor a `?`, which
+    /// could stand for one of them, written as two characters) is found there, in the matching value's place.
+    static func foundInFieldsJSON(_ text: String) -> Bool {
+        !text.utf8.contains {
+            $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "?")
+        }
+    }
+
     /// SQL that holds when some value of `field` (nil: the line) contains one of `texts` (each ``plainSubstring(_:)``).
     static func containsAny(_ field: String?, _ texts: [String], _ arguments: inout [String]) -> String {
         let patterns = SubstringSetFunction.argument(texts)
@@ -150,14 +159,13 @@ public enum SigmaSQLCompiler {
             arguments.append(patterns)
             return SubstringSetFunction.name + "(" + value + ", ?)"
         }
-        guard let field, EventColumn.named(field) != .line else {
+        let column = field.flatMap(EventColumn.named)
+        guard let field, column != .line else {
             arguments.append(patterns)
             return EventContentFunctions.lineContainsAny()
         }
-        if EventColumn.named(field) != nil { return Self.anyValue(field, &arguments, test) }
-        // As in ``match(_:_:)``: a value that contains a text makes `fields` contain it when no text holds `"`, `\`
-        // or a control character (FieldsJSON copies the rest unchanged), so most rows skip the JSON parse.
-        guard texts.allSatisfy({ $0.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") } }) else {
+        // As in ``match(_:_:)``: a parsed field's texts are looked for in `fields` first.
+        guard column == nil, texts.allSatisfy(Self.foundInFieldsJSON) else {
             return Self.anyValue(field, &arguments, test)
         }
         let prefilter = test(EventContentFunctions.fields(), &arguments)
@@ -189,16 +197,10 @@ public enum SigmaSQLCompiler {
         }
         // A parsed field's key may repeat: `fields` then holds it once per value (FieldsJSON keeps duplicate keys),
         // and json_extract would read the first only. The comparison holds when any value satisfies it, so it runs
-        // over json_each's members of that key. A cheap necessary condition first: `fields`
-        // is the JSON text FieldsJSON wrote, which copies a value unchanged unless it holds `"`, `\` or a control
-        // character, so a value that matches also matches somewhere in that text (not so when the pattern has a
-        // `?`, which could stand for one of those, written as two characters); most rows then skip the JSON parse.
+        // over json_each's members of that key. A cheap necessary condition first (``foundInFieldsJSON(_:)``); most
+        // rows then skip the JSON parse.
         var prefilter: String?
-        if match.modifier.comparesText,
-            !text.utf8.contains(where: {
-                $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "?")
-            })
-        {
+        if match.modifier.comparesText, Self.foundInFieldsJSON(text) {
             prefilter = Self.comparison(EventContentFunctions.fields(), .contains, text, &arguments)
         }
         var sql = Self.anyValue(match.field, &arguments) { value, arguments in

@@ -21,7 +21,10 @@ struct OpenFileLimitTests {
             openFiles: 64
         )
         defer { Harness.killHard(server) }
-        try await Harness.eventuallyAsync(seconds: 30, "server listening") { Harness.isListening(port) }
+        try await Harness.eventuallyAsync(seconds: 60, "server listening", from: server, log: scratch.file("serve.log"))
+        {
+            Harness.isListening(port)
+        }
 
         let held = try Self.hold(120, port: port)
         defer { for fd in held { close(fd) } }
@@ -52,7 +55,10 @@ struct OpenFileLimitTests {
             hard: 100
         )
         defer { Harness.killHard(server) }
-        try await Harness.eventuallyAsync(seconds: 30, "server listening") { Harness.isListening(port) }
+        try await Harness.eventuallyAsync(seconds: 60, "server listening", from: server, log: scratch.file("serve.log"))
+        {
+            Harness.isListening(port)
+        }
 
         var held = try Self.hold(60, port: port)
         defer { for fd in held { close(fd) } }

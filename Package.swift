@@ -22,6 +22,7 @@ let asn1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
 let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
 let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
 
 let package = Package(
     name: "flightlog",
@@ -51,6 +52,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
         .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
     ],
     targets: [
         // MARK: - Libraries
@@ -81,6 +83,11 @@ let package = Package(
                 "CSQLiteFaults", grdb, grdbSQLite, crypto, logging,
             ]
         ),
+        // The evidence storage on PostgreSQL (docs/SCALE-OUT.md): several aggregators on one database.
+        .target(
+            name: "FlightlogPostgres",
+            dependencies: ["FlightlogStore", "FlightlogWire", "FlightlogEvidence", postgresNIO, nioCore, nioSSL, crypto, logging]
+        ),
         // The Prometheus text endpoint both programs can serve (`/metrics`), and the exposition helpers.
         .target(
             name: "FlightlogMetrics",
@@ -106,8 +113,8 @@ let package = Package(
         .executableTarget(
             name: "flightlog",
             dependencies: [
-                "FlightlogWire", "FlightlogEvidence", "FlightlogSigma", "FlightlogStore", "FlightlogAggregator",
-                "FlightlogTLS", "FlightlogSimulator", "CMalloc", argumentParser, logging, serviceLifecycle, yams, x509,
+                "FlightlogWire", "FlightlogEvidence", "FlightlogSigma", "FlightlogStore", "FlightlogPostgres",
+                "FlightlogAggregator", "FlightlogTLS", "FlightlogSimulator", "CMalloc", argumentParser, logging, serviceLifecycle, yams, x509,
             ]
         ),
         .executableTarget(
@@ -165,6 +172,14 @@ let package = Package(
             dependencies: [
                 "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogStore", "FlightlogEvidence",
                 "FlightlogSigma", "FlightlogWire", "FlightlogAgent", grdb, crypto,
+            ]
+        ),
+        // The PostgreSQL store against a real server that scripts/postgres.sh starts (FLIGHTLOG_TEST_POSTGRES).
+        .testTarget(
+            name: "FlightlogPostgresTests",
+            dependencies: [
+                "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogPostgres", "FlightlogStore",
+                "FlightlogEvidence", "FlightlogWire", postgresNIO, crypto, logging,
             ]
         ),
         .testTarget(

@@ -6,10 +6,11 @@
 # metrics tests scrape with. Debian/Ubuntu. --tests: also what only the tests use: systemd's systemd-analyze (unit
 # checks), dpkg-dev's dpkg-shlibdeps (a package's Depends), debootstrap (the long variant's fresh Debian, 300 KB) and
 # chromium (about 150 MB to download, 480 MB installed), in which the HTML report tests open report.html headless;
+# and postgresql, the server the PostgreSQL store's tests run against (scripts/postgres.sh starts a throwaway cluster);
 # scripts/test.sh passes it, the demo does not need it.
 set -euo pipefail
 packages=(libz-dev libsqlite3-dev libdeflate-dev libsystemd-dev systemd-journal-remote openssl bsdutils sqlite3 curl)
-[ "${1:-}" = "--tests" ] && packages+=(systemd dpkg-dev debootstrap chromium)
+[ "${1:-}" = "--tests" ] && packages+=(systemd dpkg-dev debootstrap chromium postgresql)
 missing=()
 for pkg in "${packages[@]}"; do
     # libz-dev is a virtual package provided by zlib1g-dev.

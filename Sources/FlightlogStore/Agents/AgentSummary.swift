@@ -11,4 +11,26 @@ public struct AgentSummary: Equatable, Sendable {
     public var gaps: Int
     public var equivocations: Int
     public var openFindings: Int
+
+    public init(
+        agent: AgentRecord,
+        currentEpoch: UInt64?,
+        lastSequence: UInt64?,
+        epochs: Int,
+        batches: Int64,
+        events: Int64,
+        gaps: Int,
+        equivocations: Int,
+        openFindings: Int
+    ) {
+        self.agent = agent
+        self.currentEpoch = currentEpoch
+        self.lastSequence = lastSequence
+        self.epochs = epochs
+        self.batches = batches
+        self.events = events
+        self.gaps = gaps
+        self.equivocations = equivocations
+        self.openFindings = openFindings
+    }
 }

@@ -13,7 +13,7 @@ public struct IngestItem: Sendable {
     public var batch: SignedBatch
     public var receivedNanos: Int64
     /// The batch's events, located in its inflated payload.
-    let layout: EventLayout
+    public let layout: EventLayout
     /// Each event's indexed columns, in order.
     let columns: [IndexedSpans]
     /// Its distinct field keys, programs and sources, for the catalogue.
@@ -42,6 +42,25 @@ public struct IngestItem: Sendable {
         self.batch.bytes.count + self.layout.retainedBytes + self.columns.count * MemoryLayout<IndexedSpans>.stride
     }
 
+    /// The indexed column values of event `index` (program, pid, user, source IP, severity), as `verify` derives
+    /// them: for a storage engine outside this module.
+    public func indexedValues(_ index: Int) -> IndexedValues {
+        let columns = self.columns[index]
+        let text = { (span: EventLayout.Span?) in
+            span.map { self.layout.withBytes($0) { String(decoding: $0, as: UTF8.self) } }
+        }
+        return IndexedValues(
+            program: text(columns.program),
+            pid: columns.pid,
+            user: text(columns.user),
+            sourceIP: text(columns.sourceIP),
+            severity: text(columns.severity)
+        )
+    }
+
+    /// The distinct field keys, programs and sources of the batch's events, for a store's catalogue.
+    public var catalogueNames: [(kind: String, name: String)] { self.catalogue.names.map { ($0.kind, $0.name) } }
+
     /// Calls `body` with the row values of each event in turn: its entry, its indexed columns, and the payload bytes
     /// those refer to.
     func withRows(
@@ -55,4 +74,13 @@ public struct IngestItem: Sendable {
             }
         }
     }
+}
+
+/// An event's values that a store indexes, besides its time and host (``IngestItem/indexedValues(_:)``).
+public struct IndexedValues: Sendable, Equatable {
+    public var program: String?
+    public var pid: Int64?
+    public var user: String?
+    public var sourceIP: String?
+    public var severity: String?
 }

@@ -9,4 +9,11 @@ public struct InclusionProof: Equatable, Sendable {
     public var treeSize: UInt64
     public var leaf: TransparencyLeaf
     public var path: [Bytes32]
+
+    public init(leafIndex: UInt64, treeSize: UInt64, leaf: TransparencyLeaf, path: [Bytes32]) {
+        self.leafIndex = leafIndex
+        self.treeSize = treeSize
+        self.leaf = leaf
+        self.path = path
+    }
 }

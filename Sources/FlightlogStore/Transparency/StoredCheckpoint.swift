@@ -8,4 +8,10 @@ public struct StoredCheckpoint: Equatable, Sendable {
     public var id: Int64
     public var signedNanos: Int64
     public var signed: SignedCheckpoint
+
+    public init(id: Int64, signedNanos: Int64, signed: SignedCheckpoint) {
+        self.id = id
+        self.signedNanos = signedNanos
+        self.signed = signed
+    }
 }

@@ -1,9 +1,9 @@
-import FlightlogEvidence
-import FlightlogWire
+public import FlightlogEvidence
+public import FlightlogWire
 
 extension TransparencyLeaf {
     /// The leaf for a batch being stored now.
-    init(_ item: IngestItem, hash: Bytes32) {
+    public init(_ item: IngestItem, hash: Bytes32) {
         self.init(
             keyID: item.batch.keyID,
             epoch: item.batch.epoch,

@@ -1,0 +1,435 @@
+import FlightlogEvidence
+public import FlightlogStore
+public import FlightlogWire
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+extension PostgresStore: EvidenceStore {
+    public func agent(publicKey: Bytes32) async throws -> AgentRecord? {
+        try await self.connection { connection in
+            try await Self.agents(
+                connection,
+                where: "WHERE public_key = \(publicKey.data)",
+                logger: self.logger
+            ).first
+        }
+    }
+
+    public func chainHead(agentID: Int64, epoch: UInt64) async throws -> ChainLink.Head? {
+        try await self.connection { connection in
+            try await Self.head(connection, agentID: agentID, epoch: epoch, logger: self.logger)
+        }
+    }
+
+    public func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome] {
+        try await self.ensureMonths(items)
+        return try await self.transaction { connection in
+            // The log's lock first, in every transaction that takes it: it orders the nodes' batches into one tree
+            // and their chain checks one after the other (PostgresSchema), and no transaction waits for it while
+            // holding a lock it would need.
+            let sizes = try await connection.all(
+                "SELECT size FROM merkle_state FOR UPDATE",
+                Int64.self,
+                logger: self.logger
+            )
+            guard let size = sizes.first else { throw StoreError.database("merkle_state has no row") }
+            var tree = TreeAppender(size: UInt64(size))
+            var outcomes: [IngestOutcome] = []
+            outcomes.reserveCapacity(items.count)
+            var refused: [ChainKey: UInt64] = [:]
+            var catalogue: Set<[String]> = []
+            for item in items {
+                let chain = ChainKey(agentID: item.agentID, epoch: item.batch.epoch)
+                if let first = refused[chain], first < item.batch.sequence {
+                    outcomes.append(.heldBack(after: first))
+                    continue
+                }
+                let outcome = try await self.ingest(connection, item, tree: &tree)
+                if case .refused = outcome, refused[chain] == nil { refused[chain] = item.batch.sequence }
+                if outcome == .stored { for name in item.catalogueNames { catalogue.insert([name.kind, name.name]) } }
+                outcomes.append(outcome)
+            }
+            for name in catalogue {
+                try await connection.query(
+                    "INSERT INTO catalogue (kind, name) VALUES (\(name[0]), \(name[1])) ON CONFLICT DO NOTHING",
+                    logger: self.logger
+                )
+            }
+            if tree.size != UInt64(size) {
+                try await connection.query(
+                    "UPDATE merkle_state SET size = \(Int64(tree.size))",
+                    logger: self.logger
+                )
+            }
+            return outcomes
+        }
+    }
+
+    public func recordHandshake(_ record: HandshakeRecord) async throws {
+        try await self.transaction { connection in
+            try await connection.query(
+                """
+                INSERT INTO handshakes (at_ns, peer, node, public_key, agent_id, agent_name, epoch, skew_ns, outcome)
+                VALUES (\(record.atNanos), \(record.peer), \(self.node), \(record.publicKey?.data), \(record.agentID),
+                        \(record.agentName), \(record.epoch.map(Int64.init(bitPattern:))), \(record.skewNanos),
+                        \(record.outcome))
+                """,
+                logger: self.logger
+            )
+            if let agentID = record.agentID, record.outcome == "accepted" {
+                try await connection.query(
+                    """
+                    UPDATE agents SET last_seen_ns = \(record.atNanos), last_skew_ns = \(record.skewNanos),
+                                      last_address = \(record.peer)
+                    WHERE id = \(agentID)
+                    """,
+                    logger: self.logger
+                )
+            }
+        }
+    }
+
+    public func recordFinding(_ finding: ChainFinding) async throws {
+        try await self.transaction { connection in try await Self.insert(connection, finding, logger: self.logger) }
+    }
+
+    public func touchAgent(id: Int64, atNanos: Int64) async throws {
+        try await self.transaction { connection in
+            try await connection.query(
+                "UPDATE agents SET last_seen_ns = GREATEST(COALESCE(last_seen_ns, 0), \(atNanos)) WHERE id = \(id)",
+                logger: self.logger
+            )
+        }
+    }
+
+    /// Token enrolment is not in the PostgreSQL store yet: enrol by key (`flightlog enroll --store`).
+    public func redeem(
+        token: String,
+        publicKey: Bytes32,
+        peer: String,
+        atNanos: Int64
+    ) async throws -> Result<AgentRecord, EnrolmentRefusal> {
+        throw StoreError.database(
+            "enrolment tokens are not supported on the PostgreSQL store yet: enrol the key with `flightlog enroll`"
+        )
+    }
+
+    /// Key rotation is not in the PostgreSQL store yet.
+    public func rotate(_ record: RotationRecord, atNanos: Int64) async throws -> Result<AgentRecord, RotationRefusal> {
+        throw StoreError.database("key rotation is not supported on the PostgreSQL store yet")
+    }
+
+    public func keyHolder(publicKey: Bytes32) async throws -> (name: String, untilNanos: Int64?)? {
+        try await self.connection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT a.name, k.until_ns FROM agent_keys k JOIN agents a ON a.id = k.agent_id
+                WHERE k.public_key = \(publicKey.data)
+                """,
+                logger: self.logger
+            )
+            for try await (name, until) in rows.decode((String, Int64?).self) { return (name, until) }
+            return nil
+        }
+    }
+
+    // MARK: - Inside the ingest transaction
+
+    /// One agent's chain: (agent, epoch).
+    private struct ChainKey: Hashable {
+        var agentID: Int64
+        var epoch: UInt64
+    }
+
+    static func head(
+        _ connection: PostgresConnection,
+        agentID: Int64,
+        epoch: UInt64,
+        logger: Logger
+    ) async throws -> ChainLink.Head? {
+        let rows = try await connection.query(
+            "SELECT head_seq, head_hash FROM chains WHERE agent_id = \(agentID) AND epoch = \(Int64(bitPattern: epoch))",
+            logger: logger
+        )
+        for try await (sequence, hash) in rows.decode((Int64, Data).self) {
+            guard let hash = Bytes32(data: hash) else { throw StoreError.database("a chain head hash is not 32 bytes") }
+            return ChainLink.Head(sequence: UInt64(bitPattern: sequence), hash: hash)
+        }
+        return nil
+    }
+
+    /// Stores `item` when its chain allows: the SQLite store's rules (SQLiteStore+Ingest.swift), statement for
+    /// statement.
+    private func ingest(
+        _ connection: PostgresConnection,
+        _ item: IngestItem,
+        tree: inout TreeAppender
+    ) async throws -> IngestOutcome {
+        let batch = item.batch
+        let epoch = Int64(bitPattern: batch.epoch)
+        let sequence = Int64(bitPattern: batch.sequence)
+        let revoked = try await connection.all(
+            "SELECT revoked_ns FROM agents WHERE id = \(item.agentID) FOR SHARE",
+            Int64?.self,
+            logger: self.logger
+        )
+        if let revoked = revoked.first ?? nil, item.receivedNanos >= revoked {
+            try await Self.insert(
+                connection,
+                ChainFinding(
+                    kind: .rejectedBatch,
+                    agentID: item.agentID,
+                    epoch: batch.epoch,
+                    fromSequence: batch.sequence,
+                    toSequence: batch.sequence,
+                    batchHash: batch.hash,
+                    detail: "revokedAgent: batch \(batch.sequence) received \(Timestamp.rfc3339(item.receivedNanos)), "
+                        + "after the key was revoked at \(Timestamp.rfc3339(revoked))",
+                    atNanos: item.receivedNanos
+                ),
+                logger: self.logger
+            )
+            return .refused(.revokedAgent, "this key was revoked")
+        }
+        let head = try await Self.head(connection, agentID: item.agentID, epoch: batch.epoch, logger: self.logger)
+        let link = ChainLink.classify(sequence: batch.sequence, previousHash: batch.previousHash, head: head)
+        let hash = batch.hash
+        func finding(
+            _ kind: ChainFinding.Kind,
+            from: UInt64? = nil,
+            to: UInt64? = nil,
+            other: Bytes32? = nil,
+            _ detail: String
+        ) async throws {
+            try await Self.insert(
+                connection,
+                ChainFinding(
+                    kind: kind,
+                    agentID: item.agentID,
+                    epoch: batch.epoch,
+                    fromSequence: from ?? batch.sequence,
+                    toSequence: to ?? batch.sequence,
+                    batchHash: hash,
+                    otherHash: other,
+                    detail: detail,
+                    atNanos: item.receivedNanos
+                ),
+                logger: self.logger
+            )
+        }
+        switch link {
+        case .alreadySeen:
+            let stored = try await connection.all(
+                "SELECT hash FROM batches WHERE agent_id = \(item.agentID) AND epoch = \(epoch) AND seq = \(sequence)",
+                Data.self,
+                logger: self.logger
+            ).first
+            if let stored {
+                if stored == hash.data { return .duplicate }
+                try await finding(
+                    .equivocation,
+                    other: Bytes32(data: stored),
+                    "sequence \(batch.sequence) was already stored with hash \(stored.hexString); refused a different batch \(hash.hex)"
+                )
+                return .refused(.equivocation, "sequence \(batch.sequence) is already stored with different content")
+            }
+            try await finding(.lateBatch, "batch \(batch.sequence) arrived after later batches of its chain")
+            try await self.store(connection, item, hash: hash, moveHead: false, tree: &tree)
+            return .stored
+        case .broken:
+            try await finding(
+                .chainBroken,
+                other: batch.previousHash,
+                "batch \(batch.sequence) names previous hash \(batch.previousHash.hex), which is not the stored predecessor"
+            )
+            return .refused(
+                .chainBroken,
+                "batch \(batch.sequence) does not link to the stored batch \(batch.sequence - 1)"
+            )
+        case .genesis, .gap, .extends:
+            if head == nil {
+                let others =
+                    try await connection.all(
+                        "SELECT count(*) FROM chains WHERE agent_id = \(item.agentID) AND epoch != \(epoch)",
+                        Int.self,
+                        logger: self.logger
+                    ).first ?? 0
+                if others > 0 {
+                    try await finding(.newEpoch, "agent started a new chain, epoch \(batch.epoch)")
+                }
+            }
+            if case .gap(let missing) = link {
+                try await finding(
+                    .gap,
+                    from: missing.lowerBound,
+                    to: missing.upperBound,
+                    "batches \(missing.lowerBound)…\(missing.upperBound) of epoch \(batch.epoch) are missing"
+                )
+            }
+            try await self.store(connection, item, hash: hash, moveHead: true, tree: &tree)
+            return .stored
+        }
+    }
+
+    /// Inserts the batch, its events and its leaf.
+    private func store(
+        _ connection: PostgresConnection,
+        _ item: IngestItem,
+        hash: Bytes32,
+        moveHead: Bool,
+        tree: inout TreeAppender
+    ) async throws {
+        let batch = item.batch
+        let epoch = Int64(bitPattern: batch.epoch)
+        let ids = try await connection.all(
+            """
+            INSERT INTO batches (agent_id, epoch, seq, hash, prev_hash, created_ns, first_ns, last_ns, event_count,
+                                 received_ns, node, envelope)
+            VALUES (\(item.agentID), \(epoch), \(Int64(bitPattern: batch.sequence)), \(hash.data),
+                    \(batch.previousHash.data), \(batch.createdNanos), \(batch.firstEventNanos),
+                    \(batch.lastEventNanos), \(Int32(clamping: batch.eventCount)), \(item.receivedNanos), \(self.node),
+                    \(Data(batch.bytes)))
+            RETURNING id
+            """,
+            Int64.self,
+            logger: self.logger
+        )
+        guard let batchID = ids.first else { throw StoreError.database("INSERT INTO batches returned no id") }
+        try await self.insertEvents(connection, item, batchID: batchID)
+        try await tree.append(
+            connection,
+            batchID: batchID,
+            leaf: TransparencyLeaf(item, hash: hash),
+            logger: self.logger
+        )
+        if moveHead {
+            try await connection.query(
+                """
+                INSERT INTO chains (agent_id, epoch, first_seen_ns, updated_ns, head_seq, head_hash, batches, events)
+                VALUES (\(item.agentID), \(epoch), \(item.receivedNanos), \(item.receivedNanos),
+                        \(Int64(bitPattern: batch.sequence)), \(hash.data), 1, \(Int64(batch.eventCount)))
+                ON CONFLICT (agent_id, epoch) DO UPDATE SET
+                    updated_ns = excluded.updated_ns, head_seq = excluded.head_seq, head_hash = excluded.head_hash,
+                    batches = chains.batches + 1, events = chains.events + excluded.events
+                """,
+                logger: self.logger
+            )
+        } else {
+            try await connection.query(
+                """
+                UPDATE chains SET batches = batches + 1, events = events + \(Int64(batch.eventCount))
+                WHERE agent_id = \(item.agentID) AND epoch = \(epoch)
+                """,
+                logger: self.logger
+            )
+        }
+    }
+
+    /// The batch's events, 500 rows to a statement (17 parameters each, under PostgreSQL's 65,535).
+    ///
+    /// A text column of PostgreSQL cannot hold a NUL byte: a NUL in a host, source or parsed value (which a peer
+    /// controls) is written as U+FFFD in these indexed copies. The signed batch keeps the exact bytes, and `line` is
+    /// BYTEA, exact too.
+    private func insertEvents(_ connection: PostgresConnection, _ item: IngestItem, batchID: Int64) async throws {
+        let columns = 16
+        let rowsPerStatement = 500
+        let layout = item.layout
+        var start = 0
+        while start < layout.entries.count {
+            let end = min(layout.entries.count, start + rowsPerStatement)
+            var bindings = PostgresBindings(capacity: (end - start) * columns)
+            var sql = """
+                INSERT INTO events (batch_id, idx, agent_id, time_ns, observed_ns, received_ns, flags, host, source,
+                                    program, pid, "user", src_ip, severity, line, fields) VALUES
+                """
+            for index in start..<end {
+                let entry = layout.entries[index]
+                let values = item.indexedValues(index)
+                let base = (index - start) * columns
+                sql += index == start ? "\n(" : ",\n("
+                sql += (1...columns).map { "$\(base + $0)" }.joined(separator: ",") + ")"
+                bindings.append(batchID)
+                bindings.append(Int32(index))
+                bindings.append(item.agentID)
+                bindings.append(entry.timeNanos)
+                bindings.append(entry.observedNanos)
+                bindings.append(item.receivedNanos)
+                bindings.append(Int32(bitPattern: UInt32(truncatingIfNeeded: entry.flags.rawValue)))
+                bindings.append(Self.text(layout, entry.host))
+                bindings.append(Self.text(layout, entry.source))
+                bindings.append(values.program.map(Self.withoutNUL))
+                bindings.append(values.pid)
+                bindings.append(values.user.map(Self.withoutNUL))
+                bindings.append(values.sourceIP.map(Self.withoutNUL))
+                bindings.append(values.severity.map(Self.withoutNUL))
+                try bindings.append(layout.withBytes(entry.line) { Data($0) })
+                bindings.append(Self.withoutNUL(Self.fieldsJSON(layout, entry)))
+            }
+            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
+            start = end
+        }
+    }
+
+    static func text(_ layout: EventLayout, _ span: EventLayout.Span) -> String {
+        Self.withoutNUL(layout.withBytes(span) { String(decoding: $0, as: UTF8.self) })
+    }
+
+    static func withoutNUL(_ text: String) -> String {
+        text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+    }
+
+    /// The event's fields as the JSON object `query` prints (``FieldsJSON``).
+    static func fieldsJSON(_ layout: EventLayout, _ entry: EventLayout.Entry) -> String {
+        FieldsJSON.encode(
+            entry.fieldRange.map { index in
+                let field = layout.fields[index]
+                return Event.Field(
+                    layout.withBytes(field.key) { String(decoding: $0, as: UTF8.self) },
+                    layout.withBytes(field.value) { String(decoding: $0, as: UTF8.self) }
+                )
+            }
+        )
+    }
+
+    static func insert(_ connection: PostgresConnection, _ finding: ChainFinding, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO findings (kind, agent_id, epoch, from_seq, to_seq, batch_hash, other_hash, detail, at_ns)
+            VALUES (\(finding.kind.rawValue), \(finding.agentID), \(finding.epoch.map(Int64.init(bitPattern:))),
+                    \(finding.fromSequence.map(Int64.init(bitPattern:))),
+                    \(finding.toSequence.map(Int64.init(bitPattern:))), \(finding.batchHash?.data),
+                    \(finding.otherHash?.data), \(finding.detail), \(finding.atNanos))
+            """,
+            logger: logger
+        )
+    }
+
+    /// Creates the month partitions the items' events fall in that this process has not seen yet, each in its own
+    /// short transaction before the ingest transaction (a partition takes a lock on `events` that would otherwise
+    /// be held until the batch commits).
+    private func ensureMonths(_ items: [IngestItem]) async throws(StoreError) {
+        var months: Set<MonthPartition> = []
+        for item in items {
+            for entry in item.layout.entries {
+                if let month = MonthPartition(nanos: entry.timeNanos) { months.insert(month) }
+            }
+        }
+        let missing = self.knownMonths.withLock { known in months.subtracting(known) }
+        guard !missing.isEmpty else { return }
+        for month in missing.sorted(by: { ($0.year, $0.month) < ($1.year, $1.month) }) {
+            try await self.transaction { connection in
+                try await connection.query(
+                    "SELECT flightlog_month_partition(\(month.name), \(month.lowerNanos), \(month.upperNanos))",
+                    logger: self.logger
+                )
+            }
+        }
+        self.knownMonths.withLock { $0.formUnion(missing) }
+    }
+}
+
+extension Data {
+    var hexString: String { self.map { String(format: "%02x", $0) }.joined() }
+}

@@ -1,0 +1,210 @@
+public import FlightlogStore
+import Foundation
+public import Logging
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// The evidence storage on PostgreSQL: several `flightlog serve` nodes on one database (docs/SCALE-OUT.md).
+///
+/// It implements what the aggregator needs (``EvidenceStore``, ``TransparencyStore``) and enrolment, revocation and
+/// the agent listing, with the SQLite store's semantics: the unique (agent, epoch, sequence) key deduplicates across
+/// nodes, and one lock orders every node's ingest transactions (``PostgresSchema``). `query` reads events with the
+/// plain filters (``forEachEvent(_:_:)``); the rest of the investigator's commands are SQLite-only for now.
+public final class PostgresStore: Sendable {
+    /// The address, without the password.
+    public let location: PostgresLocation
+    /// This node's name in `batches.node` and `handshakes.node`: which aggregator stored a batch.
+    public let node: String
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    /// The month partitions known to exist (created by this process or found): a batch's months are looked up here
+    /// before its transaction, and created outside it when missing.
+    let knownMonths = Mutex<Set<MonthPartition>>([])
+
+    /// Connects (up to `maxConnections` at a time; `node` defaults to the host name) and creates the schema in an empty database.
+    public static func open(
+        _ location: PostgresLocation,
+        node: String? = nil,
+        maxConnections: Int = 8,
+        logger: Logger = Logger(label: "flightlog.postgres")
+    ) async throws(StoreError) -> PostgresStore {
+        let store = PostgresStore(
+            location,
+            node: node ?? ProcessInfo.processInfo.hostName,
+            maxConnections: maxConnections,
+            logger: logger
+        )
+        do {
+            try await store.migrate()
+        } catch {
+            store.close()
+            throw StoreError.cannotOpen(path: location.description, reason: PostgresStore.describe(error))
+        }
+        return store
+    }
+
+    private init(_ location: PostgresLocation, node: String, maxConnections: Int, logger: Logger) {
+        let tls: PostgresClient.Configuration.TLS
+        switch location.tls {
+        case .disable:
+            tls = .disable
+        case .require:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            tls = .require(configuration)
+        case .verifyFull:
+            tls = .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
+            tls: tls
+        )
+        configuration.options.maximumConnections = max(1, maxConnections)
+        configuration.options.connectTimeout = .seconds(10)
+        // The pool's own messages at error level: it warns once per lease made before its run loop has started,
+        // which `open` does at once.
+        var background = logger
+        background.logLevel = .error
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
+        self.location = location
+        self.node = node
+        self.client = client
+        self.logger = logger
+        self.runner = Task { await client.run() }
+    }
+
+    /// Closes every connection; the store cannot be used afterwards.
+    public func close() {
+        self.runner.cancel()
+    }
+
+    deinit {
+        self.runner.cancel()
+    }
+
+    /// Creates the schema when the database has none, under an advisory lock: nodes that start together wait for
+    /// the first.
+    private func migrate() async throws {
+        try await self.client.withTransaction(logger: self.logger) { connection in
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))",
+                logger: self.logger
+            )
+            let exists = try await connection.query(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'flightlog_schema'",
+                logger: self.logger
+            )
+            var found = 0
+            for try await (count) in exists.decode(Int.self) { found = count }
+            if found == 0 {
+                for statement in Self.statements(PostgresSchema.create) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                }
+            } else {
+                let rows = try await connection.query("SELECT max(version) FROM flightlog_schema", logger: self.logger)
+                for try await (version) in rows.decode(Int?.self) {
+                    guard let version, version <= PostgresSchema.version else {
+                        throw StoreError.database(
+                            "the database's schema is version \(version.map(String.init) ?? "unknown"); this flightlog "
+                                + "knows version \(PostgresSchema.version) and older: upgrade flightlog"
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    /// The statements of a script, split at the semicolons that end a line outside a `$$` body.
+    static func statements(_ script: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var inBody = false
+        for line in script.split(separator: "\n", omittingEmptySubsequences: false) {
+            current += line + "\n"
+            if line.components(separatedBy: "$$").count % 2 == 0 { inBody.toggle() }
+            if !inBody, line.hasSuffix(";") {
+                statements.append(current.trimmingCharacters(in: .whitespacesAndNewlines))
+                current = ""
+            }
+        }
+        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !rest.isEmpty { statements.append(rest) }
+        return statements
+    }
+
+    // MARK: - Running statements
+
+    /// Runs `body` in a transaction, the errors of PostgreSQL made ``StoreError/database(_:)`` with the server's
+    /// own message.
+    func transaction<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws(StoreError) -> Result {
+        do {
+            return try await self.client.withTransaction(logger: self.logger) { connection in
+                try await body(connection)
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch let error as PostgresTransactionError {
+            // The closure's own refusal (a name already enrolled…) is the answer, not a database failure.
+            if let refusal = error.closureError as? StoreError, error.rollbackError == nil { throw refusal }
+            throw StoreError.database(Self.describe(error))
+        } catch {
+            throw StoreError.database(Self.describe(error))
+        }
+    }
+
+    /// Runs `body` with a connection outside any transaction.
+    func connection<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws(StoreError) -> Result {
+        do {
+            return try await self.client.withConnection { connection in try await body(connection) }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(Self.describe(error))
+        }
+    }
+
+    /// PostgreSQL's message for an error (postgres-nio's own description hides it, as it may hold values).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PostgresTransactionError {
+            let parts: [(String, (any Error)?)] = [
+                ("BEGIN", error.beginError), ("", error.closureError), ("ROLLBACK", error.rollbackError),
+                ("COMMIT", error.commitError),
+            ]
+            return parts.compactMap { step, error in
+                error.map { (step.isEmpty ? "" : step + ": ") + Self.describe($0) }
+            }.joined(separator: "; ")
+        }
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
+                return message + detail
+            }
+            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+}
+
+extension PostgresConnection {
+    /// The rows of `query` decoded as `T`.
+    func all<T: PostgresDecodable & Sendable>(
+        _ query: PostgresQuery,
+        _ type: T.Type,
+        logger: Logger
+    ) async throws -> [T] {
+        var out: [T] = []
+        for try await value in try await self.query(query, logger: logger).decode(T.self) { out.append(value) }
+        return out
+    }
+}

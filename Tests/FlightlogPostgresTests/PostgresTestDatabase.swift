@@ -1,0 +1,74 @@
+import FlightlogPostgres
+import FlightlogTestSupport
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A database of its own on the PostgreSQL server that scripts/test.sh starts (scripts/postgres.sh): the server's
+/// address in FLIGHTLOG_TEST_POSTGRES, its password in the file FLIGHTLOG_PG_PASSWORD_FILE names. Without them the
+/// tests fail and say how to run them; they never skip.
+struct PostgresTestDatabase: Sendable {
+    let location: PostgresLocation
+    let name: String
+    private let server: PostgresLocation
+
+    /// The server's address, or a failure that says how to start one.
+    static func server() throws -> PostgresLocation {
+        guard let url = ProcessInfo.processInfo.environment["FLIGHTLOG_TEST_POSTGRES"], !url.isEmpty else {
+            throw TestFailure(
+                "FLIGHTLOG_TEST_POSTGRES is not set: run the tests with scripts/test.sh, which starts a throwaway "
+                    + "PostgreSQL (scripts/postgres.sh start DIR prints the variables to set by hand)"
+            )
+        }
+        return try PostgresLocation(url)
+    }
+
+    /// Creates an empty database with a unique name.
+    static func make() async throws -> PostgresTestDatabase {
+        let server = try Self.server()
+        let name = "flightlog_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await Self.administer(server) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Self.logger)
+        }
+        return PostgresTestDatabase(location: server.with(database: name), name: name, server: server)
+    }
+
+    /// Drops the database (its connections closed first).
+    func drop() async {
+        try? await Self.administer(self.server) { connection in
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(self.name) WITH (FORCE)"),
+                logger: Self.logger
+            )
+        }
+    }
+
+    /// Runs `body` on one connection to the server's maintenance database.
+    static func administer(
+        _ server: PostgresLocation,
+        _ body: (PostgresConnection) async throws -> Void
+    ) async throws {
+        let configuration = PostgresConnection.Configuration(
+            host: server.host,
+            port: server.port,
+            username: server.user,
+            password: server.password,
+            database: server.database,
+            tls: .disable
+        )
+        let connection = try await PostgresConnection.connect(
+            configuration: configuration,
+            id: 1,
+            logger: Self.logger
+        )
+        do {
+            try await body(connection)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
+
+    static let logger = Logger(label: "flightlog.tests.postgres")
+}

@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "FlightlogPostgresTests",
             dependencies: [
-                "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogPostgres", "FlightlogStore",
+                "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogPostgres", "FlightlogStore", "FlightlogSystem",
                 "FlightlogEvidence", "FlightlogWire", postgresNIO, crypto, logging,
             ]
         ),

@@ -51,7 +51,7 @@ public struct AgentStatusWriter: Service {
             state: state,
             pid: ProcessInfo.processInfo.processIdentifier,
             hostname: self.configuration.hostname,
-            aggregator: "\(self.configuration.aggregatorHost):\(self.configuration.aggregatorPort)",
+            aggregator: self.configuration.aggregators.map(\.description).joined(separator: ", "),
             epoch: position.epoch,
             nextSequence: position.sequence,
             spoolBatches: spool.batches,

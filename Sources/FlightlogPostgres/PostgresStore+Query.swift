@@ -13,7 +13,7 @@ extension PostgresStore {
     /// not on the PostgreSQL store yet (docs/SCALE-OUT.md).
     public func forEachEvent(
         _ query: EventQuery,
-        _ body: @Sendable (EventRecord) throws -> Bool
+        _ body: (EventRecord) throws -> Bool
     ) async throws(StoreError) -> Int {
         let sql = try Self.select(query, count: false)
         return try await self.connection { connection in

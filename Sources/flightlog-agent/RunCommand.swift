@@ -45,8 +45,14 @@ struct RunCommand: AsyncParsableCommand {
     )
     var config: String?
 
-    @Option(help: ArgumentHelp("Aggregator address. Example: --aggregator logs.example:7514", valueName: "host:port"))
-    var aggregator: String?
+    @Option(
+        help: ArgumentHelp(
+            "Aggregator address; repeat it for several aggregators on one PostgreSQL store, tried in turn when one "
+                + "fails (docs/SCALE-OUT.md). Example: --aggregator agg-1.example:7514 --aggregator agg-2.example:7514",
+            valueName: "host:port"
+        )
+    )
+    var aggregator: [String] = []
 
     @Option(help: ArgumentHelp("Private key file. Example: --key /etc/flightlog/agent.key", valueName: "path"))
     var key: String?
@@ -170,7 +176,7 @@ struct RunCommand: AsyncParsableCommand {
         var configuration: AgentConfiguration
         do {
             configuration = try self.config.map(AgentConfiguration.load(path:)) ?? AgentConfiguration()
-            if let aggregator = self.aggregator { try configuration.setAggregator(aggregator) }
+            if !self.aggregator.isEmpty { try configuration.setAggregators(self.aggregator) }
             if let key = self.key { configuration.keyPath = key }
             if let dir = self.stateDir { configuration.stateDirectory = dir }
             if !self.watch.isEmpty { configuration.watch = self.watch }

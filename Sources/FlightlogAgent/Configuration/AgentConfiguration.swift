@@ -8,6 +8,14 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var aggregatorHost: String
     /// Aggregator port.
     public var aggregatorPort: Int
+    /// Further aggregators on the same store, tried in turn after the first when it cannot be reached, refuses, or
+    /// stops answering (docs/SCALE-OUT.md); empty with one aggregator.
+    public var failoverAggregators: [AggregatorAddress] = []
+
+    /// Every aggregator, the first one first.
+    public var aggregators: [AggregatorAddress] {
+        [AggregatorAddress(host: self.aggregatorHost, port: self.aggregatorPort)] + self.failoverAggregators
+    }
     /// The private key file (`flightlog-agent keygen`).
     public var keyPath: String
     /// Where chain state, offsets and the spool live.
@@ -108,6 +116,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// The YAML keys, as in `agent/flightlog-agent.yaml`.
     struct File: Decodable {
         var aggregator: String?
+        var aggregators: [String]?
         var key: String?
         var state_dir: String?
         var watch: [String]?
@@ -159,7 +168,11 @@ public struct AgentConfiguration: Sendable, Equatable {
             throw AgentError.configuration("\(path): \(error)")
         }
         var configuration = AgentConfiguration()
+        if file.aggregator != nil && file.aggregators != nil {
+            throw AgentError.configuration("give aggregator or aggregators, not both")
+        }
         if let aggregator = file.aggregator { try configuration.setAggregator(aggregator) }
+        if let aggregators = file.aggregators { try configuration.setAggregators(aggregators) }
         if let key = file.key { configuration.keyPath = key }
         if let dir = file.state_dir { configuration.stateDirectory = dir }
         if let watch = file.watch { configuration.watch = watch }
@@ -184,17 +197,21 @@ public struct AgentConfiguration: Sendable, Equatable {
         return configuration
     }
 
+    /// Sets the aggregators from `HOST:PORT` values, the first one first; at most 16.
+    public mutating func setAggregators(_ values: [String]) throws(AgentError) {
+        guard let first = values.first else { throw AgentError.configuration("aggregators must list at least one") }
+        guard values.count <= 16 else { throw AgentError.configuration("aggregators lists at most 16 addresses") }
+        try self.setAggregator(first)
+        var others: [AggregatorAddress] = []
+        for value in values.dropFirst() { others.append(try AggregatorAddress(parsing: value)) }
+        self.failoverAggregators = others
+    }
+
     /// Sets host and port from `HOST:PORT`.
     public mutating func setAggregator(_ value: String) throws(AgentError) {
-        guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
-            (1...65535).contains(port), colon > value.startIndex
-        else {
-            throw AgentError.configuration("aggregator must be HOST:PORT, got '\(value)'")
-        }
-        var host = String(value[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        self.aggregatorHost = host
-        self.aggregatorPort = port
+        let address = try AggregatorAddress(parsing: value)
+        self.aggregatorHost = address.host
+        self.aggregatorPort = address.port
     }
 
     /// Whether `match` is `FIELD=value` as sd-journal takes it: a field name of upper-case letters, digits and `_`,
@@ -277,5 +294,33 @@ public struct AgentConfiguration: Sendable, Equatable {
         if let zone = self.timeZone, TimeZone(identifier: zone) == nil {
             throw AgentError.configuration("unknown time zone '\(zone)'")
         }
+    }
+}
+
+/// One aggregator's `HOST:PORT`.
+public struct AggregatorAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `HOST:PORT`, the host in brackets when it is an IPv6 address.
+    public init(parsing value: String) throws(AgentError) {
+        guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
+            (1...65535).contains(port), colon > value.startIndex
+        else {
+            throw AgentError.configuration("aggregator must be HOST:PORT, got '\(value)'")
+        }
+        var host = String(value[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String {
+        self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
     }
 }

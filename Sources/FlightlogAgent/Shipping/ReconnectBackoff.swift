@@ -5,6 +5,8 @@
 struct ReconnectBackoff: Sendable, Equatable {
     static let first = 1.0
     static let longest = 60.0
+    /// The ceiling of the wait before the next aggregator of a list, when it has not been tried in this round.
+    static let failover = 0.2
 
     /// The ceiling of the next wait, in seconds.
     private(set) var seconds = Self.first

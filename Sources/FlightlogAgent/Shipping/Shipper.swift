@@ -13,6 +13,11 @@ public import ServiceLifecycle
 /// order, heartbeats, and a drain with a deadline when the agent stops. This type connects, and reconnects with
 /// exponential backoff and jitter; nothing is lost because batches leave the spool only when acknowledged, and a
 /// resend of the same bytes is acknowledged as a duplicate.
+///
+/// With several aggregators on one store (``AgentConfiguration/aggregators``), a connection that fails or ends
+/// moves to the next one at once; the backoff applies only when a whole round failed. The agent stays with the
+/// aggregator that works, and each WELCOME's head says where to resume: the store is shared, so a batch one node
+/// stored and did not get to acknowledge is acknowledged by the next as a duplicate.
 public final class Shipper: Service {
     private let configuration: AgentConfiguration
     private let journal: Journal
@@ -45,17 +50,24 @@ public final class Shipper: Service {
     public func run() async throws {
         var backoff = ReconnectBackoff()
         var attempt = 0
+        let aggregators = self.configuration.aggregators
+        var current = 0
+        // Aggregators tried since the last ACK or since a whole round failed.
+        var failedInRound = 0
         while !Task.isCancelled {
             if Task.isShuttingDownGracefully, await self.journal.spoolStatus.batches == 0 { return }
             attempt += 1
             if attempt > 1 { self.counters.add("reconnects") }
-            self.counters.note("connection", "connecting")
+            self.counters.note("connection", "connecting to \(aggregators[current])")
             let ackedBefore = self.counters["batches_acked"] + self.counters["batches_acked_duplicate"]
             let ceiling: Double
             do {
                 // The batch the last connection's aggregator said it did not store, for this WELCOME (kept by the
                 // journal, across restarts too).
-                let outcome = try await self.session(resendFrom: await self.journal.unstored)
+                let outcome = try await self.session(
+                    aggregators[current],
+                    resendFrom: await self.journal.unstored
+                )
                 switch outcome {
                 case .drained:
                     self.counters.note("connection", "closed: everything was shipped and the agent stopped")
@@ -64,7 +76,7 @@ public final class Shipper: Service {
                     await self.keep(notStored)
                     self.counters.note("connection", "disconnected: \(reason)")
                     self.counters.note("last_error", reason)
-                    var metadata: Logger.Metadata = ["reason": "\(reason)"]
+                    var metadata: Logger.Metadata = ["reason": "\(reason)", "aggregator": "\(aggregators[current])"]
                     if let hint = refusal.flatMap({ ShipperHints.afterRefusal($0, self.configuration) }) {
                         metadata["hint"] = "\(hint)"
                     } else if let greeting {
@@ -79,16 +91,32 @@ public final class Shipper: Service {
                     // spooling, retry slowly.
                     let acked = self.counters["batches_acked"] + self.counters["batches_acked_duplicate"]
                     ceiling = backoff.sessionEnded(acknowledged: acked > ackedBefore, retryable: retryable)
+                    if acked > ackedBefore { failedInRound = 0 }
                 }
             } catch {
                 self.counters.note("connection", "disconnected: \(error)")
                 self.counters.note("last_error", "\(error)")
-                var metadata: Logger.Metadata = ["error": "\(error)"]
+                var metadata: Logger.Metadata = ["error": "\(error)", "aggregator": "\(aggregators[current])"]
                 if let hint = ShipperHints.unreachable(error, self.configuration) { metadata["hint"] = "\(hint)" }
                 self.logger.info("Cannot reach the aggregator", metadata: metadata)
                 ceiling = backoff.attemptFailed()
             }
             if Task.isShuttingDownGracefully { return }
+            failedInRound += 1
+            if aggregators.count > 1 {
+                current = (current + 1) % aggregators.count
+                self.counters.add("failovers")
+                self.logger.notice("Trying the next aggregator", metadata: ["aggregator": "\(aggregators[current])"])
+                if failedInRound < aggregators.count {
+                    // Another node has not been tried in this round: at once, with a little jitter so that a
+                    // fleet that lost its node does not arrive at the next in step.
+                    try? await cancelWhenGracefulShutdown {
+                        try await Task.sleep(for: ReconnectBackoff.jittered(ReconnectBackoff.failover))
+                    }
+                    continue
+                }
+                failedInRound = 0
+            }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: ReconnectBackoff.jittered(ceiling)) }
         }
     }
@@ -107,9 +135,12 @@ public final class Shipper: Service {
     }
 
     /// One connection, to its end. A failed TLS handshake ends it like any other session, with its cause named.
-    private func session(resendFrom: UInt64?) async throws -> ShipperStateMachine.Outcome {
+    private func session(
+        _ aggregator: AggregatorAddress,
+        resendFrom: UInt64?
+    ) async throws -> ShipperStateMachine.Outcome {
         do {
-            return try await self.connection(resendFrom: resendFrom)
+            return try await self.connection(aggregator, resendFrom: resendFrom)
         } catch let error as NIOSSLError {
             self.counters.add("tls_failures")
             return .ended(reason: self.tls?.describe(error) ?? "\(error)", retryable: true)
@@ -119,14 +150,17 @@ public final class Shipper: Service {
         }
     }
 
-    private func connection(resendFrom: UInt64?) async throws -> ShipperStateMachine.Outcome {
-        let host = self.configuration.aggregatorHost
+    private func connection(
+        _ aggregator: AggregatorAddress,
+        resendFrom: UInt64?
+    ) async throws -> ShipperStateMachine.Outcome {
+        let host = aggregator.host
         let tls = self.tls
         let handshakeSilence = TimeAmount(ShipperStateMachine.handshakeSilenceTimeout)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: host, port: self.configuration.aggregatorPort) { channel in
+            .connect(host: host, port: aggregator.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(try tls.handler(host: host)) }

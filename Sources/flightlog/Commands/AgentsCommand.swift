@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlightlogEvidence
+import FlightlogPostgres
 import FlightlogStore
 import FlightlogWire
 import Foundation
@@ -19,11 +20,13 @@ struct AgentsCommand: AsyncParsableCommand {
             Examples:
               flightlog agents --db flightlog.db
               flightlog agents --db flightlog.db --silence 30m
+              flightlog agents --store postgres://flightlog@db1/flightlog
               flightlog agents --db flightlog.db --format jsonl | jq 'select(.state != "active")'
             """
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var store: StoreOptions
 
     @Option(help: "Output format: table or jsonl. Example: --format jsonl")
     var format: ListFormat = .table
@@ -39,6 +42,12 @@ struct AgentsCommand: AsyncParsableCommand {
     @Flag(help: "List the enrolment tokens instead: name, state (unused, used, expired, revoked), who used them.")
     var tokens = false
 
+    func validate() throws {
+        if self.tokens && self.store.store != nil {
+            throw ValidationError("--tokens is not supported with --store yet: enrolment tokens are SQLite-only")
+        }
+    }
+
     func run() async throws {
         if self.tokens {
             try await self.listTokens()
@@ -49,9 +58,17 @@ struct AgentsCommand: AsyncParsableCommand {
         let silenceNanos: Int64
         do {
             silenceNanos = try TimeExpression.parseDuration(self.silence)
-            let store = try Storage.openReadOnly(path: self.database.db, onDamagedIndex: .leaveOut)
-            summaries = try await store.agentSummaries()
-            activity = try await store.agentActivity()
+            if let postgres = try await self.store.openPostgres() {
+                defer { postgres.close() }
+                // The last line of each agent (STATE's silence) is not read from PostgreSQL yet: "active" unless
+                // revoked.
+                summaries = try await postgres.agentSummaries()
+                activity = [:]
+            } else {
+                let store = try Storage.openReadOnly(path: self.database.db, onDamagedIndex: .leaveOut)
+                summaries = try await store.agentSummaries()
+                activity = try await store.agentActivity()
+            }
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)

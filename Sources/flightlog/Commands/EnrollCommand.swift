@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlightlogPostgres
 import FlightlogStore
 
 struct EnrollCommand: AsyncParsableCommand {
@@ -13,10 +14,12 @@ struct EnrollCommand: AsyncParsableCommand {
 
             Example:
               flightlog enroll --db flightlog.db --name cc-ws-602 --public-key 'mZ3x…Q='
+              flightlog enroll --store postgres://flightlog@db1/flightlog --name cc-ws-602 --public-key 'mZ3x…Q='
             """
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var store: StoreOptions
 
     @Option(help: "The agent's name, unique, as investigators will see it. Example: --name cc-ws-602")
     var name: String
@@ -30,6 +33,21 @@ struct EnrollCommand: AsyncParsableCommand {
     var publicKey: String
 
     func run() async throws {
+        if let postgres = try await self.store.openPostgres() {
+            defer { postgres.close() }
+            do {
+                let agent = try await postgres.enroll(
+                    name: self.name,
+                    publicKeyBase64: self.publicKey,
+                    atNanos: nowNanos()
+                )
+                Output.line("enrolled \(agent.name) \(agent.fingerprint)")
+                return
+            } catch {
+                Output.error("\(error)")
+                throw ExitCode(2)
+            }
+        }
         do {
             let store = try Storage.open(path: self.database.db, onDamagedIndex: .leaveOut)
             let agent = try await store.enroll(name: self.name, publicKeyBase64: self.publicKey, atNanos: nowNanos())

@@ -1,8 +1,9 @@
 import ArgumentParser
 import FlightlogEvidence
+import FlightlogPostgres
 import FlightlogStore
 
-struct QueryCommand: ParsableCommand {
+struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
         abstract: "Search stored events by time, host, agent, user, program, source, IP, full text and parsed fields.",
@@ -25,10 +26,12 @@ struct QueryCommand: ParsableCommand {
               flightlog query --db flightlog.db --around 4711 --window 5m --tz Europe/Paris
               flightlog query --db flightlog.db --host cc-ws-602 --since 11:00 --until 12:00 --explain
               flightlog query --db flightlog.db --since 2026-11-24 --format timesketch > case.jsonl
+              flightlog query --store postgres://flightlog@db1/flightlog --user mchen --since 1d
             """
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var store: StoreOptions
     @OptionGroup var filters: EventFilterOptions
 
     @Option(help: "At most this many events. Example: --limit 100")
@@ -53,14 +56,22 @@ struct QueryCommand: ParsableCommand {
 
     func validate() throws {
         if let limit = self.limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+        if self.explain && self.store.store != nil {
+            throw ValidationError("--explain shows SQLite's plan: it does not apply to --store")
+        }
     }
 
-    func run() throws {
+    func run() async throws {
         let db = self.database.db
         var query = try self.filters.queryOrExit()
         query.limit = self.limit
         query.order = self.order.order
         let times = try self.timeZone.formatter()
+        if let postgres = try await self.store.openPostgres() {
+            defer { postgres.close() }
+            try await self.run(query, on: postgres, times: times)
+            return
+        }
         let store = try Investigation.openStore(db)
         if query.match != nil, let progress = try? store.fullTextProgressNow(), progress.lag > 0 {
             // The index trails the commit (a running aggregator catches up): say what --match cannot see yet.
@@ -116,6 +127,43 @@ struct QueryCommand: ParsableCommand {
             try Investigation.fail("query", database: db, error)
         }
         try Investigation.audit("query", database: db, count: matched, outcome: matched > 0 ? "ok" : "no match")
+        if matched == 0 { throw ExitCode(1) }
+    }
+}
+
+extension QueryCommand {
+    /// The query on a PostgreSQL store: the same output; not recorded in an audit trail (the PostgreSQL store has
+    /// none yet, and says so).
+    private func run(_ query: EventQuery, on store: PostgresStore, times: TimeFormatter) async throws {
+        Terminal.ignoreBrokenPipe()
+        let out = BufferedWriter.standardOutput()
+        let matched: Int
+        do {
+            if self.count {
+                matched = try await store.countEvents(query)
+                out.write(String(matched) + "\n")
+            } else {
+                let printer = EventPrinter(
+                    format: self.format,
+                    times: times,
+                    clock: query.clock,
+                    out: out,
+                    width: self.format == .table ? Terminal.width() : nil,
+                    csvRaw: self.csvRaw
+                )
+                printer.header()
+                matched = try await store.forEachEvent(query) { event in
+                    printer.print(event)
+                    return !out.isBroken
+                }
+            }
+            out.flush()
+            _ = try out.finish()
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        Output.error("note: \(store.location) has no audit trail yet: this query is not recorded")
         if matched == 0 { throw ExitCode(1) }
     }
 }

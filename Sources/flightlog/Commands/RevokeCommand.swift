@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlightlogPostgres
 import FlightlogStore
 
 struct RevokeCommand: AsyncParsableCommand {
@@ -11,18 +12,26 @@ struct RevokeCommand: AsyncParsableCommand {
 
             Example:
               flightlog revoke --db flightlog.db --name cc-ws-602
+              flightlog revoke --store postgres://flightlog@db1/flightlog --name cc-ws-602
             """
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var store: StoreOptions
 
     @Option(help: "The enrolled agent's name. Example: --name cc-ws-602")
     var name: String
 
     func run() async throws {
+        let postgres = try await self.store.openPostgres()
+        defer { postgres?.close() }
         do {
-            let store = try Storage.open(path: self.database.db, onDamagedIndex: .leaveOut)
-            try await store.revoke(name: self.name, atNanos: nowNanos())
+            if let postgres {
+                try await postgres.revoke(name: self.name, atNanos: nowNanos())
+            } else {
+                let store = try Storage.open(path: self.database.db, onDamagedIndex: .leaveOut)
+                try await store.revoke(name: self.name, atNanos: nowNanos())
+            }
             Output.line("revoked \(self.name)")
         } catch {
             Output.error("\(error)")

@@ -2,6 +2,7 @@ import ArgumentParser
 import CMalloc
 import FlightlogAggregator
 import FlightlogEvidence
+import FlightlogPostgres
 import FlightlogStore
 import FlightlogTLS
 import Foundation
@@ -21,7 +22,11 @@ struct ServeCommand: AsyncParsableCommand {
             Counters are written every 2 s to the status file (default: DB.status.json); read them with \
             `flightlog status`.
 
-            One server per database: serve holds a lock on DB.serve.lock while it runs, and a second serve on the \
+            Several servers may share one PostgreSQL store (--store, docs/SCALE-OUT.md): agents list them all and \
+            fail over; each batch is stored once whichever node receives it, and the nodes append to one \
+            transparency log, signed with the one --aggregator-key they share.
+
+            One server per SQLite database: serve holds a lock on DB.serve.lock while it runs, and a second serve on the \
             same database exits (status 2) naming the first. The lock goes with the process, however it ends.
 
             Every accepted batch is appended to a Merkle tree (the transparency log); a checkpoint of it, signed \
@@ -39,6 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
               flightlog serve --db flightlog.db --listen 0.0.0.0:7514 --tls-cert tls/server.pem --tls-key tls/server.key
               flightlog serve --db /tmp/t.db --listen 127.0.0.1:0 --insecure-plaintext --log-level debug
               flightlog serve --config /etc/flightlog/aggregator.yaml --metrics-listen 10.0.0.5:9464
+              FLIGHTLOG_PG_PASSWORD_FILE=/etc/flightlog/pg.pass flightlog serve \\
+                  --store postgres://flightlog@db1/flightlog --node agg-1 --aggregator-key /etc/flightlog/site.key \\
+                  --tls-cert tls/server.pem --tls-key tls/server.key
             """
     )
 
@@ -50,6 +58,26 @@ struct ServeCommand: AsyncParsableCommand {
         )
     )
     var db: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "A PostgreSQL store instead of --db, shared by several serve nodes (docs/SCALE-OUT.md): "
+                + "postgres://USER@HOST:PORT/DATABASE?sslmode=verify-full; the password from the file "
+                + "FLIGHTLOG_PG_PASSWORD_FILE names. Needs --aggregator-key, the same file on every node. "
+                + "Example: --store postgres://flightlog@db1/flightlog",
+            valueName: "url"
+        )
+    )
+    var store: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "This node's name in the PostgreSQL store (which node stored a batch); default: the host name. "
+                + "Example: --node agg-2",
+            valueName: "name"
+        )
+    )
+    var node: String?
 
     @Option(
         help: ArgumentHelp(
@@ -196,6 +224,8 @@ struct ServeSettings {
     var aggregatorKey: String?
     var checkpointInterval: Int64 = 60
     var metricsListen: HostPort?
+    var store: String?
+    var node: String?
 
     /// The keys of the YAML file, as in `aggregator/flightlog-serve.yaml`.
     struct File: Decodable {
@@ -213,6 +243,8 @@ struct ServeSettings {
         var aggregator_key: String?
         var checkpoint_interval: Int64?
         var metrics_listen: String?
+        var store: String?
+        var node: String?
     }
 
     init(_ command: ServeCommand) throws {
@@ -227,6 +259,8 @@ struct ServeSettings {
                 throw ValidationError("\(path): \(error)")
             }
             if let db = file.db { self.db = db }
+            self.store = file.store ?? self.store
+            self.node = file.node ?? self.node
             if let level = file.log_level {
                 guard let parsed = Logger.Level(rawValue: level) else {
                     throw ValidationError(
@@ -259,6 +293,11 @@ struct ServeSettings {
             }
         }
         self.db = command.db ?? self.db
+        self.store = command.store ?? self.store
+        self.node = command.node ?? self.node
+        if command.db != nil && command.store != nil {
+            throw ValidationError("--db and --store name two stores: give one")
+        }
         self.logLevel = command.logLevel ?? self.logLevel
         self.listen = command.listen ?? self.listen
         self.tlsCert = command.tlsCert ?? self.tlsCert
@@ -277,6 +316,18 @@ struct ServeSettings {
 
     /// What `serve --help` promises of each value, checked once flags and file are merged.
     func check() throws {
+        if let store = self.store {
+            do {
+                _ = try PostgresLocation(store)
+            } catch {
+                throw ValidationError("--store: \(error)")
+            }
+            guard self.aggregatorKey != nil else {
+                throw ValidationError(
+                    "--store needs --aggregator-key: every node signs the one transparency log with the same key file"
+                )
+            }
+        }
         guard (1...31_536_000).contains(self.checkpointInterval) else {
             throw ValidationError("--checkpoint-interval must be between 1 second and a year (31536000)")
         }
@@ -315,13 +366,6 @@ struct ServeSettings {
         } else {
             credentials = nil
         }
-        let lock: ServeLock
-        do {
-            lock = try ServeLock.acquire(databasePath: self.db)
-        } catch {
-            Output.error("\(error)")
-            throw ExitCode(2)
-        }
         let level = self.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -329,6 +373,101 @@ struct ServeSettings {
             return handler
         }
         let logger = Logger(label: "flightlog.serve")
+        let opened = try await self.openStore(logger: logger)
+        let store = opened.store
+        let lock = opened.lock
+        let signer: CheckpointSigner
+        do {
+            signer = try AggregatorKeyFile.loadOrCreate(
+                self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.db)
+            )
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        let configuration = AggregatorConfiguration(
+            host: self.listen.host,
+            port: self.listen.port,
+            window: self.window,
+            heartbeatIntervalSeconds: self.heartbeat,
+            handshakeTimeoutSeconds: self.handshakeTimeout,
+            maxConnections: self.maxConnections,
+            statusPath: self.statusFile ?? (self.store == nil ? self.db : "flightlog-\(opened.node)") + ".status.json",
+            tls: credentials
+        )
+        let metrics = self.metricsListen.map { address in
+            Aggregator.MetricsSetup(host: address.host, port: address.port) {
+                let agents = try? await opened.summaries()
+                let runs = try? await opened.verifyRuns()
+                return (agents.map(AggregatorExposition.AgentRow.enrolled), runs)
+            }
+        }
+        let setup = Aggregator.Setup(
+            configuration: configuration,
+            signer: signer,
+            checkpointIntervalSeconds: self.checkpointInterval,
+            metrics: metrics
+        )
+        do {
+            try await Aggregator.run(setup, store: store, logger: logger) { port in
+                let bound = HostPort(host: self.listen.host, port: port)
+                Output.line("flightlog: listening on \(bound) (\(credentials == nil ? "plaintext" : "TLS 1.3"))")
+                lock?.describe("pid \(getpid()), listening on \(bound)")
+            } metricsListening: { port in
+                let bound = HostPort(host: self.metricsListen?.host ?? "", port: port)
+                Output.line("flightlog: metrics on http://\(bound)/metrics")
+            }
+        } catch let error as AggregatorError {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        lock?.release()
+        opened.close()
+    }
+
+    /// The store `serve` runs on, with what else it needs of it.
+    struct OpenedStore {
+        var store: any EvidenceStore & TransparencyStore
+        /// The lock on an SQLite database (one serve each); nil on PostgreSQL, which several nodes share.
+        var lock: ServeLock?
+        var node: String
+        var summaries: @Sendable () async throws -> [AgentSummary]
+        var verifyRuns: @Sendable () async throws -> [VerifyRun]?
+        var close: @Sendable () -> Void
+    }
+
+    /// Opens the PostgreSQL store of --store, or the SQLite database of --db under its serve lock; exit 2 with the
+    /// reason when it cannot.
+    func openStore(logger: Logger) async throws -> OpenedStore {
+        if let url = self.store {
+            let node = self.node ?? ProcessInfo.processInfo.hostName
+            let postgres: PostgresStore
+            do {
+                postgres = try await PostgresStore.open(try PostgresLocation(url), node: node, maxConnections: 16)
+            } catch {
+                Output.error("\(error)")
+                throw ExitCode(2)
+            }
+            logger.notice(
+                "Storing on PostgreSQL as node \(node)",
+                metadata: ["store": "\(postgres.location)"]
+            )
+            return OpenedStore(
+                store: postgres,
+                lock: nil,
+                node: node,
+                summaries: { try await postgres.agentSummaries() },
+                verifyRuns: { nil },
+                close: { postgres.close() }
+            )
+        }
+        let lock: ServeLock
+        do {
+            lock = try ServeLock.acquire(databasePath: self.db)
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
         let store: any FlightlogStorage
         do {
             store = try Storage.open(path: self.db, onDamagedIndex: .moveAsideAndRebuild)
@@ -357,51 +496,13 @@ struct ServeSettings {
                 metadata: ["events_to_index": "\(progress.lag)", "indexed_through": "\(progress.indexedThrough)"]
             )
         }
-        let signer: CheckpointSigner
-        do {
-            signer = try AggregatorKeyFile.loadOrCreate(
-                self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.db)
-            )
-        } catch {
-            Output.error("\(error)")
-            throw ExitCode(2)
-        }
-        let configuration = AggregatorConfiguration(
-            host: self.listen.host,
-            port: self.listen.port,
-            window: self.window,
-            heartbeatIntervalSeconds: self.heartbeat,
-            handshakeTimeoutSeconds: self.handshakeTimeout,
-            maxConnections: self.maxConnections,
-            statusPath: self.statusFile ?? self.db + ".status.json",
-            tls: credentials
+        return OpenedStore(
+            store: store,
+            lock: lock,
+            node: ProcessInfo.processInfo.hostName,
+            summaries: { try await store.agentSummaries() },
+            verifyRuns: { try await store.latestVerifyRuns() },
+            close: {}
         )
-        let metrics = self.metricsListen.map { address in
-            Aggregator.MetricsSetup(host: address.host, port: address.port) {
-                let agents = try? await store.agentSummaries()
-                let runs = try? await store.latestVerifyRuns()
-                return (agents.map(AggregatorExposition.AgentRow.enrolled), runs)
-            }
-        }
-        let setup = Aggregator.Setup(
-            configuration: configuration,
-            signer: signer,
-            checkpointIntervalSeconds: self.checkpointInterval,
-            metrics: metrics
-        )
-        do {
-            try await Aggregator.run(setup, store: store, logger: logger) { port in
-                let bound = HostPort(host: self.listen.host, port: port)
-                Output.line("flightlog: listening on \(bound) (\(credentials == nil ? "plaintext" : "TLS 1.3"))")
-                lock.describe("pid \(getpid()), listening on \(bound)")
-            } metricsListening: { port in
-                let bound = HostPort(host: self.metricsListen?.host ?? "", port: port)
-                Output.line("flightlog: metrics on http://\(bound)/metrics")
-            }
-        } catch let error as AggregatorError {
-            Output.error("\(error)")
-            throw ExitCode(2)
-        }
-        lock.release()
     }
 }

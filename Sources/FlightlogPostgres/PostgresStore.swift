@@ -23,6 +23,9 @@ public final class PostgresStore: Sendable {
     /// before its transaction, and created outside it when missing.
     let knownMonths = Mutex<Set<MonthPartition>>([])
 
+    /// How long PostgreSQL lets a session of this store sit idle inside a transaction before it ends it.
+    public static let idleInTransactionSeconds = 5
+
     /// Connects (up to `maxConnections` at a time; `node` defaults to the host name) and creates the schema in an empty database.
     public static func open(
         _ location: PostgresLocation,
@@ -66,6 +69,14 @@ public final class PostgresStore: Sendable {
             tls: tls
         )
         configuration.options.maximumConnections = max(1, maxConnections)
+        // A node frozen in the middle of a transaction (SIGSTOP, a VM paused, a process swapped out) holds the
+        // transparency log's lock and its agents' row locks, and every other node's ingest and handshakes wait for
+        // it. PostgreSQL ends such a session after this long idle inside a transaction, which rolls it back and
+        // frees the locks; the frozen node's batches were not acknowledged and its agents send them to another
+        // node. No transaction of this store waits on its client for more than milliseconds while it works.
+        configuration.options.additionalStartupParameters = [
+            ("idle_in_transaction_session_timeout", "\(Self.idleInTransactionSeconds)s")
+        ]
         configuration.options.connectTimeout = .seconds(10)
         // The pool's own messages at error level: it warns once per lease made before its run loop has started,
         // which `open` does at once.

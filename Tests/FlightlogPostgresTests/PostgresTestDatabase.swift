@@ -43,6 +43,15 @@ struct PostgresTestDatabase: Sendable {
         }
     }
 
+    /// Runs `sql` on the test's own database, as an insider with the owner's password would (tamper tests).
+    func execute(_ sql: String) async throws {
+        try await Self.administer(self.location) { connection in
+            for statement in sql.components(separatedBy: "; ") {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Self.logger)
+            }
+        }
+    }
+
     /// Runs `body` on one connection to the server's maintenance database.
     static func administer(
         _ server: PostgresLocation,

@@ -155,6 +155,13 @@ struct ThreeNodeTests {
         }
         for node in nodes where node.isRunning { node.terminate() }
         for node in nodes { await node.exited() }
+        // The investigator's check, as a process: every batch, row, leaf and checkpoint against the site key.
+        let verify = try await Subprocess.runAsync(
+            try Executables.path("flightlog"),
+            ["verify", "--store", url, "--aggregator-key", scratch.file("site.key")]
+        )
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("verify: clean"), "\(verify.stdout)")
         await database.drop()
     }
 

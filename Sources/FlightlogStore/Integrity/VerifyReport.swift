@@ -41,3 +41,30 @@ public struct VerifyReport: Sendable, Codable, Equatable {
         return "verify: \(self.findings.count) findings (\(kinds.joined(separator: ", "))) — " + counts
     }
 }
+
+extension VerifyReport {
+    /// A report made by another storage engine (the SQLite store builds its own).
+    public init(
+        mode: VerifyOptions.Mode,
+        scope: String,
+        findings: [VerifyFinding],
+        batchesChecked: Int,
+        eventsChecked: Int,
+        bytesChecked: Int,
+        treeSize: UInt64,
+        checkpointsChecked: Int,
+        startedNanos: Int64,
+        finishedNanos: Int64
+    ) {
+        self.mode = mode
+        self.scope = scope
+        self.findings = findings
+        self.batchesChecked = batchesChecked
+        self.eventsChecked = eventsChecked
+        self.bytesChecked = bytesChecked
+        self.treeSize = treeSize
+        self.checkpointsChecked = checkpointsChecked
+        self.startedNanos = startedNanos
+        self.finishedNanos = finishedNanos
+    }
+}

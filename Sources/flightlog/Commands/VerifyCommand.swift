@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlightlogEvidence
+import FlightlogPostgres
 import FlightlogStore
 import Foundation
 import Glibc
@@ -25,6 +26,11 @@ struct VerifyCommand: AsyncParsableCommand {
             against the checkpoint's root; with --checkpoints FILE the checkpoint must also be one of FILE's. \
             --db, --agent, --since, --incremental, --deep and --history do not apply to a bundle.
 
+            With --store postgres://… it checks a PostgreSQL store (docs/SCALE-OUT.md): every batch's signature and \
+            columns, chain links and heads, every event row against its signed event, the transparency log's \
+            leaves and nodes, and each checkpoint against the tree and --aggregator-key (the site key); full runs \
+            only, not recorded.
+
             Exit status: 0 clean, 1 findings, 2 could not run (usage errors included).
 
             Examples:
@@ -35,6 +41,7 @@ struct VerifyCommand: AsyncParsableCommand {
               flightlog verify --db flightlog.db --history
               flightlog verify --bundle case-4711/ --aggregator-key flightlog-aggregator.key.pub
               flightlog verify --bundle case-4711/ --aggregator-key aggregator.pub --checkpoints /mnt/worm/checkpoints.txt
+              flightlog verify --store postgres://flightlog@db1/flightlog --aggregator-key /etc/flightlog/site.key.pub
             """
     )
 
@@ -51,6 +58,8 @@ struct VerifyCommand: AsyncParsableCommand {
         )
     )
     var db: String?
+
+    @OptionGroup var store: StoreOptions
 
     @Option(
         help: ArgumentHelp(
@@ -132,6 +141,17 @@ struct VerifyCommand: AsyncParsableCommand {
         if let since = self.since, Self.parseSince(since, now: nowNanos()) == nil {
             throw ValidationError("--since takes an RFC 3339 time (2026-11-24T09:00:00Z) or an age (90m, 24h, 7d)")
         }
+        if self.store.store != nil {
+            let sqliteOnly = [
+                ("--db", self.db != nil), ("--bundle", self.bundle != nil), ("--incremental", self.incremental),
+                ("--deep", self.deep), ("--history", self.history), ("--checkpoints", self.checkpoints != nil),
+            ].filter(\.1).map(\.0)
+            if !sqliteOnly.isEmpty {
+                throw ValidationError(
+                    "\(sqliteOnly.joined(separator: ", ")) cannot be used with --store (not on the PostgreSQL store yet)"
+                )
+            }
+        }
         if self.incremental && (self.agent != nil || self.since != nil) {
             throw ValidationError("--incremental always covers every agent; drop --agent and --since")
         }
@@ -145,6 +165,11 @@ struct VerifyCommand: AsyncParsableCommand {
                 checkpoints: self.checkpoints,
                 format: self.format
             )
+            return
+        }
+        if let postgres = try await self.store.openPostgres() {
+            defer { postgres.close() }
+            try await self.verify(postgres)
             return
         }
         guard FileManager.default.fileExists(atPath: self.database) else {
@@ -218,6 +243,43 @@ struct VerifyCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         progress?.finish()
+        try self.print(report)
+    }
+
+    /// A full run on a PostgreSQL store, checked against the site key of --aggregator-key.
+    private func verify(_ store: PostgresStore) async throws {
+        var verifier: CheckpointVerifier?
+        if let path = self.aggregatorKey {
+            do {
+                verifier = try AggregatorKeyFile.loadVerifier(path)
+            } catch {
+                Output.error("\(error)")
+                throw ExitCode(2)
+            }
+        }
+        let now = nowNanos()
+        let progress = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
+        var options = VerifyOptions(
+            mode: .full,
+            agentName: self.agent,
+            sinceNanos: self.since.flatMap { Self.parseSince($0, now: now) },
+            verifier: verifier,
+            nowNanos: now
+        )
+        if let progress { options.progress = { done, total in progress.update(done, total) } }
+        let report: VerifyReport
+        do {
+            report = try await store.verify(options)
+        } catch {
+            progress?.finish()
+            Output.error("verify could not run: \(error)")
+            throw ExitCode(2)
+        }
+        progress?.finish()
+        try self.print(report)
+    }
+
+    private func print(_ report: VerifyReport) throws {
         switch self.format {
         case .text:
             for finding in report.findings { Output.line(Self.text(finding)) }

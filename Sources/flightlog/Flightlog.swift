@@ -15,7 +15,7 @@ struct Flightlog: AsyncParsableCommand {
             Enrolment:     enroll-token, enroll, revoke-token, revoke, agents
             Investigation: query, timeline, stats, hunt, export (docs/INVESTIGATING.md)
             Integrity:     verify (a database, or a bundle with --bundle), checkpoint
-            Maintenance:   compact (a store written before 2026-12-07)
+            Maintenance:   compact (a store written before 2026-12-07), copy-store (SQLite to PostgreSQL)
             Trying it out: simulate
 
             A first site, worked through (DB=/var/lib/flightlog/flightlog.db):
@@ -39,6 +39,7 @@ struct Flightlog: AsyncParsableCommand {
             RevokeTokenCommand.self,
             RevokeCommand.self,
             CompactCommand.self,
+            CopyStoreCommand.self,
             AgentsCommand.self,
             QueryCommand.self,
             TimelineCommand.self,

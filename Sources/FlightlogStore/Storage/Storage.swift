@@ -1,7 +1,7 @@
 /// Everything the aggregator and the investigator's commands need from the evidence storage, as one value: the
 /// protocols a second engine implements to serve all of them.
 public protocol FlightlogStorage: EvidenceStore, TransparencyStore, EventReading, IntegrityChecking,
-    AgentAdministration, EvidenceExporting
+    AgentAdministration, EvidenceExporting, StoreCopySource
 {
     /// Where the evidence is (for messages and the audit trail).
     var path: String { get }

@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "FlightlogEvidence", targets: ["FlightlogEvidence"]),
         .library(name: "FlightlogSigma", targets: ["FlightlogSigma"]),
         .library(name: "FlightlogStore", targets: ["FlightlogStore"]),
+        .library(name: "FlightlogPostgres", targets: ["FlightlogPostgres"]),
         .library(name: "FlightlogAgent", targets: ["FlightlogAgent"]),
         .library(name: "FlightlogAggregator", targets: ["FlightlogAggregator"]),
         .library(name: "FlightlogTLS", targets: ["FlightlogTLS"]),

@@ -19,6 +19,7 @@ let package = Package(
                 .product(name: "FlightlogWire", package: "flightlog"),
                 .product(name: "FlightlogEvidence", package: "flightlog"),
                 .product(name: "FlightlogStore", package: "flightlog"),
+                .product(name: "FlightlogPostgres", package: "flightlog"),
                 .product(name: "FlightlogAgent", package: "flightlog"),
                 .product(name: "FlightlogAggregator", package: "flightlog"),
                 .product(name: "FlightlogTLS", package: "flightlog"),

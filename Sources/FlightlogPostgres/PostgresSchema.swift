@@ -13,13 +13,38 @@
 ///   checkpoint locks it first: that lock puts the batches of every node in one total order, and it also orders the
 ///   chain checks of concurrent nodes (an agent's batches cannot be checked by two transactions at once).
 enum PostgresSchema {
-    static let version = 1
+    /// The schema's versions after the first, in order: each script runs once, in the transaction that records it.
+    static let migrations: [(version: Int, script: String)] = [(1, Self.create), (2, Self.audit)]
+
+    static var version: Int { Self.migrations.last?.version ?? 0 }
+
+    /// v2: the investigators' audit trail, the SQLite store's table and hash chain (AuditTrail.swift), append-only:
+    /// a trigger refuses every UPDATE and DELETE, whoever asks (an owner can drop the trigger, which `verify`'s chain
+    /// check then catches in any row changed).
+    static let audit = """
+        CREATE TABLE audit (
+            id BIGINT PRIMARY KEY,
+            at_ns BIGINT NOT NULL,
+            who TEXT NOT NULL,
+            command TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            result_count BIGINT,
+            outcome TEXT NOT NULL,
+            prev_hash BYTEA NOT NULL,
+            hash BYTEA NOT NULL
+        );
+        CREATE FUNCTION flightlog_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'the audit trail is append-only';
+        END $$;
+        CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit
+            FOR EACH STATEMENT EXECUTE FUNCTION flightlog_audit_append_only();
+        """
 
     /// An arbitrary key for `pg_advisory_xact_lock`, held while the schema is created or migrated.
     static let migrationLock: Int64 = 0x466c_6967_6874_6c67  // "Flightlg"
 
     static let create = """
-        CREATE TABLE flightlog_schema (version INTEGER NOT NULL);
         CREATE TABLE agents (
             id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
@@ -147,7 +172,6 @@ enum PostgresSchema {
             -- Another node created it at the same moment.
             NULL;
         END $$;
-        INSERT INTO flightlog_schema (version) VALUES (1);
         """
 }
 

@@ -36,6 +36,7 @@ extension PostgresStore {
         state.finishChains(try await self.chainRows(), agents: agents)
         state.reportRowsWithoutBatch(try await self.orphanRows())
         try await self.verifyTree(&state, options: options)
+        state.findings += try await self.auditFindings()
         var report = VerifyReport(
             mode: .full,
             scope: [

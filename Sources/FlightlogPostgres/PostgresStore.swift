@@ -113,20 +113,30 @@ public final class PostgresStore: Sendable {
             )
             var found = 0
             for try await (count) in exists.decode(Int.self) { found = count }
+            var current = 0
             if found == 0 {
-                for statement in Self.statements(PostgresSchema.create) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
-                }
+                try await connection.query(
+                    "CREATE TABLE flightlog_schema (version INTEGER NOT NULL)",
+                    logger: self.logger
+                )
             } else {
                 let rows = try await connection.query("SELECT max(version) FROM flightlog_schema", logger: self.logger)
-                for try await (version) in rows.decode(Int?.self) {
-                    guard let version, version <= PostgresSchema.version else {
-                        throw StoreError.database(
-                            "the database's schema is version \(version.map(String.init) ?? "unknown"); this flightlog "
-                                + "knows version \(PostgresSchema.version) and older: upgrade flightlog"
-                        )
-                    }
+                for try await (version) in rows.decode(Int?.self) { current = version ?? 0 }
+            }
+            guard current <= PostgresSchema.version else {
+                throw StoreError.database(
+                    "the database's schema is version \(current); this flightlog knows version "
+                        + "\(PostgresSchema.version) and older: upgrade flightlog"
+                )
+            }
+            for migration in PostgresSchema.migrations where migration.version > current {
+                for statement in Self.statements(migration.script) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
                 }
+                try await connection.query(
+                    "INSERT INTO flightlog_schema (version) VALUES (\(migration.version))",
+                    logger: self.logger
+                )
             }
         }
     }

@@ -83,4 +83,38 @@ struct PostgresVerifyTests {
         let report = try await self.findings(after: tamper)
         #expect(report.findings.contains { $0.kind == kind }, "\(report.findings.map { "\($0.kind): \($0.detail)" })")
     }
+
+    /// `query --store` (a process) records itself in the store's audit trail; the trail refuses an UPDATE, and a row
+    /// changed behind the trigger's back breaks the chain `verify` checks.
+    @Test func aQueryIsAuditedAndAnEditedAuditRowIsFound() async throws {
+        let database = try await PostgresTestDatabase.make()
+        let store = try await PostgresStore.open(database.location, node: "node-a")
+        defer { store.close() }
+        let agent = TestAgent(name: "ws-audit")
+        try await store.enroll(name: agent.name, publicKeyBase64: agent.publicKeyBase64, atNanos: 1)
+        try await agent.ingest(try agent.chain(2), into: store)
+        for user in ["mchen", "nobody-at-all"] {
+            let query = try await Subprocess.runAsync(
+                try Executables.path("flightlog"),
+                ["query", "--store", database.location.description, "--user", user, "--count"]
+            )
+            #expect(query.status == (user == "mchen" ? 0 : 1), "\(query.stderr)")
+        }
+        let entries = try await store.auditEntries()
+        #expect(entries.map(\.command) == ["query", "query"])
+        #expect(entries.map(\.resultCount) == [10, 0])
+        #expect(entries.map(\.outcome) == ["ok", "no match"])
+        #expect(entries[1].arguments.contains("nobody-at-all"))
+        let clean = try await store.verify(VerifyOptions(verifier: nil, nowNanos: nowNanos()))
+        #expect(!clean.findings.contains { $0.kind == .auditChain })
+        await #expect(throws: (any Error).self) {
+            try await database.execute("UPDATE audit SET who = 'someone else' WHERE id = 1")
+        }
+        try await database.execute(
+            "ALTER TABLE audit DISABLE TRIGGER audit_append_only; UPDATE audit SET result_count = 0 WHERE id = 1"
+        )
+        let edited = try await store.verify(VerifyOptions(verifier: nil, nowNanos: nowNanos()))
+        #expect(edited.findings.contains { $0.kind == .auditChain && $0.rowID == 1 }, "\(edited.findings)")
+        await database.drop()
+    }
 }

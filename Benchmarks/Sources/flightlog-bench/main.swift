@@ -32,6 +32,9 @@ import Synchronization
 //                                                 generated lines, or the mixed corpus of MixedCorpus.swift (public
 //                                                 samples of every grammar, ISO and BSD times); parse then reads that
 //                                                 corpus instead of the three formats
+// flightlog-bench nodes URL EVENTS CONNECTIONS PORT[,PORT…]
+//                                                 ingest through `flightlog serve --store URL` nodes on those ports
+//                                                 (Benchmarks/postgres-nodes.sh starts them; NodesBench.swift)
 // flightlog-bench parse-dump FILE…                every line of the files (and variants with non-ASCII text) parsed,
 //                                                 one result a line: two builds' outputs must be equal
 
@@ -426,7 +429,13 @@ func storm(connections: Int) async throws {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     // FLIGHTLOG_BENCH_KEEP=1 keeps the store (2,000 agents with a batch each), to time `flightlog agents` on it.
     let keep = ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_KEEP"] == "1"
-    defer { if keep { print("storm: store kept in \(dir)/bench.db") } else { try? FileManager.default.removeItem(atPath: dir) } }
+    defer {
+        if keep {
+            print("storm: store kept in \(dir)/bench.db")
+        } else {
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
     let store = try Storage.open(path: dir + "/bench.db")
     let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
     var generator = LineGenerator()
@@ -716,6 +725,16 @@ case "parse":
     try parserThroughput(lines: arguments.count > 2 ? Int(arguments[2]) ?? 30_000 : 30_000)
 case "parse-dump":
     try parseDump(files: Array(arguments.dropFirst(2)))
+case "nodes":
+    guard arguments.count > 5 else {
+        throw BenchError("usage: flightlog-bench nodes URL EVENTS CONNECTIONS PORT[,PORT…]")
+    }
+    try await nodesIngest(
+        url: arguments[2],
+        totalEvents: Int(arguments[3]) ?? 400_000,
+        connections: Int(arguments[4]) ?? 8,
+        ports: arguments[5].split(separator: ",").compactMap { Int($0) }
+    )
 case "investigate":
     let events = arguments.count > 2 ? Int(arguments[2]) ?? 10_000_000 : 10_000_000
     let path = arguments.count > 3 ? arguments[3] : NSTemporaryDirectory() + "flightlog-bench-10m.db"

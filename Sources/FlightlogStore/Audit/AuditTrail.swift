@@ -107,7 +107,7 @@ public enum AuditTrail {
         return Array(SHA256.hash(data: message))
     }
 
-    static func argumentsJSON(_ arguments: [String]) -> String {
+    public static func argumentsJSON(_ arguments: [String]) -> String {
         var out: [UInt8] = [UInt8(ascii: "[")]
         for (index, argument) in arguments.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -117,7 +117,7 @@ public enum AuditTrail {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func arguments(fromJSON text: String) -> [String]? {
+    public static func arguments(fromJSON text: String) -> [String]? {
         guard let data = text.data(using: .utf8),
             let array = try? JSONSerialization.jsonObject(with: data) as? [Any]
         else { return nil }

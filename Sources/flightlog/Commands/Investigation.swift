@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlightlogEvidence
+import FlightlogPostgres
 import FlightlogStore
 import Foundation
 
@@ -47,6 +48,25 @@ enum Investigation {
         )
         do {
             try AuditTrail.record(entry, databasePath: database)
+        } catch {
+            Output.error("could not record this \(command) in the audit trail: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// Appends the audit entry for this run to a PostgreSQL store's trail; failing to record is itself an error
+    /// (exit 2).
+    static func audit(_ command: String, on store: PostgresStore, count: Int?, outcome: String) async throws(ExitCode) {
+        let entry = AuditEntry(
+            atNanos: nowNanos(),
+            who: AuditTrail.currentUser(),
+            command: command,
+            arguments: Self.arguments,
+            resultCount: count.map { Int64($0) },
+            outcome: outcome
+        )
+        do {
+            try await store.recordAudit(entry)
         } catch {
             Output.error("could not record this \(command) in the audit trail: \(error)")
             throw ExitCode(2)

@@ -132,8 +132,7 @@ struct QueryCommand: AsyncParsableCommand {
 }
 
 extension QueryCommand {
-    /// The query on a PostgreSQL store: the same output; not recorded in an audit trail (the PostgreSQL store has
-    /// none yet, and says so).
+    /// The query on a PostgreSQL store: the same output, recorded in the store's audit trail.
     private func run(_ query: EventQuery, on store: PostgresStore, times: TimeFormatter) async throws {
         Terminal.ignoreBrokenPipe()
         let out = BufferedWriter.standardOutput()
@@ -161,9 +160,10 @@ extension QueryCommand {
             _ = try out.finish()
         } catch {
             Output.error("\(error)")
+            try? await Investigation.audit("query", on: store, count: nil, outcome: "error: \(error)")
             throw ExitCode(2)
         }
-        Output.error("note: \(store.location) has no audit trail yet: this query is not recorded")
+        try await Investigation.audit("query", on: store, count: matched, outcome: matched > 0 ? "ok" : "no match")
         if matched == 0 { throw ExitCode(1) }
     }
 }

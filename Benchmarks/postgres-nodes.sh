@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Ingest with 1, 2 and 3 `flightlog serve --store` nodes on one PostgreSQL store, on this machine (release build; not
+# run by CI). Usage: bash Benchmarks/postgres-nodes.sh [EVENTS] [CONNECTIONS] [NODES…]
+#   EVENTS (400000) events of the built-in generator in batches of 1,000 (FLIGHTLOG_BENCH_BATCH), CONNECTIONS (8)
+#   agents spread over the nodes; NODES: the node counts to run (default 1 2 3), each on a new database of a
+#   throwaway cluster (scripts/postgres.sh: PostgreSQL's defaults, fsync and synchronous_commit on).
+# On one machine every node, the server and the client share the same cores: with 2 cores this measures the
+# contention of the nodes on the store's one log lock, not scaling.
+set -euo pipefail
+cd "$(dirname "$0")"
+EVENTS="${1:-400000}"
+CONNECTIONS="${2:-8}"
+shift $(( $# > 2 ? 2 : $# ))
+COUNTS=("$@")
+[ ${#COUNTS[@]} -gt 0 ] || COUNTS=(1 2 3)
+bash ../scripts/deps.sh --tests
+rm -f .build/release.yaml .build/release/description.json
+swift build -c release --product flightlog-bench
+swift build -c release --product flightlog
+BIN="$(swift build -c release --show-bin-path)"
+WORK="$(mktemp -d /tmp/flightlog-nodes.XXXXXX)"
+chmod 755 "$WORK"
+NODES=()
+cleanup() {
+    for pid in "${NODES[@]}"; do kill "$pid" 2>/dev/null || true; done
+    bash ../scripts/postgres.sh stop "$WORK/pg"
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+eval "$(bash ../scripts/postgres.sh start "$WORK/pg")"
+export FLIGHTLOG_PG_PASSWORD_FILE
+base="${FLIGHTLOG_TEST_POSTGRES%%/postgres?*}"
+PGPORT="${base##*:}"
+for n in "${COUNTS[@]}"; do
+    db="bench_nodes_$n"
+    PGPASSWORD="$(cat "$FLIGHTLOG_PG_PASSWORD_FILE")" psql -q -h 127.0.0.1 -p "$PGPORT" -U flightlog -d postgres \
+        -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+    url="$base/$db?sslmode=disable"
+    ports=()
+    NODES=()
+    for i in $(seq 1 "$n"); do
+        "$BIN/flightlog" serve --store "$url" --node "node-$i" --aggregator-key "$WORK/site.key" \
+            --listen 127.0.0.1:0 --insecure-plaintext --log-level warning \
+            --status-file "$WORK/node-$i.status.json" > "$WORK/node-$i.out" 2> "$WORK/node-$i.err" &
+        NODES+=("$!")
+        for _ in $(seq 1 200); do grep -q "listening on" "$WORK/node-$i.out" 2>/dev/null && break; sleep 0.1; done
+        port="$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' "$WORK/node-$i.out")"
+        [ -n "$port" ] || { echo "node $i did not start:"; cat "$WORK/node-$i.err"; exit 1; }
+        ports+=("$port")
+    done
+    "$BIN/flightlog-bench" nodes "$url" "$EVENTS" "$CONNECTIONS" "$(IFS=,; echo "${ports[*]}")"
+    for pid in "${NODES[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
+    NODES=()
+done

@@ -5,11 +5,12 @@ import PostgresNIO
 
 extension PostgresStore {
     /// Appends `entry` to the investigators' audit trail (the SQLite store's hash chain, AuditTrail.swift), in a
-    /// transaction that holds the table's lock so that investigators on several machines append one after the other.
+    /// transaction that holds an advisory lock so that investigators on several machines append one after the other
+    /// (an advisory lock: the investigators' role may insert into the table, not lock it).
     @discardableResult
     public func recordAudit(_ entry: AuditEntry) async throws(StoreError) -> AuditEntry {
         try await self.transaction { connection in
-            try await connection.query("LOCK TABLE audit IN EXCLUSIVE MODE", logger: self.logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.auditLock))", logger: self.logger)
             var stored = entry
             var lastID: Int64 = 0
             var previous = [UInt8](repeating: 0, count: 32)
@@ -39,6 +40,9 @@ extension PostgresStore {
             return stored
         }
     }
+
+    /// The advisory lock key of audit appends.
+    static let auditLock: Int64 = 0x466c_6967_4175_6474  // "FligAudt"
 
     /// The audit trail, oldest first, with each row's stored hashes; a row whose arguments are not a JSON array of
     /// strings is returned with none.

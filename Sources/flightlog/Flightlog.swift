@@ -15,7 +15,8 @@ struct Flightlog: AsyncParsableCommand {
             Enrolment:     enroll-token, enroll, revoke-token, revoke, agents
             Investigation: query, timeline, stats, hunt, export (docs/INVESTIGATING.md)
             Integrity:     verify (a database, or a bundle with --bundle), checkpoint
-            Maintenance:   compact (a store written before 2026-12-07), copy-store (SQLite to PostgreSQL)
+            Maintenance:   compact (a store written before 2026-12-07), copy-store (SQLite to PostgreSQL),
+                           store-roles (PostgreSQL roles for serve and investigators)
             Trying it out: simulate
 
             A first site, worked through (DB=/var/lib/flightlog/flightlog.db):
@@ -40,6 +41,7 @@ struct Flightlog: AsyncParsableCommand {
             RevokeCommand.self,
             CompactCommand.self,
             CopyStoreCommand.self,
+            StoreRolesCommand.self,
             AgentsCommand.self,
             QueryCommand.self,
             TimelineCommand.self,

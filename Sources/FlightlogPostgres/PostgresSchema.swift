@@ -14,9 +14,26 @@
 ///   chain checks of concurrent nodes (an agent's batches cannot be checked by two transactions at once).
 enum PostgresSchema {
     /// The schema's versions after the first, in order: each script runs once, in the transaction that records it.
-    static let migrations: [(version: Int, script: String)] = [(1, Self.create), (2, Self.audit)]
+    static let migrations: [(version: Int, script: String)] = [(1, Self.create), (2, Self.audit), (3, Self.tokens)]
 
     static var version: Int { Self.migrations.last?.version ?? 0 }
+
+    /// v3: one-time enrolment tokens (PROTOCOL.md §4.10), stored as the SHA-256 of the secret.
+    static let tokens = """
+        CREATE TABLE enrolment_tokens (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            name TEXT NOT NULL,
+            token_hash BYTEA NOT NULL UNIQUE,
+            created_ns BIGINT NOT NULL,
+            expires_ns BIGINT NOT NULL,
+            reenroll BOOLEAN NOT NULL DEFAULT FALSE,
+            created_by TEXT NOT NULL,
+            used_ns BIGINT,
+            used_key BYTEA,
+            used_peer TEXT,
+            revoked_ns BIGINT
+        );
+        """
 
     /// v2: the investigators' audit trail, the SQLite store's table and hash chain (AuditTrail.swift), append-only:
     /// a trigger refuses every UPDATE and DELETE, whoever asks (an owner can drop the trigger, which `verify`'s chain

@@ -9,36 +9,41 @@ extension PostgresStore {
     /// (an advisory lock: the investigators' role may insert into the table, not lock it).
     @discardableResult
     public func recordAudit(_ entry: AuditEntry) async throws(StoreError) -> AuditEntry {
-        try await self.transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.auditLock))", logger: self.logger)
-            var stored = entry
-            var lastID: Int64 = 0
-            var previous = [UInt8](repeating: 0, count: 32)
-            let rows = try await connection.query(
-                "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
-                logger: self.logger
-            )
-            for try await (id, hash) in rows.decode((Int64, Data).self) {
-                lastID = id
-                previous = Array(hash)
-            }
-            guard lastID < Int64.max else {
-                throw StoreError.database("the audit trail's last row id is \(lastID): no id is left after it")
-            }
-            stored.id = lastID + 1
-            stored.previousHash = previous
-            stored.hash = AuditTrail.hash(stored)
-            try await connection.query(
-                """
-                INSERT INTO audit (id, at_ns, who, command, arguments, result_count, outcome, prev_hash, hash)
-                VALUES (\(lastID + 1), \(stored.atNanos), \(stored.who), \(stored.command),
-                        \(AuditTrail.argumentsJSON(stored.arguments)), \(stored.resultCount), \(stored.outcome),
-                        \(Data(stored.previousHash)), \(Data(stored.hash)))
-                """,
-                logger: self.logger
-            )
-            return stored
+        try await self.transaction { connection in try await self.appendAudit(entry, connection) }
+    }
+
+    /// Appends `entry` inside the caller's transaction, chained to the last row: for records that must commit with
+    /// what they record (a token issued, an agent enrolled by one).
+    @discardableResult
+    func appendAudit(_ entry: AuditEntry, _ connection: PostgresConnection) async throws -> AuditEntry {
+        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.auditLock))", logger: self.logger)
+        var stored = entry
+        var lastID: Int64 = 0
+        var previous = [UInt8](repeating: 0, count: 32)
+        let rows = try await connection.query(
+            "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+            logger: self.logger
+        )
+        for try await (id, hash) in rows.decode((Int64, Data).self) {
+            lastID = id
+            previous = Array(hash)
         }
+        guard lastID < Int64.max else {
+            throw StoreError.database("the audit trail's last row id is \(lastID): no id is left after it")
+        }
+        stored.id = lastID + 1
+        stored.previousHash = previous
+        stored.hash = AuditTrail.hash(stored)
+        try await connection.query(
+            """
+            INSERT INTO audit (id, at_ns, who, command, arguments, result_count, outcome, prev_hash, hash)
+            VALUES (\(lastID + 1), \(stored.atNanos), \(stored.who), \(stored.command),
+                    \(AuditTrail.argumentsJSON(stored.arguments)), \(stored.resultCount), \(stored.outcome),
+                    \(Data(stored.previousHash)), \(Data(stored.hash)))
+            """,
+            logger: self.logger
+        )
+        return stored
     }
 
     /// The advisory lock key of audit appends.

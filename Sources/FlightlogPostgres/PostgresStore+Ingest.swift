@@ -104,16 +104,13 @@ extension PostgresStore: EvidenceStore {
         }
     }
 
-    /// Token enrolment is not in the PostgreSQL store yet: enrol by key (`flightlog enroll --store`).
     public func redeem(
         token: String,
         publicKey: Bytes32,
         peer: String,
         atNanos: Int64
     ) async throws -> Result<AgentRecord, EnrolmentRefusal> {
-        throw StoreError.database(
-            "enrolment tokens are not supported on the PostgreSQL store yet: enrol the key with `flightlog enroll`"
-        )
+        try await self.redeemToken(token, publicKey: publicKey, peer: peer, atNanos: atNanos)
     }
 
     /// Key rotation is not in the PostgreSQL store yet.

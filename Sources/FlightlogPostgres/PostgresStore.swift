@@ -163,6 +163,7 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` in a transaction, the errors of PostgreSQL made ``StoreError/database(_:)`` with the server's
     /// own message.
+    @discardableResult
     func transaction<Result: Sendable>(
         _ body: (PostgresConnection) async throws -> Result
     ) async throws(StoreError) -> Result {
@@ -182,6 +183,7 @@ public final class PostgresStore: Sendable {
     }
 
     /// Runs `body` with a connection outside any transaction.
+    @discardableResult
     func connection<Result: Sendable>(
         _ body: (PostgresConnection) async throws -> Result
     ) async throws(StoreError) -> Result {

@@ -42,12 +42,6 @@ struct AgentsCommand: AsyncParsableCommand {
     @Flag(help: "List the enrolment tokens instead: name, state (unused, used, expired, revoked), who used them.")
     var tokens = false
 
-    func validate() throws {
-        if self.tokens && self.store.store != nil {
-            throw ValidationError("--tokens is not supported with --store yet: enrolment tokens are SQLite-only")
-        }
-    }
-
     func run() async throws {
         if self.tokens {
             try await self.listTokens()
@@ -166,7 +160,12 @@ struct AgentsCommand: AsyncParsableCommand {
     private func listTokens() async throws {
         let tokens: [EnrolmentToken]
         do {
-            tokens = try await Storage.openReadOnly(path: self.database.db, onDamagedIndex: .leaveOut).tokens()
+            if let postgres = try await self.store.openPostgres() {
+                defer { postgres.close() }
+                tokens = try await postgres.tokens()
+            } else {
+                tokens = try await Storage.openReadOnly(path: self.database.db, onDamagedIndex: .leaveOut).tokens()
+            }
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlightlogEvidence
+import FlightlogPostgres
 import FlightlogStore
 import FlightlogWire
 import Foundation
@@ -22,10 +23,12 @@ struct EnrollTokenCommand: AsyncParsableCommand {
               flightlog enroll-token --db flightlog.db --name cc-ws-602
               flightlog enroll-token --db flightlog.db --names hosts.txt --expires 72h > tokens.csv
               flightlog enroll-token --db flightlog.db --name cc-ws-602 --reenroll
+              flightlog enroll-token --store postgres://flightlog@db1/flightlog --names hosts.txt > tokens.csv
             """
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var store: StoreOptions
 
     @Option(help: "The agent name the token enrols. Example: --name cc-ws-602")
     var name: String?
@@ -71,17 +74,33 @@ struct EnrollTokenCommand: AsyncParsableCommand {
         }
         let now = nowNanos()
         let expires = now.addingSaturating((try? TimeExpression.parseDuration(self.expires)) ?? 0)
+        let postgres = try await self.store.openPostgres()
+        defer { postgres?.close() }
         do {
-            let store = try Storage.open(path: self.database.db, onDamagedIndex: .leaveOut)
+            let sqlite = postgres == nil ? try Storage.open(path: self.database.db, onDamagedIndex: .leaveOut) : nil
             if self.names != nil { Output.line("name,token,expires") }
             for name in names {
-                let issued = try await store.issueToken(
-                    name: name,
-                    expiresNanos: expires,
-                    reenroll: self.reenroll,
-                    who: AuditTrail.currentUser(),
-                    atNanos: now
-                )
+                let who = AuditTrail.currentUser()
+                let issued =
+                    if let postgres {
+                        try await postgres.issueToken(
+                            name: name,
+                            expiresNanos: expires,
+                            reenroll: self.reenroll,
+                            who: who,
+                            atNanos: now
+                        )
+                    } else if let sqlite {
+                        try await sqlite.issueToken(
+                            name: name,
+                            expiresNanos: expires,
+                            reenroll: self.reenroll,
+                            who: who,
+                            atNanos: now
+                        )
+                    } else {
+                        throw StoreError.database("no store")
+                    }
                 if self.names != nil {
                     Output.line("\(name),\(issued.token),\(Timestamp.rfc3339(expires))")
                 } else {
@@ -107,10 +126,12 @@ struct RevokeTokenCommand: AsyncParsableCommand {
             Examples:
               flightlog revoke-token --db flightlog.db --name cc-ws-602
               flightlog revoke-token --db flightlog.db --id 17
+              flightlog revoke-token --store postgres://flightlog@db1/flightlog --name cc-ws-602
             """
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var store: StoreOptions
 
     @Option(help: "Revoke every unused token of this name. Example: --name cc-ws-602")
     var name: String?
@@ -123,14 +144,25 @@ struct RevokeTokenCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let postgres = try await self.store.openPostgres()
+        defer { postgres?.close() }
         do {
-            let store = try Storage.open(path: self.database.db, onDamagedIndex: .leaveOut)
-            let count = try await store.revokeTokens(
-                name: self.name,
-                id: self.id,
-                who: AuditTrail.currentUser(),
-                atNanos: nowNanos()
-            )
+            let count =
+                if let postgres {
+                    try await postgres.revokeTokens(
+                        name: self.name,
+                        id: self.id,
+                        who: AuditTrail.currentUser(),
+                        atNanos: nowNanos()
+                    )
+                } else {
+                    try await Storage.open(path: self.database.db, onDamagedIndex: .leaveOut).revokeTokens(
+                        name: self.name,
+                        id: self.id,
+                        who: AuditTrail.currentUser(),
+                        atNanos: nowNanos()
+                    )
+                }
             Output.line("revoked \(count) token\(count == 1 ? "" : "s")")
             if count == 0 { throw ExitCode(1) }
         } catch let exit as ExitCode {

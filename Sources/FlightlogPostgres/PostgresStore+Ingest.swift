@@ -324,49 +324,69 @@ extension PostgresStore: EvidenceStore {
         }
     }
 
-    /// The batch's events, 500 rows to a statement (17 parameters each, under PostgreSQL's 65,535).
+    /// The batch's events in one statement: each column an array parameter, `unnest` making the rows. One text for
+    /// every batch, so PostgreSQL parses and plans it once per connection; 500-row `VALUES` lists of 16 parameters
+    /// each spent ~12 % of its CPU per event in the parser and planner (perf, Benchmarks/postgres-nodes.sh). A
+    /// nullable column travels as its values (empty where NULL) and a Bool array saying which are present: arrays
+    /// of optionals are not among postgres-nio's encodings.
     ///
     /// A text column of PostgreSQL cannot hold a NUL byte: a NUL in a host, source or parsed value (which a peer
     /// controls) is written as U+FFFD in these indexed copies. The signed batch keeps the exact bytes, and `line` is
     /// BYTEA, exact too.
     private func insertEvents(_ connection: PostgresConnection, _ item: IngestItem, batchID: Int64) async throws {
-        let columns = 16
-        let rowsPerStatement = 500
         let layout = item.layout
-        var start = 0
-        while start < layout.entries.count {
-            let end = min(layout.entries.count, start + rowsPerStatement)
-            var bindings = PostgresBindings(capacity: (end - start) * columns)
-            var sql = """
-                INSERT INTO events (batch_id, idx, agent_id, time_ns, observed_ns, received_ns, flags, host, source,
-                                    program, pid, "user", src_ip, severity, line, fields) VALUES
-                """
-            for index in start..<end {
-                let entry = layout.entries[index]
-                let values = item.indexedValues(index)
-                let base = (index - start) * columns
-                sql += index == start ? "\n(" : ",\n("
-                sql += (1...columns).map { "$\(base + $0)" }.joined(separator: ",") + ")"
-                bindings.append(batchID)
-                bindings.append(Int32(index))
-                bindings.append(item.agentID)
-                bindings.append(entry.timeNanos)
-                bindings.append(entry.observedNanos)
-                bindings.append(item.receivedNanos)
-                bindings.append(Int32(bitPattern: UInt32(truncatingIfNeeded: entry.flags.rawValue)))
-                bindings.append(Self.text(layout, entry.host))
-                bindings.append(Self.text(layout, entry.source))
-                bindings.append(values.program.map(Self.withoutNUL))
-                bindings.append(values.pid)
-                bindings.append(values.user.map(Self.withoutNUL))
-                bindings.append(values.sourceIP.map(Self.withoutNUL))
-                bindings.append(values.severity.map(Self.withoutNUL))
-                try bindings.append(layout.withBytes(entry.line) { Data($0) })
-                bindings.append(Self.withoutNUL(Self.fieldsJSON(layout, entry)))
-            }
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
-            start = end
+        let count = layout.entries.count
+        guard count > 0 else { return }
+        var times: [Int64] = []
+        var observed: [Int64] = []
+        var flags: [Int32] = []
+        var hosts: [String] = []
+        var sources: [String] = []
+        var programs: [String] = []
+        var pids: [Int64] = []
+        var users: [String] = []
+        var addresses: [String] = []
+        var severities: [String] = []
+        var present: [[Bool]] = Array(repeating: [], count: 5)
+        var lines: [ByteBuffer] = []
+        var fields: [String] = []
+        for array in 0..<5 { present[array].reserveCapacity(count) }
+        for (index, entry) in layout.entries.enumerated() {
+            let values = item.indexedValues(index)
+            times.append(entry.timeNanos)
+            observed.append(entry.observedNanos)
+            flags.append(Int32(bitPattern: UInt32(truncatingIfNeeded: entry.flags.rawValue)))
+            hosts.append(Self.text(layout, entry.host))
+            sources.append(Self.text(layout, entry.source))
+            programs.append(values.program.map(Self.withoutNUL) ?? "")
+            pids.append(values.pid ?? 0)
+            users.append(values.user.map(Self.withoutNUL) ?? "")
+            addresses.append(values.sourceIP.map(Self.withoutNUL) ?? "")
+            severities.append(values.severity.map(Self.withoutNUL) ?? "")
+            present[0].append(values.program != nil)
+            present[1].append(values.pid != nil)
+            present[2].append(values.user != nil)
+            present[3].append(values.sourceIP != nil)
+            present[4].append(values.severity != nil)
+            lines.append(layout.withBytes(entry.line) { ByteBuffer(bytes: $0) })
+            fields.append(Self.withoutNUL(Self.fieldsJSON(layout, entry)))
         }
+        try await connection.query(
+            """
+            INSERT INTO events (batch_id, idx, agent_id, time_ns, observed_ns, received_ns, flags, host, source,
+                                program, pid, "user", src_ip, severity, line, fields)
+            SELECT \(batchID), r.n - 1, \(item.agentID), r.t, r.o, \(item.receivedNanos), r.f, r.h, r.s,
+                   CASE WHEN r.hp THEN r.p END, CASE WHEN r.hpid THEN r.pid END, CASE WHEN r.hu THEN r.u END,
+                   CASE WHEN r.hi THEN r.i END, CASE WHEN r.hsev THEN r.sev END, r.l, r.fj
+            FROM unnest(\(times)::bigint[], \(observed)::bigint[], \(flags)::integer[], \(hosts)::text[],
+                        \(sources)::text[], \(programs)::text[], \(present[0])::boolean[], \(pids)::bigint[],
+                        \(present[1])::boolean[], \(users)::text[], \(present[2])::boolean[], \(addresses)::text[],
+                        \(present[3])::boolean[], \(severities)::text[], \(present[4])::boolean[], \(lines)::bytea[],
+                        \(fields)::text[])
+                 WITH ORDINALITY AS r(t, o, f, h, s, p, hp, pid, hpid, u, hu, i, hi, sev, hsev, l, fj, n)
+            """,
+            logger: self.logger
+        )
     }
 
     static func text(_ layout: EventLayout, _ span: EventLayout.Span) -> String {

@@ -51,12 +51,18 @@ extension PostgresStore: EvidenceStore {
                 if outcome == .stored { for name in item.catalogueNames { catalogue.insert([name.kind, name.name]) } }
                 outcomes.append(outcome)
             }
-            for name in catalogue {
+            if !catalogue.isEmpty {
+                let names = Array(catalogue)
                 try await connection.query(
-                    "INSERT INTO catalogue (kind, name) VALUES (\(name[0]), \(name[1])) ON CONFLICT DO NOTHING",
+                    """
+                    INSERT INTO catalogue (kind, name)
+                    SELECT * FROM unnest(\(names.map { $0[0] })::text[], \(names.map { $0[1] })::text[])
+                    ON CONFLICT DO NOTHING
+                    """,
                     logger: self.logger
                 )
             }
+            try await tree.flush(connection, logger: self.logger)
             if tree.size != UInt64(size) {
                 try await connection.query(
                     "UPDATE merkle_state SET size = \(Int64(tree.size))",
@@ -167,12 +173,28 @@ extension PostgresStore: EvidenceStore {
         let batch = item.batch
         let epoch = Int64(bitPattern: batch.epoch)
         let sequence = Int64(bitPattern: batch.sequence)
-        let revoked = try await connection.all(
-            "SELECT revoked_ns FROM agents WHERE id = \(item.agentID) FOR SHARE",
-            Int64?.self,
+        // The agent's revocation and the chain's head in one round trip, the agent's row locked against a revocation
+        // committing meanwhile.
+        let rows = try await connection.query(
+            """
+            SELECT a.revoked_ns, c.head_seq, c.head_hash FROM agents a
+            LEFT JOIN chains c ON c.agent_id = a.id AND c.epoch = \(epoch)
+            WHERE a.id = \(item.agentID) FOR SHARE OF a
+            """,
             logger: self.logger
         )
-        if let revoked = revoked.first ?? nil, item.receivedNanos >= revoked {
+        var revoked: Int64?
+        var head: ChainLink.Head?
+        for try await (revokedNanos, headSequence, headHash) in rows.decode((Int64?, Int64?, Data?).self) {
+            revoked = revokedNanos
+            if let headSequence, let headHash {
+                guard let hash = Bytes32(data: headHash) else {
+                    throw StoreError.database("a chain head hash is not 32 bytes")
+                }
+                head = ChainLink.Head(sequence: UInt64(bitPattern: headSequence), hash: hash)
+            }
+        }
+        if let revoked, item.receivedNanos >= revoked {
             try await Self.insert(
                 connection,
                 ChainFinding(
@@ -190,7 +212,6 @@ extension PostgresStore: EvidenceStore {
             )
             return .refused(.revokedAgent, "this key was revoked")
         }
-        let head = try await Self.head(connection, agentID: item.agentID, epoch: batch.epoch, logger: self.logger)
         let link = ChainLink.classify(sequence: batch.sequence, previousHash: batch.previousHash, head: head)
         let hash = batch.hash
         func finding(

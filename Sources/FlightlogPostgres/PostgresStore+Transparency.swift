@@ -6,11 +6,14 @@ import Logging
 import PostgresNIO
 
 /// Appends leaves to the transparency log inside an ingest transaction that holds `merkle_state`'s lock: the same
-/// tree as the SQLite store's (`merkle_nodes` holds the root of every complete aligned subtree).
+/// tree as the SQLite store's (`merkle_nodes` holds the root of every complete aligned subtree). The new leaves and
+/// nodes are kept until ``flush(_:logger:)`` writes them in two statements before the commit, rather than one
+/// round trip each.
 struct TreeAppender {
     private(set) var size: UInt64
-    /// Nodes written in this transaction, read again by the next appends without a round trip.
+    /// Nodes made in this transaction, read again by the next appends without a round trip.
     private var written: [NodeKey: Bytes32] = [:]
+    private var leaves: [(index: Int64, batchID: Int64)] = []
 
     init(size: UInt64) { self.size = size }
 
@@ -21,43 +24,53 @@ struct TreeAppender {
         logger: Logger
     ) async throws {
         let index = self.size
-        try await connection.query(
-            "INSERT INTO merkle_leaves (leaf_index, batch_id) VALUES (\(Int64(index)), \(batchID))",
-            logger: logger
-        )
+        self.leaves.append((Int64(index), batchID))
         var hash = leaf.hash
         var level = 0
         var position = index
-        try await self.insert(connection, level: level, index: position, hash: hash, logger: logger)
-        // A right child completes its parent: combine with the stored left sibling, one level at a time.
+        self.written[NodeKey(level: level, index: position)] = hash
+        // A right child completes its parent: combine with the left sibling, one level at a time.
         while position & 1 == 1 {
             let key = NodeKey(level: level, index: position - 1)
             let left: Bytes32
             if let known = self.written[key] {
                 left = known
             } else {
-                left = try await PostgresStore.nodes(connection, [key], logger: logger)[key] ?? Bytes32.zero
+                guard let stored = try await PostgresStore.nodes(connection, [key], logger: logger)[key] else {
+                    throw StoreError.database("transparency log node (\(key.level), \(key.index)) is missing")
+                }
+                left = stored
             }
             hash = MerkleTree.nodeHash(left, hash)
             level += 1
             position >>= 1
-            try await self.insert(connection, level: level, index: position, hash: hash, logger: logger)
+            self.written[NodeKey(level: level, index: position)] = hash
         }
         self.size = index + 1
     }
 
-    private mutating func insert(
-        _ connection: PostgresConnection,
-        level: Int,
-        index: UInt64,
-        hash: Bytes32,
-        logger: Logger
-    ) async throws {
+    /// Writes the leaves and nodes made since the last flush.
+    mutating func flush(_ connection: PostgresConnection, logger: Logger) async throws {
+        guard !self.leaves.isEmpty else { return }
         try await connection.query(
-            "INSERT INTO merkle_nodes (level, idx, hash) VALUES (\(Int32(level)), \(Int64(index)), \(hash.data))",
+            """
+            INSERT INTO merkle_leaves (leaf_index, batch_id)
+            SELECT * FROM unnest(\(self.leaves.map(\.index))::bigint[], \(self.leaves.map(\.batchID))::bigint[])
+            """,
             logger: logger
         )
-        self.written[NodeKey(level: level, index: index)] = hash
+        let nodes = Array(self.written)
+        try await connection.query(
+            """
+            INSERT INTO merkle_nodes (level, idx, hash)
+            SELECT * FROM unnest(\(nodes.map { Int32($0.key.level) })::integer[],
+                                 \(nodes.map { Int64($0.key.index) })::bigint[],
+                                 \(nodes.map { ByteBuffer(bytes: $0.value.bytes) })::bytea[])
+            """,
+            logger: logger
+        )
+        self.leaves = []
+        self.written = [:]
     }
 }
 

@@ -6,6 +6,8 @@
 #   throwaway cluster (scripts/postgres.sh: PostgreSQL's defaults, fsync and synchronous_commit on).
 # On one machine every node, the server and the client share the same cores: with 2 cores this measures the
 # contention of the nodes on the store's one log lock, not scaling.
+# FLIGHTLOG_BENCH_INVESTIGATE=1: after the last ingest, the investigator's commands on that store, as processes:
+# `query --store` of one host's first hour (first page of 50, five runs), a count by user, and `verify --store`.
 set -euo pipefail
 cd "$(dirname "$0")"
 EVENTS="${1:-400000}"
@@ -52,3 +54,25 @@ for n in "${COUNTS[@]}"; do
     for pid in "${NODES[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
     NODES=()
 done
+if [ "${FLIGHTLOG_BENCH_INVESTIGATE:-0}" = 1 ]; then
+    psql_q() { PGPASSWORD="$(cat "$FLIGHTLOG_PG_PASSWORD_FILE")" psql -qtA -h 127.0.0.1 -p "$PGPORT" -U flightlog -d "$db" -c "$1"; }
+    psql_q "VACUUM ANALYZE"
+    host="$(psql_q "SELECT host FROM events LIMIT 1")"
+    first="$(psql_q "SELECT min(time_ns) FROM events WHERE host = '$host'")"
+    since="$(date -u -d "@$((first / 1000000000))" +%Y-%m-%dT%H:%M:%SZ)"
+    until="$(date -u -d "@$((first / 1000000000 + 3600))" +%Y-%m-%dT%H:%M:%SZ)"
+    echo "investigate: $(psql_q "SELECT count(*) FROM events") events, $(psql_q "SELECT pg_size_pretty(pg_database_size('$db'))") on disk"
+    for run in 1 2 3 4 5; do
+        start=$(date +%s%N)
+        "$BIN/flightlog" query --store "$url" --host "$host" --since "$since" --until "$until" --limit 50 \
+            --format jsonl > /dev/null 2>&1
+        echo "investigate: query --host $host, one hour, first 50: $(( ($(date +%s%N) - start) / 1000000 )) ms (process included)"
+    done
+    user="$(psql_q "SELECT \"user\" FROM events WHERE \"user\" IS NOT NULL LIMIT 1")"
+    start=$(date +%s%N)
+    count=$("$BIN/flightlog" query --store "$url" --user "$user" --count 2>/dev/null)
+    echo "investigate: query --user $user --count = $count: $(( ($(date +%s%N) - start) / 1000000 )) ms"
+    start=$(date +%s%N)
+    "$BIN/flightlog" verify --store "$url" --aggregator-key "$WORK/site.key" | tail -1
+    echo "investigate: verify --store: $(( ($(date +%s%N) - start) / 1000000 )) ms"
+fi

@@ -14,9 +14,10 @@
 ///   of that month is stored, so that an old month can be detached and archived (`ALTER TABLE events DETACH
 ///   PARTITION events_2025_01`). Times before 2000 or from 2100 on (a clock gone wrong, or a peer that lies) go to
 ///   two fixed edge partitions: a peer cannot make the store create more than 1,200 tables.
-/// - `merkle_state` holds the transparency log's size in one row. Every transaction that appends leaves or signs a
-///   checkpoint locks it first: that lock puts the batches of every node in one total order, and it also orders the
-///   chain checks of concurrent nodes (an agent's batches cannot be checked by two transactions at once).
+/// - `merkle_state` holds the transparency log's size in one row. An ingest transaction locks its agents' rows
+///   first (in id order: they order each agent's chain checks across nodes) and this row last, only to append the
+///   leaves of the batches it stored: that lock puts every node's batches into one total order, and is held for a
+///   few statements and the commit rather than for the whole transaction.
 enum PostgresSchema {
     /// The schema's versions after the first, in order: each script runs once, in the transaction that records it.
     static let migrations: [(version: Int, script: String)] = [(1, Self.create), (2, Self.audit), (3, Self.tokens)]

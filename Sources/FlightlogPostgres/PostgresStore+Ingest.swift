@@ -26,16 +26,16 @@ extension PostgresStore: EvidenceStore {
     public func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome] {
         try await self.ensureMonths(items)
         return try await self.transaction { connection in
-            // The log's lock first, in every transaction that takes it: it orders the nodes' batches into one tree
-            // and their chain checks one after the other (PostgresSchema), and no transaction waits for it while
-            // holding a lock it would need.
-            let sizes = try await connection.all(
-                "SELECT size FROM merkle_state FOR UPDATE",
-                Int64.self,
+            // Locks in one order in every transaction, so that two cannot wait for each other: the agents' rows by
+            // id (they order each agent's chain checks across nodes), then the catalogue's names sorted, then the
+            // log's one row, last and for the shortest time: only the leaves are appended under it, so ingest
+            // transactions of different agents run side by side until then.
+            let agentIDs = Array(Set(items.map(\.agentID))).sorted()
+            try await connection.query(
+                "SELECT id FROM agents WHERE id = ANY(\(agentIDs)) ORDER BY id FOR UPDATE",
                 logger: self.logger
             )
-            guard let size = sizes.first else { throw StoreError.database("merkle_state has no row") }
-            var tree = TreeAppender(size: UInt64(size))
+            var leaves: [(batchID: Int64, leaf: TransparencyLeaf)] = []
             var outcomes: [IngestOutcome] = []
             outcomes.reserveCapacity(items.count)
             var refused: [ChainKey: UInt64] = [:]
@@ -46,13 +46,13 @@ extension PostgresStore: EvidenceStore {
                     outcomes.append(.heldBack(after: first))
                     continue
                 }
-                let outcome = try await self.ingest(connection, item, tree: &tree)
+                let outcome = try await self.ingest(connection, item, leaves: &leaves)
                 if case .refused = outcome, refused[chain] == nil { refused[chain] = item.batch.sequence }
                 if outcome == .stored { for name in item.catalogueNames { catalogue.insert([name.kind, name.name]) } }
                 outcomes.append(outcome)
             }
             if !catalogue.isEmpty {
-                let names = Array(catalogue)
+                let names = catalogue.sorted { ($0[0], $0[1]) < ($1[0], $1[1]) }
                 try await connection.query(
                     """
                     INSERT INTO catalogue (kind, name)
@@ -62,12 +62,19 @@ extension PostgresStore: EvidenceStore {
                     logger: self.logger
                 )
             }
-            try await tree.flush(connection, logger: self.logger)
-            if tree.size != UInt64(size) {
-                try await connection.query(
-                    "UPDATE merkle_state SET size = \(Int64(tree.size))",
+            if !leaves.isEmpty {
+                let sizes = try await connection.all(
+                    "SELECT size FROM merkle_state FOR UPDATE",
+                    Int64.self,
                     logger: self.logger
                 )
+                guard let size = sizes.first else { throw StoreError.database("merkle_state has no row") }
+                var tree = TreeAppender(size: UInt64(size))
+                for (batchID, leaf) in leaves {
+                    try await tree.append(connection, batchID: batchID, leaf: leaf, logger: self.logger)
+                }
+                try await tree.flush(connection, logger: self.logger)
+                try await connection.query("UPDATE merkle_state SET size = \(Int64(tree.size))", logger: self.logger)
             }
             return outcomes
         }
@@ -168,18 +175,18 @@ extension PostgresStore: EvidenceStore {
     private func ingest(
         _ connection: PostgresConnection,
         _ item: IngestItem,
-        tree: inout TreeAppender
+        leaves: inout [(batchID: Int64, leaf: TransparencyLeaf)]
     ) async throws -> IngestOutcome {
         let batch = item.batch
         let epoch = Int64(bitPattern: batch.epoch)
         let sequence = Int64(bitPattern: batch.sequence)
-        // The agent's revocation and the chain's head in one round trip, the agent's row locked against a revocation
-        // committing meanwhile.
+        // The agent's revocation and the chain's head in one round trip; the transaction holds the agent's row
+        // (locked at its start), so no revocation commits and no other node checks this chain meanwhile.
         let rows = try await connection.query(
             """
             SELECT a.revoked_ns, c.head_seq, c.head_hash FROM agents a
             LEFT JOIN chains c ON c.agent_id = a.id AND c.epoch = \(epoch)
-            WHERE a.id = \(item.agentID) FOR SHARE OF a
+            WHERE a.id = \(item.agentID)
             """,
             logger: self.logger
         )
@@ -254,7 +261,7 @@ extension PostgresStore: EvidenceStore {
                 return .refused(.equivocation, "sequence \(batch.sequence) is already stored with different content")
             }
             try await finding(.lateBatch, "batch \(batch.sequence) arrived after later batches of its chain")
-            try await self.store(connection, item, hash: hash, moveHead: false, tree: &tree)
+            try await self.store(connection, item, hash: hash, moveHead: false, leaves: &leaves)
             return .stored
         case .broken:
             try await finding(
@@ -286,7 +293,7 @@ extension PostgresStore: EvidenceStore {
                     "batches \(missing.lowerBound)…\(missing.upperBound) of epoch \(batch.epoch) are missing"
                 )
             }
-            try await self.store(connection, item, hash: hash, moveHead: true, tree: &tree)
+            try await self.store(connection, item, hash: hash, moveHead: true, leaves: &leaves)
             return .stored
         }
     }
@@ -297,7 +304,7 @@ extension PostgresStore: EvidenceStore {
         _ item: IngestItem,
         hash: Bytes32,
         moveHead: Bool,
-        tree: inout TreeAppender
+        leaves: inout [(batchID: Int64, leaf: TransparencyLeaf)]
     ) async throws {
         let batch = item.batch
         let epoch = Int64(bitPattern: batch.epoch)
@@ -316,12 +323,7 @@ extension PostgresStore: EvidenceStore {
         )
         guard let batchID = ids.first else { throw StoreError.database("INSERT INTO batches returned no id") }
         try await self.insertEvents(connection, item, batchID: batchID)
-        try await tree.append(
-            connection,
-            batchID: batchID,
-            leaf: TransparencyLeaf(item, hash: hash),
-            logger: self.logger
-        )
+        leaves.append((batchID, TransparencyLeaf(item, hash: hash)))
         if moveHead {
             try await connection.query(
                 """

@@ -53,6 +53,7 @@ extension PostgresStore {
             finishedNanos: nowNanosSinceEpoch()
         )
         report.recorded = false
+        report.notRecordedBecause = "the PostgreSQL store keeps no verify history yet"
         return report
     }
 

@@ -74,8 +74,12 @@ public final class PostgresStore: Sendable {
         // it. PostgreSQL ends such a session after this long idle inside a transaction, which rolls it back and
         // frees the locks; the frozen node's batches were not acknowledged and its agents send them to another
         // node. No transaction of this store waits on its client for more than milliseconds while it works.
+        //
+        // synchronous_commit = on whatever the server's default: an ACK promises a durable commit, so a commit must
+        // wait for the local WAL flush and, where the operator configured synchronous standbys, for theirs.
         configuration.options.additionalStartupParameters = [
-            ("idle_in_transaction_session_timeout", "\(Self.idleInTransactionSeconds)s")
+            ("idle_in_transaction_session_timeout", "\(Self.idleInTransactionSeconds)s"),
+            ("synchronous_commit", "on"),
         ]
         configuration.options.connectTimeout = .seconds(10)
         // The pool's own messages at error level: it warns once per lease made before its run loop has started,
@@ -88,6 +92,31 @@ public final class PostgresStore: Sendable {
         self.client = client
         self.logger = logger
         self.runner = Task { await client.run() }
+    }
+
+    /// What the server's settings mean for an acknowledged batch, for `serve` to log at start; throws when a commit
+    /// would not be durable at all (`fsync` off), which `serve` refuses.
+    public func durability() async throws(StoreError) -> String {
+        let settings = try await self.connection { connection in
+            var values: [String] = []
+            for name in ["fsync", "synchronous_commit", "synchronous_standby_names", "full_page_writes"] {
+                let rows = try await connection.query(PostgresQuery(unsafeSQL: "SHOW \(name)"), logger: self.logger)
+                for try await value in rows.decode(String.self) { values.append(value) }
+            }
+            return values
+        }
+        guard settings.count == 4 else { throw StoreError.database("cannot read the server's durability settings") }
+        if settings[0] != "on" || settings[3] != "on" {
+            throw StoreError.database(
+                "the server runs with fsync = \(settings[0]), full_page_writes = \(settings[3]): a commit is not durable, "
+                    + "so no batch could be acknowledged; turn both on"
+            )
+        }
+        return settings[2].isEmpty
+            ? "commits wait for the server's own WAL flush (synchronous_commit = \(settings[1])); no synchronous "
+                + "standby is configured, so a batch acknowledged just before a failover to a replica can be lost"
+            : "commits wait for the WAL flush here and on the synchronous standbys '\(settings[2])' "
+                + "(synchronous_commit = \(settings[1])): an acknowledged batch survives a failover to one of them"
     }
 
     /// Closes every connection; the store cannot be used afterwards.

@@ -257,6 +257,19 @@ struct PostgresStoreTests {
         await database.drop()
     }
 
+    /// An ACK promises a durable commit: the store's sessions commit with synchronous_commit = on even where the
+    /// database's default turns it off, and say that without a synchronous standby a failover can lose a batch.
+    @Test func commitsAreSynchronousWhateverTheDatabaseDefault() async throws {
+        let database = try await PostgresTestDatabase.make()
+        try await database.execute("ALTER DATABASE \(database.name) SET synchronous_commit = off")
+        let store = try await PostgresStore.open(database.location, node: "node-a")
+        let durability = try await store.durability()
+        #expect(durability.contains("synchronous_commit = on"), "\(durability)")
+        #expect(durability.contains("no synchronous standby"), "\(durability)")
+        store.close()
+        await database.drop()
+    }
+
     @Test func anAddressWithAPasswordOrWithoutADatabaseIsRefused() throws {
         #expect(throws: PostgresLocation.Refusal.self) {
             try PostgresLocation("postgres://flightlog:secret@db.example:5432/flightlog", environment: [:])

@@ -21,6 +21,8 @@ public struct VerifyReport: Sendable, Codable, Equatable {
     public var fullTextLag: Int64 = 0
     /// Whether the run is recorded in `verify_runs` (not on a copy opened from read-only media).
     public var recorded = true
+    /// Why it is not, when that is not read-only media (a store with no verify history).
+    public var notRecordedBecause: String?
 
     /// Exit status: 0 clean, 1 findings.
     public var isClean: Bool { self.findings.isEmpty }
@@ -33,7 +35,7 @@ public struct VerifyReport: Sendable, Codable, Equatable {
             + "\(self.treeSize), \(self.checkpointsChecked) checkpoints, \(self.mode.rawValue), scope \(self.scope), "
             + String(format: "%.2f s", seconds)
             + (self.fullTextLag > 0 ? ", full-text index trailing by \(self.fullTextLag) events (not checked)" : "")
-            + (self.recorded ? "" : ", not recorded (read-only media)")
+            + (self.recorded ? "" : ", not recorded (\(self.notRecordedBecause ?? "read-only media"))")
         if self.findings.isEmpty { return "verify: clean — " + counts }
         var byKind: [VerifyFinding.Kind: Int] = [:]
         for finding in self.findings { byKind[finding.kind, default: 0] += 1 }

@@ -448,9 +448,17 @@ struct ServeSettings {
                 Output.error("\(error)")
                 throw ExitCode(2)
             }
+            let durability: String
+            do {
+                durability = try await postgres.durability()
+            } catch {
+                postgres.close()
+                Output.error("\(error)")
+                throw ExitCode(2)
+            }
             logger.notice(
                 "Storing on PostgreSQL as node \(node)",
-                metadata: ["store": "\(postgres.location)"]
+                metadata: ["store": "\(postgres.location)", "durability": "\(durability)"]
             )
             return OpenedStore(
                 store: postgres,

@@ -9,25 +9,8 @@ extension PostgresStore {
     /// Enrols a key (standard base64 of the 32 raw bytes) under `name`, refused as the SQLite store refuses it.
     @discardableResult
     public func enroll(name: String, publicKeyBase64: String, atNanos: Int64) async throws(StoreError) -> AgentRecord {
-        let trimmedName = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmedName.isEmpty, trimmedName.utf8.count <= WireLimits.maxAgentNameLength,
-            !trimmedName.utf8.contains(0)
-        else {
-            throw StoreError.invalidPublicKey("the agent name must be 1 to 255 bytes")
-        }
-        guard let data = Data(base64Encoded: publicKeyBase64.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw StoreError.invalidPublicKey("not base64")
-        }
-        let key: Curve25519.Signing.PublicKey
-        do {
-            key = try Ed25519.publicKey(data)
-        } catch {
-            throw StoreError.invalidPublicKey("\(error)")
-        }
-        guard let raw = Bytes32(data) else {
-            throw StoreError.invalidPublicKey("\(Ed25519.Defect.keyLength(data.count))")
-        }
-        let keyID = KeyID.of(key)
+        let trimmedName = try EnrolmentInput.name(name)
+        let (raw, keyID) = try EnrolmentInput.publicKey(publicKeyBase64)
         return try await self.transaction { connection in
             // Serialises enrolments (nodes and operators at once), so that the clash check and the insert agree.
             try await connection.query("LOCK TABLE agents IN SHARE ROW EXCLUSIVE MODE", logger: self.logger)

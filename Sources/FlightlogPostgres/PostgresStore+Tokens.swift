@@ -17,10 +17,7 @@ extension PostgresStore {
         who: String,
         atNanos: Int64
     ) async throws(StoreError) -> (id: Int64, token: String) {
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.utf8.count <= WireLimits.maxAgentNameLength, !trimmed.utf8.contains(0) else {
-            throw StoreError.invalidPublicKey("the agent name must be 1 to 255 bytes")
-        }
+        let trimmed = try EnrolmentInput.name(name)
         let (token, hash) = EnrolmentToken.makeSecret()
         let id = try await self.transaction { connection in
             let enrolled =

@@ -16,51 +16,18 @@ func nodesIngest(url: String, totalEvents: Int, connections: Int, ports: [Int]) 
     let eventsBefore = try await store.counts().events
     let eventsPerBatch = max(1, Int(ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_BATCH"] ?? "") ?? 1000)
     let batchesPerConnection = max(1, totalEvents / connections / eventsPerBatch)
-    let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
     var generator = try LineGenerator(file: ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_LINES"])
     let run = UUID().uuidString.prefix(8)
-    var plans: [(Curve25519.Signing.PrivateKey, [SignedBatch])] = []
-    for index in 0..<connections {
-        let key = Curve25519.Signing.PrivateKey()
-        try await store.enroll(
-            name: "bench-\(run)-\(index)",
-            publicKeyBase64: key.publicKey.rawRepresentation.base64EncodedString(),
-            atNanos: 1
-        )
-        var previous = Bytes32.zero
-        var batches: [SignedBatch] = []
-        for sequence in 1...batchesPerConnection {
-            var events: [Event] = []
-            for n in 0..<eventsPerBatch {
-                let line = generator.lineBytes()
-                let observed = 1_795_000_000_000_000_000 + Int64(sequence * eventsPerBatch + n)
-                let parsed = parser.parse(line, observedNanos: observed)
-                events.append(
-                    Event(
-                        timeNanos: parsed.timeNanos ?? observed,
-                        observedNanos: observed,
-                        flags: parsed.timeNanos == nil ? [] : .timeFromLine,
-                        host: "bench-\(index)",
-                        source: "/var/log/bench.log",
-                        line: line,
-                        fields: parsed.fields
-                    )
-                )
-            }
-            let header = BatchHeader(
-                keyID: KeyID.of(key.publicKey),
-                epoch: 1,
-                sequence: UInt64(sequence),
-                previousHash: previous,
-                createdNanos: 1,
-                events: events
-            )
-            let batch = try SignedBatch.build(events: events, header: header, signingKey: key)
-            previous = batch.hash
-            batches.append(batch)
-        }
-        plans.append((key, batches))
-    }
+    var lineBytes = 0
+    let plans = try await buildPlans(
+        connections: connections,
+        batchesPerConnection: batchesPerConnection,
+        eventsPerBatch: eventsPerBatch,
+        generator: &generator,
+        lineBytes: &lineBytes,
+        enroll: { name, key in try await store.enroll(name: "\(name)-\(run)", publicKeyBase64: key, atNanos: 1) },
+        time: { parsed, observed in (parsed ?? observed, parsed == nil ? [] : .timeFromLine) }
+    )
     let total = connections * batchesPerConnection * eventsPerBatch
     print(
         "nodes: \(ports.count) node(s), \(connections) connections × \(batchesPerConnection) batches × \(eventsPerBatch) events = \(total) events, \(eventsBefore) already stored"

@@ -111,58 +111,27 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
     // of quiet workstations sends.
     let eventsPerBatch = max(1, Int(ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_BATCH"] ?? "") ?? 1000)
     let batchesPerConnection = max(1, totalEvents / connections / eventsPerBatch)
-    let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
     var generator = try LineGenerator(file: ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_LINES"])
-    var plans: [(Curve25519.Signing.PrivateKey, [SignedBatch])] = []
     var lineBytes = 0
-    for index in 0..<connections {
-        let key = Curve25519.Signing.PrivateKey()
-        try await store.enroll(
-            name: "bench-\(run)-\(index)",
-            publicKeyBase64: key.publicKey.rawRepresentation.base64EncodedString(),
-            atNanos: 1
-        )
-        var previous = Bytes32.zero
-        var batches: [SignedBatch] = []
-        for sequence in 1...batchesPerConnection {
-            var events: [Event] = []
-            for n in 0..<eventsPerBatch {
-                let line = generator.lineBytes()
-                lineBytes += line.count
-                let observed = 1_795_000_000_000_000_000 + Int64(sequence * eventsPerBatch + n)
-                let parsed = parser.parse(line, observedNanos: observed)
-                var time = parsed.timeNanos ?? observed
-                if eventsBefore > 0 {
-                    let shift = timeShift ?? (latestStored + 1_000_000_000 - time)
-                    timeShift = shift
-                    time += shift
-                }
-                events.append(
-                    Event(
-                        timeNanos: time,
-                        observedNanos: observed,
-                        flags: parsed.timeNanos == nil || eventsBefore > 0 ? [] : .timeFromLine,
-                        host: "bench-\(index)",
-                        source: "/var/log/bench.log",
-                        line: line,
-                        fields: parsed.fields
-                    )
-                )
+    let plans = try await buildPlans(
+        connections: connections,
+        batchesPerConnection: batchesPerConnection,
+        eventsPerBatch: eventsPerBatch,
+        generator: &generator,
+        lineBytes: &lineBytes,
+        enroll: { name, key in
+            try await store.enroll(name: "\(name)-\(run)", publicKeyBase64: key, atNanos: 1)
+        },
+        time: { parsed, observed in
+            var time = parsed ?? observed
+            if eventsBefore > 0 {
+                let shift = timeShift ?? (latestStored + 1_000_000_000 - time)
+                timeShift = shift
+                time += shift
             }
-            let header = BatchHeader(
-                keyID: KeyID.of(key.publicKey),
-                epoch: 1,
-                sequence: UInt64(sequence),
-                previousHash: previous,
-                createdNanos: 1,
-                events: events
-            )
-            let batch = try SignedBatch.build(events: events, header: header, signingKey: key)
-            previous = batch.hash
-            batches.append(batch)
+            return (time, parsed == nil || eventsBefore > 0 ? [] : .timeFromLine)
         }
-        plans.append((key, batches))
-    }
+    )
     let total = connections * batchesPerConnection * eventsPerBatch
     print(
         "ingest: \(connections) connections × \(batchesPerConnection) batches × \(eventsPerBatch) events = \(total) events, avg line \(lineBytes / total) bytes, \(eventsBefore) events already stored, RSS \(Int(currentRSSMiB())) MiB with every batch built"
@@ -269,6 +238,62 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()
     }
+}
+
+/// For each of `connections` agents, a new key enrolled through `enroll` (name, public key base64) and its chain of
+/// signed batches of generated lines, parsed as the agent parses them; `time` gives each event's time and flags
+/// from the time parsed from its line (nil when none) and its observed time.
+func buildPlans(
+    connections: Int,
+    batchesPerConnection: Int,
+    eventsPerBatch: Int,
+    generator: inout LineGenerator,
+    lineBytes: inout Int,
+    enroll: (String, String) async throws -> Void,
+    time: (Int64?, Int64) -> (Int64, Event.Flags)
+) async throws -> [(Curve25519.Signing.PrivateKey, [SignedBatch])] {
+    let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
+    var plans: [(Curve25519.Signing.PrivateKey, [SignedBatch])] = []
+    for index in 0..<connections {
+        let key = Curve25519.Signing.PrivateKey()
+        try await enroll("bench-\(index)", key.publicKey.rawRepresentation.base64EncodedString())
+        var previous = Bytes32.zero
+        var batches: [SignedBatch] = []
+        for sequence in 1...batchesPerConnection {
+            var events: [Event] = []
+            for n in 0..<eventsPerBatch {
+                let line = generator.lineBytes()
+                lineBytes += line.count
+                let observed = 1_795_000_000_000_000_000 + Int64(sequence * eventsPerBatch + n)
+                let parsed = parser.parse(line, observedNanos: observed)
+                let (eventTime, flags) = time(parsed.timeNanos, observed)
+                events.append(
+                    Event(
+                        timeNanos: eventTime,
+                        observedNanos: observed,
+                        flags: flags,
+                        host: "bench-\(index)",
+                        source: "/var/log/bench.log",
+                        line: line,
+                        fields: parsed.fields
+                    )
+                )
+            }
+            let header = BatchHeader(
+                keyID: KeyID.of(key.publicKey),
+                epoch: 1,
+                sequence: UInt64(sequence),
+                previousHash: previous,
+                createdNanos: 1,
+                events: events
+            )
+            let batch = try SignedBatch.build(events: events, header: header, signingKey: key)
+            previous = batch.hash
+            batches.append(batch)
+        }
+        plans.append((key, batches))
+    }
+    return plans
 }
 
 /// One agent connection: handshake, then batches with a window of 64, counting acks.

@@ -7,23 +7,8 @@ extension SQLiteStore {
     /// Enrols an agent by its base64 public key (as `flightlog-agent keygen` prints it).
     @discardableResult
     public func enroll(name: String, publicKeyBase64: String, atNanos: Int64) async throws(StoreError) -> AgentRecord {
-        let trimmedName = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmedName.isEmpty, trimmedName.utf8.count <= WireLimits.maxAgentNameLength else {
-            throw StoreError.invalidPublicKey("the agent name must be 1 to 255 bytes")
-        }
-        guard let data = Data(base64Encoded: publicKeyBase64.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw StoreError.invalidPublicKey("not base64")
-        }
-        let key: Curve25519.Signing.PublicKey
-        do {
-            key = try Ed25519.publicKey(data)
-        } catch {
-            throw StoreError.invalidPublicKey("\(error)")
-        }
-        guard let raw = Bytes32(data) else {
-            throw StoreError.invalidPublicKey("\(Ed25519.Defect.keyLength(data.count))")
-        }
-        let keyID = KeyID.of(key)
+        let trimmedName = try EnrolmentInput.name(name)
+        let (raw, keyID) = try EnrolmentInput.publicKey(publicKeyBase64)
         return try await self.write { db in
             let clash =
                 try Int.fetchOne(

@@ -17,14 +17,9 @@ extension SQLiteStore {
         who: String,
         atNanos: Int64
     ) async throws(StoreError) -> (id: Int64, token: String) {
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.utf8.count <= WireLimits.maxAgentNameLength else {
-            throw StoreError.invalidPublicKey("the agent name must be 1 to 255 bytes")
-        }
-        var random = SystemRandomNumberGenerator()
-        let secret = (0..<20).map { _ in UInt8.random(in: 0...255, using: &random) }
-        let token = Self.tokenPrefix + Base32.encode(secret)
-        let hash = Data(SHA256.hash(data: Array(token.utf8)))
+        let trimmed = try EnrolmentInput.name(name)
+        let (token, hashBytes) = EnrolmentToken.makeSecret()
+        let hash = Data(hashBytes)
         let id = try await self.write { db -> Int64 in
             let enrolled =
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM agents WHERE name = ?", arguments: [trimmed]) ?? 0

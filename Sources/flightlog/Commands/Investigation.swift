@@ -38,16 +38,8 @@ enum Investigation {
             )
             return
         }
-        let entry = AuditEntry(
-            atNanos: nowNanos(),
-            who: AuditTrail.currentUser(),
-            command: command,
-            arguments: Self.arguments,
-            resultCount: count.map { Int64($0) },
-            outcome: outcome
-        )
         do {
-            try AuditTrail.record(entry, databasePath: database)
+            try AuditTrail.record(Self.entry(command, count: count, outcome: outcome), databasePath: database)
         } catch {
             Output.error("could not record this \(command) in the audit trail: \(error)")
             throw ExitCode(2)
@@ -57,7 +49,17 @@ enum Investigation {
     /// Appends the audit entry for this run to a PostgreSQL store's trail; failing to record is itself an error
     /// (exit 2).
     static func audit(_ command: String, on store: PostgresStore, count: Int?, outcome: String) async throws(ExitCode) {
-        let entry = AuditEntry(
+        do {
+            try await store.recordAudit(Self.entry(command, count: count, outcome: outcome))
+        } catch {
+            Output.error("could not record this \(command) in the audit trail: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// This run's audit entry: who, now, the arguments as typed.
+    private static func entry(_ command: String, count: Int?, outcome: String) -> AuditEntry {
+        AuditEntry(
             atNanos: nowNanos(),
             who: AuditTrail.currentUser(),
             command: command,
@@ -65,12 +67,6 @@ enum Investigation {
             resultCount: count.map { Int64($0) },
             outcome: outcome
         )
-        do {
-            try await store.recordAudit(entry)
-        } catch {
-            Output.error("could not record this \(command) in the audit trail: \(error)")
-            throw ExitCode(2)
-        }
     }
 
     /// Records a failed run and exits 2.

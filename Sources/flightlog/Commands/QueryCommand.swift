@@ -98,14 +98,7 @@ struct QueryCommand: AsyncParsableCommand {
                 matched = try store.countEvents(query)
                 out.write(String(matched) + "\n")
             } else {
-                let printer = EventPrinter(
-                    format: self.format,
-                    times: times,
-                    clock: query.clock,
-                    out: out,
-                    width: self.format == .table ? Terminal.width() : nil,
-                    csvRaw: self.csvRaw
-                )
+                let printer = self.printer(times: times, clock: query.clock, out: out)
                 printer.header()
                 if let style = self.format.jsonStyle(clock: query.clock) {
                     matched = try store.forEachEventJSON(query, style: style, times: times) {
@@ -132,6 +125,18 @@ struct QueryCommand: AsyncParsableCommand {
 }
 
 extension QueryCommand {
+    /// The printer of the chosen format, on `out`.
+    private func printer(times: TimeFormatter, clock: EventQuery.Clock, out: BufferedWriter) -> EventPrinter {
+        EventPrinter(
+            format: self.format,
+            times: times,
+            clock: clock,
+            out: out,
+            width: self.format == .table ? Terminal.width() : nil,
+            csvRaw: self.csvRaw
+        )
+    }
+
     /// The query on a PostgreSQL store: the same output, recorded in the store's audit trail.
     private func run(_ query: EventQuery, on store: PostgresStore, times: TimeFormatter) async throws {
         Terminal.ignoreBrokenPipe()
@@ -142,14 +147,7 @@ extension QueryCommand {
                 matched = try await store.countEvents(query)
                 out.write(String(matched) + "\n")
             } else {
-                let printer = EventPrinter(
-                    format: self.format,
-                    times: times,
-                    clock: query.clock,
-                    out: out,
-                    width: self.format == .table ? Terminal.width() : nil,
-                    csvRaw: self.csvRaw
-                )
+                let printer = self.printer(times: times, clock: query.clock, out: out)
                 printer.header()
                 matched = try await store.forEachEvent(query) { event in
                     printer.print(event)

@@ -234,16 +234,7 @@ struct VerifyCommand: AsyncParsableCommand {
             progress: callback
         )
         options.deep = self.deep
-        let report: VerifyReport
-        do {
-            report = try await store.verify(options)
-        } catch {
-            progress?.finish()
-            Output.error("verify could not run: \(error)")
-            throw ExitCode(2)
-        }
-        progress?.finish()
-        try self.print(report)
+        try await self.report(progress: progress) { try await store.verify(options) }
     }
 
     /// A full run on a PostgreSQL store, checked against the site key of --aggregator-key.
@@ -267,9 +258,14 @@ struct VerifyCommand: AsyncParsableCommand {
             nowNanos: now
         )
         if let progress { options.progress = { done, total in progress.update(done, total) } }
+        try await self.report(progress: progress) { try await store.verify(options) }
+    }
+
+    /// Runs `verify`, then prints its report; exit 2 when it could not run, 1 on findings.
+    private func report(progress: ProgressBar?, _ verify: () async throws -> VerifyReport) async throws {
         let report: VerifyReport
         do {
-            report = try await store.verify(options)
+            report = try await verify()
         } catch {
             progress?.finish()
             Output.error("verify could not run: \(error)")

@@ -26,13 +26,19 @@ public final class PostgresStore: Sendable {
     /// How long PostgreSQL lets a session of this store sit idle inside a transaction before it ends it.
     public static let idleInTransactionSeconds = 5
 
-    /// Connects (up to `maxConnections` at a time; `node` defaults to the host name) and creates the schema in an empty database.
+    /// Connects (up to `maxConnections` at a time; `node` defaults to the host name); with `create`, makes the
+    /// schema in an empty database, else refuses one and creates the schema in an empty database.
     public static func open(
         _ location: PostgresLocation,
         node: String? = nil,
         maxConnections: Int = 8,
+        create: Bool = true,
         logger: Logger = Logger(label: "flightlog.postgres")
     ) async throws(StoreError) -> PostgresStore {
+        // One connection made directly first: the pool retries a failing connect for about a minute and then says
+        // only that its circuit breaker tripped; this says at once why (refused, no such database, a password
+        // refused, a certificate not trusted).
+        try await Self.probe(location)
         let store = PostgresStore(
             location,
             node: node ?? ProcessInfo.processInfo.hostName,
@@ -40,12 +46,47 @@ public final class PostgresStore: Sendable {
             logger: logger
         )
         do {
-            try await store.migrate()
+            try await store.migrate(create: create)
         } catch {
             store.close()
             throw StoreError.cannotOpen(path: location.description, reason: PostgresStore.describe(error))
         }
         return store
+    }
+
+    /// Connects once, with a 10 s timeout, and disconnects; throws ``StoreError/cannotOpen(path:reason:)`` with the
+    /// reason.
+    static func probe(_ location: PostgresLocation) async throws(StoreError) {
+        do {
+            let tls: PostgresConnection.Configuration.TLS
+            switch location.tls {
+            case .disable:
+                tls = .disable
+            case .require:
+                var configuration = TLSConfiguration.makeClientConfiguration()
+                configuration.certificateVerification = .none
+                tls = .require(try NIOSSLContext(configuration: configuration))
+            case .verifyFull:
+                tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            var configuration = PostgresConnection.Configuration(
+                host: location.host,
+                port: location.port,
+                username: location.user,
+                password: location.password,
+                database: location.database,
+                tls: tls
+            )
+            configuration.options.connectTimeout = .seconds(10)
+            let connection = try await PostgresConnection.connect(
+                configuration: configuration,
+                id: 0,
+                logger: Logger(label: "flightlog.postgres.probe", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+            try? await connection.close()
+        } catch {
+            throw StoreError.cannotOpen(path: location.description, reason: Self.describe(error))
+        }
     }
 
     private init(_ location: PostgresLocation, node: String, maxConnections: Int, logger: Logger) {
@@ -130,7 +171,7 @@ public final class PostgresStore: Sendable {
 
     /// Creates the schema when the database has none, under an advisory lock: nodes that start together wait for
     /// the first.
-    private func migrate() async throws {
+    private func migrate(create: Bool) async throws {
         try await self.client.withTransaction(logger: self.logger) { connection in
             try await connection.query(
                 "SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))",
@@ -144,6 +185,12 @@ public final class PostgresStore: Sendable {
             for try await (count) in exists.decode(Int.self) { found = count }
             var current = 0
             if found == 0 {
+                guard create else {
+                    throw StoreError.database(
+                        "the database holds no Flightlog store: `flightlog serve --store` or `flightlog enroll --store` "
+                            + "creates one; check the address"
+                    )
+                }
                 try await connection.query(
                     "CREATE TABLE flightlog_schema (version INTEGER NOT NULL)",
                     logger: self.logger
@@ -237,11 +284,18 @@ public final class PostgresStore: Sendable {
             }.joined(separator: "; ")
         }
         if let error = error as? PSQLError {
+            if error.code == .sslUnsupported {
+                return "the server does not offer TLS: enable ssl on it, or use sslmode=disable on loopback or an "
+                    + "isolated network"
+            }
             if let message = error.serverInfo?[.message] {
                 let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
                 return message + detail
             }
-            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+            if let underlying = error.underlying {
+                if let io = underlying as? IOError { return "\(io.description)" }
+                return "\(underlying)"
+            }
             return "\(error.code)"
         }
         return "\(error)"

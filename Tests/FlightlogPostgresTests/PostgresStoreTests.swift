@@ -270,6 +270,35 @@ struct PostgresStoreTests {
         await database.drop()
     }
 
+    /// A reading command does not make a store in an empty (mistyped) database, and an unreachable server or a
+    /// missing database is named, not hidden behind the connection pool's "circuit breaker tripped".
+    @Test func openingSaysWhyItCannot() async throws {
+        let database = try await PostgresTestDatabase.make()
+        do {
+            _ = try await PostgresStore.open(database.location, create: false)
+            Issue.record("an empty database was opened as a store")
+        } catch {
+            #expect("\(error)".contains("holds no Flightlog store"), "\(error)")
+        }
+        var missing = database.location
+        missing.database = database.name + "_missing"
+        do {
+            _ = try await PostgresStore.open(missing)
+            Issue.record("a missing database was opened")
+        } catch {
+            #expect("\(error)".contains("does not exist"), "\(error)")
+        }
+        var closed = database.location
+        closed.port = try ThreeNodeTests.freePort()
+        do {
+            _ = try await PostgresStore.open(closed)
+            Issue.record("a closed port was opened")
+        } catch {
+            #expect("\(error)".contains("refused"), "\(error)")
+        }
+        await database.drop()
+    }
+
     @Test func anAddressWithAPasswordOrWithoutADatabaseIsRefused() throws {
         #expect(throws: PostgresLocation.Refusal.self) {
             try PostgresLocation("postgres://flightlog:secret@db.example:5432/flightlog", environment: [:])

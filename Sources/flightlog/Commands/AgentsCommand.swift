@@ -63,6 +63,8 @@ struct AgentsCommand: AsyncParsableCommand {
                 summaries = try await store.agentSummaries()
                 activity = try await store.agentActivity()
             }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)
@@ -166,6 +168,8 @@ struct AgentsCommand: AsyncParsableCommand {
             } else {
                 tokens = try await Storage.openReadOnly(path: self.database.db, onDamagedIndex: .leaveOut).tokens()
             }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)

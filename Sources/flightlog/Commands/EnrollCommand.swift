@@ -33,7 +33,7 @@ struct EnrollCommand: AsyncParsableCommand {
     var publicKey: String
 
     func run() async throws {
-        if let postgres = try await self.store.openPostgres() {
+        if let postgres = try await self.store.openPostgres(create: true) {
             defer { postgres.close() }
             do {
                 let agent = try await postgres.enroll(

@@ -74,7 +74,7 @@ struct EnrollTokenCommand: AsyncParsableCommand {
         }
         let now = nowNanos()
         let expires = now.addingSaturating((try? TimeExpression.parseDuration(self.expires)) ?? 0)
-        let postgres = try await self.store.openPostgres()
+        let postgres = try await self.store.openPostgres(create: true)
         defer { postgres?.close() }
         do {
             let sqlite = postgres == nil ? try Storage.open(path: self.database.db, onDamagedIndex: .leaveOut) : nil

@@ -37,7 +37,7 @@ struct StoreRolesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let postgres = try await self.store.openPostgres() else { throw ExitCode(2) }
+        guard let postgres = try await self.store.openPostgres(create: true) else { throw ExitCode(2) }
         defer { postgres.close() }
         do {
             try await postgres.grantRoles(serve: self.serveRole, read: self.readRole)

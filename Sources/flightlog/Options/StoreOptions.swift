@@ -26,11 +26,12 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// The PostgreSQL store named by --store, connected and migrated; nil without --store. Exit 2 with the reason when
-    /// it cannot be opened.
-    func openPostgres(node: String? = nil) async throws(ExitCode) -> PostgresStore? {
+    /// it cannot be opened. Only `create` makes the schema in an empty database: a reading command refuses one (a
+    /// mistyped database name would otherwise gain an empty store).
+    func openPostgres(node: String? = nil, create: Bool = false) async throws(ExitCode) -> PostgresStore? {
         guard let store = self.store else { return nil }
         do {
-            return try await PostgresStore.open(try PostgresLocation(store), node: node)
+            return try await PostgresStore.open(try PostgresLocation(store), node: node, create: create)
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)

@@ -20,9 +20,22 @@
 ///   few statements and the commit rather than for the whole transaction.
 enum PostgresSchema {
     /// The schema's versions after the first, in order: each script runs once, in the transaction that records it.
-    static let migrations: [(version: Int, script: String)] = [(1, Self.create), (2, Self.audit), (3, Self.tokens)]
+    static let migrations: [(version: Int, script: String)] = [
+        (1, Self.create), (2, Self.audit), (3, Self.tokens), (4, Self.rotations),
+    ]
 
     static var version: Int { Self.migrations.last?.version ?? 0 }
+
+    /// v4: key rotations (PROTOCOL.md §4.12), the signed records as received.
+    static let rotations = """
+        CREATE TABLE rotations (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            agent_id BIGINT NOT NULL REFERENCES agents(id),
+            new_epoch BIGINT NOT NULL,
+            record BYTEA NOT NULL UNIQUE,
+            received_ns BIGINT NOT NULL
+        );
+        """
 
     /// v3: one-time enrolment tokens (PROTOCOL.md §4.10), stored as the SHA-256 of the secret.
     static let tokens = """

@@ -12,8 +12,10 @@ extension PostgresStore {
         let trimmedName = try EnrolmentInput.name(name)
         let (raw, keyID) = try EnrolmentInput.publicKey(publicKeyBase64)
         return try await self.transaction { connection in
-            // Serialises enrolments (nodes and operators at once), so that the clash check and the insert agree.
-            try await connection.query("LOCK TABLE agents IN SHARE ROW EXCLUSIVE MODE", logger: self.logger)
+            // Serialises enrolments, token redemptions and rotations (nodes and operators at once), so that the clash
+            // check and the insert agree: an advisory lock, which the serve role may take where it may not lock the
+            // table.
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.enrolmentLock))", logger: self.logger)
             let clash =
                 try await connection.all(
                     """
@@ -49,6 +51,9 @@ extension PostgresStore {
             )
         }
     }
+
+    /// The advisory lock key of changes to the set of agents and their keys.
+    static let enrolmentLock: Int64 = 0x466c_6967_456e_726c  // "FligEnrl"
 
     /// Revokes the agent named `name`: its handshakes and batches are refused from `atNanos` on, on every node (each
     /// ingest transaction reads the revocation under the agent row's lock).

@@ -1,6 +1,6 @@
 import FlightlogEvidence
 public import FlightlogStore
-import FlightlogWire
+public import FlightlogWire
 import Foundation
 import Logging
 import PostgresNIO
@@ -30,6 +30,7 @@ extension PostgresStore {
         from store: any StoreCopySource,
         source: String,
         checkpoints: [StoredCheckpoint],
+        rotations: [(agent: String, record: RotationRecord, receivedNanos: Int64)] = [],
         batchesPerTransaction: Int = 200,
         progress: @Sendable (CopyProgress) -> Void
     ) async throws(StoreError) -> CopyProgress {
@@ -56,6 +57,22 @@ extension PostgresStore {
             let (id, created) = try await self.copyAgent(agent)
             agentIDs[agent.record.name] = id
             if created { result.agents += 1 }
+        }
+        // The rotation records before the batches: ingest takes a chain a rotation started for the old chain's
+        // continuation, not a new epoch.
+        try await self.transaction { connection in
+            for rotation in rotations {
+                guard let agentID = agentIDs[rotation.agent] else { continue }
+                try await connection.query(
+                    """
+                    INSERT INTO rotations (agent_id, new_epoch, record, received_ns)
+                    VALUES (\(agentID), \(Int64(bitPattern: rotation.record.newEpoch)), \(Data(rotation.record.bytes)),
+                            \(rotation.receivedNanos))
+                    ON CONFLICT (record) DO NOTHING
+                    """,
+                    logger: self.logger
+                )
+            }
         }
         result.throughID = resume ?? 0
         while true {

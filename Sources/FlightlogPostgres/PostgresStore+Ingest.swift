@@ -126,9 +126,128 @@ extension PostgresStore: EvidenceStore {
         try await self.redeemToken(token, publicKey: publicKey, peer: peer, atNanos: atNanos)
     }
 
-    /// Key rotation is not in the PostgreSQL store yet.
+    /// Stores a rotation (PROTOCOL.md §4.12) for the agent enrolled with its old key, the SQLite store's checks in
+    /// the transaction that makes the new key the agent's (the agents' table locked as `enroll` locks it, the
+    /// agent's row as ingest does); a record already stored is accepted again (a retry after a lost answer).
     public func rotate(_ record: RotationRecord, atNanos: Int64) async throws -> Result<AgentRecord, RotationRefusal> {
-        throw StoreError.database("key rotation is not supported on the PostgreSQL store yet")
+        if let problem = record.signatureProblem { return .failure(RotationRefusal(reason: problem)) }
+        let bytes = Data(record.bytes)
+        return try await self.transaction { connection -> Result<AgentRecord, RotationRefusal> in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.enrolmentLock))", logger: self.logger)
+            let done = try await connection.all(
+                "SELECT agent_id FROM rotations WHERE record = \(bytes)",
+                Int64.self,
+                logger: self.logger
+            )
+            if let agentID = done.first,
+                let agent = try await Self.agents(connection, where: "WHERE id = \(agentID)", logger: self.logger)
+                    .first,
+                agent.publicKey == record.newPublicKey
+            {
+                return .success(agent)
+            }
+            guard
+                let agent = try await Self.agents(
+                    connection,
+                    where: "WHERE public_key = \(record.oldPublicKey.data)",
+                    logger: self.logger
+                ).first
+            else { return .failure(RotationRefusal(reason: "the old key is not an enrolled agent's current key")) }
+            guard agent.revokedNanos == nil else {
+                return .failure(RotationRefusal(reason: "\(agent.name) is revoked"))
+            }
+            let stored =
+                try await Self.head(connection, agentID: agent.id, epoch: record.oldEpoch, logger: self.logger)
+                ?? ChainLink.Head(sequence: 0, hash: .zero)
+            guard stored.sequence == record.oldHeadSequence, stored.hash == record.oldHeadHash else {
+                return .failure(
+                    RotationRefusal(
+                        reason:
+                            "the record names batch \(record.oldHeadSequence) as the head of epoch \(record.oldEpoch); "
+                            + "the aggregator holds \(stored.sequence): ship every batch before rotating"
+                    )
+                )
+            }
+            let taken =
+                try await connection.all(
+                    "SELECT count(*) FROM agent_keys WHERE public_key = \(record.newPublicKey.data)",
+                    Int.self,
+                    logger: self.logger
+                ).first ?? 0
+            guard taken == 0 else { return .failure(RotationRefusal(reason: "the new key is enrolled already")) }
+            let newEpoch = Int64(bitPattern: record.newEpoch)
+            let used =
+                try await connection.all(
+                    "SELECT count(*) FROM chains WHERE agent_id = \(agent.id) AND epoch = \(newEpoch)",
+                    Int.self,
+                    logger: self.logger
+                ).first ?? 0
+            guard used == 0 else {
+                return .failure(RotationRefusal(reason: "the new epoch \(record.newEpoch) holds batches already"))
+            }
+            let newKeyID = KeyID.of(publicKeyBytes: record.newPublicKey)
+            try await connection.query(
+                "UPDATE agent_keys SET until_ns = \(atNanos) WHERE agent_id = \(agent.id) AND until_ns IS NULL",
+                logger: self.logger
+            )
+            try await connection.query(
+                """
+                INSERT INTO agent_keys (agent_id, public_key, key_id, from_ns, until_ns, how)
+                VALUES (\(agent.id), \(record.newPublicKey.data), \(newKeyID.data), \(atNanos), NULL, 'rotated')
+                """,
+                logger: self.logger
+            )
+            try await connection.query(
+                """
+                UPDATE agents SET public_key = \(record.newPublicKey.data), key_id = \(newKeyID.data)
+                WHERE id = \(agent.id)
+                """,
+                logger: self.logger
+            )
+            try await connection.query(
+                """
+                INSERT INTO rotations (agent_id, new_epoch, record, received_ns)
+                VALUES (\(agent.id), \(newEpoch), \(bytes), \(atNanos))
+                """,
+                logger: self.logger
+            )
+            try await self.appendAudit(
+                AuditEntry(
+                    atNanos: atNanos,
+                    who: "serve",
+                    command: "rotate-key",
+                    arguments: [
+                        "--name", agent.name, "--old-key", record.oldPublicKey.hex, "--new-key",
+                        record.newPublicKey.hex, "--old-epoch", String(record.oldEpoch), "--old-head",
+                        String(record.oldHeadSequence), "--new-epoch", String(record.newEpoch),
+                    ],
+                    resultCount: 1,
+                    outcome: "rotated"
+                ),
+                connection
+            )
+            var rotated = agent
+            rotated.publicKey = record.newPublicKey
+            rotated.keyID = newKeyID
+            return .success(rotated)
+        }
+    }
+
+    /// The stored rotation records, oldest first, with their agent's name.
+    public func rotations() async throws(StoreError) -> [(agent: String, record: RotationRecord, receivedNanos: Int64)]
+    {
+        try await self.connection { connection in
+            let rows = try await connection.query(
+                "SELECT a.name, r.record, r.received_ns FROM rotations r JOIN agents a ON a.id = r.agent_id ORDER BY r.id",
+                logger: self.logger
+            )
+            var out: [(agent: String, record: RotationRecord, receivedNanos: Int64)] = []
+            for try await (name, bytes, received) in rows.decode((String, Data, Int64).self) {
+                guard let record = try? RotationRecord(bytes: bytes) else { continue }
+                out.append((name, record, received))
+            }
+            return out
+        }
     }
 
     public func keyHolder(publicKey: Bytes32) async throws -> (name: String, untilNanos: Int64?)? {
@@ -281,7 +400,14 @@ extension PostgresStore: EvidenceStore {
                         Int.self,
                         logger: self.logger
                     ).first ?? 0
-                if others > 0 {
+                // A chain a signed rotation started is the old chain's continuation, not a wiped agent.
+                let rotation =
+                    try await connection.all(
+                        "SELECT count(*) FROM rotations WHERE agent_id = \(item.agentID) AND new_epoch = \(epoch)",
+                        Int.self,
+                        logger: self.logger
+                    ).first ?? 0
+                if others > 0 && rotation == 0 {
                     try await finding(.newEpoch, "agent started a new chain, epoch \(batch.epoch)")
                 }
             }

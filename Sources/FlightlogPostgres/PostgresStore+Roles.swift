@@ -9,7 +9,7 @@ extension PostgresStore {
     /// move chain heads, the log's size and an agent's last-seen columns), `read` what investigators do (read
     /// everything, append to the audit trail). Neither may update or delete a batch, an event, a leaf, a checkpoint
     /// or an audit row, or create a table: the month partitions are made by a function that runs as the owner.
-    /// Enrolment, revocation and `copy-store` stay with the owner.
+    /// Enrolment by key, revocation, token issue and `copy-store` stay with the owner.
     public func grantRoles(serve: String?, read: String?) async throws(StoreError) {
         for role in [serve, read].compactMap({ $0 }) {
             guard role.utf8.count <= 63, role.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }),
@@ -21,6 +21,7 @@ extension PostgresStore {
         let tables = [
             "agents", "agent_keys", "chains", "batches", "events", "catalogue", "findings", "handshakes",
             "merkle_state", "merkle_leaves", "merkle_nodes", "checkpoints", "audit", "flightlog_schema",
+            "enrolment_tokens", "rotations",
         ]
         var statements = [
             // The month partitions: created as the owner, by whoever may call the function.
@@ -37,6 +38,12 @@ extension PostgresStore {
                 "GRANT UPDATE (head_seq, head_hash, updated_ns, batches, events) ON chains TO \(serve)",
                 "GRANT UPDATE (size) ON merkle_state TO \(serve)",
                 "GRANT UPDATE (last_seen_ns, last_skew_ns, last_address) ON agents TO \(serve)",
+                // Token enrolment and key rotation, which agents ask of serve: a new agent, a key replaced, the
+                // token's use, the record. Never a revocation undone: revoked_ns is not among the columns.
+                "GRANT INSERT ON agents, agent_keys, rotations, audit TO \(serve)",
+                "GRANT UPDATE (public_key, key_id) ON agents TO \(serve)",
+                "GRANT UPDATE (until_ns) ON agent_keys TO \(serve)",
+                "GRANT UPDATE (used_ns, used_key, used_peer) ON enrolment_tokens TO \(serve)",
                 "GRANT USAGE ON ALL SEQUENCES IN SCHEMA \(Self.schemaName) TO \(serve)",
                 "GRANT EXECUTE ON FUNCTION flightlog_month_partition(TEXT, BIGINT, BIGINT) TO \(serve)",
                 "GRANT USAGE ON SCHEMA \(Self.schemaName) TO \(serve)",

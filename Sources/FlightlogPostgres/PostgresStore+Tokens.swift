@@ -128,7 +128,7 @@ extension PostgresStore {
         let key = publicKey.data
         let keyID = KeyID.of(publicKeyBytes: publicKey).data
         return try await self.transaction { connection -> Result<AgentRecord, EnrolmentRefusal> in
-            try await connection.query("LOCK TABLE agents IN SHARE ROW EXCLUSIVE MODE", logger: self.logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.enrolmentLock))", logger: self.logger)
             let rows = try await connection.query(
                 """
                 SELECT id, token_hash, used_ns, revoked_ns, expires_ns, name, reenroll FROM enrolment_tokens

@@ -64,21 +64,42 @@ struct PostgresRolesTests {
             AuditEntry(atNanos: nowNanos(), who: "test", command: "query", arguments: [], resultCount: 4, outcome: "ok")
         )
         #expect(try await read.verify(VerifyOptions(verifier: signer.verifier, nowNanos: nowNanos())).isClean)
-        // Neither may change what was stored, nor enrol.
+        // serve's role redeems a token (which agents ask of it), issued by the owner.
+        let token = try await owner.issueToken(
+            name: "ws-roles-2",
+            expiresNanos: nowNanos() + 60_000_000_000,
+            reenroll: false,
+            who: "test",
+            atNanos: nowNanos()
+        )
+        let redeemed = try await serve.redeem(
+            token: token.token,
+            publicKey: TestAgent(name: "ws-roles-2").publicKey,
+            peer: "127.0.0.1:1",
+            atNanos: nowNanos()
+        )
+        #expect((try? redeemed.get())?.name == "ws-roles-2")
+        // Neither may make or undo a revocation, nor issue tokens; the investigators may not enrol.
         for store in [serve, read] {
+            await #expect(throws: StoreError.self) { try await store.revoke(name: agent.name, atNanos: nowNanos()) }
             await #expect(throws: StoreError.self) {
-                try await store.enroll(
-                    name: "intruder",
-                    publicKeyBase64: TestAgent(name: "x").publicKeyBase64,
+                try await store.issueToken(
+                    name: "x",
+                    expiresNanos: nowNanos() + 1,
+                    reenroll: false,
+                    who: "t",
                     atNanos: 1
                 )
             }
-            await #expect(throws: StoreError.self) { try await store.revoke(name: agent.name, atNanos: nowNanos()) }
+        }
+        await #expect(throws: StoreError.self) {
+            try await read.enroll(name: "intruder", publicKeyBase64: TestAgent(name: "x").publicKeyBase64, atNanos: 1)
         }
         for role in [serveRole, readRole] {
             for edit in [
                 #"UPDATE events SET "user" = 'nobody'"#, "DELETE FROM batches", "UPDATE checkpoints SET note = ''",
-                "DELETE FROM merkle_nodes", "CREATE TABLE notes (x INT)",
+                "DELETE FROM merkle_nodes", "CREATE TABLE notes (x INT)", "UPDATE agents SET revoked_ns = NULL",
+                "DELETE FROM rotations", "UPDATE enrolment_tokens SET expires_ns = 0",
             ] {
                 await #expect(throws: (any Error).self, "\(role): \(edit)") {
                     try await PostgresTestDatabase.administer(location(role)) { connection in

@@ -10,7 +10,7 @@ struct CopyStoreCommand: AsyncParsableCommand {
         abstract: "Copy an SQLite store into a PostgreSQL store, for several aggregators (docs/SCALE-OUT.md).",
         discussion: """
             Offline: no `flightlog serve` may run on the SQLite database (its serve lock is taken for the copy). \
-            Agents are created with every key they held; then every stored batch goes through the PostgreSQL \
+            Agents are created with every key they held, and their signed key rotations stored; then every stored batch goes through the PostgreSQL \
             store's own ingest, in the order it was stored and with its original receipt time, so that the chain \
             checks and the transparency log are rebuilt leaf for leaf and the tree's root is the SQLite store's. \
             The findings about batches that were refused and the signed checkpoints come last; `verify --store` \
@@ -97,6 +97,7 @@ struct CopyStoreCommand: AsyncParsableCommand {
                 from: source,
                 source: URL(fileURLWithPath: self.from).standardizedFileURL.path,
                 checkpoints: checkpoints,
+                rotations: try await source.rotations(),
                 batchesPerTransaction: self.batchesPerTransaction
             ) { progress in
                 if interactive {

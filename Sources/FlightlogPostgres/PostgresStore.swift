@@ -54,21 +54,27 @@ public final class PostgresStore: Sendable {
         return store
     }
 
+    /// The client TLS configuration of `sslmode`; nil for `disable`.
+    static func tlsConfiguration(_ mode: PostgresLocation.TLSMode) -> TLSConfiguration? {
+        switch mode {
+        case .disable:
+            return nil
+        case .require:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            return configuration
+        case .verifyFull:
+            return .makeClientConfiguration()
+        }
+    }
+
     /// Connects once, with a 10 s timeout, and disconnects; throws ``StoreError/cannotOpen(path:reason:)`` with the
     /// reason.
     static func probe(_ location: PostgresLocation) async throws(StoreError) {
         do {
-            let tls: PostgresConnection.Configuration.TLS
-            switch location.tls {
-            case .disable:
-                tls = .disable
-            case .require:
-                var configuration = TLSConfiguration.makeClientConfiguration()
-                configuration.certificateVerification = .none
-                tls = .require(try NIOSSLContext(configuration: configuration))
-            case .verifyFull:
-                tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            }
+            let tls: PostgresConnection.Configuration.TLS =
+                try Self.tlsConfiguration(location.tls).map { .require(try NIOSSLContext(configuration: $0)) }
+                ?? .disable
             var configuration = PostgresConnection.Configuration(
                 host: location.host,
                 port: location.port,
@@ -90,17 +96,7 @@ public final class PostgresStore: Sendable {
     }
 
     private init(_ location: PostgresLocation, node: String, maxConnections: Int, logger: Logger) {
-        let tls: PostgresClient.Configuration.TLS
-        switch location.tls {
-        case .disable:
-            tls = .disable
-        case .require:
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .none
-            tls = .require(configuration)
-        case .verifyFull:
-            tls = .require(.makeClientConfiguration())
-        }
+        let tls: PostgresClient.Configuration.TLS = Self.tlsConfiguration(location.tls).map { .require($0) } ?? .disable
         var configuration = PostgresClient.Configuration(
             host: location.host,
             port: location.port,

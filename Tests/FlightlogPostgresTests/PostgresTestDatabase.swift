@@ -65,16 +65,18 @@ struct PostgresTestDatabase: Sendable {
             database: server.database,
             tls: .disable
         )
-        let connection = try await PostgresConnection.connect(
-            configuration: configuration,
-            id: 1,
-            logger: Self.logger
-        )
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Self.logger)
+        } catch {
+            throw TestFailure("cannot connect to \(server): \(String(reflecting: error))")
+        }
         do {
             try await body(connection)
         } catch {
             try? await connection.close()
-            throw error
+            // postgres-nio's own description hides the server's message; a failing test should show it.
+            throw TestFailure(String(reflecting: error))
         }
         try await connection.close()
     }

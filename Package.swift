@@ -87,7 +87,10 @@ let package = Package(
         // The evidence storage on PostgreSQL (docs/SCALE-OUT.md): several aggregators on one database.
         .target(
             name: "FlightlogPostgres",
-            dependencies: ["FlightlogStore", "FlightlogWire", "FlightlogEvidence", postgresNIO, nioCore, nioSSL, crypto, logging]
+            dependencies: [
+                "FlightlogStore", "FlightlogWire", "FlightlogEvidence", "FlightlogSystem", postgresNIO, nioCore, nioSSL, crypto,
+                logging,
+            ]
         ),
         // The Prometheus text endpoint both programs can serve (`/metrics`), and the exposition helpers.
         .target(

@@ -321,48 +321,10 @@ extension PostgresStore: EvidenceStore {
             }
         }
         if let revoked, item.receivedNanos >= revoked {
-            try await Self.insert(
-                connection,
-                ChainFinding(
-                    kind: .rejectedBatch,
-                    agentID: item.agentID,
-                    epoch: batch.epoch,
-                    fromSequence: batch.sequence,
-                    toSequence: batch.sequence,
-                    batchHash: batch.hash,
-                    detail: "revokedAgent: batch \(batch.sequence) received \(Timestamp.rfc3339(item.receivedNanos)), "
-                        + "after the key was revoked at \(Timestamp.rfc3339(revoked))",
-                    atNanos: item.receivedNanos
-                ),
-                logger: self.logger
-            )
-            return .refused(.revokedAgent, "this key was revoked")
+            return try await self.record(connection, .revoked(item, revokedNanos: revoked))
         }
         let link = ChainLink.classify(sequence: batch.sequence, previousHash: batch.previousHash, head: head)
         let hash = batch.hash
-        func finding(
-            _ kind: ChainFinding.Kind,
-            from: UInt64? = nil,
-            to: UInt64? = nil,
-            other: Bytes32? = nil,
-            _ detail: String
-        ) async throws {
-            try await Self.insert(
-                connection,
-                ChainFinding(
-                    kind: kind,
-                    agentID: item.agentID,
-                    epoch: batch.epoch,
-                    fromSequence: from ?? batch.sequence,
-                    toSequence: to ?? batch.sequence,
-                    batchHash: hash,
-                    otherHash: other,
-                    detail: detail,
-                    atNanos: item.receivedNanos
-                ),
-                logger: self.logger
-            )
-        }
         switch link {
         case .alreadySeen:
             let stored = try await connection.all(
@@ -372,26 +334,13 @@ extension PostgresStore: EvidenceStore {
             ).first
             if let stored {
                 if stored == hash.data { return .duplicate }
-                try await finding(
-                    .equivocation,
-                    other: Bytes32(data: stored),
-                    "sequence \(batch.sequence) was already stored with hash \(stored.hexString); refused a different batch \(hash.hex)"
-                )
-                return .refused(.equivocation, "sequence \(batch.sequence) is already stored with different content")
+                return try await self.record(connection, .equivocation(item, stored: Array(stored)))
             }
-            try await finding(.lateBatch, "batch \(batch.sequence) arrived after later batches of its chain")
+            _ = try await self.record(connection, .late(item))
             try await self.store(connection, item, hash: hash, moveHead: false, leaves: &leaves)
             return .stored
         case .broken:
-            try await finding(
-                .chainBroken,
-                other: batch.previousHash,
-                "batch \(batch.sequence) names previous hash \(batch.previousHash.hex), which is not the stored predecessor"
-            )
-            return .refused(
-                .chainBroken,
-                "batch \(batch.sequence) does not link to the stored batch \(batch.sequence - 1)"
-            )
+            return try await self.record(connection, .broken(item))
         case .genesis, .gap, .extends:
             if head == nil {
                 let others =
@@ -407,21 +356,20 @@ extension PostgresStore: EvidenceStore {
                         Int.self,
                         logger: self.logger
                     ).first ?? 0
-                if others > 0 && rotation == 0 {
-                    try await finding(.newEpoch, "agent started a new chain, epoch \(batch.epoch)")
-                }
+                if others > 0 && rotation == 0 { _ = try await self.record(connection, .newEpoch(item)) }
             }
             if case .gap(let missing) = link {
-                try await finding(
-                    .gap,
-                    from: missing.lowerBound,
-                    to: missing.upperBound,
-                    "batches \(missing.lowerBound)…\(missing.upperBound) of epoch \(batch.epoch) are missing"
-                )
+                _ = try await self.record(connection, .gap(item, missing: missing))
             }
             try await self.store(connection, item, hash: hash, moveHead: true, leaves: &leaves)
             return .stored
         }
+    }
+
+    /// Records `ruling`'s finding; returns its outcome (`.stored` for a ruling that does not refuse the batch).
+    private func record(_ connection: PostgresConnection, _ ruling: ChainRuling) async throws -> IngestOutcome {
+        try await Self.insert(connection, ruling.finding, logger: self.logger)
+        return ruling.outcome ?? .stored
     }
 
     /// Inserts the batch, its events and its leaf.
@@ -594,8 +542,4 @@ extension PostgresStore: EvidenceStore {
         }
         self.knownMonths.withLock { $0.formUnion(missing) }
     }
-}
-
-extension Data {
-    var hexString: String { self.map { String(format: "%02x", $0) }.joined() }
 }

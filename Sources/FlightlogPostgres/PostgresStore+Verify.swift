@@ -1,6 +1,7 @@
 import Crypto
 public import FlightlogEvidence
 public import FlightlogStore
+import FlightlogSystem
 import FlightlogWire
 import Foundation
 import Logging
@@ -13,7 +14,7 @@ extension PostgresStore {
     /// and `--since` narrow the batches checked, never the tree. The run is not recorded (the PostgreSQL store has no
     /// verify history yet).
     public func verify(_ options: VerifyOptions) async throws(StoreError) -> VerifyReport {
-        let started = nowNanosSinceEpoch()
+        let started = WallClock.nowNanos()
         var state = VerifyState()
         let agents = try await self.verificationAgents()
         let total = try await self.counts().batches
@@ -33,7 +34,7 @@ extension PostgresStore {
             }
             options.progress?(state.batchesSeen, total)
         }
-        state.finishChains(try await self.chainRows(), agents: agents)
+        state.finishChains(try await self.chainRows())
         state.reportRowsWithoutBatch(try await self.orphanRows())
         try await self.verifyTree(&state, options: options)
         state.findings += try await self.auditFindings()
@@ -50,7 +51,7 @@ extension PostgresStore {
             treeSize: state.treeSize,
             checkpointsChecked: state.checkpointsChecked,
             startedNanos: started,
-            finishedNanos: nowNanosSinceEpoch()
+            finishedNanos: WallClock.nowNanos()
         )
         report.recorded = false
         report.notRecordedBecause = "the PostgreSQL store keeps no verify history yet"
@@ -549,14 +550,13 @@ struct VerifyState {
         }
         // Rows: one per signed event, each equal to what ingest derives from it.
         let byIndex = Dictionary(rows.map { (Int($0.index), $0) }, uniquingKeysWith: { first, _ in first })
-        let item = IngestItem(agentID: b.agentID, batch: batch, layout: layout, receivedNanos: b.receivedNanos)
         for (index, entry) in layout.entries.enumerated() {
             self.eventsChecked += 1
             guard let row = byIndex[index] else {
                 report(.rowDeleted, "event \(index) of the batch has no row")
                 continue
             }
-            let values = item.indexedValues(index)
+            let values = IndexedValues(layout, entry)
             var expected = row
             expected.agentID = b.agentID
             expected.timeNanos = entry.timeNanos
@@ -606,7 +606,7 @@ struct VerifyState {
     }
 
     /// Each `chains` row against the batches walked.
-    mutating func finishChains(_ rows: [ChainRow], agents: [Int64: PostgresStore.VerifiedAgent]) {
+    mutating func finishChains(_ rows: [ChainRow]) {
         var seen: Set<ChainKey> = []
         for row in rows {
             let key = ChainKey(agentID: row.agentID, epoch: row.epoch)
@@ -640,9 +640,4 @@ struct VerifyState {
 
 extension String {
     var nonEmpty: String? { self.isEmpty ? nil : self }
-}
-
-/// Nanoseconds since the Unix epoch, now.
-func nowNanosSinceEpoch() -> Int64 {
-    Int64(Date().timeIntervalSince1970 * 1_000_000_000)
 }

@@ -14,17 +14,10 @@ func nodesIngest(url: String, totalEvents: Int, connections: Int, ports: [Int]) 
     let store = try await PostgresStore.open(try PostgresLocation(url), node: "bench")
     defer { store.close() }
     let eventsBefore = try await store.counts().events
-    let eventsPerBatch = max(1, Int(ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_BATCH"] ?? "") ?? 1000)
-    let batchesPerConnection = max(1, totalEvents / connections / eventsPerBatch)
-    var generator = try LineGenerator(file: ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_LINES"])
     let run = UUID().uuidString.prefix(8)
-    var lineBytes = 0
-    let plans = try await buildPlans(
+    let (plans, batchesPerConnection, eventsPerBatch, _) = try await buildPlans(
+        totalEvents: totalEvents,
         connections: connections,
-        batchesPerConnection: batchesPerConnection,
-        eventsPerBatch: eventsPerBatch,
-        generator: &generator,
-        lineBytes: &lineBytes,
         enroll: { name, key in try await store.enroll(name: "\(name)-\(run)", publicKeyBase64: key, atNanos: 1) },
         time: { parsed, observed in (parsed ?? observed, parsed == nil ? [] : .timeFromLine) }
     )

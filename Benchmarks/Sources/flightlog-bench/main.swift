@@ -107,18 +107,9 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
     }
     var timeShift: Int64?
     let run = UUID().uuidString.prefix(8)
-    // FLIGHTLOG_BENCH_BATCH: events per batch (default 1,000); small batches from many connections are what a fleet
-    // of quiet workstations sends.
-    let eventsPerBatch = max(1, Int(ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_BATCH"] ?? "") ?? 1000)
-    let batchesPerConnection = max(1, totalEvents / connections / eventsPerBatch)
-    var generator = try LineGenerator(file: ProcessInfo.processInfo.environment["FLIGHTLOG_BENCH_LINES"])
-    var lineBytes = 0
-    let plans = try await buildPlans(
+    let (plans, batchesPerConnection, eventsPerBatch, lineBytes) = try await buildPlans(
+        totalEvents: totalEvents,
         connections: connections,
-        batchesPerConnection: batchesPerConnection,
-        eventsPerBatch: eventsPerBatch,
-        generator: &generator,
-        lineBytes: &lineBytes,
         enroll: { name, key in
             try await store.enroll(name: "\(name)-\(run)", publicKeyBase64: key, atNanos: 1)
         },
@@ -241,17 +232,24 @@ func ingest(totalEvents: Int, connections: Int, keptPath: String?) async throws 
 }
 
 /// For each of `connections` agents, a new key enrolled through `enroll` (name, public key base64) and its chain of
-/// signed batches of generated lines, parsed as the agent parses them; `time` gives each event's time and flags
-/// from the time parsed from its line (nil when none) and its observed time.
+/// signed batches, `totalEvents` in all, of generated lines parsed as the agent parses them; `time` gives each
+/// event's time and flags from the time parsed from its line (nil when none) and its observed time.
+/// FLIGHTLOG_BENCH_BATCH: events per batch (default 1,000; small batches from many connections are what a fleet of
+/// quiet workstations sends); FLIGHTLOG_BENCH_LINES=FILE: the lines of FILE, cycled.
 func buildPlans(
+    totalEvents: Int,
     connections: Int,
-    batchesPerConnection: Int,
-    eventsPerBatch: Int,
-    generator: inout LineGenerator,
-    lineBytes: inout Int,
     enroll: (String, String) async throws -> Void,
     time: (Int64?, Int64) -> (Int64, Event.Flags)
-) async throws -> [(Curve25519.Signing.PrivateKey, [SignedBatch])] {
+) async throws -> (
+    plans: [(Curve25519.Signing.PrivateKey, [SignedBatch])], batchesPerConnection: Int, eventsPerBatch: Int,
+    lineBytes: Int
+) {
+    let environment = ProcessInfo.processInfo.environment
+    let eventsPerBatch = max(1, Int(environment["FLIGHTLOG_BENCH_BATCH"] ?? "") ?? 1000)
+    let batchesPerConnection = max(1, totalEvents / connections / eventsPerBatch)
+    var generator = try LineGenerator(file: environment["FLIGHTLOG_BENCH_LINES"])
+    var lineBytes = 0
     let parser = LineParser(timeZone: TimeZone(identifier: "UTC") ?? .current)
     var plans: [(Curve25519.Signing.PrivateKey, [SignedBatch])] = []
     for index in 0..<connections {
@@ -293,7 +291,7 @@ func buildPlans(
         }
         plans.append((key, batches))
     }
-    return plans
+    return (plans, batchesPerConnection, eventsPerBatch, lineBytes)
 }
 
 /// One agent connection: handshake, then batches with a window of 64, counting acks.

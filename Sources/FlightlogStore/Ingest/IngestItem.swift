@@ -45,17 +45,7 @@ public struct IngestItem: Sendable {
     /// The indexed column values of event `index` (program, pid, user, source IP, severity), as `verify` derives
     /// them: for a storage engine outside this module.
     public func indexedValues(_ index: Int) -> IndexedValues {
-        let columns = self.columns[index]
-        let text = { (span: EventLayout.Span?) in
-            span.map { self.layout.withBytes($0) { String(decoding: $0, as: UTF8.self) } }
-        }
-        return IndexedValues(
-            program: text(columns.program),
-            pid: columns.pid,
-            user: text(columns.user),
-            sourceIP: text(columns.sourceIP),
-            severity: text(columns.severity)
-        )
+        IndexedValues(self.layout, self.columns[index])
     }
 
     /// The distinct field keys, programs and sources of the batch's events, for a store's catalogue.
@@ -83,4 +73,21 @@ public struct IndexedValues: Sendable, Equatable {
     public var user: String?
     public var sourceIP: String?
     public var severity: String?
+
+    /// The values of `entry` as ingest derives them (``IndexedSpans``): for a check that reads a batch again without
+    /// making a whole ``IngestItem`` (its catalogue included).
+    public init(_ layout: EventLayout, _ entry: EventLayout.Entry) {
+        self.init(layout, IndexedSpans(layout, entry))
+    }
+
+    init(_ layout: EventLayout, _ columns: IndexedSpans) {
+        let text = { (span: EventLayout.Span?) in
+            span.map { layout.withBytes($0) { String(decoding: $0, as: UTF8.self) } }
+        }
+        self.program = text(columns.program)
+        self.pid = columns.pid
+        self.user = text(columns.user)
+        self.sourceIP = text(columns.sourceIP)
+        self.severity = text(columns.severity)
+    }
 }

@@ -127,47 +127,11 @@ extension SQLiteStore {
             arguments: [item.agentID]
         )
         if let revoked, item.receivedNanos >= revoked {
-            try Self.insert(
-                db,
-                ChainFinding(
-                    kind: .rejectedBatch,
-                    agentID: item.agentID,
-                    epoch: batch.epoch,
-                    fromSequence: batch.sequence,
-                    toSequence: batch.sequence,
-                    batchHash: batch.hash,
-                    detail: "revokedAgent: batch \(batch.sequence) received \(Timestamp.rfc3339(item.receivedNanos)), "
-                        + "after the key was revoked at \(Timestamp.rfc3339(revoked))",
-                    atNanos: item.receivedNanos
-                )
-            )
-            return .refused(.revokedAgent, "this key was revoked")
+            return try Self.record(db, .revoked(item, revokedNanos: revoked))
         }
         let head = try Self.head(db, agentID: item.agentID, epoch: batch.epoch)
         let link = ChainLink.classify(sequence: batch.sequence, previousHash: batch.previousHash, head: head)
         let hash = batch.hash
-        func finding(
-            _ kind: ChainFinding.Kind,
-            from: UInt64? = nil,
-            to: UInt64? = nil,
-            other: Bytes32? = nil,
-            _ detail: String
-        ) throws {
-            try Self.insert(
-                db,
-                ChainFinding(
-                    kind: kind,
-                    agentID: item.agentID,
-                    epoch: batch.epoch,
-                    fromSequence: from ?? batch.sequence,
-                    toSequence: to ?? batch.sequence,
-                    batchHash: hash,
-                    otherHash: other,
-                    detail: detail,
-                    atNanos: item.receivedNanos
-                )
-            )
-        }
         switch link {
         case .alreadySeen:
             let stored = try Data.fetchOne(
@@ -177,27 +141,14 @@ extension SQLiteStore {
             )
             if let stored {
                 if stored == hash.data { return .duplicate }
-                try finding(
-                    .equivocation,
-                    other: Bytes32(data: stored),
-                    "sequence \(batch.sequence) was already stored with hash \(stored.hexString); refused a different batch \(hash.hex)"
-                )
-                return .refused(.equivocation, "sequence \(batch.sequence) is already stored with different content")
+                return try Self.record(db, .equivocation(item, stored: Array(stored)))
             }
-            try finding(.lateBatch, "batch \(batch.sequence) arrived after later batches of its chain")
+            _ = try Self.record(db, .late(item))
             let batchID = try Self.store(db, item, hash: hash, moveHead: false)
             batches.append((id: batchID, layout: item.layout))
             return .stored
         case .broken:
-            try finding(
-                .chainBroken,
-                other: batch.previousHash,
-                "batch \(batch.sequence) names previous hash \(batch.previousHash.hex), which is not the stored predecessor"
-            )
-            return .refused(
-                .chainBroken,
-                "batch \(batch.sequence) does not link to the stored batch \(batch.sequence - 1)"
-            )
+            return try Self.record(db, .broken(item))
         case .genesis, .gap, .extends:
             if head == nil {
                 let others =
@@ -212,27 +163,19 @@ extension SQLiteStore {
                         db.cachedStatement(sql: "SELECT COUNT(*) FROM rotations WHERE agent_id = ? AND new_epoch = ?"),
                         arguments: [item.agentID, batch.epoch.sqlValue]
                     ) ?? 0
-                if others > 0 && rotation == 0 {
-                    try finding(
-                        .newEpoch,
-                        from: batch.sequence,
-                        to: batch.sequence,
-                        "agent started a new chain, epoch \(batch.epoch)"
-                    )
-                }
+                if others > 0 && rotation == 0 { _ = try Self.record(db, .newEpoch(item)) }
             }
-            if case .gap(let missing) = link {
-                try finding(
-                    .gap,
-                    from: missing.lowerBound,
-                    to: missing.upperBound,
-                    "batches \(missing.lowerBound)…\(missing.upperBound) of epoch \(batch.epoch) are missing"
-                )
-            }
+            if case .gap(let missing) = link { _ = try Self.record(db, .gap(item, missing: missing)) }
             let batchID = try Self.store(db, item, hash: hash, moveHead: true)
             batches.append((id: batchID, layout: item.layout))
             return .stored
         }
+    }
+
+    /// Records `ruling`'s finding; returns its outcome (`.stored` for a ruling that does not refuse the batch).
+    private static func record(_ db: Database, _ ruling: ChainRuling) throws -> IngestOutcome {
+        try Self.insert(db, ruling.finding)
+        return ruling.outcome ?? .stored
     }
 
     /// Inserts the batch and its rows; returns the batch's id.

@@ -88,8 +88,8 @@ let package = Package(
         .target(
             name: "FlightlogPostgres",
             dependencies: [
-                "FlightlogStore", "FlightlogWire", "FlightlogEvidence", "FlightlogSystem", postgresNIO, nioCore, nioSSL, crypto,
-                logging,
+                "FlightlogStore", "FlightlogWire", "FlightlogEvidence", "FlightlogSigma", "FlightlogSystem", postgresNIO,
+                nioCore, nioSSL, crypto, logging,
             ]
         ),
         // The Prometheus text endpoint both programs can serve (`/metrics`), and the exposition helpers.
@@ -183,7 +183,7 @@ let package = Package(
             name: "FlightlogPostgresTests",
             dependencies: [
                 "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogPostgres", "FlightlogStore", "FlightlogSystem",
-                "FlightlogEvidence", "FlightlogWire", postgresNIO, crypto, logging,
+                "FlightlogEvidence", "FlightlogWire", "FlightlogAgent", "FlightlogSigma", postgresNIO, crypto, logging,
             ]
         ),
         .testTarget(

@@ -21,10 +21,16 @@
 enum PostgresSchema {
     /// The schema's versions after the first, in order: each script runs once, in the transaction that records it.
     static let migrations: [(version: Int, script: String)] = [
-        (1, Self.create), (2, Self.audit), (3, Self.tokens), (4, Self.rotations),
+        (1, Self.create), (2, Self.audit), (3, Self.tokens), (4, Self.rotations), (5, Self.eventIDs),
     ]
 
     static var version: Int { Self.migrations.last?.version ?? 0 }
+
+    /// v5: events by id, on every partition: what `query --around`, a hunt's shared pass and the events behind a
+    /// correlation hit look up (one probe per partition instead of a scan of each).
+    static let eventIDs = """
+        CREATE INDEX events_id ON events (id);
+        """
 
     /// v4: key rotations (PROTOCOL.md §4.12), the signed records as received.
     static let rotations = """

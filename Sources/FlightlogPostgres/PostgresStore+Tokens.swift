@@ -1,7 +1,7 @@
 import Crypto
 import FlightlogEvidence
 public import FlightlogStore
-public import FlightlogWire
+import FlightlogWire
 import Foundation
 import Logging
 import PostgresNIO

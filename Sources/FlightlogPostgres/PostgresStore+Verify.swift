@@ -1,5 +1,5 @@
 import Crypto
-public import FlightlogEvidence
+import FlightlogEvidence
 public import FlightlogStore
 import FlightlogSystem
 import FlightlogWire

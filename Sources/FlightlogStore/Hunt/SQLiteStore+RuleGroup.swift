@@ -1,4 +1,5 @@
 import FlightlogEvidence
+import FlightlogSigma
 import GRDB
 
 extension SQLiteStore {
@@ -107,5 +108,5 @@ extension SQLiteStore {
 extension TranslatedCondition {
     /// True of every event, with no full-text side: a query of events already known by id
     /// (``SQLiteStore/matchingEventIDs(_:_:maxMatches:)``) that still reads the store in table order, as a rule's does.
-    public static let everyEvent = TranslatedCondition(sql: "1", arguments: [])
+    public static let everyEvent = TranslatedCondition(sql: "1", arguments: [], expression: .always)
 }

@@ -24,7 +24,12 @@ public enum SigmaSQLCompiler {
     public static func compile(_ detection: SigmaExpression) -> TranslatedCondition {
         var arguments: [String] = []
         let part = Self.part(detection, &arguments)
-        return TranslatedCondition(sql: part.sql, arguments: arguments, candidates: part.candidates)
+        return TranslatedCondition(
+            sql: part.sql,
+            arguments: arguments,
+            candidates: part.candidates,
+            expression: detection
+        )
     }
 
     /// The full-text searches a comparison `field|modifier: value` is narrowed by, in the words of

@@ -44,5 +44,8 @@ public struct EventQuery: Sendable, Equatable {
     /// earlier one found).
     var restriction: SQLTerm?
 
+    /// Whether a correlation narrowed the query with SQL of this module's (``restriction``).
+    package var isRestricted: Bool { self.restriction != nil }
+
     public init() {}
 }

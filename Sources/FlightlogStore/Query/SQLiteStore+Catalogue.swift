@@ -10,13 +10,7 @@ extension SQLiteStore {
                 while let row = try rows.next() {
                     guard let kind = String.fromDatabaseValue(row[0]), let name = String.fromDatabaseValue(row[1])
                     else { continue }
-                    switch kind {
-                    case "field": catalogue.fields.insert(name)
-                    case "program": catalogue.programs.insert(name)
-                    case "source": catalogue.sources.insert(name)
-                    case StoreCatalogue.auditViewKey: catalogue.auditViews.insert(name)
-                    default: continue
-                    }
+                    catalogue.insert(kind: kind, name: name)
                 }
                 return catalogue
             }

@@ -28,31 +28,8 @@ extension SQLiteStore {
             while let row = try rows.next() {
                 buckets.append(StatsReport.Bucket(key: row[0], startNanos: row[1], count: row[2], spike: false))
             }
-            var notes: [StatsReport.Note] = []
-            // Spikes against each key's own baseline.
-            var start = 0
-            while start < buckets.count {
-                var end = start
-                while end < buckets.count, buckets[end].key == buckets[start].key { end += 1 }
-                let counts = buckets[start..<end].map(\.count).sorted()
-                let median = Double(counts[counts.count / 2] + counts[(counts.count - 1) / 2]) / 2
-                if end - start >= 3 {
-                    for index in start..<end
-                    where Double(buckets[index].count) > spikeFactor * median && buckets[index].count >= minimumSpike {
-                        buckets[index].spike = true
-                        notes.append(
-                            StatsReport.Note(
-                                kind: .spike,
-                                timeNanos: buckets[index].startNanos,
-                                detail:
-                                    "\(key.rawValue) \(buckets[index].key): \(buckets[index].count) events, median bucket \(median)"
-                            )
-                        )
-                    }
-                }
-                start = end
-            }
-            // Activity outside working hours, hour by hour.
+            // Activity hour by hour, for the hours outside working hours.
+            var hours: [(key: String, hour: Int64, count: Int)] = []
             let hourly = try Row.fetchCursor(
                 db,
                 sql:
@@ -61,22 +38,20 @@ extension SQLiteStore {
                     + " GROUP BY 1, 2 ORDER BY 2, 1",
                 arguments: StatementArguments(arguments)
             )
-            while let row = try hourly.next() {
-                let hour: Int64 = row[1]
-                guard !workHours.contains(hour) else { continue }
-                notes.append(
-                    StatsReport.Note(
-                        kind: .offHours,
-                        timeNanos: hour,
-                        detail: "\(key.rawValue) \(row[0] as String): \(row[2] as Int) events outside working hours"
-                    )
-                )
-            }
+            while let row = try hourly.next() { hours.append((row[0], row[1], row[2])) }
+            var firstSeen: [StatsReport.Note] = []
             if let since = query.sinceNanos {
-                notes += try Self.firstSeen(db, clause: clause, arguments: arguments, since: since, time: time)
+                firstSeen = try Self.firstSeen(db, clause: clause, arguments: arguments, since: since, time: time)
             }
-            notes.sort { $0.timeNanos < $1.timeNanos }
-            return StatsReport(buckets: buckets, notes: notes, total: buckets.reduce(0) { $0 + $1.count })
+            return StatsReport(
+                key: key,
+                buckets: buckets,
+                hours: hours,
+                firstSeen: firstSeen,
+                workHours: workHours,
+                spikeFactor: spikeFactor,
+                minimumSpike: minimumSpike
+            )
         }
     }
 
@@ -114,11 +89,8 @@ extension SQLiteStore {
                         arguments: [b, a, since]
                     ) ?? false
                 guard !seen else { continue }
-                let detail =
-                    kind == .newUserOnHost
-                    ? "user \(b) on host \(a) for the first time" : "user \(a) from source IP \(b) for the first time"
                 notes.append(
-                    StatsReport.Note(kind: kind, timeNanos: try row.decode(Int64.self, atIndex: 2), detail: detail)
+                    StatsReport.firstSeen(kind, first: a, second: b, at: try row.decode(Int64.self, atIndex: 2))
                 )
             }
         }

@@ -23,7 +23,6 @@ extension SQLiteStore {
                     agents.append(agent)
                 }
             }
-            agents.sort { $0.name < $1.name }
             let since = query.sinceNanos ?? Int64.min
             let until = query.untilNanos ?? Int64.max
             var markers: [TimelineMarker] = []
@@ -39,8 +38,7 @@ extension SQLiteStore {
                     )
                 }
             }
-            markers.sort { ($0.timeNanos, $0.agent) < ($1.timeNanos, $1.agent) }
-            return TimelineContext(agents: agents, markers: markers)
+            return TimelineContext(sorting: agents, markers: markers)
         }
     }
 
@@ -58,47 +56,31 @@ extension SQLiteStore {
         var markers: [TimelineMarker] = []
         for row in rows {
             guard let finding = try ChainFinding(row: row) else { continue }
+            var before: Int64?
+            var after: Int64?
             if finding.kind == .gap, let epoch = finding.epoch, let from = finding.fromSequence,
                 let to = finding.toSequence
             {
-                let before = try Int64.fetchOne(
+                before = try Int64.fetchOne(
                     db,
                     sql: "SELECT last_ns FROM batches WHERE agent_id = ? AND epoch = ? AND seq = ?",
                     arguments: [agent.id, epoch.sqlValue, (from &- 1).sqlValue]
                 )
-                let after = try Int64.fetchOne(
+                after = try Int64.fetchOne(
                     db,
                     sql: "SELECT first_ns FROM batches WHERE agent_id = ? AND epoch = ? AND seq = ?",
                     arguments: [agent.id, epoch.sqlValue, (to &+ 1).sqlValue]
                 )
-                // A gap matters to a window it overlaps: between the last event before it and the first after.
-                let start = before ?? after ?? finding.atNanos
-                let end = after ?? before ?? finding.atNanos
-                guard end >= since, start < until else { continue }
-                let missing = from == to ? "batch \(from) is" : "batches \(from)…\(to) are"
-                let between = [
-                    before.map { "after " + Timestamp.rfc3339($0) }, after.map { "before " + Timestamp.rfc3339($0) },
-                ]
-                .compactMap { $0 }.joined(separator: " and ")
-                markers.append(
-                    TimelineMarker(
-                        kind: .gap,
-                        timeNanos: max(start, since),
-                        agent: agent.name,
-                        detail: "\(missing) missing from epoch \(epoch): events \(between) may be absent"
-                    )
-                )
-            } else if finding.kind != .gap {
-                guard finding.atNanos >= since, finding.atNanos < until else { continue }
-                markers.append(
-                    TimelineMarker(
-                        kind: .finding,
-                        timeNanos: finding.atNanos,
-                        agent: agent.name,
-                        detail: "\(finding.kind.rawValue) (recorded on receipt): \(finding.detail)"
-                    )
-                )
             }
+            let marker = TimelineMarker.forFinding(
+                finding,
+                agent: agent.name,
+                before: before,
+                after: after,
+                since: since,
+                until: until
+            )
+            if let marker { markers.append(marker) }
         }
         return markers
     }
@@ -121,36 +103,15 @@ extension SQLiteStore {
             arguments += [until]
         }
         sql += " ORDER BY first_ns"
-        var markers: [TimelineMarker] = []
-        var coveredUntil = since
-        var atStart = true
-        func silence(from start: Int64, to end: Int64, _ edge: String) {
-            // Batch times are whatever agents signed (any i64): saturate rather than trap.
-            let length = end.subtractingSaturating(start)
-            guard length > threshold else { return }
-            markers.append(
-                TimelineMarker(
-                    kind: .silence,
-                    timeNanos: start,
-                    agent: agent.name,
-                    detail:
-                        "no events for \(DurationText.describe(length)) (\(Timestamp.rfc3339(start)) → \(Timestamp.rfc3339(end))\(edge))"
-                )
-            )
+        let ranges = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            (first: row[0] as Int64, last: row[1] as Int64)
         }
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-        while let row = try cursor.next() {
-            let first: Int64 = row[0]
-            let last: Int64 = row[1]
-            if let covered = coveredUntil {
-                silence(from: covered, to: first, atStart ? ", from the window's start" : "")
-            }
-            atStart = false
-            coveredUntil = max(coveredUntil ?? last, last)
-        }
-        if let covered = coveredUntil, let until, !atStart {
-            silence(from: covered, to: until, ", to the window's end")
-        }
-        return markers
+        return TimelineMarker.silences(
+            agent: agent.name,
+            ranges: ranges,
+            since: since,
+            until: until,
+            threshold: threshold
+        )
     }
 }

@@ -31,6 +31,17 @@ public struct StoreCatalogue: Sendable, Equatable {
 }
 
 extension StoreCatalogue {
+    /// Adds a row of the store's `catalogue` table; a kind this version does not know is left out.
+    public mutating func insert(kind: String, name: String) {
+        switch kind {
+        case "field": self.fields.insert(name)
+        case "program": self.programs.insert(name)
+        case "source": self.sources.insert(name)
+        case Self.auditViewKey: self.auditViews.insert(name)
+        default: break
+        }
+    }
+
     /// Whether some stored event has a value for `field` as a rule names it: the line, host and source always; the
     /// indexed columns (`user`, `src_ip`, `program`, `severity` and their aliases) when some event has that key;
     /// any other name when some event has that key.

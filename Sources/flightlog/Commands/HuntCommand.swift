@@ -4,7 +4,7 @@ import FlightlogSigma
 import FlightlogStore
 import Foundation
 
-struct HuntCommand: ParsableCommand {
+struct HuntCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hunt",
         abstract: "Run Sigma rules against the store and print the matches of each rule.",
@@ -58,6 +58,7 @@ struct HuntCommand: ParsableCommand {
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var store: StoreOptions
     @OptionGroup var filters: EventFilterOptions
 
     @Option(
@@ -109,8 +110,11 @@ struct HuntCommand: ParsableCommand {
         if let limit = self.limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
     }
 
-    func run() throws {
-        let db = self.database.db
+    func run() async throws {
+        try await Investigation.run { try self.investigate() }
+    }
+
+    private func investigate() throws {
         var query = try self.filters.queryOrExit()
         query.limit = self.limit
         let times = try self.timeZone.formatter()
@@ -119,7 +123,9 @@ struct HuntCommand: ParsableCommand {
             pipelines: self.pipeline,
             defaultPipeline: !self.noDefaultPipeline
         )
-        let store = try Investigation.openStore(db)
+        let investigated = try Investigation.open(self.database, self.store)
+        defer { investigated.close() }
+        let store = investigated.reader
         Terminal.ignoreBrokenPipe()
         let out = BufferedWriter.standardOutput()
         let printer = EventPrinter(
@@ -220,9 +226,13 @@ struct HuntCommand: ParsableCommand {
             summary.write(self.format, out)
             _ = try out.finish()
         } catch {
-            try Investigation.fail("hunt", database: db, error)
+            try investigated.fail("hunt", error)
         }
-        try Investigation.audit("hunt", database: db, count: total, outcome: total > 0 ? "ok" : "no match")
+        try investigated.audit(
+            "hunt",
+            count: total,
+            outcome: total > 0 ? "ok" : "no match"
+        )
         if total == 0 { throw ExitCode(1) }
     }
 
@@ -297,7 +307,7 @@ struct HuntCommand: ParsableCommand {
     private func runCorrelation(
         _ rule: SigmaRule,
         set: SigmaRuleSet,
-        store: any FlightlogStorage,
+        store: any EventReading,
         query: EventQuery,
         times: TimeFormatter,
         printer: EventPrinter,
@@ -366,7 +376,7 @@ struct HuntCommand: ParsableCommand {
     /// rules needing the same full-text search (or a scan) share; a rule not in the result runs on its own.
     static func sharedPasses(
         _ rules: [SigmaRule],
-        store: any FlightlogStorage,
+        store: any EventReading,
         query: EventQuery
     ) throws -> [Int: [Int64]] {
         guard query.eventIDs == nil else { return [:] }
@@ -388,7 +398,7 @@ struct HuntCommand: ParsableCommand {
     private func printMatches(
         _ rule: SigmaRule,
         hit: Int?,
-        store: any FlightlogStorage,
+        store: any EventReading,
         chunks: [EventQuery],
         times: TimeFormatter,
         printer: EventPrinter,

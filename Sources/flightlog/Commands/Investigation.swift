@@ -4,8 +4,71 @@ import FlightlogPostgres
 import FlightlogStore
 import Foundation
 
+/// The store an investigator's command reads, the SQLite file or a PostgreSQL store (`--store`), and the audit trail
+/// its run is recorded in. Opened by ``Investigation/open(_:_:)`` on a thread outside the cooperative pool (see
+/// ``Investigation/run(_:)``): the PostgreSQL reader blocks its caller.
+struct InvestigatedStore {
+    let reader: any EventReading
+    /// The SQLite store, when that is what was opened (its full-text progress, `--explain`).
+    let sqlite: (any FlightlogStorage)?
+    let postgres: PostgresStore?
+    /// The SQLite file (for the audit trail and messages).
+    let database: String
+
+    /// Appends this run's audit entry to the store's own trail; failing to record is itself an error (exit 2).
+    func audit(_ command: String, count: Int?, outcome: String) throws(ExitCode) {
+        guard let postgres else {
+            try Investigation.audit(command, database: self.database, count: count, outcome: outcome)
+            return
+        }
+        do {
+            try Blocking.run { try await Investigation.audit(command, on: postgres, count: count, outcome: outcome) }
+        } catch {
+            throw error as? ExitCode ?? ExitCode(2)
+        }
+    }
+
+    /// Records a failed run and exits 2.
+    func fail(_ command: String, _ error: any Error) throws(ExitCode) -> Never {
+        guard self.postgres != nil else { try Investigation.fail(command, database: self.database, error) }
+        Output.error("\(error)")
+        try? self.audit(command, count: nil, outcome: "error: \(error)")
+        throw ExitCode(2)
+    }
+
+    func close() { self.postgres?.close() }
+}
+
 /// What every investigator command does around its work: open the database read-only, and record the audit entry.
 enum Investigation {
+    /// The store `--store` names, else the SQLite file `--db` names, opened for reading. Exit 2 with the reason when
+    /// it cannot be opened.
+    static func open(_ database: DatabaseOptions, _ store: StoreOptions) throws(ExitCode) -> InvestigatedStore {
+        guard store.store != nil else {
+            let sqlite = try Self.openStore(database.db)
+            return InvestigatedStore(reader: sqlite, sqlite: sqlite, postgres: nil, database: database.db)
+        }
+        let opened: PostgresStore?
+        do {
+            opened = try Blocking.run { try await store.openPostgres() }
+        } catch {
+            throw error as? ExitCode ?? ExitCode(2)
+        }
+        guard let opened else { throw ExitCode(2) }
+        return InvestigatedStore(
+            reader: PostgresEventReader(opened),
+            sqlite: nil,
+            postgres: opened,
+            database: database.db
+        )
+    }
+
+    /// Runs a command's synchronous work on a thread of its own (``Blocking/onOwnThread(_:)``), where reading a
+    /// PostgreSQL store may block.
+    static func run(_ body: @escaping @Sendable () throws -> Void) async throws {
+        try await Blocking.onOwnThread(body)
+    }
+
     static func openStore(_ path: String) throws(ExitCode) -> any FlightlogStorage {
         let store: any FlightlogStorage
         do {

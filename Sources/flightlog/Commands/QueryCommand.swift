@@ -62,18 +62,18 @@ struct QueryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let db = self.database.db
+        try await Investigation.run { try self.investigate() }
+    }
+
+    private func investigate() throws {
         var query = try self.filters.queryOrExit()
         query.limit = self.limit
         query.order = self.order.order
         let times = try self.timeZone.formatter()
-        if let postgres = try await self.store.openPostgres() {
-            defer { postgres.close() }
-            try await self.run(query, on: postgres, times: times)
-            return
-        }
-        let store = try Investigation.openStore(db)
-        if query.match != nil, let progress = try? store.fullTextProgressNow(), progress.lag > 0 {
+        let investigated = try Investigation.open(self.database, self.store)
+        defer { investigated.close() }
+        let store = investigated.reader
+        if query.match != nil, let progress = try? investigated.sqlite?.fullTextProgressNow(), progress.lag > 0 {
             // The index trails the commit (a running aggregator catches up): say what --match cannot see yet.
             Output.error(
                 "note: the full-text index trails the stored events by \(progress.lag); --match does not see them yet"
@@ -89,7 +89,7 @@ struct QueryCommand: AsyncParsableCommand {
                 out.flush()
                 return
             } catch {
-                try Investigation.fail("query", database: db, error)
+                try investigated.fail("query", error)
             }
         }
         let matched: Int
@@ -117,9 +117,9 @@ struct QueryCommand: AsyncParsableCommand {
             out.flush()
             _ = try out.finish()
         } catch {
-            try Investigation.fail("query", database: db, error)
+            try investigated.fail("query", error)
         }
-        try Investigation.audit("query", database: db, count: matched, outcome: matched > 0 ? "ok" : "no match")
+        try investigated.audit("query", count: matched, outcome: matched > 0 ? "ok" : "no match")
         if matched == 0 { throw ExitCode(1) }
     }
 }
@@ -135,33 +135,5 @@ extension QueryCommand {
             width: self.format == .table ? Terminal.width() : nil,
             csvRaw: self.csvRaw
         )
-    }
-
-    /// The query on a PostgreSQL store: the same output, recorded in the store's audit trail.
-    private func run(_ query: EventQuery, on store: PostgresStore, times: TimeFormatter) async throws {
-        Terminal.ignoreBrokenPipe()
-        let out = BufferedWriter.standardOutput()
-        let matched: Int
-        do {
-            if self.count {
-                matched = try await store.countEvents(query)
-                out.write(String(matched) + "\n")
-            } else {
-                let printer = self.printer(times: times, clock: query.clock, out: out)
-                printer.header()
-                matched = try await store.forEachEvent(query) { event in
-                    printer.print(event)
-                    return !out.isBroken
-                }
-            }
-            out.flush()
-            _ = try out.finish()
-        } catch {
-            Output.error("\(error)")
-            try? await Investigation.audit("query", on: store, count: nil, outcome: "error: \(error)")
-            throw ExitCode(2)
-        }
-        try await Investigation.audit("query", on: store, count: matched, outcome: matched > 0 ? "ok" : "no match")
-        if matched == 0 { throw ExitCode(1) }
     }
 }

@@ -3,7 +3,7 @@ import FlightlogEvidence
 import FlightlogStore
 import Foundation
 
-struct StatsCommand: ParsableCommand {
+struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Count events by host, user, program or IP per time bucket, and highlight what is unusual.",
@@ -27,6 +27,7 @@ struct StatsCommand: ParsableCommand {
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var store: StoreOptions
     @OptionGroup var filters: EventFilterOptions
 
     @Option(
@@ -48,8 +49,11 @@ struct StatsCommand: ParsableCommand {
     @Option(help: "Output format: table or jsonl. Example: --format jsonl")
     var format: ListFormat = .table
 
-    func run() throws {
-        let db = self.database.db
+    func run() async throws {
+        try await Investigation.run { try self.investigate() }
+    }
+
+    private func investigate() throws {
         let query: EventQuery
         let bucketNanos: Int64
         do {
@@ -71,12 +75,14 @@ struct StatsCommand: ParsableCommand {
         let hours = WorkHours(startHour: parts[0], endHour: parts[1]) { nanos in
             zone?.secondsFromGMT(for: Date(timeIntervalSince1970: Double(nanos / 1_000_000_000))) ?? 0
         }
-        let store = try Investigation.openStore(db)
+        let investigated = try Investigation.open(self.database, self.store)
+        defer { investigated.close() }
+        let store = investigated.reader
         let report: StatsReport
         do {
             report = try store.stats(query, by: self.by.key, bucketNanos: bucketNanos, workHours: hours)
         } catch {
-            try Investigation.fail("stats", database: db, error)
+            try investigated.fail("stats", error)
         }
         let out = BufferedWriter.standardOutput()
         switch self.format {
@@ -113,10 +119,9 @@ struct StatsCommand: ParsableCommand {
                 out.write(line)
             }
         }
-        do { _ = try out.finish() } catch { try Investigation.fail("stats", database: db, error) }
-        try Investigation.audit(
+        do { _ = try out.finish() } catch { try investigated.fail("stats", error) }
+        try investigated.audit(
             "stats",
-            database: db,
             count: report.total,
             outcome: report.total > 0 ? "ok" : "no match"
         )

@@ -2,7 +2,7 @@ import ArgumentParser
 import FlightlogEvidence
 import FlightlogStore
 
-struct TimelineCommand: ParsableCommand {
+struct TimelineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "timeline",
         abstract:
@@ -28,6 +28,7 @@ struct TimelineCommand: ParsableCommand {
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var store: StoreOptions
     @OptionGroup var filters: EventFilterOptions
 
     @Option(
@@ -57,8 +58,11 @@ struct TimelineCommand: ParsableCommand {
         if let limit = self.limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
     }
 
-    func run() throws {
-        let db = self.database.db
+    func run() async throws {
+        try await Investigation.run { try self.investigate() }
+    }
+
+    private func investigate() throws {
         var query: EventQuery
         let silenceNanos: Int64
         do {
@@ -70,7 +74,9 @@ struct TimelineCommand: ParsableCommand {
         }
         query.limit = self.limit
         let times = try self.timeZone.formatter()
-        let store = try Investigation.openStore(db)
+        let investigated = try Investigation.open(self.database, self.store)
+        defer { investigated.close() }
+        let store = investigated.reader
         Terminal.ignoreBrokenPipe()
         let out = BufferedWriter.standardOutput()
         let width = self.format == .text ? Terminal.width() : nil
@@ -93,9 +99,13 @@ struct TimelineCommand: ParsableCommand {
             flushMarkers(upTo: nil)
             _ = try out.finish()
         } catch {
-            try Investigation.fail("timeline", database: db, error)
+            try investigated.fail("timeline", error)
         }
-        try Investigation.audit("timeline", database: db, count: shown, outcome: shown > 0 ? "ok" : "no match")
+        try investigated.audit(
+            "timeline",
+            count: shown,
+            outcome: shown > 0 ? "ok" : "no match"
+        )
         if shown == 0 { throw ExitCode(1) }
     }
 

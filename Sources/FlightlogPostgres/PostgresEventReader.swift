@@ -117,10 +117,8 @@ public final class PostgresEventReader: EventReading {
         query: EventQuery,
         narrowing: Bool
     ) throws -> [CorrelationHit] {
-        throw StoreError.database(
-            "Sigma correlation rules are not supported on the PostgreSQL store yet: run them on an SQLite copy "
-                + "(`flightlog copy-store` works in the other direction only; docs/SCALE-OUT.md)"
-        )
+        // The correlated rules read whole: no SQL narrowing to windows on this store.
+        try Correlations.hits(rule, in: rules, query: query, reader: self)
     }
 }
 

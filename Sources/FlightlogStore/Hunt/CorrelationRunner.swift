@@ -1,14 +1,19 @@
+import FlightlogEvidence
 import FlightlogSigma
 import FlightlogWire
 import GRDB
 
 /// Reads the matches of the rules a correlation relates and evaluates it, recursively for correlations of
-/// correlations, inside one read transaction.
+/// correlations: on the SQLite store inside one read transaction (`db`), on another store through its
+/// ``EventReading`` (`reader`), reading each rule whole and taking the group-by values as the SQLite store does.
 struct CorrelationRunner {
-    let db: Database
+    let db: Database?
+    let reader: (any EventReading)?
     let rules: SigmaRuleSet
     let query: EventQuery
     let narrowing: Bool
+    /// The query's own limit on hits (`query` has none: every match counts).
+    let limit: Int?
 
     /// Narrowing a later rule costs one OR term per window; beyond this many it reads the rule whole.
     static let maximumWindows = 2_000
@@ -16,9 +21,20 @@ struct CorrelationRunner {
     static let maximumDepth = 16
 
     init(db: Database, rules: SigmaRuleSet, query: EventQuery, narrowing: Bool) {
+        self.init(db: db, reader: nil, rules: rules, query: query, narrowing: narrowing)
+    }
+
+    /// Through `reader`: every rule read whole (no SQL narrowing), the same hits.
+    init(reader: any EventReading, rules: SigmaRuleSet, query: EventQuery) {
+        self.init(db: nil, reader: reader, rules: rules, query: query, narrowing: false)
+    }
+
+    private init(db: Database?, reader: (any EventReading)?, rules: SigmaRuleSet, query: EventQuery, narrowing: Bool) {
         self.db = db
+        self.reader = reader
         self.rules = rules
         self.narrowing = narrowing
+        self.limit = query.limit
         var base = query
         base.limit = nil
         base.eventIDs = nil
@@ -142,7 +158,7 @@ struct CorrelationRunner {
     /// (host, user, source IP), else nil.
     func indexedColumns(_ fields: [String]) -> [String]? {
         let columns = fields.compactMap(EventColumn.named).filter { [.host, .user, .sourceIP].contains($0) }.map(\.sql)
-        return self.narrowing && columns.count == fields.count ? columns : nil
+        return self.narrowing && self.db != nil && columns.count == fields.count ? columns : nil
     }
 
     /// Always-true terms SQLite needs to use the index of these columns: source IPs are indexed behind the event-id
@@ -173,7 +189,8 @@ struct CorrelationRunner {
                 + Self.indexTerms(columns)).joined(separator: " AND "),
             arguments: []
         )
-        let (clause, whereArguments) = try SQLiteStore.whereClause(self.db, query)
+        guard let db = self.db else { return nil }
+        let (clause, whereArguments) = try SQLiteStore.whereClause(db, query)
         let names = ["n"] + columns.indices.map { "k\($0)" } + ["t0", "t1"]
         let row = "(" + Array(repeating: "?", count: names.count).joined(separator: ",") + ")"
         var arguments: [DatabaseValue] = []
@@ -190,7 +207,7 @@ struct CorrelationRunner {
             + Array(repeating: row, count: previous.count).joined(separator: ",") + ")\n"
             + "SELECT a.n, m.id, m.\(time.dropFirst(2)) FROM a CROSS JOIN events m WHERE m.id IN (SELECT e.id FROM events e"
             + clause + "\nORDER BY \(time), e.id LIMIT 2)"
-        let rows = try Row.fetchCursor(self.db, sql: sql, arguments: StatementArguments(arguments + whereArguments))
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments + whereArguments))
         var found: [Int64: CorrelationInput] = [:]
         while let row = try rows.next() {
             let number: Int = row[0]
@@ -220,18 +237,21 @@ struct CorrelationRunner {
         var query = self.query
         query.rule = condition
         query.restriction = restriction
+        guard let db = self.db else {
+            return try self.matches(query, fields: fields, valueField: valueField, rule: rule)
+        }
         var selectArguments: [DatabaseValue] = []
         let expressions = (fields + (valueField.map { [$0] } ?? [])).map { field -> String in
             if let column = EventColumn.named(field) { return column.sql }
             selectArguments.append(FieldCondition.jsonPath(field).databaseValue)
             return "json_extract(\(EventContentFunctions.fields()), ?)"
         }
-        let (clause, whereArguments) = try SQLiteStore.whereClause(self.db, query)
+        let (clause, whereArguments) = try SQLiteStore.whereClause(db, query)
         let sql =
             "SELECT e.id, " + SQLiteStore.timeColumn(query.clock)
             + expressions.map { ", CAST(" + $0 + " AS TEXT)" }.joined() + " FROM events e" + clause
         let rows = try Row.fetchCursor(
-            self.db,
+            db,
             sql: sql,
             arguments: StatementArguments(selectArguments + whereArguments)
         )
@@ -255,6 +275,40 @@ struct CorrelationRunner {
                     eventIDs: [row[0]]
                 )
             )
+        }
+        return found
+    }
+
+    /// ``matches(_:fields:valueField:rule:_:)`` through the reader: a group-by or value field that names a column
+    /// reads the column, any other the first value of that key in the parsed fields (what `json_extract` reads).
+    private func matches(
+        _ query: EventQuery,
+        fields: [String],
+        valueField: String?,
+        rule: Int
+    ) throws -> [CorrelationInput] {
+        guard let reader = self.reader else { return [] }
+        func value(_ field: String, _ values: EventRecordValues) -> String? {
+            guard EventColumn.named(field) != nil else { return values.fields.first { $0.key == field }?.value }
+            return values.values(of: field)?.first
+        }
+        var found: [CorrelationInput] = []
+        _ = try reader.forEachEvent(query) { event in
+            let values = EventRecordValues(event)
+            let key = fields.compactMap { value($0, values) }
+            guard key.count == fields.count else { return true }
+            let time = event.time(on: query.clock)
+            found.append(
+                CorrelationInput(
+                    start: time,
+                    end: time,
+                    key: key,
+                    value: valueField.flatMap { value($0, values) },
+                    rule: rule,
+                    eventIDs: [event.id]
+                )
+            )
+            return true
         }
         return found
     }

@@ -1,4 +1,4 @@
-import FlightlogSigma
+public import FlightlogSigma
 import FlightlogWire
 import GRDB
 
@@ -20,10 +20,32 @@ extension SQLiteStore {
         guard let correlation = rule.correlation else { return [] }
         return try self.readTranslatingErrors(query) { db in
             let runner = CorrelationRunner(db: db, rules: rules, query: query, narrowing: narrowing)
-            var hits = try runner.hits(correlation, reference: rule.name ?? rule.id ?? rule.title, depth: 0)
-            if query.order == .desc { hits.reverse() }
-            if let limit = query.limit, hits.count > max(0, limit) { hits.removeLast(hits.count - max(0, limit)) }
-            return hits
+            return try runner.ordered(runner.hits(correlation, reference: rule.name ?? rule.id ?? rule.title, depth: 0))
         }
+    }
+}
+
+extension CorrelationRunner {
+    /// The hits in the query's order, as many as its limit.
+    func ordered(_ hits: [CorrelationHit]) -> [CorrelationHit] {
+        var hits = hits
+        if self.query.order == .desc { hits.reverse() }
+        if let limit = self.limit, hits.count > max(0, limit) { hits.removeLast(hits.count - max(0, limit)) }
+        return hits
+    }
+}
+
+/// Sigma correlation rules on a store read through ``EventReading`` alone (the PostgreSQL store): each correlated
+/// rule read whole, the same hits as the SQLite store's `correlate`.
+public enum Correlations {
+    public static func hits(
+        _ rule: SigmaRule,
+        in rules: SigmaRuleSet,
+        query: EventQuery,
+        reader: any EventReading
+    ) throws -> [CorrelationHit] {
+        guard let correlation = rule.correlation else { return [] }
+        let runner = CorrelationRunner(reader: reader, rules: rules, query: query)
+        return try runner.ordered(runner.hits(correlation, reference: rule.name ?? rule.id ?? rule.title, depth: 0))
     }
 }

@@ -141,6 +141,13 @@ let package = Package(
             dependencies: ["FlightlogTestSupport", "FlightlogStore", "FlightlogEvidence", "FlightlogWire", grdb],
             path: "Tests/FlightlogStoreTestSupport"
         ),
+        // A throwaway database on the PostgreSQL server scripts/test.sh starts: for the PostgreSQL store's tests and the
+        // end-to-end tests run on both stores.
+        .target(
+            name: "FlightlogPostgresTestSupport",
+            dependencies: ["FlightlogTestSupport", "FlightlogPostgres", postgresNIO, logging],
+            path: "Tests/FlightlogPostgresTestSupport"
+        ),
         .testTarget(
             name: "FlightlogWireTests",
             dependencies: ["FlightlogTestSupport", "FlightlogWire", nioCore, nioTestUtils, nioEmbedded, crypto]
@@ -182,14 +189,16 @@ let package = Package(
         .testTarget(
             name: "FlightlogPostgresTests",
             dependencies: [
-                "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogPostgres", "FlightlogStore", "FlightlogSystem",
+                "FlightlogTestSupport", "FlightlogStoreTestSupport", "FlightlogPostgresTestSupport", "FlightlogPostgres",
+                "FlightlogStore", "FlightlogSystem",
                 "FlightlogEvidence", "FlightlogWire", "FlightlogAgent", "FlightlogSigma", postgresNIO, crypto, logging,
             ]
         ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "FlightlogStore", "FlightlogEvidence", "FlightlogSystem", "FlightlogTestSupport", "FlightlogTLS", x509,
+                "FlightlogStore", "FlightlogEvidence", "FlightlogSystem", "FlightlogTestSupport", "FlightlogTLS",
+                "FlightlogPostgres", "FlightlogPostgresTestSupport", x509,
             ]
         ),
     ]

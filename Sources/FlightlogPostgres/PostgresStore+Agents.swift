@@ -198,3 +198,24 @@ extension PostgresStore {
         return out
     }
 }
+
+extension PostgresStore {
+    /// The raw lines stored for `agentName` (every agent's when nil), in chain order: chains in the order they were
+    /// first seen, then sequence, then place in the batch (as the SQLite store's `lines(agentName:)`).
+    public func lines(agentName: String? = nil) async throws(StoreError) -> [[UInt8]] {
+        try await self.connection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT e.line FROM events e JOIN agents a ON a.id = e.agent_id JOIN batches b ON b.id = e.batch_id
+                JOIN chains c ON c.agent_id = b.agent_id AND c.epoch = b.epoch
+                WHERE \(agentName)::TEXT IS NULL OR a.name = \(agentName)
+                ORDER BY c.first_seen_ns, b.seq < 0, b.seq, e.idx
+                """,
+                logger: self.logger
+            )
+            var out: [[UInt8]] = []
+            for try await line in rows.decode(Data.self) { out.append(Array(line)) }
+            return out
+        }
+    }
+}

@@ -24,12 +24,17 @@ enum Harness {
     /// Makes an agent key at `keyPath` and enrolls its public key in `db` as `name` (`flightlog-agent keygen`, then
     /// `flightlog enroll`, as an operator does); throws when either fails.
     static func enrollNewAgent(keyPath: String, db: String, name: String) async throws {
+        try await Self.enrollNewAgent(keyPath: keyPath, store: ["--db", db], name: name)
+    }
+
+    /// ``enrollNewAgent(keyPath:db:name:)`` in the store `store` names (`--db FILE` or `--store URL`).
+    static func enrollNewAgent(keyPath: String, store: [String], name: String) async throws {
         let keygen = try await Self.runAsync("flightlog-agent", ["keygen", "--key", keyPath])
         guard keygen.code == 0 else { throw HarnessError("keygen failed: \(keygen.err)") }
         let publicKey = keygen.out.trimmingCharacters(in: .whitespacesAndNewlines)
         let enroll = try await Self.runAsync(
             "flightlog",
-            ["enroll", "--db", db, "--name", name, "--public-key", publicKey]
+            ["enroll"] + store + ["--name", name, "--public-key", publicKey]
         )
         guard enroll.code == 0 else { throw HarnessError("enroll failed: \(enroll.err)") }
     }
@@ -63,14 +68,14 @@ enum Harness {
     /// ``startServe(db:port:log:)`` with `--log-level warning`, then waits until the port accepts connections.
     /// `environment` replaces the test process's.
     static func startQuietServeAndWaitForPort(
-        db: String,
+        store: [String],
         port: Int,
         log: String,
         environment: [String: String]? = nil
     ) async throws -> Subprocess {
         let server = try Subprocess(
             try Executables.path("flightlog"),
-            ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level", "warning"],
+            ["serve"] + store + ["--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level", "warning"],
             environment: environment,
             stdout: log,
             stderr: log

@@ -1,3 +1,4 @@
+import FlightlogPostgres
 import FlightlogTestSupport
 import Foundation
 import Testing
@@ -8,12 +9,29 @@ import Testing
 struct IndexedLines {
     let db: String
     let agent: String
+    /// The PostgreSQL store the aggregator writes instead of `db`, if any.
+    var postgres: PostgresStore? = nil
 
     /// The agent's lines, in index order, without its own lifecycle lines.
     func read() async throws -> [String] {
-        let store = try SQLiteStore(readOnlyPath: self.db)
-        return try await store.lines(agentName: self.agent).map { String(decoding: $0, as: UTF8.self) }
-            .filter { !$0.hasPrefix("flightlog-agent ") }
+        try await self.all().filter { !$0.hasPrefix("flightlog-agent ") }
+    }
+
+    /// The agent's lines, in index order, its lifecycle lines included.
+    func all() async throws -> [String] {
+        let lines =
+            if let postgres = self.postgres {
+                try await postgres.lines(agentName: self.agent)
+            } else {
+                try await SQLiteStore(readOnlyPath: self.db).lines(agentName: self.agent)
+            }
+        return lines.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The store's chain findings.
+    func findings() async throws -> [ChainFinding] {
+        if let postgres = self.postgres { return try await postgres.findings() }
+        return try await SQLiteStore(readOnlyPath: self.db).findings()
     }
 
     /// Waits (up to two minutes) until at least `count` lines are indexed; on time-out records the agent's status and

@@ -10,8 +10,10 @@ extension FaultInjectionTests {
     /// aggregator (once) while lines are written and files rotate; every line must be indexed exactly once.
     @Suite("End to end: kill -9 mid-stream", .serialized)
     struct KillNineTests {
-        @Test func everyLineIsIndexedExactlyOnceAcrossKills() async throws {
-            let site = try await EndToEndSite(agent: "ws-e2e")
+        @Test(arguments: SiteStore.allCases) func everyLineIsIndexedExactlyOnceAcrossKills(
+            _ store: SiteStore
+        ) async throws {
+            let site = try await EndToEndSite(agent: "ws-e2e", store: store)
             defer { site.scratch.cleanup() }
             let logs = site.scratch.file("logs")
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
@@ -65,18 +67,19 @@ extension FaultInjectionTests {
             #expect(authStored == authExpected)
 
             // The agent's own story is in the index too: starts after every kill, and the final stop.
-            let store = try SQLiteStore(readOnlyPath: site.db)
-            let lifecycle = try await store.lines(agentName: "ws-e2e").map { String(decoding: $0, as: UTF8.self) }
-                .filter { $0.hasPrefix("flightlog-agent ") }
+            let lifecycle = try await site.index.all().filter { $0.hasPrefix("flightlog-agent ") }
             // An agent killed within milliseconds of its launch may die before committing its start; the first and the
             // last launch certainly commit theirs.
             #expect(lifecycle.filter { $0.hasPrefix("flightlog-agent started") }.count >= 2)
             #expect(lifecycle.contains { $0.hasPrefix("flightlog-agent stopping") })
             #expect(lifecycle.contains { $0.contains("rotated") })
             // No equivocation or broken chain: the agent never built two batches for the same lines.
-            let findings = try await store.findings()
+            let findings = try await site.index.findings()
             #expect(findings.filter { $0.kind != .gap }.isEmpty, "\(findings)")
             #expect(findings.isEmpty, "\(findings)")
+            let verify = try await site.verify()
+            #expect(verify.code == 0, "\(verify.out)\(verify.err)")
+            await site.close()
         }
     }
 }

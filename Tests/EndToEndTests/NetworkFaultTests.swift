@@ -14,12 +14,13 @@ extension FaultInjectionTests {
         private func run(
             _ name: String,
             tls: Bool = false,
+            store: SiteStore = .sqlite,
             initialMode: FaultProxy.Mode = .pass(),
             fault: @Sendable (FaultProxy) async throws -> Void,
             check: (FaultProxy, _ agentCounters: String) -> Void
         ) async throws {
-            let site = try await EndToEndSite(agent: "ws-net")
-            let (scratch, db, port) = (site.scratch, site.db, site.port)
+            let site = try await EndToEndSite(agent: "ws-net", store: store)
+            let (scratch, port) = (site.scratch, site.port)
             defer { scratch.cleanup() }
             let logs = scratch.file("logs")
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
@@ -42,8 +43,8 @@ extension FaultInjectionTests {
             }
             let server = try Harness.start(
                 "flightlog",
-                ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--heartbeat", "1", "--log-level", "warning"]
-                    + serveTransport,
+                ["serve"] + site.serveArguments
+                    + ["--listen", "127.0.0.1:\(port)", "--heartbeat", "1", "--log-level", "warning"] + serveTransport,
                 log: scratch.file("serve.log")
             )
             defer { if server.isRunning { Harness.killHard(server) } }
@@ -86,8 +87,9 @@ extension FaultInjectionTests {
                 ["status", "--state-dir", scratch.file("state")]
             ).out
             check(proxy, counters)
-            let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db])
+            let verify = try await site.verify()
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
+            await site.close()
         }
 
         /// The value of counter `name` in `flightlog-agent status` output (0 when absent).
@@ -98,8 +100,9 @@ extension FaultInjectionTests {
         }
 
         /// Over TLS a reset is a truncation without close_notify.
-        @Test(arguments: [false, true]) func connectionsResetMidStream(tls: Bool) async throws {
-            try await self.run("resets", tls: tls) { proxy in
+        @Test(arguments: [(false, SiteStore.sqlite), (true, .sqlite), (false, .postgres)])
+        func connectionsResetMidStream(tls: Bool, store: SiteStore) async throws {
+            try await self.run("resets", tls: tls, store: store) { proxy in
                 // Four times: wait for the agent's next connection, let it stream, reset it.
                 for round in 1...4 {
                     try await Harness.eventuallyAsync(seconds: 30, "connection \(round)") {
@@ -117,8 +120,8 @@ extension FaultInjectionTests {
         /// the aggregator stored meanwhile are answered from what it holds (the next WELCOME, or a duplicate ACK).
         /// (Plaintext only: over TLS the agent's handshakes fail while the ACKs are dropped, its backoff grows, and the
         /// test took 37 s to show what the plaintext one shows.)
-        @Test func acksLostInTransit() async throws {
-            try await self.run("acks-lost") { proxy in
+        @Test(arguments: SiteStore.allCases) func acksLostInTransit(store: SiteStore) async throws {
+            try await self.run("acks-lost", store: store) { proxy in
                 proxy.set(.dropToAgent)
                 try await Task.sleep(for: .seconds(4))
             } check: { proxy, counters in
@@ -132,8 +135,9 @@ extension FaultInjectionTests {
 
         /// Half of a frame (over TLS: of a TLS record) reaches the aggregator, then both sides are reset: the partial
         /// frame is dropped with its connection, nothing of it is stored, and the agent sends the whole batch again.
-        @Test(arguments: [false, true]) func aFrameCutInHalf(tls: Bool) async throws {
-            try await self.run("cut", tls: tls) { proxy in
+        @Test(arguments: [(false, SiteStore.sqlite), (true, .sqlite), (false, .postgres)])
+        func aFrameCutInHalf(tls: Bool, store: SiteStore) async throws {
+            try await self.run("cut", tls: tls, store: store) { proxy in
                 proxy.set(.cutNextChunk)
                 try await Task.sleep(for: .seconds(1))
             } check: { proxy, _ in

@@ -1,6 +1,7 @@
 import Crypto
 import FlightlogEvidence
 import FlightlogPostgres
+import FlightlogPostgresTestSupport
 import FlightlogStore
 import FlightlogStoreTestSupport
 import FlightlogTestSupport

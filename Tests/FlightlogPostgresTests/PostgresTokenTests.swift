@@ -1,4 +1,5 @@
 import FlightlogPostgres
+import FlightlogPostgresTestSupport
 import FlightlogStore
 import FlightlogTestSupport
 import FlightlogWire

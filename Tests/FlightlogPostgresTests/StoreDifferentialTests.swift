@@ -1,6 +1,7 @@
 import FlightlogAgent
 import FlightlogEvidence
 import FlightlogPostgres
+import FlightlogPostgresTestSupport
 import FlightlogSigma
 import FlightlogStore
 import FlightlogTestSupport

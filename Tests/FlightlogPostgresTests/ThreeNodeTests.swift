@@ -1,5 +1,6 @@
 import FlightlogEvidence
 import FlightlogPostgres
+import FlightlogPostgresTestSupport
 import FlightlogStore
 import FlightlogSystem
 import FlightlogTestSupport

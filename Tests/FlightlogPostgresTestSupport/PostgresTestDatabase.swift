@@ -1,19 +1,19 @@
-import FlightlogPostgres
+public import FlightlogPostgres
 import FlightlogTestSupport
 import Foundation
-import Logging
-import PostgresNIO
+public import Logging
+public import PostgresNIO
 
 /// A database of its own on the PostgreSQL server that scripts/test.sh starts (scripts/postgres.sh): the server's
 /// address in FLIGHTLOG_TEST_POSTGRES, its password in the file FLIGHTLOG_PG_PASSWORD_FILE names. Without them the
 /// tests fail and say how to run them; they never skip.
-struct PostgresTestDatabase: Sendable {
-    let location: PostgresLocation
-    let name: String
+public struct PostgresTestDatabase: Sendable {
+    public let location: PostgresLocation
+    public let name: String
     private let server: PostgresLocation
 
     /// The server's address, or a failure that says how to start one.
-    static func server() throws -> PostgresLocation {
+    public static func server() throws -> PostgresLocation {
         guard let url = ProcessInfo.processInfo.environment["FLIGHTLOG_TEST_POSTGRES"], !url.isEmpty else {
             throw TestFailure(
                 "FLIGHTLOG_TEST_POSTGRES is not set: run the tests with scripts/test.sh, which starts a throwaway "
@@ -24,7 +24,7 @@ struct PostgresTestDatabase: Sendable {
     }
 
     /// Creates an empty database with a unique name.
-    static func make() async throws -> PostgresTestDatabase {
+    public static func make() async throws -> PostgresTestDatabase {
         let server = try Self.server()
         let name = "flightlog_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await Self.administer(server) { connection in
@@ -34,7 +34,7 @@ struct PostgresTestDatabase: Sendable {
     }
 
     /// Drops the database (its connections closed first).
-    func drop() async {
+    public func drop() async {
         try? await Self.administer(self.server) { connection in
             try await connection.query(
                 PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(self.name) WITH (FORCE)"),
@@ -44,7 +44,7 @@ struct PostgresTestDatabase: Sendable {
     }
 
     /// Runs `sql` on the test's own database, as an insider with the owner's password would (tamper tests).
-    func execute(_ sql: String) async throws {
+    public func execute(_ sql: String) async throws {
         try await Self.administer(self.location) { connection in
             for statement in sql.components(separatedBy: "; ") {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Self.logger)
@@ -53,7 +53,7 @@ struct PostgresTestDatabase: Sendable {
     }
 
     /// Runs `body` on one connection to the server's maintenance database.
-    static func administer(
+    public static func administer(
         _ server: PostgresLocation,
         _ body: (PostgresConnection) async throws -> Void
     ) async throws {
@@ -81,5 +81,5 @@ struct PostgresTestDatabase: Sendable {
         try await connection.close()
     }
 
-    static let logger = Logger(label: "flightlog.tests.postgres")
+    public static let logger = Logger(label: "flightlog.tests.postgres")
 }

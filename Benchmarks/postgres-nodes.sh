@@ -72,6 +72,23 @@ if [ "${FLIGHTLOG_BENCH_INVESTIGATE:-0}" = 1 ]; then
     start=$(date +%s%N)
     count=$("$BIN/flightlog" query --store "$url" --user "$user" --count 2>/dev/null)
     echo "investigate: query --user $user --count = $count: $(( ($(date +%s%N) - start) / 1000000 )) ms"
+    # The reads decided in Swift (EventRecordFilter): --match through FTS5 on each row's line, --where on the parsed
+    # fields, Sigma rules; and the timeline and stats of that host's hour. The same commands on SQLite for scale.
+    word="$(psql_q "SELECT convert_from(line, 'UTF8') FROM events LIMIT 1" | tr -c 'A-Za-z\n' ' ' | awk '{ for (i = NF; i > 0; i--) if (length($i) > 4) { print $i; exit } }')"
+    timed() {
+        local label="$1"; shift
+        local start=$(date +%s%N)
+        local lines
+        lines=$("$BIN/flightlog" "$@" 2>/dev/null | wc -l)
+        echo "investigate: $label: $(( ($(date +%s%N) - start) / 1000000 )) ms, $lines lines out"
+    }
+    timed "query --match $word --limit 50 (whole store)" query --store "$url" --match "$word" --limit 50 --format jsonl
+    timed "query --match $word --count (whole store)" query --store "$url" --match "$word" --count
+    timed "query --host, one hour, --match $word" query --store "$url" --host "$host" --since "$since" --until "$until" --match "$word" --format jsonl
+    timed "query --where user=$user --count (whole store)" query --store "$url" --where "user=$user" --count
+    timed "timeline --host, one hour" timeline --store "$url" --host "$host" --since "$since" --until "$until"
+    timed "stats --by host (whole store)" stats --store "$url" --by host --bucket 1h
+    timed "hunt --rules aggregator/rules (whole store)" hunt --store "$url" --rules ../aggregator/rules --format jsonl
     start=$(date +%s%N)
     "$BIN/flightlog" verify --store "$url" --aggregator-key "$WORK/site.key" | tail -1
     echo "investigate: verify --store: $(( ($(date +%s%N) - start) / 1000000 )) ms"

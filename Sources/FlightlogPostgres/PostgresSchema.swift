@@ -22,9 +22,18 @@ enum PostgresSchema {
     /// The schema's versions after the first, in order: each script runs once, in the transaction that records it.
     static let migrations: [(version: Int, script: String)] = [
         (1, Self.create), (2, Self.audit), (3, Self.tokens), (4, Self.rotations), (5, Self.eventIDs),
+        (6, Self.batchTokens),
     ]
 
     static var version: Int { Self.migrations.last?.version ?? 0 }
+
+    /// v6: each batch's distinct line tokens, as SQLite's `unicode61` tokenizer finds them, under a GIN index: the
+    /// batches a `--match` can match, whose events FTS5 then decides (``TokenRequirement``). A batch stored before
+    /// holds NULL and is always read.
+    static let batchTokens = """
+        ALTER TABLE batches ADD COLUMN tokens TEXT[];
+        CREATE INDEX batches_tokens ON batches USING gin (tokens);
+        """
 
     /// v5: events by id, on every partition: what `query --around`, a hunt's shared pass and the events behind a
     /// correlation hit look up (one probe per partition instead of a scan of each).

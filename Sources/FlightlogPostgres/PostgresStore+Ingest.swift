@@ -382,14 +382,22 @@ extension PostgresStore: EvidenceStore {
     ) async throws {
         let batch = item.batch
         let epoch = Int64(bitPattern: batch.epoch)
+        let tokens = try self.tokenizers.with { tokenizer in
+            var tokens: Set<String> = []
+            for entry in item.layout.entries {
+                item.layout.withBytes(entry.line) { tokenizer.addTokens(of: $0, to: &tokens) }
+            }
+            // PostgreSQL's text holds no NUL; no line token has one (unicode61 splits at it).
+            return tokens.sorted()
+        }
         let ids = try await connection.all(
             """
             INSERT INTO batches (agent_id, epoch, seq, hash, prev_hash, created_ns, first_ns, last_ns, event_count,
-                                 received_ns, node, envelope)
+                                 received_ns, node, envelope, tokens)
             VALUES (\(item.agentID), \(epoch), \(Int64(bitPattern: batch.sequence)), \(hash.data),
                     \(batch.previousHash.data), \(batch.createdNanos), \(batch.firstEventNanos),
                     \(batch.lastEventNanos), \(Int32(clamping: batch.eventCount)), \(item.receivedNanos), \(self.node),
-                    \(Data(batch.bytes)))
+                    \(Data(batch.bytes)), \(tokens))
             RETURNING id
             """,
             Int64.self,

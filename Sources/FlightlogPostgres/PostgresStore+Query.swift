@@ -207,6 +207,31 @@ extension PostgresStore {
         if let source = query.source { sql += " AND e.source = \(bind(source))" }
         if let ip = query.ip { sql += " AND e.src_ip = \(bind(ip))" }
         if let ids = query.eventIDs { sql += " AND e.id = ANY(\(bind(ids)))" }
+        if let match = query.match {
+            // Only the batches holding the tokens the expression needs (FTS5 decides on their events).
+            let requirement = try self.tokenizers.with { TokenRequirement.of(match: match, tokenizer: $0) }
+            if let condition = Self.condition(requirement, { bind($0) }) {
+                sql += " AND (b.tokens IS NULL OR \(condition))"
+            }
+        }
         return (sql, binds)
+    }
+
+    /// SQL over `b.tokens` that holds for every batch `requirement` allows; nil when it allows every batch.
+    static func condition(_ requirement: TokenRequirement, _ bind: ([String]) -> String) -> String? {
+        switch requirement {
+        case .nothing: return nil
+        case .tokens(let tokens): return tokens.isEmpty ? nil : "b.tokens @> \(bind(tokens))::text[]"
+        case .all(let parts):
+            let known = parts.compactMap { Self.condition($0, bind) }
+            return known.isEmpty ? nil : "(" + known.joined(separator: " AND ") + ")"
+        case .any(let parts):
+            var alternatives: [String] = []
+            for part in parts {
+                guard let condition = Self.condition(part, bind) else { return nil }
+                alternatives.append(condition)
+            }
+            return alternatives.isEmpty ? nil : "(" + alternatives.joined(separator: " OR ") + ")"
+        }
     }
 }

@@ -13,7 +13,13 @@ extension PostgresStore {
     /// each checkpoint against the tree (and against `options.verifier`, the site key). Full runs only; `--agent`
     /// and `--since` narrow the batches checked, never the tree. The run is not recorded (the PostgreSQL store has no
     /// verify history yet).
+    /// Everything is read in one snapshot (``inSnapshot(_:)``): nodes storing batches meanwhile change nothing the
+    /// run sees.
     public func verify(_ options: VerifyOptions) async throws(StoreError) -> VerifyReport {
+        try await self.inSnapshot { try await self.verifyInSnapshot(options) }
+    }
+
+    private func verifyInSnapshot(_ options: VerifyOptions) async throws(StoreError) -> VerifyReport {
         let started = WallClock.nowNanos()
         var state = VerifyState()
         let agents = try await self.verificationAgents()

@@ -22,6 +22,8 @@ public final class PostgresStore: Sendable {
     /// The month partitions known to exist (created by this process or found): a batch's months are looked up here
     /// before its transaction, and created outside it when missing.
     let knownMonths = Mutex<Set<MonthPartition>>([])
+    /// For each stored batch's line tokens (``LineTokenizer``).
+    let tokenizers = LineTokenizerPool()
 
     /// How long PostgreSQL lets a session of this store sit idle inside a transaction before it ends it.
     public static let idleInTransactionSeconds = 5
@@ -254,12 +256,43 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs `body` with a connection outside any transaction.
+    /// The connection of ``inSnapshot(_:)``, for the statements of the task running it.
+    @TaskLocal static var snapshotConnection: PostgresConnection?
+
+    /// Runs `body` with every statement this store runs for it (in this task) on one connection, inside one
+    /// read-only REPEATABLE READ transaction: one snapshot of the store, whatever the nodes commit meanwhile. What
+    /// `verify` reads while `serve` nodes store batches: without it, a leaf committed after the batches were read
+    /// names a batch the run has not seen. The snapshot is held for the whole run (PostgreSQL keeps the rows it
+    /// sees from vacuum meanwhile); the idle-in-transaction limit is lifted for it, as the client works between
+    /// statements.
+    func inSnapshot<Result: Sendable>(_ body: () async throws -> Result) async throws(StoreError) -> Result {
+        do {
+            return try await self.client.withConnection { connection in
+                try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger)
+                do {
+                    try await connection.query("SET LOCAL idle_in_transaction_session_timeout = 0", logger: self.logger)
+                    let result = try await Self.$snapshotConnection.withValue(connection) { try await body() }
+                    try await connection.query("COMMIT", logger: self.logger)
+                    return result
+                } catch {
+                    try? await connection.query("ROLLBACK", logger: self.logger)
+                    throw error
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(Self.describe(error))
+        }
+    }
+
+    /// Runs `body` with a connection outside any transaction (inside ``inSnapshot(_:)``, on its connection).
     @discardableResult
     func connection<Result: Sendable>(
         _ body: (PostgresConnection) async throws -> Result
     ) async throws(StoreError) -> Result {
         do {
+            if let pinned = Self.snapshotConnection { return try await body(pinned) }
             return try await self.client.withConnection { connection in try await body(connection) }
         } catch let error as StoreError {
             throw error

@@ -53,7 +53,7 @@ struct EndToEndSite {
         guard let postgres else { return ["--db", self.db] }
         return [
             "--store", postgres.database.location.description, "--node", "e2e-node", "--aggregator-key",
-            self.scratch.file("site.key"),
+            self.scratch.file("site.key"), "--status-file", self.scratch.file("serve.status.json"),
         ]
     }
 

@@ -1,3 +1,5 @@
+import FlightlogPostgres
+import FlightlogPostgresTestSupport
 import FlightlogTestSupport
 import Foundation
 import Glibc
@@ -13,15 +15,32 @@ extension FaultInjectionTests {
     struct MultiAgentKillTests {
         static let rounds = ProcessInfo.processInfo.environment["FLIGHTLOG_LONG"] == "1" ? 50 : 5
 
-        @Test func everyLineOnceAcrossKillsOfBothSides() async throws {
+        /// On PostgreSQL, `verify --store` after each restart (every chain, row, leaf and checkpoint; `--deep`'s
+        /// SQLite integrity check has no counterpart there).
+        @Test(arguments: SiteStore.allCases) func everyLineOnceAcrossKillsOfBothSides(_ kind: SiteStore) async throws {
             let scratch = try TempDirectory()
             if ProcessInfo.processInfo.environment["FLIGHTLOG_KEEP_SCRATCH"] != nil { scratch.keep() }
             defer { scratch.cleanup() }
             let db = scratch.file("flightlog.db")
+            let database = kind == .postgres ? try await PostgresTestDatabase.make() : nil
+            let store = database.map { ["--store", $0.location.description] } ?? ["--db", db]
+            let serveStore =
+                store
+                + (database == nil
+                    ? []
+                    : [
+                        "--node", "e2e-node", "--aggregator-key", scratch.file("site.key"), "--status-file",
+                        scratch.file("serve.status.json"),
+                    ])
+            let verifyArguments =
+                ["verify"] + store
+                + (database == nil ? ["--deep"] : ["--aggregator-key", scratch.file("site.key.pub")])
             let names = ["ws-m0", "ws-m1", "ws-m2"]
             for name in names {
-                try await Harness.enrollNewAgent(keyPath: scratch.file("\(name).key"), db: db, name: name)
+                try await Harness.enrollNewAgent(keyPath: scratch.file("\(name).key"), store: store, name: name)
             }
+            var postgres: PostgresStore?
+            if let database { postgres = try await PostgresStore.open(database.location, node: "checker") }
             let port = try Harness.freePort()
 
             func startServer(failpoint: Bool = false) async throws -> Subprocess {
@@ -32,9 +51,8 @@ extension FaultInjectionTests {
                 }
                 let server = try Subprocess(
                     try Executables.path("flightlog"),
-                    [
-                        "serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level",
-                        "warning",
+                    ["serve"] + serveStore + [
+                        "--listen", "127.0.0.1:\(port)", "--insecure-plaintext", "--log-level", "warning",
                     ],
                     environment: environment,
                     stdout: scratch.file("serve.log"),
@@ -84,6 +102,22 @@ extension FaultInjectionTests {
                     }
                     try await Task.sleep(for: .milliseconds(Int(20 + random.next() % 80)))
                 }
+                // The first aggregator dies at its failpoint (its fourth commit): under load that can take longer than
+                // the writes above, so more are written until it has.
+                if round == 0 {
+                    var extra = 0
+                    try await Harness.eventuallyAsync(seconds: 60, "the failpoint reached") {
+                        if FileManager.default.fileExists(atPath: scratch.file("failpoint.reached")) { return true }
+                        for name in names {
+                            let lines = (0..<15).map { "\(name) round=0 extra=\(extra) n=\($0)" }
+                            try LogWriter(path: scratch.file("\(name).log")).append(lines)
+                            expected[name, default: []] += lines
+                        }
+                        extra += 1
+                        try await Task.sleep(for: .milliseconds(100))
+                        return false
+                    }
+                }
                 // One agent, at a moment of its own.
                 let victim = round % names.count
                 try await Task.sleep(for: .milliseconds(Int(random.next() % 150)))
@@ -94,7 +128,7 @@ extension FaultInjectionTests {
                 try await Task.sleep(for: .milliseconds(Int(random.next() % 150)))
                 if server.isRunning { Harness.killHard(server) } else { await server.exited() }
                 server = try await startServer()
-                let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db, "--deep"])
+                let verify = try await Harness.runAsync("flightlog", verifyArguments)
                 #expect(verify.code == 0, "round \(round): \(verify.out)\(verify.err)")
             }
             #expect(
@@ -103,7 +137,7 @@ extension FaultInjectionTests {
             )
 
             for name in names {
-                let index = IndexedLines(db: db, agent: name)
+                let index = IndexedLines(db: db, agent: name, postgres: postgres)
                 try await index.waitFor(count: expected[name, default: []].count, scratch: scratch)
             }
             for (slot, name) in names.enumerated() {
@@ -121,7 +155,7 @@ extension FaultInjectionTests {
             server.terminate()
             await server.exited()
             for name in names {
-                let stored = try await IndexedLines(db: db, agent: name).read()
+                let stored = try await IndexedLines(db: db, agent: name, postgres: postgres).read()
                 IndexedLines.expectExactlyOnce(stored, expected[name, default: []])
                 #expect(stored == expected[name, default: []], "\(name): lines out of order")
             }
@@ -132,8 +166,10 @@ extension FaultInjectionTests {
                 return log.contains("already holds spooled batches whose ACK never came")
             }
             #expect(resends >= 1 || !retired.isEmpty, "no batch was ever sent again or retired by a WELCOME")
-            let verify = try await Harness.runAsync("flightlog", ["verify", "--db", db, "--deep"])
+            let verify = try await Harness.runAsync("flightlog", verifyArguments)
             #expect(verify.code == 0, "\(verify.out)\(verify.err)")
+            postgres?.close()
+            await database?.drop()
         }
     }
 }

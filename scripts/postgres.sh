@@ -4,7 +4,10 @@
 #   scripts/postgres.sh start DIR   initdb in DIR, start on a free port of 127.0.0.1, print the shell lines that
 #                                   export FLIGHTLOG_TEST_POSTGRES (the URL, no password in it) and
 #                                   FLIGHTLOG_PG_PASSWORD_FILE (the superuser's password, mode 0600)
-#   scripts/postgres.sh stop DIR    stop it (the caller removes DIR)
+#   scripts/postgres.sh replica DIR a hot standby of the cluster started in DIR (pg_basebackup, streaming, in
+#                                   DIR/replica) on another free port; prints the line that exports
+#                                   FLIGHTLOG_TEST_POSTGRES_REPLICA (its URL; the same password)
+#   scripts/postgres.sh stop DIR    stop both (the caller removes DIR)
 #
 # Debian's postgresql package provides initdb and pg_ctl; scripts/deps.sh --tests installs it. initdb refuses to run
 # as root, and CI runs as root: the cluster then belongs to the package's `postgres` account, as Debian's own
@@ -13,7 +16,7 @@ set -euo pipefail
 command="${1:-}"
 dir="${2:-}"
 if [ -z "$command" ] || [ -z "$dir" ]; then
-    echo "usage: scripts/postgres.sh start|stop DIR" >&2
+    echo "usage: scripts/postgres.sh start|replica|stop DIR" >&2
     exit 2
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -43,6 +46,7 @@ start)
         if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
             -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=on" start \
             >/dev/null 2>&1; then
+            echo "$port" > "$dir/port"
             echo "export FLIGHTLOG_TEST_POSTGRES=postgres://flightlog@127.0.0.1:$port/postgres?sslmode=disable"
             echo "export FLIGHTLOG_PG_PASSWORD_FILE=$dir/password.client"
             exit 0
@@ -56,7 +60,32 @@ start)
     echo "no free port for PostgreSQL after 20 attempts" >&2
     exit 1
     ;;
+replica)
+    primary=$(cat "$dir/port")
+    # initdb's pg_hba.conf lets replication connections in from 127.0.0.1 with the password.
+    as_owner env PGPASSWORD="$(cat "$dir/password.client")" "$bin/pg_basebackup" -h 127.0.0.1 -p "$primary" \
+        -U flightlog -D "$dir/replica" -R -X stream >"$dir/basebackup.log" 2>&1 || {
+        cat "$dir/basebackup.log" >&2
+        exit 1
+    }
+    for attempt in $(seq 1 20); do
+        port=$((20000 + RANDOM % 40000))
+        if as_owner "$bin/pg_ctl" -D "$dir/replica" -l "$dir/replica.log" -w -t 60 \
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c hot_standby=on" start \
+            >/dev/null 2>&1; then
+            echo "export FLIGHTLOG_TEST_POSTGRES_REPLICA=postgres://flightlog@127.0.0.1:$port/postgres?sslmode=disable"
+            exit 0
+        fi
+        grep -q "could not bind" "$dir/replica.log" 2>/dev/null || {
+            cat "$dir/replica.log" >&2
+            exit 1
+        }
+    done
+    echo "no free port for the replica after 20 attempts" >&2
+    exit 1
+    ;;
 stop)
+    [ -d "$dir/replica" ] && as_owner "$bin/pg_ctl" -D "$dir/replica" -m immediate stop >/dev/null 2>&1 || true
     [ -d "$dir/data" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
     ;;
 *)

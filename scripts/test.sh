@@ -27,11 +27,12 @@ if [ "$(ulimit -Sn)" != unlimited ] && [ "$(ulimit -Sn)" -lt "$hard" ]; then uli
 # hundreds of others, and its 0.1 s of work took ~46 s (median over the 56 in-process servers, one run; 0.7 s with
 # 16 at a time). Five handshake tests once ran out their 60 s deadlines that way. The whole run took as long (193 s
 # against 196-214 s). An unknown variable in a later toolchain means all at once again: the deadlines still hold.
-# A throwaway PostgreSQL cluster for the PostgreSQL store's tests (scripts/postgres.sh), stopped and removed when
-# the tests end, however they end.
+# A throwaway PostgreSQL cluster for the PostgreSQL store's tests (scripts/postgres.sh), with a hot standby for the
+# read-replica tests, stopped and removed when the tests end, however they end.
 pgdir=$(mktemp -d /tmp/flightlog-postgres.XXXXXX)
 chmod 755 "$pgdir"
 trap 'bash scripts/postgres.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
 eval "$(bash scripts/postgres.sh start "$pgdir")"
+eval "$(bash scripts/postgres.sh replica "$pgdir")"
 export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH="${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-16}"
 swift test --skip-build "$@"

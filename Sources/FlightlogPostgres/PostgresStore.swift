@@ -35,6 +35,7 @@ public final class PostgresStore: Sendable {
         node: String? = nil,
         maxConnections: Int = 8,
         create: Bool = true,
+        readOnly: Bool = false,
         logger: Logger = Logger(label: "flightlog.postgres")
     ) async throws(StoreError) -> PostgresStore {
         // One connection made directly first: the pool retries a failing connect for about a minute and then says
@@ -48,7 +49,11 @@ public final class PostgresStore: Sendable {
             logger: logger
         )
         do {
-            try await store.migrate(create: create)
+            if readOnly {
+                try await store.checkSchema()
+            } else {
+                try await store.migrate(create: create)
+            }
         } catch {
             store.close()
             throw StoreError.cannotOpen(path: location.description, reason: PostgresStore.describe(error))
@@ -167,9 +172,45 @@ public final class PostgresStore: Sendable {
         self.runner.cancel()
     }
 
+    /// For a store opened only to read (a hot standby, `--read-replica`): its schema must be this version's. Nothing
+    /// is written, so a server in recovery serves.
+    private func checkSchema() async throws {
+        let version = try await self.connection { connection in
+            let tables = try await connection.all(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'flightlog_schema'",
+                Int.self,
+                logger: self.logger
+            )
+            guard tables.first == 1 else { return -1 }
+            return try await connection.all("SELECT max(version) FROM flightlog_schema", Int?.self, logger: self.logger)
+                .first.flatMap { $0 } ?? 0
+        }
+        if version < 0 {
+            throw StoreError.database("the database holds no Flightlog store: check the address")
+        }
+        if version != PostgresSchema.version {
+            throw StoreError.database(
+                "the store's schema is version \(version) and this flightlog's \(PostgresSchema.version): "
+                    + (version < PostgresSchema.version
+                        ? "a replica has it once it replays the primary's migration (start serve on the primary)"
+                        : "upgrade flightlog")
+            )
+        }
+    }
+
     /// Creates the schema when the database has none, under an advisory lock: nodes that start together wait for
-    /// the first.
+    /// the first. Refuses a server in recovery (a hot standby) with what to do instead.
     private func migrate(create: Bool) async throws {
+        let standby = try await self.connection { connection in
+            try await connection.all("SELECT pg_is_in_recovery()", Bool.self, logger: self.logger).first ?? false
+        }
+        if standby {
+            throw StoreError.database(
+                "the server is a read replica (a hot standby, in recovery): nothing can be written there, the "
+                    + "investigators' audit entries included. Give the primary with --store, and this address with "
+                    + "--read-replica"
+            )
+        }
         try await self.client.withTransaction(logger: self.logger) { connection in
             try await connection.query(
                 "SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))",

@@ -23,6 +23,18 @@ public struct PostgresTestDatabase: Sendable {
         return try PostgresLocation(url)
     }
 
+    /// The hot standby of that server that scripts/test.sh starts (FLIGHTLOG_TEST_POSTGRES_REPLICA), or a failure that
+    /// says how to start one.
+    public static func replicaServer() throws -> PostgresLocation {
+        guard let url = ProcessInfo.processInfo.environment["FLIGHTLOG_TEST_POSTGRES_REPLICA"], !url.isEmpty else {
+            throw TestFailure(
+                "FLIGHTLOG_TEST_POSTGRES_REPLICA is not set: run the tests with scripts/test.sh, which starts a hot "
+                    + "standby (scripts/postgres.sh replica DIR prints the variable to set by hand)"
+            )
+        }
+        return try PostgresLocation(url)
+    }
+
     /// Creates an empty database with a unique name.
     public static func make() async throws -> PostgresTestDatabase {
         let server = try Self.server()

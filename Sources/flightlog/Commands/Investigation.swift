@@ -12,6 +12,8 @@ struct InvestigatedStore {
     /// The SQLite store, when that is what was opened (its full-text progress, `--explain`).
     let sqlite: (any FlightlogStorage)?
     let postgres: PostgresStore?
+    /// The hot standby read instead of `postgres` (`--read-replica`).
+    var replica: PostgresStore? = nil
     /// The SQLite file (for the audit trail and messages).
     let database: String
 
@@ -36,7 +38,10 @@ struct InvestigatedStore {
         throw ExitCode(2)
     }
 
-    func close() { self.postgres?.close() }
+    func close() {
+        self.postgres?.close()
+        self.replica?.close()
+    }
 }
 
 /// What every investigator command does around its work: open the database read-only, and record the audit entry.
@@ -48,17 +53,26 @@ enum Investigation {
             let sqlite = try Self.openStore(database.db)
             return InvestigatedStore(reader: sqlite, sqlite: sqlite, postgres: nil, database: database.db)
         }
-        let opened: PostgresStore?
+        let opened: (primary: PostgresStore?, replica: PostgresStore?)
         do {
-            opened = try Blocking.run { try await store.openPostgres() }
+            opened = try Blocking.run {
+                let primary = try await store.openPostgres()
+                do {
+                    return (primary, try await store.openReplica())
+                } catch {
+                    primary?.close()
+                    throw error
+                }
+            }
         } catch {
             throw error as? ExitCode ?? ExitCode(2)
         }
-        guard let opened else { throw ExitCode(2) }
+        guard let primary = opened.primary else { throw ExitCode(2) }
         return InvestigatedStore(
-            reader: PostgresEventReader(opened),
+            reader: PostgresEventReader(opened.replica ?? primary),
             sqlite: nil,
-            postgres: opened,
+            postgres: primary,
+            replica: opened.replica,
             database: database.db
         )
     }

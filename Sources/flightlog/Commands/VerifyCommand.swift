@@ -167,7 +167,10 @@ struct VerifyCommand: AsyncParsableCommand {
             )
             return
         }
-        if let postgres = try await self.store.openPostgres() {
+        // On PostgreSQL, verify writes nothing: with --read-replica it reads the standby alone.
+        var postgres = try await self.store.openReplica()
+        if postgres == nil { postgres = try await self.store.openPostgres() }
+        if let postgres {
             defer { postgres.close() }
             try await self.verify(postgres)
             return

@@ -15,6 +15,17 @@ struct StoreOptions: ParsableArguments {
     )
     var store: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --store, read from this hot standby of it instead (the reading commands: query, timeline, stats, "
+                + "hunt, verify); the audit entry is still written to --store, the primary. The same password. "
+                + "Example: --read-replica postgres://flightlog@db2/flightlog",
+            valueName: "url"
+        )
+    )
+    var readReplica: String?
+
     func validate() throws {
         if let store = self.store {
             do {
@@ -22,6 +33,28 @@ struct StoreOptions: ParsableArguments {
             } catch {
                 throw ValidationError("--store: \(error)")
             }
+        }
+        if let replica = self.readReplica {
+            guard self.store != nil else {
+                throw ValidationError("--read-replica needs --store: the primary, where the audit entry is written")
+            }
+            do {
+                _ = try PostgresLocation(replica)
+            } catch {
+                throw ValidationError("--read-replica: \(error)")
+            }
+        }
+    }
+
+    /// The hot standby named by --read-replica, opened to read only; nil without it. Exit 2 with the reason when it
+    /// cannot be opened.
+    func openReplica() async throws(ExitCode) -> PostgresStore? {
+        guard let replica = self.readReplica else { return nil }
+        do {
+            return try await PostgresStore.open(try PostgresLocation(replica), create: false, readOnly: true)
+        } catch {
+            Output.error("--read-replica: \(error)")
+            throw ExitCode(2)
         }
     }
 

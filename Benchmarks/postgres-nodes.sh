@@ -74,7 +74,9 @@ if [ "${FLIGHTLOG_BENCH_INVESTIGATE:-0}" = 1 ]; then
     echo "investigate: query --user $user --count = $count: $(( ($(date +%s%N) - start) / 1000000 )) ms"
     # The reads decided in Swift (EventRecordFilter): --match through FTS5 on each row's line, --where on the parsed
     # fields, Sigma rules; and the timeline and stats of that host's hour. The same commands on SQLite for scale.
+    # A common word (the first long word of the first line) and a rare one (the longest token of the last line).
     word="$(psql_q "SELECT convert_from(line, 'UTF8') FROM events LIMIT 1" | tr -c 'A-Za-z\n' ' ' | awk '{ for (i = NF; i > 0; i--) if (length($i) > 4) { print $i; exit } }')"
+    rare="$(psql_q "SELECT convert_from(line, 'UTF8') FROM events ORDER BY id DESC LIMIT 1" | tr -c 'A-Za-z0-9\n' ' ' | awk '{ best = ""; for (i = 1; i <= NF; i++) if (length($i) > length(best)) best = $i; print best }')"
     timed() {
         local label="$1"; shift
         local start=$(date +%s%N)
@@ -84,6 +86,8 @@ if [ "${FLIGHTLOG_BENCH_INVESTIGATE:-0}" = 1 ]; then
     }
     timed "query --match $word --limit 50 (whole store)" query --store "$url" --match "$word" --limit 50 --format jsonl
     timed "query --match $word --count (whole store)" query --store "$url" --match "$word" --count
+    timed "query --match $rare (rare) --count (whole store)" query --store "$url" --match "$rare" --count
+    timed "query --match $rare (rare) --limit 50 (whole store)" query --store "$url" --match "$rare" --limit 50 --format jsonl
     timed "query --host, one hour, --match $word" query --store "$url" --host "$host" --since "$since" --until "$until" --match "$word" --format jsonl
     timed "query --where user=$user --count (whole store)" query --store "$url" --where "user=$user" --count
     timed "timeline --host, one hour" timeline --store "$url" --host "$host" --since "$since" --until "$until"

@@ -382,22 +382,21 @@ extension PostgresStore: EvidenceStore {
     ) async throws {
         let batch = item.batch
         let epoch = Int64(bitPattern: batch.epoch)
-        let tokens = try self.tokenizers.with { tokenizer in
-            var tokens: Set<String> = []
+        let bloom = try self.tokenizers.with { tokenizer in
+            var hashes: Set<UInt64> = []
             for entry in item.layout.entries {
-                item.layout.withBytes(entry.line) { tokenizer.addTokens(of: $0, to: &tokens) }
+                item.layout.withBytes(entry.line) { tokenizer.addTokenHashes(of: $0, to: &hashes) }
             }
-            // PostgreSQL's text holds no NUL; no line token has one (unicode61 splits at it).
-            return tokens.sorted()
+            return Data(TokenBloom.make(hashes))
         }
         let ids = try await connection.all(
             """
             INSERT INTO batches (agent_id, epoch, seq, hash, prev_hash, created_ns, first_ns, last_ns, event_count,
-                                 received_ns, node, envelope, tokens)
+                                 received_ns, node, envelope, token_bloom)
             VALUES (\(item.agentID), \(epoch), \(Int64(bitPattern: batch.sequence)), \(hash.data),
                     \(batch.previousHash.data), \(batch.createdNanos), \(batch.firstEventNanos),
                     \(batch.lastEventNanos), \(Int32(clamping: batch.eventCount)), \(item.receivedNanos), \(self.node),
-                    \(Data(batch.bytes)), \(tokens))
+                    \(Data(batch.bytes)), \(bloom))
             RETURNING id
             """,
             Int64.self,

@@ -52,6 +52,19 @@ extension PostgresStore {
         }
     }
 
+    /// How many batches a read of `query` goes through: those its time window and columns select and, for a
+    /// `--match`, whose token filter has the tokens it needs. What the filter saves, for tests and benchmarks.
+    public func candidateBatches(_ query: EventQuery) async throws(StoreError) -> Int {
+        let (from, binds) = try await self.fromClause(query)
+        return try await self.connection { connection in
+            try await connection.all(
+                PostgresQuery(unsafeSQL: "SELECT count(DISTINCT e.batch_id)" + from, binds: binds),
+                Int.self,
+                logger: self.logger
+            ).first ?? 0
+        }
+    }
+
     /// Streams the rows `query` selects by its columns (SQL), in its order, `chunkSize` at a time, to `send` until it
     /// returns false. With `filtered`, the query's limit is left to the caller: the filter decides which rows count.
     func streamEvents(
@@ -211,17 +224,30 @@ extension PostgresStore {
             // Only the batches holding the tokens the expression needs (FTS5 decides on their events).
             let requirement = try self.tokenizers.with { TokenRequirement.of(match: match, tokenizer: $0) }
             if let condition = Self.condition(requirement, { bind($0) }) {
-                sql += " AND (b.tokens IS NULL OR \(condition))"
+                sql += " AND (b.token_bloom IS NULL OR \(condition))"
             }
         }
         return (sql, binds)
     }
 
-    /// SQL over `b.tokens` that holds for every batch `requirement` allows; nil when it allows every batch.
-    static func condition(_ requirement: TokenRequirement, _ bind: ([String]) -> String) -> String? {
+    /// SQL over `b.token_bloom` that holds for every batch `requirement` allows (``TokenBloom``: each token's seven
+    /// bits set); nil when it allows every batch.
+    static func condition(_ requirement: TokenRequirement, _ bind: (Int64) -> String) -> String? {
         switch requirement {
         case .nothing: return nil
-        case .tokens(let tokens): return tokens.isEmpty ? nil : "b.tokens @> \(bind(tokens))::text[]"
+        case .tokens(let tokens):
+            guard !tokens.isEmpty else { return nil }
+            var bits: [String] = []
+            for token in Set(tokens).sorted() {
+                let (h1, h2) = TokenBloom.halves(TokenBloom.hash(token.utf8))
+                let (first, step) = (bind(h1), bind(h2))
+                for probe in 0..<TokenBloom.probes {
+                    bits.append(
+                        "get_bit(b.token_bloom, ((\(first) + \(probe) * \(step)) % (length(b.token_bloom) * 8))::int) = 1"
+                    )
+                }
+            }
+            return "(" + bits.joined(separator: " AND ") + ")"
         case .all(let parts):
             let known = parts.compactMap { Self.condition($0, bind) }
             return known.isEmpty ? nil : "(" + known.joined(separator: " AND ") + ")"

@@ -316,7 +316,7 @@ public final class PostgresStore: Sendable {
                     try await connection.query("COMMIT", logger: self.logger)
                     return result
                 } catch {
-                    try? await connection.query("ROLLBACK", logger: self.logger)
+                    _ = try? await connection.query("ROLLBACK", logger: self.logger)
                     throw error
                 }
             }

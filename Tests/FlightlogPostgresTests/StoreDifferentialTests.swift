@@ -112,6 +112,15 @@ struct StoreDifferentialTests {
         // which these are not): the comparison is not between two empty answers.
         let found = reference.filter { !$0.1.hasSuffix("#0") && !$0.1.hasSuffix(" 0") && !$0.0.hasSuffix(" count") }
         #expect(found.count >= 25, "\(found.map(\.0))")
+        // The token filters narrow: a phrase of the Apache sample's lines is read from its 9 batches alone, a word of
+        // none from no batch, a prefix from all 27.
+        var rare = EventQuery()
+        rare.match = "\"mod_jk child\""
+        #expect(try await postgres.candidateBatches(rare) == 9)
+        rare.match = "zzqqxv"
+        #expect(try await postgres.candidateBatches(rare) == 0)
+        rare.match = "x*"
+        #expect(try await postgres.candidateBatches(rare) == 27)
         postgres.close()
         await database.drop()
     }

@@ -1,11 +1,13 @@
+import FlightlogWire
 import GRDB
+import GRDBSQLite
 import Synchronization
 
 /// SQLite's `unicode61` tokenizer, the full-text index's, outside any index: the tokens it finds in a line as FTS5
-/// stores them (case folded, diacritics removed). A store without FTS5 (PostgreSQL) keeps each batch's distinct
-/// tokens to find the batches a `--match` can match, and confirms the events there with FTS5 itself
-/// (``EventRecordFilter``). Used by one task at a time: a store hands them out from a pool (``LineTokenizerPool``),
-/// which is what the unchecked `Sendable` promises.
+/// stores them (case folded, diacritics removed). A store without FTS5 (PostgreSQL) keeps a Bloom filter of each
+/// batch's line tokens (``TokenBloom``) to find the batches a `--match` can match, and confirms the events there
+/// with FTS5 itself (``EventRecordFilter``). Used by one task at a time: a store hands them out from a pool
+/// (``LineTokenizerPool``), which is what the unchecked `Sendable` promises.
 public final class LineTokenizer: @unchecked Sendable {
     /// The in-memory connection the tokenizer belongs to (it lives as long as the connection).
     private let queue: DatabaseQueue
@@ -21,15 +23,104 @@ public final class LineTokenizer: @unchecked Sendable {
         }
     }
 
-    /// Adds the tokens of `line` (decoded as the indexer decodes it) to `tokens`.
-    public func addTokens(of line: some Collection<UInt8>, to tokens: inout Set<String>) {
-        let text = String(decoding: line, as: UTF8.self)
-        for (token, _) in (try? self.tokenizer.tokenize(document: text)) ?? [] { tokens.insert(token) }
+    /// Adds the ``TokenBloom/hash(_:)`` of each token of `line` (as the indexer decodes it) to `hashes`. ASCII is
+    /// tokenized here (unicode61 keeps runs of ASCII letters and digits, letters folded to lower case); anything
+    /// else through SQLite's tokenizer, its tokens hashed in its callback (no `String` per token): ~0.3 µs for a
+    /// 200-byte line instead of ~12 µs through GRDB's `tokenize(document:)`.
+    public func addTokenHashes(of line: UnsafeBufferPointer<UInt8>, to hashes: inout Set<UInt64>) {
+        if UTF8Text.isASCII(line) {
+            var hash = TokenBloom.offsetBasis
+            var inToken = false
+            for byte in line {
+                let folded = byte | 0x20
+                if (folded >= 0x61 && folded <= 0x7A) || (byte >= 0x30 && byte <= 0x39) {
+                    hash = TokenBloom.step(hash, (byte >= 0x41 && byte <= 0x5A) ? folded : byte)
+                    inToken = true
+                } else if inToken {
+                    hashes.insert(hash)
+                    hash = TokenBloom.offsetBasis
+                    inToken = false
+                }
+            }
+            if inToken { hashes.insert(hash) }
+            return
+        }
+        // The indexer indexes the line decoded as UTF-8, invalid bytes replaced.
+        var text = String(decoding: line, as: UTF8.self)
+        text.withUTF8 { bytes in
+            withUnsafeMutablePointer(to: &hashes) { context in
+                _ = bytes.withMemoryRebound(to: CChar.self) { chars in
+                    self.tokenizer.tokenize(
+                        context: UnsafeMutableRawPointer(context),
+                        tokenization: .document,
+                        pText: chars.baseAddress,
+                        nText: CInt(chars.count),
+                        tokenCallback: { context, _, token, length, _, _ in
+                            guard let context, let token else { return SQLITE_OK }
+                            let hashes = context.assumingMemoryBound(to: Set<UInt64>.self)
+                            let bytes = UnsafeRawBufferPointer(start: token, count: Int(max(0, length)))
+                            hashes.pointee.insert(TokenBloom.hash(bytes))
+                            return SQLITE_OK
+                        }
+                    )
+                }
+            }
+        }
     }
 
     /// The tokens of a phrase or bareword of an FTS5 query.
     func queryTokens(_ text: String) -> [String] {
         ((try? self.tokenizer.tokenize(query: text)) ?? []).map(\.token)
+    }
+}
+
+/// A Bloom filter of a batch's line tokens: ten bits a distinct token, seven of them set for each (about one false
+/// positive in a hundred for a token the batch does not have, and never a false negative). PostgreSQL keeps one
+/// per batch (`batches.token_bloom`) and tests it with `get_bit`, whose bit `n` is bit `n % 8` (from the least
+/// significant) of byte `n / 8`; a token's bits are `(h1 + i × h2) mod m` for `i` in 0..<7, from its FNV-1a hash.
+public enum TokenBloom {
+    public static let bitsPerToken = 10
+    public static let probes = 7
+    static let offsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
+    static let prime: UInt64 = 0x0000_0100_0000_01b3
+
+    @inline(__always)
+    static func step(_ hash: UInt64, _ byte: UInt8) -> UInt64 { (hash ^ UInt64(byte)) &* Self.prime }
+
+    /// FNV-1a of a token's bytes as FTS5 holds it.
+    public static func hash(_ bytes: some Sequence<UInt8>) -> UInt64 {
+        bytes.reduce(Self.offsetBasis) { Self.step($0, $1) }
+    }
+
+    /// The two 31-bit halves the probes are made of (small enough that `h1 + 6 × h2` fits a signed 64-bit integer
+    /// in SQL).
+    public static func halves(_ hash: UInt64) -> (h1: Int64, h2: Int64) {
+        (Int64(hash & 0x7FFF_FFFF), Int64((hash >> 32) & 0x7FFF_FFFF) | 1)
+    }
+
+    /// The filter of `hashes`: at least 64 bits, a whole number of bytes.
+    public static func make(_ hashes: Set<UInt64>) -> [UInt8] {
+        let bits = max(64, (hashes.count * Self.bitsPerToken + 7) / 8 * 8)
+        var filter = [UInt8](repeating: 0, count: bits / 8)
+        for hash in hashes {
+            let (h1, h2) = Self.halves(hash)
+            for probe in 0..<Int64(Self.probes) {
+                let bit = Int((h1 + probe * h2) % Int64(bits))
+                filter[bit / 8] |= 1 << UInt8(bit % 8)
+            }
+        }
+        return filter
+    }
+
+    /// Whether `filter` may hold the token of `hash` (false: it certainly does not).
+    public static func mayContain(_ filter: [UInt8], _ hash: UInt64) -> Bool {
+        let bits = Int64(filter.count * 8)
+        guard bits > 0 else { return false }
+        let (h1, h2) = Self.halves(hash)
+        return (0..<Int64(Self.probes)).allSatisfy { probe in
+            let bit = Int((h1 + probe * h2) % bits)
+            return filter[bit / 8] & (1 << UInt8(bit % 8)) != 0
+        }
     }
 }
 

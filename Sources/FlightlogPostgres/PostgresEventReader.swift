@@ -24,7 +24,7 @@ public final class PostgresEventReader: EventReading {
         let pipe = ChunkPipe(depth: 4)
         let store = self.store
         let filtered = !filter.passesEverything
-        Task {
+        Task.detached {
             var credits = pipe.credits.makeAsyncIterator()
             do {
                 try await store.streamEvents(query, filtered: filtered) { chunk in
@@ -127,7 +127,8 @@ public final class PostgresEventReader: EventReading {
 public enum Blocking {
     public static func run<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
         let outcome = Outcome<T>()
-        Task {
+        // Detached: never on the executor the caller prefers (``onOwnExecutor(_:)``'s thread, which it blocks).
+        Task.detached {
             do {
                 outcome.set(.success(try await operation()))
             } catch {
@@ -152,6 +153,13 @@ public enum Blocking {
             thread.stackSize = 8 << 20
             thread.start()
         }
+    }
+
+    /// Runs async `body` with its code on a thread of its own (a task executor preference), where the synchronous
+    /// reads it makes through ``PostgresEventReader`` may block: what `export` does, whose bundle writer is async
+    /// and reads events synchronously.
+    public static func onOwnExecutor<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(OwnThreadExecutor()) { try await body() }
     }
 
     private final class Outcome<T: Sendable>: Sendable {
@@ -236,5 +244,16 @@ final class ChunkPipe: Sendable {
         self.state.withLock { $0.closed = true }
         self.creditor.finish()
         while (try? self.receive()) ?? nil != nil {}
+    }
+}
+
+/// Runs jobs on a serial dispatch queue of its own: libdispatch gives such a queue a thread even while the cooperative
+/// pool's are busy or blocked.
+private final class OwnThreadExecutor: TaskExecutor {
+    private let queue = DispatchQueue(label: "flightlog-blocking-reader")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        self.queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -99,6 +99,7 @@ public enum SigmaText {
     /// Whether `value` satisfies `modifier` with `text` (a Sigma value with wildcards, a network, a number); `re` and
     /// `fieldref` need more than two texts and answer false here (see ``SigmaEvaluator``).
     public static func matches(_ value: String, _ modifier: SigmaModifier, _ text: String) -> Bool {
+        if let answer = Self.matchesASCII(value, modifier, text) { return answer }
         let tokens: [Token] = modifier.comparesText ? Self.tokens(text) : []
         switch modifier {
         case .equals: return Self.matches(value, tokens)
@@ -108,6 +109,51 @@ public enum SigmaText {
         case .cidr: return Self.isAddress(value, in: text)
         case .gt, .gte, .lt, .lte: return Self.compares(value, modifier, text)
         case .re, .fieldref: return false
+        }
+    }
+}
+
+// MARK: - ASCII without wildcards
+
+extension SigmaText {
+    /// The answer of ``matches(_:_:_:)-(String,SigmaModifier,String)`` when both texts are ASCII and `text` has no
+    /// wildcard or escape, found on the bytes (letters folded as they are compared), without folding either text
+    /// into scalars first: a hunt on the PostgreSQL store runs every keyword of every rule on every line, and that
+    /// took ~2 µs a comparison. Nil otherwise (a non-ASCII character may fold to an ASCII one: `K`, the Kelvin sign).
+    static func matchesASCII(_ value: String, _ modifier: SigmaModifier, _ text: String) -> Bool? {
+        guard [.equals, .contains, .startswith, .endswith].contains(modifier) else { return nil }
+        var pattern = text
+        var subject = value
+        return pattern.withUTF8 { needle -> Bool? in
+            guard
+                needle.allSatisfy({
+                    $0 < 0x80 && $0 != UInt8(ascii: "*") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "\\")
+                })
+            else { return nil }
+            return subject.withUTF8 { haystack -> Bool? in
+                guard haystack.allSatisfy({ $0 < 0x80 }) else { return nil }
+                @inline(__always) func fold(_ byte: UInt8) -> UInt8 {
+                    byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                }
+                func same(at start: Int) -> Bool {
+                    for index in 0..<needle.count where fold(haystack[start + index]) != fold(needle[index]) {
+                        return false
+                    }
+                    return true
+                }
+                switch modifier {
+                case .equals: return haystack.count == needle.count && same(at: 0)
+                case .startswith: return haystack.count >= needle.count && same(at: 0)
+                case .endswith: return haystack.count >= needle.count && same(at: haystack.count - needle.count)
+                default:
+                    guard needle.count <= haystack.count else { return false }
+                    guard let first = needle.first.map(fold) else { return true }
+                    for start in 0...(haystack.count - needle.count) where fold(haystack[start]) == first {
+                        if same(at: start) { return true }
+                    }
+                    return false
+                }
+            }
         }
     }
 }

@@ -73,6 +73,50 @@ struct InvestigatorCommandTests {
             #expect(onPostgres.stdout == onSQLite.stdout, "\(command)")
             #expect(!onSQLite.stdout.isEmpty || onSQLite.status != 0, "\(command)")
         }
+        // export: the same events and signed batches in both bundles, each proved against a checkpoint signed now with
+        // the site key on its own store, and each verifying offline.
+        let siteKey = scratch.file("site.key")
+        _ = try AggregatorKeyFile.loadOrCreate(siteKey)
+        var bundles: [String] = []
+        for (name, storeArguments) in [("sqlite", ["--db", path]), ("postgres", ["--store", url])] {
+            let bundle = scratch.file("bundle-\(name)")
+            let export = try await Subprocess.runAsync(
+                flightlog,
+                [
+                    "export", "--match", "Failed password", "--out", bundle, "--aggregator-key", siteKey, "--rules",
+                    rules,
+                ]
+                    + storeArguments
+            )
+            #expect(export.status == 0, "\(name): \(export.stdout)\(export.stderr)")
+            #expect(export.stdout.contains("(signed now)"), "\(name): \(export.stdout)")
+            let verify = try await Subprocess.runAsync(
+                flightlog,
+                ["verify", "--bundle", bundle, "--aggregator-key", siteKey + ".pub"]
+            )
+            #expect(verify.status == 0, "\(name): \(verify.stdout)\(verify.stderr)")
+            bundles.append(bundle)
+        }
+        let files = { (bundle: String) in
+            (try? FileManager.default.contentsOfDirectory(atPath: bundle + "/batches"))?.sorted() ?? []
+        }
+        #expect(!files(bundles[0]).isEmpty && files(bundles[0]) == files(bundles[1]))
+        for file in ["events.jsonl"] + files(bundles[0]).map({ "batches/" + $0 }) {
+            #expect(
+                FileManager.default.contents(atPath: bundles[0] + "/" + file)
+                    == FileManager.default.contents(atPath: bundles[1] + "/" + file),
+                "\(file)"
+            )
+        }
+        let reportAlone = try await Subprocess.runAsync(
+            flightlog,
+            ["export", "--store", url, "--html", scratch.file("alone.html"), "--host", "ws-0"]
+        )
+        #expect(reportAlone.status == 0, "\(reportAlone.stderr)")
+        #expect(FileManager.default.fileExists(atPath: scratch.file("alone.html")))
+        let keyless = try await Subprocess.runAsync(flightlog, ["export", "--store", url, "--out", scratch.file("x")])
+        #expect(keyless.status != 0 && keyless.stderr.contains("--store needs --aggregator-key"), "\(keyless.stderr)")
+
         // What a bad expression says is FTS5's own, on both.
         let bad = try await Subprocess.runAsync(flightlog, ["query", "--match", "AND AND", "--store", url])
         #expect(bad.status == 2 && bad.stderr.contains("syntax error"), "\(bad.stderr)")
@@ -80,6 +124,7 @@ struct InvestigatorCommandTests {
         defer { postgres.close() }
         let commandsAudited = try await postgres.auditEntries().map(\.command)
         #expect(commandsAudited.filter { $0 == "query" }.count == 8, "\(commandsAudited)")
+        #expect(commandsAudited.filter { $0 == "export" }.count == 2, "\(commandsAudited)")
         #expect(commandsAudited.contains("hunt") && commandsAudited.contains("stats"), "\(commandsAudited)")
         // The correlations found something to compare.
         let hunt = try await Subprocess.runAsync(

@@ -14,7 +14,7 @@ enum EvidenceExporter {
     /// them). Throws ``StoreError/cannotExport(_:)`` when no checkpoint can be had, or when the stored tree does not
     /// lead to the checkpoint's root; the directory then holds an incomplete bundle without manifest.json.
     static func export(
-        store: SQLiteStore,
+        store: some BundleSource,
         query: EventQuery,
         to directory: String,
         checkpointKey: BundleCheckpointKey?,
@@ -215,7 +215,7 @@ enum EvidenceExporter {
     /// `size` leaves, else a fresh one; nil only when nothing needs covering and no checkpoint exists.
     private static func checkpoint(
         covering size: UInt64,
-        store: SQLiteStore,
+        store: some BundleSource,
         key: BundleCheckpointKey?
     ) async throws -> (signed: SignedCheckpoint, fresh: Bool)? {
         guard let key else {
@@ -258,7 +258,7 @@ enum EvidenceExporter {
     private static func proof(
         of batch: BundledBatch,
         against checkpoint: Checkpoint,
-        store: SQLiteStore
+        store: some BundleSource
     ) async throws -> InclusionProof {
         let what = "batch \(batch.batch.agent) epoch \(batch.batch.epoch) seq \(batch.batch.sequence)"
         guard let proof = try await store.inclusionProof(batchID: batch.id, treeSize: checkpoint.size) else {

@@ -4,8 +4,8 @@ import FlightlogWire
 import Foundation
 import GRDB
 
-extension SQLiteStore {
-    func exportBatch(id: Int64) throws -> ExportedBatch? {
+extension SQLiteStore: BundleSource {
+    package func exportBatch(id: Int64) throws -> ExportedBatch? {
         try self.pool.read { db in
             guard
                 let row = try Row.fetchOne(
@@ -31,7 +31,7 @@ extension SQLiteStore {
         }
     }
 
-    func exportAgents(ids: Set<Int64>) throws -> [AgentRecord] {
+    package func exportAgents(ids: Set<Int64>) throws -> [AgentRecord] {
         try self.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM agents ORDER BY name").compactMap { try AgentRecord(row: $0) }
                 .filter { ids.contains($0.id) }
@@ -40,7 +40,9 @@ extension SQLiteStore {
 
     /// The keys an agent held before its current one (oldest first: raw key, from, until, how) and its rotation
     /// records, for keys.json.
-    func exportKeyHistory(agentID: Int64) throws -> (keys: [(Bytes32, Int64, Int64?, String)], rotations: [[UInt8]]) {
+    package func exportKeyHistory(
+        agentID: Int64
+    ) throws -> (keys: [(Bytes32, Int64, Int64?, String)], rotations: [[UInt8]]) {
         try self.pool.read { db in
             guard try db.tableExists("agent_keys") else { return ([], []) }
             let keys = try Row.fetchAll(

@@ -11,7 +11,7 @@ enum ReportGatherer {
     /// The report of `query`; `custody` as the exporter knows it (nil: a report written alone, custody read from the
     /// store).
     static func report(
-        store: SQLiteStore,
+        store: some BundleSource,
         query: EventQuery,
         options: ReportOptions,
         custody: IncidentReport.Custody?,
@@ -111,7 +111,7 @@ enum ReportGatherer {
 
     /// Events per host in buckets over `start`…`end` (`flightlog stats --by host`), at most the limit's bars.
     private static func chart(
-        store: SQLiteStore,
+        store: some BundleSource,
         query: EventQuery,
         start: Int64?,
         end: Int64?,
@@ -152,7 +152,7 @@ enum ReportGatherer {
     /// Runs each rule as `flightlog hunt` does, over the selection: its count, its first events, and the titles of
     /// the rules each shown timeline event matched (in `tags`).
     private static func hunt(
-        store: SQLiteStore,
+        store: some BundleSource,
         query: EventQuery,
         options: ReportOptions,
         shown: Set<Int64>,
@@ -232,7 +232,7 @@ enum ReportGatherer {
     /// Custody as the store holds it, for a report written without a bundle: the selected events' batches, the
     /// agents' keys and the latest stored checkpoint.
     private static func storeCustody(
-        store: SQLiteStore,
+        store: some BundleSource,
         query: EventQuery,
         agents: [AgentRecord],
         options: ReportOptions
@@ -280,9 +280,8 @@ enum ReportGatherer {
         }
     }
 
-    private static func lastVerify(_ store: SQLiteStore) async throws -> String? {
-        guard let run = try await store.verifyRuns().last else { return nil }
-        return "\(Timestamp.rfc3339(run.finishedNanos)): \(run.mode) \(run.scope), \(run.outcome) (\(run.findings) "
-            + "findings over \(run.batches) batches and \(run.events) events)"
+    private static func lastVerify(_ store: some BundleSource) async throws -> String? {
+        try await store.lastVerifyDescription()
     }
+
 }

@@ -9,9 +9,15 @@ extension SQLiteStore {
         try await ReportGatherer.report(store: self, query: query, options: options, custody: nil, now: now)
     }
 
+    package func lastVerifyDescription() async throws -> String? {
+        guard let run = try await self.verifyRuns().last else { return nil }
+        return "\(Timestamp.rfc3339(run.finishedNanos)): \(run.mode) \(run.scope), \(run.outcome) (\(run.findings) "
+            + "findings over \(run.batches) batches and \(run.events) events)"
+    }
+
     /// The signed batches holding the selected events, in the order of their first selected event: agent, place in
     /// the chain, hash, receive time and transparency-log leaf.
-    func reportBatches(_ query: EventQuery) throws -> [IncidentReport.Custody.Batch] {
+    package func reportBatches(_ query: EventQuery) throws -> [IncidentReport.Custody.Batch] {
         try self.readTranslatingErrors(query) { db in
             var unlimited = query
             unlimited.limit = nil

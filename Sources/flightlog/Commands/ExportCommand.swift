@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlightlogEvidence
+import FlightlogPostgres
 import FlightlogSigma
 import FlightlogStore
 import Foundation
@@ -54,6 +55,7 @@ struct ExportCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var store: StoreOptions
     @OptionGroup var filters: EventFilterOptions
 
     @Option(
@@ -114,6 +116,12 @@ struct ExportCommand: AsyncParsableCommand {
                 "pass --out DIR (an evidence bundle, with report.html) or --html FILE (the report alone)"
             )
         }
+        if self.store.store != nil, self.out != nil, self.aggregatorKey == nil, self.checkpoints == nil {
+            throw ValidationError(
+                "--store needs --aggregator-key: the site key the nodes sign checkpoints with (SITE.key signs a fresh "
+                    + "one when needed, SITE.key.pub uses the stored ones), or --checkpoints FILE"
+            )
+        }
     }
 
     func run() async throws {
@@ -140,6 +148,10 @@ struct ExportCommand: AsyncParsableCommand {
             command: ["flightlog"] + Array(CommandLine.arguments.dropFirst()),
             filters: self.describedFilters(query).map { "\($0.0)=\($0.1)" }
         )
+        if self.store.store != nil {
+            try await self.exportFromPostgres(query, report: report)
+            return
+        }
         let store = try Investigation.openStore(db)
         guard let out = self.out else {
             try await self.writeReportAlone(query, store: store, options: report, database: db)
@@ -190,6 +202,11 @@ struct ExportCommand: AsyncParsableCommand {
             count: summary.events,
             outcome: (summary.events > 0 ? "ok" : "no match") + " manifest sha256 \(summary.manifestSHA256)"
         )
+        try self.printSummary(summary, out: out)
+    }
+
+    /// What was exported, the hashes to note; exit 1 when no event was.
+    private func printSummary(_ summary: ExportSummary, out: String) throws {
         Output.line(
             "exported \(summary.events) events from \(summary.batches) signed batches of \(summary.agents) agents to \(out)"
         )
@@ -206,6 +223,26 @@ struct ExportCommand: AsyncParsableCommand {
         if summary.events == 0 { throw ExitCode(1) }
     }
 
+    /// Writes the report to the new file `path`: created exclusively (never over an existing file, even one made
+    /// since the check at the start), synced, hashed, as every file of a bundle is written. Returns its SHA-256.
+    private static func writeReport(_ model: IncidentReport, options: ReportOptions, to path: String) throws -> String {
+        do {
+            let writer = try BufferedWriter(creatingFile: path)
+            writer.write(Array(ReportRenderer(limits: options.limits).render(model).utf8))
+            return try writer.finish() ?? ""
+        } catch {
+            Output.error("cannot write the report to \(path)")
+            throw error
+        }
+    }
+
+    /// What `--html` alone wrote; exit 1 when the report holds no event.
+    private static func printReportAlone(_ model: IncidentReport, path: String, hash: String) throws {
+        Output.line("wrote the report of \(model.totalEvents) events of \(model.agents.count) agents to \(path)")
+        Output.line("report sha256 \(hash) (a view of the store, not evidence: export with --out for a bundle)")
+        if model.totalEvents == 0 { throw ExitCode(1) }
+    }
+
     /// `--html FILE` without `--out`: the report alone, its custody section read from the database.
     private func writeReportAlone(
         _ query: EventQuery,
@@ -220,15 +257,10 @@ struct ExportCommand: AsyncParsableCommand {
         } catch {
             try Investigation.fail("export", database: database, error)
         }
-        // Created exclusively (never over an existing file, even one made since the check above), synced, hashed:
-        // as every file of a bundle is written.
         let hash: String
         do {
-            let writer = try BufferedWriter(creatingFile: path)
-            writer.write(Array(ReportRenderer(limits: options.limits).render(model).utf8))
-            hash = try writer.finish() ?? ""
+            hash = try Self.writeReport(model, options: options, to: path)
         } catch {
-            Output.error("cannot write the report to \(path)")
             try Investigation.fail("export", database: database, error)
         }
         try Investigation.audit(
@@ -237,15 +269,25 @@ struct ExportCommand: AsyncParsableCommand {
             count: model.totalEvents,
             outcome: (model.totalEvents > 0 ? "ok" : "no match") + " report sha256 \(hash)"
         )
-        Output.line("wrote the report of \(model.totalEvents) events of \(model.agents.count) agents to \(path)")
-        Output.line("report sha256 \(hash) (a view of the database, not evidence: export with --out for a bundle)")
-        if model.totalEvents == 0 { throw ExitCode(1) }
+        try Self.printReportAlone(model, path: path, hash: hash)
     }
 
     /// The aggregator key as this user can reach it: the private key signs a fresh checkpoint when needed (never
     /// created here: a new key would sign checkpoints nobody trusts); the verifier key only lets stored ones be used.
     private func checkpointKey(database: String) throws(ExitCode) -> BundleCheckpointKey? {
-        var key = try self.aggregatorCheckpointKey(database: database)
+        try self.checkpointKey(defaultPath: AggregatorKeyFile.defaultPath(database: database)) { signer in
+            let store = try Storage.open(path: database, onDamagedIndex: .leaveOut)
+            return try await store.makeCheckpoint(signer: signer, atNanos: nowNanos())
+        }
+    }
+
+    /// ``checkpointKey(database:)`` for a key at `--aggregator-key` (else `defaultPath`), signing a fresh checkpoint
+    /// with `sign` when its private key is readable.
+    private func checkpointKey(
+        defaultPath: String,
+        sign: @escaping @Sendable (CheckpointSigner) async throws -> SignedCheckpoint?
+    ) throws(ExitCode) -> BundleCheckpointKey? {
+        var key = try self.aggregatorCheckpointKey(defaultPath: defaultPath, sign: sign)
         if let path = self.checkpoints {
             guard let data = FileManager.default.contents(atPath: path) else {
                 Output.error("cannot read checkpoints file \(path)")
@@ -259,12 +301,14 @@ struct ExportCommand: AsyncParsableCommand {
         return key
     }
 
-    private func aggregatorCheckpointKey(database: String) throws(ExitCode) -> BundleCheckpointKey? {
-        let path = self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: database)
+    private func aggregatorCheckpointKey(
+        defaultPath: String,
+        sign: @escaping @Sendable (CheckpointSigner) async throws -> SignedCheckpoint?
+    ) throws(ExitCode) -> BundleCheckpointKey? {
+        let path = self.aggregatorKey ?? defaultPath
         if FileManager.default.isReadableFile(atPath: path), let signer = try? AggregatorKeyFile.load(path) {
             return BundleCheckpointKey(verifier: signer.verifier) {
-                let store = try Storage.open(path: database, onDamagedIndex: .leaveOut)
-                guard let signed = try await store.makeCheckpoint(signer: signer, atNanos: nowNanos()) else {
+                guard let signed = try await sign(signer) else {
                     throw StoreError.cannotExport("no checkpoint was made")
                 }
                 return signed
@@ -280,6 +324,82 @@ struct ExportCommand: AsyncParsableCommand {
             }
             return nil
         }
+    }
+
+    /// `--store`: the same bundle and report from a PostgreSQL store (read from `--read-replica` when given; a fresh
+    /// checkpoint is signed on the primary), written off the cooperative pool, since the store's reader blocks.
+    private func exportFromPostgres(_ query: EventQuery, report: ReportOptions) async throws {
+        guard let primary = try await self.store.openPostgres() else { return }
+        defer { primary.close() }
+        let replica = try await self.store.openReplica()
+        defer { replica?.close() }
+        let reader = PostgresEventReader(replica ?? primary)
+        let audit = { (count: Int?, outcome: String) async throws(ExitCode) in
+            try await Investigation.audit("export", on: primary, count: count, outcome: outcome)
+        }
+        func fail(_ error: any Error) async throws -> Never {
+            Output.error("\(error)")
+            try? await audit(nil, "error: \(error)")
+            throw ExitCode(2)
+        }
+        guard let out = self.out else {
+            guard let path = self.html else { return }
+            let model: IncidentReport
+            do {
+                model = try await Blocking.onOwnExecutor {
+                    try await EvidenceBundles.report(from: reader, query, options: report, now: nowNanos())
+                }
+            } catch {
+                try await fail(error)
+            }
+            let hash: String
+            do { hash = try Self.writeReport(model, options: report, to: path) } catch { try await fail(error) }
+            try await audit(model.totalEvents, (model.totalEvents > 0 ? "ok" : "no match") + " report sha256 \(hash)")
+            try Self.printReportAlone(model, path: path, hash: hash)
+            return
+        }
+        let checkpointKey = try self.checkpointKey(defaultPath: "") { signer in
+            try await primary.makeCheckpoint(signer: signer, atNanos: nowNanos())
+        }
+        let summary: ExportSummary
+        do {
+            let filters = self.describedFilters(query)
+            summary = try await Blocking.onOwnExecutor {
+                try await EvidenceBundles.export(
+                    from: reader,
+                    query,
+                    to: out,
+                    checkpointKey: checkpointKey,
+                    who: report.who,
+                    command: report.command,
+                    filters: filters,
+                    report: report,
+                    now: nowNanos()
+                )
+            }
+        } catch {
+            if case .cannotExport? = error as? StoreError {
+                Output.error(
+                    "\(out) holds an incomplete bundle (no manifest.json): remove it. Then pass --aggregator-key with the "
+                        + "site's private key (SITE.key, to sign a checkpoint on the store) or --checkpoints FILE, and "
+                        + "export again."
+                )
+            }
+            try await fail(error)
+        }
+        if let html = self.html {
+            do {
+                try FileManager.default.copyItem(atPath: out + "/" + BundleFormat.reportFile, toPath: html)
+            } catch {
+                Output.error("cannot write the report to \(html): \(error.localizedDescription)")
+                try await fail(error)
+            }
+        }
+        try await audit(
+            summary.events,
+            (summary.events > 0 ? "ok" : "no match") + " manifest sha256 \(summary.manifestSHA256)"
+        )
+        try self.printSummary(summary, out: out)
     }
 
     private func describedFilters(_ query: EventQuery) -> [(String, String)] {

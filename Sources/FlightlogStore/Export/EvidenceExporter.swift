@@ -8,12 +8,12 @@ import GRDB
 /// public keys, a signed checkpoint of the aggregator's transparency log with its verifier key, a manifest of
 /// SHA-256 hashes and inclusion proofs, and a README, so that a recipient can check it offline with
 /// ``BundleVerifier``.
-enum EvidenceExporter {
+package enum EvidenceExporter {
     /// Exports what `query` selects into the new (or empty) directory `directory`, with inclusion proofs of its
     /// batches against the latest checkpoint signed by `checkpointKey` (or a fresh one when that does not cover
     /// them). Throws ``StoreError/cannotExport(_:)`` when no checkpoint can be had, or when the stored tree does not
     /// lead to the checkpoint's root; the directory then holds an incomplete bundle without manifest.json.
-    static func export(
+    package static func export(
         store: some BundleSource,
         query: EventQuery,
         to directory: String,

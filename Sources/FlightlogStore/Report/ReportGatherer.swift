@@ -1,4 +1,4 @@
-import FlightlogEvidence
+package import FlightlogEvidence
 import FlightlogSigma
 import FlightlogWire
 import Foundation
@@ -7,10 +7,10 @@ import GRDB
 /// Fills an ``IncidentReport`` from the store for what an export selects, with the store's own timeline, stats and
 /// hunt logic: the markers of `flightlog timeline`, the host buckets of `flightlog stats`, the rules as `flightlog
 /// hunt` runs them. Reads only what the page shows (``ReportLimits``) plus counts, so a large selection stays cheap.
-enum ReportGatherer {
+package enum ReportGatherer {
     /// The report of `query`; `custody` as the exporter knows it (nil: a report written alone, custody read from the
     /// store).
-    static func report(
+    package static func report(
         store: some BundleSource,
         query: EventQuery,
         options: ReportOptions,

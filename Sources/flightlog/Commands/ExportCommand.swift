@@ -347,7 +347,13 @@ struct ExportCommand: AsyncParsableCommand {
             let model: IncidentReport
             do {
                 model = try await Blocking.onOwnExecutor {
-                    try await EvidenceBundles.report(from: reader, query, options: report, now: nowNanos())
+                    try await ReportGatherer.report(
+                        store: reader,
+                        query: query,
+                        options: report,
+                        custody: nil,
+                        now: nowNanos()
+                    )
                 }
             } catch {
                 try await fail(error)
@@ -365,9 +371,9 @@ struct ExportCommand: AsyncParsableCommand {
         do {
             let filters = self.describedFilters(query)
             summary = try await Blocking.onOwnExecutor {
-                try await EvidenceBundles.export(
-                    from: reader,
-                    query,
+                try await EvidenceExporter.export(
+                    store: reader,
+                    query: query,
                     to: out,
                     checkpointKey: checkpointKey,
                     who: report.who,

@@ -22,7 +22,8 @@ extension PostgresStore {
     private func verifyInSnapshot(_ options: VerifyOptions) async throws(StoreError) -> VerifyReport {
         let started = WallClock.nowNanos()
         var state = VerifyState()
-        let agents = try await self.verificationAgents()
+        let (agents, agentFindings) = try await self.verificationAgents()
+        state.findings += agentFindings
         let total = try await self.counts().batches
         var afterID: (agent: Int64, epoch: Int64, seq: Int64) = (Int64.min, Int64.min, Int64.min)
         let page = 200
@@ -82,20 +83,51 @@ extension PostgresStore {
         var defect: String?
     }
 
-    private func verificationAgents() async throws(StoreError) -> [Int64: VerifiedAgent] {
+    /// Every agent with the keys it held, and what is wrong with them, as the SQLite store's checker finds it: an
+    /// enrolled key that is not an Ed25519 key or whose id is not its SHA-256, a history key likewise, and an enrolled
+    /// key that is not the history's current one (a key replaced outside enrolment and rotation: neither is then
+    /// trusted, and the batches under them are reported `unknown_key`).
+    private func verificationAgents() async throws(StoreError) -> ([Int64: VerifiedAgent], [VerifyFinding]) {
         try await self.connection { connection in
             var agents: [Int64: VerifiedAgent] = [:]
+            var enrolledKeys: [Int64: (raw: Data, keyID: Data)] = [:]
+            var findings: [VerifyFinding] = []
             let rows = try await connection.query(
-                "SELECT id, name, enrolled_ns, revoked_ns FROM agents",
+                "SELECT id, name, enrolled_ns, revoked_ns, public_key, key_id FROM agents",
                 logger: self.logger
             )
-            for try await (id, name, enrolled, revoked) in rows.decode((Int64, String, Int64, Int64?).self) {
+            for try await (id, name, enrolled, revoked, raw, keyID) in rows.decode(
+                (Int64, String, Int64, Int64?, Data, Data).self
+            ) {
                 agents[id] = VerifiedAgent(name: name, enrolledNanos: enrolled, revokedNanos: revoked, keys: [:])
+                enrolledKeys[id] = (raw, keyID)
+                guard raw.count == 32, let key = try? Ed25519.publicKey(raw) else {
+                    findings.append(
+                        VerifyFinding(
+                            .agentKeyAltered,
+                            agent: name,
+                            agentID: id,
+                            "stored public key is not an Ed25519 key"
+                        )
+                    )
+                    continue
+                }
+                if Bytes32(data: keyID) != KeyID.of(key) {
+                    findings.append(
+                        VerifyFinding(
+                            .agentKeyAltered,
+                            agent: name,
+                            agentID: id,
+                            "stored key id is not SHA-256 of the stored public key"
+                        )
+                    )
+                }
             }
             let keys = try await connection.query(
                 "SELECT agent_id, public_key, key_id, from_ns, until_ns FROM agent_keys",
                 logger: self.logger
             )
+            var open: [Int64: [Bytes32]] = [:]
             for try await (agentID, raw, keyID, from, until) in keys.decode((Int64, Data, Data, Int64, Int64?).self) {
                 guard let keyID = Bytes32(data: keyID) else { continue }
                 var held = HeldKey(publicKey: nil, fromNanos: from, untilNanos: until)
@@ -106,9 +138,37 @@ extension PostgresStore {
                 } catch {
                     held.defect = "\(error)"
                 }
+                if held.defect != nil {
+                    findings.append(
+                        VerifyFinding(
+                            .agentKeyAltered,
+                            agent: agents[agentID]?.name,
+                            agentID: agentID,
+                            "a key in the agent's key history is not an Ed25519 key, or its key id is not its SHA-256"
+                        )
+                    )
+                }
+                if until == nil { open[agentID, default: []].append(keyID) }
                 agents[agentID]?.keys[keyID] = held
             }
-            return agents
+            // The history's open key must be the enrolled one.
+            for (id, agent) in agents {
+                let current = open[id] ?? []
+                let enrolled = enrolledKeys[id].flatMap { Bytes32(data: $0.keyID) }
+                if !current.isEmpty, current.count != 1 || current.first != enrolled {
+                    findings.append(
+                        VerifyFinding(
+                            .agentKeyAltered,
+                            agent: agent.name,
+                            agentID: id,
+                            "the enrolled key is not the current key of the agent's key history: a key was replaced "
+                                + "outside enrolment and rotation"
+                        )
+                    )
+                    for keyID in current { agents[id]?.keys[keyID] = nil }
+                }
+            }
+            return (agents, findings)
         }
     }
 
@@ -354,7 +414,9 @@ extension PostgresStore {
             level = next
             height += 1
         }
-        // Checkpoints: each parses, is signed by the site key, and names the root the leaves give at its size.
+        // Checkpoints, stored and external (`--checkpoints FILE`): each parses, is signed by the site key, and names
+        // the root the leaves give at its size.
+        var claims: [(source: String, signed: SignedCheckpoint)] = []
         for checkpoint in checkpoints {
             state.checkpointsChecked += 1
             guard let signed = try? SignedCheckpoint(note: checkpoint.note) else {
@@ -366,25 +428,61 @@ extension PostgresStore {
             {
                 state.report(.checkpointMalformed, "checkpoint \(checkpoint.id): its row disagrees with its note")
             }
+            claims.append(("checkpoint \(checkpoint.id)", signed))
+        }
+        for (number, parsed) in options.externalCheckpoints.enumerated() {
+            switch parsed {
+            case .failure(let error): state.report(.checkpointMalformed, "external checkpoint #\(number + 1): \(error)")
+            case .success(let signed):
+                state.checkpointsChecked += 1
+                claims.append(("external checkpoint #\(number + 1)", signed))
+            }
+        }
+        var covered = 0
+        for (source, signed) in claims {
             if let verifier = options.verifier {
                 do {
                     try signed.verify(verifier)
                 } catch {
-                    state.report(.checkpointBadSignature, "checkpoint \(checkpoint.id): \(error)")
+                    state.report(.checkpointBadSignature, "\(source): \(error)")
+                    continue
                 }
             }
             let checkpointSize = Int(signed.checkpoint.size)
             guard checkpointSize <= leafHashes.count else {
                 state.report(
                     .checkpointInconsistent,
-                    "checkpoint \(checkpoint.id) covers \(checkpointSize) leaves, the tree has \(leafHashes.count)"
+                    "\(source) covers \(checkpointSize) leaves, the tree has \(leafHashes.count)"
                 )
                 continue
             }
             if MerkleTree.root(Array(leafHashes.prefix(checkpointSize))) != signed.checkpoint.rootHash {
                 state.report(
                     .checkpointInconsistent,
-                    "checkpoint \(checkpoint.id) signed a root of \(checkpointSize) leaves that the stored batches do not give"
+                    "\(source) signed a root of \(checkpointSize) leaves that the stored batches do not give"
+                )
+                continue
+            }
+            covered = max(covered, checkpointSize)
+        }
+        // Leaves no checkpoint covers long after they were stored: serve signs every few minutes, so a long gap
+        // means checkpoints were deleted, or the signing stopped.
+        if covered < leafHashes.count {
+            let received = try await self.connection { connection in
+                try await connection.all(
+                    """
+                    SELECT b.received_ns FROM merkle_leaves l JOIN batches b ON b.id = l.batch_id
+                    WHERE l.leaf_index = \(Int64(covered))
+                    """,
+                    Int64.self,
+                    logger: self.logger
+                ).first
+            }
+            if let received, options.nowNanos.subtractingSaturating(received) > options.checkpointGraceNanos {
+                state.report(
+                    .checkpointMissing,
+                    "leaves \(covered)…\(leafHashes.count - 1) are in no signed checkpoint, the first received "
+                        + Timestamp.rfc3339(received)
                 )
             }
         }

@@ -144,7 +144,7 @@ struct VerifyCommand: AsyncParsableCommand {
         if self.store.store != nil {
             let sqliteOnly = [
                 ("--db", self.db != nil), ("--bundle", self.bundle != nil), ("--incremental", self.incremental),
-                ("--deep", self.deep), ("--history", self.history), ("--checkpoints", self.checkpoints != nil),
+                ("--deep", self.deep), ("--history", self.history),
             ].filter(\.1).map(\.0)
             if !sqliteOnly.isEmpty {
                 throw ValidationError(
@@ -195,18 +195,7 @@ struct VerifyCommand: AsyncParsableCommand {
             try await self.printHistory(store)
             return
         }
-        var external: [Result<SignedCheckpoint, EvidenceError>] = []
-        if let path = self.checkpoints {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                Output.error("cannot read checkpoints file \(path)")
-                throw ExitCode(2)
-            }
-            external = SignedCheckpoint.parseFile(String(decoding: data, as: UTF8.self))
-            if external.isEmpty {
-                Output.error("\(path) holds no checkpoint")
-                throw ExitCode(2)
-            }
-        }
+        let external = try self.externalCheckpoints()
         let keyPath = self.aggregatorKey ?? AggregatorKeyFile.defaultPath(database: self.database)
         var verifier: CheckpointVerifier?
         do {
@@ -257,11 +246,27 @@ struct VerifyCommand: AsyncParsableCommand {
             mode: .full,
             agentName: self.agent,
             sinceNanos: self.since.flatMap { Self.parseSince($0, now: now) },
+            externalCheckpoints: try self.externalCheckpoints(),
             verifier: verifier,
             nowNanos: now
         )
         if let progress { options.progress = { done, total in progress.update(done, total) } }
         try await self.report(progress: progress) { try await store.verify(options) }
+    }
+
+    /// The checkpoints of `--checkpoints FILE` (none without it); exit 2 when the file cannot be read or holds none.
+    private func externalCheckpoints() throws(ExitCode) -> [Result<SignedCheckpoint, EvidenceError>] {
+        guard let path = self.checkpoints else { return [] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            Output.error("cannot read checkpoints file \(path)")
+            throw ExitCode(2)
+        }
+        let external = SignedCheckpoint.parseFile(String(decoding: data, as: UTF8.self))
+        if external.isEmpty {
+            Output.error("\(path) holds no checkpoint")
+            throw ExitCode(2)
+        }
+        return external
     }
 
     /// Runs `verify`, then prints its report; exit 2 when it could not run, 1 on findings.

@@ -163,6 +163,20 @@ struct ThreeNodeTests {
         )
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         #expect(verify.stdout.contains("verify: clean"), "\(verify.stdout)")
+        // The operator's view of the nodes: each one's batches, adding up to the store's.
+        let status = try await Subprocess.runAsync(
+            try Executables.path("flightlog"),
+            ["status", "--store", url, "--format", "jsonl"]
+        )
+        #expect(status.status == 0, "\(status.stderr)")
+        let statusLines = status.stdout.split(separator: "\n").map(String.init)
+        let nodeLines = statusLines.filter { $0.hasPrefix("{\"type\":\"node\"") }
+        #expect(nodeLines.count >= 2, "\(status.stdout)")
+        let stored = nodeLines.compactMap { line -> Int? in
+            guard let range = line.range(of: "\"batches\":") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(statusLines.last?.contains("\"batches\":\(stored.reduce(0, +)),") == true, "\(status.stdout)")
         await database.drop()
     }
 

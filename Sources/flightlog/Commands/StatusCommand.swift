@@ -1,5 +1,8 @@
 import ArgumentParser
 import FlightlogAggregator
+import FlightlogEvidence
+import FlightlogPostgres
+import FlightlogStore
 import Foundation
 
 struct StatusCommand: AsyncParsableCommand {
@@ -15,13 +18,20 @@ struct StatusCommand: AsyncParsableCommand {
             Exit status: 0 the counters are current (or serve stopped cleanly), 1 serve is gone or its counters are \
             stale (the warning is on standard error), 2 no readable status file.
 
+            With --store postgres://…, the nodes that share that store instead, as the store knows them (each node's \
+            own counters stay in its status file): per node, the batches and events it stored, when it last stored one \
+            and last completed a handshake, and how many agents ship to it now; then the store's totals and its \
+            latest checkpoint.
+
             Examples:
               flightlog status --db /var/lib/flightlog/flightlog.db
+              flightlog status --store postgres://flightlog@db1/flightlog
               flightlog status --status-file /run/flightlog/status.json --format jsonl
             """
     )
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var store: StoreOptions
 
     @Option(
         help: ArgumentHelp(
@@ -35,6 +45,11 @@ struct StatusCommand: AsyncParsableCommand {
     var format: ListFormat = .table
 
     func run() async throws {
+        if let postgres = try await self.store.openPostgres() {
+            defer { postgres.close() }
+            try await self.nodes(postgres)
+            return
+        }
         let path = self.statusFile ?? self.database.db + ".status.json"
         guard let data = FileManager.default.contents(atPath: path) else {
             Output.error("no status file at \(path): is `flightlog serve --db \(self.database.db)` running?")
@@ -59,6 +74,59 @@ struct StatusCommand: AsyncParsableCommand {
         if let warning = Self.warning(status, age: age, alive: Self.isRunning(pid: status.pid)) {
             Output.error(warning)
             throw ExitCode(1)
+        }
+    }
+
+    /// The nodes sharing a PostgreSQL store, and the store's totals.
+    private func nodes(_ store: PostgresStore) async throws {
+        let nodes: [NodeSummary]
+        let counts: (batches: Int, events: Int)
+        let treeSize: UInt64
+        let latest: StoredCheckpoint?
+        do {
+            nodes = try await store.nodeSummaries()
+            counts = try await store.counts()
+            treeSize = try await store.treeSize()
+            latest = try await store.checkpoints().last
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(2)
+        }
+        let now = nowNanos()
+        func ago(_ nanos: Int64?) -> String {
+            nanos.map { DurationText.describe(max(0, now - $0)) + " ago" } ?? "never"
+        }
+        let checkpoint =
+            latest.map {
+                "checkpoint of \($0.signed.checkpoint.size) leaves signed \(ago($0.signedNanos))"
+            } ?? "no checkpoint"
+        switch self.format {
+        case .table:
+            var rows = [["NODE", "BATCHES", "EVENTS", "LAST BATCH", "LAST HANDSHAKE", "AGENTS NOW"]]
+            for node in nodes {
+                rows.append([
+                    node.node, String(node.batches), String(node.events), ago(node.lastBatchNanos),
+                    ago(node.lastHandshakeNanos), String(node.agents),
+                ])
+            }
+            Output.line(Output.table(rows))
+            Output.line(
+                "store: \(counts.batches) batches, \(counts.events) events, log of \(treeSize) leaves, \(checkpoint)"
+            )
+        case .jsonl:
+            for node in nodes {
+                var line: [UInt8] = Array("{\"type\":\"node\",\"node\":".utf8)
+                FieldsJSON.appendString(node.node, to: &line)
+                line +=
+                    (",\"batches\":\(node.batches),\"events\":\(node.events),\"last_batch_ns\":"
+                    + "\(node.lastBatchNanos.map(String.init) ?? "null"),\"last_handshake_ns\":"
+                    + "\(node.lastHandshakeNanos.map(String.init) ?? "null"),\"agents\":\(node.agents)}").utf8
+                Output.line(String(decoding: line, as: UTF8.self))
+            }
+            Output.line(
+                "{\"type\":\"store\",\"batches\":\(counts.batches),\"events\":\(counts.events),\"tree_size\":\(treeSize),"
+                    + "\"checkpoint_size\":\(latest.map { String($0.signed.checkpoint.size) } ?? "null")}"
+            )
         }
     }
 

@@ -7,6 +7,8 @@
 #   scripts/postgres.sh replica DIR a hot standby of the cluster started in DIR (pg_basebackup, streaming, in
 #                                   DIR/replica) on another free port; prints the line that exports
 #                                   FLIGHTLOG_TEST_POSTGRES_REPLICA (its URL; the same password)
+#   scripts/postgres.sh sync DIR    make that standby synchronous (synchronous_standby_names = '*'), once it streams
+#   scripts/postgres.sh failover DIR  stop the primary at once (as a crash) and promote the standby
 #   scripts/postgres.sh stop DIR    stop both (the caller removes DIR)
 #
 # Debian's postgresql package provides initdb and pg_ctl; scripts/deps.sh --tests installs it. initdb refuses to run
@@ -16,7 +18,7 @@ set -euo pipefail
 command="${1:-}"
 dir="${2:-}"
 if [ -z "$command" ] || [ -z "$dir" ]; then
-    echo "usage: scripts/postgres.sh start|replica|stop DIR" >&2
+    echo "usage: scripts/postgres.sh start|replica|sync|failover|stop DIR" >&2
     exit 2
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -83,6 +85,25 @@ replica)
     done
     echo "no free port for the replica after 20 attempts" >&2
     exit 1
+    ;;
+sync)
+    primary=$(cat "$dir/port")
+    sql() {
+        as_owner env PGPASSWORD="$(cat "$dir/password.client")" "$bin/psql" -qtA -h 127.0.0.1 -p "$primary" \
+            -U flightlog -d postgres -c "$1"
+    }
+    sql "ALTER SYSTEM SET synchronous_standby_names = '*'" >/dev/null
+    sql "SELECT pg_reload_conf()" >/dev/null
+    for attempt in $(seq 1 200); do
+        [ "$(sql "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")" = 1 ] && exit 0
+        sleep 0.1
+    done
+    echo "the standby did not become synchronous within 20 s" >&2
+    exit 1
+    ;;
+failover)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1
+    as_owner "$bin/pg_ctl" -D "$dir/replica" -w -t 60 promote >/dev/null
     ;;
 stop)
     [ -d "$dir/replica" ] && as_owner "$bin/pg_ctl" -D "$dir/replica" -m immediate stop >/dev/null 2>&1 || true

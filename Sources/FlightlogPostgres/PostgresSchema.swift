@@ -22,10 +22,29 @@ enum PostgresSchema {
     /// The schema's versions after the first, in order: each script runs once, in the transaction that records it.
     static let migrations: [(version: Int, script: String)] = [
         (1, Self.create), (2, Self.audit), (3, Self.tokens), (4, Self.rotations), (5, Self.eventIDs),
-        (6, Self.tokenBloom),
+        (6, Self.tokenBloom), (7, Self.verifyRuns),
     ]
 
     static var version: Int { Self.migrations.last?.version ?? 0 }
+
+    /// v7: the record of each `verify` run (`verify --history`, a report's "last verify"), as the SQLite store's
+    /// `verify_runs`, with the node or host that ran it.
+    static let verifyRuns = """
+        CREATE TABLE verify_runs (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            started_ns BIGINT NOT NULL,
+            finished_ns BIGINT NOT NULL,
+            mode TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            batches BIGINT NOT NULL,
+            events BIGINT NOT NULL,
+            findings BIGINT NOT NULL,
+            tree_size BIGINT NOT NULL,
+            summary TEXT NOT NULL,
+            host TEXT NOT NULL
+        );
+        """
 
     /// v6: a Bloom filter of each batch's line tokens (``TokenBloom``, as SQLite's `unicode61` tokenizer finds them):
     /// the batches a `--match` can match are those whose filter has every token it needs (``TokenRequirement``); FTS5

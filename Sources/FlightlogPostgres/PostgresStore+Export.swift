@@ -140,8 +140,11 @@ extension PostgresEventReader: BundleSource {
         return try Blocking.run { try await store.reportBatches(ids: batchIDs) }
     }
 
-    /// The PostgreSQL store records no verify runs yet.
-    package func lastVerifyDescription() async throws -> String? { nil }
+    package func lastVerifyDescription() async throws -> String? {
+        guard let run = try await self.store.verifyRuns().last else { return nil }
+        return "\(Timestamp.rfc3339(run.finishedNanos)): \(run.mode) \(run.scope), \(run.outcome) (\(run.findings) "
+            + "findings over \(run.batches) batches and \(run.events) events)"
+    }
 
     // TransparencyStore, through the store.
     public func treeSize() async throws(StoreError) -> UInt64 { try await self.store.treeSize() }

@@ -21,7 +21,7 @@ extension PostgresStore {
         let tables = [
             "agents", "agent_keys", "chains", "batches", "events", "catalogue", "findings", "handshakes",
             "merkle_state", "merkle_leaves", "merkle_nodes", "checkpoints", "audit", "flightlog_schema",
-            "enrolment_tokens", "rotations",
+            "enrolment_tokens", "rotations", "verify_runs",
         ]
         var statements = [
             // The month partitions: created as the owner, by whoever may call the function.
@@ -53,7 +53,8 @@ extension PostgresStore {
             statements += tables.map { "REVOKE ALL ON \($0) FROM \(read)" }
             statements += [
                 "GRANT SELECT ON \(tables.joined(separator: ", ")) TO \(read)",
-                "GRANT INSERT ON audit TO \(read)",
+                // The investigators' audit entries, and the record of their scheduled `verify` runs.
+                "GRANT INSERT ON audit, verify_runs TO \(read)",
                 "GRANT USAGE ON SCHEMA \(Self.schemaName) TO \(read)",
             ]
         }

@@ -11,11 +11,18 @@ extension PostgresStore {
     /// `flightlog verify --store`: every stored batch against its signature and its agent's keys, each chain's links,
     /// every event row against the signed event it indexes, the transparency log against the stored batches, and
     /// each checkpoint against the tree (and against `options.verifier`, the site key). Full runs only; `--agent`
-    /// and `--since` narrow the batches checked, never the tree. The run is not recorded (the PostgreSQL store has no
-    /// verify history yet).
+    /// and `--since` narrow the batches checked, never the tree.
     /// Everything is read in one snapshot (``inSnapshot(_:)``): nodes storing batches meanwhile change nothing the
     /// run sees.
+    /// The run is recorded in `verify_runs`.
     public func verify(_ options: VerifyOptions) async throws(StoreError) -> VerifyReport {
+        let report = try await self.verifyWithoutRecording(options)
+        try await self.recordVerifyRun(report)
+        return report
+    }
+
+    /// ``verify(_:)`` without its record: for a run on a standby, which the caller records on the primary.
+    public func verifyWithoutRecording(_ options: VerifyOptions) async throws(StoreError) -> VerifyReport {
         try await self.inSnapshot { try await self.verifyInSnapshot(options) }
     }
 
@@ -45,7 +52,7 @@ extension PostgresStore {
         state.reportRowsWithoutBatch(try await self.orphanRows())
         try await self.verifyTree(&state, options: options)
         state.findings += try await self.auditFindings()
-        var report = VerifyReport(
+        let report = VerifyReport(
             mode: .full,
             scope: [
                 options.agentName.map { "agent \($0)" }, options.sinceNanos.map { "since \(Timestamp.rfc3339($0))" },
@@ -60,9 +67,58 @@ extension PostgresStore {
             startedNanos: started,
             finishedNanos: WallClock.nowNanos()
         )
-        report.recorded = false
-        report.notRecordedBecause = "the PostgreSQL store keeps no verify history yet"
         return report
+    }
+
+    /// Records a run in `verify_runs` (on the primary: a run that read a standby is recorded where it can be).
+    public func recordVerifyRun(_ report: VerifyReport) async throws(StoreError) {
+        try await self.connection { connection in
+            try await connection.query(
+                """
+                INSERT INTO verify_runs (started_ns, finished_ns, mode, scope, outcome, batches, events, findings,
+                                         tree_size, summary, host)
+                VALUES (\(report.startedNanos), \(report.finishedNanos), \(report.mode.rawValue), \(report.scope),
+                        \(report.isClean ? "clean" : "findings"), \(Int64(report.batchesChecked)),
+                        \(Int64(report.eventsChecked)), \(Int64(report.findings.count)), \(Int64(report.treeSize)),
+                        \(report.summary), \(self.node))
+                """,
+                logger: self.logger
+            )
+        }
+    }
+
+    /// Recorded `verify` runs, oldest first.
+    public func verifyRuns() async throws(StoreError) -> [VerifyRun] {
+        try await self.connection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, started_ns, finished_ns, mode, scope, outcome, batches, events, findings, tree_size, summary
+                FROM verify_runs ORDER BY id
+                """,
+                logger: self.logger
+            )
+            var runs: [VerifyRun] = []
+            for try await (id, started, finished, mode, scope, outcome, batches, events, findings, size, summary)
+                in rows.decode((Int64, Int64, Int64, String, String, String, Int64, Int64, Int64, Int64, String).self)
+            {
+                runs.append(
+                    VerifyRun(
+                        id: id,
+                        startedNanos: started,
+                        finishedNanos: finished,
+                        mode: mode,
+                        scope: scope,
+                        outcome: outcome,
+                        batches: batches,
+                        events: events,
+                        findings: findings,
+                        treeSize: size,
+                        summary: summary
+                    )
+                )
+            }
+            return runs
+        }
     }
 
     // MARK: - Reading what is checked

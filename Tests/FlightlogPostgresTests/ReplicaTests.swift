@@ -94,6 +94,17 @@ struct ReplicaTests {
         )
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         #expect(verify.stdout.contains("6 batches"), "\(verify.stdout)")
+        // The run read the standby and is recorded on the primary: `verify --history` lists it.
+        let runs = try await primary.verifyRuns()
+        #expect(runs.count == 1 && runs.first?.outcome == "clean" && runs.first?.batches == 6, "\(runs)")
+        let history = try await Subprocess.runAsync(
+            flightlog,
+            ["verify", "--store", url, "--history", "--format", "json"]
+        )
+        #expect(
+            history.status == 0 && history.stdout.contains("\"outcome\":\"clean\""),
+            "\(history.stdout)\(history.stderr)"
+        )
         let bad = try await Subprocess.runAsync(flightlog, ["query", "--read-replica", standby.description])
         #expect(bad.status != 0 && bad.stderr.contains("--read-replica needs --store"), "\(bad.stderr)")
         await database.drop()

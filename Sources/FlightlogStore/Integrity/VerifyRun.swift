@@ -14,4 +14,30 @@ public struct VerifyRun: Sendable, Codable, Equatable {
     public var findings: Int64
     public var treeSize: Int64
     public var summary: String
+
+    package init(
+        id: Int64,
+        startedNanos: Int64,
+        finishedNanos: Int64,
+        mode: String,
+        scope: String,
+        outcome: String,
+        batches: Int64,
+        events: Int64,
+        findings: Int64,
+        treeSize: Int64,
+        summary: String
+    ) {
+        self.id = id
+        self.startedNanos = startedNanos
+        self.finishedNanos = finishedNanos
+        self.mode = mode
+        self.scope = scope
+        self.outcome = outcome
+        self.batches = batches
+        self.events = events
+        self.findings = findings
+        self.treeSize = treeSize
+        self.summary = summary
+    }
 }

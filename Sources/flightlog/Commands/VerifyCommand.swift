@@ -144,7 +144,7 @@ struct VerifyCommand: AsyncParsableCommand {
         if self.store.store != nil {
             let sqliteOnly = [
                 ("--db", self.db != nil), ("--bundle", self.bundle != nil), ("--incremental", self.incremental),
-                ("--deep", self.deep), ("--history", self.history),
+                ("--deep", self.deep),
             ].filter(\.1).map(\.0)
             if !sqliteOnly.isEmpty {
                 throw ValidationError(
@@ -167,12 +167,16 @@ struct VerifyCommand: AsyncParsableCommand {
             )
             return
         }
-        // On PostgreSQL, verify writes nothing: with --read-replica it reads the standby alone.
-        var postgres = try await self.store.openReplica()
-        if postgres == nil { postgres = try await self.store.openPostgres() }
-        if let postgres {
-            defer { postgres.close() }
-            try await self.verify(postgres)
+        // On PostgreSQL, with --read-replica: the standby is read, the run recorded on the primary.
+        if let primary = try await self.store.openPostgres() {
+            defer { primary.close() }
+            let replica = try await self.store.openReplica()
+            defer { replica?.close() }
+            if self.history {
+                try await self.printHistory(runs: { try await primary.verifyRuns() })
+                return
+            }
+            try await self.verify(read: replica ?? primary, record: primary)
             return
         }
         guard FileManager.default.fileExists(atPath: self.database) else {
@@ -229,8 +233,9 @@ struct VerifyCommand: AsyncParsableCommand {
         try await self.report(progress: progress) { try await store.verify(options) }
     }
 
-    /// A full run on a PostgreSQL store, checked against the site key of --aggregator-key.
-    private func verify(_ store: PostgresStore) async throws {
+    /// A full run on a PostgreSQL store (`read`: the primary, or a standby), checked against the site key of
+    /// --aggregator-key, and recorded on the primary (`record`).
+    private func verify(read store: PostgresStore, record primary: PostgresStore) async throws {
         var verifier: CheckpointVerifier?
         if let path = self.aggregatorKey {
             do {
@@ -251,7 +256,11 @@ struct VerifyCommand: AsyncParsableCommand {
             nowNanos: now
         )
         if let progress { options.progress = { done, total in progress.update(done, total) } }
-        try await self.report(progress: progress) { try await store.verify(options) }
+        try await self.report(progress: progress) {
+            let report = try await store.verifyWithoutRecording(options)
+            try await primary.recordVerifyRun(report)
+            return report
+        }
     }
 
     /// The checkpoints of `--checkpoints FILE` (none without it); exit 2 when the file cannot be read or holds none.
@@ -298,9 +307,14 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     private func printHistory(_ store: any FlightlogStorage) async throws {
+        try await self.printHistory(runs: { try await store.verifyRuns() })
+    }
+
+    /// The recorded runs `runs` reads, oldest first.
+    private func printHistory(runs read: () async throws -> [VerifyRun]) async throws {
         let runs: [VerifyRun]
         do {
-            runs = try await store.verifyRuns()
+            runs = try await read()
         } catch {
             Output.error("\(error)")
             throw ExitCode(2)

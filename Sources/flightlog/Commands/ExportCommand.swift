@@ -51,6 +51,8 @@ struct ExportCommand: AsyncParsableCommand {
               flightlog export --db flightlog.db --since 2026-11-24T09:00Z --until 2026-11-24T12:00Z \\
                   --rules aggregator/rules --out case-4711/ --html case-4711-report.html
               flightlog export --db flightlog.db --host cc-ws-602 --since 1d --html /tmp/cc-ws-602.html
+              flightlog export --store postgres://flightlog@db1/flightlog --aggregator-key /etc/flightlog/site.key \\
+                  --user mchen --since 1d --out case-4711/
             """
     )
 

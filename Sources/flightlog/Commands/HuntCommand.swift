@@ -53,6 +53,7 @@ struct HuntCommand: AsyncParsableCommand {
               flightlog hunt --db flightlog.db --rules sigma/rules/linux --since 2026-11-24 --matched-only
               flightlog hunt --db flightlog.db --rules sigma/rules/linux --rules sigma/rules/web --pipeline site.yml
               flightlog hunt --db flightlog.db --rules aggregator/rules --since 2026-11-24 --format jsonl
+              flightlog hunt --store postgres://flightlog@db1/flightlog --rules aggregator/rules --since 1d
               flightlog hunt --db flightlog.db --rules aggregator/rules --format jsonl | jq 'select(.type == "hit")'
             """
     )

@@ -23,6 +23,7 @@ struct StatsCommand: AsyncParsableCommand {
               flightlog stats --db flightlog.db --by host --bucket 1h --since 2026-11-24
               flightlog stats --db flightlog.db --by user.name --bucket 15m --since 6h --work-hours 07-19 --tz Europe/Paris
               flightlog stats --db flightlog.db --by source.ip --bucket 1d --since 7d --format jsonl
+              flightlog stats --store postgres://flightlog@db1/flightlog --by host --since 1d
             """
     )
 

@@ -24,6 +24,7 @@ struct TimelineCommand: AsyncParsableCommand {
               flightlog timeline --db flightlog.db --match mchen --since 11:00 --until 12:00
               flightlog timeline --db flightlog.db --since 2026-11-24T09:00Z --until 2026-11-24T12:00Z --silence 15m
               flightlog timeline --db flightlog.db --user mchen --format jsonl | jq 'select(.type != "event")'
+              flightlog timeline --store postgres://flightlog@db1/flightlog --read-replica postgres://flightlog@db2/flightlog --user mchen --since 6h
             """
     )
 

@@ -93,5 +93,19 @@ public struct PostgresTestDatabase: Sendable {
         try await connection.close()
     }
 
+    /// Polls `condition` every 100 ms until it holds (an error counts as not yet: a server starting, a standby still
+    /// replaying); fails after `seconds`.
+    public static func eventually(
+        seconds: Double,
+        _ what: String,
+        _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !((try? await condition()) ?? false) {
+            guard Date() < deadline else { throw TestFailure("\(what): not within \(seconds) s") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     public static let logger = Logger(label: "flightlog.tests.postgres")
 }

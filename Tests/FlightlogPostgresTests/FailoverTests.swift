@@ -1,4 +1,5 @@
 import FlightlogPostgres
+import FlightlogPostgresTestSupport
 import FlightlogStore
 import FlightlogSystem
 import FlightlogTestSupport
@@ -52,7 +53,7 @@ struct FailoverTests {
             environment: environment
         )
         #expect(enroll.status == 0, "\(enroll.stderr)")
-        let port = try Self.freePort()
+        let port = try ThreeNodeTests.freePort()
         func serve(_ store: PostgresLocation, node: String, log: String) throws -> Subprocess {
             try Subprocess(
                 flightlog,
@@ -67,7 +68,7 @@ struct FailoverTests {
             )
         }
         var server = try serve(primary, node: "before", log: "serve-1.log")
-        try await Self.eventually(seconds: 60, "serve listening") {
+        try await PostgresTestDatabase.eventually(seconds: 60, "serve listening") {
             LoopbackTCP.connect(port: port).map { close($0) } != nil
         }
         let serveLog = try String(contentsOfFile: scratch.file("serve-1.log"), encoding: .utf8)
@@ -105,7 +106,7 @@ struct FailoverTests {
             try write(round)
             try await Task.sleep(for: .milliseconds(100))
         }
-        try await Self.eventually(seconds: 60, "the first lines stored") {
+        try await PostgresTestDatabase.eventually(seconds: 60, "the first lines stored") {
             let store = try await PostgresStore.open(primary, create: false)
             defer { store.close() }
             return try await store.lines(agentName: "ws-failover").count >= 60
@@ -124,7 +125,7 @@ struct FailoverTests {
         }
         let promoted = try await PostgresStore.open(standby, create: false)
         defer { promoted.close() }
-        try await Self.eventually(seconds: 90, "every line stored on the promoted standby") {
+        try await PostgresTestDatabase.eventually(seconds: 90, "every line stored on the promoted standby") {
             try await promoted.lines(agentName: "ws-failover").count >= expected.count
         }
         let stored = try await promoted.lines(agentName: "ws-failover").map { String(decoding: $0, as: UTF8.self) }
@@ -141,23 +142,5 @@ struct FailoverTests {
             environment: environment
         )
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
-    }
-
-    static func freePort() throws -> Int {
-        for _ in 0..<200 {
-            if let (fd, port) = LoopbackTCP.bind(port: Int.random(in: 20_000..<32_768)) {
-                close(fd)
-                return port
-            }
-        }
-        throw TestFailure("no free port on 127.0.0.1")
-    }
-
-    static func eventually(seconds: Double, _ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !((try? await condition()) ?? false) {
-            guard Date() < deadline else { throw TestFailure("\(what): not within \(seconds) s") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
     }
 }

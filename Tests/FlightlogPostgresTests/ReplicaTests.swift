@@ -30,7 +30,7 @@ struct ReplicaTests {
         let url = database.location.description
 
         // Wait until the standby has replayed the three batches (its database and schema first).
-        try await Self.eventually(seconds: 60, "the standby has replayed 15 events") {
+        try await PostgresTestDatabase.eventually(seconds: 60, "the standby has replayed 15 events") {
             guard let store = try? await PostgresStore.open(standby, create: false, readOnly: true) else {
                 return false
             }
@@ -72,7 +72,7 @@ struct ReplicaTests {
         #expect(enroll.status != 0 && enroll.stderr.contains("read replica"), "\(enroll.stderr)")
 
         // Timeline and hunt read the standby too; verify reads it alone, once it has caught up.
-        try await Self.eventually(seconds: 60, "the standby has replayed 30 events") {
+        try await PostgresTestDatabase.eventually(seconds: 60, "the standby has replayed 30 events") {
             guard let store = try? await PostgresStore.open(standby, create: false, readOnly: true) else {
                 return false
             }
@@ -108,13 +108,5 @@ struct ReplicaTests {
         let bad = try await Subprocess.runAsync(flightlog, ["query", "--read-replica", standby.description])
         #expect(bad.status != 0 && bad.stderr.contains("--read-replica needs --store"), "\(bad.stderr)")
         await database.drop()
-    }
-
-    static func eventually(seconds: Double, _ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while try await !condition() {
-            guard Date() < deadline else { throw TestFailure("\(what): not within \(seconds) s") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
     }
 }

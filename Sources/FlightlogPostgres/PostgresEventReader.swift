@@ -20,10 +20,10 @@ public final class PostgresEventReader: EventReading {
     }
 
     public func forEachEvent(_ query: EventQuery, _ body: (EventRecord) throws -> Bool) throws -> Int {
-        let filter = try EventRecordFilter(query)
+        var delivery = try FilteredDelivery(query)
         let pipe = ChunkPipe(depth: 4)
         let store = self.store
-        let filtered = !filter.passesEverything
+        let filtered = delivery.filtered
         Task.detached {
             var credits = pipe.credits.makeAsyncIterator()
             do {
@@ -37,15 +37,10 @@ public final class PostgresEventReader: EventReading {
         }
         // However this ends (the body stops, the limit, an error), the task is stopped and waited for.
         defer { pipe.close() }
-        var seen = 0
         while let chunk = try pipe.receive() {
-            for event in try filter.select(chunk) {
-                if let limit = query.limit, seen >= limit { return seen }
-                seen += 1
-                guard try body(event) else { return seen }
-            }
+            guard try delivery.deliver(chunk, to: body) else { break }
         }
-        return seen
+        return delivery.seen
     }
 
     public func forEachEventJSON(

@@ -141,9 +141,7 @@ extension PostgresEventReader: BundleSource {
     }
 
     package func lastVerifyDescription() async throws -> String? {
-        guard let run = try await self.store.verifyRuns().last else { return nil }
-        return "\(Timestamp.rfc3339(run.finishedNanos)): \(run.mode) \(run.scope), \(run.outcome) (\(run.findings) "
-            + "findings over \(run.batches) batches and \(run.events) events)"
+        try await self.store.verifyRuns().last?.description
     }
 
     // TransparencyStore, through the store.
@@ -181,4 +179,40 @@ private struct KeyHistory: Sendable {
 
     var keys: [Key]
     var rotations: [[UInt8]]
+}
+
+/// `flightlog export --store`: the SQLite store's exporter and report writer on this reader. Both are async and read
+/// through the reader's synchronous, blocking calls: they run with a thread of their own as executor preference
+/// (``Blocking/onOwnExecutor(_:)``), never on a cooperative-pool thread.
+extension PostgresEventReader: EvidenceExporting {
+    public func export(
+        _ query: EventQuery,
+        to directory: String,
+        checkpointKey: BundleCheckpointKey?,
+        who: String,
+        command: [String],
+        filters: [(String, String)],
+        report: ReportOptions?,
+        now: Int64
+    ) async throws -> ExportSummary {
+        try await Blocking.onOwnExecutor {
+            try await EvidenceExporter.export(
+                store: self,
+                query: query,
+                to: directory,
+                checkpointKey: checkpointKey,
+                who: who,
+                command: command,
+                filters: filters,
+                report: report,
+                now: now
+            )
+        }
+    }
+
+    public func incidentReport(_ query: EventQuery, options: ReportOptions, now: Int64) async throws -> IncidentReport {
+        try await Blocking.onOwnExecutor {
+            try await ReportGatherer.report(store: self, query: query, options: options, custody: nil, now: now)
+        }
+    }
 }

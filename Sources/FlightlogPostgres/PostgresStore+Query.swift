@@ -15,28 +15,18 @@ extension PostgresStore {
         _ query: EventQuery,
         _ body: (EventRecord) throws -> Bool
     ) async throws(StoreError) -> Int {
-        let filter = try EventRecordFilter(query)
-        var seen = 0
-        var stopped = false
+        var delivery = try FilteredDelivery(query)
         var failure: (any Error)?
-        try await self.streamEvents(query, filtered: !filter.passesEverything) { chunk in
+        try await self.streamEvents(query, filtered: delivery.filtered) { chunk in
             do {
-                for event in try filter.select(chunk) {
-                    if let limit = query.limit, seen >= limit { return false }
-                    seen += 1
-                    if try !body(event) {
-                        stopped = true
-                        return false
-                    }
-                }
+                return try delivery.deliver(chunk, to: body)
             } catch {
                 failure = error
                 return false
             }
-            return !stopped
         }
         if let failure { throw failure as? StoreError ?? StoreError.database("\(failure)") }
-        return seen
+        return delivery.seen
     }
 
     /// How many events `query` selects, its limit aside (as the SQLite store counts).
@@ -259,5 +249,32 @@ extension PostgresStore {
             }
             return alternatives.isEmpty ? nil : "(" + alternatives.joined(separator: " OR ") + ")"
         }
+    }
+}
+
+/// A query's events, chunk by chunk, through its filter (``EventRecordFilter``) to a body, up to the query's limit:
+/// what both ways of reading the store (async, and blocking in ``PostgresEventReader``) do with the rows.
+struct FilteredDelivery {
+    private let filter: EventRecordFilter
+    private let limit: Int?
+    /// How many events went to the body.
+    private(set) var seen = 0
+
+    init(_ query: EventQuery) throws(StoreError) {
+        self.filter = try EventRecordFilter(query)
+        self.limit = query.limit
+    }
+
+    /// Whether the filter decides which rows count (the store then reads without the query's limit).
+    var filtered: Bool { !self.filter.passesEverything }
+
+    /// Gives `body` what of `chunk` passes; false once the body stopped or the limit was reached.
+    mutating func deliver(_ chunk: [EventRecord], to body: (EventRecord) throws -> Bool) throws -> Bool {
+        for event in try self.filter.select(chunk) {
+            if let limit = self.limit, self.seen >= limit { return false }
+            self.seen += 1
+            guard try body(event) else { return false }
+        }
+        return true
     }
 }

@@ -15,6 +15,12 @@ public struct VerifyRun: Sendable, Codable, Equatable {
     public var treeSize: Int64
     public var summary: String
 
+    /// The run in words, as a report's custody section names the last one.
+    public var description: String {
+        "\(Timestamp.rfc3339(self.finishedNanos)): \(self.mode) \(self.scope), \(self.outcome) (\(self.findings) "
+            + "findings over \(self.batches) batches and \(self.events) events)"
+    }
+
     package init(
         id: Int64,
         startedNanos: Int64,

@@ -71,7 +71,7 @@ package enum ReportGatherer {
             )
         }
         var withVerify = resolvedCustody
-        withVerify.lastVerify = try await Self.lastVerify(store)
+        withVerify.lastVerify = try await store.lastVerifyDescription()
         return IncidentReport(
             windowStart: start,
             windowEnd: shownEnd,
@@ -278,10 +278,6 @@ package enum ReportGatherer {
                 }
             )
         }
-    }
-
-    private static func lastVerify(_ store: some BundleSource) async throws -> String? {
-        try await store.lastVerifyDescription()
     }
 
 }

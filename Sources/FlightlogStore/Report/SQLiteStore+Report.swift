@@ -10,9 +10,7 @@ extension SQLiteStore {
     }
 
     package func lastVerifyDescription() async throws -> String? {
-        guard let run = try await self.verifyRuns().last else { return nil }
-        return "\(Timestamp.rfc3339(run.finishedNanos)): \(run.mode) \(run.scope), \(run.outcome) (\(run.findings) "
-            + "findings over \(run.batches) batches and \(run.events) events)"
+        try await self.verifyRuns().last?.description
     }
 
     /// The signed batches holding the selected events, in the order of their first selected event: agent, place in

@@ -150,19 +150,35 @@ struct ExportCommand: AsyncParsableCommand {
             command: ["flightlog"] + Array(CommandLine.arguments.dropFirst()),
             filters: self.describedFilters(query).map { "\($0.0)=\($0.1)" }
         )
-        if self.store.store != nil {
-            try await self.exportFromPostgres(query, report: report)
-            return
+        let target = try await self.store.store == nil ? self.sqliteTarget(db) : self.postgresTarget()
+        defer { target.close() }
+        func fail(_ error: any Error) async throws -> Never {
+            Output.error("\(error)")
+            try? await target.audit(nil, "error: \(error)")
+            throw ExitCode(2)
         }
-        let store = try Investigation.openStore(db)
         guard let out = self.out else {
-            try await self.writeReportAlone(query, store: store, options: report, database: db)
+            // --html FILE alone: the report, its custody section read from the store.
+            guard let path = self.html else { return }
+            let model: IncidentReport
+            let hash: String
+            do {
+                model = try await target.exporter.incidentReport(query, options: report, now: nowNanos())
+                hash = try Self.writeReport(model, options: report, to: path)
+            } catch {
+                try await fail(error)
+            }
+            try await target.audit(
+                model.totalEvents,
+                (model.totalEvents > 0 ? "ok" : "no match") + " report sha256 \(hash)"
+            )
+            try Self.printReportAlone(model, path: path, hash: hash)
             return
         }
-        let checkpointKey = try self.checkpointKey(database: db)
+        let checkpointKey = try target.checkpointKey()
         let summary: ExportSummary
         do {
-            summary = try await store.export(
+            summary = try await target.exporter.export(
                 query,
                 to: out,
                 checkpointKey: checkpointKey,
@@ -172,39 +188,89 @@ struct ExportCommand: AsyncParsableCommand {
                 report: report,
                 now: nowNanos()
             )
-        } catch let error as StoreError {
-            if case .cannotExport = error {
-                let remedy =
-                    self.checkpoints.map {
-                        "append a checkpoint that covers the export to \($0) (`flightlog checkpoint --db \(db) --out \($0)` "
-                            + "as the aggregator's user)"
-                    }
-                    ?? ("have a checkpoint that covers the export signed (`flightlog checkpoint --db \(db)` as the "
-                        + "aggregator's user, or wait for serve's next one), or pass --aggregator-key with the "
-                        + "aggregator's private key")
+        } catch {
+            if case .cannotExport? = error as? StoreError {
                 Output.error(
-                    "\(out) holds an incomplete bundle (no manifest.json): remove it. Then \(remedy), and export again."
+                    "\(out) holds an incomplete bundle (no manifest.json): remove it. Then \(target.remedy), and export "
+                        + "again."
                 )
             }
-            try Investigation.fail("export", database: db, error)
-        } catch {
-            try Investigation.fail("export", database: db, error)
+            try await fail(error)
         }
         if let html = self.html {
             do {
                 try FileManager.default.copyItem(atPath: out + "/" + BundleFormat.reportFile, toPath: html)
             } catch {
                 Output.error("cannot write the report to \(html): \(error.localizedDescription)")
-                try Investigation.fail("export", database: db, error)
+                try await fail(error)
             }
         }
-        try Investigation.audit(
-            "export",
-            database: db,
-            count: summary.events,
-            outcome: (summary.events > 0 ? "ok" : "no match") + " manifest sha256 \(summary.manifestSHA256)"
+        try await target.audit(
+            summary.events,
+            (summary.events > 0 ? "ok" : "no match") + " manifest sha256 \(summary.manifestSHA256)"
         )
         try self.printSummary(summary, out: out)
+    }
+
+    /// Where an export reads and where it is recorded: the SQLite file, or a PostgreSQL store.
+    private struct ExportTarget {
+        var exporter: any EvidenceExporting
+        /// Appends the run's audit entry to the store's trail.
+        var audit: (_ count: Int?, _ outcome: String) async throws(ExitCode) -> Void
+        /// The key checkpoints are proved against (and, with the private key, signed on the store).
+        var checkpointKey: () throws(ExitCode) -> BundleCheckpointKey?
+        /// What to do when no checkpoint covers the export.
+        var remedy: String
+        var close: () -> Void = {}
+    }
+
+    /// The SQLite file of --db.
+    private func sqliteTarget(_ db: String) throws(ExitCode) -> ExportTarget {
+        let store = try Investigation.openStore(db)
+        return ExportTarget(
+            exporter: store,
+            audit: { count, outcome throws(ExitCode) in
+                try Investigation.audit("export", database: db, count: count, outcome: outcome)
+            },
+            checkpointKey: { () throws(ExitCode) in try self.checkpointKey(database: db) },
+            remedy: self.checkpoints.map {
+                "append a checkpoint that covers the export to \($0) (`flightlog checkpoint --db \(db) --out \($0)` "
+                    + "as the aggregator's user)"
+            }
+                ?? ("have a checkpoint that covers the export signed (`flightlog checkpoint --db \(db)` as the "
+                    + "aggregator's user, or wait for serve's next one), or pass --aggregator-key with the "
+                    + "aggregator's private key")
+        )
+    }
+
+    /// `--store`: the PostgreSQL store, read from `--read-replica` when given; a fresh checkpoint is signed on the
+    /// primary, and the run recorded in its audit trail.
+    private func postgresTarget() async throws(ExitCode) -> ExportTarget {
+        guard let primary = try await self.store.openPostgres() else { throw ExitCode(2) }
+        let replica: PostgresStore?
+        do {
+            replica = try await self.store.openReplica()
+        } catch {
+            primary.close()
+            throw error
+        }
+        return ExportTarget(
+            exporter: PostgresEventReader(replica ?? primary),
+            audit: { count, outcome throws(ExitCode) in
+                try await Investigation.audit("export", on: primary, count: count, outcome: outcome)
+            },
+            checkpointKey: { () throws(ExitCode) in
+                try self.checkpointKey(defaultPath: "") { signer in
+                    try await primary.makeCheckpoint(signer: signer, atNanos: nowNanos())
+                }
+            },
+            remedy: "pass --aggregator-key with the site's private key (SITE.key, to sign a checkpoint on the store) "
+                + "or --checkpoints FILE",
+            close: {
+                primary.close()
+                replica?.close()
+            }
+        )
     }
 
     /// What was exported, the hashes to note; exit 1 when no event was.
@@ -243,35 +309,6 @@ struct ExportCommand: AsyncParsableCommand {
         Output.line("wrote the report of \(model.totalEvents) events of \(model.agents.count) agents to \(path)")
         Output.line("report sha256 \(hash) (a view of the store, not evidence: export with --out for a bundle)")
         if model.totalEvents == 0 { throw ExitCode(1) }
-    }
-
-    /// `--html FILE` without `--out`: the report alone, its custody section read from the database.
-    private func writeReportAlone(
-        _ query: EventQuery,
-        store: any FlightlogStorage,
-        options: ReportOptions,
-        database: String
-    ) async throws {
-        guard let path = self.html else { return }
-        let model: IncidentReport
-        do {
-            model = try await store.incidentReport(query, options: options, now: nowNanos())
-        } catch {
-            try Investigation.fail("export", database: database, error)
-        }
-        let hash: String
-        do {
-            hash = try Self.writeReport(model, options: options, to: path)
-        } catch {
-            try Investigation.fail("export", database: database, error)
-        }
-        try Investigation.audit(
-            "export",
-            database: database,
-            count: model.totalEvents,
-            outcome: (model.totalEvents > 0 ? "ok" : "no match") + " report sha256 \(hash)"
-        )
-        try Self.printReportAlone(model, path: path, hash: hash)
     }
 
     /// The aggregator key as this user can reach it: the private key signs a fresh checkpoint when needed (never
@@ -326,88 +363,6 @@ struct ExportCommand: AsyncParsableCommand {
             }
             return nil
         }
-    }
-
-    /// `--store`: the same bundle and report from a PostgreSQL store (read from `--read-replica` when given; a fresh
-    /// checkpoint is signed on the primary), written off the cooperative pool, since the store's reader blocks.
-    private func exportFromPostgres(_ query: EventQuery, report: ReportOptions) async throws {
-        guard let primary = try await self.store.openPostgres() else { return }
-        defer { primary.close() }
-        let replica = try await self.store.openReplica()
-        defer { replica?.close() }
-        let reader = PostgresEventReader(replica ?? primary)
-        let audit = { (count: Int?, outcome: String) async throws(ExitCode) in
-            try await Investigation.audit("export", on: primary, count: count, outcome: outcome)
-        }
-        func fail(_ error: any Error) async throws -> Never {
-            Output.error("\(error)")
-            try? await audit(nil, "error: \(error)")
-            throw ExitCode(2)
-        }
-        guard let out = self.out else {
-            guard let path = self.html else { return }
-            let model: IncidentReport
-            do {
-                model = try await Blocking.onOwnExecutor {
-                    try await ReportGatherer.report(
-                        store: reader,
-                        query: query,
-                        options: report,
-                        custody: nil,
-                        now: nowNanos()
-                    )
-                }
-            } catch {
-                try await fail(error)
-            }
-            let hash: String
-            do { hash = try Self.writeReport(model, options: report, to: path) } catch { try await fail(error) }
-            try await audit(model.totalEvents, (model.totalEvents > 0 ? "ok" : "no match") + " report sha256 \(hash)")
-            try Self.printReportAlone(model, path: path, hash: hash)
-            return
-        }
-        let checkpointKey = try self.checkpointKey(defaultPath: "") { signer in
-            try await primary.makeCheckpoint(signer: signer, atNanos: nowNanos())
-        }
-        let summary: ExportSummary
-        do {
-            let filters = self.describedFilters(query)
-            summary = try await Blocking.onOwnExecutor {
-                try await EvidenceExporter.export(
-                    store: reader,
-                    query: query,
-                    to: out,
-                    checkpointKey: checkpointKey,
-                    who: report.who,
-                    command: report.command,
-                    filters: filters,
-                    report: report,
-                    now: nowNanos()
-                )
-            }
-        } catch {
-            if case .cannotExport? = error as? StoreError {
-                Output.error(
-                    "\(out) holds an incomplete bundle (no manifest.json): remove it. Then pass --aggregator-key with the "
-                        + "site's private key (SITE.key, to sign a checkpoint on the store) or --checkpoints FILE, and "
-                        + "export again."
-                )
-            }
-            try await fail(error)
-        }
-        if let html = self.html {
-            do {
-                try FileManager.default.copyItem(atPath: out + "/" + BundleFormat.reportFile, toPath: html)
-            } catch {
-                Output.error("cannot write the report to \(html): \(error.localizedDescription)")
-                try await fail(error)
-            }
-        }
-        try await audit(
-            summary.events,
-            (summary.events > 0 ? "ok" : "no match") + " manifest sha256 \(summary.manifestSHA256)"
-        )
-        try self.printSummary(summary, out: out)
     }
 
     private func describedFilters(_ query: EventQuery) -> [(String, String)] {

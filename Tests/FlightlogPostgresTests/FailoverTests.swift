@@ -89,7 +89,9 @@ struct FailoverTests {
         }
 
         let logPath = scratch.file("app.log")
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
+            throw TestFailure("cannot create \(logPath)")
+        }
         var expected: [String] = []
         func write(_ round: Int) throws {
             let lines = (0..<20).map { "failover round=\(round) n=\($0)" }

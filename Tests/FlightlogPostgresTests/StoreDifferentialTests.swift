@@ -26,15 +26,11 @@ struct StoreDifferentialTests {
                 .split(separator: UInt8(ascii: "\n")).prefix(1_000)
             let observed = 1_500_000_000_000_000_000 + Int64(index) * 1_000_000_000
             let events = text.map { line in
-                let parsed = parser.parse(Array(line), observedNanos: observed)
-                return Event(
-                    timeNanos: parsed.timeNanos ?? observed,
-                    observedNanos: observed,
-                    flags: parsed.timeNanos == nil ? [] : .timeFromLine,
-                    host: "ws-\(index)",
-                    source: "/var/log/" + name,
+                parser.parse(Array(line), observedNanos: observed).event(
                     line: Array(line),
-                    fields: parsed.fields
+                    observedNanos: observed,
+                    host: "ws-\(index)",
+                    source: "/var/log/" + name
                 )
             }
             let agent = TestAgent(name: "loghub-\(index)")

@@ -473,15 +473,11 @@ func storm(connections: Int) async throws {
         let events = (0..<10).map { n in
             let line = generator.lineBytes()
             let observed = 1_795_000_000_000_000_000 + Int64(index * 10 + n)
-            let parsed = parser.parse(line, observedNanos: observed)
-            return Event(
-                timeNanos: parsed.timeNanos ?? observed,
-                observedNanos: observed,
-                flags: parsed.timeNanos == nil ? [] : .timeFromLine,
-                host: "storm-\(index)",
-                source: "/var/log/bench.log",
+            return parser.parse(line, observedNanos: observed).event(
                 line: line,
-                fields: parsed.fields
+                observedNanos: observed,
+                host: "storm-\(index)",
+                source: "/var/log/bench.log"
             )
         }
         let header = BatchHeader(

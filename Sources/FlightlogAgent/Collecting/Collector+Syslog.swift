@@ -58,14 +58,11 @@ extension Collector {
         if fields.count + extra.count > WireLimits.maxFieldsPerEvent {
             fields.removeLast(fields.count + extra.count - WireLimits.maxFieldsPerEvent)
         }
-        return Event(
-            timeNanos: parsed.timeNanos ?? message.observedNanos,
-            observedNanos: message.observedNanos,
-            flags: parsed.timeNanos == nil ? [] : .timeFromLine,
-            host: self.configuration.hostname,
-            source: message.source.utf8.count <= WireLimits.maxSourceLength
-                ? message.source : message.source.truncatedToUTF8Length(WireLimits.maxSourceLength),
+        return parsed.event(
             line: message.bytes,
+            observedNanos: message.observedNanos,
+            host: self.configuration.hostname,
+            source: message.source,
             fields: fields + extra
         )
     }

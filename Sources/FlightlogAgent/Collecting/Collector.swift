@@ -220,14 +220,11 @@ public actor Collector: Service {
             if fields.count >= WireLimits.maxFieldsPerEvent { fields.removeLast() }
             fields.append(Event.Field("flightlog.split", line.isSplitContinuation ? "continuation" : "first"))
         }
-        let event = Event(
-            timeNanos: parsed.timeNanos ?? line.observedNanos,
-            observedNanos: line.observedNanos,
-            flags: parsed.timeNanos == nil ? [] : .timeFromLine,
-            host: self.configuration.hostname,
-            source: line.source.utf8.count <= WireLimits.maxSourceLength
-                ? line.source : line.source.truncatedToUTF8Length(WireLimits.maxSourceLength),
+        let event = parsed.event(
             line: line.bytes,
+            observedNanos: line.observedNanos,
+            host: self.configuration.hostname,
+            source: line.source,
             fields: fields
         )
         self.append(event)

@@ -21,3 +21,27 @@ public struct ParsedLine: Sendable, Equatable {
         self.fields.first { $0.key == key }?.value
     }
 }
+
+extension ParsedLine {
+    /// The event of `line` as this parse describes it: the line's own time when it has one (flagged
+    /// `timeFromLine`), else when it was observed; `fields` (the parsed ones unless given); `source` cut to
+    /// ``WireLimits/maxSourceLength`` bytes.
+    public func event(
+        line: [UInt8],
+        observedNanos: Int64,
+        host: String,
+        source: String,
+        fields: [Event.Field]? = nil
+    ) -> Event {
+        Event(
+            timeNanos: self.timeNanos ?? observedNanos,
+            observedNanos: observedNanos,
+            flags: self.timeNanos == nil ? [] : .timeFromLine,
+            host: host,
+            source: source.utf8.count <= WireLimits.maxSourceLength
+                ? source : source.truncatedToUTF8Length(WireLimits.maxSourceLength),
+            line: line,
+            fields: fields ?? self.fields
+        )
+    }
+}

@@ -39,6 +39,13 @@ public enum EventContentFunctions {
         "event_line_contains_any(\(alias).line, \(alias).batch_id, \(alias).idx, ?)"
     }
 
+    /// The SQL for whether an event's `fields` JSON contains one of the patterns of the next parameter, over `events`
+    /// aliased `alias`: `sigma_contains_any` of ``fields(_:)``, each row's JSON searched once for every rule's
+    /// patterns (``SubstringMemo``).
+    static func fieldsContainsAny(_ alias: String = "e") -> String {
+        "event_fields_contains_any(\(alias).fields, \(alias).batch_id, \(alias).idx, ?)"
+    }
+
     /// The SQL for an event's `fields` JSON in a query over `events` aliased `alias`.
     static func fields(_ alias: String = "e") -> String { Self.call("event_fields", "fields", alias) }
 
@@ -74,6 +81,7 @@ public enum EventContentFunctions {
             ("event_observed", 3, Self.observedFunction), ("event_source", 3, Self.sourceFunction),
             ("event_severity", 3, Self.severityFunction), ("event_pid", 3, Self.pidFunction),
             ("event_line_contains_any", 4, Self.lineContainsAnyFunction),
+            ("event_fields_contains_any", 4, Self.fieldsContainsAnyFunction),
         ]
         for (name, arity, function) in functions {
             // One reference per registration: SQLite calls `destroy` once for each when the connection closes.
@@ -180,14 +188,48 @@ public enum EventContentFunctions {
         }
         EventContentFunctions.fromBatch(context, count, arguments, marker: .empty, arity: 4, stored: inRow) {
             context,
-            _,
+            cache,
             layout,
-            _,
+            batchID,
             index in
-            let found = layout.withBytes(layout.entries[index].line) { set.found(in: UnsafeRawBufferPointer($0)) }
+            let found = layout.withBytes(layout.entries[index].line) {
+                cache.lineMemo.found(set, batchID: batchID, index: Int64(index), in: UnsafeRawBufferPointer($0))
+            }
             sqlite3_result_int(context, found ? 1 : 0)
         }
     }
+
+    /// `event_fields_contains_any(fields, batch_id, idx, patterns)`: `sigma_contains_any` of `event_fields`'s result,
+    /// the JSON written once per row, and searched once per row for every pattern set (``SubstringMemo``).
+    private static let fieldsContainsAnyFunction: Implementation = { context, count, arguments in
+        guard let arguments, count == 4, let data = sqlite3_user_data(context) else { return }
+        let set = Unmanaged<BatchContentCache>.fromOpaque(data).takeUnretainedValue().patternSets.set(arguments[3])
+        let inRow: (OpaquePointer, OpaquePointer) -> Void = { context, stored in
+            if sqlite3_value_type(stored) == SQLITE_NULL {
+                sqlite3_result_null(context)
+            } else {
+                sqlite3_result_int(context, SubstringSetFunction.withBytes(stored) { set.found(in: $0) } ? 1 : 0)
+            }
+        }
+        EventContentFunctions.fromBatch(context, count, arguments, marker: .empty, arity: 4, stored: inRow) {
+            context,
+            cache,
+            layout,
+            batchID,
+            index in
+            let found = cache.withFieldsJSON(layout, batchID: batchID, index) { json in
+                // `event_fields` gives `{}` for an event without fields.
+                let bytes =
+                    json.isEmpty
+                    ? UnsafeRawBufferPointer(start: Self.emptyObject.utf8Start, count: 2) : UnsafeRawBufferPointer(json)
+                return cache.fieldsMemo.found(set, batchID: batchID, index: Int64(index), in: bytes)
+            }
+            sqlite3_result_int(context, found ? 1 : 0)
+        }
+    }
+
+    /// `{}`, the JSON of no fields.
+    private static let emptyObject: StaticString = "{}"
 
     private static let fieldsFunction: Implementation = { context, count, arguments in
         EventContentFunctions.fromBatch(context, count, arguments, marker: .empty) {
@@ -340,6 +382,9 @@ final class BatchContentCache: @unchecked Sendable {
     let schema: String
     /// The compiled patterns of `event_line_contains_any`.
     let patternSets = SubstringSetFunction.PatternSetCache()
+    /// What every pattern set found in the last event's line, and in its `fields` JSON.
+    let lineMemo = SubstringMemo(slot: 0)
+    let fieldsMemo = SubstringMemo(slot: 1)
     let budget: Int
     private var entries: [(id: Int64, layout: EventLayout)] = []
     private var held = 0

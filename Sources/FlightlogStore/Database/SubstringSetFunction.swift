@@ -80,16 +80,18 @@ enum SubstringSetFunction {
     /// pass of SigmaHQ's 122 process_creation rules has hundreds (9 % of its time went there). Unchecked `Sendable`
     /// for the reason ``BatchContentCache`` is: one connection, one statement step at a time.
     final class PatternSetCache: @unchecked Sendable {
-        /// Recent arguments by their text's address; the text is compared before a set is used.
-        private var recent = [PatternSet?](repeating: nil, count: 256)
-        private var recentAddress = [UnsafeRawPointer?](repeating: nil, count: 256)
+        /// Recent arguments by their text's address; the text is compared before a set is used. A pass of 64
+        /// SigmaHQ process_creation rules binds hundreds of sets: 4,096 slots keep most of them apart.
+        private var recent = [PatternSet?](repeating: nil, count: 4_096)
+        private var recentAddress = [UnsafeRawPointer?](repeating: nil, count: 4_096)
         private var compiled: [[UInt8]: PatternSet] = [:]
 
         /// The set an argument's text compiles to.
         func set(_ argument: OpaquePointer?) -> PatternSet {
             let text = sqlite3_value_text(argument)
             let bytes = UnsafeRawBufferPointer(start: text, count: text == nil ? 0 : Int(sqlite3_value_bytes(argument)))
-            let slot = Int(bitPattern: UInt(bitPattern: bytes.baseAddress) >> 3) & 255
+            let address = UInt(bitPattern: bytes.baseAddress)
+            let slot = Int(truncatingIfNeeded: (address >> 3) ^ (address >> 15)) & 4_095
             if self.recentAddress[slot] == bytes.baseAddress, let set = self.recent[slot], set.isCompiled(from: bytes) {
                 return set
             }
@@ -137,7 +139,13 @@ enum SubstringSetFunction {
         /// Pattern `k`'s parts after a `*`, in order (empty for a pattern without one).
         private let later: [[[UInt8]]]
         /// Whether an empty pattern is among them (it is found in any value).
-        private let hasEmpty: Bool
+        let hasEmpty: Bool
+        /// The patterns other than empty ones, each its parts between `*`s, folded: what ``SubstringMemo`` searches
+        /// for all sets at once.
+        let patterns: [[[UInt8]]]
+        /// Where each ``SubstringMemo`` (by its ``SubstringMemo/slot``) holds this set: the memo's generation, the
+        /// range of its patterns there, and the row it was last asked about.
+        var memoEntries = [SubstringMemo.Entry](repeating: SubstringMemo.Entry(), count: SubstringMemo.slots)
 
         /// The argument the set was compiled from.
         private let source: [UInt8]
@@ -176,11 +184,12 @@ enum SubstringSetFunction {
             self.tailStart = tailStart
             self.first = first
             self.later = patterns.map { Array($0.dropFirst()) }
+            self.patterns = patterns
         }
 
         /// Whether `parts` occur in `bytes` one after the other from `start` on (the leftmost place of each is the
         /// best for the next, so a greedy search is exact).
-        private func found(_ parts: [[UInt8]], in bytes: UnsafeRawBufferPointer, from start: Int) -> Bool {
+        static func found(_ parts: [[UInt8]], in bytes: UnsafeRawBufferPointer, from start: Int) -> Bool {
             var position = start
             for part in parts {
                 guard let end = Self.end(of: part, in: bytes, from: position) else { return false }
@@ -227,7 +236,7 @@ enum SubstringSetFunction {
                                         }
                                         if offset == length,
                                             self.later[pattern].isEmpty
-                                                || self.found(
+                                                || Self.found(
                                                     self.later[pattern],
                                                     in: bytes,
                                                     from: position + 1 + length

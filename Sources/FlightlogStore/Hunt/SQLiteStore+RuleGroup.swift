@@ -1,6 +1,9 @@
+import Dispatch
 import FlightlogEvidence
 import FlightlogSigma
+import Foundation
 import GRDB
+import Synchronization
 
 extension SQLiteStore {
     /// The most rules one pass evaluates: each is one result column with its own parameters.
@@ -20,9 +23,12 @@ extension SQLiteStore {
         _ query: EventQuery,
         maxMatches: Int
     ) throws -> [[Int64]?] {
-        var filters = query
-        filters.rule = nil
-        filters.limit = nil
+        let filters = {
+            var filters = query
+            filters.rule = nil
+            filters.limit = nil
+            return filters
+        }()
         // Every search each rule's candidates need, and how many rules need it.
         let needs = rules.map { rule -> [CandidateSet] in
             guard let candidates = rule.candidates else { return [] }
@@ -31,47 +37,125 @@ extension SQLiteStore {
         }
         var shared: [String: Int] = [:]
         for options in needs { for option in Set(options.map(\.description)) { shared[option, default: 0] += 1 } }
-        return try self.readTranslatingErrors(query) { db -> [[Int64]?] in
+        // The passes, planned in one read: each group's candidates (or a scan), and the range of event ids.
+        let (passes, ids) = try self.readTranslatingErrors(query) { db -> ([Pass], ClosedRange<Int64>?) in
             var groups: [String: (candidates: CandidateSet?, members: [Int])] = [:]
             for (index, options) in needs.enumerated() {
                 let best = options.max { shared[$0.description, default: 0] < shared[$1.description, default: 0] }
                 groups[best?.description ?? "", default: (best, [])].members.append(index)
             }
             var scanning: [Int] = []
-            var found = [[Int64]?](repeating: nil, count: rules.count)
-            for group in groups.values {
-                guard let candidates = group.candidates else {
-                    scanning += group.members
-                    continue
-                }
-                guard let (sql, arguments) = try Self.candidates(db, candidates) else {
-                    scanning += group.members
+            var passes: [Pass] = []
+            for key in groups.keys.sorted() {
+                guard let group = groups[key], let candidates = group.candidates,
+                    let (sql, arguments) = try Self.candidates(db, candidates)
+                else {
+                    scanning += groups[key]?.members ?? []
                     continue
                 }
                 guard group.members.count > 1 else { continue }
-                let term = ("e.id IN (" + sql + ")", arguments)
-                try Self.pass(db, rules, group.members, filters, term, maxMatches, &found)
+                passes.append(Pass(members: group.members, term: ("e.id IN (" + sql + ")", arguments)))
             }
-            if scanning.count > 1 { try Self.pass(db, rules, scanning, filters, nil, maxMatches, &found) }
-            return found
+            if scanning.count > 1 { passes.append(Pass(members: scanning.sorted(), term: nil)) }
+            let bounds = try Row.fetchOne(db, sql: "SELECT MIN(id), MAX(id) FROM events")
+            guard let low = bounds?[0] as Int64?, let high = bounds?[1] as Int64? else { return (passes, nil) }
+            return (passes, low...high)
+        }
+        var found = [[Int64]?](repeating: nil, count: rules.count)
+        guard let ids, !passes.isEmpty else { return found }
+        // Each pass in id ranges, as many as there are processors (at most 4), each range on a connection of its
+        // own: the rules' conditions are CPU work on every row, and the ranges' results, joined in id order, are
+        // what one pass over all of them finds.
+        let shards = Self.idRanges(ids, count: min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)))
+        let work = passes.indices.flatMap { pass in shards.indices.map { (pass, $0) } }
+        let results = Mutex<(next: Int, done: [[ShardResult]?], error: (any Error)?)>(
+            (0, [[ShardResult]?](repeating: nil, count: work.count), nil)
+        )
+        DispatchQueue.concurrentPerform(iterations: min(shards.count, work.count)) { _ in
+            while true {
+                let item = results.withLock { state -> Int? in
+                    guard state.error == nil, state.next < work.count else { return nil }
+                    state.next += 1
+                    return state.next - 1
+                }
+                guard let item else { return }
+                let (pass, shard) = work[item]
+                do {
+                    let result = try self.readTranslatingErrors(query) { db in
+                        try Self.pass(db, rules, passes[pass], filters, shards[shard], maxMatches)
+                    }
+                    results.withLock { $0.done[item] = result }
+                } catch {
+                    results.withLock { $0.error = $0.error ?? error }
+                    return
+                }
+            }
+        }
+        let (done, failure) = results.withLock { ($0.done, $0.error) }
+        if let failure { throw failure }
+        for (pass, members) in passes.enumerated() {
+            for (column, member) in members.members.enumerated() {
+                var ids: [Int64] = []
+                var overflow = false
+                for shard in shards.indices {
+                    guard let result = done[pass * shards.count + shard]?[column], !result.overflow else {
+                        overflow = true
+                        break
+                    }
+                    ids += result.ids
+                    // Too many to hand back by id: the rule runs alone.
+                    if ids.count > maxMatches {
+                        overflow = true
+                        break
+                    }
+                }
+                if !overflow { found[member] = ids }
+            }
+        }
+        return found
+    }
+
+    /// Rules that share a pass, and the term (a full-text candidates' `id IN`) that narrows it; nil: a scan.
+    struct Pass: Sendable {
+        var members: [Int]
+        var term: (sql: String, arguments: [DatabaseValue])?
+    }
+
+    /// What one rule of a pass found in one id range: the ids, in order, or that there were more than its cap.
+    struct ShardResult: Sendable {
+        var ids: [Int64] = []
+        var overflow = false
+    }
+
+    /// `ids` cut into `count` ranges of about equal length (fewer when it holds fewer ids).
+    static func idRanges(_ ids: ClosedRange<Int64>, count: Int) -> [ClosedRange<Int64>] {
+        let length = ids.upperBound - ids.lowerBound + 1
+        let parts = Int64(max(1, min(Int64(count), length)))
+        return (0..<parts).map { part in
+            let low = ids.lowerBound + length * part / parts
+            let high = ids.lowerBound + length * (part + 1) / parts - 1
+            return low...high
         }
     }
 
-    /// One pass of `members` (at most ``rulesPerPass`` a statement) over the events `filters` and `term` select.
+    /// One pass of `pass`'s rules (at most ``rulesPerPass`` a statement) over the events in `range` that `filters`
+    /// and the pass's term select; per rule, in the order of `pass.members`, what it found.
     private static func pass(
         _ db: Database,
         _ rules: [TranslatedCondition],
-        _ members: [Int],
+        _ pass: Pass,
         _ filters: EventQuery,
-        _ term: (sql: String, arguments: [DatabaseValue])?,
-        _ maxMatches: Int,
-        _ found: inout [[Int64]?]
-    ) throws {
+        _ range: ClosedRange<Int64>,
+        _ maxMatches: Int
+    ) throws -> [ShardResult] {
         var (clause, filterArguments) = try Self.whereClause(db, filters)
-        if let term { clause += clause.isEmpty ? "\nWHERE " + term.sql : "\n  AND " + term.sql }
+        var terms = [("e.id BETWEEN ? AND ?", [range.lowerBound.databaseValue, range.upperBound.databaseValue])]
+        if let term = pass.term { terms.append(term) }
+        for term in terms { clause += clause.isEmpty ? "\nWHERE " + term.0 : "\n  AND " + term.0 }
+        var results: [ShardResult] = []
         var start = 0
-        while start < members.count {
-            let chunk = Array(members[start..<min(start + Self.rulesPerPass, members.count)])
+        while start < pass.members.count {
+            let chunk = Array(pass.members[start..<min(start + Self.rulesPerPass, pass.members.count)])
             start += chunk.count
             // A rule holds for a row exactly when its condition would pass a WHERE: true, not 0 and not NULL.
             var columns: [String] = []
@@ -80,28 +164,26 @@ extension SQLiteStore {
                 columns.append("CASE WHEN (" + rules[member].sql + ") THEN 1 ELSE 0 END")
                 arguments += rules[member].arguments.map(\.databaseValue)
             }
-            arguments += filterArguments + (term?.arguments ?? [])
+            arguments += filterArguments + terms.flatMap(\.1)
             let sql =
                 "SELECT e.id, " + columns.joined(separator: ", ")
                 + "\nFROM events e CROSS JOIN agents a ON a.id = e.agent_id CROSS JOIN batches b ON b.id = e.batch_id"
                 + clause
-            var ids = [[Int64]](repeating: [], count: chunk.count)
-            var overflow = [Bool](repeating: false, count: chunk.count)
+            var found = [ShardResult](repeating: ShardResult(), count: chunk.count)
             let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
             while let row = try cursor.next() {
                 let id: Int64 = try row.decode(Int64.self, atIndex: 0)
-                for column in chunk.indices where !overflow[column] {
+                for column in chunk.indices where !found[column].overflow {
                     guard try row.decode(Int64.self, atIndex: column + 1) == 1 else { continue }
-                    ids[column].append(id)
-                    // Too many to hand back by id: the rule runs alone.
-                    if ids[column].count > maxMatches {
-                        overflow[column] = true
-                        ids[column] = []
+                    found[column].ids.append(id)
+                    if found[column].ids.count > maxMatches {
+                        found[column] = ShardResult(overflow: true)
                     }
                 }
             }
-            for (column, member) in chunk.enumerated() where !overflow[column] { found[member] = ids[column] }
+            results += found
         }
+        return results
     }
 }
 

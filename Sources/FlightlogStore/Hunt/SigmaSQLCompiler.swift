@@ -173,7 +173,8 @@ public enum SigmaSQLCompiler {
         guard column == nil, texts.allSatisfy(Self.foundInFieldsJSON) else {
             return Self.anyValue(field, &arguments, test)
         }
-        let prefilter = test(EventContentFunctions.fields(), &arguments)
+        arguments.append(patterns)
+        let prefilter = EventContentFunctions.fieldsContainsAny()
         return "(" + prefilter + " AND " + Self.anyValue(field, &arguments, test) + ")"
     }
 
@@ -206,7 +207,13 @@ public enum SigmaSQLCompiler {
         // rows then skip the JSON parse.
         var prefilter: String?
         if match.modifier.comparesText, Self.foundInFieldsJSON(text) {
-            prefilter = Self.comparison(EventContentFunctions.fields(), .contains, text, &arguments)
+            if Self.plainSubstring(text) {
+                // What `LIKE '%text%'` finds, searched once per row with every other rule's (``SubstringMemo``).
+                arguments.append(SubstringSetFunction.argument([text]))
+                prefilter = EventContentFunctions.fieldsContainsAny()
+            } else {
+                prefilter = Self.comparison(EventContentFunctions.fields(), .contains, text, &arguments)
+            }
         }
         var sql = Self.anyValue(match.field, &arguments) { value, arguments in
             Self.comparison(value, match.modifier, text, &arguments)

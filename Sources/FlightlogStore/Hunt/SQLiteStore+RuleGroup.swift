@@ -10,14 +10,16 @@ extension SQLiteStore {
     static let rulesPerPass = 64
 
     /// The ids of the events each rule selects under `query`'s filters (its limit and rule ignored), found in passes
-    /// shared by several rules; nil for a rule left to run alone (a group of one, or more than `maxMatches` events).
+    /// shared by the rules that need the same search; nil for a rule left to run alone (more than `maxMatches`
+    /// events).
     ///
     /// Rules are grouped by a full-text search each one's candidates need: a rule's candidates, or one of the
     /// searches they AND together (SigmaHQ's process_creation rules all need the exec views' search, whatever else
     /// they add), the one most rules share. A group whose search finds few events reads those; rules with no
     /// candidates, or too many, share one scan. Each rule's condition is its own, evaluated on every row of the pass
     /// as its own query's `WHERE` would, so the sets equal what ``forEachEvent(_:_:)`` finds rule by rule (the
-    /// differential test compares them).
+    /// differential test compares them). Every pass, a group of one rule included, runs in id ranges on all
+    /// processors (``idRanges(_:count:)``).
     public func matchingEventIDs(
         _ rules: [TranslatedCondition],
         _ query: EventQuery,
@@ -53,10 +55,9 @@ extension SQLiteStore {
                     scanning += groups[key]?.members ?? []
                     continue
                 }
-                guard group.members.count > 1 else { continue }
                 passes.append(Pass(members: group.members, term: ("e.id IN (" + sql + ")", arguments)))
             }
-            if scanning.count > 1 { passes.append(Pass(members: scanning.sorted(), term: nil)) }
+            if !scanning.isEmpty { passes.append(Pass(members: scanning.sorted(), term: nil)) }
             let bounds = try Row.fetchOne(db, sql: "SELECT MIN(id), MAX(id) FROM events")
             guard let low = bounds?[0] as Int64?, let high = bounds?[1] as Int64? else { return (passes, nil) }
             return (passes, low...high)

@@ -39,73 +39,57 @@ extension SQLiteStore {
         }
         var shared: [String: Int] = [:]
         for options in needs { for option in Set(options.map(\.description)) { shared[option, default: 0] += 1 } }
-        // The passes, planned in one read: each group's candidates (or a scan), and the range of event ids.
-        let (passes, ids) = try self.readTranslatingErrors(query) { db -> ([Pass], ClosedRange<Int64>?) in
-            var groups: [String: (candidates: CandidateSet?, members: [Int])] = [:]
+        // The groups, and the range of event ids, in one read.
+        let (groups, ids) = try self.readTranslatingErrors(query) { db -> ([Group], ClosedRange<Int64>?) in
+            var groups: [String: Group] = [:]
             for (index, options) in needs.enumerated() {
                 let best = options.max { shared[$0.description, default: 0] < shared[$1.description, default: 0] }
-                groups[best?.description ?? "", default: (best, [])].members.append(index)
+                groups[best?.description ?? "", default: Group(candidates: best)].members.append(index)
             }
-            var scanning: [Int] = []
-            var passes: [Pass] = []
-            for key in groups.keys.sorted() {
-                guard let group = groups[key], let candidates = group.candidates,
-                    let (sql, arguments) = try Self.candidates(db, candidates)
-                else {
-                    scanning += groups[key]?.members ?? []
-                    continue
-                }
-                passes.append(Pass(members: group.members, term: ("e.id IN (" + sql + ")", arguments)))
-            }
-            if !scanning.isEmpty { passes.append(Pass(members: scanning.sorted(), term: nil)) }
             let bounds = try Row.fetchOne(db, sql: "SELECT MIN(id), MAX(id) FROM events")
-            guard let low = bounds?[0] as Int64?, let high = bounds?[1] as Int64? else { return (passes, nil) }
-            return (passes, low...high)
+            let ordered = groups.keys.sorted().compactMap { groups[$0] }
+            guard let low = bounds?[0] as Int64?, let high = bounds?[1] as Int64? else { return (ordered, nil) }
+            return (ordered, low...high)
         }
         var found = [[Int64]?](repeating: nil, count: rules.count)
-        guard let ids, !passes.isEmpty else { return found }
+        guard let ids else { return found }
+        let workers = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        // Each group's full-text candidates, fetched once, groups on all processors; a group with none (or too
+        // many) joins the scan.
+        let fetched = try Self.concurrently(groups.count, workers: workers) { group in
+            guard let candidates = groups[group].candidates else { return nil as (ids: [Int64], watermark: Int64)? }
+            return try self.readTranslatingErrors(query) { db in try Self.candidateIDs(db, candidates) }
+        }
+        var passes: [Pass] = []
+        var scanning: [Int] = []
+        for (group, candidates) in zip(groups, fetched) {
+            if let candidates {
+                passes.append(Pass(members: group.members, candidates: candidates))
+            } else {
+                scanning += group.members
+            }
+        }
+        if !scanning.isEmpty { passes.append(Pass(members: scanning.sorted(), candidates: nil)) }
+        let planned = passes
         // Each pass in id ranges, as many as there are processors (at most 4), each range on a connection of its
         // own: the rules' conditions are CPU work on every row, and the ranges' results, joined in id order, are
         // what one pass over all of them finds.
-        let shards = Self.idRanges(ids, count: min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)))
-        let work = passes.indices.flatMap { pass in shards.indices.map { (pass, $0) } }
-        let results = Mutex<(next: Int, done: [[ShardResult]?], error: (any Error)?)>(
-            (0, [[ShardResult]?](repeating: nil, count: work.count), nil)
-        )
-        DispatchQueue.concurrentPerform(iterations: min(shards.count, work.count)) { _ in
-            while true {
-                let item = results.withLock { state -> Int? in
-                    guard state.error == nil, state.next < work.count else { return nil }
-                    state.next += 1
-                    return state.next - 1
-                }
-                guard let item else { return }
-                let (pass, shard) = work[item]
-                do {
-                    let result = try self.readTranslatingErrors(query) { db in
-                        try Self.pass(db, rules, passes[pass], filters, shards[shard], maxMatches)
-                    }
-                    results.withLock { $0.done[item] = result }
-                } catch {
-                    results.withLock { $0.error = $0.error ?? error }
-                    return
-                }
+        let shards = Self.idRanges(ids, count: workers)
+        let done = try Self.concurrently(passes.count * shards.count, workers: workers) { item in
+            let (pass, shard) = item.quotientAndRemainder(dividingBy: shards.count)
+            return try self.readTranslatingErrors(query) { db in
+                try Self.pass(db, rules, planned[pass], filters, shards[shard], maxMatches)
             }
         }
-        let (done, failure) = results.withLock { ($0.done, $0.error) }
-        if let failure { throw failure }
-        for (pass, members) in passes.enumerated() {
+        for (pass, members) in planned.enumerated() {
             for (column, member) in members.members.enumerated() {
                 var ids: [Int64] = []
                 var overflow = false
                 for shard in shards.indices {
-                    guard let result = done[pass * shards.count + shard]?[column], !result.overflow else {
-                        overflow = true
-                        break
-                    }
+                    let result = done[pass * shards.count + shard][column]
                     ids += result.ids
                     // Too many to hand back by id: the rule runs alone.
-                    if ids.count > maxMatches {
+                    if result.overflow || ids.count > maxMatches {
                         overflow = true
                         break
                     }
@@ -116,16 +100,66 @@ extension SQLiteStore {
         return found
     }
 
-    /// Rules that share a pass, and the term (a full-text candidates' `id IN`) that narrows it; nil: a scan.
+    /// Rules whose candidates share a full-text search (nil: none).
+    struct Group {
+        var candidates: CandidateSet?
+        var members: [Int] = []
+    }
+
+    /// `body(0)` … `body(count - 1)` on up to `workers` threads at once, their results in order; the first error
+    /// stops the others from starting more and is thrown.
+    static func concurrently<T: Sendable>(
+        _ count: Int,
+        workers: Int,
+        _ body: @Sendable (Int) throws -> T
+    ) throws -> [T] {
+        let state = Mutex<(next: Int, results: [T?], error: (any Error)?)>(
+            (0, [T?](repeating: nil, count: count), nil)
+        )
+        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, count))) { _ in
+            while true {
+                let item = state.withLock { state -> Int? in
+                    guard state.error == nil, state.next < count else { return nil }
+                    state.next += 1
+                    return state.next - 1
+                }
+                guard let item else { return }
+                do {
+                    let result = try body(item)
+                    state.withLock { $0.results[item] = result }
+                } catch {
+                    state.withLock { $0.error = $0.error ?? error }
+                    return
+                }
+            }
+        }
+        let (results, failure) = state.withLock { ($0.results, $0.error) }
+        if let failure { throw failure }
+        return results.compactMap { $0 }
+    }
+
+    /// Rules that share a pass, and the full-text candidates that narrow it (their ids, ascending, and the
+    /// index's watermark past which every event is one); nil: a scan.
     struct Pass: Sendable {
         var members: [Int]
-        var term: (sql: String, arguments: [DatabaseValue])?
+        var candidates: (ids: [Int64], watermark: Int64)?
     }
 
     /// What one rule of a pass found in one id range: the ids, in order, or that there were more than its cap.
     struct ShardResult: Sendable {
         var ids: [Int64] = []
         var overflow = false
+    }
+
+    /// The position of the first of `ids` (ascending) that is at least `value`; `ids.count` if none is.
+    static func firstIndex(in ids: [Int64], atLeast value: Int64) -> Int {
+        var low = 0
+        var high = ids.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ids[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// `ids` cut into `count` ranges of about equal length (fewer when it holds fewer ids).
@@ -151,7 +185,22 @@ extension SQLiteStore {
     ) throws -> [ShardResult] {
         var (clause, filterArguments) = try Self.whereClause(db, filters)
         var terms = [("e.id BETWEEN ? AND ?", [range.lowerBound.databaseValue, range.upperBound.databaseValue])]
-        if let term = pass.term { terms.append(term) }
+        if let candidates = pass.candidates {
+            // The candidates in this range, as a JSON array for `json_each`, and the events past the watermark.
+            let ids = candidates.ids
+            let first = Self.firstIndex(in: ids, atLeast: range.lowerBound)
+            let end = Self.firstIndex(in: ids, atLeast: range.upperBound &+ 1)
+            if first == end, candidates.watermark >= range.upperBound {
+                return [ShardResult](repeating: ShardResult(), count: pass.members.count)
+            }
+            let list = "[" + ids[first..<end].map(String.init).joined(separator: ",") + "]"
+            terms.append(
+                (
+                    "e.id IN (SELECT value FROM json_each(?) UNION ALL SELECT id FROM events WHERE id > ?)",
+                    [list.databaseValue, candidates.watermark.databaseValue]
+                )
+            )
+        }
         for term in terms { clause += clause.isEmpty ? "\nWHERE " + term.0 : "\n  AND " + term.0 }
         var results: [ShardResult] = []
         var start = 0

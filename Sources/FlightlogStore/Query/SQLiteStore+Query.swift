@@ -210,6 +210,41 @@ extension SQLiteStore {
     /// the ids are not few: more than a tenth of the stored events, counted with a `LIMIT`ed query, which is
     /// cheap next to fetching that many rows.
     static func candidates(_ db: Database, _ candidates: CandidateSet) throws -> (String, [DatabaseValue])? {
+        guard let search = try Self.candidateSearch(db, candidates) else { return nil }
+        let found =
+            try Int64.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM (" + search.sql + " LIMIT ?)",
+                arguments: StatementArguments(search.arguments + [(search.room + 1).databaseValue])
+            ) ?? 0
+        guard found <= search.room else { return nil }
+        return (
+            "SELECT id FROM (" + search.sql + ") UNION ALL SELECT id FROM events WHERE id > ?",
+            search.arguments + [search.watermark.databaseValue]
+        )
+    }
+
+    /// ``candidates(_:_:)`` fetched: the full-text searches' ids, ascending, and the watermark past which every
+    /// event is a candidate too; nil for a scan, on the same grounds. For a hunt's passes, which read the candidates
+    /// in several id ranges on several connections: the search runs once, not once per range.
+    static func candidateIDs(_ db: Database, _ candidates: CandidateSet) throws -> (ids: [Int64], watermark: Int64)? {
+        guard let search = try Self.candidateSearch(db, candidates) else { return nil }
+        var ids = try Int64.fetchAll(
+            db,
+            sql: search.sql + " LIMIT ?",
+            arguments: StatementArguments(search.arguments + [(search.room + 1).databaseValue])
+        )
+        guard ids.count <= search.room else { return nil }
+        ids.sort()
+        return (ids, search.watermark)
+    }
+
+    /// The SQL of the full-text searches `candidates` needs, how many ids they may find before a scan is cheaper,
+    /// and the index's watermark; nil when the index cannot serve (see ``candidates(_:_:)``).
+    private static func candidateSearch(
+        _ db: Database,
+        _ candidates: CandidateSet
+    ) throws -> (sql: String, arguments: [DatabaseValue], room: Int64, watermark: Int64)? {
         // Only readers attach the full-text files; before index-file migration v8 `events_fts` had the line only.
         let index = try AttachedFullText(db)
         guard index.isCurrent else { return nil }
@@ -219,16 +254,8 @@ extension SQLiteStore {
         let unindexed = max(0, stored.subtractingSaturating(watermark))
         guard unindexed <= cap else { return nil }
         var arguments: [DatabaseValue] = []
-        let search = candidates.sql(&arguments)
-        let found =
-            try Int64.fetchOne(
-                db,
-                sql: "SELECT COUNT(*) FROM (" + search + " LIMIT ?)",
-                arguments: StatementArguments(arguments + [(cap - unindexed + 1).databaseValue])
-            ) ?? 0
-        guard found + unindexed <= cap else { return nil }
-        arguments.append(watermark.databaseValue)
-        return ("SELECT id FROM (" + search + ") UNION ALL SELECT id FROM events WHERE id > ?", arguments)
+        let sql = candidates.sql(&arguments)
+        return (sql, arguments, cap - unindexed, watermark)
     }
 
     static func eventRecord(_ row: Row) -> EventRecord {

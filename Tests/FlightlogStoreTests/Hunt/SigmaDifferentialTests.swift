@@ -284,6 +284,8 @@ struct SigmaDifferentialTests {
                 // Trailing: the last 100 events stored after the index caught up.
                 try await agent.ingest(Array(batches.dropFirst(6)), into: store)
                 _ = try Self.compare("trailing", store: store, events: events, rules: rules)
+                // Shared passes take the candidates the index found and every event past its watermark.
+                _ = try Self.compareSharedPasses("trailing", store: store, events: events, rules: rules)
                 try await store.drainFullTextIndex()
                 _ = try Self.compare("caught up again", store: store, events: events, rules: rules)
                 #expect(caughtUp.matched > rules.count / 2, "most rules match: \(caughtUp.matched) of \(rules.count)")
@@ -295,6 +297,7 @@ struct SigmaDifferentialTests {
             for (file, _) in saved { try? FileManager.default.removeItem(atPath: file) }
             let withoutIndex = try SQLiteStore(readOnlyPath: path, onDamagedIndex: .leaveOut)
             _ = try Self.compare("index missing", store: withoutIndex, events: events, rules: rules)
+            _ = try Self.compareSharedPasses("index missing", store: withoutIndex, events: events, rules: rules)
             // Damaged: one index file overwritten with garbage, left out of the open.
             for (file, contents) in saved {
                 if let contents { FileManager.default.createFile(atPath: file, contents: contents) }

@@ -1,5 +1,5 @@
-public import FlightlogEvidence
-public import FlightlogWire
+package import FlightlogEvidence
+package import FlightlogWire
 
 /// What `flightlog export` reads of a store to write an evidence bundle and its report: the events (``EventReading``),
 /// the transparency log (``TransparencyStore``), and the signed batches, agents and keys behind the events. The

@@ -1,5 +1,5 @@
 import FlightlogEvidence
-public import FlightlogWire
+import FlightlogWire
 
 /// The findings and refusals of the ingest rules (PROTOCOL.md §7.4), worded once for every storage engine: each
 /// store looks up what a rule needs (the revocation, the chain's head, the hash stored at a sequence) in its own

@@ -213,8 +213,10 @@ public actor Collector: Service {
     }
 
     private func add(_ line: TailedLine) {
-        let parsed = self.parser.parse(line.bytes, observedNanos: line.observedNanos)
+        var parsed = self.parser.parse(line.bytes, observedNanos: line.observedNanos)
+        // Moved out, so that linking and the split marker change the only copy (no copy of every field).
         var fields = parsed.fields
+        parsed.fields = []
         if parsed.format == .audit { self.auditLinker.link(&fields, line: line.bytes, source: line.source) }
         if line.isSplitPart {
             if fields.count >= WireLimits.maxFieldsPerEvent { fields.removeLast() }

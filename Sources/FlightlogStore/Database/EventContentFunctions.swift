@@ -176,32 +176,37 @@ public enum EventContentFunctions {
     /// `event_line_contains_any(line, batch_id, idx, patterns)`: `sigma_contains_any` of `event_line`'s result, the
     /// line searched where it lies, in the row or in the cached batch.
     private static let lineContainsAnyFunction: Implementation = { context, count, arguments in
-        guard let arguments, count == 4, let data = sqlite3_user_data(context) else { return }
-        let set = Unmanaged<BatchContentCache>.fromOpaque(data).takeUnretainedValue().patternSets.set(arguments[3])
-        // As `CAST(event_line(…) AS TEXT)` would give it: NULL stays NULL, a line in clear is the row's own.
-        let inRow: (OpaquePointer, OpaquePointer) -> Void = { context, stored in
-            if sqlite3_value_type(stored) == SQLITE_NULL {
-                sqlite3_result_null(context)
-            } else {
-                sqlite3_result_int(context, SubstringSetFunction.withBytes(stored) { set.found(in: $0) } ? 1 : 0)
-            }
-        }
-        EventContentFunctions.fromBatch(context, count, arguments, marker: .empty, arity: 4, stored: inRow) {
-            context,
-            cache,
-            layout,
-            batchID,
-            index in
-            let found = layout.withBytes(layout.entries[index].line) {
+        EventContentFunctions.containsAny(context, count, arguments) { cache, layout, batchID, index, set in
+            layout.withBytes(layout.entries[index].line) {
                 cache.lineMemo.found(set, batchID: batchID, index: Int64(index), in: UnsafeRawBufferPointer($0))
             }
-            sqlite3_result_int(context, found ? 1 : 0)
         }
     }
 
     /// `event_fields_contains_any(fields, batch_id, idx, patterns)`: `sigma_contains_any` of `event_fields`'s result,
     /// the JSON written once per row, and searched once per row for every pattern set (``SubstringMemo``).
     private static let fieldsContainsAnyFunction: Implementation = { context, count, arguments in
+        EventContentFunctions.containsAny(context, count, arguments) { cache, layout, batchID, index, set in
+            cache.withFieldsJSON(layout, batchID: batchID, index) { json in
+                // `event_fields` gives `{}` for an event without fields.
+                let bytes =
+                    json.isEmpty
+                    ? UnsafeRawBufferPointer(start: Self.emptyObject.utf8Start, count: 2) : UnsafeRawBufferPointer(json)
+                return cache.fieldsMemo.found(set, batchID: batchID, index: Int64(index), in: bytes)
+            }
+        }
+    }
+
+    /// The body of `event_line_contains_any` and `event_fields_contains_any` (4 arguments, the patterns last): a
+    /// value the row holds is searched as `sigma_contains_any` would (NULL stays NULL, as `CAST(event_line(…) AS
+    /// TEXT)` would give it), an event in its batch by `search` (given the cache, the batch's layout, its id, the
+    /// event's index and the compiled patterns).
+    private static func containsAny(
+        _ context: OpaquePointer?,
+        _ count: Int32,
+        _ arguments: UnsafeMutablePointer<OpaquePointer?>?,
+        _ search: (BatchContentCache, EventLayout, Int64, Int, SubstringSetFunction.PatternSet) -> Bool
+    ) {
         guard let arguments, count == 4, let data = sqlite3_user_data(context) else { return }
         let set = Unmanaged<BatchContentCache>.fromOpaque(data).takeUnretainedValue().patternSets.set(arguments[3])
         let inRow: (OpaquePointer, OpaquePointer) -> Void = { context, stored in
@@ -217,14 +222,7 @@ public enum EventContentFunctions {
             layout,
             batchID,
             index in
-            let found = cache.withFieldsJSON(layout, batchID: batchID, index) { json in
-                // `event_fields` gives `{}` for an event without fields.
-                let bytes =
-                    json.isEmpty
-                    ? UnsafeRawBufferPointer(start: Self.emptyObject.utf8Start, count: 2) : UnsafeRawBufferPointer(json)
-                return cache.fieldsMemo.found(set, batchID: batchID, index: Int64(index), in: bytes)
-            }
-            sqlite3_result_int(context, found ? 1 : 0)
+            sqlite3_result_int(context, search(cache, layout, batchID, index, set) ? 1 : 0)
         }
     }
 

@@ -374,7 +374,8 @@ struct HuntCommand: AsyncParsableCommand {
     static let sharedPassMaxMatches = 10_000
 
     /// The events each single rule (no correlation) selects, by the rule's position in `rules`, found in passes that
-    /// rules needing the same full-text search (or a scan) share; a rule not in the result runs on its own.
+    /// rules needing the same full-text search (or a scan) share; a rule not in the result runs on its own (as the
+    /// one rule of a hunt does when it has full-text candidates).
     static func sharedPasses(
         _ rules: [SigmaRule],
         store: any EventReading,
@@ -389,7 +390,11 @@ struct HuntCommand: AsyncParsableCommand {
             positions.append(position)
             conditions.append(SigmaSQLCompiler.compile(detection))
         }
-        guard conditions.count > 1 else { return [:] }
+        // One rule alone runs its own query (narrower than its group's pass when it has full-text candidates, and
+        // stopped early by --limit), unless it scans the whole store: a scan in id ranges on every processor is
+        // faster.
+        let scansAlone = conditions.count == 1 && conditions[0].fullTextExpression == nil && query.limit == nil
+        guard conditions.count > 1 || scansAlone else { return [:] }
         var found: [Int: [Int64]] = [:]
         let sets = try store.matchingEventIDs(conditions, query, maxMatches: Self.sharedPassMaxMatches)
         for (position, ids) in zip(positions, sets) { found[position] = ids }

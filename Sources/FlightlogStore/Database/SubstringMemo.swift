@@ -104,22 +104,25 @@ final class SubstringMemo {
         let total = live.reduce(0) { $0 + $1.patterns.count }
         guard live.count > 1, total <= Self.maxPatterns else { return }
         var firsts: [[UInt8]] = []
+        var later: [[[UInt8]]] = []
+        var ranges: [Range<Int>] = []
         for set in live {
             let start = firsts.count
             for pattern in set.patterns {
                 firsts.append(pattern[0])
-                self.later.append(Array(pattern.dropFirst()))
+                later.append(Array(pattern.dropFirst()))
             }
+            ranges.append(start..<firsts.count)
+        }
+        // Too large: the sets search on their own (their entries stay of an older generation).
+        guard let automaton = SubstringAutomaton(firsts, maxTableEntries: Self.maxTableEntries) else { return }
+        for (set, range) in zip(live, ranges) {
             set.memoEntries[self.slot].generation = self.generation
-            set.memoEntries[self.slot].range = start..<firsts.count
+            set.memoEntries[self.slot].range = range
         }
-        self.automaton = SubstringAutomaton(firsts, maxTableEntries: Self.maxTableEntries)
-        if self.automaton == nil { self.later = [] }
-        self.status = [UInt8](repeating: 0, count: self.automaton == nil ? 0 : firsts.count)
-        if self.automaton == nil {
-            // Too large: the sets search on their own.
-            for set in live { set.memoEntries[self.slot].generation = -1 }
-        }
+        self.automaton = automaton
+        self.later = later
+        self.status = [UInt8](repeating: 0, count: firsts.count)
     }
 
     /// Sets `status` for `bytes`.

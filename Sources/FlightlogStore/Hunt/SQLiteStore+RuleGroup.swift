@@ -60,17 +60,11 @@ extension SQLiteStore {
             guard let candidates = groups[group].candidates else { return nil as (ids: [Int64], watermark: Int64)? }
             return try self.readTranslatingErrors(query) { db in try Self.candidateIDs(db, candidates) }
         }
-        var passes: [Pass] = []
-        var scanning: [Int] = []
-        for (group, candidates) in zip(groups, fetched) {
-            if let candidates {
-                passes.append(Pass(members: group.members, candidates: candidates))
-            } else {
-                scanning += group.members
-            }
-        }
-        if !scanning.isEmpty { passes.append(Pass(members: scanning.sorted(), candidates: nil)) }
-        let planned = passes
+        let scanning = zip(groups, fetched).filter { $0.1 == nil }.flatMap(\.0.members).sorted()
+        let passes =
+            zip(groups, fetched).compactMap { group, candidates in
+                candidates.map { Pass(members: group.members, candidates: $0) }
+            } + (scanning.isEmpty ? [] : [Pass(members: scanning, candidates: nil)])
         // Each pass in id ranges, as many as there are processors (at most 4), each range on a connection of its
         // own: the rules' conditions are CPU work on every row, and the ranges' results, joined in id order, are
         // what one pass over all of them finds.
@@ -78,10 +72,10 @@ extension SQLiteStore {
         let done = try Self.concurrently(passes.count * shards.count, workers: workers) { item in
             let (pass, shard) = item.quotientAndRemainder(dividingBy: shards.count)
             return try self.readTranslatingErrors(query) { db in
-                try Self.pass(db, rules, planned[pass], filters, shards[shard], maxMatches)
+                try Self.pass(db, rules, passes[pass], filters, shards[shard], maxMatches)
             }
         }
-        for (pass, members) in planned.enumerated() {
+        for (pass, members) in passes.enumerated() {
             for (column, member) in members.members.enumerated() {
                 var ids: [Int64] = []
                 var overflow = false

@@ -14,6 +14,11 @@ enum AgentExposition {
                 "Over-long lines split into several events"
             ),
             "events_built": .init("flightlog_agent_events_built_total", .counter, "Events put into batches"),
+            "events_refused": .init(
+                "flightlog_agent_events_refused_total",
+                .counter,
+                "Events over a wire limit that parsing does not cut, not kept (logged)"
+            ),
             "batches_built": .init("flightlog_agent_batches_built_total", .counter, "Batches signed and spooled"),
             "batches_sent": .init("flightlog_agent_batches_sent_total", .counter, "BATCH frames sent (resends too)"),
             "batches_acked": .init("flightlog_agent_batches_acked_total", .counter, "Batches acknowledged as stored"),

@@ -61,7 +61,7 @@ import Testing
             _ = try await collector.step()
             rounds += 1
         }
-        #expect(await collector.pending.count == 1)
+        #expect(await collector.pending.eventCount == 1)
         #expect(await journal.nextBatch.sequence == first)
         offset.store(-3 * 3600 * 1_000_000_000, ordering: .relaxed)
         try await Task.sleep(for: .milliseconds(250))

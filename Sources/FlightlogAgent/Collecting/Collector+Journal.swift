@@ -4,7 +4,7 @@ import Logging
 extension Collector {
     /// Reads what fits of the journal into the pending batch; returns whether any entry was read.
     func pollJournal(_ source: JournalSource, nowNanos: Int64) -> Bool {
-        let roomEvents = self.configuration.batchMaxEvents - self.pending.count
+        let roomEvents = self.configuration.batchMaxEvents - self.pending.eventCount
         let roomBytes = self.configuration.batchMaxBytes - self.pendingBytes
         guard roomEvents > 0, roomBytes > 256 else { return false }
         let read = source.poll(maxEntries: roomEvents, maxBytes: roomBytes / 2)
@@ -15,15 +15,12 @@ extension Collector {
         for entry in read.entries {
             let mapped = self.parser.parseJournal(entry)
             self.append(
-                Event(
-                    timeNanos: mapped.timeNanos,
-                    observedNanos: nowNanos,
-                    flags: .timeFromLine,
-                    host: self.configuration.hostname,
-                    source: sourceName,
-                    line: mapped.line,
-                    fields: mapped.fields
-                )
+                timeNanos: mapped.timeNanos,
+                observedNanos: nowNanos,
+                flags: .timeFromLine,
+                source: sourceName,
+                line: mapped.line,
+                fields: mapped.encodedFields
             )
         }
         self.counters.add("journal_entries_read", UInt64(read.entries.count))

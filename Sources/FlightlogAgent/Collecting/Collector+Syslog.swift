@@ -18,7 +18,7 @@ extension Collector {
                 [Event.Field("input", source)]
             )
         }
-        let roomEvents = self.configuration.batchMaxEvents - self.pending.count
+        let roomEvents = self.configuration.batchMaxEvents - self.pending.eventCount
         let roomBytes = self.configuration.batchMaxBytes - self.pendingBytes
         // The same margin as the tailer's poll: a message costs its bytes plus the event's framing and fields.
         guard roomEvents > 0, roomBytes > 256 else { return false }

@@ -30,8 +30,9 @@ public actor Collector: Service {
     /// The audit records of one event, linked into process-creation, network and file views.
     private var auditLinker = AuditEventLinker()
 
-    private(set) var pending: [Event] = []
-    private(set) var pendingBytes = 0
+    /// The next batch's payload, encoded as its lines are read.
+    private(set) var pending = PayloadBuilder()
+    var pendingBytes: Int { self.pending.bytes.count }
     /// Deadlines and pauses are measured on the monotonic clock: a wall clock stepped back by hours (NTP, an operator,
     /// an attacker) must not hold a batch, or a retry, back by as long. Events keep wall-clock times.
     private var oldestPending: ContinuousClock.Instant?
@@ -139,7 +140,7 @@ public actor Collector: Service {
             self.counters.add("spool_full_ms", UInt64(max(0, pausedMs)))
             self.lifecycle("spool_full", "flightlog-agent spool was full; reading paused for \(pausedMs) ms")
         }
-        let roomEvents = self.configuration.batchMaxEvents - self.pending.count
+        let roomEvents = self.configuration.batchMaxEvents - self.pending.eventCount
         let roomBytes = self.configuration.batchMaxBytes - self.pendingBytes
         var readSomething = false
         if roomEvents > 0 && roomBytes > 256 {
@@ -155,7 +156,7 @@ public actor Collector: Service {
         }
         if self.drainSyslog() { readSomething = true }
         let full =
-            self.pending.count >= self.configuration.batchMaxEvents
+            self.pending.eventCount >= self.configuration.batchMaxEvents
             || self.pendingBytes >= self.configuration.batchMaxBytes / 2
         if !self.pending.isEmpty && (full || self.isDue(tick) || draining) {
             return try await self.cutOrPause(tick)
@@ -213,29 +214,69 @@ public actor Collector: Service {
     }
 
     private func add(_ line: TailedLine) {
-        var parsed = self.parser.parse(line.bytes, observedNanos: line.observedNanos)
-        // Moved out, so that linking and the split marker change the only copy (no copy of every field).
-        var fields = parsed.fields
-        parsed.fields = []
-        if parsed.format == .audit { self.auditLinker.link(&fields, line: line.bytes, source: line.source) }
-        if line.isSplitPart {
-            if fields.count >= WireLimits.maxFieldsPerEvent { fields.removeLast() }
-            fields.append(Event.Field("flightlog.split", line.isSplitContinuation ? "continuation" : "first"))
+        let parsed = self.parser.parse(line.bytes, observedNanos: line.observedNanos)
+        var fields = parsed.encodedFields
+        if parsed.format == .audit || line.isSplitPart {
+            // Linking and the split marker change the list as values (a tenth of the lines at most).
+            var list = fields.fields
+            if parsed.format == .audit { self.auditLinker.link(&list, line: line.bytes, source: line.source) }
+            if line.isSplitPart {
+                if list.count >= WireLimits.maxFieldsPerEvent { list.removeLast() }
+                list.append(Event.Field("flightlog.split", line.isSplitContinuation ? "continuation" : "first"))
+            }
+            fields = EncodedFields(list)
         }
-        let event = parsed.event(
-            line: line.bytes,
+        self.append(
+            timeNanos: parsed.timeNanos ?? line.observedNanos,
             observedNanos: line.observedNanos,
-            host: self.configuration.hostname,
-            source: line.source,
+            flags: parsed.timeNanos == nil ? [] : .timeFromLine,
+            source: ParsedLine.wireSource(line.source),
+            line: line.bytes,
             fields: fields
         )
-        self.append(event)
+    }
+
+    /// Appends an event of this host whose fields are encoded; `source` within its limit.
+    func append(
+        timeNanos: Int64,
+        observedNanos: Int64,
+        flags: Event.Flags,
+        source: String,
+        line: [UInt8],
+        fields: EncodedFields
+    ) {
+        if self.oldestPending == nil { self.oldestPending = ContinuousClock.now }
+        do {
+            try line.withUnsafeBufferPointer { (bytes) throws(WireError) in
+                try self.pending.append(
+                    timeNanos: timeNanos,
+                    observedNanos: observedNanos,
+                    flags: flags,
+                    host: self.configuration.hostname,
+                    source: source,
+                    line: bytes,
+                    fields: fields
+                )
+            }
+        } catch {
+            self.refused(error)
+        }
     }
 
     func append(_ event: Event) {
         if self.oldestPending == nil { self.oldestPending = ContinuousClock.now }
-        self.pending.append(event)
-        self.pendingBytes += EventCodec.encodedSize(event)
+        do {
+            try self.pending.append(event)
+        } catch {
+            self.refused(error)
+        }
+    }
+
+    /// An event over a wire limit that parsing does not cut (a host name over 255 bytes, which the configuration
+    /// refuses): counted and logged rather than stopping the agent.
+    private func refused(_ error: WireError) {
+        self.counters.add("events_refused")
+        self.logger.error("An event exceeds a wire limit and was not kept", metadata: ["error": "\(error)"])
     }
 
     /// Adds one of the agent's own lifecycle events.
@@ -296,26 +337,21 @@ public actor Collector: Service {
     private func cut() async throws {
         guard !self.pending.isEmpty else { return }
         let position = await self.journal.nextBatch
-        let events = self.pending
-        let header = BatchHeader(
+        let eventCount = self.pending.eventCount
+        let batch = try SignedBatch.build(
+            payload: self.pending,
             keyID: self.keyID,
             epoch: position.epoch,
             sequence: position.sequence,
             previousHash: position.previous,
             createdNanos: self.wallClock(),
-            events: events
-        )
-        let batch = try SignedBatch.build(
-            events: events,
-            header: header,
             signingKey: self.signingKey,
             compressionLevel: Int32(self.configuration.compressionLevel)
         )
         try await self.journal.commit(batch, tailer: self.tailer.state, journal: self.journalSource?.position)
-        self.pending.removeAll(keepingCapacity: true)
-        self.pendingBytes = 0
+        self.pending.removeAll()
         self.oldestPending = nil
         self.counters.add("batches_built")
-        self.counters.add("events_built", UInt64(events.count))
+        self.counters.add("events_built", UInt64(eventCount))
     }
 }

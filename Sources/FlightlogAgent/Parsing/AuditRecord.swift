@@ -8,7 +8,7 @@ extension LineParser {
     func parseAudit(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedLine? {
         var fields = FieldList()
         guard let record = AuditRecord.parse(bytes, 0..<bytes.count, into: &fields) else { return nil }
-        return ParsedLine(timeNanos: record.timeNanos, fields: fields.fields, format: .audit)
+        return ParsedLine(timeNanos: record.timeNanos, encodedFields: fields.encoded, format: .audit)
     }
 }
 
@@ -543,7 +543,7 @@ extension AuditRecord {
             } else if let command = self.type == "PROCTITLE" ? self.proctitle : self.cmd {
                 standard("command", command)
             }
-            let room = WireLimits.maxFieldsPerEvent - fields.fields.count
+            let room = WireLimits.maxFieldsPerEvent - fields.count
             if !self.truncated && self.pairs.count <= room {
                 for pair in self.pairs { fields.add(pair.key, pair.value) }
                 return

@@ -1,45 +1,40 @@
 import FlightlogWire
 
-/// Fields being collected for one line, kept within ``WireLimits`` as they are added.
+/// Fields being collected for one line, written in their wire form (``EncodedFields``) and kept within
+/// ``WireLimits`` as they are added: a value cut from the line is copied as bytes, without a `String`.
 struct FieldList {
-    private(set) var fields: [Event.Field] = []
+    private(set) var encoded: EncodedFields
 
     init() {
-        // An sshd login line has ten fields, an audit record often more: growing from 8 copied the list for most of
-        // the auth lines.
-        self.fields.reserveCapacity(16)
+        // An sshd login line has ten fields of ~12 bytes each, an audit record often more.
+        self.encoded = EncodedFields(reservingCapacity: 256)
     }
 
-    var isFull: Bool { self.fields.count >= WireLimits.maxFieldsPerEvent }
+    var isFull: Bool { self.encoded.isFull }
+
+    /// How many fields the list holds.
+    var count: Int { self.encoded.count }
 
     func contains(_ key: String) -> Bool {
-        self.fields.contains { $0.key == key }
+        self.encoded.contains(key: key)
     }
 
     /// Adds a field unless the list is full or the key is empty; over-long keys and values are cut on a
     /// character boundary.
     mutating func add(_ key: String, _ value: String) {
-        guard !self.isFull, !key.isEmpty else { return }
-        // Nearly every key and value is within the limits: no call into the cutting code for them.
-        if key.utf8.count <= WireLimits.maxFieldKeyLength, value.utf8.count <= WireLimits.maxFieldValueLength {
-            self.fields.append(Event.Field(key, value))
-            return
-        }
-        self.fields.append(
-            Event.Field(
-                key.truncatedToUTF8Length(WireLimits.maxFieldKeyLength),
-                value.truncatedToUTF8Length(WireLimits.maxFieldValueLength)
-            )
-        )
+        guard !key.isEmpty else { return }
+        self.encoded.append(key, value)
     }
 
     mutating func add<S: StringProtocol>(_ key: String, _ value: S) {
         self.add(key, String(value))
     }
 
-    /// The same as the generic `add` for the parsers' usual value, without the generic String initialiser.
+    /// The same as the generic `add` for the parsers' usual value, copied from its string's bytes.
     mutating func add(_ key: String, _ value: Substring) {
-        self.add(key, String(value))
+        guard !key.isEmpty else { return }
+        let copied: Void? = value.utf8.withContiguousStorageIfAvailable { self.encoded.append(key, validUTF8: $0) }
+        if copied == nil { self.add(key, String(value)) }
     }
 
     /// Adds the field only if no field with that key exists yet.
@@ -50,8 +45,13 @@ struct FieldList {
 
     /// Adds `bytes` as a value if they are valid UTF-8; otherwise nothing.
     mutating func add(_ key: String, utf8 bytes: ArraySlice<UInt8>) {
-        guard let value = bytes.withUnsafeBufferPointer(String.init(utf8Validating:)) else { return }
-        self.add(key, value)
+        bytes.withUnsafeBufferPointer { self.add(key, utf8: $0) }
+    }
+
+    /// Adds `bytes` as a value if they are valid UTF-8; otherwise nothing.
+    mutating func add(_ key: String, utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard !key.isEmpty, String.isValidUTF8(bytes) else { return }
+        self.encoded.append(key, validUTF8: bytes)
     }
 }
 
@@ -59,22 +59,31 @@ extension String {
     /// The bytes as a string if they are valid UTF-8, like `String(validating:as:)`, with a quick path for ASCII
     /// (most log text), which is always valid.
     init?(utf8Validating bytes: UnsafeBufferPointer<UInt8>) {
-        var index = 0
-        let count = bytes.count
-        if let base = bytes.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while index + 8 <= count {
-                if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
-                index += 8
-            }
-            while index < count, base[index] < 0x80 { index += 1 }
-        }
-        if index == count {
+        if String.asciiPrefixLength(bytes) == bytes.count {
             self = String(decoding: bytes, as: UTF8.self)
         } else if let string = String(validating: bytes, as: UTF8.self) {
             self = string
         } else {
             return nil
         }
+    }
+
+    /// Whether `bytes` are valid UTF-8, with the same quick path for ASCII.
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        String.asciiPrefixLength(bytes) == bytes.count || String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    /// How many bytes from the start are ASCII, eight at a time.
+    private static func asciiPrefixLength(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var index = 0
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return 0 }
+        let raw = UnsafeRawPointer(base)
+        while index + 8 <= count {
+            if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
+            index += 8
+        }
+        while index < count, base[index] < 0x80 { index += 1 }
+        return index
     }
 }

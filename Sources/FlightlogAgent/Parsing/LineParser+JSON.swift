@@ -62,7 +62,7 @@ extension LineParser {
         let timeNanos = Self.jsonTimeKeys.lazy.compactMap(lookup).first.flatMap {
             self.flatJSONTime($0, observedNanos: observedNanos)
         }
-        return ParsedLine(timeNanos: timeNanos, fields: fields.fields, format: .json)
+        return ParsedLine(timeNanos: timeNanos, encodedFields: fields.encoded, format: .json)
     }
 
     /// A flat value's time: an RFC 3339 / ISO 8601 string, or an integer number of seconds, ms, µs or ns, exactly
@@ -129,7 +129,7 @@ extension LineParser {
 
         let timeValue = Self.jsonTimeKeys.lazy.compactMap { object[$0] }.first
         let timeNanos = timeValue.flatMap { self.jsonTime($0, observedNanos: observedNanos) }
-        return ParsedLine(timeNanos: timeNanos, fields: fields.fields, format: .json)
+        return ParsedLine(timeNanos: timeNanos, encodedFields: fields.encoded, format: .json)
     }
 
     /// A JSON value as field text: strings as they are, everything else as compact JSON.

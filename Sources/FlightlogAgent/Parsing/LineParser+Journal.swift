@@ -8,7 +8,10 @@ struct JournalEvent {
     var timeNanos: Int64
     /// `MESSAGE`, byte for byte (a binary message is kept as it is); at most ``WireLimits/maxLineLength``.
     var line: [UInt8]
-    var fields: [Event.Field]
+    /// The fields in their wire form.
+    var encodedFields: EncodedFields
+
+    var fields: [Event.Field] { self.encodedFields.fields }
 }
 
 extension LineParser {
@@ -62,7 +65,7 @@ extension LineParser {
             if let value = entry[field] { fields.add(field.name, value) }
         }
         if let mismatch = Self.identityMismatch(entry) { fields.add("identity_mismatch", mismatch) }
-        return JournalEvent(timeNanos: timeNanos, line: message, fields: fields.fields)
+        return JournalEvent(timeNanos: timeNanos, line: message, encodedFields: fields.encoded)
     }
 
     /// What is wrong when `SYSLOG_IDENTIFIER` (the sender's claim) names neither `_COMM` nor the file name of

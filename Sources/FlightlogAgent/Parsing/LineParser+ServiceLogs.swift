@@ -171,7 +171,7 @@ extension LineParser {
         }
         return ParsedLine(
             timeNanos: self.nanos(of: stamp, observedNanos: observedNanos),
-            fields: fields.fields,
+            encodedFields: fields.encoded,
             format: .serviceLog
         )
     }

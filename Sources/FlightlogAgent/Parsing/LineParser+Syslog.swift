@@ -95,7 +95,7 @@ extension LineParser {
                 AuthMessage.extract(program: program, pamModule: pamModule, message: message, into: &fields)
             }
         }
-        return ParsedLine(timeNanos: timeNanos, fields: fields.fields, format: .rfc3164)
+        return ParsedLine(timeNanos: timeNanos, encodedFields: fields.encoded, format: .rfc3164)
     }
 
     // MARK: RFC 5424
@@ -137,7 +137,7 @@ extension LineParser {
             }
             index = end
             guard index < bytes.count else {
-                return ParsedLine(timeNanos: timeNanos, fields: fields.fields, format: .rfc5424)
+                return ParsedLine(timeNanos: timeNanos, encodedFields: fields.encoded, format: .rfc5424)
             }
             index += 1
         }
@@ -159,7 +159,7 @@ extension LineParser {
                 AuthMessage.extract(program: program, message: message, into: &fields)
             }
         }
-        return ParsedLine(timeNanos: timeNanos, fields: fields.fields, format: .rfc5424)
+        return ParsedLine(timeNanos: timeNanos, encodedFields: fields.encoded, format: .rfc5424)
     }
 
     /// `1*SD-ELEMENT`, each `"[" SD-ID *(SP PARAM-NAME "=" DQUOTE PARAM-VALUE DQUOTE) "]"`, added as
@@ -290,6 +290,7 @@ extension LineParser {
 extension FieldList {
     /// Adds `bytes[range]` as a value if it is valid UTF-8.
     mutating func add(_ key: String, utf8 bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-        if let value = LineParser.text(bytes, range) { self.add(key, value) }
+        guard range.lowerBound <= range.upperBound, range.upperBound <= bytes.count else { return }
+        self.add(key, utf8: UnsafeBufferPointer(rebasing: bytes[range]))
     }
 }

@@ -101,7 +101,7 @@ extension LineParser {
         }
         return ParsedLine(
             timeNanos: self.nanos(of: stamp, observedNanos: observedNanos),
-            fields: fields.fields,
+            encodedFields: fields.encoded,
             format: .accessLog
         )
     }
@@ -136,7 +136,7 @@ extension LineParser {
         }
         return ParsedLine(
             timeNanos: self.nanos(of: stamp, observedNanos: observedNanos),
-            fields: fields.fields,
+            encodedFields: fields.encoded,
             format: .accessLog
         )
     }
@@ -289,7 +289,7 @@ extension LineParser {
         guard Self.apacheErrorBody(bytes, from: index + 2, addingMessage: true, into: &fields) else { return nil }
         return ParsedLine(
             timeNanos: self.nanos(of: stamp, observedNanos: observedNanos),
-            fields: fields.fields,
+            encodedFields: fields.encoded,
             format: .webErrorLog
         )
     }
@@ -471,7 +471,7 @@ extension LineParser {
         }
         return ParsedLine(
             timeNanos: self.nanos(of: stamp, observedNanos: observedNanos),
-            fields: fields.fields,
+            encodedFields: fields.encoded,
             format: .webErrorLog
         )
     }

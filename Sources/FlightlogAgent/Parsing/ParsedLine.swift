@@ -4,16 +4,28 @@ public import FlightlogWire
 public struct ParsedLine: Sendable, Equatable {
     /// The event time from the line, ns since the Unix epoch; nil if the line has none (use the observed time).
     public var timeNanos: Int64?
-    /// Parsed fields, within ``WireLimits`` (at most 64, keys ≤ 255 bytes, values ≤ 8192 bytes).
-    public var fields: [Event.Field]
+    /// Parsed fields in their wire form, within ``WireLimits`` (at most 64, keys ≤ 255 bytes, values ≤ 8192 bytes):
+    /// the batch copies them as they are.
+    public var encodedFields: EncodedFields
     /// The grammar the line matched.
     public var format: LineFormat
 
     /// Creates a parse result.
     public init(timeNanos: Int64?, fields: [Event.Field], format: LineFormat) {
+        self.init(timeNanos: timeNanos, encodedFields: EncodedFields(fields), format: format)
+    }
+
+    /// Creates a parse result from fields already encoded.
+    public init(timeNanos: Int64?, encodedFields: EncodedFields, format: LineFormat) {
         self.timeNanos = timeNanos
-        self.fields = fields
+        self.encodedFields = encodedFields
         self.format = format
+    }
+
+    /// The parsed fields as values.
+    public var fields: [Event.Field] {
+        get { self.encodedFields.fields }
+        set { self.encodedFields = EncodedFields(newValue) }
     }
 
     /// The value of the first field named `key`.
@@ -38,10 +50,15 @@ extension ParsedLine {
             observedNanos: observedNanos,
             flags: self.timeNanos == nil ? [] : .timeFromLine,
             host: host,
-            source: source.utf8.count <= WireLimits.maxSourceLength
-                ? source : source.truncatedToUTF8Length(WireLimits.maxSourceLength),
+            source: Self.wireSource(source),
             line: line,
             fields: fields ?? self.fields
         )
+    }
+
+    /// `source` cut to ``WireLimits/maxSourceLength`` bytes.
+    static func wireSource(_ source: String) -> String {
+        source.utf8.count <= WireLimits.maxSourceLength
+            ? source : source.truncatedToUTF8Length(WireLimits.maxSourceLength)
     }
 }

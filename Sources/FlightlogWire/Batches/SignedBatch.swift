@@ -204,6 +204,36 @@ public struct SignedBatch: Equatable, Sendable {
         )
     }
 
+    /// Compresses and signs a payload built event by event; the header's time range is the payload's.
+    public static func build(
+        payload: PayloadBuilder,
+        keyID: Bytes32,
+        epoch: UInt64,
+        sequence: UInt64,
+        previousHash: Bytes32,
+        createdNanos: Int64,
+        signingKey: Curve25519.Signing.PrivateKey,
+        compressionLevel: Int32 = 6
+    ) throws -> SignedBatch {
+        let header = BatchHeader(
+            keyID: keyID,
+            epoch: epoch,
+            sequence: sequence,
+            previousHash: previousHash,
+            createdNanos: createdNanos,
+            firstEventNanos: payload.isEmpty ? 0 : payload.firstEventNanos,
+            lastEventNanos: payload.isEmpty ? 0 : payload.lastEventNanos
+        )
+        let compressed = try Zlib.compress(payload.bytes, level: compressionLevel)
+        return try Self.assemble(
+            header: header,
+            eventCount: payload.eventCount,
+            uncompressed: payload.bytes.count,
+            compressed: compressed,
+            signingKey: signingKey
+        )
+    }
+
     /// Assembles and signs an envelope around an already compressed payload (used by the test vectors, whose zlib
     /// bytes must not depend on the local zlib version).
     public static func assemble(

@@ -42,102 +42,15 @@ public enum EventCodec {
         }
     }
 
-    /// Encodes `events` as one payload.
-    ///
-    /// The bytes are exactly those ``write(_:to:)`` appends for each event in turn; they are written straight into
-    /// the result (no `ByteBuffer`, no second copy) because the agent encodes every line it reads.
+    /// Encodes `events` as one payload: the bytes ``write(_:to:)`` appends for each event in turn.
     public static func encode(_ events: [Event]) throws(WireError) -> [UInt8] {
         try checkLength("batch event count", events.count, limit: WireLimits.maxEventsPerBatch)
         var size = 0
-        for event in events {
-            try Self.validate(event)
-            size += Self.encodedSize(event)
-        }
-        try checkLength("batch payload", size, limit: WireLimits.maxUncompressedBatchLength)
-        var complete = false
-        let payload = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            var writer = RawWriter(buffer)
-            for index in events.indices {
-                writer.write(events[index])
-            }
-            complete = !writer.overflowed && writer.count == size
-            initialized = writer.count
-        }
-        if complete { return payload }
-        // Never expected (the size above is exact): the slower path cannot disagree with itself.
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(size)
-        for event in events {
-            Self.write(event, to: &buffer)
-        }
-        return Array(buffer.readableBytesView)
-    }
-
-    /// Writes the wire form of events into preallocated memory, refusing to pass its end.
-    struct RawWriter {
-        private let base: UnsafeMutablePointer<UInt8>?
-        private let capacity: Int
-        private(set) var count = 0
-        private(set) var overflowed = false
-
-        init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
-            self.base = buffer.baseAddress
-            self.capacity = buffer.count
-        }
-
-        mutating func write(_ event: Event) {
-            self.integer(UInt64(bitPattern: event.timeNanos), size: 8)
-            self.integer(UInt64(bitPattern: event.observedNanos), size: 8)
-            self.integer(UInt64(event.flags.rawValue), size: 1)
-            self.string(event.host, prefixSize: 1)
-            self.string(event.source, prefixSize: 2)
-            self.integer(UInt64(event.line.count), size: 4)
-            event.line.withUnsafeBufferPointer { self.bytes($0) }
-            self.integer(UInt64(event.fields.count), size: 1)
-            for index in event.fields.indices {
-                self.string(event.fields[index].key, prefixSize: 1)
-                self.string(event.fields[index].value, prefixSize: 2)
-            }
-        }
-
-        /// The low `size` bytes of `value`, big-endian.
-        @inline(__always)
-        private mutating func integer(_ value: UInt64, size: Int) {
-            guard let base = self.base, self.count + size <= self.capacity else {
-                self.overflowed = true
-                return
-            }
-            var shift = (size - 1) * 8
-            for offset in 0..<size {
-                base[self.count + offset] = UInt8(truncatingIfNeeded: value >> UInt64(shift))
-                shift -= 8
-            }
-            self.count += size
-        }
-
-        @inline(__always)
-        private mutating func bytes(_ source: UnsafeBufferPointer<UInt8>) {
-            guard source.count > 0 else { return }
-            guard let base = self.base, let from = source.baseAddress, self.count + source.count <= self.capacity
-            else {
-                self.overflowed = true
-                return
-            }
-            (base + self.count).update(from: from, count: source.count)
-            self.count += source.count
-        }
-
-        /// A string with a length prefix of `prefixSize` bytes (the caller checked that the length fits).
-        @inline(__always)
-        private mutating func string(_ string: String, prefixSize: Int) {
-            let utf8 = string.utf8
-            self.integer(UInt64(utf8.count), size: prefixSize)
-            let copied: Void? = utf8.withContiguousStorageIfAvailable { self.bytes($0) }
-            if copied == nil {
-                let bytes = Array(utf8)
-                bytes.withUnsafeBufferPointer { self.bytes($0) }
-            }
-        }
+        for event in events { size += Self.encodedSize(event) }
+        var payload = PayloadBuilder(reservingCapacity: size)
+        for event in events { try payload.append(event) }
+        try checkLength("batch payload", payload.bytes.count, limit: WireLimits.maxUncompressedBatchLength)
+        return payload.bytes
     }
 
     /// Decodes exactly `count` events that must fill `payload` completely.

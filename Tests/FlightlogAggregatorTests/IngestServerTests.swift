@@ -40,10 +40,18 @@ struct IngestServerTests {
         let path = dir.file("db.sqlite")
         let agents = (0..<20).map { TestAgent(name: "ws-small-\($0)") }
         let perAgent = 30
-        try await withServer(database: path) { port, store, metrics in
+        // Signed before any connection opens, and no heartbeats expected: in a full test run on two cores, signing
+        // the chains between opening connections took long enough that the server closed the first ones for 45 s of
+        // silence, and their batches never arrived.
+        let chains = try agents.map { try $0.chain(perAgent) }
+        var configuration = AggregatorConfiguration.loopback()
+        configuration.heartbeatIntervalSeconds = 600
+        try await withServer(database: path, configuration: configuration) { port, store, metrics in
             for agent in agents { try await self.enrolled(store, agent) }
             var connections: [(TestConnection, [SignedBatch])] = []
-            for agent in agents { connections.append((try await agent.open(port: port).0, try agent.chain(perAgent))) }
+            for (agent, chain) in zip(agents, chains) {
+                connections.append((try await agent.open(port: port).0, chain))
+            }
             // The database is held while every batch arrives, so that all of them are waiting at once.
             let blocker = try await WriteLockHolder(path)
             for (connection, batches) in connections {

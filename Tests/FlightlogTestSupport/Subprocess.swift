@@ -9,6 +9,18 @@ import Glibc
 /// mask (an ignored SIGPIPE of the test process is not inherited), stdin from /dev/null, and its output appended to
 /// files.
 public final class Subprocess: @unchecked Sendable {
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 on), looked up at run time: Swift's Glibc module does
+    /// not declare it. Nil on an older glibc, where children inherit the descriptors as before.
+    private static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? =
+        {
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+            else { return nil }
+            return unsafeBitCast(
+                symbol,
+                to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self
+            )
+        }()
+
     public let processIdentifier: Int32
     private let lock = NSLock()
     private var status: Int32?
@@ -29,6 +41,10 @@ public final class Subprocess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", append, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderr ?? "/dev/null", append, 0o644)
+        // Nothing else of the test process: tests run in parallel, and a child that inherited another test's sockets
+        // kept those connections open after the test closed them, and started under a low open-file limit with its
+        // descriptors already taken (a serve started with 64 could not open its database).
+        Self.closeFrom?(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

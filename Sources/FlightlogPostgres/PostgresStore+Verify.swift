@@ -135,7 +135,7 @@ extension PostgresStore {
         var publicKey: Curve25519.Signing.PublicKey?
         var fromNanos: Int64
         var untilNanos: Int64?
-        /// Why the stored key cannot vouch for anything, when it cannot.
+        /// Why the stored key cannot vouch for anything (small order, not canonical), when it cannot.
         var defect: String?
     }
 
@@ -157,7 +157,9 @@ extension PostgresStore {
             ) {
                 agents[id] = VerifiedAgent(name: name, enrolledNanos: enrolled, revokedNanos: revoked, keys: [:])
                 enrolledKeys[id] = (raw, keyID)
-                guard raw.count == 32, let key = try? Ed25519.publicKey(raw) else {
+                // A key of small order or not canonically encoded parses (swift-crypto takes any 32 bytes); it is
+                // named as forgeable, and its batches as proving nothing, as the SQLite store's checker does.
+                guard raw.count == 32, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
                     findings.append(
                         VerifyFinding(
                             .agentKeyAltered,
@@ -167,6 +169,17 @@ extension PostgresStore {
                         )
                     )
                     continue
+                }
+                if let defect = Ed25519.defect(publicKey: raw) {
+                    findings.append(
+                        VerifyFinding(
+                            .forgeableKey,
+                            agent: name,
+                            agentID: id,
+                            "enrolled public key \(Array(raw).hexString) is refused: \(defect); every batch stored "
+                                + "under it is reported as bad_signature"
+                        )
+                    )
                 }
                 if Bytes32(data: keyID) != KeyID.of(key) {
                     findings.append(
@@ -186,15 +199,14 @@ extension PostgresStore {
             var open: [Int64: [Bytes32]] = [:]
             for try await (agentID, raw, keyID, from, until) in keys.decode((Int64, Data, Data, Int64, Int64?).self) {
                 guard let keyID = Bytes32(data: keyID) else { continue }
-                var held = HeldKey(publicKey: nil, fromNanos: from, untilNanos: until)
-                do {
-                    let key = try Ed25519.publicKey(raw)
-                    held.publicKey = key
-                    if KeyID.of(key) != keyID { held.defect = "its stored key id is not SHA-256 of its key" }
-                } catch {
-                    held.defect = "\(error)"
-                }
-                if held.defect != nil {
+                let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+                let held = HeldKey(
+                    publicKey: key,
+                    fromNanos: from,
+                    untilNanos: until,
+                    defect: Ed25519.defect(publicKey: raw).map { "\($0)" }
+                )
+                if key.map({ KeyID.of($0) != keyID }) ?? true {
                     findings.append(
                         VerifyFinding(
                             .agentKeyAltered,
@@ -685,11 +697,14 @@ struct VerifyState {
             )
             return
         }
-        if let defect = held.defect { report(.agentKeyAltered, "\(agent.name)'s key: \(defect)") }
         do {
             try batch.verifySignature(publicKey: key)
         } catch {
-            report(.badSignature, "Ed25519 signature does not verify under \(agent.name)'s key")
+            if let defect = held.defect {
+                report(.badSignature, "signed under \(agent.name)'s enrolled key, which proves nothing: \(defect)")
+            } else {
+                report(.badSignature, "Ed25519 signature does not verify under \(agent.name)'s key")
+            }
             return
         }
         if b.receivedNanos < agent.enrolledNanos {

@@ -196,4 +196,49 @@ struct PostgresVerifyTests {
         #expect(edited.findings.contains { $0.kind == .auditChain && $0.rowID == 1 }, "\(edited.findings)")
         await database.drop()
     }
+
+    /// A key of small order enrolled by an earlier release (anyone can sign for it, PROTOCOL.md §1.1): named as
+    /// `forgeable_key`, and each batch stored under it as a `bad_signature` that proves nothing, as the SQLite
+    /// store's checker names them (ForgeableKeyTests), not as an altered or unknown key.
+    @Test func aForgeableKeyEnrolledEarlierIsNamedAsOnSQLite() async throws {
+        let database = try await PostgresTestDatabase.make()
+        let store = try await PostgresStore.open(database.location, node: "node-a")
+        let forger = TestAgent(name: "ws-forged")
+        try await store.enroll(name: forger.name, publicKeyBase64: forger.publicKeyBase64, atNanos: 1)
+        let agentID = try #require(try await store.agent(publicKey: forger.publicKey)).id
+        let identity = "decode('01' || repeat('00', 31), 'hex')"
+        try await database.execute(
+            "UPDATE agents SET public_key = \(identity), key_id = sha256(\(identity)) WHERE id = \(agentID); "
+                + "UPDATE agent_keys SET public_key = \(identity), key_id = sha256(\(identity)) "
+                + "WHERE agent_id = \(agentID)"
+        )
+        let events = forger.events(2, prefix: "forged")
+        var previous = Bytes32.zero
+        for sequence in UInt64(1)...2 {
+            var envelope = try forger.batch(sequence: sequence, previous: previous, events: events).bytes
+            envelope.replaceSubrange(8..<40, with: Array(SHA256.hash(data: ForgeableKey.identity.bytes)))
+            envelope.replaceSubrange((envelope.count - 64)..., with: ForgeableKey.forgedSignature)
+            let batch = try SignedBatch(bytes: envelope)
+            let item = IngestItem(
+                agentID: agentID,
+                batch: batch,
+                layout: try batch.decodeLayout(),
+                receivedNanos: nowNanos()
+            )
+            #expect(try await store.ingest([item]) == [.stored])
+            previous = batch.hash
+        }
+        let report = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: nowNanos()))
+        store.close()
+        await database.drop()
+        let described = report.findings.map { "\($0.kind): \($0.detail)" }
+        let forgeable = report.findings.filter { $0.kind == .forgeableKey }
+        #expect(forgeable.count == 1, "\(described)")
+        #expect(forgeable.first?.agent == "ws-forged")
+        #expect(forgeable.first?.detail.contains("small order") == true, "\(described)")
+        let signatures = report.findings.filter { $0.kind == .badSignature }
+        #expect(signatures.map(\.sequence) == [1, 2], "\(described)")
+        #expect(signatures.allSatisfy { $0.detail.contains("proves nothing") }, "\(described)")
+        #expect(!report.findings.contains { $0.kind == .agentKeyAltered || $0.kind == .unknownKey }, "\(described)")
+    }
 }

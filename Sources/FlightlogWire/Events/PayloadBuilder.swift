@@ -106,6 +106,10 @@ public struct PayloadBuilder: Sendable {
     /// The low `size` bytes of `value`, big-endian.
     @inline(__always)
     private mutating func appendInteger(_ value: UInt64, size: Int) {
-        withUnsafeBytes(of: value.bigEndian) { self.bytes.append(contentsOf: $0[(8 - size)...]) }
+        // Through an UnsafeBufferPointer: appending the raw slice went through the generic, byte-by-byte path.
+        withUnsafeBytes(of: value.bigEndian) { raw in
+            let bytes = raw.assumingMemoryBound(to: UInt8.self)
+            self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(8 - size)...]))
+        }
     }
 }

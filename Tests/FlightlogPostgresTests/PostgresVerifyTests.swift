@@ -212,13 +212,7 @@ struct PostgresVerifyTests {
                 + "UPDATE agent_keys SET public_key = \(identity), key_id = sha256(\(identity)) "
                 + "WHERE agent_id = \(agentID)"
         )
-        let events = forger.events(2, prefix: "forged")
-        var previous = Bytes32.zero
-        for sequence in UInt64(1)...2 {
-            var envelope = try forger.batch(sequence: sequence, previous: previous, events: events).bytes
-            envelope.replaceSubrange(8..<40, with: Array(SHA256.hash(data: ForgeableKey.identity.bytes)))
-            envelope.replaceSubrange((envelope.count - 64)..., with: ForgeableKey.forgedSignature)
-            let batch = try SignedBatch(bytes: envelope)
+        for batch in try ForgeableKey.forgedChain(forger, count: 2) {
             let item = IngestItem(
                 agentID: agentID,
                 batch: batch,
@@ -226,7 +220,6 @@ struct PostgresVerifyTests {
                 receivedNanos: nowNanos()
             )
             #expect(try await store.ingest([item]) == [.stored])
-            previous = batch.hash
         }
         let report = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: nowNanos()))
         store.close()

@@ -1,4 +1,5 @@
 import Crypto
+public import FlightlogTestSupport
 public import FlightlogWire
 import Foundation
 import GRDB
@@ -24,5 +25,22 @@ public enum ForgeableKey {
             )
             return db.lastInsertedRowID
         }
+    }
+
+    /// `count` chained batches of `forger`'s events (two a batch) carrying the identity's key id and the forged
+    /// signature: what an earlier release stored after its handshake and signature check accepted them.
+    public static func forgedChain(_ forger: TestAgent, count: Int) throws -> [SignedBatch] {
+        let events = forger.events(2, prefix: "forged")
+        var previous = Bytes32.zero
+        var batches: [SignedBatch] = []
+        for sequence in UInt64(1)...UInt64(count) {
+            var envelope = try forger.batch(sequence: sequence, previous: previous, events: events).bytes
+            envelope.replaceSubrange(8..<40, with: Array(SHA256.hash(data: Self.identity.bytes)))
+            envelope.replaceSubrange((envelope.count - 64)..., with: Self.forgedSignature)
+            let batch = try SignedBatch(bytes: envelope)
+            batches.append(batch)
+            previous = batch.hash
+        }
+        return batches
     }
 }

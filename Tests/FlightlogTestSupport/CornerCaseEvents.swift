@@ -13,6 +13,11 @@ public enum CornerCaseEvents {
 
     /// An event built to hit the corners of the wire format and of what is derived from it: duplicate and
     /// case-varied keys, numbers that do not parse, escapes, non-ASCII, lines that are not UTF-8 or empty.
+    /// 1–20 events of ``event(_:)``: one payload's worth.
+    public static func events(_ random: inout SeededRandom) -> [Event] {
+        (0..<Int(1 + random.next() % 20)).map { _ in Self.event(&random) }
+    }
+
     public static func event(_ random: inout SeededRandom) -> Event {
         var line = Array("Nov 24 09:00:04 ws sshd[1]: Accepted password for mchen from 203.0.113.4".utf8)
         switch random.next() % 4 {

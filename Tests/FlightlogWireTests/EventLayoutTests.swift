@@ -11,7 +11,7 @@ struct EventLayoutTests {
     func readsTheEventsEncoded() throws {
         var random = SeededRandom(state: 0x9E37_79B9_7F4A_7C15)
         for _ in 0..<200 {
-            let events = (0..<Int(1 + random.next() % 20)).map { _ in CornerCaseEvents.event(&random) }
+            let events = CornerCaseEvents.events(&random)
             let layout = try EventLayout(try EventCodec.encode(events), count: events.count)
             #expect(layout.events() == events)
         }

@@ -21,7 +21,7 @@ struct EventRowsTests {
         let tokenizer = try queue.inDatabase { EventTokenizer(try $0.makeTokenizer(.unicode61())) }
         var random = SeededRandom(state: 0x9E37_79B9_7F4A_7C15)
         for _ in 0..<200 {
-            let events = (0..<Int(1 + random.next() % 20)).map { _ in CornerCaseEvents.event(&random) }
+            let events = CornerCaseEvents.events(&random)
             let layout = try EventLayout(try EventCodec.encode(events), count: events.count)
             #expect(layout.events() == events)
             // What verify's examining threads derive for the batch (columns and fields JSON of every event).
@@ -60,7 +60,7 @@ struct EventRowsTests {
         var previous = Bytes32.zero
         var expected: [Event] = []
         for sequence in 1...40 {
-            let events = (0..<Int(1 + random.next() % 20)).map { _ in CornerCaseEvents.event(&random) }
+            let events = CornerCaseEvents.events(&random)
             let batch = try agent.batch(sequence: UInt64(sequence), previous: previous, events: events)
             previous = batch.hash
             let item = IngestItem(agentID: record.id, batch: batch, layout: try batch.decodeLayout(), receivedNanos: 7)

@@ -51,13 +51,7 @@ struct ForgeableKeyTests {
         // Two forged batches, stored as an earlier release stored them after its handshake and signature check.
         let forger = TestAgent(name: "ws-forged")
         let events = forger.events(2, prefix: "forged")
-        var previous = Bytes32.zero
-        for sequence in UInt64(1)...2 {
-            var envelope = try forger.batch(sequence: sequence, previous: previous, events: events).bytes
-            // Key id of the identity, and the forged signature in place of the real one.
-            envelope.replaceSubrange(8..<40, with: Array(SHA256.hash(data: ForgeableKey.identity.bytes)))
-            envelope.replaceSubrange((envelope.count - 64)..., with: ForgeableKey.forgedSignature)
-            let batch = try SignedBatch(bytes: envelope)
+        for batch in try ForgeableKey.forgedChain(forger, count: 2) {
             let key = try Curve25519.Signing.PublicKey(rawRepresentation: ForgeableKey.identity.bytes)
             #expect(key.isValidSignature(batch.signature, for: batch.signedMessage), "the forgery works on its own")
             #expect(throws: WireError.badSignature) { try batch.verifySignature(publicKey: key) }
@@ -65,7 +59,6 @@ struct ForgeableKeyTests {
                 try IngestItem(agentID: agentID, batch: batch, events: events, receivedNanos: nowNanos())
             ])
             #expect(outcomes == [.stored])
-            previous = batch.hash
         }
         try await store.drainFullTextIndex()
         let report = try await store.verify(VerifyOptions(mode: .full, verifier: nil, nowNanos: nowNanos()))

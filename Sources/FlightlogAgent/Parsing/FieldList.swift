@@ -50,7 +50,7 @@ struct FieldList {
 
     /// Adds `bytes` as a value if they are valid UTF-8; otherwise nothing.
     mutating func add(_ key: String, utf8 bytes: UnsafeBufferPointer<UInt8>) {
-        guard !key.isEmpty, String.isValidUTF8(bytes) else { return }
+        guard !key.isEmpty, UTF8Text.isValid(bytes) else { return }
         self.encoded.append(key, validUTF8: bytes)
     }
 }
@@ -59,31 +59,12 @@ extension String {
     /// The bytes as a string if they are valid UTF-8, like `String(validating:as:)`, with a quick path for ASCII
     /// (most log text), which is always valid.
     init?(utf8Validating bytes: UnsafeBufferPointer<UInt8>) {
-        if String.asciiPrefixLength(bytes) == bytes.count {
+        if UTF8Text.isASCII(bytes) {
             self = String(decoding: bytes, as: UTF8.self)
         } else if let string = String(validating: bytes, as: UTF8.self) {
             self = string
         } else {
             return nil
         }
-    }
-
-    /// Whether `bytes` are valid UTF-8, with the same quick path for ASCII.
-    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        String.asciiPrefixLength(bytes) == bytes.count || String(validating: bytes, as: UTF8.self) != nil
-    }
-
-    /// How many bytes from the start are ASCII, eight at a time.
-    private static func asciiPrefixLength(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var index = 0
-        let count = bytes.count
-        guard let base = bytes.baseAddress else { return 0 }
-        let raw = UnsafeRawPointer(base)
-        while index + 8 <= count {
-            if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
-            index += 8
-        }
-        while index < count, base[index] < 0x80 { index += 1 }
-        return index
     }
 }

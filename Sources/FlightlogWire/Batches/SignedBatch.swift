@@ -194,14 +194,7 @@ public struct SignedBatch: Equatable, Sendable {
         compressionLevel: Int32 = 6
     ) throws -> SignedBatch {
         let payload = try EventCodec.encode(events)
-        let compressed = try Zlib.compress(payload, level: compressionLevel)
-        return try Self.assemble(
-            header: header,
-            eventCount: events.count,
-            uncompressed: payload.count,
-            compressed: compressed,
-            signingKey: signingKey
-        )
+        return try Self.compressAndSign(payload, eventCount: events.count, header, signingKey, compressionLevel)
     }
 
     /// Compresses and signs a payload built event by event; the header's time range is the payload's.
@@ -224,12 +217,27 @@ public struct SignedBatch: Equatable, Sendable {
             firstEventNanos: payload.isEmpty ? 0 : payload.firstEventNanos,
             lastEventNanos: payload.isEmpty ? 0 : payload.lastEventNanos
         )
-        let compressed = try Zlib.compress(payload.bytes, level: compressionLevel)
-        return try Self.assemble(
-            header: header,
+        return try Self.compressAndSign(
+            payload.bytes,
             eventCount: payload.eventCount,
-            uncompressed: payload.bytes.count,
-            compressed: compressed,
+            header,
+            signingKey,
+            compressionLevel
+        )
+    }
+
+    private static func compressAndSign(
+        _ payload: [UInt8],
+        eventCount: Int,
+        _ header: BatchHeader,
+        _ signingKey: Curve25519.Signing.PrivateKey,
+        _ compressionLevel: Int32
+    ) throws -> SignedBatch {
+        try Self.assemble(
+            header: header,
+            eventCount: eventCount,
+            uncompressed: payload.count,
+            compressed: try Zlib.compress(payload, level: compressionLevel),
             signingKey: signingKey
         )
     }

@@ -97,10 +97,18 @@ public struct EncodedFields: Hashable, Sendable {
 
     /// Key and value within the limits.
     private mutating func appendChecked(_ key: String, _ value: String) {
-        self.appendKey(key)
-        self.appendLength(value.utf8.count)
-        Self.append(value, to: &self.bytes)
+        Self.appendField(key, value, to: &self.bytes)
         self.count += 1
+    }
+
+    /// One field's wire form (key and value within the limits), also what ``PayloadBuilder`` writes for an `Event`.
+    static func appendField(_ key: String, _ value: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(truncatingIfNeeded: key.utf8.count))
+        Self.append(key, to: &bytes)
+        let length = value.utf8.count
+        bytes.append(UInt8(truncatingIfNeeded: length >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: length))
+        Self.append(value, to: &bytes)
     }
 
     private mutating func appendKey(_ key: String) {

@@ -4,17 +4,22 @@ public import NIOCore
 public enum EventCodec {
     /// Checks that `event` fits every limit, so that encoding cannot produce bytes a receiver refuses.
     public static func validate(_ event: Event) throws(WireError) {
-        guard Event.Flags.known.isSuperset(of: event.flags) else {
-            throw WireError.invalidValue(what: "event flags", value: Int(event.flags.rawValue))
-        }
-        try checkLength("event host", event.host.utf8.count, limit: WireLimits.maxHostLength)
-        try checkLength("event source", event.source.utf8.count, limit: WireLimits.maxSourceLength)
-        try checkLength("event line", event.line.count, limit: WireLimits.maxLineLength)
+        try Self.validate(flags: event.flags, host: event.host, source: event.source, lineLength: event.line.count)
         try checkLength("event field count", event.fields.count, limit: WireLimits.maxFieldsPerEvent)
         for field in event.fields {
             try checkLength("field key", field.key.utf8.count, limit: WireLimits.maxFieldKeyLength)
             try checkLength("field value", field.value.utf8.count, limit: WireLimits.maxFieldValueLength)
         }
+    }
+
+    /// Checks an event's flags, host, source and line length against their limits.
+    static func validate(flags: Event.Flags, host: String, source: String, lineLength: Int) throws(WireError) {
+        guard Event.Flags.known.isSuperset(of: flags) else {
+            throw WireError.invalidValue(what: "event flags", value: Int(flags.rawValue))
+        }
+        try checkLength("event host", host.utf8.count, limit: WireLimits.maxHostLength)
+        try checkLength("event source", source.utf8.count, limit: WireLimits.maxSourceLength)
+        try checkLength("event line", lineLength, limit: WireLimits.maxLineLength)
     }
 
     /// The encoded size of `event` in bytes.

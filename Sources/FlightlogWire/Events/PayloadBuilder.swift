@@ -29,12 +29,7 @@ public struct PayloadBuilder: Sendable {
             )
         }
         self.bytes.append(UInt8(truncatingIfNeeded: event.fields.count))
-        for field in event.fields {
-            self.bytes.append(UInt8(truncatingIfNeeded: field.key.utf8.count))
-            EncodedFields.append(field.key, to: &self.bytes)
-            self.appendInteger(UInt64(field.value.utf8.count), size: 2)
-            EncodedFields.append(field.value, to: &self.bytes)
-        }
+        for field in event.fields { EncodedFields.appendField(field.key, field.value, to: &self.bytes) }
         self.note(event.timeNanos)
     }
 
@@ -49,12 +44,7 @@ public struct PayloadBuilder: Sendable {
         line: UnsafeBufferPointer<UInt8>,
         fields: EncodedFields
     ) throws(WireError) {
-        try checkLength("event host", host.utf8.count, limit: WireLimits.maxHostLength)
-        try checkLength("event source", source.utf8.count, limit: WireLimits.maxSourceLength)
-        try checkLength("event line", line.count, limit: WireLimits.maxLineLength)
-        guard Event.Flags.known.isSuperset(of: flags) else {
-            throw WireError.invalidValue(what: "event flags", value: Int(flags.rawValue))
-        }
+        try EventCodec.validate(flags: flags, host: host, source: source, lineLength: line.count)
         try self.appendHeader(
             timeNanos: timeNanos,
             observedNanos: observedNanos,
